@@ -1,0 +1,144 @@
+// The field client's local store: records kept on the tablet and the outbox of changes
+// waiting to be synced. Works entirely offline.
+//
+// Guarantees:
+//  1. Every local write — the record's new version, its outbox entry with the device's next
+//     seq, and the clock — commits in one SQLite transaction (WAL, synchronous=FULL): after a
+//     crash or power cut either all of it is there or none of it.
+//  2. A write that fails (invalid input, a full disk, a read-only file) leaves the store as it
+//     was and returns an Error saying so.
+//  3. Nothing unsynced is deleted: outbox entries that are pending or rejected, and records
+//     with a pending change, cannot be deleted (enforced by triggers in the schema).
+//  4. seq starts at 1 and grows by one per change; HLCs of local changes strictly increase,
+//     also across restarts and when the wall clock steps back.
+//
+// Thread safety: a Store is used by one thread at a time. Several processes may open the same
+// file; their writes are serialised by SQLite (BEGIN IMMEDIATE, busy timeout).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safer/field_error.h"
+#include "safer/record.h"
+#include "safer/reference_lists.h"
+#include "safer/result.h"
+
+namespace field_client {
+
+using safer::Entity;
+using safer::Error;
+using safer::Result;
+using safer::Status;
+
+struct StoreOptions {
+  // Unix milliseconds; tests replace it to step the clock back.
+  std::function<std::int64_t()> wall_clock;
+};
+
+// Where a record stands with the server.
+enum class SyncState {
+  pending,   // it has a change the server has not acknowledged yet
+  rejected,  // its latest change was rejected by the server
+  synced,    // the server holds its latest version
+};
+
+// One record as the device holds it (deleted records are kept as tombstones).
+struct StoredRecord {
+  Entity entity = Entity::visit;
+  std::string id;
+  safer::Hlc hlc;
+  std::string device_id;  // the device that wrote this version
+  bool deleted = false;
+  std::optional<safer::RecordData> data;  // nullopt when deleted
+  SyncState state = SyncState::synced;
+};
+
+enum class OutboxState { pending, acked, rejected };
+
+struct OutboxEntry {
+  std::int64_t seq = 0;
+  safer::Change change;
+  OutboxState state = OutboxState::pending;
+  safer::UnixMillis created_at = 0;
+  // When state == rejected: what the server said.
+  std::string reject_code;
+  std::string reject_message;
+  std::string reject_field;
+};
+
+// The device's identity and enrolment.
+struct DeviceInfo {
+  std::string device_id;
+  std::optional<safer::Role> role;     // known once the server has welcomed the device
+  std::optional<std::string> user_id;  // likewise
+};
+
+struct StoreSummary {
+  std::string device_id;
+  std::int64_t last_seq = 0;  // the seq of the newest local change, 0 if none
+  std::int64_t pending = 0;   // outbox entries waiting for the server
+  std::int64_t rejected = 0;  // outbox entries the server rejected
+  std::int64_t households = 0, visits = 0, commute_sessions = 0;  // not deleted
+};
+
+class Store {
+ public:
+  // Opens the store at `path`, creating it (and a new device id) when it does not exist,
+  // and brings its schema up to date. ":memory:" gives a private, temporary store.
+  static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+
+  ~Store();
+  Store(const Store&) = delete;
+  Store& operator=(const Store&) = delete;
+
+  DeviceInfo device() const;
+
+  // The wards and stations records are checked against: the server's when it has sent them,
+  // the contract's defaults before that.
+  safer::ReferenceLists reference_lists() const;
+
+  // Checks `data` exactly as the server will (contract §5), normalising a postcode, and as
+  // far as the device can tell the rules of §5's permission table and household references.
+  // Returns every problem found.
+  safer::FieldErrors validate(safer::RecordData& data) const;
+
+  // Creates a record with a new UUIDv7 id (or `id`, when given and new) and queues an
+  // upsert. Returns the id. Error code "invalid" (field and message of the first problem,
+  // all problems' messages joined), "forbidden", "exists", or a storage_* code.
+  Result<std::string> create(safer::RecordData data, std::optional<std::string> id = std::nullopt);
+
+  // Replaces the whole record `id` with `data` and queues an upsert. Error code "not_found"
+  // when there is no such record (or it was deleted), otherwise as create().
+  Status update(const std::string& id, safer::RecordData data);
+
+  // Deletes record `id` (keeps a tombstone) and queues a delete. Households can be deleted
+  // only by a coordinator's device.
+  Status remove(Entity entity, const std::string& id);
+
+  std::optional<StoredRecord> get(Entity entity, const std::string& id) const;
+
+  // Records of one kind, oldest first; tombstones only when `include_deleted`.
+  std::vector<StoredRecord> list(Entity entity, bool include_deleted = false) const;
+
+  // Outbox entries in seq order. With no filter: pending and rejected ones, what the user
+  // still has to care about.
+  std::vector<OutboxEntry> outbox(std::vector<OutboxState> states = {OutboxState::pending,
+                                                                       OutboxState::rejected}) const;
+
+  StoreSummary summary() const;
+
+ private:
+  struct Impl;
+  explicit Store(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string_view to_string(SyncState state);
+std::string_view to_string(OutboxState state);
+
+}  // namespace field_client

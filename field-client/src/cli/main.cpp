@@ -1,0 +1,353 @@
+// field-client: record Safer Streets visits and Commute Aware sessions offline, and keep
+// them safe on the device until they can be synced.
+//
+// Exit codes: 0 success; 1 the store could not do it (not found, forbidden, storage);
+// 2 bad input or usage (nothing was written).
+#include <CLI/CLI.hpp>
+
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+
+#include "field_client/store.h"
+#include "output.h"
+#include "record_options.h"
+#include "safer/json_text.h"
+#include "safer/record_json.h"
+#include "safer/time.h"
+
+namespace field_client::cli {
+namespace {
+
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+
+struct Globals {
+  std::string store_path;
+  bool json = false;
+};
+
+// $FIELD_CLIENT_STORE, else $XDG_DATA_HOME/safer-streets/field-client.db, else
+// ~/.local/share/safer-streets/field-client.db.
+std::string default_store_path() {
+  if (const char* path = std::getenv("FIELD_CLIENT_STORE"); path != nullptr && *path != '\0') return path;
+  std::filesystem::path base;
+  if (const char* xdg = std::getenv("XDG_DATA_HOME"); xdg != nullptr && *xdg != '\0') {
+    base = xdg;
+  } else if (const char* home = std::getenv("HOME"); home != nullptr && *home != '\0') {
+    base = std::filesystem::path(home) / ".local" / "share";
+  } else {
+    base = ".";
+  }
+  return (base / "safer-streets" / "field-client.db").string();
+}
+
+int report(const Globals& globals, const Error& error) {
+  if (globals.json) {
+    std::cerr << "{\"error\":{\"code\":" << safer::json_quote(error.code)
+              << ",\"field\":" << safer::json_quote(error.field)
+              << ",\"message\":" << safer::json_quote(error.message) << "}}\n";
+  } else {
+    std::cerr << "field-client: " << error.message;
+    if (const auto option = option_for(error.field); !option.empty()) std::cerr << " [" << option << "]";
+    std::cerr << '\n';
+  }
+  return error.code == "invalid" ? kExitBadInput : kExitFailure;
+}
+
+int report_invalid(const Globals& globals, const safer::FieldErrors& errors) {
+  if (globals.json) {
+    std::cerr << "{\"error\":{\"code\":\"invalid\",\"errors\":[";
+    for (std::size_t i = 0; i < errors.size(); ++i) {
+      std::cerr << (i ? "," : "") << "{\"field\":" << safer::json_quote(errors[i].field)
+                << ",\"message\":" << safer::json_quote(errors[i].message) << "}";
+    }
+    std::cerr << "]}}\n";
+  } else {
+    for (const auto& error : errors) {
+      std::cerr << "field-client: " << error.message;
+      if (const auto option = option_for(error.field); !option.empty()) std::cerr << " [" << option << "]";
+      std::cerr << '\n';
+    }
+    std::cerr << "field-client: nothing was saved\n";
+  }
+  return kExitBadInput;
+}
+
+std::unique_ptr<Store> open_store(const Globals& globals, int& exit_code) {
+  const std::filesystem::path path(globals.store_path);
+  if (path.has_parent_path()) {
+    std::error_code ignored;
+    std::filesystem::create_directories(path.parent_path(), ignored);
+  }
+  auto store = Store::open(globals.store_path);
+  if (!store) {
+    exit_code = report(globals, store.error());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+// The commands of one kind of record: add, update, delete, list, show.
+template <class Record, class Options>
+struct RecordCommands {
+  explicit RecordCommands(Entity kind) : entity(kind) {}
+
+  Entity entity;
+  Options add_options, update_options;
+  std::string id, update_id, delete_id, show_id;
+  CLI::App *add = nullptr, *update = nullptr, *remove = nullptr, *list = nullptr, *show = nullptr;
+  bool include_deleted = false;
+
+  void attach(CLI::App& parent, const char* add_name, const char* add_alias, const std::string& noun) {
+    add = parent.add_subcommand(add_name, "Record a new " + noun);
+    if (add_alias != nullptr) add->alias(add_alias);
+    add_options.add_to(*add);
+    add->add_option("--id", id, "Use this id (a lowercase UUID) instead of a new one");
+    update = parent.add_subcommand("update", "Change fields of a " + noun + "; the others keep their values");
+    update->add_option("id", update_id, "Id of the " + noun)->required();
+    update_options.add_to(*update);
+    remove = parent.add_subcommand("delete", "Delete a " + noun + " (the deletion is synced)");
+    remove->add_option("id", delete_id, "Id of the " + noun)->required();
+    list = parent.add_subcommand("list", "List " + noun + "s on this device");
+    list->add_flag("--deleted", include_deleted, "Include deleted ones");
+    show = parent.add_subcommand("show", "Show one " + noun);
+    show->add_option("id", show_id, "Id of the " + noun)->required();
+    parent.require_subcommand(1);
+  }
+
+  void apply(const Options& options, Record& record, bool creating, safer::FieldErrors& errors) const {
+    if constexpr (std::is_same_v<Record, safer::Household>) {
+      options.apply(record, creating, errors);
+    } else {
+      options.apply(record, creating, safer::now_unix_millis(), errors);
+    }
+  }
+
+  int run(const Globals& globals) {
+    int exit_code = 0;
+    auto store = open_store(globals, exit_code);
+    if (!store) return exit_code;
+
+    if (add->parsed()) {
+      Record record;
+      safer::FieldErrors errors;
+      apply(add_options, record, true, errors);
+      if (!errors.empty()) return report_invalid(globals, errors);
+      safer::RecordData data = record;
+      if (auto problems = store->validate(data); !problems.empty()) return report_invalid(globals, problems);
+      auto created = store->create(std::move(data), id.empty() ? std::nullopt : std::optional(id));
+      if (!created) return report(globals, created.error());
+      return print_saved(globals, *store, *created, "saved");
+    }
+    if (update->parsed()) {
+      const auto existing = store->get(entity, update_id);
+      if (!existing || !existing->data) {
+        return report(globals, Error{"not_found", "there is no " + std::string(safer::to_string(entity)) +
+                                                      " with id " + update_id, "id"});
+      }
+      Record record = std::get<Record>(*existing->data);
+      safer::FieldErrors errors;
+      apply(update_options, record, false, errors);
+      if (!errors.empty()) return report_invalid(globals, errors);
+      safer::RecordData data = record;
+      if (auto problems = store->validate(data); !problems.empty()) return report_invalid(globals, problems);
+      if (auto updated = store->update(update_id, std::move(data)); !updated) return report(globals, updated.error());
+      return print_saved(globals, *store, update_id, "updated");
+    }
+    if (remove->parsed()) {
+      if (auto removed = store->remove(entity, delete_id); !removed) return report(globals, removed.error());
+      return print_saved(globals, *store, delete_id, "deleted");
+    }
+    if (show->parsed()) {
+      const auto record = store->get(entity, show_id);
+      if (!record) {
+        return report(globals, Error{"not_found", "there is no " + std::string(safer::to_string(entity)) +
+                                                      " with id " + show_id, "id"});
+      }
+      if (globals.json) {
+        std::cout << record_json(*record) << '\n';
+      } else {
+        print_record(std::cout, *record);
+        if (record->data) std::cout << safer::to_json(*record->data) << '\n';
+      }
+      return 0;
+    }
+    const auto records = store->list(entity, include_deleted);
+    if (globals.json) {
+      std::cout << '[';
+      for (std::size_t i = 0; i < records.size(); ++i) std::cout << (i ? "," : "") << record_json(records[i]);
+      std::cout << "]\n";
+    } else {
+      print_records(std::cout, entity, records);
+    }
+    return 0;
+  }
+
+  int print_saved(const Globals& globals, const Store& store, const std::string& record_id, const char* verb) {
+    const auto record = store.get(entity, record_id);
+    if (globals.json) {
+      std::cout << record_json(*record) << '\n';
+    } else {
+      std::cout << safer::to_string(entity) << ' ' << record_id << ' ' << verb
+                << " on this device; waiting to sync (" << store.summary().pending << " change(s) pending)\n";
+    }
+    return 0;
+  }
+};
+
+int run_list(const Globals& globals, const std::string& kind) {
+  int exit_code = 0;
+  auto store = open_store(globals, exit_code);
+  if (!store) return exit_code;
+  std::vector<Entity> entities;
+  if (kind.empty() || kind == "all") {
+    entities = {Entity::household, Entity::visit, Entity::commute_session};
+  } else if (kind == "households") {
+    entities = {Entity::household};
+  } else if (kind == "visits") {
+    entities = {Entity::visit};
+  } else {
+    entities = {Entity::commute_session};
+  }
+  if (globals.json) {
+    std::cout << '[';
+    bool first = true;
+    for (Entity entity : entities) {
+      for (const auto& record : store->list(entity)) {
+        std::cout << (first ? "" : ",") << record_json(record);
+        first = false;
+      }
+    }
+    std::cout << "]\n";
+  } else {
+    for (Entity entity : entities) print_records(std::cout, entity, store->list(entity));
+  }
+  return 0;
+}
+
+int run_pending(const Globals& globals) {
+  int exit_code = 0;
+  auto store = open_store(globals, exit_code);
+  if (!store) return exit_code;
+  const auto entries = store->outbox();
+  if (globals.json) {
+    std::cout << '[';
+    for (std::size_t i = 0; i < entries.size(); ++i) std::cout << (i ? "," : "") << outbox_json(entries[i]);
+    std::cout << "]\n";
+  } else {
+    std::cout << "Changes waiting to sync or rejected (" << entries.size() << ")\n";
+    print_outbox(std::cout, entries);
+  }
+  return 0;
+}
+
+int run_status(const Globals& globals) {
+  int exit_code = 0;
+  auto store = open_store(globals, exit_code);
+  if (!store) return exit_code;
+  const auto summary = store->summary();
+  const auto device = store->device();
+  const auto rejected = store->outbox({OutboxState::rejected});
+  if (globals.json) {
+    std::cout << "{\"store\":" << safer::json_quote(globals.store_path)
+              << ",\"device_id\":" << safer::json_quote(summary.device_id)
+              << ",\"role\":" << (device.role ? safer::json_quote(safer::to_string(*device.role)) : "null")
+              << ",\"last_seq\":" << summary.last_seq << ",\"pending\":" << summary.pending
+              << ",\"rejected\":" << summary.rejected << ",\"last_sync\":null"
+              << ",\"records\":{\"households\":" << summary.households << ",\"visits\":" << summary.visits
+              << ",\"commute_sessions\":" << summary.commute_sessions << "}}\n";
+    return 0;
+  }
+  std::cout << "Store:            " << globals.store_path << '\n'
+            << "Device:           " << summary.device_id << '\n'
+            << "Role:             " << (device.role ? std::string(safer::to_string(*device.role)) : "not enrolled yet") << '\n'
+            << "Last sync:        never\n"
+            << "Changes pending:  " << summary.pending << '\n'
+            << "Changes rejected: " << summary.rejected << '\n'
+            << "On this device:   " << summary.households << " households, " << summary.visits << " visits, "
+            << summary.commute_sessions << " Commute Aware sessions\n";
+  for (const auto& entry : rejected) {
+    std::cout << "  rejected seq " << entry.seq << " (" << safer::to_string(entry.change.entity) << ' '
+              << entry.change.id << "): " << entry.reject_message << '\n';
+  }
+  return 0;
+}
+
+int run_reference(const Globals& globals, bool wards) {
+  int exit_code = 0;
+  auto store = open_store(globals, exit_code);
+  if (!store) return exit_code;
+  const auto lists = store->reference_lists();
+  const auto& values = wards ? lists.wards : lists.stations;
+  if (globals.json) {
+    std::cout << safer::json_string_array(values) << '\n';
+  } else {
+    for (const auto& value : values) std::cout << value << '\n';
+  }
+  return 0;
+}
+
+}  // namespace
+}  // namespace field_client::cli
+
+int main(int argc, char** argv) {
+  using namespace field_client::cli;
+  using field_client::Entity;
+
+  CLI::App app{
+      "field-client: record Safer Streets household visits and Commute Aware sessions on a\n"
+      "tablet with no signal; they are kept safely on the device until they sync.",
+      "field-client"};
+  app.footer(
+      "Examples:\n"
+      "  field-client household add --address \"1 Example Road\" --postcode WD6 1AA --ward Elstree\n"
+      "  field-client visit record --household ID --status completed --fire-safety-check --smoke-detectors 2\n"
+      "  field-client commute log --station \"Potters Bar\" --cards 25 --message vehicle_security\n"
+      "  field-client pending\n"
+      "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved).");
+  app.require_subcommand(1);
+  app.fallthrough();
+
+  Globals globals;
+  globals.store_path = default_store_path();
+  app.add_option("--store", globals.store_path, "The device's store (default: $FIELD_CLIENT_STORE or ~/.local/share/safer-streets/field-client.db)")
+      ->capture_default_str();
+  app.add_flag("--json", globals.json, "Print JSON for scripts");
+
+  RecordCommands<safer::Household, HouseholdOptions> households{Entity::household};
+  RecordCommands<safer::Visit, VisitOptions> visits{Entity::visit};
+  RecordCommands<safer::CommuteSession, CommuteOptions> sessions{Entity::commute_session};
+  auto* household_cmd = app.add_subcommand("household", "Households: add one found in the field, update, list");
+  households.attach(*household_cmd, "add", nullptr, "household");
+  auto* visit_cmd = app.add_subcommand("visit", "Safer Streets household visits");
+  visits.attach(*visit_cmd, "record", "add", "visit");
+  auto* commute_cmd = app.add_subcommand("commute", "Commute Aware card-holder sessions at stations");
+  sessions.attach(*commute_cmd, "log", "add", "commute session");
+
+  std::string list_kind;
+  auto* list_cmd = app.add_subcommand("list", "List the records on this device");
+  list_cmd->add_option("kind", list_kind, "households, visits or commute (default: all)")
+      ->check(CLI::IsMember({"all", "households", "visits", "commute"}));
+  auto* pending_cmd = app.add_subcommand("pending", "List changes waiting to sync, and rejected ones");
+  auto* status_cmd = app.add_subcommand("status", "Show the device, its store and what waits to sync");
+  auto* wards_cmd = app.add_subcommand("wards", "List the wards records may name");
+  auto* stations_cmd = app.add_subcommand("stations", "List the Commute Aware stations");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : 2;
+  }
+
+  if (household_cmd->parsed()) return households.run(globals);
+  if (visit_cmd->parsed()) return visits.run(globals);
+  if (commute_cmd->parsed()) return sessions.run(globals);
+  if (list_cmd->parsed()) return run_list(globals, list_kind);
+  if (pending_cmd->parsed()) return run_pending(globals);
+  if (status_cmd->parsed()) return run_status(globals);
+  if (wards_cmd->parsed()) return run_reference(globals, true);
+  if (stations_cmd->parsed()) return run_reference(globals, false);
+  return 2;
+}

@@ -1,0 +1,226 @@
+#include "record_options.h"
+
+#include <charconv>
+#include <map>
+
+#include "safer/text.h"
+
+namespace field_client::cli {
+
+namespace {
+
+using safer::FieldErrors;
+
+bool given(const CLI::Option* option) { return option != nullptr && option->count() > 0; }
+
+void require(const CLI::Option* option, const char* field, FieldErrors& errors) {
+  if (!given(option)) errors.push_back({field, std::string(field) + " is required"});
+}
+
+// Text from the command line must be UTF-8 before it goes anywhere.
+bool read_text(const std::string& text, const char* field, std::string& out, FieldErrors& errors) {
+  if (!safer::is_valid_utf8(text)) {
+    errors.push_back({field, std::string(field) + " is not valid UTF-8 text"});
+    return false;
+  }
+  out = text;
+  return true;
+}
+
+bool read_integer(const std::string& text, const char* field, std::int64_t& out, FieldErrors& errors) {
+  const char* end = text.data() + text.size();
+  const auto [ptr, ec] = std::from_chars(text.data(), end, out);
+  if (ec != std::errc() || ptr != end || text.empty()) {
+    errors.push_back({field, std::string(field) + " must be an integer"});
+    return false;
+  }
+  return true;
+}
+
+void read_time(const std::string& text, const char* field, safer::UnixMillis now,
+               safer::UnixMillis& out, FieldErrors& errors) {
+  if (auto instant = parse_time_option(text, now)) {
+    out = *instant;
+  } else {
+    errors.push_back({field, std::string(field) +
+                                 " must be an RFC 3339 time such as 2026-11-26T09:30:00Z, or now"});
+  }
+}
+
+// Values may be repeated (--referral a --referral b) or comma-separated (--referral a,b).
+template <class E>
+void read_set(const std::vector<std::string>& values, const char* field, safer::EnumSet<E>& out,
+              FieldErrors& errors) {
+  safer::EnumSet<E> set;
+  for (const auto& value : values) {
+    const auto parsed = safer::enum_from_string<E>(value);
+    if (!parsed) {
+      errors.push_back({field, std::string(field) + " must be an array of distinct values from " +
+                                   safer::allowed_values<E>()});
+      return;
+    }
+    set.insert(*parsed);
+  }
+  out = set;
+}
+
+template <class E>
+std::string allowed_help() {
+  return "one of: " + safer::allowed_values<E>();
+}
+
+}  // namespace
+
+std::string option_for(const std::string& field) {
+  static const std::map<std::string, std::string> kOptions = {
+      {"address", "--address"},
+      {"postcode", "--postcode"},
+      {"ward", "--ward"},
+      {"target", "--target"},
+      {"vulnerability", "--vulnerability"},
+      {"assigned_to", "--assigned-to"},
+      {"household_id", "--household"},
+      {"visited_at", "--at"},
+      {"status", "--status"},
+      {"crime_prevention_advice", "--crime-prevention-advice"},
+      {"fire_safety_check", "--fire-safety-check"},
+      {"healthy_lifestyle_advice", "--healthy-lifestyle-advice"},
+      {"community_involvement_info", "--community-involvement-info"},
+      {"first_aid_training", "--first-aid-training"},
+      {"follow_up_required", "--follow-up-required"},
+      {"smoke_detectors_fitted", "--smoke-detectors"},
+      {"referrals", "--referral"},
+      {"notes", "--notes"},
+      {"station", "--station"},
+      {"started_at", "--started-at"},
+      {"ended_at", "--ended-at"},
+      {"cards_distributed", "--cards"},
+      {"messages", "--message"},
+      {"id", "--id"},
+  };
+  const auto found = kOptions.find(field);
+  return found == kOptions.end() ? std::string() : found->second;
+}
+
+std::optional<safer::UnixMillis> parse_time_option(const std::string& text, safer::UnixMillis now) {
+  if (text == "now") return now;
+  return safer::parse_rfc3339(text);
+}
+
+void HouseholdOptions::add_to(CLI::App& command) {
+  address_opt_ = command.add_option("--address", address_, "Street address (1 to 200 characters)");
+  postcode_opt_ = command.add_option("--postcode", postcode_, "UK postcode, such as WD6 1WA");
+  ward_opt_ = command.add_option("--ward", ward_, "Ward, one of the server's wards (see `field-client wards`)");
+  vulnerability_opt_ = command.add_option("--vulnerability", vulnerability_,
+                                          "Vulnerability, repeatable or comma-separated; " +
+                                              allowed_help<safer::Vulnerability>())
+                           ->delimiter(',');
+  command.add_flag("--no-vulnerability", clear_vulnerability_, "Clear the vulnerability list");
+  target_opt_ = command.add_flag("--target,!--not-target", target_,
+                                 "On the Safer Streets target list (coordinators only)");
+  assigned_opt_ = command.add_option("--assigned-to", assigned_to_,
+                                     "User id of the officer it is assigned to (coordinators only)");
+  command.add_flag("--unassign", unassign_, "Assign it to nobody (coordinators only)");
+}
+
+void HouseholdOptions::apply(safer::Household& household, bool creating, FieldErrors& errors) const {
+  if (creating) {
+    require(address_opt_, "address", errors);
+    require(postcode_opt_, "postcode", errors);
+    require(ward_opt_, "ward", errors);
+  }
+  if (given(address_opt_)) read_text(address_, "address", household.address, errors);
+  if (given(postcode_opt_)) read_text(postcode_, "postcode", household.postcode, errors);
+  if (given(ward_opt_)) read_text(ward_, "ward", household.ward, errors);
+  if (clear_vulnerability_) household.vulnerability = {};
+  if (given(vulnerability_opt_)) read_set(vulnerability_, "vulnerability", household.vulnerability, errors);
+  if (given(target_opt_)) household.target = target_;
+  if (unassign_) household.assigned_to = std::optional<std::string>();
+  if (given(assigned_opt_)) household.assigned_to = std::optional<std::string>(assigned_to_);
+}
+
+void VisitOptions::add_to(CLI::App& command) {
+  household_opt_ = command.add_option("--household", household_, "Id of the household visited");
+  status_opt_ = command.add_option("--status", status_, allowed_help<safer::VisitStatus>());
+  visited_at_opt_ = command.add_option("--at", visited_at_,
+                                       "When the visit took place: RFC 3339 or `now` (default: now)");
+  static const char* const kHelp[] = {
+      "Crime prevention advice given",        "Home fire safety check done",
+      "Advice on a healthier lifestyle given", "Information on community involvement given",
+      "First aid training given",              "A follow-up visit is needed",
+  };
+  for (std::size_t i = 0; i < outcomes_.size(); ++i) {
+    std::string name(safer::to_string(static_cast<safer::Outcome>(i)));
+    for (char& c : name) c = c == '_' ? '-' : c;
+    outcome_opts_[i] = command.add_flag("--" + name + ",!--no-" + name, outcomes_[i], kHelp[i]);
+  }
+  smoke_opt_ = command.add_option("--smoke-detectors", smoke_detectors_, "Smoke detectors fitted, 0 to 10");
+  referrals_opt_ = command.add_option("--referral", referrals_,
+                                      "Referral made, repeatable or comma-separated; " +
+                                          allowed_help<safer::Referral>())
+                       ->delimiter(',');
+  command.add_flag("--no-referrals", clear_referrals_, "Clear the referrals");
+  notes_opt_ = command.add_option("--notes", notes_, "Notes, at most 2000 characters");
+}
+
+void VisitOptions::apply(safer::Visit& visit, bool creating, safer::UnixMillis now,
+                         FieldErrors& errors) const {
+  if (creating) {
+    require(household_opt_, "household_id", errors);
+    require(status_opt_, "status", errors);
+    visit.visited_at = now;
+  }
+  if (given(household_opt_)) visit.household_id = household_;
+  if (given(visited_at_opt_)) read_time(visited_at_, "visited_at", now, visit.visited_at, errors);
+  if (given(status_opt_)) {
+    if (const auto status = safer::enum_from_string<safer::VisitStatus>(status_)) {
+      visit.status = *status;
+    } else {
+      errors.push_back({"status", "status must be one of " + safer::allowed_values<safer::VisitStatus>()});
+    }
+  }
+  for (std::size_t i = 0; i < outcomes_.size(); ++i) {
+    if (!given(outcome_opts_[i])) continue;
+    const auto outcome = static_cast<safer::Outcome>(i);
+    if (outcomes_[i]) visit.outcomes.insert(outcome); else visit.outcomes.erase(outcome);
+  }
+  if (given(smoke_opt_)) read_integer(smoke_detectors_, "smoke_detectors_fitted", visit.smoke_detectors_fitted, errors);
+  if (clear_referrals_) visit.referrals = {};
+  if (given(referrals_opt_)) read_set(referrals_, "referrals", visit.referrals, errors);
+  if (given(notes_opt_)) read_text(notes_, "notes", visit.notes, errors);
+}
+
+void CommuteOptions::add_to(CLI::App& command) {
+  station_opt_ = command.add_option("--station", station_, "Station, one of the server's stations");
+  started_opt_ = command.add_option("--started-at", started_at_, "Start: RFC 3339 or `now` (default: now)");
+  ended_opt_ = command.add_option("--ended-at", ended_at_, "End: RFC 3339 or `now`; not before the start");
+  command.add_flag("--running", still_running_, "The session has not ended (clears --ended-at)");
+  cards_opt_ = command.add_option("--cards", cards_, "Card holders handed out, 0 to 5000");
+  messages_opt_ = command.add_option("--message", messages_,
+                                     "Message given, repeatable or comma-separated; " +
+                                         allowed_help<safer::CommuteMessage>())
+                      ->delimiter(',');
+  command.add_flag("--no-messages", clear_messages_, "Clear the messages");
+}
+
+void CommuteOptions::apply(safer::CommuteSession& session, bool creating, safer::UnixMillis now,
+                           FieldErrors& errors) const {
+  if (creating) {
+    require(station_opt_, "station", errors);
+    require(cards_opt_, "cards_distributed", errors);
+    session.started_at = now;
+  }
+  if (given(station_opt_)) read_text(station_, "station", session.station, errors);
+  if (given(started_opt_)) read_time(started_at_, "started_at", now, session.started_at, errors);
+  if (still_running_) session.ended_at.reset();
+  if (given(ended_opt_)) {
+    safer::UnixMillis ended = 0;
+    read_time(ended_at_, "ended_at", now, ended, errors);
+    session.ended_at = ended;
+  }
+  if (given(cards_opt_)) read_integer(cards_, "cards_distributed", session.cards_distributed, errors);
+  if (clear_messages_) session.messages = {};
+  if (given(messages_opt_)) read_set(messages_, "messages", session.messages, errors);
+}
+
+}  // namespace field_client::cli

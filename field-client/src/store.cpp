@@ -1,0 +1,426 @@
+#include "field_client/store.h"
+
+#include <sstream>
+
+#include "safer/record_json.h"
+#include "safer/sqlite.h"
+#include "safer/time.h"
+#include "safer/uuid.h"
+#include "safer/validation.h"
+
+namespace field_client {
+
+namespace sqlite = safer::sqlite;
+using safer::Change;
+using safer::FieldErrors;
+using safer::Hlc;
+using safer::Household;
+using safer::Op;
+using safer::RecordData;
+using safer::Role;
+
+namespace {
+
+// The store's schema, one migration per version. Never edit a released migration: add one.
+constexpr sqlite::Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+-- The newest version of every record the device holds; deletes stay as tombstones.
+CREATE TABLE records (
+  entity       TEXT NOT NULL CHECK (entity IN ('household', 'visit', 'commute_session')),
+  id           TEXT NOT NULL,
+  hlc          TEXT NOT NULL,
+  device_id    TEXT NOT NULL,              -- the device that wrote this version
+  deleted      INTEGER NOT NULL DEFAULT 0 CHECK (deleted IN (0, 1)),
+  data         TEXT CHECK ((deleted = 1) = (data IS NULL)),  -- JSON of the record
+  created_here INTEGER NOT NULL DEFAULT 0, -- 1 when this device created the record
+  PRIMARY KEY (entity, id)
+) WITHOUT ROWID;
+
+-- Every local change, numbered by the device's seq. Acked entries may be pruned;
+-- pending and rejected ones never are.
+CREATE TABLE outbox (
+  seq            INTEGER PRIMARY KEY CHECK (seq > 0),
+  entity         TEXT NOT NULL,
+  op             TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+  record_id      TEXT NOT NULL,
+  hlc            TEXT NOT NULL,
+  data           TEXT CHECK ((op = 'upsert') = (data IS NOT NULL)),
+  state          TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acked', 'rejected')),
+  reject_code    TEXT,
+  reject_message TEXT,
+  reject_field   TEXT,
+  created_at     INTEGER NOT NULL
+);
+CREATE INDEX outbox_by_record ON outbox (entity, record_id, seq);
+CREATE INDEX outbox_by_state ON outbox (state, seq);
+
+CREATE TRIGGER outbox_keeps_unsynced BEFORE DELETE ON outbox
+WHEN OLD.state <> 'acked'
+BEGIN
+  SELECT RAISE(ABORT, 'an outbox entry that is not yet synced cannot be deleted');
+END;
+
+CREATE TRIGGER records_keep_unsynced BEFORE DELETE ON records
+WHEN EXISTS (SELECT 1 FROM outbox o
+             WHERE o.entity = OLD.entity AND o.record_id = OLD.id AND o.state = 'pending')
+BEGIN
+  SELECT RAISE(ABORT, 'a record with an unsynced change cannot be deleted');
+END;
+)sql"},
+};
+
+// Records with the state of their latest outbox entry (none: pulled, so synced).
+#define SELECT_RECORDS                                                                  \
+  "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"                      \
+  " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id"    \
+  "  ORDER BY o.seq DESC LIMIT 1) FROM records r "
+constexpr const char* kFindRecord = SELECT_RECORDS "WHERE r.entity = ?1 AND r.id = ?2";
+constexpr const char* kListRecords =
+    SELECT_RECORDS "WHERE r.entity = ?1 AND (?2 OR r.deleted = 0) ORDER BY r.id";
+#undef SELECT_RECORDS
+
+Error invalid(const FieldErrors& errors) {
+  std::string message;
+  for (const auto& error : errors) {
+    if (!message.empty()) message += "; ";
+    message += error.message;
+  }
+  return Error{"invalid", message, errors.front().field};
+}
+
+Error forbidden(std::string field, std::string message) {
+  return Error{"forbidden", std::move(message), std::move(field)};
+}
+
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> out;
+  std::istringstream stream(text);
+  for (std::string line; std::getline(stream, line);) out.push_back(line);
+  return out;
+}
+
+OutboxState outbox_state_from(const std::string& text) {
+  if (text == "acked") return OutboxState::acked;
+  if (text == "rejected") return OutboxState::rejected;
+  return OutboxState::pending;
+}
+
+}  // namespace
+
+struct Store::Impl {
+  explicit Impl(const std::string& path) : db(path) {}
+
+  mutable sqlite::Database db;  // statements are cached even by reads
+  std::function<std::int64_t()> wall_clock;
+  std::string device_id;  // Constant after open().
+
+  std::optional<std::string> meta(const char* key) const {
+    auto statement = db.cached("SELECT value FROM meta WHERE key = ?");
+    statement->bind(1, key);
+    return statement->step() ? std::optional(statement->column_text(0)) : std::nullopt;
+  }
+
+  void set_meta(const char* key, const std::string& value) {
+    db.cached("INSERT INTO meta (key, value) VALUES (?, ?) "
+              "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        ->bind(1, key)
+        .bind(2, value)
+        .run();
+  }
+
+  std::optional<Role> role() const {
+    const auto text = meta("role");
+    return text ? safer::enum_from_string<Role>(*text) : std::nullopt;
+  }
+
+  bool is_coordinator() const { return role() == Role::coordinator; }
+
+  StoredRecord read_record(const sqlite::Statement& row) const {
+    StoredRecord record;
+    record.entity = *safer::enum_from_string<Entity>(row.column_text(0));
+    record.id = row.column_text(1);
+    record.hlc = Hlc::parse(row.column_text(2)).value_or(Hlc{});
+    record.device_id = row.column_text(3);
+    record.deleted = row.column_int(4) != 0;
+    if (!record.deleted) {
+      RecordData data;
+      if (safer::from_json(row.column_text(5), record.entity, data).empty()) record.data = std::move(data);
+    }
+    const auto state = row.column_optional_text(6);
+    record.state = !state || *state == "acked" ? SyncState::synced
+                   : *state == "rejected"      ? SyncState::rejected
+                                               : SyncState::pending;
+    return record;
+  }
+
+  std::optional<StoredRecord> find(Entity entity, const std::string& id) const {
+    auto statement = db.cached(kFindRecord);
+    statement->bind(1, safer::to_string(entity)).bind(2, id);
+    if (!statement->step()) return std::nullopt;
+    return read_record(*statement);
+  }
+
+  // Writes one new version of a record and its outbox entry. Must run inside a transaction.
+  // `stored` is what the device keeps; `sent` is what the server is sent (they differ only
+  // for households edited by an officer, whose server-owned fields are left out).
+  void write_version(Entity entity, const std::string& id, Op op, const std::optional<RecordData>& stored,
+                     const std::optional<RecordData>& sent, const std::optional<Hlc>& previous, bool created) {
+    safer::HlcClock clock(wall_clock, Hlc::parse(meta("hlc_last").value_or("")).value_or(Hlc{}));
+    if (previous) clock.observe(*previous);
+    const Hlc hlc = clock.tick();
+    const std::int64_t seq = std::stoll(meta("last_seq").value_or("0")) + 1;
+    const std::string hlc_text = hlc.to_string();
+    const std::string entity_name(safer::to_string(entity));
+
+    auto upsert = db.cached(
+        "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
+        " deleted = excluded.deleted, data = excluded.data");
+    upsert->bind(1, entity_name).bind(2, id).bind(3, hlc_text).bind(4, device_id);
+    upsert->bind(5, op == Op::remove ? 1 : 0).bind(7, created ? 1 : 0);
+    if (stored) upsert->bind(6, safer::to_json(*stored)); else upsert->bind_null(6);
+    upsert->run();
+
+    auto queue = db.cached(
+        "INSERT INTO outbox (seq, entity, op, record_id, hlc, data, state, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)");
+    queue->bind(1, seq).bind(2, entity_name).bind(3, safer::to_string(op)).bind(4, id).bind(5, hlc_text);
+    if (sent) queue->bind(6, safer::to_json(*sent)); else queue->bind_null(6);
+    queue->bind(7, wall_clock());
+    queue->run();
+
+    set_meta("last_seq", std::to_string(seq));
+    set_meta("hlc_last", hlc_text);
+  }
+
+  // Applies the permission table of contract §5 as far as the device knows its role, and
+  // returns what to send for a household (server-owned fields left out for officers).
+  Result<RecordData> household_to_send(const Household& household, const std::optional<StoredRecord>& existing) {
+    if (is_coordinator()) return RecordData{household};
+    const Household* before = existing && existing->data ? std::get_if<Household>(&*existing->data) : nullptr;
+    const bool target_before = before != nullptr && before->is_target();
+    const auto assignee_before = before != nullptr ? before->assignee() : std::nullopt;
+    if (household.target && *household.target != target_before) {
+      return forbidden("target", "only a coordinator may change target");
+    }
+    if (household.assigned_to && *household.assigned_to != assignee_before) {
+      return forbidden("assigned_to", "only a coordinator may set or change assigned_to");
+    }
+    Household sent = household;
+    sent.target.reset();
+    sent.assigned_to.reset();
+    return RecordData{std::move(sent)};
+  }
+};
+
+Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+  try {
+    auto impl = std::make_unique<Impl>(path);
+    impl->wall_clock = options.wall_clock ? std::move(options.wall_clock) : safer::now_unix_millis;
+    impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    if (auto migrated = sqlite::migrate(impl->db, kMigrations, std::size(kMigrations)); !migrated) {
+      return migrated.error();
+    }
+    sqlite::Transaction transaction(impl->db);
+    if (auto id = impl->meta("device_id")) {
+      impl->device_id = *id;
+    } else {
+      impl->device_id = safer::new_uuid_v7();
+      impl->set_meta("device_id", impl->device_id);
+    }
+    transaction.commit();
+    return std::unique_ptr<Store>(new Store(std::move(impl)));
+  } catch (const sqlite::Failure& failure) {
+    Error error = sqlite::to_error(failure);
+    error.message = "cannot open the store at " + path + ": " + error.message;
+    return error;
+  }
+}
+
+DeviceInfo Store::device() const {
+  return DeviceInfo{impl_->device_id, impl_->role(), impl_->meta("user_id")};
+}
+
+safer::ReferenceLists Store::reference_lists() const {
+  safer::ReferenceLists lists = safer::ReferenceLists::defaults();
+  if (auto wards = impl_->meta("wards")) lists.wards = split_lines(*wards);
+  if (auto stations = impl_->meta("stations")) lists.stations = split_lines(*stations);
+  return lists;
+}
+
+FieldErrors Store::validate(RecordData& data) const {
+  FieldErrors errors = safer::check_record(data, reference_lists());
+  if (const auto* visit = std::get_if<safer::Visit>(&data);
+      visit != nullptr && safer::is_canonical_uuid(visit->household_id)) {
+    const auto household = get(Entity::household, visit->household_id);
+    if (!household || household->deleted) {
+      errors.push_back({"household_id", "household_id does not name a household on this device"});
+    }
+  }
+  return errors;
+}
+
+Result<std::string> Store::create(RecordData data, std::optional<std::string> id) {
+  const Entity entity = safer::entity_of(data);
+  if (id && !safer::is_canonical_uuid(*id)) {
+    return Error{"invalid", "id must be a lowercase canonical UUID", "id"};
+  }
+  try {
+    sqlite::Transaction transaction(impl_->db);
+    if (auto errors = validate(data); !errors.empty()) return invalid(errors);
+    const std::string record_id = id.value_or(safer::new_uuid_v7());
+    if (impl_->find(entity, record_id)) {
+      return Error{"exists", "a record with id " + record_id + " already exists", "id"};
+    }
+    RecordData sent = data;
+    if (const auto* household = std::get_if<Household>(&data)) {
+      auto to_send = impl_->household_to_send(*household, std::nullopt);
+      if (!to_send) return to_send.error();
+      sent = std::move(*to_send);
+    }
+    impl_->write_version(entity, record_id, Op::upsert, data, sent, std::nullopt, true);
+    transaction.commit();
+    return record_id;
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+Status Store::update(const std::string& id, RecordData data) {
+  const Entity entity = safer::entity_of(data);
+  try {
+    sqlite::Transaction transaction(impl_->db);
+    const auto existing = impl_->find(entity, id);
+    if (!existing || existing->deleted) {
+      return Error{"not_found", "there is no " + std::string(safer::to_string(entity)) + " with id " + id, "id"};
+    }
+    if (auto errors = validate(data); !errors.empty()) return invalid(errors);
+    RecordData sent = data;
+    if (auto* household = std::get_if<Household>(&data)) {
+      auto to_send = impl_->household_to_send(*household, existing);
+      if (!to_send) return to_send.error();
+      sent = std::move(*to_send);
+      // The device keeps the server-owned fields it last heard of.
+      const auto* before = std::get_if<Household>(&*existing->data);
+      if (!household->target) household->target = before->target;
+      if (!household->assigned_to) household->assigned_to = before->assigned_to;
+    }
+    impl_->write_version(entity, id, Op::upsert, data, sent, existing->hlc, false);
+    transaction.commit();
+    return {};
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+Status Store::remove(Entity entity, const std::string& id) {
+  try {
+    sqlite::Transaction transaction(impl_->db);
+    const auto existing = impl_->find(entity, id);
+    if (!existing || existing->deleted) {
+      return Error{"not_found", "there is no " + std::string(safer::to_string(entity)) + " with id " + id, "id"};
+    }
+    if (entity == Entity::household && !impl_->is_coordinator()) {
+      return forbidden("", "only a coordinator may delete a household");
+    }
+    impl_->write_version(entity, id, Op::remove, std::nullopt, std::nullopt, existing->hlc, false);
+    transaction.commit();
+    return {};
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+std::optional<StoredRecord> Store::get(Entity entity, const std::string& id) const {
+  return impl_->find(entity, id);
+}
+
+std::vector<StoredRecord> Store::list(Entity entity, bool include_deleted) const {
+  auto statement = impl_->db.cached(kListRecords);
+  statement->bind(1, safer::to_string(entity)).bind(2, include_deleted ? 1 : 0);
+  std::vector<StoredRecord> records;
+  while (statement->step()) records.push_back(impl_->read_record(*statement));
+  return records;
+}
+
+std::vector<OutboxEntry> Store::outbox(std::vector<OutboxState> states) const {
+  int mask = 0;
+  for (auto state : states) mask |= 1 << static_cast<int>(state);
+  auto statement = impl_->db.cached(
+      "SELECT seq, entity, op, record_id, hlc, data, state, created_at,"
+      " reject_code, reject_message, reject_field FROM outbox"
+      " WHERE (?1 >> (CASE state WHEN 'pending' THEN 0 WHEN 'acked' THEN 1 ELSE 2 END)) & 1"
+      " ORDER BY seq");
+  statement->bind(1, mask);
+  std::vector<OutboxEntry> entries;
+  while (statement->step()) {
+    OutboxEntry entry;
+    entry.seq = statement->column_int(0);
+    entry.change.entity = *safer::enum_from_string<Entity>(statement->column_text(1));
+    entry.change.op = *safer::enum_from_string<Op>(statement->column_text(2));
+    entry.change.id = statement->column_text(3);
+    entry.change.hlc = Hlc::parse(statement->column_text(4)).value_or(Hlc{});
+    if (!statement->column_is_null(5)) {
+      RecordData data;
+      if (safer::from_json(statement->column_text(5), entry.change.entity, data).empty()) {
+        entry.change.data = std::move(data);
+      }
+    }
+    entry.state = outbox_state_from(statement->column_text(6));
+    entry.created_at = statement->column_int(7);
+    entry.reject_code = statement->column_text(8);
+    entry.reject_message = statement->column_text(9);
+    entry.reject_field = statement->column_text(10);
+    entries.push_back(std::move(entry));
+  }
+  return entries;
+}
+
+StoreSummary Store::summary() const {
+  StoreSummary summary;
+  summary.device_id = impl_->device_id;
+  summary.last_seq = std::stoll(impl_->meta("last_seq").value_or("0"));
+  auto states = impl_->db.cached("SELECT state, count(*) FROM outbox GROUP BY state");
+  while (states->step()) {
+    const auto state = outbox_state_from(states->column_text(0));
+    if (state == OutboxState::pending) summary.pending = states->column_int(1);
+    if (state == OutboxState::rejected) summary.rejected = states->column_int(1);
+  }
+  auto kinds = impl_->db.cached("SELECT entity, count(*) FROM records WHERE deleted = 0 GROUP BY entity");
+  while (kinds->step()) {
+    const auto entity = safer::enum_from_string<Entity>(kinds->column_text(0));
+    if (entity == Entity::household) summary.households = kinds->column_int(1);
+    if (entity == Entity::visit) summary.visits = kinds->column_int(1);
+    if (entity == Entity::commute_session) summary.commute_sessions = kinds->column_int(1);
+  }
+  return summary;
+}
+
+std::string_view to_string(SyncState state) {
+  switch (state) {
+    case SyncState::pending: return "pending";
+    case SyncState::rejected: return "rejected";
+    case SyncState::synced: return "synced";
+  }
+  return "synced";
+}
+
+std::string_view to_string(OutboxState state) {
+  switch (state) {
+    case OutboxState::pending: return "pending";
+    case OutboxState::acked: return "acked";
+    case OutboxState::rejected: return "rejected";
+  }
+  return "pending";
+}
+
+}  // namespace field_client

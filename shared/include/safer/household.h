@@ -1,0 +1,38 @@
+// A household on the Safer Streets register (contract §5).
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "safer/enum_names.h"
+
+namespace safer {
+
+enum class Vulnerability { elderly, disability, repeat_victim, lives_alone, other };
+
+template <>
+struct EnumNames<Vulnerability> {
+  static constexpr std::array<std::string_view, 5> names{
+      "elderly", "disability", "repeat_victim", "lives_alone", "other"};
+};
+
+struct Household {
+  std::string address;   // 1..200 code points
+  std::string postcode;  // stored form after check(): "WD6 1WA"
+  std::string ward;      // one of the server's wards
+  EnumSet<Vulnerability> vulnerability;
+
+  // Server-owned fields. In an upsert from an officer or PCSO an omitted field means
+  // "unchanged" (contract §9), so omission is kept apart from a value:
+  std::optional<bool> target;                            // nullopt: omitted (false when new)
+  std::optional<std::optional<std::string>> assigned_to; // nullopt: omitted; inner nullopt: null
+
+  bool is_target() const { return target.value_or(false); }
+  std::optional<std::string> assignee() const {
+    return assigned_to.has_value() ? *assigned_to : std::nullopt;
+  }
+
+  friend bool operator==(const Household&, const Household&) = default;
+};
+
+}  // namespace safer

@@ -1,0 +1,122 @@
+// The messages of sync protocol v1 (contract §2-§4, §6). See protocol_json.h for their JSON.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "safer/field_error.h"
+#include "safer/record.h"
+#include "safer/time.h"
+
+namespace safer {
+
+inline constexpr int kProtocolVersion = 1;
+inline constexpr std::size_t kMaxMessageBytes = 1'048'576;  // 1 MiB; one more closes with 1009
+inline constexpr std::size_t kMaxChangesPerPush = 1000;
+inline constexpr int kMaxPullLimit = 1000;
+inline constexpr int kDefaultPullLimit = 500;
+
+// Error codes of contract §3, §4 and §6.
+namespace codes {
+inline constexpr std::string_view kInvalid = "invalid";
+inline constexpr std::string_view kForbidden = "forbidden";
+inline constexpr std::string_view kClockSkew = "clock_skew";
+inline constexpr std::string_view kBadMessage = "bad_message";
+inline constexpr std::string_view kHelloRequired = "hello_required";
+inline constexpr std::string_view kSeqGap = "seq_gap";
+inline constexpr std::string_view kCursorInvalid = "cursor_invalid";
+inline constexpr std::string_view kDeviceMismatch = "device_mismatch";
+inline constexpr std::string_view kUnsupportedProtocol = "unsupported_protocol";
+}  // namespace codes
+
+// client → server
+struct Hello {
+  int protocol = kProtocolVersion;
+  std::string device_id;
+  std::string app_version;
+};
+
+// server → client
+struct Welcome {
+  int protocol = kProtocolVersion;
+  std::string device_id;
+  std::string user_id;
+  Role role = Role::officer;
+  std::int64_t acked_seq = 0;
+  UnixMillis server_time = 0;
+  std::vector<std::string> wards;
+  std::vector<std::string> stations;
+};
+
+// One change of a push, as sent.
+struct PushChange {
+  std::int64_t seq = 0;
+  Change change;
+};
+
+// client → server
+struct Push {
+  std::vector<PushChange> changes;
+};
+
+// One change of a push, as received: either decoded, or refused with the field at fault.
+// A refused change is rejected alone, with code "invalid" (contract §9).
+struct ReceivedChange {
+  std::int64_t seq = 0;
+  std::optional<Change> change;  // nullopt when `error` says why it could not be decoded
+  FieldError error;
+};
+
+struct ReceivedPush {
+  std::vector<ReceivedChange> changes;
+};
+
+struct Rejection {
+  std::int64_t seq = 0;
+  std::string code;     // invalid, forbidden or clock_skew
+  std::string message;  // names the field
+  std::string field;    // empty when no single field is at fault
+
+  friend bool operator==(const Rejection&, const Rejection&) = default;
+};
+
+// server → client
+struct Ack {
+  std::int64_t acked_seq = 0;
+  std::vector<Rejection> rejected;
+};
+
+// client → server
+struct Pull {
+  std::string cursor;  // "" = from the beginning
+  int limit = kDefaultPullLimit;
+};
+
+// A winning version as the server sends it, with the device that wrote it.
+struct PulledChange {
+  Change change;
+  std::string device_id;
+};
+
+// server → client
+struct ChangesPage {
+  std::vector<PulledChange> changes;
+  std::string cursor;
+  bool has_more = false;
+};
+
+// server → client
+struct ErrorMessage {
+  std::string code;
+  std::string message;
+  bool fatal = false;
+  std::optional<std::int64_t> expected;  // seq_gap: the seq the server expected
+};
+
+using ClientMessage = std::variant<Hello, ReceivedPush, Pull>;
+using ServerMessage = std::variant<Welcome, Ack, ChangesPage, ErrorMessage>;
+
+}  // namespace safer

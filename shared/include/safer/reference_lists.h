@@ -1,0 +1,24 @@
+// The wards and stations that records may name. The defaults are the contract's; a server
+// may configure its own and sends them in `welcome`, and devices then validate against those.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace safer {
+
+struct ReferenceLists {
+  std::vector<std::string> wards;
+  std::vector<std::string> stations;
+
+  // Hertsmere's 16 wards and 3 Commute Aware stations (contract §5).
+  static const ReferenceLists& defaults();
+
+  bool has_ward(std::string_view ward) const;
+  bool has_station(std::string_view station) const;
+
+  friend bool operator==(const ReferenceLists&, const ReferenceLists&) = default;
+};
+
+}  // namespace safer

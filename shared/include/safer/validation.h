@@ -1,0 +1,26 @@
+// The record rules of contract §5 and §9, applied identically on devices and on the server.
+//
+// Each check returns one FieldError per broken rule, in field order, and an empty list when
+// the record is valid. Type errors (a string where a number belongs) are found earlier, when
+// the JSON is decoded (record_json.h); these checks see well-typed records.
+#pragma once
+
+#include "safer/field_error.h"
+#include "safer/record.h"
+#include "safer/reference_lists.h"
+
+namespace safer {
+
+// Also rewrites household.postcode to its stored form when it is a valid postcode.
+FieldErrors check_household(Household& household, const ReferenceLists& lists);
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists);
+FieldErrors check_commute_session(const CommuteSession& session, const ReferenceLists& lists);
+
+// Dispatches on the record's kind.
+FieldErrors check_record(RecordData& data, const ReferenceLists& lists);
+
+// User ids (assigned_to, the user of an enrolled device): 1..64 characters of
+// letters, digits and . _ @ -.
+bool is_valid_user_id(std::string_view text);
+
+}  // namespace safer

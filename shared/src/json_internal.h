@@ -1,0 +1,133 @@
+// Internal to the shared library: the JSON reading and writing that records and protocol
+// messages have in common. Not installed; RapidJSON and cereal stay out of public headers.
+//
+// Every file that touches RapidJSON includes it through this header, after cereal's JSON
+// archive, so that RAPIDJSON_ASSERT is cereal's throwing version in every translation unit.
+#pragma once
+
+#include <cereal/archives/json.hpp>
+#include <cereal/types/string.hpp>
+#include <cereal/types/vector.hpp>
+
+#include <sstream>
+#include <string>
+#include <string_view>
+
+#include "safer/enum_names.h"
+#include "safer/field_error.h"
+#include "safer/record.h"
+#include "safer/time.h"
+
+namespace safer::json {
+
+using Value = rapidjson::Value;
+using Document = rapidjson::Document;
+using OutputArchive = cereal::JSONOutputArchive;
+
+// Parses UTF-8 JSON text into `document`. Returns false for text that is not JSON or not
+// valid UTF-8 (NaN and Infinity are not JSON either).
+bool parse(std::string_view text, Document& document);
+
+// The first member name that appears twice in `object`, or nullopt. JSON parsers disagree on
+// which of two equal keys wins (RapidJSON: the first, JavaScript: the last), so a message
+// with repeated keys is refused rather than read one way here and another way elsewhere.
+std::optional<std::string> duplicate_key(const Value& object);
+
+// The JSON type of `value` in words ("a string", "null"), for messages.
+const char* describe_type(const Value& value);
+
+// Reads the fields of one JSON object, appending a FieldError for each field that is of the
+// wrong type, not an allowed value, or required and absent. Each read returns true when the
+// field was present and stored into `out`, and leaves `out` untouched otherwise.
+class ObjectReader {
+ public:
+  ObjectReader(const Value& object, FieldErrors& errors) : object_(object), errors_(errors) {}
+
+  const Value* find(const char* name) const;
+
+  bool read_string(const char* name, std::string& out, bool required);
+  bool read_bool(const char* name, bool& out);
+  bool read_integer(const char* name, std::int64_t& out, bool required);
+  bool read_time(const char* name, UnixMillis& out, bool required);
+  // A nullable field: true when present, with `out` set to nullopt for null.
+  bool read_nullable_string(const char* name, std::optional<std::string>& out);
+  bool read_nullable_time(const char* name, std::optional<UnixMillis>& out);
+  bool read_string_list(const char* name, std::vector<std::string>& out, bool required);
+
+  template <class E>
+  bool read_enum(const char* name, E& out, bool required) {
+    std::string text;
+    if (!read_string(name, text, required)) return false;
+    if (const auto value = enum_from_string<E>(text)) {
+      out = *value;
+      return true;
+    }
+    add_error(name, std::string(name) + " must be one of " + allowed_values<E>());
+    return false;
+  }
+
+  template <class E>
+  bool read_enum_set(const char* name, EnumSet<E>& out) {
+    const Value* value = find(name);
+    if (value == nullptr) return false;
+    const std::string expected =
+        std::string(name) + " must be an array of distinct values from " + allowed_values<E>();
+    if (!value->IsArray()) return add_error(name, expected + ", not " + describe_type(*value));
+    EnumSet<E> set;
+    for (const auto& item : value->GetArray()) {
+      const auto parsed = item.IsString() ? enum_from_string<E>(std::string_view(
+                                                item.GetString(), item.GetStringLength()))
+                                          : std::nullopt;
+      if (!parsed || set.contains(*parsed)) return add_error(name, expected);
+      set.insert(*parsed);
+    }
+    out = set;
+    return true;
+  }
+
+  // Records an error for field `name`; returns false so that readers can `return add_error(…)`.
+  bool add_error(const char* name, std::string message);
+
+ private:
+  const Value& object_;
+  FieldErrors& errors_;
+};
+
+// Record decoding from an already-parsed object; see record_json.h for the rules.
+FieldErrors decode_record(const Value& object, Household& out);
+FieldErrors decode_record(const Value& object, Visit& out);
+FieldErrors decode_record(const Value& object, CommuteSession& out);
+FieldErrors decode_record(const Value& object, Entity entity, RecordData& out);
+
+// Writes the record's fields as name-value pairs into the archive's current object.
+void write_fields(OutputArchive& archive, const Household& household);
+void write_fields(OutputArchive& archive, const Visit& visit);
+void write_fields(OutputArchive& archive, const CommuteSession& session);
+void write_fields(OutputArchive& archive, const RecordData& data);
+
+// Runs `body(archive)` on a cereal JSON archive writing a root object; returns the text on
+// one line. cereal's archive always pretty-prints; with no indent its only formatting is a
+// newline after each value, and since JSON escapes newlines inside strings, every raw newline
+// in the output is formatting and can go.
+template <class Body>
+std::string write_object(Body&& body) {
+  std::ostringstream stream;
+  {
+    OutputArchive archive(stream, OutputArchive::Options::NoIndent());
+    body(archive);
+  }  // The archive closes the root object when it is destroyed.
+  std::string text = std::move(stream).str();
+  std::erase(text, '\n');
+  return text;
+}
+
+}  // namespace safer::json
+
+namespace safer {
+
+// cereal finds these by argument-dependent lookup when a record is written as a nested value.
+inline void save(json::OutputArchive& archive, const Household& value) { json::write_fields(archive, value); }
+inline void save(json::OutputArchive& archive, const Visit& value) { json::write_fields(archive, value); }
+inline void save(json::OutputArchive& archive, const CommuteSession& value) { json::write_fields(archive, value); }
+
+}  // namespace safer

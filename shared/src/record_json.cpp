@@ -1,0 +1,177 @@
+#include "safer/record_json.h"
+
+#include "json_internal.h"
+
+namespace safer {
+
+namespace json {
+
+namespace {
+
+template <class E>
+void write_set(OutputArchive& archive, const char* name, const EnumSet<E>& set) {
+  archive(cereal::make_nvp(name, set.names()));
+}
+
+FieldErrors not_an_object() { return {{"", "the record must be a JSON object"}}; }
+
+// A record object that repeats a field is refused naming that field.
+bool refuse_duplicates(const Value& object, FieldErrors& errors) {
+  if (const auto name = duplicate_key(object)) {
+    errors.push_back({*name, *name + " appears more than once"});
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+FieldErrors decode_record(const Value& object, Household& out) {
+  FieldErrors errors;
+  if (!object.IsObject()) return not_an_object();
+  if (refuse_duplicates(object, errors)) return errors;
+  ObjectReader reader(object, errors);
+  Household household;
+  reader.read_string("address", household.address, true);
+  reader.read_string("postcode", household.postcode, true);
+  reader.read_string("ward", household.ward, true);
+  bool target = false;
+  if (reader.read_bool("target", target)) household.target = target;
+  reader.read_enum_set("vulnerability", household.vulnerability);
+  std::optional<std::string> assignee;
+  if (reader.read_nullable_string("assigned_to", assignee)) household.assigned_to = assignee;
+  if (errors.empty()) out = std::move(household);
+  return errors;
+}
+
+FieldErrors decode_record(const Value& object, Visit& out) {
+  FieldErrors errors;
+  if (!object.IsObject()) return not_an_object();
+  if (refuse_duplicates(object, errors)) return errors;
+  ObjectReader reader(object, errors);
+  Visit visit;
+  reader.read_string("household_id", visit.household_id, true);
+  reader.read_time("visited_at", visit.visited_at, true);
+  reader.read_enum("status", visit.status, true);
+  for (const auto name : EnumNames<Outcome>::names) {
+    bool flag = false;
+    const std::string field(name);
+    if (reader.read_bool(field.c_str(), flag) && flag) {
+      visit.outcomes.insert(*enum_from_string<Outcome>(name));
+    }
+  }
+  reader.read_integer("smoke_detectors_fitted", visit.smoke_detectors_fitted, false);
+  reader.read_enum_set("referrals", visit.referrals);
+  reader.read_string("notes", visit.notes, false);
+  if (errors.empty()) out = std::move(visit);
+  return errors;
+}
+
+FieldErrors decode_record(const Value& object, CommuteSession& out) {
+  FieldErrors errors;
+  if (!object.IsObject()) return not_an_object();
+  if (refuse_duplicates(object, errors)) return errors;
+  ObjectReader reader(object, errors);
+  CommuteSession session;
+  reader.read_string("station", session.station, true);
+  reader.read_time("started_at", session.started_at, true);
+  reader.read_nullable_time("ended_at", session.ended_at);
+  reader.read_integer("cards_distributed", session.cards_distributed, true);
+  reader.read_enum_set("messages", session.messages);
+  if (errors.empty()) out = std::move(session);
+  return errors;
+}
+
+template <class Record>
+FieldErrors decode_as(const Value& object, RecordData& out) {
+  Record record;
+  auto errors = decode_record(object, record);
+  if (errors.empty()) out = std::move(record);
+  return errors;
+}
+
+FieldErrors decode_record(const Value& object, Entity entity, RecordData& out) {
+  switch (entity) {
+    case Entity::household: return decode_as<Household>(object, out);
+    case Entity::visit: return decode_as<Visit>(object, out);
+    case Entity::commute_session: return decode_as<CommuteSession>(object, out);
+  }
+  return {{"entity", "unknown entity"}};
+}
+
+void write_fields(OutputArchive& archive, const Household& household) {
+  archive(cereal::make_nvp("address", household.address),
+          cereal::make_nvp("postcode", household.postcode),
+          cereal::make_nvp("ward", household.ward));
+  if (household.target) archive(cereal::make_nvp("target", *household.target));
+  write_set(archive, "vulnerability", household.vulnerability);
+  if (household.assigned_to) {
+    if (*household.assigned_to) {
+      archive(cereal::make_nvp("assigned_to", **household.assigned_to));
+    } else {
+      archive(cereal::make_nvp("assigned_to", nullptr));
+    }
+  }
+}
+
+void write_fields(OutputArchive& archive, const Visit& visit) {
+  archive(cereal::make_nvp("household_id", visit.household_id),
+          cereal::make_nvp("visited_at", format_rfc3339(visit.visited_at)),
+          cereal::make_nvp("status", std::string(to_string(visit.status))));
+  for (std::size_t i = 0; i < EnumNames<Outcome>::names.size(); ++i) {
+    const auto outcome = static_cast<Outcome>(i);
+    archive(cereal::make_nvp(std::string(to_string(outcome)).c_str(), visit.has(outcome)));
+  }
+  archive(cereal::make_nvp("smoke_detectors_fitted", visit.smoke_detectors_fitted));
+  write_set(archive, "referrals", visit.referrals);
+  archive(cereal::make_nvp("notes", visit.notes));
+}
+
+void write_fields(OutputArchive& archive, const CommuteSession& session) {
+  archive(cereal::make_nvp("station", session.station),
+          cereal::make_nvp("started_at", format_rfc3339(session.started_at)));
+  if (session.ended_at) {
+    archive(cereal::make_nvp("ended_at", format_rfc3339(*session.ended_at)));
+  }
+  archive(cereal::make_nvp("cards_distributed", session.cards_distributed));
+  write_set(archive, "messages", session.messages);
+}
+
+void write_fields(OutputArchive& archive, const RecordData& data) {
+  std::visit([&archive](const auto& record) { write_fields(archive, record); }, data);
+}
+
+}  // namespace json
+
+namespace {
+
+template <class Record>
+std::string record_to_json(const Record& record) {
+  return json::write_object([&record](json::OutputArchive& archive) { json::write_fields(archive, record); });
+}
+
+template <class Record>
+FieldErrors record_from_json(std::string_view text, Record& out) {
+  json::Document document;
+  if (!json::parse(text, document)) return {{"", "the record is not valid JSON"}};
+  return json::decode_record(document, out);
+}
+
+}  // namespace
+
+std::string to_json(const Household& household) { return record_to_json(household); }
+std::string to_json(const Visit& visit) { return record_to_json(visit); }
+std::string to_json(const CommuteSession& session) { return record_to_json(session); }
+std::string to_json(const RecordData& data) { return record_to_json(data); }
+
+FieldErrors from_json(std::string_view text, Household& out) { return record_from_json(text, out); }
+FieldErrors from_json(std::string_view text, Visit& out) { return record_from_json(text, out); }
+FieldErrors from_json(std::string_view text, CommuteSession& out) { return record_from_json(text, out); }
+
+FieldErrors from_json(std::string_view text, Entity entity, RecordData& out) {
+  json::Document document;
+  if (!json::parse(text, document)) return {{"", "the record is not valid JSON"}};
+  return json::decode_record(document, entity, out);
+}
+
+}  // namespace safer

@@ -1,0 +1,109 @@
+#include "safer/text.h"
+
+namespace safer {
+
+namespace {
+
+bool is_ascii_letter(char c) { return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z'); }
+bool is_ascii_digit(char c) { return c >= '0' && c <= '9'; }
+char to_upper(char c) { return (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c; }
+
+// The two letters of an inward code never include C, I, K, M, O or V.
+bool is_inward_letter(char c) {
+  const char upper = to_upper(c);
+  return is_ascii_letter(c) && upper != 'C' && upper != 'I' && upper != 'K' && upper != 'M' &&
+         upper != 'O' && upper != 'V';
+}
+
+// Outward code: [A-Za-z]{1,2}[0-9][A-Za-z0-9]?
+bool is_outward_code(std::string_view text) {
+  if (text.size() < 2 || text.size() > 4) return false;
+  std::size_t pos = 0;
+  if (!is_ascii_letter(text[pos++])) return false;
+  if (is_ascii_letter(text[pos])) ++pos;
+  if (pos >= text.size() || !is_ascii_digit(text[pos++])) return false;
+  if (pos < text.size()) {
+    if (!is_ascii_letter(text[pos]) && !is_ascii_digit(text[pos])) return false;
+    ++pos;
+  }
+  return pos == text.size();
+}
+
+}  // namespace
+
+bool is_valid_utf8(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size()) {
+    const auto lead = static_cast<unsigned char>(text[i]);
+    std::size_t length = 0;
+    std::uint32_t code_point = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xE0) == 0xC0) {
+      length = 2;
+      code_point = lead & 0x1Fu;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3;
+      code_point = lead & 0x0Fu;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4;
+      code_point = lead & 0x07u;
+    } else {
+      return false;
+    }
+    if (i + length > text.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3Fu);
+    }
+    static constexpr std::uint32_t kMinimum[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < kMinimum[length] || code_point > 0x10FFFF ||
+        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+std::size_t count_code_points(std::string_view text) {
+  std::size_t count = 0;
+  for (char c : text) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80) ++count;
+  }
+  return count;
+}
+
+bool has_visible_text(std::string_view text) {
+  for (char c : text) {
+    if (c != ' ' && c != '\t' && c != '\n' && c != '\r') return true;
+  }
+  return false;
+}
+
+std::optional<std::string> normalize_postcode(std::string_view text) {
+  // The one optional space can only sit before the three characters of the inward code.
+  std::string compact;
+  compact.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == ' ') {
+      if (text.size() < 4 || i != text.size() - 4) return std::nullopt;
+      continue;
+    }
+    compact.push_back(to_upper(text[i]));
+  }
+  if (compact.size() < 5 || compact.size() > 7) return std::nullopt;
+
+  const std::string_view outward = std::string_view(compact).substr(0, compact.size() - 3);
+  const std::string_view inward = std::string_view(compact).substr(compact.size() - 3);
+  const bool girobank = outward == "GIR" && inward == "0AA";
+  if (!girobank && (!is_outward_code(outward) || !is_ascii_digit(inward[0]) ||
+                    !is_inward_letter(inward[1]) || !is_inward_letter(inward[2]))) {
+    return std::nullopt;
+  }
+  return std::string(outward) + " " + std::string(inward);
+}
+
+}  // namespace safer

@@ -1,0 +1,148 @@
+#include "safer/validation.h"
+
+#include "safer/text.h"
+#include "safer/uuid.h"
+
+namespace safer {
+
+namespace {
+
+constexpr std::size_t kMaxAddressCodePoints = 200;
+constexpr std::size_t kMaxEchoedCodePoints = 40;
+
+// "A, B or C", for messages listing a server's wards or stations.
+std::string join_allowed(const std::vector<std::string>& values) {
+  std::string out;
+  for (std::size_t i = 0; i < values.size(); ++i) {
+    if (i > 0) out += (i + 1 == values.size()) ? " or " : ", ";
+    out += values[i];
+  }
+  return out;
+}
+
+// A reference value echoed back in a message, cut short so a message stays readable.
+// Only for reference-list values (wards, stations), never for personal text.
+std::string echo(std::string_view value) {
+  std::string out;
+  std::size_t code_points = 0;
+  for (char c : value) {
+    if ((static_cast<unsigned char>(c) & 0xC0) != 0x80 && ++code_points > kMaxEchoedCodePoints) {
+      out += "…";
+      break;
+    }
+    out.push_back(c);
+  }
+  return "\"" + out + "\"";
+}
+
+}  // namespace
+
+bool is_valid_user_id(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    c == '.' || c == '_' || c == '@' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+FieldErrors check_household(Household& household, const ReferenceLists& lists) {
+  FieldErrors errors;
+  const std::size_t address_length = count_code_points(household.address);
+  if (!is_valid_utf8(household.address)) {
+    errors.push_back({"address", "address is not valid UTF-8 text"});
+  } else if (!has_visible_text(household.address)) {
+    errors.push_back({"address", "address must not be empty"});
+  } else if (address_length > kMaxAddressCodePoints) {
+    errors.push_back({"address", "address must be at most 200 characters (it has " +
+                                     std::to_string(address_length) + ")"});
+  }
+
+  if (auto postcode = normalize_postcode(household.postcode)) {
+    household.postcode = std::move(*postcode);
+  } else {
+    errors.push_back({"postcode", "postcode must be a UK postcode such as WD6 1WA"});
+  }
+
+  if (!is_valid_utf8(household.ward)) {
+    errors.push_back({"ward", "ward is not valid UTF-8 text"});
+  } else if (!lists.has_ward(household.ward)) {
+    errors.push_back({"ward", "ward " + echo(household.ward) + " is not one of the wards: " +
+                                  join_allowed(lists.wards)});
+  }
+
+  if (const auto assignee = household.assignee(); assignee && !is_valid_user_id(*assignee)) {
+    errors.push_back({"assigned_to",
+                      "assigned_to must be null or a user id of 1 to 64 letters, digits, "
+                      "'.', '_', '@' or '-'"});
+  }
+  return errors;
+}
+
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& /*lists*/) {
+  FieldErrors errors;
+  if (!is_canonical_uuid(visit.household_id)) {
+    errors.push_back({"household_id",
+                      "household_id must be a household's id, a lowercase UUID such as "
+                      "0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b"});
+  }
+
+  const bool completed = visit.status == VisitStatus::completed;
+  const std::string when_not_completed = " when status is " + std::string(to_string(visit.status));
+  if (!completed) {
+    for (Outcome outcome : visit.outcomes.values()) {
+      const std::string field(to_string(outcome));
+      errors.push_back({field, field + " must be false" + when_not_completed});
+    }
+  }
+  if (visit.smoke_detectors_fitted < 0 || visit.smoke_detectors_fitted > Visit::kMaxSmokeDetectors) {
+    errors.push_back({"smoke_detectors_fitted",
+                      "smoke_detectors_fitted must be an integer from 0 to 10 (got " +
+                          std::to_string(visit.smoke_detectors_fitted) + ")"});
+  } else if (!completed && visit.smoke_detectors_fitted != 0) {
+    errors.push_back(
+        {"smoke_detectors_fitted", "smoke_detectors_fitted must be 0" + when_not_completed});
+  }
+
+  const std::size_t notes_length = count_code_points(visit.notes);
+  if (!is_valid_utf8(visit.notes)) {
+    errors.push_back({"notes", "notes is not valid UTF-8 text"});
+  } else if (notes_length > Visit::kMaxNotesCodePoints) {
+    errors.push_back({"notes", "notes must be at most 2000 characters (it has " +
+                                   std::to_string(notes_length) + ")"});
+  }
+  return errors;
+}
+
+FieldErrors check_commute_session(const CommuteSession& session, const ReferenceLists& lists) {
+  FieldErrors errors;
+  if (!is_valid_utf8(session.station)) {
+    errors.push_back({"station", "station is not valid UTF-8 text"});
+  } else if (!lists.has_station(session.station)) {
+    errors.push_back({"station", "station " + echo(session.station) +
+                                     " is not one of the stations: " +
+                                     join_allowed(lists.stations)});
+  }
+  if (session.ended_at && *session.ended_at < session.started_at) {
+    errors.push_back({"ended_at", "ended_at must not be before started_at"});
+  }
+  if (session.cards_distributed < 0 || session.cards_distributed > CommuteSession::kMaxCards) {
+    errors.push_back({"cards_distributed",
+                      "cards_distributed must be an integer from 0 to 5000 (got " +
+                          std::to_string(session.cards_distributed) + ")"});
+  }
+  return errors;
+}
+
+FieldErrors check_record(RecordData& data, const ReferenceLists& lists) {
+  struct Dispatch {
+    const ReferenceLists& lists;
+    FieldErrors operator()(Household& h) const { return check_household(h, lists); }
+    FieldErrors operator()(Visit& v) const { return check_visit(v, lists); }
+    FieldErrors operator()(CommuteSession& s) const { return check_commute_session(s, lists); }
+  };
+  return std::visit(Dispatch{lists}, data);
+}
+
+}  // namespace safer

@@ -1,0 +1,212 @@
+// The field-client program, driven through the real binary as an officer or a script would:
+// records are kept offline and listed as pending, and every bad input is refused with a
+// message naming the field, a non-zero exit, and nothing written.
+#include <catch2/catch.hpp>
+
+#include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
+
+#include <filesystem>
+
+#include "process.h"
+#include "temp_dir.h"
+
+namespace {
+
+using test_support::ProcessResult;
+
+class Cli {
+ public:
+  explicit Cli(std::string store) : store_(std::move(store)) {}
+
+  ProcessResult run(std::vector<std::string> args, test_support::ProcessOptions options = {}) const {
+    args.insert(args.begin(), {FIELD_CLIENT_BINARY, "--store", store_});
+    auto result = test_support::run_process(args, options);
+    REQUIRE_FALSE(result.timed_out);
+    return result;
+  }
+
+  // Runs a command that must succeed and returns its standard output.
+  std::string ok(std::vector<std::string> args) const {
+    const auto result = run(std::move(args));
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+    return result.out;
+  }
+
+  const std::string& store() const { return store_; }
+
+ private:
+  std::string store_;
+};
+
+rapidjson::Document parse(const std::string& text) {
+  rapidjson::Document document;
+  document.Parse(text.c_str());
+  INFO(text);
+  REQUIRE_FALSE(document.HasParseError());
+  return document;
+}
+
+std::string add_household(const Cli& cli) {
+  const auto out = cli.ok({"--json", "household", "add", "--address", "7 Imaginary Lane", "--postcode", "wd6 1wa",
+                           "--ward", "Borehamwood Hillside"});
+  return parse(out)["id"].GetString();
+}
+
+}  // namespace
+
+TEST_CASE("a visit and a commute session recorded offline are listed as pending", "[cli]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const std::string household = add_household(cli);
+  const auto visit_out = cli.ok({"visit", "record", "--household", household, "--status", "completed",
+                                 "--crime-prevention-advice", "--fire-safety-check", "--smoke-detectors", "2",
+                                 "--referral", "fire_service", "--notes", "Fictional visit."});
+  CHECK(visit_out.find("waiting to sync") != std::string::npos);
+  cli.ok({"commute", "log", "--station", "Potters Bar", "--cards", "25", "--message", "vehicle_security,garden_tools"});
+
+  const auto pending = parse(cli.ok({"--json", "pending"}));
+  REQUIRE(pending.IsArray());
+  REQUIRE(pending.Size() == 3);
+  CHECK(std::string(pending[0]["entity"].GetString()) == "household");
+  CHECK(std::string(pending[1]["entity"].GetString()) == "visit");
+  CHECK(std::string(pending[2]["entity"].GetString()) == "commute_session");
+  for (rapidjson::SizeType i = 0; i < 3; ++i) {
+    CHECK(pending[i]["seq"].GetInt() == static_cast<int>(i + 1));
+    CHECK(std::string(pending[i]["state"].GetString()) == "pending");
+  }
+  const auto& visit = pending[1]["data"];
+  CHECK(visit["fire_safety_check"].GetBool());
+  CHECK_FALSE(visit["first_aid_training"].GetBool());
+  CHECK(visit["smoke_detectors_fitted"].GetInt() == 2);
+  CHECK(std::string(pending[0]["data"]["postcode"].GetString()) == "WD6 1WA");
+  CHECK(pending[2]["data"]["cards_distributed"].GetInt() == 25);
+
+  const auto human = cli.ok({"pending"});
+  CHECK(human.find("seq 3") != std::string::npos);
+  const auto status = parse(cli.ok({"--json", "status"}));
+  CHECK(status["pending"].GetInt() == 3);
+  CHECK(status["records"]["visits"].GetInt() == 1);
+}
+
+TEST_CASE("bad input is refused naming the field, and nothing is written", "[cli][validation]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const std::string household = add_household(cli);
+  const std::string before = cli.ok({"--json", "list"}) + cli.ok({"--json", "pending"});
+
+  struct Case {
+    const char* what;
+    std::vector<std::string> args;
+    const char* field;
+  };
+  const std::vector<Case> cases = {
+      {"smoke detectors 11", {"visit", "record", "--household", household, "--status", "completed", "--smoke-detectors", "11"}, "smoke_detectors_fitted"},
+      {"an outcome on a no_answer visit", {"visit", "record", "--household", household, "--status", "no_answer", "--fire-safety-check"}, "fire_safety_check"},
+      {"an unknown station", {"commute", "log", "--station", "Kings Cross", "--cards", "3"}, "station"},
+      {"an unknown ward", {"household", "add", "--address", "1 Nowhere Street", "--postcode", "WD6 1WA", "--ward", "Atlantis"}, "ward"},
+      {"a malformed postcode", {"household", "add", "--address", "1 Nowhere Street", "--postcode", "WD6 1W", "--ward", "Elstree"}, "postcode"},
+      {"a note over 2000 characters", {"visit", "record", "--household", household, "--status", "completed", "--notes", std::string(2001, 'n')}, "notes"},
+      {"an unknown status", {"visit", "record", "--household", household, "--status", "done"}, "status"},
+      {"a missing status", {"visit", "record", "--household", household}, "status"},
+      {"a visit to an unknown household", {"visit", "record", "--household", "0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b", "--status", "completed"}, "household_id"},
+      {"a time that is not RFC 3339", {"visit", "record", "--household", household, "--status", "completed", "--at", "26/11/2026"}, "visited_at"},
+      {"cards over 5000", {"commute", "log", "--station", "Radlett", "--cards", "5001"}, "cards_distributed"},
+      {"an end before the start", {"commute", "log", "--station", "Radlett", "--cards", "1", "--started-at", "2026-11-26T09:00:00Z", "--ended-at", "2026-11-26T08:00:00Z"}, "ended_at"},
+      {"an unknown referral", {"visit", "record", "--household", household, "--status", "completed", "--referral", "police"}, "referrals"},
+      {"an officer setting target", {"household", "add", "--address", "2 Nowhere Street", "--postcode", "WD6 1WA", "--ward", "Elstree", "--target"}, "target"},
+  };
+  for (const auto& c : cases) {
+    INFO(c.what);
+    const auto result = cli.run(c.args);
+    INFO(result.err);
+    CHECK(result.exit_code != 0);
+    CHECK(result.err.find(c.field) != std::string::npos);
+    CHECK(result.out.empty());
+
+    auto json_args = c.args;
+    json_args.insert(json_args.begin(), "--json");
+    const auto json_result = cli.run(json_args);
+    const auto error = parse(json_result.err);
+    CHECK(json_result.exit_code != 0);
+    const auto& body = error["error"];
+    const std::string field = body.HasMember("errors") ? body["errors"][0]["field"].GetString() : body["field"].GetString();
+    CHECK(field == c.field);
+  }
+  CHECK(cli.ok({"--json", "list"}) + cli.ok({"--json", "pending"}) == before);
+}
+
+TEST_CASE("every command answers --help", "[cli]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const std::vector<std::vector<std::string>> commands = {
+      {}, {"household"}, {"household", "add"}, {"household", "update"}, {"household", "delete"},
+      {"household", "list"}, {"household", "show"}, {"visit"}, {"visit", "record"}, {"visit", "update"},
+      {"visit", "delete"}, {"visit", "list"}, {"commute"}, {"commute", "log"}, {"commute", "update"},
+      {"list"}, {"pending"}, {"status"}, {"wards"}, {"stations"}};
+  for (auto command : commands) {
+    command.push_back("--help");
+    const auto result = cli.run(command);
+    INFO(command.front());
+    CHECK(result.exit_code == 0);
+    CHECK(result.out.find("Usage:") != std::string::npos);
+  }
+  CHECK_FALSE(std::filesystem::exists(cli.store()));  // help writes nothing
+
+  const auto unknown = cli.run({"teleport"});
+  CHECK(unknown.exit_code == 2);
+}
+
+TEST_CASE("records are updated and deleted through the command line", "[cli]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const std::string household = add_household(cli);
+  const auto visit = parse(cli.ok({"--json", "visit", "record", "--household", household, "--status", "completed",
+                                   "--fire-safety-check", "--smoke-detectors", "1"}));
+  const std::string id = visit["id"].GetString();
+
+  cli.ok({"visit", "update", id, "--no-fire-safety-check", "--follow-up-required", "--notes", "Revisit in spring."});
+  auto shown = parse(cli.ok({"--json", "visit", "show", id}));
+  CHECK_FALSE(shown["data"]["fire_safety_check"].GetBool());
+  CHECK(shown["data"]["follow_up_required"].GetBool());
+  CHECK(shown["data"]["smoke_detectors_fitted"].GetInt() == 1);  // untouched fields keep their values
+
+  const auto refused = cli.run({"visit", "update", id, "--status", "no_answer"});
+  CHECK(refused.exit_code == 2);  // the kept outcome would break the no_answer rule
+  CHECK(refused.err.find("follow_up_required must be false when status is no_answer") != std::string::npos);
+
+  cli.ok({"visit", "delete", id});
+  shown = parse(cli.ok({"--json", "visit", "show", id}));
+  CHECK(shown["deleted"].GetBool());
+  CHECK(parse(cli.ok({"--json", "visit", "list"})).Size() == 0);
+  CHECK(parse(cli.ok({"--json", "pending"})).Size() == 4);
+  CHECK(cli.run({"visit", "delete", id}).exit_code == 1);
+}
+
+TEST_CASE("on a full disk recording fails clearly and keeps what was there", "[cli][disk]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const std::string household = add_household(cli);
+  const std::string before = cli.ok({"--json", "pending"});
+
+  // No file may grow, so the store cannot even set up its write-ahead log. (The store tests
+  // cover a disk that fills while the store is open.)
+  const auto no_room_to_grow = [&dir] {
+    test_support::ProcessOptions full_disk;
+    for (const auto& entry : std::filesystem::directory_iterator(dir.path())) {
+      full_disk.file_size_limit = std::max<unsigned long>(full_disk.file_size_limit, std::filesystem::file_size(entry.path()));
+    }
+    return full_disk;
+  };
+  const std::vector<std::string> record = {"visit", "record", "--household", household, "--status", "completed",
+                                           "--notes", std::string(2000, 'n')};
+
+  const auto result = cli.run(record, no_room_to_grow());
+  INFO(result.err);
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("storage is full: nothing was saved") != std::string::npos);
+
+  CHECK(cli.ok({"--json", "pending"}) == before);
+  cli.ok({"visit", "record", "--household", household, "--status", "completed"});  // space is back
+  CHECK(parse(cli.ok({"--json", "pending"})).Size() == 2);
+}
