@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "safer/field_error.h"
+#include "safer/protocol.h"
 #include "safer/record.h"
 #include "safer/reference_lists.h"
 #include "safer/result.h"
@@ -84,6 +85,14 @@ struct StoreSummary {
   std::int64_t pending = 0;   // outbox entries waiting for the server
   std::int64_t rejected = 0;  // outbox entries the server rejected
   std::int64_t households = 0, visits = 0, commute_sessions = 0;  // not deleted
+  std::optional<safer::UnixMillis> last_sync_at;  // the last sync that pushed and pulled everything
+  std::optional<std::int64_t> clock_offset_ms;    // server clock minus this device's, at the last welcome
+};
+
+// Where the device syncs, given once at enrolment.
+struct Enrollment {
+  std::string server_url;  // ws://host:port (the path /v1/sync is added when missing)
+  std::string token;
 };
 
 class Store {
@@ -131,6 +140,44 @@ class Store {
                                                                        OutboxState::rejected}) const;
 
   StoreSummary summary() const;
+
+  // --- Sync (see sync.h) -------------------------------------------------------------------
+
+  // Keeps the server's URL and this device's token. Error "invalid" for a URL that is not
+  // ws:// or wss://, or an empty token.
+  Status enroll(const std::string& server_url, const std::string& token);
+  std::optional<Enrollment> enrollment() const;
+
+  // Takes in the server's welcome: role, user, reference lists, and how far the device's
+  // clock is from the server's (`local_now` is this device's clock when it arrived).
+  Status apply_welcome(const safer::Welcome& welcome, safer::UnixMillis local_now);
+
+  // Up to `limit` pending outbox entries, lowest seq first.
+  std::vector<OutboxEntry> pending(std::size_t limit) const;
+
+  // Takes in an ack: every pending entry with seq <= ack.acked_seq becomes acked, or
+  // rejected with the server's code, message and field. One transaction.
+  Status apply_ack(const safer::Ack& ack);
+
+  // After seq_gap: the server expects `seq`, so entries from it on are pending again.
+  // Error "lost" if the device no longer holds that entry.
+  Status requeue_from(std::int64_t seq);
+
+  // The cursor of the last page applied ("" before the first pull).
+  std::string cursor() const;
+
+  // Applies one page of pulled changes and stores its cursor, in one transaction. Each
+  // change replaces the device's version only if its (hlc, device_id) is greater, so an
+  // edit not yet pushed is never overwritten by an older server version.
+  Status apply_page(const safer::ChangesPage& page);
+
+  // After cursor_invalid: the next pull starts from "" and, once finished, the device drops
+  // the server data that the fresh pull no longer contains (never a record with a pending or
+  // rejected change).
+  Status begin_full_pull();
+  Status finish_full_pull();
+
+  Status record_sync_success(safer::UnixMillis at);
 
  private:
   struct Impl;

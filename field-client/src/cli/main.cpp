@@ -12,6 +12,7 @@
 #include "field_client/store.h"
 #include "output.h"
 #include "record_options.h"
+#include "sync_commands.h"
 #include "safer/json_text.h"
 #include "safer/record_json.h"
 #include "safer/time.h"
@@ -248,21 +249,35 @@ int run_status(const Globals& globals) {
   if (!store) return exit_code;
   const auto summary = store->summary();
   const auto device = store->device();
+  const auto enrollment = store->enrollment();
   const auto rejected = store->outbox({OutboxState::rejected});
+  constexpr std::int64_t kClockWarningMs = 5 * 60 * 1000;
+  const bool clock_off = summary.clock_offset_ms && std::llabs(*summary.clock_offset_ms) > kClockWarningMs;
   if (globals.json) {
     std::cout << "{\"store\":" << safer::json_quote(globals.store_path)
               << ",\"device_id\":" << safer::json_quote(summary.device_id)
+              << ",\"server\":" << (enrollment ? safer::json_quote(enrollment->server_url) : "null")
               << ",\"role\":" << (device.role ? safer::json_quote(safer::to_string(*device.role)) : "null")
+              << ",\"user_id\":" << (device.user_id ? safer::json_quote(*device.user_id) : "null")
               << ",\"last_seq\":" << summary.last_seq << ",\"pending\":" << summary.pending
-              << ",\"rejected\":" << summary.rejected << ",\"last_sync\":null"
-              << ",\"records\":{\"households\":" << summary.households << ",\"visits\":" << summary.visits
+              << ",\"rejected\":" << summary.rejected << ",\"last_sync\":"
+              << (summary.last_sync_at ? safer::json_quote(safer::format_rfc3339(*summary.last_sync_at)) : "null")
+              << ",\"clock_offset_ms\":" << (summary.clock_offset_ms ? std::to_string(*summary.clock_offset_ms) : "null")
+              << ",\"clock_warning\":" << (clock_off ? "true" : "false") << ",\"rejections\":[";
+    for (std::size_t i = 0; i < rejected.size(); ++i) std::cout << (i ? "," : "") << outbox_json(rejected[i]);
+    std::cout << "],\"records\":{\"households\":" << summary.households << ",\"visits\":" << summary.visits
               << ",\"commute_sessions\":" << summary.commute_sessions << "}}\n";
     return 0;
   }
   std::cout << "Store:            " << globals.store_path << '\n'
             << "Device:           " << summary.device_id << '\n'
-            << "Role:             " << (device.role ? std::string(safer::to_string(*device.role)) : "not enrolled yet") << '\n'
-            << "Last sync:        never\n"
+            << "Server:           " << (enrollment ? enrollment->server_url : "not enrolled yet") << '\n'
+            << "User and role:    "
+            << (device.role ? *device.user_id + " (" + std::string(safer::to_string(*device.role)) + ")"
+                            : "not known until the first sync")
+            << '\n'
+            << "Last sync:        "
+            << (summary.last_sync_at ? safer::format_rfc3339(*summary.last_sync_at) : std::string("never")) << '\n'
             << "Changes pending:  " << summary.pending << '\n'
             << "Changes rejected: " << summary.rejected << '\n'
             << "On this device:   " << summary.households << " households, " << summary.visits << " visits, "
@@ -270,6 +285,11 @@ int run_status(const Globals& globals) {
   for (const auto& entry : rejected) {
     std::cout << "  rejected seq " << entry.seq << " (" << safer::to_string(entry.change.entity) << ' '
               << entry.change.id << "): " << entry.reject_message << '\n';
+  }
+  if (clock_off) {
+    std::cout << "Warning: this tablet's clock is " << std::llabs(*summary.clock_offset_ms) / 60000 << " minutes "
+              << (*summary.clock_offset_ms > 0 ? "behind" : "ahead of")
+              << " the server's. Set the right time: records carry it.\n";
   }
   return 0;
 }
@@ -305,6 +325,7 @@ int main(int argc, char** argv) {
       "  field-client visit record --household ID --status completed --fire-safety-check --smoke-detectors 2\n"
       "  field-client commute log --station \"Potters Bar\" --cards 25 --message vehicle_security\n"
       "  field-client pending\n"
+      "  field-client enroll --server ws://127.0.0.1:8080 --token TOKEN && field-client sync\n"
       "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved).");
   app.require_subcommand(1);
   app.fallthrough();
@@ -331,6 +352,26 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "households", "visits", "commute"}));
   auto* pending_cmd = app.add_subcommand("pending", "List changes waiting to sync, and rejected ones");
   auto* status_cmd = app.add_subcommand("status", "Show the device, its store and what waits to sync");
+  std::string server_url, token;
+  auto* enroll_cmd = app.add_subcommand("enroll", "Give this device its server and token (once)");
+  enroll_cmd->add_option("--server", server_url, "The sync server, such as ws://127.0.0.1:8080")->required();
+  enroll_cmd->add_option("--token", token, "The token sync-server enroll printed for this device")->required();
+  SyncCommandOptions sync_options;
+  auto* sync_cmd = app.add_subcommand("sync", "Send waiting changes to the server and fetch new ones");
+  sync_cmd->add_flag("--watch", sync_options.watch,
+                     "Keep running: sync soon after each new record, and retry with backoff while offline");
+  sync_cmd->add_option("--interval", sync_options.interval_seconds, "--watch: seconds between pulls")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  sync_cmd->add_option("--retry-base", sync_options.retry_base_seconds, "--watch: first retry delay in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
+  sync_cmd->add_option("--max-backoff", sync_options.max_backoff_seconds, "--watch: longest retry delay in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 86400.0));
+  sync_cmd->add_option("--timeout", sync_options.timeout_seconds, "Seconds to wait for the server at each step")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   auto* wards_cmd = app.add_subcommand("wards", "List the wards records may name");
   auto* stations_cmd = app.add_subcommand("stations", "List the Commute Aware stations");
 
@@ -347,6 +388,8 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return run_list(globals, list_kind);
   if (pending_cmd->parsed()) return run_pending(globals);
   if (status_cmd->parsed()) return run_status(globals);
+  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token);
+  if (sync_cmd->parsed()) return run_sync(globals.store_path, globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);
   if (stations_cmd->parsed()) return run_reference(globals, false);
   return 2;

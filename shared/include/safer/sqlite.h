@@ -119,10 +119,13 @@ class Database {
   std::unordered_map<const char*, std::unique_ptr<Statement>> cache_;
 };
 
-// BEGIN IMMEDIATE in the constructor; ROLLBACK in the destructor unless commit() ran.
+// BEGIN IMMEDIATE (a write transaction: it takes the write lock at once, so it never fails
+// half-way for lack of it) or, for Kind::read, a deferred BEGIN whose first read fixes one
+// consistent snapshot. ROLLBACK in the destructor unless commit() ran.
 class Transaction {
  public:
-  explicit Transaction(Database& db);
+  enum class Kind { write, read };
+  explicit Transaction(Database& db, Kind kind = Kind::write);
   ~Transaction();
   Transaction(const Transaction&) = delete;
   Transaction& operator=(const Transaction&) = delete;

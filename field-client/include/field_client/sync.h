@@ -1,0 +1,53 @@
+// Syncing a device's store with the server (contract §2-§4): push the outbox, then pull
+// every page, each step committed locally before the next.
+//
+// A sync can stop anywhere — a lost connection, a killed process, a server restart — and the
+// next one carries on: changes stay pending until their ack is stored, and the cursor moves
+// only with the page it belongs to. The server ignores a change it already has, so nothing
+// is lost and nothing counted twice.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "field_client/store.h"
+
+namespace field_client {
+
+struct SyncProgress {
+  enum class Phase { connecting, pushing, pulling };
+  Phase phase = Phase::connecting;
+  std::int64_t pushed = 0;     // changes acked so far in this sync
+  std::int64_t to_push = 0;    // changes pending when the push began
+  std::int64_t pulled = 0;     // changes pulled so far
+};
+
+struct SyncOptions {
+  std::chrono::milliseconds timeout{15'000};  // for connecting and for each answer
+  std::size_t max_batch_changes = 500;        // changes per push (the contract allows 1000)
+  int pull_limit = 500;
+  std::string app_version = "field-client/0.1";
+  std::function<void(const SyncProgress&)> on_progress;
+};
+
+struct SyncReport {
+  std::int64_t pushed = 0;    // changes the server acknowledged
+  std::int64_t rejected = 0;  // of which it rejected
+  std::int64_t pulled = 0;    // changes received
+  bool full_pull = false;     // the cursor was refused and everything was pulled again
+  std::int64_t clock_offset_ms = 0;  // server clock minus this device's
+};
+
+// Runs one sync. Errors:
+//   "not_enrolled"                      no server URL and token yet
+//   "unauthorized"                      the server refused the token (401): do not retry
+//   "device_mismatch", "unsupported_protocol", "lost"   fatal: do not retry
+//   "network", "unavailable", "bad_message", "storage_*" … worth retrying later
+Result<SyncReport> sync_once(Store& store, const SyncOptions& options);
+
+// False for the errors a user must act on (see sync_once); true for the others.
+bool is_retryable(const Error& error);
+
+}  // namespace field_client

@@ -1,0 +1,153 @@
+#include "sync_commands.h"
+
+#include <atomic>
+#include <csignal>
+#include <cmath>
+#include <iostream>
+#include <random>
+#include <thread>
+
+#include "field_client/store.h"
+#include "field_client/sync.h"
+#include "safer/json_text.h"
+#include "safer/time.h"
+
+namespace field_client::cli {
+
+namespace {
+
+std::atomic<bool> stop_requested{false};
+
+extern "C" void on_stop_signal(int) { stop_requested = true; }
+
+void print_error(bool json, const Error& error) {
+  if (json) {
+    std::cerr << "{\"error\":{\"code\":" << safer::json_quote(error.code) << ",\"message\":"
+              << safer::json_quote(error.message) << "}}\n";
+  } else {
+    std::cerr << "field-client: " << error.message << '\n';
+  }
+}
+
+std::unique_ptr<Store> open(const std::string& path, bool json) {
+  auto store = Store::open(path);
+  if (!store) {
+    print_error(json, store.error());
+    return nullptr;
+  }
+  return std::move(*store);
+}
+
+void print_report(bool json, const SyncReport& report, const Store& store) {
+  const auto summary = store.summary();
+  if (json) {
+    std::cout << "{\"pushed\":" << report.pushed << ",\"rejected\":" << report.rejected << ",\"pulled\":"
+              << report.pulled << ",\"full_pull\":" << (report.full_pull ? "true" : "false")
+              << ",\"pending\":" << summary.pending << ",\"clock_offset_ms\":" << report.clock_offset_ms << "}"
+              << std::endl;
+    return;
+  }
+  std::cout << "synced: " << report.pushed << " change(s) sent";
+  if (report.rejected > 0) std::cout << " (" << report.rejected << " rejected: see field-client pending)";
+  std::cout << ", " << report.pulled << " received";
+  if (report.full_pull) std::cout << " (a full pull: the server did not know this device's cursor)";
+  std::cout << "; " << summary.pending << " waiting" << std::endl;
+  if (std::llabs(report.clock_offset_ms) > 5 * 60 * 1000) {
+    std::cout << "warning: this tablet's clock is " << std::llabs(report.clock_offset_ms) / 60000 << " minutes "
+              << (report.clock_offset_ms > 0 ? "behind" : "ahead of") << " the server's; set it right" << std::endl;
+  }
+}
+
+SyncOptions sync_options(bool json, const SyncCommandOptions& command) {
+  SyncOptions options;
+  options.timeout = std::chrono::milliseconds(static_cast<long>(command.timeout_seconds * 1000));
+  if (!json) {
+    options.on_progress = [](const SyncProgress& progress) {
+      if (progress.phase == SyncProgress::Phase::pushing && progress.to_push > 500) {
+        std::cerr << "  sent " << progress.pushed << " of " << progress.to_push << " changes\n";
+      } else if (progress.phase == SyncProgress::Phase::pulling && progress.pulled >= 500) {
+        std::cerr << "  received " << progress.pulled << " changes\n";
+      }
+    };
+  }
+  return options;
+}
+
+// Sleeps up to `seconds`, waking early on SIGINT/SIGTERM or when `wake()` says so.
+template <class Wake>
+void nap(double seconds, Wake&& wake) {
+  const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  while (!stop_requested && std::chrono::steady_clock::now() < until && !wake()) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+}  // namespace
+
+int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token) {
+  auto store = open(store_path, json);
+  if (!store) return 1;
+  if (auto enrolled = store->enroll(server, token); !enrolled) {
+    print_error(json, enrolled.error());
+    return 2;
+  }
+  if (json) {
+    std::cout << "{\"server\":" << safer::json_quote(server) << ",\"device_id\":"
+              << safer::json_quote(store->device().device_id) << "}\n";
+  } else {
+    std::cout << "enrolled: this device (" << store->device().device_id << ") syncs with " << server
+              << "\nrun field-client sync, or field-client sync --watch to keep syncing\n";
+  }
+  return 0;
+}
+
+int run_sync(const std::string& store_path, bool json, const SyncCommandOptions& command) {
+  auto store = open(store_path, json);
+  if (!store) return 1;
+  const auto options = sync_options(json, command);
+  if (!command.watch) {
+    auto report = sync_once(*store, options);
+    if (!report) {
+      print_error(json, report.error());
+      return 1;
+    }
+    print_report(json, *report, *store);
+    return 0;
+  }
+
+  std::signal(SIGINT, on_stop_signal);
+  std::signal(SIGTERM, on_stop_signal);
+  std::mt19937 random(std::random_device{}());
+  int failures = 0;
+  while (!stop_requested) {
+    auto report = sync_once(*store, options);
+    if (report) {
+      failures = 0;
+      print_report(json, *report, *store);
+      // Sync again soon after a new record, or at the interval to pull others' changes.
+      const auto seen = store->summary().last_seq;
+      nap(command.interval_seconds, [&] { return store->summary().last_seq != seen; });
+      if (store->summary().last_seq != seen) nap(0.5, [] { return false; });  // let a burst settle
+      continue;
+    }
+    if (!is_retryable(report.error())) {
+      print_error(json, report.error());
+      std::cerr << "field-client: stopped retrying: this needs a person to act\n";
+      return 1;
+    }
+    // Exponential backoff with full jitter: a fleet of tablets does not retry in step.
+    ++failures;
+    const double ceiling = std::min(command.max_backoff_seconds, command.retry_base_seconds * std::pow(2.0, failures - 1));
+    const double delay = std::uniform_real_distribution<double>(0.0, ceiling)(random);
+    if (!json) {
+      std::cerr << "field-client: " << report.error().message << "; retrying in " << std::round(delay * 10) / 10
+                << " s\n";
+    } else {
+      print_error(json, report.error());
+    }
+    nap(delay, [] { return false; });
+  }
+  return 0;
+}
+
+}  // namespace field_client::cli

@@ -1,0 +1,156 @@
+// Internal to the field client's store: its state and the helpers that store.cpp (records)
+// and store_sync.cpp (sync) share.
+#pragma once
+
+#include "field_client/store.h"
+#include "safer/record_json.h"
+#include "safer/sqlite.h"
+#include "safer/time.h"
+#include "safer/uuid.h"
+
+namespace field_client {
+
+namespace sqlite = safer::sqlite;
+using safer::Change;
+using safer::FieldErrors;
+using safer::Hlc;
+using safer::Household;
+using safer::Op;
+using safer::RecordData;
+using safer::Role;
+
+namespace detail {
+
+// Records with the state of their latest outbox entry (none: pulled, so synced).
+#define SELECT_RECORDS                                                                  \
+  "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"                      \
+  " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id"    \
+  "  ORDER BY o.seq DESC LIMIT 1) FROM records r "
+constexpr const char* kFindRecord = SELECT_RECORDS "WHERE r.entity = ?1 AND r.id = ?2";
+constexpr const char* kListRecords =
+    SELECT_RECORDS "WHERE r.entity = ?1 AND (?2 OR r.deleted = 0) ORDER BY r.id";
+#undef SELECT_RECORDS
+
+inline Error forbidden(std::string field, std::string message) {
+  return Error{"forbidden", std::move(message), std::move(field)};
+}
+
+inline OutboxState outbox_state_from(const std::string& text) {
+  if (text == "acked") return OutboxState::acked;
+  if (text == "rejected") return OutboxState::rejected;
+  return OutboxState::pending;
+}
+
+}  // namespace detail
+
+using namespace detail;
+
+struct Store::Impl {
+  explicit Impl(const std::string& path) : db(path) {}
+
+  mutable sqlite::Database db;  // statements are cached even by reads
+  std::function<std::int64_t()> wall_clock;
+  std::string device_id;  // Constant after open().
+
+  std::optional<std::string> meta(const char* key) const {
+    auto statement = db.cached("SELECT value FROM meta WHERE key = ?");
+    statement->bind(1, key);
+    return statement->step() ? std::optional(statement->column_text(0)) : std::nullopt;
+  }
+
+  void set_meta(const char* key, const std::string& value) {
+    db.cached("INSERT INTO meta (key, value) VALUES (?, ?) "
+              "ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+        ->bind(1, key)
+        .bind(2, value)
+        .run();
+  }
+
+  std::optional<Role> role() const {
+    const auto text = meta("role");
+    return text ? safer::enum_from_string<Role>(*text) : std::nullopt;
+  }
+
+  bool is_coordinator() const { return role() == Role::coordinator; }
+
+  StoredRecord read_record(const sqlite::Statement& row) const {
+    StoredRecord record;
+    record.entity = *safer::enum_from_string<Entity>(row.column_text(0));
+    record.id = row.column_text(1);
+    record.hlc = Hlc::parse(row.column_text(2)).value_or(Hlc{});
+    record.device_id = row.column_text(3);
+    record.deleted = row.column_int(4) != 0;
+    if (!record.deleted) {
+      RecordData data;
+      if (safer::from_json(row.column_text(5), record.entity, data).empty()) record.data = std::move(data);
+    }
+    const auto state = row.column_optional_text(6);
+    record.state = !state || *state == "acked" ? SyncState::synced
+                   : *state == "rejected"      ? SyncState::rejected
+                                               : SyncState::pending;
+    return record;
+  }
+
+  std::optional<StoredRecord> find(Entity entity, const std::string& id) const {
+    auto statement = db.cached(kFindRecord);
+    statement->bind(1, safer::to_string(entity)).bind(2, id);
+    if (!statement->step()) return std::nullopt;
+    return read_record(*statement);
+  }
+
+  // Writes one new version of a record and its outbox entry. Must run inside a transaction.
+  // `stored` is what the device keeps; `sent` is what the server is sent (they differ only
+  // for households edited by an officer, whose server-owned fields are left out).
+  void write_version(Entity entity, const std::string& id, Op op, const std::optional<RecordData>& stored,
+                     const std::optional<RecordData>& sent, const std::optional<Hlc>& previous, bool created) {
+    safer::HlcClock clock(wall_clock, Hlc::parse(meta("hlc_last").value_or("")).value_or(Hlc{}));
+    if (previous) clock.observe(*previous);
+    const Hlc hlc = clock.tick();
+    const std::int64_t seq = std::stoll(meta("last_seq").value_or("0")) + 1;
+    const std::string hlc_text = hlc.to_string();
+    const std::string entity_name(safer::to_string(entity));
+
+    auto upsert = db.cached(
+        "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
+        " deleted = excluded.deleted, data = excluded.data");
+    upsert->bind(1, entity_name).bind(2, id).bind(3, hlc_text).bind(4, device_id);
+    upsert->bind(5, op == Op::remove ? 1 : 0).bind(7, created ? 1 : 0);
+    if (stored) upsert->bind(6, safer::to_json(*stored)); else upsert->bind_null(6);
+    upsert->run();
+
+    auto queue = db.cached(
+        "INSERT INTO outbox (seq, entity, op, record_id, hlc, data, state, created_at)"
+        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', ?7)");
+    queue->bind(1, seq).bind(2, entity_name).bind(3, safer::to_string(op)).bind(4, id).bind(5, hlc_text);
+    if (sent) queue->bind(6, safer::to_json(*sent)); else queue->bind_null(6);
+    queue->bind(7, wall_clock());
+    queue->run();
+
+    set_meta("last_seq", std::to_string(seq));
+    set_meta("hlc_last", hlc_text);
+  }
+
+  // Applies the permission table of contract §5 as far as the device knows its role, and
+  // returns what to send for a household (server-owned fields left out for officers).
+  Result<RecordData> household_to_send(const Household& household, const std::optional<StoredRecord>& existing) {
+    if (is_coordinator()) return RecordData{household};
+    const Household* before = existing && existing->data ? std::get_if<Household>(&*existing->data) : nullptr;
+    const bool target_before = before != nullptr && before->is_target();
+    const auto assignee_before = before != nullptr ? before->assignee() : std::nullopt;
+    if (household.target && *household.target != target_before) {
+      return forbidden("target", "only a coordinator may change target");
+    }
+    if (household.assigned_to && *household.assigned_to != assignee_before) {
+      return forbidden("assigned_to", "only a coordinator may set or change assigned_to");
+    }
+    Household sent = household;
+    sent.target.reset();
+    sent.assigned_to.reset();
+    return RecordData{std::move(sent)};
+  }
+};
+
+
+}  // namespace field_client

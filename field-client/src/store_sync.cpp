@@ -1,0 +1,175 @@
+// The store's side of sync: enrolment, welcome, acks, pulled pages and their cursor.
+#include "store_impl.h"
+
+namespace field_client {
+
+namespace {
+
+template <class Fn>
+Status in_transaction(sqlite::Database& db, Fn&& body) {
+  try {
+    sqlite::Transaction transaction(db);
+    if (Status status = body(); !status) return status;
+    transaction.commit();
+    return {};
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+std::string join_lines(const std::vector<std::string>& values) {
+  std::string out;
+  for (const auto& value : values) out += (out.empty() ? "" : "\n") + value;
+  return out;
+}
+
+}  // namespace
+
+Status Store::enroll(const std::string& server_url, const std::string& token) {
+  if (server_url.rfind("ws://", 0) != 0 && server_url.rfind("wss://", 0) != 0) {
+    return Error{"invalid", "the server URL must start with ws:// or wss://, such as ws://127.0.0.1:8080", "server"};
+  }
+  if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
+    return Error{"invalid", "the token must be the one line sync-server enroll printed", "token"};
+  }
+  return in_transaction(impl_->db, [&]() -> Status {
+    impl_->set_meta("server_url", server_url);
+    impl_->set_meta("token", token);
+    return {};
+  });
+}
+
+std::optional<Enrollment> Store::enrollment() const {
+  auto url = impl_->meta("server_url");
+  auto token = impl_->meta("token");
+  if (!url || !token) return std::nullopt;
+  return Enrollment{std::move(*url), std::move(*token)};
+}
+
+Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis local_now) {
+  return in_transaction(impl_->db, [&]() -> Status {
+    impl_->set_meta("role", std::string(safer::to_string(welcome.role)));
+    impl_->set_meta("user_id", welcome.user_id);
+    impl_->set_meta("wards", join_lines(welcome.wards));
+    impl_->set_meta("stations", join_lines(welcome.stations));
+    impl_->set_meta("clock_offset_ms", std::to_string(welcome.server_time - local_now));
+    return {};
+  });
+}
+
+std::vector<OutboxEntry> Store::pending(std::size_t limit) const {
+  auto entries = outbox({OutboxState::pending});
+  if (entries.size() > limit) entries.resize(limit);
+  return entries;
+}
+
+Status Store::apply_ack(const safer::Ack& ack) {
+  return in_transaction(impl_->db, [&]() -> Status {
+    impl_->db.cached("UPDATE outbox SET state = 'acked' WHERE state = 'pending' AND seq <= ?")
+        ->bind(1, ack.acked_seq)
+        .run();
+    for (const auto& rejection : ack.rejected) {
+      impl_->db.cached(
+              "UPDATE outbox SET state = 'rejected', reject_code = ?, reject_message = ?, reject_field = ?"
+              " WHERE seq = ?")
+          ->bind(1, rejection.code)
+          .bind(2, rejection.message)
+          .bind(3, rejection.field)
+          .bind(4, rejection.seq)
+          .run();
+    }
+    return {};
+  });
+}
+
+Status Store::requeue_from(std::int64_t seq) {
+  return in_transaction(impl_->db, [&]() -> Status {
+    auto held = impl_->db.cached("SELECT count(*) FROM outbox WHERE seq = ?");
+    held->bind(1, seq);
+    if (!held->step() || held->column_int(0) == 0) {
+      return Error{"lost", "the server expects change " + std::to_string(seq) +
+                               ", which this device no longer holds; ask a coordinator to check the server's data",
+                   ""};
+    }
+    impl_->db.cached("UPDATE outbox SET state = 'pending' WHERE seq >= ? AND state = 'acked'")->bind(1, seq).run();
+    return {};
+  });
+}
+
+std::string Store::cursor() const { return impl_->meta("cursor").value_or(""); }
+
+Status Store::apply_page(const safer::ChangesPage& page) {
+  return in_transaction(impl_->db, [&]() -> Status {
+    const std::int64_t generation = std::stoll(impl_->meta("pull_gen").value_or("0"));
+    Hlc newest = Hlc::parse(impl_->meta("hlc_last").value_or("")).value_or(Hlc{});
+    for (const auto& pulled : page.changes) {
+      const auto& change = pulled.change;
+      if (change.hlc > newest) newest = change.hlc;
+      const std::string entity(safer::to_string(change.entity));
+      auto current = impl_->db.cached("SELECT hlc, device_id FROM records WHERE entity = ? AND id = ?");
+      current->bind(1, entity).bind(2, change.id);
+      bool newer = true;
+      if (current->step()) {
+        const Hlc hlc = Hlc::parse(current->column_text(0)).value_or(Hlc{});
+        const std::string device_id = current->column_text(1);
+        newer = std::tie(change.hlc, pulled.device_id) > std::tie(hlc, device_id);
+      }
+      if (newer) {
+        auto write = impl_->db.cached(
+            "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here, pulled_gen)"
+            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
+            " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
+            " deleted = excluded.deleted, data = excluded.data, pulled_gen = excluded.pulled_gen");
+        write->bind(1, entity).bind(2, change.id).bind(3, change.hlc.to_string()).bind(4, pulled.device_id);
+        write->bind(5, change.data ? 0 : 1).bind(7, generation);
+        if (change.data) write->bind(6, safer::to_json(*change.data)); else write->bind_null(6);
+        write->run();
+      } else {
+        impl_->db.cached("UPDATE records SET pulled_gen = ? WHERE entity = ? AND id = ?")
+            ->bind(1, generation)
+            .bind(2, entity)
+            .bind(3, change.id)
+            .run();
+      }
+    }
+    // Later local edits must order after every version seen.
+    impl_->set_meta("hlc_last", newest.to_string());
+    impl_->set_meta("cursor", page.cursor);
+    return {};
+  });
+}
+
+Status Store::begin_full_pull() {
+  return in_transaction(impl_->db, [&]() -> Status {
+    const std::int64_t generation = std::stoll(impl_->meta("pull_gen").value_or("0")) + 1;
+    impl_->set_meta("pull_gen", std::to_string(generation));
+    impl_->set_meta("cursor", "");
+    impl_->set_meta("full_pull", "1");
+    return {};
+  });
+}
+
+Status Store::finish_full_pull() {
+  return in_transaction(impl_->db, [&]() -> Status {
+    if (impl_->meta("full_pull") != "1") return {};
+    const std::int64_t generation = std::stoll(impl_->meta("pull_gen").value_or("0"));
+    // Server data the fresh pull did not bring is gone from the server, or out of scope.
+    // Records with a change the server has not accepted stay: the user still has them.
+    impl_->db.cached(
+            "DELETE FROM records WHERE pulled_gen < ?1 AND NOT EXISTS (SELECT 1 FROM outbox o"
+            " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state IN ('pending', 'rejected'))")
+        ->bind(1, generation)
+        .run();
+    impl_->set_meta("full_pull", "0");
+    return {};
+  });
+}
+
+Status Store::record_sync_success(safer::UnixMillis at) {
+  return in_transaction(impl_->db, [&]() -> Status {
+    impl_->set_meta("last_sync_at", std::to_string(at));
+    return {};
+  });
+}
+
+}  // namespace field_client

@@ -1,0 +1,133 @@
+#include "field_client/sync.h"
+
+#include "safer/protocol_json.h"
+#include "safer/time.h"
+#include "ws_connection.h"
+
+namespace field_client {
+
+namespace {
+
+constexpr std::size_t kMaxPushBytes = safer::kMaxMessageBytes - 64 * 1024;  // room for the envelope
+
+// Reads the server's next message; an error message becomes an Error with its code.
+Result<safer::ServerMessage> receive(WsConnection& connection) {
+  auto text = connection.receive();
+  if (!text) return text.error();
+  auto message = safer::decode_server_message(*text);
+  if (!message) return Error{"bad_message", "the server sent something this client cannot read: " + message.error().message, ""};
+  if (const auto* error = std::get_if<safer::ErrorMessage>(&*message)) {
+    Error result{error->code, "the server said: " + error->message, ""};
+    if (error->expected) result.field = std::to_string(*error->expected);  // seq_gap's expected seq
+    return result;
+  }
+  return message;
+}
+
+template <class Expected>
+Result<Expected> expect(Result<safer::ServerMessage> message, const char* what) {
+  if (!message) return message.error();
+  if (auto* value = std::get_if<Expected>(&*message)) return std::move(*value);
+  return Error{"bad_message", std::string("the server did not answer with ") + what, ""};
+}
+
+// The next push: pending changes in seq order, as many as fit the batch and message limits.
+safer::Push next_push(const std::vector<OutboxEntry>& pending) {
+  safer::Push push;
+  std::size_t bytes = 0;
+  for (const auto& entry : pending) {
+    safer::Push one{{{entry.seq, entry.change}}};
+    const std::size_t size = safer::to_json(one).size();
+    if (!push.changes.empty() && bytes + size > kMaxPushBytes) break;
+    bytes += size;
+    push.changes.push_back({entry.seq, entry.change});
+  }
+  return push;
+}
+
+Status push_all(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
+                SyncProgress& progress) {
+  progress.phase = SyncProgress::Phase::pushing;
+  progress.to_push = store.summary().pending;
+  for (;;) {
+    const auto pending = store.pending(options.max_batch_changes);
+    if (pending.empty()) return {};
+    const auto push = next_push(pending);
+    if (auto sent = connection.send(safer::to_json(push)); !sent) return sent;
+    auto ack = expect<safer::Ack>(receive(connection), "an ack");
+    if (!ack) {
+      if (ack.error().code == safer::codes::kSeqGap && !ack.error().field.empty()) {
+        // The server expects an earlier seq than we sent: resend from there.
+        if (auto requeued = store.requeue_from(std::stoll(ack.error().field)); !requeued) return requeued;
+        continue;
+      }
+      return ack.error();
+    }
+    if (auto applied = store.apply_ack(*ack); !applied) return applied;
+    report.pushed += static_cast<std::int64_t>(push.changes.size());
+    report.rejected += static_cast<std::int64_t>(ack->rejected.size());
+    progress.pushed = report.pushed;
+    if (options.on_progress) options.on_progress(progress);
+  }
+}
+
+Status pull_all(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
+                SyncProgress& progress) {
+  progress.phase = SyncProgress::Phase::pulling;
+  for (;;) {
+    if (auto sent = connection.send(safer::to_json(safer::Pull{store.cursor(), options.pull_limit})); !sent) return sent;
+    auto page = expect<safer::ChangesPage>(receive(connection), "a page of changes");
+    if (!page) {
+      if (page.error().code == safer::codes::kCursorInvalid && !report.full_pull) {
+        report.full_pull = true;
+        if (auto reset = store.begin_full_pull(); !reset) return reset;
+        continue;
+      }
+      return page.error();
+    }
+    if (auto applied = store.apply_page(*page); !applied) return applied;
+    report.pulled += static_cast<std::int64_t>(page->changes.size());
+    progress.pulled = report.pulled;
+    if (options.on_progress) options.on_progress(progress);
+    if (!page->has_more) return store.finish_full_pull();
+  }
+}
+
+}  // namespace
+
+bool is_retryable(const Error& error) {
+  return error.code != "unauthorized" && error.code != safer::codes::kDeviceMismatch &&
+         error.code != safer::codes::kUnsupportedProtocol && error.code != "lost" && error.code != "not_enrolled" &&
+         error.code != "invalid";
+}
+
+Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
+  const auto enrollment = store.enrollment();
+  if (!enrollment) {
+    return Error{"not_enrolled", "this device is not enrolled: run field-client enroll --server URL --token TOKEN", ""};
+  }
+  SyncProgress progress;
+  if (options.on_progress) options.on_progress(progress);
+  auto connection = WsConnection::connect(enrollment->server_url, enrollment->token, options.timeout);
+  if (!connection) return connection.error();
+
+  if (auto sent = (*connection)->send(safer::to_json(safer::Hello{safer::kProtocolVersion, store.device().device_id,
+                                                                  options.app_version}));
+      !sent) {
+    return sent.error();
+  }
+  auto welcome = expect<safer::Welcome>(receive(**connection), "welcome");
+  if (!welcome) return welcome.error();
+  const auto now = safer::now_unix_millis();
+  if (auto applied = store.apply_welcome(*welcome, now); !applied) return applied.error();
+
+  SyncReport report;
+  report.clock_offset_ms = welcome->server_time - now;
+  if (auto pushed = push_all(store, **connection, options, report, progress); !pushed) return pushed.error();
+  if (auto pulled = pull_all(store, **connection, options, report, progress); !pulled) return pulled.error();
+  if (auto recorded = store.record_sync_success(safer::now_unix_millis()); !recorded) return recorded.error();
+  (*connection)->close();
+  return report;
+}
+
+}  // namespace field_client

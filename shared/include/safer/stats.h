@@ -1,0 +1,45 @@
+// The coordinator statistics of contract §7 (GET /api/v1/stats), and their JSON.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+
+#include "safer/time.h"
+#include "safer/visit.h"
+
+namespace safer {
+
+struct Stats {
+  std::optional<CivilDate> from;  // nullopt: all time
+  std::optional<CivilDate> to;
+
+  std::int64_t visits_total = 0;
+  std::array<std::int64_t, 4> visits_by_status{};  // indexed by VisitStatus
+  std::map<std::string, std::int64_t> visits_by_ward;
+
+  std::array<std::int64_t, 6> outcomes{};  // visits with each Outcome true, indexed by Outcome
+  std::int64_t smoke_detectors_fitted = 0;  // a sum
+
+  std::int64_t households_target = 0;   // current target households, whatever the range
+  std::int64_t households_visited = 0;  // target households with a completed visit in range
+
+  std::int64_t commute_sessions = 0;
+  std::int64_t cards_distributed = 0;
+  std::map<std::string, std::int64_t> cards_by_station;
+
+  // visited / target, 0 when there is no target (contract §7: the plain ratio).
+  double coverage() const {
+    return households_target == 0 ? 0.0
+                                   : static_cast<double>(households_visited) / static_cast<double>(households_target);
+  }
+
+  friend bool operator==(const Stats&, const Stats&) = default;
+};
+
+// The response body of contract §7.
+std::string to_json(const Stats& stats);
+
+}  // namespace safer

@@ -1,0 +1,71 @@
+#include "json_internal.h"
+#include "safer/stats.h"
+
+namespace safer {
+
+namespace {
+
+using cereal::make_nvp;
+
+// A JSON object whose keys are data ({"Bushey North": 3}); cereal's map support would write
+// an array of key/value pairs instead.
+void write_counts(json::OutputArchive& archive, const char* name, const std::map<std::string, std::int64_t>& counts) {
+  archive.setNextName(name);
+  archive.startNode();  // an empty node is written as {}
+  for (const auto& [key, count] : counts) archive(make_nvp(key.c_str(), count));
+  archive.finishNode();
+}
+
+void write_date(json::OutputArchive& archive, const char* name, const std::optional<CivilDate>& date) {
+  if (date) {
+    archive(make_nvp(name, format_iso_date(*date)));
+  } else {
+    archive(make_nvp(name, nullptr));
+  }
+}
+
+}  // namespace
+
+std::string to_json(const Stats& stats) {
+  return json::write_object([&stats](json::OutputArchive& archive) {
+    write_date(archive, "from", stats.from);
+    write_date(archive, "to", stats.to);
+
+    archive.setNextName("visits");
+    archive.startNode();
+    archive(make_nvp("total", stats.visits_total));
+    archive.setNextName("by_status");
+    archive.startNode();
+    for (std::size_t i = 0; i < stats.visits_by_status.size(); ++i) {  // in the contract's order
+      archive(make_nvp(std::string(to_string(static_cast<VisitStatus>(i))).c_str(), stats.visits_by_status[i]));
+    }
+    archive.finishNode();
+    write_counts(archive, "by_ward", stats.visits_by_ward);
+    archive.finishNode();
+
+    archive.setNextName("outcomes");
+    archive.startNode();
+    for (std::size_t i = 0; i < stats.outcomes.size(); ++i) {
+      const auto outcome = static_cast<Outcome>(i);
+      archive(make_nvp(std::string(to_string(outcome)).c_str(), stats.outcomes[i]));
+      if (outcome == Outcome::fire_safety_check) {  // the contract lists the sum here
+        archive(make_nvp("smoke_detectors_fitted", stats.smoke_detectors_fitted));
+      }
+    }
+    archive.finishNode();
+
+    archive.setNextName("households");
+    archive.startNode();
+    archive(make_nvp("target", stats.households_target), make_nvp("visited", stats.households_visited),
+            make_nvp("coverage", stats.coverage()));
+    archive.finishNode();
+
+    archive.setNextName("commute_aware");
+    archive.startNode();
+    archive(make_nvp("sessions", stats.commute_sessions), make_nvp("cards_distributed", stats.cards_distributed));
+    write_counts(archive, "by_station", stats.cards_by_station);
+    archive.finishNode();
+  });
+}
+
+}  // namespace safer

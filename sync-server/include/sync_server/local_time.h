@@ -1,0 +1,26 @@
+// Local calendar dates for the statistics (contract §7: dates are local dates in the server's
+// time zone, Europe/London by default).
+//
+// The zone is process-wide: use_time_zone() sets TZ once at start-up, before any thread
+// starts, and local_date() then converts with the C library's localtime_r, which reads the
+// system's zone database (Debian's tzdata) and knows every past and future rule change.
+#pragma once
+
+#include <string>
+
+#include "safer/result.h"
+#include "safer/time.h"
+
+namespace sync_server {
+
+inline constexpr const char* kDefaultTimeZone = "Europe/London";
+
+// Makes `zone` (an IANA name such as "Europe/London") the process's time zone. Error
+// "invalid" when the system has no such zone — the C library would silently use UTC instead.
+// REQUIRES: no other thread is running.
+safer::Status use_time_zone(const std::string& zone);
+
+// The local date of `instant` in the process's time zone. Thread-safe.
+safer::CivilDate local_date(safer::UnixMillis instant);
+
+}  // namespace sync_server

@@ -1,0 +1,55 @@
+// The sync server: HTTP and WebSocket on one port (contract §1), Boost.Beast over Asio.
+//
+//   GET  /v1/sync        WebSocket upgrade with "Authorization: Bearer <token>" (§1-§4)
+//   GET  /api/v1/stats   coordinator statistics (§7)
+//   GET  /healthz        200
+//
+// Threads: `io_threads` run the network (each connection on its own strand); one writer
+// thread applies pushes with group commit (commit_queue.h); `reader_threads` serve reads
+// with their own SQLite connections (reader_pool.h).
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "safer/result.h"
+#include "sync_server/server_store.h"
+
+namespace sync_server {
+
+struct ServerConfig {
+  std::string db_path;
+  std::string listen_host = "127.0.0.1";
+  unsigned short listen_port = 8080;  // 0: any free port (start() returns it)
+  StoreOptions store_options;
+  std::size_t io_threads = 2;
+  std::size_t reader_threads = 2;
+  std::size_t max_group_batches = 512;
+  std::chrono::milliseconds handshake_timeout{10'000};  // HTTP request and WebSocket upgrade
+  std::chrono::milliseconds idle_timeout{60'000};       // no frame for this long: ping, then close
+  std::chrono::milliseconds revocation_poll{1'000};     // revoked devices are closed within this
+  std::chrono::milliseconds shutdown_grace{10'000};     // then connections are cut
+};
+
+class SyncServer {
+ public:
+  explicit SyncServer(ServerConfig config);
+  ~SyncServer();
+  SyncServer(const SyncServer&) = delete;
+  SyncServer& operator=(const SyncServer&) = delete;
+
+  // Opens the stores and binds the listening socket. Returns the bound port.
+  safer::Result<unsigned short> start();
+
+  // Serves until SIGINT or SIGTERM, then shuts down gracefully: stops accepting, finishes
+  // the pushes in flight (each is acked after its commit), closes every WebSocket with 1001.
+  // REQUIRES: start() succeeded.
+  void run();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sync_server

@@ -1,0 +1,146 @@
+// The sync server's store: devices and their tokens, the winning version of every record,
+// the per-device acked_seq, the change feed for pulls, and the statistics, kept in SQLite.
+//
+// Writes go through one writer: a ServerStore whose begin_group()/apply_push()/commit_group()
+// run many devices' batches in one transaction (group commit, see commit_queue.h). Reads
+// (authenticate, pull, stats) may run on other ServerStore objects over the same file: WAL
+// lets them read committed data while the writer writes.
+//
+// Invariants, each kept inside the write transaction that changes the records:
+//  1. For each (entity, id) the stored version is the greatest (hlc, device_id) applied.
+//  2. records.version strictly increases in commit order; a pull from a cursor never misses a
+//     version committed after it (one writer at a time: versions are taken inside it).
+//  3. The statistics tables equal what recomputing them from the live records would give
+//     (tests/sync_server/stats_test.cpp checks this after random pushes).
+//  4. devices.acked_seq moves only forward, and only together with the effects of the
+//     changes it covers.
+//
+// Thread safety: one thread at a time per ServerStore.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "safer/protocol.h"
+#include "safer/reference_lists.h"
+#include "safer/result.h"
+#include "safer/stats.h"
+
+namespace sync_server {
+
+using safer::Error;
+using safer::Result;
+using safer::Status;
+
+struct StoreOptions {
+  safer::ReferenceLists lists = safer::ReferenceLists::defaults();
+  // Unix milliseconds; tests replace it.
+  std::function<std::int64_t()> wall_clock;
+  // The local calendar date of an instant, for the statistics (Europe/London by default,
+  // see local_time.h).
+  std::function<safer::CivilDate(safer::UnixMillis)> local_date;
+  // How far ahead of the server's clock an HLC may be (contract §3: one hour).
+  std::int64_t max_clock_skew_ms = 3'600'000;
+};
+
+// Who is on the other end of a connection, as its token says.
+struct DeviceIdentity {
+  std::string device_id;
+  std::string user_id;
+  safer::Role role = safer::Role::officer;
+};
+
+struct DeviceRecord {
+  DeviceIdentity identity;
+  bool revoked = false;
+  std::int64_t acked_seq = 0;
+  std::optional<safer::UnixMillis> last_sync_at;
+};
+
+// What a push came to: an ack, or an error for the whole batch (seq_gap).
+struct PushOutcome {
+  std::optional<safer::Ack> ack;
+  std::optional<safer::ErrorMessage> error;
+  // For the log line: how the changes of the batch fared.
+  int applied = 0;   // new versions that won
+  int ignored = 0;   // valid but older than the stored version, or already applied (resends)
+  int rejected = 0;  // invalid, forbidden or clock_skew
+};
+
+class ServerStore {
+ public:
+  // Opens (creating, and migrating to the latest schema) the store at `path`.
+  static Result<std::unique_ptr<ServerStore>> open(const std::string& path, StoreOptions options = {});
+
+  ~ServerStore();
+  ServerStore(const ServerStore&) = delete;
+  ServerStore& operator=(const ServerStore&) = delete;
+
+  const StoreOptions& options() const;
+
+  // --- Devices -------------------------------------------------------------------------
+
+  // Enrols a device for a user and role, and returns its new token (shown once; only its
+  // SHA-256 is stored). Enrolling a known device again replaces its token and lifts a
+  // revocation; its acked_seq is kept. Error "invalid" for a bad device or user id.
+  Result<std::string> enroll(const std::string& device_id, const std::string& user_id, safer::Role role);
+
+  // Revokes the device's token. Error "not_found" for an unknown device.
+  Status revoke(const std::string& device_id);
+
+  // The device a token belongs to, unless unknown or revoked.
+  std::optional<DeviceRecord> authenticate(const std::string& token);
+
+  std::optional<DeviceRecord> device(const std::string& device_id);
+
+  // Of `device_ids`, those that are revoked now (for closing their connections).
+  std::vector<std::string> revoked_among(const std::vector<std::string>& device_ids);
+
+  // Notes that the device finished a sync exchange (for the dashboard).
+  void touch_device(const std::string& device_id);
+
+  // --- Push (the writer only) ------------------------------------------------------------
+
+  // Group commit: begin_group() opens one write transaction; apply_push() applies one
+  // device's batch inside it (in a savepoint: a batch that fails leaves no trace); and
+  // commit_group() makes every applied batch durable at once. No ack may be sent before
+  // commit_group() has returned. If commit_group() or apply_push() throws, the caller must
+  // call abandon_group(): nothing of the group is kept.
+  void begin_group();
+  PushOutcome apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push);
+  void commit_group();
+  void abandon_group() noexcept;
+
+  // begin_group + apply_push + commit_group, for one batch (tools, tests).
+  Result<PushOutcome> push(const DeviceIdentity& device, const safer::ReceivedPush& push);
+
+  // --- Pull and statistics (any reader) ---------------------------------------------------
+
+  // The next page of winning versions in the device's scope after `pull.cursor`, in commit
+  // order. Error "cursor_invalid" for a cursor this store did not issue or cannot honour.
+  Result<safer::ChangesPage> pull(const DeviceIdentity& device, const safer::Pull& pull);
+
+  // Contract §7 over the local dates [from, to], both inclusive; all time when unset.
+  safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to);
+
+  // The same figures recomputed from the live records, scanning everything: for tests and
+  // for checking a store, never for serving requests.
+  safer::Stats recompute_stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to);
+
+  // --- Register --------------------------------------------------------------------------
+
+  // Imports households from CSV text (contract §8, §9): all rows or none. On failure the
+  // Error's message lists each bad row by its line number. Returns the number of rows.
+  Result<std::size_t> import_households(std::string_view csv);
+
+ private:
+  struct Impl;
+  explicit ServerStore(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace sync_server

@@ -1,0 +1,286 @@
+// Applying a push (contract §3 and §5): seq rules, validation, permissions, last writer wins,
+// and every effect on scope and statistics — all inside the caller's write transaction.
+#include "safer/record_json.h"
+#include "safer/validation.h"
+#include "store_impl.h"
+
+namespace sync_server {
+
+namespace {
+
+using safer::Change;
+using safer::Entity;
+using safer::Household;
+using safer::Op;
+using safer::Rejection;
+using safer::Visit;
+
+Rejection reject(std::string_view code, std::string message, std::string field = "") {
+  return Rejection{0, std::string(code), std::move(message), std::move(field)};
+}
+
+Rejection invalid(const safer::FieldErrors& errors) {
+  std::string message;
+  for (const auto& error : errors) message += (message.empty() ? "" : "; ") + error.message;
+  return reject(safer::codes::kInvalid, message, errors.front().field);
+}
+
+Rejection out_of_scope(Entity entity, const std::string& id) {
+  return reject(safer::codes::kForbidden,
+                std::string(safer::to_string(entity)) + " " + id + " is out of this user's scope");
+}
+
+bool in_scope(const StoredRow& household, const std::string& user) {
+  return household.owner == user || household.assigned_to == user;
+}
+
+template <class Record>
+Record decode(const std::string& json) {
+  Record record;
+  safer::from_json(json, record);  // stored JSON was written by this store: always valid
+  return record;
+}
+
+}  // namespace
+
+PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push) {
+  PushOutcome outcome;
+  auto account = db.cached("SELECT acked_seq FROM devices WHERE device_id = ?");
+  account->bind(1, device.device_id);
+  const std::int64_t acked = account->step() ? account->column_int(0) : 0;
+
+  // Resends (seq <= acked) have no effect; the new changes must run on from acked + 1.
+  std::int64_t expected = acked + 1;
+  std::vector<std::int64_t> resent;
+  for (const auto& received : push.changes) {
+    if (received.seq <= acked) {
+      resent.push_back(received.seq);
+    } else if (received.seq == expected) {
+      ++expected;
+    } else {
+      outcome.error = safer::ErrorMessage{std::string(safer::codes::kSeqGap),
+                                          "the next change must have seq " + std::to_string(acked + 1) +
+                                              ", not " + std::to_string(received.seq) + "; nothing was applied",
+                                          false, acked + 1};
+      return outcome;
+    }
+  }
+
+  safer::Ack ack;
+  ack.acked_seq = expected - 1;
+  // A resent change that was rejected before is reported again: its first ack may have
+  // been lost with the connection.
+  auto earlier = db.cached("SELECT code, message, field FROM rejections WHERE device_id = ? AND seq = ?");
+  for (std::int64_t seq : resent) {
+    earlier->reset();
+    earlier->bind(1, device.device_id).bind(2, seq);
+    if (earlier->step()) {
+      ack.rejected.push_back({seq, earlier->column_text(0), earlier->column_text(1), earlier->column_text(2)});
+    }
+  }
+  outcome.ignored += static_cast<int>(resent.size());
+
+  auto remember = db.cached(
+      "INSERT OR REPLACE INTO rejections (device_id, seq, entity, record_id, code, message, field, at)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+  for (const auto& received : push.changes) {
+    if (received.seq <= acked) continue;
+    std::optional<Rejection> rejection;
+    bool applied = false;
+    if (!received.change) {
+      rejection = reject(safer::codes::kInvalid, received.error.message, received.error.field);
+    } else {
+      rejection = apply_change(device, *received.change, applied);
+    }
+    if (rejection) {
+      rejection->seq = received.seq;
+      remember->reset();
+      remember->bind(1, device.device_id).bind(2, received.seq);
+      if (received.change) {
+        remember->bind(3, safer::to_string(received.change->entity)).bind(4, received.change->id);
+      } else {
+        remember->bind_null(3).bind_null(4);
+      }
+      remember->bind(5, rejection->code).bind(6, rejection->message).bind(7, rejection->field);
+      remember->bind(8, options.wall_clock()).run();
+      ack.rejected.push_back(std::move(*rejection));
+      ++outcome.rejected;
+    } else if (applied) {
+      ++outcome.applied;
+    } else {
+      ++outcome.ignored;
+    }
+  }
+
+  db.cached("UPDATE devices SET acked_seq = max(acked_seq, ?), last_sync_at = ? WHERE device_id = ?")
+      ->bind(1, ack.acked_seq)
+      .bind(2, options.wall_clock())
+      .bind(3, device.device_id)
+      .run();
+  outcome.ack = std::move(ack);
+  return outcome;
+}
+
+std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
+                                                         bool& applied) {
+  if (change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
+    return reject(safer::codes::kClockSkew,
+                  "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
+  }
+  const bool coordinator = device.role == safer::Role::coordinator;
+  const std::string& user = device.user_id;
+  const auto current = find_row(change.entity, change.id);
+  const bool live = current && !current->deleted;
+
+  // Validate, check permissions, and complete the record (server-owned fields).
+  std::optional<safer::RecordData> data = change.data;
+  std::string household_id;
+  std::string ward;
+  std::optional<std::string> assigned_to;
+  bool target = false;
+  if (!coordinator && current && current->owner != user && change.entity != Entity::household) {
+    return reject(safer::codes::kForbidden, std::string(safer::to_string(change.entity)) + " " + change.id +
+                                                " belongs to another user");
+  }
+  switch (change.entity) {
+    case Entity::household: {
+      if (change.op == Op::remove) {
+        if (!coordinator) return reject(safer::codes::kForbidden, "only a coordinator may delete a household");
+        if (current) {  // a tombstone keeps what scope and statistics still need
+          ward = current->ward;
+          assigned_to = current->assigned_to;
+        }
+        break;
+      }
+      auto& household = std::get<Household>(*data);
+      if (auto errors = safer::check_household(household, options.lists); !errors.empty()) return invalid(errors);
+      if (coordinator) {
+        household.target = household.target.value_or(false);
+        household.assigned_to = household.assigned_to.value_or(std::nullopt);
+      } else {
+        if (current && !in_scope(*current, user)) return out_of_scope(Entity::household, change.id);
+        const bool target_now = current ? current->target : false;
+        const auto assignee_now = current ? current->assigned_to : std::nullopt;
+        if (household.target && *household.target != target_now) {
+          return reject(safer::codes::kForbidden, "only a coordinator may set or change target", "target");
+        }
+        if (household.assigned_to && *household.assigned_to != assignee_now) {
+          return reject(safer::codes::kForbidden, "only a coordinator may set or change assigned_to", "assigned_to");
+        }
+        household.target = target_now;  // omitted means unchanged (contract §9)
+        household.assigned_to = assignee_now;
+      }
+      ward = household.ward;
+      assigned_to = *household.assigned_to;
+      target = *household.target;
+      break;
+    }
+    case Entity::visit: {
+      if (!coordinator && current && !current->household_id.empty()) {
+        const auto visited = find_row(Entity::household, current->household_id);
+        if (visited && !in_scope(*visited, user)) return out_of_scope(Entity::household, current->household_id);
+      }
+      if (change.op == Op::remove) {
+        if (current) {
+          household_id = current->household_id;
+          ward = current->ward;
+        }
+        break;
+      }
+      const auto& visit = std::get<Visit>(*data);
+      if (auto errors = safer::check_visit(visit, options.lists); !errors.empty()) return invalid(errors);
+      const auto household = find_row(Entity::household, visit.household_id);
+      if (!household) {
+        return reject(safer::codes::kInvalid, "household_id does not name a household the server knows",
+                      "household_id");
+      }
+      if (household->deleted) {
+        return reject(safer::codes::kInvalid, "household_id names a household that was deleted", "household_id");
+      }
+      if (!coordinator && !in_scope(*household, user)) return out_of_scope(Entity::household, visit.household_id);
+      household_id = visit.household_id;
+      ward = household->ward;
+      break;
+    }
+    case Entity::commute_session: {
+      if (change.op == Op::upsert) {
+        const auto& session = std::get<safer::CommuteSession>(*data);
+        if (auto errors = safer::check_commute_session(session, options.lists); !errors.empty()) return invalid(errors);
+      }
+      break;
+    }
+  }
+
+  // Last writer wins by (hlc, device_id); a losing version is not an error.
+  if (current && std::tie(change.hlc, device.device_id) <= std::tie(current->hlc, current->device_id)) {
+    return std::nullopt;
+  }
+  applied = true;
+  if (change.hlc > server_hlc) server_hlc = change.hlc;
+
+  // Statistics: take away the version being replaced, add the new one.
+  if (live) {
+    switch (change.entity) {
+      case Entity::household: if (current->target) count_target(-1); break;
+      case Entity::visit: count_visit(decode<Visit>(current->data), current->ward, -1); break;
+      case Entity::commute_session: count_session(decode<safer::CommuteSession>(current->data), -1); break;
+    }
+  }
+  if (data) {
+    switch (change.entity) {
+      case Entity::household: if (target) count_target(+1); break;
+      case Entity::visit: count_visit(std::get<Visit>(*data), ward, +1); break;
+      case Entity::commute_session: count_session(std::get<safer::CommuteSession>(*data), +1); break;
+    }
+  }
+
+  auto write = db.cached(
+      "INSERT INTO records (entity, id, hlc, device_id, user_id, owner, deleted, data, version, household_id,"
+      " assigned_to, target, ward) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+      " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
+      " user_id = excluded.user_id, deleted = excluded.deleted, data = excluded.data, version = excluded.version,"
+      " household_id = excluded.household_id, assigned_to = excluded.assigned_to, target = excluded.target,"
+      " ward = excluded.ward");
+  write->bind(1, safer::to_string(change.entity)).bind(2, change.id).bind(3, change.hlc.to_string());
+  write->bind(4, device.device_id).bind(5, user).bind(6, current ? current->owner : user);
+  write->bind(7, data ? 0 : 1);
+  if (data) write->bind(8, safer::to_json(*data)); else write->bind_null(8);
+  write->bind(9, ++last_version);
+  if (household_id.empty()) write->bind_null(10); else write->bind(10, household_id);
+  write->bind(11, assigned_to).bind(12, target ? 1 : 0);
+  if (ward.empty()) write->bind_null(13); else write->bind(13, ward);
+  write->run();
+
+  if (change.entity == Entity::household && current) {
+    // Visits follow their household: counted under its current ward, and sent again to
+    // whoever the household is now assigned to.
+    const bool ward_changed = !ward.empty() && ward != current->ward;
+    const bool scope_changed = assigned_to != current->assigned_to;
+    if (ward_changed || scope_changed) {
+      auto children = db.cached("SELECT id FROM records WHERE entity = 'visit' AND household_id = ?");
+      children->bind(1, change.id);
+      std::vector<std::string> ids;
+      while (children->step()) ids.push_back(children->column_text(0));
+      for (const auto& visit_id : ids) {
+        if (ward_changed) {
+          const auto visit = find_row(Entity::visit, visit_id);
+          if (!visit->deleted) {
+            const auto record = decode<Visit>(visit->data);
+            count_visit(record, visit->ward, -1);
+            count_visit(record, ward, +1);
+          }
+          db.cached("UPDATE records SET ward = ? WHERE entity = 'visit' AND id = ?")->bind(1, ward).bind(2, visit_id).run();
+        }
+        if (scope_changed) {
+          db.cached("UPDATE records SET version = ? WHERE entity = 'visit' AND id = ?")
+              ->bind(1, ++last_version)
+              .bind(2, visit_id)
+              .run();
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace sync_server

@@ -1,0 +1,168 @@
+// sync-server: the central server Safer Streets tablets sync with (contract §8).
+//
+//   sync-server serve [--db PATH] [--listen HOST:PORT] [--time-zone ZONE] …
+//   sync-server enroll --db PATH --device ID --user ID --role officer|pcso|coordinator
+//   sync-server revoke --db PATH --device ID
+//   sync-server import-households --db PATH FILE.csv
+//
+// Every command works while the server runs: they share the SQLite database (WAL).
+#include <CLI/CLI.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "log.h"
+#include "sync_server/local_time.h"
+#include "sync_server/server.h"
+#include "sync_server/server_store.h"
+
+namespace {
+
+using namespace sync_server;
+
+constexpr int kExitFailure = 1;
+constexpr int kExitBadInput = 2;
+
+int fail(const safer::Error& error) {
+  std::cerr << "sync-server: " << error.message << '\n';
+  return error.code == "invalid" ? kExitBadInput : kExitFailure;
+}
+
+void make_parent_directory(const std::string& path) {
+  const std::filesystem::path file(path);
+  if (file.has_parent_path()) {
+    std::error_code ignored;
+    std::filesystem::create_directories(file.parent_path(), ignored);
+  }
+}
+
+safer::Result<std::unique_ptr<ServerStore>> open_store(const std::string& path) {
+  make_parent_directory(path);
+  return ServerStore::open(path);
+}
+
+// "HOST:PORT" → host and port.
+bool split_listen(const std::string& listen, std::string& host, unsigned short& port) {
+  const auto colon = listen.rfind(':');
+  if (colon == std::string::npos || colon == 0) return false;
+  host = listen.substr(0, colon);
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') host = host.substr(1, host.size() - 2);
+  try {
+    const auto value = std::stoul(listen.substr(colon + 1));
+    if (value > 65535) return false;
+    port = static_cast<unsigned short>(value);
+  } catch (const std::exception&) {
+    return false;
+  }
+  return true;
+}
+
+int serve(ServerConfig config, const std::string& listen, const std::string& time_zone) {
+  if (!split_listen(listen, config.listen_host, config.listen_port)) {
+    return fail({"invalid", "--listen must be HOST:PORT, such as 127.0.0.1:8080", "listen"});
+  }
+  if (auto zone = use_time_zone(time_zone); !zone) return fail(zone.error());
+  make_parent_directory(config.db_path);
+  SyncServer server(std::move(config));
+  const auto port = server.start();
+  if (!port) return fail(port.error());
+  // The first line of standard output says where to connect (tests read it to find port 0's).
+  std::cout << "listening on " << listen.substr(0, listen.rfind(':')) << ":" << *port << std::endl;
+  log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone);
+  server.run();
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sync-server: the Safer Streets sync server and its administration commands", "sync-server"};
+  app.require_subcommand(1);
+  const std::string default_db = "var/sync-server.db";
+
+  ServerConfig config;
+  config.db_path = default_db;
+  std::string listen = "127.0.0.1:8080";
+  std::string time_zone = kDefaultTimeZone;
+  double idle_seconds = 60, handshake_seconds = 10, revocation_seconds = 1, grace_seconds = 10;
+  auto* serve_cmd = app.add_subcommand("serve", "Serve devices (WebSocket /v1/sync) and coordinators (/api/v1/stats)");
+  serve_cmd->add_option("--db", config.db_path, "SQLite database file")->capture_default_str();
+  serve_cmd->add_option("--listen", listen, "Address and port to listen on (port 0: any free port)")->capture_default_str();
+  serve_cmd->add_option("--time-zone", time_zone, "Time zone of the statistics' local dates")->capture_default_str();
+  serve_cmd->add_option("--io-threads", config.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--reader-threads", config.reader_threads, "Threads serving pulls and statistics")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--idle-timeout", idle_seconds, "Seconds without a frame before a connection is pinged and closed")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  serve_cmd->add_option("--handshake-timeout", handshake_seconds, "Seconds allowed for an HTTP request or upgrade")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  serve_cmd->add_option("--revocation-poll", revocation_seconds, "Seconds between checks for revoked devices")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 5.0));
+  serve_cmd->add_option("--shutdown-grace", grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 600.0));
+
+  std::string db = default_db, device, user, role_name, csv_path;
+  auto* enroll_cmd = app.add_subcommand("enroll", "Enrol a device; prints its new token on the first line");
+  enroll_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  enroll_cmd->add_option("--device", device, "Device id")->required();
+  enroll_cmd->add_option("--user", user, "User id of the officer, PCSO or coordinator")->required();
+  enroll_cmd->add_option("--role", role_name, "officer, pcso or coordinator")
+      ->required()
+      ->check(CLI::IsMember({"officer", "pcso", "coordinator"}));
+
+  auto* revoke_cmd = app.add_subcommand("revoke", "Revoke a device's token and close its connections");
+  revoke_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  revoke_cmd->add_option("--device", device, "Device id")->required();
+
+  auto* import_cmd = app.add_subcommand("import-households", "Import households from CSV: every row, or none");
+  import_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  import_cmd->add_option("file", csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kExitBadInput;
+  }
+
+  if (serve_cmd->parsed()) {
+    const auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<long>(seconds * 1000)); };
+    config.idle_timeout = ms(idle_seconds);
+    config.handshake_timeout = ms(handshake_seconds);
+    config.revocation_poll = ms(revocation_seconds);
+    config.shutdown_grace = ms(grace_seconds);
+    return serve(std::move(config), listen, time_zone);
+  }
+
+  auto store = open_store(db);
+  if (!store) return fail(store.error());
+  if (enroll_cmd->parsed()) {
+    auto token = (*store)->enroll(device, user, *safer::enum_from_string<safer::Role>(role_name));
+    if (!token) return fail(token.error());
+    std::cout << *token << '\n';
+    std::cerr << "Enrolled device " << device << " for " << role_name << ' ' << user
+              << ". Keep the token: it is shown only this once.\n";
+    return 0;
+  }
+  if (revoke_cmd->parsed()) {
+    if (auto revoked = (*store)->revoke(device); !revoked) return fail(revoked.error());
+    std::cerr << "Revoked device " << device << ".\n";
+    return 0;
+  }
+  std::ifstream file(csv_path, std::ios::binary);
+  if (!file) return fail({"invalid", "cannot read " + csv_path, "file"});
+  std::stringstream text;
+  text << file.rdbuf();
+  if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
+  const auto imported = (*store)->import_households(text.str());
+  if (!imported) return fail(imported.error());
+  std::cout << "Imported " << *imported << " households from " << csv_path << ".\n";
+  return 0;
+}

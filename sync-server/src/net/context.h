@@ -1,0 +1,71 @@
+// Internal to the network layer: what every connection shares, and the registry through
+// which shutdown and revocation reach open connections.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "../commit_queue.h"
+#include "../reader_pool.h"
+#include "sync_server/server.h"
+
+namespace sync_server::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Request = http::request<http::string_body>;
+
+// A connection the server can ask to finish.
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  // Graceful shutdown: finish what is in flight, then close (WebSocket: code 1001).
+  virtual void shut_down() = 0;
+  // The device's token was revoked: close (WebSocket: code 1008).
+  virtual void revoked() {}
+};
+
+// Thread-safe.
+class Registry {
+ public:
+  void add(const std::shared_ptr<Connection>& connection);
+  void remove(const Connection* connection);
+  void set_device(const Connection* connection, const std::string& device_id);
+
+  std::vector<std::string> devices() const;
+  std::vector<std::shared_ptr<Connection>> connections_of(const std::string& device_id) const;
+  std::vector<std::shared_ptr<Connection>> all() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;
+  std::unordered_map<const Connection*, std::string> devices_;
+};
+
+struct Context {
+  ServerConfig config;
+  asio::io_context ioc;
+  std::unique_ptr<CommitQueue> commits;
+  std::unique_ptr<ReaderPool> readers;
+  Registry registry;
+  std::atomic<bool> stopping{false};
+};
+
+// Starts serving one accepted TCP connection (HTTP, possibly upgraded to WebSocket).
+void serve_http(Context& context, tcp::socket socket);
+
+// Takes over an upgraded connection for the authenticated device.
+void serve_websocket(Context& context, beast::tcp_stream stream, Request request, DeviceRecord device);
+
+}  // namespace sync_server::net

@@ -1,0 +1,187 @@
+// The listener, the server's life cycle (start, serve, graceful shutdown), and the watcher
+// that closes the connections of revoked devices.
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+
+#include <thread>
+
+#include "../log.h"
+#include "context.h"
+
+namespace sync_server {
+
+namespace net_ = sync_server::net;
+using net_::asio::ip::tcp;
+
+void net::Registry::add(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(mutex_);
+  connections_[connection.get()] = connection;
+}
+
+void net::Registry::remove(const Connection* connection) {
+  std::lock_guard lock(mutex_);
+  connections_.erase(connection);
+  devices_.erase(connection);
+}
+
+void net::Registry::set_device(const Connection* connection, const std::string& device_id) {
+  std::lock_guard lock(mutex_);
+  devices_[connection] = device_id;
+}
+
+std::vector<std::string> net::Registry::devices() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [connection, device] : devices_) out.push_back(device);
+  return out;
+}
+
+std::vector<std::shared_ptr<net::Connection>> net::Registry::connections_of(const std::string& device_id) const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Connection>> out;
+  for (const auto& [connection, device] : devices_) {
+    if (device != device_id) continue;
+    if (auto alive = connections_.at(connection).lock()) out.push_back(std::move(alive));
+  }
+  return out;
+}
+
+std::vector<std::shared_ptr<net::Connection>> net::Registry::all() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::shared_ptr<Connection>> out;
+  for (const auto& [connection, weak] : connections_) {
+    if (auto alive = weak.lock()) out.push_back(std::move(alive));
+  }
+  return out;
+}
+
+struct SyncServer::Impl {
+  explicit Impl(ServerConfig config) { context.config = std::move(config); }
+
+  net::Context context;
+  std::optional<tcp::acceptor> acceptor;
+  std::optional<net::asio::steady_timer> revocation_timer;
+  std::optional<net::asio::steady_timer> grace_timer;
+  std::unique_ptr<ServerStore> watcher;  // read connection for the revocation watcher
+  std::chrono::steady_clock::time_point shutdown_deadline;
+
+  void accept() {
+    acceptor->async_accept(net::asio::make_strand(context.ioc), [this](net::beast::error_code ec, tcp::socket socket) {
+      if (ec) {
+        if (ec == net::asio::error::operation_aborted || !acceptor->is_open()) return;
+        log::line("accept_failed", "error=\"" + ec.message() + "\"");
+      } else {
+        net::serve_http(context, std::move(socket));
+      }
+      accept();
+    });
+  }
+
+  // Every poll: if a revocation was recorded (by this process or by `sync-server revoke`
+  // running beside it), close the connections of revoked devices, with code 1008.
+  void watch_revocations() {
+    revocation_timer->expires_after(context.config.revocation_poll);
+    revocation_timer->async_wait([this](net::beast::error_code ec) {
+      if (ec || context.stopping) return;
+      const auto devices = context.registry.devices();
+      if (!devices.empty()) {
+        try {
+          for (const auto& device : watcher->revoked_among(devices)) {
+            for (const auto& connection : context.registry.connections_of(device)) connection->revoked();
+          }
+        } catch (const std::exception& failure) {
+          log::line("revocation_check_failed", "error=\"" + std::string(failure.what()) + "\"");
+        }
+      }
+      watch_revocations();
+    });
+  }
+
+  void shut_down(int signal_number) {
+    if (context.stopping.exchange(true)) return;
+    log::line("shutdown", "signal=" + std::to_string(signal_number) + " connections=" +
+                              std::to_string(context.registry.all().size()));
+    net::beast::error_code ignored;
+    acceptor->close(ignored);
+    revocation_timer->cancel();
+    for (const auto& connection : context.registry.all()) connection->shut_down();
+    shutdown_deadline = std::chrono::steady_clock::now() + context.config.shutdown_grace;
+    grace_timer.emplace(context.ioc);
+    wait_for_connections();
+  }
+
+  // Polls until every connection has closed (then the io_context runs out of work and
+  // run() returns), or cuts them when the grace period is over.
+  void wait_for_connections() {
+    const auto open = context.registry.all().size();
+    if (open == 0) return;
+    if (std::chrono::steady_clock::now() >= shutdown_deadline) {
+      log::line("shutdown_forced", "connections=" + std::to_string(open));
+      context.ioc.stop();
+      return;
+    }
+    grace_timer->expires_after(std::chrono::milliseconds(20));
+    grace_timer->async_wait([this](net::beast::error_code ec) {
+      if (!ec) wait_for_connections();
+    });
+  }
+};
+
+SyncServer::SyncServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::move(config))) {}
+
+SyncServer::~SyncServer() = default;
+
+safer::Result<unsigned short> SyncServer::start() {
+  auto& context = impl_->context;
+  const auto& config = context.config;
+  auto writer = ServerStore::open(config.db_path, config.store_options);
+  if (!writer) return writer.error();
+  auto watcher = ServerStore::open(config.db_path, config.store_options);
+  if (!watcher) return watcher.error();
+  impl_->watcher = std::move(*watcher);
+  try {
+    context.readers = std::make_unique<ReaderPool>(config.db_path, config.store_options, config.reader_threads);
+  } catch (const std::exception& failure) {
+    return safer::Error{"storage", failure.what(), ""};
+  }
+  context.commits = std::make_unique<CommitQueue>(std::move(*writer), config.max_group_batches);
+
+  net::beast::error_code ec;
+  const auto address = net::asio::ip::make_address(config.listen_host, ec);
+  if (ec) return safer::Error{"invalid", "cannot listen on \"" + config.listen_host + "\": not an IP address", "listen"};
+  auto& acceptor = impl_->acceptor.emplace(context.ioc);
+  const tcp::endpoint endpoint(address, config.listen_port);
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(net::asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(net::asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return safer::Error{"unavailable", "cannot listen on " + config.listen_host + ":" +
+                                           std::to_string(config.listen_port) + ": " + ec.message(), "listen"};
+  }
+  return acceptor.local_endpoint().port();
+}
+
+void SyncServer::run() {
+  auto& context = impl_->context;
+  net::asio::signal_set signals(context.ioc, SIGINT, SIGTERM);
+  signals.async_wait([this](net::beast::error_code ec, int signal_number) {
+    if (!ec) impl_->shut_down(signal_number);
+  });
+  impl_->revocation_timer.emplace(context.ioc);
+  impl_->watch_revocations();
+  impl_->accept();
+
+  std::vector<std::thread> threads;
+  for (std::size_t i = 1; i < context.config.io_threads; ++i) threads.emplace_back([&context] { context.ioc.run(); });
+  context.ioc.run();  // returns when every connection has closed after shutdown
+  for (auto& thread : threads) thread.join();
+
+  // Every session has ended, so no push is waiting for an answer; finish the rest.
+  context.commits->stop();
+  context.readers->stop();
+  log::line("stopped", "");
+}
+
+}  // namespace sync_server

@@ -1,0 +1,257 @@
+// One device's WebSocket session (contract §2-§4, §6): hello/welcome, then push and pull,
+// each answered in order. The session owns itself (shared_from_this in every handler), runs
+// on its own strand, and has at most one write in flight.
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/core/buffers_to_string.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/websocket.hpp>
+
+#include <deque>
+
+#include "../log.h"
+#include "context.h"
+#include "safer/protocol_json.h"
+
+namespace sync_server::net {
+
+namespace {
+
+namespace websocket = beast::websocket;
+
+std::string fmt_ms(double ms) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.1f", ms);
+  return buffer;
+}
+
+class WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
+ public:
+  WsSession(Context& context, beast::tcp_stream stream, DeviceRecord device)
+      : context_(context), ws_(std::move(stream)), device_(std::move(device)) {
+    beast::error_code ignored;
+    const auto endpoint = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
+    peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+  }
+  ~WsSession() override { context_.registry.remove(this); }
+
+  void start(Request request) {
+    context_.registry.add(shared_from_this());
+    context_.registry.set_device(this, device_.identity.device_id);
+    websocket::stream_base::timeout timeout{};
+    timeout.handshake_timeout = context_.config.handshake_timeout;
+    timeout.idle_timeout = context_.config.idle_timeout;
+    timeout.keep_alive_pings = true;
+    ws_.set_option(timeout);
+    ws_.read_message_max(safer::kMaxMessageBytes);
+    ws_.set_option(websocket::stream_base::decorator(
+        [](websocket::response_type& response) { response.set(http::field::server, "safer-streets-sync"); }));
+    auto shared_request = std::make_shared<Request>(std::move(request));
+    ws_.async_accept(*shared_request, [self = shared_from_this(), shared_request](beast::error_code ec) {
+      self->on_accept(ec);
+    });
+  }
+
+  void shut_down() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->finish(websocket::close_code::going_away); });
+  }
+
+  void revoked() override {
+    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+      log::line("revoked", "device=" + self->device_.identity.device_id);
+      self->finish(websocket::close_code::policy_error);
+    });
+  }
+
+ private:
+  // Closes with `code` now if no message is being handled, or else after its answer.
+  void finish(websocket::close_code code) {
+    if (closing_ || close_after_) return;
+    close_after_ = code;
+    if (!busy_) close_now();
+  }
+
+  void on_accept(beast::error_code ec) {
+    if (ec) {
+      log::line("ws_accept_failed", "device=" + device_.identity.device_id + " error=\"" + ec.message() + "\"");
+      return;
+    }
+    log::line("connected", "device=" + device_.identity.device_id + " user=" + device_.identity.user_id +
+                               " role=" + std::string(safer::to_string(device_.identity.role)) + " peer=" + peer_);
+    if (context_.stopping) return finish(websocket::close_code::going_away);
+    read();
+  }
+
+  void read() {
+    busy_ = false;
+    if (close_after_) return close_now();
+    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+      self->on_read(ec, bytes);
+    });
+  }
+
+  void on_read(beast::error_code ec, std::size_t bytes) {
+    if (ec) {
+      const char* why = ec == websocket::error::closed          ? "closed by the device"
+                        : ec == websocket::error::message_too_big ? "message over 1 MiB (closed with 1009)"
+                                                                  : nullptr;
+      log::line("disconnected", "device=" + device_.identity.device_id + " reason=\"" +
+                                    (why != nullptr ? why : ec.message()) + "\"");
+      return;
+    }
+    busy_ = true;
+    if (!ws_.got_text()) {
+      buffer_.consume(buffer_.size());
+      return reply_error(safer::codes::kBadMessage, "messages must be JSON in text frames", false);
+    }
+    const std::string text = beast::buffers_to_string(buffer_.data());
+    buffer_.consume(buffer_.size());
+    (void)bytes;
+    handle(text);
+  }
+
+  void handle(const std::string& text) {
+    auto decoded = safer::decode_client_message(text);
+    if (!decoded) return reply_error(safer::codes::kBadMessage, decoded.error().message, false);
+    if (auto* hello = std::get_if<safer::Hello>(&*decoded)) return on_hello(*hello);
+    if (!hello_done_) return reply_error(safer::codes::kHelloRequired, "send hello first", false);
+    if (auto* push = std::get_if<safer::ReceivedPush>(&*decoded)) return on_push(std::move(*push));
+    on_pull(std::get<safer::Pull>(*decoded));
+  }
+
+  void on_hello(const safer::Hello& hello) {
+    if (hello.protocol != safer::kProtocolVersion) {
+      return reply_error(safer::codes::kUnsupportedProtocol,
+                         "this server speaks protocol 1, not " + std::to_string(hello.protocol), true);
+    }
+    if (hello.device_id != device_.identity.device_id) {
+      log::line("device_mismatch", "device=" + device_.identity.device_id);
+      return reply_error(safer::codes::kDeviceMismatch, "device_id is not the device this token was issued to", true);
+    }
+    context_.readers->post([self = shared_from_this()](ServerStore& store) {
+      const auto device = store.device(self->device_.identity.device_id);
+      safer::Welcome welcome;
+      welcome.device_id = self->device_.identity.device_id;
+      welcome.user_id = self->device_.identity.user_id;
+      welcome.role = self->device_.identity.role;
+      welcome.acked_seq = device ? device->acked_seq : 0;
+      welcome.server_time = store.options().wall_clock();
+      welcome.wards = store.options().lists.wards;
+      welcome.stations = store.options().lists.stations;
+      asio::post(self->ws_.get_executor(), [self, welcome = std::move(welcome)] {
+        self->hello_done_ = true;
+        log::line("hello", "device=" + welcome.device_id + " acked_seq=" + std::to_string(welcome.acked_seq));
+        self->reply(safer::to_json(welcome));
+      });
+    });
+  }
+
+  void on_push(safer::ReceivedPush push) {
+    const auto changes = push.changes.size();
+    const auto first = push.changes.front().seq;
+    const auto last = push.changes.back().seq;
+    PushJob job{device_.identity, std::move(push), {}};
+    job.done = [self = shared_from_this(), changes, first, last](PushResult result) {
+      asio::post(self->ws_.get_executor(), [self, changes, first, last, result = std::move(result)] {
+        self->on_pushed(result, changes, first, last);
+      });
+    };
+    context_.commits->submit(std::move(job));
+  }
+
+  void on_pushed(const PushResult& result, std::size_t changes, std::int64_t first, std::int64_t last) {
+    std::string line = "device=" + device_.identity.device_id + " changes=" + std::to_string(changes) +
+                       " seq=" + std::to_string(first) + ".." + std::to_string(last);
+    if (result.failure) {
+      log::line("push_failed", line + " error=" + result.failure->code);
+      return reply_error(result.failure->code, result.failure->message, false);
+    }
+    const auto& outcome = *result.outcome;
+    line += " applied=" + std::to_string(outcome.applied) + " ignored=" + std::to_string(outcome.ignored) +
+            " rejected=" + std::to_string(outcome.rejected) + " group=" + std::to_string(result.group_batches) +
+            " queued_ms=" + fmt_ms(result.queued_ms) + " commit_ms=" + fmt_ms(result.commit_ms);
+    if (outcome.error) {
+      log::line("push_refused", line + " error=" + outcome.error->code);
+      return reply(safer::to_json(*outcome.error));
+    }
+    log::line("push", line + " acked_seq=" + std::to_string(outcome.ack->acked_seq));
+    reply(safer::to_json(*outcome.ack));
+  }
+
+  void on_pull(const safer::Pull& pull) {
+    context_.readers->post([self = shared_from_this(), pull](ServerStore& store) {
+      const auto started = std::chrono::steady_clock::now();
+      auto page = store.pull(self->device_.identity, pull);
+      std::string text = page ? safer::to_json(*page) : std::string();
+      const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
+      asio::post(self->ws_.get_executor(), [self, page = std::move(page), text = std::move(text), ms]() mutable {
+        if (!page) {
+          log::line("pull_refused", "device=" + self->device_.identity.device_id + " error=" + page.error().code);
+          return self->reply_error(page.error().code, page.error().message, false);
+        }
+        log::line("pull", "device=" + self->device_.identity.device_id + " changes=" +
+                              std::to_string(page->changes.size()) + " has_more=" + (page->has_more ? "true" : "false") +
+                              " bytes=" + std::to_string(text.size()) + " ms=" + fmt_ms(ms));
+        self->reply(std::move(text));
+      });
+    });
+  }
+
+  void reply_error(std::string_view code, std::string message, bool fatal) {
+    safer::ErrorMessage error{std::string(code), std::move(message), fatal, std::nullopt};
+    if (fatal) close_after_ = websocket::close_code::policy_error;
+    reply(safer::to_json(error));
+  }
+
+  // Queues the answer to the current message, then reads the next one (or closes).
+  void reply(std::string text) {
+    outbox_.push_back(std::make_shared<const std::string>(std::move(text)));
+    if (!writing_) write_next();
+    read();
+  }
+
+  void write_next() {
+    writing_ = true;
+    ws_.text(true);
+    ws_.async_write(asio::buffer(*outbox_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_write(ec);
+    });
+  }
+
+  void on_write(beast::error_code ec) {
+    outbox_.pop_front();
+    writing_ = false;
+    if (ec) return;
+    if (!outbox_.empty()) return write_next();
+    if (close_after_ && !busy_) close_now();
+  }
+
+  void close_now() {
+    if (closing_ || writing_) return;  // on_write closes once the last answer is out
+    closing_ = true;
+    ws_.async_close(websocket::close_reason(*close_after_), [self = shared_from_this()](beast::error_code) {
+      log::line("closed", "device=" + self->device_.identity.device_id +
+                              " code=" + std::to_string(static_cast<int>(*self->close_after_)));
+    });
+  }
+
+  Context& context_;
+  websocket::stream<beast::tcp_stream> ws_;
+  beast::flat_buffer buffer_;
+  const DeviceRecord device_;
+  std::string peer_;
+  bool hello_done_ = false;
+  bool busy_ = false;      // a message is being handled; its answer is not queued yet
+  bool writing_ = false;   // one async_write in flight
+  bool closing_ = false;   // async_close started
+  std::optional<websocket::close_code> close_after_;
+  std::deque<std::shared_ptr<const std::string>> outbox_;
+};
+
+}  // namespace
+
+void serve_websocket(Context& context, beast::tcp_stream stream, Request request, DeviceRecord device) {
+  std::make_shared<WsSession>(context, std::move(stream), std::move(device))->start(std::move(request));
+}
+
+}  // namespace sync_server::net

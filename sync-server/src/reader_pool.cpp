@@ -1,0 +1,57 @@
+#include "reader_pool.h"
+
+#include <stdexcept>
+
+#include "log.h"
+#include "safer/sqlite.h"
+
+namespace sync_server {
+
+ReaderPool::ReaderPool(const std::string& path, const StoreOptions& options, std::size_t threads) {
+  for (std::size_t i = 0; i < threads; ++i) {
+    auto store = ServerStore::open(path, options);
+    if (!store) throw std::runtime_error(store.error().message);
+    stores_.push_back(std::move(*store));
+  }
+  for (auto& store : stores_) threads_.emplace_back([this, s = store.get()] { run(*s); });
+}
+
+ReaderPool::~ReaderPool() { stop(); }
+
+void ReaderPool::post(std::function<void(ServerStore&)> job) {
+  std::lock_guard lock(mutex_);
+  jobs_.push_back(std::move(job));
+  wake_.notify_one();
+}
+
+void ReaderPool::stop() {
+  {
+    std::lock_guard lock(mutex_);
+    stopping_ = true;
+    wake_.notify_all();
+  }
+  for (auto& thread : threads_) {
+    if (thread.joinable()) thread.join();
+  }
+}
+
+void ReaderPool::run(ServerStore& store) {
+  for (;;) {
+    std::function<void(ServerStore&)> job;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
+      if (jobs_.empty()) return;
+      job = std::move(jobs_.front());
+      jobs_.pop_front();
+    }
+    try {
+      job(store);
+    } catch (const safer::sqlite::Failure& failure) {
+      // The job's own callback was not reached; its session times out and the client retries.
+      log::line("read_failed", std::string("code=") + safer::sqlite::to_error(failure).code);
+    }
+  }
+}
+
+}  // namespace sync_server

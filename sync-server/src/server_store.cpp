@@ -1,0 +1,304 @@
+// The server store's schema, devices and tokens. Push is in apply.cpp; pull and statistics
+// in pull.cpp and stats.cpp.
+#include <random>
+
+#include "safer/record.h"
+#include "safer/validation.h"
+#include "store_impl.h"
+#include "sync_server/local_time.h"
+#include "sync_server/tokens.h"
+
+namespace sync_server {
+
+namespace {
+
+constexpr sqlite::Migration kMigrations[] = {
+    {1, R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE devices (
+  device_id    TEXT PRIMARY KEY,
+  user_id      TEXT NOT NULL,
+  role         TEXT NOT NULL CHECK (role IN ('officer', 'pcso', 'coordinator')),
+  token_hash   TEXT NOT NULL UNIQUE,   -- SHA-256 of the token; the token itself is never stored
+  revoked      INTEGER NOT NULL DEFAULT 0,
+  acked_seq    INTEGER NOT NULL DEFAULT 0 CHECK (acked_seq >= 0),
+  enrolled_at  INTEGER NOT NULL,
+  last_sync_at INTEGER
+) WITHOUT ROWID;
+
+-- The winning version of every record; deletes stay as tombstones.
+CREATE TABLE records (
+  entity       TEXT NOT NULL CHECK (entity IN ('household', 'visit', 'commute_session')),
+  id           TEXT NOT NULL,
+  hlc          TEXT NOT NULL,
+  device_id    TEXT NOT NULL,          -- the device that wrote this version
+  user_id      TEXT NOT NULL,          -- its user
+  owner        TEXT NOT NULL,          -- the user whose device created the record
+  deleted      INTEGER NOT NULL DEFAULT 0,
+  data         TEXT,                   -- JSON; NULL for a tombstone
+  version      INTEGER NOT NULL UNIQUE,-- position in the change feed, in commit order
+  household_id TEXT,                   -- visits: the household visited
+  assigned_to  TEXT,                   -- households
+  target       INTEGER NOT NULL DEFAULT 0,
+  ward         TEXT,                   -- households: ward; visits: the ward counted under
+  PRIMARY KEY (entity, id)
+) WITHOUT ROWID;
+CREATE INDEX visits_by_household ON records (household_id) WHERE entity = 'visit';
+CREATE INDEX households_by_assignee ON records (assigned_to) WHERE entity = 'household';
+CREATE INDEX records_by_owner ON records (owner, entity);
+CREATE INDEX target_households ON records (id) WHERE entity = 'household' AND target = 1 AND deleted = 0;
+
+-- Why a device's change was rejected, to answer a resend with the same rejection and to
+-- show it to coordinators. Messages name fields, never personal values.
+CREATE TABLE rejections (
+  device_id TEXT NOT NULL,
+  seq       INTEGER NOT NULL,
+  entity    TEXT,
+  record_id TEXT,
+  code      TEXT NOT NULL,
+  message   TEXT NOT NULL,
+  field     TEXT NOT NULL DEFAULT '',
+  at        INTEGER NOT NULL,
+  PRIMARY KEY (device_id, seq)
+) WITHOUT ROWID;
+
+-- Statistics, maintained with every applied version (contract §7).
+CREATE TABLE visit_totals (
+  day    TEXT NOT NULL,  -- local date, YYYY-MM-DD
+  ward   TEXT NOT NULL,
+  status TEXT NOT NULL,
+  visits INTEGER NOT NULL,
+  crime_prevention_advice INTEGER NOT NULL,
+  fire_safety_check INTEGER NOT NULL,
+  healthy_lifestyle_advice INTEGER NOT NULL,
+  community_involvement_info INTEGER NOT NULL,
+  first_aid_training INTEGER NOT NULL,
+  follow_up_required INTEGER NOT NULL,
+  smoke_detectors_fitted INTEGER NOT NULL,
+  PRIMARY KEY (day, ward, status)
+) WITHOUT ROWID;
+
+-- Days on which a household had completed visits (for households.visited).
+CREATE TABLE household_days (
+  household_id TEXT NOT NULL,
+  day          TEXT NOT NULL,
+  completed    INTEGER NOT NULL,
+  PRIMARY KEY (household_id, day)
+) WITHOUT ROWID;
+
+CREATE TABLE commute_totals (
+  day      TEXT NOT NULL,
+  station  TEXT NOT NULL,
+  sessions INTEGER NOT NULL,
+  cards    INTEGER NOT NULL,
+  PRIMARY KEY (day, station)
+) WITHOUT ROWID;
+
+CREATE TABLE counters (
+  name  TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+INSERT INTO counters VALUES ('target_households', 0);
+)sql"},
+};
+
+std::string random_epoch() {
+  std::random_device device;
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string epoch;
+  for (int i = 0; i < 12; ++i) epoch.push_back(kHex[device() & 0x0f]);
+  return epoch;
+}
+
+DeviceRecord read_device(const sqlite::Statement& row) {
+  DeviceRecord device;
+  device.identity.device_id = row.column_text(0);
+  device.identity.user_id = row.column_text(1);
+  device.identity.role = safer::enum_from_string<safer::Role>(row.column_text(2)).value_or(safer::Role::officer);
+  device.revoked = row.column_int(3) != 0;
+  device.acked_seq = row.column_int(4);
+  if (!row.column_is_null(5)) device.last_sync_at = row.column_int(5);
+  return device;
+}
+
+constexpr const char* kSelectDevice =
+    "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at FROM devices ";
+
+}  // namespace
+
+std::optional<std::string> ServerStore::Impl::meta(const char* key) {
+  auto statement = db.cached("SELECT value FROM meta WHERE key = ?");
+  statement->bind(1, key);
+  return statement->step() ? std::optional(statement->column_text(0)) : std::nullopt;
+}
+
+void ServerStore::Impl::set_meta(const char* key, const std::string& value) {
+  db.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
+      ->bind(1, key)
+      .bind(2, value)
+      .run();
+}
+
+std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const std::string& id) {
+  auto statement = db.cached(
+      "SELECT hlc, device_id, owner, deleted, data, household_id, assigned_to, target, ward"
+      " FROM records WHERE entity = ? AND id = ?");
+  statement->bind(1, safer::to_string(entity)).bind(2, id);
+  if (!statement->step()) return std::nullopt;
+  StoredRow row;
+  row.hlc = safer::Hlc::parse(statement->column_text(0)).value_or(safer::Hlc{});
+  row.device_id = statement->column_text(1);
+  row.owner = statement->column_text(2);
+  row.deleted = statement->column_int(3) != 0;
+  row.data = statement->column_text(4);
+  row.household_id = statement->column_text(5);
+  row.assigned_to = statement->column_optional_text(6);
+  row.target = statement->column_int(7) != 0;
+  row.ward = statement->column_text(8);
+  return row;
+}
+
+ServerStore::ServerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+ServerStore::~ServerStore() = default;
+
+Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, StoreOptions options) {
+  try {
+    auto impl = std::make_unique<Impl>(path);
+    if (!options.wall_clock) options.wall_clock = safer::now_unix_millis;
+    if (!options.local_date) options.local_date = local_date;
+    impl->options = std::move(options);
+    // WAL: readers never wait for the writer. synchronous=FULL: a commit is on disk (WAL
+    // fsynced) before commit returns, so an acknowledged change survives a power cut.
+    impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+    if (auto migrated = sqlite::migrate(impl->db, kMigrations, std::size(kMigrations)); !migrated) {
+      return migrated.error();
+    }
+    sqlite::Transaction transaction(impl->db);
+    if (auto epoch = impl->meta("epoch")) {
+      impl->epoch = *epoch;
+    } else {
+      impl->epoch = random_epoch();
+      impl->set_meta("epoch", impl->epoch);
+    }
+    transaction.commit();
+    return std::unique_ptr<ServerStore>(new ServerStore(std::move(impl)));
+  } catch (const sqlite::Failure& failure) {
+    Error error = sqlite::to_error(failure);
+    error.message = "cannot open the database at " + path + ": " + failure.what();
+    return error;
+  }
+}
+
+const StoreOptions& ServerStore::options() const { return impl_->options; }
+
+Result<std::string> ServerStore::enroll(const std::string& device_id, const std::string& user_id, safer::Role role) {
+  if (!safer::is_valid_user_id(device_id)) {
+    return Error{"invalid", "device id must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "device"};
+  }
+  if (!safer::is_valid_user_id(user_id)) {
+    return Error{"invalid", "user id must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "user"};
+  }
+  try {
+    const std::string token = new_token();
+    sqlite::Transaction transaction(impl_->db);
+    impl_->db.cached(
+            "INSERT INTO devices (device_id, user_id, role, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+            " ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id, role = excluded.role,"
+            " token_hash = excluded.token_hash, revoked = 0, enrolled_at = excluded.enrolled_at")
+        ->bind(1, device_id)
+        .bind(2, user_id)
+        .bind(3, safer::to_string(role))
+        .bind(4, token_hash(token))
+        .bind(5, impl_->options.wall_clock())
+        .run();
+    transaction.commit();
+    return token;
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+Status ServerStore::revoke(const std::string& device_id) {
+  try {
+    sqlite::Transaction transaction(impl_->db);
+    impl_->db.cached("UPDATE devices SET revoked = 1 WHERE device_id = ?")->bind(1, device_id).run();
+    if (impl_->db.changes() == 0) return Error{"not_found", "no device " + device_id + " is enrolled", "device"};
+    transaction.commit();
+    return {};
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+std::optional<DeviceRecord> ServerStore::authenticate(const std::string& token) {
+  auto statement = impl_->db.cached(
+      "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at FROM devices WHERE token_hash = ?");
+  statement->bind(1, token_hash(token));
+  if (!statement->step()) return std::nullopt;
+  auto device = read_device(*statement);
+  if (device.revoked) return std::nullopt;
+  return device;
+}
+
+std::optional<DeviceRecord> ServerStore::device(const std::string& device_id) {
+  auto statement = impl_->db.cached(
+      "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at FROM devices WHERE device_id = ?");
+  statement->bind(1, device_id);
+  if (!statement->step()) return std::nullopt;
+  return read_device(*statement);
+}
+
+std::vector<std::string> ServerStore::revoked_among(const std::vector<std::string>& device_ids) {
+  std::vector<std::string> revoked;
+  auto statement = impl_->db.cached("SELECT revoked FROM devices WHERE device_id = ?");
+  for (const auto& id : device_ids) {
+    statement->reset();
+    statement->bind(1, id);
+    if (!statement->step() || statement->column_int(0) != 0) revoked.push_back(id);
+  }
+  return revoked;
+}
+
+void ServerStore::touch_device(const std::string& device_id) {
+  impl_->db.cached("UPDATE devices SET last_sync_at = ? WHERE device_id = ?")
+      ->bind(1, impl_->options.wall_clock())
+      .bind(2, device_id)
+      .run();
+}
+
+void ServerStore::begin_group() {
+  impl_->group.emplace(impl_->db);
+  impl_->last_version = std::stoll(impl_->meta("last_version").value_or("0"));
+  impl_->server_hlc = safer::Hlc::parse(impl_->meta("server_hlc").value_or("")).value_or(safer::Hlc{});
+}
+
+PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push) {
+  return impl_->apply_batch(device, push);
+}
+
+void ServerStore::commit_group() {
+  impl_->set_meta("last_version", std::to_string(impl_->last_version));
+  impl_->set_meta("server_hlc", impl_->server_hlc.to_string());
+  impl_->group->commit();
+  impl_->group.reset();
+}
+
+void ServerStore::abandon_group() noexcept { impl_->group.reset(); }
+
+Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push) {
+  try {
+    begin_group();
+    auto outcome = apply_push(device, push);
+    commit_group();
+    return outcome;
+  } catch (const sqlite::Failure& failure) {
+    abandon_group();
+    return sqlite::to_error(failure);
+  }
+}
+
+}  // namespace sync_server

@@ -1,0 +1,120 @@
+#include "server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+namespace test_support {
+
+std::string sync_server_binary() { return SYNC_SERVER_BINARY; }
+
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::string db_path)
+    : db_path_(db_path.empty() ? dir_.file("server.db") : std::move(db_path)),
+      log_path_(dir_.file("server.log")),
+      extra_args_(std::move(extra_args)) {}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0) kill_hard();
+}
+
+void ServerProcess::start(std::chrono::milliseconds deadline) {
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
+  std::vector<std::string> args = {sync_server_binary(), "serve", "--db", db_path_, "--listen", "127.0.0.1:0"};
+  args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    dup2(out[1], 1);
+    const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) dup2(log, 2);
+    std::vector<char*> argv;
+    for (auto& arg : args) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    execv(argv[0], argv.data());
+    _exit(127);
+  }
+  close(out[1]);
+  pid_ = pid;
+
+  // Read the first line, "listening on 127.0.0.1:PORT", with a deadline.
+  std::string line;
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  fcntl(out[0], F_SETFL, O_NONBLOCK);
+  while (line.find('\n') == std::string::npos) {
+    if (std::chrono::steady_clock::now() > until) {
+      close(out[0]);
+      kill_hard();
+      throw std::runtime_error("sync-server did not start in time; log:\n" + log());
+    }
+    char buffer[256];
+    const ssize_t n = read(out[0], buffer, sizeof buffer);
+    if (n > 0) {
+      line.append(buffer, static_cast<std::size_t>(n));
+    } else if (n == 0) {
+      close(out[0]);
+      int status = 0;
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+      throw std::runtime_error("sync-server exited before listening; log:\n" + log());
+    } else {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  }
+  close(out[0]);  // the server writes nothing more to standard output
+  const auto colon = line.rfind(':');
+  port_ = static_cast<unsigned short>(std::stoi(line.substr(colon + 1)));
+}
+
+int ServerProcess::stop(std::chrono::milliseconds deadline) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  int status = 0;
+  while (waitpid(pid_, &status, WNOHANG) == 0) {
+    if (std::chrono::steady_clock::now() > until) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, &status, 0);
+      pid_ = -1;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  pid_ = -1;
+  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+void ServerProcess::kill_hard() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string ServerProcess::log() const {
+  std::ifstream file(log_path_);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+ProcessResult ServerProcess::admin(std::vector<std::string> args) const {
+  args.insert(args.begin(), sync_server_binary());
+  args.insert(args.begin() + 2, {"--db", db_path_});
+  return run_process(args);
+}
+
+std::string ServerProcess::enroll(const std::string& device, const std::string& user, const std::string& role) const {
+  const auto result = admin({"enroll", "--device", device, "--user", user, "--role", role});
+  if (result.exit_code != 0) throw std::runtime_error("enroll failed: " + result.err);
+  return result.out.substr(0, result.out.find('\n'));
+}
+
+}  // namespace test_support
