@@ -99,6 +99,8 @@ std::string Statement::column_text(int index) const {
   return text == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(text), static_cast<std::size_t>(size));
 }
 
+int Statement::column_bytes(int index) const { return sqlite3_column_bytes(statement_, index); }
+
 bool Statement::column_is_null(int index) const {
   return sqlite3_column_type(statement_, index) == SQLITE_NULL;
 }

@@ -29,6 +29,11 @@ constexpr const char* kEverythingPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.version FROM records r"
     " WHERE r.version > ?1 ORDER BY r.version LIMIT ?3";
 
+// The envelope and the parts of a change other than its data, generously; and what a page
+// may hold so that it stays under the 1 MiB message limit once encoded.
+constexpr std::size_t kChangeOverheadBytes = 512;
+constexpr std::size_t kPageBudgetBytes = safer::kMaxMessageBytes - 64 * 1024;
+
 std::optional<std::int64_t> parse_cursor(const std::string& cursor, const std::string& epoch) {
   if (cursor.empty()) return 0;
   if (cursor.size() <= epoch.size() + 1 || cursor.compare(0, epoch.size(), epoch) != 0 || cursor[epoch.size()] != '.') {
@@ -61,11 +66,15 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
 
   safer::ChangesPage page;
   std::int64_t last = *after;
+  std::size_t bytes = 0;
   while (rows->step()) {
-    if (static_cast<int>(page.changes.size()) == pull.limit) {
+    // A page must fit one message (contract §1: 1 MiB) however long the notes are.
+    const std::size_t size = static_cast<std::size_t>(rows->column_bytes(5)) + kChangeOverheadBytes;
+    if (static_cast<int>(page.changes.size()) == pull.limit || (!page.changes.empty() && bytes + size > kPageBudgetBytes)) {
       page.has_more = true;
       break;
     }
+    bytes += size;
     safer::PulledChange pulled;
     auto& change = pulled.change;
     change.entity = safer::enum_from_string<safer::Entity>(rows->column_text(0)).value_or(safer::Entity::visit);

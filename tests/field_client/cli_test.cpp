@@ -7,7 +7,9 @@
 
 #include <filesystem>
 
+#include "field_client/store.h"
 #include "process.h"
+#include "safer/reference_lists.h"
 #include "temp_dir.h"
 
 namespace {
@@ -209,4 +211,46 @@ TEST_CASE("on a full disk recording fails clearly and keeps what was there", "[c
   CHECK(cli.ok({"--json", "pending"}) == before);
   cli.ok({"visit", "record", "--household", household, "--status", "completed"});  // space is back
   CHECK(parse(cli.ok({"--json", "pending"})).Size() == 2);
+}
+
+TEST_CASE("status warns when the tablet's clock is more than five minutes off the server's", "[cli][sync]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const auto welcome_at = [&](std::int64_t offset_ms) {
+    auto store = field_client::Store::open(cli.store());
+    REQUIRE(store.ok());
+    safer::Welcome welcome;
+    welcome.device_id = (*store)->device().device_id;
+    welcome.user_id = "officer.ann";
+    welcome.server_time = 1'764'149'400'000 + offset_ms;
+    welcome.wards = safer::ReferenceLists::defaults().wards;
+    welcome.stations = {"Potters Bar", "Radlett"};
+    REQUIRE((*store)->apply_welcome(welcome, 1'764'149'400'000).ok());
+  };
+
+  welcome_at(5 * 60 * 1000);  // exactly five minutes: no warning
+  CHECK(cli.ok({"status"}).find("Warning") == std::string::npos);
+  CHECK_FALSE(parse(cli.ok({"--json", "status"}))["clock_warning"].GetBool());
+
+  welcome_at(-(6 * 60 * 1000));
+  const auto status = cli.ok({"status"});
+  CHECK(status.find("Warning: this tablet's clock is 6 minutes ahead of the server's") != std::string::npos);
+  CHECK(parse(cli.ok({"--json", "status"}))["clock_warning"].GetBool());
+  CHECK(status.find("officer.ann (officer)") != std::string::npos);
+
+  // The server's reference lists replace the defaults: Elstree & Borehamwood is not one now.
+  const auto refused = cli.run({"commute", "log", "--station", "Elstree & Borehamwood", "--cards", "1"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("Potters Bar or Radlett") != std::string::npos);
+}
+
+TEST_CASE("sync without enrolment says what to do", "[cli][sync]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const auto result = cli.run({"sync"});
+  CHECK(result.exit_code == 1);
+  CHECK(result.err.find("field-client enroll --server URL --token TOKEN") != std::string::npos);
+  const auto bad_url = cli.run({"enroll", "--server", "http://example", "--token", "t"});
+  CHECK(bad_url.exit_code == 2);
+  CHECK(bad_url.err.find("ws://") != std::string::npos);
 }

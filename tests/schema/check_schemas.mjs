@@ -86,7 +86,7 @@ for (const line of samples.split('\n').filter(Boolean)) {
   const validate = validator(schemaFile);
   if (!validate(message)) fail(`C++ output refused by ${schemaFile}: ${ajv.errorsText(validate.errors)}\n  ${text}`);
 }
-for (const expected of ['hello', 'welcome', 'push', 'ack', 'pull', 'changes', 'error', 'household', 'visit', 'commute_session']) {
+for (const expected of ['hello', 'welcome', 'push', 'ack', 'pull', 'changes', 'error', 'stats', 'household', 'visit', 'commute_session']) {
   checks += 1;
   if (!kinds.has(`${expected}.schema.json`)) fail(`protocol_samples printed no ${expected} message`);
 }

@@ -5,6 +5,7 @@
 #include "safer/protocol_json.h"
 #include "safer/record_json.h"
 #include "safer/reference_lists.h"
+#include "safer/stats.h"
 
 namespace {
 
@@ -100,5 +101,20 @@ int main() {
   print("changes.schema.json", to_json(ChangesPage{{}, "c1.2", false}));
   print("error.schema.json", to_json(ErrorMessage{"seq_gap", "expected seq 18", false, 18}));
   print("error.schema.json", to_json(ErrorMessage{"device_mismatch", "device_id is not this token's device", true, std::nullopt}));
+  Stats stats;
+  stats.from = CivilDate{2026, 4, 1};
+  stats.to = CivilDate{2027, 3, 31};
+  stats.visits_total = 3;
+  stats.visits_by_status = {2, 1, 0, 0};
+  stats.visits_by_ward = {{"Bushey North", 3}, {"Elstree", 0}};
+  stats.outcomes = {2, 1, 0, 0, 1, 1};
+  stats.smoke_detectors_fitted = 4;
+  stats.households_target = 3;
+  stats.households_visited = 2;
+  stats.commute_sessions = 1;
+  stats.cards_distributed = 25;
+  stats.cards_by_station = {{"Potters Bar", 25}, {"Radlett", 0}};
+  print("stats.schema.json", to_json(stats));
+  print("stats.schema.json", to_json(Stats{}));
   return 0;
 }

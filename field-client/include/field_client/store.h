@@ -146,6 +146,11 @@ class Store {
   // Keeps the server's URL and this device's token. Error "invalid" for a URL that is not
   // ws:// or wss://, or an empty token.
   Status enroll(const std::string& server_url, const std::string& token);
+
+  // Takes the device id a coordinator enrolled this tablet under (instead of the one made at
+  // first use). Only before anything is recorded: the id is part of every version written.
+  // Error "invalid" for a malformed id, "exists" once the store holds records.
+  Status set_device_id(const std::string& device_id);
   std::optional<Enrollment> enrollment() const;
 
   // Takes in the server's welcome: role, user, reference lists, and how far the device's

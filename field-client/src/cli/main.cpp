@@ -352,10 +352,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "households", "visits", "commute"}));
   auto* pending_cmd = app.add_subcommand("pending", "List changes waiting to sync, and rejected ones");
   auto* status_cmd = app.add_subcommand("status", "Show the device, its store and what waits to sync");
-  std::string server_url, token;
+  std::string server_url, token, enrolled_device;
   auto* enroll_cmd = app.add_subcommand("enroll", "Give this device its server and token (once)");
   enroll_cmd->add_option("--server", server_url, "The sync server, such as ws://127.0.0.1:8080")->required();
   enroll_cmd->add_option("--token", token, "The token sync-server enroll printed for this device")->required();
+  enroll_cmd->add_option("--device", enrolled_device,
+                         "The device id the token was issued for, when not this tablet's own (only before "
+                         "anything is recorded; see field-client status for the tablet's own id)");
   SyncCommandOptions sync_options;
   auto* sync_cmd = app.add_subcommand("sync", "Send waiting changes to the server and fetch new ones");
   sync_cmd->add_flag("--watch", sync_options.watch,
@@ -388,7 +391,7 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return run_list(globals, list_kind);
   if (pending_cmd->parsed()) return run_pending(globals);
   if (status_cmd->parsed()) return run_status(globals);
-  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token);
+  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token, enrolled_device);
   if (sync_cmd->parsed()) return run_sync(globals.store_path, globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);
   if (stations_cmd->parsed()) return run_reference(globals, false);

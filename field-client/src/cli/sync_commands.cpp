@@ -84,9 +84,16 @@ void nap(double seconds, Wake&& wake) {
 
 }  // namespace
 
-int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token) {
+int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token,
+               const std::string& device_id) {
   auto store = open(store_path, json);
   if (!store) return 1;
+  if (!device_id.empty()) {
+    if (auto adopted = store->set_device_id(device_id); !adopted) {
+      print_error(json, adopted.error());
+      return 2;
+    }
+  }
   if (auto enrolled = store->enroll(server, token); !enrolled) {
     print_error(json, enrolled.error());
     return 2;

@@ -13,7 +13,8 @@ struct SyncCommandOptions {
   double timeout_seconds = 15;
 };
 
-int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token);
+int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token,
+               const std::string& device_id);
 int run_sync(const std::string& store_path, bool json, const SyncCommandOptions& options);
 
 }  // namespace field_client::cli

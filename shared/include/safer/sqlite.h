@@ -71,6 +71,7 @@ class Statement {
   std::int64_t column_int(int index) const;
   double column_double(int index) const;
   std::string column_text(int index) const;
+  int column_bytes(int index) const;
   bool column_is_null(int index) const;
   std::optional<std::string> column_optional_text(int index) const;
 

@@ -122,7 +122,14 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     if (token.empty()) return unauthorized("upgrade_refused", "no token");
     auto shared_request = std::make_shared<Request>(std::move(request));
     context_.readers->post([self = shared_from_this(), token, shared_request](ServerStore& store) {
-      auto device = store.authenticate(token);
+      std::optional<DeviceRecord> device;
+      try {
+        device = store.authenticate(token);
+      } catch (const std::exception&) {
+        return asio::post(self->stream_.get_executor(), [self] {
+          self->send(self->plain(http::status::service_unavailable, json_error("the database cannot be read")), false);
+        });
+      }
       asio::post(self->stream_.get_executor(), [self, device = std::move(device), shared_request]() mutable {
         if (!device) return self->unauthorized("upgrade_refused", "unknown or revoked token");
         if (self->context_.stopping) {
@@ -153,9 +160,16 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       return send(plain(http::status::bad_request, json_error("from must not be after to")));
     }
     context_.readers->post([self = shared_from_this(), token, from, to](ServerStore& store) {
-      const auto device = store.authenticate(token);
+      std::optional<DeviceRecord> device;
       std::optional<std::string> body;
-      if (device && device->identity.role == safer::Role::coordinator) body = safer::to_json(store.stats(from, to));
+      try {
+        device = store.authenticate(token);
+        if (device && device->identity.role == safer::Role::coordinator) body = safer::to_json(store.stats(from, to));
+      } catch (const std::exception&) {
+        return asio::post(self->stream_.get_executor(), [self] {
+          self->send(self->plain(http::status::service_unavailable, json_error("the database cannot be read")));
+        });
+      }
       asio::post(self->stream_.get_executor(), [self, device, body = std::move(body)] {
         if (!device) return self->unauthorized("stats_refused", "unknown or revoked token");
         if (!body) {

@@ -129,7 +129,14 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       return reply_error(safer::codes::kDeviceMismatch, "device_id is not the device this token was issued to", true);
     }
     context_.readers->post([self = shared_from_this()](ServerStore& store) {
-      const auto device = store.device(self->device_.identity.device_id);
+      std::optional<DeviceRecord> device;
+      try {
+        device = store.device(self->device_.identity.device_id);
+      } catch (const std::exception&) {
+        return asio::post(self->ws_.get_executor(), [self] {
+          self->reply_error("unavailable", "the server cannot read its database; try again later", false);
+        });
+      }
       safer::Welcome welcome;
       welcome.device_id = self->device_.identity.device_id;
       welcome.user_id = self->device_.identity.user_id;
@@ -181,7 +188,11 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void on_pull(const safer::Pull& pull) {
     context_.readers->post([self = shared_from_this(), pull](ServerStore& store) {
       const auto started = std::chrono::steady_clock::now();
-      auto page = store.pull(self->device_.identity, pull);
+      Result<safer::ChangesPage> page = Error{"unavailable", "the server cannot read its database; try again later", ""};
+      try {
+        page = store.pull(self->device_.identity, pull);
+      } catch (const std::exception&) {
+      }
       std::string text = page ? safer::to_json(*page) : std::string();
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       asio::post(self->ws_.get_executor(), [self, page = std::move(page), text = std::move(text), ms]() mutable {
