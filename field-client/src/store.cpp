@@ -259,6 +259,8 @@ StoreSummary Store::summary() const {
     if (state == OutboxState::pending) summary.pending = states->column_int(1);
     if (state == OutboxState::rejected) summary.rejected = states->column_int(1);
   }
+  auto acked = impl_->db.cached("SELECT coalesce(max(seq), 0) FROM outbox WHERE state <> 'pending'");
+  if (acked->step()) summary.last_acked_seq = acked->column_int(0);
   if (auto at = impl_->meta("last_sync_at")) summary.last_sync_at = std::stoll(*at);
   if (auto offset = impl_->meta("clock_offset_ms")) summary.clock_offset_ms = std::stoll(*offset);
   auto kinds = impl_->db.cached("SELECT entity, count(*) FROM records WHERE deleted = 0 GROUP BY entity");

@@ -121,6 +121,12 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   const auto now = safer::now_unix_millis();
   if (auto applied = store.apply_welcome(*welcome, now); !applied) return applied.error();
 
+  // A server restored from a backup may have lost changes it once acknowledged: its acked_seq
+  // is then below what this device saw acknowledged, and those changes are sent again.
+  if (welcome->acked_seq < store.summary().last_acked_seq) {
+    if (auto requeued = store.requeue_from(welcome->acked_seq + 1); !requeued) return requeued.error();
+  }
+
   SyncReport report;
   report.clock_offset_ms = welcome->server_time - now;
   if (auto pushed = push_all(store, **connection, options, report, progress); !pushed) return pushed.error();

@@ -5,6 +5,7 @@
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 
+#include <filesystem>
 #include <fstream>
 #include <set>
 
@@ -26,9 +27,13 @@ rapidjson::Document parse(const std::string& text) {
 class Tablet {
  public:
   Tablet(const ServerProcess& server, const std::string& device, const std::string& user, const std::string& role)
-      : store_(dir_.file(device + ".db")) {
-    const auto token = server.enroll(device, user, role);
-    ok({"enroll", "--server", server.url(), "--token", token, "--device", device});
+      : store_(dir_.file(device + ".db")), device_(device), token_(server.enroll(device, user, role)) {
+    point_to(server);
+  }
+
+  // After a restart the server listens on another port: tell the tablet.
+  void point_to(const ServerProcess& server) const {
+    ok({"enroll", "--server", server.url(), "--token", token_, "--device", device_});
   }
 
   test_support::ProcessResult run(std::vector<std::string> args) const {
@@ -62,6 +67,8 @@ class Tablet {
  private:
   test_support::TempDir dir_;
   std::string store_;
+  std::string device_;
+  std::string token_;
 };
 
 std::string write_register(const test_support::TempDir& dir) {
@@ -192,4 +199,48 @@ TEST_CASE("a change the server rejects is shown with its message and never resen
   CHECK(pushes == 1);
   desk.sync();
   CHECK(desk.ids("visits") == std::set<std::string>{kept});
+}
+
+TEST_CASE("a server restored from a backup gets back from the tablets what it lost", "[e2e][field-client]") {
+  test_support::TempDir files;
+  const std::string db = files.file("server.db");
+  const std::string backup = files.file("backup.db");
+  std::set<std::string> visits;
+  std::unique_ptr<Tablet> ann;
+  {
+    ServerProcess server({}, db);
+    server.start();
+    REQUIRE(server.admin({"import-households", write_register(files)}).exit_code == 0);
+    server.enroll("coordinator-desk", "coord.cat", "coordinator");
+    ann = std::make_unique<Tablet>(server, "tablet-ann", "officer.ann", "officer");
+    ann->sync();
+    visits.insert(ann->id_of({"visit", "record", "--household", kAnnsFirst, "--status", "completed"}));
+    ann->sync();
+    REQUIRE(server.stop() == 0);
+  }
+  std::filesystem::copy_file(db, backup);  // the nightly backup
+  {
+    ServerProcess server({}, db);
+    server.start();
+    ann->point_to(server);
+    visits.insert(ann->id_of({"visit", "record", "--household", kAnnsFirst, "--status", "no_answer"}));
+    visits.insert(ann->id_of({"visit", "record", "--household", kAnnsSecond, "--status", "declined"}));
+    ann->sync();
+    REQUIRE(server.stop() == 0);
+  }
+  std::filesystem::copy_file(backup, db, std::filesystem::copy_options::overwrite_existing);  // disk lost
+  std::filesystem::remove(db + "-wal");
+  std::filesystem::remove(db + "-shm");
+
+  ServerProcess server({}, db);
+  server.start();
+  ann->point_to(server);
+  ann->sync();  // nothing new on the tablet: the server's acked_seq tells it what to resend
+  const Tablet desk(server, "coordinator-desk-2", "coord.cat", "coordinator");
+  desk.sync();
+  CHECK(desk.ids("visits") == visits);
+  CHECK(parse(ann->ok({"--json", "status"}))["pending"].GetInt() == 0);
+  const auto stats = parse(test_support::http_get(server.port(), "/api/v1/stats",
+                                                  server.enroll("stats-reader", "coord.cat", "coordinator")).body);
+  CHECK(stats["visits"]["total"].GetInt() == 3);
 }

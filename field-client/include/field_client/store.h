@@ -84,6 +84,7 @@ struct StoreSummary {
   std::int64_t last_seq = 0;  // the seq of the newest local change, 0 if none
   std::int64_t pending = 0;   // outbox entries waiting for the server
   std::int64_t rejected = 0;  // outbox entries the server rejected
+  std::int64_t last_acked_seq = 0;  // the greatest seq the server acknowledged (applied or rejected)
   std::int64_t households = 0, visits = 0, commute_sessions = 0;  // not deleted
   std::optional<safer::UnixMillis> last_sync_at;  // the last sync that pushed and pulled everything
   std::optional<std::int64_t> clock_offset_ms;    // server clock minus this device's, at the last welcome
