@@ -122,8 +122,8 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
 }
 
 std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
-                                                         bool& applied) {
-  if (change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
+                                                         bool& applied, Stamp stamp) {
+  if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
     return reject(safer::codes::kClockSkew,
                   "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
   }

@@ -44,7 +44,7 @@ Result<std::size_t> ServerStore::import_households(std::string_view csv) {
       change.hlc = clock.tick();
       change.data = std::move(household);
       bool applied = false;
-      if (auto rejection = impl_->apply_change(kImporter, change, applied)) {
+      if (auto rejection = impl_->apply_change(kImporter, change, applied, Impl::Stamp::server)) {
         abandon_group();
         return Error{"invalid", "nothing was imported; line " + std::to_string(row.line) + ": " + rejection->message, ""};
       }

@@ -46,8 +46,12 @@ struct ServerStore::Impl {
 
   // apply.cpp
   PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push);
+  // Whose clock stamped a change: a device's is checked for skew (contract §3); the
+  // server's own (the register import) follows the greatest HLC applied, which may itself be
+  // up to the allowed skew ahead, and is not.
+  enum class Stamp { device, server };
   std::optional<safer::Rejection> apply_change(const DeviceIdentity& device, const safer::Change& change,
-                                               bool& applied);
+                                               bool& applied, Stamp stamp = Stamp::device);
 
   // stats.cpp: statistics contributions of one version, added (sign +1) or taken away (-1).
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);

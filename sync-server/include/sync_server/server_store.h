@@ -106,8 +106,7 @@ class ServerStore {
   // --- Push (the writer only) ------------------------------------------------------------
 
   // Group commit: begin_group() opens one write transaction; apply_push() applies one
-  // device's batch inside it (in a savepoint: a batch that fails leaves no trace); and
-  // commit_group() makes every applied batch durable at once. No ack may be sent before
+  // device's batch inside it; and commit_group() makes every applied batch durable at once. No ack may be sent before
   // commit_group() has returned. If commit_group() or apply_push() throws, the caller must
   // call abandon_group(): nothing of the group is kept.
   void begin_group();

@@ -1,0 +1,194 @@
+// An independent model of the store for the randomised statistics test: what is rejected, which version wins, and the §7 statistics.
+#pragma once
+
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "store_fixture.h"
+
+namespace store_test {
+
+// Europe/London for instants in 2026: BST (UTC+1) from 2026-03-29T01:00Z to 2026-10-25T01:00Z.
+inline safer::CivilDate london_date_2026(UnixMillis instant) {
+  static const UnixMillis bst_start = 1'774'746'000'000;  // 2026-03-29T01:00:00Z
+  static const UnixMillis bst_end = 1'792'890'000'000;    // 2026-10-25T01:00:00Z
+  REQUIRE(instant >= 1'767'225'600'000);                  // 2026-01-01T00:00:00Z
+  REQUIRE(instant < 1'798'761'600'000);                   // 2027-01-01T00:00:00Z
+  const bool summer = instant >= bst_start && instant < bst_end;
+  return utc_date(instant + (summer ? kHour : 0));
+}
+
+// The version of a record the server should hold.
+struct ModelVersion {
+  Hlc hlc;
+  std::string device_id;
+  std::string owner;  // the user whose device wrote the first version
+  bool deleted = false;
+  std::optional<safer::RecordData> data;   // as the server should send it; nullopt when deleted
+  std::string household_id;                // visits (a tombstone keeps it)
+  std::optional<std::string> assigned_to;  // households (a tombstone keeps it)
+  bool target = false;                     // households: false once deleted
+  std::string ward;                        // households: the ward of the last live version
+};
+
+class StoreModel {
+ public:
+  const ModelVersion* find(Entity entity, const std::string& id) const {
+    const auto found = records_.find(key(entity, id));
+    return found == records_.end() ? nullptr : &found->second;
+  }
+  const std::map<std::string, ModelVersion>& records() const { return records_; }
+
+  static bool in_scope(const ModelVersion& household, const std::string& user) {
+    return household.owner == user || household.assigned_to == user;
+  }
+
+  // The rejection codes the server may give `change`; empty when it must accept it.
+  // `invalid_data` says the generator broke a record rule on purpose.
+  std::set<std::string> reasons(const DeviceIdentity& device, const Change& change, bool invalid_data,
+                                UnixMillis now) const {
+    std::set<std::string> codes;
+    if (change.hlc.millis > now + kHour) codes.insert("clock_skew");
+    if (invalid_data) codes.insert("invalid");
+    const bool coordinator = device.role == Role::coordinator;
+    const std::string& user = device.user_id;
+    const ModelVersion* current = find(change.entity, change.id);
+    if (change.entity == Entity::household) {
+      if (coordinator) return codes;
+      if (change.op == Op::remove) {
+        codes.insert("forbidden");
+        return codes;
+      }
+      const auto& household = std::get<Household>(*change.data);
+      if (current && !in_scope(*current, user)) codes.insert("forbidden");
+      if (household.target && *household.target != (current ? current->target : false)) codes.insert("forbidden");
+      const std::optional<std::string> assignee_now = current ? current->assigned_to : std::nullopt;
+      if (household.assigned_to && *household.assigned_to != assignee_now) codes.insert("forbidden");
+      return codes;
+    }
+    if (!coordinator && current && current->owner != user) codes.insert("forbidden");
+    if (change.entity == Entity::visit) {
+      if (!coordinator && current && !current->household_id.empty()) {
+        const ModelVersion* visited = find(Entity::household, current->household_id);
+        if (visited && !in_scope(*visited, user)) codes.insert("forbidden");
+      }
+      if (change.op == Op::upsert) {
+        const ModelVersion* visited = find(Entity::household, std::get<Visit>(*change.data).household_id);
+        if (!visited || visited->deleted) {
+          codes.insert("invalid");
+        } else if (!coordinator && !in_scope(*visited, user)) {
+          codes.insert("forbidden");
+        }
+      }
+    }
+    return codes;
+  }
+
+  // Applies an accepted change by (hlc, device_id); returns whether it won.
+  bool apply(const DeviceIdentity& device, const Change& change) {
+    const auto record_key = key(change.entity, change.id);
+    const auto found = records_.find(record_key);
+    const ModelVersion* current = found == records_.end() ? nullptr : &found->second;
+    if (current && current->hlc == change.hlc && current->device_id != device.device_id) ++hlc_ties;
+    if (current && std::tie(change.hlc, device.device_id) <= std::tie(current->hlc, current->device_id)) return false;
+
+    ModelVersion next;
+    next.hlc = change.hlc;
+    next.device_id = device.device_id;
+    next.owner = current ? current->owner : device.user_id;
+    next.deleted = change.op == Op::remove;
+    if (change.entity == Entity::household) {
+      if (next.deleted) {
+        if (current) {
+          next.ward = current->ward;
+          next.assigned_to = current->assigned_to;
+        }
+      } else {
+        Household household = std::get<Household>(*change.data);
+        if (device.role == Role::coordinator) {
+          household.target = household.target.value_or(false);
+          household.assigned_to = household.assigned_to.value_or(std::nullopt);
+        } else {
+          household.target = current ? current->target : false;
+          household.assigned_to = current ? current->assigned_to : std::nullopt;
+        }
+        if (current && !current->deleted) {
+          if (current->ward != household.ward) ++ward_changes;
+          if (current->target != *household.target) ++target_changes;
+        }
+        next.target = *household.target;
+        next.assigned_to = *household.assigned_to;
+        next.ward = household.ward;
+        next.data = household;
+      }
+    } else if (change.entity == Entity::visit) {
+      if (next.deleted) {
+        if (current) next.household_id = current->household_id;
+      } else {
+        next.household_id = std::get<Visit>(*change.data).household_id;
+        if (current && !current->deleted && current->household_id != next.household_id) ++visits_moved;
+        next.data = change.data;
+      }
+    } else if (!next.deleted) {
+      next.data = change.data;
+    }
+    if (current && current->deleted && !next.deleted) ++resurrections;
+    records_[record_key] = std::move(next);
+    return true;
+  }
+
+  safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to) const {
+    safer::Stats stats;
+    stats.from = from;
+    stats.to = to;
+    for (const auto& ward : safer::ReferenceLists::defaults().wards) stats.visits_by_ward[ward] = 0;
+    for (const auto& station : safer::ReferenceLists::defaults().stations) stats.cards_by_station[station] = 0;
+    const auto in_range = [&](UnixMillis instant) {
+      const auto day = london_date_2026(instant);
+      return (!from || *from <= day) && (!to || day <= *to);
+    };
+    std::set<std::string> visited;
+    for (const auto& [record_key, version] : records_) {
+      if (version.deleted) continue;
+      if (const auto* household = std::get_if<Household>(&*version.data)) {
+        if (*household->target) ++stats.households_target;
+      } else if (const auto* record = std::get_if<Visit>(&*version.data)) {
+        if (!in_range(record->visited_at)) continue;
+        // A live visit counts even if its household was deleted since (the contract counts
+        // not-deleted visits), under that household's last ward.
+        const ModelVersion* household = find(Entity::household, record->household_id);
+        REQUIRE(household != nullptr);
+        ++stats.visits_total;
+        ++stats.visits_by_status[static_cast<std::size_t>(record->status)];
+        ++stats.visits_by_ward[household->ward];
+        for (std::size_t i = 0; i < stats.outcomes.size(); ++i) {
+          if (record->has(static_cast<safer::Outcome>(i))) ++stats.outcomes[i];
+        }
+        stats.smoke_detectors_fitted += record->smoke_detectors_fitted;
+        if (record->status == VisitStatus::completed && !household->deleted && household->target) {
+          visited.insert(record->household_id);
+        }
+      } else if (const auto* session = std::get_if<CommuteSession>(&*version.data)) {
+        if (!in_range(session->started_at)) continue;
+        ++stats.commute_sessions;
+        stats.cards_distributed += session->cards_distributed;
+        stats.cards_by_station[session->station] += session->cards_distributed;
+      }
+    }
+    stats.households_visited = static_cast<std::int64_t>(visited.size());
+    return stats;
+  }
+
+  // How often the interesting cases happened, so that the test can insist they did.
+  int ward_changes = 0;
+  int target_changes = 0;
+  int visits_moved = 0;
+  int hlc_ties = 0;  // versions of one record with equal hlcs from two devices
+  int resurrections = 0;
+
+ private:
+  std::map<std::string, ModelVersion> records_;
+};
+
+}  // namespace store_test

@@ -1,0 +1,322 @@
+// Invariant 3 of server_store.h: after random pushes the kept statistics equal a recomputation and an independent model, for any range.
+#include <catch2/catch.hpp>
+
+#include <random>
+
+#include "stats_model.h"
+#include "sync_server/local_time.h"
+
+using namespace store_test;
+
+namespace {
+
+const std::vector<std::string> kWards = {"Elstree", "Shenley", "Bushey North", "Potters Bar Oakmere",
+                                         "Borehamwood Hillside"};
+const std::vector<std::string> kStations = {"Potters Bar", "Elstree & Borehamwood", "Radlett"};
+const std::vector<std::string> kPostcodes = {"WD6 1WA", "EN6 1AA", "WD23 2AB", "WD7 9HZ"};
+const std::vector<std::optional<std::string>> kAssignees = {std::nullopt, "officer.ann", "officer.bob", "pcso.pat"};
+// Times of day that sit on both sides of local midnight while BST lasts.
+const std::vector<std::int64_t> kTimesOfDay = {30 * 60'000, 10 * kHour, 14 * kHour + 15 * 60'000, 22 * kHour + 30 * 60'000,
+                                               23 * kHour + 30 * 60'000, kDay - 1};
+const UnixMillis kFirstDay = 1'792'454'400'000;  // 2026-10-20T00:00:00Z; BST ends 2026-10-25T01:00Z
+
+class Generator {
+ public:
+  explicit Generator(std::uint64_t seed) : random_(seed) {}
+
+  std::size_t below(std::size_t n) { return static_cast<std::size_t>(random_() % n); }
+  bool chance(int percent) { return below(100) < static_cast<std::size_t>(percent); }
+  template <class T>
+  const T& pick(const std::vector<T>& values) { return values[below(values.size())]; }
+
+  UnixMillis instant() { return kFirstDay + static_cast<std::int64_t>(below(11)) * kDay + pick(kTimesOfDay); }
+
+  // Mostly a clock that moves on with each step but lets edits made within a few seconds of
+  // each other arrive in any order; sometimes too far ahead, sometimes exactly at the limit.
+  Hlc version(int step) {
+    if (chance(3)) return Hlc{kNow + kHour + 1 + static_cast<std::int64_t>(below(1000)), 0};
+    if (chance(1)) return Hlc{kNow + kHour, 0};
+    const std::int64_t millis = kNow - kHour + 2000 * step - 1000 * static_cast<std::int64_t>(below(8));
+    return Hlc{millis, static_cast<std::uint32_t>(below(2))};
+  }
+
+ private:
+  std::mt19937_64 random_;
+};
+
+struct Planned {
+  safer::ReceivedChange received;
+  bool invalid_data = false;
+};
+
+// Chooses the next change of `device` given what the model holds.
+Planned plan_change(Generator& random, const StoreModel& model, const DeviceIdentity& device, int step) {
+  const bool coordinator = device.role == Role::coordinator;
+  const auto household_id = [&] { return uuid(1 + static_cast<int>(random.below(16))); };
+  // Officers mostly pick their own records or new ids, and sometimes anybody's.
+  const auto pick_id = [&](Entity entity, int first, int count) {
+    std::vector<std::string> own_or_new;
+    for (int n = first; n < first + count; ++n) {
+      const auto* current = model.find(entity, uuid(n));
+      if (!current || current->owner == device.user_id) own_or_new.push_back(uuid(n));
+    }
+    if (coordinator || own_or_new.empty() || random.chance(20)) return uuid(first + static_cast<int>(random.below(count)));
+    return random.pick(own_or_new);
+  };
+  const auto visit_id = [&] { return pick_id(Entity::visit, 101, 40); };
+  const auto session_id = [&] { return pick_id(Entity::commute_session, 201, 16); };
+  // Households this user may work on, as the model sees them.
+  std::vector<std::string> in_scope;
+  for (int n = 1; n <= 16; ++n) {
+    const auto* household = model.find(Entity::household, uuid(n));
+    if (household && !household->deleted && (coordinator || StoreModel::in_scope(*household, device.user_id))) {
+      in_scope.push_back(uuid(n));
+    }
+  }
+
+  Planned planned;
+  const Hlc version = random.version(step);
+  const std::size_t kind = random.below(100);
+  if (kind < 26) {  // household upsert
+    std::string id = !coordinator && !in_scope.empty() && random.chance(70) ? random.pick(in_scope) : household_id();
+    const auto* current = model.find(Entity::household, id);
+    if (!coordinator && current && current->deleted) id = in_scope.empty() ? uuid(1) : random.pick(in_scope);
+    current = model.find(Entity::household, id);
+    if (!coordinator && current && current->deleted) return plan_change(random, model, device, step);
+    Household record = household(random.pick(kWards));
+    record.postcode = random.pick(kPostcodes);
+    if (random.chance(30)) record.vulnerability = {safer::Vulnerability::elderly, safer::Vulnerability::lives_alone};
+    if (coordinator) {
+      if (random.chance(70)) record.target = random.chance(60);
+      if (random.chance(70)) record.assigned_to = random.pick(kAssignees);
+    } else if (random.chance(20)) {  // server-owned fields sent: equal or (forbidden) different
+      const bool equal = random.chance(50);
+      const bool target_now = current ? current->target : false;
+      const auto assignee_now = current ? current->assigned_to : std::nullopt;
+      if (random.chance(50)) {
+        record.target = equal ? target_now : !target_now;
+      } else {
+        record.assigned_to = equal ? assignee_now : (assignee_now ? std::nullopt : std::optional<std::string>(device.user_id));
+      }
+    }
+    if (random.chance(4)) {
+      record.ward = "Atlantis";
+      planned.invalid_data = true;
+    }
+    planned.received.change = upsert(id, record, version);
+  } else if (kind < 30) {  // household delete
+    if (random.chance(coordinator ? 50 : 70)) return plan_change(random, model, device, step);
+    planned.received.change = remove(Entity::household, household_id(), version);
+  } else if (kind < 64) {  // visit upsert: new, edited, or moved to another household
+    std::string visited_household;
+    const std::size_t where = random.below(100);
+    if (where < 80 && !in_scope.empty()) {
+      visited_household = random.pick(in_scope);
+    } else if (where < 95) {
+      visited_household = household_id();
+    } else {
+      visited_household = uuid(999);  // never a household
+    }
+    const auto status = static_cast<VisitStatus>(random.below(4));
+    Visit record = visit(visited_household, status, random.instant());
+    if (status == VisitStatus::completed) {
+      for (std::size_t i = 0; i < 6; ++i) {
+        if (random.chance(40)) record.outcomes.insert(static_cast<safer::Outcome>(i));
+      }
+      record.smoke_detectors_fitted = static_cast<std::int64_t>(random.below(5));
+    } else if (random.chance(5)) {
+      record.smoke_detectors_fitted = 1;
+      planned.invalid_data = true;
+    }
+    if (random.chance(20)) record.referrals = {safer::Referral::fire_service};
+    planned.received.change = upsert(visit_id(), record, version);
+  } else if (kind < 69) {  // visit delete
+    planned.received.change = remove(Entity::visit, visit_id(), version);
+  } else if (kind < 89) {  // session upsert
+    CommuteSession record = session(random.pick(kStations), static_cast<std::int64_t>(random.below(200)), random.instant());
+    if (random.chance(30)) record.ended_at = record.started_at + 2 * kHour;
+    if (random.chance(4)) {
+      record.cards_distributed = 6000;
+      planned.invalid_data = true;
+    }
+    planned.received.change = upsert(session_id(), record, version);
+  } else if (kind < 94) {  // session delete
+    planned.received.change = remove(Entity::commute_session, session_id(), version);
+  } else {  // a change the decoder could not read
+    planned.received.error = safer::FieldError{"notes", "notes must be a string"};
+    planned.invalid_data = true;
+  }
+  // Sometimes exactly the hlc of the version held: a tie that device_id must break.
+  if (planned.received.change && random.chance(8)) {
+    if (const auto* current = model.find(planned.received.change->entity, planned.received.change->id)) {
+      planned.received.change->hlc = current->hlc;
+    }
+  }
+  return planned;
+}
+
+struct Sent {
+  safer::ReceivedPush batch;
+  safer::Ack ack;
+};
+
+std::vector<std::optional<safer::CivilDate>> boundaries() {
+  return {std::nullopt, date("2026-10-19"), date("2026-10-20"), date("2026-10-22"), date("2026-10-24"),
+          date("2026-10-25"), date("2026-10-26"), date("2026-10-30"), date("2026-10-31"), date("2026-11-01")};
+}
+
+void check_stats_agree(ServerStore& store, const StoreModel& model, const std::optional<safer::CivilDate>& from,
+                       const std::optional<safer::CivilDate>& to) {
+  INFO("from " << (from ? safer::format_iso_date(*from) : "-") << " to " << (to ? safer::format_iso_date(*to) : "-"));
+  const auto kept = store.stats(from, to);
+  CHECK(kept == store.recompute_stats(from, to));
+  CHECK(kept == model.stats(from, to));
+}
+
+void check_records_agree(ServerStore& store, const StoreModel& model) {
+  const auto held = server_records(store);
+  CHECK(held.size() == model.records().size());
+  for (const auto& [record_key, version] : model.records()) {
+    INFO(record_key);
+    const auto found = held.find(record_key);
+    REQUIRE(found != held.end());
+    CHECK(found->second.change.hlc == version.hlc);
+    CHECK(found->second.device_id == version.device_id);
+    CHECK((found->second.change.op == Op::remove) == version.deleted);
+    CHECK(found->second.change.data == version.data);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("kept statistics equal a recomputation and an independent model after random pushes", "[stats][random]") {
+  REQUIRE(sync_server::use_time_zone("Europe/London").ok());
+  StoreFixture fixture(sync_server::local_date);
+  std::vector<Device> devices = {
+      fixture.enroll("coord-1", "coord.cat", Role::coordinator), fixture.enroll("coord-2", "coord.dan", Role::coordinator),
+      fixture.enroll("ann-tablet", "officer.ann", Role::officer), fixture.enroll("ann-phone", "officer.ann", Role::officer),
+      fixture.enroll("bob-tablet", "officer.bob", Role::officer), fixture.enroll("pat-tablet", "pcso.pat", Role::pcso)};
+  std::map<std::string, std::vector<Sent>> history;
+  StoreModel model;
+  Generator random(20261126);
+  int changes_sent = 0, applied = 0, ignored = 0, rejected = 0, resends = 0, gaps = 0;
+
+  for (int step = 1; step <= 160; ++step) {
+    // Coordinators write the register first, so that officers have households to visit.
+    Device& device = step <= 6 || random.chance(30) ? devices[step % 2] : devices[random.below(devices.size())];
+    auto& sent = history[device.identity.device_id];
+    INFO("step " << step << " device " << device.identity.device_id);
+
+    if (!sent.empty() && random.chance(8)) {  // resend an acked batch: no effect, same rejections
+      const Sent& earlier = sent[random.below(sent.size())];
+      const auto ack = fixture.push_batch(device.identity, earlier.batch);
+      CHECK(ack.acked_seq == device.next_seq - 1);
+      CHECK(ack.rejected == earlier.ack.rejected);
+      ++resends;
+      continue;
+    }
+    safer::ReceivedPush batch;
+    std::vector<bool> invalid;
+    const std::size_t size = 1 + random.below(4);
+    for (std::size_t i = 0; i < size; ++i) {
+      // Planned against the model as it was before the batch; judged below in order.
+      Planned planned = plan_change(random, model, device.identity, step);
+      batch.changes.push_back(std::move(planned.received));
+      invalid.push_back(planned.invalid_data);
+    }
+    if (random.chance(4)) {  // a gap: nothing of the batch may be applied
+      for (std::size_t i = 0; i < batch.changes.size(); ++i) batch.changes[i].seq = device.next_seq + 1 + static_cast<std::int64_t>(i);
+      auto outcome = fixture.store().push(device.identity, batch);
+      REQUIRE(outcome.ok());
+      REQUIRE(outcome->error.has_value());
+      CHECK(outcome->error->code == "seq_gap");
+      CHECK(outcome->error->expected == device.next_seq);
+      CHECK(fixture.acked_seq(device) == device.next_seq - 1);
+      ++gaps;
+      continue;
+    }
+
+    // What the model says about each change, applied in order as the server must.
+    std::vector<std::set<std::string>> expected_codes;
+    int expected_applied = 0;
+    int expected_ignored = 0;
+    for (std::size_t i = 0; i < batch.changes.size(); ++i) {
+      auto& received = batch.changes[i];
+      received.seq = device.next_seq + static_cast<std::int64_t>(i);
+      std::set<std::string> codes;
+      if (!received.change) {
+        codes.insert("invalid");
+      } else {
+        codes = model.reasons(device.identity, *received.change, invalid[i], fixture.now);
+        if (codes.empty()) (model.apply(device.identity, *received.change) ? expected_applied : expected_ignored) += 1;
+      }
+      expected_codes.push_back(codes);
+    }
+    auto outcome = fixture.store().push(device.identity, batch);
+    REQUIRE(outcome.ok());
+    REQUIRE(outcome->ack.has_value());
+    const auto& ack = *outcome->ack;
+    device.next_seq += static_cast<std::int64_t>(batch.changes.size());
+    CHECK(ack.acked_seq == device.next_seq - 1);
+    for (std::size_t i = 0; i < batch.changes.size(); ++i) {
+      const auto found = rejection(ack, batch.changes[i].seq);
+      INFO("change " << i << (found ? ": rejected " + found->code + " (" + found->message + ")" : ": accepted"));
+      CHECK(found.has_value() == !expected_codes[i].empty());
+      if (found) {
+        CHECK(expected_codes[i].count(found->code) == 1);
+        CHECK_FALSE(found->message.empty());
+      }
+    }
+    CHECK(outcome->applied == expected_applied);
+    CHECK(outcome->ignored == expected_ignored);
+    changes_sent += static_cast<int>(batch.changes.size());
+    applied += expected_applied;
+    ignored += expected_ignored;
+    rejected += static_cast<int>(ack.rejected.size());
+    sent.push_back({batch, ack});
+
+    if (step % 20 == 0) {
+      check_stats_agree(fixture.store(), model, std::nullopt, std::nullopt);
+      check_records_agree(fixture.store(), model);
+    }
+  }
+
+  // The mix really exercised what it is meant to.
+  INFO("sent " << changes_sent << " applied " << applied << " ignored " << ignored << " rejected " << rejected);
+  CHECK(changes_sent >= 300);
+  CHECK(applied >= 100);
+  CHECK(ignored >= 10);
+  CHECK(rejected >= 30);
+  CHECK(resends >= 5);
+  CHECK(gaps >= 2);
+  CHECK(model.ward_changes >= 3);
+  CHECK(model.target_changes >= 3);
+  CHECK(model.visits_moved >= 3);
+  CHECK(model.hlc_ties >= 1);
+  CHECK(model.resurrections >= 1);
+  const auto all_time = model.stats(std::nullopt, std::nullopt);
+  CHECK(all_time.visits_total >= 10);
+  CHECK(all_time.households_target >= 2);
+  CHECK(all_time.households_visited >= 1);
+  CHECK(all_time.commute_sessions >= 3);
+
+  check_records_agree(fixture.store(), model);
+  // Every range between the boundaries, including single days and open ends.
+  const auto limits = boundaries();
+  for (const auto& from : limits) {
+    for (const auto& to : limits) {
+      if (from && to && *to < *from) continue;
+      check_stats_agree(fixture.store(), model, from, to);
+    }
+  }
+  for (std::int64_t day = 0; day <= 12; ++day) {
+    const auto single = utc_date(kFirstDay + (day - 1) * kDay);
+    check_stats_agree(fixture.store(), model, single, single);
+  }
+  check_stats_agree(fixture.store(), model, date("2025-01-01"), date("2025-01-31"));
+
+  // The statistics survive a restart.
+  fixture.reopen();
+  check_stats_agree(fixture.store(), model, std::nullopt, std::nullopt);
+  check_stats_agree(fixture.store(), model, date("2026-10-25"), date("2026-10-25"));
+}
