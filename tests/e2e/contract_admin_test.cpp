@@ -1,6 +1,6 @@
 // Contract §8 (server command line) against a running sync-server: enroll, revoke and
 // import-households work while it serves, and their effects reach the wire.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
@@ -9,53 +9,14 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 
-#include "server_process.h"
 #include "temp_dir.h"
-#include "ws_test_client.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return member->value.IsNull() ? "<null>" : "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::int64_t at(const rapidjson::Value& root, std::initializer_list<const char*> path) {
-  const rapidjson::Value* value = &root;
-  for (const char* name : path) {
-    if (!value->IsObject() || !value->HasMember(name)) return -1;
-    value = &(*value)[name];
-  }
-  return value->IsInt64() ? value->GetInt64() : -1;
-}
-
-// A session after hello; fails the test when the upgrade or the hello fails.
-std::unique_ptr<WsTestClient> join(const ServerProcess& server, const std::string& device, const std::string& token) {
-  auto client = std::make_unique<WsTestClient>();
-  REQUIRE(client->connect(server.port(), token).ok);
-  REQUIRE(str(parse(client->request(R"({"type":"hello","protocol":1,"device_id":")" + device + R"("})")), "type") ==
-          "welcome");
-  return client;
-}
+using namespace contract_test;
 
 // Households received in a pull from "": id -> data as a document (copied).
 std::map<std::string, std::shared_ptr<rapidjson::Document>> households(WsTestClient& client) {

@@ -1,74 +1,19 @@
 // Contract §1 (transport) over the wire, against the real sync-server: who may upgrade, how
 // tokens are stored, the 1 MiB message bound, and binary frames.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <optional>
 #include <sstream>
 #include <string>
-
-#include "server_process.h"
-#include "ws_test_client.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> num(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
-  return member->value.GetInt64();
-}
-
-std::optional<bool> flag(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsBool()) return std::nullopt;
-  return member->value.GetBool();
-}
-
-std::string hlc_now() {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-00000", static_cast<long long>(ms.count()));
-  return text;
-}
-
-std::string hello(const std::string& device) {
-  return R"({"type":"hello","protocol":1,"device_id":")" + device + R"(","app_version":"e2e"})";
-}
-
-std::string household_push(std::int64_t seq, int n) {
-  char id[40];
-  std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
-  return R"({"type":"push","changes":[{"seq":)" + std::to_string(seq) + R"(,"entity":"household","op":"upsert","id":")" +
-         id + R"(","hlc":")" + hlc_now() + R"(","data":{"address":")" + std::to_string(n) +
-         R"( Example Road","postcode":"WD6 1WA","ward":"Elstree"}}]})";
-}
+using namespace contract_test;
 
 // `message` (a JSON object) padded with spaces before its closing brace to exactly `size` bytes.
 std::string padded_to(const std::string& message, std::size_t size) {

@@ -1,7 +1,7 @@
 // Contract §6 (shutdown) and the server's timeouts, against the real sync-server: a silent
 // TCP peer is dropped after --handshake-timeout, a silent WebSocket after --idle-timeout, and
 // SIGTERM closes open WebSockets with 1001, finishes pushes in flight and exits 0.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
@@ -13,53 +13,17 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <future>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 
-#include "server_process.h"
-#include "ws_test_client.h"
-
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ServerProcess;
-using test_support::WsTestClient;
+using namespace contract_test;
 using Clock = std::chrono::steady_clock;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> num(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
-  return member->value.GetInt64();
-}
-
-std::unique_ptr<WsTestClient> join(const ServerProcess& server, const std::string& device, const std::string& token) {
-  auto client = std::make_unique<WsTestClient>();
-  REQUIRE(client->connect(server.port(), token).ok);
-  REQUIRE(str(parse(client->request(R"({"type":"hello","protocol":1,"device_id":")" + device + R"("})")), "type") ==
-          "welcome");
-  return client;
-}
 
 // A plain TCP connection to 127.0.0.1:port, closed (by its fd) when it goes out of scope.
 class RawSocket {
@@ -96,21 +60,11 @@ class RawSocket {
   int fd_;
 };
 
-std::string hlc_now() {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-00000", static_cast<long long>(ms.count()));
-  return text;
-}
-
 std::string households_push(int count) {
   std::string text = R"({"type":"push","changes":[)";
   for (int n = 1; n <= count; ++n) {
-    char id[40];
-    std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
     text += std::string(n > 1 ? "," : "") + R"({"seq":)" + std::to_string(n) + R"(,"entity":"household","op":"upsert","id":")" +
-            id + R"(","hlc":")" + hlc_now() + R"(","data":{"address":")" + std::to_string(n) +
+            uuid(n) + R"(","hlc":")" + hlc_now() + R"(","data":{"address":")" + std::to_string(n) +
             R"( Example Road","postcode":"WD6 1WA","ward":"Elstree"}})";
   }
   return text + "]}";

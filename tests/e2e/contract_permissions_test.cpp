@@ -1,62 +1,19 @@
 // Contract §3 and §5 "who may write what" over the wire, against the real sync-server: each
 // rule of the permission table with an allowed and a forbidden case.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
-#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
-
-#include "server_process.h"
-#include "ws_test_client.h"
 
 namespace {
 
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> num(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
-  return member->value.GetInt64();
-}
-
-std::string hlc_now() {
-  static int counter = 0;  // strictly increasing within a millisecond, so later edits win
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-%05d", static_cast<long long>(ms.count()), ++counter % 100000);
-  return text;
-}
-
-std::string uuid(int n) {
-  char id[40];
-  std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
-  return id;
-}
+using namespace contract_test;
 
 std::string household(const std::string& address, const std::string& extra = "") {
   return R"({"address":")" + address + R"(","postcode":"WD6 1WA","ward":"Elstree")" + extra + "}";
@@ -73,22 +30,19 @@ std::string commute(int cards) {
 // One device's session; write() pushes one change with the device's next seq and returns the
 // rejection's code and field ("" and "" when applied).
 struct Device {
-  std::unique_ptr<WsTestClient> client = std::make_unique<WsTestClient>();
+  std::unique_ptr<WsTestClient> client;
   std::int64_t seq = 0;
   std::string last_message;  // of the last rejection
 
-  Device(const ServerProcess& server, const std::string& device, const std::string& user, const std::string& role) {
-    REQUIRE(client->connect(server.port(), server.enroll(device, user, role)).ok);
-    REQUIRE(str(parse(client->request(R"({"type":"hello","protocol":1,"device_id":")" + device + R"("})")), "type") ==
-            "welcome");
-  }
+  Device(const ServerProcess& server, const std::string& device, const std::string& user, const std::string& role)
+      : client(join(server, device, server.enroll(device, user, role))) {}
 
   std::pair<std::string, std::string> write(const std::string& entity, const std::string& op, int n,
                                             const std::string& data = "") {
     ++seq;
     const auto ack = parse(client->request(
         R"({"type":"push","changes":[{"seq":)" + std::to_string(seq) + R"(,"entity":")" + entity + R"(","op":")" + op +
-        R"(","id":")" + uuid(n) + R"(","hlc":")" + hlc_now() + '"' + (data.empty() ? "" : R"(,"data":)" + data) + "}]}"));
+        R"(","id":")" + uuid(n) + R"(","hlc":")" + next_hlc() + '"' + (data.empty() ? "" : R"(,"data":)" + data) + "}]}"));
     REQUIRE(str(ack, "type") == "ack");
     REQUIRE(num(ack, "acked_seq") == seq);
     if (ack["rejected"].Empty()) return {"", ""};

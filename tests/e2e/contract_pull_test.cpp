@@ -1,13 +1,11 @@
 // Contract §4 (pull) over the wire, against the real sync-server: pages and cursors, limits,
 // cursor_invalid, tombstones, only winning versions, no skipped change under concurrent
 // writes, and the scope of officers versus coordinators.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
-#include <atomic>
 #include <chrono>
-#include <cstdio>
 #include <future>
 #include <memory>
 #include <optional>
@@ -15,58 +13,10 @@
 #include <string>
 #include <vector>
 
-#include "server_process.h"
-#include "ws_test_client.h"
-
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> num(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
-  return member->value.GetInt64();
-}
-
-std::optional<bool> flag(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsBool()) return std::nullopt;
-  return member->value.GetBool();
-}
-
-std::string hlc_now() {
-  static std::atomic<int> counter = 0;  // a writer thread uses it too
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-%05d", static_cast<long long>(ms.count()), ++counter % 100000);
-  return text;
-}
-
-std::string uuid(int n) {
-  char id[40];
-  std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
-  return id;
-}
+using namespace contract_test;
 
 std::string household(int n, const std::string& extra = "") {
   return R"({"address":")" + std::to_string(n) + R"( Example Road","postcode":"WD6 1WA","ward":"Elstree")" + extra + "}";
@@ -87,20 +37,17 @@ struct Page {
 
 // One device's session; write() pushes with the next seq and requires that it was applied.
 struct Device {
-  std::unique_ptr<WsTestClient> client = std::make_unique<WsTestClient>();
+  std::unique_ptr<WsTestClient> client;
   std::int64_t seq = 0;
 
-  Device(const ServerProcess& server, const std::string& device, const std::string& user, const std::string& role) {
-    REQUIRE(client->connect(server.port(), server.enroll(device, user, role)).ok);
-    REQUIRE(str(parse(client->request(R"({"type":"hello","protocol":1,"device_id":")" + device + R"("})")), "type") ==
-            "welcome");
-  }
+  Device(const ServerProcess& server, const std::string& device, const std::string& user, const std::string& role)
+      : client(join(server, device, server.enroll(device, user, role))) {}
 
   void write(const std::string& entity, int n, const std::string& data, const std::string& op = "upsert") {
     ++seq;
     const auto ack = parse(client->request(
         R"({"type":"push","changes":[{"seq":)" + std::to_string(seq) + R"(,"entity":")" + entity + R"(","op":")" + op +
-        R"(","id":")" + uuid(n) + R"(","hlc":")" + hlc_now() + '"' + (data.empty() ? "" : R"(,"data":)" + data) + "}]}"));
+        R"(","id":")" + uuid(n) + R"(","hlc":")" + next_hlc() + '"' + (data.empty() ? "" : R"(,"data":)" + data) + "}]}"));
     REQUIRE(num(ack, "acked_seq") == seq);
     REQUIRE(ack["rejected"].Empty());
   }
@@ -186,7 +133,7 @@ TEST_CASE("limit bounds a page, has_more and the cursor lead through the rest in
   std::string batch = R"({"type":"push","changes":[)";
   for (int n = 6; n <= 505; ++n) {
     batch += std::string(n > 6 ? "," : "") + R"({"seq":)" + std::to_string(n) + R"(,"entity":"household","op":"upsert","id":")" +
-             uuid(n) + R"(","hlc":")" + hlc_now() + R"(","data":)" + household(n) + "}";
+             uuid(n) + R"(","hlc":")" + next_hlc() + R"(","data":)" + household(n) + "}";
   }
   REQUIRE(num(parse(cat.client->request(batch + "]}")), "acked_seq") == 505);
   const auto defaulted = parse(cat.client->request(R"({"type":"pull","cursor":""})"));  // limit defaults to 500
@@ -297,7 +244,7 @@ TEST_CASE("pages skip no change while another device writes at the same time", "
       for (int i = 0; i < kPerBatch; ++i) {
         const int n = batch * kPerBatch + i + 1;
         text += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(n) + R"(,"entity":"household","op":"upsert","id":")" +
-                uuid(n) + R"(","hlc":")" + hlc_now() + R"(","data":)" + household(n) + "}";
+                uuid(n) + R"(","hlc":")" + next_hlc() + R"(","data":)" + household(n) + "}";
       }
       if (num(parse(writer.client->request(text + "]}")), "acked_seq") != (batch + 1) * kPerBatch) return false;
     }
@@ -352,7 +299,7 @@ TEST_CASE("a page never exceeds the 1 MiB message bound, whatever the limit", "[
     for (int i = 0; i < kPerBatch; ++i) {
       const int n = 100 + batch * kPerBatch + i;
       text += std::string(i ? "," : "") + R"({"seq":)" + std::to_string(cat.seq + 1 + i) +
-              R"(,"entity":"visit","op":"upsert","id":")" + uuid(n) + R"(","hlc":")" + hlc_now() +
+              R"(,"entity":"visit","op":"upsert","id":")" + uuid(n) + R"(","hlc":")" + next_hlc() +
               R"(","data":{"household_id":")" + uuid(1) +
               R"(","visited_at":"2026-11-20T10:00:00Z","status":"completed","notes":")" + notes + R"("}})";
     }

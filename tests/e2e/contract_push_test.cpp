@@ -1,69 +1,19 @@
 // Contract §3 (push) over the wire, against the real sync-server: acks and durability, resends,
 // seq gaps, rejections, last writer wins, tombstones, identity from the token, clock skew.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
-#include <cstdio>
 #include <map>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
-
-#include "server_process.h"
-#include "ws_test_client.h"
 
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> num(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
-  return member->value.GetInt64();
-}
-
-std::optional<bool> flag(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsBool()) return std::nullopt;
-  return member->value.GetBool();
-}
-
-// An HLC `offset` from now (contract §3: 15-digit unix ms, '-', 5-digit counter).
-std::string hlc(std::chrono::milliseconds offset = {}, int counter = 0) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()) + offset;
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-%05d", static_cast<long long>(ms.count()), counter);
-  return text;
-}
-
-std::string uuid(int n) {
-  char id[40];
-  std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
-  return id;
-}
+using namespace contract_test;
 
 std::string change(std::int64_t seq, const std::string& entity, const std::string& op, const std::string& id,
                    const std::string& hlc_text, const std::string& data = "") {
@@ -85,15 +35,6 @@ std::string visit(const std::string& household_id, const std::string& status = "
                   const std::string& extra = "") {
   return R"({"household_id":")" + household_id + R"(","visited_at":"2026-11-20T10:00:00Z","status":")" + status +
          '"' + extra + "}";
-}
-
-// A WebSocket session after hello.
-std::unique_ptr<WsTestClient> join(const ServerProcess& server, const std::string& device, const std::string& token) {
-  auto client = std::make_unique<WsTestClient>();
-  REQUIRE(client->connect(server.port(), token).ok);
-  REQUIRE(str(parse(client->request(R"({"type":"hello","protocol":1,"device_id":")" + device + R"("})")), "type") ==
-          "welcome");
-  return client;
 }
 
 struct Pulled {

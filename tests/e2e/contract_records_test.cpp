@@ -1,61 +1,17 @@
 // Contract §5 (records) and §9 (clarifications) over the wire, against the real sync-server:
 // every field rule rejects its violation with `invalid` naming the field, and accepts (and
 // normalises) what the contract allows.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
-#include <chrono>
-#include <cstdio>
 #include <map>
-#include <optional>
 #include <string>
 #include <vector>
 
-#include "server_process.h"
-#include "ws_test_client.h"
-
 namespace {
 
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> num(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
-  return member->value.GetInt64();
-}
-
-std::string hlc_now() {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-00000", static_cast<long long>(ms.count()));
-  return text;
-}
-
-std::string uuid(int n) {
-  char id[40];
-  std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
-  return id;
-}
+using namespace contract_test;
 
 std::string repeat(const std::string& text, int times) {
   std::string out;

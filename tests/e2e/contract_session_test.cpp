@@ -1,6 +1,6 @@
 // Contract §2 (session) over the wire, against the real sync-server: hello before anything,
 // the protocol version, the token's device, and what welcome carries.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
@@ -8,49 +8,14 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
-#include "server_process.h"
-#include "ws_test_client.h"
-
 namespace {
 
 using namespace std::chrono_literals;
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-// `text` as a JSON document; an empty object when absent or not a JSON object.
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-std::optional<std::int64_t> num(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsInt64()) return std::nullopt;
-  return member->value.GetInt64();
-}
-
-std::optional<bool> flag(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd() || !member->value.IsBool()) return std::nullopt;
-  return member->value.GetBool();
-}
+using namespace contract_test;
 
 // The strings of array member `name`; nullopt when it is not an array of strings.
 std::optional<std::vector<std::string>> strings(const rapidjson::Value& object, const char* name) {
@@ -62,28 +27,6 @@ std::optional<std::vector<std::string>> strings(const rapidjson::Value& object, 
     out.emplace_back(item.GetString(), item.GetStringLength());
   }
   return out;
-}
-
-std::string hlc_now(int counter = 0) {
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-%05d", static_cast<long long>(ms.count()), counter);
-  return text;
-}
-
-std::string hello(const std::string& device, int protocol = 1) {
-  return R"({"type":"hello","protocol":)" + std::to_string(protocol) + R"(,"device_id":")" + device +
-         R"(","app_version":"e2e"})";
-}
-
-// A one-change push: household `n` (a fictional address), or a change that fails validation.
-std::string household_push(std::int64_t seq, int n, bool valid = true) {
-  char id[40];
-  std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
-  return R"({"type":"push","changes":[{"seq":)" + std::to_string(seq) + R"(,"entity":"household","op":"upsert","id":")" +
-         id + R"(","hlc":")" + hlc_now() + R"(","data":{"address":")" + std::to_string(n) +
-         R"( Example Road","postcode":"WD6 1WA","ward":")" + (valid ? "Elstree" : "Atlantis") + R"("}}]})";
 }
 
 // Seconds between `rfc3339` ("2026-11-26T09:30:00.123Z") and now; nullopt when not of that form.

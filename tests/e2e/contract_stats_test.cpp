@@ -1,68 +1,20 @@
 // Contract §7 (coordinator HTTP API) over HTTP, against the real sync-server: who may read
 // the statistics, the local-date range, bad dates, and figures that match what was pushed.
-#include <cereal/archives/json.hpp>  // RapidJSON, with cereal's throwing RAPIDJSON_ASSERT
+#include "contract_support.h"
 
 #include <catch2/catch.hpp>
 
 #include <chrono>
 #include <cmath>
-#include <cstdio>
 #include <memory>
-#include <optional>
 #include <string>
 #include <vector>
-
-#include "server_process.h"
-#include "ws_test_client.h"
 
 namespace {
 
 using namespace std::chrono_literals;
 using test_support::http_get;
-using test_support::ServerProcess;
-using test_support::WsTestClient;
-
-// ---- Local helpers (the brief allows no new support files) ----
-
-rapidjson::Document parse(const std::optional<std::string>& text) {
-  rapidjson::Document document;
-  if (!text || document.Parse(text->c_str(), text->size()).HasParseError() || !document.IsObject()) {
-    document.SetObject();
-  }
-  return document;
-}
-
-std::string str(const rapidjson::Value& object, const char* name) {
-  const auto member = object.FindMember(name);
-  if (member == object.MemberEnd()) return "<absent>";
-  if (!member->value.IsString()) return member->value.IsNull() ? "<null>" : "<not a string>";
-  return {member->value.GetString(), member->value.GetStringLength()};
-}
-
-// The integer at a path of object members ("visits", "by_status", "completed"); -1 when absent.
-std::int64_t at(const rapidjson::Value& root, std::initializer_list<const char*> path) {
-  const rapidjson::Value* value = &root;
-  for (const char* name : path) {
-    if (!value->IsObject() || !value->HasMember(name)) return -1;
-    value = &(*value)[name];
-  }
-  return value->IsInt64() ? value->GetInt64() : -1;
-}
-
-std::string hlc(std::chrono::milliseconds offset = {}) {
-  static int counter = 0;
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                      std::chrono::system_clock::now().time_since_epoch()) + offset;
-  char text[32];
-  std::snprintf(text, sizeof text, "%015lld-%05d", static_cast<long long>(ms.count()), ++counter % 100000);
-  return text;
-}
-
-std::string uuid(int n) {
-  char id[40];
-  std::snprintf(id, sizeof id, "0192f5e4-7c1a-7d3e-9b2a-%012d", n);
-  return id;
-}
+using namespace contract_test;
 
 std::string household(const std::string& ward, bool target) {
   return R"({"address":"1 Example Road","postcode":"WD6 1WA","ward":")" + ward + R"(","target":)" +
@@ -81,17 +33,13 @@ std::string commute(const std::string& station, const std::string& started_at, i
 // A coordinator's session; write() pushes one change with the next seq and requires it applied.
 struct Coordinator {
   std::string token;
-  std::unique_ptr<WsTestClient> client = std::make_unique<WsTestClient>();
+  std::unique_ptr<WsTestClient> client;
   std::int64_t seq = 0;
 
   Coordinator(const ServerProcess& server, const std::string& device, const std::string& user)
-      : token(server.enroll(device, user, "coordinator")) {
-    REQUIRE(client->connect(server.port(), token).ok);
-    REQUIRE(str(parse(client->request(R"({"type":"hello","protocol":1,"device_id":")" + device + R"("})")), "type") ==
-            "welcome");
-  }
+      : token(server.enroll(device, user, "coordinator")), client(join(server, device, token)) {}
 
-  void write(const std::string& entity, int n, const std::string& data, const std::string& hlc_text = hlc(),
+  void write(const std::string& entity, int n, const std::string& data, const std::string& hlc_text = next_hlc(),
              const std::string& op = "upsert") {
     ++seq;
     const auto ack = parse(client->request(
@@ -196,7 +144,7 @@ TEST_CASE("the figures match what was pushed: winners only, deletes and losers l
   cat.write("household", 3, household("Shenley", false));
   cat.write("household", 4, household("Elstree", true));
   cat.write("household", 5, household("Potters Bar Oakmere", true));
-  cat.write("household", 4, "", hlc(), "delete");  // 3 target households remain: 1, 2 and 5
+  cat.write("household", 4, "", next_hlc(), "delete");  // 3 target households remain: 1, 2 and 5
 
   const std::string day = "2026-11-20T10:00:00Z";
   cat.write("visit", 11, visit(1, day, "completed",
@@ -206,8 +154,8 @@ TEST_CASE("the figures match what was pushed: winners only, deletes and losers l
   cat.write("visit", 14, visit(3, day, "completed",
       R"(,"healthy_lifestyle_advice":true,"community_involvement_info":true,"first_aid_training":true,"smoke_detectors_fitted":1)"));
   cat.write("visit", 15, visit(2, day, "declined"));
-  cat.write("visit", 15, "", hlc(), "delete");
-  const auto older = hlc(-1min);
+  cat.write("visit", 15, "", next_hlc(), "delete");
+  const auto older = next_hlc(-1min);
   cat.write("visit", 16, visit(3, day, "rescheduled"));
   dan.write("visit", 16, visit(3, day, "completed", R"(,"smoke_detectors_fitted":9)"), older);  // loses
   cat.write("household", 2, household("Aldenham East", true));  // its visit 13 moves ward with it
@@ -215,7 +163,7 @@ TEST_CASE("the figures match what was pushed: winners only, deletes and losers l
   cat.write("commute_session", 21, commute("Radlett", "2026-11-20T07:00:00Z", 1));
   cat.write("commute_session", 22, commute("Elstree & Borehamwood", "2026-11-21T07:00:00Z", 40));
   cat.write("commute_session", 23, commute("Potters Bar", "2026-11-21T07:00:00Z", 300));
-  cat.write("commute_session", 23, "", hlc(), "delete");
+  cat.write("commute_session", 23, "", next_hlc(), "delete");
 
   const auto report = stats(server, cat.token);
   CHECK(at(report, {"visits", "total"}) == 5);
