@@ -4,6 +4,7 @@
 //   sync-server enroll --db PATH --device ID --user ID --role officer|pcso|coordinator
 //   sync-server revoke --db PATH --device ID
 //   sync-server import-households --db PATH FILE.csv
+//   sync-server lists --db PATH [--wards FILE] [--stations FILE]
 //
 // Every command works while the server runs: they share the SQLite database (WAL).
 #include <CLI/CLI.hpp>
@@ -121,6 +122,12 @@ int main(int argc, char** argv) {
   revoke_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
   revoke_cmd->add_option("--device", device, "Device id")->required();
 
+  std::string wards_file, stations_file;
+  auto* lists_cmd = app.add_subcommand("lists", "Show, or replace, the wards and stations records may name");
+  lists_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  lists_cmd->add_option("--wards", wards_file, "File with one ward per line: replaces the wards");
+  lists_cmd->add_option("--stations", stations_file, "File with one station per line: replaces the stations");
+
   auto* import_cmd = app.add_subcommand("import-households", "Import households from CSV: every row, or none");
   import_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
   import_cmd->add_option("file", csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
@@ -154,6 +161,28 @@ int main(int argc, char** argv) {
   if (revoke_cmd->parsed()) {
     if (auto revoked = (*store)->revoke(device); !revoked) return fail(revoked.error());
     std::cerr << "Revoked device " << device << ".\n";
+    return 0;
+  }
+  if (lists_cmd->parsed()) {
+    auto lists = (*store)->options().lists;
+    for (const auto& [path, names] : {std::pair{&wards_file, &lists.wards}, std::pair{&stations_file, &lists.stations}}) {
+      if (path->empty()) continue;
+      std::ifstream file(*path);
+      if (!file) return fail({"invalid", "cannot read " + *path, "file"});
+      names->clear();
+      for (std::string line; std::getline(file, line);) {
+        if (!line.empty() && line.back() == '\r') line.pop_back();
+        if (!line.empty()) names->push_back(line);
+      }
+    }
+    if (!wards_file.empty() || !stations_file.empty()) {
+      if (auto saved = (*store)->set_reference_lists(lists); !saved) return fail(saved.error());
+      std::cerr << "Saved. A running server uses the new lists after a restart.\n";
+    }
+    std::cout << "Wards:\n";
+    for (const auto& ward : lists.wards) std::cout << "  " << ward << '\n';
+    std::cout << "Stations:\n";
+    for (const auto& station : lists.stations) std::cout << "  " << station << '\n';
     return 0;
   }
   std::ifstream file(csv_path, std::ios::binary);

@@ -1,8 +1,10 @@
 // The server store's schema, devices and tokens. Push is in apply.cpp; pull and statistics
 // in pull.cpp and stats.cpp.
 #include <random>
+#include <set>
 
 #include "safer/record.h"
+#include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
 #include "sync_server/local_time.h"
@@ -114,6 +116,29 @@ std::string random_epoch() {
   return epoch;
 }
 
+std::vector<std::string> split_lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = std::min(text.find('\n', start), text.size());
+    lines.push_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return lines;
+}
+
+std::optional<std::string> check_list(const std::vector<std::string>& names, const char* what) {
+  if (names.empty()) return std::string("the list of ") + what + " must not be empty";
+  std::set<std::string> seen;
+  for (const auto& name : names) {
+    if (!safer::has_visible_text(name) || name.find_first_of("\r\n") != std::string::npos || !safer::is_valid_utf8(name)) {
+      return std::string("each of the ") + what + " must be one line of UTF-8 text";
+    }
+    if (!seen.insert(name).second) return std::string("\"") + name + "\" appears twice in the " + what;
+  }
+  return std::nullopt;
+}
+
 DeviceRecord read_device(const sqlite::Statement& row) {
   DeviceRecord device;
   device.identity.device_id = row.column_text(0);
@@ -184,6 +209,8 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, 
       impl->epoch = random_epoch();
       impl->set_meta("epoch", impl->epoch);
     }
+    if (auto wards = impl->meta("wards")) impl->options.lists.wards = split_lines(*wards);
+    if (auto stations = impl->meta("stations")) impl->options.lists.stations = split_lines(*stations);
     transaction.commit();
     return std::unique_ptr<ServerStore>(new ServerStore(std::move(impl)));
   } catch (const sqlite::Failure& failure) {
@@ -194,6 +221,27 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, 
 }
 
 const StoreOptions& ServerStore::options() const { return impl_->options; }
+
+Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists) {
+  for (const auto& problem : {check_list(lists.wards, "wards"), check_list(lists.stations, "stations")}) {
+    if (problem) return Error{"invalid", *problem, ""};
+  }
+  const auto join = [](const std::vector<std::string>& names) {
+    std::string text;
+    for (const auto& name : names) text += (text.empty() ? "" : "\n") + name;
+    return text;
+  };
+  try {
+    sqlite::Transaction transaction(impl_->db);
+    impl_->set_meta("wards", join(lists.wards));
+    impl_->set_meta("stations", join(lists.stations));
+    transaction.commit();
+    impl_->options.lists = lists;
+    return {};
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
 
 Result<std::string> ServerStore::enroll(const std::string& device_id, const std::string& user_id, safer::Role role) {
   if (!safer::is_valid_user_id(device_id)) {

@@ -82,6 +82,13 @@ class ServerStore {
 
   const StoreOptions& options() const;
 
+  // The wards and stations records are checked against and welcome sends. They are kept in
+  // the database, so that every command and every server process on it agree; a store whose
+  // database holds none uses StoreOptions::lists (the contract's defaults). A change takes
+  // effect in stores opened after it (restart a running server). Error "invalid" for an empty
+  // list, a repeated or blank name, or a name with a line break.
+  Status set_reference_lists(const safer::ReferenceLists& lists);
+
   // --- Devices -------------------------------------------------------------------------
 
   // Enrols a device for a user and role, and returns its new token (shown once; only its
