@@ -1,5 +1,4 @@
-#include <sstream>
-
+#include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
 
@@ -74,12 +73,6 @@ Error invalid(const FieldErrors& errors) {
   return Error{"invalid", message, errors.front().field};
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> out;
-  std::istringstream stream(text);
-  for (std::string line; std::getline(stream, line);) out.push_back(line);
-  return out;
-}
 
 }  // namespace
 
@@ -116,8 +109,8 @@ DeviceInfo Store::device() const {
 
 safer::ReferenceLists Store::reference_lists() const {
   safer::ReferenceLists lists = safer::ReferenceLists::defaults();
-  if (auto wards = impl_->meta("wards")) lists.wards = split_lines(*wards);
-  if (auto stations = impl_->meta("stations")) lists.stations = split_lines(*stations);
+  if (auto wards = impl_->meta("wards")) lists.wards = safer::split_lines(*wards);
+  if (auto stations = impl_->meta("stations")) lists.stations = safer::split_lines(*stations);
   return lists;
 }
 

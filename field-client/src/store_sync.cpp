@@ -1,4 +1,5 @@
 // The store's side of sync: enrolment, welcome, acks, pulled pages and their cursor.
+#include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
 
@@ -18,11 +19,6 @@ Status in_transaction(sqlite::Database& db, Fn&& body) {
   }
 }
 
-std::string join_lines(const std::vector<std::string>& values) {
-  std::string out;
-  for (const auto& value : values) out += (out.empty() ? "" : "\n") + value;
-  return out;
-}
 
 }  // namespace
 
@@ -69,8 +65,8 @@ Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis loc
   return in_transaction(impl_->db, [&]() -> Status {
     impl_->set_meta("role", std::string(safer::to_string(welcome.role)));
     impl_->set_meta("user_id", welcome.user_id);
-    impl_->set_meta("wards", join_lines(welcome.wards));
-    impl_->set_meta("stations", join_lines(welcome.stations));
+    impl_->set_meta("wards", safer::join_lines(welcome.wards));
+    impl_->set_meta("stations", safer::join_lines(welcome.stations));
     impl_->set_meta("clock_offset_ms", std::to_string(welcome.server_time - local_now));
     return {};
   });

@@ -83,6 +83,26 @@ bool has_visible_text(std::string_view text) {
   return false;
 }
 
+std::string join_lines(const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& line : lines) {
+    if (!text.empty()) text.push_back('\n');
+    text += line;
+  }
+  return text;
+}
+
+std::vector<std::string> split_lines(std::string_view text) {
+  std::vector<std::string> lines;
+  if (text.empty()) return lines;
+  for (std::size_t start = 0;;) {
+    const auto end = text.find('\n', start);
+    lines.emplace_back(text.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return lines;
+    start = end + 1;
+  }
+}
+
 std::optional<std::string> normalize_postcode(std::string_view text) {
   // The one optional space can only sit before the three characters of the inward code.
   std::string compact;

@@ -116,16 +116,6 @@ std::string random_epoch() {
   return epoch;
 }
 
-std::vector<std::string> split_lines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::size_t start = 0;
-  while (start <= text.size()) {
-    const auto end = std::min(text.find('\n', start), text.size());
-    lines.push_back(text.substr(start, end - start));
-    start = end + 1;
-  }
-  return lines;
-}
 
 std::optional<std::string> check_list(const std::vector<std::string>& names, const char* what) {
   if (names.empty()) return std::string("the list of ") + what + " must not be empty";
@@ -209,8 +199,8 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, 
       impl->epoch = random_epoch();
       impl->set_meta("epoch", impl->epoch);
     }
-    if (auto wards = impl->meta("wards")) impl->options.lists.wards = split_lines(*wards);
-    if (auto stations = impl->meta("stations")) impl->options.lists.stations = split_lines(*stations);
+    if (auto wards = impl->meta("wards")) impl->options.lists.wards = safer::split_lines(*wards);
+    if (auto stations = impl->meta("stations")) impl->options.lists.stations = safer::split_lines(*stations);
     transaction.commit();
     return std::unique_ptr<ServerStore>(new ServerStore(std::move(impl)));
   } catch (const sqlite::Failure& failure) {
@@ -226,15 +216,10 @@ Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists) {
   for (const auto& problem : {check_list(lists.wards, "wards"), check_list(lists.stations, "stations")}) {
     if (problem) return Error{"invalid", *problem, ""};
   }
-  const auto join = [](const std::vector<std::string>& names) {
-    std::string text;
-    for (const auto& name : names) text += (text.empty() ? "" : "\n") + name;
-    return text;
-  };
   try {
     sqlite::Transaction transaction(impl_->db);
-    impl_->set_meta("wards", join(lists.wards));
-    impl_->set_meta("stations", join(lists.stations));
+    impl_->set_meta("wards", safer::join_lines(lists.wards));
+    impl_->set_meta("stations", safer::join_lines(lists.stations));
     transaction.commit();
     impl_->options.lists = lists;
     return {};

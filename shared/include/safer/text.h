@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace safer {
 
@@ -16,6 +17,11 @@ std::size_t count_code_points(std::string_view text);
 
 // True if `text` holds something other than spaces, tabs and line breaks.
 bool has_visible_text(std::string_view text);
+
+// Lists of one-line names (wards, stations) kept as one text: joined by '\n'; "" is the
+// empty list.
+std::string join_lines(const std::vector<std::string>& lines);
+std::vector<std::string> split_lines(std::string_view text);
 
 // The stored form of a UK postcode ("WD6 1WA") given in any case, with or without the one
 // space between its outward and inward parts; nullopt if `text` is not a postcode.
