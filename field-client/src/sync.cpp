@@ -64,6 +64,11 @@ Status push_all(Store& store, WsConnection& connection, const SyncOptions& optio
       return ack.error();
     }
     if (auto applied = store.apply_ack(*ack); !applied) return applied;
+    if (ack->acked_seq < push.changes.back().seq) {
+      // Never loop on a batch the server did not take whole: report it instead.
+      return Error{"bad_message", "the server acknowledged up to seq " + std::to_string(ack->acked_seq) +
+                                      " of a batch ending at " + std::to_string(push.changes.back().seq), ""};
+    }
     report.pushed += static_cast<std::int64_t>(push.changes.size());
     report.rejected += static_cast<std::int64_t>(ack->rejected.size());
     progress.pushed = report.pushed;
