@@ -43,6 +43,11 @@ enroll() {
   "$server" enroll --db "$db" --device "$1" --user "$2" --role "$3" 2>/dev/null
 }
 coordinator=$(enroll coordinator-desk coord.cat coordinator)
+
+say "A dashboard login for the coordinator (a demo password: change it on a real server)"
+dashboard_password="safer-streets-demo"
+echo "+ sync-server add-coordinator --db var/demo/server.db --username coordinator   (password on stdin)" >&2
+echo "$dashboard_password" | "$server" add-coordinator --db "$db" --username coordinator
 ann=$(enroll tablet-ann officer.ann officer)
 ben=$(enroll tablet-ben officer.ben officer)
 dee=$(enroll tablet-dee pcso.dee pcso)
@@ -91,7 +96,9 @@ cat <<EOT
 
 The server is running at $url (log: var/demo/server.log).
 
-Coordinator token (a bearer token for the stats API):
+Dashboard: http://127.0.0.1:$port/  — log in as "coordinator" with the password "$dashboard_password".
+
+Coordinator token (a bearer token for the JSON API, docs/api.md):
   $coordinator
 
 Try:

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
-# Installs what building and testing need, and only what is missing, from Debian's packages
-# (and, for the JSON Schema tests, ajv from the npm registry into tests/schema/node_modules).
+# Installs what building and testing need, and only what is missing, from Debian's packages,
+# and from the npm registry: Chart.js for the dashboard (sync-server/web/node_modules, built
+# into the server), and for the tests ajv (tests/schema) and playwright-core (tests/web),
+# which drives Debian's chromium.
 #
 # Usage: scripts/install-deps.sh [--no-test-deps]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  g++ cmake make pkg-config curl tzdata
+  g++ cmake make pkg-config curl tzdata nodejs npm
   libboost1.81-dev libsqlite3-dev libcereal-dev libssl-dev libcli11-dev
 )
 test_deps=1
 if [[ "${1:-}" == "--no-test-deps" ]]; then test_deps=0; fi
-if (( test_deps )); then packages+=(catch2 nodejs npm); fi
+if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core); fi
 
 missing=()
 for package in "${packages[@]}"; do
@@ -30,7 +32,14 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-if (( test_deps )) && [[ ! -d tests/schema/node_modules/ajv ]]; then
-  echo "install-deps: installing ajv for the schema tests"
-  (cd tests/schema && npm ci --no-audit --no-fund --loglevel=error)
+npm_install() {  # npm_install DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER is there
+  if [[ -f "$1/package-lock.json" && ! -e "$1/node_modules/$2" ]]; then
+    echo "install-deps: npm ci in $1"
+    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+}
+npm_install sync-server/web chart.js
+if (( test_deps )); then
+  npm_install tests/schema ajv
+  npm_install tests/web playwright-core
 fi

@@ -156,6 +156,19 @@ std::int64_t Database::pragma_int(const char* pragma) {
   return statement.step() ? statement.column_int(0) : 0;
 }
 
+void Database::create_text_function(const char* name, std::string (*fn)(std::string_view)) {
+  const auto call = [](sqlite3_context* context, int, sqlite3_value** values) {
+    auto* function = reinterpret_cast<std::string (*)(std::string_view)>(sqlite3_user_data(context));
+    if (sqlite3_value_type(values[0]) == SQLITE_NULL) return sqlite3_result_null(context);
+    const auto* text = reinterpret_cast<const char*>(sqlite3_value_text(values[0]));
+    const std::string result = function(std::string_view(text, static_cast<std::size_t>(sqlite3_value_bytes(values[0]))));
+    sqlite3_result_text64(context, result.data(), result.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
+  };
+  check(db_, sqlite3_create_function_v2(db_, name, 1, SQLITE_UTF8 | SQLITE_DETERMINISTIC,
+                                        reinterpret_cast<void*>(fn), call, nullptr, nullptr, nullptr),
+        "create_function");
+}
+
 Transaction::Transaction(Database& db, Kind kind) : db_(db) {
   db_.exec(kind == Kind::write ? "BEGIN IMMEDIATE" : "BEGIN DEFERRED");
 }

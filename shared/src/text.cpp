@@ -83,6 +83,37 @@ bool has_visible_text(std::string_view text) {
   return false;
 }
 
+std::string fold_case(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(text[i]);
+    if (byte >= 'A' && byte <= 'Z') {
+      out.push_back(static_cast<char>(byte - 'A' + 'a'));
+    } else if ((byte == 0xC3 || byte == 0xC4 || byte == 0xC5) && i + 1 < text.size()) {
+      // Two-byte UTF-8: U+00C0..U+017F.
+      std::uint32_t code_point = ((byte & 0x1Fu) << 6) | (static_cast<unsigned char>(text[i + 1]) & 0x3Fu);
+      if (code_point >= 0xC0 && code_point <= 0xDE && code_point != 0xD7) {
+        code_point += 0x20;  // À..Þ → à..þ (not ×)
+      } else if (code_point == 0x178) {
+        code_point = 0xFF;  // Ÿ → ÿ
+      } else if (code_point >= 0x100 && code_point <= 0x17F && code_point != 0x130 && code_point != 0x138 &&
+                 code_point != 0x149 && code_point != 0x17F) {
+        // Latin Extended-A pairs upper/lower as even/odd, shifted by one between U+0139 and U+0148
+        // and from U+0179.
+        const bool odd_upper = (code_point >= 0x139 && code_point <= 0x148) || code_point >= 0x179;
+        if ((code_point % 2 == 1) == odd_upper) ++code_point;
+      }
+      out.push_back(static_cast<char>(0xC0 | (code_point >> 6)));
+      out.push_back(static_cast<char>(0x80 | (code_point & 0x3F)));
+      ++i;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
 std::string join_lines(const std::vector<std::string>& lines) {
   std::string text;
   for (const auto& line : lines) {

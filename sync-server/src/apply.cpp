@@ -236,11 +236,13 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
 
   auto write = db.cached(
       "INSERT INTO records (entity, id, hlc, device_id, user_id, owner, deleted, data, version, household_id,"
-      " assigned_to, target, ward) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+      " assigned_to, target, ward, visited_at, status, follow_up, local_day)"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
       " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
       " user_id = excluded.user_id, deleted = excluded.deleted, data = excluded.data, version = excluded.version,"
       " household_id = excluded.household_id, assigned_to = excluded.assigned_to, target = excluded.target,"
-      " ward = excluded.ward");
+      " ward = excluded.ward, visited_at = excluded.visited_at, status = excluded.status,"
+      " follow_up = excluded.follow_up, local_day = excluded.local_day");
   write->bind(1, safer::to_string(change.entity)).bind(2, change.id).bind(3, change.hlc.to_string());
   write->bind(4, device.device_id).bind(5, user).bind(6, current ? current->owner : user);
   write->bind(7, data ? 0 : 1);
@@ -249,6 +251,20 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   if (household_id.empty()) write->bind_null(10); else write->bind(10, household_id);
   write->bind(11, assigned_to).bind(12, target ? 1 : 0);
   if (ward.empty()) write->bind_null(13); else write->bind(13, ward);
+  const auto* new_visit = data ? std::get_if<Visit>(&*data) : nullptr;
+  if (new_visit != nullptr) {
+    write->bind(14, safer::format_rfc3339(new_visit->visited_at)).bind(15, safer::to_string(new_visit->status));
+    write->bind(16, new_visit->has(safer::Outcome::follow_up_required) ? 1 : 0);
+  } else {
+    write->bind_null(14).bind_null(15).bind(16, 0);
+  }
+  const auto* new_session = data ? std::get_if<safer::CommuteSession>(&*data) : nullptr;
+  if (new_visit != nullptr || new_session != nullptr) {
+    const auto instant = new_visit != nullptr ? new_visit->visited_at : new_session->started_at;
+    write->bind(17, safer::format_iso_date(options.local_date(instant)));
+  } else {
+    write->bind_null(17);
+  }
   write->run();
 
   if (change.entity == Entity::household && current) {

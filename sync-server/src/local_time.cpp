@@ -28,4 +28,13 @@ safer::CivilDate local_date(safer::UnixMillis instant) {
                           static_cast<unsigned>(local.tm_mday)};
 }
 
+safer::UnixMillis local_midnight(const safer::CivilDate& date) {
+  std::tm local{};
+  local.tm_year = date.year - 1900;
+  local.tm_mon = static_cast<int>(date.month) - 1;
+  local.tm_mday = static_cast<int>(date.day);
+  local.tm_isdst = -1;  // let the zone's rules say whether summer time is in force
+  return static_cast<safer::UnixMillis>(std::mktime(&local)) * 1000;
+}
+
 }  // namespace sync_server

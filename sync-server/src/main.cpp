@@ -5,6 +5,7 @@
 //   sync-server revoke --db PATH --device ID
 //   sync-server import-households --db PATH FILE.csv
 //   sync-server lists --db PATH [--wards FILE] [--stations FILE]
+//   sync-server add-coordinator --db PATH --username NAME   (password on standard input)
 //
 // Every command works while the server runs: they share the SQLite database (WAL).
 #include <CLI/CLI.hpp>
@@ -122,6 +123,12 @@ int main(int argc, char** argv) {
   revoke_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
   revoke_cmd->add_option("--device", device, "Device id")->required();
 
+  std::string username;
+  auto* account_cmd = app.add_subcommand(
+      "add-coordinator", "Create a coordinator's dashboard login, or set its password (read from standard input)");
+  account_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  account_cmd->add_option("--username", username, "Login name")->required();
+
   std::string wards_file, stations_file;
   auto* lists_cmd = app.add_subcommand("lists", "Show, or replace, the wards and stations records may name");
   lists_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
@@ -161,6 +168,14 @@ int main(int argc, char** argv) {
   if (revoke_cmd->parsed()) {
     if (auto revoked = (*store)->revoke(device); !revoked) return fail(revoked.error());
     std::cerr << "Revoked device " << device << ".\n";
+    return 0;
+  }
+  if (account_cmd->parsed()) {
+    std::string password;
+    std::getline(std::cin, password);
+    if (!password.empty() && password.back() == '\r') password.pop_back();
+    if (auto added = (*store)->add_coordinator(username, password); !added) return fail(added.error());
+    std::cerr << "Coordinator " << username << " can now log in to the dashboard.\n";
     return 0;
   }
   if (lists_cmd->parsed()) {

@@ -1,5 +1,6 @@
 // The server store's schema, devices and tokens. Push is in apply.cpp; pull and statistics
 // in pull.cpp and stats.cpp.
+#include <array>
 #include <random>
 #include <set>
 
@@ -106,6 +107,45 @@ CREATE TABLE counters (
 ) WITHOUT ROWID;
 INSERT INTO counters VALUES ('target_households', 0);
 )sql"},
+    {2, R"sql(
+-- Coordinators' dashboard accounts: scrypt password hashes (see password.h).
+CREATE TABLE accounts (
+  username      TEXT PRIMARY KEY,
+  password_hash TEXT NOT NULL,
+  created_at    INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Failed logins, for the lock-out (kept 24 hours).
+CREATE TABLE login_failures (
+  username TEXT NOT NULL,
+  at       INTEGER NOT NULL
+);
+CREATE INDEX login_failures_by_user ON login_failures (username, at);
+
+-- Dashboard sessions; only a hash of the cookie's value is kept.
+CREATE TABLE web_sessions (
+  token_hash TEXT PRIMARY KEY,
+  username   TEXT NOT NULL,
+  csrf_token TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  last_seen  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+-- Visits' columns for the work lists (kept by apply.cpp; filled here for existing rows).
+ALTER TABLE records ADD COLUMN visited_at TEXT;  -- RFC 3339 UTC with milliseconds: sorts as time
+ALTER TABLE records ADD COLUMN status TEXT;
+ALTER TABLE records ADD COLUMN follow_up INTEGER NOT NULL DEFAULT 0;
+-- Visits and sessions: the local date they count on (of visited_at, of started_at), as in the
+-- statistics. Filled by apply.cpp, and for older rows by ServerStore::open.
+ALTER TABLE records ADD COLUMN local_day TEXT;
+UPDATE records SET visited_at = json_extract(data, '$.visited_at'), status = json_extract(data, '$.status'),
+                   follow_up = coalesce(json_extract(data, '$.follow_up_required'), 0)
+ WHERE entity = 'visit' AND deleted = 0;
+CREATE INDEX follow_ups ON records (household_id) WHERE entity = 'visit' AND follow_up = 1 AND deleted = 0;
+CREATE INDEX completed_visits ON records (household_id, visited_at)
+  WHERE entity = 'visit' AND status = 'completed' AND deleted = 0;
+CREATE INDEX records_by_local_day ON records (entity, local_day) WHERE deleted = 0;
+)sql"},
 };
 
 std::string random_epoch() {
@@ -144,6 +184,25 @@ constexpr const char* kSelectDevice =
     "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at FROM devices ";
 
 }  // namespace
+
+// Rows written before local_day existed get it now, with this store's time zone.
+void ServerStore::Impl::fill_local_days() {
+  std::vector<std::pair<std::string, std::string>> rows;  // id, local day
+  auto missing = db.cached(
+      "SELECT entity, id, coalesce(visited_at, json_extract(data, '$.started_at')) FROM records"
+      " WHERE entity IN ('visit', 'commute_session') AND deleted = 0 AND local_day IS NULL");
+  std::vector<std::array<std::string, 3>> found;
+  while (missing->step()) found.push_back({missing->column_text(0), missing->column_text(1), missing->column_text(2)});
+  for (const auto& [entity, id, time] : found) {
+    const auto instant = safer::parse_rfc3339(time);
+    if (!instant) continue;
+    db.cached("UPDATE records SET local_day = ? WHERE entity = ? AND id = ?")
+        ->bind(1, safer::format_iso_date(options.local_date(*instant)))
+        .bind(2, entity)
+        .bind(3, id)
+        .run();
+  }
+}
 
 std::optional<std::string> ServerStore::Impl::meta(const char* key) {
   auto statement = db.cached("SELECT value FROM meta WHERE key = ?");
@@ -189,6 +248,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, 
     // WAL: readers never wait for the writer. synchronous=FULL: a commit is on disk (WAL
     // fsynced) before commit returns, so an acknowledged change survives a power cut.
     impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+    impl->db.create_text_function("fold_case", safer::fold_case);
     if (auto migrated = sqlite::migrate(impl->db, kMigrations, std::size(kMigrations)); !migrated) {
       return migrated.error();
     }
@@ -199,6 +259,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, 
       impl->epoch = random_epoch();
       impl->set_meta("epoch", impl->epoch);
     }
+    impl->fill_local_days();
     if (auto wards = impl->meta("wards")) impl->options.lists.wards = safer::split_lines(*wards);
     if (auto stations = impl->meta("stations")) impl->options.lists.stations = safer::split_lines(*stations);
     transaction.commit();

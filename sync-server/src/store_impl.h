@@ -44,6 +44,9 @@ struct ServerStore::Impl {
 
   std::optional<StoredRow> find_row(safer::Entity entity, const std::string& id);
 
+  // Gives rows written before records.local_day existed their local day (see migration 2).
+  void fill_local_days();
+
   // apply.cpp
   PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push);
   // Whose clock stamped a change: a device's is checked for skew (contract §3); the

@@ -8,6 +8,7 @@
 #include "safer/protocol_json.h"
 #include "safer/record_json.h"
 #include "safer/sqlite.h"
+#include "safer/text.h"
 #include "safer/time.h"
 #include "safer/validation.h"
 
@@ -107,4 +108,10 @@ TEST_CASE("repeated keys are refused rather than read one way here and another i
       visit);
   REQUIRE(errors.size() == 1);
   CHECK(errors[0].field == "notes");
+}
+
+TEST_CASE("bug: case-insensitive search folded ASCII letters only", "[regression][text]") {
+  CHECK(fold_case("CAFÉ Row, WD6 1AA") == "café row, wd6 1aa");
+  CHECK(fold_case("ŴYTH ŶNYS ĹAŇ ŸVES") == "ŵyth ŷnys ĺaň ÿves");
+  CHECK(fold_case("already lower, 123 × ß") == "already lower, 123 × ß");
 }

@@ -136,8 +136,16 @@ void WsTestClient::close() {
   impl_->closed = true;
 }
 
-HttpReply http_get(unsigned short port, const std::string& target, const std::string& token,
-                   std::chrono::milliseconds deadline) {
+std::string HttpReply::header(const std::string& name) const {
+  for (const auto& [key, value] : headers) {
+    if (key == name) return value;
+  }
+  return {};
+}
+
+HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
+                       const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
+                       std::chrono::milliseconds deadline) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   HttpReply reply;
@@ -149,9 +157,11 @@ HttpReply http_get(unsigned short port, const std::string& target, const std::st
   });
   run_until(ioc, done, deadline, stream);
   if (!done || ec) return reply;
-  http::request<http::empty_body> request{http::verb::get, target, 11};
-  request.set(http::field::host, "127.0.0.1");
-  if (!token.empty()) request.set(http::field::authorization, "Bearer " + token);
+  http::request<http::string_body> request{http::string_to_verb(method), target, 11};
+  request.set(http::field::host, "127.0.0.1:" + std::to_string(port));
+  for (const auto& [name, value] : headers) request.set(name, value);
+  request.body() = body;
+  request.prepare_payload();
   done = false;
   http::async_write(stream, request, [&](beast::error_code e, std::size_t) {
     ec = e;
@@ -160,17 +170,31 @@ HttpReply http_get(unsigned short port, const std::string& target, const std::st
   run_until(ioc, done, deadline, stream);
   if (!done || ec) return reply;
   beast::flat_buffer buffer;
-  http::response<http::string_body> response;
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024 * 1024);
   done = false;
-  http::async_read(stream, buffer, response, [&](beast::error_code e, std::size_t) {
+  http::async_read(stream, buffer, parser, [&](beast::error_code e, std::size_t) {
     ec = e;
     done = true;
   });
   run_until(ioc, done, deadline, stream);
   if (!done || ec) return reply;
+  const auto& response = parser.get();
   reply.status = response.result_int();
   reply.body = response.body();
+  for (const auto& field : response) {
+    std::string name(field.name_string());
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    reply.headers.emplace_back(std::move(name), std::string(field.value()));
+  }
   return reply;
+}
+
+HttpReply http_get(unsigned short port, const std::string& target, const std::string& token,
+                   std::chrono::milliseconds deadline) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (!token.empty()) headers.emplace_back("Authorization", "Bearer " + token);
+  return http_request(port, "GET", target, headers, "", deadline);
 }
 
 }  // namespace test_support

@@ -6,6 +6,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace test_support {
 
@@ -38,11 +40,18 @@ class WsTestClient {
   std::unique_ptr<Impl> impl_;
 };
 
-// One plain HTTP GET on 127.0.0.1:port; returns status and body.
+// One plain HTTP request on 127.0.0.1:port; returns status, headers and body (status 0 when
+// the exchange failed or timed out).
 struct HttpReply {
   int status = 0;
   std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // as received, names in lower case
+  // The first header named `name` (lower case), or "".
+  std::string header(const std::string& name) const;
 };
+HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
+                       const std::vector<std::pair<std::string, std::string>>& headers = {},
+                       const std::string& body = "", std::chrono::milliseconds deadline = std::chrono::seconds(10));
 HttpReply http_get(unsigned short port, const std::string& target, const std::string& token = "",
                    std::chrono::milliseconds deadline = std::chrono::seconds(10));
 

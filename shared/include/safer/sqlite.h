@@ -113,6 +113,9 @@ class Database {
   int changes() const;
   std::int64_t pragma_int(const char* pragma);
 
+  // Makes `fn` callable from SQL as `name(text)`, returning text (NULL stays NULL).
+  void create_text_function(const char* name, std::string (*fn)(std::string_view));
+
   sqlite3* handle() const { return db_; }
 
  private:

@@ -18,6 +18,10 @@ std::size_t count_code_points(std::string_view text);
 // True if `text` holds something other than spaces, tabs and line breaks.
 bool has_visible_text(std::string_view text);
 
+// `text` with letters folded to lower case for matching: ASCII, Latin-1 and Latin Extended-A
+// (À → à, Ŵ → ŵ), which covers the place names of these islands. Other text is unchanged.
+std::string fold_case(std::string_view text);
+
 // Lists of one-line names (wards, stations) kept as one text: joined by '\n'; "" is the
 // empty list.
 std::string join_lines(const std::vector<std::string>& lines);

@@ -23,4 +23,8 @@ safer::Status use_time_zone(const std::string& zone);
 // The local date of `instant` in the process's time zone. Thread-safe.
 safer::CivilDate local_date(safer::UnixMillis instant);
 
+// The instant local midnight begins `date` (its first instant) in the process's time zone.
+// Thread-safe.
+safer::UnixMillis local_midnight(const safer::CivilDate& date);
+
 }  // namespace sync_server

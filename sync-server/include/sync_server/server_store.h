@@ -137,6 +137,54 @@ class ServerStore {
   // for checking a store, never for serving requests.
   safer::Stats recompute_stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to);
 
+  // --- Dashboard accounts and sessions (accounts.cpp) --------------------------------------
+
+  // Creates a coordinator's dashboard account, or sets a new password for it. Error "invalid"
+  // for a malformed username or a password shorter than 12 characters.
+  Status add_coordinator(const std::string& username, const std::string& password);
+
+  struct Login {
+    enum class Outcome { ok, wrong, locked };
+    Outcome outcome = Outcome::wrong;
+    std::string session_token;  // the cookie's value (only its hash is stored)
+    std::string csrf_token;
+    std::int64_t retry_after_s = 0;  // when locked
+  };
+  // Checks a username and password. Five failures for one username within 15 minutes lock it
+  // for 15 minutes from the fifth, whatever the password; unknown usernames take as long as
+  // known ones.
+  Login log_in(const std::string& username, const std::string& password);
+
+  struct WebSession {
+    std::string username;
+    std::string csrf_token;
+  };
+  // The live session for a cookie value: at most 12 hours old and used within the last hour.
+  std::optional<WebSession> web_session(const std::string& token);
+  void log_out(const std::string& token);
+
+  // --- Dashboard (dashboard.cpp, register.cpp, exports.cpp): JSON and CSV of docs/api.md ---
+  //
+  // Each returns the response body. Ranges are local dates, both inclusive; unset ends are
+  // open. Errors: "not_found", "invalid", or storage errors.
+
+  using DateRange = std::pair<std::optional<safer::CivilDate>, std::optional<safer::CivilDate>>;
+  std::string overview_json(const DateRange& range);
+  std::string version_json();
+  std::string report_json(int financial_year);
+  std::string unvisited_json(const std::optional<std::string>& ward);
+  std::string follow_ups_json(const std::optional<std::string>& ward);
+  std::string activity_json(const DateRange& range);
+  std::string households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
+                              int limit, int offset);
+  // Sets a household's assignee as a coordinator's upsert (it syncs to tablets).
+  Result<std::string> assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
+                                  const std::string& coordinator);
+  std::string devices_json();
+  std::string rejections_json(const std::string& device_id);
+  std::string visits_csv(const DateRange& range);
+  std::string commute_sessions_csv(const DateRange& range);
+
   // --- Register --------------------------------------------------------------------------
 
   // Imports households from CSV text (contract §8, §9): all rows or none. On failure the

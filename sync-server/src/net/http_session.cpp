@@ -6,6 +6,7 @@
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "../log.h"
+#include "api.h"
 #include "context.h"
 #include "safer/protocol.h"
 #include "safer/stats.h"
@@ -14,7 +15,8 @@ namespace sync_server::net {
 
 namespace {
 
-constexpr std::size_t kMaxRequestBytes = 16 * 1024;  // the API takes no request bodies
+constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
+constexpr std::size_t kMaxBodyBytes = 10 * 1024 * 1024;  // the largest of max_body_bytes()
 
 using Response = http::response<http::string_body>;
 
@@ -31,22 +33,6 @@ std::string bearer_token(const Request& request) {
   return token;
 }
 
-// Reads one query parameter ("from" in "/api/v1/stats?from=2026-04-01&to=…"); nullopt when absent.
-std::optional<std::string> query_value(std::string_view target, std::string_view name) {
-  const auto question = target.find('?');
-  if (question == std::string_view::npos) return std::nullopt;
-  std::string_view query = target.substr(question + 1);
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    if (pair.substr(0, eq) == name) return std::string(eq == std::string_view::npos ? "" : pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return std::nullopt;
-}
-
 std::string json_error(std::string_view message) {
   std::string out = "{\"error\":\"";
   for (char c : message) {
@@ -58,7 +44,11 @@ std::string json_error(std::string_view message) {
 
 class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession> {
  public:
-  HttpSession(Context& context, tcp::socket socket) : context_(context), stream_(std::move(socket)) {}
+  HttpSession(Context& context, tcp::socket socket) : context_(context), stream_(std::move(socket)) {
+    beast::error_code ignored;
+    const auto endpoint = stream_.socket().remote_endpoint(ignored);
+    peer_ = endpoint.address().to_string();
+  }
   ~HttpSession() override { context_.registry.remove(this); }
 
   void start() {
@@ -76,12 +66,30 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void read() {
     if (context_.stopping) return close();
     parser_.emplace();
-    parser_->header_limit(kMaxRequestBytes);
-    parser_->body_limit(kMaxRequestBytes);
+    parser_->header_limit(kMaxHeaderBytes);
+    // Beast checks Content-Length against the limit as the header ends, so the largest any
+    // endpoint takes applies until then; on_header() holds each endpoint to its own.
+    parser_->body_limit(kMaxBodyBytes);
     stream_.expires_after(context_.config.handshake_timeout);
     reading_ = true;
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, std::size_t) { self->on_read(ec); });
+    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      self->on_header(ec);
+    });
+  }
+
+  void on_header(beast::error_code ec) {
+    if (ec) return on_read(ec);
+    // The body may be as large as its endpoint takes (a households CSV: 10 MiB), no larger.
+    const auto& header = parser_->get();
+    const std::string_view target(header.target().data(), header.target().size());
+    const auto limit = max_body_bytes(std::string(header.method_string()), std::string(target.substr(0, target.find('?'))));
+    if (parser_->content_length() && *parser_->content_length() > limit) {
+      return send(plain(http::status::payload_too_large, json_error("request too large")), false);
+    }
+    parser_->body_limit(limit);
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
+      self->on_read(read_ec);
+    });
   }
 
   void on_read(beast::error_code ec) {
@@ -96,7 +104,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   void handle(Request request) {
     const std::string_view target(request.target().data(), request.target().size());
-    const std::string_view path = target.substr(0, target.find('?'));
+    const std::string path(target.substr(0, target.find('?')));
     keep_alive_ = request.keep_alive();
     version_ = request.version();
 
@@ -110,9 +118,12 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       }
       return send(plain(http::status::ok, "ok\n", "text/plain"));
     }
-    if (path == "/api/v1/stats") return stats(request, target);
     if (path == "/v1/sync") {
       return send(plain(http::status::upgrade_required, json_error("this endpoint speaks WebSocket")));
+    }
+    if (is_api_path(path)) return api(request, target);
+    if (request.method() == http::verb::get || request.method() == http::verb::head) {
+      if (auto file = static_file(path)) return send(from_api(std::move(*file)));
     }
     return send(plain(http::status::not_found, json_error("no such endpoint")));
   }
@@ -141,44 +152,32 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     });
   }
 
-  void stats(const Request& request, std::string_view target) {
-    if (request.method() != http::verb::get) return send(plain(http::status::method_not_allowed, json_error("use GET")));
-    const std::string token = bearer_token(request);
-    if (token.empty()) return unauthorized("stats_refused", "no token");
-
-    std::optional<safer::CivilDate> from, to;
-    for (const auto& [name, date] : {std::pair{"from", &from}, std::pair{"to", &to}}) {
-      if (const auto text = query_value(target, name)) {
-        *date = safer::parse_iso_date(*text);
-        if (!*date) {
-          return send(plain(http::status::bad_request,
-                            json_error(std::string(name) + " must be a date written YYYY-MM-DD")));
-        }
-      }
-    }
-    if (from && to && *to < *from) {
-      return send(plain(http::status::bad_request, json_error("from must not be after to")));
-    }
-    context_.readers->post([self = shared_from_this(), token, from, to](ServerStore& store) {
-      std::optional<DeviceRecord> device;
-      std::optional<std::string> body;
-      try {
-        device = store.authenticate(token);
-        if (device && device->identity.role == safer::Role::coordinator) body = safer::to_json(store.stats(from, to));
-      } catch (const std::exception&) {
-        return asio::post(self->stream_.get_executor(), [self] {
-          self->send(self->plain(http::status::service_unavailable, json_error("the database cannot be read")));
-        });
-      }
-      asio::post(self->stream_.get_executor(), [self, device, body = std::move(body)] {
-        if (!device) return self->unauthorized("stats_refused", "unknown or revoked token");
-        if (!body) {
-          log::line("stats_refused", "device=" + device->identity.device_id + " reason=not_a_coordinator");
-          return self->send(self->plain(http::status::forbidden, json_error("coordinators only")));
-        }
-        self->send(self->plain(http::status::ok, *body + "\n", "application/json"));
+  void api(const Request& request, std::string_view target) {
+    ApiRequest api;
+    api.method = std::string(request.method_string());
+    const auto question = target.find('?');
+    api.path = std::string(target.substr(0, question));
+    if (question != std::string_view::npos) api.query = parse_query(target.substr(question + 1));
+    const auto header = [&request](http::field field) { return std::string(request[field]); };
+    api.authorization = header(http::field::authorization);
+    api.cookie = header(http::field::cookie);
+    api.csrf_token = std::string(request["X-CSRF-Token"]);
+    api.origin = header(http::field::origin);
+    api.host = header(http::field::host);
+    api.content_type = header(http::field::content_type);
+    api.body = request.body();
+    api.peer = peer_;
+    handle_api(context_, std::move(api), [self = shared_from_this()](ApiResponse response) {
+      asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        self->send(self->from_api(std::move(response)));
       });
     });
+  }
+
+  Response from_api(ApiResponse api) const {
+    Response response = plain(static_cast<http::status>(api.status), std::move(api.body), api.content_type.c_str());
+    for (auto& [name, value] : api.headers) response.set(name, value);
+    return response;
   }
 
   void unauthorized(const char* event, const char* reason) {
@@ -193,6 +192,12 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     response.set(http::field::server, "safer-streets-sync");
     response.set(http::field::content_type, type);
     response.set(http::field::cache_control, "no-store");
+    // The dashboard's pages take nothing from elsewhere and run in no frame.
+    response.set("Content-Security-Policy",
+                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+                 "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Referrer-Policy", "no-referrer");
     response.body() = std::move(body);
     response.prepare_payload();
     return response;
@@ -219,6 +224,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::string peer_;
   bool keep_alive_ = false;
   bool reading_ = false;
   unsigned version_ = 11;

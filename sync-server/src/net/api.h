@@ -1,0 +1,48 @@
+// The coordinator JSON API (docs/api.md) and the dashboard's static files, behind plain
+// request/response structs so that Beast stays in http_session.cpp.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "context.h"
+
+namespace sync_server::net {
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", …
+  std::string path;    // without the query
+  std::map<std::string, std::string> query;  // decoded
+  std::string authorization, cookie, csrf_token, origin, host, content_type;
+  std::string body;
+  bool secure = false;  // arrived over TLS
+  std::string peer;     // for the log
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;
+};
+
+// True for the paths handle_api() serves.
+bool is_api_path(const std::string& path);
+
+// The largest request body `path` accepts.
+std::size_t max_body_bytes(const std::string& method, const std::string& path);
+
+// Answers one API request. Authentication and the work run on the reader pool; `done` is
+// called exactly once, on a pool thread (or at once for requests refused before any work).
+void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done);
+
+// The dashboard's files: "/", "/dashboard/…". nullopt when `path` is none of them.
+std::optional<ApiResponse> static_file(const std::string& path);
+
+// Splits "a=1&b=x%20y" into decoded pairs.
+std::map<std::string, std::string> parse_query(std::string_view query);
+
+}  // namespace sync_server::net

@@ -1,0 +1,132 @@
+// The dashboard's register and devices (docs/api.md): the household list, assignment,
+// devices and their rejected changes.
+#include "json_out.h"
+#include "safer/record_json.h"
+#include "safer/text.h"
+#include "safer/validation.h"
+#include "store_impl.h"
+
+namespace sync_server {
+
+namespace {
+
+// `text` as a LIKE pattern that matches it anywhere, with LIKE's wildcards taken literally.
+std::string contains_pattern(const std::string& text) {
+  std::string pattern = "%";
+  for (char c : text) {
+    if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  return pattern + "%";
+}
+
+}  // namespace
+
+std::string ServerStore::households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
+                                         int limit, int offset) {
+  auto& db = impl_->db;
+  const std::optional<std::string> pattern = query ? std::optional(contains_pattern(safer::fold_case(*query))) : std::nullopt;
+  std::string compact;  // postcodes are matched without their space
+  if (query) {
+    for (char c : safer::fold_case(*query)) if (c != ' ') compact.push_back(c);
+  }
+  const std::optional<std::string> postcode_pattern = query ? std::optional(contains_pattern(compact)) : std::nullopt;
+  constexpr const char* kWhere =
+      " FROM records WHERE entity = 'household' AND deleted = 0 AND (?1 IS NULL OR ward = ?1)"
+      " AND (?2 IS NULL OR fold_case(json_extract(data, '$.address')) LIKE ?2 ESCAPE '\\'"
+      "  OR fold_case(replace(json_extract(data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')";
+  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);
+  static const std::string count_sql = std::string("SELECT count(*)") + kWhere;
+  static const std::string rows_sql =
+      std::string("SELECT id, data") + kWhere + " ORDER BY ward, json_extract(data, '$.address'), id LIMIT ?4 OFFSET ?5";
+  auto count = db.cached(count_sql.c_str());
+  count->bind(1, ward).bind(2, pattern).bind(3, postcode_pattern);
+  const std::int64_t total = count->step() ? count->column_int(0) : 0;
+  auto rows = db.cached(rows_sql.c_str());
+  rows->bind(1, ward).bind(2, pattern).bind(3, postcode_pattern).bind(4, limit).bind(5, offset);
+  JsonOut out;
+  out.begin_object().field("total", total).key("households").begin_array();
+  while (rows->step()) {
+    safer::Household household;
+    safer::from_json(rows->column_text(1), household);
+    out.begin_object().field("id", rows->column_text(0)).field("address", household.address);
+    out.field("postcode", household.postcode).field("ward", household.ward).field("target", household.is_target());
+    out.key("assigned_to").value(household.assignee()).key("vulnerability").begin_array();
+    for (const auto& name : household.vulnerability.names()) out.value(name);
+    out.end_array().end_object();
+  }
+  out.end_array().end_object();
+  snapshot.commit();
+  return out.str();
+}
+
+Result<std::string> ServerStore::assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
+                                             const std::string& coordinator) {
+  if (assigned_to && !safer::is_valid_user_id(*assigned_to)) {
+    return Error{"invalid", "assigned_to must be null or a user id of 1 to 64 letters, digits, '.', '_', '@' or '-'",
+                 "assigned_to"};
+  }
+  try {
+    begin_group();
+    const auto current = impl_->find_row(safer::Entity::household, household_id);
+    if (!current || current->deleted) {
+      abandon_group();
+      return Error{"not_found", "there is no household " + household_id, "id"};
+    }
+    safer::Household household;
+    safer::from_json(current->data, household);
+    household.assigned_to = assigned_to;
+    safer::HlcClock clock(impl_->options.wall_clock, std::max(impl_->server_hlc, current->hlc));
+    const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
+    const DeviceIdentity dashboard{"dashboard", coordinator, safer::Role::coordinator};
+    bool applied = false;
+    if (auto rejection = impl_->apply_change(dashboard, change, applied, Impl::Stamp::server)) {
+      abandon_group();
+      return Error{rejection->code, rejection->message, rejection->field};
+    }
+    commit_group();
+  } catch (const sqlite::Failure& failure) {
+    abandon_group();
+    return sqlite::to_error(failure);
+  }
+  JsonOut out;
+  out.begin_object().field("id", household_id).key("assigned_to").value(assigned_to).end_object();
+  return out.str();
+}
+
+std::string ServerStore::devices_json() {
+  auto rows = impl_->db.cached(
+      "SELECT d.device_id, d.user_id, d.role, d.revoked, d.acked_seq, d.enrolled_at, d.last_sync_at,"
+      " (SELECT count(*) FROM rejections r WHERE r.device_id = d.device_id) FROM devices d ORDER BY d.user_id, d.device_id");
+  JsonOut out;
+  out.begin_object().key("devices").begin_array();
+  while (rows->step()) {
+    out.begin_object().field("device_id", rows->column_text(0)).field("user_id", rows->column_text(1));
+    out.field("role", rows->column_text(2)).field("revoked", rows->column_int(3) != 0);
+    out.field("acked_seq", rows->column_int(4)).field("enrolled_at", safer::format_rfc3339(rows->column_int(5)));
+    out.key("last_sync_at");
+    if (rows->column_is_null(6)) out.null(); else out.value(safer::format_rfc3339(rows->column_int(6)));
+    out.field("rejected", rows->column_int(7)).end_object();
+  }
+  out.end_array().end_object();
+  return out.str();
+}
+
+std::string ServerStore::rejections_json(const std::string& device_id) {
+  auto rows = impl_->db.cached(
+      "SELECT seq, entity, record_id, code, message, field, at FROM rejections WHERE device_id = ?"
+      " ORDER BY seq DESC LIMIT 1000");
+  rows->bind(1, device_id);
+  JsonOut out;
+  out.begin_object().key("rejections").begin_array();
+  while (rows->step()) {
+    out.begin_object().field("seq", rows->column_int(0)).key("entity").value(rows->column_optional_text(1));
+    out.key("record_id").value(rows->column_optional_text(2)).field("code", rows->column_text(3));
+    out.field("message", rows->column_text(4)).field("field", rows->column_text(5));
+    out.field("at", safer::format_rfc3339(rows->column_int(6))).end_object();
+  }
+  out.end_array().end_object();
+  return out.str();
+}
+
+}  // namespace sync_server

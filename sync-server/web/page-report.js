@@ -1,0 +1,170 @@
+// page-report.js — #/report?year=YYYY: the printable annual review of one financial year
+// (April to March), from GET /api/v1/report?year=YYYY.
+
+import { get, isQuiet } from './api.js';
+import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren } from './dom.js';
+import { financialYearStart, financialYearLabel, todayIso } from './ranges.js';
+import { statusPanel, outcomesPanel, wardPanel, stationPanel, visitsSeriesPanel, cardsSeriesPanel } from './panels.js';
+
+const FIRST_YEAR = 2011; // Safer Streets began in 2011
+const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+
+function readYear(params) {
+  const text = params.get('year') || '';
+  const year = /^\d{4}$/.test(text) ? Number(text) : NaN;
+  return year >= 2000 && year <= 2100 ? year : financialYearStart();
+}
+
+const titleFor = (fyLabel) => `Safer Streets and Commute Aware — annual review ${fyLabel}`;
+
+function mount(root, params, ctx) {
+  let year = readYear(params);
+  let alive = true;
+  if (params.get('year') !== String(year)) {
+    // Put the year in the address so that the page can be bookmarked (no new history entry).
+    window.history.replaceState(null, '', `#/report?year=${year}`);
+  }
+  let requestId = 0;
+
+  const currentStart = financialYearStart();
+  const yearSelect = h('select', { id: 'report-year', 'data-testid': 'report-year' });
+  for (let y = Math.max(currentStart, year); y >= Math.min(FIRST_YEAR, year); y -= 1) {
+    yearSelect.append(h('option', { value: String(y) }, `${financialYearLabel(y)} (April ${y} – March ${y + 1})`));
+  }
+  yearSelect.value = String(year);
+  yearSelect.addEventListener('change', () => ctx.navigate('report', { year: yearSelect.value }));
+
+  const printButton = h('button', { type: 'button', class: 'button', id: 'report-print', 'data-testid': 'report-print' }, 'Print');
+  printButton.addEventListener('click', () => window.print());
+
+  const title = h('h1', { tabindex: '-1', 'data-testid': 'report-title' }, titleFor(financialYearLabel(year)));
+  const period = h('p', { class: 'report-period', 'data-testid': 'report-period' });
+  const state = createStateArea('report-state');
+  const summary = h('dl', { class: 'figures figures-report', 'data-testid': 'report-summary' });
+
+  const panels = {
+    status: statusPanel(),
+    outcomes: outcomesPanel(),
+    wards: wardPanel(),
+    stations: stationPanel(),
+    visitsMonth: visitsSeriesPanel({ period: 'month' }),
+    cardsMonth: cardsSeriesPanel({ period: 'month' }),
+  };
+
+  const body = h('div', { class: 'report-body', 'data-testid': 'report', hidden: true },
+    h('section', { class: 'report-intro', 'aria-labelledby': 'report-about' },
+      h('h2', { id: 'report-about' }, 'About these programmes'),
+      h('p', null, h('strong', null, 'Safer Streets'), ' is a multi-agency project of the Hertsmere Community Safety Partnership: ',
+        'a team of officers visits vulnerable households to offer free crime prevention advice, free home fire safety checks ',
+        'and smoke detectors fitted free of charge, advice on leading a healthier lifestyle, information on how to become more ',
+        'involved in the local community, and free first aid training.'),
+      h('p', null, h('strong', null, 'Commute Aware'), ' gives community safety advice to residents leaving the borough by train: ',
+        'PCSOs hand out CSP-branded travel card holders carrying key messages — lock vehicles, secure windows and doors at home, ',
+        'secure garden tools, keep personal belongings safe — as commuters enter the station.')),
+    h('section', { 'aria-labelledby': 'report-summary-heading' },
+      h('h2', { id: 'report-summary-heading' }, 'The year in figures'), summary),
+    h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element),
+    h('div', { class: 'panel-grid' }, panels.wards.element),
+    h('div', { class: 'panel-grid' }, panels.visitsMonth.element),
+    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsMonth.element));
+
+  root.classList.add('page-report');
+  root.append(
+    h('div', { class: 'report-controls no-print' },
+      h('div', { class: 'field field-inline' }, h('label', { for: yearSelect.id }, 'Financial year'), yearSelect),
+      printButton),
+    h('header', { class: 'report-header' }, title, period),
+    state.element,
+    body);
+
+  function summaryItem(text, value, testid, note) {
+    return h('div', { class: 'figure' },
+      h('dt', { class: 'figure-label' }, text),
+      h('dd', { class: 'figure-value', 'data-testid': testid, 'data-value': String(value.raw) }, value.text),
+      note ? h('dd', { class: 'figure-note' }, note) : null);
+  }
+
+  function render(report) {
+    const stats = report.stats || {};
+    const visits = stats.visits || {};
+    const byStatus = visits.by_status || {};
+    const outcomes = stats.outcomes || {};
+    const households = stats.households || {};
+    const commute = stats.commute_aware || {};
+    const fy = report.financial_year || financialYearLabel(year);
+    const n = (value) => ({ text: formatNumber(num(value)), raw: num(value) });
+
+    title.textContent = titleFor(fy);
+    document.title = `${titleFor(fy)} — Safer Streets dashboard`;
+    period.textContent = `${formatDate(report.from, true)} to ${formatDate(report.to, true)} · Hertsmere Community Safety Partnership · ` +
+      `produced ${formatDate(todayIso(), true)}`;
+
+    setChildren(summary,
+      summaryItem('Household visits', n(visits.total), 'visits-total'),
+      summaryItem('Completed visits', n(byStatus.completed), 'visits-completed'),
+      summaryItem('Target households visited', n(households.visited), 'households-visited',
+        `of ${formatNumber(num(households.target))} target households`),
+      summaryItem('Target households', n(households.target), 'households-target'),
+      summaryItem('Household coverage', { text: formatPercent(num(households.coverage)), raw: num(households.coverage) }, 'coverage'),
+      summaryItem('Smoke detectors fitted', n(outcomes.smoke_detectors_fitted), 'smoke-detectors-fitted'),
+      summaryItem('First aid training given', n(outcomes.first_aid_training), 'first-aid-training'),
+      summaryItem('Commute Aware cards', n(commute.cards_distributed), 'cards-total',
+        `in ${formatNumber(num(commute.sessions))} station sessions`));
+
+    const text = ` (${fy})`;
+    panels.status.setCaption(`Visits by status${text}`);
+    panels.outcomes.setCaption(`Outcomes of visits${text}`);
+    panels.wards.setCaption(`Household coverage by ward${text}`);
+    panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);
+    panels.visitsMonth.setCaption(`Visits per month, by status${text}`);
+    panels.cardsMonth.setCaption(`Commute Aware cards per month, by station${text}`);
+
+    panels.status.update(byStatus);
+    panels.outcomes.update({ outcomes, completed: byStatus.completed });
+    panels.wards.update({ coverage_by_ward: report.coverage_by_ward || [], by_ward: visits.by_ward || {}, households });
+    panels.stations.update(commute);
+    panels.visitsMonth.update(report.visits_per_month || []);
+    panels.cardsMonth.update({ rows: report.cards_per_month || [], stations: Object.keys(commute.by_station || {}) });
+
+    body.dataset.year = String(year);
+    body.hidden = false;
+  }
+
+  async function load() {
+    const id = ++requestId;
+    title.textContent = titleFor(financialYearLabel(year));
+    period.textContent = '';
+    body.hidden = true;
+    state.set('loading', `Loading the ${financialYearLabel(year)} figures…`);
+    try {
+      const report = await get('/api/v1/report', { year });
+      if (!alive || id !== requestId) return;
+      state.set('none');
+      render(report);
+    } catch (error) {
+      if (!alive || id !== requestId || isQuiet(error)) return;
+      state.set('error', error.message, load);
+    }
+  }
+
+  load();
+
+  return {
+    update(nextParams) {
+      const next = readYear(nextParams);
+      if (next === year) return;
+      year = next;
+      if (![...yearSelect.options].some((o) => o.value === String(year))) {
+        yearSelect.append(h('option', { value: String(year) }, financialYearLabel(year)));
+      }
+      yearSelect.value = String(year);
+      load();
+    },
+    unmount() {
+      alive = false;
+      for (const panel of Object.values(panels)) panel.destroy();
+    },
+  };
+}
+
+export default { key: 'report', title: 'Annual report', mount };

@@ -1,0 +1,193 @@
+// page-worklists.js — #/worklists?ward=&from=&to=: where officers go next.
+//   GET /api/v1/worklists/unvisited?ward=   target households never visited
+//   GET /api/v1/worklists/follow-ups?ward=  follow-ups outstanding
+//   GET /api/v1/activity?from=&to=          officers' activity in the range
+
+import { get, isQuiet } from './api.js';
+import {
+  h, formatNumber, timeElement, createStateArea, wardSelect, plural, label,
+  STATUS_LABELS, ROLE_LABELS,
+} from './dom.js';
+import { createTable } from './charts.js';
+import { createRangeControl, rangeFromParams, sameRange, describeRange } from './ranges.js';
+
+const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+const orNone = (value) => (value === null || value === undefined || value === '' ? h('span', { class: 'muted' }, 'Not assigned') : String(value));
+
+/** A section that loads one list: heading, count line, state area, table. */
+function listSection({ id, title, intro, table }) {
+  const count = h('p', { class: 'count', 'data-testid': `${id}-count` });
+  const state = createStateArea(`${id}-state`);
+  const element = h('section', { class: 'list-section', id, 'aria-labelledby': `${id}-heading` },
+    h('h2', { id: `${id}-heading` }, title),
+    intro ? h('p', null, intro) : null,
+    count, state.element, table.element);
+  return { element, count, state, table };
+}
+
+function mount(root, params, ctx) {
+  let ward = params.get('ward') || '';
+  let range = rangeFromParams(params);
+  let alive = true;
+  const latest = { lists: 0, activity: 0 };
+
+  const wardHolder = h('div', { class: 'field' });
+  const filterForm = h('form', { class: 'filters no-print', 'aria-label': 'Filter work lists' }, wardHolder);
+  filterForm.addEventListener('submit', (event) => event.preventDefault());
+
+  const unvisited = listSection({
+    id: 'unvisited', title: 'Target households never visited',
+    intro: 'Households on the Safer Streets target list with no completed visit, ever.',
+    table: createTable({
+      caption: 'Target households with no completed visit', testid: 'unvisited-table',
+      columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Assigned to' },
+        { label: 'Last attempt' }],
+    }),
+  });
+  const followUps = listSection({
+    id: 'followups', title: 'Follow-ups outstanding',
+    intro: 'Visits that asked for a follow-up, with no later completed visit to the household.',
+    table: createTable({
+      caption: 'Outstanding follow-ups', testid: 'followups-table',
+      columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Visited' },
+        { label: 'Recorded by' }, { label: 'Assigned to' }],
+    }),
+  });
+
+  const rangeControl = createRangeControl({
+    idPrefix: 'activity-range', range, legend: 'Date range for officers’ activity',
+    onChange: (next) => ctx.navigate('worklists', { ward, ...next }),
+  });
+  const activity = listSection({
+    id: 'activity', title: 'Officers’ activity',
+    intro: 'Everyone who recorded something in the range, and every enrolled user.',
+    table: createTable({
+      caption: 'Officers’ activity', testid: 'activity-table',
+      columns: [{ label: 'User' }, { label: 'Role' }, { label: 'Visits', numeric: true },
+        { label: 'Completed', numeric: true }, { label: 'Households visited', numeric: true },
+        { label: 'Follow-ups', numeric: true }, { label: 'Commute Aware sessions', numeric: true },
+        { label: 'Cards', numeric: true }, { label: 'Last sync' }],
+    }),
+  });
+  activity.element.insertBefore(rangeControl.element, activity.count);
+
+  root.append(
+    h('h1', { tabindex: '-1' }, 'Work lists'),
+    filterForm,
+    unvisited.element,
+    followUps.element,
+    activity.element);
+
+  // Ward filter: every ward, from the server.
+  ctx.wards().then((wards) => {
+    if (!alive) return;
+    const select = wardSelect('ward-filter', wards, ward);
+    select.setAttribute('data-testid', 'ward-filter');
+    select.addEventListener('change', () => ctx.navigate('worklists', { ward: select.value, ...range }));
+    wardHolder.replaceChildren(h('label', { for: 'ward-filter' }, 'Ward'), select,
+      h('p', { class: 'hint' }, 'Filters the two lists above; the activity table covers all wards.'));
+  }).catch(() => {});
+
+  const wardText = () => (ward ? ` in ${ward}` : ' in all wards');
+
+  async function loadLists() {
+    const id = ++latest.lists;
+    for (const section of [unvisited, followUps]) {
+      section.state.set('loading');
+      section.count.textContent = '';
+    }
+    unvisited.table.setCaption(`Target households with no completed visit${wardText()}`);
+    followUps.table.setCaption(`Outstanding follow-ups${wardText()}`);
+
+    const [households, follow] = await Promise.allSettled([
+      get('/api/v1/worklists/unvisited', { ward }),
+      get('/api/v1/worklists/follow-ups', { ward }),
+    ]);
+    if (!alive || id !== latest.lists) return;
+
+    if (households.status === 'fulfilled') {
+      const list = households.value.households || [];
+      unvisited.state.set('none');
+      unvisited.count.textContent = `${plural(list.length, 'household', 'households')} to visit${wardText()}.`;
+      unvisited.count.dataset.value = String(list.length);
+      unvisited.table.setRows(list.map((row) => ({
+        attrs: { 'data-testid': 'unvisited-row', 'data-household-id': row.id },
+        cells: [row.address, row.postcode, row.ward, orNone(row.assigned_to),
+          row.last_visit ? [timeElement(row.last_visit.visited_at), ` (${label(STATUS_LABELS, row.last_visit.status)})`]
+            : h('span', { class: 'muted' }, 'Never')],
+      })), [], `No target households left to visit${wardText()}.`);
+    } else if (!isQuiet(households.reason)) {
+      unvisited.state.set('error', households.reason.message, loadLists);
+      unvisited.table.setRows([], [], 'Not loaded.');
+    }
+
+    if (follow.status === 'fulfilled') {
+      const list = follow.value.follow_ups || [];
+      followUps.state.set('none');
+      followUps.count.textContent = `${plural(list.length, 'follow-up', 'follow-ups')} outstanding${wardText()}.`;
+      followUps.count.dataset.value = String(list.length);
+      followUps.table.setRows(list.map((row) => ({
+        attrs: { 'data-testid': 'followup-row', 'data-visit-id': row.visit_id, 'data-household-id': row.household_id },
+        cells: [row.address, row.postcode, row.ward, timeElement(row.visited_at), row.recorded_by || '—',
+          orNone(row.assigned_to)],
+      })), [], `No follow-ups outstanding${wardText()}.`);
+    } else if (!isQuiet(follow.reason)) {
+      followUps.state.set('error', follow.reason.message, loadLists);
+      followUps.table.setRows([], [], 'Not loaded.');
+    }
+  }
+
+  async function loadActivity() {
+    const id = ++latest.activity;
+    activity.state.set('loading');
+    activity.count.textContent = '';
+    activity.table.setCaption(`Officers’ activity, ${describeRange(range)}`);
+    try {
+      const data = await get('/api/v1/activity', { from: range.from, to: range.to });
+      if (!alive || id !== latest.activity) return;
+      const officers = data.officers || [];
+      activity.state.set('none');
+      activity.count.textContent = `${plural(officers.length, 'user', 'users')}.`;
+      activity.table.setRows(officers.map((row) => ({
+        attrs: { 'data-testid': 'activity-row', 'data-user-id': row.user_id },
+        cells: [row.user_id, row.role ? label(ROLE_LABELS, row.role) : '—', formatNumber(num(row.visits)),
+          formatNumber(num(row.completed)), formatNumber(num(row.households_visited)),
+          formatNumber(num(row.follow_ups)), formatNumber(num(row.commute_sessions)), formatNumber(num(row.cards)),
+          timeElement(row.last_sync_at, 'Never')],
+        cellAttrs: [null, null, { 'data-value': num(row.visits) }, { 'data-value': num(row.completed) },
+          { 'data-value': num(row.households_visited) }, { 'data-value': num(row.follow_ups) },
+          { 'data-value': num(row.commute_sessions) }, { 'data-value': num(row.cards) }, null],
+      })), [], 'No users.');
+    } catch (error) {
+      if (!alive || id !== latest.activity || isQuiet(error)) return;
+      activity.state.set('error', error.message, loadActivity);
+      activity.table.setRows([], [], 'Not loaded.');
+    }
+  }
+
+  loadLists();
+  loadActivity();
+
+  return {
+    update(nextParams) {
+      const nextWard = nextParams.get('ward') || '';
+      const nextRange = rangeFromParams(nextParams);
+      if (nextWard !== ward) {
+        ward = nextWard;
+        const select = root.querySelector('#ward-filter');
+        if (select) select.value = ward;
+        loadLists();
+      }
+      if (!sameRange(nextRange, range)) {
+        range = nextRange;
+        rangeControl.set(range);
+        loadActivity();
+      }
+    },
+    unmount() {
+      alive = false;
+    },
+  };
+}
+
+export default { key: 'worklists', title: 'Work lists', mount };

@@ -1,0 +1,312 @@
+// panels.js — the chart-and-table panels shared by the overview and the annual report.
+// Each function returns a panel from charts.js: {element, update(data), destroy()}.
+
+import {
+  formatNumber, formatPercent, formatDate, formatMonth,
+  STATUSES, STATUS_LABELS, OUTCOMES, OUTCOME_LABELS,
+} from './dom.js';
+import { createChartPanel, barOptions, COLOURS, STATUS_COLOURS, SERIES_COLOURS } from './charts.js';
+
+const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+const sum = (values) => values.reduce((total, value) => total + num(value), 0);
+const numberCell = (value) => ({ 'data-value': String(num(value)) });
+
+function listPhrase(pairs) {
+  return pairs.map(([name, value]) => `${name} ${formatNumber(num(value))}`).join(', ');
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** data: stats.visits.by_status */
+export function statusPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  return createChartPanel({
+    title: 'Visits by status', headingLevel, testid: 'panel-status',
+    chartOptions: barOptions({ yTitle: 'Visits' }),
+    table: {
+      caption: `Visits by status${rangeText}`, testid: 'status-table',
+      columns: [{ label: 'Status' }, { label: 'Visits', numeric: true }],
+    },
+    toChart: (byStatus) => ({
+      labels: STATUSES.map((s) => STATUS_LABELS[s]),
+      datasets: [{
+        label: 'Visits',
+        data: STATUSES.map((s) => num(byStatus[s])),
+        backgroundColor: STATUSES.map((s) => STATUS_COLOURS[s]),
+        borderColor: '#1b1b1b', borderWidth: 1,
+      }],
+    }),
+    describe: (byStatus) => `Bar chart of visits by status: ${
+      listPhrase(STATUSES.map((s) => [STATUS_LABELS[s], byStatus[s]]))}; ${
+      formatNumber(sum(STATUSES.map((s) => byStatus[s])))} visits in all.`,
+    rows: (byStatus) => ({
+      rows: STATUSES.map((s) => ({
+        attrs: { 'data-testid': 'status-row', 'data-status': s },
+        cells: [STATUS_LABELS[s], formatNumber(num(byStatus[s]))],
+        cellAttrs: [null, numberCell(byStatus[s])],
+      })),
+      footRows: [{ cells: ['All visits', formatNumber(sum(STATUSES.map((s) => byStatus[s])))],
+        cellAttrs: [null, { 'data-testid': 'status-total' }] }],
+    }),
+  });
+}
+
+/** data: {outcomes: stats.outcomes, completed: stats.visits.by_status.completed} */
+export function outcomesPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  return createChartPanel({
+    title: 'Outcomes of visits', headingLevel, testid: 'panel-outcomes',
+    intro: 'How many visits gave each kind of help; for smoke detectors, how many were fitted.',
+    size: 'tall',
+    chartOptions: barOptions({ horizontal: true, xTitle: 'Visits (smoke detectors: number fitted)' }),
+    table: {
+      caption: `Outcomes of visits${rangeText}`, testid: 'outcomes-table',
+      columns: [{ label: 'Outcome' }, { label: 'Number', numeric: true },
+        { label: 'Share of completed visits', numeric: true }],
+    },
+    toChart: ({ outcomes }) => ({
+      labels: OUTCOMES.map((o) => OUTCOME_LABELS[o]),
+      datasets: [{
+        label: 'Number',
+        data: OUTCOMES.map((o) => num(outcomes[o])),
+        backgroundColor: OUTCOMES.map((o) => (o === 'smoke_detectors_fitted' ? COLOURS.vermilion : COLOURS.blue)),
+        borderColor: '#1b1b1b', borderWidth: 1,
+      }],
+    }),
+    describe: ({ outcomes }) => `Bar chart of visit outcomes: ${
+      listPhrase(OUTCOMES.map((o) => [OUTCOME_LABELS[o], outcomes[o]]))}.`,
+    rows: ({ outcomes, completed }) => ({
+      rows: OUTCOMES.map((o) => ({
+        attrs: { 'data-testid': 'outcome-row', 'data-outcome': o },
+        cells: [
+          o === 'smoke_detectors_fitted' ? 'Smoke detectors fitted (number fitted)' : OUTCOME_LABELS[o],
+          formatNumber(num(outcomes[o])),
+          o === 'smoke_detectors_fitted' || !num(completed) ? '—' : formatPercent(num(outcomes[o]) / num(completed)),
+        ],
+        cellAttrs: [null, numberCell(outcomes[o]), null],
+      })),
+    }),
+  });
+}
+
+/** data: {coverage_by_ward, by_ward: stats.visits.by_ward, households: stats.households} */
+export function wardPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  const wards = (data) => data.coverage_by_ward || [];
+  return createChartPanel({
+    title: 'Household coverage by ward', headingLevel, testid: 'panel-wards', size: 'ward', wide: true,
+    intro: 'Target households, and how many of them had a completed visit in the period.',
+    chartOptions: barOptions({ horizontal: true, legend: true, xTitle: 'Households' }),
+    table: {
+      caption: `Household coverage by ward${rangeText}`, testid: 'ward-table',
+      columns: [{ label: 'Ward' }, { label: 'Target households', numeric: true },
+        { label: 'Visited', numeric: true }, { label: 'Coverage', numeric: true },
+        { label: 'Visits (all statuses)', numeric: true }],
+    },
+    toChart: (data) => ({
+      labels: wards(data).map((w) => w.ward),
+      datasets: [
+        { label: 'Target', data: wards(data).map((w) => num(w.target)),
+          backgroundColor: COLOURS.paleBlue, borderColor: COLOURS.blue, borderWidth: 1 },
+        { label: 'Visited', data: wards(data).map((w) => num(w.visited)),
+          backgroundColor: COLOURS.blue, borderColor: '#1b1b1b', borderWidth: 1 },
+      ],
+    }),
+    describe: (data) => {
+      const list = wards(data).filter((w) => num(w.target) > 0);
+      const { households = {} } = data;
+      let text = `Bar chart of target and visited households in ${wards(data).length} wards; overall ` +
+        `${formatNumber(num(households.visited))} of ${formatNumber(num(households.target))} target households visited ` +
+        `(${formatPercent(num(households.coverage))}).`;
+      if (list.length > 0) {
+        const sorted = [...list].sort((a, b) => num(b.coverage) - num(a.coverage));
+        const top = sorted[0];
+        const bottom = sorted[sorted.length - 1];
+        text += ` Highest coverage: ${top.ward} (${formatPercent(num(top.coverage))}); lowest: ${bottom.ward} (${formatPercent(num(bottom.coverage))}).`;
+      }
+      return text;
+    },
+    rows: (data) => {
+      const byWard = data.by_ward || {};
+      const households = data.households || {};
+      return {
+        rows: wards(data).map((w) => ({
+          attrs: { 'data-testid': 'ward-row', 'data-ward': w.ward },
+          cells: [w.ward, formatNumber(num(w.target)), formatNumber(num(w.visited)),
+            num(w.target) > 0 ? formatPercent(num(w.coverage)) : '—', formatNumber(num(byWard[w.ward]))],
+          cellAttrs: [{ 'data-testid': 'ward-name' },
+            { 'data-testid': 'ward-target', ...numberCell(w.target) },
+            { 'data-testid': 'ward-visited', ...numberCell(w.visited) },
+            { 'data-testid': 'ward-coverage', ...numberCell(w.coverage) },
+            { 'data-testid': 'ward-visits', ...numberCell(byWard[w.ward]) }],
+        })),
+        footRows: [{
+          cells: ['All wards', formatNumber(num(households.target)), formatNumber(num(households.visited)),
+            formatPercent(num(households.coverage)), formatNumber(sum(Object.values(byWard)))],
+        }],
+        emptyText: 'No wards.',
+      };
+    },
+  });
+}
+
+/** data: stats.commute_aware */
+export function stationPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  const entries = (ca) => Object.entries((ca && ca.by_station) || {});
+  return createChartPanel({
+    title: 'Commute Aware cards by station', headingLevel, testid: 'panel-stations',
+    chartOptions: barOptions({ yTitle: 'Cards distributed' }),
+    table: {
+      caption: `Commute Aware card holders distributed, by station${rangeText}`, testid: 'station-table',
+      columns: [{ label: 'Station' }, { label: 'Cards distributed', numeric: true }],
+    },
+    toChart: (ca) => ({
+      labels: entries(ca).map(([station]) => station),
+      datasets: [{
+        label: 'Cards',
+        data: entries(ca).map(([, cards]) => num(cards)),
+        backgroundColor: entries(ca).map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]),
+        borderColor: '#1b1b1b', borderWidth: 1,
+      }],
+    }),
+    describe: (ca) => `Bar chart of Commute Aware cards by station: ${listPhrase(entries(ca))}; ` +
+      `${formatNumber(num(ca.cards_distributed))} cards in ${formatNumber(num(ca.sessions))} sessions.`,
+    rows: (ca) => ({
+      rows: entries(ca).map(([station, cards]) => ({
+        attrs: { 'data-testid': 'station-row', 'data-station': station },
+        cells: [station, formatNumber(num(cards))],
+        cellAttrs: [null, numberCell(cards)],
+      })),
+      footRows: [{ cells: [`All stations (${formatNumber(num(ca.sessions))} sessions)`, formatNumber(num(ca.cards_distributed))] }],
+      emptyText: 'No stations.',
+    }),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Time series: weeks (Monday dates, only weeks with activity) or months ("YYYY-MM", all listed)
+
+function nextPeriod(key, period) {
+  if (period === 'week') {
+    const [y, m, d] = key.split('-').map(Number);
+    const date = new Date(Date.UTC(y, m - 1, d + 7));
+    return date.toISOString().slice(0, 10);
+  }
+  const [y, m] = key.split('-').map(Number);
+  return m === 12 ? `${y + 1}-01` : `${y}-${String(m + 1).padStart(2, '0')}`;
+}
+
+/** The rows with the periods between them filled with empty rows (for an honest time axis). */
+function fillPeriods(rows, field, period, empty) {
+  if (rows.length < 2) return rows;
+  const byKey = new Map(rows.map((row) => [row[field], row]));
+  const last = rows[rows.length - 1][field];
+  const filled = [];
+  for (let key = rows[0][field], guard = 0; key <= last && guard < 2000; key = nextPeriod(key, period), guard += 1) {
+    filled.push(byKey.get(key) || empty(key));
+  }
+  return filled;
+}
+
+function periodText(period, key, long = false) {
+  return period === 'week' ? formatDate(key, long) : formatMonth(key, long);
+}
+
+/** data: visits_per_week or visits_per_month rows. */
+export function visitsSeriesPanel({ period, headingLevel = 2, rangeText = '' }) {
+  const field = period;
+  const unit = period === 'week' ? 'week' : 'month';
+  const filled = (rows) => fillPeriods(rows || [], field, period, (key) => ({ [field]: key }));
+  const total = (row) => sum(STATUSES.map((s) => row[s]));
+  return createChartPanel({
+    title: `Visits per ${unit}`, headingLevel, testid: `panel-visits-${unit}`, wide: true,
+    intro: period === 'week' ? 'Weeks start on Monday; weeks with no visits are left out of the table.' : null,
+    chartOptions: barOptions({ stacked: true, legend: true, yTitle: 'Visits' }),
+    table: {
+      caption: `Visits per ${unit}, by status${rangeText}`, testid: `visits-${unit}-table`, scroll: period === 'week',
+      columns: [{ label: period === 'week' ? 'Week beginning' : 'Month' },
+        ...STATUSES.map((s) => ({ label: STATUS_LABELS[s], numeric: true })), { label: 'Total', numeric: true }],
+    },
+    toChart: (rows) => ({
+      labels: filled(rows).map((row) => periodText(period, row[field])),
+      datasets: STATUSES.map((s) => ({
+        label: STATUS_LABELS[s], data: filled(rows).map((row) => num(row[s])),
+        backgroundColor: STATUS_COLOURS[s], borderColor: '#ffffff', borderWidth: 1,
+      })),
+    }),
+    describe: (rows) => {
+      const list = rows || [];
+      if (list.length === 0) return `Stacked bar chart of visits per ${unit}: no visits in this period.`;
+      const busiest = list.reduce((best, row) => (total(row) > total(best) ? row : best), list[0]);
+      return `Stacked bar chart of visits per ${unit} by status, from ${periodText(period, list[0][field])} to ` +
+        `${periodText(period, list[list.length - 1][field])}: ${formatNumber(sum(list.map(total)))} visits in all; ` +
+        `busiest ${unit}: ${periodText(period, busiest[field])} with ${formatNumber(total(busiest))}.`;
+    },
+    rows: (rows) => {
+      const list = rows || [];
+      return {
+        rows: list.map((row) => ({
+          attrs: { 'data-testid': `${unit}-row`, [`data-${unit}`]: row[field] },
+          cells: [periodText(period, row[field], true), ...STATUSES.map((s) => formatNumber(num(row[s]))), formatNumber(total(row))],
+          cellAttrs: [null, ...STATUSES.map((s) => ({ 'data-status': s, ...numberCell(row[s]) })), numberCell(total(row))],
+        })),
+        footRows: list.length ? [{ cells: ['Total', ...STATUSES.map((s) => formatNumber(sum(list.map((r) => r[s])))),
+          formatNumber(sum(list.map(total)))] }] : [],
+        emptyText: 'No visits in this period.',
+      };
+    },
+  });
+}
+
+/** data: {rows: cards_per_week or cards_per_month, stations: [names in display order]} */
+export function cardsSeriesPanel({ period, headingLevel = 2, rangeText = '' }) {
+  const field = period;
+  const unit = period === 'week' ? 'week' : 'month';
+  const stationsOf = ({ rows, stations }) => {
+    const names = [...(stations || [])];
+    for (const row of rows || []) {
+      for (const name of Object.keys(row.by_station || {})) if (!names.includes(name)) names.push(name);
+    }
+    return names;
+  };
+  const cards = (row, station) => num((row.by_station || {})[station]);
+  const filled = (rows) => fillPeriods(rows || [], field, period, (key) => ({ [field]: key, total: 0, by_station: {} }));
+  return createChartPanel({
+    title: `Commute Aware cards per ${unit}`, headingLevel, testid: `panel-cards-${unit}`, wide: true,
+    intro: period === 'week' ? 'Weeks start on Monday; weeks with no sessions are left out of the table.' : null,
+    chartOptions: barOptions({ stacked: true, legend: true, yTitle: 'Cards distributed' }),
+    table: {
+      caption: `Commute Aware cards per ${unit}, by station${rangeText}`, testid: `cards-${unit}-table`,
+      scroll: period === 'week', columns: [{ label: period === 'week' ? 'Week beginning' : 'Month' }],
+    },
+    toChart: (data) => ({
+      labels: filled(data.rows).map((row) => periodText(period, row[field])),
+      datasets: stationsOf(data).map((station, i) => ({
+        label: station, data: filled(data.rows).map((row) => cards(row, station)),
+        backgroundColor: SERIES_COLOURS[i % SERIES_COLOURS.length], borderColor: '#ffffff', borderWidth: 1,
+      })),
+    }),
+    describe: (data) => {
+      const list = data.rows || [];
+      if (list.length === 0) return `Stacked bar chart of Commute Aware cards per ${unit}: none in this period.`;
+      const stations = stationsOf(data);
+      return `Stacked bar chart of Commute Aware cards per ${unit} by station, from ${periodText(period, list[0][field])} ` +
+        `to ${periodText(period, list[list.length - 1][field])}: ${formatNumber(sum(list.map((r) => r.total)))} cards in all (` +
+        `${listPhrase(stations.map((s) => [s, sum(list.map((r) => cards(r, s)))]))}).`;
+    },
+    rows: (data) => {
+      const list = data.rows || [];
+      const stations = stationsOf(data);
+      return {
+        columns: [{ label: period === 'week' ? 'Week beginning' : 'Month' },
+          ...stations.map((s) => ({ label: s, numeric: true })), { label: 'Total', numeric: true }],
+        rows: list.map((row) => ({
+          attrs: { 'data-testid': `cards-${unit}-row`, [`data-${unit}`]: row[field] },
+          cells: [periodText(period, row[field], true), ...stations.map((s) => formatNumber(cards(row, s))), formatNumber(num(row.total))],
+          cellAttrs: [null, ...stations.map((s) => ({ 'data-station': s, ...numberCell(cards(row, s)) })), numberCell(row.total)],
+        })),
+        footRows: list.length ? [{ cells: ['Total', ...stations.map((s) => formatNumber(sum(list.map((r) => cards(r, s))))),
+          formatNumber(sum(list.map((r) => r.total)))] }] : [],
+        emptyText: 'No Commute Aware sessions in this period.',
+      };
+    },
+  });
+}
+

@@ -1,0 +1,196 @@
+// docs/api.md "Work lists" over real HTTP against the real sync-server: the target households
+// still to visit, the follow-ups still open, and each officer's activity in a range.
+#include "api_support.h"
+
+#include <catch2/catch.hpp>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+
+namespace {
+
+using namespace api_test;
+
+// id -> entry of a list in a reply, copied out of the document.
+std::map<std::string, std::shared_ptr<rapidjson::Document>> by_id(const rapidjson::Value& list, const char* id) {
+  std::map<std::string, std::shared_ptr<rapidjson::Document>> out;
+  for (const auto& item : list.GetArray()) {
+    auto copy = std::make_shared<rapidjson::Document>();
+    copy->CopyFrom(item, copy->GetAllocator());
+    out[str(item, id)] = copy;
+  }
+  return out;
+}
+
+std::set<std::string> keys(const std::map<std::string, std::shared_ptr<rapidjson::Document>>& map) {
+  std::set<std::string> out;
+  for (const auto& [key, value] : map) out.insert(key);
+  return out;
+}
+
+std::set<std::string> unvisited(const ServerProcess& server, const std::string& token, const std::string& query = "") {
+  const auto reply = get_json(server, "/api/v1/worklists/unvisited" + query, token);
+  return keys(by_id(reply["households"], "id"));
+}
+
+std::set<std::string> follow_ups(const ServerProcess& server, const std::string& token, const std::string& query = "") {
+  const auto reply = get_json(server, "/api/v1/worklists/follow-ups" + query, token);
+  return keys(by_id(reply["follow_ups"], "visit_id"));
+}
+
+const std::string kFollowUp = R"(,"follow_up_required":true)";
+
+}  // namespace
+
+TEST_CASE("unvisited lists target households without a completed visit, with their last visit", "[e2e][api]") {
+  // docs/api.md: officers are sent to the households still to reach; a no_answer is not a
+  // visit done, and a household done once must not be sent out again.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  cat.write("household", 1, household("1 Elm Road", "Elstree", true));
+  cat.write("household", 2, household("2 Elm Road", "Elstree", true, "WD6 2AB"));
+  cat.write("household", 3, household("3 Elm Road", "Elstree", true));
+  cat.write("household", 4, household("4 Oak Road", "Shenley", true));
+  cat.write("household", 5, household("5 Elm Road", "Elstree", false));
+  cat.write("household", 6, household("6 Oak Road", "Shenley", true, "WD7 9XY", "officer.ann"));
+  cat.write("household", 7, household("7 Elm Road", "Elstree", true));
+  cat.write("household", 7, "", "delete");
+  cat.write("household", 8, household("8 Elm Road", "Elstree", true));
+  cat.write("visit", 102, visit(2, "2026-11-10T10:00:00Z", "no_answer"));
+  cat.write("visit", 103, visit(3, "2026-11-10T10:00:00Z", "completed"));
+  cat.write("visit", 104, visit(4, "2026-01-10T10:00:00Z", "completed"));  // long ago: still done
+  cat.write("visit", 114, visit(4, "2026-11-10T10:00:00Z", "no_answer"));
+  cat.write("visit", 108, visit(8, "2026-11-01T10:00:00Z", "no_answer"));
+  cat.write("visit", 118, visit(8, "2026-11-15T10:00:00Z", "completed"));
+  cat.write("visit", 118, "", "delete");  // a deleted visit was never made
+
+  CHECK(unvisited(server, cat.token) == std::set<std::string>{uuid(1), uuid(2), uuid(6), uuid(8)});
+  CHECK(unvisited(server, cat.token, "?ward=Elstree") == std::set<std::string>{uuid(1), uuid(2), uuid(8)});
+  CHECK(unvisited(server, cat.token, "?ward=Shenley") == std::set<std::string>{uuid(6)});
+  CHECK(unvisited(server, cat.token, "?ward=Bushey%20North").empty());
+
+  const auto reply = get_json(server, "/api/v1/worklists/unvisited", cat.token);
+  auto listed = by_id(reply["households"], "id");
+  const auto& never = *listed.at(uuid(1));
+  CHECK(never["last_visit"].IsNull());
+  CHECK(str(never, "assigned_to") == "<null>");
+  const auto& knocked = *listed.at(uuid(2));
+  CHECK(str(knocked, "address") == "2 Elm Road");
+  CHECK(str(knocked, "postcode") == "WD6 2AB");
+  CHECK(str(knocked, "ward") == "Elstree");
+  REQUIRE(knocked["last_visit"].IsObject());
+  CHECK(str(knocked["last_visit"], "status") == "no_answer");
+  CHECK(str(knocked["last_visit"], "visited_at").rfind("2026-11-10T10:00:00", 0) == 0);
+  CHECK(str(*listed.at(uuid(6)), "assigned_to") == "officer.ann");
+  REQUIRE(listed.at(uuid(8))->operator[]("last_visit").IsObject());
+  CHECK(str((*listed.at(uuid(8)))["last_visit"], "status") == "no_answer");  // not the deleted visit
+
+  cat.write("visit", 101, visit(1, "2026-11-20T10:00:00Z", "completed"));
+  CHECK(unvisited(server, cat.token, "?ward=Elstree") == std::set<std::string>{uuid(2), uuid(8)});
+}
+
+TEST_CASE("a follow-up stays listed until a later completed visit to its household", "[e2e][api]") {
+  // docs/api.md: an earlier visit cannot settle a later follow-up, nor can a visit where
+  // nobody answered; the list must not lose a household that still needs help.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  cat.write("household", 1, household("1 Elm Road", "Elstree", true));
+  cat.write("household", 2, household("2 Oak Road", "Shenley", true, "WD7 9XY", "officer.ann"));
+  cat.write("household", 3, household("3 Elm Road", "Elstree", false, "WD6 1WA", "officer.ann"));
+  Device ann(server, "tab-ann-1", "officer.ann", "officer");
+
+  cat.write("visit", 101, visit(1, "2026-11-10T10:00:00Z", "completed", kFollowUp));
+  cat.write("visit", 103, visit(2, "2026-11-10T10:00:00Z", "completed", kFollowUp));
+  cat.write("visit", 104, visit(2, "2026-11-01T10:00:00Z", "completed"));  // earlier: does not clear 103
+  cat.write("visit", 105, visit(2, "2026-11-15T10:00:00Z", "no_answer"));  // later, but not completed
+  cat.write("visit", 107, visit(2, "2026-11-10T11:00:00+02:00", "completed"));  // 09:00Z: earlier, as an instant
+  ann.write("visit", 106, visit(3, "2026-11-12T10:00:00Z", "completed", kFollowUp));
+  CHECK(follow_ups(server, cat.token) == std::set<std::string>{uuid(101), uuid(103), uuid(106)});
+
+  cat.write("visit", 102, visit(1, "2026-11-20T10:00:00Z", "completed"));  // later and completed: clears 101
+  CHECK(follow_ups(server, cat.token) == std::set<std::string>{uuid(103), uuid(106)});
+  CHECK(follow_ups(server, cat.token, "?ward=Shenley") == std::set<std::string>{uuid(103)});
+  CHECK(follow_ups(server, cat.token, "?ward=Elstree") == std::set<std::string>{uuid(106)});
+
+  const auto reply = get_json(server, "/api/v1/worklists/follow-ups", cat.token);
+  auto listed = by_id(reply["follow_ups"], "visit_id");
+  const auto& ann_visit = *listed.at(uuid(106));
+  CHECK(str(ann_visit, "household_id") == uuid(3));
+  CHECK(str(ann_visit, "address") == "3 Elm Road");
+  CHECK(str(ann_visit, "postcode") == "WD6 1WA");
+  CHECK(str(ann_visit, "ward") == "Elstree");
+  CHECK(str(ann_visit, "visited_at").rfind("2026-11-12T10:00:00", 0) == 0);
+  CHECK(str(ann_visit, "recorded_by") == "officer.ann");
+  CHECK(str(ann_visit, "assigned_to") == "officer.ann");
+  CHECK(str(*listed.at(uuid(103)), "recorded_by") == "coord.cat");
+
+  cat.write("visit", 106, "", "delete");  // a deleted visit asks for nothing
+  CHECK(follow_ups(server, cat.token) == std::set<std::string>{uuid(103)});
+}
+
+TEST_CASE("activity counts each officer's visits, follow-ups, sessions and cards in the range", "[e2e][api]") {
+  // docs/api.md: coordinators see who did what this month, including enrolled officers who did nothing.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  cat.write("household", 1, household("1 Elm Road", "Elstree", true, "WD6 1WA", "officer.ann"));
+  cat.write("household", 2, household("2 Elm Road", "Elstree", true, "WD6 1WA", "officer.ann"));
+  cat.write("household", 3, household("3 Oak Road", "Shenley", true, "WD7 9XY", "pcso.pat"));
+  server.enroll("tab-bob-1", "officer.bob", "officer");  // never syncs
+  Device ann(server, "tab-ann-1", "officer.ann", "officer");
+  Device pat(server, "tab-pat-1", "pcso.pat", "pcso");
+  ann.write("visit", 201, visit(1, "2026-11-10T10:00:00Z", "completed", kFollowUp));
+  ann.write("visit", 202, visit(1, "2026-11-12T10:00:00Z", "no_answer"));
+  ann.write("visit", 203, visit(2, "2026-11-14T10:00:00Z", "completed"));
+  ann.write("visit", 204, visit(2, "2026-12-05T10:00:00Z", "completed"));  // after the range
+  ann.write("visit", 205, visit(2, "2026-11-16T10:00:00Z", "completed"));
+  ann.write("visit", 205, "", "delete");
+  ann.write("commute_session", 301, commute("Radlett", "2026-11-10T07:00:00Z", 10));
+  ann.write("commute_session", 302, commute("Potters Bar", "2026-11-20T07:00:00Z", 15));
+  ann.write("commute_session", 303, commute("Radlett", "2026-12-03T07:00:00Z", 99));  // after the range
+  pat.write("visit", 211, visit(3, "2026-11-11T10:00:00Z", "completed"));
+  pat.write("commute_session", 311, commute("Radlett", "2026-11-11T07:00:00Z", 7));
+
+  const auto reply = get_json(server, "/api/v1/activity?from=2026-11-01&to=2026-11-30", cat.token);
+  auto officers = by_id(reply["officers"], "user_id");
+  CHECK(keys(officers) == std::set<std::string>{"coord.cat", "officer.ann", "officer.bob", "pcso.pat"});
+
+  const auto& a = *officers.at("officer.ann");
+  CHECK(str(a, "role") == "officer");
+  CHECK(num(a, "visits") == 3);
+  CHECK(num(a, "completed") == 2);
+  CHECK(num(a, "households_visited") == 2);
+  CHECK(num(a, "follow_ups") == 1);
+  CHECK(num(a, "commute_sessions") == 2);
+  CHECK(num(a, "cards") == 25);
+  CHECK(str(a, "last_sync_at").size() >= 20);
+  CHECK(str(a, "last_sync_at").back() == 'Z');
+
+  const auto& p = *officers.at("pcso.pat");
+  CHECK(str(p, "role") == "pcso");
+  CHECK(num(p, "visits") == 1);
+  CHECK(num(p, "completed") == 1);
+  CHECK(num(p, "households_visited") == 1);
+  CHECK(num(p, "follow_ups") == 0);
+  CHECK(num(p, "commute_sessions") == 1);
+  CHECK(num(p, "cards") == 7);
+
+  const auto& b = *officers.at("officer.bob");
+  CHECK(str(b, "role") == "officer");
+  for (const char* field : {"visits", "completed", "households_visited", "follow_ups", "commute_sessions", "cards"}) {
+    INFO(field);
+    CHECK(num(b, field) == 0);
+  }
+  CHECK(b["last_sync_at"].IsNull());
+  CHECK(str(*officers.at("coord.cat"), "role") == "coordinator");
+  CHECK(num(*officers.at("coord.cat"), "visits") == 0);
+
+  const auto december = get_json(server, "/api/v1/activity?from=2026-12-01&to=2026-12-31", cat.token);
+  auto later = by_id(december["officers"], "user_id");
+  CHECK(num(*later.at("officer.ann"), "visits") == 1);
+  CHECK(num(*later.at("officer.ann"), "cards") == 99);
+}
