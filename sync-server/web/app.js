@@ -214,6 +214,8 @@ function showLogin(notice) {
       const data = await api('/api/v1/session', {
         method: 'POST', json: { username: username.value.trim(), password: password.value }, allow401: true,
       });
+      // Signing in is a page change: focus goes to the new page's heading, not back to the top.
+      routedOnce = true;
       startSession(data);
     } catch (failure) {
       let message = failure.message || 'Sign-in failed.';

@@ -1,0 +1,656 @@
+// Browser tests of the coordinator dashboard (/dashboard/) in Debian's headless Chromium,
+// driven by playwright-core, against the real sync-server and field-client binaries.
+//
+// One server and one browser serve the whole file; the tests run in order and later ones
+// build on the data of earlier ones (each test keeps `visits` and the register up to date).
+//
+// Run: node --test --test-timeout=120000 tests/web/dashboard.test.mjs
+// (ctest sets SYNC_SERVER, FIELD_CLIENT and ARTIFACTS_DIR; see tests/CMakeLists.txt.)
+
+import test, { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+import {
+  SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
+  checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runAsync, runOk,
+  startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline,
+} from './support.mjs';
+
+// ---------------------------------------------------------------------------------------------
+// Fictional seed data
+
+const PASSWORD = 'a long password 123';
+const COORDINATOR = 'cat';
+
+const hid = (n) => `0b5e1a7c-0000-4000-8000-${String(n).padStart(12, '0')}`;
+const vid = (n) => `5a1e0000-0000-4000-8000-${String(n).padStart(12, '0')}`;
+
+const HOUSEHOLD_HEADER = ['id', 'address', 'postcode', 'ward', 'target', 'assigned_to'];
+const HOUSEHOLDS = [
+  { id: hid(1), address: '1 Acacia Avenue', postcode: 'WD6 1AA', ward: 'Elstree', target: true, assigned_to: 'officer.ann' },
+  { id: hid(2), address: '3 Birch Close', postcode: 'WD6 2BB', ward: 'Elstree', target: true, assigned_to: 'officer.ann' },
+  { id: hid(3), address: '5 Cedar Road', postcode: 'EN6 1DA', ward: 'Potters Bar Oakmere', target: true, assigned_to: 'officer.ann' },
+  { id: hid(4), address: '7 Damson Way', postcode: 'EN6 2DD', ward: 'Potters Bar Oakmere', target: false, assigned_to: null },
+  { id: hid(5), address: '9 Elm Grove', postcode: 'WD23 1EE', ward: 'Bushey Heath', target: true, assigned_to: null },
+  { id: hid(6), address: 'Flat 2, 11 Fir Drive', postcode: 'WD7 9FF', ward: 'Shenley', target: false, assigned_to: 'officer.ann' },
+];
+
+// Visits recorded by officer.ann's tablet. November 2026 is GMT, so UTC dates are local dates.
+// Notes exercise the export's quoting (quote, comma, line break) and its formula guard.
+const SEED_VISITS = [
+  { id: vid(1), household: hid(1), status: 'completed', at: '2026-11-20T10:00:00Z', flags: ['--fire-safety-check'], smoke: 2 },
+  { id: vid(2), household: hid(2), status: 'no_answer', at: '2026-11-18T14:00:00Z', flags: [] },
+  { id: vid(3), household: hid(3), status: 'completed', at: '2026-11-05T11:30:00Z', flags: ['--crime-prevention-advice', '--fire-safety-check'], smoke: 1 },
+  { id: vid(4), household: hid(2), status: 'declined', at: '2026-10-15T09:30:00Z', flags: [] },
+  {
+    id: vid(5), household: hid(6), status: 'completed', at: '2026-11-21T15:45:00Z', flags: ['--follow-up-required'],
+    notes: 'Resident said "call back, after 6pm"\nSide door only',
+  },
+  { id: vid(6), household: hid(1), status: 'rescheduled', at: '2026-11-23T09:00:00Z', flags: [], notes: '=2 alarms tested' },
+];
+const NOVEMBER = { from: '2026-11-01', to: '2026-11-30' };
+
+const VISITS_HEADER = ['id', 'visited_at', 'local_date', 'status', 'household_id', 'address', 'postcode', 'ward',
+  'crime_prevention_advice', 'fire_safety_check', 'healthy_lifestyle_advice', 'community_involvement_info',
+  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'notes', 'recorded_by'];
+
+// ---------------------------------------------------------------------------------------------
+// Shared state
+
+let dir;
+let db;
+let server;
+let browser;
+let coordinatorToken;
+let annStore;
+let bobStore;
+/** Every visit pushed so far ({id, status, notes}); the export must list exactly these. */
+const visits = [];
+const startedAt = Date.now();
+
+const householdsCsv = (rows) => csvText([HOUSEHOLD_HEADER,
+  ...rows.map((r) => [r.id ?? '', r.address, r.postcode, r.ward, r.target ? '1' : '0', r.assigned_to ?? ''])]);
+
+function fieldClient(store, ...args) {
+  return runOk(FIELD_CLIENT, ['--store', store, ...args]);
+}
+
+async function recordVisit(store, visit) {
+  const args = ['visit', 'record', '--id', visit.id, '--household', visit.household, '--status', visit.status,
+    '--at', visit.at, ...visit.flags];
+  if (visit.smoke !== undefined) args.push('--smoke-detectors', String(visit.smoke));
+  if (visit.notes !== undefined) args.push('--notes', visit.notes);
+  await fieldClient(store, ...args);
+  visits.push({ id: visit.id, status: visit.status, notes: visit.notes ?? '' });
+}
+
+/** A page signed in as the coordinator through the sign-in form, showing `hash`. */
+async function signedInPage(hash = '#/overview') {
+  const opened = await newPage(browser);
+  const { page } = opened;
+  await page.goto(`${server.base}/dashboard/${hash}`);
+  await signIn(page);
+  await page.locator('#site-nav').waitFor({ state: 'visible', timeout: WAIT_MS });
+  return opened;
+}
+
+async function signIn(page, password = PASSWORD) {
+  await page.getByTestId('login-username').fill(COORDINATOR, { timeout: WAIT_MS });
+  await page.getByTestId('login-password').fill(password, { timeout: WAIT_MS });
+  await page.getByTestId('login-submit').click({ timeout: WAIT_MS });
+}
+
+async function closePage({ context, problems }) {
+  await context.close();
+  assert.deepEqual(problems, [], 'no uncaught errors and no CSP violations in the page');
+}
+
+/** Waits until the overview shows data for the given range (from/to: '' for all time). */
+async function waitForOverview(page, { from = '', to = '' } = {}) {
+  await page.waitForFunction(([f, t]) => {
+    const body = document.querySelector('[data-testid="overview"]');
+    return body && !body.hidden && body.dataset.from === f && body.dataset.to === t &&
+      !body.classList.contains('is-stale');
+  }, [from, to], { timeout: WAIT_MS });
+}
+
+const dataValue = (page, testid) => page.getByTestId(testid).getAttribute('data-value', { timeout: WAIT_MS });
+
+// ---------------------------------------------------------------------------------------------
+// Setup and teardown
+
+before(async () => {
+  checkPrerequisites();
+  ensureDir(ARTIFACTS_DIR);
+  dir = makeTempDir();
+  db = join(dir, 'sync-server.db');
+
+  // The register, the coordinator's login, and the devices.
+  const csvFile = join(dir, 'households.csv');
+  writeFileSync(csvFile, householdsCsv(HOUSEHOLDS));
+  run(SYNC_SERVER, ['import-households', '--db', db, csvFile]);
+  run(SYNC_SERVER, ['add-coordinator', '--db', db, '--username', COORDINATOR], { input: `${PASSWORD}\n` });
+  const enroll = (device, user, role) =>
+    run(SYNC_SERVER, ['enroll', '--db', db, '--device', device, '--user', user, '--role', role]).stdout.split('\n')[0].trim();
+  const annToken = enroll('tablet-ann', 'officer.ann', 'officer');
+  const bobToken = enroll('tablet-bob', 'officer.bob', 'officer');
+  coordinatorToken = enroll('laptop-cat', COORDINATOR, 'coordinator');
+  assert.match(annToken, /^\S{20,}$/);
+  assert.match(coordinatorToken, /^\S{20,}$/);
+
+  server = await startServer(db, join(ARTIFACTS_DIR, 'web-sync-server.log'));
+
+  // officer.ann's tablet: enrol, pull the register, record the visits, push them.
+  annStore = join(dir, 'tablet-ann.db');
+  await fieldClient(annStore, 'enroll', '--server', server.ws, '--token', annToken, '--device', 'tablet-ann');
+  await fieldClient(annStore, 'sync');
+  for (const visit of SEED_VISITS) await recordVisit(annStore, visit);
+  await fieldClient(annStore, 'commute', 'log', '--station', 'Potters Bar', '--cards', '25', '--message', 'vehicle_security',
+    '--started-at', '2026-11-19T07:00:00Z', '--ended-at', '2026-11-19T09:00:00Z');
+  await fieldClient(annStore, 'sync');
+
+  // officer.bob's tablet syncs fine before it is revoked (test 6).
+  bobStore = join(dir, 'tablet-bob.db');
+  await fieldClient(bobStore, 'enroll', '--server', server.ws, '--token', bobToken, '--device', 'tablet-bob');
+  await fieldClient(bobStore, 'sync');
+
+  // The server holds what was pushed.
+  const overview = await apiGet(server.base, coordinatorToken, '/api/v1/overview');
+  assert.equal(overview.stats.visits.total, SEED_VISITS.length, 'every seeded visit reached the server');
+
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  try {
+    if (browser) await withDeadline(browser.close(), 10_000);
+  } finally {
+    try {
+      if (server) await server.stop();
+    } finally {
+      removeDir(dir);
+      console.log(`web dashboard tests took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    }
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 1
+
+// Why: the sign-in form is the only way in; it must show the API's own error for a wrong
+// password (not a generic one, and without leaving the page) and then let the right one in.
+test('1. sign in through the form: a wrong password shows the API error, the right one the overview', async () => {
+  // The API's answer for wrong credentials (asked with another username, so that it does not
+  // count towards cat's lock-out).
+  const refused = await api(server.base, null, '/api/v1/session', {
+    method: 'POST', json: { username: 'nobody.here', password: 'not the password' },
+  });
+  assert.equal(refused.status, 401);
+  const apiMessage = refused.data.error;
+  assert.ok(apiMessage, 'the API explains a refused sign-in');
+
+  const opened = await newPage(browser);
+  const { page } = opened;
+  try {
+    await page.goto(`${server.base}/dashboard/`);
+    await page.getByTestId('login-username').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal(await page.locator('#site-nav').isVisible(), false, 'no navigation before signing in');
+
+    await signIn(page, 'not the password');
+    const error = page.getByTestId('login-error');
+    await error.filter({ hasText: apiMessage }).waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal((await error.textContent()).trim(), apiMessage);
+    assert.equal(await page.getByTestId('login-password').inputValue(), '', 'the wrong password is cleared');
+    assert.equal(await page.locator('[data-testid="overview"]').count(), 0);
+
+    await signIn(page);
+    await waitForOverview(page);
+    assert.equal(await page.getByTestId('session-user').textContent(), COORDINATOR);
+    assert.equal(await page.locator('main h1').textContent(), 'Overview');
+    assert.equal(new URL(page.url()).hash, '#/overview');
+    assert.match(await page.title(), /^Overview — /);
+    assert.equal(await page.getByTestId('login-error').count(), 0, 'the sign-in form is gone');
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 2
+
+// Why: the figures coordinators report to the partnership must be the server's figures for the
+// chosen range, not something the page recomputes or rounds wrongly. Also keeps a screenshot
+// of the rendered overview for people to look at.
+test('2. the overview shows the API figures for the seeded data and range', async () => {
+  const expected = await apiGet(server.base, coordinatorToken, `/api/v1/overview?from=${NOVEMBER.from}&to=${NOVEMBER.to}`);
+  const allTime = await apiGet(server.base, coordinatorToken, '/api/v1/overview');
+  // The range matters: the October visit is left out of November.
+  assert.equal(expected.stats.visits.total, SEED_VISITS.length - 1);
+  assert.equal(allTime.stats.visits.total, SEED_VISITS.length);
+
+  const opened = await signedInPage(`#/overview?from=${NOVEMBER.from}&to=${NOVEMBER.to}`);
+  const { page } = opened;
+  try {
+    await waitForOverview(page, NOVEMBER);
+    const { stats } = expected;
+
+    const figures = {
+      'visits-total': stats.visits.total,
+      'visits-completed': stats.visits.by_status.completed,
+      'households-target': stats.households.target,
+      'households-visited': stats.households.visited,
+      'cards-total': stats.commute_aware.cards_distributed,
+      'smoke-detectors-fitted': stats.outcomes.smoke_detectors_fitted,
+      'commute-sessions': stats.commute_aware.sessions,
+    };
+    for (const [testid, value] of Object.entries(figures)) {
+      assert.equal(Number(await dataValue(page, testid)), value, `${testid} data-value`);
+      assert.equal((await page.getByTestId(testid).textContent()).trim(), value.toLocaleString('en-GB'), `${testid} text`);
+    }
+    assert.equal(Number(await dataValue(page, 'coverage')), stats.households.coverage, 'coverage data-value');
+    const percent = `${(stats.households.coverage * 100).toLocaleString('en-GB', { maximumFractionDigits: 1 })}%`;
+    assert.equal((await page.getByTestId('coverage').textContent()).trim(), percent);
+
+    // Sanity of the seed itself: numbers we can work out by hand.
+    assert.equal(stats.visits.by_status.completed, 3);
+    assert.equal(stats.outcomes.smoke_detectors_fitted, 3);
+    assert.equal(stats.commute_aware.cards_distributed, 25);
+    assert.equal(stats.households.target, 4);
+
+    // Ward rows: one per ward, in the API's order, with its numbers.
+    const rows = await page.getByTestId('ward-row').evaluateAll((trs) => trs.map((tr) => {
+      const cell = (id) => tr.querySelector(`[data-testid="${id}"]`);
+      return {
+        ward: tr.dataset.ward,
+        name: cell('ward-name').textContent,
+        target: Number(cell('ward-target').dataset.value),
+        visited: Number(cell('ward-visited').dataset.value),
+        coverage: Number(cell('ward-coverage').dataset.value),
+        visits: Number(cell('ward-visits').dataset.value),
+      };
+    }));
+    assert.deepEqual(rows, expected.coverage_by_ward.map((w) => ({
+      ward: w.ward, name: w.ward, target: w.target, visited: w.visited, coverage: w.coverage,
+      visits: expected.stats.visits.by_ward[w.ward] ?? 0,
+    })));
+    const elstree = rows.find((r) => r.ward === 'Elstree');
+    assert.deepEqual([elstree.target, elstree.visited, elstree.visits], [2, 1, 3]);
+
+    // A full-page screenshot at 1280 wide, once the charts have been drawn.
+    await page.waitForFunction(() => [...document.querySelectorAll('canvas[role="img"]')]
+      .every((c) => c.width > 0 && !/: loading$/.test(c.getAttribute('aria-label') || '')), null, { timeout: WAIT_MS });
+    await page.waitForTimeout(300);
+    const shot = join(ARTIFACTS_DIR, 'dashboard-overview.png');
+    await page.screenshot({ path: shot, fullPage: true, timeout: WAIT_MS });
+    assert.ok(existsSync(shot));
+    const png = readFileSync(shot);
+    assert.equal(png.readUInt32BE(16), 1280, 'the screenshot is 1280 pixels wide');
+    assert.ok(png.readUInt32BE(20) > 900, 'the screenshot is of the full page');
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 3
+
+// Why: the overview is left open on a screen in the office; a visit synced from a tablet must
+// show up by itself (the page polls /api/v1/version) without anyone reloading it.
+test('3. live: a visit synced from a tablet updates the open overview without a reload', async () => {
+  const opened = await signedInPage('#/overview');
+  const { page } = opened;
+  try {
+    await waitForOverview(page);
+    const before = Number(await dataValue(page, 'visits-total'));
+    const visitedBefore = Number(await dataValue(page, 'households-visited'));
+    assert.equal(before, visits.length);
+    await page.evaluate(() => { window.__sameDocument = 'still here'; });
+
+    const pushedAt = Date.now();
+    // A completed visit to 3 Birch Close, which had only no_answer and declined visits.
+    await recordVisit(annStore, { id: vid(7), household: hid(2), status: 'completed', at: 'now', flags: ['--first-aid-training'] });
+    await fieldClient(annStore, 'sync');
+
+    await page.waitForFunction((n) => document.querySelector('[data-testid="visits-total"]')?.dataset.value === String(n),
+      before + 1, { timeout: 10_000 });
+    const seconds = (Date.now() - pushedAt) / 1000;
+    assert.ok(seconds <= 10, `updated within 10 s (took ${seconds.toFixed(1)} s)`);
+    assert.equal(await page.evaluate(() => window.__sameDocument), 'still here', 'the page did not reload');
+    assert.equal((await page.getByTestId('visits-total').textContent()).trim(), String(before + 1));
+    assert.equal(Number(await dataValue(page, 'households-visited')), visitedBefore + 1);
+    assert.match(await page.getByTestId('live-status').textContent(), /Last updated at/);
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 4
+
+// Why: coordinators maintain the register by uploading spreadsheets; a bad row must be reported
+// by its line number (so it can be found in the file) with nothing imported, and a good file
+// must be imported and listed.
+test('4. register: a CSV with bad rows is refused line by line; a good one is imported and listed', async () => {
+  const totalBefore = (await apiGet(server.base, coordinatorToken, '/api/v1/households?limit=1')).total;
+  const bad = householdsCsv([
+    { address: '21 Hazel Street', postcode: 'WD6 3HH', ward: 'Elstree', target: true },
+    { address: '23 Hazel Street', postcode: 'NOT A POSTCODE', ward: 'Elstree', target: true }, // line 3
+    { address: '25 Hazel Street', postcode: 'WD6 3HJ', ward: 'Elstree', target: false },
+    { address: '27 Hazel Street', postcode: 'WD6 3HL', ward: 'Atlantis', target: false }, // line 5
+  ]);
+  const newHouseholds = [
+    { address: '31 Juniper Court', postcode: 'WD6 4JJ', ward: 'Elstree', target: true, assigned_to: 'officer.ann' },
+    { address: 'Flat 1, "Kestrel House", 2 Larch Road', postcode: 'EN6 3LB', ward: 'Potters Bar Oakmere', target: true },
+    { address: '35 Maple Mews', postcode: 'WD23 2NN', ward: 'Bushey Heath', target: false },
+  ];
+  const good = householdsCsv(newHouseholds);
+
+  // What the API says about the bad file (with the bearer token; nothing is imported either way).
+  const refused = await api(server.base, coordinatorToken, '/api/v1/households/import', {
+    method: 'POST', text: bad, contentType: 'text/csv',
+  });
+  assert.equal(refused.status, 400);
+  assert.deepEqual(refused.data.problems.map((p) => p.line), [3, 5]);
+
+  const opened = await signedInPage('#/register');
+  const { page } = opened;
+  try {
+    const total = page.getByTestId('households-total');
+    await page.waitForFunction((n) => document.querySelector('[data-testid="households-total"]')?.dataset.value === String(n),
+      totalBefore, { timeout: WAIT_MS });
+
+    await page.getByTestId('import-file').setInputFiles({ name: 'bad-households.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) }, { timeout: WAIT_MS });
+    await page.getByTestId('import-submit').click();
+    await page.getByTestId('import-problems').waitFor({ state: 'visible', timeout: WAIT_MS });
+    const problems = await page.getByTestId('import-problem').allTextContents();
+    assert.deepEqual(problems, refused.data.problems.map((p) => `Line ${p.line}: ${p.message}`));
+    assert.match(problems[0], /^Line 3: /);
+    assert.match(problems[1], /^Line 5: /);
+    assert.match(await page.getByTestId('import-problems').textContent(), /Nothing was imported/);
+    assert.equal((await apiGet(server.base, coordinatorToken, '/api/v1/households?limit=1')).total, totalBefore,
+      'nothing of the bad file was imported');
+
+    await page.getByTestId('import-file').setInputFiles({ name: 'new-households.csv', mimeType: 'text/csv', buffer: Buffer.from(good) }, { timeout: WAIT_MS });
+    await page.getByTestId('import-submit').click();
+    const success = page.getByTestId('import-success');
+    await success.waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal(await success.getAttribute('data-value'), String(newHouseholds.length));
+    assert.equal((await success.textContent()).trim(), `Imported ${newHouseholds.length} households from new-households.csv.`);
+    assert.equal(await page.getByTestId('import-problems').count(), 0);
+
+    // The list reloads with the new households.
+    const totalAfter = totalBefore + newHouseholds.length;
+    await page.waitForFunction((n) => document.querySelector('[data-testid="households-total"]')?.dataset.value === String(n),
+      totalAfter, { timeout: WAIT_MS });
+    assert.match(await total.textContent(), new RegExp(`of ${totalAfter} households`));
+    const listed = await page.getByTestId('household-row').evaluateAll((trs) => trs.map((tr) => ({
+      address: tr.cells[0].textContent, postcode: tr.cells[1].textContent, ward: tr.cells[2].textContent,
+      target: tr.cells[3].dataset.value, assigned: tr.querySelector('[data-testid="household-assigned"]').textContent,
+    })));
+    assert.equal(listed.length, totalAfter);
+    for (const h of newHouseholds) {
+      assert.deepEqual(listed.find((row) => row.address === h.address), {
+        address: h.address, postcode: h.postcode, ward: h.ward, target: String(h.target),
+        assigned: h.assigned_to ?? 'Not assigned',
+      }, `${h.address} is listed`);
+    }
+    const fromApi = await apiGet(server.base, coordinatorToken, '/api/v1/households?limit=100');
+    assert.equal(fromApi.total, totalAfter);
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 5
+
+// Why: the CSV export is how the partnership's figures leave the system; it must download from
+// the page with the session cookie and hold exactly the synced visits, as valid RFC 4180.
+test('5. exports: visits.csv downloads from the page and holds exactly the synced visits', async () => {
+  const opened = await signedInPage('#/exports');
+  const { page } = opened;
+  try {
+    const link = page.getByTestId('export-visits');
+    await link.waitFor({ state: 'visible', timeout: WAIT_MS });
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: WAIT_MS }),
+      link.click({ timeout: WAIT_MS }),
+    ]);
+    assert.equal(download.suggestedFilename(), 'visits.csv');
+    assert.equal(await download.failure(), null);
+    const saved = join(ARTIFACTS_DIR, 'dashboard-visits.csv');
+    await download.saveAs(saved);
+    const text = readFileSync(saved, 'utf8');
+
+    const records = parseCsv(text); // throws on anything that is not RFC 4180 with CRLF
+    assert.ok(text.endsWith('\r\n'), 'the last record ends with CRLF');
+    assert.deepEqual(records[0], VISITS_HEADER);
+    const rows = records.slice(1).map((cells) => {
+      assert.equal(cells.length, VISITS_HEADER.length, `every row has ${VISITS_HEADER.length} cells`);
+      return Object.fromEntries(VISITS_HEADER.map((name, i) => [name, cells[i]]));
+    });
+    const byId = (a, b) => a.id.localeCompare(b.id);
+    assert.deepEqual(rows.map((r) => ({ id: r.id, status: r.status })).sort(byId),
+      visits.map((v) => ({ id: v.id, status: v.status })).sort(byId));
+
+    for (const row of rows) assert.equal(row.recorded_by, 'officer.ann');
+    const row = (id) => rows.find((r) => r.id === id);
+    assert.equal(row(vid(1)).household_id, hid(1));
+    assert.equal(row(vid(1)).fire_safety_check, 'true');
+    assert.equal(row(vid(1)).smoke_detectors_fitted, '2');
+    assert.equal(row(vid(1)).local_date, '2026-11-20');
+    assert.equal(row(vid(5)).address, 'Flat 2, 11 Fir Drive');
+    assert.equal(row(vid(5)).notes, SEED_VISITS[4].notes, 'a note with a quote, commas and a line break survives');
+    assert.equal(row(vid(6)).notes, `'${SEED_VISITS[5].notes}`, 'a cell that looks like a formula starts with an apostrophe');
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 6
+
+// Why: revoking is what a coordinator does when a tablet is lost; it must take effect on the
+// server (not just in the page) and stop the tablet syncing.
+test('6. devices: revoke a tablet after confirming; the API and the tablet see it revoked', async () => {
+  const opened = await signedInPage('#/devices');
+  const { page } = opened;
+  try {
+    const row = page.locator('[data-testid="device-row"][data-device-id="tablet-bob"]');
+    await row.waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal(await row.getByTestId('device-state').getAttribute('data-value'), 'active');
+
+    // Cancelling changes nothing.
+    await row.getByTestId('device-revoke').click();
+    const dialog = page.getByTestId('confirm-dialog');
+    await dialog.waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.match(await dialog.textContent(), /Revoke device tablet-bob\?/);
+    await page.getByTestId('confirm-no').click();
+    await dialog.waitFor({ state: 'detached', timeout: WAIT_MS });
+    assert.equal(await row.getByTestId('device-state').getAttribute('data-value'), 'active');
+
+    await row.getByTestId('device-revoke').click();
+    await dialog.waitFor({ state: 'visible', timeout: WAIT_MS });
+    await page.getByTestId('confirm-yes').click();
+    await row.locator('[data-testid="device-state"][data-value="revoked"]').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal((await row.getByTestId('device-state').textContent()).trim(), 'Revoked');
+    assert.equal(await row.getByTestId('device-revoke').count(), 0, 'no revoke button for a revoked device');
+    // Only that device.
+    const annState = page.locator('[data-testid="device-row"][data-device-id="tablet-ann"] [data-testid="device-state"]');
+    assert.equal(await annState.getAttribute('data-value'), 'active');
+
+    const { devices } = await apiGet(server.base, coordinatorToken, '/api/v1/devices');
+    const byId = Object.fromEntries(devices.map((d) => [d.device_id, d]));
+    assert.equal(byId['tablet-bob'].revoked, true);
+    assert.equal(byId['tablet-ann'].revoked, false);
+
+    const sync = await runAsync(FIELD_CLIENT, ['--store', bobStore, 'sync']);
+    assert.notEqual(sync.code, 0, 'the revoked tablet cannot sync');
+    assert.match(sync.stdout + sync.stderr, /the server refused this device's token \(401\)/);
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 7
+
+// Why: coordinators who cannot use a mouse must be able to sign in and move between pages, and
+// see where the focus is (WCAG 2.1.1 keyboard, 2.4.7 focus visible).
+test('7. keyboard: sign in and navigate with Tab and Enter only, with a visible focus', async (t) => {
+  const opened = await newPage(browser);
+  const { page } = opened;
+  const focused = () => page.evaluate(() => {
+    const el = document.activeElement;
+    const style = getComputedStyle(el);
+    const rect = el.getBoundingClientRect();
+    return {
+      tag: el.tagName.toLowerCase(), id: el.id, page: el.dataset ? el.dataset.page || '' : '',
+      text: (el.textContent || '').replace(/\s+/g, ' ').trim(),
+      outlineStyle: style.outlineStyle, outlineWidth: parseFloat(style.outlineWidth) || 0,
+      onScreen: rect.width > 0 && rect.height > 0 && rect.bottom > 0 && rect.right > 0 &&
+        rect.top < window.innerHeight && rect.left < window.innerWidth,
+    };
+  });
+  const assertFocusVisible = (f, what) => {
+    assert.notEqual(f.outlineStyle, 'none', `${what} shows where the focus is`);
+    assert.ok(f.outlineWidth >= 2, `${what} has a focus outline at least 2px wide (${f.outlineWidth}px)`);
+  };
+  try {
+    await page.goto(`${server.base}/dashboard/`);
+    await page.waitForFunction(() => document.activeElement?.id === 'login-username', null, { timeout: WAIT_MS });
+
+    await page.keyboard.type(COORDINATOR);
+    await page.keyboard.press('Tab');
+    let f = await focused();
+    assert.equal(f.id, 'login-password', 'Tab goes from the username to the password');
+    assertFocusVisible(f, 'the password field');
+    await page.keyboard.type(PASSWORD);
+    await page.keyboard.press('Tab');
+    f = await focused();
+    assert.equal(f.id, 'login-submit', 'Tab goes on to the sign-in button');
+    assertFocusVisible(f, 'the sign-in button');
+    await page.keyboard.press('Enter');
+    await waitForOverview(page);
+
+    // Tab through the page chrome to the navigation's "Devices" link; every stop on the way
+    // that is a link or button shows its focus.
+    const stops = [];
+    for (let i = 0; i < 30; i += 1) {
+      await page.keyboard.press('Tab');
+      f = await focused();
+      stops.push(f.id || f.page || f.text.slice(0, 30) || f.tag);
+      if (['a', 'button'].includes(f.tag)) assertFocusVisible(f, `"${f.text}"`);
+      if (f.id === 'skip-link') assert.ok(f.onScreen, 'the skip link appears when it has the focus');
+      if (f.page === 'devices') break;
+    }
+    t.diagnostic(`Tab stops after signing in: ${stops.join(' → ')}`);
+    assert.equal(f.page, 'devices', `Tab reaches the Devices link (stops: ${stops.join(' → ')})`);
+    assert.ok(stops.includes('overview'), 'the navigation links are in order');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.location.hash === '#/devices', null, { timeout: WAIT_MS });
+    await page.locator('main h1', { hasText: 'Devices' }).waitFor({ state: 'visible', timeout: WAIT_MS });
+    f = await focused();
+    assert.equal(f.tag, 'h1', 'focus moves to the new page heading');
+    assert.equal(f.text, 'Devices');
+    assert.equal(await page.locator('a[data-page="devices"]').getAttribute('aria-current'), 'page');
+
+    // Shift+Tab goes back into the navigation, and Enter opens another page.
+    for (let i = 0; i < 10 && f.page !== 'exports'; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      f = await focused();
+    }
+    assert.equal(f.page, 'exports', 'Shift+Tab from the heading reaches the Exports link');
+    assertFocusVisible(f, 'the Exports link');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => window.location.hash === '#/exports', null, { timeout: WAIT_MS });
+    await page.getByTestId('export-visits').waitFor({ state: 'visible', timeout: WAIT_MS });
+
+    // Back up to the skip link; Enter on it puts the focus on the main content.
+    for (let i = 0; i < 15 && f.id !== 'skip-link'; i += 1) {
+      await page.keyboard.press('Shift+Tab');
+      f = await focused();
+    }
+    assert.equal(f.id, 'skip-link', 'Shift+Tab reaches the skip link');
+    assert.ok(f.onScreen, 'the focused skip link is on screen');
+    assertFocusVisible(f, 'the skip link');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.activeElement?.id === 'main', null, { timeout: WAIT_MS });
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 8
+
+// Why: signing out must end the session on the server, and the cookie alone must never be
+// enough to change anything (CSRF): another site can make the browser send the cookie, but it
+// cannot read the CSRF token.
+test('8. authorisation: after sign-out the overview needs a sign-in; a POST without the CSRF header is refused', async () => {
+  const opened = await signedInPage('#/overview');
+  const { page, context } = opened;
+  try {
+    await waitForOverview(page);
+    const cookie = (await context.cookies(server.base)).find((c) => c.name === 'ss_session');
+    assert.ok(cookie, 'the session cookie is set');
+    assert.equal(cookie.httpOnly, true);
+    assert.equal(cookie.sameSite, 'Strict');
+
+    await page.getByTestId('logout').click();
+    await page.getByTestId('login-username').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.match(await page.getByTestId('login-notice').textContent(), /signed out/);
+    // The old cookie no longer works on the server.
+    const stale = await api(server.base, null, '/api/v1/session', { headers: { Cookie: `ss_session=${cookie.value}` } });
+    assert.equal(stale.status, 401, 'the session ended on the server');
+
+    // In the same document, and on a fresh load.
+    await page.evaluate(() => { window.location.hash = '#/overview'; });
+    await page.waitForTimeout(200);
+    assert.equal(await page.locator('[data-page="login"]').count(), 1, 'still the sign-in form');
+    assert.equal(await page.getByTestId('overview').count(), 0);
+    await page.goto('about:blank');
+    await page.goto(`${server.base}/dashboard/#/overview`);
+    await page.getByTestId('login-username').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal(await page.getByTestId('overview').count(), 0, 'no overview without a session');
+    assert.equal(await page.locator('#site-nav').isVisible(), false);
+    const direct = await page.evaluate(async () => (await fetch('/api/v1/overview')).status);
+    assert.equal(direct, 401, 'the API refuses the signed-out browser');
+
+    // Sign in again; then forge requests that carry the cookie but not the CSRF token.
+    await signIn(page);
+    await waitForOverview(page);
+    const forged = await page.evaluate(async () => {
+      const post = async (deviceId, headers) => {
+        const response = await fetch('/api/v1/devices', {
+          method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', ...headers },
+          body: JSON.stringify({ device_id: deviceId, user_id: 'officer.mallory', role: 'coordinator' }),
+        });
+        return { status: response.status, body: await response.text() };
+      };
+      const logout = await fetch('/api/v1/session', { method: 'DELETE', credentials: 'same-origin' });
+      const session = await (await fetch('/api/v1/session')).json();
+      return {
+        none: await post('forged-tablet-1', {}),
+        wrong: await post('forged-tablet-2', { 'X-CSRF-Token': 'not-the-token' }),
+        logout: logout.status,
+        // The control: the same request with the session's token is accepted.
+        right: await post('laptop-control', { 'X-CSRF-Token': session.csrf_token }),
+      };
+    });
+    assert.equal(forged.none.status, 403, 'no CSRF header: 403');
+    assert.deepEqual(JSON.parse(forged.none.body), { error: 'csrf' });
+    assert.equal(forged.wrong.status, 403, 'a wrong CSRF token: 403');
+    assert.equal(forged.logout, 403, 'sign-out without the CSRF header is refused too');
+    assert.equal(forged.right.status, 201, 'with the right token the same request is accepted');
+
+    const { devices } = await apiGet(server.base, coordinatorToken, '/api/v1/devices');
+    const ids = devices.map((d) => d.device_id);
+    assert.ok(!ids.includes('forged-tablet-1') && !ids.includes('forged-tablet-2'), 'the forged requests enrolled nothing');
+    assert.ok(ids.includes('laptop-control'), 'the control request enrolled its device');
+  } finally {
+    await closePage(opened);
+  }
+});

@@ -1,0 +1,320 @@
+// support.mjs — helpers for the browser tests: the real sync-server and field-client binaries
+// (run with timeouts), the coordinator JSON API from Node, headless Chromium through
+// playwright-core, and a strict RFC 4180 CSV parser.
+//
+// Everything runs on 127.0.0.1 with fictional data in a fresh temporary directory.
+
+import { spawn, spawnSync, execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, '..', '..');
+
+export const CHROMIUM = '/usr/bin/chromium';
+export const SYNC_SERVER = process.env.SYNC_SERVER || join(repo, 'build/dev/sync-server/sync-server');
+export const FIELD_CLIENT = process.env.FIELD_CLIENT || join(repo, 'build/dev/field-client/field-client');
+export const ARTIFACTS_DIR = process.env.ARTIFACTS_DIR || join(tmpdir(), 'safer-streets-web-artifacts');
+
+/** Milliseconds for each child process (one command) and each wait in the browser. */
+export const COMMAND_TIMEOUT_MS = 20_000;
+export const WAIT_MS = 10_000;
+
+export function makeTempDir(prefix = 'safer-streets-web-') {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export function removeDir(dir) {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+}
+
+export function ensureDir(dir) {
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Fails early, with what to do, when something the tests need is missing. */
+export function checkPrerequisites() {
+  if (!existsSync(CHROMIUM)) {
+    throw new Error(`${CHROMIUM} is missing: install chromium (scripts/install-deps.sh)`);
+  }
+  for (const [name, path] of [['SYNC_SERVER', SYNC_SERVER], ['FIELD_CLIENT', FIELD_CLIENT]]) {
+    if (!existsSync(path)) throw new Error(`${name} binary ${path} is missing: build the project first (cmake --build --preset dev)`);
+  }
+}
+
+/** playwright-core's chromium, or a clear error when `npm ci` has not been run. */
+export async function loadChromium() {
+  try {
+    const playwright = await import('playwright-core');
+    return playwright.chromium;
+  } catch (error) {
+    throw new Error(`playwright-core is not installed: run \`npm ci\` in ${here} (${error.message})`);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Child processes
+
+function describe(bin, args) {
+  return [bin.split('/').pop(), ...args].join(' ');
+}
+
+/**
+ * Runs a command to its end (synchronously, with a timeout); throws unless it exits with 0.
+ * Returns {stdout, stderr}. options.input is written to its standard input.
+ */
+export function run(bin, args, { input, timeout = COMMAND_TIMEOUT_MS, cwd } = {}) {
+  const result = spawnSync(bin, args, {
+    input: input ?? '', encoding: 'utf8', timeout, killSignal: 'SIGKILL', cwd,
+  });
+  if (result.error) throw new Error(`${describe(bin, args)}: ${result.error.message}`);
+  if (result.status !== 0) {
+    throw new Error(`${describe(bin, args)} exited with ${result.status ?? result.signal}\n` +
+      `stdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+  return { stdout: result.stdout, stderr: result.stderr };
+}
+
+/**
+ * Runs a command asynchronously (the event loop, and so the browser connection, stays live);
+ * resolves with {code, stdout, stderr} whatever the exit code.
+ */
+export function runAsync(bin, args, { timeout = COMMAND_TIMEOUT_MS } = {}) {
+  return new Promise((resolvePromise) => {
+    execFile(bin, args, { encoding: 'utf8', timeout, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      let code = 0;
+      if (error) code = typeof error.code === 'number' ? error.code : (error.signal || error.code || 'error');
+      resolvePromise({ code, stdout, stderr });
+    });
+  });
+}
+
+/** Like runAsync, but throws unless the command exits with 0. */
+export async function runOk(bin, args, options) {
+  const result = await runAsync(bin, args, options);
+  if (result.code !== 0) {
+    throw new Error(`${describe(bin, args)} exited with ${result.code}\nstdout: ${result.stdout}\nstderr: ${result.stderr}`);
+  }
+  return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Deadlines
+
+export const TIMED_OUT = Symbol('timed out');
+
+/** Resolves with the promise's value, or TIMED_OUT after ms (the timer never outlives it). */
+export async function withDeadline(promise, ms) {
+  let timer;
+  const deadline = new Promise((resolveDeadline) => { timer = setTimeout(() => resolveDeadline(TIMED_OUT), ms); });
+  try {
+    return await Promise.race([promise, deadline]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The sync server
+
+/**
+ * Starts `sync-server serve --listen 127.0.0.1:0` and waits (with a deadline) for its first
+ * line "listening on 127.0.0.1:PORT". Its standard error goes to logFile.
+ * Returns {port, base, ws, pid, stop()}.
+ */
+export async function startServer(db, logFile, { deadlineMs = 15_000 } = {}) {
+  const log = openSync(logFile, 'w');
+  const child = spawn(SYNC_SERVER, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--shutdown-grace', '2'], {
+    stdio: ['ignore', 'pipe', log],
+  });
+  closeSync(log);
+
+  const exited = new Promise((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolveExit();
+    else child.once('exit', () => resolveExit());
+  });
+
+  let port;
+  try {
+    port = await new Promise((resolvePort, reject) => {
+      let buffered = '';
+      const timer = setTimeout(() => reject(new Error(`sync-server did not say "listening on" within ${deadlineMs} ms (log: ${logFile})`)), deadlineMs);
+      child.once('error', (error) => { clearTimeout(timer); reject(error); });
+      child.once('exit', (code, signal) => {
+        clearTimeout(timer);
+        reject(new Error(`sync-server exited (${code ?? signal}) before listening (log: ${logFile})`));
+      });
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk) => {
+        if (port !== undefined) return;
+        buffered += chunk;
+        const newline = buffered.indexOf('\n');
+        if (newline === -1) return;
+        const first = buffered.slice(0, newline).trim();
+        const match = /^listening on 127\.0\.0\.1:(\d+)$/.exec(first);
+        clearTimeout(timer);
+        if (match) resolvePort(Number(match[1]));
+        else reject(new Error(`unexpected first line from sync-server: ${JSON.stringify(first)}`));
+      });
+    });
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw error;
+  }
+  // Keep draining standard output so that the server never blocks on a full pipe.
+  child.stdout.resume();
+
+  const pid = child.pid;
+  // If this process ends without stop() (a crash, an uncaught error), do not leave the server.
+  const killOnExit = () => { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } };
+  process.once('exit', killOnExit);
+
+  async function stop({ graceMs = 5_000 } = {}) {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    process.kill(pid, 'SIGTERM');
+    if ((await withDeadline(exited, graceMs)) === TIMED_OUT) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      await withDeadline(exited, 2_000);
+    }
+  }
+
+  return { port, base: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, pid, stop };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The JSON API from Node (coordinator bearer token: no CSRF token needed)
+
+export async function api(base, token, path, { method = 'GET', json, text, contentType, headers = {} } = {}) {
+  const allHeaders = { Accept: 'application/json', ...headers };
+  if (token) allHeaders.Authorization = `Bearer ${token}`;
+  let body;
+  if (json !== undefined) {
+    allHeaders['Content-Type'] = 'application/json';
+    body = JSON.stringify(json);
+  } else if (text !== undefined) {
+    allHeaders['Content-Type'] = contentType || 'text/plain';
+    body = text;
+  }
+  const response = await fetch(base + path, { method, headers: allHeaders, body, signal: AbortSignal.timeout(WAIT_MS) });
+  const raw = await response.text();
+  let data = null;
+  if ((response.headers.get('content-type') || '').includes('json') && raw !== '') data = JSON.parse(raw);
+  return { status: response.status, data, raw, headers: response.headers };
+}
+
+/** GET that must answer 200; resolves with the parsed JSON. */
+export async function apiGet(base, token, path) {
+  const result = await api(base, token, path);
+  if (result.status !== 200) throw new Error(`GET ${path}: ${result.status} ${result.raw}`);
+  return result.data;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Chromium
+
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Launches Debian's Chromium headless (a fresh profile: playwright's launch() makes one). */
+export async function launchBrowser() {
+  const chromium = await loadChromium();
+  return chromium.launch({
+    executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 30_000,
+  });
+}
+
+/**
+ * A new context and page at 1280 wide, with default timeouts, collecting uncaught page errors
+ * and Content-Security-Policy violations (the dashboard should cause neither).
+ */
+export async function newPage(browser) {
+  const context = await browser.newContext({
+    viewport: { width: 1280, height: 900 }, locale: 'en-GB', timezoneId: 'Europe/London',
+    reducedMotion: 'reduce', acceptDownloads: true,
+  });
+  context.setDefaultTimeout(WAIT_MS);
+  context.setDefaultNavigationTimeout(WAIT_MS);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`CSP violation: ${message.text()}`);
+    }
+  });
+  return { context, page, problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFC 4180
+
+/**
+ * Parses RFC 4180 CSV strictly: records end with CRLF (the last one may end without), quoted
+ * fields may hold commas, CRLF and doubled quotes. Returns an array of records (arrays of
+ * strings). Throws on a bare LF or CR outside quotes, a quote inside an unquoted field, text
+ * after a closing quote, or an unclosed quote.
+ */
+export function parseCsv(text) {
+  const records = [];
+  let record = [];
+  let field = '';
+  let i = 0;
+  let quoted = false; // the current field started with a quote
+  let fieldStarted = false;
+  const endField = () => { record.push(field); field = ''; quoted = false; fieldStarted = false; };
+  const endRecord = () => { endField(); records.push(record); record = []; };
+
+  while (i < text.length) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') { field += '"'; i += 2; continue; }
+        // closing quote: a separator, a record end or the end must follow
+        i += 1;
+        const next = text[i];
+        if (next === ',') { endField(); i += 1; continue; }
+        if (next === '\r' && text[i + 1] === '\n') { endRecord(); i += 2; continue; }
+        if (next === undefined) { endRecord(); break; }
+        throw new Error(`CSV: text after a closing quote at offset ${i}`);
+      }
+      field += c;
+      i += 1;
+      continue;
+    }
+    if (c === '"') {
+      if (fieldStarted) throw new Error(`CSV: quote inside an unquoted field at offset ${i}`);
+      quoted = true;
+      fieldStarted = true;
+      i += 1;
+      continue;
+    }
+    if (c === ',') { endField(); i += 1; continue; }
+    if (c === '\r') {
+      if (text[i + 1] !== '\n') throw new Error(`CSV: bare CR at offset ${i}`);
+      endRecord();
+      i += 2;
+      continue;
+    }
+    if (c === '\n') throw new Error(`CSV: bare LF (not CRLF) at offset ${i}`);
+    field += c;
+    fieldStarted = true;
+    i += 1;
+  }
+  if (quoted) throw new Error('CSV: a quoted field is not closed');
+  if (fieldStarted || record.length > 0) endRecord();
+  return records;
+}
+
+/** Writes a CSV field as RFC 4180 wants (quotes when needed). */
+export function csvField(value) {
+  const text = value === null || value === undefined ? '' : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+export function csvText(rows) {
+  return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
