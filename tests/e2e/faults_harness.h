@@ -99,7 +99,7 @@ struct Version {
 };
 using Records = std::map<std::string, Version>;  // "entity/id" -> version
 
-Version version_of(const rapidjson::Value& record, bool deleted) {
+inline Version version_of(const rapidjson::Value& record, bool deleted) {
   std::string data;
   if (!deleted) {
     rapidjson::Document copy;
@@ -250,7 +250,7 @@ inline void run_fleet(const Tablets& tablets, int min_changes, int max_changes, 
 }
 
 // Everything the server holds, pulled as a coordinator straight from the server (no proxy).
-Records server_records(unsigned short port, const std::string& token, Problems& problems) {
+inline Records server_records(unsigned short port, const std::string& token, Problems& problems) {
   Records records;
   test_support::WsTestClient client;
   if (!client.connect(port, token).ok) return problems.add("the coordinator cannot connect"), records;
