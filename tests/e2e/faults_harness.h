@@ -54,7 +54,7 @@ inline std::uint64_t test_seed() {
   return std::random_device{}();
 }
 
-int pick(std::mt19937_64& random, int low, int high) { return std::uniform_int_distribution<int>(low, high)(random); }
+inline int pick(std::mt19937_64& random, int low, int high) { return std::uniform_int_distribution<int>(low, high)(random); }
 
 inline std::optional<rapidjson::Document> parse(const std::string& text) {
   rapidjson::Document document;
@@ -214,7 +214,7 @@ class Tablet {
 
 using Tablets = std::vector<std::unique_ptr<Tablet>>;
 
-Tablets make_tablets(const test_support::TempDir& dir, int count, const ServerProcess& server, const std::string& url,
+inline Tablets make_tablets(const test_support::TempDir& dir, int count, const ServerProcess& server, const std::string& url,
                      Problems& problems) {
   Tablets tablets;
   for (int i = 1; i <= count; ++i) {
