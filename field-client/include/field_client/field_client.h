@@ -1,0 +1,109 @@
+/*
+ * field_client.h — the field client's core as a C API, for native tablet apps (Android through
+ * JNI, iOS through Swift or Objective-C) that embed the same store and sync as field-client.
+ *
+ * Records go in and come out as the plain JSON of the sync contract (§5): the `data` object
+ * of a household, a visit or a commute session. Everything is offline except fc_sync().
+ *
+ * Errors: every function returns FC_OK (0) or an fc_status. After a failure on a store,
+ * fc_last_error() gives the details as JSON: {"code", "message", "field", "errors": [{"field",
+ * "message"}]}; "errors" lists every problem of an invalid record. fc_open() reports its own
+ * failure through `error_out`.
+ *
+ * Ownership: a `char**` out-parameter receives a new NUL-terminated UTF-8 string that the
+ * caller owns and must release with fc_free(); it is set to NULL on failure. The string from
+ * fc_last_error() and fc_version() is owned by the library: valid until the next call on the
+ * same store (fc_version: forever). Input strings are only read during the call.
+ *
+ * Threads: a store may be used from one thread at a time. Two stores (in one process or two)
+ * may share a file; SQLite serialises their writes.
+ */
+#ifndef FIELD_CLIENT_FIELD_CLIENT_H_
+#define FIELD_CLIENT_FIELD_CLIENT_H_
+
+#if defined(FC_BUILDING_LIBRARY)
+#define FC_API __attribute__((visibility("default")))
+#else
+#define FC_API
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct fc_store fc_store;
+
+typedef enum fc_status {
+  FC_OK = 0,
+  FC_INVALID = 1,       /* the record or an argument breaks a rule; see "errors" */
+  FC_NOT_FOUND = 2,     /* no such record */
+  FC_FORBIDDEN = 3,     /* not allowed for this device's role */
+  FC_STORAGE = 4,       /* the store cannot be read or written (full disk, read-only, busy) */
+  FC_NETWORK = 5,       /* the server could not be reached or the exchange failed: retry later */
+  FC_UNAUTHORIZED = 6,  /* the server refused the token (401): do not retry; re-enrol */
+  FC_FATAL = 7,         /* the server refused this device for good (device_mismatch, …) */
+  FC_NOT_ENROLLED = 8,  /* fc_sync() before fc_enroll() */
+  FC_ARGUMENT = 9       /* a NULL where a value is needed, an unknown entity name */
+} fc_status;
+
+/* The library's version, such as "0.1.0". */
+FC_API const char* fc_version(void);
+
+/* Opens (creating if needed) the store at `path`. On failure *store_out is NULL and, if
+ * error_out is not NULL, *error_out receives a message to fc_free(). */
+FC_API fc_status fc_open(const char* path, fc_store** store_out, char** error_out);
+
+/* Closes the store. NULL is allowed. */
+FC_API void fc_close(fc_store* store);
+
+/* Records a new record of `entity` ("household", "visit", "commute_session") from its JSON
+ * data; *id_out receives its new id. Nothing is written unless it is valid. */
+FC_API fc_status fc_create(fc_store* store, const char* entity, const char* data_json, char** id_out);
+
+/* Replaces the whole record `id` with `data_json`. */
+FC_API fc_status fc_update(fc_store* store, const char* entity, const char* id, const char* data_json);
+
+/* Deletes record `id` (a tombstone is kept and synced). */
+FC_API fc_status fc_delete(fc_store* store, const char* entity, const char* id);
+
+/* Checks `data_json` as fc_create would, writing nothing; *errors_json_out receives
+ * [{"field", "message"}, …] (empty when valid). Returns FC_OK either way unless the call
+ * itself fails. */
+FC_API fc_status fc_validate(fc_store* store, const char* entity, const char* data_json, char** errors_json_out);
+
+/* The live records of `entity` as a JSON array of {"entity", "id", "hlc", "device_id",
+ * "deleted", "state", "data"}; state is "pending", "rejected" or "synced". */
+FC_API fc_status fc_list(fc_store* store, const char* entity, char** json_out);
+
+/* One record by id (deleted ones too) as a JSON object; FC_NOT_FOUND if unknown. */
+FC_API fc_status fc_get(fc_store* store, const char* entity, const char* id, char** json_out);
+
+/* Changes waiting to sync and rejected ones, as a JSON array of {"seq", "entity", "op",
+ * "id", "hlc", "state", "created_at", "data", "rejection": {"code", "message", "field"}}. */
+FC_API fc_status fc_outbox(fc_store* store, char** json_out);
+
+/* Keeps the server's URL (ws://host:port) and this device's token. `device_id` may be NULL;
+ * otherwise the store takes that id (only before anything is recorded). */
+FC_API fc_status fc_enroll(fc_store* store, const char* server_url, const char* token, const char* device_id);
+
+/* Pushes every waiting change and pulls what is new. *report_json_out (may be NULL) receives
+ * {"pushed", "rejected", "pulled", "full_pull", "clock_offset_ms"}. `timeout_ms` bounds each
+ * step (0: 15 seconds). */
+FC_API fc_status fc_sync(fc_store* store, int timeout_ms, char** report_json_out);
+
+/* The device and its store: {"device_id", "server", "role", "user_id", "pending", "rejected",
+ * "last_seq", "last_sync_at", "clock_offset_ms", "records": {"households", "visits",
+ * "commute_sessions"}}. */
+FC_API fc_status fc_status_json(fc_store* store, char** json_out);
+
+/* Details of the last failure on `store` (see above); "{}" after a success. */
+FC_API const char* fc_last_error(const fc_store* store);
+
+/* Releases a string this library returned through an out-parameter. NULL is allowed. */
+FC_API void fc_free(char* text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FIELD_CLIENT_FIELD_CLIENT_H_ */

@@ -1,0 +1,261 @@
+// The C API of field_client.h over the C++ Store and sync. No exception crosses it.
+#include "field_client/field_client.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <string>
+
+#include "field_client/json_views.h"
+#include "field_client/store.h"
+#include "field_client/sync.h"
+#include "safer/json_text.h"
+#include "safer/record_json.h"
+
+struct fc_store {
+  std::unique_ptr<field_client::Store> store;
+  std::string last_error = "{}";
+};
+
+namespace {
+
+using field_client::Error;
+using safer::json_quote;
+
+char* copy_out(const std::string& text) {
+  auto* out = static_cast<char*>(std::malloc(text.size() + 1));
+  if (out != nullptr) std::memcpy(out, text.c_str(), text.size() + 1);
+  return out;
+}
+
+fc_status status_of(const std::string& code) {
+  if (code == "invalid" || code == "exists") return FC_INVALID;
+  if (code == "not_found") return FC_NOT_FOUND;
+  if (code == "forbidden") return FC_FORBIDDEN;
+  if (code.rfind("storage", 0) == 0) return FC_STORAGE;
+  if (code == "unauthorized") return FC_UNAUTHORIZED;
+  if (code == "device_mismatch" || code == "unsupported_protocol" || code == "lost") return FC_FATAL;
+  if (code == "not_enrolled") return FC_NOT_ENROLLED;
+  if (code == "argument") return FC_ARGUMENT;
+  return FC_NETWORK;  // network, unavailable, bad_message, seq_gap …: worth retrying
+}
+
+std::string errors_array(const safer::FieldErrors& errors) {
+  std::string out = "[";
+  for (std::size_t i = 0; i < errors.size(); ++i) {
+    out += (i ? "," : "") + std::string("{\"field\":") + json_quote(errors[i].field) +
+           ",\"message\":" + json_quote(errors[i].message) + "}";
+  }
+  return out + "]";
+}
+
+fc_status fail(fc_store* store, const Error& error, const safer::FieldErrors& errors = {}) {
+  store->last_error = "{\"code\":" + json_quote(error.code) + ",\"message\":" + json_quote(error.message) +
+                      ",\"field\":" + json_quote(error.field) + ",\"errors\":" + errors_array(errors) + "}";
+  return status_of(error.code);
+}
+
+fc_status argument(fc_store* store, const char* what) { return fail(store, Error{"argument", what, ""}); }
+
+fc_status succeed(fc_store* store) {
+  store->last_error = "{}";
+  return FC_OK;
+}
+
+std::optional<safer::Entity> entity_of(const char* name) {
+  return name == nullptr ? std::nullopt : safer::enum_from_string<safer::Entity>(name);
+}
+
+// Runs `body`, turning any exception into FC_STORAGE: nothing may unwind into C.
+template <class Body>
+fc_status guarded(fc_store* store, Body&& body) {
+  if (store == nullptr || !store->store) return FC_ARGUMENT;
+  try {
+    return body();
+  } catch (const std::exception& failure) {
+    return fail(store, Error{"storage", std::string("unexpected failure: ") + failure.what(), ""});
+  } catch (...) {
+    return fail(store, Error{"storage", "unexpected failure", ""});
+  }
+}
+
+// Decodes and checks data as the store would; on problems, records them and returns false.
+bool decode(fc_store* store, const char* entity_name, const char* data_json, safer::RecordData& data, fc_status& status) {
+  const auto entity = entity_of(entity_name);
+  if (!entity || data_json == nullptr) {
+    status = argument(store, "entity must be household, visit or commute_session, and data must not be NULL");
+    return false;
+  }
+  auto errors = safer::from_json(data_json, *entity, data);
+  if (errors.empty()) errors = store->store->validate(data);
+  if (errors.empty()) return true;
+  std::string message;
+  for (const auto& error : errors) message += (message.empty() ? "" : "; ") + error.message;
+  status = fail(store, Error{"invalid", message, errors.front().field}, errors);
+  return false;
+}
+
+}  // namespace
+
+extern "C" {
+
+const char* fc_version(void) { return "0.1.0"; }
+
+fc_status fc_open(const char* path, fc_store** store_out, char** error_out) {
+  if (store_out != nullptr) *store_out = nullptr;
+  if (error_out != nullptr) *error_out = nullptr;
+  if (path == nullptr || store_out == nullptr) return FC_ARGUMENT;
+  try {
+    auto store = field_client::Store::open(path);
+    if (!store) {
+      if (error_out != nullptr) *error_out = copy_out(store.error().message);
+      return status_of(store.error().code);
+    }
+    *store_out = new fc_store{std::move(*store), "{}"};
+    return FC_OK;
+  } catch (...) {
+    if (error_out != nullptr) *error_out = copy_out("unexpected failure opening the store");
+    return FC_STORAGE;
+  }
+}
+
+void fc_close(fc_store* store) { delete store; }
+
+fc_status fc_create(fc_store* store, const char* entity, const char* data_json, char** id_out) {
+  if (id_out != nullptr) *id_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    safer::RecordData data;
+    fc_status status = FC_OK;
+    if (!decode(store, entity, data_json, data, status)) return status;
+    auto id = store->store->create(std::move(data));
+    if (!id) return fail(store, id.error());
+    if (id_out != nullptr) *id_out = copy_out(*id);
+    return succeed(store);
+  });
+}
+
+fc_status fc_update(fc_store* store, const char* entity, const char* id, const char* data_json) {
+  return guarded(store, [&]() -> fc_status {
+    if (id == nullptr) return argument(store, "id must not be NULL");
+    safer::RecordData data;
+    fc_status status = FC_OK;
+    if (!decode(store, entity, data_json, data, status)) return status;
+    if (auto updated = store->store->update(id, std::move(data)); !updated) return fail(store, updated.error());
+    return succeed(store);
+  });
+}
+
+fc_status fc_delete(fc_store* store, const char* entity, const char* id) {
+  return guarded(store, [&]() -> fc_status {
+    const auto kind = entity_of(entity);
+    if (!kind || id == nullptr) return argument(store, "entity must be household, visit or commute_session, and id not NULL");
+    if (auto removed = store->store->remove(*kind, id); !removed) return fail(store, removed.error());
+    return succeed(store);
+  });
+}
+
+fc_status fc_validate(fc_store* store, const char* entity, const char* data_json, char** errors_json_out) {
+  if (errors_json_out != nullptr) *errors_json_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    const auto kind = entity_of(entity);
+    if (!kind || data_json == nullptr || errors_json_out == nullptr) {
+      return argument(store, "entity must be household, visit or commute_session; data and the output not NULL");
+    }
+    safer::RecordData data;
+    auto errors = safer::from_json(data_json, *kind, data);
+    if (errors.empty()) errors = store->store->validate(data);
+    *errors_json_out = copy_out(errors_array(errors));
+    return succeed(store);
+  });
+}
+
+fc_status fc_list(fc_store* store, const char* entity, char** json_out) {
+  if (json_out != nullptr) *json_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    const auto kind = entity_of(entity);
+    if (!kind || json_out == nullptr) return argument(store, "entity must be household, visit or commute_session");
+    *json_out = copy_out(field_client::records_json(store->store->list(*kind)));
+    return succeed(store);
+  });
+}
+
+fc_status fc_get(fc_store* store, const char* entity, const char* id, char** json_out) {
+  if (json_out != nullptr) *json_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    const auto kind = entity_of(entity);
+    if (!kind || id == nullptr || json_out == nullptr) return argument(store, "entity, id and the output must be given");
+    const auto record = store->store->get(*kind, id);
+    if (!record) return fail(store, Error{"not_found", std::string("there is no ") + entity + " with id " + id, "id"});
+    *json_out = copy_out(field_client::record_json(*record));
+    return succeed(store);
+  });
+}
+
+fc_status fc_outbox(fc_store* store, char** json_out) {
+  if (json_out != nullptr) *json_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    if (json_out == nullptr) return argument(store, "the output must not be NULL");
+    *json_out = copy_out(field_client::outbox_entries_json(store->store->outbox()));
+    return succeed(store);
+  });
+}
+
+fc_status fc_enroll(fc_store* store, const char* server_url, const char* token, const char* device_id) {
+  return guarded(store, [&]() -> fc_status {
+    if (server_url == nullptr || token == nullptr) return argument(store, "the server URL and the token must be given");
+    if (device_id != nullptr) {
+      if (auto adopted = store->store->set_device_id(device_id); !adopted) return fail(store, adopted.error());
+    }
+    if (auto enrolled = store->store->enroll(server_url, token); !enrolled) return fail(store, enrolled.error());
+    return succeed(store);
+  });
+}
+
+fc_status fc_sync(fc_store* store, int timeout_ms, char** report_json_out) {
+  if (report_json_out != nullptr) *report_json_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    field_client::SyncOptions options;
+    if (timeout_ms > 0) options.timeout = std::chrono::milliseconds(timeout_ms);
+    options.app_version = std::string("field-client-c/") + fc_version();
+    const auto report = field_client::sync_once(*store->store, options);
+    if (!report) return fail(store, report.error());
+    if (report_json_out != nullptr) {
+      *report_json_out = copy_out("{\"pushed\":" + std::to_string(report->pushed) + ",\"rejected\":" +
+                                  std::to_string(report->rejected) + ",\"pulled\":" + std::to_string(report->pulled) +
+                                  ",\"full_pull\":" + (report->full_pull ? "true" : "false") +
+                                  ",\"clock_offset_ms\":" + std::to_string(report->clock_offset_ms) + "}");
+    }
+    return succeed(store);
+  });
+}
+
+fc_status fc_status_json(fc_store* store, char** json_out) {
+  if (json_out != nullptr) *json_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    if (json_out == nullptr) return argument(store, "the output must not be NULL");
+    const auto summary = store->store->summary();
+    const auto device = store->store->device();
+    const auto enrollment = store->store->enrollment();
+    const auto optional_text = [](const std::optional<std::string>& text) {
+      return text ? json_quote(*text) : std::string("null");
+    };
+    *json_out = copy_out(
+        "{\"device_id\":" + json_quote(summary.device_id) +
+        ",\"server\":" + optional_text(enrollment ? std::optional(enrollment->server_url) : std::nullopt) +
+        ",\"role\":" + optional_text(device.role ? std::optional(std::string(safer::to_string(*device.role))) : std::nullopt) +
+        ",\"user_id\":" + optional_text(device.user_id) + ",\"pending\":" + std::to_string(summary.pending) +
+        ",\"rejected\":" + std::to_string(summary.rejected) + ",\"last_seq\":" + std::to_string(summary.last_seq) +
+        ",\"last_sync_at\":" +
+        optional_text(summary.last_sync_at ? std::optional(safer::format_rfc3339(*summary.last_sync_at)) : std::nullopt) +
+        ",\"clock_offset_ms\":" + (summary.clock_offset_ms ? std::to_string(*summary.clock_offset_ms) : "null") +
+        ",\"records\":{\"households\":" + std::to_string(summary.households) + ",\"visits\":" +
+        std::to_string(summary.visits) + ",\"commute_sessions\":" + std::to_string(summary.commute_sessions) + "}}");
+    return succeed(store);
+  });
+}
+
+const char* fc_last_error(const fc_store* store) { return store == nullptr ? "{}" : store->last_error.c_str(); }
+
+void fc_free(char* text) { std::free(text); }
+
+}  // extern "C"
