@@ -62,6 +62,11 @@ END;
 -- Store::begin_full_pull): records the fresh pull no longer holds are dropped after it.
 ALTER TABLE records ADD COLUMN pulled_gen INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {3, R"sql(
+-- The tablet app lists each household with its visits.
+CREATE INDEX visits_by_household ON records (json_extract(data, '$.household_id'))
+  WHERE entity = 'visit' AND deleted = 0;
+)sql"},
 };
 
 Error invalid(const FieldErrors& errors) {
@@ -84,16 +89,12 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
     auto impl = std::make_unique<Impl>(path);
     impl->wall_clock = options.wall_clock ? std::move(options.wall_clock) : safer::now_unix_millis;
     impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    impl->db.create_text_function("fold_case", safer::fold_case);
     if (auto migrated = sqlite::migrate(impl->db, kMigrations, std::size(kMigrations)); !migrated) {
       return migrated.error();
     }
     sqlite::Transaction transaction(impl->db);
-    if (auto id = impl->meta("device_id")) {
-      impl->device_id = *id;
-    } else {
-      impl->device_id = safer::new_uuid_v7();
-      impl->set_meta("device_id", impl->device_id);
-    }
+    if (!impl->meta("device_id")) impl->set_meta("device_id", safer::new_uuid_v7());
     transaction.commit();
     return std::unique_ptr<Store>(new Store(std::move(impl)));
   } catch (const sqlite::Failure& failure) {
@@ -104,7 +105,7 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
 }
 
 DeviceInfo Store::device() const {
-  return DeviceInfo{impl_->device_id, impl_->role(), impl_->meta("user_id")};
+  return DeviceInfo{impl_->device_id(), impl_->role(), impl_->meta("user_id")};
 }
 
 safer::ReferenceLists Store::reference_lists() const {
@@ -244,7 +245,7 @@ std::vector<OutboxEntry> Store::outbox(std::vector<OutboxState> states) const {
 
 StoreSummary Store::summary() const {
   StoreSummary summary;
-  summary.device_id = impl_->device_id;
+  summary.device_id = impl_->device_id();
   summary.last_seq = std::stoll(impl_->meta("last_seq").value_or("0"));
   auto states = impl_->db.cached("SELECT state, count(*) FROM outbox GROUP BY state");
   while (states->step()) {

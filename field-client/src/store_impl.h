@@ -25,7 +25,7 @@ namespace detail {
 #define SELECT_RECORDS                                                                  \
   "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"                      \
   " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id"    \
-  "  ORDER BY o.seq DESC LIMIT 1) FROM records r "
+  "  ORDER BY o.seq DESC LIMIT 1), r.created_here FROM records r "
 constexpr const char* kFindRecord = SELECT_RECORDS "WHERE r.entity = ?1 AND r.id = ?2";
 constexpr const char* kListRecords =
     SELECT_RECORDS "WHERE r.entity = ?1 AND (?2 OR r.deleted = 0) ORDER BY r.id";
@@ -50,7 +50,9 @@ struct Store::Impl {
 
   mutable sqlite::Database db;  // statements are cached even by reads
   std::function<std::int64_t()> wall_clock;
-  std::string device_id;  // Constant after open().
+  // The device's id, read from the store each time: another program on the same file (an
+  // enrolment with --device) may have set it since this Store was opened.
+  std::string device_id() const { return meta("device_id").value_or(""); }
 
   std::optional<std::string> meta(const char* key) const {
     auto statement = db.cached("SELECT value FROM meta WHERE key = ?");
@@ -88,6 +90,7 @@ struct Store::Impl {
     record.state = !state || *state == "acked" ? SyncState::synced
                    : *state == "rejected"      ? SyncState::rejected
                                                : SyncState::pending;
+    record.created_here = row.column_int(7) != 0;
     return record;
   }
 
@@ -115,7 +118,7 @@ struct Store::Impl {
         " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
         " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
         " deleted = excluded.deleted, data = excluded.data");
-    upsert->bind(1, entity_name).bind(2, id).bind(3, hlc_text).bind(4, device_id);
+    upsert->bind(1, entity_name).bind(2, id).bind(3, hlc_text).bind(4, device_id());
     upsert->bind(5, op == Op::remove ? 1 : 0).bind(7, created ? 1 : 0);
     if (stored) upsert->bind(6, safer::to_json(*stored)); else upsert->bind_null(6);
     upsert->run();

@@ -37,21 +37,19 @@ Status Store::enroll(const std::string& server_url, const std::string& token) {
 }
 
 Status Store::set_device_id(const std::string& device_id) {
-  if (device_id == impl_->device_id) return {};
+  if (device_id == impl_->device_id()) return {};
   if (!safer::is_valid_user_id(device_id)) {
     return Error{"invalid", "the device id must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "device"};
   }
-  Status status = in_transaction(impl_->db, [&]() -> Status {
+  return in_transaction(impl_->db, [&]() -> Status {
     auto held = impl_->db.cached("SELECT (SELECT count(*) FROM records) + (SELECT count(*) FROM outbox)");
     if (held->step() && held->column_int(0) > 0) {
-      return Error{"exists", "this store already holds records made as device " + impl_->device_id +
+      return Error{"exists", "this store already holds records made as device " + impl_->device_id() +
                                  "; enrol the tablet under that id instead", "device"};
     }
     impl_->set_meta("device_id", device_id);
     return {};
   });
-  if (status) impl_->device_id = device_id;
-  return status;
 }
 
 std::optional<Enrollment> Store::enrollment() const {

@@ -57,6 +57,21 @@ struct StoredRecord {
   bool deleted = false;
   std::optional<safer::RecordData> data;  // nullopt when deleted
   SyncState state = SyncState::synced;
+  bool created_here = false;  // this device created the record (its first version)
+};
+
+// A household as the tablet app lists it: with its latest visit and whether a follow-up is
+// still owed (a visit that needs one and no later completed visit).
+struct HouseholdView {
+  StoredRecord record;
+  bool mine = false;  // assigned to this device's user, or created on this device
+  struct LastVisit {
+    std::string id;
+    safer::UnixMillis visited_at = 0;
+    safer::VisitStatus status = safer::VisitStatus::completed;
+  };
+  std::optional<LastVisit> last_visit;
+  bool follow_up_outstanding = false;
 };
 
 enum class OutboxState { pending, acked, rejected };
@@ -141,6 +156,21 @@ class Store {
                                                                        OutboxState::rejected}) const;
 
   StoreSummary summary() const;
+
+  // --- Views for the tablet app (store_views.cpp) -------------------------------------------
+
+  // Live households, the user's own first, then by address; `query` (if not empty) must occur
+  // in the address or postcode, ignoring case and the postcode's space. At most `limit`.
+  std::vector<HouseholdView> households(const std::string& query, std::size_t limit) const;
+
+  // Live visits to one household, newest first.
+  std::vector<StoredRecord> visits_to(const std::string& household_id) const;
+
+  // A PIN for the tablet app's lock (stored as PBKDF2-SHA256). Error "invalid" unless 4 to 12
+  // digits.
+  Status set_pin(const std::string& pin);
+  bool has_pin() const;
+  bool check_pin(const std::string& pin) const;
 
   // --- Sync (see sync.h) -------------------------------------------------------------------
 

@@ -13,6 +13,7 @@
 #include "output.h"
 #include "record_options.h"
 #include "sync_commands.h"
+#include "ui/ui_server.h"
 #include "safer/json_text.h"
 #include "safer/record_json.h"
 #include "safer/time.h"
@@ -375,6 +376,18 @@ int main(int argc, char** argv) {
   sync_cmd->add_option("--timeout", sync_options.timeout_seconds, "Seconds to wait for the server at each step")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
+  field_client::ui::UiOptions ui_options;
+  double pin_lock_minutes = 0, sync_interval_seconds = 30;
+  auto* ui_cmd = app.add_subcommand("ui", "Serve the tablet app on 127.0.0.1 (open the address it prints)");
+  ui_cmd->add_option("--port", ui_options.port, "Port on 127.0.0.1 (0: any free port)")->capture_default_str();
+  ui_cmd->add_option("--pin-lock-minutes", pin_lock_minutes, "Lock after this many minutes without use (needs set-pin)")
+      ->check(CLI::Range(0.0, 1440.0));
+  ui_cmd->add_option("--sync-interval", sync_interval_seconds, "Seconds between syncs when nothing changes")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 86400.0));
+  ui_cmd->add_option("--retry-base", ui_options.retry_base_seconds, "First retry delay in seconds")->capture_default_str();
+  ui_cmd->add_option("--max-backoff", ui_options.max_backoff_seconds, "Longest retry delay in seconds")->capture_default_str();
+  auto* pin_cmd = app.add_subcommand("set-pin", "Set the tablet app's PIN (4 to 12 digits, read from standard input)");
   auto* wards_cmd = app.add_subcommand("wards", "List the wards records may name");
   auto* stations_cmd = app.add_subcommand("stations", "List the Commute Aware stations");
 
@@ -391,6 +404,22 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return run_list(globals, list_kind);
   if (pending_cmd->parsed()) return run_pending(globals);
   if (status_cmd->parsed()) return run_status(globals);
+  if (ui_cmd->parsed()) {
+    ui_options.store_path = globals.store_path;
+    ui_options.pin_lock = std::chrono::milliseconds(static_cast<long>(pin_lock_minutes * 60'000));
+    ui_options.sync_interval = std::chrono::milliseconds(static_cast<long>(sync_interval_seconds * 1000));
+    return field_client::ui::run_ui(ui_options);
+  }
+  if (pin_cmd->parsed()) {
+    int exit_code = 0;
+    auto store = open_store(globals, exit_code);
+    if (!store) return exit_code;
+    std::string pin;
+    std::getline(std::cin, pin);
+    if (auto saved = store->set_pin(pin); !saved) return report(globals, saved.error());
+    std::cerr << "PIN set. Start the app with field-client ui --pin-lock-minutes N to lock it after N idle minutes.\n";
+    return 0;
+  }
   if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token, enrolled_device);
   if (sync_cmd->parsed()) return run_sync(globals.store_path, globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);

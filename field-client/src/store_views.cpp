@@ -1,0 +1,134 @@
+// The tablet app's views of the store (households with their latest visit, a household's
+// visits) and its PIN.
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
+#include "safer/text.h"
+#include "store_impl.h"
+
+namespace field_client {
+
+namespace {
+
+constexpr int kPinIterations = 200'000;
+
+std::string contains_pattern(const std::string& text, bool drop_spaces) {
+  std::string pattern = "%";
+  for (char c : safer::fold_case(text)) {
+    if (drop_spaces && c == ' ') continue;
+    if (c == '%' || c == '_' || c == '\\') pattern.push_back('\\');
+    pattern.push_back(c);
+  }
+  return pattern + "%";
+}
+
+std::string hex(const unsigned char* bytes, std::size_t size) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (std::size_t i = 0; i < size; ++i) {
+    out.push_back(kHex[bytes[i] >> 4]);
+    out.push_back(kHex[bytes[i] & 0x0f]);
+  }
+  return out;
+}
+
+std::string pin_key(const std::string& pin, const std::string& salt_hex) {
+  unsigned char key[32];
+  PKCS5_PBKDF2_HMAC(pin.data(), static_cast<int>(pin.size()), reinterpret_cast<const unsigned char*>(salt_hex.data()),
+                    static_cast<int>(salt_hex.size()), kPinIterations, EVP_sha256(), sizeof key, key);
+  return hex(key, sizeof key);
+}
+
+}  // namespace
+
+std::vector<HouseholdView> Store::households(const std::string& query, std::size_t limit) const {
+  // The record's columns as kFindRecord has them, then the view's.
+  auto rows = impl_->db.cached(
+      "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"
+      " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id ORDER BY o.seq DESC LIMIT 1),"
+      " r.created_here,"
+      " (r.created_here OR json_extract(r.data, '$.assigned_to') = ?1) AS mine,"
+      " (SELECT v.id FROM records v WHERE v.entity = 'visit' AND v.deleted = 0"
+      "   AND json_extract(v.data, '$.household_id') = r.id ORDER BY json_extract(v.data, '$.visited_at') DESC LIMIT 1),"
+      " EXISTS (SELECT 1 FROM records f WHERE f.entity = 'visit' AND f.deleted = 0"
+      "   AND json_extract(f.data, '$.household_id') = r.id AND json_extract(f.data, '$.follow_up_required') = 1"
+      "   AND NOT EXISTS (SELECT 1 FROM records c WHERE c.entity = 'visit' AND c.deleted = 0"
+      "     AND json_extract(c.data, '$.household_id') = r.id AND json_extract(c.data, '$.status') = 'completed'"
+      "     AND json_extract(c.data, '$.visited_at') > json_extract(f.data, '$.visited_at')))"
+      " FROM records r WHERE r.entity = 'household' AND r.deleted = 0"
+      " AND (?2 IS NULL OR fold_case(json_extract(r.data, '$.address')) LIKE ?2 ESCAPE '\\'"
+      "  OR fold_case(replace(json_extract(r.data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')"
+      " ORDER BY mine DESC, json_extract(r.data, '$.address'), r.id LIMIT ?4");
+  rows->bind(1, impl_->meta("user_id").value_or(""));
+  if (query.empty()) {
+    rows->bind_null(2).bind_null(3);
+  } else {
+    rows->bind(2, contains_pattern(query, false)).bind(3, contains_pattern(query, true));
+  }
+  rows->bind(4, static_cast<std::int64_t>(limit));
+  std::vector<std::pair<HouseholdView, std::optional<std::string>>> found;
+  while (rows->step()) {
+    HouseholdView view;
+    view.record = impl_->read_record(*rows);
+    view.mine = rows->column_int(8) != 0;
+    view.follow_up_outstanding = rows->column_int(10) != 0;
+    found.emplace_back(std::move(view), rows->column_optional_text(9));
+  }
+  std::vector<HouseholdView> views;
+  for (auto& [view, last_id] : found) {
+    if (last_id) {
+      if (const auto visit = impl_->find(Entity::visit, *last_id); visit && visit->data) {
+        const auto& data = std::get<safer::Visit>(*visit->data);
+        view.last_visit = HouseholdView::LastVisit{*last_id, data.visited_at, data.status};
+      }
+    }
+    views.push_back(std::move(view));
+  }
+  return views;
+}
+
+std::vector<StoredRecord> Store::visits_to(const std::string& household_id) const {
+  auto rows = impl_->db.cached(
+      "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"
+      " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id ORDER BY o.seq DESC LIMIT 1),"
+      " r.created_here FROM records r WHERE r.entity = 'visit' AND r.deleted = 0"
+      " AND json_extract(r.data, '$.household_id') = ? ORDER BY json_extract(r.data, '$.visited_at') DESC, r.id DESC");
+  rows->bind(1, household_id);
+  std::vector<StoredRecord> visits;
+  while (rows->step()) visits.push_back(impl_->read_record(*rows));
+  return visits;
+}
+
+Status Store::set_pin(const std::string& pin) {
+  if (pin.size() < 4 || pin.size() > 12 || pin.find_first_not_of("0123456789") != std::string::npos) {
+    return Error{"invalid", "the PIN must be 4 to 12 digits", "pin"};
+  }
+  unsigned char salt[16];
+  if (RAND_bytes(salt, sizeof salt) != 1) return Error{"storage", "no random bytes for the PIN's salt", ""};
+  const std::string salt_hex = hex(salt, sizeof salt);
+  try {
+    sqlite::Transaction transaction(impl_->db);
+    impl_->set_meta("pin", "pbkdf2-sha256$" + std::to_string(kPinIterations) + "$" + salt_hex + "$" + pin_key(pin, salt_hex));
+    transaction.commit();
+    return {};
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+bool Store::has_pin() const { return impl_->meta("pin").has_value(); }
+
+bool Store::check_pin(const std::string& pin) const {
+  const auto stored = impl_->meta("pin");
+  if (!stored) return false;
+  const auto last = stored->rfind('$');
+  const auto before = stored->rfind('$', last - 1);
+  if (last == std::string::npos || before == std::string::npos) return false;
+  const std::string salt_hex = stored->substr(before + 1, last - before - 1);
+  const std::string expected = stored->substr(last + 1);
+  const std::string actual = pin_key(pin, salt_hex);
+  return actual.size() == expected.size() && CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
+}
+
+}  // namespace field_client

@@ -1,0 +1,235 @@
+#include "ui_server.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <iostream>
+#include <memory>
+
+#include "assets.h"
+#include "background_sync.h"
+#include "local_api.h"
+
+namespace field_client::ui {
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Request = http::request<http::string_body>;
+using Response = http::response<http::string_body>;
+
+constexpr const char* kCookie = "fc_key";
+constexpr std::size_t kMaxBody = 256 * 1024;
+
+std::string random_key() {
+  unsigned char bytes[24];
+  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for the launch key");
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string key;
+  for (unsigned char byte : bytes) {
+    key.push_back(kHex[byte >> 4]);
+    key.push_back(kHex[byte & 0x0f]);
+  }
+  return key;
+}
+
+bool same_secret(std::string_view given, const std::string& key) {
+  return given.size() == key.size() && CRYPTO_memcmp(given.data(), key.data(), key.size()) == 0;
+}
+
+std::string cookie_value(std::string_view header) {
+  const std::string name = std::string(kCookie) + "=";
+  for (std::size_t start = 0; start < header.size();) {
+    while (start < header.size() && header[start] == ' ') ++start;
+    const auto end = std::min(header.find(';', start), header.size());
+    if (header.substr(start, name.size()) == name) return std::string(header.substr(start + name.size(), end - start - name.size()));
+    start = end + 1;
+  }
+  return {};
+}
+
+std::map<std::string, std::string> parse_query(std::string_view query) {
+  std::map<std::string, std::string> pairs;
+  const auto decode = [](std::string_view text) {
+    std::string out;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+      if (text[i] == '+') {
+        out.push_back(' ');
+      } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
+                 std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
+        out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
+        i += 2;
+      } else {
+        out.push_back(text[i]);
+      }
+    }
+    return out;
+  };
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const auto pair = query.substr(0, amp);
+    const auto eq = pair.find('=');
+    pairs[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return pairs;
+}
+
+struct Server {
+  UiOptions options;
+  std::string key;
+  unsigned short port = 0;
+  LocalApi* api = nullptr;
+
+  Response respond(http::status status, std::string body, std::string_view type, unsigned version) const {
+    Response response{status, version};
+    response.set(http::field::server, "field-client-ui");
+    response.set(http::field::content_type, type);
+    response.set(http::field::cache_control, "no-store");
+    response.set("Content-Security-Policy",
+                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
+                 "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.set("X-Content-Type-Options", "nosniff");
+    response.set("Referrer-Policy", "no-referrer");
+    response.body() = std::move(body);
+    return response;
+  }
+
+  Response handle(const Request& request) const {
+    const auto version = request.version();
+    // DNS rebinding: a page that points another name at 127.0.0.1 sends that name as Host.
+    const std::string host(request[http::field::host]);
+    if (host != "127.0.0.1:" + std::to_string(port) && host != "localhost:" + std::to_string(port)) {
+      return respond(http::status::misdirected_request, "{\"error\":\"wrong host\"}", "application/json", version);
+    }
+    const std::string_view target(request.target().data(), request.target().size());
+    const std::string path(target.substr(0, target.find('?')));
+    const auto query = target.find('?') == std::string_view::npos ? std::map<std::string, std::string>{}
+                                                                   : parse_query(target.substr(target.find('?') + 1));
+
+    if (path == "/" && query.count("key")) {
+      if (!same_secret(query.at("key"), key)) {
+        return respond(http::status::forbidden, "{\"error\":\"wrong launch key\"}", "application/json", version);
+      }
+      auto response = respond(http::status::found, "", "text/plain", version);
+      response.set(http::field::location, "/app/");
+      response.set(http::field::set_cookie, std::string(kCookie) + "=" + key + "; Path=/; HttpOnly; SameSite=Strict");
+      return response;
+    }
+    const bool has_key = same_secret(cookie_value(request[http::field::cookie]), key) ||
+                         same_secret(std::string(request["X-Field-Client-Key"]), key);
+    if (!has_key) {
+      return respond(http::status::forbidden,
+                     "{\"error\":\"open the address that field-client ui printed (it carries this launch's key)\"}",
+                     "application/json", version);
+    }
+    if (path.rfind("/api/", 0) == 0) {
+      const auto answer = api->handle(LocalRequest{std::string(request.method_string()), path, query, request.body()});
+      return respond(static_cast<http::status>(answer.status), answer.body, "application/json", version);
+    }
+    if (request.method() == http::verb::get) {
+      if (path == "/" || path == "/app") {
+        auto response = respond(http::status::found, "", "text/plain", version);
+        response.set(http::field::location, "/app/");
+        return response;
+      }
+      const std::string wanted = path == "/app/" ? "/app/index.html" : path;
+      for (std::size_t i = 0; i < kAssetCount; ++i) {
+        if (kAssets[i].path == wanted) {
+          auto response = respond(http::status::ok, std::string(kAssets[i].body), kAssets[i].content_type, version);
+          response.set(http::field::cache_control, "no-cache");
+          return response;
+        }
+      }
+    }
+    return respond(http::status::not_found, "{\"error\":\"no such page\"}", "application/json", version);
+  }
+};
+
+// One connection at a time is all a tablet's browser needs, but keep-alive connections from
+// several tabs are served in turn, each handler on the one io thread.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  Session(tcp::socket socket, const Server& server) : stream_(std::move(socket)), server_(server) {}
+  void start() { read(); }
+
+ private:
+  void read() {
+    parser_.emplace();
+    parser_->body_limit(kMaxBody);
+    stream_.expires_after(std::chrono::seconds(60));
+    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      auto request = self->parser_->release();
+      auto response = std::make_shared<Response>(self->server_.handle(request));
+      response->keep_alive(request.keep_alive());
+      response->prepare_payload();
+      http::async_write(self->stream_, *response, [self, response](beast::error_code write_ec, std::size_t) {
+        if (write_ec) return;
+        if (response->keep_alive()) return self->read();
+        beast::error_code ignored;
+        self->stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+      });
+    });
+  }
+
+  beast::tcp_stream stream_;
+  const Server& server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+};
+
+void accept(tcp::acceptor& acceptor, const Server& server) {
+  acceptor.async_accept([&acceptor, &server](beast::error_code ec, tcp::socket socket) {
+    if (ec) return;
+    std::make_shared<Session>(std::move(socket), server)->start();
+    accept(acceptor, server);
+  });
+}
+
+}  // namespace
+
+int run_ui(const UiOptions& options) {
+  auto store = Store::open(options.store_path);
+  if (!store) {
+    std::cerr << "field-client: " << store.error().message << '\n';
+    return 1;
+  }
+  BackgroundSync sync(options.store_path, BackgroundSyncSettings{options.sync_interval, std::chrono::milliseconds(500),
+                                                                 options.retry_base_seconds, options.max_backoff_seconds});
+  LocalApi api(**store, sync, options.pin_lock);
+  Server server{options, random_key(), 0, &api};
+
+  asio::io_context ioc;
+  tcp::acceptor acceptor(ioc);
+  beast::error_code ec;
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);  // never anything but loopback
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    std::cerr << "field-client: cannot listen on 127.0.0.1:" << options.port << ": " << ec.message() << '\n';
+    return 1;
+  }
+  server.port = acceptor.local_endpoint().port();
+  std::cout << "field-client ui: open http://127.0.0.1:" << server.port << "/?key=" << server.key << std::endl;
+  std::cerr << "The tablet app is served on 127.0.0.1 only; Ctrl+C stops it (nothing is lost).\n";
+
+  asio::signal_set signals(ioc, SIGINT, SIGTERM);
+  signals.async_wait([&](beast::error_code, int) { ioc.stop(); });
+  accept(acceptor, server);
+  ioc.run();
+  return 0;
+}
+
+}  // namespace field_client::ui

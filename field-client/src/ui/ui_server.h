@@ -1,0 +1,22 @@
+// `field-client ui`: the tablet app, served on 127.0.0.1 only (docs/tablet-app.md).
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace field_client::ui {
+
+struct UiOptions {
+  std::string store_path;
+  unsigned short port = 8765;  // 0: any free port
+  std::chrono::milliseconds pin_lock{0};
+  std::chrono::milliseconds sync_interval{30'000};
+  double retry_base_seconds = 1;
+  double max_backoff_seconds = 60;
+};
+
+// Serves until SIGINT or SIGTERM. Prints the address to open (with the launch key) as the
+// first line of standard output. Returns the process's exit code.
+int run_ui(const UiOptions& options);
+
+}  // namespace field_client::ui

@@ -1,0 +1,163 @@
+// page-sync.js — #/sync: the sync status in full, "Sync now", and the changes the server refused,
+// each with its message and a "Fix" button that opens the right form, filled in.
+//
+//   GET  /api/status      (through the banner's poll: ctx.onStatus)
+//   POST /api/sync        "Sync now"
+//   GET  /api/rejected    the refused changes (again whenever the status's counts move)
+//   GET  /api/households  addresses, to say which household a refused visit is for
+
+import { get, isAbort } from './api.js';
+import {
+  h, setChildren, setText, createStateArea, formatWhen, formatDateTime, plural, label,
+  ROLE_LABELS, ENTITY_LABELS, STATUS_LABELS, OUTCOME_LABELS,
+} from './dom.js';
+
+const CODE_LABELS = { invalid: 'Not valid', forbidden: 'Not allowed', clock_skew: 'Tablet clock wrong' };
+const FIELD_LABELS = {
+  ...OUTCOME_LABELS,
+  address: 'Address', postcode: 'Postcode', ward: 'Ward', vulnerability: 'Vulnerability', target: 'Target',
+  assigned_to: 'Assigned to', household_id: 'Household', visited_at: 'Time of visit', status: 'Status',
+  referrals: 'Referrals', notes: 'Notes', station: 'Station', started_at: 'Started at', ended_at: 'Ended at',
+  cards_distributed: 'Card holders', messages: 'Messages', hlc: 'Time of the change (tablet clock)',
+};
+
+function fixLink(item) {
+  const data = item.data && typeof item.data === 'object' ? item.data : null;
+  if (!data) return null;
+  const id = encodeURIComponent(item.id);
+  if (item.entity === 'visit') {
+    return data.household_id ? `#/visit?id=${id}&household=${encodeURIComponent(data.household_id)}` : `#/visit?id=${id}`;
+  }
+  if (item.entity === 'household') return `#/household?id=${id}`;
+  if (item.entity === 'commute_session') return `#/commute?id=${id}`;
+  return null;
+}
+
+function recordSummary(item, households) {
+  const data = item.data && typeof item.data === 'object' ? item.data : null;
+  if (!data) return 'A deletion (nothing to correct on this tablet: the record stays as the server has it).';
+  if (item.entity === 'visit') {
+    const household = households.get(data.household_id);
+    return `${formatDateTime(data.visited_at)} · ${label(STATUS_LABELS, data.status)} · ${household ? `${household.address}, ${household.postcode}` : 'household not on this tablet'}`;
+  }
+  if (item.entity === 'household') return `${data.address || ''}, ${data.postcode || ''} · ${data.ward || ''}`;
+  if (item.entity === 'commute_session') {
+    return `${data.station || ''} · ${formatDateTime(data.started_at)} · ${plural(Number(data.cards_distributed) || 0, 'card holder', 'card holders')}`;
+  }
+  return '';
+}
+
+function rejectedRow(item, households) {
+  const link = fixLink(item);
+  const field = typeof item.field === 'string' && item.field ? item.field : null;
+  return h('li', {
+    class: 'rejected-row', 'data-testid': 'rejected-row', 'data-seq': String(item.seq), 'data-entity': item.entity, 'data-id': item.id,
+  },
+  h('div', { class: 'rejected-body' },
+    h('h3', { class: 'rejected-title' },
+      h('span', { 'aria-hidden': 'true' }, '⚠ '), label(ENTITY_LABELS, item.entity),
+      h('span', { class: 'badge badge-danger' }, label(CODE_LABELS, item.code))),
+    h('p', { class: 'rejected-summary', 'data-testid': 'rejected-summary' }, recordSummary(item, households)),
+    h('p', { class: 'rejected-message', 'data-testid': 'rejected-message' }, h('strong', null, 'The server said: '), String(item.message || '')),
+    field ? h('p', { class: 'rejected-field', 'data-testid': 'rejected-field', 'data-value': field },
+      'Field: ', label(FIELD_LABELS, field)) : null,
+    h('p', { class: 'muted-strong' }, `Change number ${item.seq}`)),
+  link ? h('a', { class: 'button button-big', href: link, 'data-testid': 'fix-button' },
+    h('span', { 'aria-hidden': 'true' }, '✎ '), 'Fix', h('span', { class: 'visually-hidden' }, ` this ${label(ENTITY_LABELS, item.entity).toLowerCase()}`)) : null);
+}
+
+export default {
+  key: 'sync',
+  title: 'Sync',
+  mount(container, params, ctx) {
+    let alive = true;
+    let controller = null;
+    let lastKey = null;
+
+    const details = h('dl', { class: 'details', 'data-testid': 'sync-details' });
+    const syncButton = h('button', { type: 'button', class: 'button button-big', 'data-testid': 'sync-page-now' },
+      h('span', { 'aria-hidden': 'true' }, '⇅ '), 'Sync now');
+    syncButton.addEventListener('click', () => ctx.syncNow());
+    const state = createStateArea('rejected-state');
+    const rejectedList = h('div', { class: 'rejected-area' });
+
+    setChildren(container,
+      h('div', { class: 'page-head' }, h('h1', { tabindex: '-1' }, 'Sync')),
+      h('section', { class: 'card-section', 'aria-labelledby': 'sync-status-title' },
+        h('h2', { id: 'sync-status-title' }, 'This tablet'),
+        details,
+        h('p', { class: 'hint' }, 'The app syncs by itself soon after each change and at least every 30 seconds while a connection is available.'),
+        syncButton),
+      h('section', { class: 'card-section', 'aria-labelledby': 'rejected-title' },
+        h('h2', { id: 'rejected-title' }, 'Changes the server refused'),
+        h('p', { class: 'hint' }, 'A refused change is not sent again as it is. Fix it: the corrected record is sent with the next sync.'),
+        state.element,
+        rejectedList));
+
+    function row(key, term, value, testValue) {
+      return [h('dt', null, term), h('dd', { 'data-testid': `sync-detail-${key}`, 'data-value': testValue === undefined ? null : String(testValue) }, value)];
+    }
+
+    function renderDetails(status) {
+      const online = status.online === true ? '✓ Online' : status.online === false ? '✕ Offline' : '? Not tried yet';
+      setChildren(details,
+        row('device', 'Device', String(status.device_id || '—')),
+        row('user', 'User', String(status.user_id || '—')),
+        row('role', 'Role', status.role ? label(ROLE_LABELS, status.role) : '—', status.role || ''),
+        row('server', 'Sync server', String(status.server || '—')),
+        row('online', 'Connection', online, status.online === true ? 'online' : status.online === false ? 'offline' : 'unknown'),
+        row('last-sync', 'Last successful sync', status.last_sync_at ? formatWhen(status.last_sync_at) : 'Never', status.last_sync_at || ''),
+        row('last-attempt', 'Last attempt', status.last_attempt_at ? formatWhen(status.last_attempt_at) : 'None yet', status.last_attempt_at || ''),
+        row('syncing', 'Syncing now', status.syncing ? 'Yes' : 'No'),
+        row('pending', 'Changes waiting to sync', String(Number(status.pending) || 0), Number(status.pending) || 0),
+        row('rejected', 'Changes refused', String(Number(status.rejected) || 0), Number(status.rejected) || 0),
+        row('last-error', 'Last error', status.last_error ? String(status.last_error) : 'None'),
+        status.clock_warning ? row('clock', 'Clock', `Off by about ${Math.round(Math.abs(Number(status.clock_offset_ms) || 0) / 60000)} min — check the tablet’s date and time`) : null,
+        row('pin', 'PIN lock', status.pin_set ? 'On' : 'Off'));
+    }
+
+    async function loadRejected({ quiet = false } = {}) {
+      if (controller) controller.abort();
+      controller = new AbortController();
+      const { signal } = controller;
+      if (!quiet) state.set('loading', 'Loading refused changes…');
+      try {
+        const [rejected, householdsData] = await Promise.all([
+          get('/api/rejected', null, { signal }),
+          get('/api/households', null, { signal }).catch((error) => (isAbort(error) ? Promise.reject(error) : { households: [] })),
+        ]);
+        if (!alive || signal.aborted) return;
+        const items = rejected && Array.isArray(rejected.rejected) ? rejected.rejected : [];
+        const households = new Map((householdsData && Array.isArray(householdsData.households) ? householdsData.households : [])
+          .map((item) => [item.id, item]));
+        state.set('none');
+        setChildren(rejectedList, items.length
+          ? h('ul', { class: 'rejected-list', 'data-testid': 'rejected-list' }, items.map((item) => rejectedRow(item, households)))
+          : h('p', { class: 'message message-success', 'data-testid': 'rejected-none' }, h('span', { 'aria-hidden': 'true' }, '✓ '), 'No refused changes.'));
+      } catch (error) {
+        if (!alive || isAbort(error)) return;
+        state.set('error', error.message, () => loadRejected());
+      }
+    }
+
+    let lastShown = '';
+    const unsubscribe = ctx.onStatus((status) => {
+      const shown = JSON.stringify(status);
+      if (shown !== lastShown) renderDetails(status);
+      lastShown = shown;
+      const key = `${status.rejected}|${status.last_sync_at}`;
+      if (lastKey !== null && key !== lastKey) loadRejected({ quiet: true });
+      lastKey = key;
+    });
+    if (!ctx.status()) setText(details, 'Waiting for the status…');
+    loadRejected();
+
+    return {
+      unmount() {
+        alive = false;
+        if (controller) controller.abort();
+        unsubscribe();
+      },
+    };
+  },
+};

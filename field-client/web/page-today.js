@@ -1,0 +1,214 @@
+// page-today.js — #/today?q=: the start page. The officer's households (assigned to them first),
+// a search by address or postcode, "Record visit" on each, and "Add a household found in the field".
+//
+//   GET  /api/households?q=    the list (again, debounced, as the search text changes)
+//   GET  /api/reference        wards for the add form
+//   POST /api/households       add (household-form.js)
+
+import { get, isAbort } from './api.js';
+import {
+  h, setChildren, setText, debounce, createStateArea, formatDate, plural, stateBadge, announce,
+  label, STATUS_LABELS, VULNERABILITY_LABELS, STATUS_GLYPHS,
+} from './dom.js';
+import { householdForm } from './household-form.js';
+
+const SEARCH_DELAY_MS = 300;
+
+function householdCard(household) {
+  const id = String(household.id || '');
+  const address = String(household.address || '');
+  const lastVisit = household.last_visit && typeof household.last_visit === 'object' ? household.last_visit : null;
+  const vulnerability = Array.isArray(household.vulnerability) ? household.vulnerability : [];
+
+  const badges = [
+    household.target ? h('span', { class: 'badge badge-target', 'data-testid': 'target-badge' },
+      h('span', { 'aria-hidden': 'true' }, '★ '), 'Target household') : null,
+    household.follow_up_outstanding ? h('span', { class: 'badge badge-follow-up', 'data-testid': 'follow-up-badge' },
+      h('span', { 'aria-hidden': 'true' }, '⚑ '), 'Follow-up outstanding') : null,
+    stateBadge(household.state),
+  ].filter(Boolean);
+
+  return h('li', {
+    class: 'household-card', 'data-testid': 'household-card', 'data-household-id': id, 'data-mine': household.mine ? 'true' : 'false',
+  },
+    h('div', { class: 'card-body' },
+      h('h3', { class: 'card-address', 'data-testid': 'card-address' }, address),
+      h('p', { class: 'card-meta' },
+        h('span', { class: 'card-postcode', 'data-testid': 'card-postcode' }, String(household.postcode || '')),
+        h('span', { class: 'card-sep', 'aria-hidden': 'true' }, ' · '),
+        h('span', { class: 'visually-hidden' }, ', ward: '),
+        h('span', { 'data-testid': 'card-ward' }, String(household.ward || ''))),
+      badges.length ? h('p', { class: 'badge-row' }, badges) : null,
+      h('p', { class: 'card-last-visit', 'data-testid': 'last-visit', 'data-value': lastVisit ? String(lastVisit.status || '') : '' },
+        lastVisit
+          ? ['Last visit: ', h('strong', null, formatDate(lastVisit.visited_at)), ' — ',
+            h('span', { 'aria-hidden': 'true' }, `${STATUS_GLYPHS[lastVisit.status] || ''} `), label(STATUS_LABELS, lastVisit.status)]
+          : h('span', null, 'Not visited yet')),
+      vulnerability.length
+        ? h('p', { class: 'card-vulnerability' }, 'Vulnerability: ', vulnerability.map((code) => label(VULNERABILITY_LABELS, code)).join(', '))
+        : null),
+    h('a', {
+      class: 'button button-big card-action', href: `#/visit?household=${encodeURIComponent(id)}`, 'data-testid': 'record-visit-button',
+    }, h('span', { 'aria-hidden': 'true' }, '✎ '), 'Record visit', h('span', { class: 'visually-hidden' }, ` at ${address}`)));
+}
+
+export default {
+  key: 'today',
+  title: 'Today',
+  mount(container, params, ctx) {
+    let alive = true;
+    let controller = null;
+    let q = params.get('q') || '';
+    let lastSyncSeen;
+    let addForm = null;
+
+    const flash = ctx.takeFlash();
+    const searchInput = h('input', {
+      id: 'household-search', type: 'search', name: 'q', autocomplete: 'off', spellcheck: 'false',
+      enterkeyhint: 'search', 'data-testid': 'household-search', 'aria-describedby': 'household-search-hint',
+    });
+    searchInput.value = q;
+    const clearButton = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'household-search-clear', hidden: !q },
+      'Clear');
+    const count = h('p', { class: 'list-count', role: 'status', 'data-testid': 'household-count' });
+    const state = createStateArea('households-state');
+    const lists = h('div', { class: 'household-lists' });
+    const addSlot = h('div', { class: 'add-slot' });
+    const addResult = h('div', { 'data-testid': 'add-household-result' });
+
+    const addJump = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'add-household-jump' },
+      h('span', { 'aria-hidden': 'true' }, '+ '), 'Add a household');
+
+    setChildren(container,
+      h('div', { class: 'page-head' },
+        h('h1', { tabindex: '-1' }, 'Today'),
+        addJump),
+      flash ? h('div', { class: 'message message-success', role: 'status', 'data-testid': 'visit-saved' },
+        h('p', null, h('span', { 'aria-hidden': 'true' }, '✓ '), flash)) : null,
+      h('form', { class: 'search-box', role: 'search', onsubmit: (event) => { event.preventDefault(); runSearch.cancel(); load(); } },
+        h('label', { for: searchInput.id }, 'Find a household'),
+        h('p', { class: 'hint', id: 'household-search-hint' }, 'Type part of the address or the postcode.'),
+        h('div', { class: 'search-row' }, searchInput, clearButton)),
+      count,
+      state.element,
+      lists,
+      h('section', { class: 'card-section add-household', 'aria-labelledby': 'add-household-heading', id: 'add-household' },
+        h('h2', { id: 'add-household-heading' }, 'Add a household found in the field'),
+        h('p', { class: 'hint' }, 'For a household that is not on your list. It is saved on this tablet and sent to the coordinators with the next sync.'),
+        addResult,
+        addSlot));
+
+    function render(households) {
+      const mine = households.filter((item) => item && item.mine);
+      const others = households.filter((item) => item && !item.mine);
+      const sections = [];
+      if (mine.length) {
+        sections.push(h('section', { class: 'list-section', 'aria-labelledby': 'mine-heading' },
+          h('h2', { id: 'mine-heading' }, `Assigned to you (${mine.length})`),
+          h('ul', { class: 'household-list', 'data-testid': 'household-list-mine' }, mine.map(householdCard))));
+      }
+      if (others.length) {
+        sections.push(h('section', { class: 'list-section', 'aria-labelledby': 'others-heading' },
+          h('h2', { id: 'others-heading' }, mine.length ? `Other households (${others.length})` : `Households (${others.length})`),
+          h('ul', { class: 'household-list', 'data-testid': 'household-list-others' }, others.map(householdCard))));
+      }
+      if (!households.length) {
+        sections.push(h('p', { class: 'empty', 'data-testid': 'households-empty' }, q
+          ? `No household matches “${q}”. Check the spelling, or add the household below.`
+          : 'There are no households on this tablet yet. They arrive with the first sync; you can also add one below.'));
+      }
+      setChildren(lists, sections);
+      count.dataset.value = String(households.length);
+      setText(count, q ? `${plural(households.length, 'household matches', 'households match')} “${q}”`
+        : `${plural(households.length, 'household', 'households')}, yours first`);
+    }
+
+    async function load({ quiet = false } = {}) {
+      if (controller) controller.abort();
+      controller = new AbortController();
+      const signal = controller.signal;
+      // Keep focus on the card it was on when the list is redrawn under the officer's finger.
+      const focusedCard = document.activeElement && document.activeElement.closest
+        ? document.activeElement.closest('[data-household-id]') : null;
+      const focusedId = focusedCard ? focusedCard.dataset.householdId : null;
+      if (!quiet) state.set('loading', q ? 'Searching…' : 'Loading households…');
+      try {
+        const data = await get('/api/households', { q: q.trim() }, { signal });
+        if (!alive || signal.aborted) return;
+        state.set('none');
+        render(data && Array.isArray(data.households) ? data.households : []);
+        if (focusedId) {
+          const again = [...lists.querySelectorAll('[data-household-id]')].find((card) => card.dataset.householdId === focusedId);
+          const button = again && again.querySelector('[data-testid="record-visit-button"]');
+          if (button) button.focus({ preventScroll: true });
+        }
+      } catch (error) {
+        if (isAbort(error) || !alive) return;
+        state.set('error', error.message, () => load());
+      }
+    }
+
+    const runSearch = debounce(() => load(), SEARCH_DELAY_MS);
+    searchInput.addEventListener('input', () => {
+      q = searchInput.value;
+      clearButton.hidden = !q;
+      ctx.replaceParams('today', { q: q || null });
+      runSearch();
+    });
+    clearButton.addEventListener('click', () => {
+      searchInput.value = '';
+      q = '';
+      clearButton.hidden = true;
+      ctx.replaceParams('today', {});
+      runSearch.cancel();
+      load();
+      searchInput.focus();
+    });
+    addJump.addEventListener('click', () => {
+      document.getElementById('add-household').scrollIntoView({ block: 'start' });
+      if (addForm) addForm.focusFirst();
+    });
+
+    // The add form needs the wards.
+    ctx.reference().then((reference) => {
+      if (!alive) return;
+      addForm = householdForm({
+        wards: reference.wards,
+        testidPrefix: 'add',
+        onSaved: (id, data) => {
+          setChildren(addResult, h('div', { class: 'message message-success', role: 'status', 'data-testid': 'add-household-saved' },
+            h('p', null, h('span', { 'aria-hidden': 'true' }, '✓ '), `${data.address} added on this tablet — waiting to sync.`),
+            id ? h('a', { class: 'button', href: `#/visit?household=${encodeURIComponent(id)}`, 'data-testid': 'add-household-record' },
+              'Record a visit there now') : null));
+          announce('Household added on this tablet.');
+          ctx.refreshStatus();
+          load({ quiet: true });
+        },
+      });
+      addSlot.replaceChildren(addForm.element);
+    }).catch((error) => {
+      if (!alive || isAbort(error)) return;
+      setChildren(addSlot, h('p', { class: 'state state-error', role: 'alert' }, `The form cannot be shown: ${error.message}`));
+    });
+
+    // Households pulled by a sync show up without a reload.
+    const unsubscribe = ctx.onStatus((status) => {
+      const seen = status.last_sync_at || null;
+      if (lastSyncSeen !== undefined && seen !== lastSyncSeen) load({ quiet: true });
+      lastSyncSeen = seen;
+    });
+
+    load();
+    if (flash) announce(flash);
+
+    return {
+      unmount() {
+        alive = false;
+        runSearch.cancel();
+        if (controller) controller.abort();
+        if (addForm) addForm.destroy();
+        unsubscribe();
+      },
+    };
+  },
+};
