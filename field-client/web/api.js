@@ -48,8 +48,10 @@ function errorMessage(status, body) {
   return `The app’s service answered with status ${status}.`;
 }
 
-async function send(path, { method = 'GET', json, signal } = {}) {
+async function send(path, { method = 'GET', json, signal, background = false } = {}) {
   const headers = { Accept: 'application/json' };
+  // A refresh the app makes by itself (after a sync) is not use: it must not hold off the PIN lock.
+  if (background) headers['X-Background'] = '1';
   let body;
   if (json !== undefined) {
     headers['Content-Type'] = 'application/json';
@@ -79,7 +81,8 @@ async function send(path, { method = 'GET', json, signal } = {}) {
 /**
  * Calls the API; resolves with the parsed JSON body (null when there is none) and rejects with
  * ApiError for any answer that is not 2xx. options: method, json, signal, noLockWait (true: a
- * 423 rejects instead of waiting for the PIN; used by the status poll and the unlock call).
+ * 423 rejects instead of waiting for the PIN; used by the status poll and the unlock call),
+ * background (true: the app's own refresh, which does not count as use for the PIN lock).
  */
 export async function api(path, options = {}) {
   for (;;) {

@@ -116,15 +116,15 @@ export default {
         row('pin', 'PIN lock', status.pin_set ? 'On' : 'Off'));
     }
 
-    async function loadRejected({ quiet = false } = {}) {
+    async function loadRejected({ quiet = false, background = false } = {}) {
       if (controller) controller.abort();
       controller = new AbortController();
       const { signal } = controller;
       if (!quiet) state.set('loading', 'Loading refused changes…');
       try {
         const [rejected, householdsData] = await Promise.all([
-          get('/api/rejected', null, { signal }),
-          get('/api/households', null, { signal }).catch((error) => (isAbort(error) ? Promise.reject(error) : { households: [] })),
+          get('/api/rejected', null, { signal, background }),
+          get('/api/households', null, { signal, background }).catch((error) => (isAbort(error) ? Promise.reject(error) : { households: [] })),
         ]);
         if (!alive || signal.aborted) return;
         const items = rejected && Array.isArray(rejected.rejected) ? rejected.rejected : [];
@@ -146,7 +146,7 @@ export default {
       if (shown !== lastShown) renderDetails(status);
       lastShown = shown;
       const key = `${status.rejected}|${status.last_sync_at}`;
-      if (lastKey !== null && key !== lastKey) loadRejected({ quiet: true });
+      if (lastKey !== null && key !== lastKey) loadRejected({ quiet: true, background: true });
       lastKey = key;
     });
     if (!ctx.status()) setText(details, 'Waiting for the status…');

@@ -123,7 +123,7 @@ export default {
         : `${plural(households.length, 'household', 'households')}, yours first`);
     }
 
-    async function load({ quiet = false } = {}) {
+    async function load({ quiet = false, background = false } = {}) {
       if (controller) controller.abort();
       controller = new AbortController();
       const signal = controller.signal;
@@ -133,7 +133,7 @@ export default {
       const focusedId = focusedCard ? focusedCard.dataset.householdId : null;
       if (!quiet) state.set('loading', q ? 'Searching…' : 'Loading households…');
       try {
-        const data = await get('/api/households', { q: q.trim() }, { signal });
+        const data = await get('/api/households', { q: q.trim() }, { signal, background });
         if (!alive || signal.aborted) return;
         state.set('none');
         render(data && Array.isArray(data.households) ? data.households : []);
@@ -194,7 +194,7 @@ export default {
     // Households pulled by a sync show up without a reload.
     const unsubscribe = ctx.onStatus((status) => {
       const seen = status.last_sync_at || null;
-      if (lastSyncSeen !== undefined && seen !== lastSyncSeen) load({ quiet: true });
+      if (lastSyncSeen !== undefined && seen !== lastSyncSeen) load({ quiet: true, background: true });
       lastSyncSeen = seen;
     });
 

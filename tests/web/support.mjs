@@ -9,6 +9,8 @@ import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createServer as createNetServer } from 'node:net';
+import { request as httpRequest } from 'node:http';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -317,4 +319,175 @@ export function csvField(value) {
 
 export function csvText(rows) {
   return rows.map((row) => row.map(csvField).join(',')).join('\r\n') + '\r\n';
+}
+
+// ---------------------------------------------------------------------------------------------
+// Added for the tablet app's tests (tablet.test.mjs): any child process whose first line of
+// standard output says where it listens, the sync server on a chosen port, `field-client ui`,
+// a free port, raw HTTP with any Host header, polling from Node, and pages at a given viewport.
+
+/**
+ * Starts bin with args and waits (with a deadline) for its first line of standard output,
+ * which must match firstLine (a RegExp). Standard error goes to logFile. Standard output keeps
+ * being drained. Resolves with {match, pid, child, exited, stop({graceMs})}: stop() sends
+ * SIGTERM to that pid, then SIGKILL if it has not exited within graceMs; it may be called
+ * more than once. If this Node process exits first, the child is killed by its pid.
+ */
+export async function startProcess(bin, args, { logFile, firstLine, deadlineMs = 15_000, name } = {}) {
+  const label = name || bin.split('/').pop();
+  const log = openSync(logFile, 'w');
+  const child = spawn(bin, args, { stdio: ['ignore', 'pipe', log] });
+  closeSync(log);
+
+  const exited = new Promise((resolveExit) => {
+    if (child.exitCode !== null || child.signalCode !== null) resolveExit();
+    else child.once('exit', () => resolveExit());
+  });
+
+  let match;
+  try {
+    match = await new Promise((resolveLine, reject) => {
+      let buffered = '';
+      let done = false;
+      const finish = (fn, value) => { if (!done) { done = true; clearTimeout(timer); fn(value); } };
+      const timer = setTimeout(() => finish(reject, new Error(
+        `${label} did not print its first line within ${deadlineMs} ms (log: ${logFile})`)), deadlineMs);
+      child.once('error', (error) => finish(reject, error));
+      child.once('exit', (code, signal) => finish(reject, new Error(
+        `${label} exited (${code ?? signal}) before its first line (log: ${logFile})`)));
+      child.stdout.setEncoding('utf8');
+      child.stdout.on('data', (chunk) => {
+        if (done) return;
+        buffered += chunk;
+        const newline = buffered.indexOf('\n');
+        if (newline === -1) return;
+        const first = buffered.slice(0, newline).trim();
+        const found = firstLine.exec(first);
+        if (found) finish(resolveLine, found);
+        else finish(reject, new Error(`unexpected first line from ${label}: ${JSON.stringify(first)}`));
+      });
+    });
+  } catch (error) {
+    try { process.kill(child.pid, 'SIGKILL'); } catch { /* already gone */ }
+    throw error;
+  }
+  child.stdout.resume();
+
+  const pid = child.pid;
+  const killOnExit = () => { try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ } };
+  process.once('exit', killOnExit);
+
+  async function stop({ graceMs = 5_000 } = {}) {
+    process.removeListener('exit', killOnExit);
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    try { process.kill(pid, 'SIGTERM'); } catch { /* already gone */ }
+    if ((await withDeadline(exited, graceMs)) === TIMED_OUT) {
+      try { process.kill(pid, 'SIGKILL'); } catch { /* already gone */ }
+      await withDeadline(exited, 2_000);
+    }
+  }
+
+  return { match, pid, child, exited, stop };
+}
+
+/**
+ * Starts `sync-server serve --db DB --listen LISTEN` (e.g. "127.0.0.1:43123", a port chosen
+ * beforehand) and waits for "listening on 127.0.0.1:PORT".
+ * Returns {port, base, ws, pid, stop()} like startServer.
+ */
+export async function startServerOn(db, logFile, listen, { deadlineMs = 15_000 } = {}) {
+  const started = await startProcess(SYNC_SERVER,
+    ['serve', '--db', db, '--listen', listen, '--shutdown-grace', '2'],
+    { logFile, firstLine: /^listening on 127\.0\.0\.1:(\d+)$/, deadlineMs, name: 'sync-server' });
+  const port = Number(started.match[1]);
+  return { port, base: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, pid: started.pid, stop: started.stop };
+}
+
+/**
+ * Starts `field-client --store STORE ui --port 0 [extraArgs…]` and waits for its first line
+ * "field-client ui: open http://127.0.0.1:PORT/?key=KEY".
+ * Returns {port, key, base ("http://127.0.0.1:PORT"), url (the launch address), pid, stop()}.
+ */
+export async function startTabletUi(store, logFile, extraArgs = [], { deadlineMs = 15_000 } = {}) {
+  const started = await startProcess(FIELD_CLIENT, ['--store', store, 'ui', '--port', '0', ...extraArgs], {
+    logFile, firstLine: /^field-client ui: open (http:\/\/127\.0\.0\.1:(\d+)\/\?key=([0-9a-f]+))$/, deadlineMs,
+    name: 'field-client ui',
+  });
+  const [, url, port, key] = started.match;
+  return { port: Number(port), key, base: `http://127.0.0.1:${port}`, url, pid: started.pid, stop: started.stop };
+}
+
+/** A port on 127.0.0.1 that was free a moment ago: bound with port 0, noted, and closed. */
+export function reservePort() {
+  return new Promise((resolvePort, reject) => {
+    const probe = createNetServer();
+    probe.unref();
+    probe.once('error', reject);
+    probe.listen({ host: '127.0.0.1', port: 0, exclusive: true }, () => {
+      const { port } = probe.address();
+      probe.close((error) => (error ? reject(error) : resolvePort(port)));
+    });
+  });
+}
+
+/**
+ * One HTTP request to 127.0.0.1:port with exactly the headers given (a Host header of your
+ * choice included, which fetch() would not send). Resolves with {status, headers, body}.
+ */
+export function rawHttp(port, path, { method = 'GET', headers = {}, body, timeout = WAIT_MS } = {}) {
+  return new Promise((resolveResponse, reject) => {
+    const request = httpRequest({ host: '127.0.0.1', port, path, method, headers, timeout, agent: false }, (response) => {
+      let text = '';
+      response.setEncoding('utf8');
+      response.on('data', (chunk) => { text += chunk; });
+      response.on('end', () => resolveResponse({ status: response.statusCode, headers: response.headers, body: text }));
+      response.on('error', reject);
+    });
+    request.on('timeout', () => request.destroy(new Error(`${method} ${path}: no answer within ${timeout} ms`)));
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/**
+ * Calls check() every intervalMs until it returns something truthy (resolves with it), or
+ * throws after timeoutMs with `what` and the last value seen.
+ */
+export async function waitUntil(check, { timeoutMs = WAIT_MS, intervalMs = 200, what = 'the condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last;
+  for (;;) {
+    try {
+      last = await check();
+      if (last) return last;
+    } catch (error) {
+      last = error;
+    }
+    if (Date.now() >= deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} (last: ${last instanceof Error ? last.message : JSON.stringify(last)})`);
+    }
+    await new Promise((resolveSleep) => { setTimeout(resolveSleep, intervalMs); });
+  }
+}
+
+/**
+ * Like newPage, at the given viewport ({width, height}) with touch, collecting uncaught page
+ * errors and Content-Security-Policy violations.
+ */
+export async function newPageAt(browser, viewport, { hasTouch = true } = {}) {
+  const context = await browser.newContext({
+    viewport, screen: viewport, hasTouch, deviceScaleFactor: 1, locale: 'en-GB', timezoneId: 'Europe/London',
+    reducedMotion: 'reduce',
+  });
+  context.setDefaultTimeout(WAIT_MS);
+  context.setDefaultNavigationTimeout(WAIT_MS);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content Security Policy/i.test(message.text())) {
+      problems.push(`CSP violation: ${message.text()}`);
+    }
+  });
+  return { context, page, problems };
 }

@@ -80,7 +80,7 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   if (get && path == "/api/status") return status();  // polling is not use: it must not hold the lock off
   if (post && path == "/api/unlock") return unlock(request.body);
   if (locked()) return error(423, "the app is locked: enter the PIN");
-  last_use_ = std::chrono::steady_clock::now();
+  if (!request.background) last_use_ = std::chrono::steady_clock::now();
 
   if (get && path == "/api/reference") return reference();
   if (get && path == "/api/households") return households(request);

@@ -18,6 +18,7 @@ struct LocalRequest {
   std::string path;  // without the query
   std::map<std::string, std::string> query;
   std::string body;
+  bool background = false;  // the app's own refresh ("X-Background: 1"): not use, for the PIN lock
 };
 
 struct LocalResponse {

@@ -133,7 +133,9 @@ struct Server {
                      "application/json", version);
     }
     if (path.rfind("/api/", 0) == 0) {
-      const auto answer = api->handle(LocalRequest{std::string(request.method_string()), path, query, request.body()});
+      const bool background = request["X-Background"] == "1";
+      const auto answer =
+          api->handle(LocalRequest{std::string(request.method_string()), path, query, request.body(), background});
       return respond(static_cast<http::status>(answer.status), answer.body, "application/json", version);
     }
     if (request.method() == http::verb::get) {
