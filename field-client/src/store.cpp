@@ -67,6 +67,21 @@ ALTER TABLE records ADD COLUMN pulled_gen INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX visits_by_household ON records (json_extract(data, '$.household_id'))
   WHERE entity = 'visit' AND deleted = 0;
 )sql"},
+    {4, R"sql(
+-- SQLite's planner would not use migration 3's expression index (it scanned every visit for
+-- each household: minutes for a borough's register). Visits get real columns instead, kept by
+-- every write (Impl::visit_columns).
+DROP INDEX visits_by_household;
+ALTER TABLE records ADD COLUMN household_id TEXT;
+ALTER TABLE records ADD COLUMN visited_at TEXT;  -- RFC 3339 UTC with milliseconds: sorts as time
+ALTER TABLE records ADD COLUMN status TEXT;
+ALTER TABLE records ADD COLUMN follow_up INTEGER NOT NULL DEFAULT 0;
+UPDATE records SET household_id = json_extract(data, '$.household_id'), visited_at = json_extract(data, '$.visited_at'),
+                   status = json_extract(data, '$.status'),
+                   follow_up = coalesce(json_extract(data, '$.follow_up_required'), 0)
+ WHERE entity = 'visit' AND deleted = 0;
+CREATE INDEX visits_by_household ON records (household_id, visited_at) WHERE entity = 'visit' AND deleted = 0;
+)sql"},
 };
 
 Error invalid(const FieldErrors& errors) {

@@ -101,6 +101,18 @@ struct Store::Impl {
     return read_record(*statement);
   }
 
+  // Binds a visit's household_id, visited_at, status and follow_up from `first` on (NULLs and
+  // 0 for anything else), for the list views' index.
+  static void bind_visit_columns(sqlite::Statement& statement, int first, const std::optional<RecordData>& data) {
+    const auto* visit = data ? std::get_if<safer::Visit>(&*data) : nullptr;
+    if (visit == nullptr) {
+      statement.bind_null(first).bind_null(first + 1).bind_null(first + 2).bind(first + 3, 0);
+      return;
+    }
+    statement.bind(first, visit->household_id).bind(first + 1, safer::format_rfc3339(visit->visited_at));
+    statement.bind(first + 2, safer::to_string(visit->status)).bind(first + 3, visit->has(safer::Outcome::follow_up_required) ? 1 : 0);
+  }
+
   // Writes one new version of a record and its outbox entry. Must run inside a transaction.
   // `stored` is what the device keeps; `sent` is what the server is sent (they differ only
   // for households edited by an officer, whose server-owned fields are left out).
@@ -114,13 +126,15 @@ struct Store::Impl {
     const std::string entity_name(safer::to_string(entity));
 
     auto upsert = db.cached(
-        "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here)"
-        " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"
+        "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here,"
+        " household_id, visited_at, status, follow_up) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
         " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
-        " deleted = excluded.deleted, data = excluded.data");
+        " deleted = excluded.deleted, data = excluded.data, household_id = excluded.household_id,"
+        " visited_at = excluded.visited_at, status = excluded.status, follow_up = excluded.follow_up");
     upsert->bind(1, entity_name).bind(2, id).bind(3, hlc_text).bind(4, device_id());
     upsert->bind(5, op == Op::remove ? 1 : 0).bind(7, created ? 1 : 0);
     if (stored) upsert->bind(6, safer::to_json(*stored)); else upsert->bind_null(6);
+    bind_visit_columns(*upsert, 8, stored);
     upsert->run();
 
     auto queue = db.cached(

@@ -129,13 +129,16 @@ Status Store::apply_page(const safer::ChangesPage& page) {
       }
       if (newer) {
         auto write = impl_->db.cached(
-            "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here, pulled_gen)"
-            " VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7)"
+            "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here, pulled_gen,"
+            " household_id, visited_at, status, follow_up) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11)"
             " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
-            " deleted = excluded.deleted, data = excluded.data, pulled_gen = excluded.pulled_gen");
+            " deleted = excluded.deleted, data = excluded.data, pulled_gen = excluded.pulled_gen,"
+            " household_id = excluded.household_id, visited_at = excluded.visited_at, status = excluded.status,"
+            " follow_up = excluded.follow_up");
         write->bind(1, entity).bind(2, change.id).bind(3, change.hlc.to_string()).bind(4, pulled.device_id);
         write->bind(5, change.data ? 0 : 1).bind(7, generation);
         if (change.data) write->bind(6, safer::to_json(*change.data)); else write->bind_null(6);
+        Impl::bind_visit_columns(*write, 8, change.data);
         write->run();
       } else {
         impl_->db.cached("UPDATE records SET pulled_gen = ? WHERE entity = ? AND id = ?")

@@ -49,13 +49,12 @@ std::vector<HouseholdView> Store::households(const std::string& query, std::size
       " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id ORDER BY o.seq DESC LIMIT 1),"
       " r.created_here,"
       " (r.created_here OR json_extract(r.data, '$.assigned_to') = ?1) AS mine,"
-      " (SELECT v.id FROM records v WHERE v.entity = 'visit' AND v.deleted = 0"
-      "   AND json_extract(v.data, '$.household_id') = r.id ORDER BY json_extract(v.data, '$.visited_at') DESC LIMIT 1),"
-      " EXISTS (SELECT 1 FROM records f WHERE f.entity = 'visit' AND f.deleted = 0"
-      "   AND json_extract(f.data, '$.household_id') = r.id AND json_extract(f.data, '$.follow_up_required') = 1"
-      "   AND NOT EXISTS (SELECT 1 FROM records c WHERE c.entity = 'visit' AND c.deleted = 0"
-      "     AND json_extract(c.data, '$.household_id') = r.id AND json_extract(c.data, '$.status') = 'completed'"
-      "     AND json_extract(c.data, '$.visited_at') > json_extract(f.data, '$.visited_at')))"
+      " (SELECT v.id FROM records v INDEXED BY visits_by_household WHERE v.entity = 'visit' AND v.deleted = 0"
+      "   AND v.household_id = r.id ORDER BY v.visited_at DESC LIMIT 1),"
+      " EXISTS (SELECT 1 FROM records f INDEXED BY visits_by_household WHERE f.entity = 'visit' AND f.deleted = 0"
+      "   AND f.household_id = r.id AND f.follow_up = 1"
+      "   AND NOT EXISTS (SELECT 1 FROM records c INDEXED BY visits_by_household WHERE c.entity = 'visit'"
+      "     AND c.deleted = 0 AND c.household_id = r.id AND c.visited_at > f.visited_at AND c.status = 'completed'))"
       " FROM records r WHERE r.entity = 'household' AND r.deleted = 0"
       " AND (?2 IS NULL OR fold_case(json_extract(r.data, '$.address')) LIKE ?2 ESCAPE '\\'"
       "  OR fold_case(replace(json_extract(r.data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')"
@@ -92,8 +91,8 @@ std::vector<StoredRecord> Store::visits_to(const std::string& household_id) cons
   auto rows = impl_->db.cached(
       "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"
       " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id ORDER BY o.seq DESC LIMIT 1),"
-      " r.created_here FROM records r WHERE r.entity = 'visit' AND r.deleted = 0"
-      " AND json_extract(r.data, '$.household_id') = ? ORDER BY json_extract(r.data, '$.visited_at') DESC, r.id DESC");
+      " r.created_here FROM records r INDEXED BY visits_by_household WHERE r.entity = 'visit' AND r.deleted = 0"
+      " AND r.household_id = ? ORDER BY r.visited_at DESC, r.id DESC");
   rows->bind(1, household_id);
   std::vector<StoredRecord> visits;
   while (rows->step()) visits.push_back(impl_->read_record(*rows));

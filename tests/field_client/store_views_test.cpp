@@ -1,0 +1,90 @@
+// The tablet app's lists come from indexed columns that every write keeps: local writes and
+// pulled pages alike must give the right last visit and follow-up state.
+#include <catch2/catch.hpp>
+
+#include "field_client/store.h"
+#include "temp_dir.h"
+
+namespace {
+
+using field_client::Store;
+
+safer::Household household(const std::string& address, const char* postcode, std::optional<std::string> assignee) {
+  safer::Household h;
+  h.address = address;
+  h.postcode = postcode;
+  h.ward = "Elstree";
+  if (assignee) h.assigned_to = std::optional<std::string>(*assignee);
+  return h;
+}
+
+safer::Visit visit(const std::string& household_id, safer::UnixMillis at, safer::VisitStatus status, bool follow_up) {
+  safer::Visit v;
+  v.household_id = household_id;
+  v.visited_at = at;
+  v.status = status;
+  if (follow_up) v.outcomes.insert(safer::Outcome::follow_up_required);
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("the household list shows the last visit and whether a follow-up is owed", "[store][views]") {
+  test_support::TempDir dir;
+  auto opened = Store::open(dir.file("tablet.db"));
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  safer::Welcome welcome;
+  welcome.user_id = "officer.ann";
+  welcome.role = safer::Role::officer;
+  welcome.wards = safer::ReferenceLists::defaults().wards;
+  welcome.stations = safer::ReferenceLists::defaults().stations;
+  REQUIRE(store.apply_welcome(welcome, 0).ok());
+
+  // Two households pulled from the server (one assigned to this user), one made here.
+  const std::string assigned = "0192f5e4-0000-7000-8000-000000000001";
+  const std::string other = "0192f5e4-0000-7000-8000-000000000002";
+  safer::ChangesPage page;
+  page.cursor = "c";
+  page.changes.push_back({{safer::Entity::household, safer::Op::upsert, other, {1, 0}, household("2 Zed Road", "WD6 2AB", "officer.bob")}, "server"});
+  page.changes.push_back({{safer::Entity::household, safer::Op::upsert, assigned, {1, 1}, household("9 Ýew Row", "WD6 1AB", "officer.ann")}, "server"});
+  // A pulled visit needing a follow-up, to the assigned household.
+  page.changes.push_back({{safer::Entity::visit, safer::Op::upsert, "0192f5e4-0000-7000-8000-00000000000a", {1, 2},
+                           visit(assigned, 1'764'000'000'000, safer::VisitStatus::completed, true)}, "other-tablet"});
+  REQUIRE(store.apply_page(page).ok());
+  const auto mine = store.create(household("5 Found Lane", "WD6 5AB", std::nullopt));
+  REQUIRE(mine.ok());
+
+  auto list = store.households("", 100);
+  REQUIRE(list.size() == 3);
+  CHECK(list[0].mine);  // the user's own first, by address
+  CHECK(list[1].mine);
+  CHECK_FALSE(list[2].mine);
+  CHECK(list[2].record.id == other);
+  const auto& first = list[0].record.id == assigned ? list[0] : list[1];
+  REQUIRE(first.last_visit);
+  CHECK(first.follow_up_outstanding);
+
+  SECTION("an earlier completed visit does not settle the follow-up, a later one does") {
+    REQUIRE(store.create(visit(assigned, 1'763'000'000'000, safer::VisitStatus::completed, false)).ok());
+    CHECK(store.households("ýew", 100).front().follow_up_outstanding);
+    REQUIRE(store.create(visit(assigned, 1'765'000'000'000, safer::VisitStatus::no_answer, false)).ok());
+    CHECK(store.households("ÝEW", 100).front().follow_up_outstanding);  // no answer is not a visit done
+    const auto settled = store.create(visit(assigned, 1'766'000'000'000, safer::VisitStatus::completed, false));
+    REQUIRE(settled.ok());
+    const auto view = store.households("wd61ab", 100).front();  // postcode without its space
+    CHECK_FALSE(view.follow_up_outstanding);
+    REQUIRE(view.last_visit);
+    CHECK(view.last_visit->id == *settled);
+    CHECK(store.visits_to(assigned).size() == 4);
+    CHECK(store.visits_to(assigned).front().id == *settled);  // newest first
+  }
+  SECTION("a deleted visit no longer counts") {
+    REQUIRE(store.remove(safer::Entity::visit, "0192f5e4-0000-7000-8000-00000000000a").ok());
+    const auto view = store.households("yew", 100);
+    CHECK(view.empty());  // "ý" folds to itself, not to "y": no match without the accent
+    const auto again = store.households("9 Ý", 100).front();
+    CHECK_FALSE(again.follow_up_outstanding);
+    CHECK_FALSE(again.last_visit);
+  }
+}
