@@ -157,7 +157,7 @@ ApiResponse log_in(ServerStore& store, const ApiRequest& request) {
 }
 
 // Everything after authentication. REQUIRES: the caller is a coordinator.
-ApiResponse route(Context& context, ServerStore& store, const ApiRequest& request, const Caller& caller) {
+ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& caller) {
   const auto& path = request.path;
   const bool get = request.method == "GET" || request.method == "HEAD";
   const bool post = request.method == "POST";
@@ -261,7 +261,6 @@ ApiResponse route(Context& context, ServerStore& store, const ApiRequest& reques
       return json(200, JsonOut().begin_object().field("device_id", *device).field("revoked", true).end_object().str());
     }
   }
-  (void)context;
   return error(get || post ? 404 : 405, get || post ? "no such endpoint" : "method not allowed");
 }
 
@@ -289,24 +288,20 @@ std::size_t max_body_bytes(const std::string& method, const std::string& path) {
   return method == "POST" && path == "/api/v1/households/import" ? kMaxImportBytes : kMaxApiBody;
 }
 
+ApiResponse respond(ServerStore& store, const ApiRequest& request) {
+  try {
+    if (request.path == "/api/v1/session" && request.method == "POST") return log_in(store, request);
+    auto caller = authenticate(store, request);
+    if (auto* refused = std::get_if<ApiResponse>(&caller)) return std::move(*refused);
+    return route(store, request, std::get<Caller>(caller));
+  } catch (const std::exception&) {
+    return error(503, "the server cannot read or write its database just now; try again");
+  }
+}
+
 void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done) {
-  context.readers->post([&context, request = std::move(request), done = std::move(done)](ServerStore& store) {
-    ApiResponse response;
-    try {
-      if (request.path == "/api/v1/session" && request.method == "POST") {
-        response = log_in(store, request);
-      } else {
-        auto caller = authenticate(store, request);
-        if (auto* refused = std::get_if<ApiResponse>(&caller)) {
-          response = std::move(*refused);
-        } else {
-          response = route(context, store, request, std::get<Caller>(caller));
-        }
-      }
-    } catch (const std::exception&) {
-      response = error(503, "the server cannot read or write its database just now; try again");
-    }
-    done(std::move(response));
+  context.readers->post([request = std::move(request), done = std::move(done)](ServerStore& store) {
+    done(respond(store, request));
   });
 }
 

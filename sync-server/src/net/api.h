@@ -35,8 +35,12 @@ bool is_api_path(const std::string& path);
 // The largest request body `path` accepts.
 std::size_t max_body_bytes(const std::string& method, const std::string& path);
 
-// Answers one API request. Authentication and the work run on the reader pool; `done` is
-// called exactly once, on a pool thread (or at once for requests refused before any work).
+// Answers one API request with `store`, on the calling thread: authentication, then the
+// endpoint. Never throws; a storage failure is a 503.
+ApiResponse respond(ServerStore& store, const ApiRequest& request);
+
+// Answers one API request on the reader pool (respond() with that thread's store); `done` is
+// called exactly once, on a pool thread.
 void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done);
 
 // The dashboard's files: "/", "/dashboard/…". nullopt when `path` is none of them.
