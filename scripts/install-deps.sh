@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(
-  g++ cmake make pkg-config curl tzdata nodejs npm
+  g++ cmake make pkg-config curl tzdata openssl nodejs npm
   libboost1.81-dev libsqlite3-dev libcereal-dev libssl-dev libcli11-dev
 )
 test_deps=1

@@ -22,7 +22,7 @@ Status in_transaction(sqlite::Database& db, Fn&& body) {
 
 }  // namespace
 
-Status Store::enroll(const std::string& server_url, const std::string& token) {
+Status Store::enroll(const std::string& server_url, const std::string& token, const std::string& ca_file) {
   if (server_url.rfind("ws://", 0) != 0 && server_url.rfind("wss://", 0) != 0) {
     return Error{"invalid", "the server URL must start with ws:// or wss://, such as ws://127.0.0.1:8080", "server"};
   }
@@ -32,6 +32,7 @@ Status Store::enroll(const std::string& server_url, const std::string& token) {
   return in_transaction(impl_->db, [&]() -> Status {
     impl_->set_meta("server_url", server_url);
     impl_->set_meta("token", token);
+    impl_->set_meta("ca_file", ca_file);
     return {};
   });
 }
@@ -56,7 +57,7 @@ std::optional<Enrollment> Store::enrollment() const {
   auto url = impl_->meta("server_url");
   auto token = impl_->meta("token");
   if (!url || !token) return std::nullopt;
-  return Enrollment{std::move(*url), std::move(*token)};
+  return Enrollment{std::move(*url), std::move(*token), impl_->meta("ca_file").value_or("")};
 }
 
 Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis local_now) {

@@ -103,6 +103,7 @@ Status pull_all(Store& store, WsConnection& connection, const SyncOptions& optio
 bool is_retryable(const Error& error) {
   return error.code != "unauthorized" && error.code != safer::codes::kDeviceMismatch &&
          error.code != safer::codes::kUnsupportedProtocol && error.code != "lost" && error.code != "not_enrolled" &&
+         error.code != "untrusted_server" &&
          error.code != "invalid";
 }
 
@@ -113,7 +114,7 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   }
   SyncProgress progress;
   if (options.on_progress) options.on_progress(progress);
-  auto connection = WsConnection::connect(enrollment->server_url, enrollment->token, options.timeout);
+  auto connection = WsConnection::connect(enrollment->server_url, enrollment->token, enrollment->ca_file, options.timeout);
   if (!connection) return connection.error();
 
   if (auto sent = (*connection)->send(safer::to_json(safer::Hello{safer::kProtocolVersion, store.device().device_id,

@@ -3,10 +3,13 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include "safer/protocol.h"
 
@@ -14,30 +17,40 @@ namespace field_client {
 
 namespace asio = boost::asio;
 namespace beast = boost::beast;
+namespace ssl = asio::ssl;
 namespace websocket = beast::websocket;
 using tcp = asio::ip::tcp;
+using PlainSocket = websocket::stream<beast::tcp_stream>;
+using TlsSocket = websocket::stream<beast::ssl_stream<beast::tcp_stream>>;
 
 namespace {
 
 safer::Error network(const std::string& what) { return safer::Error{"network", what, ""}; }
 
 struct Url {
+  bool tls = false;
   std::string host, port, path;
 };
 
 std::optional<Url> parse_url(const std::string& url) {
-  constexpr std::string_view kScheme = "ws://";
-  if (url.rfind(kScheme, 0) != 0) return std::nullopt;
-  const std::string rest = url.substr(kScheme.size());
+  Url parsed;
+  std::string rest;
+  if (url.rfind("ws://", 0) == 0) {
+    rest = url.substr(5);
+  } else if (url.rfind("wss://", 0) == 0) {
+    parsed.tls = true;
+    rest = url.substr(6);
+  } else {
+    return std::nullopt;
+  }
   const auto slash = rest.find('/');
   const std::string authority = rest.substr(0, slash);
-  Url parsed;
   parsed.path = slash == std::string::npos ? "/v1/sync" : rest.substr(slash);
   if (parsed.path == "/") parsed.path = "/v1/sync";
   const auto colon = authority.rfind(':');
   if (colon == std::string::npos || authority.back() == ']') {
     parsed.host = authority;
-    parsed.port = "80";
+    parsed.port = parsed.tls ? "443" : "80";
   } else {
     parsed.host = authority.substr(0, colon);
     parsed.port = authority.substr(colon + 1);
@@ -51,9 +64,23 @@ std::optional<Url> parse_url(const std::string& url) {
 
 struct WsConnection::Impl {
   asio::io_context ioc;
-  websocket::stream<beast::tcp_stream> ws{ioc};
+  ssl::context tls{ssl::context::tls_client};
+  std::unique_ptr<PlainSocket> plain;
+  std::unique_ptr<TlsSocket> secure;
   beast::flat_buffer buffer;
   std::chrono::milliseconds timeout{};
+
+  beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : beast::get_lowest_layer(*plain); }
+
+  // Calls `body` with whichever WebSocket stream this connection has.
+  template <class Body>
+  void with(Body&& body) {
+    if (secure) {
+      body(*secure);
+    } else {
+      body(*plain);
+    }
+  }
 
   // Runs the io_context until the started operation completes or the deadline passes, in
   // which case the socket is closed and `ec` says timed out.
@@ -61,8 +88,8 @@ struct WsConnection::Impl {
     ioc.restart();
     ioc.run_for(timeout);
     if (!done) {
-      beast::get_lowest_layer(ws).cancel();
-      beast::get_lowest_layer(ws).close();
+      lowest().cancel();
+      lowest().close();
       ioc.restart();
       ioc.run();  // let the cancelled operation finish
       ec = beast::error::timeout;
@@ -74,45 +101,91 @@ WsConnection::WsConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) 
 WsConnection::~WsConnection() = default;
 
 safer::Result<std::unique_ptr<WsConnection>> WsConnection::connect(const std::string& url, const std::string& token,
+                                                                   const std::string& ca_file,
                                                                    std::chrono::milliseconds timeout) {
-  if (url.rfind("wss://", 0) == 0) {
-    return safer::Error{"invalid", "wss:// (TLS) is not supported by this build yet; use ws://", "server"};
-  }
   const auto parsed = parse_url(url);
-  if (!parsed) return safer::Error{"invalid", "the server URL must look like ws://host:port", "server"};
+  if (!parsed) return safer::Error{"invalid", "the server URL must look like ws://host:port or wss://host:port", "server"};
+  const std::string where = parsed->host + ":" + parsed->port;
 
   auto impl = std::make_unique<Impl>();
   impl->timeout = timeout;
-  impl->ws.read_message_max(safer::kMaxMessageBytes);
   beast::error_code ec;
-  bool done = false;
+  if (parsed->tls) {
+    // TLS 1.2 or newer; the server must prove it is `host` with a certificate we trust.
+    impl->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+    SSL_CTX_set_min_proto_version(impl->tls.native_handle(), TLS1_2_VERSION);
+    impl->tls.set_verify_mode(ssl::verify_peer);
+    if (ca_file.empty()) {
+      impl->tls.set_default_verify_paths(ec);
+    } else {
+      impl->tls.load_verify_file(ca_file, ec);
+    }
+    if (ec) return safer::Error{"invalid", "cannot read the trusted CAs (" + (ca_file.empty() ? "the system's" : ca_file) + "): " + ec.message(), "ca_file"};
+    impl->secure = std::make_unique<TlsSocket>(impl->ioc, impl->tls);
+    impl->secure->next_layer().set_verify_callback(ssl::host_name_verification(parsed->host));
+    beast::error_code not_an_address;
+    asio::ip::make_address(parsed->host, not_an_address);
+    if (not_an_address) {  // SNI names the host (never an IP address); SSL_set_tlsext_host_name, without its C cast
+      SSL_ctrl(impl->secure->next_layer().native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+               const_cast<char*>(parsed->host.c_str()));
+    }
+    impl->secure->read_message_max(safer::kMaxMessageBytes);
+  } else {
+    impl->plain = std::make_unique<PlainSocket>(impl->ioc);
+    impl->plain->read_message_max(safer::kMaxMessageBytes);
+  }
 
+  bool done = false;
   tcp::resolver resolver(impl->ioc);
-  resolver.async_resolve(parsed->host, parsed->port,
-                         [&](beast::error_code resolve_ec, tcp::resolver::results_type results) {
-                           if (resolve_ec) {
-                             ec = resolve_ec;
-                             done = true;
-                             return;
-                           }
-                           beast::get_lowest_layer(impl->ws).async_connect(
-                               results, [&](beast::error_code connect_ec, const tcp::endpoint&) {
-                                 ec = connect_ec;
-                                 done = true;
-                               });
-                         });
+  resolver.async_resolve(parsed->host, parsed->port, [&](beast::error_code resolve_ec, tcp::resolver::results_type results) {
+    if (resolve_ec) {
+      ec = resolve_ec;
+      done = true;
+      return;
+    }
+    impl->lowest().async_connect(results, [&](beast::error_code connect_ec, const tcp::endpoint&) {
+      ec = connect_ec;
+      done = true;
+    });
+  });
   impl->run(ec, done);
-  if (ec) return network("cannot reach " + parsed->host + ":" + parsed->port + ": " + ec.message());
+  if (ec) return network("cannot reach " + where + ": " + ec.message());
+
+  if (impl->secure) {
+    done = false;
+    impl->lowest().expires_after(timeout);
+    impl->secure->next_layer().async_handshake(ssl::stream_base::client, [&](beast::error_code handshake_ec) {
+      ec = handshake_ec;
+      done = true;
+    });
+    impl->run(ec, done);
+    impl->lowest().expires_never();
+    if (ec) {
+      const long verify = SSL_get_verify_result(impl->secure->next_layer().native_handle());
+      if (verify != X509_V_OK) {
+        return safer::Error{"untrusted_server",
+                            "the server at " + where + " could not be verified (" +
+                                X509_verify_cert_error_string(verify) +
+                                "): give field-client enroll --ca-file with the CA that signed its certificate, "
+                                "or have its certificate fixed. Nothing was sent.",
+                            ""};
+      }
+      return network("the TLS handshake with " + where + " failed: " + ec.message());
+    }
+  }
 
   websocket::response_type response;
-  impl->ws.set_option(websocket::stream_base::decorator([&token](websocket::request_type& request) {
-    request.set(beast::http::field::authorization, "Bearer " + token);
-    request.set(beast::http::field::user_agent, "safer-streets-field-client");
-  }));
   done = false;
-  impl->ws.async_handshake(response, parsed->host + ":" + parsed->port, parsed->path, [&](beast::error_code handshake_ec) {
-    ec = handshake_ec;
-    done = true;
+  impl->with([&](auto& ws) {
+    ws.set_option(websocket::stream_base::decorator([&token](websocket::request_type& request) {
+      request.set(beast::http::field::authorization, "Bearer " + token);
+      request.set(beast::http::field::user_agent, "safer-streets-field-client");
+    }));
+    ws.async_handshake(response, where, parsed->path, [&](beast::error_code handshake_ec) {
+      ec = handshake_ec;
+      done = true;
+    });
   });
   impl->run(ec, done);
   if (ec) {
@@ -125,18 +198,20 @@ safer::Result<std::unique_ptr<WsConnection>> WsConnection::connect(const std::st
     if (response.result_int() >= 500) {
       return safer::Error{"unavailable", "the server is unavailable (HTTP " + std::to_string(response.result_int()) + ")", ""};
     }
-    return network("the WebSocket handshake with " + parsed->host + ":" + parsed->port + " failed: " + ec.message());
+    return network("the WebSocket handshake with " + where + " failed: " + ec.message());
   }
-  impl->ws.text(true);
+  impl->with([](auto& ws) { ws.text(true); });
   return std::unique_ptr<WsConnection>(new WsConnection(std::move(impl)));
 }
 
 safer::Status WsConnection::send(const std::string& text) {
   beast::error_code ec;
   bool done = false;
-  impl_->ws.async_write(asio::buffer(text), [&](beast::error_code write_ec, std::size_t) {
-    ec = write_ec;
-    done = true;
+  impl_->with([&](auto& ws) {
+    ws.async_write(asio::buffer(text), [&](beast::error_code write_ec, std::size_t) {
+      ec = write_ec;
+      done = true;
+    });
   });
   impl_->run(ec, done);
   if (ec) return network("sending to the server failed: " + ec.message());
@@ -147,14 +222,17 @@ safer::Result<std::string> WsConnection::receive() {
   beast::error_code ec;
   bool done = false;
   impl_->buffer.clear();
-  impl_->ws.async_read(impl_->buffer, [&](beast::error_code read_ec, std::size_t) {
-    ec = read_ec;
-    done = true;
+  impl_->with([&](auto& ws) {
+    ws.async_read(impl_->buffer, [&](beast::error_code read_ec, std::size_t) {
+      ec = read_ec;
+      done = true;
+    });
   });
   impl_->run(ec, done);
   if (ec == websocket::error::closed) {
-    const auto reason = impl_->ws.reason();
-    return network("the server closed the connection (code " + std::to_string(reason.code) + ")");
+    int code = 0;
+    impl_->with([&](auto& ws) { code = ws.reason().code; });
+    return network("the server closed the connection (code " + std::to_string(code) + ")");
   }
   if (ec) return network("receiving from the server failed: " + ec.message());
   return beast::buffers_to_string(impl_->buffer.data());
@@ -163,9 +241,11 @@ safer::Result<std::string> WsConnection::receive() {
 void WsConnection::close() {
   beast::error_code ec;
   bool done = false;
-  impl_->ws.async_close(websocket::close_code::normal, [&](beast::error_code close_ec) {
-    ec = close_ec;
-    done = true;
+  impl_->with([&](auto& ws) {
+    ws.async_close(websocket::close_code::normal, [&](beast::error_code close_ec) {
+      ec = close_ec;
+      done = true;
+    });
   });
   impl_->run(ec, done);
 }

@@ -12,10 +12,14 @@ namespace field_client {
 
 class WsConnection {
  public:
-  // Connects to `url` (ws://host[:port][/path]; path defaults to /v1/sync) with
-  // "Authorization: Bearer <token>". Errors: "unauthorized" for a 401, "network" for
-  // anything that failed on the way or timed out, "invalid" for a URL it cannot use.
+  // Connects to `url` (ws:// or wss://host[:port][/path]; the path defaults to /v1/sync) with
+  // "Authorization: Bearer <token>". For wss://, TLS 1.2 or newer, and the server's
+  // certificate must verify against `ca_file` (PEM) or, when it is empty, the system's
+  // trusted CAs, and name the host. Errors: "unauthorized" for a 401, "untrusted_server" when
+  // the certificate does not verify, "network" for anything else that failed on the way or
+  // timed out, "invalid" for a URL it cannot use.
   static safer::Result<std::unique_ptr<WsConnection>> connect(const std::string& url, const std::string& token,
+                                                              const std::string& ca_file,
                                                               std::chrono::milliseconds timeout);
   ~WsConnection();
 

@@ -67,12 +67,13 @@ int serve(ServerConfig config, const std::string& listen, const std::string& tim
   }
   if (auto zone = use_time_zone(time_zone); !zone) return fail(zone.error());
   make_parent_directory(config.db_path);
+  const bool tls = !config.tls_cert.empty();
   SyncServer server(std::move(config));
   const auto port = server.start();
   if (!port) return fail(port.error());
   // The first line of standard output says where to connect (tests read it to find port 0's).
   std::cout << "listening on " << listen.substr(0, listen.rfind(':')) << ":" << *port << std::endl;
-  log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone);
+  log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone + (tls ? " tls=on" : " tls=off"));
   server.run();
   return 0;
 }
@@ -106,6 +107,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--revocation-poll", revocation_seconds, "Seconds between checks for revoked devices")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 5.0));
+  serve_cmd->add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)")
+      ->check(CLI::ExistingFile);
+  serve_cmd->add_option("--tls-key", config.tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
   serve_cmd->add_option("--shutdown-grace", grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));

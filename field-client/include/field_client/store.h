@@ -107,8 +107,9 @@ struct StoreSummary {
 
 // Where the device syncs, given once at enrolment.
 struct Enrollment {
-  std::string server_url;  // ws://host:port (the path /v1/sync is added when missing)
+  std::string server_url;  // ws://host:port or wss://host:port (the path /v1/sync is added when missing)
   std::string token;
+  std::string ca_file;     // wss: a PEM file of CAs to trust instead of the system's; "" for the system's
 };
 
 class Store {
@@ -176,7 +177,7 @@ class Store {
 
   // Keeps the server's URL and this device's token. Error "invalid" for a URL that is not
   // ws:// or wss://, or an empty token.
-  Status enroll(const std::string& server_url, const std::string& token);
+  Status enroll(const std::string& server_url, const std::string& token, const std::string& ca_file = "");
 
   // Takes the device id a coordinator enrolled this tablet under (instead of the one made at
   // first use). Only before anything is recorded: the id is part of every version written.

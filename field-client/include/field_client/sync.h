@@ -44,6 +44,7 @@ struct SyncReport {
 //   "not_enrolled"                      no server URL and token yet
 //   "unauthorized"                      the server refused the token (401): do not retry
 //   "device_mismatch", "unsupported_protocol", "lost"   fatal: do not retry
+//   "untrusted_server"                  wss: the server's certificate could not be verified: do not retry
 //   "network", "unavailable", "bad_message", "storage_*" … worth retrying later
 Result<SyncReport> sync_once(Store& store, const SyncOptions& options);
 

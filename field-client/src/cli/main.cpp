@@ -353,9 +353,12 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "households", "visits", "commute"}));
   auto* pending_cmd = app.add_subcommand("pending", "List changes waiting to sync, and rejected ones");
   auto* status_cmd = app.add_subcommand("status", "Show the device, its store and what waits to sync");
-  std::string server_url, token, enrolled_device;
+  std::string server_url, token, enrolled_device, ca_file;
   auto* enroll_cmd = app.add_subcommand("enroll", "Give this device its server and token (once)");
-  enroll_cmd->add_option("--server", server_url, "The sync server, such as ws://127.0.0.1:8080")->required();
+  enroll_cmd->add_option("--server", server_url, "The sync server, such as ws://127.0.0.1:8080 or wss://sync.example:8443")
+      ->required();
+  enroll_cmd->add_option("--ca-file", ca_file, "wss: trust the CAs in this PEM file instead of the system's")
+      ->check(CLI::ExistingFile);
   enroll_cmd->add_option("--token", token, "The token sync-server enroll printed for this device")->required();
   enroll_cmd->add_option("--device", enrolled_device,
                          "The device id the token was issued for, when not this tablet's own (only before "
@@ -420,7 +423,7 @@ int main(int argc, char** argv) {
     std::cerr << "PIN set. Start the app with field-client ui --pin-lock-minutes N to lock it after N idle minutes.\n";
     return 0;
   }
-  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token, enrolled_device);
+  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token, enrolled_device, ca_file);
   if (sync_cmd->parsed()) return run_sync(globals.store_path, globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);
   if (stations_cmd->parsed()) return run_reference(globals, false);

@@ -85,7 +85,7 @@ void nap(double seconds, Wake&& wake) {
 }  // namespace
 
 int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token,
-               const std::string& device_id) {
+               const std::string& device_id, const std::string& ca_file) {
   auto store = open(store_path, json);
   if (!store) return 1;
   if (!device_id.empty()) {
@@ -94,7 +94,7 @@ int run_enroll(const std::string& store_path, bool json, const std::string& serv
       return 2;
     }
   }
-  if (auto enrolled = store->enroll(server, token); !enrolled) {
+  if (auto enrolled = store->enroll(server, token, ca_file); !enrolled) {
     print_error(json, enrolled.error());
     return 2;
   }

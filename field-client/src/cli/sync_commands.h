@@ -14,7 +14,7 @@ struct SyncCommandOptions {
 };
 
 int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token,
-               const std::string& device_id);
+               const std::string& device_id, const std::string& ca_file);
 int run_sync(const std::string& store_path, bool json, const SyncCommandOptions& options);
 
 }  // namespace field_client::cli

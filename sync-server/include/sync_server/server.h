@@ -30,6 +30,10 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60'000};       // no frame for this long: ping, then close
   std::chrono::milliseconds revocation_poll{1'000};     // revoked devices are closed within this
   std::chrono::milliseconds shutdown_grace{10'000};     // then connections are cut
+  // Both set: serve HTTPS and WSS only (TLS 1.2 or newer). PEM files: the certificate chain
+  // (the server's certificate first) and its private key.
+  std::string tls_cert;
+  std::string tls_key;
 };
 
 class SyncServer {

@@ -3,7 +3,9 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/ssl/ssl_stream.hpp>
 #include <boost/beast/http/message.hpp>
 #include <boost/beast/http/string_body.hpp>
 
@@ -25,6 +27,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
+using PlainStream = beast::tcp_stream;
+using TlsStream = beast::ssl_stream<beast::tcp_stream>;
 
 // A connection the server can ask to finish.
 class Connection {
@@ -60,12 +64,14 @@ struct Context {
   std::unique_ptr<ReaderPool> readers;
   Registry registry;
   std::atomic<bool> stopping{false};
+  std::unique_ptr<asio::ssl::context> tls;  // set: every connection is TLS (HTTPS and WSS)
 };
 
 // Starts serving one accepted TCP connection (HTTP, possibly upgraded to WebSocket).
 void serve_http(Context& context, tcp::socket socket);
 
 // Takes over an upgraded connection for the authenticated device.
-void serve_websocket(Context& context, beast::tcp_stream stream, Request request, DeviceRecord device);
+void serve_websocket(Context& context, PlainStream stream, Request request, DeviceRecord device);
+void serve_websocket(Context& context, TlsStream stream, Request request, DeviceRecord device);
 
 }  // namespace sync_server::net

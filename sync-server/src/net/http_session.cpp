@@ -3,6 +3,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
 #include "../log.h"
@@ -42,27 +43,45 @@ std::string json_error(std::string_view message) {
   return out + "\"}\n";
 }
 
-class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession> {
+template <class Stream>
+class HttpSession : public Connection, public std::enable_shared_from_this<HttpSession<Stream>> {
+  static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
+
  public:
-  HttpSession(Context& context, tcp::socket socket) : context_(context), stream_(std::move(socket)) {
+  HttpSession(Context& context, Stream stream) : context_(context), stream_(std::move(stream)) {
     beast::error_code ignored;
-    const auto endpoint = stream_.socket().remote_endpoint(ignored);
+    const auto endpoint = lowest().socket().remote_endpoint(ignored);
     peer_ = endpoint.address().to_string();
   }
   ~HttpSession() override { context_.registry.remove(this); }
 
   void start() {
-    context_.registry.add(shared_from_this());
-    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->read(); });
+    context_.registry.add(this->shared_from_this());
+    asio::dispatch(stream_.get_executor(), [self = this->shared_from_this()] { self->begin(); });
   }
 
   void shut_down() override {
-    asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->reading_) self->stream_.cancel();  // idle keep-alive: just close
+    asio::post(stream_.get_executor(), [self = this->shared_from_this()] {
+      if (self->reading_) self->lowest().cancel();  // idle keep-alive: just close
     });
   }
 
  private:
+  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+
+  // TLS first (TLS 1.2 or newer, see server.cpp), then HTTP.
+  void begin() {
+    if constexpr (kTls) {
+      lowest().expires_after(context_.config.handshake_timeout);
+      stream_.async_handshake(asio::ssl::stream_base::server, [self = this->shared_from_this()](beast::error_code ec) {
+        if (ec) return log::line("tls_refused", "peer=" + self->peer_ + " error=\"" + ec.message() + "\"");
+        self->read();
+      });
+    } else {
+      read();
+    }
+  }
+
   void read() {
     if (context_.stopping) return close();
     parser_.emplace();
@@ -70,9 +89,9 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     // Beast checks Content-Length against the limit as the header ends, so the largest any
     // endpoint takes applies until then; on_header() holds each endpoint to its own.
     parser_->body_limit(kMaxBodyBytes);
-    stream_.expires_after(context_.config.handshake_timeout);
+    lowest().expires_after(context_.config.handshake_timeout);
     reading_ = true;
-    http::async_read_header(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_header(ec);
     });
   }
@@ -87,7 +106,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       return send(plain(http::status::payload_too_large, json_error("request too large")), false);
     }
     parser_->body_limit(limit);
-    http::async_read(stream_, buffer_, *parser_, [self = shared_from_this()](beast::error_code read_ec, std::size_t) {
+    http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code read_ec, std::size_t) {
       self->on_read(read_ec);
     });
   }
@@ -132,7 +151,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     const std::string token = bearer_token(request);
     if (token.empty()) return unauthorized("upgrade_refused", "no token");
     auto shared_request = std::make_shared<Request>(std::move(request));
-    context_.readers->post([self = shared_from_this(), token, shared_request](ServerStore& store) {
+    context_.readers->post([self = this->shared_from_this(), token, shared_request](ServerStore& store) {
       std::optional<DeviceRecord> device;
       try {
         device = store.authenticate(token);
@@ -146,7 +165,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
         if (self->context_.stopping) {
           return self->send(self->plain(http::status::service_unavailable, json_error("shutting down")), false);
         }
-        self->stream_.expires_never();
+        self->lowest().expires_never();
         serve_websocket(self->context_, std::move(self->stream_), std::move(*shared_request), std::move(*device));
       });
     });
@@ -167,7 +186,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     api.content_type = header(http::field::content_type);
     api.body = request.body();
     api.peer = peer_;
-    handle_api(context_, std::move(api), [self = shared_from_this()](ApiResponse response) {
+    api.secure = kTls;
+    handle_api(context_, std::move(api), [self = this->shared_from_this()](ApiResponse response) {
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
         self->send(self->from_api(std::move(response)));
       });
@@ -207,8 +227,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     const bool again = keep_alive && keep_alive_ && !context_.stopping;
     response.keep_alive(again);
     auto shared = std::make_shared<Response>(std::move(response));
-    stream_.expires_after(context_.config.handshake_timeout);
-    http::async_write(stream_, *shared, [self = shared_from_this(), shared, again](beast::error_code ec, std::size_t) {
+    lowest().expires_after(context_.config.handshake_timeout);
+    http::async_write(stream_, *shared, [self = this->shared_from_this(), shared, again](beast::error_code ec, std::size_t) {
       if (ec) return;
       if (again) return self->read();
       self->close();
@@ -216,12 +236,17 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
   void close() {
-    beast::error_code ignored;
-    stream_.socket().shutdown(tcp::socket::shutdown_send, ignored);
+    if constexpr (kTls) {
+      lowest().expires_after(context_.config.handshake_timeout);
+      stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
+    } else {
+      beast::error_code ignored;
+      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+    }
   }
 
   Context& context_;
-  beast::tcp_stream stream_;
+  Stream stream_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string peer_;
@@ -233,7 +258,11 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 }  // namespace
 
 void serve_http(Context& context, tcp::socket socket) {
-  std::make_shared<HttpSession>(context, std::move(socket))->start();
+  if (context.tls) {
+    std::make_shared<HttpSession<TlsStream>>(context, TlsStream(PlainStream(std::move(socket)), *context.tls))->start();
+  } else {
+    std::make_shared<HttpSession<PlainStream>>(context, PlainStream(std::move(socket)))->start();
+  }
 }
 
 }  // namespace sync_server::net

@@ -132,9 +132,35 @@ SyncServer::SyncServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::
 
 SyncServer::~SyncServer() = default;
 
+// A TLS server context: TLS 1.2 or newer, the given certificate chain and key.
+static safer::Result<std::unique_ptr<net_::asio::ssl::context>> tls_context(const ServerConfig& config) {
+  namespace ssl = net_::asio::ssl;
+  auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+  tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                   ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
+  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+  net_::beast::error_code ec;
+  tls->use_certificate_chain_file(config.tls_cert, ec);
+  if (ec) return safer::Error{"invalid", "cannot use the TLS certificate " + config.tls_cert + ": " + ec.message(), "tls_cert"};
+  tls->use_private_key_file(config.tls_key, ssl::context::pem, ec);
+  if (ec) return safer::Error{"invalid", "cannot use the TLS key " + config.tls_key + ": " + ec.message(), "tls_key"};
+  if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+    return safer::Error{"invalid", "the TLS key " + config.tls_key + " does not belong to the certificate", "tls_key"};
+  }
+  return tls;
+}
+
 safer::Result<unsigned short> SyncServer::start() {
   auto& context = impl_->context;
   const auto& config = context.config;
+  if (config.tls_cert.empty() != config.tls_key.empty()) {
+    return safer::Error{"invalid", "give both --tls-cert and --tls-key, or neither", "tls"};
+  }
+  if (!config.tls_cert.empty()) {
+    auto tls = tls_context(config);
+    if (!tls) return tls.error();
+    context.tls = std::move(*tls);
+  }
   auto writer = ServerStore::open(config.db_path, config.store_options);
   if (!writer) return writer.error();
   auto watcher = ServerStore::open(config.db_path, config.store_options);

@@ -5,7 +5,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
+#include <boost/beast/websocket/ssl.hpp>
 
 #include <deque>
 
@@ -25,9 +27,10 @@ std::string fmt_ms(double ms) {
   return buffer;
 }
 
-class WsSession : public Connection, public std::enable_shared_from_this<WsSession> {
+template <class Stream>
+class WsSession : public Connection, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Context& context, beast::tcp_stream stream, DeviceRecord device)
+  WsSession(Context& context, Stream stream, DeviceRecord device)
       : context_(context), ws_(std::move(stream)), device_(std::move(device)) {
     beast::error_code ignored;
     const auto endpoint = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
@@ -36,7 +39,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   ~WsSession() override { context_.registry.remove(this); }
 
   void start(Request request) {
-    context_.registry.add(shared_from_this());
+    context_.registry.add(this->shared_from_this());
     context_.registry.set_device(this, device_.identity.device_id);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = context_.config.handshake_timeout;
@@ -47,17 +50,17 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     ws_.set_option(websocket::stream_base::decorator(
         [](websocket::response_type& response) { response.set(http::field::server, "safer-streets-sync"); }));
     auto shared_request = std::make_shared<Request>(std::move(request));
-    ws_.async_accept(*shared_request, [self = shared_from_this(), shared_request](beast::error_code ec) {
+    ws_.async_accept(*shared_request, [self = this->shared_from_this(), shared_request](beast::error_code ec) {
       self->on_accept(ec);
     });
   }
 
   void shut_down() override {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] { self->finish(websocket::close_code::going_away); });
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] { self->finish(websocket::close_code::going_away); });
   }
 
   void revoked() override {
-    asio::post(ws_.get_executor(), [self = shared_from_this()] {
+    asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
       log::line("revoked", "device=" + self->device_.identity.device_id);
       self->finish(websocket::close_code::policy_error);
     });
@@ -85,7 +88,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void read() {
     busy_ = false;
     if (close_after_) return close_now();
-    ws_.async_read(buffer_, [self = shared_from_this()](beast::error_code ec, std::size_t bytes) {
+    ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
       self->on_read(ec, bytes);
     });
   }
@@ -128,7 +131,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       log::line("device_mismatch", "device=" + device_.identity.device_id);
       return reply_error(safer::codes::kDeviceMismatch, "device_id is not the device this token was issued to", true);
     }
-    context_.readers->post([self = shared_from_this()](ServerStore& store) {
+    context_.readers->post([self = this->shared_from_this()](ServerStore& store) {
       std::optional<DeviceRecord> device;
       try {
         device = store.device(self->device_.identity.device_id);
@@ -158,7 +161,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     const auto first = push.changes.front().seq;
     const auto last = push.changes.back().seq;
     PushJob job{device_.identity, std::move(push), {}};
-    job.done = [self = shared_from_this(), changes, first, last](PushResult result) {
+    job.done = [self = this->shared_from_this(), changes, first, last](PushResult result) {
       asio::post(self->ws_.get_executor(), [self, changes, first, last, result = std::move(result)] {
         self->on_pushed(result, changes, first, last);
       });
@@ -186,7 +189,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   }
 
   void on_pull(const safer::Pull& pull) {
-    context_.readers->post([self = shared_from_this(), pull](ServerStore& store) {
+    context_.readers->post([self = this->shared_from_this(), pull](ServerStore& store) {
       const auto started = std::chrono::steady_clock::now();
       Result<safer::ChangesPage> page = Error{"unavailable", "the server cannot read its database; try again later", ""};
       try {
@@ -224,7 +227,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void write_next() {
     writing_ = true;
     ws_.text(true);
-    ws_.async_write(asio::buffer(*outbox_.front()), [self = shared_from_this()](beast::error_code ec, std::size_t) {
+    ws_.async_write(asio::buffer(*outbox_.front()), [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_write(ec);
     });
   }
@@ -240,14 +243,14 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void close_now() {
     if (closing_ || writing_) return;  // on_write closes once the last answer is out
     closing_ = true;
-    ws_.async_close(websocket::close_reason(*close_after_), [self = shared_from_this()](beast::error_code) {
+    ws_.async_close(websocket::close_reason(*close_after_), [self = this->shared_from_this()](beast::error_code) {
       log::line("closed", "device=" + self->device_.identity.device_id +
                               " code=" + std::to_string(static_cast<int>(*self->close_after_)));
     });
   }
 
   Context& context_;
-  websocket::stream<beast::tcp_stream> ws_;
+  websocket::stream<Stream> ws_;
   beast::flat_buffer buffer_;
   const DeviceRecord device_;
   std::string peer_;
@@ -261,8 +264,12 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 
 }  // namespace
 
-void serve_websocket(Context& context, beast::tcp_stream stream, Request request, DeviceRecord device) {
-  std::make_shared<WsSession>(context, std::move(stream), std::move(device))->start(std::move(request));
+void serve_websocket(Context& context, PlainStream stream, Request request, DeviceRecord device) {
+  std::make_shared<WsSession<PlainStream>>(context, std::move(stream), std::move(device))->start(std::move(request));
+}
+
+void serve_websocket(Context& context, TlsStream stream, Request request, DeviceRecord device) {
+  std::make_shared<WsSession<TlsStream>>(context, std::move(stream), std::move(device))->start(std::move(request));
 }
 
 }  // namespace sync_server::net

@@ -1,0 +1,173 @@
+// TLS: with a certificate the server serves HTTPS and WSS only, TLS 1.2 or newer; the field
+// client syncs over wss:// when it can verify the server (a CA file it is given, or the
+// system's CAs) and refuses, clearly and without sending anything, when it cannot. The CA and
+// certificates are made fresh for each run.
+#include <catch2/catch.hpp>
+
+#include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
+
+#include <fstream>
+
+#include "process.h"
+#include "server_process.h"
+#include "ws_test_client.h"
+
+namespace {
+
+using test_support::ProcessResult;
+using test_support::run_process;
+
+// A throwaway CA and two server certificates it signed: one for 127.0.0.1 and localhost, one
+// for another name only.
+struct Pki {
+  test_support::TempDir dir;
+  std::string ca = dir.file("ca.pem");
+  std::string cert = dir.file("server.pem");
+  std::string key = dir.file("server.key");
+  std::string other_cert = dir.file("other.pem");
+  std::string other_key = dir.file("other.key");
+
+  Pki() {
+    openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", dir.file("ca.key"), "-out", ca, "-days", "2",
+             "-subj", "/CN=Safer Streets test CA"});
+    issue(cert, key, "subjectAltName=IP:127.0.0.1,DNS:localhost");
+    issue(other_cert, other_key, "subjectAltName=DNS:sync.other.example");
+  }
+
+  void issue(const std::string& out, const std::string& out_key, const std::string& names) {
+    const std::string csr = out + ".csr", ext = out + ".ext";
+    std::ofstream(ext) << names << "\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n";
+    openssl({"req", "-newkey", "rsa:2048", "-nodes", "-keyout", out_key, "-out", csr, "-subj", "/CN=sync test"});
+    openssl({"x509", "-req", "-in", csr, "-CA", ca, "-CAkey", dir.file("ca.key"), "-CAcreateserial", "-out", out,
+             "-days", "2", "-extfile", ext});
+  }
+
+  static void openssl(std::vector<std::string> args) {
+    args.insert(args.begin(), "/usr/bin/openssl");
+    const auto result = run_process(args);
+    INFO(result.err);
+    REQUIRE(result.exit_code == 0);
+  }
+};
+
+struct Tablet {
+  test_support::TempDir dir;
+  std::string store = dir.file("tablet.db");
+  ProcessResult run(std::vector<std::string> args) const {
+    args.insert(args.begin(), {FIELD_CLIENT_BINARY, "--store", store});
+    auto result = run_process(args);
+    REQUIRE_FALSE(result.timed_out);
+    return result;
+  }
+  void record_two() const {
+    const auto household = run({"--json", "household", "add", "--address", "4 Example Yard", "--postcode", "WD6 4AB",
+                                "--ward", "Elstree"});
+    REQUIRE(household.exit_code == 0);
+    rapidjson::Document id;
+    id.Parse(household.out.c_str());
+    REQUIRE(run({"visit", "record", "--household", id["id"].GetString(), "--status", "completed"}).exit_code == 0);
+  }
+  int pending() const {
+    rapidjson::Document status;
+    status.Parse(run({"--json", "status"}).out.c_str());
+    return status["pending"].GetInt();
+  }
+};
+
+}  // namespace
+
+TEST_CASE("a tablet syncs over wss when it can verify the server, and refuses when it cannot", "[e2e][tls]") {
+  Pki pki;
+  test_support::ServerProcess server({"--tls-cert", pki.cert, "--tls-key", pki.key});
+  server.start();
+  const std::string wss = "wss://127.0.0.1:" + std::to_string(server.port());
+
+  SECTION("verified with the CA file it was given") {
+    Tablet tablet;
+    const auto token = server.enroll("tablet-tls", "officer.ann", "officer");
+    REQUIRE(tablet.run({"enroll", "--server", wss, "--token", token, "--device", "tablet-tls", "--ca-file", pki.ca}).exit_code == 0);
+    tablet.record_two();
+    const auto sync = tablet.run({"sync"});
+    INFO(sync.err);
+    CHECK(sync.exit_code == 0);
+    CHECK(tablet.pending() == 0);
+    CHECK(server.log().find("tls=on") != std::string::npos);
+  }
+  SECTION("refused against the system's CAs, which never signed this certificate") {
+    Tablet tablet;
+    const auto token = server.enroll("tablet-tls", "officer.ann", "officer");
+    REQUIRE(tablet.run({"enroll", "--server", wss, "--token", token, "--device", "tablet-tls"}).exit_code == 0);
+    tablet.record_two();
+    const auto sync = tablet.run({"sync"});
+    CHECK(sync.exit_code == 1);
+    CHECK(sync.err.find("could not be verified") != std::string::npos);
+    CHECK(sync.err.find("--ca-file") != std::string::npos);
+    CHECK(tablet.pending() == 2);  // nothing was sent, nothing marked done
+    // --watch does not retry it silently: it needs a person.
+    const auto watch = tablet.run({"sync", "--watch", "--retry-base", "0.05"});
+    CHECK(watch.exit_code == 1);
+    CHECK(watch.err.find("stopped retrying") != std::string::npos);
+  }
+  SECTION("plain HTTP and WebSocket are not served on a TLS port") {
+    CHECK(test_support::http_get(server.port(), "/healthz", "", std::chrono::seconds(3)).status == 0);
+    test_support::WsTestClient client;
+    CHECK_FALSE(client.connect(server.port(), server.enroll("t", "u", "officer"), std::chrono::seconds(3)).ok);
+  }
+}
+
+TEST_CASE("a certificate for another name is refused even from a trusted CA", "[e2e][tls]") {
+  Pki pki;
+  test_support::ServerProcess server({"--tls-cert", pki.other_cert, "--tls-key", pki.other_key});
+  server.start();
+  Tablet tablet;
+  const auto token = server.enroll("tablet-tls", "officer.ann", "officer");
+  REQUIRE(tablet.run({"enroll", "--server", "wss://127.0.0.1:" + std::to_string(server.port()), "--token", token,
+                      "--device", "tablet-tls", "--ca-file", pki.ca}).exit_code == 0);
+  tablet.record_two();
+  const auto sync = tablet.run({"sync"});
+  CHECK(sync.exit_code == 1);
+  CHECK(sync.err.find("could not be verified") != std::string::npos);
+  CHECK(tablet.pending() == 2);
+}
+
+TEST_CASE("the server speaks TLS 1.2 or newer only, and dashboard cookies are Secure over TLS", "[e2e][tls]") {
+  Pki pki;
+  test_support::ServerProcess server({"--tls-cert", pki.cert, "--tls-key", pki.key});
+  server.start();
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  const auto s_client = [&](const char* version) {
+    return run_process({"/usr/bin/openssl", "s_client", version, "-cipher", "DEFAULT@SECLEVEL=0", "-connect", address,
+                        "-CAfile", pki.ca, "-verify_return_error"},
+                       test_support::ProcessOptions{.deadline = std::chrono::seconds(10), .input = "Q\n"});
+  };
+  const auto modern = s_client("-tls1_2");
+  CHECK(modern.exit_code == 0);
+  CHECK(modern.out.find("Verify return code: 0 (ok)") != std::string::npos);
+  CHECK(s_client("-tls1_3").exit_code == 0);
+  CHECK(s_client("-tls1_1").exit_code != 0);
+  CHECK(s_client("-tls1").exit_code != 0);
+
+  std::string password = "a long password for the test";
+  REQUIRE(run_process({test_support::sync_server_binary(), "add-coordinator", "--db", server.db_path(), "--username", "cat"},
+                      test_support::ProcessOptions{.input = password + "\n"}).exit_code == 0);
+  const auto login = run_process({"/usr/bin/curl", "-s", "-i", "--cacert", pki.ca, "-H", "Content-Type: application/json",
+                                  "-d", R"({"username":"cat","password":")" + password + "\"}",
+                                  "https://" + address + "/api/v1/session"});
+  INFO(login.out << login.err);
+  REQUIRE(login.exit_code == 0);
+  CHECK(login.out.find("HTTP/1.1 200") != std::string::npos);
+  const auto cookie = login.out.find("Set-Cookie: ss_session=");
+  REQUIRE(cookie != std::string::npos);
+  const std::string line = login.out.substr(cookie, login.out.find('\n', cookie) - cookie);
+  CHECK(line.find("; Secure") != std::string::npos);
+  CHECK(line.find("HttpOnly") != std::string::npos);
+}
+
+TEST_CASE("the server refuses to start with a key that is not the certificate's", "[e2e][tls]") {
+  Pki pki;
+  const auto result = run_process({test_support::sync_server_binary(), "serve", "--db", pki.dir.file("s.db"), "--listen",
+                                   "127.0.0.1:0", "--tls-cert", pki.cert, "--tls-key", pki.other_key},
+                                  test_support::ProcessOptions{.deadline = std::chrono::seconds(10)});
+  CHECK(result.exit_code == 2);
+  CHECK(result.err.find("cannot use the TLS key") != std::string::npos);  // names the file and the mismatch
+}
