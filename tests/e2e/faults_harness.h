@@ -214,13 +214,25 @@ class Tablet {
 
 using Tablets = std::vector<std::unique_ptr<Tablet>>;
 
+// `count` tablets, set up side by side (each on its own thread: a fleet of 20 takes no longer
+// to enrol than a few).
 inline Tablets make_tablets(const test_support::TempDir& dir, int count, const ServerProcess& server, const std::string& url,
                      Problems& problems) {
   Tablets tablets;
   for (int i = 1; i <= count; ++i) {
     tablets.push_back(std::make_unique<Tablet>(dir.file("tablet" + std::to_string(i) + ".db"), i));
-    tablets.back()->set_up(server, url, problems);
   }
+  std::vector<std::thread> threads;
+  for (const auto& tablet : tablets) {
+    threads.emplace_back([&, tablet = tablet.get()] {
+      try {
+        tablet->set_up(server, url, problems);
+      } catch (const std::exception& failure) {  // from ServerProcess::enroll
+        problems.add(std::string("setting up a tablet failed: ") + failure.what());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
   return tablets;
 }
 

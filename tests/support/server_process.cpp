@@ -14,10 +14,12 @@ namespace test_support {
 
 std::string sync_server_binary() { return SYNC_SERVER_BINARY; }
 
-ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::string db_path)
+ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::string db_path,
+                             std::map<std::string, std::string> env)
     : db_path_(db_path.empty() ? dir_.file("server.db") : std::move(db_path)),
       log_path_(dir_.file("server.log")),
-      extra_args_(std::move(extra_args)) {}
+      extra_args_(std::move(extra_args)),
+      env_(std::move(env)) {}
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0) kill_hard();
@@ -28,16 +30,27 @@ void ServerProcess::start(std::chrono::milliseconds deadline) {
   if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
   std::vector<std::string> args = {sync_server_binary(), "serve", "--db", db_path_, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
+  // The child's environment, made before fork(): between fork and exec only async-signal-safe
+  // calls are allowed, and the test may have other threads.
+  std::vector<std::string> environment;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    if (!env_.count(text.substr(0, text.find('=')))) environment.push_back(text);
+  }
+  for (const auto& [name, value] : env_) environment.push_back(name + "=" + value);
+  std::vector<char*> envp;
+  for (auto& entry : environment) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+  std::vector<char*> argv;
+  for (auto& arg : args) argv.push_back(arg.data());
+  argv.push_back(nullptr);
   const pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
     dup2(out[1], 1);
     const int log = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     if (log >= 0) dup2(log, 2);
-    std::vector<char*> argv;
-    for (auto& arg : args) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    execv(argv[0], argv.data());
+    execve(argv[0], argv.data(), envp.data());
     _exit(127);
   }
   close(out[1]);

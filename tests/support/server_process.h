@@ -5,6 +5,7 @@
 #include <sys/types.h>
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -16,7 +17,10 @@ namespace test_support {
 class ServerProcess {
  public:
   // `db_path` defaults to a file in a new temporary directory. Extra arguments go to `serve`.
-  explicit ServerProcess(std::vector<std::string> extra_args = {}, std::string db_path = "");
+  // `env` is added to (or replaces entries of) the test's environment for `serve` only, not
+  // for admin(): an LD_PRELOAD shim, say (tests/support/storage_fault_preload.c).
+  explicit ServerProcess(std::vector<std::string> extra_args = {}, std::string db_path = "",
+                         std::map<std::string, std::string> env = {});
   ~ServerProcess();  // SIGKILL if still running
   ServerProcess(const ServerProcess&) = delete;
   ServerProcess& operator=(const ServerProcess&) = delete;
@@ -48,6 +52,7 @@ class ServerProcess {
   std::string db_path_;
   std::string log_path_;
   std::vector<std::string> extra_args_;
+  std::map<std::string, std::string> env_;
   pid_t pid_ = -1;
   unsigned short port_ = 0;
 };
