@@ -14,7 +14,8 @@ packages=(
 )
 test_deps=1
 if [[ "${1:-}" == "--no-test-deps" ]]; then test_deps=0; fi
-if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core); fi
+# The tests also build the libFuzzer targets (scripts/fuzz.sh --short): clang and its runtime.
+if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -1,16 +1,129 @@
+#include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <limits>
+#include <system_error>
 
 #include "json_internal.h"
 
 namespace safer::json {
 
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// For a JSON number that a double cannot hold: true when it is too large (1e400), false when
+// it is too small (1e-400). Compares the decimal exponent of its first non-zero digit with 0.
+bool is_too_large(std::string_view number) {
+  std::size_t i = number.front() == '-' ? 1 : 0;
+  long long integer_digits = 0, leading_fraction_zeros = 0;
+  bool significant = false;
+  for (; i < number.size() && is_digit(number[i]); ++i) {
+    significant = significant || number[i] != '0';
+    if (significant) ++integer_digits;
+  }
+  if (i < number.size() && number[i] == '.') {
+    for (++i; i < number.size() && is_digit(number[i]); ++i) {
+      if (!significant && number[i] == '0') ++leading_fraction_zeros;
+      significant = significant || number[i] != '0';
+    }
+  }
+  long long exponent = 0;
+  if (i < number.size() && (number[i] == 'e' || number[i] == 'E')) {
+    const bool negative = ++i < number.size() && number[i] == '-';
+    if (i < number.size() && (number[i] == '-' || number[i] == '+')) ++i;
+    for (; i < number.size() && is_digit(number[i]); ++i) exponent = std::min(exponent * 10 + (number[i] - '0'), 1'000'000'000LL);
+    if (negative) exponent = -exponent;
+  }
+  const long long first_digit = integer_digits > 0 ? integer_digits - 1 : -(leading_fraction_zeros + 1);
+  return first_digit + exponent > 0;
+}
+
+// RapidJSON's SAX events, handed to a Document as Document::Parse() hands them, except that
+// numbers arrive as text (kParseNumbersAsStringsFlag) and are converted here with
+// std::from_chars: exact (correctly rounded), with no undefined behaviour. RapidJSON 1.1.0's
+// own conversion is undefined on valid JSON — __builtin_clzll(0) for a zero with a large
+// exponent ("0e38" read as -1.9e227 with GCC, 1.9e112 with clang), reads past its table of
+// powers of ten, signed overflow of the exponent (1.0000000000e-2147483639) — and its failed
+// internal assertions throw (cereal's RAPIDJSON_ASSERT), which no caller expected: one
+// WebSocket frame ended the sync-server. Found by fuzz/client_message_fuzzer; see
+// tests/shared/fuzz_regressions_test.cpp.
+class ExactNumbers {
+ public:
+  explicit ExactNumbers(Document& document) : document_(document) {}
+
+  bool Null() { return document_.Null(); }
+  bool Bool(bool value) { return document_.Bool(value); }
+  bool Int(int value) { return document_.Int(value); }
+  bool Uint(unsigned value) { return document_.Uint(value); }
+  bool Int64(std::int64_t value) { return document_.Int64(value); }
+  bool Uint64(std::uint64_t value) { return document_.Uint64(value); }
+  bool Double(double value) { return document_.Double(value); }
+  bool String(const char* text, rapidjson::SizeType length, bool copy) { return document_.String(text, length, copy); }
+  bool StartObject() { return document_.StartObject(); }
+  bool Key(const char* text, rapidjson::SizeType length, bool copy) { return document_.Key(text, length, copy); }
+  bool EndObject(rapidjson::SizeType members) { return document_.EndObject(members); }
+  bool StartArray() { return document_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return document_.EndArray(elements); }
+
+  // `text` is a number by JSON's grammar (the reader checked it). Integers that fit are
+  // integers, as RapidJSON makes them; the rest are doubles. A number too large for a double
+  // is ±infinity and one too small is ±0, as JavaScript reads them: a record's field then
+  // fails its range check by name (smoke_detectors_fitted), not the whole message.
+  bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
+    const std::string_view number(text, length);
+    const char* end = text + length;
+    if (number.find_first_of(".eE") == std::string_view::npos) {
+      std::int64_t integer = 0;
+      if (const auto [ptr, ec] = std::from_chars(text, end, integer); ec == std::errc() && ptr == end) {
+        return document_.Int64(integer);
+      }
+      std::uint64_t natural = 0;
+      if (const auto [ptr, ec] = std::from_chars(text, end, natural); ec == std::errc() && ptr == end) {
+        return document_.Uint64(natural);
+      }
+    }
+    double value = 0;
+    const auto [ptr, ec] = std::from_chars(text, end, value);
+    if (ec == std::errc::result_out_of_range && ptr == end) {
+      const bool negative = number.front() == '-';
+      if (is_too_large(number)) {
+        value = negative ? -std::numeric_limits<double>::infinity() : std::numeric_limits<double>::infinity();
+      } else {
+        value = negative ? -0.0 : 0.0;
+      }
+    } else if (ec != std::errc() || ptr != end) {
+      return false;
+    }
+    return document_.Double(value);
+  }
+
+ private:
+  Document& document_;
+};
+
+}  // namespace
+
 bool parse(std::string_view text, Document& document) {
   // RapidJSON stops at a NUL byte, which JSON allows nowhere unescaped: "{}\0junk" is not JSON.
   if (text.find('\0') != std::string_view::npos) return false;
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseFullPrecisionFlag;
-  document.Parse<kFlags>(text.data(), text.size());
-  return !document.HasParseError();
+  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> input(bytes);
+  bool parsed = false;
+  auto generate = [&input, &parsed](Document& target) {
+    ExactNumbers handler(target);
+    rapidjson::Reader reader;
+    parsed = !reader.Parse<kFlags>(input, handler).IsError();
+    return parsed;
+  };
+  try {
+    document.Populate(generate);
+  } catch (const cereal::RapidJSONException&) {  // an internal assertion of RapidJSON's
+    return false;
+  }
+  return parsed;
 }
 
 std::optional<std::string> duplicate_key(const Value& object) {

@@ -138,8 +138,9 @@ std::optional<std::string> read_type(std::string_view text, json::Document& docu
     error = bad_message(*name + " appears more than once in the message");
     return std::nullopt;
   }
-  const auto type = document.FindMember("type");
-  if (type == document.MemberEnd() || !type->value.IsString()) {
+  const json::Value& root = document;  // const iterators on both sides of == (clang's -Wambiguous-reversed-operator)
+  const auto type = root.FindMember("type");
+  if (type == root.MemberEnd() || !type->value.IsString()) {
     error = bad_message("type is required and must be a string");
     return std::nullopt;
   }

@@ -12,6 +12,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "safer/text.h"
+
 namespace sync_server {
 
 class JsonOut {
@@ -24,7 +26,10 @@ class JsonOut {
     writer_.Key(name.data(), static_cast<rapidjson::SizeType>(name.size()));
     return *this;
   }
+  // Text that is not UTF-8 (an id copied from a request's path, say) is written with U+FFFD
+  // in place of each ill-formed byte: the output is always JSON (RFC 8259 §8.1).
   JsonOut& value(std::string_view text) {
+    if (!safer::is_valid_utf8(text)) return value(safer::to_valid_utf8(text));
     writer_.String(text.data(), static_cast<rapidjson::SizeType>(text.size()));
     return *this;
   }

@@ -27,6 +27,19 @@ TEST_CASE("well-formed UTF-8 is accepted", "[text]") {
   CHECK(is_valid_utf8(std::string("a\0b", 3)));        // NUL is a code point
 }
 
+TEST_CASE("to_valid_utf8 keeps well-formed text and replaces each ill-formed byte with U+FFFD", "[text]") {
+  const std::string replacement = "\xEF\xBF\xBD";
+  CHECK(safer::to_valid_utf8("") == "");
+  CHECK(safer::to_valid_utf8("caf\xC3\xA9 \xF0\x9F\x8F\xA0") == "caf\xC3\xA9 \xF0\x9F\x8F\xA0");
+  CHECK(safer::to_valid_utf8("a\xC0\xC1" "b") == "a" + replacement + replacement + "b");
+  CHECK(safer::to_valid_utf8("\xED\xA0\x80") == replacement + replacement + replacement);  // a surrogate
+  CHECK(safer::to_valid_utf8("end\xE2\x82") == "end" + replacement + replacement);            // cut short
+  for (const char* text : {"\xFF", "\xC0\xAF/x", "ok\xF4\x90\x80\x80"}) {
+    INFO(text);
+    CHECK(is_valid_utf8(safer::to_valid_utf8(text)));
+  }
+}
+
 TEST_CASE("malformed UTF-8 is refused", "[text]") {
   SECTION("overlong encodings") {
     CHECK_FALSE(is_valid_utf8("\xC0\xAF"));            // '/' in 2 bytes

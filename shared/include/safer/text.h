@@ -12,6 +12,10 @@ namespace safer {
 // True if `text` is well-formed UTF-8 (no overlongs, surrogates or values past U+10FFFF).
 bool is_valid_utf8(std::string_view text);
 
+// `text` with every byte that is not part of a well-formed UTF-8 sequence replaced by U+FFFD:
+// for text from outside (a request's path) that goes into JSON.
+std::string to_valid_utf8(std::string_view text);
+
 // The number of code points in well-formed UTF-8 `text`.
 std::size_t count_code_points(std::string_view text);
 
