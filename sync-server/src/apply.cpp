@@ -221,14 +221,14 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   // Statistics: take away the version being replaced, add the new one.
   if (live) {
     switch (change.entity) {
-      case Entity::household: if (current->target) count_target(-1); break;
+      case Entity::household: if (current->target) count_target(change.id, -1); break;
       case Entity::visit: count_visit(decode<Visit>(current->data), current->ward, -1); break;
       case Entity::commute_session: count_session(decode<safer::CommuteSession>(current->data), -1); break;
     }
   }
   if (data) {
     switch (change.entity) {
-      case Entity::household: if (target) count_target(+1); break;
+      case Entity::household: if (target) count_target(change.id, +1); break;
       case Entity::visit: count_visit(std::get<Visit>(*data), ward, +1); break;
       case Entity::commute_session: count_session(std::get<safer::CommuteSession>(*data), +1); break;
     }

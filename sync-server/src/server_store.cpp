@@ -146,6 +146,53 @@ CREATE INDEX completed_visits ON records (household_id, visited_at)
   WHERE entity = 'visit' AND status = 'completed' AND deleted = 0;
 CREATE INDEX records_by_local_day ON records (entity, local_day) WHERE deleted = 0;
 )sql"},
+    {3, R"sql(
+-- Roll-ups that keep /api/v1/stats independent of the number of visits (docs/server.md,
+-- "Statistics"). visit_totals by calendar month: a range reads whole months here and only its
+-- partial months' days from visit_totals.
+CREATE TABLE visit_month_totals (
+  month  TEXT NOT NULL,  -- local, YYYY-MM
+  ward   TEXT NOT NULL,
+  status TEXT NOT NULL,
+  visits INTEGER NOT NULL,
+  crime_prevention_advice INTEGER NOT NULL,
+  fire_safety_check INTEGER NOT NULL,
+  healthy_lifestyle_advice INTEGER NOT NULL,
+  community_involvement_info INTEGER NOT NULL,
+  first_aid_training INTEGER NOT NULL,
+  follow_up_required INTEGER NOT NULL,
+  smoke_detectors_fitted INTEGER NOT NULL,
+  PRIMARY KEY (month, ward, status)
+) WITHOUT ROWID;
+INSERT INTO visit_month_totals
+  SELECT substr(day, 1, 7), ward, status, sum(visits), sum(crime_prevention_advice), sum(fire_safety_check),
+         sum(healthy_lifestyle_advice), sum(community_involvement_info), sum(first_aid_training),
+         sum(follow_up_required), sum(smoke_detectors_fitted)
+    FROM visit_totals GROUP BY 1, 2, 3;
+
+-- Completed visits of each household per financial year (1 April to 31 March, by the year it
+-- starts in; 100000, past every year a time can have, is all time), and per year how many live target households had at least one:
+-- households.visited for a financial year or all time, without a probe per household.
+CREATE TABLE household_years (
+  household_id TEXT NOT NULL,
+  year         INTEGER NOT NULL,
+  completed    INTEGER NOT NULL,
+  PRIMARY KEY (household_id, year)
+) WITHOUT ROWID;
+INSERT INTO household_years
+  SELECT household_id, CAST(substr(day, 1, 4) AS INTEGER) - (substr(day, 6, 2) < '04'), sum(completed)
+    FROM household_days GROUP BY 1, 2;
+INSERT INTO household_years SELECT household_id, 100000, sum(completed) FROM household_days GROUP BY 1;
+
+CREATE TABLE year_visited (
+  year    INTEGER PRIMARY KEY,
+  targets INTEGER NOT NULL
+);
+INSERT INTO year_visited
+  SELECT y.year, count(*) FROM household_years y
+    JOIN records h ON h.entity = 'household' AND h.id = y.household_id AND h.target = 1 AND h.deleted = 0
+   GROUP BY y.year;
+)sql"},
 };
 
 std::string random_epoch() {

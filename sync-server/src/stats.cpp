@@ -13,37 +13,106 @@ namespace {
 using safer::CivilDate;
 using safer::Outcome;
 
+// household_years' and year_visited's year for all time (past every year a date can have).
+constexpr int kAllTime = 100000;
+
+// The financial year (1 April to 31 March) a local date is in, by the year it starts in.
+int financial_year(const CivilDate& date) { return date.month >= 4 ? date.year : date.year - 1; }
+
 std::string day_text(const CivilDate& date) { return safer::format_iso_date(date); }
 
 // "" and "9999-12-31" bound the all-time range; ISO dates compare as text.
 std::string lower(const std::optional<CivilDate>& date) { return date ? day_text(*date) : std::string(); }
 std::string upper(const std::optional<CivilDate>& date) { return date ? day_text(*date) : std::string("9999-12-31"); }
 
+CivilDate first_of_month(const CivilDate& date) { return {date.year, date.month, 1}; }
+CivilDate last_of_month(const CivilDate& date) {
+  const CivilDate next = date.month == 12 ? CivilDate{date.year + 1, 1, 1} : CivilDate{date.year, date.month + 1, 1};
+  return safer::civil_from_days(safer::days_from_civil(next) - 1);
+}
+std::string month_text(const CivilDate& date) { return day_text(date).substr(0, 7); }
+
+// A range of days cut into what visit_month_totals answers (the whole months inside it) and
+// what visit_totals must (the days of a partial month at either end).
+struct MonthSplit {
+  std::optional<std::pair<std::string, std::string>> months;   // first and last month, YYYY-MM
+  std::vector<std::pair<std::string, std::string>> days;       // first and last day, YYYY-MM-DD
+};
+
+MonthSplit split_by_month(const std::optional<CivilDate>& from, const std::optional<CivilDate>& to) {
+  if (from && to && *to < *from) return {};  // no day at all
+  const bool from_whole = !from || from->day == 1;
+  const bool to_whole = !to || *to == last_of_month(*to);
+  const bool one_month = from && to && first_of_month(*from) == first_of_month(*to);
+  if (one_month && !(from_whole && to_whole)) return {std::nullopt, {{lower(from), upper(to)}}};
+  MonthSplit split;
+  std::string first = from ? month_text(*from) : std::string();
+  std::string last = to ? month_text(*to) : std::string("9999-12");
+  if (!from_whole) {
+    split.days.emplace_back(lower(from), day_text(last_of_month(*from)));
+    first = month_text(safer::civil_from_days(safer::days_from_civil(last_of_month(*from)) + 1));
+  }
+  if (!to_whole) {
+    split.days.emplace_back(day_text(first_of_month(*to)), upper(to));
+    last = month_text(safer::civil_from_days(safer::days_from_civil(first_of_month(*to)) - 1));
+  }
+  if (first <= last) split.months.emplace(first, last);
+  return split;
+}
+
+// The financial year a whole range is, if it is one: kAllTime for no bounds, the year it
+// starts in for 1 April to 31 March.
+std::optional<int> whole_year(const std::optional<CivilDate>& from, const std::optional<CivilDate>& to) {
+  if (!from && !to) return kAllTime;
+  if (from && to && from->month == 4 && from->day == 1 && to->year == from->year + 1 && to->month == 3 && to->day == 31) {
+    return from->year;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string& ward, int sign) {
-  const std::string day = day_text(options.local_date(visit.visited_at));
+  const CivilDate date = options.local_date(visit.visited_at);
+  const std::string day = day_text(date);
+  const std::string month = day.substr(0, 7);
+  const std::string status(safer::to_string(visit.status));
   const auto flag = [&](Outcome outcome) -> std::int64_t { return visit.has(outcome) ? sign : 0; };
-  auto totals = db.cached(
-      "INSERT INTO visit_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-      " ON CONFLICT (day, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
-      " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
-      " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
-      " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
-      " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
-      " first_aid_training = first_aid_training + excluded.first_aid_training,"
-      " follow_up_required = follow_up_required + excluded.follow_up_required,"
-      " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted");
-  totals->bind(1, day).bind(2, ward).bind(3, safer::to_string(visit.status)).bind(4, sign);
-  totals->bind(5, flag(Outcome::crime_prevention_advice)).bind(6, flag(Outcome::fire_safety_check));
-  totals->bind(7, flag(Outcome::healthy_lifestyle_advice)).bind(8, flag(Outcome::community_involvement_info));
-  totals->bind(9, flag(Outcome::first_aid_training)).bind(10, flag(Outcome::follow_up_required));
-  totals->bind(11, visit.smoke_detectors_fitted * sign).run();
-  db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0")
-      ->bind(1, day)
-      .bind(2, ward)
-      .bind(3, safer::to_string(visit.status))
-      .run();
+  // The same row added to the day's totals and the month's (the statements differ only in
+  // their table; the cache is keyed by the literal).
+  const auto add = [&](sqlite::Database::Lease totals, const std::string& key) {
+    totals->bind(1, key).bind(2, ward).bind(3, status).bind(4, sign);
+    totals->bind(5, flag(Outcome::crime_prevention_advice)).bind(6, flag(Outcome::fire_safety_check));
+    totals->bind(7, flag(Outcome::healthy_lifestyle_advice)).bind(8, flag(Outcome::community_involvement_info));
+    totals->bind(9, flag(Outcome::first_aid_training)).bind(10, flag(Outcome::follow_up_required));
+    totals->bind(11, visit.smoke_detectors_fitted * sign).run();
+  };
+  add(db.cached("INSERT INTO visit_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                " ON CONFLICT (day, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
+                " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
+                " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
+                " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
+                " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
+                " first_aid_training = first_aid_training + excluded.first_aid_training,"
+                " follow_up_required = follow_up_required + excluded.follow_up_required,"
+                " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
+      day);
+  add(db.cached("INSERT INTO visit_month_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                " ON CONFLICT (month, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
+                " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
+                " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
+                " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
+                " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
+                " first_aid_training = first_aid_training + excluded.first_aid_training,"
+                " follow_up_required = follow_up_required + excluded.follow_up_required,"
+                " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
+      month);
+  if (sign < 0) {  // only a take-away can empty a row
+    db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0")
+        ->bind(1, day).bind(2, ward).bind(3, status).run();
+    db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0")
+        ->bind(1, month).bind(2, ward).bind(3, status).run();
+  }
 
   if (visit.status == safer::VisitStatus::completed) {
     db.cached("INSERT INTO household_days VALUES (?1, ?2, ?3)"
@@ -52,11 +121,42 @@ void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string
         .bind(2, day)
         .bind(3, sign)
         .run();
-    db.cached("DELETE FROM household_days WHERE household_id = ? AND day = ? AND completed = 0")
-        ->bind(1, visit.household_id)
-        .bind(2, day)
-        .run();
+    if (sign < 0) {
+      db.cached("DELETE FROM household_days WHERE household_id = ? AND day = ? AND completed = 0")
+          ->bind(1, visit.household_id)
+          .bind(2, day)
+          .run();
+    }
+    count_household_year(visit.household_id, financial_year(date), sign);
+    count_household_year(visit.household_id, kAllTime, sign);
   }
+}
+
+void ServerStore::Impl::count_household_year(const std::string& household_id, int year, int sign) {
+  std::int64_t completed = 0;
+  {
+    auto row = db.cached(
+        "INSERT INTO household_years VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
+        " DO UPDATE SET completed = completed + excluded.completed RETURNING completed");
+    row->bind(1, household_id).bind(2, year).bind(3, sign);
+    if (row->step()) completed = row->column_int(0);
+  }
+  // The household's first completed visit of the year, or its last one gone: a live target
+  // household counts once more, or once less, among the year's visited.
+  const bool first = sign > 0 && completed == 1;
+  const bool last = sign < 0 && completed == 0;
+  if (!first && !last) return;
+  if (last) {
+    db.cached("DELETE FROM household_years WHERE household_id = ? AND year = ?")->bind(1, household_id).bind(2, year).run();
+  }
+  auto live_target = db.cached(
+      "SELECT 1 FROM records WHERE entity = 'household' AND id = ? AND target = 1 AND deleted = 0");
+  live_target->bind(1, household_id);
+  if (!live_target->step()) return;
+  db.cached("INSERT INTO year_visited VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = targets + excluded.targets")
+      ->bind(1, year)
+      .bind(2, sign)
+      .run();
 }
 
 void ServerStore::Impl::count_session(const safer::CommuteSession& session, int sign) {
@@ -74,8 +174,14 @@ void ServerStore::Impl::count_session(const safer::CommuteSession& session, int 
       .run();
 }
 
-void ServerStore::Impl::count_target(int sign) {
+void ServerStore::Impl::count_target(const std::string& household_id, int sign) {
   db.cached("UPDATE counters SET value = value + ? WHERE name = 'target_households'")->bind(1, sign).run();
+  // Every year in which the household had a completed visit gains or loses a visited target.
+  db.cached("INSERT INTO year_visited SELECT year, ?1 FROM household_years WHERE household_id = ?2 AND true"
+            " ON CONFLICT (year) DO UPDATE SET targets = targets + excluded.targets")
+      ->bind(1, sign)
+      .bind(2, household_id)
+      .run();
 }
 
 safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std::optional<CivilDate>& to) {
@@ -87,32 +193,50 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
 
   auto& db = impl_->db;
   sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);  // one view of every table
-  {
-    auto visits = db.cached(
+  const auto add_visits = [&stats](sqlite::Statement& rows) {
+    while (rows.step()) {
+      const std::int64_t count = rows.column_int(2);
+      const auto status = safer::enum_from_string<safer::VisitStatus>(rows.column_text(1));
+      stats.visits_total += count;
+      if (status) stats.visits_by_status[static_cast<std::size_t>(*status)] += count;
+      stats.visits_by_ward[rows.column_text(0)] += count;
+      for (std::size_t i = 0; i < stats.outcomes.size(); ++i) stats.outcomes[i] += rows.column_int(3 + static_cast<int>(i));
+      stats.smoke_detectors_fitted += rows.column_int(9);
+    }
+  };
+  const MonthSplit split = split_by_month(from, to);
+  if (split.months) {
+    auto months = db.cached(
+        "SELECT ward, status, sum(visits), sum(crime_prevention_advice), sum(fire_safety_check),"
+        " sum(healthy_lifestyle_advice), sum(community_involvement_info), sum(first_aid_training),"
+        " sum(follow_up_required), sum(smoke_detectors_fitted)"
+        " FROM visit_month_totals WHERE month BETWEEN ? AND ? GROUP BY ward, status");
+    months->bind(1, split.months->first).bind(2, split.months->second);
+    add_visits(*months);
+  }
+  for (const auto& [first, last] : split.days) {
+    auto days = db.cached(
         "SELECT ward, status, sum(visits), sum(crime_prevention_advice), sum(fire_safety_check),"
         " sum(healthy_lifestyle_advice), sum(community_involvement_info), sum(first_aid_training),"
         " sum(follow_up_required), sum(smoke_detectors_fitted)"
         " FROM visit_totals WHERE day BETWEEN ? AND ? GROUP BY ward, status");
-    visits->bind(1, lower(from)).bind(2, upper(to));
-    while (visits->step()) {
-      const std::int64_t count = visits->column_int(2);
-      const auto status = safer::enum_from_string<safer::VisitStatus>(visits->column_text(1));
-      stats.visits_total += count;
-      if (status) stats.visits_by_status[static_cast<std::size_t>(*status)] += count;
-      stats.visits_by_ward[visits->column_text(0)] += count;
-      for (std::size_t i = 0; i < stats.outcomes.size(); ++i) stats.outcomes[i] += visits->column_int(3 + static_cast<int>(i));
-      stats.smoke_detectors_fitted += visits->column_int(9);
-    }
+    days->bind(1, first).bind(2, last);
+    add_visits(*days);
   }
   {
     auto target = db.cached("SELECT value FROM counters WHERE name = 'target_households'");
     if (target->step()) stats.households_target = target->column_int(0);
-    // One index probe per target household, whatever the number of visits.
-    auto visited = db.cached(
-        "SELECT count(*) FROM records h WHERE h.entity = 'household' AND h.target = 1 AND h.deleted = 0"
-        " AND EXISTS (SELECT 1 FROM household_days d WHERE d.household_id = h.id AND d.day BETWEEN ? AND ?)");
-    visited->bind(1, lower(from)).bind(2, upper(to));
-    if (visited->step()) stats.households_visited = visited->column_int(0);
+    if (const auto year = whole_year(from, to)) {  // kept up to date: one row
+      auto visited = db.cached("SELECT targets FROM year_visited WHERE year = ?");
+      visited->bind(1, *year);
+      if (visited->step()) stats.households_visited = visited->column_int(0);
+    } else {  // any other range: one index probe per target household, whatever the visits
+      auto visited = db.cached(
+          "SELECT count(*) FROM records h WHERE h.entity = 'household' AND h.target = 1 AND h.deleted = 0"
+          " AND EXISTS (SELECT 1 FROM household_days d WHERE d.household_id = h.id AND d.day BETWEEN ? AND ?)");
+      visited->bind(1, lower(from)).bind(2, upper(to));
+      if (visited->step()) stats.households_visited = visited->column_int(0);
+    }
   }
   {
     auto sessions = db.cached(

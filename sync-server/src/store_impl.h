@@ -59,7 +59,8 @@ struct ServerStore::Impl {
   // stats.cpp: statistics contributions of one version, added (sign +1) or taken away (-1).
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);
   void count_session(const safer::CommuteSession& session, int sign);
-  void count_target(int sign);
+  void count_target(const std::string& household_id, int sign);
+  void count_household_year(const std::string& household_id, int year, int sign);
 };
 
 }  // namespace sync_server

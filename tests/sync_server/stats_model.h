@@ -9,13 +9,15 @@
 
 namespace store_test {
 
-// Europe/London for instants in 2026: BST (UTC+1) from 2026-03-29T01:00Z to 2026-10-25T01:00Z.
+// Europe/London from 2026-01-01 to 2027-04-30: BST (UTC+1) from 2026-03-29T01:00Z to
+// 2026-10-25T01:00Z, and again from 2027-03-28T01:00Z.
 inline safer::CivilDate london_date_2026(UnixMillis instant) {
-  static const UnixMillis bst_start = 1'774'746'000'000;  // 2026-03-29T01:00:00Z
-  static const UnixMillis bst_end = 1'792'890'000'000;    // 2026-10-25T01:00:00Z
-  REQUIRE(instant >= 1'767'225'600'000);                  // 2026-01-01T00:00:00Z
-  REQUIRE(instant < 1'798'761'600'000);                   // 2027-01-01T00:00:00Z
-  const bool summer = instant >= bst_start && instant < bst_end;
+  static const UnixMillis bst_start = 1'774'746'000'000;       // 2026-03-29T01:00:00Z
+  static const UnixMillis bst_end = 1'792'890'000'000;         // 2026-10-25T01:00:00Z
+  static const UnixMillis bst_start_2027 = 1'806'195'600'000;  // 2027-03-28T01:00:00Z
+  REQUIRE(instant >= 1'767'225'600'000);                       // 2026-01-01T00:00:00Z
+  REQUIRE(instant < 1'809'129'600'000);                        // 2027-05-01T00:00:00Z
+  const bool summer = (instant >= bst_start && instant < bst_end) || instant >= bst_start_2027;
   return utc_date(instant + (summer ? kHour : 0));
 }
 

@@ -3,6 +3,7 @@
 
 #include <random>
 
+#include "safer/sqlite.h"
 #include "stats_model.h"
 #include "sync_server/local_time.h"
 
@@ -19,6 +20,14 @@ const std::vector<std::optional<std::string>> kAssignees = {std::nullopt, "offic
 const std::vector<std::int64_t> kTimesOfDay = {30 * 60'000, 10 * kHour, 14 * kHour + 15 * 60'000, 22 * kHour + 30 * 60'000,
                                                23 * kHour + 30 * 60'000, kDay - 1};
 const UnixMillis kFirstDay = 1'792'454'400'000;  // 2026-10-20T00:00:00Z; BST ends 2026-10-25T01:00Z
+const std::vector<UnixMillis> kEdges = {
+    1'774'999'800'000,  // 2026-03-31T23:30Z: 1 April 00:30 BST, financial year 2026
+    1'774'994'400'000,  // 2026-03-31T22:00Z: 31 March 23:00 BST, financial year 2025
+    1'806'535'800'000,  // 2027-03-31T23:30Z: 31 March (GMT), financial year 2026
+    1'806'539'400'000,  // 2027-04-01T00:30Z: 1 April 01:30 BST, financial year 2027
+    1'796'083'140'000,  // 2026-11-30T23:59Z
+    1'798'761'600'000,  // 2027-01-01T00:00Z
+};
 
 class Generator {
  public:
@@ -29,7 +38,12 @@ class Generator {
   template <class T>
   const T& pick(const std::vector<T>& values) { return values[below(values.size())]; }
 
-  UnixMillis instant() { return kFirstDay + static_cast<std::int64_t>(below(11)) * kDay + pick(kTimesOfDay); }
+  // Mostly the eleven days around the end of BST; one time in four a time at the edge of a
+  // month or a financial year (local time), for the month and year roll-ups.
+  UnixMillis instant() {
+    if (chance(25)) return pick(kEdges);
+    return kFirstDay + static_cast<std::int64_t>(below(11)) * kDay + pick(kTimesOfDay);
+  }
 
   // Mostly a clock that moves on with each step but lets edits made within a few seconds of
   // each other arrive in any order; sometimes too far ahead, sometimes exactly at the limit.
@@ -161,8 +175,10 @@ struct Sent {
 };
 
 std::vector<std::optional<safer::CivilDate>> boundaries() {
-  return {std::nullopt, date("2026-10-19"), date("2026-10-20"), date("2026-10-22"), date("2026-10-24"),
-          date("2026-10-25"), date("2026-10-26"), date("2026-10-30"), date("2026-10-31"), date("2026-11-01")};
+  return {std::nullopt,        date("2026-03-31"), date("2026-04-01"), date("2026-10-01"), date("2026-10-19"),
+          date("2026-10-20"),  date("2026-10-22"), date("2026-10-24"), date("2026-10-25"), date("2026-10-26"),
+          date("2026-10-30"),  date("2026-10-31"), date("2026-11-01"), date("2026-11-30"), date("2026-12-01"),
+          date("2026-12-31"),  date("2027-01-01"), date("2027-03-31"), date("2027-04-01")};
 }
 
 void check_stats_agree(ServerStore& store, const StoreModel& model, const std::optional<safer::CivilDate>& from,
@@ -314,9 +330,29 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
     check_stats_agree(fixture.store(), model, single, single);
   }
   check_stats_agree(fixture.store(), model, date("2025-01-01"), date("2025-01-31"));
+  for (int year : {2025, 2026, 2027}) {  // whole financial years, as the dashboard asks
+    const auto first = date((std::to_string(year) + "-04-01").c_str());
+    const auto last = date((std::to_string(year + 1) + "-03-31").c_str());
+    check_stats_agree(fixture.store(), model, first, last);
+  }
 
   // The statistics survive a restart.
   fixture.reopen();
   check_stats_agree(fixture.store(), model, std::nullopt, std::nullopt);
   check_stats_agree(fixture.store(), model, date("2026-10-25"), date("2026-10-25"));
+  check_stats_agree(fixture.store(), model, date("2026-04-01"), date("2027-03-31"));
+
+  // A store made before migration 3 (the month and year roll-ups) gets them filled from its
+  // day totals when opened.
+  fixture.reopen();
+  {
+    safer::sqlite::Database raw(fixture.path());
+    raw.exec("DROP TABLE visit_month_totals; DROP TABLE household_years; DROP TABLE year_visited;"
+             " PRAGMA user_version = 2;");
+  }
+  fixture.reopen();
+  check_stats_agree(fixture.store(), model, std::nullopt, std::nullopt);
+  check_stats_agree(fixture.store(), model, date("2026-04-01"), date("2027-03-31"));
+  check_stats_agree(fixture.store(), model, date("2025-04-01"), date("2026-03-31"));
+  check_stats_agree(fixture.store(), model, date("2026-10-01"), date("2026-12-31"));
 }
