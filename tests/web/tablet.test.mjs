@@ -682,12 +682,13 @@ test('5. layout: every page at both sizes fits the width, has 44×44 px buttons,
 // Why: a tablet left on a doorstep or a train must not show anyone the households. After the
 // set time without use the app must lock itself, refuse a wrong PIN, and open for the right one.
 test('6. PIN lock: the app locks itself after the set time; a wrong PIN is refused, the right one unlocks', async () => {
-  const ui = await startUi('pip', ['--pin-lock-minutes', '0.01']); // 0.6 s
+  // 3 s: long enough that a loaded machine shows the app before it locks (0.6 s was not).
+  const ui = await startUi('pip', ['--pin-lock-minutes', '0.05']);
   for (const size of SIZES) {
     const tab = await openApp(ui, size);
     const { page } = tab;
     try {
-      await page.waitForTimeout(1_000); // past the 0.6 s
+      await page.waitForTimeout(3_500); // past the 3 s
       assert.equal((await localGet(ui, '/api/status')).locked, true, 'the service says locked');
       assert.equal((await local(ui, '/api/households')).status, 423, 'and answers 423');
 
