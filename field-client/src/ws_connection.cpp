@@ -151,6 +151,9 @@ safer::Result<std::unique_ptr<WsConnection>> WsConnection::connect(const std::st
   });
   impl->run(ec, done);
   if (ec) return network("cannot reach " + where + ": " + ec.message());
+  // Pull requests and pushes go out at once (no Nagle delay behind an unacknowledged segment).
+  beast::error_code ignored;
+  impl->lowest().socket().set_option(tcp::no_delay(true), ignored);
 
   if (impl->secure) {
     done = false;

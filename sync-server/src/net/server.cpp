@@ -72,6 +72,10 @@ struct SyncServer::Impl {
         if (ec == net::asio::error::operation_aborted || !acceptor->is_open()) return;
         log::line("accept_failed", "error=\"" + ec.message() + "\"");
       } else {
+        // Small messages (acks, pull requests) go out at once: with Nagle's algorithm, the
+        // last part of a large page waited for the client's delayed ACK, 40 ms a page (B2).
+        net::beast::error_code ignored;
+        socket.set_option(tcp::no_delay(true), ignored);
         net::serve_http(context, std::move(socket));
       }
       accept();
