@@ -3,6 +3,7 @@
 #include <sqlite3.h>
 
 #include <cerrno>
+#include <mutex>
 
 namespace safer::sqlite {
 
@@ -111,6 +112,11 @@ std::optional<std::string> Statement::column_optional_text(int index) const {
 }
 
 Database::Database(const std::string& path, int busy_timeout_ms) {
+  // SQLite's memory statistics (sqlite3_memory_used) take a global mutex on every allocation
+  // of every connection; nothing here reads them. Must be set before SQLite initialises: the
+  // first Database does it, and a call after that is refused harmlessly (SQLITE_MISUSE).
+  static std::once_flag configured;
+  std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
   const int code = sqlite3_open_v2(path.c_str(), &db_,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    nullptr);

@@ -43,7 +43,17 @@ Record decode(const std::string& json) {
 
 }  // namespace
 
-PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push) {
+std::vector<std::string> ServerStore::prepare_push(const safer::ReceivedPush& push) {
+  std::vector<std::string> prepared(push.changes.size());
+  for (std::size_t i = 0; i < push.changes.size(); ++i) {
+    const auto& change = push.changes[i].change;
+    if (change && change->data && change->entity != Entity::household) prepared[i] = safer::to_json(*change->data);
+  }
+  return prepared;
+}
+
+PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
+                                           const std::vector<std::string>& prepared) {
   PushOutcome outcome;
   auto account = db.cached("SELECT acked_seq FROM devices WHERE device_id = ?");
   account->bind(1, device.device_id);
@@ -83,14 +93,17 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
   auto remember = db.cached(
       "INSERT OR REPLACE INTO rejections (device_id, seq, entity, record_id, code, message, field, at)"
       " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
-  for (const auto& received : push.changes) {
+  static const std::string kNotPrepared;
+  for (std::size_t i = 0; i < push.changes.size(); ++i) {
+    const auto& received = push.changes[i];
     if (received.seq <= acked) continue;
     std::optional<Rejection> rejection;
     bool applied = false;
     if (!received.change) {
       rejection = reject(safer::codes::kInvalid, received.error.message, received.error.field);
     } else {
-      rejection = apply_change(device, *received.change, applied);
+      rejection = apply_change(device, *received.change, applied, Stamp::device,
+                               i < prepared.size() ? prepared[i] : kNotPrepared);
     }
     if (rejection) {
       rejection->seq = received.seq;
@@ -122,7 +135,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
 }
 
 std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
-                                                         bool& applied, Stamp stamp) {
+                                                         bool& applied, Stamp stamp, const std::string& encoded) {
   if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
     return reject(safer::codes::kClockSkew,
                   "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
@@ -177,7 +190,7 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
     }
     case Entity::visit: {
       if (!coordinator && current && !current->household_id.empty()) {
-        const auto visited = find_row(Entity::household, current->household_id);
+        const auto& visited = find_household(current->household_id);
         if (visited && !in_scope(*visited, user)) return out_of_scope(Entity::household, current->household_id);
       }
       if (change.op == Op::remove) {
@@ -189,7 +202,7 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
       }
       const auto& visit = std::get<Visit>(*data);
       if (auto errors = safer::check_visit(visit, options.lists); !errors.empty()) return invalid(errors);
-      const auto household = find_row(Entity::household, visit.household_id);
+      const auto& household = find_household(visit.household_id);
       if (!household) {
         return reject(safer::codes::kInvalid, "household_id does not name a household the server knows",
                       "household_id");
@@ -246,7 +259,13 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   write->bind(1, safer::to_string(change.entity)).bind(2, change.id).bind(3, change.hlc.to_string());
   write->bind(4, device.device_id).bind(5, user).bind(6, current ? current->owner : user);
   write->bind(7, data ? 0 : 1);
-  if (data) write->bind(8, safer::to_json(*data)); else write->bind_null(8);
+  if (!data) {
+    write->bind_null(8);
+  } else if (!encoded.empty() && change.entity != Entity::household) {  // households were completed above
+    write->bind(8, encoded);
+  } else {
+    write->bind(8, safer::to_json(*data));
+  }
   write->bind(9, ++last_version);
   if (household_id.empty()) write->bind_null(10); else write->bind(10, household_id);
   write->bind(11, assigned_to).bind(12, target ? 1 : 0);
@@ -266,6 +285,7 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
     write->bind_null(17);
   }
   write->run();
+  if (change.entity == Entity::household) households_seen.erase(change.id);
 
   if (change.entity == Entity::household && current) {
     // Visits follow their household: counted under its current ward, and sent again to

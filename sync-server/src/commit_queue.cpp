@@ -64,7 +64,7 @@ void CommitQueue::run() {
       writer_->begin_group();
       for (std::size_t i = 0; i < group.size(); ++i) {
         results[i].queued_ms = std::chrono::duration<double, std::milli>(started - group[i].second).count();
-        results[i].outcome = writer_->apply_push(group[i].first.device, group[i].first.push);
+        results[i].outcome = writer_->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared);
       }
       writer_->commit_group();
     } catch (const safer::sqlite::Failure& failure) {

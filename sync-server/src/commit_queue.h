@@ -29,6 +29,7 @@ struct PushJob {
   DeviceIdentity device;
   safer::ReceivedPush push;
   std::function<void(PushResult)> done;
+  std::vector<std::string> prepared;  // ServerStore::prepare_push(push), made before submit(); may be empty
 };
 
 class CommitQueue {

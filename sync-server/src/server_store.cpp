@@ -193,6 +193,11 @@ INSERT INTO year_visited
     JOIN records h ON h.entity = 'household' AND h.id = y.household_id AND h.target = 1 AND h.deleted = 0
    GROUP BY y.year;
 )sql"},
+    {4, R"sql(
+-- No query looks records up by owner any more (pulls walk the version index, see pull.cpp),
+-- and every record paid for this index on every write.
+DROP INDEX IF EXISTS records_by_owner;
+)sql"},
 };
 
 std::string random_epoch() {
@@ -281,6 +286,11 @@ std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const
   row.target = statement->column_int(7) != 0;
   row.ward = statement->column_text(8);
   return row;
+}
+
+const std::optional<StoredRow>& ServerStore::Impl::find_household(const std::string& id) {
+  if (const auto seen = households_seen.find(id); seen != households_seen.end()) return seen->second;
+  return households_seen.emplace(id, find_row(safer::Entity::household, id)).first->second;
 }
 
 ServerStore::ServerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -412,23 +422,31 @@ void ServerStore::touch_device(const std::string& device_id) {
 }
 
 void ServerStore::begin_group() {
+  impl_->drop_counts();
+  impl_->households_seen.clear();
   impl_->group.emplace(impl_->db);
   impl_->last_version = std::stoll(impl_->meta("last_version").value_or("0"));
   impl_->server_hlc = safer::Hlc::parse(impl_->meta("server_hlc").value_or("")).value_or(safer::Hlc{});
 }
 
-PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push) {
-  return impl_->apply_batch(device, push);
+PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
+                                    const std::vector<std::string>& prepared) {
+  return impl_->apply_batch(device, push, prepared);
 }
 
 void ServerStore::commit_group() {
+  impl_->flush_counts();
   impl_->set_meta("last_version", std::to_string(impl_->last_version));
   impl_->set_meta("server_hlc", impl_->server_hlc.to_string());
   impl_->group->commit();
   impl_->group.reset();
 }
 
-void ServerStore::abandon_group() noexcept { impl_->group.reset(); }
+void ServerStore::abandon_group() noexcept {
+  impl_->group.reset();
+  impl_->drop_counts();
+  impl_->households_seen.clear();
+}
 
 Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push) {
   try {

@@ -75,88 +75,129 @@ std::optional<int> whole_year(const std::optional<CivilDate>& from, const std::o
 void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string& ward, int sign) {
   const CivilDate date = options.local_date(visit.visited_at);
   const std::string day = day_text(date);
-  const std::string month = day.substr(0, 7);
   const std::string status(safer::to_string(visit.status));
-  const auto flag = [&](Outcome outcome) -> std::int64_t { return visit.has(outcome) ? sign : 0; };
-  // The same row added to the day's totals and the month's (the statements differ only in
-  // their table; the cache is keyed by the literal).
-  const auto add = [&](sqlite::Database::Lease totals, const std::string& key) {
-    totals->bind(1, key).bind(2, ward).bind(3, status).bind(4, sign);
-    totals->bind(5, flag(Outcome::crime_prevention_advice)).bind(6, flag(Outcome::fire_safety_check));
-    totals->bind(7, flag(Outcome::healthy_lifestyle_advice)).bind(8, flag(Outcome::community_involvement_info));
-    totals->bind(9, flag(Outcome::first_aid_training)).bind(10, flag(Outcome::follow_up_required));
-    totals->bind(11, visit.smoke_detectors_fitted * sign).run();
-  };
-  add(db.cached("INSERT INTO visit_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                " ON CONFLICT (day, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
-                " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
-                " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
-                " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
-                " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
-                " first_aid_training = first_aid_training + excluded.first_aid_training,"
-                " follow_up_required = follow_up_required + excluded.follow_up_required,"
-                " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
-      day);
-  add(db.cached("INSERT INTO visit_month_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                " ON CONFLICT (month, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
-                " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
-                " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
-                " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
-                " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
-                " first_aid_training = first_aid_training + excluded.first_aid_training,"
-                " follow_up_required = follow_up_required + excluded.follow_up_required,"
-                " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
-      month);
-  if (sign < 0) {  // only a take-away can empty a row
-    db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0")
-        ->bind(1, day).bind(2, ward).bind(3, status).run();
-    db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0")
-        ->bind(1, month).bind(2, ward).bind(3, status).run();
+  VisitTotals delta{};
+  delta[0] = sign;
+  for (std::size_t i = 0; i < safer::EnumNames<Outcome>::names.size(); ++i) {
+    if (visit.has(static_cast<Outcome>(i))) delta[1 + i] = sign;
   }
-
+  delta[7] = visit.smoke_detectors_fitted * sign;
+  const auto add = [&delta](VisitTotals& totals) {
+    for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += delta[i];
+  };
+  add(pending_days[{day, ward, status}]);
+  add(pending_months[{day.substr(0, 7), ward, status}]);
   if (visit.status == safer::VisitStatus::completed) {
-    db.cached("INSERT INTO household_days VALUES (?1, ?2, ?3)"
-              " ON CONFLICT (household_id, day) DO UPDATE SET completed = completed + excluded.completed")
-        ->bind(1, visit.household_id)
-        .bind(2, day)
-        .bind(3, sign)
-        .run();
-    if (sign < 0) {
-      db.cached("DELETE FROM household_days WHERE household_id = ? AND day = ? AND completed = 0")
-          ->bind(1, visit.household_id)
-          .bind(2, day)
-          .run();
-    }
-    count_household_year(visit.household_id, financial_year(date), sign);
-    count_household_year(visit.household_id, kAllTime, sign);
+    pending_household_days[{visit.household_id, day}] += sign;
+    pending_household_years[{visit.household_id, financial_year(date)}] += sign;
+    pending_household_years[{visit.household_id, kAllTime}] += sign;
   }
 }
 
-void ServerStore::Impl::count_household_year(const std::string& household_id, int year, int sign) {
-  std::int64_t completed = 0;
+void ServerStore::Impl::drop_counts() {
+  pending_days.clear();
+  pending_months.clear();
+  pending_household_days.clear();
+  pending_household_years.clear();
+}
+
+namespace {
+
+// Adds `pending` to a totals table (visit_totals or visit_month_totals) with `upsert`, and
+// removes the rows a take-away left at zero visits with `remove`.
+void write_totals(sqlite::Statement& upsert, sqlite::Statement& remove,
+                  const std::map<VisitTotalsKey, VisitTotals>& pending) {
+  for (const auto& [key, totals] : pending) {
+    if (totals == VisitTotals{}) continue;  // added and taken away again
+    const auto& [period, ward, status] = key;
+    upsert.reset();
+    upsert.bind(1, period).bind(2, ward).bind(3, status);
+    for (std::size_t i = 0; i < totals.size(); ++i) upsert.bind(static_cast<int>(4 + i), totals[i]);
+    upsert.run();
+    if (totals[0] < 0) {  // only a take-away can empty a row
+      remove.reset();
+      remove.bind(1, period).bind(2, ward).bind(3, status).run();
+    }
+  }
+}
+
+}  // namespace
+
+void ServerStore::Impl::flush_counts() {
+  write_totals(*db.cached("INSERT INTO visit_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                          " ON CONFLICT (day, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
+                          " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
+                          " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
+                          " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
+                          " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
+                          " first_aid_training = first_aid_training + excluded.first_aid_training,"
+                          " follow_up_required = follow_up_required + excluded.follow_up_required,"
+                          " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
+               *db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0"),
+               pending_days);
+  pending_days.clear();
+  write_totals(*db.cached("INSERT INTO visit_month_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+                          " ON CONFLICT (month, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
+                          " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
+                          " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
+                          " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
+                          " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
+                          " first_aid_training = first_aid_training + excluded.first_aid_training,"
+                          " follow_up_required = follow_up_required + excluded.follow_up_required,"
+                          " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
+               *db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0"),
+               pending_months);
+  pending_months.clear();
+
   {
-    auto row = db.cached(
-        "INSERT INTO household_years VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
-        " DO UPDATE SET completed = completed + excluded.completed RETURNING completed");
-    row->bind(1, household_id).bind(2, year).bind(3, sign);
-    if (row->step()) completed = row->column_int(0);
+    auto upsert = db.cached("INSERT INTO household_days VALUES (?1, ?2, ?3)"
+                            " ON CONFLICT (household_id, day) DO UPDATE SET completed = completed + excluded.completed");
+    auto remove = db.cached("DELETE FROM household_days WHERE household_id = ? AND day = ? AND completed = 0");
+    for (const auto& [key, delta] : pending_household_days) {
+      if (delta == 0) continue;
+      upsert->reset();
+      upsert->bind(1, key.first).bind(2, key.second).bind(3, delta).run();
+      if (delta < 0) {
+        remove->reset();
+        remove->bind(1, key.first).bind(2, key.second).run();
+      }
+    }
+    pending_household_days.clear();
   }
-  // The household's first completed visit of the year, or its last one gone: a live target
-  // household counts once more, or once less, among the year's visited.
-  const bool first = sign > 0 && completed == 1;
-  const bool last = sign < 0 && completed == 0;
-  if (!first && !last) return;
-  if (last) {
-    db.cached("DELETE FROM household_years WHERE household_id = ? AND year = ?")->bind(1, household_id).bind(2, year).run();
+
+  auto upsert = db.cached(
+      "INSERT INTO household_years VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
+      " DO UPDATE SET completed = completed + excluded.completed RETURNING completed");
+  auto remove = db.cached("DELETE FROM household_years WHERE household_id = ? AND year = ?");
+  auto live_target =
+      db.cached("SELECT 1 FROM records WHERE entity = 'household' AND id = ? AND target = 1 AND deleted = 0");
+  auto visited = db.cached(
+      "INSERT INTO year_visited VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = targets + excluded.targets");
+  for (const auto& [key, delta] : pending_household_years) {
+    if (delta == 0) continue;
+    const auto& [household_id, year] = key;
+    upsert->reset();
+    upsert->bind(1, household_id).bind(2, year).bind(3, delta);
+    const std::int64_t completed = upsert->step() ? upsert->column_int(0) : 0;
+    upsert->reset();
+    // The household's first completed visits of the year, or its last ones gone: a live
+    // target household counts once more, or once less, among the year's visited.
+    const int change = completed - delta == 0 ? +1 : completed == 0 ? -1 : 0;
+    if (change == 0) continue;
+    if (change < 0) {
+      remove->reset();
+      remove->bind(1, household_id).bind(2, year).run();
+    }
+    live_target->reset();
+    live_target->bind(1, household_id);
+    const bool counts = live_target->step();
+    live_target->reset();
+    if (counts) {
+      visited->reset();
+      visited->bind(1, year).bind(2, change).run();
+    }
   }
-  auto live_target = db.cached(
-      "SELECT 1 FROM records WHERE entity = 'household' AND id = ? AND target = 1 AND deleted = 0");
-  live_target->bind(1, household_id);
-  if (!live_target->step()) return;
-  db.cached("INSERT INTO year_visited VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = targets + excluded.targets")
-      ->bind(1, year)
-      .bind(2, sign)
-      .run();
+  pending_household_years.clear();
 }
 
 void ServerStore::Impl::count_session(const safer::CommuteSession& session, int sign) {
@@ -175,6 +216,9 @@ void ServerStore::Impl::count_session(const safer::CommuteSession& session, int 
 }
 
 void ServerStore::Impl::count_target(const std::string& household_id, int sign) {
+  // household_years without this group's pending counts is right here: flush_counts() adds a
+  // household's new years (or takes its emptied ones away) by its target flag at that time,
+  // which already includes this change.
   db.cached("UPDATE counters SET value = value + ? WHERE name = 'target_households'")->bind(1, sign).run();
   // Every year in which the household had a completed visit gains or loses a visited target.
   db.cached("INSERT INTO year_visited SELECT year, ?1 FROM household_years WHERE household_id = ?2 AND true"

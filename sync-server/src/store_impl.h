@@ -2,8 +2,13 @@
 // apply.cpp (push), pull.cpp and stats.cpp.
 #pragma once
 
+#include <array>
+#include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 
 #include "safer/hlc.h"
 #include "safer/sqlite.h"
@@ -27,6 +32,11 @@ struct StoredRow {
   std::string ward;  // households: their ward; visits: the ward they are counted under
 };
 
+// A row of visit_totals or visit_month_totals: visits, then the six outcomes in
+// safer::Outcome order, then smoke detectors fitted; and its key: day or month, ward, status.
+using VisitTotals = std::array<std::int64_t, 8>;
+using VisitTotalsKey = std::tuple<std::string, std::string, std::string>;
+
 struct ServerStore::Impl {
   explicit Impl(const std::string& path) : db(path) {}
 
@@ -44,23 +54,40 @@ struct ServerStore::Impl {
 
   std::optional<StoredRow> find_row(safer::Entity entity, const std::string& id);
 
+  // Households as visits of this write group found them (most of a batch's visits are to a
+  // few households): find_household() reads through it; a household's own change drops its
+  // entry, and begin_group()/abandon_group() the lot.
+  std::map<std::string, std::optional<StoredRow>> households_seen;
+  const std::optional<StoredRow>& find_household(const std::string& id);
+
   // Gives rows written before records.local_day existed their local day (see migration 2).
   void fill_local_days();
 
   // apply.cpp
-  PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push);
+  PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
+                          const std::vector<std::string>& prepared);
   // Whose clock stamped a change: a device's is checked for skew (contract §3); the
   // server's own (the register import) follows the greatest HLC applied, which may itself be
   // up to the allowed skew ahead, and is not.
   enum class Stamp { device, server };
+  // `encoded` is to_json(*change.data) if made ahead (ServerStore::prepare_push), else empty.
   std::optional<safer::Rejection> apply_change(const DeviceIdentity& device, const safer::Change& change,
-                                               bool& applied, Stamp stamp = Stamp::device);
+                                               bool& applied, Stamp stamp = Stamp::device,
+                                               const std::string& encoded = {});
 
   // stats.cpp: statistics contributions of one version, added (sign +1) or taken away (-1).
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);
   void count_session(const safer::CommuteSession& session, int sign);
   void count_target(const std::string& household_id, int sign);
-  void count_household_year(const std::string& household_id, int year, int sign);
+
+  // What count_visit() adds up over an open write group, written to the statistics tables
+  // by flush_counts() in the group's transaction before it commits. A group of many visits on few
+  // days, wards and households then costs a few statements, not several per visit.
+  std::map<VisitTotalsKey, VisitTotals> pending_days, pending_months;
+  std::map<std::pair<std::string, std::string>, std::int64_t> pending_household_days;  // household, day
+  std::map<std::pair<std::string, int>, std::int64_t> pending_household_years;         // household, year
+  void flush_counts();
+  void drop_counts();
 };
 
 }  // namespace sync_server

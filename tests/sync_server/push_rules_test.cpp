@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "safer/protocol_json.h"
+#include "safer/record_json.h"
 #include "store_fixture.h"
 
 using namespace store_test;
@@ -303,4 +304,51 @@ TEST_CASE("an hlc more than an hour ahead of the server's clock is rejected as c
     CHECK(later.rejected[0].code == "clock_skew");
     CHECK(server_records(fixture.store()).at(key(Entity::household, uuid(1))).change.op == Op::upsert);
   }
+}
+
+// Why: the server encodes visits and sessions on its network threads (prepare_push), not on
+// the one writer thread; what it stores and sends must be exactly what encoding them while
+// applying gives, and households (completed with server-owned fields) must not be taken from it.
+TEST_CASE("a push prepared ahead stores the same records as one encoded while applied", "[push][prepare]") {
+  const std::vector<std::pair<std::int64_t, Change>> changes = {
+      {1, upsert(uuid(1), household("Shenley"), hlc(1))},
+      {2, upsert(uuid(2), visit(uuid(1)), hlc(2))},
+      {3, upsert(uuid(3), session("Radlett", 25), hlc(3))},
+      {4, upsert(uuid(4), visit(uuid(1), VisitStatus::no_answer), hlc(4))},
+      {5, remove(Entity::visit, uuid(4), hlc(5))},
+  };
+  const auto batch = batch_of(changes);
+  const auto prepared = ServerStore::prepare_push(batch);
+  REQUIRE(prepared.size() == changes.size());
+  CHECK(prepared[0].empty());  // a household: encoded when applied, with target and assigned_to
+  CHECK(prepared[1] == safer::to_json(*changes[1].second.data));
+  CHECK(prepared[2] == safer::to_json(*changes[2].second.data));
+  CHECK(prepared[4].empty());  // a delete has no data
+
+  StoreFixture encoded_when_applied;
+  auto first = encoded_when_applied.enroll("coord-tablet", "coord.cat", Role::coordinator);
+  encoded_when_applied.push_batch(first.identity, batch);
+
+  StoreFixture encoded_ahead;
+  auto second = encoded_ahead.enroll("coord-tablet", "coord.cat", Role::coordinator);
+  encoded_ahead.store().begin_group();
+  const auto outcome = encoded_ahead.store().apply_push(second.identity, batch, prepared);
+  encoded_ahead.store().commit_group();
+  REQUIRE(outcome.ack.has_value());
+  CHECK(outcome.ack->rejected.empty());
+  CHECK(outcome.applied == 5);
+
+  const auto expected = server_records(encoded_when_applied.store());
+  const auto held = server_records(encoded_ahead.store());
+  REQUIRE(held.size() == expected.size());
+  for (const auto& [record, version] : expected) {
+    INFO(record);
+    REQUIRE(held.count(record) == 1);
+    CHECK(held.at(record).change.data == version.change.data);
+    CHECK(held.at(record).change.hlc == version.change.hlc);
+  }
+  const auto stored = std::get<Household>(*held.at(key(Entity::household, uuid(1))).change.data);
+  CHECK(stored.target == false);  // completed by the server, not taken from the device's JSON
+  CHECK(encoded_ahead.store().stats(std::nullopt, std::nullopt) ==
+        encoded_when_applied.store().stats(std::nullopt, std::nullopt));
 }

@@ -117,9 +117,17 @@ class ServerStore {
   // commit_group() has returned. If commit_group() or apply_push() throws, the caller must
   // call abandon_group(): nothing of the group is kept.
   void begin_group();
-  PushOutcome apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push);
+  // `prepared` is what prepare_push() made of this push, or empty.
+  PushOutcome apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
+                         const std::vector<std::string>& prepared = {});
   void commit_group();
   void abandon_group() noexcept;
+
+  // Does ahead, on any thread, what apply_push() would do alike for every device: encodes the
+  // JSON stored for each visit and commute session, one string per change of `push` (empty
+  // for households, which get server-owned fields when applied and are encoded then, and for
+  // deletes and changes that did not decode). Optional: apply_push() encodes what is not given.
+  static std::vector<std::string> prepare_push(const safer::ReceivedPush& push);
 
   // begin_group + apply_push + commit_group, for one batch (tools, tests).
   Result<PushOutcome> push(const DeviceIdentity& device, const safer::ReceivedPush& push);

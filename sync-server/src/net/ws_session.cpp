@@ -160,7 +160,8 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     const auto changes = push.changes.size();
     const auto first = push.changes.front().seq;
     const auto last = push.changes.back().seq;
-    PushJob job{device_.identity, std::move(push), {}};
+    auto prepared = ServerStore::prepare_push(push);  // here, not on the one writer thread
+    PushJob job{device_.identity, std::move(push), {}, std::move(prepared)};
     job.done = [self = this->shared_from_this(), changes, first, last](PushResult result) {
       asio::post(self->ws_.get_executor(), [self, changes, first, last, result = std::move(result)] {
         self->on_pushed(result, changes, first, last);
