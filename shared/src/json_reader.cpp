@@ -3,7 +3,9 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <string_view>
 #include <system_error>
+#include <vector>
 
 #include "json_internal.h"
 
@@ -12,6 +14,10 @@ namespace safer::json {
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+// The deepest nesting json::parse accepts: a push is 5 levels deep (message, changes, change,
+// data, a list inside data).
+constexpr int kMaxDepth = 32;
 
 // For a JSON number that a double cannot hold: true when it is too large (1e400), false when
 // it is too small (1e-400). Compares the decimal exponent of its first non-zero digit with 0.
@@ -61,16 +67,17 @@ class ExactNumbers {
   bool Uint64(std::uint64_t value) { return document_.Uint64(value); }
   bool Double(double value) { return document_.Double(value); }
   bool String(const char* text, rapidjson::SizeType length, bool copy) { return document_.String(text, length, copy); }
-  bool StartObject() { return document_.StartObject(); }
+  bool StartObject() { return deeper() && document_.StartObject(); }
   bool Key(const char* text, rapidjson::SizeType length, bool copy) { return document_.Key(text, length, copy); }
-  bool EndObject(rapidjson::SizeType members) { return document_.EndObject(members); }
-  bool StartArray() { return document_.StartArray(); }
-  bool EndArray(rapidjson::SizeType elements) { return document_.EndArray(elements); }
+  bool EndObject(rapidjson::SizeType members) { return --depth_, document_.EndObject(members); }
+  bool StartArray() { return deeper() && document_.StartArray(); }
+  bool EndArray(rapidjson::SizeType elements) { return --depth_, document_.EndArray(elements); }
 
   // `text` is a number by JSON's grammar (the reader checked it). Integers that fit are
   // integers, as RapidJSON makes them; the rest are doubles. A number too large for a double
-  // is ±infinity and one too small is ±0, as JavaScript reads them: a record's field then
-  // fails its range check by name (smoke_detectors_fitted), not the whole message.
+  // (10e308) is ±infinity and one too small is ±0, as JavaScript reads them: a record's field
+  // then fails its range check by name (smoke_detectors_fitted), not the whole message. (The
+  // reader itself still refuses an exponent past 308 written as such, 1e309: not JSON to it.)
   bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
     const std::string_view number(text, length);
     const char* end = text + length;
@@ -100,7 +107,12 @@ class ExactNumbers {
   }
 
  private:
+  // No message or record nests past a handful of levels; deeper text is refused before a
+  // document that deep exists (code that walks it could recurse).
+  bool deeper() { return ++depth_ <= kMaxDepth; }
+
   Document& document_;
+  int depth_ = 0;
 };
 
 }  // namespace
@@ -108,7 +120,10 @@ class ExactNumbers {
 bool parse(std::string_view text, Document& document) {
   // RapidJSON stops at a NUL byte, which JSON allows nowhere unescaped: "{}\0junk" is not JSON.
   if (text.find('\0') != std::string_view::npos) return false;
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag;
+  // Iterative: RapidJSON's default reader recurses once per level of nesting, and one frame
+  // of a million '[' overflowed the stack (tests/shared/fuzz_regressions_test.cpp).
+  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseIterativeFlag;
   rapidjson::MemoryStream bytes(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> input(bytes);
   bool parsed = false;
@@ -127,12 +142,25 @@ bool parse(std::string_view text, Document& document) {
 }
 
 std::optional<std::string> duplicate_key(const Value& object) {
-  for (auto i = object.MemberBegin(); i != object.MemberEnd(); ++i) {
-    for (auto j = object.MemberBegin(); j != i; ++j) {
-      if (i->name == j->name) return std::string(i->name.GetString(), i->name.GetStringLength());
-    }
+  // Sorted, so that an object of 100,000 keys costs 100,000 log 100,000 comparisons, not
+  // 5e9 (every pair, as it once did: minutes of a network thread for one 1 MiB frame). The
+  // answer is as before: the name whose second appearance comes first in the text.
+  std::vector<std::pair<std::string_view, std::size_t>> names;  // name, position
+  names.reserve(object.MemberCount());
+  for (auto member = object.MemberBegin(); member != object.MemberEnd(); ++member) {
+    names.emplace_back(std::string_view(member->name.GetString(), member->name.GetStringLength()), names.size());
   }
-  return std::nullopt;
+  std::sort(names.begin(), names.end());
+  std::optional<std::pair<std::size_t, std::string_view>> first;  // position of the second appearance, name
+  for (std::size_t i = 0; i < names.size();) {  // one run of equal names at a time
+    std::size_t end = i + 1;
+    while (end < names.size() && names[end].first == names[i].first) ++end;
+    // names[i + 1] is the name's second appearance: positions sort ascending within a name.
+    if (end - i >= 2 && (!first || names[i + 1].second < first->first)) first.emplace(names[i + 1].second, names[i].first);
+    i = end;
+  }
+  if (!first) return std::nullopt;
+  return std::string(first->second);
 }
 
 const char* describe_type(const Value& value) {

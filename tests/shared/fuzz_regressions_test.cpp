@@ -5,6 +5,7 @@
 // break. Each finding also has a test named after its bug that says what the right behaviour is.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <string>
@@ -134,4 +135,38 @@ TEST_CASE("bug: a number past a double's range was read as garbage, past the end
   }
   REQUIRE(from_json(visit_with_smoke_detectors("0.00000000000000000001e-320"), visit).empty());
   CHECK(visit.smoke_detectors_fitted == 0);
+}
+
+TEST_CASE("bug: JSON nested a million deep overflowed the stack of whoever parsed it", "[regression][json]") {
+  // Found in review, not by the fuzzer (its inputs are 4 KiB at most): RapidJSON's reader
+  // recursed once per level, so one 1 MiB WebSocket frame of '[' from an enrolled device would
+  // have ended the sync-server. json::parse now reads iteratively and refuses nesting deeper
+  // than any message or record has (kMaxJsonDepth); both frames are bad_message.
+  for (const std::string& deep : {std::string(1 << 20, '['), std::string(300'000, '[') + std::string(300'000, ']'),
+                                  "{\"type\":\"push\",\"changes\":" + std::string(500'000, '[')}) {
+    const auto decoded = decode_client_message(deep);
+    REQUIRE_FALSE(decoded.ok());
+    CHECK(decoded.error().code == "bad_message");
+  }
+  Visit visit;
+  CHECK_FALSE(from_json(std::string(200'000, '{'), visit).empty());
+
+  // What real messages nest (a push, its change, its data, the outcomes list) still reads.
+  const auto push = decode_client_message(saved("zero-with-exponent-push.json"));
+  CHECK(push.ok());
+}
+
+TEST_CASE("bug: an object with many keys took quadratic time to check for repeated keys", "[regression][json]") {
+  // Found in review: duplicate_key compared every pair of names, so one 1 MiB frame of
+  // {"k0":0,"k1":0,…} (about 100,000 keys) cost some 5e9 comparisons on a network thread.
+  std::string many = "{\"type\":\"hello\"";
+  for (int i = 0; i < 100'000; ++i) many += ",\"k" + std::to_string(i) + "\":0";
+  const auto started = std::chrono::steady_clock::now();
+  const auto decoded = decode_client_message(many + "}");
+  const auto seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  CHECK_FALSE(decoded.ok());  // no protocol, device_id, app_version: but refused quickly
+  CHECK(seconds < 2.0);
+  const auto repeated = decode_client_message(many + ",\"k77777\":1}");
+  REQUIRE_FALSE(repeated.ok());
+  CHECK(repeated.error().message.find("k77777 appears more than once") != std::string::npos);
 }

@@ -257,7 +257,7 @@ LocalResponse LocalApi::remove(safer::Entity entity, const std::string& id) {
 
 LocalResponse LocalApi::count(const std::string& id, const std::string& body) {
   rapidjson::Document document;
-  document.Parse(body.c_str(), body.size());
+  document.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // no recursion per level
   if (document.HasParseError() || !document.IsObject() || !document.HasMember("delta") || !document["delta"].IsInt() ||
       std::abs(document["delta"].GetInt()) > 100) {
     return error(400, "send {\"delta\": 1} or {\"delta\": -1}");
@@ -281,7 +281,7 @@ LocalResponse LocalApi::validate(safer::Entity entity, const std::string& body) 
 
 LocalResponse LocalApi::unlock(const std::string& body) {
   rapidjson::Document document;
-  document.Parse(body.c_str(), body.size());
+  document.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // no recursion per level
   if (document.HasParseError() || !document.IsObject() || !document.HasMember("pin") || !document["pin"].IsString()) {
     return error(400, "send {\"pin\": \"…\"}");
   }

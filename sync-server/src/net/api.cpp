@@ -128,7 +128,7 @@ ApiResponse log_in(ServerStore& store, const ApiRequest& request) {
     return error(403, "csrf");
   }
   rapidjson::Document body;
-  body.Parse(request.body.c_str(), request.body.size());
+  body.Parse<rapidjson::kParseIterativeFlag>(request.body.c_str(), request.body.size());  // no recursion per level
   if (body.HasParseError() || !body.IsObject() || !body.HasMember("username") || !body["username"].IsString() ||
       !body.HasMember("password") || !body["password"].IsString()) {
     return error(400, "send {\"username\": …, \"password\": …}");
@@ -230,7 +230,7 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
   if (post) {
     if (const auto household = middle(path, "/api/v1/households/", "/assignment")) {
       rapidjson::Document body;
-      body.Parse(request.body.c_str(), request.body.size());
+      body.Parse<rapidjson::kParseIterativeFlag>(request.body.c_str(), request.body.size());  // no recursion per level
       if (body.HasParseError() || !body.IsObject() || !body.HasMember("assigned_to") ||
           !(body["assigned_to"].IsString() || body["assigned_to"].IsNull())) {
         return error(400, "send {\"assigned_to\": \"user id\"} or {\"assigned_to\": null}");
@@ -243,7 +243,7 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
     }
     if (path == "/api/v1/devices") {
       rapidjson::Document body;
-      body.Parse(request.body.c_str(), request.body.size());
+      body.Parse<rapidjson::kParseIterativeFlag>(request.body.c_str(), request.body.size());  // no recursion per level
       const auto text = [&body](const char* name) {
         return body.IsObject() && body.HasMember(name) && body[name].IsString() ? std::string(body[name].GetString()) : std::string();
       };
