@@ -41,22 +41,21 @@ struct MonthSplit {
 
 MonthSplit split_by_month(const std::optional<CivilDate>& from, const std::optional<CivilDate>& to) {
   if (from && to && *to < *from) return {};  // no day at all
+  if (from && from->year > 9999) return {};   // no day can be stored there (4-digit years)
   const bool from_whole = !from || from->day == 1;
   const bool to_whole = !to || *to == last_of_month(*to);
   const bool one_month = from && to && first_of_month(*from) == first_of_month(*to);
   if (one_month && !(from_whole && to_whole)) return {std::nullopt, {{lower(from), upper(to)}}};
   MonthSplit split;
-  std::string first = from ? month_text(*from) : std::string();
-  std::string last = to ? month_text(*to) : std::string("9999-12");
-  if (!from_whole) {
-    split.days.emplace_back(lower(from), day_text(last_of_month(*from)));
-    first = month_text(safer::civil_from_days(safer::days_from_civil(last_of_month(*from)) + 1));
-  }
-  if (!to_whole) {
-    split.days.emplace_back(day_text(first_of_month(*to)), upper(to));
-    last = month_text(safer::civil_from_days(safer::days_from_civil(first_of_month(*to)) - 1));
-  }
-  if (first <= last) split.months.emplace(first, last);
+  // The whole months inside the range, by their first days (nullopt: an open end). Compared
+  // as dates: as text, the month after 9999-12 ("10000-01") sorts before it.
+  std::optional<CivilDate> first, last;
+  if (from) first = from_whole ? *from : safer::civil_from_days(safer::days_from_civil(last_of_month(*from)) + 1);
+  if (to) last = first_of_month(to_whole ? *to : safer::civil_from_days(safer::days_from_civil(*to) - to->day));
+  if (!from_whole) split.days.emplace_back(lower(from), day_text(last_of_month(*from)));
+  if (!to_whole) split.days.emplace_back(day_text(first_of_month(*to)), upper(to));
+  const bool none = (first && first->year > 9999) || (last && last->year < 0) || (first && last && *last < *first);
+  if (!none) split.months.emplace(first ? month_text(*first) : std::string(), last ? month_text(*last) : std::string("9999-12"));
   return split;
 }
 
@@ -228,10 +227,14 @@ void ServerStore::Impl::count_target(const std::string& household_id, int sign) 
       .run();
 }
 
-safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std::optional<CivilDate>& to) {
+safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std::optional<CivilDate>& to_asked) {
   safer::Stats stats;
   stats.from = from;
-  stats.to = to;
+  stats.to = to_asked;
+  // Days and months are compared as text, which holds for 4-digit years: no day is past
+  // 9999-12-31, so a range that ends later (the report for 9999/10000) ends there.
+  std::optional<CivilDate> to = to_asked;
+  if (to && to->year > 9999) to = CivilDate{9999, 12, 31};
   for (const auto& ward : impl_->options.lists.wards) stats.visits_by_ward[ward] = 0;
   for (const auto& station : impl_->options.lists.stations) stats.cards_by_station[station] = 0;
 

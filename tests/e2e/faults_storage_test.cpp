@@ -31,7 +31,12 @@ class StorageFault {
   ~StorageFault() { end(); }
 
   // "full" (ENOSPC) or "readonly" (EROFS) from now on, for every write to the server's database.
-  void begin(const std::string& mode) const { std::ofstream(path_) << mode; }
+  // Written aside and renamed into place: the shim never sees the file empty (which would read
+  // as "full" while "readonly" was meant).
+  void begin(const std::string& mode) const {
+    std::ofstream(path_ + ".new") << mode;
+    std::rename((path_ + ".new").c_str(), path_.c_str());
+  }
   void end() const { std::remove(path_.c_str()); }
   const std::string& path() const { return path_; }
 
