@@ -10,12 +10,13 @@ cd "$(dirname "$0")/.."
 
 packages=(
   g++ cmake make pkg-config curl tzdata openssl nodejs npm
-  libboost1.81-dev libsqlite3-dev libcereal-dev libssl-dev libcli11-dev
+  libboost1.81-dev libsqlite3-dev libcereal-dev libssl-dev libcli11-dev libpq-dev
 )
 test_deps=1
 if [[ "${1:-}" == "--no-test-deps" ]]; then test_deps=0; fi
 # The tests also build the libFuzzer targets (scripts/fuzz.sh --short): clang and its runtime.
-if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev); fi
+# PostgreSQL: the tests start a private cluster of their own (tests/support/pg_cluster.h).
+if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev postgresql); fi
 
 missing=()
 for package in "${packages[@]}"; do

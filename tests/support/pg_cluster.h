@@ -1,0 +1,49 @@
+// A private PostgreSQL cluster for one test program: initdb in a temporary directory, a
+// postmaster listening only on a Unix socket in that directory, stopped (immediate mode) and
+// removed on destruction. As root, the cluster runs as the unprivileged user `nobody`
+// (initdb refuses root). The binaries are Debian's (/usr/lib/postgresql/<version>/bin; the
+// package `postgresql`, which scripts/install-deps.sh installs with the test dependencies).
+//
+// Every wait has a deadline (pg_ctl -w -t); the postmaster's pid is read from postmaster.pid,
+// and killed by it if pg_ctl cannot stop it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+#include "temp_dir.h"
+
+namespace test_support {
+
+class PgCluster {
+ public:
+  // Throws std::runtime_error naming what failed (no PostgreSQL binaries, initdb, start).
+  PgCluster();
+  ~PgCluster();
+  PgCluster(const PgCluster&) = delete;
+  PgCluster& operator=(const PgCluster&) = delete;
+
+  // The libpq connection string of database `name` (created by create_database, or the
+  // default "postgres").
+  std::string conninfo(const std::string& name = "postgres") const;
+  // A new, empty database; returns its conninfo.
+  std::string create_database(const std::string& name);
+  pid_t postmaster_pid() const { return pid_; }
+
+  // The directory holding Debian's PostgreSQL binaries, if any is installed.
+  static std::optional<std::string> binaries();
+
+ private:
+  int run_as_owner(const std::string& command) const;
+
+  TempDir dir_;
+  std::string bin_;
+  std::string data_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+  bool as_nobody_ = false;
+};
+
+}  // namespace test_support
