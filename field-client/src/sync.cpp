@@ -79,16 +79,27 @@ Status push_all(Store& store, WsConnection& connection, const SyncOptions& optio
 Status pull_all(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
                 SyncProgress& progress) {
   progress.phase = SyncProgress::Phase::pulling;
+  const auto ask = [&](const std::string& cursor) {
+    return connection.send(safer::to_json(safer::Pull{cursor, options.pull_limit}));
+  };
+  if (auto sent = ask(store.cursor()); !sent) return sent;
   for (;;) {
-    if (auto sent = connection.send(safer::to_json(safer::Pull{store.cursor(), options.pull_limit})); !sent) return sent;
     auto page = expect<safer::ChangesPage>(receive(connection), "a page of changes");
     if (!page) {
       if (page.error().code == safer::codes::kCursorInvalid && !report.full_pull) {
         report.full_pull = true;
         if (auto reset = store.begin_full_pull(); !reset) return reset;
+        if (auto sent = ask(store.cursor()); !sent) return sent;
         continue;
       }
       return page.error();
+    }
+    // The next page is asked for before this one is stored: the server reads it while this
+    // store writes (B2, docs/BENCHMARKS.md). Each page is stored with its own cursor, so if
+    // storing fails the page in flight is dropped with the connection and asked for again
+    // next time.
+    if (page->has_more) {
+      if (auto sent = ask(page->cursor); !sent) return sent;
     }
     if (auto applied = store.apply_page(*page); !applied) return applied;
     report.pulled += static_cast<std::int64_t>(page->changes.size());
