@@ -71,6 +71,24 @@ std::optional<int> whole_year(const std::optional<CivilDate>& from, const std::o
 
 }  // namespace
 
+// The statements on visit_totals and visit_month_totals differ only in their table and key;
+// statements are cached by their literal text, so the shared parts are macros, not strings.
+// ADD_TO_TOTALS: an upsert's conflict clause that adds a row of deltas to the stored row.
+#define ADD_TO_TOTALS                                                                       \
+  " DO UPDATE SET visits = visits + excluded.visits,"                                       \
+  " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"   \
+  " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"                     \
+  " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice," \
+  " community_involvement_info = community_involvement_info + excluded.community_involvement_info," \
+  " first_aid_training = first_aid_training + excluded.first_aid_training,"                 \
+  " follow_up_required = follow_up_required + excluded.follow_up_required,"                 \
+  " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"
+// SUM_OF_TOTALS: the sums of every count, in VisitTotals order, after ward and status.
+#define SUM_OF_TOTALS                                                                            \
+  "sum(visits), sum(crime_prevention_advice), sum(fire_safety_check), sum(healthy_lifestyle_advice),"  \
+  " sum(community_involvement_info), sum(first_aid_training), sum(follow_up_required),"            \
+  " sum(smoke_detectors_fitted)"
+
 void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string& ward, int sign) {
   const CivilDate date = options.local_date(visit.visited_at);
   const std::string day = day_text(date);
@@ -124,26 +142,12 @@ void write_totals(sqlite::Statement& upsert, sqlite::Statement& remove,
 
 void ServerStore::Impl::flush_counts() {
   write_totals(*db.cached("INSERT INTO visit_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                          " ON CONFLICT (day, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
-                          " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
-                          " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
-                          " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
-                          " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
-                          " first_aid_training = first_aid_training + excluded.first_aid_training,"
-                          " follow_up_required = follow_up_required + excluded.follow_up_required,"
-                          " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
+                          " ON CONFLICT (day, ward, status)" ADD_TO_TOTALS),
                *db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_days);
   pending_days.clear();
   write_totals(*db.cached("INSERT INTO visit_month_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
-                          " ON CONFLICT (month, ward, status) DO UPDATE SET visits = visits + excluded.visits,"
-                          " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"
-                          " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"
-                          " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice,"
-                          " community_involvement_info = community_involvement_info + excluded.community_involvement_info,"
-                          " first_aid_training = first_aid_training + excluded.first_aid_training,"
-                          " follow_up_required = follow_up_required + excluded.follow_up_required,"
-                          " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"),
+                          " ON CONFLICT (month, ward, status)" ADD_TO_TOTALS),
                *db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_months);
   pending_months.clear();
@@ -254,18 +258,14 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
   const MonthSplit split = split_by_month(from, to);
   if (split.months) {
     auto months = db.cached(
-        "SELECT ward, status, sum(visits), sum(crime_prevention_advice), sum(fire_safety_check),"
-        " sum(healthy_lifestyle_advice), sum(community_involvement_info), sum(first_aid_training),"
-        " sum(follow_up_required), sum(smoke_detectors_fitted)"
+        "SELECT ward, status, " SUM_OF_TOTALS
         " FROM visit_month_totals WHERE month BETWEEN ? AND ? GROUP BY ward, status");
     months->bind(1, split.months->first).bind(2, split.months->second);
     add_visits(*months);
   }
   for (const auto& [first, last] : split.days) {
     auto days = db.cached(
-        "SELECT ward, status, sum(visits), sum(crime_prevention_advice), sum(fire_safety_check),"
-        " sum(healthy_lifestyle_advice), sum(community_involvement_info), sum(first_aid_training),"
-        " sum(follow_up_required), sum(smoke_detectors_fitted)"
+        "SELECT ward, status, " SUM_OF_TOTALS
         " FROM visit_totals WHERE day BETWEEN ? AND ? GROUP BY ward, status");
     days->bind(1, first).bind(2, last);
     add_visits(*days);
