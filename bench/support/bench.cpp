@@ -1,6 +1,7 @@
 #include "bench.h"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -63,9 +64,15 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& db, c
     _exit(127);
   }
   close(out[1]);
+  // Its first line, "listening on HOST:PORT", within 30 s.
   std::string line;
-  char c = 0;
-  while (read(out[0], &c, 1) == 1 && c != '\n') line.push_back(c);
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  for (char c = 0; c != '\n';) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    pollfd ready{out[0], POLLIN, 0};
+    if (left <= 0 || poll(&ready, 1, static_cast<int>(left)) <= 0 || read(out[0], &c, 1) != 1) break;
+    if (c != '\n') line.push_back(c);
+  }
   close(out[0]);  // the server writes nothing else to standard output
   if (line.find("listening on") == std::string::npos) {
     stop();
