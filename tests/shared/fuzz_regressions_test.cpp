@@ -135,6 +135,9 @@ TEST_CASE("bug: a number past a double's range was read as garbage, past the end
   }
   REQUIRE(from_json(visit_with_smoke_detectors("0.00000000000000000001e-320"), visit).empty());
   CHECK(visit.smoke_detectors_fitted == 0);
+  REQUIRE(from_json(visit_with_smoke_detectors("1e-400"), visit).empty());
+  CHECK(visit.smoke_detectors_fitted == 0);
+  CHECK_FALSE(from_json(visit_with_smoke_detectors("1e309"), visit).empty());  // not JSON to the reader (docs/protocol.md)
 }
 
 TEST_CASE("bug: JSON nested a million deep overflowed the stack of whoever parsed it", "[regression][json]") {
