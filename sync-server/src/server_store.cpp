@@ -297,6 +297,13 @@ ServerStore::ServerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ServerStore::~ServerStore() = default;
 
 Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, StoreOptions options) {
+  // A PostgreSQL URL would otherwise become the name of a new SQLite file.
+  if (path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0) {
+    return Error{"unsupported",
+                 "this sync-server keeps its data in SQLite only: --db must be a file path; the PostgreSQL store "
+                 "is not built yet (docs/scale-out.md)",
+                 "db"};
+  }
   try {
     auto impl = std::make_unique<Impl>(path);
     if (!options.wall_clock) options.wall_clock = safer::now_unix_millis;

@@ -1,6 +1,7 @@
 // Devices and durability (contract §1, §8): tokens authenticate until revoked or replaced, only their hash is kept, and reopening keeps everything.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
 #include <fstream>
 #include <iterator>
 
@@ -252,4 +253,21 @@ TEST_CASE("a push that meets a full disk keeps nothing and succeeds when space i
   CHECK(ack.acked_seq == 301);
   CHECK(server_records(fixture.store()).size() == 301);
   CHECK(fixture.store().stats(std::nullopt, std::nullopt).households_target == 300);
+}
+
+// Why: `--db postgresql://…` is how the PostgreSQL store will be chosen; until it exists the
+// URL must not silently become the name of a new SQLite file.
+TEST_CASE("a PostgreSQL URL is refused with a clear error, and no file is made", "[store]") {
+  test_support::TempDir dir;
+  const auto cwd = std::filesystem::current_path();
+  std::filesystem::current_path(dir.path());
+  for (const char* url : {"postgresql://sync@db.example/safer", "postgres://localhost/safer"}) {
+    INFO(url);
+    const auto opened = ServerStore::open(url, {});
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.error().code == "unsupported");
+    CHECK(opened.error().message.find("SQLite only") != std::string::npos);
+  }
+  CHECK(std::filesystem::is_empty(dir.path()));
+  std::filesystem::current_path(cwd);
 }
