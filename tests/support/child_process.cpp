@@ -53,22 +53,24 @@ std::string ChildProcess::first_line(std::chrono::milliseconds deadline) {
   }
 }
 
-int ChildProcess::stop(std::chrono::milliseconds deadline) {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
+int stop_child(pid_t& pid, std::chrono::milliseconds deadline) {
+  if (pid <= 0) return -1;
+  kill(pid, SIGTERM);
   const auto until = std::chrono::steady_clock::now() + deadline;
   int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
+  while (waitpid(pid, &status, WNOHANG) == 0) {
     if (std::chrono::steady_clock::now() > until) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      pid = -1;
       return -1;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
-  pid_ = -1;
+  pid = -1;
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
+
+int ChildProcess::stop(std::chrono::milliseconds deadline) { return stop_child(pid_, deadline); }
 
 }  // namespace test_support

@@ -11,6 +11,10 @@
 
 namespace test_support {
 
+// Stops the child `pid` (SIGTERM, then SIGKILL after `deadline`), reaps it and sets `pid` to
+// -1; returns its exit status, or -1 if it was killed or `pid` was not a child. No-op for pid <= 0.
+int stop_child(pid_t& pid, std::chrono::milliseconds deadline);
+
 class ChildProcess {
  public:
   // Starts argv[0] with `argv`; standard error goes to `log_path` (or is discarded when empty).

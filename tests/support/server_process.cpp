@@ -10,6 +10,8 @@
 #include <stdexcept>
 #include <thread>
 
+#include "child_process.h"
+
 namespace test_support {
 
 std::string sync_server_binary() { return SYNC_SERVER_BINARY; }
@@ -85,23 +87,7 @@ void ServerProcess::start(std::chrono::milliseconds deadline) {
   port_ = static_cast<unsigned short>(std::stoi(line.substr(colon + 1)));
 }
 
-int ServerProcess::stop(std::chrono::milliseconds deadline) {
-  if (pid_ <= 0) return -1;
-  kill(pid_, SIGTERM);
-  const auto until = std::chrono::steady_clock::now() + deadline;
-  int status = 0;
-  while (waitpid(pid_, &status, WNOHANG) == 0) {
-    if (std::chrono::steady_clock::now() > until) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, &status, 0);
-      pid_ = -1;
-      return -1;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  pid_ = -1;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+int ServerProcess::stop(std::chrono::milliseconds deadline) { return stop_child(pid_, deadline); }
 
 void ServerProcess::kill_hard() {
   if (pid_ <= 0) return;
