@@ -75,23 +75,56 @@ Connection::Connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo
 
 Connection::~Connection() { PQfinish(conn_); }
 
+bool Connection::reconnect_if_broken() {
+  if (PQstatus(conn_) == CONNECTION_OK) return true;
+  PQreset(conn_);
+  prepared_.clear();
+  return PQstatus(conn_) == CONNECTION_OK;
+}
+
 void Connection::fail(PGresult* result, std::string_view what) {
   const std::string state = sqlstate_of(result);
-  const std::string message = result != nullptr ? trimmed(PQresultErrorMessage(result)) : trimmed(PQerrorMessage(conn_));
+  // The primary message only: the detail may quote the values of a row (a unique key's),
+  // and what a store reports can reach a log.
+  const char* primary = result != nullptr ? PQresultErrorField(result, PG_DIAG_MESSAGE_PRIMARY) : nullptr;
+  const std::string message = primary != nullptr ? trimmed(primary) : trimmed(PQerrorMessage(conn_));
   PQclear(result);
   throw Failure(state, std::string(what) + ": " + message);
 }
 
-Rows Connection::run(std::string_view sql, const std::vector<Param>& params) {
+namespace {
+
+std::vector<const char*> values_of(const std::vector<Param>& params) {
   std::vector<const char*> values;
   values.reserve(params.size());
   for (const auto& param : params) values.push_back(param ? param->c_str() : nullptr);
-  const std::string text(sql);
-  PGresult* result = PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(),
-                                  nullptr, nullptr, 0);
+  return values;
+}
+
+}  // namespace
+
+Rows Connection::checked(PGresult* result) {
   const auto status = result != nullptr ? PQresultStatus(result) : PGRES_FATAL_ERROR;
   if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(result, "statement failed");
   return Rows(result);
+}
+
+Rows Connection::run(std::string_view sql, const std::vector<Param>& params) {
+  const auto values = values_of(params);
+  const std::string text(sql);
+  return checked(PQexecParams(conn_, text.c_str(), static_cast<int>(values.size()), nullptr, values.data(), nullptr,
+                              nullptr, 0));
+}
+
+Rows Connection::run_prepared(const std::string& name, std::string_view sql, const std::vector<Param>& params) {
+  if (!prepared_.contains(name)) {
+    const std::string text(sql);
+    checked(PQprepare(conn_, name.c_str(), text.c_str(), 0, nullptr));
+    prepared_.insert(name);
+  }
+  const auto values = values_of(params);
+  return checked(PQexecPrepared(conn_, name.c_str(), static_cast<int>(values.size()), values.data(), nullptr,
+                                nullptr, 0));
 }
 
 void Connection::exec(std::string_view sql) {

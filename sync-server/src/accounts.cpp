@@ -27,7 +27,7 @@ Status ServerStore::add_coordinator(const std::string& username, const std::stri
   }
   const std::string hash = hash_password(password);
   try {
-    sqlite::Transaction transaction(impl_->db);
+    db::Transaction transaction(impl_->db);
     impl_->db.cached("INSERT INTO accounts VALUES (?, ?, ?) ON CONFLICT (username) DO UPDATE"
                      " SET password_hash = excluded.password_hash")
         ->bind(1, username)
@@ -37,8 +37,8 @@ Status ServerStore::add_coordinator(const std::string& username, const std::stri
     impl_->db.cached("DELETE FROM login_failures WHERE username = ?")->bind(1, username).run();
     transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
+  } catch (const db::Failure& failure) {
+    return failure.error();
   }
 }
 
@@ -71,7 +71,7 @@ ServerStore::Login ServerStore::log_in(const std::string& username, const std::s
   // An unknown username costs one scrypt too, so that timing does not tell who has an account.
   const bool matches = verify_password(password, stored.value_or(decoy_password_hash())) && stored.has_value();
 
-  sqlite::Transaction transaction(db);
+  db::Transaction transaction(db);
   if (!matches) {
     db.cached("INSERT INTO login_failures VALUES (?, ?)")->bind(1, username).bind(2, now).run();
     db.cached("DELETE FROM login_failures WHERE at < ?")->bind(1, now - 24 * 60 * kMinute).run();

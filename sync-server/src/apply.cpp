@@ -55,7 +55,9 @@ std::vector<std::string> ServerStore::prepare_push(const safer::ReceivedPush& pu
 PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
                                            const std::vector<std::string>& prepared) {
   PushOutcome outcome;
-  auto account = db.cached("SELECT acked_seq FROM devices WHERE device_id = ?");
+  // On PostgreSQL the device's row stays locked until the group commits: the same batch
+  // resent through another server waits here, then finds acked_seq moved past it.
+  auto account = db.cached("SELECT acked_seq FROM devices WHERE device_id = ? FOR UPDATE");
   account->bind(1, device.device_id);
   const std::int64_t acked = account->step() ? account->column_int(0) : 0;
 
@@ -91,8 +93,10 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
   outcome.ignored += static_cast<int>(resent.size());
 
   auto remember = db.cached(
-      "INSERT OR REPLACE INTO rejections (device_id, seq, entity, record_id, code, message, field, at)"
-      " VALUES (?, ?, ?, ?, ?, ?, ?, ?)");
+      "INSERT INTO rejections (device_id, seq, entity, record_id, code, message, field, at)"
+      " VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (device_id, seq) DO UPDATE SET entity = excluded.entity,"
+      " record_id = excluded.record_id, code = excluded.code, message = excluded.message, field = excluded.field,"
+      " at = excluded.at");
   static const std::string kNotPrepared;
   for (std::size_t i = 0; i < push.changes.size(); ++i) {
     const auto& received = push.changes[i];
@@ -125,7 +129,8 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
     }
   }
 
-  db.cached("UPDATE devices SET acked_seq = max(acked_seq, ?), last_sync_at = ? WHERE device_id = ?")
+  db.cached("UPDATE devices SET acked_seq = CASE WHEN acked_seq < ?1 THEN ?1 ELSE acked_seq END, last_sync_at = ?2"
+            " WHERE device_id = ?3")
       ->bind(1, ack.acked_seq)
       .bind(2, options.wall_clock())
       .bind(3, device.device_id)
@@ -255,7 +260,8 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
       " user_id = excluded.user_id, deleted = excluded.deleted, data = excluded.data, version = excluded.version,"
       " household_id = excluded.household_id, assigned_to = excluded.assigned_to, target = excluded.target,"
       " ward = excluded.ward, visited_at = excluded.visited_at, status = excluded.status,"
-      " follow_up = excluded.follow_up, local_day = excluded.local_day");
+      " follow_up = excluded.follow_up, local_day = excluded.local_day"
+      " WHERE records.hlc = ?18 AND records.device_id = ?19");
   write->bind(1, safer::to_string(change.entity)).bind(2, change.id).bind(3, change.hlc.to_string());
   write->bind(4, device.device_id).bind(5, user).bind(6, current ? current->owner : user);
   write->bind(7, data ? 0 : 1);
@@ -284,7 +290,17 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   } else {
     write->bind_null(17);
   }
+  // The row as read above, or none: on PostgreSQL another server may have inserted the
+  // record since (a row lock cannot cover a row that does not exist yet). Then nothing is
+  // written, and the group runs again and compares with that version.
+  if (current) {
+    write->bind(18, current->hlc.to_string()).bind(19, current->device_id);
+  } else {
+    write->bind_null(18).bind_null(19);
+  }
   write->run();
+  if (db.changes() == 0) db::throw_write_race("another server wrote the same record first");
+  group_wrote = true;
   if (change.entity == Entity::household) households_seen.erase(change.id);
 
   if (change.entity == Entity::household && current) {

@@ -1,10 +1,14 @@
 #include "commit_queue.h"
 
-#include "safer/sqlite.h"
+#include "db.h"
+#include "log.h"
 
 namespace sync_server {
 
 namespace {
+
+// How many times a group that met another server's transaction is run before it fails.
+constexpr int kAttempts = 5;
 
 double millis_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
@@ -60,19 +64,27 @@ void CommitQueue::run() {
 
     const auto started = std::chrono::steady_clock::now();
     std::vector<PushResult> results(group.size());
-    try {
-      writer_->begin_group();
-      for (std::size_t i = 0; i < group.size(); ++i) {
-        results[i].queued_ms = std::chrono::duration<double, std::milli>(started - group[i].second).count();
-        results[i].outcome = writer_->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared);
-      }
-      writer_->commit_group();
-    } catch (const safer::sqlite::Failure& failure) {
-      writer_->abandon_group();
-      const Error error = unavailable(safer::sqlite::to_error(failure).code);
-      for (auto& result : results) {
-        result.outcome.reset();
-        result.failure = error;
+    // On PostgreSQL a group may meet another server's transaction (a deadlock, a record both
+    // inserted): nothing of it was kept, so it runs again, a few times, before it fails.
+    for (int attempt = 1;; ++attempt) {
+      try {
+        writer_->begin_group();
+        for (std::size_t i = 0; i < group.size(); ++i) {
+          results[i].queued_ms = std::chrono::duration<double, std::milli>(started - group[i].second).count();
+          results[i].outcome = writer_->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared);
+        }
+        writer_->commit_group();
+        break;
+      } catch (const db::Failure& failure) {
+        writer_->abandon_group();
+        for (auto& result : results) result.outcome.reset();
+        if (failure.retryable() && attempt < kAttempts) {
+          log::line("group_retry", "attempt=" + std::to_string(attempt) + " batches=" + std::to_string(group.size()));
+          continue;
+        }
+        const Error error = unavailable(failure.error().code);
+        for (auto& result : results) result.failure = error;
+        break;
       }
     }
     const double commit_ms = millis_since(started);

@@ -25,7 +25,7 @@ std::string week_of(const std::string& day) {
   return day_text(safer::civil_from_days(days - weekday));
 }
 
-std::optional<std::string> text_or_null(const sqlite::Statement& row, int column) { return row.column_optional_text(column); }
+std::optional<std::string> text_or_null(const db::Statement& row, int column) { return row.column_optional_text(column); }
 
 struct Buckets {
   std::map<std::string, std::array<std::int64_t, 4>> visits;                // bucket -> by status
@@ -33,7 +33,7 @@ struct Buckets {
 };
 
 // Visits by status and cards by station per week (or per month), from the daily totals.
-Buckets bucket_totals(sqlite::Database& db, const std::string& from, const std::string& to, bool monthly) {
+Buckets bucket_totals(db::Database& db, const std::string& from, const std::string& to, bool monthly) {
   Buckets buckets;
   const auto bucket = [monthly](const std::string& day) { return monthly ? day.substr(0, 7) : week_of(day); };
   auto visits = db.cached("SELECT day, status, sum(visits) FROM visit_totals WHERE day BETWEEN ? AND ? GROUP BY day, status");
@@ -89,13 +89,13 @@ std::vector<std::string> keys_of(const Map& map) {
 }  // namespace
 
 // Target households and those with a completed visit in range, per ward (every ward listed).
-static void write_coverage(JsonOut& out, sqlite::Database& db, const std::vector<std::string>& wards,
+static void write_coverage(JsonOut& out, db::Database& db, const std::vector<std::string>& wards,
                            const std::string& from, const std::string& to) {
   std::map<std::string, std::pair<std::int64_t, std::int64_t>> by_ward;
   for (const auto& ward : wards) by_ward[ward] = {0, 0};
   auto rows = db.cached(
-      "SELECT h.ward, count(*), sum(EXISTS (SELECT 1 FROM household_days d WHERE d.household_id = h.id"
-      " AND d.day BETWEEN ?1 AND ?2)) FROM records h WHERE h.entity = 'household' AND h.target = 1"
+      "SELECT h.ward, count(*), sum(CASE WHEN EXISTS (SELECT 1 FROM household_days d WHERE d.household_id = h.id"
+      " AND d.day BETWEEN ?1 AND ?2) THEN 1 ELSE 0 END) FROM records h WHERE h.entity = 'household' AND h.target = 1"
       " AND h.deleted = 0 GROUP BY h.ward");
   rows->bind(1, from).bind(2, to);
   while (rows->step()) by_ward[rows->column_text(0)] = {rows->column_int(1), rows->column_int(2)};
@@ -111,7 +111,7 @@ static void write_coverage(JsonOut& out, sqlite::Database& db, const std::vector
 std::string ServerStore::overview_json(const DateRange& range) {
   const auto stats = safer::to_json(this->stats(range.first, range.second));
   auto& db = impl_->db;
-  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
   const std::string from = lower(range.first), to = upper(range.second);
   JsonOut out;
   out.begin_object();
@@ -122,21 +122,21 @@ std::string ServerStore::overview_json(const DateRange& range) {
   const auto weeks = bucket_totals(db, from, to, false);
   write_visit_buckets(out, "visits_per_week", "week", keys_of(weeks.visits), weeks);
   write_card_buckets(out, "cards_per_week", "week", keys_of(weeks.cards), weeks, impl_->options.lists.stations);
-  out.field("version", std::stoll(impl_->meta("last_version").value_or("0")));
+  out.field("version", impl_->feed_version());
   out.end_object();
   snapshot.commit();
   return out.str();
 }
 
 std::string ServerStore::version_json() {
-  return JsonOut().begin_object().field("version", std::stoll(impl_->meta("last_version").value_or("0"))).end_object().str();
+  return JsonOut().begin_object().field("version", impl_->feed_version()).end_object().str();
 }
 
 std::string ServerStore::report_json(int year) {
   const CivilDate first{year, 4, 1}, last{year + 1, 3, 31};
   const auto stats = safer::to_json(this->stats(first, last));
   auto& db = impl_->db;
-  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::vector<std::string> months;
   for (int i = 0; i < 12; ++i) {
     const int month = (3 + i) % 12 + 1;
@@ -216,7 +216,7 @@ std::string ServerStore::activity_json(const DateRange& range) {
   };
   std::map<std::string, Officer> officers;
   auto& db = impl_->db;
-  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
   auto devices = db.cached("SELECT user_id, role, max(last_sync_at) FROM devices GROUP BY user_id, role");
   while (devices->step()) {
     auto& officer = officers[devices->column_text(0)];
@@ -224,7 +224,7 @@ std::string ServerStore::activity_json(const DateRange& range) {
     if (!devices->column_is_null(2)) officer.last_sync_at = std::max(officer.last_sync_at.value_or(0), devices->column_int(2));
   }
   auto visits = db.cached(
-      "SELECT owner, count(*), sum(status = 'completed'), count(DISTINCT CASE WHEN status = 'completed' THEN household_id END),"
+      "SELECT owner, count(*), sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), count(DISTINCT CASE WHEN status = 'completed' THEN household_id END),"
       " sum(follow_up) FROM records WHERE entity = 'visit' AND deleted = 0 AND local_day BETWEEN ? AND ? GROUP BY owner");
   visits->bind(1, lower(range.first)).bind(2, upper(range.second));
   while (visits->step()) {
@@ -235,7 +235,7 @@ std::string ServerStore::activity_json(const DateRange& range) {
     officer.follow_ups = visits->column_int(4);
   }
   auto sessions = db.cached(
-      "SELECT owner, count(*), sum(json_extract(data, '$.cards_distributed')) FROM records"
+      "SELECT owner, count(*), sum(CAST(json_extract(data, '$.cards_distributed') AS INTEGER)) FROM records"
       " WHERE entity = 'commute_session' AND deleted = 0 AND local_day BETWEEN ? AND ? GROUP BY owner");
   sessions->bind(1, lower(range.first)).bind(2, upper(range.second));
   while (sessions->step()) {

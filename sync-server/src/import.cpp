@@ -51,9 +51,9 @@ Result<std::size_t> ServerStore::import_households(std::string_view csv) {
     }
     commit_group();
     return parsed.rows.size();
-  } catch (const sqlite::Failure& failure) {
+  } catch (const db::Failure& failure) {
     abandon_group();
-    return sqlite::to_error(failure);
+    return failure.error();
   }
 }
 

@@ -32,7 +32,9 @@ int fail(const safer::Error& error) {
   return error.code == "invalid" ? kExitBadInput : kExitFailure;
 }
 
+// Makes the directory of a SQLite file (a PostgreSQL URL has none).
 void make_parent_directory(const std::string& path) {
+  if (path.find("://") != std::string::npos) return;
   const std::filesystem::path file(path);
   if (file.has_parent_path()) {
     std::error_code ignored;
@@ -80,6 +82,9 @@ int serve(ServerConfig config, const std::string& listen, const std::string& tim
 
 }  // namespace
 
+constexpr const char* kDbHelp =
+    "SQLite database file, or the PostgreSQL database's postgresql://… URL (docs/deployment.md)";
+
 int main(int argc, char** argv) {
   CLI::App app{"sync-server: the Safer Streets sync server and its administration commands", "sync-server"};
   app.require_subcommand(1);
@@ -91,13 +96,17 @@ int main(int argc, char** argv) {
   std::string time_zone = kDefaultTimeZone;
   double idle_seconds = 60, handshake_seconds = 10, revocation_seconds = 1, grace_seconds = 10;
   auto* serve_cmd = app.add_subcommand("serve", "Serve devices (WebSocket /v1/sync) and coordinators (/api/v1/stats)");
-  serve_cmd->add_option("--db", config.db_path, "SQLite database file")->capture_default_str();
+  serve_cmd->add_option("--db", config.db_path, kDbHelp)->capture_default_str();
   serve_cmd->add_option("--listen", listen, "Address and port to listen on (port 0: any free port)")->capture_default_str();
   serve_cmd->add_option("--time-zone", time_zone, "Time zone of the statistics' local dates")->capture_default_str();
   serve_cmd->add_option("--io-threads", config.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
-  serve_cmd->add_option("--reader-threads", config.reader_threads, "Threads serving pulls and statistics")
+  serve_cmd->add_option("--reader-threads", config.reader_threads,
+                        "Threads serving pulls and statistics, each with its own database connection (the pool)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--max-group", config.max_group_batches, "Most pushes committed together in one transaction")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   serve_cmd->add_option("--idle-timeout", idle_seconds, "Seconds without a frame before a connection is pinged and closed")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 86400.0));
@@ -116,7 +125,7 @@ int main(int argc, char** argv) {
 
   std::string db = default_db, device, user, role_name, csv_path;
   auto* enroll_cmd = app.add_subcommand("enroll", "Enrol a device; prints its new token on the first line");
-  enroll_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  enroll_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
   enroll_cmd->add_option("--device", device, "Device id")->required();
   enroll_cmd->add_option("--user", user, "User id of the officer, PCSO or coordinator")->required();
   enroll_cmd->add_option("--role", role_name, "officer, pcso or coordinator")
@@ -124,23 +133,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"officer", "pcso", "coordinator"}));
 
   auto* revoke_cmd = app.add_subcommand("revoke", "Revoke a device's token and close its connections");
-  revoke_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  revoke_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
   revoke_cmd->add_option("--device", device, "Device id")->required();
 
   std::string username;
   auto* account_cmd = app.add_subcommand(
       "add-coordinator", "Create a coordinator's dashboard login, or set its password (read from standard input)");
-  account_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  account_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
   account_cmd->add_option("--username", username, "Login name")->required();
 
   std::string wards_file, stations_file;
   auto* lists_cmd = app.add_subcommand("lists", "Show, or replace, the wards and stations records may name");
-  lists_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  lists_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
   lists_cmd->add_option("--wards", wards_file, "File with one ward per line: replaces the wards");
   lists_cmd->add_option("--stations", stations_file, "File with one station per line: replaces the stations");
 
   auto* import_cmd = app.add_subcommand("import-households", "Import households from CSV: every row, or none");
-  import_cmd->add_option("--db", db, "SQLite database file")->capture_default_str();
+  import_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
   import_cmd->add_option("file", csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
 
   try {

@@ -1,11 +1,13 @@
 // Pull (contract §4): pages of winning versions in commit order, within the device's scope.
 //
-// Every applied version takes the next records.version inside the one write transaction
-// that commits it, so version order is commit order and a reader sees every version up to
-// its snapshot's last one. A cursor is "<store epoch>.<version>": everything up to that
-// version has been sent. Another store (a restored backup, a new database) has another
+// SQLite: every applied version takes the next records.version inside the one write
+// transaction that commits it, so version order is commit order and a reader sees every
+// version up to its snapshot's last one. A cursor is "<store epoch>.<version>": everything up
+// to that version has been sent. PostgreSQL, where several servers commit at once and a
+// sequence's order is not commit order: see kPgScopedPage. Another store (a restored backup, a new database) has another
 // epoch, and its cursors are refused with cursor_invalid.
 #include <charconv>
+#include <cstdint>
 
 #include "safer/record_json.h"
 #include "store_impl.h"
@@ -54,48 +56,118 @@ std::optional<std::int64_t> parse_cursor(const std::string& cursor, const std::s
 
 }  // namespace
 
-Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const safer::Pull& pull) {
-  auto& db = impl_->db;
-  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);
-  const std::int64_t newest = std::stoll(impl_->meta("last_version").value_or("0"));
-  const auto after = parse_cursor(pull.cursor, impl_->epoch);
-  if (!after || *after > newest) {
-    return Error{std::string(safer::codes::kCursorInvalid),
-                 "the cursor was not issued by this server or is no longer valid; pull again from \"\"", "cursor"};
-  }
+namespace {
 
-  const bool everything = device.role == safer::Role::coordinator;
-  auto rows = db.cached(everything ? kEverythingPage : kScopedPage);
-  rows->bind(1, *after).bind(3, pull.limit + 1);  // one more than asked: is there more?
-  if (!everything) rows->bind(2, device.user_id);
-
-  safer::ChangesPage page;
-  std::int64_t last = *after;
+// Reads rows (entity, id, hlc, device_id, deleted, data, …) into `page` until the limit or the
+// byte budget; returns false when it stopped with rows left (has_more).
+template <class OnRow>
+void read_page(db::Statement& rows, int limit, safer::ChangesPage& page, OnRow on_row) {
   std::size_t bytes = 0;
-  while (rows->step()) {
+  while (rows.step()) {
     // A page must fit one message (contract §1: 1 MiB) however long the notes are.
-    const std::size_t size = static_cast<std::size_t>(rows->column_bytes(5)) + kChangeOverheadBytes;
-    if (static_cast<int>(page.changes.size()) == pull.limit || (!page.changes.empty() && bytes + size > kPageBudgetBytes)) {
+    const std::size_t size = rows.column_bytes(5) + kChangeOverheadBytes;
+    if (static_cast<int>(page.changes.size()) == limit || (!page.changes.empty() && bytes + size > kPageBudgetBytes)) {
       page.has_more = true;
-      break;
+      return;
     }
     bytes += size;
     safer::PulledChange pulled;
     auto& change = pulled.change;
-    change.entity = safer::enum_from_string<safer::Entity>(rows->column_text(0)).value_or(safer::Entity::visit);
-    change.id = rows->column_text(1);
-    change.hlc = safer::Hlc::parse(rows->column_text(2)).value_or(safer::Hlc{});
-    pulled.device_id = rows->column_text(3);
-    if (rows->column_int(4) != 0) {
+    change.entity = safer::enum_from_string<safer::Entity>(rows.column_text(0)).value_or(safer::Entity::visit);
+    change.id = rows.column_text(1);
+    change.hlc = safer::Hlc::parse(rows.column_text(2)).value_or(safer::Hlc{});
+    pulled.device_id = rows.column_text(3);
+    if (rows.column_int(4) != 0) {
       change.op = safer::Op::remove;
     } else {
       safer::RecordData data;
-      safer::from_json(rows->column_text(5), change.entity, data);
+      safer::from_json(rows.column_text(5), change.entity, data);
       change.data = std::move(data);
     }
-    last = rows->column_int(6);
+    on_row(rows);
     page.changes.push_back(std::move(pulled));
   }
+}
+
+Error cursor_invalid() {
+  return Error{std::string(safer::codes::kCursorInvalid),
+               "the cursor was not issued by this server or is no longer valid; pull again from \"\"", "cursor"};
+}
+
+// PostgreSQL: a cursor is "<epoch>.<xid>.<version>", everything up to (xid, version) sent.
+std::optional<std::pair<std::uint64_t, std::int64_t>> parse_pg_cursor(const std::string& cursor,
+                                                                     const std::string& epoch) {
+  if (cursor.empty()) return std::pair<std::uint64_t, std::int64_t>{0, 0};
+  if (cursor.size() <= epoch.size() + 1 || cursor.compare(0, epoch.size(), epoch) != 0 || cursor[epoch.size()] != '.') {
+    return std::nullopt;
+  }
+  const char* begin = cursor.data() + epoch.size() + 1;
+  const char* end = cursor.data() + cursor.size();
+  std::uint64_t xid = 0;
+  std::int64_t version = -1;
+  auto [dot, ec] = std::from_chars(begin, end, xid);
+  if (ec != std::errc() || dot == end || *dot != '.') return std::nullopt;
+  const auto [ptr, ec2] = std::from_chars(dot + 1, end, version);
+  if (ec2 != std::errc() || ptr != end || version < 0) return std::nullopt;
+  return std::pair{xid, version};
+}
+
+// The feed in (xid, version) order, only below the watermark ?5: rows of transactions that
+// have all ended. Any transaction still running, or yet to write, has an xid at or above it,
+// so whatever commits later sorts after the cursor and is never skipped. ?1, ?2: the cursor;
+// ?3: the limit; ?4: the user.
+constexpr const char* kPgScopedPage =
+    "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
+    " WHERE (r.xid, r.version) > (?1, ?2) AND r.xid < ?5 AND ("
+    "  (r.entity = 'household' AND (r.owner = ?4 OR r.assigned_to = ?4))"
+    "  OR (r.entity = 'commute_session' AND r.owner = ?4)"
+    "  OR (r.entity = 'visit' AND (r.owner = ?4 OR EXISTS (SELECT 1 FROM records h"
+    "      WHERE h.entity = 'household' AND h.id = r.household_id AND (h.owner = ?4 OR h.assigned_to = ?4)))))"
+    " ORDER BY r.xid, r.version LIMIT ?3";
+constexpr const char* kPgEverythingPage =
+    "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
+    " WHERE (r.xid, r.version) > (?1, ?2) AND r.xid < ?4 ORDER BY r.xid, r.version LIMIT ?3";
+
+}  // namespace
+
+Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const safer::Pull& pull) {
+  auto& db = impl_->db;
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
+  const bool everything = device.role == safer::Role::coordinator;
+  safer::ChangesPage page;
+
+  if (db.postgresql()) {
+    // First statement: it fixes the transaction's snapshot, which the page then reads.
+    auto mark = db.cached("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
+    mark->step();
+    const std::uint64_t watermark = std::stoull(mark->column_text(0));
+    const auto after = parse_pg_cursor(pull.cursor, impl_->epoch);
+    if (!after || after->first >= watermark) return cursor_invalid();
+    auto rows = db.cached(everything ? kPgEverythingPage : kPgScopedPage);
+    rows->bind(1, std::to_string(after->first)).bind(2, after->second).bind(3, pull.limit + 1);
+    if (everything) {
+      rows->bind(4, std::to_string(watermark));
+    } else {
+      rows->bind(4, device.user_id).bind(5, std::to_string(watermark));
+    }
+    std::pair<std::string, std::int64_t> last{std::to_string(after->first), after->second};
+    read_page(*rows, pull.limit, page, [&](db::Statement& row) { last = {row.column_text(6), row.column_int(7)}; });
+    // A finished pull resumes at the watermark: everything below it has been seen.
+    page.cursor = impl_->epoch + "." +
+                  (page.has_more ? last.first + "." + std::to_string(last.second)
+                                 : std::to_string(watermark - 1) + "." + std::to_string(INT64_MAX));
+    snapshot.commit();
+    return page;
+  }
+
+  const std::int64_t newest = std::stoll(impl_->meta("last_version").value_or("0"));
+  const auto after = parse_cursor(pull.cursor, impl_->epoch);
+  if (!after || *after > newest) return cursor_invalid();
+  auto rows = db.cached(everything ? kEverythingPage : kScopedPage);
+  rows->bind(1, *after).bind(3, pull.limit + 1);  // one more than asked: is there more?
+  if (!everything) rows->bind(2, device.user_id);
+  std::int64_t last = *after;
+  read_page(*rows, pull.limit, page, [&](db::Statement& row) { last = row.column_int(6); });
   // Nothing in scope lies between the last row sent and the snapshot's newest version, so a
   // finished pull may skip ahead to it and not scan those rows again.
   page.cursor = impl_->epoch + "." + std::to_string(page.has_more ? last : newest);

@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "log.h"
-#include "safer/sqlite.h"
+#include "db.h"
 
 namespace sync_server {
 
@@ -47,9 +47,9 @@ void ReaderPool::run(ServerStore& store) {
     }
     try {
       job(store);
-    } catch (const safer::sqlite::Failure& failure) {
+    } catch (const db::Failure& failure) {
       // The job's own callback was not reached; its session times out and the client retries.
-      log::line("read_failed", std::string("code=") + safer::sqlite::to_error(failure).code);
+      log::line("read_failed", std::string("code=") + failure.error().code);
     }
   }
 }

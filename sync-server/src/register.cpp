@@ -35,7 +35,7 @@ std::string ServerStore::households_json(const std::optional<std::string>& ward,
       " FROM records WHERE entity = 'household' AND deleted = 0 AND (?1 IS NULL OR ward = ?1)"
       " AND (?2 IS NULL OR fold_case(json_extract(data, '$.address')) LIKE ?2 ESCAPE '\\'"
       "  OR fold_case(replace(json_extract(data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')";
-  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
   static const std::string count_sql = std::string("SELECT count(*)") + kWhere;
   static const std::string rows_sql =
       std::string("SELECT id, data") + kWhere + " ORDER BY ward, json_extract(data, '$.address'), id LIMIT ?4 OFFSET ?5";
@@ -85,9 +85,9 @@ Result<std::string> ServerStore::assign_json(const std::string& household_id, co
       return Error{rejection->code, rejection->message, rejection->field};
     }
     commit_group();
-  } catch (const sqlite::Failure& failure) {
+  } catch (const db::Failure& failure) {
     abandon_group();
-    return sqlite::to_error(failure);
+    return failure.error();
   }
   JsonOut out;
   out.begin_object().field("id", household_id).key("assigned_to").value(assigned_to).end_object();

@@ -4,7 +4,9 @@
 #include <random>
 #include <set>
 
+#include "safer/pg.h"
 #include "safer/record.h"
+#include "safer/sqlite.h"
 #include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
@@ -12,6 +14,8 @@
 #include "sync_server/tokens.h"
 
 namespace sync_server {
+
+namespace sqlite = safer::sqlite;
 
 namespace {
 
@@ -200,6 +204,160 @@ DROP INDEX IF EXISTS records_by_owner;
 )sql"},
 };
 
+// The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
+// get a migration on each side. Differences: `records.version` comes from a sequence and each
+// row also keeps the id of the transaction that wrote it (`xid`), both set by a trigger
+// whenever a version is written — pulls walk the feed in (xid, version) order under the
+// commit-safe watermark (pull.cpp, docs/scale-out.md). Text that is compared in order (days,
+// months, HLCs, times) is in the "C" collation, bytewise as in SQLite. json_extract() and
+// fold_case() are SQL functions here, as SQLite's built-in and the store's own are there.
+constexpr safer::pg::Migration kPgMigrations[] = {
+    {1, R"sql(
+CREATE FUNCTION json_extract(document text, path text) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $$ SELECT document::jsonb #>> string_to_array(substr(path, 3), '.') $$;
+CREATE FUNCTION fold_case(value text) RETURNS text
+  LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+  AS $$ SELECT lower(value) $$;
+
+CREATE TABLE meta (
+  key   text PRIMARY KEY,
+  value text NOT NULL
+);
+
+CREATE TABLE devices (
+  device_id    text PRIMARY KEY,
+  user_id      text NOT NULL,
+  role         text NOT NULL CHECK (role IN ('officer', 'pcso', 'coordinator')),
+  token_hash   text NOT NULL UNIQUE,
+  revoked      integer NOT NULL DEFAULT 0,
+  acked_seq    bigint NOT NULL DEFAULT 0 CHECK (acked_seq >= 0),
+  enrolled_at  bigint NOT NULL,
+  last_sync_at bigint
+);
+
+CREATE SEQUENCE records_version;
+CREATE TABLE records (
+  entity       text NOT NULL CHECK (entity IN ('household', 'visit', 'commute_session')),
+  id           text NOT NULL,
+  hlc          text COLLATE "C" NOT NULL,
+  device_id    text COLLATE "C" NOT NULL,
+  user_id      text NOT NULL,
+  owner        text NOT NULL,
+  deleted      integer NOT NULL DEFAULT 0,
+  data         text,
+  version      bigint NOT NULL UNIQUE,
+  xid          xid8 NOT NULL,
+  household_id text,
+  assigned_to  text,
+  target       integer NOT NULL DEFAULT 0,
+  ward         text COLLATE "C",
+  visited_at   text COLLATE "C",
+  status       text,
+  follow_up    integer NOT NULL DEFAULT 0,
+  local_day    text COLLATE "C",
+  PRIMARY KEY (entity, id)
+);
+CREATE FUNCTION records_feed_position() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.version := nextval('records_version');
+  NEW.xid := pg_current_xact_id();
+  RETURN NEW;
+END $$;
+CREATE TRIGGER records_feed_position BEFORE INSERT OR UPDATE OF version ON records
+  FOR EACH ROW EXECUTE FUNCTION records_feed_position();
+CREATE INDEX records_feed ON records (xid, version);
+CREATE INDEX visits_by_household ON records (household_id) WHERE entity = 'visit';
+CREATE INDEX households_by_assignee ON records (assigned_to) WHERE entity = 'household';
+CREATE INDEX target_households ON records (id) WHERE entity = 'household' AND target = 1 AND deleted = 0;
+CREATE INDEX follow_ups ON records (household_id) WHERE entity = 'visit' AND follow_up = 1 AND deleted = 0;
+CREATE INDEX completed_visits ON records (household_id, visited_at)
+  WHERE entity = 'visit' AND status = 'completed' AND deleted = 0;
+CREATE INDEX records_by_local_day ON records (entity, local_day) WHERE deleted = 0;
+
+CREATE TABLE rejections (
+  device_id text NOT NULL,
+  seq       bigint NOT NULL,
+  entity    text,
+  record_id text,
+  code      text NOT NULL,
+  message   text NOT NULL,
+  field     text NOT NULL DEFAULT '',
+  at        bigint NOT NULL,
+  PRIMARY KEY (device_id, seq)
+);
+
+CREATE TABLE visit_totals (
+  day    text COLLATE "C" NOT NULL,
+  ward   text COLLATE "C" NOT NULL,
+  status text COLLATE "C" NOT NULL,
+  visits bigint NOT NULL,
+  crime_prevention_advice bigint NOT NULL,
+  fire_safety_check bigint NOT NULL,
+  healthy_lifestyle_advice bigint NOT NULL,
+  community_involvement_info bigint NOT NULL,
+  first_aid_training bigint NOT NULL,
+  follow_up_required bigint NOT NULL,
+  smoke_detectors_fitted bigint NOT NULL,
+  PRIMARY KEY (day, ward, status)
+);
+CREATE TABLE visit_month_totals (LIKE visit_totals);
+ALTER TABLE visit_month_totals RENAME COLUMN day TO month;
+ALTER TABLE visit_month_totals ADD PRIMARY KEY (month, ward, status);
+
+CREATE TABLE household_days (
+  household_id text NOT NULL,
+  day          text COLLATE "C" NOT NULL,
+  completed    bigint NOT NULL,
+  PRIMARY KEY (household_id, day)
+);
+
+CREATE TABLE commute_totals (
+  day      text COLLATE "C" NOT NULL,
+  station  text COLLATE "C" NOT NULL,
+  sessions bigint NOT NULL,
+  cards    bigint NOT NULL,
+  PRIMARY KEY (day, station)
+);
+
+CREATE TABLE counters (
+  name  text PRIMARY KEY,
+  value bigint NOT NULL
+);
+-- feed_commits: transactions that wrote records (the dashboard's live "version").
+INSERT INTO counters VALUES ('target_households', 0), ('feed_commits', 0);
+
+CREATE TABLE household_years (
+  household_id text NOT NULL,
+  year         integer NOT NULL,
+  completed    bigint NOT NULL,
+  PRIMARY KEY (household_id, year)
+);
+CREATE TABLE year_visited (
+  year    integer PRIMARY KEY,
+  targets bigint NOT NULL
+);
+
+CREATE TABLE accounts (
+  username      text PRIMARY KEY,
+  password_hash text NOT NULL,
+  created_at    bigint NOT NULL
+);
+CREATE TABLE login_failures (
+  username text NOT NULL,
+  at       bigint NOT NULL
+);
+CREATE INDEX login_failures_by_user ON login_failures (username, at);
+CREATE TABLE web_sessions (
+  token_hash text PRIMARY KEY,
+  username   text NOT NULL,
+  csrf_token text NOT NULL,
+  created_at bigint NOT NULL,
+  last_seen  bigint NOT NULL
+);
+)sql"},
+};
+
 std::string random_epoch() {
   std::random_device device;
   static constexpr char kHex[] = "0123456789abcdef";
@@ -221,7 +379,7 @@ std::optional<std::string> check_list(const std::vector<std::string>& names, con
   return std::nullopt;
 }
 
-DeviceRecord read_device(const sqlite::Statement& row) {
+DeviceRecord read_device(const db::Statement& row) {
   DeviceRecord device;
   device.identity.device_id = row.column_text(0);
   device.identity.user_id = row.column_text(1);
@@ -262,6 +420,12 @@ std::optional<std::string> ServerStore::Impl::meta(const char* key) {
   return statement->step() ? std::optional(statement->column_text(0)) : std::nullopt;
 }
 
+std::int64_t ServerStore::Impl::feed_version() {
+  if (!db.postgresql()) return std::stoll(meta("last_version").value_or("0"));
+  auto statement = db.cached("SELECT value FROM counters WHERE name = 'feed_commits'");
+  return statement->step() ? statement->column_int(0) : 0;
+}
+
 void ServerStore::Impl::set_meta(const char* key, const std::string& value) {
   db.cached("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value")
       ->bind(1, key)
@@ -269,10 +433,14 @@ void ServerStore::Impl::set_meta(const char* key, const std::string& value) {
       .run();
 }
 
-std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const std::string& id) {
-  auto statement = db.cached(
-      "SELECT hlc, device_id, owner, deleted, data, household_id, assigned_to, target, ward"
-      " FROM records WHERE entity = ? AND id = ?");
+std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const std::string& id, RowLock lock) {
+  // On PostgreSQL the row stays locked until the group commits: another server's write of
+  // the same record waits, then compares with what this one wrote (see apply.cpp).
+  auto statement = lock == RowLock::update
+                       ? db.cached("SELECT hlc, device_id, owner, deleted, data, household_id, assigned_to, target, ward"
+                                   " FROM records WHERE entity = ? AND id = ? FOR UPDATE")
+                       : db.cached("SELECT hlc, device_id, owner, deleted, data, household_id, assigned_to, target, ward"
+                                   " FROM records WHERE entity = ? AND id = ? FOR SHARE");
   statement->bind(1, safer::to_string(entity)).bind(2, id);
   if (!statement->step()) return std::nullopt;
   StoredRow row;
@@ -290,48 +458,55 @@ std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const
 
 const std::optional<StoredRow>& ServerStore::Impl::find_household(const std::string& id) {
   if (const auto seen = households_seen.find(id); seen != households_seen.end()) return seen->second;
-  return households_seen.emplace(id, find_row(safer::Entity::household, id)).first->second;
+  // Shared: visits on several servers to one household do not wait for each other, but a
+  // change of the household itself (its ward, its assignee) waits for them, and they for it.
+  return households_seen.emplace(id, find_row(safer::Entity::household, id, RowLock::share)).first->second;
 }
 
 ServerStore::ServerStore(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 ServerStore::~ServerStore() = default;
 
-Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& path, StoreOptions options) {
-  // A PostgreSQL URL would otherwise become the name of a new SQLite file.
-  if (path.rfind("postgresql://", 0) == 0 || path.rfind("postgres://", 0) == 0) {
-    return Error{"unsupported",
-                 "this sync-server keeps its data in SQLite only: --db must be a file path; the PostgreSQL store "
-                 "is not built yet (docs/scale-out.md)",
-                 "db"};
-  }
+Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& location, StoreOptions options) {
+  const bool postgresql = db::Database::is_postgresql_url(location);
+  // A URL may carry a password: errors name the kind of database, not the URL.
+  const std::string where = postgresql ? std::string("the PostgreSQL database") : "the database at " + location;
   try {
-    auto impl = std::make_unique<Impl>(path);
+    auto impl = std::make_unique<Impl>(db::Database::open(location));
     if (!options.wall_clock) options.wall_clock = safer::now_unix_millis;
     if (!options.local_date) options.local_date = local_date;
     impl->options = std::move(options);
-    // WAL: readers never wait for the writer. synchronous=FULL: a commit is on disk (WAL
-    // fsynced) before commit returns, so an acknowledged change survives a power cut.
-    impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
-    impl->db.create_text_function("fold_case", safer::fold_case);
-    if (auto migrated = sqlite::migrate(impl->db, kMigrations, std::size(kMigrations)); !migrated) {
-      return migrated.error();
-    }
-    sqlite::Transaction transaction(impl->db);
-    if (auto epoch = impl->meta("epoch")) {
-      impl->epoch = *epoch;
+    if (postgresql) {
+      safer::pg::migrate(*impl->db.pg(), kPgMigrations, std::size(kPgMigrations));
     } else {
-      impl->epoch = random_epoch();
-      impl->set_meta("epoch", impl->epoch);
+      // WAL: readers never wait for the writer. synchronous=FULL: a commit is on disk (WAL
+      // fsynced) before commit returns, so an acknowledged change survives a power cut.
+      impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+      impl->db.sqlite()->create_text_function("fold_case", safer::fold_case);
+      if (auto migrated = sqlite::migrate(*impl->db.sqlite(), kMigrations, std::size(kMigrations)); !migrated) {
+        return migrated.error();
+      }
     }
-    impl->fill_local_days();
+    db::Transaction transaction(impl->db);
+    // Servers starting together on one new database agree on the first epoch written.
+    impl->db.cached("INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO NOTHING")
+        ->bind(1, random_epoch())
+        .run();
+    impl->epoch = impl->meta("epoch").value_or("");
+    if (!postgresql) impl->fill_local_days();
     if (auto wards = impl->meta("wards")) impl->options.lists.wards = safer::split_lines(*wards);
     if (auto stations = impl->meta("stations")) impl->options.lists.stations = safer::split_lines(*stations);
     transaction.commit();
     return std::unique_ptr<ServerStore>(new ServerStore(std::move(impl)));
-  } catch (const sqlite::Failure& failure) {
-    Error error = sqlite::to_error(failure);
-    error.message = "cannot open the database at " + path + ": " + failure.what();
+  } catch (const db::Failure& failure) {
+    Error error = failure.error();
+    error.message = "cannot open " + where + ": " + failure.what();
     return error;
+  } catch (const safer::sqlite::Failure& failure) {
+    Error error = sqlite::to_error(failure);
+    error.message = "cannot open " + where + ": " + failure.what();
+    return error;
+  } catch (const safer::pg::Failure& failure) {
+    return Error{"storage", "cannot open " + where + ": " + failure.what(), "db"};
   }
 }
 
@@ -342,14 +517,14 @@ Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists) {
     if (problem) return Error{"invalid", *problem, ""};
   }
   try {
-    sqlite::Transaction transaction(impl_->db);
+    db::Transaction transaction(impl_->db);
     impl_->set_meta("wards", safer::join_lines(lists.wards));
     impl_->set_meta("stations", safer::join_lines(lists.stations));
     transaction.commit();
     impl_->options.lists = lists;
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
+  } catch (const db::Failure& failure) {
+    return failure.error();
   }
 }
 
@@ -362,7 +537,7 @@ Result<std::string> ServerStore::enroll(const std::string& device_id, const std:
   }
   try {
     const std::string token = new_token();
-    sqlite::Transaction transaction(impl_->db);
+    db::Transaction transaction(impl_->db);
     impl_->db.cached(
             "INSERT INTO devices (device_id, user_id, role, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)"
             " ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id, role = excluded.role,"
@@ -375,20 +550,20 @@ Result<std::string> ServerStore::enroll(const std::string& device_id, const std:
         .run();
     transaction.commit();
     return token;
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
+  } catch (const db::Failure& failure) {
+    return failure.error();
   }
 }
 
 Status ServerStore::revoke(const std::string& device_id) {
   try {
-    sqlite::Transaction transaction(impl_->db);
+    db::Transaction transaction(impl_->db);
     impl_->db.cached("UPDATE devices SET revoked = 1 WHERE device_id = ?")->bind(1, device_id).run();
     if (impl_->db.changes() == 0) return Error{"not_found", "no device " + device_id + " is enrolled", "device"};
     transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
+  } catch (const db::Failure& failure) {
+    return failure.error();
   }
 }
 
@@ -411,12 +586,14 @@ std::optional<DeviceRecord> ServerStore::device(const std::string& device_id) {
 }
 
 std::vector<std::string> ServerStore::revoked_among(const std::vector<std::string>& device_ids) {
+  // One query however many devices are connected (few are ever revoked), so that a server
+  // on PostgreSQL does not make a round trip per connection every poll.
+  std::set<std::string, std::less<>> revoked_ids;
+  auto statement = impl_->db.cached("SELECT device_id FROM devices WHERE revoked <> 0");
+  while (statement->step()) revoked_ids.insert(statement->column_text(0));
   std::vector<std::string> revoked;
-  auto statement = impl_->db.cached("SELECT revoked FROM devices WHERE device_id = ?");
   for (const auto& id : device_ids) {
-    statement->reset();
-    statement->bind(1, id);
-    if (!statement->step() || statement->column_int(0) != 0) revoked.push_back(id);
+    if (revoked_ids.contains(id)) revoked.push_back(id);
   }
   return revoked;
 }
@@ -431,9 +608,11 @@ void ServerStore::touch_device(const std::string& device_id) {
 void ServerStore::begin_group() {
   impl_->drop_counts();
   impl_->households_seen.clear();
+  impl_->group_wrote = false;
   impl_->group.emplace(impl_->db);
-  impl_->last_version = std::stoll(impl_->meta("last_version").value_or("0"));
+  if (!impl_->db.postgresql()) impl_->last_version = std::stoll(impl_->meta("last_version").value_or("0"));
   impl_->server_hlc = safer::Hlc::parse(impl_->meta("server_hlc").value_or("")).value_or(safer::Hlc{});
+  impl_->server_hlc_at_begin = impl_->server_hlc;
 }
 
 PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
@@ -443,8 +622,20 @@ PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::R
 
 void ServerStore::commit_group() {
   impl_->flush_counts();
-  impl_->set_meta("last_version", std::to_string(impl_->last_version));
-  impl_->set_meta("server_hlc", impl_->server_hlc.to_string());
+  if (!impl_->db.postgresql()) {
+    impl_->set_meta("last_version", std::to_string(impl_->last_version));
+  } else if (impl_->group_wrote) {
+    // Versions come from a sequence there (see kPgMigrations); the dashboard's live version
+    // counts the commits that wrote records. Last, so its row is locked only for the commit.
+    impl_->db.cached("UPDATE counters SET value = value + 1 WHERE name = 'feed_commits'")->run();
+  }
+  if (impl_->server_hlc_at_begin < impl_->server_hlc) {
+    // Only ever forward, whichever server's group commits first (HLCs sort as text).
+    impl_->db.cached("INSERT INTO meta (key, value) VALUES ('server_hlc', ?) ON CONFLICT (key)"
+                     " DO UPDATE SET value = excluded.value WHERE meta.value < excluded.value")
+        ->bind(1, impl_->server_hlc.to_string())
+        .run();
+  }
   impl_->group->commit();
   impl_->group.reset();
 }
@@ -461,9 +652,9 @@ Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer:
     auto outcome = apply_push(device, push);
     commit_group();
     return outcome;
-  } catch (const sqlite::Failure& failure) {
+  } catch (const db::Failure& failure) {
     abandon_group();
-    return sqlite::to_error(failure);
+    return failure.error();
   }
 }
 

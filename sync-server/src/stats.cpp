@@ -73,16 +73,17 @@ std::optional<int> whole_year(const std::optional<CivilDate>& from, const std::o
 
 // The statements on visit_totals and visit_month_totals differ only in their table and key;
 // statements are cached by their literal text, so the shared parts are macros, not strings.
-// ADD_TO_TOTALS: an upsert's conflict clause that adds a row of deltas to the stored row.
+// ADD_TO_TOTALS: an upsert's conflict clause that adds a row of deltas to the stored row, `t`
+// (PostgreSQL wants the stored row's columns named by table).
 #define ADD_TO_TOTALS                                                                       \
-  " DO UPDATE SET visits = visits + excluded.visits,"                                       \
-  " crime_prevention_advice = crime_prevention_advice + excluded.crime_prevention_advice,"   \
-  " fire_safety_check = fire_safety_check + excluded.fire_safety_check,"                     \
-  " healthy_lifestyle_advice = healthy_lifestyle_advice + excluded.healthy_lifestyle_advice," \
-  " community_involvement_info = community_involvement_info + excluded.community_involvement_info," \
-  " first_aid_training = first_aid_training + excluded.first_aid_training,"                 \
-  " follow_up_required = follow_up_required + excluded.follow_up_required,"                 \
-  " smoke_detectors_fitted = smoke_detectors_fitted + excluded.smoke_detectors_fitted"
+  " DO UPDATE SET visits = t.visits + excluded.visits,"                                       \
+  " crime_prevention_advice = t.crime_prevention_advice + excluded.crime_prevention_advice,"   \
+  " fire_safety_check = t.fire_safety_check + excluded.fire_safety_check,"                     \
+  " healthy_lifestyle_advice = t.healthy_lifestyle_advice + excluded.healthy_lifestyle_advice," \
+  " community_involvement_info = t.community_involvement_info + excluded.community_involvement_info," \
+  " first_aid_training = t.first_aid_training + excluded.first_aid_training,"                 \
+  " follow_up_required = t.follow_up_required + excluded.follow_up_required,"                 \
+  " smoke_detectors_fitted = t.smoke_detectors_fitted + excluded.smoke_detectors_fitted"
 // SUM_OF_TOTALS: the sums of every count, in VisitTotals order, after ward and status.
 #define SUM_OF_TOTALS                                                                            \
   "sum(visits), sum(crime_prevention_advice), sum(fire_safety_check), sum(healthy_lifestyle_advice),"  \
@@ -122,7 +123,7 @@ namespace {
 
 // Adds `pending` to a totals table (visit_totals or visit_month_totals) with `upsert`, and
 // removes the rows a take-away left at zero visits with `remove`.
-void write_totals(sqlite::Statement& upsert, sqlite::Statement& remove,
+void write_totals(db::Statement& upsert, db::Statement& remove,
                   const std::map<VisitTotalsKey, VisitTotals>& pending) {
   for (const auto& [key, totals] : pending) {
     if (totals == VisitTotals{}) continue;  // added and taken away again
@@ -141,20 +142,20 @@ void write_totals(sqlite::Statement& upsert, sqlite::Statement& remove,
 }  // namespace
 
 void ServerStore::Impl::flush_counts() {
-  write_totals(*db.cached("INSERT INTO visit_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+  write_totals(*db.cached("INSERT INTO visit_totals AS t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                           " ON CONFLICT (day, ward, status)" ADD_TO_TOTALS),
                *db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_days);
   pending_days.clear();
-  write_totals(*db.cached("INSERT INTO visit_month_totals VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+  write_totals(*db.cached("INSERT INTO visit_month_totals AS t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
                           " ON CONFLICT (month, ward, status)" ADD_TO_TOTALS),
                *db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_months);
   pending_months.clear();
 
   {
-    auto upsert = db.cached("INSERT INTO household_days VALUES (?1, ?2, ?3)"
-                            " ON CONFLICT (household_id, day) DO UPDATE SET completed = completed + excluded.completed");
+    auto upsert = db.cached("INSERT INTO household_days AS t VALUES (?1, ?2, ?3)"
+                            " ON CONFLICT (household_id, day) DO UPDATE SET completed = t.completed + excluded.completed");
     auto remove = db.cached("DELETE FROM household_days WHERE household_id = ? AND day = ? AND completed = 0");
     for (const auto& [key, delta] : pending_household_days) {
       if (delta == 0) continue;
@@ -169,13 +170,16 @@ void ServerStore::Impl::flush_counts() {
   }
 
   auto upsert = db.cached(
-      "INSERT INTO household_years VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
-      " DO UPDATE SET completed = completed + excluded.completed RETURNING completed");
+      "INSERT INTO household_years AS t VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
+      " DO UPDATE SET completed = t.completed + excluded.completed RETURNING completed");
   auto remove = db.cached("DELETE FROM household_years WHERE household_id = ? AND year = ?");
+  // Read by key and shared-locked (PostgreSQL): a coordinator's change of the household's target
+  // flag on another server is waited for, and seen, so that exactly one of the two
+  // transactions counts the household among the year's visited (docs/scale-out.md).
   auto live_target =
-      db.cached("SELECT 1 FROM records WHERE entity = 'household' AND id = ? AND target = 1 AND deleted = 0");
+      db.cached("SELECT target, deleted FROM records WHERE entity = 'household' AND id = ? FOR SHARE");
   auto visited = db.cached(
-      "INSERT INTO year_visited VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = targets + excluded.targets");
+      "INSERT INTO year_visited AS t VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = t.targets + excluded.targets");
   for (const auto& [key, delta] : pending_household_years) {
     if (delta == 0) continue;
     const auto& [household_id, year] = key;
@@ -193,7 +197,7 @@ void ServerStore::Impl::flush_counts() {
     }
     live_target->reset();
     live_target->bind(1, household_id);
-    const bool counts = live_target->step();
+    const bool counts = live_target->step() && live_target->column_int(0) == 1 && live_target->column_int(1) == 0;
     live_target->reset();
     if (counts) {
       visited->reset();
@@ -205,8 +209,8 @@ void ServerStore::Impl::flush_counts() {
 
 void ServerStore::Impl::count_session(const safer::CommuteSession& session, int sign) {
   const std::string day = day_text(options.local_date(session.started_at));
-  db.cached("INSERT INTO commute_totals VALUES (?1, ?2, ?3, ?4) ON CONFLICT (day, station) DO UPDATE"
-            " SET sessions = sessions + excluded.sessions, cards = cards + excluded.cards")
+  db.cached("INSERT INTO commute_totals AS t VALUES (?1, ?2, ?3, ?4) ON CONFLICT (day, station) DO UPDATE"
+            " SET sessions = t.sessions + excluded.sessions, cards = t.cards + excluded.cards")
       ->bind(1, day)
       .bind(2, session.station)
       .bind(3, sign)
@@ -224,8 +228,8 @@ void ServerStore::Impl::count_target(const std::string& household_id, int sign) 
   // which already includes this change.
   db.cached("UPDATE counters SET value = value + ? WHERE name = 'target_households'")->bind(1, sign).run();
   // Every year in which the household had a completed visit gains or loses a visited target.
-  db.cached("INSERT INTO year_visited SELECT year, ?1 FROM household_years WHERE household_id = ?2 AND true"
-            " ON CONFLICT (year) DO UPDATE SET targets = targets + excluded.targets")
+  db.cached("INSERT INTO year_visited AS t SELECT year, ?1 FROM household_years WHERE household_id = ?2 AND true"
+            " ON CONFLICT (year) DO UPDATE SET targets = t.targets + excluded.targets")
       ->bind(1, sign)
       .bind(2, household_id)
       .run();
@@ -243,8 +247,8 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
   for (const auto& station : impl_->options.lists.stations) stats.cards_by_station[station] = 0;
 
   auto& db = impl_->db;
-  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);  // one view of every table
-  const auto add_visits = [&stats](sqlite::Statement& rows) {
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);  // one view of every table
+  const auto add_visits = [&stats](db::Statement& rows) {
     while (rows.step()) {
       const std::int64_t count = rows.column_int(2);
       const auto status = safer::enum_from_string<safer::VisitStatus>(rows.column_text(1));
@@ -308,7 +312,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   const auto in_range = [&](const CivilDate& day) { return (!from || *from <= day) && (!to || day <= *to); };
 
   auto& db = impl_->db;
-  sqlite::Transaction snapshot(db, sqlite::Transaction::Kind::read);
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::map<std::string, std::pair<bool, std::string>> households;  // id -> (live target, ward)
   auto rows = db.cached("SELECT entity, id, deleted, data, target, ward FROM records");
   std::vector<safer::Visit> visits;

@@ -11,12 +11,10 @@
 #include <utility>
 
 #include "safer/hlc.h"
-#include "safer/sqlite.h"
+#include "db.h"
 #include "sync_server/server_store.h"
 
 namespace sync_server {
-
-namespace sqlite = safer::sqlite;
 
 // One row of `records`: the winning version of one record, with the columns that scope,
 // ownership and the statistics need.
@@ -38,21 +36,31 @@ using VisitTotals = std::array<std::int64_t, 8>;
 using VisitTotalsKey = std::tuple<std::string, std::string, std::string>;
 
 struct ServerStore::Impl {
-  explicit Impl(const std::string& path) : db(path) {}
+  explicit Impl(std::unique_ptr<db::Database> database) : owned_db(std::move(database)), db(*owned_db) {}
 
-  sqlite::Database db;
+  std::unique_ptr<db::Database> owned_db;
+  db::Database& db;
   StoreOptions options;
   std::string epoch;  // Constant after open(): names this store in cursors.
 
   // State of the open write group (begin_group .. commit_group).
-  std::optional<sqlite::Transaction> group;
+  std::optional<db::Transaction> group;
   std::int64_t last_version = 0;  // the greatest records.version given out
   safer::Hlc server_hlc;          // the greatest HLC applied, for the server's own writes
+  safer::Hlc server_hlc_at_begin;  // server_hlc as the group found it
+  bool group_wrote = false;        // whether the group wrote any record
 
   std::optional<std::string> meta(const char* key);
+  // What the dashboard polls to see that something changed (GET /api/v1/version): the newest
+  // records.version on SQLite, the number of commits that wrote records on PostgreSQL.
+  std::int64_t feed_version();
   void set_meta(const char* key, const std::string& value);
 
-  std::optional<StoredRow> find_row(safer::Entity entity, const std::string& id);
+  // Reads a record inside the write group, locking its row on PostgreSQL (SQLite's one
+  // writer needs no row locks): `update` for a record about to be written, `share` for a
+  // household that a visit refers to.
+  enum class RowLock { update, share };
+  std::optional<StoredRow> find_row(safer::Entity entity, const std::string& id, RowLock lock = RowLock::update);
 
   // Households as visits of this write group found them (most of a batch's visits are to a
   // few households): find_household() reads through it; a household's own change drops its

@@ -51,7 +51,7 @@ int PgCluster::run_as_owner(const std::string& command) const {
   return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-PgCluster::PgCluster() {
+PgCluster::PgCluster(bool durable) {
   const auto bin = binaries();
   if (!bin) throw std::runtime_error("PostgreSQL is not installed (scripts/install-deps.sh installs it)");
   bin_ = *bin;
@@ -69,7 +69,8 @@ PgCluster::PgCluster() {
                    shell_quoted(dir_.file("initdb.log")) + " 2>&1") != 0) {
     throw std::runtime_error("initdb failed; see " + dir_.file("initdb.log"));
   }
-  const std::string options = "-k " + dir_.path().string() + " -p " + std::to_string(port_) + " -c listen_addresses=";
+  const std::string options = "-k " + dir_.path().string() + " -p " + std::to_string(port_) + " -c listen_addresses=" +
+                              (durable ? "" : " -c fsync=off -c full_page_writes=off") + " -c max_connections=200";
   if (run_as_owner(bin_ + "/pg_ctl -D " + shell_quoted(data_) + " -o " + shell_quoted(options) + " -l " + shell_quoted(log) +
                    " -w -t 30 start >/dev/null 2>&1") != 0) {
     throw std::runtime_error("PostgreSQL did not start within 30 s; see " + log);
@@ -88,6 +89,11 @@ PgCluster::~PgCluster() {
 std::string PgCluster::conninfo(const std::string& name) const {
   return "host=" + dir_.path().string() + " port=" + std::to_string(port_) + " user=safer dbname=" + name +
          " connect_timeout=10";
+}
+
+std::string PgCluster::url(const std::string& name) const {
+  return "postgresql://safer@/" + name + "?host=" + dir_.path().string() + "&port=" + std::to_string(port_) +
+         "&connect_timeout=10";
 }
 
 std::string PgCluster::create_database(const std::string& name) {

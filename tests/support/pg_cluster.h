@@ -20,7 +20,9 @@ namespace test_support {
 class PgCluster {
  public:
   // Throws std::runtime_error naming what failed (no PostgreSQL binaries, initdb, start).
-  PgCluster();
+  // Not `durable`: fsync off, for tests (a killed server process loses nothing either way;
+  // only the machine's power could). Benchmarks ask for a durable one.
+  explicit PgCluster(bool durable = false);
   ~PgCluster();
   PgCluster(const PgCluster&) = delete;
   PgCluster& operator=(const PgCluster&) = delete;
@@ -28,6 +30,8 @@ class PgCluster {
   // The libpq connection string of database `name` (created by create_database, or the
   // default "postgres").
   std::string conninfo(const std::string& name = "postgres") const;
+  // The same as a postgresql:// URL (the sync server's --db takes URLs).
+  std::string url(const std::string& name = "postgres") const;
   // A new, empty database; returns its conninfo.
   std::string create_database(const std::string& name);
   pid_t postmaster_pid() const { return pid_; }

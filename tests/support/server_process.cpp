@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "child_process.h"
+#include "test_database.h"
 
 namespace test_support {
 
@@ -18,7 +19,7 @@ std::string sync_server_binary() { return SYNC_SERVER_BINARY; }
 
 ServerProcess::ServerProcess(std::vector<std::string> extra_args, std::string db_path,
                              std::map<std::string, std::string> env)
-    : db_path_(db_path.empty() ? dir_.file("server.db") : std::move(db_path)),
+    : db_path_(db_path.empty() ? new_test_database(dir_) : std::move(db_path)),
       log_path_(dir_.file("server.log")),
       extra_args_(std::move(extra_args)),
       env_(std::move(env)) {}

@@ -16,7 +16,8 @@ namespace test_support {
 
 class ServerProcess {
  public:
-  // `db_path` defaults to a file in a new temporary directory. Extra arguments go to `serve`.
+  // `db_path` defaults to a new database (test_database.h: a file in a new temporary directory,
+  // or a PostgreSQL database). Extra arguments go to `serve`.
   // `env` is added to (or replaces entries of) the test's environment for `serve` only, not
   // for admin(): an LD_PRELOAD shim, say (tests/support/storage_fault_preload.c).
   explicit ServerProcess(std::vector<std::string> extra_args = {}, std::string db_path = "",

@@ -91,7 +91,7 @@ TEST_CASE("enroll refuses bad device and user ids", "[devices]") {
   CHECK_FALSE(fixture.store().device("ann-tablet").has_value());
 }
 
-TEST_CASE("the store keeps no token text, only its hash", "[devices]") {
+TEST_CASE("the store keeps no token text, only its hash", "[devices][sqlite-only]") {
   StoreFixture fixture;
   const auto token = fixture.store().enroll("ann-tablet", "officer.ann", Role::officer);
   REQUIRE(token.ok());
@@ -228,7 +228,7 @@ TEST_CASE("an abandoned write group leaves no trace and a committed group keeps 
   CHECK(server_records(fixture.store()).size() == 2);
 }
 
-TEST_CASE("a push that meets a full disk keeps nothing and succeeds when space is back", "[durability]") {
+TEST_CASE("a push that meets a full disk keeps nothing and succeeds when space is back", "[durability][sqlite-only]") {
   test_support::faulty_vfs::install();  // before the store opens its files
   StoreFixture fixture;
   auto tablet = fixture.enroll("coord-tablet", "coord.cat", Role::coordinator);
@@ -255,18 +255,21 @@ TEST_CASE("a push that meets a full disk keeps nothing and succeeds when space i
   CHECK(fixture.store().stats(std::nullopt, std::nullopt).households_target == 300);
 }
 
-// Why: `--db postgresql://…` is how the PostgreSQL store will be chosen; until it exists the
-// URL must not silently become the name of a new SQLite file.
-TEST_CASE("a PostgreSQL URL is refused with a clear error, and no file is made", "[store]") {
+// Why: `--db postgresql://…` chooses the PostgreSQL store: a URL must never become the name of
+// a new SQLite file, and a database that cannot be reached is a clear error that does not
+// repeat the URL's password.
+TEST_CASE("a PostgreSQL URL that cannot be reached is a clear error, names no password, and makes no file", "[store]") {
   test_support::TempDir dir;
   const auto cwd = std::filesystem::current_path();
   std::filesystem::current_path(dir.path());
-  for (const char* url : {"postgresql://sync@db.example/safer", "postgres://localhost/safer"}) {
+  for (const char* url : {"postgresql://sync:s3cret-pw@127.0.0.1:1/safer?connect_timeout=3",
+                          "postgres://sync:s3cret-pw@127.0.0.1:1/safer?connect_timeout=3"}) {
     INFO(url);
     const auto opened = ServerStore::open(url, {});
     REQUIRE_FALSE(opened.ok());
-    CHECK(opened.error().code == "unsupported");
-    CHECK(opened.error().message.find("SQLite only") != std::string::npos);
+    CHECK(opened.error().code == "storage_unavailable");
+    CHECK(opened.error().message.find("cannot open the PostgreSQL database") != std::string::npos);
+    CHECK(opened.error().message.find("s3cret-pw") == std::string::npos);
   }
   CHECK(std::filesystem::is_empty(dir.path()));
   std::filesystem::current_path(cwd);

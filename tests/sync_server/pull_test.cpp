@@ -120,7 +120,7 @@ TEST_CASE("a deleted record is pulled as a delete without data", "[pull]") {
   CHECK(changes[2].change.hlc == hlc(12));
 }
 
-TEST_CASE("a cursor the store cannot honour is cursor_invalid", "[pull][cursor]") {
+TEST_CASE("a cursor the store cannot honour is cursor_invalid", "[pull][cursor][sqlite-only]") {
   StoreFixture fixture;
   auto tablet = fixture.enroll("coord-tablet", "coord.cat", Role::coordinator);
   fixture.push(tablet, {upsert(uuid(1), household(), hlc(1)), upsert(uuid(2), household(), hlc(2))});

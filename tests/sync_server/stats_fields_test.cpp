@@ -259,7 +259,7 @@ TEST_CASE("a store counts days in Europe/London by default", "[stats][time]") {
   test_support::TempDir dir;
   sync_server::StoreOptions options;  // no local_date: the server's zone
   options.wall_clock = [] { return kNow; };
-  auto opened = ServerStore::open(dir.file("server.db"), options);
+  auto opened = ServerStore::open(test_support::new_test_database(dir), options);
   REQUIRE(opened.ok());
   ServerStore& store = **opened;
   REQUIRE(store.enroll("coord-tablet", "coord.cat", Role::coordinator).ok());

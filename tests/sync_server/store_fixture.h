@@ -16,6 +16,7 @@
 #include "safer/time.h"
 #include "sync_server/server_store.h"
 #include "temp_dir.h"
+#include "test_database.h"
 
 namespace store_test {
 
@@ -134,12 +135,15 @@ class StoreFixture {
   using LocalDate = std::function<safer::CivilDate(UnixMillis)>;
 
   explicit StoreFixture(LocalDate local_date = utc_date)
-      : local_date_(std::move(local_date)), store_(open_store(path())) {}
+      : location_(test_support::new_test_database(dir_)), local_date_(std::move(local_date)),
+        store_(open_store(path())) {}
   StoreFixture(const StoreFixture&) = delete;
   StoreFixture& operator=(const StoreFixture&) = delete;
 
   ServerStore& store() { return *store_; }
-  std::string path() const { return dir_.file("server.db"); }
+  // The SQLite file, or the PostgreSQL URL when the suite runs on PostgreSQL
+  // (test_database.h).
+  std::string path() const { return location_; }
   const test_support::TempDir& dir() const { return dir_; }
 
   // Options with this fixture's clock and dates.
@@ -182,6 +186,7 @@ class StoreFixture {
   // Pushes a batch as given; the push must be acked (no seq_gap).
   safer::Ack push_batch(const DeviceIdentity& device, const safer::ReceivedPush& batch) {
     auto outcome = store_->push(device, batch);
+    INFO((outcome.ok() ? "" : outcome.error().message));
     REQUIRE(outcome.ok());
     INFO((outcome->error ? outcome->error->message : ""));
     REQUIRE(outcome->ack.has_value());
@@ -199,6 +204,7 @@ class StoreFixture {
 
  private:
   test_support::TempDir dir_;
+  std::string location_;
   LocalDate local_date_;
   std::unique_ptr<ServerStore> store_;
 };

@@ -13,6 +13,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <unordered_set>
 #include <vector>
 
 struct pg_conn;
@@ -75,6 +76,9 @@ class Connection {
 
   // Runs `sql` with $1, $2, … bound to `params`. Throws Failure on an error.
   Rows run(std::string_view sql, const std::vector<Param>& params = {});
+  // Runs `sql` as the prepared statement `name`, preparing it on the connection the first
+  // time that name is used. `sql` must be the same text every time for one name.
+  Rows run_prepared(const std::string& name, std::string_view sql, const std::vector<Param>& params);
   // Runs one or more statements without parameters (migrations, BEGIN, LISTEN).
   void exec(std::string_view sql);
 
@@ -82,11 +86,17 @@ class Connection {
   // returns those that arrived (possibly none).
   std::vector<Notification> wait_for_notifications(int timeout_ms);
 
+  // After the connection was lost (the database restarted, a network cut), connects again.
+  // Prepared statements are prepared again on next use. Returns whether it is connected.
+  bool reconnect_if_broken();
+
   pg_conn* handle() const { return conn_; }
 
  private:
   [[noreturn]] void fail(pg_result* result, std::string_view what);
+  Rows checked(pg_result* result);
   pg_conn* conn_ = nullptr;
+  std::unordered_set<std::string> prepared_;
 };
 
 // BEGIN … COMMIT; rolled back on destruction unless committed. `isolation` is put after

@@ -1,0 +1,319 @@
+#include "db.h"
+
+#include <algorithm>
+#include <charconv>
+#include <vector>
+
+#include "safer/pg.h"
+#include "safer/sqlite.h"
+
+namespace sync_server::db {
+
+namespace {
+
+Failure from_sqlite(const safer::sqlite::Failure& failure) { return Failure(safer::sqlite::to_error(failure), false); }
+
+Failure from_pg(const safer::pg::Failure& failure) {
+  const std::string& state = failure.sqlstate();
+  const std::string what = failure.what();
+  if (state == "53100") {
+    return Failure({"storage_full", "the database server's disk is full: nothing was saved; try again later", ""},
+                   false);
+  }
+  if (state == "25006") {
+    return Failure({"storage_read_only", "the database is read-only (a standby?): nothing was saved", ""}, false);
+  }
+  if (state.empty() || state.rfind("08", 0) == 0 || state.rfind("57P", 0) == 0) {
+    // Lost or refused connection, or the server shutting down.
+    return Failure({"storage_unavailable", "the database cannot be reached: nothing was saved (" + what + ")", ""},
+                   false);
+  }
+  return Failure({"storage", "storage error: nothing was saved (" + what + ")", ""}, failure.retryable());
+}
+
+// --- SQLite ------------------------------------------------------------------------------
+
+std::string without_row_locks(std::string_view sql) {
+  std::string text(sql);
+  for (const std::string_view lock : {" FOR UPDATE", " FOR SHARE"}) {
+    for (auto at = text.find(lock); at != std::string::npos; at = text.find(lock, at)) text.erase(at, lock.size());
+  }
+  return text;
+}
+
+class SqliteStatement final : public Statement {
+ public:
+  SqliteStatement(safer::sqlite::Database& db, const char* sql) : statement_(db.handle(), without_row_locks(sql)) {}
+
+  Statement& bind(int index, std::int64_t value) override { return guarded([&] { statement_.bind(index, value); }); }
+  Statement& bind(int index, std::string_view value) override {
+    return guarded([&] { statement_.bind(index, value); });
+  }
+  Statement& bind_null(int index) override { return guarded([&] { statement_.bind_null(index); }); }
+  bool step() override {
+    try {
+      return statement_.step();
+    } catch (const safer::sqlite::Failure& failure) {
+      throw from_sqlite(failure);
+    }
+  }
+  void run() override { guarded([&] { statement_.run(); }); }
+  void reset() override { statement_.reset(); }
+  std::int64_t column_int(int index) const override { return statement_.column_int(index); }
+  std::string column_text(int index) const override { return statement_.column_text(index); }
+  std::size_t column_bytes(int index) const override {
+    return static_cast<std::size_t>(statement_.column_bytes(index));
+  }
+  bool column_is_null(int index) const override { return statement_.column_is_null(index); }
+
+ private:
+  template <class Fn>
+  Statement& guarded(Fn fn) {
+    try {
+      fn();
+    } catch (const safer::sqlite::Failure& failure) {
+      throw from_sqlite(failure);
+    }
+    return *this;
+  }
+  safer::sqlite::Statement statement_;
+};
+
+class SqliteDatabase final : public Database {
+ public:
+  explicit SqliteDatabase(const std::string& path) : Database(Backend::sqlite), db_(path) {}
+  safer::sqlite::Database* sqlite() override { return &db_; }
+  void exec(std::string_view sql) override {
+    try {
+      db_.exec(sql);
+    } catch (const safer::sqlite::Failure& failure) {
+      throw from_sqlite(failure);
+    }
+  }
+  std::int64_t changes() const override { return db_.changes(); }
+  void begin(TransactionKind kind) override { exec(kind == TransactionKind::write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  void commit() override { exec("COMMIT"); }
+  void rollback() noexcept override {
+    // Fails only when SQLite already rolled back (after SQLITE_FULL, say): nothing remains.
+    try {
+      db_.exec("ROLLBACK");
+    } catch (const safer::sqlite::Failure&) {
+    }
+  }
+
+ protected:
+  std::unique_ptr<Statement> prepare(const char* sql) override {
+    try {
+      return std::make_unique<SqliteStatement>(db_, sql);
+    } catch (const safer::sqlite::Failure& failure) {
+      throw from_sqlite(failure);
+    }
+  }
+
+ private:
+  safer::sqlite::Database db_;
+};
+
+// --- PostgreSQL --------------------------------------------------------------------------
+
+class PgDatabase;
+
+class PgStatement final : public Statement {
+ public:
+  PgStatement(PgDatabase& db, std::string name, std::string sql)
+      : db_(db), name_(std::move(name)), sql_(std::move(sql)) {}
+
+  Statement& bind(int index, std::int64_t value) override { return bind(index, std::string_view(std::to_string(value))); }
+  Statement& bind(int index, std::string_view value) override {
+    slot(index) = std::string(value);
+    return *this;
+  }
+  Statement& bind_null(int index) override {
+    slot(index) = std::nullopt;
+    return *this;
+  }
+  bool step() override {
+    if (!rows_) {
+      execute();
+      row_ = 0;
+    } else {
+      ++row_;
+    }
+    return row_ < rows_->size();
+  }
+  void run() override;
+  void reset() override {
+    params_.clear();
+    rows_.reset();
+    row_ = -1;
+  }
+  std::int64_t column_int(int index) const override {
+    if (rows_->is_null(row_, index)) return 0;
+    try {
+      return rows_->integer(row_, index);
+    } catch (const safer::pg::Failure&) {
+      // sum() of bigints is numeric: "12" reads as an integer, "12.0" does not occur.
+      return static_cast<std::int64_t>(std::stod(rows_->text(row_, index)));
+    }
+  }
+  std::string column_text(int index) const override { return rows_->text(row_, index); }
+  std::size_t column_bytes(int index) const override { return rows_->text(row_, index).size(); }
+  bool column_is_null(int index) const override { return rows_->is_null(row_, index); }
+
+ private:
+  safer::pg::Param& slot(int index) {
+    if (static_cast<int>(params_.size()) < index) params_.resize(static_cast<std::size_t>(index));
+    return params_[static_cast<std::size_t>(index - 1)];
+  }
+  void execute();
+
+  PgDatabase& db_;
+  std::string name_;
+  std::string sql_;
+  std::vector<safer::pg::Param> params_;
+  std::optional<safer::pg::Rows> rows_;
+  int row_ = -1;
+};
+
+class PgDatabase final : public Database {
+ public:
+  explicit PgDatabase(const std::string& url) : Database(Backend::postgresql), connection_(url) {}
+  safer::pg::Connection* pg() override { return &connection_; }
+  void exec(std::string_view sql) override {
+    try {
+      reconnect_outside_transaction();
+      connection_.exec(sql);
+    } catch (const safer::pg::Failure& failure) {
+      throw from_pg(failure);
+    }
+  }
+  std::int64_t changes() const override { return changes_; }
+  void begin(TransactionKind kind) override {
+    exec(kind == TransactionKind::write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+    in_transaction_ = true;
+  }
+  void commit() override {
+    in_transaction_ = false;
+    exec("COMMIT");
+  }
+  void rollback() noexcept override {
+    in_transaction_ = false;
+    try {
+      connection_.exec("ROLLBACK");
+    } catch (const safer::pg::Failure&) {
+      // The connection is gone: PostgreSQL rolled the transaction back.
+    }
+  }
+
+  safer::pg::Rows run(const std::string& name, const std::string& sql, const std::vector<safer::pg::Param>& params) {
+    try {
+      reconnect_outside_transaction();
+      auto rows = connection_.run_prepared(name, sql, params);
+      changes_ = rows.affected();
+      return rows;
+    } catch (const safer::pg::Failure& failure) {
+      throw from_pg(failure);
+    }
+  }
+
+ protected:
+  std::unique_ptr<Statement> prepare(const char* sql) override {
+    return std::make_unique<PgStatement>(*this, "s" + std::to_string(++statements_), postgresql_parameters(sql));
+  }
+
+ private:
+  // A lost connection is made again before the next transaction (never inside one: what it
+  // had done is gone, and the statements after it must fail with it).
+  void reconnect_outside_transaction() {
+    if (!in_transaction_) connection_.reconnect_if_broken();
+  }
+
+  safer::pg::Connection connection_;
+  bool in_transaction_ = false;
+  std::int64_t changes_ = 0;
+  int statements_ = 0;
+};
+
+void PgStatement::execute() { rows_.emplace(db_.run(name_, sql_, params_)); }
+
+void PgStatement::run() {
+  execute();
+  row_ = rows_->size();
+}
+
+}  // namespace
+
+void throw_write_race(const std::string& what) {
+  throw Failure({"storage", "storage error: nothing was saved (" + what + ")", ""}, true);
+}
+
+bool Database::is_postgresql_url(std::string_view location) {
+  return location.starts_with("postgresql://") || location.starts_with("postgres://");
+}
+
+std::unique_ptr<Database> Database::open(const std::string& location) {
+  if (is_postgresql_url(location)) {
+    try {
+      return std::make_unique<PgDatabase>(location);
+    } catch (const safer::pg::Failure& failure) {
+      throw from_pg(failure);
+    }
+  }
+  try {
+    return std::make_unique<SqliteDatabase>(location);
+  } catch (const safer::sqlite::Failure& failure) {
+    throw from_sqlite(failure);
+  }
+}
+
+Database::Lease Database::cached(const char* sql) {
+  auto& statement = cache_[sql];
+  if (!statement) statement = prepare(sql);
+  return Lease(*statement);
+}
+
+Transaction::Transaction(Database& db, Database::TransactionKind kind) : db_(db) { db_.begin(kind); }
+
+Transaction::~Transaction() {
+  if (open_) db_.rollback();
+}
+
+void Transaction::commit() {
+  open_ = false;
+  db_.commit();
+}
+
+std::string postgresql_parameters(std::string_view sql) {
+  std::string out;
+  out.reserve(sql.size() + 16);
+  int next = 0;  // the number a bare ? takes: one more than the last parameter
+  char quote = 0;
+  for (std::size_t i = 0; i < sql.size(); ++i) {
+    const char c = sql[i];
+    if (quote != 0) {
+      out.push_back(c);
+      if (c == quote) quote = 0;  // a doubled quote closes and reopens: same result
+      continue;
+    }
+    if (c == '\'' || c == '"') {
+      quote = c;
+      out.push_back(c);
+      continue;
+    }
+    if (c != '?') {
+      out.push_back(c);
+      continue;
+    }
+    std::size_t end = i + 1;
+    while (end < sql.size() && sql[end] >= '0' && sql[end] <= '9') ++end;
+    int number = next + 1;
+    if (end > i + 1) std::from_chars(sql.data() + i + 1, sql.data() + end, number);
+    next = std::max(next, number);
+    out += '$';
+    out += std::to_string(number);
+    i = end - 1;
+  }
+  return out;
+}
+
+}  // namespace sync_server::db
