@@ -71,6 +71,9 @@ Connection::Connection(const std::string& conninfo) : conn_(PQconnectdb(conninfo
     // The message names the host and the reason, never the password.
     throw Failure("", "cannot connect to PostgreSQL: " + message);
   }
+  // NOTICEs ("relation … already exists, skipping") would go to standard error as they come,
+  // outside the server's log format; they never report a failure.
+  PQsetNoticeProcessor(conn_, [](void*, const char*) {}, nullptr);
 }
 
 Connection::~Connection() { PQfinish(conn_); }

@@ -164,7 +164,7 @@ std::string ServerStore::unvisited_json(const std::optional<std::string>& ward) 
       "  ORDER BY v.visited_at DESC LIMIT 1),"
       " (SELECT v.status FROM records v WHERE v.entity = 'visit' AND v.deleted = 0 AND v.household_id = h.id"
       "  ORDER BY v.visited_at DESC LIMIT 1)"
-      " FROM records h WHERE h.entity = 'household' AND h.deleted = 0 AND h.target = 1 AND (?1 IS NULL OR h.ward = ?1)"
+      " FROM records h WHERE h.entity = 'household' AND h.deleted = 0 AND h.target = 1 AND (CAST(?1 AS TEXT) IS NULL OR h.ward = ?1)"
       " AND NOT EXISTS (SELECT 1 FROM records c WHERE c.entity = 'visit' AND c.status = 'completed' AND c.deleted = 0"
       "  AND c.household_id = h.id)"
       " ORDER BY h.ward, json_extract(h.data, '$.address')");
@@ -191,7 +191,7 @@ std::string ServerStore::follow_ups_json(const std::optional<std::string>& ward)
       "SELECT v.id, v.household_id, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), h.ward,"
       " v.visited_at, v.owner, h.assigned_to FROM records v"
       " JOIN records h ON h.entity = 'household' AND h.id = v.household_id AND h.deleted = 0"
-      " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.follow_up = 1 AND (?1 IS NULL OR h.ward = ?1)"
+      " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.follow_up = 1 AND (CAST(?1 AS TEXT) IS NULL OR h.ward = ?1)"
       " AND NOT EXISTS (SELECT 1 FROM records c WHERE c.entity = 'visit' AND c.deleted = 0 AND c.status = 'completed'"
       "  AND c.household_id = v.household_id AND c.visited_at > v.visited_at)"
       " ORDER BY v.visited_at");

@@ -6,6 +6,7 @@
 
 #include "safer/pg.h"
 #include "safer/sqlite.h"
+#include "safer/text.h"
 
 namespace sync_server::db {
 
@@ -125,7 +126,17 @@ class PgStatement final : public Statement {
 
   Statement& bind(int index, std::int64_t value) override { return bind(index, std::string_view(std::to_string(value))); }
   Statement& bind(int index, std::string_view value) override {
-    slot(index) = std::string(value);
+    // PostgreSQL's text holds neither NUL (libpq would cut the value there: "a\0b" would look
+    // up "a") nor ill-formed UTF-8 (an error). Everything the store writes is checked UTF-8
+    // without NUL, so a value that has them can only be a lookup: U+FFFD in their place
+    // matches nothing stored, as on SQLite.
+    if (value.find('\0') == std::string_view::npos && safer::is_valid_utf8(value)) {
+      slot(index) = std::string(value);
+    } else {
+      std::string text = safer::to_valid_utf8(value);
+      for (auto at = text.find('\0'); at != std::string::npos; at = text.find('\0', at)) text.replace(at, 1, "\uFFFD");
+      slot(index) = std::move(text);
+    }
     return *this;
   }
   Statement& bind_null(int index) override {

@@ -32,8 +32,8 @@ std::string ServerStore::households_json(const std::optional<std::string>& ward,
   }
   const std::optional<std::string> postcode_pattern = query ? std::optional(contains_pattern(compact)) : std::nullopt;
   constexpr const char* kWhere =
-      " FROM records WHERE entity = 'household' AND deleted = 0 AND (?1 IS NULL OR ward = ?1)"
-      " AND (?2 IS NULL OR fold_case(json_extract(data, '$.address')) LIKE ?2 ESCAPE '\\'"
+      " FROM records WHERE entity = 'household' AND deleted = 0 AND (CAST(?1 AS TEXT) IS NULL OR ward = ?1)"
+      " AND (CAST(?2 AS TEXT) IS NULL OR fold_case(json_extract(data, '$.address')) LIKE ?2 ESCAPE '\\'"
       "  OR fold_case(replace(json_extract(data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')";
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   static const std::string count_sql = std::string("SELECT count(*)") + kWhere;

@@ -165,7 +165,7 @@ TEST_CASE("a made-up session cookie gets 401", "[e2e][api]") {
   }
 }
 
-TEST_CASE("the password is in neither the database file, its WAL, nor the server log", "[e2e][api]") {
+TEST_CASE("the password is in neither the database file, its WAL, nor the server log", "[e2e][api][sqlite-only]") {
   // A stolen database or log must not hand out coordinators' passwords, right or mistyped.
   ServerProcess server;
   server.start();

@@ -82,7 +82,7 @@ TEST_CASE("a revoked token gets 401 where it was upgraded before", "[e2e][contra
   CHECK(bystander.connect(server.port(), other).ok);
 }
 
-TEST_CASE("the server stores only a hash of each token", "[e2e][contract][auth]") {
+TEST_CASE("the server stores only a hash of each token", "[e2e][contract][auth][sqlite-only]") {
   // Contract §1: a copy of the database must not hand out working tokens.
   ServerProcess server;
   server.start();

@@ -7,6 +7,7 @@
 // Catch2 v2 assertions are not thread-safe: fleet threads report into `Problems`, and only the
 // test's own thread asserts. Set FAULTS_SEED to replay a run (the seed is in each failure).
 #include "faults_harness.h"
+#include "test_database.h"
 
 using namespace faults_test;
 
@@ -14,7 +15,8 @@ using namespace faults_test;
 // after the commit, or by the network — must lead to a resend that the server ignores.
 TEST_CASE("a change whose ack is lost is resent and applied once", "[e2e][faults]") {
   test_support::TempDir dir;  // holds the database, which outlives each server process
-  auto server = std::make_unique<ServerProcess>(std::vector<std::string>{}, dir.file("server.db"));
+  const std::string database = test_support::new_test_database(dir);
+  auto server = std::make_unique<ServerProcess>(std::vector<std::string>{}, database);
   server->start();
   const auto coordinator = server->enroll("coord-faults", "coord.cat", "coordinator");
   TcpProxy proxy(server->port());
@@ -37,7 +39,7 @@ TEST_CASE("a change whose ack is lost is resent and applied once", "[e2e][faults
   CHECK(tablets[0]->pending(problems) == recorded);  // the tablet never saw the ack
   if (crash) {
     server->kill_hard();  // reaps it
-    server = std::make_unique<ServerProcess>(std::vector<std::string>{}, dir.file("server.db"));
+    server = std::make_unique<ServerProcess>(std::vector<std::string>{}, database);
     server->start();
     proxy.set_target_port(server->port());
   }
@@ -59,10 +61,11 @@ TEST_CASE("a push storm survives the server being killed or restarted at random 
   const auto seed = test_seed();
   INFO("FAULTS_SEED=" << seed << (clean ? ", clean restarts (SIGTERM)" : ", kills (-9)"));
   test_support::TempDir dir;
+  const std::string database = test_support::new_test_database(dir);
   std::vector<std::unique_ptr<ServerProcess>> servers;  // every generation, for its log
   const auto start_server = [&] {
     servers.push_back(std::make_unique<ServerProcess>(std::vector<std::string>{"--shutdown-grace", "2"},
-                                                      dir.file("server.db")));
+                                                      database));
     servers.back()->start();
   };
   start_server();
@@ -152,7 +155,8 @@ TEST_CASE("syncs through a network that cuts connections at random bytes lose an
 // change, and tablets must carry on syncing with the restarted server.
 TEST_CASE("a clean restart between syncs loses nothing", "[e2e][faults]") {
   test_support::TempDir dir;  // holds the database, which outlives each server process
-  auto server = std::make_unique<ServerProcess>(std::vector<std::string>{}, dir.file("server.db"));
+  const std::string database = test_support::new_test_database(dir);
+  auto server = std::make_unique<ServerProcess>(std::vector<std::string>{}, database);
   server->start();
   const auto coordinator = server->enroll("coord-faults", "coord.cat", "coordinator");
   TcpProxy proxy(server->port());
@@ -168,7 +172,7 @@ TEST_CASE("a clean restart between syncs loses nothing", "[e2e][faults]") {
     }
     const auto before = server_stats(server->port(), coordinator, problems);
     REQUIRE(server->stop() == 0);
-    server = std::make_unique<ServerProcess>(std::vector<std::string>{}, dir.file("server.db"));
+    server = std::make_unique<ServerProcess>(std::vector<std::string>{}, database);
     server->start();
     proxy.set_target_port(server->port());
     CHECK(server_stats(server->port(), coordinator, problems) == before);

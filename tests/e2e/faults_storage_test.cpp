@@ -125,7 +125,7 @@ void check_held(const Records& held, const Tablets& tablets, int raw_households,
 // Why: a full disk or a read-only database must never cost a record or count one twice: the
 // push is refused as a whole with a retryable error, everything else keeps working, and the
 // same changes go through once the storage is writable again.
-TEST_CASE("a server that cannot write its database refuses pushes with unavailable and resumes", "[e2e][faults][storage]") {
+TEST_CASE("a server that cannot write its database refuses pushes with unavailable and resumes", "[e2e][faults][storage][sqlite-only]") {
   const std::string mode = GENERATE("full", "readonly");
   INFO("storage fault: " << mode);
   test_support::TempDir dir;
@@ -213,7 +213,7 @@ TEST_CASE("a server that cannot write its database refuses pushes with unavailab
 // the next — and every tablet must still end with everything acked exactly once, and the
 // database undamaged.
 TEST_CASE("a disk that fills and frees at random moments during syncs loses and doubles nothing",
-          "[e2e][faults][storage]") {
+          "[e2e][faults][storage][sqlite-only]") {
   const auto seed = test_seed();
   INFO("FAULTS_SEED=" << seed);
   test_support::TempDir dir;

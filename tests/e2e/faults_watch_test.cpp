@@ -22,6 +22,7 @@
 #include "server_process.h"
 #include "tcp_proxy.h"
 #include "temp_dir.h"
+#include "test_database.h"
 #include "ws_test_client.h"
 
 namespace {
@@ -185,7 +186,7 @@ std::size_t count(const std::string& text, const std::string& what) {
 TEST_CASE("sync --watch retries with backoff while no server listens, then syncs when one comes up",
           "[e2e][faults]") {
   test_support::TempDir dir;
-  test_support::ServerProcess server({}, dir.file("server.db"));  // not started yet
+  test_support::ServerProcess server({}, test_support::new_test_database(dir));  // not started yet
   const auto coordinator = server.enroll("coord-faults", "coord.cat", "coordinator");
   const Tablet tablet(dir);
   const ReservedPort port;  // where the tablet expects its server; nothing listens there yet
@@ -215,7 +216,7 @@ TEST_CASE("sync --watch retries with backoff while no server listens, then syncs
 // so `sync --watch` must stop and say so, instead of retrying silently for ever.
 TEST_CASE("sync --watch stops with a message about the token on 401", "[e2e][faults]") {
   test_support::TempDir dir;
-  test_support::ServerProcess server({"--revocation-poll", "0.1"}, dir.file("server.db"));
+  test_support::ServerProcess server({"--revocation-poll", "0.1"}, test_support::new_test_database(dir));
   server.start();
   const Tablet tablet(dir);
   std::unique_ptr<Background> watch;

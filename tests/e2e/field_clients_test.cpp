@@ -201,7 +201,7 @@ TEST_CASE("a change the server rejects is shown with its message and never resen
   CHECK(desk.ids("visits") == std::set<std::string>{kept});
 }
 
-TEST_CASE("a server restored from a backup gets back from the tablets what it lost", "[e2e][field-client]") {
+TEST_CASE("a server restored from a backup gets back from the tablets what it lost", "[e2e][field-client][sqlite-only]") {
   test_support::TempDir files;
   const std::string db = files.file("server.db");
   const std::string backup = files.file("backup.db");
