@@ -7,9 +7,6 @@ namespace sync_server {
 
 namespace {
 
-// How many times a group that met another server's transaction is run before it fails.
-constexpr int kAttempts = 5;
-
 double millis_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
@@ -78,7 +75,7 @@ void CommitQueue::run() {
       } catch (const db::Failure& failure) {
         writer_->abandon_group();
         for (auto& result : results) result.outcome.reset();
-        if (failure.retryable() && attempt < kAttempts) {
+        if (failure.retryable() && attempt < ServerStore::kGroupAttempts) {
           log::line("group_retry", "attempt=" + std::to_string(attempt) + " batches=" + std::to_string(group.size()));
           continue;
         }

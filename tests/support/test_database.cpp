@@ -17,7 +17,10 @@ bool testing_postgresql() {
 }
 
 std::string new_test_database(const TempDir& dir, const std::string& file_name) {
-  if (!testing_postgresql()) return dir.file(file_name);
+  return testing_postgresql() ? new_postgresql_database() : dir.file(file_name);
+}
+
+std::string new_postgresql_database() {
   // One cluster for the program: started on first use, stopped by its destructor at exit.
   static std::mutex mutex;
   static std::unique_ptr<PgCluster> cluster;

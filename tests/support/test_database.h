@@ -17,4 +17,8 @@ bool testing_postgresql();
 // A new, empty database: `dir`/`file_name` on SQLite, or a postgresql:// URL.
 std::string new_test_database(const TempDir& dir, const std::string& file_name = "server.db");
 
+// A new, empty PostgreSQL database in the program's cluster, whatever SAFER_TEST_DB says (for
+// the tests of several servers over one database). Its postgresql:// URL.
+std::string new_postgresql_database();
+
 }  // namespace test_support

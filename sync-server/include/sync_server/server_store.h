@@ -129,7 +129,12 @@ class ServerStore {
   // deletes and changes that did not decode). Optional: apply_push() encodes what is not given.
   static std::vector<std::string> prepare_push(const safer::ReceivedPush& push);
 
-  // begin_group + apply_push + commit_group, for one batch (tools, tests).
+  // How many times a group that met another server's transaction on PostgreSQL (a deadlock,
+  // a record both inserted) is run before its failure is reported.
+  static constexpr int kGroupAttempts = 5;
+
+  // begin_group + apply_push + commit_group, for one batch (tools, tests); run again when
+  // it met another server's transaction.
   Result<PushOutcome> push(const DeviceIdentity& device, const safer::ReceivedPush& push);
 
   // --- Pull and statistics (any reader) ---------------------------------------------------

@@ -1,0 +1,225 @@
+// Several servers over one PostgreSQL database, at the store level: each ServerStore here has
+// its own connection, as each server process has, so the interleavings that matter can be
+// made exactly (a group held open while another commits, a pull in between). The same
+// clauses with real server processes: tests/e2e/multi_server_test.cpp.
+#include <catch2/catch.hpp>
+
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+
+#include "store_fixture.h"
+#include "test_database.h"
+
+using namespace store_test;
+
+namespace {
+
+sync_server::StoreOptions fixed_options() {
+  sync_server::StoreOptions options;
+  options.wall_clock = [] { return kNow; };
+  options.local_date = utc_date;
+  return options;
+}
+
+std::unique_ptr<ServerStore> open_store(const std::string& url) {
+  auto opened = ServerStore::open(url, fixed_options());
+  INFO((opened.ok() ? "" : opened.error().message));
+  REQUIRE(opened.ok());
+  return std::move(opened.value());
+}
+
+const DeviceIdentity kAudit{"audit-tablet", "coord.audit", Role::coordinator};
+
+safer::ReceivedPush batch(std::int64_t first_seq, const std::vector<Change>& changes) {
+  safer::ReceivedPush push;
+  for (const auto& change : changes) push.changes.push_back({first_seq++, change, {}});
+  return push;
+}
+
+std::set<std::string> ids_of(const std::vector<safer::PulledChange>& changes) {
+  std::set<std::string> ids;
+  for (const auto& change : changes) ids.insert(change.change.id);
+  return ids;
+}
+
+}  // namespace
+
+// Why: on PostgreSQL versions come from a sequence, so a transaction can take a smaller
+// version than one that commits before it. A pull that ran in between and moved its cursor
+// past the later version would never see the earlier one. The watermark must hold it back.
+TEST_CASE("a pull between a slow transaction and a later commit on another server skips nothing",
+          "[multi-server][postgresql]") {
+  const std::string url = test_support::new_postgresql_database();
+  auto slow = open_store(url), quick = open_store(url), reader = open_store(url);
+  const DeviceIdentity ann{"ann-tablet", "coord.ann", Role::coordinator};
+  const DeviceIdentity bob{"bob-tablet", "coord.bob", Role::coordinator};
+  REQUIRE(slow->enroll(ann.device_id, ann.user_id, ann.role).ok());
+  REQUIRE(slow->enroll(bob.device_id, bob.user_id, bob.role).ok());
+  std::vector<safer::PulledChange> seen;
+
+  SECTION("the slow transaction writes first, the quick one commits, a pull, then the slow one commits") {
+    slow->begin_group();
+    REQUIRE(slow->apply_push(ann, batch(1, {upsert(uuid(1), household(), hlc(1))})).ack);
+    REQUIRE(quick->push(bob, batch(1, {upsert(uuid(2), household(), hlc(2))})).ok());
+    auto [before, cursor] = pull_all(*reader, kAudit);
+    CHECK_FALSE(ids_of(before).contains(uuid(1)));  // not committed
+    slow->commit_group();
+    auto after = pull_all(*reader, kAudit, cursor).first;
+    seen = before;
+    seen.insert(seen.end(), after.begin(), after.end());
+    CHECK(ids_of(after).contains(uuid(1)));
+  }
+  SECTION("a transaction holding an earlier xid commits last, after a pull saw a greater version") {
+    // bob's group starts writing first (its transaction id is the smaller), ann's takes a
+    // greater version and commits, a pull sees it, then bob's group writes a greater version
+    // still and commits: versions alone would put bob's first change behind the cursor.
+    quick->begin_group();
+    REQUIRE(quick->apply_push(bob, batch(1, {upsert(uuid(2), household(), hlc(2))})).ack);
+    REQUIRE(slow->push(ann, batch(1, {upsert(uuid(1), household(), hlc(1))})).ok());
+    auto [before, cursor] = pull_all(*reader, kAudit);
+    REQUIRE(quick->apply_push(bob, batch(2, {upsert(uuid(3), household(), hlc(3))})).ack);
+    quick->commit_group();
+    auto after = pull_all(*reader, kAudit, cursor).first;
+    seen = before;
+    seen.insert(seen.end(), after.begin(), after.end());
+    CHECK(ids_of(after).contains(uuid(2)));
+  }
+  const auto ids = ids_of(seen);
+  for (int n = 1; n <= 3; ++n) {
+    if (n == 3 && ids.size() == 2) break;  // the first section writes two records
+    INFO("record " << n);
+    CHECK(ids.contains(uuid(n)));
+  }
+  // And a pull from the start agrees.
+  CHECK(ids_of(pull_all(*reader, kAudit).first) == ids);
+}
+
+// Why: the same batch can reach two servers at once (a tablet reconnects through another
+// server while the first still holds its push): it must be applied once, and both answers
+// must ack it.
+TEST_CASE("the same batch pushed through two servers at once is applied once", "[multi-server][postgresql]") {
+  const std::string url = test_support::new_postgresql_database();
+  auto first = open_store(url), second = open_store(url);
+  const DeviceIdentity coordinator{"coord-tablet", "coord.cat", Role::coordinator};
+  REQUIRE(first->enroll(coordinator.device_id, coordinator.user_id, coordinator.role).ok());
+  int applied = 0;
+  for (int round = 0; round < 20; ++round) {
+    std::vector<Change> changes;
+    for (int i = 0; i < 10; ++i) {
+      changes.push_back(upsert(uuid(round * 10 + i), target_household("Elstree", true, std::nullopt), hlc(round * 10 + i)));
+    }
+    const auto push = batch(round * 10 + 1, changes);
+    safer::Result<sync_server::PushOutcome> outcomes[2] = {safer::Error{}, safer::Error{}};
+    std::thread other([&] { outcomes[1] = second->push(coordinator, push); });
+    outcomes[0] = first->push(coordinator, push);
+    other.join();
+    for (const auto& outcome : outcomes) {
+      INFO((outcome.ok() ? "" : outcome.error().message));
+      REQUIRE(outcome.ok());
+      REQUIRE(outcome->ack);
+      CHECK(outcome->ack->acked_seq == round * 10 + 10);
+      applied += outcome->applied;
+    }
+  }
+  CHECK(applied == 200);
+  CHECK(first->stats(std::nullopt, std::nullopt).households_target == 200);
+  CHECK(second->device(coordinator.device_id)->acked_seq == 200);
+}
+
+// Why: statistics are kept by adding deltas; two servers adding to the same rows at once
+// must lose no update, and last-writer-wins must hold for records both write — including a
+// household's ward and target changing on one server while the other records visits to it.
+TEST_CASE("two servers writing the same records at once keep last-writer-wins and exact statistics",
+          "[multi-server][postgresql]") {
+  const std::string url = test_support::new_postgresql_database();
+  auto setup = open_store(url);
+  const std::vector<std::string> wards = setup->options().lists.wards;
+  constexpr int kHouseholds = 5, kVisits = 30, kSteps = 150;
+  const DeviceIdentity devices[2] = {{"coord-a", "coord.a", Role::coordinator}, {"coord-b", "coord.b", Role::coordinator}};
+  for (const auto& device : devices) REQUIRE(setup->enroll(device.device_id, device.user_id, device.role).ok());
+  {
+    std::vector<Change> households;
+    for (int h = 0; h < kHouseholds; ++h) households.push_back(upsert(uuid(h), household(), hlc(0, h)));
+    REQUIRE(setup->push(devices[0], batch(1, households)).ok());
+  }
+
+  std::mutex mutex;
+  std::vector<std::string> failures;
+  std::map<std::string, std::pair<Hlc, std::string>> winners;  // record -> greatest (hlc, device)
+  for (int h = 0; h < kHouseholds; ++h) winners["household/" + uuid(h)] = {hlc(0, h), devices[0].device_id};
+
+  const auto writer = [&](int index) {
+    auto store = ServerStore::open(url, fixed_options());
+    if (!store) {
+      std::lock_guard lock(mutex);
+      failures.push_back(store.error().message);
+      return;
+    }
+    const auto& device = devices[index];
+    std::int64_t seq = index == 0 ? kHouseholds + 1 : 1;
+    std::mt19937_64 random(static_cast<std::uint64_t>(index) * 7919 + 11);
+    const auto pick = [&](int low, int high) { return std::uniform_int_distribution<int>(low, high)(random); };
+    for (int step = 1; step <= kSteps; ++step) {
+      std::vector<Change> changes;
+      for (int n = pick(1, 4); n > 0; --n) {
+        // Distinct HLCs within a device: (millis, step * 8 + n); clocks of the two overlap.
+        const Hlc version = hlc(pick(1, 20) * 1000, static_cast<std::uint32_t>(step * 8 + n));
+        const int dice = pick(1, 10);
+        if (dice <= 2) {
+          const int h = pick(0, kHouseholds - 1);
+          changes.push_back(upsert(uuid(h), target_household(wards[static_cast<std::size_t>(pick(0, 2))], pick(0, 1) == 1,
+                                                              std::nullopt), version));
+        } else if (dice <= 3) {
+          changes.push_back(remove(Entity::visit, uuid(100 + pick(0, kVisits - 1)), version));
+        } else {
+          Visit record = visit(uuid(pick(0, kHouseholds - 1)), pick(0, 1) ? VisitStatus::completed : VisitStatus::no_answer,
+                               at("2026-11-25T10:00:00Z") - pick(0, 400) * kDay);
+          if (record.status == VisitStatus::completed) {
+            record.outcomes = {safer::Outcome::fire_safety_check};
+            record.smoke_detectors_fitted = pick(0, 2);
+          }
+          changes.push_back(upsert(uuid(100 + pick(0, kVisits - 1)), record, version));
+        }
+      }
+      const auto outcome = store.value()->push(device, batch(seq, changes));
+      seq += static_cast<std::int64_t>(changes.size());
+      std::lock_guard lock(mutex);
+      if (!outcome) {
+        failures.push_back(outcome.error().message);
+        return;
+      }
+      if (outcome->ack && !outcome->ack->rejected.empty()) {
+        // A visit to a household is never refused here; report anything that is.
+        failures.push_back("rejected: " + outcome->ack->rejected.front().message);
+      }
+      for (const auto& change : changes) {
+        auto& winner = winners[std::string(safer::to_string(change.entity)) + "/" + change.id];
+        if (std::tie(winner.first, winner.second) < std::tie(change.hlc, device.device_id)) {
+          winner = {change.hlc, device.device_id};
+        }
+      }
+    }
+  };
+  std::thread other(writer, 1);
+  writer(0);
+  other.join();
+  INFO((failures.empty() ? "" : failures.front()));
+  REQUIRE(failures.empty());
+
+  const auto held = server_records(*setup);
+  CHECK(held.size() == winners.size());
+  for (const auto& [key, winner] : winners) {
+    INFO(key);
+    const auto found = held.find(key);
+    REQUIRE(found != held.end());
+    CHECK(found->second.change.hlc == winner.first);
+    CHECK(found->second.device_id == winner.second);
+  }
+  for (const auto& [from, to] : std::vector<std::pair<std::optional<safer::CivilDate>, std::optional<safer::CivilDate>>>{
+           {std::nullopt, std::nullopt}, {date("2026-04-01"), date("2027-03-31")},
+           {date("2025-04-01"), date("2026-03-31")}, {date("2026-11-01"), date("2026-11-25")}}) {
+    CHECK(setup->stats(from, to) == setup->recompute_stats(from, to));
+  }
+}
