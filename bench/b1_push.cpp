@@ -4,6 +4,12 @@
 // statement, 500 per transaction, with the same PRAGMAs.
 //
 //   b1_push [--devices 1,10,100] [--visits 200000] [--batch 500] [--server PATH] [--no-baseline]
+//           [--postgresql [--servers N]]
+//
+// --postgresql: the same runs over PostgreSQL instead of SQLite — a private cluster that this
+// program starts (initdb in a temporary directory, fsync and synchronous_commit on: durable
+// as SQLite's synchronous=FULL), a new database per run — with --servers sync-server
+// processes over it (the devices spread over them round robin, as a load balancer would).
 //
 // Each M runs against a fresh server over a fresh database. The devices are officers; each
 // first creates its own household, then pushes its share of the visits to it in batches of
@@ -34,6 +40,7 @@
 #include "safer/sqlite.h"
 #include "safer/time.h"
 #include "safer/uuid.h"
+#include "pg_cluster.h"
 #include "support/bench.h"
 #include "support/ws_device.h"
 #include "sync_server/local_time.h"
@@ -85,9 +92,20 @@ struct RunResult {
   int failures = 0;
 };
 
-RunResult run_devices(const std::string& server_binary, int devices, std::int64_t total_visits, int batch) {
+// Where a run keeps its data: a SQLite file in the run's directory, or a new database in the
+// PostgreSQL cluster.
+std::string new_database(const bench::TempDir& dir, test_support::PgCluster* cluster) {
+  if (cluster == nullptr) return dir.file("server.db");
+  static int runs = 0;
+  const std::string name = "b1_" + std::to_string(++runs);
+  cluster->create_database(name);
+  return cluster->url(name);
+}
+
+RunResult run_devices(const std::string& server_binary, int devices, std::int64_t total_visits, int batch,
+                      test_support::PgCluster* cluster, int server_count) {
   bench::TempDir dir("b1-push");
-  const std::string db = dir.file("server.db");
+  const std::string db = new_database(dir, cluster);
   std::vector<Device> fleet(static_cast<std::size_t>(devices));
   {
     auto store = sync_server::ServerStore::open(db);
@@ -104,13 +122,19 @@ RunResult run_devices(const std::string& server_binary, int devices, std::int64_
     prepare(fleet[static_cast<std::size_t>(i)], share, batch, static_cast<std::int64_t>(i) * 1'000'000);
   }
 
-  bench::ServerProcess server(server_binary, db, dir.file("server.log"));
+  std::vector<std::unique_ptr<bench::ServerProcess>> servers;
+  for (int i = 0; i < server_count; ++i) {
+    servers.push_back(
+        std::make_unique<bench::ServerProcess>(server_binary, db, dir.file("server" + std::to_string(i) + ".log")));
+  }
   bench::asio::io_context ioc;
   bench::asio::steady_timer gate(ioc, Clock::time_point::max());
   int ready = 0;
   Clock::time_point started{}, finished{};
   RunResult result;
-  for (auto& device : fleet) {
+  for (std::size_t index = 0; index < fleet.size(); ++index) {
+    auto& device = fleet[index];
+    const auto& server = *servers[index % servers.size()];
     bench::asio::co_spawn(
         ioc,
         [&]() -> bench::asio::awaitable<void> {
@@ -145,12 +169,16 @@ RunResult run_devices(const std::string& server_binary, int devices, std::int64_
         bench::asio::detached);
   }
   ioc.run();
-  server.stop();
+  for (auto& server : servers) server->stop();
   result.seconds = std::chrono::duration<double>(finished - started).count();
   for (auto& device : fleet) {
     result.latencies_ms.insert(result.latencies_ms.end(), device.latencies_ms.begin(), device.latencies_ms.end());
   }
-  result.groups = bench::sum_log(dir.file("server.log"), "push", "group");
+  for (int i = 0; i < server_count; ++i) {
+    const auto groups = bench::sum_log(dir.file("server" + std::to_string(i) + ".log"), "push", "group");
+    result.groups.lines += groups.lines;
+    result.groups.total += groups.total;
+  }
   return result;
 }
 
@@ -220,12 +248,17 @@ int main(int argc, char** argv) {
   std::int64_t visits = 200'000;
   int batch = 500;
   std::string server = SYNC_SERVER_BINARY;
-  bool no_baseline = false;
+  bool no_baseline = false, postgresql = false;
+  int server_count = 1;
   app.add_option("--devices", devices_list, "Comma-separated device counts")->capture_default_str();
   app.add_option("--visits", visits, "Visits in total, per run")->capture_default_str()->check(CLI::Range(1, 10'000'000));
   app.add_option("--batch", batch, "Changes per push")->capture_default_str()->check(CLI::Range(1, 1000));
   app.add_option("--server", server)->capture_default_str();
   app.add_flag("--no-baseline", no_baseline);
+  app.add_flag("--postgresql", postgresql, "Over PostgreSQL (a private cluster this program starts)");
+  app.add_option("--servers", server_count, "sync-server processes over the one database")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8));
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
   if (auto zone = sync_server::use_time_zone(sync_server::kDefaultTimeZone); !zone) {
@@ -233,9 +266,16 @@ int main(int argc, char** argv) {
     return 1;
   }
 
+  std::unique_ptr<test_support::PgCluster> cluster;
+  if (postgresql) cluster = std::make_unique<test_support::PgCluster>(/*durable=*/true);
+  if (server_count > 1 && !postgresql) {
+    std::cerr << "b1: several servers share one database on PostgreSQL only (--postgresql)\n";
+    return 2;
+  }
+
   int failures = 0;
   std::optional<double> baseline;
-  if (!no_baseline) {
+  if (!no_baseline && !postgresql) {
     baseline = run_baseline(visits, 500);
     bench::Figure("B1", "baseline: prepared INSERT into records, 500 rows per transaction, same schema and PRAGMAs")
         .field("rows", visits)
@@ -243,10 +283,11 @@ int main(int argc, char** argv) {
         .print();
   }
   for (const int devices : parse_list(devices_list)) {
-    const auto result = run_devices(server, devices, visits, batch);
+    const auto result = run_devices(server, devices, visits, batch, cluster.get(), server_count);
     failures += result.failures;
     const double rate = result.failures == 0 ? static_cast<double>(result.acked) / result.seconds : 0.0;
     bench::Figure figure("B1", "push visits/s, acked (durable)");
+    figure.field("store", postgresql ? "postgresql" : "sqlite").field("servers", server_count);
     figure.field("devices", devices).field("visits", result.acked).field("batch", batch);
     figure.field("seconds", result.seconds);
     figure.field("push_ack_ms_p50", bench::percentile(result.latencies_ms, 0.5));
@@ -256,7 +297,7 @@ int main(int argc, char** argv) {
     figure.field("failed_devices", result.failures);
     if (baseline) figure.field("baseline", *baseline).field("of_baseline", rate / *baseline);
     figure.value(rate, "visits/s");
-    if (devices == 100) figure.target(70'000, true, !baseline || rate >= 0.5 * *baseline);
+    if (devices == 100 && !postgresql) figure.target(70'000, true, !baseline || rate >= 0.5 * *baseline);
     figure.print();
   }
   return failures == 0 ? 0 : 1;

@@ -6,6 +6,8 @@
 //   sync-server import-households --db PATH FILE.csv
 //   sync-server lists --db PATH [--wards FILE] [--stations FILE]
 //   sync-server add-coordinator --db PATH --username NAME   (password on standard input)
+//   sync-server move-to-postgresql --from FILE --to postgresql://…
+// --db takes a SQLite file or a postgresql:// URL (docs/deployment.md).
 //
 // Every command works while the server runs: they share the SQLite database (WAL).
 #include <CLI/CLI.hpp>
@@ -152,6 +154,12 @@ int main(int argc, char** argv) {
   import_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
   import_cmd->add_option("file", csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
 
+  std::string move_from, move_to;
+  auto* move_cmd = app.add_subcommand(
+      "move-to-postgresql", "Copy a borough's SQLite store into a new, empty PostgreSQL database, and check the copy");
+  move_cmd->add_option("--from", move_from, "The SQLite file (stop its server first)")->required()->check(CLI::ExistingFile);
+  move_cmd->add_option("--to", move_to, "postgresql://… URL of a new, empty database")->required();
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
@@ -166,6 +174,18 @@ int main(int argc, char** argv) {
     config.revocation_poll = ms(revocation_seconds);
     config.shutdown_grace = ms(grace_seconds);
     return serve(std::move(config), listen, time_zone);
+  }
+
+  if (move_cmd->parsed()) {
+    if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
+    const auto moved = ServerStore::move_to_postgresql(move_from, move_to);
+    if (!moved) return fail(moved.error());
+    for (const auto& [table, rows] : moved->tables) std::cout << table << ": " << rows << " rows\n";
+    const auto& stats = moved->stats;
+    std::cout << "Statistics agree (all time): " << stats.visits_total << " visits, " << stats.households_target
+              << " target households, " << stats.commute_sessions << " Commute Aware sessions.\n"
+              << "Moved. Start the servers with --db and the PostgreSQL URL; tablets pull once from the start.\n";
+    return 0;
   }
 
   auto store = open_store(db);

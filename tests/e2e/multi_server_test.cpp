@@ -160,3 +160,35 @@ TEST_CASE("a push through one server moves the dashboard's live version on every
   CHECK(version(1) > before);
   CHECK(version(0) == version(1));
 }
+
+// Why: a borough that outgrows one server moves its SQLite store to PostgreSQL with the
+// command the project provides; its tablets, behind the same address, must carry on without
+// re-enrolling, lose nothing and double nothing.
+TEST_CASE("after move-to-postgresql the tablets carry on through servers over PostgreSQL",
+          "[e2e][multi-server][postgresql]") {
+  const auto seed = test_seed();
+  INFO("FAULTS_SEED=" << seed);
+  test_support::TempDir dir;
+  const std::string file = dir.file("borough.db");
+  auto borough = std::make_unique<ServerProcess>(std::vector<std::string>{}, file);
+  borough->start();
+  const auto coordinator = borough->enroll("coord-faults", "coord.cat", "coordinator");
+  TcpProxy address(borough->port());  // the address the tablets know
+  Problems problems;
+  const Tablets tablets = make_tablets(dir, 4, *borough, address.url(), problems);
+  run_fleet(tablets, 10, 20, seed, problems);
+  REQUIRE(borough->stop() == 0);
+
+  const std::string url = test_support::new_postgresql_database();
+  const auto moved = test_support::run_process(
+      {test_support::sync_server_binary(), "move-to-postgresql", "--from", file, "--to", url});
+  INFO(moved.out << moved.err);
+  REQUIRE(moved.exit_code == 0);
+  CHECK(moved.out.find("Statistics agree") != std::string::npos);
+
+  Servers county(url, 2);
+  address.set_target_port(county.at(1).port());
+  run_fleet(tablets, 10, 20, seed + 1, problems);
+  CHECK(problems.text() == "");
+  check_exactly_once(county.at(0), coordinator, tablets);
+}

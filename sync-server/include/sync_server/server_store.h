@@ -198,6 +198,20 @@ class ServerStore {
   std::string visits_csv(const DateRange& range);
   std::string commute_sessions_csv(const DateRange& range);
 
+  // --- Moving to PostgreSQL (move.cpp) -------------------------------------------------------
+
+  struct MoveReport {
+    std::vector<std::pair<std::string, std::int64_t>> tables;  // rows copied, by table
+    safer::Stats stats;                                          // all time, the same on both sides
+  };
+  // Copies the SQLite store at `sqlite_path` (the borough's server stopped) into the new, empty
+  // PostgreSQL database at `postgresql_url`, in one transaction; checks that every table has
+  // the same rows and the statistics agree. Devices keep their tokens and acked_seq, accounts
+  // their passwords; the new store has its own epoch, so tablets pull once from the start.
+  // Error "invalid" for a database that already holds data, or for swapped arguments.
+  static Result<MoveReport> move_to_postgresql(const std::string& sqlite_path, const std::string& postgresql_url,
+                                               StoreOptions options = {});
+
   // --- Register --------------------------------------------------------------------------
 
   // Imports households from CSV text (contract §8, §9): all rows or none. On failure the

@@ -1,0 +1,114 @@
+// `sync-server move-to-postgresql`: a borough's SQLite store copied into PostgreSQL whole —
+// records, devices (tokens, acked_seq), accounts, statistics — and refused into a database
+// that already holds data.
+#include <catch2/catch.hpp>
+
+#include "store_fixture.h"
+#include "test_database.h"
+
+using namespace store_test;
+
+namespace {
+
+sync_server::StoreOptions fixed_options() {
+  sync_server::StoreOptions options;
+  options.wall_clock = [] { return kNow; };
+  options.local_date = utc_date;
+  return options;
+}
+
+}  // namespace
+
+// Why: moving is how a borough that outgrows one server becomes a county; its tablets must
+// carry on (same tokens, exactly-once from their acked_seq) and nothing recorded may be lost.
+TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", "[postgresql][move]") {
+  test_support::TempDir dir;
+  const std::string file = dir.file("borough.db");
+  std::string token;
+  std::map<std::string, safer::PulledChange> before;
+  safer::Stats stats_before;
+  {
+    auto opened = ServerStore::open(file, fixed_options());
+    REQUIRE(opened.ok());
+    auto& store = **opened;
+    REQUIRE(store.set_reference_lists({{"Elstree", "Shenley", "Potters Bar East"}, {"Radlett", "Elstree & Borehamwood"}}).ok());
+    REQUIRE(store.enroll("coord-tablet", "coord.cat", Role::coordinator).ok());
+    token = *store.enroll("ann-tablet", "officer.ann", Role::officer);
+    REQUIRE(store.add_coordinator("cat", "a long enough passphrase").ok());
+    const DeviceIdentity coordinator{"coord-tablet", "coord.cat", Role::coordinator};
+    const DeviceIdentity ann{"ann-tablet", "officer.ann", Role::officer};
+    safer::ReceivedPush households;
+    for (int h = 0; h < 20; ++h) {
+      households.changes.push_back({h + 1, upsert(uuid(h), target_household(h % 2 ? "Elstree" : "Shenley", h % 3 == 0, "officer.ann"),
+                                                   hlc(h)), {}});
+    }
+    REQUIRE(store.push(coordinator, households).ok());
+    safer::ReceivedPush visits;
+    for (int v = 0; v < 60; ++v) {
+      Visit record = visit(uuid(v % 20), v % 4 ? VisitStatus::completed : VisitStatus::declined,
+                           at("2026-11-25T10:00:00Z") - (v % 7) * 40 * kDay);
+      if (v % 5 == 0) record.notes = "Fictional note, café";
+      visits.changes.push_back({v + 1, upsert(uuid(1000 + v), record, hlc(100 + v)), {}});
+    }
+    visits.changes.push_back({61, remove(Entity::visit, uuid(1000), hlc(500)), {}});
+    visits.changes.push_back({62, upsert(uuid(2000), session("Radlett", 12), hlc(501)), {}});
+    visits.changes.push_back({63, upsert(uuid(2001), session("Atlantis", 1), hlc(502)), {}});  // rejected
+    const auto pushed = store.push(ann, visits);
+    REQUIRE(pushed.ok());
+    REQUIRE(pushed->ack->rejected.size() == 1);
+    before = server_records(store);
+    stats_before = store.stats(std::nullopt, std::nullopt);
+  }
+
+  const std::string url = test_support::new_postgresql_database();
+  const auto moved = ServerStore::move_to_postgresql(file, url, fixed_options());
+  INFO((moved.ok() ? "" : moved.error().message));
+  REQUIRE(moved.ok());
+  CHECK(moved->stats == stats_before);
+  std::map<std::string, std::int64_t> rows(moved->tables.begin(), moved->tables.end());
+  CHECK(rows["records"] == 20 + 60 + 1);
+  CHECK(rows["devices"] == 2);
+  CHECK(rows["accounts"] == 1);
+  CHECK(rows["rejections"] == 1);
+
+  auto opened = ServerStore::open(url, fixed_options());
+  REQUIRE(opened.ok());
+  auto& store = **opened;
+  CHECK(server_records(store).size() == before.size());
+  for (const auto& [key, change] : server_records(store)) {
+    INFO(key);
+    REQUIRE(before.contains(key));
+    CHECK(before.at(key).change == change.change);
+    CHECK(before.at(key).device_id == change.device_id);
+  }
+  CHECK(store.stats(std::nullopt, std::nullopt) == stats_before);
+  CHECK(store.stats(date("2026-04-01"), date("2027-03-31")) == store.recompute_stats(date("2026-04-01"), date("2027-03-31")));
+  CHECK(store.options().lists.wards == std::vector<std::string>{"Elstree", "Shenley", "Potters Bar East"});
+  CHECK(store.log_in("cat", "a long enough passphrase").outcome == ServerStore::Login::Outcome::ok);
+
+  // The tablet's token still works, and it carries on from its acked_seq: a resend of its
+  // last change is ignored, the next applies.
+  const auto device = store.authenticate(token);
+  REQUIRE(device.has_value());
+  CHECK(device->acked_seq == 63);
+  safer::ReceivedPush next;
+  next.changes.push_back({63, upsert(uuid(2001), session("Atlantis", 1), hlc(502)), {}});
+  next.changes.push_back({64, upsert(uuid(2002), session("Radlett", 3), hlc(503)), {}});
+  const auto pushed = store.push(device->identity, next);
+  REQUIRE(pushed.ok());
+  CHECK(pushed->ack->acked_seq == 64);
+  CHECK(pushed->applied == 1);
+  CHECK(pushed->ack->rejected.size() == 1);  // the resent rejection, reported again
+  // A cursor of the SQLite store is not honoured: tablets pull once from the start.
+  const auto stale = store.pull(device->identity, {"0123456789ab.42", 10});
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.error().code == "cursor_invalid");
+
+  // Into a database that holds data: refused, and nothing changes there.
+  const auto again = ServerStore::move_to_postgresql(file, url, fixed_options());
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.error().code == "invalid");
+  CHECK(server_records(store).size() == before.size() + 1);
+  // The arguments the wrong way round.
+  CHECK(ServerStore::move_to_postgresql(url, file, fixed_options()).error().code == "invalid");
+}
