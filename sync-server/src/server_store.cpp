@@ -420,6 +420,34 @@ std::optional<std::string> ServerStore::Impl::meta(const char* key) {
   return statement->step() ? std::optional(statement->column_text(0)) : std::nullopt;
 }
 
+// PostgreSQL cursors hold transaction ids, which mean something only in the cluster, timeline
+// and database that gave them: after a restore (pg_restore into a new database, a point-in-time
+// recovery, a promoted standby, pg_upgrade) transaction ids run again over ones already in
+// tablets' cursors, and such a cursor could skip what the restored store commits. So the store
+// remembers where its transaction ids come from, and takes a new epoch — every cursor
+// cursor_invalid, every tablet pulls once from the start — when that changes; the records
+// take new places in the feed.
+void ServerStore::Impl::renew_epoch_after_restore() {
+  auto here = db.cached(
+      "SELECT (SELECT system_identifier FROM pg_control_system())::text || '/'"
+      " || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) || '/'"
+      " || (SELECT oid FROM pg_database WHERE datname = current_database())::text");
+  here->step();
+  const std::string identity = here->column_text(0);
+  // Locked: servers starting together after a restore take one new epoch, not one each.
+  auto stored = db.cached("SELECT value FROM meta WHERE key = 'xid_source' FOR UPDATE");
+  const auto known = stored->step() ? std::optional(stored->column_text(0)) : std::nullopt;
+  if (known == identity) return;
+  if (known) {
+    set_meta("epoch", random_epoch());
+    // The restored rows keep the transaction ids of the old cluster, which may lie ahead of
+    // this one's: the pull watermark would hide them until it got there. Every row takes a
+    // new place in the feed from this transaction (the trigger sets version and xid).
+    db.exec("UPDATE records SET version = 0");
+  }
+  set_meta("xid_source", identity);
+}
+
 std::int64_t ServerStore::Impl::feed_version() {
   if (!db.postgresql()) return std::stoll(meta("last_version").value_or("0"));
   auto statement = db.cached("SELECT value FROM counters WHERE name = 'feed_commits'");
@@ -487,6 +515,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& locati
       }
     }
     db::Transaction transaction(impl->db);
+    if (postgresql) impl->renew_epoch_after_restore();
     // Servers starting together on one new database agree on the first epoch written.
     impl->db.cached("INSERT INTO meta (key, value) VALUES ('epoch', ?) ON CONFLICT (key) DO NOTHING")
         ->bind(1, random_epoch())

@@ -54,6 +54,8 @@ struct ServerStore::Impl {
   // What the dashboard polls to see that something changed (GET /api/v1/version): the newest
   // records.version on SQLite, the number of commits that wrote records on PostgreSQL.
   std::int64_t feed_version();
+  // PostgreSQL: a new epoch when the database was restored (see server_store.cpp).
+  void renew_epoch_after_restore();
   void set_meta(const char* key, const std::string& value);
 
   // Reads a record inside the write group, locking its row on PostgreSQL (SQLite's one

@@ -3,6 +3,10 @@
 // that already holds data.
 #include <catch2/catch.hpp>
 
+#include <cstdlib>
+
+#include "pg_cluster.h"
+#include "safer/pg.h"
 #include "store_fixture.h"
 #include "test_database.h"
 
@@ -111,4 +115,51 @@ TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", 
   CHECK(server_records(store).size() == before.size() + 1);
   // The arguments the wrong way round.
   CHECK(ServerStore::move_to_postgresql(url, file, fixed_options()).error().code == "invalid");
+}
+
+// Why: transaction ids, which PostgreSQL cursors hold, start again in a restored database; a
+// tablet's cursor from before the restore could then pass over what the restored store
+// commits. A restored store takes a new epoch, so old cursors are refused and tablets pull
+// once from the start (docs/deployment.md, "Backup and restore (PostgreSQL)").
+TEST_CASE("a PostgreSQL store restored from pg_dump refuses cursors given before", "[postgresql][move]") {
+  const std::string url = test_support::new_postgresql_database();
+  std::string cursor;
+  {
+    auto opened = ServerStore::open(url, fixed_options());
+    REQUIRE(opened.ok());
+    const DeviceIdentity coordinator{"coord-tablet", "coord.cat", Role::coordinator};
+    REQUIRE((*opened)->enroll(coordinator.device_id, coordinator.user_id, coordinator.role).ok());
+    safer::ReceivedPush push;
+    push.changes.push_back({1, upsert(uuid(1), household(), hlc(1)), {}});
+    REQUIRE((*opened)->push(coordinator, push).ok());
+    cursor = pull_all(**opened, coordinator).second;
+    // Opening again, with nothing restored, keeps the epoch.
+    auto again = ServerStore::open(url, fixed_options());
+    REQUIRE(again.ok());
+    CHECK((*again)->pull(coordinator, {cursor, 10}).ok());
+  }
+  const auto bin = test_support::PgCluster::binaries();
+  REQUIRE(bin.has_value());
+  test_support::TempDir dir;
+  const std::string dump = dir.file("sync.dump");
+  REQUIRE(std::system((*bin + "/pg_dump -Fc -f '" + dump + "' '" + url + "'").c_str()) == 0);
+  const std::string restored = test_support::new_postgresql_database();
+  REQUIRE(std::system((*bin + "/pg_restore --no-owner -d '" + restored + "' '" + dump + "'").c_str()) == 0);
+
+  {
+    // As if restored into a cluster whose transaction ids are behind the old one's: the rows
+    // carry ids from its future.
+    safer::pg::Connection connection(restored);
+    connection.exec("ALTER TABLE records DISABLE TRIGGER records_feed_position;"
+                    " UPDATE records SET xid = '4000000000';"
+                    " ALTER TABLE records ENABLE TRIGGER records_feed_position");
+  }
+  auto opened = ServerStore::open(restored, fixed_options());
+  REQUIRE(opened.ok());
+  const DeviceIdentity coordinator{"coord-tablet", "coord.cat", Role::coordinator};
+  const auto stale = (*opened)->pull(coordinator, {cursor, 10});
+  REQUIRE_FALSE(stale.ok());
+  CHECK(stale.error().code == "cursor_invalid");
+  CHECK(server_records(**opened).size() == 1);
+  CHECK((*opened)->device(coordinator.device_id)->acked_seq == 1);
 }
