@@ -4,22 +4,27 @@
 # and one visit recorded offline on a tablet, synced, and counted in the coordinator stats.
 # The server then keeps running (Ctrl+C stops it) so that you can try the commands it prints.
 #
-# Usage: scripts/demo.sh [--port N] [--no-wait]
-#   --no-wait  stop the server at the end instead of waiting for Ctrl+C
+# Usage: scripts/demo.sh [--port N] [--no-wait] [--postgresql]
+#   --no-wait     stop the server at the end instead of waiting for Ctrl+C
+#   --postgresql  then move the demo's SQLite store to PostgreSQL (a private cluster in
+#                 var/demo/pg) with `sync-server move-to-postgresql`, and carry on with two
+#                 servers over it: the county set-up of docs/deployment.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 port=8080
 wait_for_ctrl_c=1
+postgresql=0
 while (( $# )); do
   case "$1" in
     --port) port="$2"; shift 2 ;;
     --no-wait) wait_for_ctrl_c=0; shift ;;
-    *) echo "usage: scripts/demo.sh [--port N] [--no-wait]" >&2; exit 2 ;;
+    --postgresql) postgresql=1; shift ;;
+    *) echo "usage: scripts/demo.sh [--port N] [--no-wait] [--postgresql]" >&2; exit 2 ;;
   esac
 done
 
-scripts/install-deps.sh --no-test-deps
+if (( postgresql )); then scripts/install-deps.sh --no-test-deps --with-postgresql; else scripts/install-deps.sh --no-test-deps; fi
 cmake --preset release >/dev/null
 cmake --build --preset release --target sync-server field-client
 
@@ -92,6 +97,50 @@ run "$client" --store "$dee_store" enroll --server "$url" --token "$dee" --devic
 run "$client" --store "$dee_store" commute log --station "Potters Bar" --cards 25 --message vehicle_security,home_security
 run "$client" --store "$dee_store" sync
 
+if (( postgresql )); then
+  say "A county: move the demo store to PostgreSQL, then two servers over it"
+  pg_bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+  pg_dir="$demo/pg"
+  pg_port=$((port + 2))
+  as_owner() { "$@"; }
+  mkdir -p "$pg_dir"
+  if [[ $(id -u) -eq 0 ]]; then  # initdb refuses root: the cluster runs as nobody
+    chown nobody "$pg_dir"
+    as_owner() { runuser -u nobody -- "$@"; }
+  fi
+  run as_owner "$pg_bin/initdb" -D "$pg_dir/data" -A trust -U safer -E UTF8 --locale=C.UTF-8 >"$demo/initdb.log"
+  run as_owner "$pg_bin/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/postgres.log" -w -t 30 \
+    -o "-k $pg_dir -p $pg_port -c listen_addresses=" start >/dev/null
+  pg_url="postgresql://safer@/safer_streets?host=$pg_dir&port=$pg_port"
+  "$pg_bin/createdb" -h "$pg_dir" -p "$pg_port" -U safer safer_streets
+  echo "+ kill -TERM <the SQLite server>   (stop the borough's server before moving its store)" >&2
+  kill -TERM $server_pid; wait $server_pid 2>/dev/null || true
+  trap 'kill -TERM ${county_pids[*]:-} 2>/dev/null; wait 2>/dev/null || true;
+        as_owner "$pg_bin/pg_ctl" -D "$pg_dir/data" -m fast -w -t 30 stop >/dev/null 2>&1 || true' EXIT
+  run "$server" move-to-postgresql --from "$db" --to "$pg_url"
+  county_pids=()
+  for n in 0 1; do
+    "$server" serve --db "$pg_url" --listen "127.0.0.1:$((port + n))" >"$demo/county$n.out" 2>"$demo/county$n.log" &
+    county_pids+=($!)
+  done
+  for n in 0 1; do
+    for _ in $(seq 100); do grep -q "listening on" "$demo/county$n.out" 2>/dev/null && break; sleep 0.1; done
+    grep -q "listening on" "$demo/county$n.out" || { cat "$demo/county$n.log" >&2; exit 1; }
+  done
+  echo "two servers over PostgreSQL: 127.0.0.1:$port (the address the tablets know) and 127.0.0.1:$((port + 1))"
+  say "Ann's tablet carries on through the first server: it pulls once from the start, then records and syncs"
+  before=$(completed)
+  fc visit record --household "$household" --status completed --fire-safety-check --smoke-detectors 1
+  fc sync
+  stats2() { curl -s -H "Authorization: Bearer $coordinator" "http://127.0.0.1:$((port + 1))/api/v1/stats"; }
+  after=$(stats2 | sed -E 's/.*"completed": ([0-9]+).*/\1/')
+  echo "completed visits, asked of the second server: $before before, $after after"
+  server_pid=${county_pids[0]}
+  db_shown="'$pg_url'"
+else
+  db_shown="var/demo/server.db"
+fi
+
 cat <<EOT
 
 The server is running at $url (log: var/demo/server.log).
@@ -108,7 +157,7 @@ Try:
   $client --store var/demo/tablet-ann.db sync
   $client --store var/demo/tablet-ben.db enroll --server $url --token $ben --device tablet-ben
   $client --store var/demo/tablet-ben.db sync --watch     # syncs after each new record
-  $server revoke --db var/demo/server.db --device tablet-ben
+  $server revoke --db $db_shown --device tablet-ben
 
 EOT
 if (( wait_for_ctrl_c )); then

@@ -4,7 +4,9 @@
 # into the server), and for the tests ajv (tests/schema) and playwright-core (tests/web),
 # which drives Debian's chromium.
 #
-# Usage: scripts/install-deps.sh [--no-test-deps]
+# Usage: scripts/install-deps.sh [--no-test-deps] [--with-postgresql]
+#   --with-postgresql  the PostgreSQL server too, without the other test dependencies
+#                      (scripts/demo.sh --postgresql)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,10 +15,18 @@ packages=(
   libboost1.81-dev libsqlite3-dev libcereal-dev libssl-dev libcli11-dev libpq-dev
 )
 test_deps=1
-if [[ "${1:-}" == "--no-test-deps" ]]; then test_deps=0; fi
+with_postgresql=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-test-deps) test_deps=0 ;;
+    --with-postgresql) with_postgresql=1 ;;
+    *) echo "usage: scripts/install-deps.sh [--no-test-deps] [--with-postgresql]" >&2; exit 2 ;;
+  esac
+done
 # The tests also build the libFuzzer targets (scripts/fuzz.sh --short): clang and its runtime.
 # PostgreSQL: the tests start a private cluster of their own (tests/support/pg_cluster.h).
 if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev postgresql); fi
+if (( with_postgresql && !test_deps )); then packages+=(postgresql); fi
 
 missing=()
 for package in "${packages[@]}"; do

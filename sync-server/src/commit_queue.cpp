@@ -18,17 +18,25 @@ Error unavailable(const std::string& why) {
 
 }  // namespace
 
-CommitQueue::CommitQueue(std::unique_ptr<ServerStore> writer, std::size_t max_group)
-    : writer_(std::move(writer)), max_group_(max_group), thread_([this] { run(); }) {}
+CommitQueue::CommitQueue(std::vector<std::unique_ptr<ServerStore>> writers, std::size_t max_group)
+    : max_group_(max_group) {
+  for (auto& writer : writers) {
+    lanes_.push_back(std::make_unique<Lane>());
+    lanes_.back()->writer = std::move(writer);
+  }
+  for (auto& lane : lanes_) lane->thread = std::thread([this, lane = lane.get()] { run(*lane); });
+}
 
 CommitQueue::~CommitQueue() { stop(); }
 
 void CommitQueue::submit(PushJob job) {
+  // By device: its batches stay in order (a later one never commits before an earlier one).
+  auto& lane = *lanes_[std::hash<std::string>{}(job.device.device_id) % lanes_.size()];
   {
-    std::lock_guard lock(mutex_);
-    if (!stopping_) {
-      queue_.emplace_back(std::move(job), std::chrono::steady_clock::now());
-      wake_.notify_one();
+    std::lock_guard lock(lane.mutex);
+    if (!lane.stopping) {
+      lane.queue.emplace_back(std::move(job), std::chrono::steady_clock::now());
+      lane.wake.notify_one();
       return;
     }
   }
@@ -38,24 +46,27 @@ void CommitQueue::submit(PushJob job) {
 }
 
 void CommitQueue::stop() {
-  {
-    std::lock_guard lock(mutex_);
-    stopping_ = true;
-    wake_.notify_one();
+  for (auto& lane : lanes_) {
+    std::lock_guard lock(lane->mutex);
+    lane->stopping = true;
+    lane->wake.notify_one();
   }
-  if (thread_.joinable()) thread_.join();
+  for (auto& lane : lanes_) {
+    if (lane->thread.joinable()) lane->thread.join();
+  }
 }
 
-void CommitQueue::run() {
+void CommitQueue::run(Lane& lane) {
+  auto& writer = lane.writer;
   for (;;) {
     std::vector<std::pair<PushJob, std::chrono::steady_clock::time_point>> group;
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (queue_.empty()) return;  // stopping, and nothing left to do
-      while (!queue_.empty() && group.size() < max_group_) {
-        group.push_back(std::move(queue_.front()));
-        queue_.pop_front();
+      std::unique_lock lock(lane.mutex);
+      lane.wake.wait(lock, [&lane] { return lane.stopping || !lane.queue.empty(); });
+      if (lane.queue.empty()) return;  // stopping, and nothing left to do
+      while (!lane.queue.empty() && group.size() < max_group_) {
+        group.push_back(std::move(lane.queue.front()));
+        lane.queue.pop_front();
       }
     }
 
@@ -65,15 +76,15 @@ void CommitQueue::run() {
     // inserted): nothing of it was kept, so it runs again, a few times, before it fails.
     for (int attempt = 1;; ++attempt) {
       try {
-        writer_->begin_group();
+        writer->begin_group();
         for (std::size_t i = 0; i < group.size(); ++i) {
           results[i].queued_ms = std::chrono::duration<double, std::milli>(started - group[i].second).count();
-          results[i].outcome = writer_->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared);
+          results[i].outcome = writer->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared);
         }
-        writer_->commit_group();
+        writer->commit_group();
         break;
       } catch (const db::Failure& failure) {
-        writer_->abandon_group();
+        writer->abandon_group();
         for (auto& result : results) result.outcome.reset();
         if (failure.retryable() && attempt < ServerStore::kGroupAttempts) {
           log::line("group_retry", "attempt=" + std::to_string(attempt) + " batches=" + std::to_string(group.size()));

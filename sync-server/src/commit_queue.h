@@ -1,6 +1,7 @@
-// Group commit: one writer thread applies the pushes of every connection, many batches per
-// SQLite transaction, so that a burst of devices pays one fsync per group instead of one per
-// batch. Each batch's callback runs only after the commit that made it durable.
+// Group commit: a writer thread applies the pushes of every connection, many batches per
+// transaction, so that a burst of devices pays one fsync per group instead of one per batch.
+// Each batch's callback runs only after the commit that made it durable. On PostgreSQL
+// several writers (lanes) commit at once, each on its own connection, as several servers do.
 //
 // Thread safety: submit() and stop() may be called from any thread. Callbacks run on the
 // writer thread and must only hand their result on (post it to a session's strand).
@@ -12,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <vector>
 
 #include "sync_server/server_store.h"
 
@@ -34,27 +36,31 @@ struct PushJob {
 
 class CommitQueue {
  public:
-  // Takes the writer store. At most `max_group` batches go into one transaction.
-  CommitQueue(std::unique_ptr<ServerStore> writer, std::size_t max_group);
+  // Takes the writer stores: one lane (a thread and its queue) each. A device's batches always
+  // go to the same lane, in the order submitted. At most `max_group` batches go into one
+  // transaction. Several writers only on PostgreSQL: SQLite has one writer.
+  CommitQueue(std::vector<std::unique_ptr<ServerStore>> writers, std::size_t max_group);
   ~CommitQueue();  // stop()
 
   void submit(PushJob job);
 
-  // Finishes every job submitted so far, then ends the writer thread. Jobs submitted after
+  // Finishes every job submitted so far, then ends the writer threads. Jobs submitted after
   // stop() fail at once ("unavailable").
   void stop();
 
  private:
-  void run();
+  struct Lane {
+    std::unique_ptr<ServerStore> writer;  // used on the lane's thread only
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<std::pair<PushJob, std::chrono::steady_clock::time_point>> queue;  // guarded by mutex
+    bool stopping = false;                                                        // guarded by mutex
+    std::thread thread;
+  };
+  void run(Lane& lane);
 
-  std::unique_ptr<ServerStore> writer_;  // used on the writer thread only
   const std::size_t max_group_;
-
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::pair<PushJob, std::chrono::steady_clock::time_point>> queue_;  // guarded by mutex_
-  bool stopping_ = false;                                                        // guarded by mutex_
-  std::thread thread_;
+  std::vector<std::unique_ptr<Lane>> lanes_;
 };
 
 }  // namespace sync_server

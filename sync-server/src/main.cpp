@@ -106,6 +106,10 @@ int main(int argc, char** argv) {
                         "Threads serving pulls and statistics, each with its own database connection (the pool)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--writers", config.writers,
+                        "PostgreSQL: connections committing pushes at once (SQLite always has one writer)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   serve_cmd->add_option("--max-group", config.max_group_batches, "Most pushes committed together in one transaction")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));

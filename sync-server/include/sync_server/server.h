@@ -5,8 +5,8 @@
 //   GET  /healthz        200
 //
 // Threads: `io_threads` run the network (each connection on its own strand); one writer
-// thread applies pushes with group commit (commit_queue.h); `reader_threads` serve reads
-// with their own SQLite connections (reader_pool.h).
+// thread (on PostgreSQL `writers` of them) applies pushes with group commit (commit_queue.h);
+// `reader_threads` serve reads with their own database connections (reader_pool.h).
 #pragma once
 
 #include <chrono>
@@ -26,6 +26,9 @@ struct ServerConfig {
   std::size_t io_threads = 2;
   std::size_t reader_threads = 2;
   std::size_t max_group_batches = 512;
+  // Connections committing pushes, each with its own thread and groups. PostgreSQL only: on
+  // SQLite there is always one writer.
+  std::size_t writers = 4;
   std::chrono::milliseconds handshake_timeout{10'000};  // HTTP request and WebSocket upgrade
   std::chrono::milliseconds idle_timeout{60'000};       // no frame for this long: ping, then close
   std::chrono::milliseconds revocation_poll{1'000};     // revoked devices are closed within this

@@ -165,8 +165,14 @@ safer::Result<unsigned short> SyncServer::start() {
     if (!tls) return tls.error();
     context.tls = std::move(*tls);
   }
-  auto writer = ServerStore::open(config.db_path, config.store_options);
-  if (!writer) return writer.error();
+  // One writer on SQLite (it has one); on PostgreSQL `writers`, each with its connection.
+  std::vector<std::unique_ptr<ServerStore>> writers;
+  const bool postgresql = config.db_path.rfind("postgresql://", 0) == 0 || config.db_path.rfind("postgres://", 0) == 0;
+  for (std::size_t i = 0; i < (postgresql ? std::max<std::size_t>(config.writers, 1) : 1); ++i) {
+    auto writer = ServerStore::open(config.db_path, config.store_options);
+    if (!writer) return writer.error();
+    writers.push_back(std::move(*writer));
+  }
   auto watcher = ServerStore::open(config.db_path, config.store_options);
   if (!watcher) return watcher.error();
   impl_->watcher = std::move(*watcher);
@@ -175,7 +181,7 @@ safer::Result<unsigned short> SyncServer::start() {
   } catch (const std::exception& failure) {
     return safer::Error{"storage", failure.what(), ""};
   }
-  context.commits = std::make_unique<CommitQueue>(std::move(*writer), config.max_group_batches);
+  context.commits = std::make_unique<CommitQueue>(std::move(writers), config.max_group_batches);
 
   net::beast::error_code ec;
   const auto address = net::asio::ip::make_address(config.listen_host, ec);
