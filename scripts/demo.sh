@@ -137,13 +137,15 @@ if (( postgresql )); then
   echo "completed visits, asked of the second server: $before before, $after after"
   server_pid=${county_pids[0]}
   db_shown="'$pg_url'"
+  log_shown="var/demo/county0.log, county1.log; PostgreSQL's: var/demo/pg/postgres.log"
 else
   db_shown="var/demo/server.db"
+  log_shown="var/demo/server.log"
 fi
 
 cat <<EOT
 
-The server is running at $url (log: var/demo/server.log).
+The server is running at $url (log: $log_shown).
 
 Dashboard: http://127.0.0.1:$port/  — log in as "coordinator" with the password "$dashboard_password".
 
