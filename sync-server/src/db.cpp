@@ -83,6 +83,7 @@ class SqliteStatement final : public Statement {
 class SqliteDatabase final : public Database {
  public:
   explicit SqliteDatabase(const std::string& path) : Database(Backend::sqlite), db_(path) {}
+  ~SqliteDatabase() override { drop_statements(); }
   safer::sqlite::Database* sqlite() override { return &db_; }
   void exec(std::string_view sql) override {
     try {
@@ -189,6 +190,7 @@ class PgStatement final : public Statement {
 class PgDatabase final : public Database {
  public:
   explicit PgDatabase(const std::string& url) : Database(Backend::postgresql), connection_(url) {}
+  ~PgDatabase() override { drop_statements(); }
   safer::pg::Connection* pg() override { return &connection_; }
   void exec(std::string_view sql) override {
     try {

@@ -136,6 +136,9 @@ class Database {
  protected:
   explicit Database(Backend backend) : backend_(backend) {}
   virtual std::unique_ptr<Statement> prepare(const char* sql) = 0;
+  // Finalizes the cached statements. Each backend's destructor calls it before its connection
+  // closes: SQLite does not close a connection with statements left (nor checkpoint its WAL).
+  void drop_statements() { cache_.clear(); }
 
  private:
   Backend backend_;

@@ -25,35 +25,38 @@ Result<std::size_t> ServerStore::import_households(std::string_view csv) {
     }
     return Error{"invalid", message, ""};
   }
-  try {
-    begin_group();
-    safer::HlcClock clock(impl_->options.wall_clock, impl_->server_hlc);
-    for (const auto& row : parsed.rows) {
-      safer::Change change;
-      change.entity = safer::Entity::household;
-      change.id = row.id.value_or(safer::new_uuid_v7());
-      safer::Household household = row.household;
-      if (const auto existing = impl_->find_row(safer::Entity::household, change.id)) {
-        clock.observe(existing->hlc);  // the register's version must win
-        if (!existing->deleted) {      // the CSV has no vulnerability column: keep what is known
-          safer::Household before;
-          safer::from_json(existing->data, before);
-          household.vulnerability = before.vulnerability;
+  // Run again if it met another server's transaction (PostgreSQL): nothing of it was kept.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      begin_group();
+      safer::HlcClock clock(impl_->options.wall_clock, impl_->server_hlc);
+      for (const auto& row : parsed.rows) {
+        safer::Change change;
+        change.entity = safer::Entity::household;
+        change.id = row.id.value_or(safer::new_uuid_v7());
+        safer::Household household = row.household;
+        if (const auto existing = impl_->find_row(safer::Entity::household, change.id)) {
+          clock.observe(existing->hlc);  // the register's version must win
+          if (!existing->deleted) {      // the CSV has no vulnerability column: keep what is known
+            safer::Household before;
+            safer::from_json(existing->data, before);
+            household.vulnerability = before.vulnerability;
+          }
+        }
+        change.hlc = clock.tick();
+        change.data = std::move(household);
+        bool applied = false;
+        if (auto rejection = impl_->apply_change(kImporter, change, applied, Impl::Stamp::server)) {
+          abandon_group();
+          return Error{"invalid", "nothing was imported; line " + std::to_string(row.line) + ": " + rejection->message, ""};
         }
       }
-      change.hlc = clock.tick();
-      change.data = std::move(household);
-      bool applied = false;
-      if (auto rejection = impl_->apply_change(kImporter, change, applied, Impl::Stamp::server)) {
-        abandon_group();
-        return Error{"invalid", "nothing was imported; line " + std::to_string(row.line) + ": " + rejection->message, ""};
-      }
+      commit_group();
+      return parsed.rows.size();
+    } catch (const db::Failure& failure) {
+      abandon_group();
+      if (!failure.retryable() || attempt == kGroupAttempts) return failure.error();
     }
-    commit_group();
-    return parsed.rows.size();
-  } catch (const db::Failure& failure) {
-    abandon_group();
-    return failure.error();
   }
 }
 

@@ -66,28 +66,32 @@ Result<std::string> ServerStore::assign_json(const std::string& household_id, co
     return Error{"invalid", "assigned_to must be null or a user id of 1 to 64 letters, digits, '.', '_', '@' or '-'",
                  "assigned_to"};
   }
-  try {
-    begin_group();
-    const auto current = impl_->find_row(safer::Entity::household, household_id);
-    if (!current || current->deleted) {
+  // Run again if it met another server's transaction (PostgreSQL): nothing of it was kept.
+  for (int attempt = 1;; ++attempt) {
+    try {
+      begin_group();
+      const auto current = impl_->find_row(safer::Entity::household, household_id);
+      if (!current || current->deleted) {
+        abandon_group();
+        return Error{"not_found", "there is no household " + household_id, "id"};
+      }
+      safer::Household household;
+      safer::from_json(current->data, household);
+      household.assigned_to = assigned_to;
+      safer::HlcClock clock(impl_->options.wall_clock, std::max(impl_->server_hlc, current->hlc));
+      const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
+      const DeviceIdentity dashboard{"dashboard", coordinator, safer::Role::coordinator};
+      bool applied = false;
+      if (auto rejection = impl_->apply_change(dashboard, change, applied, Impl::Stamp::server)) {
+        abandon_group();
+        return Error{rejection->code, rejection->message, rejection->field};
+      }
+      commit_group();
+      break;
+    } catch (const db::Failure& failure) {
       abandon_group();
-      return Error{"not_found", "there is no household " + household_id, "id"};
+      if (!failure.retryable() || attempt == kGroupAttempts) return failure.error();
     }
-    safer::Household household;
-    safer::from_json(current->data, household);
-    household.assigned_to = assigned_to;
-    safer::HlcClock clock(impl_->options.wall_clock, std::max(impl_->server_hlc, current->hlc));
-    const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
-    const DeviceIdentity dashboard{"dashboard", coordinator, safer::Role::coordinator};
-    bool applied = false;
-    if (auto rejection = impl_->apply_change(dashboard, change, applied, Impl::Stamp::server)) {
-      abandon_group();
-      return Error{rejection->code, rejection->message, rejection->field};
-    }
-    commit_group();
-  } catch (const db::Failure& failure) {
-    abandon_group();
-    return failure.error();
   }
   JsonOut out;
   out.begin_object().field("id", household_id).key("assigned_to").value(assigned_to).end_object();

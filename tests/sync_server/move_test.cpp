@@ -12,17 +12,6 @@
 
 using namespace store_test;
 
-namespace {
-
-sync_server::StoreOptions fixed_options() {
-  sync_server::StoreOptions options;
-  options.wall_clock = [] { return kNow; };
-  options.local_date = utc_date;
-  return options;
-}
-
-}  // namespace
-
 // Why: moving is how a borough that outgrows one server becomes a county; its tablets must
 // carry on (same tokens, exactly-once from their acked_seq) and nothing recorded may be lost.
 TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", "[postgresql][move]") {

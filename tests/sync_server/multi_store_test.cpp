@@ -16,13 +16,6 @@ using namespace store_test;
 
 namespace {
 
-sync_server::StoreOptions fixed_options() {
-  sync_server::StoreOptions options;
-  options.wall_clock = [] { return kNow; };
-  options.local_date = utc_date;
-  return options;
-}
-
 std::unique_ptr<ServerStore> open_store(const std::string& url) {
   auto opened = ServerStore::open(url, fixed_options());
   INFO((opened.ok() ? "" : opened.error().message));

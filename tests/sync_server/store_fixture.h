@@ -122,6 +122,15 @@ inline Change remove(Entity entity, const std::string& id, Hlc version) {
   return change;
 }
 
+// Options for a store opened by a test itself (not through StoreFixture): the clock stopped
+// at kNow, days counted in UTC.
+inline sync_server::StoreOptions fixed_options() {
+  sync_server::StoreOptions options;
+  options.wall_clock = [] { return kNow; };
+  options.local_date = utc_date;
+  return options;
+}
+
 // An enrolled device that numbers its changes 1, 2, 3, … as the contract requires.
 struct Device {
   DeviceIdentity identity;
