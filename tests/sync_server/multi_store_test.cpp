@@ -143,6 +143,8 @@ TEST_CASE("two servers writing the same records at once keep last-writer-wins an
   std::map<std::string, std::pair<Hlc, std::string>> winners;  // record -> greatest (hlc, device)
   for (int h = 0; h < kHouseholds; ++h) winners["household/" + uuid(h)] = {hlc(0, h), devices[0].device_id};
 
+  // Catch's assertions (inside at()) are for the test's thread only.
+  const UnixMillis last_visit_day = at("2026-11-25T10:00:00Z");
   const auto writer = [&](int index) {
     auto store = ServerStore::open(url, fixed_options());
     if (!store) {
@@ -168,7 +170,7 @@ TEST_CASE("two servers writing the same records at once keep last-writer-wins an
           changes.push_back(remove(Entity::visit, uuid(100 + pick(0, kVisits - 1)), version));
         } else {
           Visit record = visit(uuid(pick(0, kHouseholds - 1)), pick(0, 1) ? VisitStatus::completed : VisitStatus::no_answer,
-                               at("2026-11-25T10:00:00Z") - pick(0, 400) * kDay);
+                               last_visit_day - pick(0, 400) * kDay);
           if (record.status == VisitStatus::completed) {
             record.outcomes = {safer::Outcome::fire_safety_check};
             record.smoke_detectors_fitted = pick(0, 2);
