@@ -1,5 +1,6 @@
 #include "pg_cluster.h"
 
+#include <fcntl.h>
 #include <pwd.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -77,12 +78,42 @@ PgCluster::PgCluster(bool durable) {
   }
   std::ifstream pid_file(data_ + "/postmaster.pid");
   pid_file >> pid_;
+  start_watcher();
+}
+
+// A test program that crashes or is killed runs no destructor: a watcher process, reading a
+// pipe that only this process writes to, sees it close however the program ends, and then
+// stops the postmaster by its pid and removes the directory.
+void PgCluster::start_watcher() {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return;
+  // Everything allocated before fork(): the child of a threaded program only execs.
+  const std::string pid = std::to_string(pid_);
+  const std::string script = "read _; kill -QUIT " + pid + " 2>/dev/null && sleep 2; kill -KILL " + pid +
+                             " 2>/dev/null; rm -rf " + shell_quoted(dir_.path().string());
+  const pid_t watcher = fork();
+  if (watcher == 0) {
+    dup2(fds[0], STDIN_FILENO);  // dup2 clears FD_CLOEXEC on the copy
+    execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(fds[0]);
+  if (watcher < 0) {
+    close(fds[1]);
+    return;
+  }
+  watcher_ = watcher;
+  watcher_pipe_ = fds[1];
 }
 
 PgCluster::~PgCluster() {
   if (run_as_owner(bin_ + "/pg_ctl -D " + shell_quoted(data_) + " -m immediate -w -t 15 stop >/dev/null 2>&1") != 0 &&
       pid_ > 0) {
     kill(pid_, SIGKILL);  // by its pid, as every test cleans up
+  }
+  if (watcher_ > 0) {  // nothing left for it to stop; it removes the directory, then ends
+    close(watcher_pipe_);
+    waitpid(watcher_, nullptr, 0);
   }
 }
 

@@ -5,7 +5,8 @@
 // package `postgresql`, which scripts/install-deps.sh installs with the test dependencies).
 //
 // Every wait has a deadline (pg_ctl -w -t); the postmaster's pid is read from postmaster.pid,
-// and killed by it if pg_ctl cannot stop it.
+// and killed by it if pg_ctl cannot stop it — or, if the test program dies first (a crash, a
+// sanitizer's abort), by a watcher process that sees the program's pipe close.
 #pragma once
 
 #include <sys/types.h>
@@ -41,6 +42,7 @@ class PgCluster {
 
  private:
   int run_as_owner(const std::string& command) const;
+  void start_watcher();
 
   TempDir dir_;
   std::string bin_;
@@ -48,6 +50,8 @@ class PgCluster {
   int port_ = 0;
   pid_t pid_ = -1;
   bool as_nobody_ = false;
+  pid_t watcher_ = -1;     // stops the cluster if this program ends without the destructor
+  int watcher_pipe_ = -1;  // its stdin: closes when this program ends, however it ends
 };
 
 }  // namespace test_support
