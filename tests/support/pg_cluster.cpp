@@ -89,8 +89,11 @@ void PgCluster::start_watcher() {
   if (pipe2(fds, O_CLOEXEC) != 0) return;
   // Everything allocated before fork(): the child of a threaded program only execs.
   const std::string pid = std::to_string(pid_);
-  const std::string script = "read _; kill -QUIT " + pid + " 2>/dev/null && sleep 2; kill -KILL " + pid +
-                             " 2>/dev/null; rm -rf " + shell_quoted(dir_.path().string());
+  // "stopped" on the pipe: the destructor stopped the cluster, and its pid may be another
+  // process's by now; end of file without it: the program died with the cluster running.
+  const std::string script = "read said; if [ \"$said\" != stopped ]; then kill -QUIT " + pid +
+                             " 2>/dev/null && sleep 2; kill -KILL " + pid + " 2>/dev/null; fi; rm -rf " +
+                             shell_quoted(dir_.path().string());
   const pid_t watcher = fork();
   if (watcher == 0) {
     dup2(fds[0], STDIN_FILENO);  // dup2 clears FD_CLOEXEC on the copy
@@ -112,7 +115,9 @@ PgCluster::~PgCluster() {
     kill(pid_, SIGKILL);  // by its pid, as every test cleans up
   }
   if (watcher_ > 0) {  // nothing left for it to stop; it removes the directory, then ends
+    const bool told = write(watcher_pipe_, "stopped\n", 8) == 8;
     close(watcher_pipe_);
+    if (!told) kill(watcher_, SIGKILL);  // never let it kill a pid that may be reused
     waitpid(watcher_, nullptr, 0);
   }
 }
