@@ -21,6 +21,7 @@
 
 #include "safer/time.h"
 #include "safer/uuid.h"
+#include "pg_cluster.h"
 #include "support/bench.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server_store.h"
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
   app.add_option("--visits", visits)->capture_default_str()->check(CLI::Range(0, 100'000'000));
   app.add_option("--server", server)->capture_default_str();
   app.add_option("--client", client)->capture_default_str();
+  bool postgresql = false;
+  app.add_flag("--postgresql", postgresql, "Over PostgreSQL (a private durable cluster this program starts)");
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
   if (auto zone = sync_server::use_time_zone(sync_server::kDefaultTimeZone); !zone) {
@@ -86,8 +89,15 @@ int main(int argc, char** argv) {
   }
 
   bench::TempDir dir("b2-pull");
-  const std::string token = fill(dir.file("server.db"), households, visits);
-  bench::ServerProcess process(server, dir.file("server.db"), dir.file("server.log"));
+  std::unique_ptr<test_support::PgCluster> cluster;
+  std::string db = dir.file("server.db");
+  if (postgresql) {
+    cluster = std::make_unique<test_support::PgCluster>(/*durable=*/true);
+    cluster->create_database("b2");
+    db = cluster->url("b2");
+  }
+  const std::string token = fill(db, households, visits);
+  bench::ServerProcess process(server, db, dir.file("server.log"));
   const std::string store = dir.file("tablet.db");
   const auto enrolled = bench::run_child({client, "--store", store, "enroll", "--server",
                                           "ws://127.0.0.1:" + std::to_string(process.port()), "--token", token,
@@ -106,6 +116,7 @@ int main(int argc, char** argv) {
   const auto pages = bench::sum_log(dir.file("server.log"), "pull", "bytes");
   const double seconds = synced.wall_ms / 1000.0;
   bench::Figure("B2", "new tablet pulls everything from scratch (field-client sync, wall time)")
+      .field("store", postgresql ? "postgresql" : "sqlite")
       .field("households", households)
       .field("visits", visits)
       .field("pulled", pulled)

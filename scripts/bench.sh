@@ -5,8 +5,9 @@
 # Usage:
 #   scripts/bench.sh                 every benchmark at the sizes of docs/BENCHMARKS.md
 #   scripts/bench.sh B1 B4           only these
-#   scripts/bench.sh B1-PG           B1 over PostgreSQL (a private durable cluster the program
-#                                    starts): 1, 10, 100 devices on one server, 100 on two
+#   scripts/bench.sh B1-PG B2-PG     B1 and B2 over PostgreSQL (a private durable cluster the
+#                                    program starts): B1 with 1, 10, 100 devices on one server
+#                                    and 100 on two
 #   scripts/bench.sh --quick         every benchmark at a tenth of the size (a check that they
 #                                    run, not figures to quote)
 #   scripts/bench.sh --no-build      use build/release as it is
@@ -25,12 +26,12 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --quick) quick=1 ;;
-    B1|B1-PG|B2|B3|B4|B5) wanted+=("$arg") ;;
+    B1|B1-PG|B2|B2-PG|B3|B4|B5) wanted+=("$arg") ;;
     -h|--help) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench.sh: unknown argument $arg (B1..B5, B1-PG, --quick, --no-build)" >&2; exit 2 ;;
+    *) echo "bench.sh: unknown argument $arg (B1..B5, B1-PG, B2-PG, --quick, --no-build)" >&2; exit 2 ;;
   esac
 done
-(( ${#wanted[@]} )) || wanted=(B1 B2 B3 B4 B5 B1-PG)
+(( ${#wanted[@]} )) || wanted=(B1 B2 B3 B4 B5 B1-PG B2-PG)
 
 if (( build )); then
   cmake --preset release >&2
@@ -51,6 +52,7 @@ for id in "${wanted[@]}"; do
     B1-PG) cmd=(sh -c "$bin/b1_push --postgresql --servers 1 --devices 1,10,100 --visits $(scale 200000) &&
                        $bin/b1_push --postgresql --servers 2 --devices 100 --visits $(scale 200000)") ;;
     B2) cmd=("$bin/b2_pull" --households "$(scale 10000)" --visits "$(scale 50000)") ;;
+    B2-PG) cmd=("$bin/b2_pull" --postgresql --households "$(scale 10000)" --visits "$(scale 50000)") ;;
     B3) cmd=("$bin/b3_idle" --devices "$(scale 10000)" --pushers "$(scale 1000)" --rate "$(scale 1000)") ;;
     B4) cmd=("$bin/b4_stats" --visits "$(scale 1000000)") ;;
     B5) cmd=("$bin/b5_client" --outbox "$(scale 10000)") ;;

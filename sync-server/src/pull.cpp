@@ -143,6 +143,10 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     const std::uint64_t watermark = std::stoull(mark->column_text(0));
     const auto after = parse_pg_cursor(pull.cursor, impl_->epoch);
     if (!after || after->first >= watermark) return cursor_invalid();
+    // PostgreSQL's counterpart of the unary + in kScopedPage: guessing the scope selective, it
+    // read every record and sorted them for each page (78 ms a page, B2 9.4 s); walking the
+    // feed index in order and stopping after a page is what a pull needs (B2 1.5 s).
+    db.exec("SET LOCAL enable_sort = off");
     auto rows = db.cached(everything ? kPgEverythingPage : kPgScopedPage);
     rows->bind(1, std::to_string(after->first)).bind(2, after->second).bind(3, pull.limit + 1);
     if (everything) {
