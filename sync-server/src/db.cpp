@@ -160,12 +160,11 @@ class PgStatement final : public Statement {
     row_ = -1;
   }
   std::int64_t column_int(int index) const override {
-    if (rows_->is_null(row_, index)) return 0;
+    if (rows_->is_null(row_, index)) return 0;  // as SQLite reads NULL
     try {
-      return rows_->integer(row_, index);
-    } catch (const safer::pg::Failure&) {
-      // sum() of bigints is numeric: "12" reads as an integer, "12.0" does not occur.
-      return static_cast<std::int64_t>(std::stod(rows_->text(row_, index)));
+      return rows_->integer(row_, index);  // sum() of bigints is numeric, "12": an integer still
+    } catch (const safer::pg::Failure& failure) {
+      throw from_pg(failure);  // a query that returns no integer here is a bug: say so
     }
   }
   std::string column_text(int index) const override { return rows_->text(row_, index); }

@@ -17,6 +17,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "db.h"
 #include "log.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server.h"
@@ -36,7 +37,7 @@ int fail(const safer::Error& error) {
 
 // Makes the directory of a SQLite file (a PostgreSQL URL has none).
 void make_parent_directory(const std::string& path) {
-  if (path.find("://") != std::string::npos) return;
+  if (db::Database::is_postgresql_url(path)) return;
   const std::filesystem::path file(path);
   if (file.has_parent_path()) {
     std::error_code ignored;

@@ -6,6 +6,7 @@
 
 #include <thread>
 
+#include "../db.h"
 #include "../log.h"
 #include "context.h"
 
@@ -167,7 +168,7 @@ safer::Result<unsigned short> SyncServer::start() {
   }
   // One writer on SQLite (it has one); on PostgreSQL `writers`, each with its connection.
   std::vector<std::unique_ptr<ServerStore>> writers;
-  const bool postgresql = config.db_path.rfind("postgresql://", 0) == 0 || config.db_path.rfind("postgres://", 0) == 0;
+  const bool postgresql = db::Database::is_postgresql_url(config.db_path);
   for (std::size_t i = 0; i < (postgresql ? std::max<std::size_t>(config.writers, 1) : 1); ++i) {
     auto writer = ServerStore::open(config.db_path, config.store_options);
     if (!writer) return writer.error();
