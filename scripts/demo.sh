@@ -5,6 +5,7 @@
 # The server then keeps running (Ctrl+C stops it) so that you can try the commands it prints.
 #
 # Usage: scripts/demo.sh [--port N] [--no-wait] [--postgresql]
+#   --port N      the port on 127.0.0.1 (default 8080; 0 lets the system choose a free one)
 #   --no-wait     stop the server at the end instead of waiting for Ctrl+C
 #   --postgresql  then move the demo's SQLite store to PostgreSQL (a private cluster in
 #                 var/demo/pg) with `sync-server move-to-postgresql`, and carry on with two
@@ -25,6 +26,8 @@ while (( $# )); do
 done
 
 if (( postgresql )); then scripts/install-deps.sh --no-test-deps --with-postgresql; else scripts/install-deps.sh --no-test-deps; fi
+# The release preset builds no tests, so nothing here needs a test-only package
+# (tests/build/demo_build_test.sh checks that the configuration holds without them).
 cmake --preset release >/dev/null
 cmake --build --preset release --target sync-server field-client
 
@@ -67,6 +70,7 @@ for _ in $(seq 100); do
   sleep 0.1
 done
 grep -q "listening on" "$demo/server.out" || { echo "the server did not start" >&2; exit 1; }
+port=$(sed -nE 's/^listening on .*:([0-9]+)$/\1/p' "$demo/server.out" | head -1)  # the real port, if 0 was asked
 url="ws://127.0.0.1:$port"
 stats() { curl -s -H "Authorization: Bearer $coordinator" "http://127.0.0.1:$port/api/v1/stats$1"; }
 completed() { stats "" | sed -E 's/.*"completed": ([0-9]+).*/\1/'; }
