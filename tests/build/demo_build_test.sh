@@ -18,11 +18,11 @@ if ! cmake --preset release -B "$scratch" -DCMAKE_DISABLE_FIND_PACKAGE_Catch2=ON
   exit 1
 fi
 # The scratch build must hold the programs the demo builds, and no test target.
+targets=$(cmake --build "$scratch" --target help)
 for target in sync-server field-client; do
-  cmake --build "$scratch" --target help | grep -q "\.\.\. $target\$" ||
-    { echo "FAIL: the demo's build has no target $target" >&2; exit 1; }
+  grep -qx "\.\.\. $target" <<<"$targets" || { echo "FAIL: the demo's build has no target $target" >&2; exit 1; }
 done
-if cmake --build "$scratch" --target help | grep -qE '\.\.\. (e2e_tests|catch_main)$'; then
+if grep -qE '^\.\.\. (e2e_tests|catch_main)$' <<<"$targets"; then
   echo "FAIL: the demo's build configures the tests" >&2
   exit 1
 fi
