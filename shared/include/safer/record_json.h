@@ -2,7 +2,7 @@
 //
 // Encoding goes through cereal's JSON archive. Decoding reads the RapidJSON document that
 // cereal's archive is built on, because the archive itself cannot tell an absent field from a
-// null one and reports a wrong type without naming the field (docs/protocol.md, "Encoding").
+// null one and reports a wrong type without naming the field (protocol.md §12.3).
 // Fields may come in any order, unknown fields are ignored, optional fields may be omitted
 // and take their defaults (protocol.md §9.1).
 #pragma once
