@@ -2,7 +2,7 @@
 //
 // The same bytes go to
 //  1. decode_client_message(); a decoded push has check_record() run on each change's data
-//     with the contract's lists, as the server does before applying it;
+//     with protocol.md §5.5's default lists, as the server does before applying it;
 //  2. from_json(text, entity, data) for each of the three entities, then check_record();
 //  3. decode_server_message() (what a tablet reads), for crashes only.
 // Invariants, each a finding when broken (the target aborts):

@@ -1,4 +1,4 @@
-// Fuzz target: the households CSV of contract §8 (`sync-server import-households`, and
+// Fuzz target: the households CSV of protocol.md §8 (`sync-server import-households`, and
 // POST /api/v1/households/import).
 //
 // Each input is parsed with parse_households_csv() and imported with

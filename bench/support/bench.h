@@ -100,7 +100,7 @@ struct LogSum {
 };
 LogSum sum_log(const std::string& log_path, const std::string& event, const std::string& key);
 
-// Fictional records. Wards are the contract's defaults; postcodes are well-formed, invented.
+// Fictional records. Wards are protocol.md §5.5's defaults; postcodes are well-formed, invented.
 const std::vector<std::string>& wards();
 safer::Household sample_household(std::int64_t n, bool target = false,
                                   std::optional<std::string> assigned_to = std::nullopt);

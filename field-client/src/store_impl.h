@@ -149,7 +149,7 @@ struct Store::Impl {
     set_meta("hlc_last", hlc_text);
   }
 
-  // Applies the permission table of contract §5 as far as the device knows its role, and
+  // Applies the permission table of protocol.md §5.7 as far as the device knows its role, and
   // returns what to send for a household (server-owned fields left out for officers).
   Result<RecordData> household_to_send(const Household& household, const std::optional<StoredRecord>& existing) {
     if (is_coordinator()) return RecordData{household};

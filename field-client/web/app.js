@@ -63,7 +63,7 @@ const ctx = {
     if (current) current.hash = hash;
   },
 
-  /** GET /api/reference, cached; wards and stations fall back to the contract's defaults. */
+  /** GET /api/reference, cached; wards and stations fall back to protocol.md §5.5's defaults. */
   reference() {
     if (!referencePromise) {
       referencePromise = get('/api/reference').then((data) => {

@@ -1,4 +1,4 @@
-// dom.js — building DOM safely, formatting dates, labels for the contract's codes, and the small
+// dom.js — building DOM safely, formatting dates, labels for the protocol's codes, and the small
 // widgets every page uses (toggle buttons, field errors, the confirmation dialog).
 //
 // Data from the local API (addresses, postcodes, notes…) only ever reaches the page as text
@@ -54,7 +54,7 @@ export function slug(text) {
   return String(text).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
 }
 
-/** Length in Unicode code points, as the contract counts (notes ≤ 2000, address ≤ 200). */
+/** Length in Unicode code points, as protocol.md §9.14 counts (notes ≤ 2000, address ≤ 200). */
 export function codePoints(text) {
   return Array.from(String(text)).length;
 }
@@ -137,7 +137,7 @@ export function plural(count, one, many) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The contract's codes (§5) and their labels
+// The protocol's codes (protocol.md §5) and their labels
 
 export const STATUSES = ['completed', 'no_answer', 'declined', 'rescheduled'];
 export const STATUS_LABELS = {
@@ -188,7 +188,7 @@ export const STATE_LABELS = {
 
 export const label = (labels, code) => (Object.prototype.hasOwnProperty.call(labels, code) ? labels[code] : String(code));
 
-// Wards and stations by default (contract §5): used only when the reference list is empty.
+// Wards and stations by default (protocol.md §5.5): used only when the reference list is empty.
 export const DEFAULT_WARDS = ['Aldenham East', 'Aldenham West', 'Bentley Heath & The Royds',
   'Borehamwood Brookmeadow', 'Borehamwood Cowley Hill', 'Borehamwood Hillside',
   'Borehamwood Kenilworth', 'Bushey Heath', 'Bushey North', 'Bushey Park', 'Bushey St James',

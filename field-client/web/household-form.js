@@ -5,7 +5,7 @@
 //   POST /api/households           add (201 {id})
 //   PUT  /api/households/{id}      correct (see README: not in docs/tablet-app.md's table yet)
 //
-// An officer never sends `target` or `assigned_to` (contract §9: omitted = unchanged, and a new
+// An officer never sends `target` or `assigned_to` (protocol.md §5.7: omitted = unchanged, and a new
 // household from the field is not on the target list).
 
 import { postJson, putJson, path } from './api.js';

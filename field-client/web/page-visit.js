@@ -10,7 +10,7 @@
 //   DELETE /api/visits/{id}             delete one (after a confirmation); 403 = not yours
 //
 // Status comes first. The outcomes and the smoke detectors are only for a completed visit
-// (contract §5): for any other status they are cleared and disabled.
+// (protocol.md §5.2): for any other status they are cleared and disabled.
 
 import { get, postJson, putJson, del, path, isAbort } from './api.js';
 import {
@@ -139,7 +139,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
     notes: typeof initial.notes === 'string' ? initial.notes : '',
     visitedAt: typeof initial.visited_at === 'string' ? initial.visited_at : null, // null = now, at save
   };
-  // Contract §5: a visit that was not completed has no outcomes. A stored record that breaks the
+  // protocol.md §5.2: a visit that was not completed has no outcomes. A stored record that breaks the
   // rule (it can only have been refused) is put right here, since its outcomes cannot be tapped.
   if (model.status && model.status !== 'completed') {
     for (const name of OUTCOMES) model.outcomes[name] = false;

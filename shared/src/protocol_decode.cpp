@@ -1,4 +1,4 @@
-// Decoding of protocol messages (contract §1, §6 and §9). Encoding is in protocol_json.cpp.
+// Decoding of protocol messages (protocol.md §1, §6 and §9). Encoding is in protocol_json.cpp.
 #include "json_internal.h"
 #include "safer/protocol_json.h"
 #include "safer/uuid.h"

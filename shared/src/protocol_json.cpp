@@ -9,7 +9,7 @@ namespace {
 using cereal::make_nvp;
 using json::OutputArchive;
 
-// The parts of one change that every change message has (contract §3 and §4).
+// The parts of one change that every change message has (protocol.md §3 and §4).
 void write_change(OutputArchive& archive, const Change& change) {
   archive(make_nvp("entity", std::string(to_string(change.entity))),
           make_nvp("op", std::string(to_string(change.op))), make_nvp("id", change.id),

@@ -36,7 +36,7 @@ std::string to_json(const Stats& stats) {
     archive(make_nvp("total", stats.visits_total));
     archive.setNextName("by_status");
     archive.startNode();
-    for (std::size_t i = 0; i < stats.visits_by_status.size(); ++i) {  // in the contract's order
+    for (std::size_t i = 0; i < stats.visits_by_status.size(); ++i) {  // in protocol.md §7's order
       archive(make_nvp(std::string(to_string(static_cast<VisitStatus>(i))).c_str(), stats.visits_by_status[i]));
     }
     archive.finishNode();
@@ -48,7 +48,7 @@ std::string to_json(const Stats& stats) {
     for (std::size_t i = 0; i < stats.outcomes.size(); ++i) {
       const auto outcome = static_cast<Outcome>(i);
       archive(make_nvp(std::string(to_string(outcome)).c_str(), stats.outcomes[i]));
-      if (outcome == Outcome::fire_safety_check) {  // the contract lists the sum here
+      if (outcome == Outcome::fire_safety_check) {  // protocol.md §7 lists the sum here
         archive(make_nvp("smoke_detectors_fitted", stats.smoke_detectors_fitted));
       }
     }

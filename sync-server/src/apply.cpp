@@ -1,4 +1,4 @@
-// Applying a push (contract §3 and §5): seq rules, validation, permissions, last writer wins,
+// Applying a push (protocol.md §3 and §5): seq rules, validation, permissions, last writer wins,
 // and every effect on scope and statistics — all inside the caller's write transaction.
 #include "safer/record_json.h"
 #include "safer/validation.h"
@@ -185,7 +185,7 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
         if (household.assigned_to && *household.assigned_to != assignee_now) {
           return reject(safer::codes::kForbidden, "only a coordinator may set or change assigned_to", "assigned_to");
         }
-        household.target = target_now;  // omitted means unchanged (contract §9)
+        household.target = target_now;  // omitted means unchanged (protocol.md §5.7)
         household.assigned_to = assignee_now;
       }
       ward = household.ward;

@@ -1,4 +1,4 @@
-// import-households (contract §8): a CSV of households, all rows or none, applied as a
+// import-households (protocol.md §8): a CSV of households, all rows or none, applied as a
 // coordinator's upserts so that versions, scope and statistics follow as for any push.
 #include "safer/record_json.h"
 #include "safer/uuid.h"

@@ -1,4 +1,4 @@
-// sync-server: the central server Safer Streets tablets sync with (contract §8).
+// sync-server: the central server Safer Streets tablets sync with (protocol.md §8).
 //
 //   sync-server serve [--db PATH] [--listen HOST:PORT] [--time-zone ZONE] …
 //   sync-server enroll --db PATH --device ID --user ID --role officer|pcso|coordinator

@@ -1,4 +1,4 @@
-// Pull (contract §4): pages of winning versions in commit order, within the device's scope.
+// Pull (protocol.md §4): pages of winning versions in commit order, within the device's scope.
 //
 // SQLite: every applied version takes the next records.version inside the one write
 // transaction that commits it, so version order is commit order and a reader sees every
@@ -16,7 +16,7 @@ namespace sync_server {
 
 namespace {
 
-// The scope of contract §4 for officers and PCSOs: households assigned to or created by
+// The scope of protocol.md §4 for officers and PCSOs: households assigned to or created by
 // the user, every visit to those, and the user's own visits and sessions. ?2 is the user.
 //
 // The unary + on r.entity keeps SQLite from answering the OR with one primary-key scan per
@@ -64,7 +64,7 @@ template <class OnRow>
 void read_page(db::Statement& rows, int limit, safer::ChangesPage& page, OnRow on_row) {
   std::size_t bytes = 0;
   while (rows.step()) {
-    // A page must fit one message (contract §1: 1 MiB) however long the notes are.
+    // A page must fit one message (protocol.md §1.3: 1 MiB) however long the notes are.
     const std::size_t size = rows.column_bytes(5) + kChangeOverheadBytes;
     if (static_cast<int>(page.changes.size()) == limit || (!page.changes.empty() && bytes + size > kPageBudgetBytes)) {
       page.has_more = true;

@@ -73,7 +73,7 @@ CREATE TABLE rejections (
   PRIMARY KEY (device_id, seq)
 ) WITHOUT ROWID;
 
--- Statistics, maintained with every applied version (contract §7).
+-- Statistics, maintained with every applied version (protocol.md §7).
 CREATE TABLE visit_totals (
   day    TEXT NOT NULL,  -- local date, YYYY-MM-DD
   ward   TEXT NOT NULL,

@@ -1,4 +1,4 @@
-// The statistics of contract §7: kept up to date as versions are applied (count_*), read
+// The statistics of protocol.md §7: kept up to date as versions are applied (count_*), read
 // per request from those totals (stats), and recomputed from scratch for checking.
 #include <map>
 #include <set>

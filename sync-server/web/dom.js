@@ -128,7 +128,7 @@ export const ROLE_LABELS = { officer: 'Officer', pcso: 'PCSO', coordinator: 'Coo
 
 export const label = (labels, code) => (Object.prototype.hasOwnProperty.call(labels, code) ? labels[code] : String(code));
 
-// Wards by default (contract §5); used only when the server's list cannot be fetched.
+// Wards by default (protocol.md §5.5); used only when the server's list cannot be fetched.
 export const DEFAULT_WARDS = ['Aldenham East', 'Aldenham West', 'Bentley Heath & The Royds',
   'Borehamwood Brookmeadow', 'Borehamwood Cowley Hill', 'Borehamwood Hillside',
   'Borehamwood Kenilworth', 'Bushey Heath', 'Bushey North', 'Bushey Park', 'Bushey St James',

@@ -35,7 +35,7 @@ using Headers = std::vector<std::pair<std::string, std::string>>;
 // The dashboard password of every test account (fictional; at least 12 characters).
 inline const std::string kPassword = "Lantern-Harbour-Quartz-7319";
 
-// The server's default wards (contract §5).
+// The server's default wards (protocol.md §5).
 inline const std::vector<std::string> kWards = {
     "Aldenham East", "Aldenham West", "Bentley Heath & The Royds", "Borehamwood Brookmeadow",
     "Borehamwood Cowley Hill", "Borehamwood Hillside", "Borehamwood Kenilworth", "Bushey Heath",

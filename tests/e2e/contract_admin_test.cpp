@@ -1,4 +1,4 @@
-// Contract §8 (server command line) against a running sync-server: enroll, revoke and
+// protocol.md §8 (server command line) against a running sync-server: enroll, revoke and
 // import-households work while it serves, and their effects reach the wire.
 #include "contract_support.h"
 
@@ -51,7 +51,7 @@ const std::string kFourth = "0192f5e4-7c1a-7d3e-9b2a-000000000004";
 }  // namespace
 
 TEST_CASE("enroll while the server runs prints a token that connects at once", "[e2e][contract][admin]") {
-  // Contract §8: a coordinator enrols a new tablet without restarting the server.
+  // protocol.md §8: a coordinator enrols a new tablet without restarting the server.
   ServerProcess server;
   server.start();
   const auto enrolled = server.admin({"enroll", "--device", "tab-new-1", "--user", "officer.nia", "--role", "pcso"});
@@ -69,7 +69,7 @@ TEST_CASE("enroll while the server runs prints a token that connects at once", "
 }
 
 TEST_CASE("revoke closes the device's open connections with 1008 within 5 seconds and the next handshake gets 401", "[e2e][contract][admin]") {
-  // Contract §8 and §9: a stolen tablet must be cut off now, not at its next reconnect.
+  // protocol.md §8 and §9: a stolen tablet must be cut off now, not at its next reconnect.
   ServerProcess server({"--revocation-poll", "0.2"});
   server.start();
   const auto ann = server.enroll("tab-ann-1", "officer.ann", "officer");
@@ -93,7 +93,7 @@ TEST_CASE("revoke closes the device's open connections with 1008 within 5 second
 }
 
 TEST_CASE("import-households while serving imports every row, visible in stats and pull", "[e2e][contract][admin]") {
-  // Contract §8 and §9: the household register is loaded from CSV into a live server.
+  // protocol.md §8 and §9: the household register is loaded from CSV into a live server.
   ServerProcess server;
   server.start();
   const auto coordinator = server.enroll("tab-cat-1", "coord.cat", "coordinator");
@@ -132,7 +132,7 @@ TEST_CASE("import-households while serving imports every row, visible in stats a
 }
 
 TEST_CASE("import-households with a bad row names its line, exits non-zero and imports nothing", "[e2e][contract][admin]") {
-  // Contract §8 and §9: a register with one mistake must not be half loaded.
+  // protocol.md §8 and §9: a register with one mistake must not be half loaded.
   ServerProcess server;
   server.start();
   const auto coordinator = server.enroll("tab-cat-1", "coord.cat", "coordinator");

@@ -1,4 +1,4 @@
-// Contract §1 (transport) over the wire, against the real sync-server: who may upgrade, how
+// protocol.md §1 (transport) over the wire, against the real sync-server: who may upgrade, how
 // tokens are stored, the 1 MiB message bound, and binary frames.
 #include "contract_support.h"
 
@@ -34,7 +34,7 @@ constexpr std::size_t kOneMiB = 1'048'576;
 }  // namespace
 
 TEST_CASE("an upgrade without a token or with an unknown token gets 401 and no WebSocket", "[e2e][contract][auth]") {
-  // Contract §1: only enrolled devices may open the sync socket, and refusal is a plain HTTP 401.
+  // protocol.md §1: only enrolled devices may open the sync socket, and refusal is a plain HTTP 401.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-ann-1", "officer.ann", "officer");
@@ -55,13 +55,13 @@ TEST_CASE("an upgrade without a token or with an unknown token gets 401 and no W
   CHECK(prefix.http_status == 401);
 
   WsTestClient enrolled;
-  const auto valid = enrolled.connect(server.port(), token);  // at /v1/sync, the contract's path
+  const auto valid = enrolled.connect(server.port(), token);  // at /v1/sync, the path of protocol.md §1.1
   CHECK(valid.ok);
   CHECK(str(parse(enrolled.request(hello("tab-ann-1"))), "type") == "welcome");
 }
 
 TEST_CASE("a revoked token gets 401 where it was upgraded before", "[e2e][contract][auth]") {
-  // Contract §1 and §8: revoking a lost tablet must lock it out at the next handshake.
+  // protocol.md §1 and §8: revoking a lost tablet must lock it out at the next handshake.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-ann-1", "officer.ann", "officer");
@@ -83,7 +83,7 @@ TEST_CASE("a revoked token gets 401 where it was upgraded before", "[e2e][contra
 }
 
 TEST_CASE("the server stores only a hash of each token", "[e2e][contract][auth][sqlite-only]") {
-  // Contract §1: a copy of the database must not hand out working tokens.
+  // protocol.md §1: a copy of the database must not hand out working tokens.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-ann-1", "officer.ann", "officer");
@@ -102,7 +102,7 @@ TEST_CASE("the server stores only a hash of each token", "[e2e][contract][auth][
 }
 
 TEST_CASE("a text frame of exactly 1 MiB is answered and one byte more closes with 1009", "[e2e][contract][auth][size]") {
-  // Contract §1 and §9: the message bound is exact, and exceeding it closes with 1009.
+  // protocol.md §1 and §9: the message bound is exact, and exceeding it closes with 1009.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");
@@ -128,7 +128,7 @@ TEST_CASE("a text frame of exactly 1 MiB is answered and one byte more closes wi
 }
 
 TEST_CASE("a binary frame gets bad_message and the connection stays usable", "[e2e][contract][auth]") {
-  // Contract §1 and §6: messages are JSON text frames; a binary one is an error the device survives.
+  // protocol.md §1 and §6: messages are JSON text frames; a binary one is an error the device survives.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");

@@ -1,4 +1,4 @@
-// Contract §6 and §9 "envelope versus record", and §1 "plain JSON", over the wire against the
+// protocol.md §6 and §9 "envelope versus record", and §1 "plain JSON", over the wire against the
 // real sync-server: malformed frames get bad_message, change nothing, and leave the
 // connection usable; well-formed frames in any field order with unknown fields are accepted.
 #include "contract_support.h"
@@ -43,7 +43,7 @@ struct Session {
 }  // namespace
 
 TEST_CASE("malformed frames get bad_message, not fatal, and the connection stays usable", "[e2e][contract][errors]") {
-  // Contract §6: a bad frame must not cost the device its connection nor change anything.
+  // protocol.md §6: a bad frame must not cost the device its connection nor change anything.
   Session session;
   const std::vector<std::string> frames = {
       "this is not JSON",
@@ -69,7 +69,7 @@ TEST_CASE("malformed frames get bad_message, not fatal, and the connection stays
 }
 
 TEST_CASE("envelope fields of the wrong type or out of range get bad_message and change nothing", "[e2e][contract][errors]") {
-  // Contract §6 and §9: envelope problems refuse the whole message, so nothing of it may be applied.
+  // protocol.md §6 and §9: envelope problems refuse the whole message, so nothing of it may be applied.
   Session session;
   const std::vector<std::string> frames = {
       R"({"type":"pull","cursor":5,"limit":10})",
@@ -103,7 +103,7 @@ TEST_CASE("envelope fields of the wrong type or out of range get bad_message and
 }
 
 TEST_CASE("a push of 1000 changes is accepted and one of 1001 is bad_message", "[e2e][contract][errors]") {
-  // Contract §3 and §9: a batch holds 1 to 1000 changes; the bound is exact on both sides.
+  // protocol.md §3.1 and §9.2: a batch holds 1 to 1000 changes; the bound is exact on both sides.
   Session session;
   const auto batch = [](int first_seq, int count) {
     std::string text = R"({"type":"push","changes":[)";
@@ -122,7 +122,7 @@ TEST_CASE("a push of 1000 changes is accepted and one of 1001 is bad_message", "
 }
 
 TEST_CASE("messages with fields in any order, unknown fields and optional fields left out are accepted", "[e2e][contract][errors]") {
-  // Contract §1: plain JSON with forward compatibility, so a newer client still syncs.
+  // protocol.md §1: plain JSON with forward compatibility, so a newer client still syncs.
   ServerProcess server;
   server.start();
   WsTestClient client;
@@ -149,9 +149,8 @@ TEST_CASE("messages with fields in any order, unknown fields and optional fields
   }
 }
 
-// KNOWN DEVIATION: the server (Boost.Beast's RFC 6455 UTF-8 check on text frames) fails the
-// connection with close code 1007 instead of answering bad_message; docs/protocol.md choice 14
-// and contract §6 say bad_message, not fatal. Either the server or the documents must change.
+// The server (Boost.Beast's RFC 6455 UTF-8 check on text frames) fails the connection with
+// close code 1007 instead of answering bad_message, as protocol.md §1.3 and §9.14 specify.
 TEST_CASE("a text frame that is not valid UTF-8 closes the connection with 1007", "[e2e][contract][errors]") {
   // RFC 6455 §8.1 requires failing the connection on invalid UTF-8 in a text frame, before
   // the message reaches the protocol; docs/protocol.md (§6, closing) records this exception

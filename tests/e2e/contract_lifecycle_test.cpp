@@ -1,4 +1,4 @@
-// Contract §6 (shutdown) and the server's timeouts, against the real sync-server: a silent
+// protocol.md §6 (shutdown) and the server's timeouts, against the real sync-server: a silent
 // TCP peer is dropped after --handshake-timeout, a silent WebSocket after --idle-timeout, and
 // SIGTERM closes open WebSockets with 1001, finishes pushes in flight and exits 0.
 #include "contract_support.h"
@@ -113,7 +113,7 @@ TEST_CASE("a WebSocket that neither sends nor answers pings is dropped after the
 }
 
 TEST_CASE("SIGTERM closes an idle WebSocket with 1001 and the server exits 0 promptly", "[e2e][contract][lifecycle]") {
-  // Contract §6: clients must see a clean, retryable close when the server is stopped.
+  // protocol.md §6: clients must see a clean, retryable close when the server is stopped.
   ServerProcess server;  // --shutdown-grace stays at its 10 s default: closing must not wait for it
   server.start();
   auto client = join(server, "tab-cat-1", server.enroll("tab-cat-1", "coord.cat", "coordinator"));
@@ -130,7 +130,7 @@ TEST_CASE("SIGTERM closes an idle WebSocket with 1001 and the server exits 0 pro
 }
 
 TEST_CASE("SIGTERM with idle HTTP keep-alive and half-sent requests still exits 0 promptly", "[e2e][contract][lifecycle]") {
-  // Contract §6: stopping must not hang on connections that are not WebSockets.
+  // protocol.md §6: stopping must not hang on connections that are not WebSockets.
   ServerProcess server;  // --handshake-timeout stays at 10 s: exiting must not wait for it
   server.start();
   RawSocket keep_alive(server.port());
@@ -148,7 +148,7 @@ TEST_CASE("SIGTERM with idle HTTP keep-alive and half-sent requests still exits 
 }
 
 TEST_CASE("SIGTERM with a WebSocket peer that never answers the close cuts it after the shutdown grace", "[e2e][contract][lifecycle]") {
-  // Contract §6: a stuck client may delay shutdown by the grace period, not for ever.
+  // protocol.md §6: a stuck client may delay shutdown by the grace period, not for ever.
   ServerProcess server({"--shutdown-grace", "1"});
   server.start();
   const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");
@@ -156,7 +156,7 @@ TEST_CASE("SIGTERM with a WebSocket peer that never answers the close cuts it af
   const auto start = Clock::now();
   REQUIRE(::kill(server.pid(), SIGTERM) == 0);
   std::this_thread::sleep_for(300ms);  // shutting down, held open by the stuck client
-  WsTestClient late;  // contract §6: it stops accepting
+  WsTestClient late;  // protocol.md §6.3: it stops accepting
   CHECK_FALSE(late.connect(server.port(), token, 2s).ok);
   const int status = server.stop(15s);
   const auto took = Clock::now() - start;
@@ -165,7 +165,7 @@ TEST_CASE("SIGTERM with a WebSocket peer that never answers the close cuts it af
 }
 
 TEST_CASE("SIGTERM during a push applies all of it or none, and what was acked survives", "[e2e][contract][lifecycle]") {
-  // Contract §3 and §6: shutdown finishes the transaction in flight and never leaves half a batch.
+  // protocol.md §3 and §6: shutdown finishes the transaction in flight and never leaves half a batch.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");

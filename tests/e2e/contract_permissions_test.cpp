@@ -1,4 +1,4 @@
-// Contract §3 and §5 "who may write what" over the wire, against the real sync-server: each
+// protocol.md §3 and §5 "who may write what" over the wire, against the real sync-server: each
 // rule of the permission table with an allowed and a forbidden case.
 #include "contract_support.h"
 
@@ -85,14 +85,14 @@ struct Team {
 }  // namespace
 
 TEST_CASE("an officer writes their own visits to households in scope and nobody else's", "[e2e][contract][permissions]") {
-  // Contract §5: visits are per user, and only for households the officer is responsible for.
+  // protocol.md §5: visits are per user, and only for households the officer is responsible for.
   Team team;
   CHECK(team.bob->write("visit", "upsert", 20, visit(2)) == kApplied);
   CHECK(team.ann->write("visit", "upsert", 10, visit(1)) == kApplied);
   CHECK(team.ann->write("visit", "upsert", 10, visit(1, "declined")) == kApplied);  // update own
 
   CHECK(team.ann->write("visit", "upsert", 20, visit(2, "declined")).first == "forbidden");  // Bob's visit
-  CHECK(team.ann->last_message.find(uuid(20)) != std::string::npos);  // names the record (contract §9)
+  CHECK(team.ann->last_message.find(uuid(20)) != std::string::npos);  // names the record (protocol.md §9.5)
   CHECK(team.ann->write("visit", "delete", 20).first == "forbidden");
   CHECK(team.ann->write("visit", "upsert", 11, visit(2)).first == "forbidden");  // Bob's household
   CHECK(team.ann->last_message.find(uuid(2)) != std::string::npos);
@@ -102,7 +102,7 @@ TEST_CASE("an officer writes their own visits to households in scope and nobody 
 }
 
 TEST_CASE("ownership is per user, so an officer's second tablet may edit the first one's visit", "[e2e][contract][permissions]") {
-  // Contract §9: a visit belongs to the user whose device created it, not to the device.
+  // protocol.md §5.7: a visit belongs to the user whose device created it, not to the device.
   Team team;
   Device ann_spare(team.server, "tab-ann-2", "officer.ann", "officer");
   CHECK(team.ann->write("visit", "upsert", 10, visit(1)) == kApplied);
@@ -111,7 +111,7 @@ TEST_CASE("ownership is per user, so an officer's second tablet may edit the fir
 }
 
 TEST_CASE("an officer may not set target or assigned_to, nor delete a household", "[e2e][contract][permissions]") {
-  // Contract §5 and §9: the target list and assignments belong to coordinators.
+  // protocol.md §5 and §9: the target list and assignments belong to coordinators.
   Team team;
   CHECK(team.ann->write("household", "upsert", 1, household("1 Example Road", R"(,"target":true)")) ==
         std::pair<std::string, std::string>{"forbidden", "target"});
@@ -134,7 +134,7 @@ TEST_CASE("an officer may not set target or assigned_to, nor delete a household"
 }
 
 TEST_CASE("an officer may not edit a household out of scope", "[e2e][contract][permissions]") {
-  // Contract §5: an officer updates only households assigned to or created by their user.
+  // protocol.md §5: an officer updates only households assigned to or created by their user.
   Team team;
   CHECK(team.ann->write("household", "upsert", 2, household("2 Renamed Road")).first == "forbidden");
   CHECK(str(team.bob->pulled(2), "address") == "2 Example Road");
@@ -142,7 +142,7 @@ TEST_CASE("an officer may not edit a household out of scope", "[e2e][contract][p
 }
 
 TEST_CASE("a pcso creates, updates and deletes their own commute sessions and no one else's", "[e2e][contract][permissions]") {
-  // Contract §5: commute sessions belong to the user who recorded them.
+  // protocol.md §5: commute sessions belong to the user who recorded them.
   Team team;
   CHECK(team.pat->write("commute_session", "upsert", 30, commute(40)) == kApplied);
   CHECK(team.pat->write("commute_session", "upsert", 30, commute(55)) == kApplied);
@@ -155,7 +155,7 @@ TEST_CASE("a pcso creates, updates and deletes their own commute sessions and no
 }
 
 TEST_CASE("a coordinator may do everything", "[e2e][contract][permissions]") {
-  // Contract §5: coordinators manage the register and correct anyone's records.
+  // protocol.md §5: coordinators manage the register and correct anyone's records.
   Team team;
   REQUIRE(team.bob->write("visit", "upsert", 20, visit(2)) == kApplied);
   REQUIRE(team.pat->write("commute_session", "upsert", 30, commute(40)) == kApplied);

@@ -1,4 +1,4 @@
-// Contract §4 (pull) over the wire, against the real sync-server: pages and cursors, limits,
+// protocol.md §4 (pull) over the wire, against the real sync-server: pages and cursors, limits,
 // cursor_invalid, tombstones, only winning versions, no skipped change under concurrent
 // writes, and the scope of officers versus coordinators.
 #include "contract_support.h"
@@ -87,7 +87,7 @@ std::set<std::string> ids(std::initializer_list<int> numbers) {
 }  // namespace
 
 TEST_CASE("a pull from the empty cursor sends every change with its device_id, then only new ones", "[e2e][contract][pull]") {
-  // Contract §4: device_id lets a device merge by (hlc, device_id), and the cursor resumes.
+  // protocol.md §4: device_id lets a device merge by (hlc, device_id), and the cursor resumes.
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
@@ -110,7 +110,7 @@ TEST_CASE("a pull from the empty cursor sends every change with its device_id, t
 }
 
 TEST_CASE("limit bounds a page, has_more and the cursor lead through the rest in commit order", "[e2e][contract][pull]") {
-  // Contract §4: a device pulls a large backlog in pages without missing or reordering a change.
+  // protocol.md §4: a device pulls a large backlog in pages without missing or reordering a change.
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
@@ -149,7 +149,7 @@ TEST_CASE("limit bounds a page, has_more and the cursor lead through the rest in
 }
 
 TEST_CASE("a cursor the server cannot honour gets cursor_invalid, not fatal", "[e2e][contract][pull]") {
-  // Contract §4: a device with a bad cursor must be told to start again from "", not be cut off.
+  // protocol.md §4: a device with a bad cursor must be told to start again from "", not be cut off.
   ServerProcess server, other_server;
   server.start();
   other_server.start();
@@ -172,7 +172,7 @@ TEST_CASE("a cursor the server cannot honour gets cursor_invalid, not fatal", "[
 }
 
 TEST_CASE("deleted records come as op delete and only the winning version is sent", "[e2e][contract][pull]") {
-  // Contract §4 and §9: devices must learn of deletes, also from "", and never see stale versions.
+  // protocol.md §4 and §9: devices must learn of deletes, also from "", and never see stale versions.
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
@@ -196,7 +196,7 @@ TEST_CASE("deleted records come as op delete and only the winning version is sen
 }
 
 TEST_CASE("an officer receives only their scope, a coordinator everything", "[e2e][contract][pull][scope]") {
-  // Contract §4: nothing outside a device's scope ever reaches it.
+  // protocol.md §4: nothing outside a device's scope ever reaches it.
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
@@ -232,7 +232,7 @@ TEST_CASE("an officer receives only their scope, a coordinator everything", "[e2
 }
 
 TEST_CASE("pages skip no change while another device writes at the same time", "[e2e][contract][pull]") {
-  // Contract §4: a device pulling during others' pushes must still end up with every change.
+  // protocol.md §4: a device pulling during others' pushes must still end up with every change.
   ServerProcess server;
   server.start();
   Device reader(server, "tab-cat-1", "coord.cat", "coordinator");
@@ -264,7 +264,7 @@ TEST_CASE("pages skip no change while another device writes at the same time", "
 }
 
 TEST_CASE("deletes within an officer's scope reach the officer as op delete", "[e2e][contract][pull][scope]") {
-  // Contract §4: an officer's tablet must drop a household the coordinator removed, and its own deleted visits.
+  // protocol.md §4: an officer's tablet must drop a household the coordinator removed, and its own deleted visits.
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
@@ -286,7 +286,7 @@ TEST_CASE("deletes within an officer's scope reach the officer as op delete", "[
 }
 
 TEST_CASE("a page never exceeds the 1 MiB message bound, whatever the limit", "[e2e][contract][pull][size]") {
-  // Contract §1: a message over 1 MiB closes the connection, so the server must not send one either.
+  // protocol.md §1: a message over 1 MiB closes the connection, so the server must not send one either.
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");

@@ -1,4 +1,4 @@
-// Contract §3 (push) over the wire, against the real sync-server: acks and durability, resends,
+// protocol.md §3 (push) over the wire, against the real sync-server: acks and durability, resends,
 // seq gaps, rejections, last writer wins, tombstones, identity from the token, clock skew.
 #include "contract_support.h"
 
@@ -93,7 +93,7 @@ struct Server {
 }  // namespace
 
 TEST_CASE("an ack carries acked_seq and what it acks survives a killed server", "[e2e][contract][push]") {
-  // Contract §3: once acked, a change survives a crash, so the device may forget it.
+  // protocol.md §3: once acked, a change survives a crash, so the device may forget it.
   Server server;
   auto cat = join(server.process, "tab-cat-1", server.coordinator);
   const auto ack = parse(cat->request(push({change(1, "household", "upsert", uuid(1), hlc(), household("1 Example Road")),
@@ -118,7 +118,7 @@ TEST_CASE("an ack carries acked_seq and what it acks survives a killed server", 
 }
 
 TEST_CASE("a resend of acked seqs has no effect and is acked again", "[e2e][contract][push]") {
-  // Contract §3: a device that lost an ack resends; the server must not apply it twice or anew.
+  // protocol.md §3: a device that lost an ack resends; the server must not apply it twice or anew.
   Server server;
   auto cat = join(server.process, "tab-cat-1", server.coordinator);
   const auto first_hlc = hlc(-2min);
@@ -148,7 +148,7 @@ TEST_CASE("a resend of acked seqs has no effect and is acked again", "[e2e][cont
 }
 
 TEST_CASE("a seq gap gets a non-fatal seq_gap with expected and applies nothing of the batch", "[e2e][contract][push]") {
-  // Contract §3: changes must run on from acked_seq + 1 so that none is ever skipped.
+  // protocol.md §3: changes must run on from acked_seq + 1 so that none is ever skipped.
   Server server;
   auto cat = join(server.process, "tab-cat-1", server.coordinator);
   const auto check_gap = [&](const std::vector<std::string>& changes, std::int64_t expected) {
@@ -175,7 +175,7 @@ TEST_CASE("a seq gap gets a non-fatal seq_gap with expected and applies nothing 
 }
 
 TEST_CASE("rejected changes are listed with code, message and field, and acked_seq moves past them", "[e2e][contract][push]") {
-  // Contract §3: the device must be able to show each rejection beside its field and never resend it.
+  // protocol.md §3: the device must be able to show each rejection beside its field and never resend it.
   Server server;
   auto ann = join(server.process, "tab-ann-1", server.ann);
   const auto ack = parse(ann->request(push({
@@ -215,7 +215,7 @@ TEST_CASE("rejected changes are listed with code, message and field, and acked_s
 }
 
 TEST_CASE("the greatest hlc wins whatever the order of arrival, ties broken by device_id", "[e2e][contract][push]") {
-  // Contract §3: every device must converge on the same version of a record edited on two tablets.
+  // protocol.md §3: every device must converge on the same version of a record edited on two tablets.
   Server server;
   auto cat = join(server.process, "tab-cat-1", server.coordinator);
   auto dan = join(server.process, "tab-dan-1", server.second_coordinator);
@@ -248,7 +248,7 @@ TEST_CASE("the greatest hlc wins whatever the order of arrival, ties broken by d
 }
 
 TEST_CASE("an older upsert after a newer delete does not bring the record back, a newer one does", "[e2e][contract][push]") {
-  // Contract §3: a delete is a version too, so a late edit from an offline tablet cannot resurrect it.
+  // protocol.md §3: a delete is a version too, so a late edit from an offline tablet cannot resurrect it.
   Server server;
   auto cat = join(server.process, "tab-cat-1", server.coordinator);
   auto dan = join(server.process, "tab-dan-1", server.second_coordinator);
@@ -273,7 +273,7 @@ TEST_CASE("an older upsert after a newer delete does not bring the record back, 
 }
 
 TEST_CASE("identity comes from the token, not from data", "[e2e][contract][push]") {
-  // Contract §3 and §9: a tablet must not record work in another officer's name.
+  // protocol.md §3 and §9: a tablet must not record work in another officer's name.
   Server server;
   const auto bob = server.process.enroll("tab-bob-1", "officer.bob", "officer");
   auto ann = join(server.process, "tab-ann-1", server.ann);
@@ -295,7 +295,7 @@ TEST_CASE("identity comes from the token, not from data", "[e2e][contract][push]
 }
 
 TEST_CASE("an hlc more than an hour ahead is rejected with clock_skew, less than an hour is applied", "[e2e][contract][push]") {
-  // Contract §3: a tablet with a wrong clock must not win every later edit.
+  // protocol.md §3: a tablet with a wrong clock must not win every later edit.
   Server server;
   auto cat = join(server.process, "tab-cat-1", server.coordinator);
   const auto ack = parse(cat->request(push({change(1, "household", "upsert", uuid(1), hlc(61min), household("1 Example Road")),
@@ -312,7 +312,7 @@ TEST_CASE("an hlc more than an hour ahead is rejected with clock_skew, less than
 }
 
 TEST_CASE("two connections of one device pushing the same batch apply it once", "[e2e][contract][push]") {
-  // Contract §9: one device's batches are applied one at a time in seq order, whatever the connection.
+  // protocol.md §9: one device's batches are applied one at a time in seq order, whatever the connection.
   Server server;
   auto first = join(server.process, "tab-cat-1", server.coordinator);
   auto second = join(server.process, "tab-cat-1", server.coordinator);

@@ -1,6 +1,6 @@
-// Contract §5 (records) and §9 (clarifications) over the wire, against the real sync-server:
+// protocol.md §5 (records) and §9 (clarifications) over the wire, against the real sync-server:
 // every field rule rejects its violation with `invalid` naming the field, and accepts (and
-// normalises) what the contract allows.
+// normalises) what protocol.md allows.
 #include "contract_support.h"
 
 #include <catch2/catch.hpp>
@@ -81,8 +81,8 @@ void check_cases(const std::vector<Case>& cases) {
 
 }  // namespace
 
-TEST_CASE("household fields are checked as contract section 5 says", "[e2e][contract][records]") {
-  // Contract §5 and §9: the server validates exactly what the device validates offline.
+TEST_CASE("household fields are checked as protocol.md section 5 says", "[e2e][contract][records]") {
+  // protocol.md §5 and §9: the server validates exactly what the device validates offline.
   check_cases({
       {"household", household(R"(,"target":true,"vulnerability":["elderly","lives_alone"],"assigned_to":null)"), ""},
       {"household", household("", R"("address":")" + repeat(kE, 200) + R"(","postcode":"wd61wa","ward":"Shenley")"), ""},
@@ -99,8 +99,8 @@ TEST_CASE("household fields are checked as contract section 5 says", "[e2e][cont
   });
 }
 
-TEST_CASE("visit fields are checked as contract section 5 says", "[e2e][contract][records]") {
-  // Contract §5: a visit's outcomes, counts and references are what the statistics are built on.
+TEST_CASE("visit fields are checked as protocol.md section 5 says", "[e2e][contract][records]") {
+  // protocol.md §5: a visit's outcomes, counts and references are what the statistics are built on.
   const std::string outcomes =
       R"(,"crime_prevention_advice":true,"fire_safety_check":true,"healthy_lifestyle_advice":true,)"
       R"("community_involvement_info":true,"first_aid_training":true,"follow_up_required":true,"smoke_detectors_fitted":10)";
@@ -127,8 +127,8 @@ TEST_CASE("visit fields are checked as contract section 5 says", "[e2e][contract
   });
 }
 
-TEST_CASE("commute session fields are checked as contract section 5 says", "[e2e][contract][records]") {
-  // Contract §5: Commute Aware sessions feed the station figures of the statistics.
+TEST_CASE("commute session fields are checked as protocol.md section 5 says", "[e2e][contract][records]") {
+  // protocol.md §5: Commute Aware sessions feed the station figures of the statistics.
   check_cases({
       {"commute_session", commute(R"(,"ended_at":"2026-11-20T07:00:00Z","messages":["vehicle_security","garden_tools"])"), ""},
       {"commute_session", commute(R"(,"ended_at":null)", R"("station":"Elstree & Borehamwood","started_at":"2026-11-20T07:00:00Z","cards_distributed":5000)"), ""},
@@ -144,7 +144,7 @@ TEST_CASE("commute session fields are checked as contract section 5 says", "[e2e
 }
 
 TEST_CASE("a malformed entity, op, id, hlc or missing data rejects that change alone as invalid", "[e2e][contract][records]") {
-  // Contract §9: problems inside one change reject it alone; the rest of the batch applies.
+  // protocol.md §9: problems inside one change reject it alone; the rest of the batch applies.
   check_cases({
       {"vehicle", household(), "entity"},
       {"household", household(), "op", "merge"},
@@ -157,8 +157,8 @@ TEST_CASE("a malformed entity, op, id, hlc or missing data rejects that change a
   });
 }
 
-TEST_CASE("postcodes and times are normalised as contract section 9 says", "[e2e][contract][records]") {
-  // Contract §5 and §9: every device sees the stored, normalised form, not what one tablet typed.
+TEST_CASE("postcodes and times are normalised as protocol.md section 9 says", "[e2e][contract][records]") {
+  // protocol.md §5 and §9: every device sees the stored, normalised form, not what one tablet typed.
   ServerProcess server;
   server.start();
   WsTestClient client;

@@ -1,4 +1,4 @@
-// Contract §2 (session) over the wire, against the real sync-server: hello before anything,
+// protocol.md §2 (session) over the wire, against the real sync-server: hello before anything,
 // the protocol version, the token's device, and what welcome carries.
 #include "contract_support.h"
 
@@ -60,7 +60,7 @@ const std::vector<std::string> kDefaultStations = {"Potters Bar", "Elstree & Bor
 }  // namespace
 
 TEST_CASE("anything before hello gets hello_required, not fatal, and hello then works", "[e2e][contract][session]") {
-  // Contract §2.2 and §9: a device that speaks before hello is told so and keeps its connection.
+  // protocol.md §2.1: a device that speaks before hello is told so and keeps its connection.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-ann-1", "officer.ann", "officer");
@@ -83,7 +83,7 @@ TEST_CASE("anything before hello gets hello_required, not fatal, and hello then 
 }
 
 TEST_CASE("hello with protocol 2 gets fatal unsupported_protocol and the server closes", "[e2e][contract][session]") {
-  // Contract §2.2: only protocol 1 is spoken; any other version is fatal and closes the connection.
+  // protocol.md §2.1: only protocol 1 is spoken; any other version is fatal and closes the connection.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-ann-1", "officer.ann", "officer");
@@ -102,7 +102,7 @@ TEST_CASE("hello with protocol 2 gets fatal unsupported_protocol and the server 
 }
 
 TEST_CASE("hello with another device's id gets fatal device_mismatch and the server closes", "[e2e][contract][session]") {
-  // Contract §2.2: device_id must be the token's device, or a token could act for another tablet.
+  // protocol.md §2.1: device_id must be the token's device, or a token could act for another tablet.
   ServerProcess server;
   server.start();
   const auto ann = server.enroll("tab-ann-1", "officer.ann", "officer");
@@ -124,7 +124,7 @@ TEST_CASE("hello with another device's id gets fatal device_mismatch and the ser
 }
 
 TEST_CASE("welcome carries identity, role, reference lists and the server's clock", "[e2e][contract][session]") {
-  // Contract §2.2 and §5: the device validates offline with the lists it is sent and checks its clock.
+  // protocol.md §2.2 and §5.5: the device validates offline with the lists it is sent and checks its clock.
   ServerProcess server;
   server.start();
   const struct {
@@ -158,7 +158,7 @@ TEST_CASE("welcome carries identity, role, reference lists and the server's cloc
 }
 
 TEST_CASE("welcome's acked_seq counts applied and rejected changes, on every new connection and restart", "[e2e][contract][session]") {
-  // Contract §2.2: the client resends from acked_seq + 1, so it must be right after reconnecting.
+  // protocol.md §2.2: the client resends from acked_seq + 1, so it must be right after reconnecting.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");
@@ -186,7 +186,7 @@ TEST_CASE("welcome's acked_seq counts applied and rejected changes, on every new
 }
 
 TEST_CASE("the server answers each message in the order it was sent", "[e2e][contract][session]") {
-  // Contract §2.3: answers come in order, so a client may pipeline without matching ids.
+  // protocol.md §2: answers come in order, so a client may pipeline without matching ids.
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");

@@ -1,4 +1,4 @@
-// Contract §7 (coordinator HTTP API) over HTTP, against the real sync-server: who may read
+// protocol.md §7 (coordinator HTTP API) over HTTP, against the real sync-server: who may read
 // the statistics, the local-date range, bad dates, and figures that match what was pushed.
 #include "contract_support.h"
 
@@ -59,7 +59,7 @@ rapidjson::Document stats(const ServerProcess& server, const std::string& token,
 }  // namespace
 
 TEST_CASE("stats need a coordinator's token, healthz needs none", "[e2e][contract][stats]") {
-  // Contract §7: statistics are for coordinators only; health checks are for anyone.
+  // protocol.md §7: statistics are for coordinators only; health checks are for anyone.
   ServerProcess server;
   server.start();
   const auto coordinator = server.enroll("tab-cat-1", "coord.cat", "coordinator");
@@ -83,7 +83,7 @@ TEST_CASE("stats need a coordinator's token, healthz needs none", "[e2e][contrac
 }
 
 TEST_CASE("from and to select visits and sessions by their local date in Europe/London", "[e2e][contract][stats]") {
-  // Contract §7: a visit just after midnight BST belongs to the next day in the coordinator's report.
+  // protocol.md §7: a visit just after midnight BST belongs to the next day in the coordinator's report.
   ServerProcess server;
   server.start();
   Coordinator cat(server, "tab-cat-1", "coord.cat");
@@ -121,7 +121,7 @@ TEST_CASE("from and to select visits and sessions by their local date in Europe/
 }
 
 TEST_CASE("a malformed date gets 400", "[e2e][contract][stats]") {
-  // Contract §7: from and to are YYYY-MM-DD; anything else must not silently mean all time.
+  // protocol.md §7: from and to are YYYY-MM-DD; anything else must not silently mean all time.
   ServerProcess server;
   server.start();
   const auto coordinator = server.enroll("tab-cat-1", "coord.cat", "coordinator");
@@ -134,7 +134,7 @@ TEST_CASE("a malformed date gets 400", "[e2e][contract][stats]") {
 }
 
 TEST_CASE("the figures match what was pushed: winners only, deletes and losers left out", "[e2e][contract][stats]") {
-  // Contract §7: the coordinator's report must count exactly the records that devices converge on.
+  // protocol.md §7: the coordinator's report must count exactly the records that devices converge on.
   ServerProcess server;
   server.start();
   Coordinator cat(server, "tab-cat-1", "coord.cat");
@@ -190,7 +190,7 @@ TEST_CASE("the figures match what was pushed: winners only, deletes and losers l
   CHECK(at(report, {"commute_aware", "cards_distributed"}) == 41);
   CHECK(at(report, {"commute_aware", "by_station", "Radlett"}) == 1);  // one session of one card
   CHECK(at(report, {"commute_aware", "by_station", "Potters Bar"}) <= 0);
-  // The contract does not say whether by_station counts sessions or cards: either reading.
+  // protocol.md §7 counts cards in by_station; this check accepts either reading.
   const auto elstree = at(report, {"commute_aware", "by_station", "Elstree & Borehamwood"});
   CHECK((elstree == 1 || elstree == 40));
 

@@ -69,7 +69,7 @@ inline std::int64_t at(const rapidjson::Value& root, std::initializer_list<const
 
 // ---- Building messages ----
 
-// An HLC `offset` from now (contract §3: 15-digit unix ms, '-', 5-digit counter).
+// An HLC `offset` from now (protocol.md §3.5: 15-digit unix ms, '-', 5-digit counter).
 inline std::string hlc(std::chrono::milliseconds offset = {}, int counter = 0) {
   const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::system_clock::now().time_since_epoch()) + offset;

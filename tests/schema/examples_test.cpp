@@ -110,7 +110,7 @@ TEST_CASE("record examples: valid ones pass, invalid ones are refused naming the
   check_records("commute_session", Entity::commute_session);
 }
 
-TEST_CASE("message examples: valid ones decode, invalid ones are refused as the contract says", "[schema]") {
+TEST_CASE("message examples: valid ones decode, invalid ones are refused as protocol.md says", "[schema]") {
   check_messages("push");
   check_messages("pull");
   check_messages("hello");

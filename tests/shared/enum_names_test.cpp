@@ -1,4 +1,4 @@
-// Wire names of the contract's enumerations must be exact (contract §3, §5): a misspelt name
+// Wire names of the protocol's enumerations must be exact (protocol.md §3, §5): a misspelt name
 // would make a device and the server disagree about a record.
 #include <catch2/catch.hpp>
 
@@ -30,7 +30,7 @@ void check_names_round_trip(const std::vector<std::string>& expected) {
 
 }  // namespace
 
-TEST_CASE("enumerations use the contract's wire names", "[enum_names]") {
+TEST_CASE("enumerations use the wire names of protocol.md", "[enum_names]") {
   check_names_round_trip<Entity>({"household", "visit", "commute_session"});
   check_names_round_trip<Op>({"upsert", "delete"});
   check_names_round_trip<Role>({"officer", "pcso", "coordinator"});

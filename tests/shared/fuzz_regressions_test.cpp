@@ -137,7 +137,7 @@ TEST_CASE("bug: a number past a double's range was read as garbage, past the end
   CHECK(visit.smoke_detectors_fitted == 0);
   REQUIRE(from_json(visit_with_smoke_detectors("1e-400"), visit).empty());
   CHECK(visit.smoke_detectors_fitted == 0);
-  CHECK_FALSE(from_json(visit_with_smoke_detectors("1e309"), visit).empty());  // not JSON to the reader (docs/protocol.md)
+  CHECK_FALSE(from_json(visit_with_smoke_detectors("1e309"), visit).empty());  // not JSON to the reader (protocol.md §9.16)
 }
 
 TEST_CASE("bug: JSON nested a million deep overflowed the stack of whoever parsed it", "[regression][json]") {

@@ -1,4 +1,4 @@
-// The hybrid logical clock decides which edit wins (contract §3): its wire form must compare
+// The hybrid logical clock decides which edit wins (protocol.md §3): its wire form must compare
 // as a string and its ticks must never go backwards, whatever the tablet's wall clock does.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// Contract §9: a problem inside one change of a push rejects that change alone, naming the
+// protocol.md §9.2: a problem inside one change of a push rejects that change alone, naming the
 // field, while its neighbours decode; a server message with a bad part is bad_message.
 #include <catch2/catch.hpp>
 

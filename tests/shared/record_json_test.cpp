@@ -1,4 +1,4 @@
-// Records travel as plain JSON objects (contract §1, §5, §9): any field order, unknown fields
+// Records travel as plain JSON objects (protocol.md §1, §5, §9): any field order, unknown fields
 // ignored, optional fields defaulted, and every bad field reported by name.
 #include <catch2/catch.hpp>
 

@@ -1,4 +1,4 @@
-// Text rules of the contract (§1, §9): frames are UTF-8, lengths count code points, and
+// Text rules of protocol.md (§1, §9): frames are UTF-8, lengths count code points, and
 // postcodes are accepted in any case with or without the space and stored as "WD6 1WA".
 #include <catch2/catch.hpp>
 

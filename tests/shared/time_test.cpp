@@ -1,4 +1,4 @@
-// Times cross the wire as RFC 3339 text (contract §5, §9) and are compared as instants: the
+// Times cross the wire as RFC 3339 text (protocol.md §5, §9) and are compared as instants: the
 // parser must accept every lawful form, refuse the rest, and the formatter must be exact.
 #include <catch2/catch.hpp>
 

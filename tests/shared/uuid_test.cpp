@@ -1,4 +1,4 @@
-// Record ids are chosen offline by devices: they must be canonical (contract §3) and UUIDv7
+// Record ids are chosen offline by devices: they must be canonical (protocol.md §3) and UUIDv7
 // ids must keep increasing, also when a tablet's clock steps back.
 #include <catch2/catch.hpp>
 

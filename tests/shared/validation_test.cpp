@@ -1,4 +1,4 @@
-// The record rules of contract §5 run on the device and on the server alike: each boundary is
+// The record rules of protocol.md §5 run on the device and on the server alike: each boundary is
 // tested on both sides, and each error must name its field so an app can show it beside it.
 #include <catch2/catch.hpp>
 
@@ -343,7 +343,7 @@ TEST_CASE("check_record dispatches on the record's kind", "[validation]") {
   only_error(check_record(session, ReferenceLists::defaults()), "station");
 }
 
-TEST_CASE("default reference lists are the contract's", "[validation]") {
+TEST_CASE("default reference lists are those of protocol.md section 5.5", "[validation]") {
   const auto& lists = ReferenceLists::defaults();
   CHECK(lists.has_ward("Bentley Heath & The Royds"));
   CHECK(lists.has_ward("Potters Bar Furzefield"));

@@ -1,4 +1,4 @@
-// Devices and durability (contract §1, §8): tokens authenticate until revoked or replaced, only their hash is kept, and reopening keeps everything.
+// Devices and durability (protocol.md §1, §8): tokens authenticate until revoked or replaced, only their hash is kept, and reopening keeps everything.
 #include <catch2/catch.hpp>
 
 #include <filesystem>

@@ -1,4 +1,4 @@
-// Households CSV (contract §8, §9): RFC 4180 cells, CRLF and BOM, bad rows reported by line number, and all rows imported or none.
+// Households CSV (protocol.md §8, §9): RFC 4180 cells, CRLF and BOM, bad rows reported by line number, and all rows imported or none.
 #include <catch2/catch.hpp>
 
 #include <set>

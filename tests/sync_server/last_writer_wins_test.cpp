@@ -1,4 +1,4 @@
-// Conflicts (contract §3): the greatest (hlc, device_id) wins whatever the arrival order, a delete is a version, and a loser is no error.
+// Conflicts (protocol.md §3): the greatest (hlc, device_id) wins whatever the arrival order, a delete is a version, and a loser is no error.
 #include <catch2/catch.hpp>
 
 #include <variant>

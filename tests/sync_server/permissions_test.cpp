@@ -1,4 +1,4 @@
-// Who may write what (contract §5, §9): officers and PCSOs keep off server-owned fields and others' records, coordinators may do all.
+// Who may write what (protocol.md §5, §9): officers and PCSOs keep off server-owned fields and others' records, coordinators may do all.
 #include <catch2/catch.hpp>
 
 #include <variant>

@@ -1,4 +1,4 @@
-// Pull scope (contract §4): officers and PCSOs receive exactly their households, visits to them, and their own records; coordinators all.
+// Pull scope (protocol.md §4): officers and PCSOs receive exactly their households, visits to them, and their own records; coordinators all.
 #include <catch2/catch.hpp>
 
 #include <set>

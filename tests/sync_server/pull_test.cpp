@@ -1,4 +1,4 @@
-// Pull (contract §4): winning versions in commit order that never skip a change, tombstones as deletes, cursors only this store honours.
+// Pull (protocol.md §4): winning versions in commit order that never skip a change, tombstones as deletes, cursors only this store honours.
 #include <catch2/catch.hpp>
 
 #include <variant>

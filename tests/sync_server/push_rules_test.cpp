@@ -1,4 +1,4 @@
-// Push rules (contract §3, §9): seq numbering with resends, gaps and rejected changes, and validation of each change including clock skew.
+// Push rules (protocol.md §3, §9): seq numbering with resends, gaps and rejected changes, and validation of each change including clock skew.
 #include <catch2/catch.hpp>
 
 #include <variant>

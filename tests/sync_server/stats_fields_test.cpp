@@ -1,4 +1,4 @@
-// Statistics field by field (contract §7, §9) on small hand-made data, and Europe/London local dates across the BST changes.
+// Statistics field by field (protocol.md §7, §9) on small hand-made data, and Europe/London local dates across the BST changes.
 #include <catch2/catch.hpp>
 
 #include "store_fixture.h"

@@ -157,7 +157,7 @@ class StoreModel {
         if (*household->target) ++stats.households_target;
       } else if (const auto* record = std::get_if<Visit>(&*version.data)) {
         if (!in_range(record->visited_at)) continue;
-        // A live visit counts even if its household was deleted since (the contract counts
+        // A live visit counts even if its household was deleted since (protocol.md §7 counts
         // not-deleted visits), under that household's last ward.
         const ModelVersion* household = find(Entity::household, record->household_id);
         REQUIRE(household != nullptr);

@@ -131,7 +131,7 @@ inline sync_server::StoreOptions fixed_options() {
   return options;
 }
 
-// An enrolled device that numbers its changes 1, 2, 3, … as the contract requires.
+// An enrolled device that numbers its changes 1, 2, 3, … as protocol.md §3.2 requires.
 struct Device {
   DeviceIdentity identity;
   std::int64_t next_seq = 1;

@@ -2,7 +2,7 @@
  * field_client.h — the field client's core as a C API, for native tablet apps (Android through
  * JNI, iOS through Swift or Objective-C) that embed the same store and sync as field-client.
  *
- * Records go in and come out as the plain JSON of the sync contract (§5): the `data` object
+ * Records go in and come out as the plain JSON of the sync protocol (protocol.md §5): the `data` object
  * of a household, a visit or a commute session. Everything is offline except fc_sync().
  *
  * Errors: every function returns FC_OK (0) or an fc_status. After a failure on a store,

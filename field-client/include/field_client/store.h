@@ -125,10 +125,10 @@ class Store {
   DeviceInfo device() const;
 
   // The wards and stations records are checked against: the server's when it has sent them,
-  // the contract's defaults before that.
+  // protocol.md §5.5's defaults before that.
   safer::ReferenceLists reference_lists() const;
 
-  // Checks `data` exactly as the server will (contract §5), normalising a postcode, and as
+  // Checks `data` exactly as the server will (protocol.md §5), normalising a postcode, and as
   // far as the device can tell the rules of §5's permission table and household references.
   // Returns every problem found.
   safer::FieldErrors validate(safer::RecordData& data) const;

@@ -1,4 +1,4 @@
-// Syncing a device's store with the server (contract §2-§4): push the outbox, then pull
+// Syncing a device's store with the server (protocol.md §2-§4): push the outbox, then pull
 // every page, each step committed locally before the next.
 //
 // A sync can stop anywhere — a lost connection, a killed process, a server restart — and the
@@ -26,7 +26,7 @@ struct SyncProgress {
 
 struct SyncOptions {
   std::chrono::milliseconds timeout{15'000};  // for connecting and for each answer
-  std::size_t max_batch_changes = 500;        // changes per push (the contract allows 1000)
+  std::size_t max_batch_changes = 500;        // changes per push (protocol.md §3.1 allows 1000)
   int pull_limit = 500;
   std::string app_version = "field-client/0.1";
   std::function<void(const SyncProgress&)> on_progress;

@@ -1,6 +1,6 @@
 // Command-line options for the fields of each kind of record, and how they become records.
 //
-// The same options serve `add` (fields not given take the contract's defaults) and `update`
+// The same options serve `add` (fields not given take protocol.md §5's defaults) and `update`
 // (fields not given keep their current values). Problems come back as FieldErrors named by
 // the record's field, exactly as the server would name them; option_for() maps a field to
 // the option the user typed.

@@ -1,4 +1,4 @@
-// A Commute Aware session: a PCSO handing out card holders at a station (contract §5).
+// A Commute Aware session: a PCSO handing out card holders at a station (protocol.md §5).
 #pragma once
 
 #include <cstdint>

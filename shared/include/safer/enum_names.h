@@ -1,4 +1,4 @@
-// Wire names of the contract's enumerations, and small sets of them.
+// Wire names of the protocol's enumerations (protocol.md §5), and small sets of them.
 //
 // Each enumeration used on the wire specialises EnumNames<E> with its names in declaration
 // order; to_string, enum_from_string and EnumSet then work for it.
@@ -43,7 +43,7 @@ std::string allowed_values() {
   return out;
 }
 
-// A subset of an enumeration (the contract's "array, subset of …" fields). Iterates and
+// A subset of an enumeration (the "distinct values from …" fields of protocol.md §5). Iterates and
 // serialises in declaration order, so equal sets always look the same on the wire.
 template <class E>
 class EnumSet {

@@ -1,7 +1,7 @@
 // Hybrid logical clock (Kulkarni et al.): timestamps that follow the wall clock, never go
 // backwards, and order every local write after every version it has seen.
 //
-// Wire form (contract §3): "<unix ms, 15 digits>-<counter, 5 digits>", for example
+// Wire form (protocol.md §3): "<unix ms, 15 digits>-<counter, 5 digits>", for example
 // "001764149400000-00003". The fixed width makes string order equal timestamp order.
 #pragma once
 

@@ -1,4 +1,4 @@
-// A household on the Safer Streets register (contract §5).
+// A household on the Safer Streets register (protocol.md §5).
 #pragma once
 
 #include <optional>
@@ -23,7 +23,7 @@ struct Household {
   EnumSet<Vulnerability> vulnerability;
 
   // Server-owned fields. In an upsert from an officer or PCSO an omitted field means
-  // "unchanged" (contract §9), so omission is kept apart from a value:
+  // "unchanged" (protocol.md §5.7), so omission is kept apart from a value:
   std::optional<bool> target;                            // nullopt: omitted (false when new)
   std::optional<std::optional<std::string>> assigned_to; // nullopt: omitted; inner nullopt: null
 

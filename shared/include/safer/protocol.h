@@ -1,4 +1,4 @@
-// The messages of sync protocol v1 (contract §2-§4, §6). See protocol_json.h for their JSON.
+// The messages of sync protocol v1 (protocol.md §2-§4, §6). See protocol_json.h for their JSON.
 #pragma once
 
 #include <cstdint>
@@ -19,7 +19,7 @@ inline constexpr std::size_t kMaxChangesPerPush = 1000;
 inline constexpr int kMaxPullLimit = 1000;
 inline constexpr int kDefaultPullLimit = 500;
 
-// Error codes of contract §3, §4 and §6.
+// Error codes of protocol.md §3, §4 and §6.
 namespace codes {
 inline constexpr std::string_view kInvalid = "invalid";
 inline constexpr std::string_view kForbidden = "forbidden";
@@ -63,7 +63,7 @@ struct Push {
 };
 
 // One change of a push, as received: either decoded, or refused with the field at fault.
-// A refused change is rejected alone, with code "invalid" (contract §9).
+// A refused change is rejected alone, with code "invalid" (protocol.md §9.2).
 struct ReceivedChange {
   std::int64_t seq = 0;
   std::optional<Change> change;  // nullopt when `error` says why it could not be decoded

@@ -1,6 +1,6 @@
-// Protocol messages as JSON text frames (contract §1).
+// Protocol messages as JSON text frames (protocol.md §1).
 //
-// Decoding follows contract §9: a problem with the envelope (not JSON, not an object, unknown
+// Decoding follows protocol.md §9.2: a problem with the envelope (not JSON, not an object, unknown
 // `type`, a field of the wrong type, `changes` not 1..1000 objects, `seq` not a positive
 // integer, `limit` outside 1..1000) fails the whole message with code "bad_message"; a
 // problem inside one change (entity, op, id, hlc, data) refuses that change alone.

@@ -1,4 +1,4 @@
-// The three kinds of record, and a change to one of them (contract §3).
+// The three kinds of record, and a change to one of them (protocol.md §3).
 #pragma once
 
 #include <optional>

@@ -1,10 +1,10 @@
-// Records as the plain JSON objects of contract §1 and §5.
+// Records as the plain JSON objects of protocol.md §1 and §5.
 //
 // Encoding goes through cereal's JSON archive. Decoding reads the RapidJSON document that
 // cereal's archive is built on, because the archive itself cannot tell an absent field from a
-// null one and reports a wrong type without naming the field (docs/protocol.md, "Encoding").
+// null one and reports a wrong type without naming the field (protocol.md §12.3).
 // Fields may come in any order, unknown fields are ignored, optional fields may be omitted
-// and take their defaults (contract §9).
+// and take their defaults (protocol.md §9.1).
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// The coordinator statistics of contract §7 (GET /api/v1/stats), and their JSON.
+// The coordinator statistics of protocol.md §7 (GET /api/v1/stats), and their JSON.
 #pragma once
 
 #include <array>
@@ -30,7 +30,7 @@ struct Stats {
   std::int64_t cards_distributed = 0;
   std::map<std::string, std::int64_t> cards_by_station;
 
-  // visited / target, 0 when there is no target (contract §7: the plain ratio).
+  // visited / target, 0 when there is no target (protocol.md §7: the plain ratio).
   double coverage() const {
     return households_target == 0 ? 0.0
                                    : static_cast<double>(households_visited) / static_cast<double>(households_target);
@@ -39,7 +39,7 @@ struct Stats {
   friend bool operator==(const Stats&, const Stats&) = default;
 };
 
-// The response body of contract §7.
+// The response body of protocol.md §7.
 std::string to_json(const Stats& stats);
 
 }  // namespace safer

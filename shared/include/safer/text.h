@@ -1,4 +1,4 @@
-// Text rules of the contract: lengths count Unicode code points, text is UTF-8.
+// Text rules of protocol.md §9.14: lengths count Unicode code points, text is UTF-8.
 #pragma once
 
 #include <cstddef>

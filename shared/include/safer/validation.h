@@ -1,4 +1,4 @@
-// The record rules of contract §5 and §9, applied identically on devices and on the server.
+// The record rules of protocol.md §5 and §9, applied identically on devices and on the server.
 //
 // Each check returns one FieldError per broken rule, in field order, and an empty list when
 // the record is valid. Type errors (a string where a number belongs) are found earlier, when

@@ -1,4 +1,4 @@
-// A Safer Streets household visit (contract §5).
+// A Safer Streets household visit (protocol.md §5).
 #pragma once
 
 #include <cstdint>

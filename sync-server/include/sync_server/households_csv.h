@@ -1,4 +1,4 @@
-// The households CSV of contract §8 and §9: RFC 4180, UTF-8, header
+// The households CSV of protocol.md §8 and §9: RFC 4180, UTF-8, header
 // "id,address,postcode,ward,target,assigned_to".
 #pragma once
 

@@ -1,4 +1,4 @@
-// Local calendar dates for the statistics (contract §7: dates are local dates in the server's
+// Local calendar dates for the statistics (protocol.md §7: dates are local dates in the server's
 // time zone, Europe/London by default).
 //
 // The zone is process-wide: use_time_zone() sets TZ once at start-up, before any thread

@@ -1,4 +1,4 @@
-// The sync server: HTTP and WebSocket on one port (contract §1), Boost.Beast over Asio.
+// The sync server: HTTP and WebSocket on one port (protocol.md §1), Boost.Beast over Asio.
 //
 //   GET  /v1/sync        WebSocket upgrade with "Authorization: Bearer <token>" (§1-§4)
 //   GET  /api/v1/stats   coordinator statistics (§7)

@@ -43,7 +43,7 @@ struct StoreOptions {
   // The local calendar date of an instant, for the statistics (Europe/London by default,
   // see local_time.h).
   std::function<safer::CivilDate(safer::UnixMillis)> local_date;
-  // How far ahead of the server's clock an HLC may be (contract §3: one hour).
+  // How far ahead of the server's clock an HLC may be (protocol.md §3: one hour).
   std::int64_t max_clock_skew_ms = 3'600'000;
 };
 
@@ -84,7 +84,7 @@ class ServerStore {
 
   // The wards and stations records are checked against and welcome sends. They are kept in
   // the database, so that every command and every server process on it agree; a store whose
-  // database holds none uses StoreOptions::lists (the contract's defaults). A change takes
+  // database holds none uses StoreOptions::lists (protocol.md §5.5's defaults). A change takes
   // effect in stores opened after it (restart a running server). Error "invalid" for an empty
   // list, a repeated or blank name, or a name with a line break.
   Status set_reference_lists(const safer::ReferenceLists& lists);
@@ -143,7 +143,7 @@ class ServerStore {
   // order. Error "cursor_invalid" for a cursor this store did not issue or cannot honour.
   Result<safer::ChangesPage> pull(const DeviceIdentity& device, const safer::Pull& pull);
 
-  // Contract §7 over the local dates [from, to], both inclusive; all time when unset.
+  // protocol.md §7 over the local dates [from, to], both inclusive; all time when unset.
   safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to);
 
   // The same figures recomputed from the live records, scanning everything: for tests and
@@ -214,7 +214,7 @@ class ServerStore {
 
   // --- Register --------------------------------------------------------------------------
 
-  // Imports households from CSV text (contract §8, §9): all rows or none. On failure the
+  // Imports households from CSV text (protocol.md §8, §9): all rows or none. On failure the
   // Error's message lists each bad row by its line number. Returns the number of rows.
   Result<std::size_t> import_households(std::string_view csv);
 

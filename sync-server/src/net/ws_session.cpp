@@ -1,4 +1,4 @@
-// One device's WebSocket session (contract §2-§4, §6): hello/welcome, then push and pull,
+// One device's WebSocket session (protocol.md §2-§4, §6): hello/welcome, then push and pull,
 // each answered in order. The session owns itself (shared_from_this in every handler), runs
 // on its own strand, and has at most one write in flight.
 #include <boost/asio/dispatch.hpp>
