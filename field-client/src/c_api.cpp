@@ -9,6 +9,7 @@
 #include "field_client/json_views.h"
 #include "field_client/store.h"
 #include "field_client/sync.h"
+#include "safer/error_codes.h"
 #include "safer/json_text.h"
 #include "safer/record_json.h"
 
@@ -28,16 +29,20 @@ char* copy_out(const std::string& text) {
   return out;
 }
 
-fc_status status_of(const std::string& code) {
-  if (code == "invalid" || code == "exists") return FC_INVALID;
-  if (code == "not_found") return FC_NOT_FOUND;
-  if (code == "forbidden") return FC_FORBIDDEN;
-  if (code.rfind("storage", 0) == 0) return FC_STORAGE;
-  if (code == "unauthorized") return FC_UNAUTHORIZED;
-  if (code == "device_mismatch" || code == "unsupported_protocol" || code == "lost") return FC_FATAL;
-  if (code == "not_enrolled") return FC_NOT_ENROLLED;
-  if (code == "argument") return FC_ARGUMENT;
-  return FC_NETWORK;  // network, unavailable, bad_message, seq_gap …: worth retrying
+// One fc_status per kind of code (safer/error_codes.h); a code outside the table is transient.
+fc_status status_of(std::string_view code) {
+  switch (safer::error_kind(code)) {
+    case safer::ErrorKind::invalid: return FC_INVALID;
+    case safer::ErrorKind::not_found: return FC_NOT_FOUND;
+    case safer::ErrorKind::forbidden: return FC_FORBIDDEN;
+    case safer::ErrorKind::storage: return FC_STORAGE;
+    case safer::ErrorKind::transient: return FC_NETWORK;
+    case safer::ErrorKind::unauthorized: return FC_UNAUTHORIZED;
+    case safer::ErrorKind::fatal: return FC_FATAL;
+    case safer::ErrorKind::not_enrolled: return FC_NOT_ENROLLED;
+    case safer::ErrorKind::argument: return FC_ARGUMENT;
+  }
+  return FC_NETWORK;
 }
 
 std::string errors_array(const safer::FieldErrors& errors) {
@@ -51,7 +56,8 @@ std::string errors_array(const safer::FieldErrors& errors) {
 
 fc_status fail(fc_store* store, const Error& error, const safer::FieldErrors& errors = {}) {
   store->last_error = "{\"code\":" + json_quote(error.code) + ",\"message\":" + json_quote(error.message) +
-                      ",\"field\":" + json_quote(error.field) + ",\"errors\":" + errors_array(errors) + "}";
+                      ",\"field\":" + json_quote(error.field) + ",\"errors\":" + errors_array(errors) +
+                      ",\"retryable\":" + (safer::is_retryable_code(error.code) ? "true" : "false") + "}";
   return status_of(error.code);
 }
 
@@ -87,7 +93,14 @@ bool decode(fc_store* store, const char* entity_name, const char* data_json, saf
     return false;
   }
   auto errors = safer::from_json(data_json, *entity, data);
-  if (errors.empty()) errors = store->store->validate(data);
+  if (errors.empty()) {
+    auto checked = store->store->validate(data);
+    if (!checked) {
+      status = fail(store, checked.error());
+      return false;
+    }
+    errors = std::move(*checked);
+  }
   if (errors.empty()) return true;
   std::string message;
   for (const auto& error : errors) message += (message.empty() ? "" : "; ") + error.message;
@@ -163,7 +176,11 @@ fc_status fc_validate(fc_store* store, const char* entity, const char* data_json
     }
     safer::RecordData data;
     auto errors = safer::from_json(data_json, *kind, data);
-    if (errors.empty()) errors = store->store->validate(data);
+    if (errors.empty()) {
+      auto checked = store->store->validate(data);
+      if (!checked) return fail(store, checked.error());
+      errors = std::move(*checked);
+    }
     *errors_json_out = copy_out(errors_array(errors));
     return succeed(store);
   });
@@ -174,7 +191,9 @@ fc_status fc_list(fc_store* store, const char* entity, char** json_out) {
   return guarded(store, [&]() -> fc_status {
     const auto kind = entity_of(entity);
     if (!kind || json_out == nullptr) return argument(store, "entity must be household, visit or commute_session");
-    *json_out = copy_out(field_client::records_json(store->store->list(*kind)));
+    const auto records = store->store->list(*kind);
+    if (!records) return fail(store, records.error());
+    *json_out = copy_out(field_client::records_json(*records));
     return succeed(store);
   });
 }
@@ -185,7 +204,7 @@ fc_status fc_get(fc_store* store, const char* entity, const char* id, char** jso
     const auto kind = entity_of(entity);
     if (!kind || id == nullptr || json_out == nullptr) return argument(store, "entity, id and the output must be given");
     const auto record = store->store->get(*kind, id);
-    if (!record) return fail(store, Error{"not_found", std::string("there is no ") + entity + " with id " + id, "id"});
+    if (!record) return fail(store, record.error());
     *json_out = copy_out(field_client::record_json(*record));
     return succeed(store);
   });
@@ -195,7 +214,9 @@ fc_status fc_outbox(fc_store* store, char** json_out) {
   if (json_out != nullptr) *json_out = nullptr;
   return guarded(store, [&]() -> fc_status {
     if (json_out == nullptr) return argument(store, "the output must not be NULL");
-    *json_out = copy_out(field_client::outbox_entries_json(store->store->outbox()));
+    const auto entries = store->store->outbox();
+    if (!entries) return fail(store, entries.error());
+    *json_out = copy_out(field_client::outbox_entries_json(*entries));
     return succeed(store);
   });
 }
@@ -233,9 +254,14 @@ fc_status fc_status_json(fc_store* store, char** json_out) {
   if (json_out != nullptr) *json_out = nullptr;
   return guarded(store, [&]() -> fc_status {
     if (json_out == nullptr) return argument(store, "the output must not be NULL");
-    const auto summary = store->store->summary();
-    const auto device = store->store->device();
+    const auto read_summary = store->store->summary();
+    if (!read_summary) return fail(store, read_summary.error());
+    const auto read_device = store->store->device();
+    if (!read_device) return fail(store, read_device.error());
     const auto enrollment = store->store->enrollment();
+    if (!enrollment && enrollment.error().code != "not_enrolled") return fail(store, enrollment.error());
+    const auto& summary = *read_summary;
+    const auto& device = *read_device;
     const auto optional_text = [](const std::optional<std::string>& text) {
       return text ? json_quote(*text) : std::string("null");
     };
@@ -253,6 +279,10 @@ fc_status fc_status_json(fc_store* store, char** json_out) {
     return succeed(store);
   });
 }
+
+fc_status fc_status_of(const char* code) { return code == nullptr ? FC_ARGUMENT : status_of(code); }
+
+int fc_should_retry(fc_status status) { return status == FC_STORAGE || status == FC_NETWORK ? 1 : 0; }
 
 const char* fc_last_error(const fc_store* store) { return store == nullptr ? "{}" : store->last_error.c_str(); }
 

@@ -119,22 +119,29 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
   }
 }
 
-DeviceInfo Store::device() const {
-  return DeviceInfo{impl_->device_id(), impl_->role(), impl_->meta("user_id")};
+Result<DeviceInfo> Store::device() const {
+  return reading("the device's identity", [&] {
+    return DeviceInfo{impl_->device_id(), impl_->role(), impl_->meta("user_id")};
+  });
 }
 
-safer::ReferenceLists Store::reference_lists() const {
-  safer::ReferenceLists lists = safer::ReferenceLists::defaults();
-  if (auto wards = impl_->meta("wards")) lists.wards = safer::split_lines(*wards);
-  if (auto stations = impl_->meta("stations")) lists.stations = safer::split_lines(*stations);
-  return lists;
+Result<safer::ReferenceLists> Store::reference_lists() const {
+  return reading("the wards and stations", [&] {
+    safer::ReferenceLists lists = safer::ReferenceLists::defaults();
+    if (auto wards = impl_->meta("wards")) lists.wards = safer::split_lines(*wards);
+    if (auto stations = impl_->meta("stations")) lists.stations = safer::split_lines(*stations);
+    return lists;
+  });
 }
 
-FieldErrors Store::validate(RecordData& data) const {
-  FieldErrors errors = safer::check_record(data, reference_lists());
+Result<FieldErrors> Store::validate(RecordData& data) const {
+  const auto lists = reference_lists();
+  if (!lists) return lists.error();
+  FieldErrors errors = safer::check_record(data, *lists);
   if (const auto* visit = std::get_if<safer::Visit>(&data);
       visit != nullptr && safer::is_canonical_uuid(visit->household_id)) {
     const auto household = get(Entity::household, visit->household_id);
+    if (!household && household.error().code != "not_found") return household.error();
     if (!household || household->deleted) {
       errors.push_back({"household_id", "household_id does not name a household on this device"});
     }
@@ -149,7 +156,9 @@ Result<std::string> Store::create(RecordData data, std::optional<std::string> id
   }
   try {
     sqlite::Transaction transaction(impl_->db);
-    if (auto errors = validate(data); !errors.empty()) return invalid(errors);
+    const auto errors = validate(data);
+    if (!errors) return errors.error();
+    if (!errors->empty()) return invalid(*errors);
     const std::string record_id = id.value_or(safer::new_uuid_v7());
     if (impl_->find(entity, record_id)) {
       return Error{"exists", "a record with id " + record_id + " already exists", "id"};
@@ -176,7 +185,9 @@ Status Store::update(const std::string& id, RecordData data) {
     if (!existing || existing->deleted) {
       return Error{"not_found", "there is no " + std::string(safer::to_string(entity)) + " with id " + id, "id"};
     }
-    if (auto errors = validate(data); !errors.empty()) return invalid(errors);
+    const auto errors = validate(data);
+    if (!errors) return errors.error();
+    if (!errors->empty()) return invalid(*errors);
     RecordData sent = data;
     if (auto* household = std::get_if<Household>(&data)) {
       auto to_send = impl_->household_to_send(*household, existing);
@@ -213,22 +224,32 @@ Status Store::remove(Entity entity, const std::string& id) {
   }
 }
 
-std::optional<StoredRecord> Store::get(Entity entity, const std::string& id) const {
-  return impl_->find(entity, id);
+Result<StoredRecord> Store::get(Entity entity, const std::string& id) const {
+  return reading("a record", [&]() -> Result<StoredRecord> {
+    auto record = impl_->find(entity, id);
+    if (!record) return no_such_record(entity, id);
+    return std::move(*record);
+  });
 }
 
-std::vector<StoredRecord> Store::list(Entity entity, bool include_deleted) const {
-  auto statement = impl_->db.cached(kListRecords);
-  statement->bind(1, safer::to_string(entity)).bind(2, include_deleted ? 1 : 0);
-  std::vector<StoredRecord> records;
-  while (statement->step()) records.push_back(impl_->read_record(*statement));
-  return records;
+Result<std::vector<StoredRecord>> Store::list(Entity entity, bool include_deleted) const {
+  return reading(std::string("the ") + std::string(safer::to_string(entity)) + " records", [&] {
+    auto statement = impl_->db.cached(kListRecords);
+    statement->bind(1, safer::to_string(entity)).bind(2, include_deleted ? 1 : 0);
+    std::vector<StoredRecord> records;
+    while (statement->step()) records.push_back(impl_->read_record(*statement));
+    return records;
+  });
 }
 
-std::vector<OutboxEntry> Store::outbox(std::vector<OutboxState> states) const {
+Result<std::vector<OutboxEntry>> Store::outbox(std::vector<OutboxState> states) const {
+  return reading("the changes waiting to sync", [&] { return impl_->outbox(states); });
+}
+
+std::vector<OutboxEntry> Store::Impl::outbox(const std::vector<OutboxState>& states) const {
   int mask = 0;
   for (auto state : states) mask |= 1 << static_cast<int>(state);
-  auto statement = impl_->db.cached(
+  auto statement = db.cached(
       "SELECT seq, entity, op, record_id, hlc, data, state, created_at,"
       " reject_code, reject_message, reject_field FROM outbox"
       " WHERE (?1 >> (CASE state WHEN 'pending' THEN 0 WHEN 'acked' THEN 1 ELSE 2 END)) & 1"
@@ -258,21 +279,25 @@ std::vector<OutboxEntry> Store::outbox(std::vector<OutboxState> states) const {
   return entries;
 }
 
-StoreSummary Store::summary() const {
+Result<StoreSummary> Store::summary() const {
+  return reading("the store's summary", [&] { return impl_->summary(); });
+}
+
+StoreSummary Store::Impl::summary() const {
   StoreSummary summary;
-  summary.device_id = impl_->device_id();
-  summary.last_seq = std::stoll(impl_->meta("last_seq").value_or("0"));
-  auto states = impl_->db.cached("SELECT state, count(*) FROM outbox GROUP BY state");
+  summary.device_id = device_id();
+  summary.last_seq = std::stoll(meta("last_seq").value_or("0"));
+  auto states = db.cached("SELECT state, count(*) FROM outbox GROUP BY state");
   while (states->step()) {
     const auto state = outbox_state_from(states->column_text(0));
     if (state == OutboxState::pending) summary.pending = states->column_int(1);
     if (state == OutboxState::rejected) summary.rejected = states->column_int(1);
   }
-  auto acked = impl_->db.cached("SELECT coalesce(max(seq), 0) FROM outbox WHERE state <> 'pending'");
+  auto acked = db.cached("SELECT coalesce(max(seq), 0) FROM outbox WHERE state <> 'pending'");
   if (acked->step()) summary.last_acked_seq = acked->column_int(0);
-  if (auto at = impl_->meta("last_sync_at")) summary.last_sync_at = std::stoll(*at);
-  if (auto offset = impl_->meta("clock_offset_ms")) summary.clock_offset_ms = std::stoll(*offset);
-  auto kinds = impl_->db.cached("SELECT entity, count(*) FROM records WHERE deleted = 0 GROUP BY entity");
+  if (auto at = meta("last_sync_at")) summary.last_sync_at = std::stoll(*at);
+  if (auto offset = meta("clock_offset_ms")) summary.clock_offset_ms = std::stoll(*offset);
+  auto kinds = db.cached("SELECT entity, count(*) FROM records WHERE deleted = 0 GROUP BY entity");
   while (kinds->step()) {
     const auto entity = safer::enum_from_string<Entity>(kinds->column_text(0));
     if (entity == Entity::household) summary.households = kinds->column_int(1);

@@ -2,6 +2,9 @@
 // and store_sync.cpp (sync) share.
 #pragma once
 
+#include <string_view>
+#include <type_traits>
+
 #include "field_client/store.h"
 #include "safer/record_json.h"
 #include "safer/sqlite.h"
@@ -33,6 +36,37 @@ constexpr const char* kListRecords =
 
 inline Error forbidden(std::string field, std::string message) {
   return Error{"forbidden", std::move(message), std::move(field)};
+}
+
+// A failed read as an Error: "storage_busy" while another program holds the store, otherwise
+// "storage", the message naming what was being read (never a value from the store).
+inline Error read_error(const sqlite::Failure& failure, std::string_view what) {
+  if (failure.busy()) {
+    return Error{"storage_busy", "cannot read " + std::string(what) + ": the store is busy in another program; try again", ""};
+  }
+  return Error{"storage", "cannot read " + std::string(what) + " from this device's store (" + failure.what() +
+                              "); nothing was changed; try again, and if it persists the storage may be failing",
+               ""};
+}
+
+template <class T>
+struct AsResult { using type = Result<T>; };
+template <class T>
+struct AsResult<Result<T>> { using type = Result<T>; };
+
+// Runs `body`, a read of the store, and returns what it returns (a T or a Result<T>) as a
+// Result<T>; a SQLite failure becomes read_error(failure, what). Nothing is thrown.
+template <class Body>
+auto reading(std::string_view what, Body&& body) -> typename AsResult<std::invoke_result_t<Body&>>::type {
+  try {
+    return body();
+  } catch (const sqlite::Failure& failure) {
+    return read_error(failure, what);
+  }
+}
+
+inline Error no_such_record(Entity entity, const std::string& id) {
+  return Error{"not_found", "there is no " + std::string(safer::to_string(entity)) + " with id " + id, "id"};
 }
 
 inline OutboxState outbox_state_from(const std::string& text) {
@@ -93,6 +127,13 @@ struct Store::Impl {
     record.created_here = row.column_int(7) != 0;
     return record;
   }
+
+  // The reads behind Store::outbox() and Store::summary(); they throw sqlite::Failure.
+  std::vector<OutboxEntry> outbox(const std::vector<OutboxState>& states) const;
+  StoreSummary summary() const;
+  // Likewise behind Store::households() and Store::visits_to() (store_views.cpp).
+  std::vector<HouseholdView> households(const std::string& query, std::size_t limit) const;
+  std::vector<StoredRecord> visits_to(const std::string& household_id) const;
 
   std::optional<StoredRecord> find(Entity entity, const std::string& id) const {
     auto statement = db.cached(kFindRecord);

@@ -38,11 +38,11 @@ Status Store::enroll(const std::string& server_url, const std::string& token, co
 }
 
 Status Store::set_device_id(const std::string& device_id) {
-  if (device_id == impl_->device_id()) return {};
   if (!safer::is_valid_user_id(device_id)) {
     return Error{"invalid", "the device id must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "device"};
   }
   return in_transaction(impl_->db, [&]() -> Status {
+    if (device_id == impl_->device_id()) return {};
     auto held = impl_->db.cached("SELECT (SELECT count(*) FROM records) + (SELECT count(*) FROM outbox)");
     if (held->step() && held->column_int(0) > 0) {
       return Error{"exists", "this store already holds records made as device " + impl_->device_id() +
@@ -53,11 +53,15 @@ Status Store::set_device_id(const std::string& device_id) {
   });
 }
 
-std::optional<Enrollment> Store::enrollment() const {
-  auto url = impl_->meta("server_url");
-  auto token = impl_->meta("token");
-  if (!url || !token) return std::nullopt;
-  return Enrollment{std::move(*url), std::move(*token), impl_->meta("ca_file").value_or("")};
+Result<Enrollment> Store::enrollment() const {
+  return reading("the device's enrolment", [&]() -> Result<Enrollment> {
+    auto url = impl_->meta("server_url");
+    auto token = impl_->meta("token");
+    if (!url || !token) {
+      return Error{"not_enrolled", "this device is not enrolled: run field-client enroll --server URL --token TOKEN", ""};
+    }
+    return Enrollment{std::move(*url), std::move(*token), impl_->meta("ca_file").value_or("")};
+  });
 }
 
 Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis local_now) {
@@ -71,9 +75,9 @@ Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis loc
   });
 }
 
-std::vector<OutboxEntry> Store::pending(std::size_t limit) const {
+Result<std::vector<OutboxEntry>> Store::pending(std::size_t limit) const {
   auto entries = outbox({OutboxState::pending});
-  if (entries.size() > limit) entries.resize(limit);
+  if (entries && entries->size() > limit) entries->resize(limit);
   return entries;
 }
 
@@ -110,7 +114,9 @@ Status Store::requeue_from(std::int64_t seq) {
   });
 }
 
-std::string Store::cursor() const { return impl_->meta("cursor").value_or(""); }
+Result<std::string> Store::cursor() const {
+  return reading("the pull cursor", [&] { return impl_->meta("cursor").value_or(""); });
+}
 
 Status Store::apply_page(const safer::ChangesPage& page) {
   return in_transaction(impl_->db, [&]() -> Status {

@@ -42,9 +42,13 @@ std::string pin_key(const std::string& pin, const std::string& salt_hex) {
 
 }  // namespace
 
-std::vector<HouseholdView> Store::households(const std::string& query, std::size_t limit) const {
+Result<std::vector<HouseholdView>> Store::households(const std::string& query, std::size_t limit) const {
+  return reading("the households", [&] { return impl_->households(query, limit); });
+}
+
+std::vector<HouseholdView> Store::Impl::households(const std::string& query, std::size_t limit) const {
   // The record's columns as kFindRecord has them, then the view's.
-  auto rows = impl_->db.cached(
+  auto rows = db.cached(
       "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"
       " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id ORDER BY o.seq DESC LIMIT 1),"
       " r.created_here,"
@@ -59,7 +63,7 @@ std::vector<HouseholdView> Store::households(const std::string& query, std::size
       " AND (?2 IS NULL OR fold_case(json_extract(r.data, '$.address')) LIKE ?2 ESCAPE '\\'"
       "  OR fold_case(replace(json_extract(r.data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')"
       " ORDER BY mine DESC, json_extract(r.data, '$.address'), r.id LIMIT ?4");
-  rows->bind(1, impl_->meta("user_id").value_or(""));
+  rows->bind(1, meta("user_id").value_or(""));
   if (query.empty()) {
     rows->bind_null(2).bind_null(3);
   } else {
@@ -69,7 +73,7 @@ std::vector<HouseholdView> Store::households(const std::string& query, std::size
   std::vector<std::pair<HouseholdView, std::optional<std::string>>> found;
   while (rows->step()) {
     HouseholdView view;
-    view.record = impl_->read_record(*rows);
+    view.record = read_record(*rows);
     view.mine = rows->column_int(8) != 0;
     view.follow_up_outstanding = rows->column_int(10) != 0;
     found.emplace_back(std::move(view), rows->column_optional_text(9));
@@ -77,7 +81,7 @@ std::vector<HouseholdView> Store::households(const std::string& query, std::size
   std::vector<HouseholdView> views;
   for (auto& [view, last_id] : found) {
     if (last_id) {
-      if (const auto visit = impl_->find(Entity::visit, *last_id); visit && visit->data) {
+      if (const auto visit = find(Entity::visit, *last_id); visit && visit->data) {
         const auto& data = std::get<safer::Visit>(*visit->data);
         view.last_visit = HouseholdView::LastVisit{*last_id, data.visited_at, data.status};
       }
@@ -87,15 +91,19 @@ std::vector<HouseholdView> Store::households(const std::string& query, std::size
   return views;
 }
 
-std::vector<StoredRecord> Store::visits_to(const std::string& household_id) const {
-  auto rows = impl_->db.cached(
+Result<std::vector<StoredRecord>> Store::visits_to(const std::string& household_id) const {
+  return reading("a household's visits", [&] { return impl_->visits_to(household_id); });
+}
+
+std::vector<StoredRecord> Store::Impl::visits_to(const std::string& household_id) const {
+  auto rows = db.cached(
       "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"
       " (SELECT o.state FROM outbox o WHERE o.entity = r.entity AND o.record_id = r.id ORDER BY o.seq DESC LIMIT 1),"
       " r.created_here FROM records r INDEXED BY visits_by_household WHERE r.entity = 'visit' AND r.deleted = 0"
       " AND r.household_id = ? ORDER BY r.visited_at DESC, r.id DESC");
   rows->bind(1, household_id);
   std::vector<StoredRecord> visits;
-  while (rows->step()) visits.push_back(impl_->read_record(*rows));
+  while (rows->step()) visits.push_back(read_record(*rows));
   return visits;
 }
 
@@ -116,10 +124,15 @@ Status Store::set_pin(const std::string& pin) {
   }
 }
 
-bool Store::has_pin() const { return impl_->meta("pin").has_value(); }
+bool Store::has_pin() const {
+  const auto stored = reading("the PIN", [&] { return impl_->meta("pin"); });
+  return !stored || stored->has_value();  // fails closed
+}
 
 bool Store::check_pin(const std::string& pin) const {
-  const auto stored = impl_->meta("pin");
+  const auto read = reading("the PIN", [&] { return impl_->meta("pin"); });
+  if (!read) return false;  // fails closed
+  const auto& stored = *read;
   if (!stored) return false;
   const auto last = stored->rfind('$');
   const auto before = stored->rfind('$', last - 1);

@@ -48,11 +48,14 @@ safer::Push next_push(const std::vector<OutboxEntry>& pending) {
 Status push_all(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
                 SyncProgress& progress) {
   progress.phase = SyncProgress::Phase::pushing;
-  progress.to_push = store.summary().pending;
+  const auto summary = store.summary();
+  if (!summary) return summary.error();
+  progress.to_push = summary->pending;
   for (;;) {
     const auto pending = store.pending(options.max_batch_changes);
-    if (pending.empty()) return {};
-    const auto push = next_push(pending);
+    if (!pending) return pending.error();
+    if (pending->empty()) return {};
+    const auto push = next_push(*pending);
     if (auto sent = connection.send(safer::to_json(push)); !sent) return sent;
     auto ack = expect<safer::Ack>(receive(connection), "an ack");
     if (!ack) {
@@ -79,8 +82,9 @@ Status push_all(Store& store, WsConnection& connection, const SyncOptions& optio
 Status pull_all(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
                 SyncProgress& progress) {
   progress.phase = SyncProgress::Phase::pulling;
-  const auto ask = [&](const std::string& cursor) {
-    return connection.send(safer::to_json(safer::Pull{cursor, options.pull_limit}));
+  const auto ask = [&](const Result<std::string>& cursor) -> Status {
+    if (!cursor) return cursor.error();
+    return connection.send(safer::to_json(safer::Pull{*cursor, options.pull_limit}));
   };
   if (auto sent = ask(store.cursor()); !sent) return sent;
   for (;;) {
@@ -111,24 +115,19 @@ Status pull_all(Store& store, WsConnection& connection, const SyncOptions& optio
 
 }  // namespace
 
-bool is_retryable(const Error& error) {
-  return error.code != "unauthorized" && error.code != safer::codes::kDeviceMismatch &&
-         error.code != safer::codes::kUnsupportedProtocol && error.code != "lost" && error.code != "not_enrolled" &&
-         error.code != "untrusted_server" &&
-         error.code != "invalid";
-}
+bool is_retryable(const Error& error) { return safer::is_retryable_code(error.code); }
 
 Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   const auto enrollment = store.enrollment();
-  if (!enrollment) {
-    return Error{"not_enrolled", "this device is not enrolled: run field-client enroll --server URL --token TOKEN", ""};
-  }
+  if (!enrollment) return enrollment.error();  // "not_enrolled", or the store cannot be read
+  const auto device = store.device();
+  if (!device) return device.error();
   SyncProgress progress;
   if (options.on_progress) options.on_progress(progress);
   auto connection = WsConnection::connect(enrollment->server_url, enrollment->token, enrollment->ca_file, options.timeout);
   if (!connection) return connection.error();
 
-  if (auto sent = (*connection)->send(safer::to_json(safer::Hello{safer::kProtocolVersion, store.device().device_id,
+  if (auto sent = (*connection)->send(safer::to_json(safer::Hello{safer::kProtocolVersion, device->device_id,
                                                                   options.app_version}));
       !sent) {
     return sent.error();
@@ -140,7 +139,9 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
 
   // A server restored from a backup may have lost changes it once acknowledged: its acked_seq
   // is then below what this device saw acknowledged, and those changes are sent again.
-  if (welcome->acked_seq < store.summary().last_acked_seq) {
+  const auto summary = store.summary();
+  if (!summary) return summary.error();
+  if (welcome->acked_seq < summary->last_acked_seq) {
     if (auto requeued = store.requeue_from(welcome->acked_seq + 1); !requeued) return requeued.error();
   }
 

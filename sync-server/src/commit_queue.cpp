@@ -2,6 +2,7 @@
 
 #include "db.h"
 #include "log.h"
+#include "safer/error_codes.h"
 
 namespace sync_server {
 
@@ -12,7 +13,7 @@ double millis_since(std::chrono::steady_clock::time_point start) {
 }
 
 Error unavailable(const std::string& why) {
-  return Error{"unavailable", "the server could not store the changes (" + why +
+  return Error{std::string(safer::codes::kUnavailable), "the server could not store the changes (" + why +
                                   "); nothing was applied; try again later", ""};
 }
 

@@ -4,6 +4,7 @@
 
 #include <string>
 
+#include "faulty_vfs.h"
 #include "field_client/field_client.h"
 #include "temp_dir.h"
 
@@ -113,4 +114,36 @@ TEST_CASE("opening an unusable path fails with a message, and NULLs are refused"
   fc_close(nullptr);
   fc_free(nullptr);
   CHECK(std::string(fc_version()) == "0.1.0");
+}
+
+// A read that fails (an I/O error) used to reach C as "unexpected failure"; it is FC_STORAGE
+// with the read named, retryable, like a failed write.
+TEST_CASE("a store that cannot be read gives FC_STORAGE from the read functions", "[c-api][disk]") {
+  test_support::faulty_vfs::install();
+  OpenStore open;
+  fc_store* writer = nullptr;  // its writes make `open.store` drop its page cache
+  REQUIRE(fc_open(open.dir.file("tablet.db").c_str(), &writer, nullptr) == FC_OK);
+  const auto write_then_fail_reads = [&] {
+    char* id = nullptr;
+    REQUIRE(fc_create(writer, "household", kHousehold, &id) == FC_OK);
+    fc_free(id);
+    test_support::faulty_vfs::set_reads_fail(true);
+  };
+  char* json = nullptr;
+  write_then_fail_reads();
+  const fc_status listed = fc_list(open.store, "household", &json);
+  const std::string list_error = fc_last_error(open.store);
+  test_support::faulty_vfs::set_reads_fail(false);
+  write_then_fail_reads();
+  const fc_status status = fc_status_json(open.store, &json);
+  test_support::faulty_vfs::set_reads_fail(false);
+  fc_close(writer);
+
+  CHECK(listed == FC_STORAGE);
+  CHECK(json == nullptr);
+  CHECK(list_error.find(R"("code":"storage")") != std::string::npos);
+  CHECK(list_error.find("cannot read the household records") != std::string::npos);
+  CHECK(list_error.find(R"("retryable":true)") != std::string::npos);
+  CHECK(status == FC_STORAGE);
+  CHECK(fc_should_retry(status) == 1);
 }

@@ -220,7 +220,7 @@ TEST_CASE("status warns when the tablet's clock is more than five minutes off th
     auto store = field_client::Store::open(cli.store());
     REQUIRE(store.ok());
     safer::Welcome welcome;
-    welcome.device_id = (*store)->device().device_id;
+    welcome.device_id = (*store)->device()->device_id;
     welcome.user_id = "officer.ann";
     welcome.server_time = 1'764'149'400'000 + offset_ms;
     welcome.wards = safer::ReferenceLists::defaults().wards;

@@ -59,12 +59,12 @@ TEST_CASE("a new store gets a device id that it keeps", "[store]") {
   std::string first;
   {
     auto store = open_store(dir.file("s.db"));
-    first = store->device().device_id;
+    first = store->device()->device_id;
     CHECK(safer::is_canonical_uuid(first));
   }
   auto reopened = open_store(dir.file("s.db"));
-  CHECK(reopened->device().device_id == first);
-  CHECK(open_store(dir.file("other.db"))->device().device_id != first);
+  CHECK(reopened->device()->device_id == first);
+  CHECK(open_store(dir.file("other.db"))->device()->device_id != first);
 }
 
 TEST_CASE("each write queues one outbox entry with the next seq and a greater HLC", "[store]") {
@@ -78,7 +78,7 @@ TEST_CASE("each write queues one outbox entry with the next seq and a greater HL
   REQUIRE(store->update(*visit, sample_visit(*household)).ok());
   REQUIRE(store->remove(Entity::visit, *visit).ok());
 
-  const auto entries = store->outbox();
+  const auto entries = store->outbox().value();
   REQUIRE(entries.size() == 5);
   for (std::size_t i = 0; i < entries.size(); ++i) {
     CHECK(entries[i].seq == static_cast<std::int64_t>(i + 1));
@@ -98,8 +98,8 @@ TEST_CASE("each write queues one outbox entry with the next seq and a greater HL
     REQUIRE(stored);
     CHECK(stored->deleted);
     CHECK(stored->state == field_client::SyncState::pending);
-    CHECK(store->list(Entity::visit).empty());
-    CHECK(store->list(Entity::visit, true).size() == 1);
+    CHECK(store->list(Entity::visit)->empty());
+    CHECK(store->list(Entity::visit, true)->size() == 1);
   }
 }
 
@@ -143,8 +143,8 @@ TEST_CASE("invalid records are refused with every problem and write nothing", "[
     REQUIRE_FALSE(visit.ok());
     CHECK(visit.error().field == "household_id");
   }
-  CHECK(store->outbox().empty());
-  CHECK(store->summary().last_seq == 0);
+  CHECK(store->outbox()->empty());
+  CHECK(store->summary()->last_seq == 0);
 }
 
 TEST_CASE("HLCs keep increasing across restarts when the wall clock steps back", "[store][hlc]") {
@@ -156,13 +156,13 @@ TEST_CASE("HLCs keep increasing across restarts when the wall clock steps back",
   {
     auto store = open_store(dir.file("s.db"), options);
     REQUIRE(store->create(sample_session()).ok());
-    before = store->outbox().back().change.hlc;
+    before = store->outbox()->back().change.hlc;
   }
   now -= 3'600'000;  // the tablet's clock is set back an hour
   auto store = open_store(dir.file("s.db"), options);
   REQUIRE(store->create(sample_session()).ok());
   REQUIRE(store->create(sample_session()).ok());
-  const auto entries = store->outbox();
+  const auto entries = store->outbox().value();
   REQUIRE(entries.size() == 3);
   CHECK(before < entries[1].change.hlc);
   CHECK(entries[1].change.hlc < entries[2].change.hlc);
@@ -191,11 +191,11 @@ TEST_CASE("two stores on one file never reuse a seq", "[store][concurrency]") {
   test_support::TempDir dir;
   auto first = open_store(dir.file("s.db"));
   auto second = open_store(dir.file("s.db"));
-  CHECK(first->device().device_id == second->device().device_id);
+  CHECK(first->device()->device_id == second->device()->device_id);
   for (int i = 0; i < 20; ++i) {
     REQUIRE((i % 2 == 0 ? first : second)->create(sample_session()).ok());
   }
-  const auto entries = first->outbox();
+  const auto entries = first->outbox().value();
   REQUIRE(entries.size() == 20);
   for (std::size_t i = 0; i < entries.size(); ++i) CHECK(entries[i].seq == static_cast<std::int64_t>(i + 1));
   for (std::size_t i = 1; i < entries.size(); ++i) CHECK(entries[i - 1].change.hlc < entries[i].change.hlc);
@@ -215,7 +215,7 @@ TEST_CASE("updates replace the whole record, and unknown or deleted ids are not 
   const auto stored = store->get(Entity::visit, *id);
   REQUIRE(stored);
   CHECK(std::get<safer::Visit>(*stored->data) == visit);
-  CHECK(std::get<safer::Visit>(*store->outbox().back().change.data) == visit);
+  CHECK(std::get<safer::Visit>(*store->outbox()->back().change.data) == visit);
 
   const auto missing = store->update("0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b", visit);
   REQUIRE_FALSE(missing.ok());
@@ -224,7 +224,7 @@ TEST_CASE("updates replace the whole record, and unknown or deleted ids are not 
   const auto after_delete = store->update(*id, visit);
   REQUIRE_FALSE(after_delete.ok());
   CHECK(after_delete.error().code == "not_found");
-  CHECK(store->outbox().size() == 4);
+  CHECK(store->outbox()->size() == 4);
 }
 
 TEST_CASE("an officer's device keeps the server-owned household fields to the coordinator", "[store][permissions]") {
@@ -248,14 +248,14 @@ TEST_CASE("an officer's device keeps the server-owned household fields to the co
   plain.target = false;  // equal to the default: allowed, and not sent
   const auto created = store->create(plain);
   REQUIRE(created.ok());
-  const auto sent = std::get<safer::Household>(*store->outbox().back().change.data);
+  const auto sent = std::get<safer::Household>(*store->outbox()->back().change.data);
   CHECK_FALSE(sent.target.has_value());
   CHECK_FALSE(sent.assigned_to.has_value());
 
   const auto deleted = store->remove(Entity::household, *created);
   REQUIRE_FALSE(deleted.ok());
   CHECK(deleted.error().code == "forbidden");
-  CHECK(store->outbox().size() == 1);
+  CHECK(store->outbox()->size() == 1);
 }
 
 TEST_CASE("a disk that fills while the store is open fails the write clearly and keeps the rest", "[store][disk]") {
@@ -280,10 +280,79 @@ TEST_CASE("a disk that fills while the store is open fails the write clearly and
   test_support::faulty_vfs::set_free_space(std::nullopt);
   CHECK(refused > 0);
 
-  const auto entries = store->outbox();
+  const auto entries = store->outbox().value();
   REQUIRE(entries.size() == static_cast<std::size_t>(51 - refused));
   for (std::size_t i = 0; i < entries.size(); ++i) CHECK(entries[i].seq == static_cast<std::int64_t>(i + 1));
-  CHECK(store->list(Entity::visit).size() == entries.size() - 1);
+  CHECK(store->list(Entity::visit)->size() == entries.size() - 1);
   REQUIRE(store->create(visit).ok());  // space is back
-  CHECK(store->outbox().back().seq == static_cast<std::int64_t>(entries.size() + 1));
+  CHECK(store->outbox()->back().seq == static_cast<std::int64_t>(entries.size() + 1));
+}
+
+// Reads used to throw sqlite::Failure on an I/O error, and the command line or the tablet
+// app died with it; they must fail the way writes do, as an Error value.
+TEST_CASE("a store that cannot be read answers every read with a storage error, never a throw", "[store][disk]") {
+  test_support::faulty_vfs::install();
+  test_support::TempDir dir;
+  auto reader = open_store(dir.file("s.db"));
+  auto writer = open_store(dir.file("s.db"));  // its writes make `reader` drop its page cache
+  const auto household = writer->create(sample_household());
+  REQUIRE(household.ok());
+  REQUIRE(writer->set_pin("4321").ok());
+
+  // Runs `read` on `reader` while every read of the file fails, and returns its Error.
+  const auto failed_read = [&](auto read) -> safer::Error {
+    REQUIRE(writer->create(sample_session()).ok());
+    test_support::faulty_vfs::set_reads_fail(true);
+    const auto result = read();
+    test_support::faulty_vfs::set_reads_fail(false);
+    REQUIRE_FALSE(result.ok());
+    return result.error();
+  };
+  std::vector<safer::Error> errors;
+  errors.push_back(failed_read([&] { return reader->list(Entity::household); }));
+  errors.push_back(failed_read([&] { return reader->get(Entity::household, *household); }));
+  errors.push_back(failed_read([&] { return reader->outbox(); }));
+  errors.push_back(failed_read([&] { return reader->summary(); }));
+  errors.push_back(failed_read([&] { return reader->households("", 10); }));
+  errors.push_back(failed_read([&] { return reader->visits_to(*household); }));
+  errors.push_back(failed_read([&] { return reader->device(); }));
+  errors.push_back(failed_read([&] { return reader->reference_lists(); }));
+  errors.push_back(failed_read([&] { return reader->enrollment(); }));
+  errors.push_back(failed_read([&] { return reader->pending(10); }));
+  errors.push_back(failed_read([&] { return reader->cursor(); }));
+  errors.push_back(failed_read([&] {
+    safer::RecordData visit = sample_visit(*household);
+    return reader->validate(visit);
+  }));
+  for (const auto& error : errors) {
+    CHECK(error.code == "storage");
+    CHECK(error.message.find("cannot read") != std::string::npos);
+    CHECK(error.message.find("Fictional") == std::string::npos);  // no value from the store
+  }
+  CHECK(errors[0].message.find("household records") != std::string::npos);  // names what failed
+
+  SECTION("the PIN fails closed") {
+    REQUIRE(writer->create(sample_session()).ok());
+    test_support::faulty_vfs::set_reads_fail(true);
+    const bool has_pin = reader->has_pin();
+    const bool accepted = reader->check_pin("4321");
+    test_support::faulty_vfs::set_reads_fail(false);
+    CHECK(has_pin);
+    CHECK_FALSE(accepted);
+    CHECK(reader->check_pin("4321"));
+  }
+  SECTION("once the store reads again, so do the reads") {
+    CHECK(reader->list(Entity::household)->size() == 1);
+    CHECK(reader->summary()->households == 1);
+  }
+}
+
+TEST_CASE("get answers not_found, naming the id, for a record the device does not hold", "[store]") {
+  test_support::TempDir dir;
+  auto store = open_store(dir.file("s.db"));
+  const auto missing = store->get(Entity::visit, "0190a6f2-0000-7000-8000-000000000000");
+  REQUIRE_FALSE(missing.ok());
+  CHECK(missing.error().code == "not_found");
+  CHECK(missing.error().field == "id");
+  CHECK(store->enrollment().error().code == "not_enrolled");
 }

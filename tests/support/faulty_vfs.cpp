@@ -12,6 +12,7 @@ namespace {
 
 std::mutex budget_mutex;
 std::optional<std::int64_t> free_space;  // guarded by budget_mutex
+std::atomic<bool> reads_fail{false};
 
 sqlite3_vfs* real_vfs = nullptr;
 sqlite3_vfs wrapper_vfs;
@@ -31,6 +32,7 @@ int do_close(sqlite3_file* f) {
   return rc;
 }
 int do_read(sqlite3_file* f, void* buffer, int amount, sqlite3_int64 offset) {
+  if (reads_fail) return SQLITE_IOERR_READ;
   return real_of(f)->pMethods->xRead(real_of(f), buffer, amount, offset);
 }
 int do_write(sqlite3_file* f, const void* buffer, int amount, sqlite3_int64 offset) {
@@ -113,5 +115,7 @@ void set_free_space(std::optional<std::int64_t> bytes) {
   std::lock_guard lock(budget_mutex);
   free_space = bytes;
 }
+
+void set_reads_fail(bool fail) { reads_fail = fail; }
 
 }  // namespace test_support::faulty_vfs

@@ -7,8 +7,12 @@
  *
  * Errors: every function returns FC_OK (0) or an fc_status. After a failure on a store,
  * fc_last_error() gives the details as JSON: {"code", "message", "field", "errors": [{"field",
- * "message"}]}; "errors" lists every problem of an invalid record. fc_open() reports its own
- * failure through `error_out`.
+ * "message"}], "retryable"}; "errors" lists every problem of an invalid record. fc_open()
+ * reports its own failure through `error_out`. Reads fail like writes: a store that cannot be
+ * read gives FC_STORAGE, never a crash. Codes, their status and whether to retry come from one
+ * table shared with the command line, the tablet app and the server (shared/include/safer/
+ * error_codes.h; docs/field-client.md, "Error codes"): fc_should_retry() says which statuses
+ * are worth retrying later.
  *
  * Ownership: a `char**` out-parameter receives a new NUL-terminated UTF-8 string that the
  * caller owns and must release with fc_free(); it is set to NULL on failure. The string from
@@ -38,10 +42,12 @@ typedef enum fc_status {
   FC_INVALID = 1,       /* the record or an argument breaks a rule; see "errors" */
   FC_NOT_FOUND = 2,     /* no such record */
   FC_FORBIDDEN = 3,     /* not allowed for this device's role */
-  FC_STORAGE = 4,       /* the store cannot be read or written (full disk, read-only, busy) */
+  FC_STORAGE = 4,       /* the store cannot be read or written now (full disk, read-only, busy, I/O error): retry later */
   FC_NETWORK = 5,       /* the server could not be reached or the exchange failed: retry later */
   FC_UNAUTHORIZED = 6,  /* the server refused the token (401): do not retry; re-enrol */
-  FC_FATAL = 7,         /* the server refused this device for good (device_mismatch, …) */
+  FC_FATAL = 7,         /* do not retry, a person must act: the server refused this device for good
+                           (device_mismatch, unsupported_protocol, lost), its certificate is not
+                           trusted (untrusted_server), or the store is from a newer version */
   FC_NOT_ENROLLED = 8,  /* fc_sync() before fc_enroll() */
   FC_ARGUMENT = 9       /* a NULL where a value is needed, an unknown entity name */
 } fc_status;
@@ -95,6 +101,14 @@ FC_API fc_status fc_sync(fc_store* store, int timeout_ms, char** report_json_out
  * "last_seq", "last_sync_at", "clock_offset_ms", "records": {"households", "visits",
  * "commute_sessions"}}. */
 FC_API fc_status fc_status_json(fc_store* store, char** json_out);
+
+/* 1 when a failure with `status` is worth retrying later without a person acting (FC_STORAGE,
+ * FC_NETWORK), 0 otherwise. */
+FC_API int fc_should_retry(fc_status status);
+
+/* The status this library returns for an error code, the "code" of fc_last_error() (a code it
+ * does not know counts as FC_NETWORK; NULL gives FC_ARGUMENT). */
+FC_API fc_status fc_status_of(const char* code);
 
 /* Details of the last failure on `store` (see above); "{}" after a success. */
 FC_API const char* fc_last_error(const fc_store* store);

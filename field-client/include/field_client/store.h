@@ -9,7 +9,12 @@
 //     was and returns an Error saying so.
 //  3. Nothing unsynced is deleted: outbox entries that are pending or rejected, and records
 //     with a pending change, cannot be deleted (enforced by triggers in the schema).
-//  4. seq starts at 1 and grows by one per change; HLCs of local changes strictly increase,
+//  4. Reads report failure as values too: every read returns a Result, and a SQLite failure
+//     (an I/O error, a damaged file, a store busy in another program) comes back as Error
+//     "storage" (or "storage_busy") whose message names what was being read, never a value
+//     from the store. Nothing here throws. (The PIN checks alone answer a bool; they fail
+//     closed: see has_pin().)
+//  5. seq starts at 1 and grows by one per change; HLCs of local changes strictly increase,
 //     also across restarts and when the wall clock steps back.
 //
 // Thread safety: a Store is used by one thread at a time. Several processes may open the same
@@ -122,16 +127,18 @@ class Store {
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
-  DeviceInfo device() const;
+  // Reads (device() to cursor()) return Error "storage" or "storage_busy" when the store
+  // cannot be read, and change nothing.
+  Result<DeviceInfo> device() const;
 
   // The wards and stations records are checked against: the server's when it has sent them,
   // protocol.md §5.5's defaults before that.
-  safer::ReferenceLists reference_lists() const;
+  Result<safer::ReferenceLists> reference_lists() const;
 
   // Checks `data` exactly as the server will (protocol.md §5), normalising a postcode, and as
   // far as the device can tell the rules of §5's permission table and household references.
-  // Returns every problem found.
-  safer::FieldErrors validate(safer::RecordData& data) const;
+  // Returns every problem found (empty: valid), or the Error of a failed read.
+  Result<safer::FieldErrors> validate(safer::RecordData& data) const;
 
   // Creates a record with a new UUIDv7 id (or `id`, when given and new) and queues an
   // upsert. Returns the id. Error code "invalid" (field and message of the first problem,
@@ -146,30 +153,33 @@ class Store {
   // only by a coordinator's device.
   Status remove(Entity entity, const std::string& id);
 
-  std::optional<StoredRecord> get(Entity entity, const std::string& id) const;
+  // Record `id`, tombstones too. Error "not_found" (field "id") when the device has none.
+  Result<StoredRecord> get(Entity entity, const std::string& id) const;
 
   // Records of one kind, oldest first; tombstones only when `include_deleted`.
-  std::vector<StoredRecord> list(Entity entity, bool include_deleted = false) const;
+  Result<std::vector<StoredRecord>> list(Entity entity, bool include_deleted = false) const;
 
   // Outbox entries in seq order. With no filter: pending and rejected ones, what the user
   // still has to care about.
-  std::vector<OutboxEntry> outbox(std::vector<OutboxState> states = {OutboxState::pending,
-                                                                       OutboxState::rejected}) const;
+  Result<std::vector<OutboxEntry>> outbox(std::vector<OutboxState> states = {OutboxState::pending,
+                                                                               OutboxState::rejected}) const;
 
-  StoreSummary summary() const;
+  Result<StoreSummary> summary() const;
 
   // --- Views for the tablet app (store_views.cpp) -------------------------------------------
 
   // Live households, the user's own first, then by address; `query` (if not empty) must occur
   // in the address or postcode, ignoring case and the postcode's space. At most `limit`.
-  std::vector<HouseholdView> households(const std::string& query, std::size_t limit) const;
+  Result<std::vector<HouseholdView>> households(const std::string& query, std::size_t limit) const;
 
   // Live visits to one household, newest first.
-  std::vector<StoredRecord> visits_to(const std::string& household_id) const;
+  Result<std::vector<StoredRecord>> visits_to(const std::string& household_id) const;
 
   // A PIN for the tablet app's lock (stored as PBKDF2-SHA256). Error "invalid" unless 4 to 12
   // digits.
   Status set_pin(const std::string& pin);
+  // Fail closed: when the store cannot be read, has_pin() is true (the app stays locked) and
+  // check_pin() false (no PIN unlocks it) until it can be read again.
   bool has_pin() const;
   bool check_pin(const std::string& pin) const;
 
@@ -183,14 +193,15 @@ class Store {
   // first use). Only before anything is recorded: the id is part of every version written.
   // Error "invalid" for a malformed id, "exists" once the store holds records.
   Status set_device_id(const std::string& device_id);
-  std::optional<Enrollment> enrollment() const;
+  // Error "not_enrolled" before enroll().
+  Result<Enrollment> enrollment() const;
 
   // Takes in the server's welcome: role, user, reference lists, and how far the device's
   // clock is from the server's (`local_now` is this device's clock when it arrived).
   Status apply_welcome(const safer::Welcome& welcome, safer::UnixMillis local_now);
 
   // Up to `limit` pending outbox entries, lowest seq first.
-  std::vector<OutboxEntry> pending(std::size_t limit) const;
+  Result<std::vector<OutboxEntry>> pending(std::size_t limit) const;
 
   // Takes in an ack: every pending entry with seq <= ack.acked_seq becomes acked, or
   // rejected with the server's code, message and field. One transaction.
@@ -201,7 +212,7 @@ class Store {
   Status requeue_from(std::int64_t seq);
 
   // The cursor of the last page applied ("" before the first pull).
-  std::string cursor() const;
+  Result<std::string> cursor() const;
 
   // Applies one page of pulled changes and stores its cursor, in one transaction. Each
   // change replaces the device's version only if its (hlc, device_id) is greater, so an

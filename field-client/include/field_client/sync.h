@@ -40,15 +40,17 @@ struct SyncReport {
   std::int64_t clock_offset_ms = 0;  // server clock minus this device's
 };
 
-// Runs one sync. Errors:
-//   "not_enrolled"                      no server URL and token yet
+// Runs one sync. Errors (classified in shared/include/safer/error_codes.h):
+//   "not_enrolled"                      no server URL and token yet: do not retry
 //   "unauthorized"                      the server refused the token (401): do not retry
 //   "device_mismatch", "unsupported_protocol", "lost"   fatal: do not retry
 //   "untrusted_server"                  wss: the server's certificate could not be verified: do not retry
-//   "network", "unavailable", "bad_message", "storage_*" … worth retrying later
+//   "network", "unavailable", "bad_message", "storage", "storage_full" … worth retrying later
+//                                       (a store that cannot be read is "storage" too)
 Result<SyncReport> sync_once(Store& store, const SyncOptions& options);
 
-// False for the errors a user must act on (see sync_once); true for the others.
+// The table's classification (safer::is_retryable_code): false for the errors a person must
+// act on, true for the others and for codes the table does not know.
 bool is_retryable(const Error& error);
 
 }  // namespace field_client

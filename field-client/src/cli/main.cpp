@@ -1,8 +1,9 @@
 // field-client: record Safer Streets visits and Commute Aware sessions offline, and keep
 // them safe on the device until they can be synced.
 //
-// Exit codes: 0 success; 1 the store could not do it (not found, forbidden, storage);
-// 2 bad input or usage (nothing was written).
+// Exit codes: 0 success; 1 the store could not do it (not found, forbidden, storage: a
+// failed read too, reported like a failed write and never as a crash); 2 bad input or usage
+// (nothing was written).
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "record_options.h"
 #include "sync_commands.h"
 #include "ui/ui_server.h"
+#include "safer/error_codes.h"
 #include "safer/json_text.h"
 #include "safer/record_json.h"
 #include "safer/time.h"
@@ -44,17 +46,21 @@ std::string default_store_path() {
   return (base / "safer-streets" / "field-client.db").string();
 }
 
+// Prints `error` and returns the exit code its kind gives (safer/error_codes.h): 2 for bad
+// input, 1 for the rest.
 int report(const Globals& globals, const Error& error) {
   if (globals.json) {
     std::cerr << "{\"error\":{\"code\":" << safer::json_quote(error.code)
               << ",\"field\":" << safer::json_quote(error.field)
-              << ",\"message\":" << safer::json_quote(error.message) << "}}\n";
+              << ",\"message\":" << safer::json_quote(error.message)
+              << ",\"retryable\":" << (safer::is_retryable_code(error.code) ? "true" : "false") << "}}\n";
   } else {
     std::cerr << "field-client: " << error.message;
     if (const auto option = option_for(error.field); !option.empty()) std::cerr << " [" << option << "]";
     std::cerr << '\n';
   }
-  return error.code == "invalid" ? kExitBadInput : kExitFailure;
+  const auto kind = safer::error_kind(error.code);
+  return kind == safer::ErrorKind::invalid || kind == safer::ErrorKind::argument ? kExitBadInput : kExitFailure;
 }
 
 int report_invalid(const Globals& globals, const safer::FieldErrors& errors) {
@@ -137,14 +143,17 @@ struct RecordCommands {
       apply(add_options, record, true, errors);
       if (!errors.empty()) return report_invalid(globals, errors);
       safer::RecordData data = record;
-      if (auto problems = store->validate(data); !problems.empty()) return report_invalid(globals, problems);
+      const auto problems = store->validate(data);
+      if (!problems) return report(globals, problems.error());
+      if (!problems->empty()) return report_invalid(globals, *problems);
       auto created = store->create(std::move(data), id.empty() ? std::nullopt : std::optional(id));
       if (!created) return report(globals, created.error());
       return print_saved(globals, *store, *created, "saved");
     }
     if (update->parsed()) {
       const auto existing = store->get(entity, update_id);
-      if (!existing || !existing->data) {
+      if (!existing) return report(globals, existing.error());
+      if (!existing->data) {
         return report(globals, Error{"not_found", "there is no " + std::string(safer::to_string(entity)) +
                                                       " with id " + update_id, "id"});
       }
@@ -153,7 +162,9 @@ struct RecordCommands {
       apply(update_options, record, false, errors);
       if (!errors.empty()) return report_invalid(globals, errors);
       safer::RecordData data = record;
-      if (auto problems = store->validate(data); !problems.empty()) return report_invalid(globals, problems);
+      const auto problems = store->validate(data);
+      if (!problems) return report(globals, problems.error());
+      if (!problems->empty()) return report_invalid(globals, *problems);
       if (auto updated = store->update(update_id, std::move(data)); !updated) return report(globals, updated.error());
       return print_saved(globals, *store, update_id, "updated");
     }
@@ -163,10 +174,7 @@ struct RecordCommands {
     }
     if (show->parsed()) {
       const auto record = store->get(entity, show_id);
-      if (!record) {
-        return report(globals, Error{"not_found", "there is no " + std::string(safer::to_string(entity)) +
-                                                      " with id " + show_id, "id"});
-      }
+      if (!record) return report(globals, record.error());
       if (globals.json) {
         std::cout << record_json(*record) << '\n';
       } else {
@@ -176,25 +184,34 @@ struct RecordCommands {
       return 0;
     }
     const auto records = store->list(entity, include_deleted);
+    if (!records) return report(globals, records.error());
     if (globals.json) {
-      std::cout << '[';
-      for (std::size_t i = 0; i < records.size(); ++i) std::cout << (i ? "," : "") << record_json(records[i]);
-      std::cout << "]\n";
+      std::cout << records_json(*records) << '\n';
     } else {
-      print_records(std::cout, entity, records);
+      print_records(std::cout, entity, *records);
     }
     return 0;
   }
 
+  // The change is saved: a failure to read it back is reported, with its exit code, but the
+  // message says it was saved.
   int print_saved(const Globals& globals, const Store& store, const std::string& record_id, const char* verb) {
-    const auto record = store.get(entity, record_id);
     if (globals.json) {
+      const auto record = store.get(entity, record_id);
+      if (!record) return report_saved_unreadable(globals, record.error());
       std::cout << record_json(*record) << '\n';
     } else {
+      const auto summary = store.summary();
+      if (!summary) return report_saved_unreadable(globals, summary.error());
       std::cout << safer::to_string(entity) << ' ' << record_id << ' ' << verb
-                << " on this device; waiting to sync (" << store.summary().pending << " change(s) pending)\n";
+                << " on this device; waiting to sync (" << summary->pending << " change(s) pending)\n";
     }
     return 0;
+  }
+
+  static int report_saved_unreadable(const Globals& globals, Error error) {
+    error.message = "the change was saved, but " + error.message;
+    return report(globals, error);
   }
 };
 
@@ -212,18 +229,19 @@ int run_list(const Globals& globals, const std::string& kind) {
   } else {
     entities = {Entity::commute_session};
   }
+  // Everything is read before anything is printed: a failed read prints no partial list.
+  std::vector<std::pair<Entity, std::vector<StoredRecord>>> lists;
+  for (Entity entity : entities) {
+    auto records = store->list(entity);
+    if (!records) return report(globals, records.error());
+    lists.emplace_back(entity, std::move(*records));
+  }
   if (globals.json) {
-    std::cout << '[';
-    bool first = true;
-    for (Entity entity : entities) {
-      for (const auto& record : store->list(entity)) {
-        std::cout << (first ? "" : ",") << record_json(record);
-        first = false;
-      }
-    }
-    std::cout << "]\n";
+    std::vector<StoredRecord> all;
+    for (auto& [entity, records] : lists) all.insert(all.end(), records.begin(), records.end());
+    std::cout << records_json(all) << '\n';
   } else {
-    for (Entity entity : entities) print_records(std::cout, entity, store->list(entity));
+    for (const auto& [entity, records] : lists) print_records(std::cout, entity, records);
   }
   return 0;
 }
@@ -233,13 +251,12 @@ int run_pending(const Globals& globals) {
   auto store = open_store(globals, exit_code);
   if (!store) return exit_code;
   const auto entries = store->outbox();
+  if (!entries) return report(globals, entries.error());
   if (globals.json) {
-    std::cout << '[';
-    for (std::size_t i = 0; i < entries.size(); ++i) std::cout << (i ? "," : "") << outbox_json(entries[i]);
-    std::cout << "]\n";
+    std::cout << outbox_entries_json(*entries) << '\n';
   } else {
-    std::cout << "Changes waiting to sync or rejected (" << entries.size() << ")\n";
-    print_outbox(std::cout, entries);
+    std::cout << "Changes waiting to sync or rejected (" << entries->size() << ")\n";
+    print_outbox(std::cout, *entries);
   }
   return 0;
 }
@@ -248,10 +265,18 @@ int run_status(const Globals& globals) {
   int exit_code = 0;
   auto store = open_store(globals, exit_code);
   if (!store) return exit_code;
-  const auto summary = store->summary();
-  const auto device = store->device();
-  const auto enrollment = store->enrollment();
-  const auto rejected = store->outbox({OutboxState::rejected});
+  const auto read_summary = store->summary();
+  if (!read_summary) return report(globals, read_summary.error());
+  const auto read_device = store->device();
+  if (!read_device) return report(globals, read_device.error());
+  auto read_enrollment = store->enrollment();
+  if (!read_enrollment && read_enrollment.error().code != "not_enrolled") return report(globals, read_enrollment.error());
+  const auto read_rejected = store->outbox({OutboxState::rejected});
+  if (!read_rejected) return report(globals, read_rejected.error());
+  const auto& summary = *read_summary;
+  const auto& device = *read_device;
+  const auto enrollment = read_enrollment ? std::optional(*read_enrollment) : std::nullopt;
+  const auto& rejected = *read_rejected;
   constexpr std::int64_t kClockWarningMs = 5 * 60 * 1000;
   const bool clock_off = summary.clock_offset_ms && std::llabs(*summary.clock_offset_ms) > kClockWarningMs;
   if (globals.json) {
@@ -300,7 +325,8 @@ int run_reference(const Globals& globals, bool wards) {
   auto store = open_store(globals, exit_code);
   if (!store) return exit_code;
   const auto lists = store->reference_lists();
-  const auto& values = wards ? lists.wards : lists.stations;
+  if (!lists) return report(globals, lists.error());
+  const auto& values = wards ? lists->wards : lists->stations;
   if (globals.json) {
     std::cout << safer::json_string_array(values) << '\n';
   } else {

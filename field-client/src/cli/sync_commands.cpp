@@ -23,7 +23,8 @@ extern "C" void on_stop_signal(int) { stop_requested = true; }
 void print_error(bool json, const Error& error) {
   if (json) {
     std::cerr << "{\"error\":{\"code\":" << safer::json_quote(error.code) << ",\"message\":"
-              << safer::json_quote(error.message) << "}}\n";
+              << safer::json_quote(error.message)
+              << ",\"retryable\":" << (is_retryable(error) ? "true" : "false") << "}}\n";
   } else {
     std::cerr << "field-client: " << error.message << '\n';
   }
@@ -38,12 +39,14 @@ std::unique_ptr<Store> open(const std::string& path, bool json) {
   return std::move(*store);
 }
 
+// The sync is done; a failure to read what still waits shows as "?" (JSON: null).
 void print_report(bool json, const SyncReport& report, const Store& store) {
   const auto summary = store.summary();
+  const std::string pending = summary ? std::to_string(summary->pending) : json ? "null" : "?";
   if (json) {
     std::cout << "{\"pushed\":" << report.pushed << ",\"rejected\":" << report.rejected << ",\"pulled\":"
               << report.pulled << ",\"full_pull\":" << (report.full_pull ? "true" : "false")
-              << ",\"pending\":" << summary.pending << ",\"clock_offset_ms\":" << report.clock_offset_ms << "}"
+              << ",\"pending\":" << pending << ",\"clock_offset_ms\":" << report.clock_offset_ms << "}"
               << std::endl;
     return;
   }
@@ -51,7 +54,7 @@ void print_report(bool json, const SyncReport& report, const Store& store) {
   if (report.rejected > 0) std::cout << " (" << report.rejected << " rejected: see field-client pending)";
   std::cout << ", " << report.pulled << " received";
   if (report.full_pull) std::cout << " (a full pull: the server did not know this device's cursor)";
-  std::cout << "; " << summary.pending << " waiting" << std::endl;
+  std::cout << "; " << pending << " waiting" << std::endl;
   if (std::llabs(report.clock_offset_ms) > 5 * 60 * 1000) {
     std::cout << "warning: this tablet's clock is " << std::llabs(report.clock_offset_ms) / 60000 << " minutes "
               << (report.clock_offset_ms > 0 ? "behind" : "ahead of") << " the server's; set it right" << std::endl;
@@ -98,11 +101,16 @@ int run_enroll(const std::string& store_path, bool json, const std::string& serv
     print_error(json, enrolled.error());
     return 2;
   }
+  const auto device = store->device();
+  if (!device) {
+    print_error(json, device.error());
+    return 1;
+  }
   if (json) {
     std::cout << "{\"server\":" << safer::json_quote(server) << ",\"device_id\":"
-              << safer::json_quote(store->device().device_id) << "}\n";
+              << safer::json_quote(device->device_id) << "}\n";
   } else {
-    std::cout << "enrolled: this device (" << store->device().device_id << ") syncs with " << server
+    std::cout << "enrolled: this device (" << device->device_id << ") syncs with " << server
               << "\nrun field-client sync, or field-client sync --watch to keep syncing\n";
   }
   return 0;
@@ -132,9 +140,13 @@ int run_sync(const std::string& store_path, bool json, const SyncCommandOptions&
       failures = 0;
       print_report(json, *report, *store);
       // Sync again soon after a new record, or at the interval to pull others' changes.
-      const auto seen = store->summary().last_seq;
-      nap(command.interval_seconds, [&] { return store->summary().last_seq != seen; });
-      if (store->summary().last_seq != seen) nap(0.5, [] { return false; });  // let a burst settle
+      const auto last_seq = [&] {
+        const auto summary = store->summary();
+        return summary ? summary->last_seq : -1;  // unreadable now: the next sync will say why
+      };
+      const auto seen = last_seq();
+      nap(command.interval_seconds, [&] { return last_seq() != seen; });
+      if (last_seq() != seen) nap(0.5, [] { return false; });  // let a burst settle
       continue;
     }
     if (!is_retryable(report.error())) {

@@ -40,9 +40,10 @@ int status_for(const Error& e) {
   return 503;
 }
 
+// A failed read or write: 503 with {"error": what failed, "code"} for storage failures.
 LocalResponse from_error(const Error& e) {
   if (e.code == "invalid") return invalid({{e.field, e.message}});
-  return error(status_for(e), e.message);
+  return json(status_for(e), "{\"error\":" + json_quote(e.message) + ",\"code\":" + json_quote(e.code) + "}");
 }
 
 std::string names_array(const auto& names) {
@@ -112,9 +113,14 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
 }
 
 LocalResponse LocalApi::status() {
-  const auto summary = store_.summary();
-  const auto device = store_.device();
+  const auto read_summary = store_.summary();
+  if (!read_summary) return from_error(read_summary.error());
+  const auto read_device = store_.device();
+  if (!read_device) return from_error(read_device.error());
   const auto enrollment = store_.enrollment();
+  if (!enrollment && enrollment.error().code != "not_enrolled") return from_error(enrollment.error());
+  const auto& summary = *read_summary;
+  const auto& device = *read_device;
   const auto state = sync_.state();
   const auto text_or_null = [](const std::optional<std::string>& text) { return text ? json_quote(*text) : std::string("null"); };
   const bool clock_warning = summary.clock_offset_ms && std::llabs(*summary.clock_offset_ms) > 5 * 60 * 1000;
@@ -136,7 +142,9 @@ LocalResponse LocalApi::status() {
 }
 
 LocalResponse LocalApi::reference() {
-  const auto lists = store_.reference_lists();
+  const auto read_lists = store_.reference_lists();
+  if (!read_lists) return from_error(read_lists.error());
+  const auto& lists = *read_lists;
   std::vector<std::string> statuses, outcomes, referrals, vulnerabilities, messages;
   for (auto name : safer::EnumNames<safer::VisitStatus>::names) statuses.emplace_back(name);
   for (auto name : safer::EnumNames<safer::Outcome>::names) outcomes.emplace_back(name);
@@ -151,7 +159,9 @@ LocalResponse LocalApi::reference() {
 
 LocalResponse LocalApi::households(const LocalRequest& request) {
   const auto found = request.query.find("q");
-  const auto views = store_.households(found == request.query.end() ? "" : found->second, 500);
+  const auto read_views = store_.households(found == request.query.end() ? "" : found->second, 500);
+  if (!read_views) return from_error(read_views.error());
+  const auto& views = *read_views;
   std::string out = "{\"households\":[";
   for (std::size_t i = 0; i < views.size(); ++i) {
     const auto& view = views[i];
@@ -172,24 +182,28 @@ LocalResponse LocalApi::households(const LocalRequest& request) {
   return json(200, out + "]}");
 }
 
-// The latest outbox entry of a record that stands rejected.
-static std::optional<OutboxEntry> rejection_of(const Store& store, const StoredRecord& record) {
+// The latest outbox entry of a record that stands rejected, from `rejections` (the store's
+// rejected entries in seq order).
+static std::optional<OutboxEntry> rejection_of(const std::vector<OutboxEntry>& rejections, const StoredRecord& record) {
   if (record.state != SyncState::rejected) return std::nullopt;
-  const auto entries = store.outbox({OutboxState::rejected});
-  for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
+  for (auto it = rejections.rbegin(); it != rejections.rend(); ++it) {
     if (it->change.entity == record.entity && it->change.id == record.id) return *it;
   }
   return std::nullopt;
 }
 
-static std::string records_with_rejections(const Store& store, const std::vector<StoredRecord>& records) {
+// The records as the app lists them, each with its standing rejection; or the failed read.
+static Result<std::string> records_with_rejections(const Store& store, const Result<std::vector<StoredRecord>>& records) {
+  if (!records) return records.error();
+  const auto rejections = store.outbox({OutboxState::rejected});
+  if (!rejections) return rejections.error();
   std::string out = "[";
-  for (std::size_t i = 0; i < records.size(); ++i) {
-    const auto& record = records[i];
+  for (std::size_t i = 0; i < records->size(); ++i) {
+    const auto& record = (*records)[i];
     out += (i ? "," : "") + std::string("{\"id\":") + json_quote(record.id) + ",\"state\":" + json_quote(to_string(record.state)) +
            ",\"mine\":" + (record.created_here ? "true" : "false") +
            ",\"data\":" + (record.data ? safer::to_json(*record.data) : std::string("null")) +
-           ",\"rejection\":" + rejection_json(rejection_of(store, record)) + "}";
+           ",\"rejection\":" + rejection_json(rejection_of(*rejections, record)) + "}";
   }
   return out + "]";
 }
@@ -197,22 +211,29 @@ static std::string records_with_rejections(const Store& store, const std::vector
 LocalResponse LocalApi::visits(const LocalRequest& request) {
   const auto household = request.query.find("household");
   if (household == request.query.end()) return error(400, "give ?household=ID");
-  return json(200, "{\"visits\":" + records_with_rejections(store_, store_.visits_to(household->second)) + "}");
+  const auto visits = records_with_rejections(store_, store_.visits_to(household->second));
+  if (!visits) return from_error(visits.error());
+  return json(200, "{\"visits\":" + *visits + "}");
 }
 
 LocalResponse LocalApi::commute() {
   auto sessions = store_.list(safer::Entity::commute_session);
-  std::reverse(sessions.begin(), sessions.end());  // newest first (UUIDv7 ids are time-ordered)
-  return json(200, "{\"sessions\":" + records_with_rejections(store_, sessions) + "}");
+  if (sessions) std::reverse(sessions->begin(), sessions->end());  // newest first (UUIDv7 ids are time-ordered)
+  const auto listed = records_with_rejections(store_, sessions);
+  if (!listed) return from_error(listed.error());
+  return json(200, "{\"sessions\":" + *listed + "}");
 }
 
 LocalResponse LocalApi::rejected() {
+  const auto rejections = store_.outbox({OutboxState::rejected});
+  if (!rejections) return from_error(rejections.error());
   std::string out = "{\"rejected\":[";
   bool first = true;
-  for (const auto& entry : store_.outbox({OutboxState::rejected})) {
+  for (const auto& entry : *rejections) {
     const auto record = store_.get(entry.change.entity, entry.change.id);
+    if (!record && record.error().code != "not_found") return from_error(record.error());
     // Only rejections still standing: the record has not been changed since.
-    if (!record || record->state != SyncState::rejected || rejection_of(store_, *record)->seq != entry.seq) continue;
+    if (!record || record->state != SyncState::rejected || rejection_of(*rejections, *record)->seq != entry.seq) continue;
     out += (first ? "" : ",") + std::string("{\"seq\":") + std::to_string(entry.seq) +
            ",\"entity\":" + json_quote(safer::to_string(entry.change.entity)) + ",\"id\":" + json_quote(entry.change.id) +
            ",\"code\":" + json_quote(entry.reject_code) + ",\"message\":" + json_quote(entry.reject_message) +
@@ -226,10 +247,15 @@ LocalResponse LocalApi::rejected() {
 LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const std::string& body) {
   safer::RecordData data;
   auto errors = safer::from_json(body, entity, data);
-  if (errors.empty()) errors = store_.validate(data);
+  if (errors.empty()) {
+    auto checked = store_.validate(data);
+    if (!checked) return from_error(checked.error());
+    errors = std::move(*checked);
+  }
   if (!errors.empty()) return invalid(errors);
   if (!id.empty()) {
     const auto existing = store_.get(entity, id);
+    if (!existing && existing.error().code != "not_found") return from_error(existing.error());
     if (!existing || existing->deleted) return error(404, "there is no such record on this tablet");
     if (entity != safer::Entity::household && !existing->created_here) {
       return error(403, "this record was made on another device: only its author may change it");
@@ -246,6 +272,7 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
 
 LocalResponse LocalApi::remove(safer::Entity entity, const std::string& id) {
   const auto existing = store_.get(entity, id);
+  if (!existing && existing.error().code != "not_found") return from_error(existing.error());
   if (!existing || existing->deleted) return error(404, "there is no such record on this tablet");
   if (entity != safer::Entity::household && !existing->created_here) {
     return error(403, "this record was made on another device: only its author may delete it");
@@ -263,6 +290,7 @@ LocalResponse LocalApi::count(const std::string& id, const std::string& body) {
     return error(400, "send {\"delta\": 1} or {\"delta\": -1}");
   }
   const auto existing = store_.get(safer::Entity::commute_session, id);
+  if (!existing && existing.error().code != "not_found") return from_error(existing.error());
   if (!existing || existing->deleted) return error(404, "there is no such session on this tablet");
   if (!existing->created_here) return error(403, "this session was made on another device");
   auto session = std::get<safer::CommuteSession>(*existing->data);
@@ -275,7 +303,11 @@ LocalResponse LocalApi::count(const std::string& id, const std::string& body) {
 LocalResponse LocalApi::validate(safer::Entity entity, const std::string& body) {
   safer::RecordData data;
   auto errors = safer::from_json(body, entity, data);
-  if (errors.empty()) errors = store_.validate(data);
+  if (errors.empty()) {
+    auto checked = store_.validate(data);
+    if (!checked) return from_error(checked.error());
+    errors = std::move(*checked);
+  }
   return json(200, "{\"errors\":" + errors_array(errors) + "}");
 }
 

@@ -7,6 +7,7 @@
 #include <variant>
 #include <vector>
 
+#include "safer/error_codes.h"
 #include "safer/field_error.h"
 #include "safer/record.h"
 #include "safer/time.h"
@@ -19,18 +20,7 @@ inline constexpr std::size_t kMaxChangesPerPush = 1000;
 inline constexpr int kMaxPullLimit = 1000;
 inline constexpr int kDefaultPullLimit = 500;
 
-// Error codes of protocol.md §3, §4 and §6.
-namespace codes {
-inline constexpr std::string_view kInvalid = "invalid";
-inline constexpr std::string_view kForbidden = "forbidden";
-inline constexpr std::string_view kClockSkew = "clock_skew";
-inline constexpr std::string_view kBadMessage = "bad_message";
-inline constexpr std::string_view kHelloRequired = "hello_required";
-inline constexpr std::string_view kSeqGap = "seq_gap";
-inline constexpr std::string_view kCursorInvalid = "cursor_invalid";
-inline constexpr std::string_view kDeviceMismatch = "device_mismatch";
-inline constexpr std::string_view kUnsupportedProtocol = "unsupported_protocol";
-}  // namespace codes
+// Error codes of protocol.md §3, §4 and §6: safer::codes, in error_codes.h with every other code.
 
 // client → server
 struct Hello {

@@ -105,7 +105,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     busy_ = true;
     if (!ws_.got_text()) {
       buffer_.consume(buffer_.size());
-      return reply_error(safer::codes::kBadMessage, "messages must be JSON in text frames", false);
+      return reply_error(safer::codes::kBadMessage, "messages must be JSON in text frames");
     }
     const std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
@@ -115,9 +115,9 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 
   void handle(const std::string& text) {
     auto decoded = safer::decode_client_message(text);
-    if (!decoded) return reply_error(safer::codes::kBadMessage, decoded.error().message, false);
+    if (!decoded) return reply_error(safer::codes::kBadMessage, decoded.error().message);
     if (auto* hello = std::get_if<safer::Hello>(&*decoded)) return on_hello(*hello);
-    if (!hello_done_) return reply_error(safer::codes::kHelloRequired, "send hello first", false);
+    if (!hello_done_) return reply_error(safer::codes::kHelloRequired, "send hello first");
     if (auto* push = std::get_if<safer::ReceivedPush>(&*decoded)) return on_push(std::move(*push));
     on_pull(std::get<safer::Pull>(*decoded));
   }
@@ -125,11 +125,11 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void on_hello(const safer::Hello& hello) {
     if (hello.protocol != safer::kProtocolVersion) {
       return reply_error(safer::codes::kUnsupportedProtocol,
-                         "this server speaks protocol 1, not " + std::to_string(hello.protocol), true);
+                         "this server speaks protocol 1, not " + std::to_string(hello.protocol));
     }
     if (hello.device_id != device_.identity.device_id) {
       log::line("device_mismatch", "device=" + device_.identity.device_id);
-      return reply_error(safer::codes::kDeviceMismatch, "device_id is not the device this token was issued to", true);
+      return reply_error(safer::codes::kDeviceMismatch, "device_id is not the device this token was issued to");
     }
     context_.readers->post([self = this->shared_from_this()](ServerStore& store) {
       std::optional<DeviceRecord> device;
@@ -137,7 +137,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
         device = store.device(self->device_.identity.device_id);
       } catch (const std::exception&) {
         return asio::post(self->ws_.get_executor(), [self] {
-          self->reply_error("unavailable", "the server cannot read its database; try again later", false);
+          self->reply_error(safer::codes::kUnavailable, "the server cannot read its database; try again later");
         });
       }
       safer::Welcome welcome;
@@ -175,7 +175,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
                        " seq=" + std::to_string(first) + ".." + std::to_string(last);
     if (result.failure) {
       log::line("push_failed", line + " error=" + result.failure->code);
-      return reply_error(result.failure->code, result.failure->message, false);
+      return reply_error(result.failure->code, result.failure->message);
     }
     const auto& outcome = *result.outcome;
     line += " applied=" + std::to_string(outcome.applied) + " ignored=" + std::to_string(outcome.ignored) +
@@ -192,7 +192,8 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void on_pull(const safer::Pull& pull) {
     context_.readers->post([self = this->shared_from_this(), pull](ServerStore& store) {
       const auto started = std::chrono::steady_clock::now();
-      Result<safer::ChangesPage> page = Error{"unavailable", "the server cannot read its database; try again later", ""};
+      Result<safer::ChangesPage> page =
+          Error{std::string(safer::codes::kUnavailable), "the server cannot read its database; try again later", ""};
       try {
         page = store.pull(self->device_.identity, pull);
       } catch (const std::exception&) {
@@ -202,7 +203,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       asio::post(self->ws_.get_executor(), [self, page = std::move(page), text = std::move(text), ms]() mutable {
         if (!page) {
           log::line("pull_refused", "device=" + self->device_.identity.device_id + " error=" + page.error().code);
-          return self->reply_error(page.error().code, page.error().message, false);
+          return self->reply_error(page.error().code, page.error().message);
         }
         log::line("pull", "device=" + self->device_.identity.device_id + " changes=" +
                               std::to_string(page->changes.size()) + " has_more=" + (page->has_more ? "true" : "false") +
@@ -212,7 +213,10 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     });
   }
 
-  void reply_error(std::string_view code, std::string message, bool fatal) {
+  // "fatal" (and closing with 1008 after the answer) comes from the one table of codes.
+  void reply_error(std::string_view code, std::string message) {
+    const auto* info = safer::find_error_code(code);
+    const bool fatal = info != nullptr && info->closes;
     safer::ErrorMessage error{std::string(code), std::move(message), fatal, std::nullopt};
     if (fatal) close_after_ = websocket::close_code::policy_error;
     reply(safer::to_json(error));
