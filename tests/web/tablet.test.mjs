@@ -16,6 +16,7 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 
 import {
   SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
@@ -865,5 +866,51 @@ test('8. PIN lock: the app starts locked; wrong PINs make it wait, then lock it 
     assert.equal(await page.locator('#app-shell').isHidden(), true, 'still hidden');
   } finally {
     await closePage(tab);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 9
+
+// Why: every port of 127.0.0.1 is the same site to a browser, so a page served by any other
+// local program gets the app's SameSite=Strict cookie sent with its requests. Only the Origin
+// check stops its writes. Regression: such a write (a text/plain form POST that carries JSON,
+// sent with the cookie) was saved.
+test('9. security: a page on another local port cannot write, though the browser sends it the cookie', async () => {
+  const { ui } = tablets.ann;
+  assert.ok(ui, "ann's tablet was started by test 1");
+  const before = (await localGet(ui, '/api/households')).households.length;
+  // The other app's page: a form whose text/plain body is a household in JSON.
+  const name = '{"address":"1 Foreign Row","postcode":"WD6 1FR","ward":"Elstree","padding":"';
+  const page = `<!doctype html><title>another local app</title>
+    <form method="post" enctype="text/plain" action="${ui.base}/api/households">
+    <input type="hidden" name='${name}' value='"}'></form>`;
+  const foreign = createServer((request, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html' });
+    response.end(page);
+  });
+  await new Promise((resolve) => foreign.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const tab = await openApp(ui, SIZES[0]); // the cookie is set in this browser context
+  try {
+    const other = await tab.context.newPage();
+    await other.goto(`http://127.0.0.1:${foreign.address().port}/`, T);
+    const [response] = await Promise.all([
+      other.waitForResponse((r) => r.url() === `${ui.base}/api/households`, T),
+      other.evaluate(() => document.forms[0].submit()),
+    ]);
+    const request = response.request();
+    assert.equal(request.method(), 'POST');
+    assert.equal(await request.headerValue('origin'), `http://127.0.0.1:${foreign.address().port}`);
+    assert.equal(response.status(), 403, 'refused');
+    assert.match(await response.text(), /Origin/, 'for its Origin');
+    assert.equal((await localGet(ui, '/api/households')).households.length, before, 'nothing was saved');
+    await other.close();
+    // The control: the app's own page writes (its Origin is the app's).
+    const own = await tab.page.evaluate(async () => (await fetch('/api/validate/household', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status);
+    assert.equal(own, 200);
+  } finally {
+    await closePage(tab);
+    await new Promise((resolve) => foreign.close(resolve));
   }
 });
