@@ -14,7 +14,7 @@
 namespace field_client::ui {
 
 struct PinPolicy {
-  int free_attempts = 3;                              // wrong PINs before the first wait
+  int free_attempts = 3;                              // the wrong PIN in a row that starts the first wait
   std::chrono::milliseconds first_wait{30'000};       // after the last free one; doubles after each more
   std::chrono::milliseconds longest_wait{3'600'000};  // the doubling stops here
   int max_attempts = 10;                              // this many wrong PINs lock the app out
