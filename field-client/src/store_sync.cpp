@@ -33,6 +33,7 @@ Status Store::enroll(const std::string& server_url, const std::string& token, co
     impl_->set_meta("server_url", server_url);
     impl_->set_meta("token", token);
     impl_->set_meta("ca_file", ca_file);
+    impl_->set_meta("pin_attempts", "0 0 0");  // the PIN lock-out ends with a new enrolment
     return {};
   });
 }

@@ -4,6 +4,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <sstream>
+
 #include "safer/text.h"
 #include "store_impl.h"
 
@@ -108,8 +110,11 @@ std::vector<StoredRecord> Store::Impl::visits_to(const std::string& household_id
 }
 
 Status Store::set_pin(const std::string& pin) {
-  if (pin.size() < 4 || pin.size() > 12 || pin.find_first_not_of("0123456789") != std::string::npos) {
-    return Error{"invalid", "the PIN must be 4 to 12 digits", "pin"};
+  if (pin.size() < 6 || pin.size() > 12 || pin.find_first_not_of("0123456789") != std::string::npos) {
+    return Error{"invalid", "the PIN must be 6 to 12 digits (0-9 only)", "pin"};
+  }
+  if (const auto attempts = pin_attempts(); attempts && attempts->locked_out) {
+    return Error{"forbidden", "too many wrong PINs were given: enrol this tablet again (field-client enroll) first", "pin"};
   }
   unsigned char salt[16];
   if (RAND_bytes(salt, sizeof salt) != 1) return Error{"storage", "no random bytes for the PIN's salt", ""};
@@ -117,6 +122,7 @@ Status Store::set_pin(const std::string& pin) {
   try {
     sqlite::Transaction transaction(impl_->db);
     impl_->set_meta("pin", "pbkdf2-sha256$" + std::to_string(kPinIterations) + "$" + salt_hex + "$" + pin_key(pin, salt_hex));
+    impl_->set_meta("pin_attempts", "0 0 0");
     transaction.commit();
     return {};
   } catch (const sqlite::Failure& failure) {
@@ -141,6 +147,34 @@ bool Store::check_pin(const std::string& pin) const {
   const std::string expected = stored->substr(last + 1);
   const std::string actual = pin_key(pin, salt_hex);
   return actual.size() == expected.size() && CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
+}
+
+// meta "pin_attempts" is "FAILURES NOT_BEFORE LOCKED_OUT", e.g. "4 1795000000000 0".
+Result<PinAttempts> Store::pin_attempts() const {
+  PinAttempts attempts;
+  try {
+    const auto text = impl_->meta("pin_attempts");
+    if (!text) return attempts;
+    std::istringstream fields(*text);
+    int locked_out = 0;
+    fields >> attempts.failures >> attempts.not_before >> locked_out;
+    attempts.locked_out = locked_out != 0 || fields.fail();
+    return attempts;
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+Status Store::set_pin_attempts(const PinAttempts& attempts) {
+  try {
+    sqlite::Transaction transaction(impl_->db);
+    impl_->set_meta("pin_attempts", std::to_string(attempts.failures) + " " + std::to_string(attempts.not_before) + " " +
+                                        (attempts.locked_out ? "1" : "0"));
+    transaction.commit();
+    return {};
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
 }
 
 }  // namespace field_client

@@ -1,6 +1,6 @@
 // api.js — the one place that calls fetch: the local JSON API of `field-client ui`
-// (docs/tablet-app.md). Relative URLs only; the launch cookie `fc_key` goes with every request
-// (same-origin credentials).
+// (docs/tablet-app.md). Relative URLs only; the launch cookie `ss_app_<port>` goes with every
+// request (same-origin credentials), and the browser's own Origin header with every write.
 //
 // A 423 (the app is PIN-locked) from any call hands over to the lock handler (the PIN screen)
 // and, once the PIN has been given, sends the same request again: no save and no tap is lost

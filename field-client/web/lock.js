@@ -1,10 +1,13 @@
 // lock.js — the full-screen PIN lock.
 //
-//   POST /api/unlock {"pin": "…"}  → 200 (unlocked) or 403 (wrong PIN)
+//   POST /api/unlock {"pin": "…"}  → 200 (unlocked); 403 {attempts_left, retry_after_seconds}
+//   (wrong PIN) or 403 {locked_out: true} (too many: the tablet must be enrolled again);
+//   429 {retry_after_seconds} (too many wrong PINs in a row: wait before the next try)
 //
-// It is shown when GET /api/status says "locked", or when any request gets 423. While it is
-// shown, the rest of the app is hidden and inert (nothing personal shows behind it), but kept
-// as it was: a visit half typed in is still there after the PIN.
+// It is shown when GET /api/status says "locked" (as it does at the start when a PIN is set),
+// or when any request gets 423. While it is shown, the rest of the app is hidden and inert
+// (nothing personal shows behind it), but kept as it was: a visit half typed in is still there
+// after the PIN. During a wait the Unlock button is off and counts down.
 
 import { api, ApiError } from './api.js';
 import { h, setText } from './dom.js';
@@ -19,6 +22,9 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
   let waiters = [];
   let returnFocus = null;
   let busy = false;
+  let waitUntil = 0; // Date.now() before which the service checks no PIN
+  let waitTimer = null;
+  let lockedOut = false;
 
   const input = h('input', {
     id: 'pin-input', type: 'password', inputmode: 'numeric', autocomplete: 'off', enterkeyhint: 'go',
@@ -41,7 +47,7 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
   function digitKey(digit) {
     return h('button', {
       type: 'button', class: 'pin-key', 'data-testid': `pin-key-${digit}`,
-      onclick: () => { input.value += digit; setText(error, ''); },
+      onclick: () => { input.value += digit; if (!lockedOut && Date.now() >= waitUntil) setText(error, ''); },
     }, digit);
   }
 
@@ -59,13 +65,13 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
   h('div', { class: 'lock-box' },
     h('div', { class: 'lock-glyph', 'aria-hidden': 'true' }),
     h('h1', { id: 'lock-title', tabindex: '-1' }, 'Locked'),
-    h('p', { id: 'pin-hint', class: 'lock-hint' }, 'The app locked itself after a while without use. Enter your PIN to carry on. Nothing you were doing has been lost.'),
+    h('p', { id: 'pin-hint', class: 'lock-hint' }, 'The app is locked: it locks when it starts and after a while without use. Enter your PIN to carry on. Nothing you were doing has been lost.'),
     form));
   slot.replaceChildren(screen);
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
-    if (busy) return;
+    if (busy || lockedOut || Date.now() < waitUntil) return;
     const pin = input.value.trim();
     if (!pin) {
       setText(error, 'Enter your PIN.');
@@ -73,26 +79,62 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
       return;
     }
     busy = true;
-    submit.disabled = true;
-    setText(submit, 'Checking…');
+    showSubmit();
     try {
       await api('/api/unlock', { method: 'POST', json: { pin }, noLockWait: true });
       hide();
       if (onUnlocked) onUnlocked();
     } catch (failure) {
-      let message = failure.message;
-      if (failure instanceof ApiError && failure.status === 403) {
-        message = 'Wrong PIN. Try again.';
-      }
-      setText(error, message);
+      setText(error, refusal(failure));
       input.value = '';
       input.focus();
     } finally {
       busy = false;
-      submit.disabled = false;
-      setText(submit, 'Unlock');
+      showSubmit();
     }
   });
+
+  /** What to tell the officer about a refused PIN; starts the wait or the lock-out it asks for. */
+  function refusal(failure) {
+    if (!(failure instanceof ApiError)) return failure.message;
+    const body = failure.body || {};
+    if (failure.status === 403 && body.locked_out === true) {
+      lockedOut = true;
+      return 'Too many wrong PINs. This tablet stays locked until it is enrolled again: ask your coordinator.';
+    }
+    const seconds = Number.isFinite(body.retry_after_seconds) ? body.retry_after_seconds : 0;
+    if (seconds > 0) startWait(seconds);
+    if (failure.status === 429) return `Too many wrong PINs. Wait ${seconds} seconds, then try again.`;
+    if (failure.status !== 403) return failure.message;
+    const left = Number.isFinite(body.attempts_left) ? body.attempts_left : null;
+    if (seconds > 0) return `Wrong PIN. Wait ${seconds} seconds, then try again.`;
+    if (left !== null && left <= 3) return `Wrong PIN. ${left} ${left === 1 ? 'try' : 'tries'} left before the tablet locks until it is enrolled again.`;
+    return 'Wrong PIN. Try again.';
+  }
+
+  function startWait(seconds) {
+    waitUntil = Date.now() + seconds * 1000;
+    clearInterval(waitTimer);
+    waitTimer = setInterval(() => {
+      if (Date.now() >= waitUntil) {
+        clearInterval(waitTimer);
+        waitTimer = null;
+      }
+      showSubmit();
+    }, 250);
+  }
+
+  /** The Unlock button: off while checking, during a wait (with the seconds left) and when locked out. */
+  function showSubmit() {
+    const left = Math.ceil((waitUntil - Date.now()) / 1000);
+    submit.disabled = busy || lockedOut || left > 0;
+    let label = 'Unlock';
+    if (busy) label = 'Checking…';
+    else if (lockedOut) label = 'Locked';
+    else if (left > 0) label = `Wait ${left} s`;
+    if (submit.textContent !== label) setText(submit, label);
+    submit.dataset.value = lockedOut ? 'locked-out' : left > 0 ? 'waiting' : 'ready';
+  }
 
   function show() {
     if (shown) return;
@@ -100,7 +142,8 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
     shownAt = Date.now();
     returnFocus = document.activeElement;
     input.value = '';
-    setText(error, '');
+    if (!lockedOut && Date.now() >= waitUntil) setText(error, '');
+    showSubmit();
     shell.hidden = true;
     shell.inert = true;
     screen.hidden = false;

@@ -88,3 +88,46 @@ TEST_CASE("the household list shows the last visit and whether a follow-up is ow
     CHECK_FALSE(again.last_visit);
   }
 }
+
+// Why: the tablet app's wrong-PIN limit must survive a restart, so the count lives in the
+// store; a lock-out must not be undone by setting a new PIN, only by enrolling again.
+TEST_CASE("the PIN is 6 to 12 digits and its wrong-attempt count is kept until a new enrolment", "[store][views][pin]") {
+  test_support::TempDir dir;
+  const std::string path = dir.file("tablet.db");
+  {
+    auto opened = Store::open(path);
+    REQUIRE(opened.ok());
+    auto& store = **opened;
+    for (const char* refused : {"2468", "12345", "1234567890123", "12 456", ""}) {
+      INFO(refused);
+      const auto set = store.set_pin(refused);
+      REQUIRE_FALSE(set.ok());
+      CHECK(set.error().field == "pin");
+      CHECK(set.error().message.find("6 to 12 digits") != std::string::npos);
+    }
+    CHECK_FALSE(store.has_pin());
+    REQUIRE(store.set_pin("246813").ok());
+    CHECK(store.check_pin("246813"));
+    CHECK_FALSE(store.check_pin("246814"));
+    REQUIRE(store.pin_attempts().ok());
+    CHECK(store.pin_attempts()->failures == 0);
+    REQUIRE(store.set_pin_attempts({4, 1'800'000'000'000, false}).ok());
+  }
+  auto reopened = Store::open(path);  // as after a restart
+  REQUIRE(reopened.ok());
+  auto& store = **reopened;
+  CHECK(store.pin_attempts()->failures == 4);
+  CHECK(store.pin_attempts()->not_before == 1'800'000'000'000);
+  CHECK_FALSE(store.pin_attempts()->locked_out);
+
+  REQUIRE(store.set_pin_attempts({10, 0, true}).ok());
+  const auto refused = store.set_pin("975312");
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().code == "forbidden");
+  CHECK(store.check_pin("246813"));  // the old PIN stays
+
+  REQUIRE(store.enroll("ws://127.0.0.1:9", "a-new-token").ok());
+  CHECK(store.pin_attempts()->failures == 0);
+  CHECK_FALSE(store.pin_attempts()->locked_out);
+  REQUIRE(store.set_pin("975312").ok());
+}

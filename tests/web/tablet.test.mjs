@@ -16,6 +16,7 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { createServer } from 'node:http';
 
 import {
   SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
@@ -34,7 +35,7 @@ const SIZES = [
 const UI_FLAGS = ['--sync-interval', '0.5', '--retry-base', '0.2', '--max-backoff', '1'];
 const T = { timeout: WAIT_MS };
 const MIN_TARGET = 44; // CSS px: the smallest touch target allowed (WCAG 2.5.5)
-const PIN = '2468';
+const PIN = '246813';
 
 const hid = (n) => `7ab1e700-0000-4000-8000-${String(n).padStart(12, '0')}`;
 /** officer.cal's register; the third is deleted by the coordinator before cal's visit syncs. */
@@ -65,6 +66,7 @@ const tablets = {
   cal: { device: 'tablet-cal', user: 'officer.cal', role: 'officer' },
   pip: { device: 'tablet-pip', user: 'officer.pip', role: 'officer' },
   rex: { device: 'tablet-rex', user: 'officer.rex', role: 'officer' },
+  kit: { device: 'tablet-kit', user: 'officer.kit', role: 'officer' },
 };
 /** What test 1 adds on ann's (portrait) and ash's (landscape) tablets, in the app. */
 const FIELD_HOUSEHOLDS = {
@@ -103,7 +105,7 @@ async function localGet(ui, path) {
 
 const stats = () => apiGet(server.base, coordinatorToken, '/api/v1/stats');
 
-/** A fresh context at `size`, opened from the launch address (which sets the fc_key cookie). */
+/** A fresh context at `size`, opened from the launch address (which sets the ss_app_<port> cookie). */
 async function openApp(ui, size, hash = '') {
   const opened = await newPageAt(browser, { width: size.width, height: size.height });
   await opened.page.goto(ui.url, T);
@@ -170,7 +172,7 @@ before(async () => {
     const token = enroll(tablet.device, tablet.user, tablet.role);
     run(FIELD_CLIENT, ['--store', tablet.store, 'enroll', '--server', ws, '--token', token, '--device', tablet.device]);
   }
-  for (const name of ['pip', 'rex']) run(FIELD_CLIENT, ['--store', tablets[name].store, 'set-pin'], { input: `${PIN}\n` });
+  for (const name of ['pip', 'rex', 'kit']) run(FIELD_CLIENT, ['--store', tablets[name].store, 'set-pin'], { input: `${PIN}\n` });
   // The coordinator's laptop, as a device: it deletes a household in test 5.
   tablets.coordinator = { store: join(dir, 'laptop-cat.db') };
   run(FIELD_CLIENT, ['--store', tablets.coordinator.store, 'enroll', '--server', ws, '--token', coordinatorToken, '--device', 'laptop-cat']);
@@ -478,7 +480,8 @@ test('4. security: wrong Host gets 421, no launch key gets 403, and the browser 
     ['no key, status', '/api/status', { Host: good.Host }],
     ['no key, the app', '/app/', { Host: good.Host }],
     ['a wrong key', '/api/households', { Host: good.Host, 'X-Field-Client-Key': 'f'.repeat(ui.key.length) }],
-    ['a wrong cookie', '/api/households', { Host: good.Host, Cookie: `fc_key=${'0'.repeat(ui.key.length)}` }],
+    ['a wrong cookie', '/api/households', { Host: good.Host, Cookie: `ss_app_${ui.port}=${'0'.repeat(ui.key.length)}` }],
+    ['the key under the old cookie name', '/api/households', { Host: good.Host, Cookie: `fc_key=${ui.key}` }],
     ['a wrong launch key', `/?key=${'0'.repeat(ui.key.length)}`, { Host: good.Host }],
   ]) {
     const answer = await rawHttp(ui.port, path, { headers });
@@ -488,7 +491,7 @@ test('4. security: wrong Host gets 421, no launch key gets 403, and the browser 
   }
   // The controls: the right key (header or cookie), under 127.0.0.1 or localhost.
   for (const headers of [good, { Host: `localhost:${ui.port}`, 'X-Field-Client-Key': ui.key },
-    { Host: good.Host, Cookie: `fc_key=${ui.key}` }]) {
+    { Host: good.Host, Cookie: `ss_app_${ui.port}=${ui.key}` }]) {
     const answer = await rawHttp(ui.port, '/api/households', { headers });
     assert.equal(answer.status, 200, `control ${JSON.stringify(Object.keys(headers))} with Host ${headers.Host}`);
     assert.ok(answer.body.includes(address));
@@ -521,12 +524,12 @@ test('4. security: wrong Host gets 421, no launch key gets 403, and the browser 
     try {
       assert.equal(new URL(page.url()).pathname, '/app/', 'the launch address redirects to the app');
       await page.locator('[data-testid="household-card"]', { hasText: address }).waitFor({ state: 'visible', ...T });
-      const cookie = (await context.cookies(ui.base)).find((c) => c.name === 'fc_key');
-      assert.ok(cookie, 'the fc_key cookie is set');
+      const cookie = (await context.cookies(ui.base)).find((c) => c.name === `ss_app_${ui.port}`);
+      assert.ok(cookie, 'the ss_app_<port> cookie is set');
       assert.equal(cookie.httpOnly, true);
       assert.equal(cookie.sameSite, 'Strict');
       assert.equal(cookie.value, ui.key);
-      assert.ok(!(await page.evaluate(() => document.cookie)).includes('fc_key'), 'scripts cannot read the key');
+      assert.ok(!(await page.evaluate(() => document.cookie)).includes('ss_app_'), 'scripts cannot read the key');
       assert.equal(await page.evaluate(async () => (await fetch('/api/households')).status), 200);
       assert.equal(await byTestId(page, 'access-error').count(), 0);
     } finally {
@@ -685,6 +688,8 @@ test('6. PIN lock: the app locks itself after the set time; a wrong PIN is refus
   // 3 s: long enough that a loaded machine shows the app before it locks (0.6 s was not).
   const ui = await startUi('pip', ['--pin-lock-minutes', '0.05']);
   for (const size of SIZES) {
+    // It starts locked (test 8): unlock it first, as if the officer had given the PIN.
+    assert.equal((await local(ui, '/api/unlock', { method: 'POST', json: { pin: PIN } })).status, 200);
     const tab = await openApp(ui, size);
     const { page } = tab;
     try {
@@ -697,8 +702,8 @@ test('6. PIN lock: the app locks itself after the set time; a wrong PIN is refus
       assert.equal(await page.locator('#app-shell').isHidden(), true, 'the app is hidden behind the lock');
 
       // A wrong PIN, on the keypad.
-      for (const digit of '1357') await click(page, `pin-key-${digit}`);
-      assert.equal(await input.inputValue(T), '1357');
+      for (const digit of '135799') await click(page, `pin-key-${digit}`);
+      assert.equal(await input.inputValue(T), '135799');
       const [wrong] = await Promise.all([
         page.waitForResponse((r) => r.url().endsWith('/api/unlock'), T),
         click(page, 'pin-submit'),
@@ -766,4 +771,146 @@ test('7. PIN lock: the app locks even while Today or Sync sits open and keeps sy
   assert.equal(results[0].locked, true, 'control: Commute Aware locks');
   assert.deepEqual(results.map((r) => [r.page, r.locked]), results.map((r) => [r.page, true]),
     'every page locks within 10 s when nobody touches the tablet');
+});
+
+// ---------------------------------------------------------------------------------------------
+// 8
+
+/** Types `digits` on the PIN pad, presses Unlock and resolves with the /api/unlock response. */
+async function submitPin(page, digits) {
+  for (const digit of digits) await click(page, `pin-key-${digit}`);
+  const [response] = await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith('/api/unlock'), T),
+    click(page, 'pin-submit'),
+  ]);
+  return response;
+}
+
+/** Waits until the PIN pad's Unlock button is in `state` (ready, waiting or locked-out). */
+const waitForSubmit = (page, state, timeout = WAIT_MS) => waitForValue(page, 'pin-submit', state, timeout);
+
+// Why: a tablet with a PIN must show nothing before the PIN, from the moment the app starts
+// (regression: it started unlocked), and the PIN pad must make the attempt limit plain: a wait
+// after three wrong PINs, counted down on the button, and a lock-out that says what to do.
+test('8. PIN lock: the app starts locked; wrong PINs make it wait, then lock it out', async () => {
+  const flags = ['--pin-wait-seconds', '2', '--pin-max-attempts', '4'];
+  let ui = await startUi('kit', flags);
+  const size = SIZES[0];
+  let tab = await newPageAt(browser, { width: size.width, height: size.height });
+  try {
+    const { page } = tab;
+    const reads = [];
+    page.on('response', (response) => {
+      const path = new URL(response.url()).pathname;
+      if (path.startsWith('/api/') && path !== '/api/status' && path !== '/api/unlock') reads.push(`${path} ${response.status()}`);
+    });
+    await page.goto(ui.url, T);
+    await page.waitForURL(`${ui.base}/app/**`, T);
+    // Locked from the start: the PIN pad, and the app hidden behind it.
+    await byTestId(page, 'pin-input').waitFor({ state: 'visible', ...T });
+    assert.equal(await page.locator('#app-shell').isHidden(), true, 'the app is hidden behind the lock');
+    assert.equal((await localGet(ui, '/api/status')).locked, true, 'the service says locked');
+    assert.deepEqual(reads.filter((r) => !r.endsWith(' 423')), [], 'every read before the PIN was refused (423)');
+
+    // Two wrong PINs: refused, with the tries left.
+    let answer = await submitPin(page, '135799');
+    assert.equal(answer.status(), 403);
+    await byTestId(page, 'pin-error').filter({ hasText: 'Wrong PIN' }).waitFor({ state: 'visible', ...T });
+    answer = await submitPin(page, '135799');
+    assert.equal(answer.status(), 403);
+    await byTestId(page, 'pin-error').filter({ hasText: '2 tries left' }).waitFor({ state: 'visible', ...T });
+    // The third: a wait of 2 s, shown on the button, which is off meanwhile.
+    answer = await submitPin(page, '135799');
+    assert.equal(answer.status(), 403);
+    await byTestId(page, 'pin-error').filter({ hasText: 'Wait 2 seconds' }).waitFor({ state: 'visible', ...T });
+    await waitForSubmit(page, 'waiting');
+    assert.equal(await byTestId(page, 'pin-submit').isDisabled(), true, 'no attempt during the wait');
+    await click(page, 'pin-key-1');
+    assert.match(await byTestId(page, 'pin-error').textContent(T), /Wait 2 seconds/, 'typing keeps the message');
+    await click(page, 'pin-clear');
+    // After the wait, the right PIN opens the app.
+    await waitForSubmit(page, 'ready', 5_000);
+    answer = await submitPin(page, PIN);
+    assert.equal(answer.status(), 200);
+    await page.waitForFunction(() => document.querySelector('[data-testid="pin-lock"]')?.hidden === true &&
+      document.getElementById('app-shell')?.hidden === false, null, T);
+    await byTestId(page, 'sync-banner').waitFor({ state: 'visible', ...T });
+  } finally {
+    await closePage(tab);
+  }
+
+  // Started again: still locked. Three wrong PINs from elsewhere, then the one wrong PIN that
+  // is left, on the pad, locks the tablet out.
+  await ui.stop();
+  ui = await startUi('kit', flags);
+  for (let i = 0; i < 3; i += 1) {
+    assert.equal((await local(ui, '/api/unlock', { method: 'POST', json: { pin: '135799' } })).status, 403);
+  }
+  tab = await newPageAt(browser, { width: size.width, height: size.height });
+  try {
+    const { page } = tab;
+    await page.goto(ui.url, T);
+    await byTestId(page, 'pin-input').waitFor({ state: 'visible', ...T });
+    await waitForSubmit(page, 'ready', 5_000); // the page knows of no wait yet
+    let answer = await submitPin(page, '135799');
+    if (answer.status() === 429) { // still within the 2 s: not checked, and the pad counts down
+      await byTestId(page, 'pin-error').filter({ hasText: 'Too many wrong PINs' }).waitFor({ state: 'visible', ...T });
+      await waitForSubmit(page, 'ready', 5_000);
+      answer = await submitPin(page, '135799');
+    }
+    assert.equal(answer.status(), 403);
+    assert.equal((await answer.json()).locked_out, true);
+    await byTestId(page, 'pin-error').filter({ hasText: 'enrolled again' }).waitFor({ state: 'visible', ...T });
+    await waitForSubmit(page, 'locked-out');
+    assert.equal(await byTestId(page, 'pin-submit').isDisabled(), true, 'nothing more to try');
+    assert.equal(await page.locator('#app-shell').isHidden(), true, 'still hidden');
+  } finally {
+    await closePage(tab);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 9
+
+// Why: every port of 127.0.0.1 is the same site to a browser, so a page served by any other
+// local program gets the app's SameSite=Strict cookie sent with its requests. Only the Origin
+// check stops its writes. Regression: such a write (a text/plain form POST that carries JSON,
+// sent with the cookie) was saved.
+test('9. security: a page on another local port cannot write, though the browser sends it the cookie', async () => {
+  const { ui } = tablets.ann;
+  assert.ok(ui, "ann's tablet was started by test 1");
+  const before = (await localGet(ui, '/api/households')).households.length;
+  // The other app's page: a form whose text/plain body is a household in JSON.
+  const name = '{"address":"1 Foreign Row","postcode":"WD6 1FR","ward":"Elstree","padding":"';
+  const page = `<!doctype html><title>another local app</title>
+    <form method="post" enctype="text/plain" action="${ui.base}/api/households">
+    <input type="hidden" name='${name}' value='"}'></form>`;
+  const foreign = createServer((request, response) => {
+    response.writeHead(200, { 'Content-Type': 'text/html' });
+    response.end(page);
+  });
+  await new Promise((resolve) => foreign.listen({ host: '127.0.0.1', port: 0 }, resolve));
+  const tab = await openApp(ui, SIZES[0]); // the cookie is set in this browser context
+  try {
+    const other = await tab.context.newPage();
+    await other.goto(`http://127.0.0.1:${foreign.address().port}/`, T);
+    const [response] = await Promise.all([
+      other.waitForResponse((r) => r.url() === `${ui.base}/api/households`, T),
+      other.evaluate(() => document.forms[0].submit()),
+    ]);
+    const request = response.request();
+    assert.equal(request.method(), 'POST');
+    assert.equal(await request.headerValue('origin'), `http://127.0.0.1:${foreign.address().port}`);
+    assert.equal(response.status(), 403, 'refused');
+    assert.match(await response.text(), /Origin/, 'for its Origin');
+    assert.equal((await localGet(ui, '/api/households')).households.length, before, 'nothing was saved');
+    await other.close();
+    // The control: the app's own page writes (its Origin is the app's).
+    const own = await tab.page.evaluate(async () => (await fetch('/api/validate/household', {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' })).status);
+    assert.equal(own, 200);
+  } finally {
+    await closePage(tab);
+    await new Promise((resolve) => foreign.close(resolve));
+  }
 });

@@ -117,6 +117,14 @@ struct Enrollment {
   std::string ca_file;     // wss: a PEM file of CAs to trust instead of the system's; "" for the system's
 };
 
+// Wrong PINs given to the tablet app since the last right one (the policy that reads them is
+// the app's: field-client/src/ui/pin_guard.h). Kept in the store, so a restart resets nothing.
+struct PinAttempts {
+  int failures = 0;                // consecutive wrong PINs
+  safer::UnixMillis not_before = 0;  // wall clock: no attempt is checked before then (0: now)
+  bool locked_out = false;         // too many: only a new enrolment opens the app again
+};
+
 class Store {
  public:
   // Opens the store at `path`, creating it (and a new device id) when it does not exist,
@@ -175,18 +183,26 @@ class Store {
   // Live visits to one household, newest first.
   Result<std::vector<StoredRecord>> visits_to(const std::string& household_id) const;
 
-  // A PIN for the tablet app's lock (stored as PBKDF2-SHA256). Error "invalid" unless 4 to 12
-  // digits.
+  // A PIN for the tablet app's lock (stored as PBKDF2-SHA256). Error "invalid" unless 6 to 12
+  // digits; "forbidden" while the PIN is locked out (a new enrolment must come first). A new
+  // PIN starts with no wrong attempts.
   Status set_pin(const std::string& pin);
   // Fail closed: when the store cannot be read, has_pin() is true (the app stays locked) and
   // check_pin() false (no PIN unlocks it) until it can be read again.
   bool has_pin() const;
   bool check_pin(const std::string& pin) const;
 
+  // The wrong-PIN count and its back-off (all zero when none were given). A stored value that
+  // does not parse reads as locked out (the guard fails closed). Saving is one transaction and
+  // leaves them unchanged on failure.
+  Result<PinAttempts> pin_attempts() const;
+  Status set_pin_attempts(const PinAttempts& attempts);
+
   // --- Sync (see sync.h) -------------------------------------------------------------------
 
-  // Keeps the server's URL and this device's token. Error "invalid" for a URL that is not
-  // ws:// or wss://, or an empty token.
+  // Keeps the server's URL and this device's token, and clears a PIN lock-out (a new
+  // enrolment is how a locked-out tablet is opened again). Error "invalid" for a URL that is
+  // not ws:// or wss://, or an empty token.
   Status enroll(const std::string& server_url, const std::string& token, const std::string& ca_file = "");
 
   // Takes the device id a coordinator enrolled this tablet under (instead of the one made at

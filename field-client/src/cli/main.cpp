@@ -406,17 +406,25 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
   field_client::ui::UiOptions ui_options;
-  double pin_lock_minutes = 0, sync_interval_seconds = 30;
+  double pin_lock_minutes = 0, sync_interval_seconds = 30, pin_wait_seconds = 30;
   auto* ui_cmd = app.add_subcommand("ui", "Serve the tablet app on 127.0.0.1 (open the address it prints)");
   ui_cmd->add_option("--port", ui_options.port, "Port on 127.0.0.1 (0: any free port)")->capture_default_str();
   ui_cmd->add_option("--pin-lock-minutes", pin_lock_minutes, "Lock after this many minutes without use (needs set-pin)")
       ->check(CLI::Range(0.0, 1440.0));
+  ui_cmd->add_option("--pin-max-attempts", ui_options.pin_policy.max_attempts,
+                     "Wrong PINs in a row that lock the app until the tablet is enrolled again")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 1000));
+  ui_cmd->add_option("--pin-wait-seconds", pin_wait_seconds,
+                     "Wait after the 3rd wrong PIN in a row; it doubles after each further one (at most 1 hour)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
   ui_cmd->add_option("--sync-interval", sync_interval_seconds, "Seconds between syncs when nothing changes")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 86400.0));
   ui_cmd->add_option("--retry-base", ui_options.retry_base_seconds, "First retry delay in seconds")->capture_default_str();
   ui_cmd->add_option("--max-backoff", ui_options.max_backoff_seconds, "Longest retry delay in seconds")->capture_default_str();
-  auto* pin_cmd = app.add_subcommand("set-pin", "Set the tablet app's PIN (4 to 12 digits, read from standard input)");
+  auto* pin_cmd = app.add_subcommand("set-pin", "Set the tablet app's PIN (6 to 12 digits, read from standard input)");
   auto* wards_cmd = app.add_subcommand("wards", "List the wards records may name");
   auto* stations_cmd = app.add_subcommand("stations", "List the Commute Aware stations");
 
@@ -436,6 +444,7 @@ int main(int argc, char** argv) {
   if (ui_cmd->parsed()) {
     ui_options.store_path = globals.store_path;
     ui_options.pin_lock = std::chrono::milliseconds(static_cast<long>(pin_lock_minutes * 60'000));
+    ui_options.pin_policy.first_wait = std::chrono::milliseconds(static_cast<long>(pin_wait_seconds * 1000));
     ui_options.sync_interval = std::chrono::milliseconds(static_cast<long>(sync_interval_seconds * 1000));
     return field_client::ui::run_ui(ui_options);
   }
@@ -446,7 +455,7 @@ int main(int argc, char** argv) {
     std::string pin;
     std::getline(std::cin, pin);
     if (auto saved = store->set_pin(pin); !saved) return report(globals, saved.error());
-    std::cerr << "PIN set. Start the app with field-client ui --pin-lock-minutes N to lock it after N idle minutes.\n";
+    std::cerr << "PIN set. The app starts locked; field-client ui --pin-lock-minutes N also locks it after N idle minutes.\n";
     return 0;
   }
   if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token, enrolled_device, ca_file);

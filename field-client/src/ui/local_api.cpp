@@ -1,6 +1,8 @@
 #include "local_api.h"
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
+#include <rapidjson/stringbuffer.h>
+#include <rapidjson/writer.h>
 
 #include "field_client/json_views.h"
 #include "safer/json_text.h"
@@ -12,7 +14,7 @@ namespace {
 
 using safer::json_quote;
 
-LocalResponse json(int status, std::string body) { return LocalResponse{status, std::move(body)}; }
+LocalResponse json(int status, std::string body) { return LocalResponse{status, std::move(body), {}}; }
 
 LocalResponse error(int status, std::string_view message) {
   return json(status, "{\"error\":" + json_quote(message) + "}");
@@ -67,11 +69,15 @@ std::pair<std::string, std::string> split_id(const std::string& path, std::strin
 
 }  // namespace
 
-LocalApi::LocalApi(Store& store, BackgroundSync& sync, std::chrono::milliseconds pin_lock)
-    : store_(store), sync_(sync), pin_lock_(pin_lock), last_use_(std::chrono::steady_clock::now()) {}
+LocalApi::LocalApi(Store& store, BackgroundSync& sync, std::chrono::milliseconds pin_lock, PinPolicy pin_policy)
+    : store_(store), sync_(sync), pin_lock_(pin_lock), pin_guard_(store, pin_policy, [] {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+      }) {}
 
 bool LocalApi::locked() const {
-  return pin_lock_.count() > 0 && store_.has_pin() && std::chrono::steady_clock::now() - last_use_ > pin_lock_;
+  if (!store_.has_pin()) return false;
+  if (!last_use_) return true;  // the PIN has not been given since the start
+  return pin_lock_.count() > 0 && std::chrono::steady_clock::now() - *last_use_ > pin_lock_;
 }
 
 LocalResponse LocalApi::handle(const LocalRequest& request) {
@@ -311,15 +317,63 @@ LocalResponse LocalApi::validate(safer::Entity entity, const std::string& body) 
   return json(200, "{\"errors\":" + errors_array(errors) + "}");
 }
 
+// The answer to POST /api/unlock (docs/tablet-app.md): 200, 403 (wrong PIN or locked out),
+// 429 (wait first, with Retry-After) or 503 (the count could not be saved: not unlocked).
+static LocalResponse unlock_answer(const PinAnswer& answer) {
+  using Verdict = PinAnswer::Verdict;
+  if (answer.verdict == Verdict::failed) return from_error(answer.error);
+  const long long seconds = (answer.retry_after.count() + 999) / 1000;  // rounded up
+  rapidjson::StringBuffer text;
+  rapidjson::Writer<rapidjson::StringBuffer> out(text);
+  out.StartObject();
+  int status = 200;
+  switch (answer.verdict) {
+    case Verdict::right:
+      out.Key("locked");
+      out.Bool(false);
+      break;
+    case Verdict::wrong:
+      status = 403;
+      out.Key("error");
+      out.String("that PIN is not right");
+      out.Key("attempts_left");
+      out.Int(answer.attempts_left);
+      out.Key("retry_after_seconds");
+      out.Int64(seconds);
+      break;
+    case Verdict::wait:
+      status = 429;
+      out.Key("error");
+      out.String(("too many wrong PINs: try again in " + std::to_string(seconds) + " seconds").c_str());
+      out.Key("attempts_left");
+      out.Int(answer.attempts_left);
+      out.Key("retry_after_seconds");
+      out.Int64(seconds);
+      break;
+    case Verdict::locked_out:
+    case Verdict::failed:
+      status = 403;
+      out.Key("error");
+      out.String("too many wrong PINs: this tablet stays locked until it is enrolled again");
+      out.Key("locked_out");
+      out.Bool(true);
+  }
+  out.EndObject();
+  LocalResponse response{status, text.GetString(), {}};
+  if (answer.verdict == Verdict::wait) response.headers.emplace_back("Retry-After", std::to_string(seconds));
+  return response;
+}
+
 LocalResponse LocalApi::unlock(const std::string& body) {
   rapidjson::Document document;
   document.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // no recursion per level
   if (document.HasParseError() || !document.IsObject() || !document.HasMember("pin") || !document["pin"].IsString()) {
     return error(400, "send {\"pin\": \"…\"}");
   }
-  if (!store_.has_pin() || !store_.check_pin(document["pin"].GetString())) return error(403, "that PIN is not right");
-  last_use_ = std::chrono::steady_clock::now();
-  return json(200, "{\"locked\":false}");
+  if (!store_.has_pin()) return error(403, "that PIN is not right");
+  const auto answer = pin_guard_.attempt(document["pin"].GetString());
+  if (answer.verdict == PinAnswer::Verdict::right) last_use_ = std::chrono::steady_clock::now();
+  return unlock_answer(answer);
 }
 
 }  // namespace field_client::ui

@@ -6,10 +6,14 @@
 
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "background_sync.h"
 #include "field_client/store.h"
+#include "pin_guard.h"
 
 namespace field_client::ui {
 
@@ -24,12 +28,14 @@ struct LocalRequest {
 struct LocalResponse {
   int status = 200;
   std::string body;  // JSON
+  std::vector<std::pair<std::string, std::string>> headers;  // besides the server's own (e.g. Retry-After)
 };
 
 class LocalApi {
  public:
-  // `pin_lock`: lock after this long without use when a PIN is set (zero: never).
-  LocalApi(Store& store, BackgroundSync& sync, std::chrono::milliseconds pin_lock);
+  // With a PIN set the app starts locked. `pin_lock`: lock again after this long without use
+  // (zero: never). `pin_policy`: how many wrong PINs, and how fast (pin_guard.h).
+  LocalApi(Store& store, BackgroundSync& sync, std::chrono::milliseconds pin_lock, PinPolicy pin_policy = {});
 
   LocalResponse handle(const LocalRequest& request);
 
@@ -50,7 +56,9 @@ class LocalApi {
   Store& store_;
   BackgroundSync& sync_;
   const std::chrono::milliseconds pin_lock_;
-  std::chrono::steady_clock::time_point last_use_;
+  PinGuard pin_guard_;
+  // The last use since the PIN was given; none since the start: locked if a PIN is set.
+  std::optional<std::chrono::steady_clock::time_point> last_use_;
 };
 
 }  // namespace field_client::ui

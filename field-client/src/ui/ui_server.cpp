@@ -10,6 +10,7 @@
 
 #include <iostream>
 #include <memory>
+#include <optional>
 
 #include "assets.h"
 #include "background_sync.h"
@@ -26,7 +27,6 @@ using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
 using Response = http::response<http::string_body>;
 
-constexpr const char* kCookie = "fc_key";
 constexpr std::size_t kMaxBody = 256 * 1024;
 
 std::string random_key() {
@@ -41,20 +41,33 @@ std::string random_key() {
   return key;
 }
 
+std::string_view text_of(beast::string_view text) { return {text.data(), text.size()}; }
+
 bool same_secret(std::string_view given, const std::string& key) {
   return given.size() == key.size() && CRYPTO_memcmp(given.data(), key.data(), key.size()) == 0;
 }
 
-std::string cookie_value(std::string_view header) {
-  const std::string name = std::string(kCookie) + "=";
+// The launch cookie's name: one per port, because a browser sends a cookie to every port of
+// 127.0.0.1 (cookies are not port-scoped), so two apps, or another local server, would
+// otherwise overwrite each other's.
+std::string cookie_name(unsigned short port) { return "ss_app_" + std::to_string(port); }
+
+// Whether any cookie called `name` in a Cookie header holds `key` (a second cookie of the same
+// name, such as one another local page set with a longer Path, must not hide the right one).
+bool cookie_holds(std::string_view header, const std::string& name, const std::string& key) {
+  const std::string prefix = name + "=";
   for (std::size_t start = 0; start < header.size();) {
     while (start < header.size() && header[start] == ' ') ++start;
     const auto end = std::min(header.find(';', start), header.size());
-    if (header.substr(start, name.size()) == name) return std::string(header.substr(start + name.size(), end - start - name.size()));
+    const auto cookie = header.substr(start, end - start);
+    if (cookie.substr(0, prefix.size()) == prefix && same_secret(cookie.substr(prefix.size()), key)) return true;
     start = end + 1;
   }
-  return {};
+  return false;
 }
+
+// A write is any method but GET and HEAD: it may change the store or the lock.
+bool is_write(http::verb method) { return method != http::verb::get && method != http::verb::head; }
 
 std::map<std::string, std::string> parse_query(std::string_view query) {
   std::map<std::string, std::string> pairs;
@@ -104,12 +117,35 @@ struct Server {
     return response;
   }
 
+  // A browser sends Origin with every write it makes (fetch or form), so a write from another
+  // origin, which includes another port of 127.0.0.1 (the same site to the browser, so
+  // SameSite=Strict still sends the cookie), is refused. A write with no Origin comes from a
+  // program, not a page, and must carry the key header: the cookie alone, which a browser
+  // adds by itself, is not enough. `own_origin`: "http://" and the (already checked) Host.
+  // Returns the refusal, or nothing when the write may go on to the key check.
+  std::optional<Response> check_write_origin(const Request& request, const std::string& own_origin) const {
+    const auto origin = request.find(http::field::origin);
+    if (origin != request.end()) {
+      if (text_of(origin->value()) == own_origin) return std::nullopt;
+      return respond(http::status::forbidden,
+                     "{\"error\":\"changes are accepted only from the app's own page (the Origin is not this app's)\"}",
+                     "application/json", request.version());
+    }
+    if (same_secret(text_of(request["X-Field-Client-Key"]), key)) return std::nullopt;
+    return respond(http::status::forbidden,
+                   "{\"error\":\"a change without an Origin must carry the launch key in X-Field-Client-Key\"}",
+                   "application/json", request.version());
+  }
+
   Response handle(const Request& request) const {
     const auto version = request.version();
     // DNS rebinding: a page that points another name at 127.0.0.1 sends that name as Host.
     const std::string host(request[http::field::host]);
     if (host != "127.0.0.1:" + std::to_string(port) && host != "localhost:" + std::to_string(port)) {
       return respond(http::status::misdirected_request, "{\"error\":\"wrong host\"}", "application/json", version);
+    }
+    if (is_write(request.method())) {
+      if (auto refused = check_write_origin(request, "http://" + host)) return *refused;
     }
     const std::string_view target(request.target().data(), request.target().size());
     const std::string path(target.substr(0, target.find('?')));
@@ -122,11 +158,11 @@ struct Server {
       }
       auto response = respond(http::status::found, "", "text/plain", version);
       response.set(http::field::location, "/app/");
-      response.set(http::field::set_cookie, std::string(kCookie) + "=" + key + "; Path=/; HttpOnly; SameSite=Strict");
+      response.set(http::field::set_cookie, cookie_name(port) + "=" + key + "; Path=/; HttpOnly; SameSite=Strict");
       return response;
     }
-    const bool has_key = same_secret(cookie_value(request[http::field::cookie]), key) ||
-                         same_secret(std::string(request["X-Field-Client-Key"]), key);
+    const bool has_key = cookie_holds(text_of(request[http::field::cookie]), cookie_name(port), key) ||
+                         same_secret(text_of(request["X-Field-Client-Key"]), key);
     if (!has_key) {
       return respond(http::status::forbidden,
                      "{\"error\":\"open the address that field-client ui printed (it carries this launch's key)\"}",
@@ -136,7 +172,9 @@ struct Server {
       const bool background = request["X-Background"] == "1";
       const auto answer =
           api->handle(LocalRequest{std::string(request.method_string()), path, query, request.body(), background});
-      return respond(static_cast<http::status>(answer.status), answer.body, "application/json", version);
+      auto response = respond(static_cast<http::status>(answer.status), answer.body, "application/json", version);
+      for (const auto& [name, value] : answer.headers) response.set(name, value);
+      return response;
     }
     if (request.method() == http::verb::get) {
       if (path == "/" || path == "/app") {
@@ -208,7 +246,7 @@ int run_ui(const UiOptions& options) {
   }
   BackgroundSync sync(options.store_path, BackgroundSyncSettings{options.sync_interval, std::chrono::milliseconds(500),
                                                                  options.retry_base_seconds, options.max_backoff_seconds});
-  LocalApi api(**store, sync, options.pin_lock);
+  LocalApi api(**store, sync, options.pin_lock, options.pin_policy);
   Server server{options, random_key(), 0, &api};
 
   asio::io_context ioc;

@@ -4,12 +4,15 @@
 #include <chrono>
 #include <string>
 
+#include "pin_guard.h"
+
 namespace field_client::ui {
 
 struct UiOptions {
   std::string store_path;
   unsigned short port = 8765;  // 0: any free port
   std::chrono::milliseconds pin_lock{0};
+  PinPolicy pin_policy;
   std::chrono::milliseconds sync_interval{30'000};
   double retry_base_seconds = 1;
   double max_backoff_seconds = 60;
