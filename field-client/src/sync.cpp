@@ -123,6 +123,11 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   if (!enrollment) {
     return Error{"not_enrolled", "this device is not enrolled: run field-client enroll --server URL --token TOKEN", ""};
   }
+  // Checked again here: a store enrolled before the check existed may hold such a URL.
+  if (auto plaintext = check_plaintext(enrollment->server_url, enrollment->allow_plaintext || options.allow_plaintext);
+      !plaintext) {
+    return plaintext.error();
+  }
   SyncProgress progress;
   if (options.on_progress) options.on_progress(progress);
   auto connection = WsConnection::connect(enrollment->server_url, enrollment->token, enrollment->ca_file, options.timeout);
