@@ -78,7 +78,7 @@ completed() { stats "" | sed -E 's/.*"completed": ([0-9]+).*/\1/'; }
 say "Officer Ann's tablet: enrol, then sync to receive her assigned households"
 ann_store="$demo/tablet-ann.db"
 fc() { run "$client" --store "$ann_store" "$@"; }
-fc enroll --server "$url" --token "$ann" --device tablet-ann
+fc enroll --server "$url" --token - --device tablet-ann <<<"$ann"   # the token on standard input, not in ps
 fc sync
 fc list households
 
@@ -97,7 +97,7 @@ stats "" | head -c 600; echo " …"
 
 say "Commute Aware: PCSO Dee logs 25 card holders at Potters Bar"
 dee_store="$demo/tablet-dee.db"
-run "$client" --store "$dee_store" enroll --server "$url" --token "$dee" --device tablet-dee >/dev/null
+run "$client" --store "$dee_store" enroll --server "$url" --token - --device tablet-dee >/dev/null <<<"$dee"
 run "$client" --store "$dee_store" commute log --station "Potters Bar" --cards 25 --message vehicle_security,home_security
 run "$client" --store "$dee_store" sync
 
@@ -161,7 +161,7 @@ Try:
   $client --store var/demo/tablet-ann.db list households
   $client --store var/demo/tablet-ann.db visit record --household $household --status no_answer
   $client --store var/demo/tablet-ann.db sync
-  $client --store var/demo/tablet-ben.db enroll --server $url --token $ben --device tablet-ben
+  echo $ben | $client --store var/demo/tablet-ben.db enroll --server $url --token - --device tablet-ben
   $client --store var/demo/tablet-ben.db sync --watch     # syncs after each new record
   $server revoke --db $db_shown --device tablet-ben
 

@@ -108,6 +108,21 @@ bool decode(fc_store* store, const char* entity_name, const char* data_json, saf
   return false;
 }
 
+// fc_enroll and fc_enroll_plaintext.
+fc_status enroll(fc_store* store, const char* server_url, const char* token, const char* device_id,
+                 bool allow_plaintext) {
+  return guarded(store, [&]() -> fc_status {
+    if (server_url == nullptr || token == nullptr) return argument(store, "the server URL and the token must be given");
+    if (device_id != nullptr) {
+      if (auto adopted = store->store->set_device_id(device_id); !adopted) return fail(store, adopted.error());
+    }
+    if (auto enrolled = store->store->enroll(server_url, token, "", allow_plaintext); !enrolled) {
+      return fail(store, enrolled.error());
+    }
+    return succeed(store);
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -221,15 +236,13 @@ fc_status fc_outbox(fc_store* store, char** json_out) {
   });
 }
 
+
 fc_status fc_enroll(fc_store* store, const char* server_url, const char* token, const char* device_id) {
-  return guarded(store, [&]() -> fc_status {
-    if (server_url == nullptr || token == nullptr) return argument(store, "the server URL and the token must be given");
-    if (device_id != nullptr) {
-      if (auto adopted = store->store->set_device_id(device_id); !adopted) return fail(store, adopted.error());
-    }
-    if (auto enrolled = store->store->enroll(server_url, token); !enrolled) return fail(store, enrolled.error());
-    return succeed(store);
-  });
+  return enroll(store, server_url, token, device_id, false);
+}
+
+fc_status fc_enroll_plaintext(fc_store* store, const char* server_url, const char* token, const char* device_id) {
+  return enroll(store, server_url, token, device_id, true);
 }
 
 fc_status fc_sync(fc_store* store, int timeout_ms, char** report_json_out) {

@@ -100,6 +100,7 @@ Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+  sqlite::make_private_parent_directories(path);
   try {
     auto impl = std::make_unique<Impl>(path);
     impl->wall_clock = options.wall_clock ? std::move(options.wall_clock) : safer::now_unix_millis;
@@ -118,6 +119,8 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
     return error;
   }
 }
+
+std::string Store::exposure_warning() const { return sqlite::exposure_warning(impl_->path); }
 
 Result<DeviceInfo> Store::device() const {
   return reading("the device's identity", [&] {

@@ -80,8 +80,9 @@ inline OutboxState outbox_state_from(const std::string& text) {
 using namespace detail;
 
 struct Store::Impl {
-  explicit Impl(const std::string& path) : db(path) {}
+  explicit Impl(const std::string& store_path) : path(store_path), db(store_path) {}
 
+  const std::string path;       // as opened (":memory:" too)
   mutable sqlite::Database db;  // statements are cached even by reads
   std::function<std::int64_t()> wall_clock;
   // The device's id, read from the store each time: another program on the same file (an

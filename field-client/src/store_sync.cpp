@@ -2,6 +2,7 @@
 #include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
+#include "ws_connection.h"
 
 namespace field_client {
 
@@ -22,18 +23,21 @@ Status in_transaction(sqlite::Database& db, Fn&& body) {
 
 }  // namespace
 
-Status Store::enroll(const std::string& server_url, const std::string& token, const std::string& ca_file) {
+Status Store::enroll(const std::string& server_url, const std::string& token, const std::string& ca_file,
+                     bool allow_plaintext) {
   if (server_url.rfind("ws://", 0) != 0 && server_url.rfind("wss://", 0) != 0) {
     return Error{"invalid", "the server URL must start with ws:// or wss://, such as ws://127.0.0.1:8080", "server"};
   }
   if (token.empty() || token.find_first_of(" \t\r\n") != std::string::npos) {
     return Error{"invalid", "the token must be the one line sync-server enroll printed", "token"};
   }
+  if (auto plaintext = check_plaintext(server_url, allow_plaintext); !plaintext) return plaintext;
   return in_transaction(impl_->db, [&]() -> Status {
     impl_->set_meta("server_url", server_url);
     impl_->set_meta("token", token);
     impl_->set_meta("ca_file", ca_file);
     impl_->set_meta("pin_attempts", "0 0 0");  // the PIN lock-out ends with a new enrolment
+    impl_->set_meta("allow_plaintext", allow_plaintext ? "1" : "");
     return {};
   });
 }
@@ -61,7 +65,8 @@ Result<Enrollment> Store::enrollment() const {
     if (!url || !token) {
       return Error{"not_enrolled", "this device is not enrolled: run field-client enroll --server URL --token TOKEN", ""};
     }
-    return Enrollment{std::move(*url), std::move(*token), impl_->meta("ca_file").value_or("")};
+    return Enrollment{std::move(*url), std::move(*token), impl_->meta("ca_file").value_or(""),
+                      impl_->meta("allow_plaintext").value_or("") == "1"};
   });
 }
 

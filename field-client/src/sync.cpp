@@ -120,6 +120,11 @@ bool is_retryable(const Error& error) { return safer::is_retryable_code(error.co
 Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   const auto enrollment = store.enrollment();
   if (!enrollment) return enrollment.error();  // "not_enrolled", or the store cannot be read
+  // Checked again here: a store enrolled before the check existed may hold such a URL.
+  if (auto plaintext = check_plaintext(enrollment->server_url, enrollment->allow_plaintext || options.allow_plaintext);
+      !plaintext) {
+    return plaintext.error();
+  }
   const auto device = store.device();
   if (!device) return device.error();
   SyncProgress progress;

@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "safer/loopback.h"
 #include "safer/protocol.h"
 
 namespace field_client {
@@ -61,6 +62,17 @@ std::optional<Url> parse_url(const std::string& url) {
 }
 
 }  // namespace
+
+safer::Status check_plaintext(const std::string& url, bool allow_plaintext) {
+  const auto parsed = parse_url(url);
+  if (!parsed || parsed->tls || allow_plaintext || safer::is_loopback_host(parsed->host)) return {};
+  return safer::Error{"invalid",
+                      "ws:// would send this device's token and records unencrypted to " + parsed->host +
+                          ", which is not this machine: use wss://, or allow plaintext explicitly (field-client "
+                          "enroll or sync --allow-plaintext; C API: fc_enroll_plaintext) if the network is "
+                          "protected some other way",
+                      "server"};
+}
 
 struct WsConnection::Impl {
   asio::io_context ioc;

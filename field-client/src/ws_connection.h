@@ -10,6 +10,12 @@
 
 namespace field_client {
 
+// Error "invalid" (field "server") when `url` is ws:// to a host other than loopback
+// (127.0.0.0/8, ::1, localhost) and `allow_plaintext` is false: the token and the records
+// would cross a network unencrypted. Nothing for wss://, loopback, or when allowed; URLs it
+// cannot parse are left to connect() to refuse.
+safer::Status check_plaintext(const std::string& url, bool allow_plaintext);
+
 class WsConnection {
  public:
   // Connects to `url` (ws:// or wss://host[:port][/path]; the path defaults to /v1/sync) with

@@ -2,12 +2,32 @@
 
 #include <sqlite3.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cerrno>
+#include <cstdio>
+#include <filesystem>
 #include <mutex>
+#include <vector>
 
 namespace safer::sqlite {
 
 namespace {
+
+bool is_file_path(const std::string& path) { return !path.empty() && path != ":memory:" && !path.starts_with("file:"); }
+
+// Creates `path` empty, mode 0600 whatever the umask, when it does not exist: SQLite takes an
+// empty file as a new database. Anything else (it exists, no permission) is left to
+// sqlite3_open_v2, which says what went wrong.
+void create_private_file(const std::string& path) {
+  if (!is_file_path(path)) return;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  ::fchmod(fd, 0600);  // the umask may have taken bits from 0600 (0400 would not open)
+  ::close(fd);
+}
 
 [[noreturn]] void fail(sqlite3* db, int code, std::string_view context) {
   std::string what(context);
@@ -117,6 +137,7 @@ Database::Database(const std::string& path, int busy_timeout_ms) {
   // first Database does it, and a call after that is refused harmlessly (SQLITE_MISUSE).
   static std::once_flag configured;
   std::call_once(configured, [] { sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0); });
+  create_private_file(path);
   const int code = sqlite3_open_v2(path.c_str(), &db_,
                                    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                                    nullptr);
@@ -209,6 +230,36 @@ Status migrate(Database& db, const Migration* migrations, std::size_t count) {
     transaction.commit();
   }
   return {};
+}
+
+void make_private_parent_directories(const std::string& path) {
+  if (!is_file_path(path)) return;
+  std::filesystem::path missing = std::filesystem::path(path).parent_path();
+  std::vector<std::filesystem::path> to_make;
+  std::error_code ec;
+  for (; !missing.empty() && !std::filesystem::exists(missing, ec); missing = missing.parent_path()) {
+    to_make.push_back(missing);
+    if (missing == missing.parent_path()) break;
+  }
+  for (auto it = to_make.rbegin(); it != to_make.rend(); ++it) {
+    if (::mkdir(it->c_str(), 0700) == 0) ::chmod(it->c_str(), 0700);
+  }
+}
+
+std::string exposure_warning(const std::string& path) {
+  if (!is_file_path(path)) return {};
+  std::string exposed, modes;
+  for (const std::string& file : {path, path + "-wal", path + "-shm"}) {
+    struct stat info {};
+    if (::stat(file.c_str(), &info) != 0 || (info.st_mode & 077) == 0) continue;
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+    exposed += (exposed.empty() ? "" : " ") + file;
+    modes += (modes.empty() ? "" : ", ") + std::string(mode);
+  }
+  if (exposed.empty()) return {};
+  return "other users of this machine can read " + exposed + " (mode " + modes +
+         "), which hold personal data: run chmod 600 " + exposed;
 }
 
 }  // namespace safer::sqlite

@@ -12,8 +12,12 @@ std::string upper(const std::optional<safer::CivilDate>& date) {
   return date ? safer::format_iso_date(*date) : "9999-12-31";
 }
 
+// Cells into CSV text, handed to `sink` each time a row ends with at least
+// ServerStore::kCsvPieceBytes waiting, and by finish().
 class CsvOut {
  public:
+  explicit CsvOut(const ServerStore::CsvSink& sink) : sink_(sink) {}
+
   // A text cell: quoted when it holds a comma, quote or line break; prefixed with ' when it
   // begins with = + - @, a tab or a carriage return (OWASP's advice against CSV injection).
   CsvOut& text(std::string_view value) {
@@ -46,15 +50,22 @@ class CsvOut {
   CsvOut& end_row() {
     out_ += "\r\n";
     first_ = true;
+    if (out_.size() >= ServerStore::kCsvPieceBytes) flush();
     return *this;
   }
-  std::string take() { return std::move(out_); }
+  // Hands over what is left. REQUIRES: the last row ended.
+  void finish() { flush(); }
 
  private:
   void separate() {
     if (!first_) out_ += ',';
     first_ = false;
   }
+  void flush() {
+    if (!out_.empty()) sink_(out_);
+    out_.clear();
+  }
+  const ServerStore::CsvSink& sink_;
   std::string out_;
   bool first_ = true;
 };
@@ -65,10 +76,19 @@ std::string joined(const std::vector<std::string>& names) {
   return out;
 }
 
+// Rows are read a page at a time after the last (sort key, id) written: a page is all the
+// backend holds (libpq reads a whole result into memory), inside one read snapshot.
+constexpr int kPageRows = 1000;
+
+// The sink that appends to `out`.
+ServerStore::CsvSink append_to(std::string& out) {
+  return [&out](std::string_view piece) { out += piece; };
+}
+
 }  // namespace
 
-std::string ServerStore::visits_csv(const DateRange& range) {
-  CsvOut csv;
+void ServerStore::visits_csv(const DateRange& range, const CsvSink& sink) {
+  CsvOut csv(sink);
   for (const char* column : {"id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward",
                              "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice",
                              "community_involvement_info", "first_aid_training", "follow_up_required",
@@ -76,45 +96,79 @@ std::string ServerStore::visits_csv(const DateRange& range) {
     csv.text(column);
   }
   csv.end_row();
-  auto rows = impl_->db.cached(
-      "SELECT v.id, v.data, v.local_day, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), v.ward,"
-      " v.owner FROM records v LEFT JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
-      " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.local_day BETWEEN ? AND ? ORDER BY v.visited_at, v.id");
-  rows->bind(1, lower(range.first)).bind(2, upper(range.second));
-  while (rows->step()) {
-    safer::Visit visit;
-    safer::from_json(rows->column_text(1), visit);
-    csv.text(rows->column_text(0)).text(safer::format_rfc3339(visit.visited_at)).text(rows->column_text(2));
-    csv.text(safer::to_string(visit.status)).text(visit.household_id).text(rows->column_text(3));
-    csv.text(rows->column_text(4)).text(rows->column_text(5));
-    for (std::size_t i = 0; i < safer::EnumNames<safer::Outcome>::names.size(); ++i) {
-      csv.boolean(visit.has(static_cast<safer::Outcome>(i)));
+  auto& db = impl_->db;
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
+  std::string after_at, after_id;  // ("", "") sorts before every visit
+  for (int page_rows = kPageRows; page_rows == kPageRows;) {
+    page_rows = 0;
+    auto rows = db.cached(
+        "SELECT v.id, v.data, v.local_day, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), v.ward,"
+        " v.owner, v.visited_at FROM records v"
+        " LEFT JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
+        " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.local_day BETWEEN ? AND ? AND (v.visited_at, v.id) > (?, ?)"
+        " ORDER BY v.visited_at, v.id LIMIT 1000");
+    rows->bind(1, lower(range.first)).bind(2, upper(range.second)).bind(3, after_at).bind(4, after_id);
+    while (rows->step()) {
+      ++page_rows;
+      safer::Visit visit;
+      safer::from_json(rows->column_text(1), visit);
+      csv.text(rows->column_text(0)).text(safer::format_rfc3339(visit.visited_at)).text(rows->column_text(2));
+      csv.text(safer::to_string(visit.status)).text(visit.household_id).text(rows->column_text(3));
+      csv.text(rows->column_text(4)).text(rows->column_text(5));
+      for (std::size_t i = 0; i < safer::EnumNames<safer::Outcome>::names.size(); ++i) {
+        csv.boolean(visit.has(static_cast<safer::Outcome>(i)));
+      }
+      csv.number(visit.smoke_detectors_fitted).text(joined(visit.referrals.names())).text(visit.notes);
+      csv.text(rows->column_text(6)).end_row();
+      after_at = rows->column_text(7);
+      after_id = rows->column_text(0);
     }
-    csv.number(visit.smoke_detectors_fitted).text(joined(visit.referrals.names())).text(visit.notes);
-    csv.text(rows->column_text(6)).end_row();
   }
-  return csv.take();
+  snapshot.commit();
+  csv.finish();
 }
 
-std::string ServerStore::commute_sessions_csv(const DateRange& range) {
-  CsvOut csv;
+void ServerStore::commute_sessions_csv(const DateRange& range, const CsvSink& sink) {
+  CsvOut csv(sink);
   for (const char* column : {"id", "station", "started_at", "ended_at", "local_date", "cards_distributed", "messages",
                              "recorded_by"}) {
     csv.text(column);
   }
   csv.end_row();
-  auto rows = impl_->db.cached(
-      "SELECT id, data, local_day, owner FROM records WHERE entity = 'commute_session' AND deleted = 0"
-      " AND local_day BETWEEN ? AND ? ORDER BY local_day, id");
-  rows->bind(1, lower(range.first)).bind(2, upper(range.second));
-  while (rows->step()) {
-    safer::CommuteSession session;
-    safer::from_json(rows->column_text(1), session);
-    csv.text(rows->column_text(0)).text(session.station).text(safer::format_rfc3339(session.started_at));
-    csv.text(session.ended_at ? safer::format_rfc3339(*session.ended_at) : "").text(rows->column_text(2));
-    csv.number(session.cards_distributed).text(joined(session.messages.names())).text(rows->column_text(3)).end_row();
+  auto& db = impl_->db;
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
+  std::string after_day, after_id;  // ("", "") sorts before every session
+  for (int page_rows = kPageRows; page_rows == kPageRows;) {
+    page_rows = 0;
+    auto rows = db.cached(
+        "SELECT id, data, local_day, owner FROM records WHERE entity = 'commute_session' AND deleted = 0"
+        " AND local_day BETWEEN ? AND ? AND (local_day, id) > (?, ?) ORDER BY local_day, id LIMIT 1000");
+    rows->bind(1, lower(range.first)).bind(2, upper(range.second)).bind(3, after_day).bind(4, after_id);
+    while (rows->step()) {
+      ++page_rows;
+      safer::CommuteSession session;
+      safer::from_json(rows->column_text(1), session);
+      csv.text(rows->column_text(0)).text(session.station).text(safer::format_rfc3339(session.started_at));
+      csv.text(session.ended_at ? safer::format_rfc3339(*session.ended_at) : "").text(rows->column_text(2));
+      csv.number(session.cards_distributed).text(joined(session.messages.names())).text(rows->column_text(3)).end_row();
+      after_day = rows->column_text(2);
+      after_id = rows->column_text(0);
+    }
   }
-  return csv.take();
+  snapshot.commit();
+  csv.finish();
+}
+
+std::string ServerStore::visits_csv(const DateRange& range) {
+  std::string out;
+  visits_csv(range, append_to(out));
+  return out;
+}
+
+std::string ServerStore::commute_sessions_csv(const DateRange& range) {
+  std::string out;
+  commute_sessions_csv(range, append_to(out));
+  return out;
 }
 
 }  // namespace sync_server

@@ -12,12 +12,12 @@
 // Every command works while the server runs: they share the SQLite database (WAL).
 #include <CLI/CLI.hpp>
 
-#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
 
 #include "db.h"
+#include "safer/sqlite.h"
 #include "log.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server.h"
@@ -35,19 +35,24 @@ int fail(const safer::Error& error) {
   return error.code == "invalid" ? kExitBadInput : kExitFailure;
 }
 
-// Makes the directory of a SQLite file (a PostgreSQL URL has none).
+// Makes the missing directories above a SQLite file, mode 0700 (a PostgreSQL URL has none).
+// The file itself is made 0600 when SQLite opens it (safer/sqlite.h).
 void make_parent_directory(const std::string& path) {
-  if (db::Database::is_postgresql_url(path)) return;
-  const std::filesystem::path file(path);
-  if (file.has_parent_path()) {
-    std::error_code ignored;
-    std::filesystem::create_directories(file.parent_path(), ignored);
-  }
+  if (!db::Database::is_postgresql_url(path)) safer::sqlite::make_private_parent_directories(path);
+}
+
+// The warning of safer::sqlite::exposure_warning for a SQLite file; "" for PostgreSQL.
+std::string exposure_warning(const std::string& path) {
+  return db::Database::is_postgresql_url(path) ? "" : safer::sqlite::exposure_warning(path);
 }
 
 safer::Result<std::unique_ptr<ServerStore>> open_store(const std::string& path) {
   make_parent_directory(path);
-  return ServerStore::open(path);
+  auto store = ServerStore::open(path);
+  if (const auto warning = exposure_warning(path); store && !warning.empty()) {
+    std::cerr << "sync-server: warning: " << warning << '\n';
+  }
+  return store;
 }
 
 // "HOST:PORT" → host and port.
@@ -72,13 +77,17 @@ int serve(ServerConfig config, const std::string& listen, const std::string& tim
   }
   if (auto zone = use_time_zone(time_zone); !zone) return fail(zone.error());
   make_parent_directory(config.db_path);
+  const std::string db_path = config.db_path;
   const bool tls = !config.tls_cert.empty();
+  const bool plaintext_allowed = config.allow_plaintext;
   SyncServer server(std::move(config));
   const auto port = server.start();
   if (!port) return fail(port.error());
   // The first line of standard output says where to connect (tests read it to find port 0's).
   std::cout << "listening on " << listen.substr(0, listen.rfind(':')) << ":" << *port << std::endl;
-  log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone + (tls ? " tls=on" : " tls=off"));
+  if (const auto warning = exposure_warning(db_path); !warning.empty()) log::line("store_exposed", "warning=\"" + warning + "\"");
+  log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone + (tls ? " tls=on" : " tls=off") +
+                            (!tls && plaintext_allowed ? " plaintext=allowed" : ""));
   server.run();
   return 0;
 }
@@ -126,6 +135,9 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)")
       ->check(CLI::ExistingFile);
   serve_cmd->add_option("--tls-key", config.tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
+  serve_cmd->add_flag("--allow-plaintext", config.allow_plaintext,
+                      "Serve without TLS on an address other than loopback (127.0.0.0/8, ::1, localhost); "
+                      "without it, such a --listen needs --tls-cert and --tls-key");
   serve_cmd->add_option("--shutdown-grace", grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));

@@ -202,6 +202,12 @@ INSERT INTO year_visited
 -- and every record paid for this index on every write.
 DROP INDEX IF EXISTS records_by_owner;
 )sql"},
+    {5, R"sql(
+-- The CSV exports read a page at a time in their order, after the last row written
+-- (exports.cpp): each page is an index seek, and an export's cost grows with its rows only.
+CREATE INDEX IF NOT EXISTS visits_in_export_order ON records (visited_at, id) WHERE entity = 'visit' AND deleted = 0;
+CREATE INDEX IF NOT EXISTS sessions_in_export_order ON records (local_day, id) WHERE entity = 'commute_session' AND deleted = 0;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -355,6 +361,11 @@ CREATE TABLE web_sessions (
   created_at bigint NOT NULL,
   last_seen  bigint NOT NULL
 );
+)sql"},
+    {2, R"sql(
+-- As SQLite's migration 5: the CSV exports' page order.
+CREATE INDEX IF NOT EXISTS visits_in_export_order ON records (visited_at, id) WHERE entity = 'visit' AND deleted = 0;
+CREATE INDEX IF NOT EXISTS sessions_in_export_order ON records (local_day, id) WHERE entity = 'commute_session' AND deleted = 0;
 )sql"},
 };
 

@@ -1,4 +1,6 @@
-// TLS: with a certificate the server serves HTTPS and WSS only, TLS 1.2 or newer; the field
+// TLS: with a certificate the server serves HTTPS and WSS only, Mozilla's "intermediate"
+// configuration (TLS 1.2 with forward-secret AEAD suites, TLS 1.3), with HSTS; without one it
+// serves plaintext on loopback only, unless told --allow-plaintext. The field
 // client syncs over wss:// when it can verify the server (a CA file it is given, or the
 // system's CAs) and refuses, clearly and without sending anything, when it cannot. The CA and
 // certificates are made fresh for each run.
@@ -170,4 +172,79 @@ TEST_CASE("the server refuses to start with a key that is not the certificate's"
                                   test_support::ProcessOptions{.deadline = std::chrono::seconds(10)});
   CHECK(result.exit_code == 2);
   CHECK(result.err.find("cannot use the TLS key") != std::string::npos);  // names the file and the mismatch
+}
+
+TEST_CASE("TLS 1.2 clients offering only weak suites are refused, and HTTPS answers carry HSTS", "[e2e][tls]") {
+  Pki pki;
+  test_support::ServerProcess server({"--tls-cert", pki.cert, "--tls-key", pki.key});
+  server.start();
+  const std::string address = "127.0.0.1:" + std::to_string(server.port());
+  const auto s_client = [&](const char* ciphers) {
+    return run_process({"/usr/bin/openssl", "s_client", "-tls1_2", "-cipher", ciphers, "-connect", address, "-CAfile",
+                        pki.ca, "-verify_return_error"},
+                       test_support::ProcessOptions{.deadline = std::chrono::seconds(10), .input = "Q\n"});
+  };
+  SECTION("no forward secrecy or no AEAD: no handshake") {
+    for (const char* weak : {"AES128-SHA@SECLEVEL=0", "AES256-GCM-SHA384@SECLEVEL=0", "ECDHE-RSA-AES128-SHA@SECLEVEL=0",
+                             "DES-CBC3-SHA@SECLEVEL=0"}) {
+      INFO(weak);
+      CHECK(s_client(weak).exit_code != 0);
+    }
+  }
+  SECTION("a client with ECDHE and AES-GCM is served") {
+    const auto modern = s_client("ECDHE-RSA-AES128-GCM-SHA256");
+    INFO(modern.err);
+    CHECK(modern.exit_code == 0);
+    CHECK(modern.out.find("ECDHE-RSA-AES128-GCM-SHA256") != std::string::npos);
+  }
+  SECTION("Strict-Transport-Security on pages, the API and errors") {
+    for (const char* target : {"/healthz", "/api/v1/stats", "/no/such/page"}) {
+      const auto reply = run_process({"/usr/bin/curl", "-s", "-i", "--cacert", pki.ca, "https://" + address + target});
+      INFO(target << reply.out << reply.err);
+      REQUIRE(reply.exit_code == 0);
+      CHECK(reply.out.find("Strict-Transport-Security: max-age=31536000") != std::string::npos);
+    }
+  }
+}
+
+TEST_CASE("plaintext HTTP on loopback sends no HSTS", "[e2e][tls]") {
+  test_support::ServerProcess server;
+  server.start();
+  const auto reply = test_support::http_get(server.port(), "/healthz");
+  REQUIRE(reply.status == 200);
+  CHECK(reply.header("strict-transport-security").empty());
+}
+
+TEST_CASE("the server serves plaintext beyond loopback only when told --allow-plaintext", "[e2e][tls]") {
+  // 192.0.2.1 (TEST-NET-1) is on no interface here: binding it fails, so nothing is ever
+  // exposed, and whether the refusal comes before binding shows in the message.
+  test_support::TempDir dir;
+  const auto serve = [&](const std::string& listen, std::vector<std::string> more = {}) {
+    std::vector<std::string> args = {test_support::sync_server_binary(), "serve", "--db", dir.file("s.db"), "--listen", listen};
+    args.insert(args.end(), more.begin(), more.end());
+    return run_process(args, test_support::ProcessOptions{.deadline = std::chrono::seconds(10)});
+  };
+  SECTION("refused, naming the flag and the ways out") {
+    for (const char* listen : {"192.0.2.1:0", "0.0.0.0:0", "[::]:0"}) {
+      const auto refused = serve(listen);
+      INFO(listen << refused.err);
+      CHECK(refused.exit_code == 2);
+      CHECK(refused.err.find("not loopback") != std::string::npos);
+      CHECK(refused.err.find("--allow-plaintext") != std::string::npos);
+      CHECK(refused.err.find("--tls-cert") != std::string::npos);
+      CHECK(refused.out.find("listening on") == std::string::npos);
+    }
+  }
+  SECTION("--allow-plaintext lets it try the address") {
+    const auto allowed = serve("192.0.2.1:0", {"--allow-plaintext"});
+    INFO(allowed.err);
+    CHECK(allowed.exit_code == 1);
+    CHECK(allowed.err.find("cannot listen on 192.0.2.1:0") != std::string::npos);
+  }
+  SECTION("a certificate is enough") {
+    Pki pki;
+    const auto with_tls = serve("192.0.2.1:0", {"--tls-cert", pki.cert, "--tls-key", pki.key});
+    INFO(with_tls.err);
+    CHECK(with_tls.err.find("cannot listen on 192.0.2.1:0") != std::string::npos);
+  }
 }

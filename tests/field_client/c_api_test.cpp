@@ -103,6 +103,19 @@ TEST_CASE("sync reports what stops it: not enrolled, or no server to reach", "[c
   CHECK(std::string(fc_last_error(open.store)).find("cannot reach 127.0.0.1:1") != std::string::npos);
 }
 
+TEST_CASE("fc_enroll refuses ws:// to another machine; fc_enroll_plaintext allows it", "[c-api][tls]") {
+  OpenStore open;
+  CHECK(fc_enroll(open.store, "ws://192.0.2.10:8080", "sst_test", nullptr) == FC_INVALID);
+  const std::string error = fc_last_error(open.store);
+  CHECK(error.find("fc_enroll_plaintext") != std::string::npos);
+  CHECK(error.find(R"("field":"server")") != std::string::npos);
+  CHECK(fc_enroll(open.store, "wss://sync.example:8443", "sst_test", nullptr) == FC_OK);
+  CHECK(fc_enroll_plaintext(open.store, "ws://192.0.2.10:8080", "sst_test", nullptr) == FC_OK);
+  char* status = nullptr;
+  REQUIRE(fc_status_json(open.store, &status) == FC_OK);
+  CHECK(take(status).find("ws://192.0.2.10:8080") != std::string::npos);
+}
+
 TEST_CASE("opening an unusable path fails with a message, and NULLs are refused", "[c-api]") {
   fc_store* store = reinterpret_cast<fc_store*>(0x1);
   char* error = nullptr;

@@ -6,10 +6,12 @@
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 
 #include <filesystem>
+#include <fstream>
 
 #include "field_client/store.h"
 #include "process.h"
 #include "safer/reference_lists.h"
+#include "safer/sqlite.h"
 #include "temp_dir.h"
 
 namespace {
@@ -253,4 +255,94 @@ TEST_CASE("sync without enrolment says what to do", "[cli][sync]") {
   const auto bad_url = cli.run({"enroll", "--server", "http://example", "--token", "t"});
   CHECK(bad_url.exit_code == 2);
   CHECK(bad_url.err.find("ws://") != std::string::npos);
+}
+
+TEST_CASE("enroll refuses ws:// to another machine unless --allow-plaintext, and keeps that choice", "[cli][sync][tls]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const auto server_in_status = [&] { return std::string(parse(cli.ok({"--json", "status"}))["server"].IsNull() ? "" : "set"); };
+  for (const char* url : {"ws://192.0.2.10:8080", "ws://sync.example:8080/v1/sync", "ws://[2001:db8::1]:8080", "ws://0.0.0.0:8080"}) {
+    INFO(url);
+    const auto refused = cli.run({"enroll", "--server", url, "--token", "sst_fictional"});
+    CHECK(refused.exit_code == 2);
+    CHECK(refused.err.find("unencrypted") != std::string::npos);
+    CHECK(refused.err.find("--allow-plaintext") != std::string::npos);
+    CHECK(refused.err.find("sst_fictional") == std::string::npos);  // the token is never echoed
+    CHECK(server_in_status().empty());                               // nothing kept
+  }
+  for (const char* url : {"ws://127.0.0.1:8080", "ws://127.8.9.10:1", "ws://localhost:8080", "ws://[::1]:8080",
+                          "wss://sync.example:8443"}) {
+    INFO(url);
+    CHECK(cli.run({"enroll", "--server", url, "--token", "sst_fictional"}).exit_code == 0);
+  }
+  REQUIRE(cli.run({"enroll", "--server", "ws://192.0.2.10:8080", "--token", "sst_fictional", "--allow-plaintext"}).exit_code == 0);
+  auto store = field_client::Store::open(cli.store());
+  REQUIRE(store.ok());
+  const auto enrollment = (*store)->enrollment();
+  REQUIRE(enrollment);
+  CHECK(enrollment->server_url == "ws://192.0.2.10:8080");
+  CHECK(enrollment->allow_plaintext);
+}
+
+TEST_CASE("sync refuses a kept ws:// URL to another machine before sending anything", "[cli][sync][tls]") {
+  // A store enrolled before enroll refused such URLs: sync says what to do and does not retry.
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  REQUIRE(cli.run({"enroll", "--server", "ws://127.0.0.1:1", "--token", "sst_fictional"}).exit_code == 0);
+  {
+    safer::sqlite::Database db(cli.store());
+    db.exec("UPDATE meta SET value = 'ws://192.0.2.10:9' WHERE key = 'server_url'");
+  }
+  const auto once = cli.run({"sync", "--timeout", "1"});
+  CHECK(once.exit_code == 1);
+  CHECK(once.err.find("--allow-plaintext") != std::string::npos);
+  const auto watch = cli.run({"sync", "--watch", "--timeout", "1", "--retry-base", "0.05"});
+  CHECK(watch.exit_code == 1);
+  CHECK(watch.err.find("stopped retrying") != std::string::npos);
+}
+
+TEST_CASE("enroll takes the token from a file or standard input, and still from argv", "[cli][sync]") {
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const auto kept_token = [&] {
+    auto store = field_client::Store::open(cli.store());
+    REQUIRE(store.ok());
+    const auto enrollment = (*store)->enrollment();
+    return enrollment ? enrollment->token : std::string();
+  };
+  const std::string server = "ws://127.0.0.1:8080";
+  SECTION("--token-file: the first line, without its line ending") {
+    const auto file = dir.file("token.txt");
+    std::ofstream(file) << "sst_from_file\r\nsecond line ignored\n";
+    REQUIRE(cli.run({"enroll", "--server", server, "--token-file", file}).exit_code == 0);
+    CHECK(kept_token() == "sst_from_file");
+  }
+  SECTION("--token - and --token-file - read standard input") {
+    REQUIRE(cli.run({"enroll", "--server", server, "--token", "-"}, {.input = "sst_from_stdin\n"}).exit_code == 0);
+    CHECK(kept_token() == "sst_from_stdin");
+    REQUIRE(cli.run({"enroll", "--server", server, "--token-file", "-"}, {.input = "sst_again\n"}).exit_code == 0);
+    CHECK(kept_token() == "sst_again");
+  }
+  SECTION("--token TOKEN still works") {
+    REQUIRE(cli.run({"enroll", "--server", server, "--token", "sst_on_argv"}).exit_code == 0);
+    CHECK(kept_token() == "sst_on_argv");
+  }
+  SECTION("none, both, a missing file or an empty one: refused, nothing kept") {
+    const auto empty = dir.file("empty.txt");
+    std::ofstream(empty) << "\n";
+    const std::vector<std::vector<std::string>> bad = {
+        {"enroll", "--server", server},
+        {"enroll", "--server", server, "--token", "sst_a", "--token-file", empty},
+        {"enroll", "--server", server, "--token-file", dir.file("missing.txt")},
+        {"enroll", "--server", server, "--token-file", empty},
+        {"enroll", "--server", server, "--token", "-"},
+    };
+    for (const auto& args : bad) {
+      const auto refused = cli.run(args);
+      INFO(refused.err);
+      CHECK(refused.exit_code == 2);
+      CHECK(refused.err.find("token") != std::string::npos);
+    }
+    CHECK(kept_token().empty());
+  }
 }

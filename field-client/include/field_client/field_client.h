@@ -88,9 +88,14 @@ FC_API fc_status fc_get(fc_store* store, const char* entity, const char* id, cha
  * "id", "hlc", "state", "created_at", "data", "rejection": {"code", "message", "field"}}. */
 FC_API fc_status fc_outbox(fc_store* store, char** json_out);
 
-/* Keeps the server's URL (ws://host:port) and this device's token. `device_id` may be NULL;
- * otherwise the store takes that id (only before anything is recorded). */
+/* Keeps the server's URL (wss://host:port, or ws://host:port to 127.0.0.0/8, ::1 or localhost)
+ * and this device's token. `device_id` may be NULL; otherwise the store takes that id (only
+ * before anything is recorded). ws:// to any other host is FC_INVALID (field "server"). */
 FC_API fc_status fc_enroll(fc_store* store, const char* server_url, const char* token, const char* device_id);
+
+/* As fc_enroll, and allows ws:// to a host other than loopback: the token and the records
+ * then cross the network unencrypted. For networks protected some other way only. */
+FC_API fc_status fc_enroll_plaintext(fc_store* store, const char* server_url, const char* token, const char* device_id);
 
 /* Pushes every waiting change and pulls what is new. *report_json_out (may be NULL) receives
  * {"pushed", "rejected", "pulled", "full_pull", "clock_offset_ms"}. `timeout_ms` bounds each

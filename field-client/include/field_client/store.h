@@ -115,6 +115,7 @@ struct Enrollment {
   std::string server_url;  // ws://host:port or wss://host:port (the path /v1/sync is added when missing)
   std::string token;
   std::string ca_file;     // wss: a PEM file of CAs to trust instead of the system's; "" for the system's
+  bool allow_plaintext = false;  // ws:// to a host other than loopback was explicitly allowed
 };
 
 // Wrong PINs given to the tablet app since the last right one (the policy that reads them is
@@ -129,7 +130,13 @@ class Store {
  public:
   // Opens the store at `path`, creating it (and a new device id) when it does not exist,
   // and brings its schema up to date. ":memory:" gives a private, temporary store.
+  // A new store file (and its -wal and -shm) is mode 0600, in directories it creates mode 0700.
   static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+
+  // "" unless other users of this machine can read the store's files (a store made before
+  // they were made private, or chmod-ed): then a warning naming them and the chmod that
+  // fixes it. The store works either way; the programs print the warning.
+  std::string exposure_warning() const;
 
   ~Store();
   Store(const Store&) = delete;
@@ -202,8 +209,10 @@ class Store {
 
   // Keeps the server's URL and this device's token, and clears a PIN lock-out (a new
   // enrolment is how a locked-out tablet is opened again). Error "invalid" for a URL that is
-  // not ws:// or wss://, or an empty token.
-  Status enroll(const std::string& server_url, const std::string& token, const std::string& ca_file = "");
+  // not ws:// or wss://, an empty token, or ws:// to a host other than loopback (127.0.0.0/8,
+  // ::1, localhost) unless `allow_plaintext` (which is kept, for sync). Nothing changes on error.
+  Status enroll(const std::string& server_url, const std::string& token, const std::string& ca_file = "",
+                bool allow_plaintext = false);
 
   // Takes the device id a coordinator enrolled this tablet under (instead of the one made at
   // first use). Only before anything is recorded: the id is part of every version written.

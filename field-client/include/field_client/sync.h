@@ -29,6 +29,8 @@ struct SyncOptions {
   std::size_t max_batch_changes = 500;        // changes per push (protocol.md §3.1 allows 1000)
   int pull_limit = 500;
   std::string app_version = "field-client/0.1";
+  // Allow ws:// to a host other than loopback for this sync, even if enrolment did not.
+  bool allow_plaintext = false;
   std::function<void(const SyncProgress&)> on_progress;
 };
 
@@ -45,6 +47,8 @@ struct SyncReport {
 //   "unauthorized"                      the server refused the token (401): do not retry
 //   "device_mismatch", "unsupported_protocol", "lost"   fatal: do not retry
 //   "untrusted_server"                  wss: the server's certificate could not be verified: do not retry
+//   "invalid"                           ws:// to a host other than loopback, not allowed (field "server"):
+//                                       nothing was sent; do not retry
 //   "network", "unavailable", "bad_message", "storage", "storage_full" … worth retrying later
 //                                       (a store that cannot be read is "storage" too)
 Result<SyncReport> sync_once(Store& store, const SyncOptions& options);

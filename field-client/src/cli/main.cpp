@@ -83,16 +83,12 @@ int report_invalid(const Globals& globals, const safer::FieldErrors& errors) {
 }
 
 std::unique_ptr<Store> open_store(const Globals& globals, int& exit_code) {
-  const std::filesystem::path path(globals.store_path);
-  if (path.has_parent_path()) {
-    std::error_code ignored;
-    std::filesystem::create_directories(path.parent_path(), ignored);
-  }
-  auto store = Store::open(globals.store_path);
+  auto store = Store::open(globals.store_path);  // makes missing directories, mode 0700
   if (!store) {
     exit_code = report(globals, store.error());
     return nullptr;
   }
+  if (const auto warning = (*store)->exposure_warning(); !warning.empty()) std::cerr << "field-client: warning: " << warning << '\n';
   return std::move(*store);
 }
 
@@ -352,7 +348,7 @@ int main(int argc, char** argv) {
       "  field-client visit record --household ID --status completed --fire-safety-check --smoke-detectors 2\n"
       "  field-client commute log --station \"Potters Bar\" --cards 25 --message vehicle_security\n"
       "  field-client pending\n"
-      "  field-client enroll --server ws://127.0.0.1:8080 --token TOKEN && field-client sync\n"
+      "  field-client enroll --server wss://sync.example:8443 --token-file token.txt && field-client sync\n"
       "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved).");
   app.require_subcommand(1);
   app.fallthrough();
@@ -379,14 +375,23 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "households", "visits", "commute"}));
   auto* pending_cmd = app.add_subcommand("pending", "List changes waiting to sync, and rejected ones");
   auto* status_cmd = app.add_subcommand("status", "Show the device, its store and what waits to sync");
-  std::string server_url, token, enrolled_device, ca_file;
+  EnrollCommandOptions enroll_options;
   auto* enroll_cmd = app.add_subcommand("enroll", "Give this device its server and token (once)");
-  enroll_cmd->add_option("--server", server_url, "The sync server, such as ws://127.0.0.1:8080 or wss://sync.example:8443")
+  enroll_cmd->add_option("--server", enroll_options.server,
+                         "The sync server, such as wss://sync.example:8443 (ws:// only to this machine, "
+                         "such as ws://127.0.0.1:8080, unless --allow-plaintext)")
       ->required();
-  enroll_cmd->add_option("--ca-file", ca_file, "wss: trust the CAs in this PEM file instead of the system's")
+  enroll_cmd->add_option("--ca-file", enroll_options.ca_file, "wss: trust the CAs in this PEM file instead of the system's")
       ->check(CLI::ExistingFile);
-  enroll_cmd->add_option("--token", token, "The token sync-server enroll printed for this device")->required();
-  enroll_cmd->add_option("--device", enrolled_device,
+  enroll_cmd->add_option("--token-file", enroll_options.token_file,
+                         "A file whose first line is the token sync-server enroll printed (\"-\": standard input)");
+  enroll_cmd->add_option("--token", enroll_options.token,
+                         "The token itself (\"-\": read it from standard input); on the command line other users "
+                         "of the machine can see it, so prefer --token-file or -");
+  enroll_cmd->add_flag("--allow-plaintext", enroll_options.allow_plaintext,
+                       "Allow ws:// to a host other than this machine: the token and records cross the network "
+                       "unencrypted (kept for later syncs)");
+  enroll_cmd->add_option("--device", enroll_options.device_id,
                          "The device id the token was issued for, when not this tablet's own (only before "
                          "anything is recorded; see field-client status for the tablet's own id)");
   SyncCommandOptions sync_options;
@@ -402,6 +407,9 @@ int main(int argc, char** argv) {
   sync_cmd->add_option("--max-backoff", sync_options.max_backoff_seconds, "--watch: longest retry delay in seconds")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 86400.0));
+  sync_cmd->add_flag("--allow-plaintext", sync_options.allow_plaintext,
+                     "Allow ws:// to a host other than this machine for this sync (a store enrolled before "
+                     "field-client refused it)");
   sync_cmd->add_option("--timeout", sync_options.timeout_seconds, "Seconds to wait for the server at each step")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
@@ -458,7 +466,7 @@ int main(int argc, char** argv) {
     std::cerr << "PIN set. The app starts locked; field-client ui --pin-lock-minutes N also locks it after N idle minutes.\n";
     return 0;
   }
-  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, server_url, token, enrolled_device, ca_file);
+  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, enroll_options);
   if (sync_cmd->parsed()) return run_sync(globals.store_path, globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);
   if (stations_cmd->parsed()) return run_reference(globals, false);

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cmath>
+#include <fstream>
 #include <iostream>
 #include <random>
 #include <thread>
@@ -36,6 +37,7 @@ std::unique_ptr<Store> open(const std::string& path, bool json) {
     print_error(json, store.error());
     return nullptr;
   }
+  if (const auto warning = (*store)->exposure_warning(); !warning.empty()) std::cerr << "field-client: warning: " << warning << '\n';
   return std::move(*store);
 }
 
@@ -64,6 +66,7 @@ void print_report(bool json, const SyncReport& report, const Store& store) {
 SyncOptions sync_options(bool json, const SyncCommandOptions& command) {
   SyncOptions options;
   options.timeout = std::chrono::milliseconds(static_cast<long>(command.timeout_seconds * 1000));
+  options.allow_plaintext = command.allow_plaintext;
   if (!json) {
     options.on_progress = [](const SyncProgress& progress) {
       if (progress.phase == SyncProgress::Phase::pushing && progress.to_push > 500) {
@@ -85,19 +88,58 @@ void nap(double seconds, Wake&& wake) {
   }
 }
 
+// The first line of `in`, without its line ending and surrounding blanks.
+std::string first_line(std::istream& in) {
+  std::string line;
+  std::getline(in, line);
+  const auto begin = line.find_first_not_of(" \t\r");
+  if (begin == std::string::npos) return {};
+  return line.substr(begin, line.find_last_not_of(" \t\r") + 1 - begin);
+}
+
+// The token from --token, --token-file or standard input ("-"). Error "invalid" (field
+// "token") when none, both, or an unreadable or empty source was given; the token itself never
+// appears in a message.
+Result<std::string> read_token(const EnrollCommandOptions& options) {
+  if (options.token.empty() == options.token_file.empty()) {
+    return Error{"invalid", "give the token with --token-file FILE (or --token - to read it from standard input), "
+                            "or with --token TOKEN; exactly one of them", "token"};
+  }
+  const std::string source = options.token_file.empty() ? options.token : options.token_file;
+  if (source != "-" && options.token_file.empty()) return options.token;
+  std::string token;
+  if (source == "-") {
+    token = first_line(std::cin);
+  } else {
+    std::ifstream file(source);
+    if (!file) return Error{"invalid", "cannot read the token file " + source, "token"};
+    token = first_line(file);
+  }
+  if (token.empty()) {
+    return Error{"invalid", "no token in " + (source == "-" ? std::string("standard input") : source) +
+                                ": it must hold the line sync-server enroll printed", "token"};
+  }
+  return token;
+}
+
 }  // namespace
 
-int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token,
-               const std::string& device_id, const std::string& ca_file) {
+int run_enroll(const std::string& store_path, bool json, const EnrollCommandOptions& options) {
+  const auto token = read_token(options);
+  if (!token) {
+    print_error(json, token.error());
+    return 2;
+  }
   auto store = open(store_path, json);
   if (!store) return 1;
-  if (!device_id.empty()) {
-    if (auto adopted = store->set_device_id(device_id); !adopted) {
+  if (!options.device_id.empty()) {
+    if (auto adopted = store->set_device_id(options.device_id); !adopted) {
       print_error(json, adopted.error());
       return 2;
     }
   }
-  if (auto enrolled = store->enroll(server, token, ca_file); !enrolled) {
+  const auto& server = options.server;
+  if (auto enrolled = store->enroll(server, *token, options.ca_file, options.allow_plaintext); !enrolled) {
     print_error(json, enrolled.error());
     return 2;
   }

@@ -11,10 +11,20 @@ struct SyncCommandOptions {
   double retry_base_seconds = 1;    // --watch: first retry delay after a failure
   double max_backoff_seconds = 60;  // --watch: longest retry delay
   double timeout_seconds = 15;
+  bool allow_plaintext = false;  // ws:// to a host other than loopback, for this sync
 };
 
-int run_enroll(const std::string& store_path, bool json, const std::string& server, const std::string& token,
-               const std::string& device_id, const std::string& ca_file);
+struct EnrollCommandOptions {
+  std::string server;
+  std::string token;       // on the command line (visible to other users in ps); "-": standard input
+  std::string token_file;  // a file whose first line is the token; "-": standard input
+  std::string device_id;
+  std::string ca_file;
+  bool allow_plaintext = false;
+};
+
+// Exit codes: 0 enrolled, 1 the store could not be opened, 2 bad input (nothing changed).
+int run_enroll(const std::string& store_path, bool json, const EnrollCommandOptions& options);
 int run_sync(const std::string& store_path, bool json, const SyncCommandOptions& options);
 
 }  // namespace field_client::cli

@@ -84,6 +84,8 @@ class Database {
  public:
   // Opens (creating if missing) the database at `path`; ":memory:" for a private one.
   // Sets a busy timeout so that other processes' short transactions are waited for.
+  // A file it creates is mode 0600 whatever the umask, and so are its -wal and -shm (SQLite
+  // gives them the database file's mode). An existing file keeps its mode.
   explicit Database(const std::string& path, int busy_timeout_ms = 5000);
   ~Database();
   Database(const Database&) = delete;
@@ -147,6 +149,15 @@ struct Migration {
   int number;
   const char* sql;
 };
+
+// Creates the missing directories above the database file `path`, each mode 0700 whatever
+// the umask; existing ones are left as they are. Failures are left for the open to report.
+void make_private_parent_directories(const std::string& path);
+
+// "" when neither the database file `path` nor its -wal and -shm can be read or written by
+// other users; otherwise a warning naming them, their mode and the chmod that fixes it.
+// The stores hold personal data: programs print it, and carry on (docs/deployment.md).
+std::string exposure_warning(const std::string& path);
 
 // Brings `db` up to the last migration. Returns an Error (code "storage_version") when the
 // database is at a version newer than any listed, that is, written by a newer program.

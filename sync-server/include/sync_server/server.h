@@ -37,6 +37,9 @@ struct ServerConfig {
   // (the server's certificate first) and its private key.
   std::string tls_cert;
   std::string tls_key;
+  // Without TLS, start() refuses a `listen_host` other than loopback (127.0.0.0/8, ::1,
+  // localhost) unless this is set: plaintext to the outside must be asked for, never an accident.
+  bool allow_plaintext = false;
 };
 
 class SyncServer {
@@ -46,7 +49,8 @@ class SyncServer {
   SyncServer(const SyncServer&) = delete;
   SyncServer& operator=(const SyncServer&) = delete;
 
-  // Opens the stores and binds the listening socket. Returns the bound port.
+  // Opens the stores and binds the listening socket. Returns the bound port. Error "invalid"
+  // (field "listen") for a non-loopback address without TLS and without allow_plaintext.
   safer::Result<unsigned short> start();
 
   // Serves until SIGINT or SIGTERM, then shuts down gracefully: stops accepting, finishes

@@ -23,6 +23,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "safer/protocol.h"
@@ -195,6 +196,14 @@ class ServerStore {
                                   const std::string& coordinator);
   std::string devices_json();
   std::string rejections_json(const std::string& device_id);
+  // The CSV exports, written to `sink` in pieces of about kCsvPieceBytes, in order, on the
+  // calling thread, from one snapshot read a page of rows at a time: memory stays bounded
+  // whatever the export's size. An exception from the store or from `sink` ends the export.
+  using CsvSink = std::function<void(std::string_view piece)>;
+  static constexpr std::size_t kCsvPieceBytes = 64 * 1024;
+  void visits_csv(const DateRange& range, const CsvSink& sink);
+  void commute_sessions_csv(const DateRange& range, const CsvSink& sink);
+  // The same, whole in one string (tests and small exports).
   std::string visits_csv(const DateRange& range);
   std::string commute_sessions_csv(const DateRange& range);
 

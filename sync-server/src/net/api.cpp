@@ -17,7 +17,7 @@ constexpr const char* kCookie = "ss_session";
 constexpr std::size_t kMaxImportBytes = 10 * 1024 * 1024;
 constexpr std::size_t kMaxApiBody = 64 * 1024;
 
-ApiResponse json(int status, std::string body) { return ApiResponse{status, "application/json", std::move(body), {}}; }
+ApiResponse json(int status, std::string body) { return ApiResponse{status, "application/json", std::move(body), {}, {}}; }
 
 ApiResponse error(int status, std::string_view message) {
   return json(status, JsonOut().begin_object().field("error", message).end_object().str());
@@ -112,8 +112,14 @@ std::optional<std::string> middle(const std::string& path, std::string_view pref
   return id;
 }
 
-ApiResponse csv(std::string body, const std::string& filename) {
-  ApiResponse response{200, "text/csv; charset=utf-8", std::move(body), {}};
+// A CSV export that `write(sink)` makes: staged in a BodyFile (memory stays bounded whatever
+// its size), then sent from there. Throws what `write` throws, or when the disk is full.
+template <class Write>
+ApiResponse csv(const std::string& filename, Write&& write) {
+  auto file = std::make_shared<BodyFile>();
+  if (!file->ok()) return error(503, "the server cannot stage the export in its temporary directory; try again");
+  write([&file](std::string_view piece) { file->append(piece); });
+  ApiResponse response{200, "text/csv; charset=utf-8", "", {}, std::move(file)};
   response.headers.emplace_back("Content-Disposition", "attachment; filename=\"" + filename + "\"");
   return response;
 }
@@ -174,7 +180,7 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
     if (get) return json(200, JsonOut().begin_object().field("username", caller.name).field("csrf_token", caller.csrf_token).end_object().str());
     if (request.method == "DELETE") {
       store.log_out(cookie_value(request.cookie));
-      ApiResponse response{204, "application/json", "", {}};
+      ApiResponse response{204, "application/json", "", {}, {}};
       response.headers.emplace_back("Set-Cookie", session_cookie("", request.secure, true));
       return response;
     }
@@ -200,9 +206,15 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
                                            query_int(request, "limit", 100, 1, 1000), query_int(request, "offset", 0, 0, 1 << 30)));
   }
   if (get && path == "/api/v1/devices") return json(200, store.devices_json());
-  if (get && path == "/api/v1/exports/visits.csv") return ranged([&](const Range& r) { return csv(store.visits_csv(r), "visits.csv"); });
+  if (get && path == "/api/v1/exports/visits.csv") {
+    return ranged([&](const Range& r) {
+      return csv("visits.csv", [&](const ServerStore::CsvSink& sink) { store.visits_csv(r, sink); });
+    });
+  }
   if (get && path == "/api/v1/exports/commute_sessions.csv") {
-    return ranged([&](const Range& r) { return csv(store.commute_sessions_csv(r), "commute_sessions.csv"); });
+    return ranged([&](const Range& r) {
+      return csv("commute_sessions.csv", [&](const ServerStore::CsvSink& sink) { store.commute_sessions_csv(r, sink); });
+    });
   }
   if (get) {
     if (const auto device = middle(path, "/api/v1/devices/", "/rejections")) return json(200, store.rejections_json(*device));
@@ -270,14 +282,14 @@ bool is_api_path(const std::string& path) { return path.rfind("/api/", 0) == 0; 
 
 std::optional<ApiResponse> static_file(const std::string& path) {
   if (path == "/" || path == "/dashboard") {
-    ApiResponse response{302, "text/plain", "", {}};
+    ApiResponse response{302, "text/plain", "", {}, {}};
     response.headers.emplace_back("Location", "/dashboard/");
     return response;
   }
   const std::string wanted = path == "/dashboard/" ? "/dashboard/index.html" : path;
   for (std::size_t i = 0; i < kAssetCount; ++i) {
     if (kAssets[i].path != wanted) continue;
-    ApiResponse response{200, std::string(kAssets[i].content_type), std::string(kAssets[i].body), {}};
+    ApiResponse response{200, std::string(kAssets[i].content_type), std::string(kAssets[i].body), {}, {}};
     response.headers.emplace_back("Cache-Control", "no-cache");
     return response;
   }

@@ -4,10 +4,12 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "body_file.h"
 #include "context.h"
 
 namespace sync_server::net {
@@ -27,6 +29,9 @@ struct ApiResponse {
   std::string content_type = "application/json";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // Set instead of `body` for a body too large for memory (the CSV exports): the HTTP session
+  // sends the file's whole content.
+  std::shared_ptr<BodyFile> file;
 };
 
 // True for the paths handle_api() serves.

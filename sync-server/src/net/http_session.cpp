@@ -1,6 +1,7 @@
 // One HTTP connection: the coordinator API, /healthz, and the WebSocket upgrade at /v1/sync.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/beast/core/file.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
@@ -20,6 +21,7 @@ constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kMaxBodyBytes = 10 * 1024 * 1024;  // the largest of max_body_bytes()
 
 using Response = http::response<http::string_body>;
+using FileResponse = http::response<http::file_body>;
 
 // The token of "Authorization: Bearer <token>", or "".
 std::string bearer_token(const Request& request) {
@@ -189,6 +191,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     api.secure = kTls;
     handle_api(context_, std::move(api), [self = this->shared_from_this()](ApiResponse response) {
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        if (response.file) return self->send_file(std::move(response));
         self->send(self->from_api(std::move(response)));
       });
     });
@@ -209,6 +212,15 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   Response plain(http::status status, std::string body, const char* type = "application/json") const {
     Response response{status, version_};
+    set_common_headers(response, type);
+    response.body() = std::move(body);
+    response.prepare_payload();
+    return response;
+  }
+
+  // The headers every response carries, whatever its body.
+  template <class Body>
+  void set_common_headers(http::response<Body>& response, const char* type) const {
     response.set(http::field::server, "safer-streets-sync");
     response.set(http::field::content_type, type);
     response.set(http::field::cache_control, "no-store");
@@ -218,9 +230,9 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
                  "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
     response.set("X-Content-Type-Options", "nosniff");
     response.set("Referrer-Policy", "no-referrer");
-    response.body() = std::move(body);
-    response.prepare_payload();
-    return response;
+    // Over TLS, browsers are to use nothing else for this host for a year (RFC 6797). Never
+    // over plaintext: there it would be ignored, and loopback has no TLS to insist on.
+    if constexpr (kTls) response.set(http::field::strict_transport_security, "max-age=31536000");
   }
 
   void send(Response response, bool keep_alive = true) {
@@ -230,6 +242,36 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     lowest().expires_after(context_.config.handshake_timeout);
     http::async_write(stream_, *shared, [self = this->shared_from_this(), shared, again](beast::error_code ec, std::size_t) {
       if (ec) return;
+      if (again) return self->read();
+      self->close();
+    });
+  }
+
+  // Sends an API response whose body is a file (a CSV export) a piece at a time: the time
+  // limit applies to each piece, so a large export over a slow link is not cut off while it
+  // moves, and only a piece is in memory.
+  void send_file(ApiResponse api) {
+    auto response = std::make_shared<FileResponse>(static_cast<http::status>(api.status), version_);
+    set_common_headers(*response, api.content_type.c_str());
+    for (auto& [name, value] : api.headers) response->set(name, value);
+    beast::file file;
+    beast::error_code ec;
+    file.native_handle(api.file->release());  // the file now owns the descriptor
+    response->body().reset(std::move(file), ec);
+    if (ec) return send(plain(http::status::service_unavailable, json_error("the export could not be read back")), false);
+    response->prepare_payload();
+    const bool again = keep_alive_ && !context_.stopping;
+    response->keep_alive(again);
+    write_piece(response, std::make_shared<http::response_serializer<http::file_body>>(*response), again);
+  }
+
+  void write_piece(std::shared_ptr<FileResponse> response, std::shared_ptr<http::response_serializer<http::file_body>> serializer,
+                   bool again) {
+    lowest().expires_after(context_.config.handshake_timeout);
+    auto& next = *serializer;
+    http::async_write_some(stream_, next, [self = this->shared_from_this(), response, serializer, again](beast::error_code ec, std::size_t) {
+      if (ec) return;
+      if (!serializer->is_done()) return self->write_piece(response, serializer, again);
       if (again) return self->read();
       self->close();
     });

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "../db.h"
+#include "safer/loopback.h"
 #include "../log.h"
 #include "context.h"
 
@@ -137,22 +138,46 @@ SyncServer::SyncServer(ServerConfig config) : impl_(std::make_unique<Impl>(std::
 
 SyncServer::~SyncServer() = default;
 
-// A TLS server context: TLS 1.2 or newer, the given certificate chain and key.
+// Mozilla's "intermediate" server configuration (ssl-config.mozilla.org, version 5.7): TLS
+// 1.2 with these forward-secret AEAD suites, TLS 1.3 with OpenSSL's default suites, and the
+// client's order of preference (every suite offered is strong).
+constexpr const char* kTls12Ciphers =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-ECDSA-AES256-GCM-SHA384:"
+    "ECDHE-RSA-AES256-GCM-SHA384:ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+
+// A TLS server context: Mozilla intermediate, the given certificate chain and key.
 static safer::Result<std::unique_ptr<net_::asio::ssl::context>> tls_context(const ServerConfig& config) {
   namespace ssl = net_::asio::ssl;
   auto tls = std::make_unique<ssl::context>(ssl::context::tls_server);
   tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
                    ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1 | ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(tls->native_handle(), TLS1_2_VERSION);
+  SSL_CTX* native = tls->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  SSL_CTX_clear_options(native, SSL_OP_CIPHER_SERVER_PREFERENCE);
+  if (SSL_CTX_set_cipher_list(native, kTls12Ciphers) != 1) {
+    return safer::Error{"unavailable", "this OpenSSL offers none of the TLS 1.2 cipher suites the server needs", "tls"};
+  }
+  SSL_CTX_set_dh_auto(native, 1);  // DHE suites use a built-in group of the key's strength
   net_::beast::error_code ec;
   tls->use_certificate_chain_file(config.tls_cert, ec);
   if (ec) return safer::Error{"invalid", "cannot use the TLS certificate " + config.tls_cert + ": " + ec.message(), "tls_cert"};
   tls->use_private_key_file(config.tls_key, ssl::context::pem, ec);
   if (ec) return safer::Error{"invalid", "cannot use the TLS key " + config.tls_key + ": " + ec.message(), "tls_key"};
-  if (SSL_CTX_check_private_key(tls->native_handle()) != 1) {
+  if (SSL_CTX_check_private_key(native) != 1) {
     return safer::Error{"invalid", "the TLS key " + config.tls_key + " does not belong to the certificate", "tls_key"};
   }
   return tls;
+}
+
+// Error "invalid" when the server would speak plaintext beyond this machine unasked.
+static safer::Status check_plaintext(const ServerConfig& config) {
+  if (!config.tls_cert.empty() || config.allow_plaintext || safer::is_loopback_host(config.listen_host)) return {};
+  return safer::Error{"invalid",
+                      "refusing to serve plaintext HTTP and WebSocket on " + config.listen_host +
+                          ", which is not loopback: give --tls-cert and --tls-key, listen on 127.0.0.1 behind a "
+                          "TLS proxy, or pass --allow-plaintext if the network is protected some other way",
+                      "listen"};
 }
 
 safer::Result<unsigned short> SyncServer::start() {
@@ -161,6 +186,7 @@ safer::Result<unsigned short> SyncServer::start() {
   if (config.tls_cert.empty() != config.tls_key.empty()) {
     return safer::Error{"invalid", "give both --tls-cert and --tls-key, or neither", "tls"};
   }
+  if (auto plaintext = check_plaintext(config); !plaintext) return plaintext.error();
   if (!config.tls_cert.empty()) {
     auto tls = tls_context(config);
     if (!tls) return tls.error();
@@ -185,7 +211,8 @@ safer::Result<unsigned short> SyncServer::start() {
   context.commits = std::make_unique<CommitQueue>(std::move(writers), config.max_group_batches);
 
   net::beast::error_code ec;
-  const auto address = net::asio::ip::make_address(config.listen_host, ec);
+  // "localhost" is the one name taken: the loopback rule allows it, make_address does not.
+  const auto address = net::asio::ip::make_address(config.listen_host == "localhost" ? "127.0.0.1" : config.listen_host, ec);
   if (ec) return safer::Error{"invalid", "cannot listen on \"" + config.listen_host + "\": not an IP address", "listen"};
   auto& acceptor = impl_->acceptor.emplace(context.ioc);
   const tcp::endpoint endpoint(address, config.listen_port);

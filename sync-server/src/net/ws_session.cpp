@@ -47,8 +47,12 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     timeout.keep_alive_pings = true;
     ws_.set_option(timeout);
     ws_.read_message_max(safer::kMaxMessageBytes);
-    ws_.set_option(websocket::stream_base::decorator(
-        [](websocket::response_type& response) { response.set(http::field::server, "safer-streets-sync"); }));
+    ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
+      response.set(http::field::server, "safer-streets-sync");
+      if constexpr (std::is_same_v<Stream, TlsStream>) {  // as on every HTTPS response (http_session.cpp)
+        response.set(http::field::strict_transport_security, "max-age=31536000");
+      }
+    }));
     auto shared_request = std::make_shared<Request>(std::move(request));
     ws_.async_accept(*shared_request, [self = this->shared_from_this(), shared_request](beast::error_code ec) {
       self->on_accept(ec);
