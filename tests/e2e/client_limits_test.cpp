@@ -201,15 +201,19 @@ TEST_CASE("more than --max-large-uploads bodies over 64 KiB at once get 503 with
   server.start();
   const auto coordinator = server.enroll("tab-cat-1", "coord.cat", "coordinator");
   const std::string credentials = "Authorization: Bearer " + coordinator + "\r\n";
-  std::vector<std::unique_ptr<RawConnection>> slow;
-  for (int i = 0; i < 2; ++i) {
-    slow.push_back(std::make_unique<RawConnection>(server.port()));
-    slow.back()->write(import_header(5'000'000, credentials) + "id,address,postcode,ward,target,assigned_to\r\n");
-  }
-  // A third is refused once the two hold their places (they take them after authentication).
+  // Two uploads that send a little of their body and then nothing. Each takes its place after
+  // authentication, asynchronously: one that lost its place to a probe below (and got 503)
+  // is replaced, until both hold theirs and a third is refused.
+  std::vector<std::unique_ptr<RawConnection>> slow(2);
   int status = 0;
   std::string retry_after;
-  for (const auto until = Clock::now() + 5s; status != 503 && Clock::now() < until;) {
+  for (const auto until = Clock::now() + 8s; status != 503 && Clock::now() < until;) {
+    for (auto& upload : slow) {
+      if (upload && !upload->received_contains("HTTP/1.1", 10ms)) continue;  // still holding its place
+      upload = std::make_unique<RawConnection>(server.port());
+      upload->write(import_header(5'000'000, credentials) + "id,address,postcode,ward,target,assigned_to\r\n");
+    }
+    std::this_thread::sleep_for(100ms);
     RawConnection third(server.port());
     third.write(import_header(5'000'000, credentials));
     third.received_contains("\r\n\r\n", 500ms);
