@@ -53,13 +53,23 @@ std::vector<std::string> ServerStore::prepare_push(const safer::ReceivedPush& pu
 }
 
 PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                                           const std::vector<std::string>& prepared) {
+                                           const std::vector<std::string>& prepared, const std::string& credential) {
   PushOutcome outcome;
   // On PostgreSQL the device's row stays locked until the group commits: the same batch
   // resent through another server waits here, then finds acked_seq moved past it.
-  auto account = db.cached("SELECT acked_seq FROM devices WHERE device_id = ? FOR UPDATE");
+  auto account = db.cached("SELECT acked_seq, token_hash, revoked FROM devices WHERE device_id = ? FOR UPDATE");
   account->bind(1, device.device_id);
-  const std::int64_t acked = account->step() ? account->column_int(0) : 0;
+  const bool enrolled = account->step();
+  // Checked here, inside the write transaction: a push queued before a revocation or a new
+  // enrolment is refused rather than applied under the identity the session began with.
+  if (!credential.empty() && (!enrolled || account->column_int(2) != 0 || account->column_text(1) != credential)) {
+    outcome.error = safer::ErrorMessage{"identity_changed",
+                                        "this device's token was revoked or replaced (or its user or role changed) "
+                                        "after the session began; nothing was applied; enrol the device again",
+                                        true, std::nullopt};
+    return outcome;
+  }
+  const std::int64_t acked = enrolled ? account->column_int(0) : 0;
 
   // Resends (seq <= acked) have no effect; the new changes must run on from acked + 1.
   std::int64_t expected = acked + 1;

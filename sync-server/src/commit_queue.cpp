@@ -80,7 +80,8 @@ void CommitQueue::run(Lane& lane) {
         writer->begin_group();
         for (std::size_t i = 0; i < group.size(); ++i) {
           results[i].queued_ms = std::chrono::duration<double, std::milli>(started - group[i].second).count();
-          results[i].outcome = writer->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared);
+          results[i].outcome = writer->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared,
+                                                  group[i].first.credential);
         }
         writer->commit_group();
         break;

@@ -32,6 +32,7 @@ struct PushJob {
   safer::ReceivedPush push;
   std::function<void(PushResult)> done;
   std::vector<std::string> prepared;  // ServerStore::prepare_push(push), made before submit(); may be empty
+  std::string credential;  // DeviceRecord::credential the session authenticated with ("": not checked)
 };
 
 class CommitQueue {

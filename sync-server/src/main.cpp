@@ -107,6 +107,7 @@ int main(int argc, char** argv) {
   std::string listen = "127.0.0.1:8080";
   std::string time_zone = kDefaultTimeZone;
   double idle_seconds = 60, handshake_seconds = 10, revocation_seconds = 1, grace_seconds = 10;
+  double keep_alive_seconds = 30, slow_reader_seconds = 10;
   auto* serve_cmd = app.add_subcommand("serve", "Serve devices (WebSocket /v1/sync) and coordinators (/api/v1/stats)");
   serve_cmd->add_option("--db", config.db_path, kDbHelp)->capture_default_str();
   serve_cmd->add_option("--listen", listen, "Address and port to listen on (port 0: any free port)")->capture_default_str();
@@ -129,9 +130,33 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("--handshake-timeout", handshake_seconds, "Seconds allowed for an HTTP request or upgrade")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
-  serve_cmd->add_option("--revocation-poll", revocation_seconds, "Seconds between checks for revoked devices")
+  serve_cmd->add_option("--revocation-poll", revocation_seconds,
+                        "Seconds between checks for revoked or re-enrolled devices (their connections close)")
       ->capture_default_str()
-      ->check(CLI::Range(0.05, 5.0));
+      ->check(CLI::Range(0.05, 60.0));
+  serve_cmd->add_option("--keep-alive-timeout", keep_alive_seconds, "Seconds an HTTP connection may idle between requests")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  serve_cmd->add_option("--max-connections", config.max_connections,
+                        "Open connections at most; more are closed as soon as they are accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--max-connections-per-ip", config.max_connections_per_ip,
+                        "Open connections from one IP address at most; more are closed as soon as they are accepted")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1'000'000));
+  serve_cmd->add_option("--max-large-uploads", config.max_large_uploads,
+                        "Request bodies over 64 KiB (household imports) read at once; more get 503 and Retry-After")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  serve_cmd->add_option("--max-queued-bytes", config.max_queued_bytes,
+                        "Bytes of answers a WebSocket may have waiting to be sent; over it, none of its messages are read")
+      ->capture_default_str()
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
+  serve_cmd->add_option("--slow-reader-timeout", slow_reader_seconds,
+                        "Seconds a WebSocket may stay over --max-queued-bytes before it is closed (1008)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
   serve_cmd->add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)")
       ->check(CLI::ExistingFile);
   serve_cmd->add_option("--tls-key", config.tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
@@ -190,6 +215,8 @@ int main(int argc, char** argv) {
     config.handshake_timeout = ms(handshake_seconds);
     config.revocation_poll = ms(revocation_seconds);
     config.shutdown_grace = ms(grace_seconds);
+    config.keep_alive_timeout = ms(keep_alive_seconds);
+    config.slow_reader_timeout = ms(slow_reader_seconds);
     return serve(std::move(config), listen, time_zone);
   }
 

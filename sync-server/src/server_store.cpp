@@ -398,11 +398,10 @@ DeviceRecord read_device(const db::Statement& row) {
   device.revoked = row.column_int(3) != 0;
   device.acked_seq = row.column_int(4);
   if (!row.column_is_null(5)) device.last_sync_at = row.column_int(5);
+  device.credential = row.column_text(6);
   return device;
 }
 
-constexpr const char* kSelectDevice =
-    "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at FROM devices ";
 
 }  // namespace
 
@@ -609,7 +608,7 @@ Status ServerStore::revoke(const std::string& device_id) {
 
 std::optional<DeviceRecord> ServerStore::authenticate(const std::string& token) {
   auto statement = impl_->db.cached(
-      "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at FROM devices WHERE token_hash = ?");
+      "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at, token_hash FROM devices WHERE token_hash = ?");
   statement->bind(1, token_hash(token));
   if (!statement->step()) return std::nullopt;
   auto device = read_device(*statement);
@@ -619,23 +618,19 @@ std::optional<DeviceRecord> ServerStore::authenticate(const std::string& token) 
 
 std::optional<DeviceRecord> ServerStore::device(const std::string& device_id) {
   auto statement = impl_->db.cached(
-      "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at FROM devices WHERE device_id = ?");
+      "SELECT device_id, user_id, role, revoked, acked_seq, last_sync_at, token_hash FROM devices WHERE device_id = ?");
   statement->bind(1, device_id);
   if (!statement->step()) return std::nullopt;
   return read_device(*statement);
 }
 
-std::vector<std::string> ServerStore::revoked_among(const std::vector<std::string>& device_ids) {
-  // One query however many devices are connected (few are ever revoked), so that a server
-  // on PostgreSQL does not make a round trip per connection every poll.
-  std::set<std::string, std::less<>> revoked_ids;
-  auto statement = impl_->db.cached("SELECT device_id FROM devices WHERE revoked <> 0");
-  while (statement->step()) revoked_ids.insert(statement->column_text(0));
-  std::vector<std::string> revoked;
-  for (const auto& id : device_ids) {
-    if (revoked_ids.contains(id)) revoked.push_back(id);
-  }
-  return revoked;
+std::map<std::string, std::string> ServerStore::current_credentials() {
+  // One query however many devices are connected (a borough has hundreds of tablets), so that
+  // a server on PostgreSQL does not make a round trip per connection every poll.
+  std::map<std::string, std::string> credentials;
+  auto statement = impl_->db.cached("SELECT device_id, token_hash FROM devices WHERE revoked = 0");
+  while (statement->step()) credentials.emplace(statement->column_text(0), statement->column_text(1));
+  return credentials;
 }
 
 void ServerStore::touch_device(const std::string& device_id) {
@@ -656,8 +651,8 @@ void ServerStore::begin_group() {
 }
 
 PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                                    const std::vector<std::string>& prepared) {
-  return impl_->apply_batch(device, push, prepared);
+                                    const std::vector<std::string>& prepared, const std::string& credential) {
+  return impl_->apply_batch(device, push, prepared, credential);
 }
 
 void ServerStore::commit_group() {

@@ -75,7 +75,7 @@ struct ServerStore::Impl {
 
   // apply.cpp
   PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                          const std::vector<std::string>& prepared);
+                          const std::vector<std::string>& prepared, const std::string& credential);
   // Whose clock stamped a change: a device's is checked for skew (protocol.md §3); the
   // server's own (the register import) follows the greatest HLC applied, which may itself be
   // up to the allowed skew ahead, and is not.

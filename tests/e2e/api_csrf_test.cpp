@@ -142,6 +142,10 @@ TEST_CASE("bearer-token writes need no CSRF token", "[e2e][api]") {
     if (write.method == "DELETE") continue;  // a token has no session to end
     const auto reply = call(server, write.method, write.target, bearer(cat.token), write.body, write.content_type);
     INFO(write.method << " " << write.target << " -> " << reply.status << " " << reply.body);
+    if (write.target.rfind("/api/v1/devices", 0) == 0) {
+      CHECK(reply.status == 403);  // enrolment and revocation need a person (api_devices_test.cpp)
+      continue;
+    }
     CHECK(reply.status >= 200);
     CHECK(reply.status < 300);
   }

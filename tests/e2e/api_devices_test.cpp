@@ -12,9 +12,10 @@ namespace {
 using namespace api_test;
 using namespace std::chrono_literals;
 
-HttpReply enroll(const ServerProcess& server, const std::string& token, const std::string& device,
+// POST /api/v1/devices as `caller` (a dashboard session's headers, or a bearer token's).
+HttpReply enroll(const ServerProcess& server, const Headers& caller, const std::string& device,
                  const std::string& user, const std::string& role) {
-  return call(server, "POST", "/api/v1/devices", bearer(token),
+  return call(server, "POST", "/api/v1/devices", caller,
               R"({"device_id":")" + device + R"(","user_id":")" + user + R"(","role":")" + role + R"("})");
 }
 
@@ -50,8 +51,10 @@ TEST_CASE("a device enrolled through the API gets a token that opens a sync sess
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  add_coordinator(server);
+  const auto person = with_cookie(log_in(server));
 
-  const auto enrolled = enroll(server, cat.token, "tab-zoe-1", "officer.zoe", "pcso");
+  const auto enrolled = enroll(server, person, "tab-zoe-1", "officer.zoe", "pcso");
   INFO(enrolled.body);
   REQUIRE(enrolled.status == 201);
   const auto body = parse(enrolled.body);
@@ -71,17 +74,17 @@ TEST_CASE("a device enrolled through the API gets a token that opens a sync sess
   CHECK(str(listed, "token") == "<absent>");  // the token is shown once, never listed
 
   // Enrolling a known device replaces its token.
-  const auto again = enroll(server, cat.token, "tab-zoe-1", "officer.zoe", "pcso");
+  const auto again = enroll(server, person, "tab-zoe-1", "officer.zoe", "pcso");
   REQUIRE(again.status == 201);
   const std::string replacement = str(parse(again.body), "token");
   CHECK(replacement != token);
   CHECK(upgrade(server, "tab-zoe-1", token) == 401);
   CHECK(upgrade(server, "tab-zoe-1", replacement, "officer.zoe", "pcso") == 101);
 
-  CHECK(enroll(server, cat.token, "tab-zoe-2", "officer.zoe", "sergeant").status == 400);
-  CHECK(enroll(server, cat.token, "tab zoe 3", "officer.zoe", "officer").status == 400);
-  CHECK(enroll(server, cat.token, "tab-zoe-4", "", "officer").status == 400);
-  CHECK(call(server, "POST", "/api/v1/devices", bearer(cat.token), "not json").status == 400);
+  CHECK(enroll(server, person, "tab-zoe-2", "officer.zoe", "sergeant").status == 400);
+  CHECK(enroll(server, person, "tab zoe 3", "officer.zoe", "officer").status == 400);
+  CHECK(enroll(server, person, "tab-zoe-4", "", "officer").status == 400);
+  CHECK(call(server, "POST", "/api/v1/devices", person, "not json").status == 400);
 }
 
 TEST_CASE("the device list and rejections show what a device's changes came to", "[e2e][api]") {
@@ -133,9 +136,11 @@ TEST_CASE("a revoked device's token is refused at the next upgrade and its open 
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
   Device lost(server, "tab-lost-1", "officer.ann", "officer");
   Device kept(server, "tab-kept-1", "officer.ann", "officer");
+  add_coordinator(server);
+  const auto person = with_cookie(log_in(server));
 
   const auto started = std::chrono::steady_clock::now();
-  const auto revoked = call(server, "POST", "/api/v1/devices/tab-lost-1/revoke", bearer(cat.token));
+  const auto revoked = call(server, "POST", "/api/v1/devices/tab-lost-1/revoke", person);
   INFO(revoked.body);
   REQUIRE(revoked.status == 200);
   CHECK(str(parse(revoked.body), "device_id") == "tab-lost-1");
@@ -150,9 +155,37 @@ TEST_CASE("a revoked device's token is refused at the next upgrade and its open 
   kept.write("household", 1, household("1 Elm Road", "Elstree", false));
 
   // Enrolling the device again (the tablet was found) gives it a new token; the old one stays refused.
-  const auto again = enroll(server, cat.token, "tab-lost-1", "officer.ann", "officer");
+  const auto again = enroll(server, person, "tab-lost-1", "officer.ann", "officer");
   REQUIRE(again.status == 201);
   CHECK(upgrade(server, "tab-lost-1", str(parse(again.body), "token"), "officer.ann", "officer") == 101);
   CHECK(upgrade(server, "tab-lost-1", lost.token) == 401);
   CHECK(flag(device_entry(server, cat.token, "tab-lost-1"), "revoked") == false);
+}
+
+TEST_CASE("a coordinator's device token can neither enrol, re-enrol nor revoke devices", "[e2e][api]") {
+  // Issue 12: device management belongs to people (a dashboard login or the sync-server
+  // command). Whoever holds a stolen coordinator tablet must not be able to mint tokens or
+  // replace another tablet's, so that revoking that one tablet cuts them off entirely.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  Device ann(server, "tab-ann-1", "officer.ann", "officer");
+
+  const auto minted = enroll(server, bearer(cat.token), "tab-thief-1", "coord.thief", "coordinator");
+  INFO(minted.body);
+  CHECK(minted.status == 403);
+  CHECK(str(parse(minted.body), "error").find("dashboard login") != std::string::npos);
+  CHECK(enroll(server, bearer(cat.token), "tab-ann-1", "officer.ann", "coordinator").status == 403);
+  CHECK(call(server, "POST", "/api/v1/devices/tab-ann-1/revoke", bearer(cat.token)).status == 403);
+
+  // Nothing changed: no new device, and ann's token and session still work.
+  const auto listed = get_json(server, "/api/v1/devices", cat.token);
+  CHECK(listed["devices"].Size() == 2);
+  CHECK(upgrade(server, "tab-ann-1", ann.token, "officer.ann", "officer") == 101);
+  ann.write("household", 1, household("1 Elm Road", "Elstree", false));
+
+  // Revoking the coordinator tablet (a person, on the host) leaves its holder nothing.
+  REQUIRE(server.admin({"revoke", "--device", "tab-cat-1"}).exit_code == 0);
+  CHECK(test_support::http_get(server.port(), "/api/v1/devices", cat.token).status == 401);
+  CHECK(enroll(server, bearer(cat.token), "tab-thief-2", "coord.thief", "coordinator").status == 401);
 }

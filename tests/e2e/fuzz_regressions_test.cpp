@@ -59,8 +59,10 @@ struct Fixture {
       std::string line = bytes.substr(start, end - start);
       std::string lower = line.substr(0, 14);
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      // In the header's value only: the name "X-CSRF-Token" holds a placeholder too.
       const auto replace = [&line](const std::string& placeholder, const std::string& value) {
-        for (auto at = line.find(placeholder); at != std::string::npos; at = line.find(placeholder, at + value.size())) {
+        for (auto at = line.find(placeholder, line.find(':')); at != std::string::npos;
+             at = line.find(placeholder, at + value.size())) {
           line.replace(at, placeholder.size(), value);
         }
       };

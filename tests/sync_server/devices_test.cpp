@@ -125,11 +125,11 @@ TEST_CASE("a revoked device no longer authenticates", "[devices]") {
   REQUIRE_FALSE(unknown.ok());
   CHECK(unknown.error().code == "not_found");
 
-  // Of the devices with open connections, those revoked now.
-  CHECK(fixture.store().revoked_among({"ann-tablet", "bob-tablet"}) == std::vector<std::string>{"ann-tablet"});
-  CHECK(fixture.store().revoked_among({"bob-tablet", "ann-tablet", "bob-tablet"}) == std::vector<std::string>{"ann-tablet"});
-  CHECK(fixture.store().revoked_among({"bob-tablet"}).empty());
-  CHECK(fixture.store().revoked_among({}).empty());
+  // What the revocation watcher compares open connections with: a revoked device has none.
+  const auto credentials = fixture.store().current_credentials();
+  CHECK_FALSE(credentials.contains("ann-tablet"));
+  REQUIRE(credentials.contains("bob-tablet"));
+  CHECK(credentials.at("bob-tablet") == fixture.store().authenticate(*kept)->credential);
 }
 
 TEST_CASE("enrolling a device again replaces its token and keeps its acked_seq", "[devices]") {
@@ -147,7 +147,7 @@ TEST_CASE("enrolling a device again replaces its token and keeps its acked_seq",
   const auto device = fixture.store().authenticate(*new_token);
   REQUIRE(device.has_value());  // the revocation is lifted
   CHECK(device->acked_seq == 2);
-  CHECK(fixture.store().revoked_among({"ann-tablet"}).empty());
+  CHECK(fixture.store().current_credentials().at("ann-tablet") == device->credential);
   // The device carries on from seq 3.
   CHECK(fixture.push(tablet, upsert(uuid(3), household(), hlc(3))).acked_seq == 3);
 }
@@ -273,4 +273,41 @@ TEST_CASE("a PostgreSQL URL that cannot be reached is a clear error, names no pa
   }
   CHECK(std::filesystem::is_empty(dir.path()));
   std::filesystem::current_path(cwd);
+}
+
+TEST_CASE("a push made with a credential that is no longer the device's applies nothing", "[devices]") {
+  // Issue 12: a push queued before `enroll` or `revoke` must not be applied under the identity
+  // the session began with; the check runs inside the write transaction.
+  StoreFixture fixture;
+  auto tablet = fixture.enroll("ann-tablet", "officer.ann", Role::officer);
+  const auto first_token = fixture.store().enroll("ann-tablet", "officer.ann", Role::officer);
+  REQUIRE(first_token.ok());
+  const auto first = fixture.store().authenticate(*first_token)->credential;
+  const auto push_with = [&](const std::string& credential, std::int64_t seq) {
+    safer::ReceivedPush batch;
+    batch.changes.push_back({seq, upsert(uuid(static_cast<int>(seq)), household(), hlc(seq)), {}});
+    fixture.store().begin_group();
+    auto outcome = fixture.store().apply_push(tablet.identity, batch, {}, credential);
+    fixture.store().commit_group();
+    return outcome;
+  };
+  const auto accepted = push_with(first, 1);
+  REQUIRE(accepted.ack.has_value());
+  CHECK(accepted.ack->acked_seq == 1);
+
+  const auto second_token = fixture.store().enroll("ann-tablet", "officer.ann", Role::coordinator);
+  REQUIRE(second_token.ok());
+  const auto replaced = push_with(first, 2);
+  REQUIRE(replaced.error.has_value());
+  CHECK(replaced.error->code == "identity_changed");
+  CHECK(replaced.error->fatal);
+  CHECK(fixture.acked_seq(tablet) == 1);  // nothing applied
+
+  const auto second = fixture.store().authenticate(*second_token)->credential;
+  CHECK(push_with(second, 2).ack.has_value());
+  REQUIRE(fixture.store().revoke("ann-tablet").ok());
+  const auto revoked = push_with(second, 3);
+  REQUIRE(revoked.error.has_value());
+  CHECK(revoked.error->code == "identity_changed");
+  CHECK(fixture.acked_seq(tablet) == 2);
 }

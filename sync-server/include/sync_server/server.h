@@ -33,6 +33,15 @@ struct ServerConfig {
   std::chrono::milliseconds idle_timeout{60'000};       // no frame for this long: ping, then close
   std::chrono::milliseconds revocation_poll{1'000};     // revoked devices are closed within this
   std::chrono::milliseconds shutdown_grace{10'000};     // then connections are cut
+  // Bounds on what one client (or all of them) can make the server hold.
+  std::size_t max_connections = 10'000;      // open TCP connections; a connection over it is closed at once
+  std::size_t max_connections_per_ip = 256;  // open TCP connections from one address; likewise
+  std::chrono::milliseconds keep_alive_timeout{30'000};  // an HTTP connection idle between requests is closed
+  std::size_t max_large_uploads = 2;  // request bodies over 64 KiB read at once; more get 503 + Retry-After
+  // A WebSocket's answers waiting to be sent: over this the server reads no more of its
+  // messages, and if it stays over for `slow_reader_timeout` the connection closes with 1008.
+  std::size_t max_queued_bytes = 4 * 1024 * 1024;
+  std::chrono::milliseconds slow_reader_timeout{10'000};
   // Both set: serve HTTPS and WSS only (TLS 1.2 or newer). PEM files: the certificate chain
   // (the server's certificate first) and its private key.
   std::string tls_cert;

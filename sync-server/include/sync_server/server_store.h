@@ -20,6 +20,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -60,6 +61,9 @@ struct DeviceRecord {
   bool revoked = false;
   std::int64_t acked_seq = 0;
   std::optional<safer::UnixMillis> last_sync_at;
+  // The SHA-256 of the device's current token: it changes at every enrolment, so a session
+  // that keeps the one it authenticated with notices a revocation, a new token, user or role.
+  std::string credential;
 };
 
 // What a push came to: an ack, or an error for the whole batch (seq_gap).
@@ -105,8 +109,9 @@ class ServerStore {
 
   std::optional<DeviceRecord> device(const std::string& device_id);
 
-  // Of `device_ids`, those that are revoked now (for closing their connections).
-  std::vector<std::string> revoked_among(const std::vector<std::string>& device_ids);
+  // The credential (DeviceRecord::credential) in force for every device that is enrolled
+  // and not revoked, by device id. A connection whose credential is not in it must close.
+  std::map<std::string, std::string> current_credentials();
 
   // Notes that the device finished a sync exchange (for the dashboard).
   void touch_device(const std::string& device_id);
@@ -118,9 +123,12 @@ class ServerStore {
   // commit_group() has returned. If commit_group() or apply_push() throws, the caller must
   // call abandon_group(): nothing of the group is kept.
   void begin_group();
-  // `prepared` is what prepare_push() made of this push, or empty.
+  // `prepared` is what prepare_push() made of this push, or empty. When `credential` (the
+  // DeviceRecord::credential the session authenticated with) is set and is no longer the
+  // device's current one (revoked, enrolled again), nothing is applied and the outcome is the
+  // fatal error "identity_changed". "" (tools, tests): not checked.
   PushOutcome apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                         const std::vector<std::string>& prepared = {});
+                         const std::vector<std::string>& prepared = {}, const std::string& credential = "");
   void commit_group();
   void abandon_group() noexcept;
 

@@ -162,6 +162,14 @@ ApiResponse log_in(ServerStore& store, const ApiRequest& request) {
   return response;
 }
 
+// Enrolment, re-enrolment and revocation are done by a person (a dashboard login, or the
+// sync-server CLI on the host), never with a device token: whoever holds a stolen coordinator
+// tablet can mint no tokens, and loses everything when that tablet is revoked.
+ApiResponse people_only() {
+  return error(403, "devices are enrolled and revoked from a dashboard login or the sync-server command, "
+                    "not with a device token");
+}
+
 // Everything after authentication. REQUIRES: the caller is a coordinator.
 ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& caller) {
   const auto& path = request.path;
@@ -254,6 +262,7 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
       return json(200, *assigned);
     }
     if (path == "/api/v1/devices") {
+      if (!caller.by_session) return people_only();
       rapidjson::Document body;
       body.Parse<rapidjson::kParseIterativeFlag>(request.body.c_str(), request.body.size());  // no recursion per level
       const auto text = [&body](const char* name) {
@@ -268,6 +277,7 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
       return json(201, JsonOut().begin_object().field("device_id", text("device_id")).field("token", *token).end_object().str());
     }
     if (const auto device = middle(path, "/api/v1/devices/", "/revoke")) {
+      if (!caller.by_session) return people_only();
       if (auto revoked = store.revoke(*device); !revoked) return error(404, revoked.error().message);
       log::line("device_revoked", "device=" + *device + " by=" + caller.name);
       return json(200, JsonOut().begin_object().field("device_id", *device).field("revoked", true).end_object().str());
@@ -308,6 +318,16 @@ ApiResponse respond(ServerStore& store, const ApiRequest& request) {
     return route(store, request, std::get<Caller>(caller));
   } catch (const std::exception&) {
     return error(503, "the server cannot read or write its database just now; try again");
+  }
+}
+
+std::optional<ApiResponse> refuse_caller(ServerStore& store, const ApiRequest& request) {
+  try {
+    auto caller = authenticate(store, request);
+    if (auto* refused = std::get_if<ApiResponse>(&caller)) return std::move(*refused);
+    return std::nullopt;
+  } catch (const std::exception&) {
+    return error(503, "the server cannot read its database just now; try again");
   }
 }
 

@@ -44,6 +44,11 @@ std::size_t max_body_bytes(const std::string& method, const std::string& path);
 // endpoint. Never throws; a storage failure is a 503.
 ApiResponse respond(ServerStore& store, const ApiRequest& request);
 
+// Who may send a large body: authenticates `request`'s caller (its authorization and cookie;
+// the body is not read yet) as respond() would. The refusal (401, 403 or 503), or nullopt
+// for a coordinator.
+std::optional<ApiResponse> refuse_caller(ServerStore& store, const ApiRequest& request);
+
 // Answers one API request on the reader pool (respond() with that thread's store); `done` is
 // called exactly once, on a pool thread.
 void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done);

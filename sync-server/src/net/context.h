@@ -10,6 +10,7 @@
 #include <boost/beast/http/string_body.hpp>
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -18,6 +19,8 @@
 
 #include "../commit_queue.h"
 #include "../reader_pool.h"
+#include "limits.h"
+#include "lingering_close.h"
 #include "sync_server/server.h"
 
 namespace sync_server::net {
@@ -27,8 +30,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using tcp = asio::ip::tcp;
 using Request = http::request<http::string_body>;
-using PlainStream = beast::tcp_stream;
-using TlsStream = beast::ssl_stream<beast::tcp_stream>;
+using PlainStream = LingeringStream;  // beast::tcp_stream that drains before closing a WebSocket
+using TlsStream = beast::ssl_stream<PlainStream>;
 
 // A connection the server can ask to finish.
 class Connection {
@@ -36,7 +39,8 @@ class Connection {
   virtual ~Connection() = default;
   // Graceful shutdown: finish what is in flight, then close (WebSocket: code 1001).
   virtual void shut_down() = 0;
-  // The device's token was revoked: close (WebSocket: code 1008).
+  // The device's token was revoked or replaced, or its user or role changed: close
+  // (WebSocket: code 1008).
   virtual void revoked() {}
 };
 
@@ -45,16 +49,23 @@ class Registry {
  public:
   void add(const std::shared_ptr<Connection>& connection);
   void remove(const Connection* connection);
-  void set_device(const Connection* connection, const std::string& device_id);
+  // The connection serves `device_id`, authenticated with `credential` (DeviceRecord::credential).
+  void set_device(const Connection* connection, const std::string& device_id, const std::string& credential);
 
-  std::vector<std::string> devices() const;
-  std::vector<std::shared_ptr<Connection>> connections_of(const std::string& device_id) const;
+  bool any_device() const;
+  // The device connections whose credential is not their device's in `current` (device id ->
+  // credential, as ServerStore::current_credentials() gives it).
+  std::vector<std::shared_ptr<Connection>> stale(const std::map<std::string, std::string>& current) const;
   std::vector<std::shared_ptr<Connection>> all() const;
 
  private:
+  struct Authenticated {
+    std::string device_id;
+    std::string credential;
+  };
   mutable std::mutex mutex_;
-  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;
-  std::unordered_map<const Connection*, std::string> devices_;
+  std::unordered_map<const Connection*, std::weak_ptr<Connection>> connections_;  // guarded by mutex_
+  std::unordered_map<const Connection*, Authenticated> devices_;                   // guarded by mutex_
 };
 
 struct Context {
@@ -63,15 +74,17 @@ struct Context {
   std::unique_ptr<CommitQueue> commits;
   std::unique_ptr<ReaderPool> readers;
   Registry registry;
+  Limits limits;  // configured by SyncServer::start()
   std::atomic<bool> stopping{false};
   std::unique_ptr<asio::ssl::context> tls;  // set: every connection is TLS (HTTPS and WSS)
 };
 
-// Starts serving one accepted TCP connection (HTTP, possibly upgraded to WebSocket).
-void serve_http(Context& context, tcp::socket socket);
+// Starts serving one accepted TCP connection (HTTP, possibly upgraded to WebSocket), which
+// holds `slot` (its place among the open connections) until it ends.
+void serve_http(Context& context, tcp::socket socket, Slot slot);
 
-// Takes over an upgraded connection for the authenticated device.
-void serve_websocket(Context& context, PlainStream stream, Request request, DeviceRecord device);
-void serve_websocket(Context& context, TlsStream stream, Request request, DeviceRecord device);
+// Takes over an upgraded connection for the authenticated device, and its slot.
+void serve_websocket(Context& context, PlainStream stream, Request request, DeviceRecord device, Slot slot);
+void serve_websocket(Context& context, TlsStream stream, Request request, DeviceRecord device, Slot slot);
 
 }  // namespace sync_server::net

@@ -19,6 +19,11 @@ namespace {
 
 constexpr std::size_t kMaxHeaderBytes = 16 * 1024;
 constexpr std::size_t kMaxBodyBytes = 10 * 1024 * 1024;  // the largest of max_body_bytes()
+// A body larger than this is read only from an authenticated coordinator, and only
+// --max-large-uploads of them at once.
+constexpr std::size_t kMaxAnonymousBodyBytes = 64 * 1024;
+constexpr int kUploadRetryAfterSeconds = 5;
+constexpr std::chrono::milliseconds kLingerTime{2'000};  // at most, reading what follows a refused request
 
 using Response = http::response<http::string_body>;
 using FileResponse = http::response<http::file_body>;
@@ -50,7 +55,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
 
  public:
-  HttpSession(Context& context, Stream stream) : context_(context), stream_(std::move(stream)) {
+  HttpSession(Context& context, Stream stream, Slot slot)
+      : context_(context), stream_(std::move(stream)), slot_(std::move(slot)) {
     beast::error_code ignored;
     const auto endpoint = lowest().socket().remote_endpoint(ignored);
     peer_ = endpoint.address().to_string();
@@ -69,7 +75,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
  private:
-  beast::tcp_stream& lowest() { return beast::get_lowest_layer(stream_); }
+  PlainStream& lowest() { return beast::get_lowest_layer(stream_); }
 
   // TLS first (TLS 1.2 or newer, see server.cpp), then HTTP.
   void begin() {
@@ -91,7 +97,9 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     // Beast checks Content-Length against the limit as the header ends, so the largest any
     // endpoint takes applies until then; on_header() holds each endpoint to its own.
     parser_->body_limit(kMaxBodyBytes);
-    lowest().expires_after(context_.config.handshake_timeout);
+    // The first request gets the handshake's time; between requests, a kept-alive connection
+    // may wait --keep-alive-timeout for the next one.
+    lowest().expires_after(requests_ == 0 ? context_.config.handshake_timeout : context_.config.keep_alive_timeout);
     reading_ = true;
     http::async_read_header(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code ec, std::size_t) {
       self->on_header(ec);
@@ -108,8 +116,44 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       return send(plain(http::status::payload_too_large, json_error("request too large")), false);
     }
     parser_->body_limit(limit);
+    const auto length = parser_->content_length();
+    if (limit > kMaxAnonymousBodyBytes && (!length || *length > kMaxAnonymousBodyBytes)) return authorize_upload();
+    read_body();
+  }
+
+  void read_body() {
     http::async_read(stream_, buffer_, *parser_, [self = this->shared_from_this()](beast::error_code read_ec, std::size_t) {
       self->on_read(read_ec);
+    });
+  }
+
+  // A body over 64 KiB (a households import): first the caller must be a coordinator (checked
+  // on the reader pool from the header alone), then one of --max-large-uploads places must be
+  // free; otherwise the answer goes out and the connection closes with the body unread.
+  void authorize_upload() {
+    ApiRequest caller;
+    const auto& header = parser_->get();
+    caller.authorization = std::string(header[http::field::authorization]);
+    caller.cookie = std::string(header[http::field::cookie]);
+    keep_alive_ = false;
+    version_ = header.version();
+    context_.readers->post([self = this->shared_from_this(), caller = std::move(caller)](ServerStore& store) {
+      auto refusal = refuse_caller(store, caller);
+      asio::post(self->stream_.get_executor(), [self, refusal = std::move(refusal)]() mutable {
+        self->reading_ = false;
+        if (refusal) return self->send(self->from_api(std::move(*refusal)), false);
+        auto upload = self->context_.limits.take_upload();
+        if (!upload) {
+          log::line("upload_refused", "peer=" + self->peer_ + " reason=\"too many large uploads at once\"");
+          auto busy = self->plain(http::status::service_unavailable,
+                                  json_error("too many large uploads at once; try again in a few seconds"));
+          busy.set(http::field::retry_after, std::to_string(kUploadRetryAfterSeconds));
+          return self->send(std::move(busy), false);
+        }
+        self->upload_slot_ = std::move(*upload);
+        self->reading_ = true;
+        self->read_body();
+      });
     });
   }
 
@@ -124,6 +168,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
   void handle(Request request) {
+    ++requests_;
     const std::string_view target(request.target().data(), request.target().size());
     const std::string path(target.substr(0, target.find('?')));
     keep_alive_ = request.keep_alive();
@@ -168,7 +213,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
           return self->send(self->plain(http::status::service_unavailable, json_error("shutting down")), false);
         }
         self->lowest().expires_never();
-        serve_websocket(self->context_, std::move(self->stream_), std::move(*shared_request), std::move(*device));
+        serve_websocket(self->context_, std::move(self->stream_), std::move(*shared_request), std::move(*device),
+                        std::move(self->slot_));
       });
     });
   }
@@ -236,6 +282,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
   void send(Response response, bool keep_alive = true) {
+    upload_slot_ = Slot();  // the body has been read and answered (or refused)
     const bool again = keep_alive && keep_alive_ && !context_.stopping;
     response.keep_alive(again);
     auto shared = std::make_shared<Response>(std::move(response));
@@ -282,8 +329,11 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
       lowest().expires_after(context_.config.handshake_timeout);
       stream_.async_shutdown([self = this->shared_from_this()](beast::error_code) {});
     } else {
-      beast::error_code ignored;
-      lowest().socket().shutdown(tcp::socket::shutdown_send, ignored);
+      // A lingering close: the client may still be sending a body that was refused unread
+      // (401, 413, 503); reading it away for a moment lets the answer arrive instead of a
+      // reset (lingering_close.h).
+      lowest().rate_policy().drain_time = kLingerTime;
+      async_teardown(beast::role_type::server, lowest(), [self = this->shared_from_this()](beast::error_code) {});
     }
   }
 
@@ -292,6 +342,9 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   std::string peer_;
+  Slot slot_;         // this connection's place among the open ones (to the WebSocket on upgrade)
+  Slot upload_slot_;  // held while a body over 64 KiB is read and answered
+  std::size_t requests_ = 0;  // handled on this connection
   bool keep_alive_ = false;
   bool reading_ = false;
   unsigned version_ = 11;
@@ -299,11 +352,13 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
 }  // namespace
 
-void serve_http(Context& context, tcp::socket socket) {
+void serve_http(Context& context, tcp::socket socket, Slot slot) {
   if (context.tls) {
-    std::make_shared<HttpSession<TlsStream>>(context, TlsStream(PlainStream(std::move(socket)), *context.tls))->start();
+    std::make_shared<HttpSession<TlsStream>>(context, TlsStream(PlainStream(std::move(socket)), *context.tls),
+                                             std::move(slot))
+        ->start();
   } else {
-    std::make_shared<HttpSession<PlainStream>>(context, PlainStream(std::move(socket)))->start();
+    std::make_shared<HttpSession<PlainStream>>(context, PlainStream(std::move(socket)), std::move(slot))->start();
   }
 }
 

@@ -27,23 +27,22 @@ void net::Registry::remove(const Connection* connection) {
   devices_.erase(connection);
 }
 
-void net::Registry::set_device(const Connection* connection, const std::string& device_id) {
+void net::Registry::set_device(const Connection* connection, const std::string& device_id, const std::string& credential) {
   std::lock_guard lock(mutex_);
-  devices_[connection] = device_id;
+  devices_[connection] = Authenticated{device_id, credential};
 }
 
-std::vector<std::string> net::Registry::devices() const {
+bool net::Registry::any_device() const {
   std::lock_guard lock(mutex_);
-  std::vector<std::string> out;
-  for (const auto& [connection, device] : devices_) out.push_back(device);
-  return out;
+  return !devices_.empty();
 }
 
-std::vector<std::shared_ptr<net::Connection>> net::Registry::connections_of(const std::string& device_id) const {
+std::vector<std::shared_ptr<net::Connection>> net::Registry::stale(const std::map<std::string, std::string>& current) const {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<Connection>> out;
   for (const auto& [connection, device] : devices_) {
-    if (device != device_id) continue;
+    const auto found = current.find(device.device_id);
+    if (found != current.end() && found->second == device.credential) continue;
     if (auto alive = connections_.at(connection).lock()) out.push_back(std::move(alive));
   }
   return out;
@@ -65,37 +64,87 @@ struct SyncServer::Impl {
   std::optional<tcp::acceptor> acceptor;
   std::optional<net::asio::steady_timer> revocation_timer;
   std::optional<net::asio::steady_timer> grace_timer;
+  std::optional<net::asio::steady_timer> accept_timer;  // the pause after EMFILE/ENFILE
+  // Used by the accept loop only (one accept in flight at a time).
+  bool accept_paused = false;
+  std::size_t refused_since_logged = 0;
+  std::chrono::steady_clock::time_point refused_logged_at;
   std::unique_ptr<ServerStore> watcher;  // read connection for the revocation watcher
   std::chrono::steady_clock::time_point shutdown_deadline;
 
   void accept() {
     acceptor->async_accept(net::asio::make_strand(context.ioc), [this](net::beast::error_code ec, tcp::socket socket) {
+      if (ec == net::asio::error::operation_aborted || !acceptor->is_open()) return;
+      if (out_of_descriptors(ec)) return pause_accepting(ec);
+      if (accept_paused) {
+        accept_paused = false;
+        log::line("accept_resumed", "");
+      }
       if (ec) {
-        if (ec == net::asio::error::operation_aborted || !acceptor->is_open()) return;
         log::line("accept_failed", "error=\"" + ec.message() + "\"");
       } else {
-        // Small messages (acks, pull requests) go out at once: with Nagle's algorithm, the
-        // last part of a large page waited for the client's delayed ACK, 40 ms a page (B2).
-        net::beast::error_code ignored;
-        socket.set_option(tcp::no_delay(true), ignored);
-        net::serve_http(context, std::move(socket));
+        admit(std::move(socket));
       }
       accept();
     });
   }
 
-  // Every poll: if a revocation was recorded (by this process or by `sync-server revoke`
-  // running beside it), close the connections of revoked devices, with code 1008.
+  static bool out_of_descriptors(const net::beast::error_code& ec) {
+    namespace error = net::asio::error;
+    return ec == error::no_descriptors || ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == error::no_buffer_space || ec == error::no_memory;
+  }
+
+  // Out of file descriptors (EMFILE, ENFILE) or memory: accepting again at once would fail
+  // again at once, a busy loop. Waits, then tries again; logs once until it succeeds.
+  void pause_accepting(const net::beast::error_code& ec) {
+    if (!accept_paused) log::line("accept_paused", "error=\"" + ec.message() + "\" retry_ms=100");
+    accept_paused = true;
+    accept_timer->expires_after(std::chrono::milliseconds(100));
+    accept_timer->async_wait([this](net::beast::error_code wait_ec) {
+      if (!wait_ec && !context.stopping) accept();
+    });
+  }
+
+  // Serves `socket` if the connection limits allow (--max-connections, --max-connections-per-ip);
+  // otherwise closes it at once.
+  void admit(tcp::socket socket) {
+    net::beast::error_code ignored;
+    const auto peer = socket.remote_endpoint(ignored).address().to_string();
+    auto slot = context.limits.take_connection(peer);
+    if (!slot) {
+      note_refused(peer);
+      socket.close(ignored);
+      return;
+    }
+    // Small messages (acks, pull requests) go out at once: with Nagle's algorithm, the
+    // last part of a large page waited for the client's delayed ACK, 40 ms a page (B2).
+    socket.set_option(tcp::no_delay(true), ignored);
+    net::serve_http(context, std::move(socket), std::move(*slot));
+  }
+
+  // One log line a second at most, however many connections are refused.
+  void note_refused(const std::string& peer) {
+    ++refused_since_logged;
+    const auto now = std::chrono::steady_clock::now();
+    if (now - refused_logged_at < std::chrono::seconds(1)) return;
+    refused_logged_at = now;
+    log::line("connection_refused", "peer=" + peer + " refused=" + std::to_string(refused_since_logged) +
+                                        " open=" + std::to_string(context.limits.connections()) +
+                                        " reason=\"connection limit\"");
+    refused_since_logged = 0;
+  }
+
+  // Every poll: closes, with code 1008, the connections whose device's credential changed
+  // since they authenticated: revoked, enrolled again (a new token, user or role), by this
+  // process, by `sync-server revoke|enroll` beside it, or by another server on PostgreSQL.
   void watch_revocations() {
     revocation_timer->expires_after(context.config.revocation_poll);
     revocation_timer->async_wait([this](net::beast::error_code ec) {
       if (ec || context.stopping) return;
-      const auto devices = context.registry.devices();
-      if (!devices.empty()) {
+      if (context.registry.any_device()) {
         try {
-          for (const auto& device : watcher->revoked_among(devices)) {
-            for (const auto& connection : context.registry.connections_of(device)) connection->revoked();
-          }
+          for (const auto& connection : context.registry.stale(watcher->current_credentials())) connection->revoked();
         } catch (const std::exception& failure) {
           log::line("revocation_check_failed", "error=\"" + std::string(failure.what()) + "\"");
         }
@@ -110,6 +159,7 @@ struct SyncServer::Impl {
                               std::to_string(context.registry.all().size()));
     net::beast::error_code ignored;
     acceptor->close(ignored);
+    accept_timer->cancel();
     revocation_timer->cancel();
     for (const auto& connection : context.registry.all()) connection->shut_down();
     shutdown_deadline = std::chrono::steady_clock::now() + context.config.shutdown_grace;
@@ -209,6 +259,7 @@ safer::Result<unsigned short> SyncServer::start() {
     return safer::Error{"storage", failure.what(), ""};
   }
   context.commits = std::make_unique<CommitQueue>(std::move(writers), config.max_group_batches);
+  context.limits.configure(config.max_connections, config.max_connections_per_ip, config.max_large_uploads);
 
   net::beast::error_code ec;
   // "localhost" is the one name taken: the loopback rule allows it, make_address does not.
@@ -234,6 +285,7 @@ void SyncServer::run() {
     if (!ec) impl_->shut_down(signal_number);
   });
   impl_->revocation_timer.emplace(context.ioc);
+  impl_->accept_timer.emplace(context.ioc);
   impl_->watch_revocations();
   impl_->accept();
 

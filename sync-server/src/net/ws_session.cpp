@@ -1,6 +1,11 @@
 // One device's WebSocket session (protocol.md §2-§4, §6): hello/welcome, then push and pull,
 // each answered in order. The session owns itself (shared_from_this in every handler), runs
 // on its own strand, and has at most one write in flight.
+//
+// Bounded memory: the answers waiting to be sent never grow much past --max-queued-bytes
+// (plus one answer): over it, no further message is read until the device has taken enough
+// of them; if it stays over for --slow-reader-timeout, the queue is dropped and the
+// connection closes with 1008 (cut at the TCP level if even that cannot be sent).
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/beast/core/buffers_to_string.hpp>
@@ -8,6 +13,8 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
+
+#include <boost/asio/steady_timer.hpp>
 
 #include <deque>
 
@@ -30,8 +37,8 @@ std::string fmt_ms(double ms) {
 template <class Stream>
 class WsSession : public Connection, public std::enable_shared_from_this<WsSession<Stream>> {
  public:
-  WsSession(Context& context, Stream stream, DeviceRecord device)
-      : context_(context), ws_(std::move(stream)), device_(std::move(device)) {
+  WsSession(Context& context, Stream stream, DeviceRecord device, Slot slot)
+      : context_(context), ws_(std::move(stream)), device_(std::move(device)), slot_(std::move(slot)) {
     beast::error_code ignored;
     const auto endpoint = beast::get_lowest_layer(ws_).socket().remote_endpoint(ignored);
     peer_ = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
@@ -40,13 +47,16 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 
   void start(Request request) {
     context_.registry.add(this->shared_from_this());
-    context_.registry.set_device(this, device_.identity.device_id);
+    context_.registry.set_device(this, device_.identity.device_id, device_.credential);
     websocket::stream_base::timeout timeout{};
     timeout.handshake_timeout = context_.config.handshake_timeout;
     timeout.idle_timeout = context_.config.idle_timeout;
     timeout.keep_alive_pings = true;
     ws_.set_option(timeout);
     ws_.read_message_max(safer::kMaxMessageBytes);
+    // A failed connection (1009) drains what the peer still sends, so that it gets the close
+    // frame rather than a reset (lingering_close.h).
+    beast::get_lowest_layer(ws_).rate_policy().drain_time = context_.config.handshake_timeout;
     ws_.set_option(websocket::stream_base::decorator([](websocket::response_type& response) {
       response.set(http::field::server, "safer-streets-sync");
       if constexpr (std::is_same_v<Stream, TlsStream>) {  // as on every HTTPS response (http_session.cpp)
@@ -65,7 +75,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 
   void revoked() override {
     asio::post(ws_.get_executor(), [self = this->shared_from_this()] {
-      log::line("revoked", "device=" + self->device_.identity.device_id);
+      log::line("revoked", "device=" + self->device_.identity.device_id + " reason=\"revoked, or enrolled again\"");
       self->finish(websocket::close_code::policy_error);
     });
   }
@@ -92,6 +102,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void read() {
     busy_ = false;
     if (close_after_) return close_now();
+    if (queued_bytes_ > context_.config.max_queued_bytes) return pause_reading();
     ws_.async_read(buffer_, [self = this->shared_from_this()](beast::error_code ec, std::size_t bytes) {
       self->on_read(ec, bytes);
     });
@@ -165,7 +176,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     const auto first = push.changes.front().seq;
     const auto last = push.changes.back().seq;
     auto prepared = ServerStore::prepare_push(push);  // here, not on the one writer thread
-    PushJob job{device_.identity, std::move(push), {}, std::move(prepared)};
+    PushJob job{device_.identity, std::move(push), {}, std::move(prepared), device_.credential};
     job.done = [self = this->shared_from_this(), changes, first, last](PushResult result) {
       asio::post(self->ws_.get_executor(), [self, changes, first, last, result = std::move(result)] {
         self->on_pushed(result, changes, first, last);
@@ -187,6 +198,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
             " queued_ms=" + fmt_ms(result.queued_ms) + " commit_ms=" + fmt_ms(result.commit_ms);
     if (outcome.error) {
       log::line("push_refused", line + " error=" + outcome.error->code);
+      if (outcome.error->fatal) close_after_ = websocket::close_code::policy_error;
       return reply(safer::to_json(*outcome.error));
     }
     log::line("push", line + " acked_seq=" + std::to_string(outcome.ack->acked_seq));
@@ -228,9 +240,46 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
 
   // Queues the answer to the current message, then reads the next one (or closes).
   void reply(std::string text) {
+    queued_bytes_ += text.size();
     outbox_.push_back(std::make_shared<const std::string>(std::move(text)));
     if (!writing_) write_next();
     read();
+  }
+
+  // The device sends but does not read its answers: read nothing more until it does.
+  void pause_reading() {
+    if (paused_) return;
+    paused_ = true;
+    slow_reader_timer_.expires_after(context_.config.slow_reader_timeout);
+    slow_reader_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (!ec) self->on_slow_reader();
+    });
+  }
+
+  // Called by on_write() once the queue is under the limit again.
+  void resume_reading() {
+    paused_ = false;
+    slow_reader_timer_.cancel();
+    read();
+  }
+
+  // Still over the limit after --slow-reader-timeout: drop what waits (all but the answer
+  // being written), close with 1008 after it, and cut the connection if even that stalls.
+  void on_slow_reader() {
+    if (!paused_ || closing_) return;
+    log::line("slow_reader", "device=" + device_.identity.device_id + " queued_bytes=" + std::to_string(queued_bytes_));
+    while (outbox_.size() > 1) {
+      queued_bytes_ -= outbox_.back()->size();
+      outbox_.pop_back();
+    }
+    close_after_ = websocket::close_code::policy_error;
+    slow_reader_timer_.expires_after(context_.config.handshake_timeout);
+    slow_reader_timer_.async_wait([self = this->shared_from_this()](beast::error_code ec) {
+      if (ec || !self->writing_) return;
+      log::line("slow_reader_cut", "device=" + self->device_.identity.device_id);
+      beast::error_code ignored;
+      beast::get_lowest_layer(self->ws_).socket().close(ignored);
+    });
   }
 
   void write_next() {
@@ -242,17 +291,23 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   }
 
   void on_write(beast::error_code ec) {
+    queued_bytes_ -= outbox_.front()->size();
     outbox_.pop_front();
     writing_ = false;
-    if (ec) return;
-    if (!outbox_.empty()) return write_next();
-    if (close_after_ && !busy_) close_now();
+    if (ec) {
+      slow_reader_timer_.cancel();
+      return;
+    }
+    if (!outbox_.empty()) write_next();
+    if (paused_ && queued_bytes_ <= context_.config.max_queued_bytes && !close_after_) return resume_reading();
+    if (!writing_ && close_after_ && !busy_) close_now();
   }
 
   void close_now() {
     if (closing_ || writing_) return;  // on_write closes once the last answer is out
     closing_ = true;
     ws_.async_close(websocket::close_reason(*close_after_), [self = this->shared_from_this()](beast::error_code) {
+      self->slow_reader_timer_.cancel();
       log::line("closed", "device=" + self->device_.identity.device_id +
                               " code=" + std::to_string(static_cast<int>(*self->close_after_)));
     });
@@ -269,16 +324,22 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   bool closing_ = false;   // async_close started
   std::optional<websocket::close_code> close_after_;
   std::deque<std::shared_ptr<const std::string>> outbox_;
+  std::size_t queued_bytes_ = 0;  // of outbox_, the answer being written included
+  bool paused_ = false;           // not reading: queued_bytes_ went over --max-queued-bytes
+  asio::steady_timer slow_reader_timer_{ws_.get_executor()};
+  Slot slot_;  // this connection's place among the open ones
 };
 
 }  // namespace
 
-void serve_websocket(Context& context, PlainStream stream, Request request, DeviceRecord device) {
-  std::make_shared<WsSession<PlainStream>>(context, std::move(stream), std::move(device))->start(std::move(request));
+void serve_websocket(Context& context, PlainStream stream, Request request, DeviceRecord device, Slot slot) {
+  std::make_shared<WsSession<PlainStream>>(context, std::move(stream), std::move(device), std::move(slot))
+      ->start(std::move(request));
 }
 
-void serve_websocket(Context& context, TlsStream stream, Request request, DeviceRecord device) {
-  std::make_shared<WsSession<TlsStream>>(context, std::move(stream), std::move(device))->start(std::move(request));
+void serve_websocket(Context& context, TlsStream stream, Request request, DeviceRecord device, Slot slot) {
+  std::make_shared<WsSession<TlsStream>>(context, std::move(stream), std::move(device), std::move(slot))
+      ->start(std::move(request));
 }
 
 }  // namespace sync_server::net
