@@ -79,7 +79,7 @@ struct Fixture {
     if (!officer) finding("cannot enroll the officer device", officer.error().message);
     officer_token = *officer;
     if (auto added = store->add_coordinator(kAccount, kPassword); !added) finding("cannot add the account", added.error().message);
-    const auto login = store->log_in(kAccount, kPassword);
+    const auto login = store->log_in({kAccount, kPassword, "127.0.0.1", false});
     if (login.outcome != ServerStore::Login::Outcome::ok) finding("cannot log in to the fixture's account");
     session = login.session_token;
     csrf = login.csrf_token;

@@ -202,6 +202,13 @@ INSERT INTO year_visited
 -- and every record paid for this index on every write.
 DROP INDEX IF EXISTS records_by_owner;
 )sql"},
+    {5, R"sql(
+-- Failed logins lock a (username, address) pair; the per-username count only slows down
+-- (accounts.cpp). Rows older than the 15-minute window are purged by time, hence that index.
+ALTER TABLE login_failures ADD COLUMN address TEXT NOT NULL DEFAULT '';
+CREATE INDEX login_failures_by_pair ON login_failures (username, address, at);
+CREATE INDEX login_failures_by_time ON login_failures (at);
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -355,6 +362,12 @@ CREATE TABLE web_sessions (
   created_at bigint NOT NULL,
   last_seen  bigint NOT NULL
 );
+)sql"},
+    {2, R"sql(
+-- As SQLite's migration 5: failures by (username, address), purged by time.
+ALTER TABLE login_failures ADD COLUMN address text NOT NULL DEFAULT '';
+CREATE INDEX login_failures_by_pair ON login_failures (username, address, at);
+CREATE INDEX login_failures_by_time ON login_failures (at);
 )sql"},
 };
 

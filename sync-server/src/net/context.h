@@ -18,6 +18,7 @@
 
 #include "../commit_queue.h"
 #include "../reader_pool.h"
+#include "login_limits.h"
 #include "sync_server/server.h"
 
 namespace sync_server::net {
@@ -62,6 +63,9 @@ struct Context {
   asio::io_context ioc;
   std::unique_ptr<CommitQueue> commits;
   std::unique_ptr<ReaderPool> readers;
+  std::unique_ptr<ReaderPool> logins;  // password checks only, bounded queue (login.cpp)
+  std::unique_ptr<LoginLimits> login_limits;
+  std::string login_cookie_key;  // signs device cookies; constant after start()
   Registry registry;
   std::atomic<bool> stopping{false};
   std::unique_ptr<asio::ssl::context> tls;  // set: every connection is TLS (HTTPS and WSS)
