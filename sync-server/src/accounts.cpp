@@ -109,12 +109,14 @@ ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
 
   db::Transaction transaction(db);
   if (!matches) {
+    // Stamped when answered, not when asked: a slow-down counts from the refusal the client saw.
+    const std::int64_t failed_at = impl_->options.wall_clock();
     db.cached("INSERT INTO login_failures (username, at, address) VALUES (?, ?, ?)")
         ->bind(1, username)
-        .bind(2, now)
+        .bind(2, failed_at)
         .bind(3, attempt.address)
         .run();
-    db.cached("DELETE FROM login_failures WHERE at <= ?")->bind(1, now - kLockWindow).run();  // keeps the table small
+    db.cached("DELETE FROM login_failures WHERE at <= ?")->bind(1, failed_at - kLockWindow).run();  // keeps the table small
     transaction.commit();
     login.outcome = Login::Outcome::wrong;
     return login;
