@@ -15,9 +15,10 @@
 // (households imported, devices enrolled): the store is opened afresh every kFreshStoreEvery
 // inputs to bound it, and a crash that needs earlier inputs may not reproduce alone.
 //
-// Two requests are not answered, because each would cost an scrypt (about 0.1 s) and slow the
-// fuzzer a hundredfold: a well-formed login (POST /api/v1/session with a username and a
-// password), and logging the fixture's own session out.
+// Two requests are not answered, because each would cost an scrypt (about half a second) and
+// slow the fuzzer a hundredfold: a well-formed login (POST /api/v1/session with a username and
+// a password; the server answers it with net/login.cpp's handle_login(), not respond()), and
+// logging the fixture's own session out.
 //
 // Invariants, each a finding when broken (the target aborts):
 //  - respond() answers every request with a status of 200..599 other than 503 (503 means an
@@ -79,7 +80,7 @@ struct Fixture {
     if (!officer) finding("cannot enroll the officer device", officer.error().message);
     officer_token = *officer;
     if (auto added = store->add_coordinator(kAccount, kPassword); !added) finding("cannot add the account", added.error().message);
-    const auto login = store->log_in(kAccount, kPassword);
+    const auto login = store->log_in({kAccount, kPassword, "127.0.0.1", false});
     if (login.outcome != ServerStore::Login::Outcome::ok) finding("cannot log in to the fixture's account");
     session = login.session_token;
     csrf = login.csrf_token;

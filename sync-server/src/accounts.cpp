@@ -1,4 +1,11 @@
 // Coordinators' dashboard accounts, the lock-out after failed logins, and sessions.
+//
+// Lock-out (docs/api.md): five failures for one username from one address within 15 minutes
+// lock that pair for 15 minutes. Failures for a username from all addresses only slow it down:
+// from the tenth within 15 minutes, each failure closes the username for a while (2 s, 4 s, …,
+// at most a minute) to every browser without a device cookie for it. So a stranger elsewhere
+// can neither lock the coordinator out nor guess fast, and a coordinator whose browser has
+// logged in before (the device cookie, net/login.cpp) is not slowed down by them at all.
 #include "safer/validation.h"
 #include "store_impl.h"
 #include "sync_server/password.h"
@@ -9,9 +16,11 @@ namespace sync_server {
 namespace {
 
 constexpr std::int64_t kMinute = 60'000;
-constexpr std::int64_t kLockWindow = 15 * kMinute;  // failures counted over this long
-constexpr std::int64_t kLockFor = 15 * kMinute;     // and the lock lasts this long
-constexpr int kMaxFailures = 5;
+constexpr std::int64_t kLockWindow = 15 * kMinute;  // failures counted over this long (and kept)
+constexpr std::int64_t kLockFor = 15 * kMinute;     // a (username, address) lock lasts this long
+constexpr int kMaxFailures = 5;                     // per (username, address)
+constexpr int kSlowDownAfter = 10;                  // per username, from all addresses
+constexpr std::int64_t kMaxSlowDown = kMinute;
 constexpr std::int64_t kSessionLifetime = 12 * 60 * kMinute;
 constexpr std::int64_t kSessionIdle = 60 * kMinute;
 constexpr std::int64_t kTouchEvery = kMinute;  // last_seen is written at most this often
@@ -22,9 +31,7 @@ Status ServerStore::add_coordinator(const std::string& username, const std::stri
   if (!safer::is_valid_user_id(username)) {
     return Error{"invalid", "the username must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "username"};
   }
-  if (!is_acceptable_password(password)) {
-    return Error{"invalid", "the password must be at least 12 characters long", "password"};
-  }
+  if (const auto problem = password_problem(password)) return Error{"invalid", *problem, "password"};
   const std::string hash = hash_password(password);
   try {
     db::Transaction transaction(impl_->db);
@@ -42,24 +49,52 @@ Status ServerStore::add_coordinator(const std::string& username, const std::stri
   }
 }
 
-ServerStore::Login ServerStore::log_in(const std::string& username, const std::string& password) {
+namespace {
+
+// Times of the failures for `username` within the window, newest first; `address` non-empty:
+// only those from that address.
+std::vector<std::int64_t> recent_failures(db::Database& db, const std::string& username, const std::string& address,
+                                          std::int64_t since) {
+  std::vector<std::int64_t> failures;
+  auto recent = address.empty()
+                    ? db.cached("SELECT at FROM login_failures WHERE username = ? AND at > ? ORDER BY at DESC")
+                    : db.cached("SELECT at FROM login_failures WHERE username = ? AND address = ? AND at > ?"
+                                " ORDER BY at DESC");
+  int column = 1;
+  recent->bind(column++, username);
+  if (!address.empty()) recent->bind(column++, address);
+  recent->bind(column, since);
+  while (recent->step()) failures.push_back(recent->column_int(0));
+  return failures;
+}
+
+// When (ms since the epoch) the lock or slow-down these failures impose ends; 0 if none.
+std::int64_t closed_until(const std::vector<std::int64_t>& pair_failures, const std::vector<std::int64_t>& all_failures,
+                          bool trusted_device) {
+  std::int64_t until = 0;
+  if (static_cast<int>(pair_failures.size()) >= kMaxFailures) until = pair_failures[kMaxFailures - 1] + kLockFor;
+  const int beyond = static_cast<int>(all_failures.size()) - kSlowDownAfter;
+  if (!trusted_device && beyond >= 0) {
+    const std::int64_t delay = std::min<std::int64_t>(2'000LL << std::min(beyond, 10), kMaxSlowDown);
+    until = std::max(until, all_failures.front() + delay);
+  }
+  return until;
+}
+
+}  // namespace
+
+ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
   auto& db = impl_->db;
   const std::int64_t now = impl_->options.wall_clock();
+  const std::string& username = attempt.username;
   Login login;
 
-  std::vector<std::int64_t> failures;
-  {
-    auto recent = db.cached("SELECT at FROM login_failures WHERE username = ? AND at > ? ORDER BY at DESC");
-    recent->bind(1, username).bind(2, now - kLockWindow);
-    while (recent->step()) failures.push_back(recent->column_int(0));
-  }
-  if (static_cast<int>(failures.size()) >= kMaxFailures) {
-    const std::int64_t until = failures[kMaxFailures - 1] + kLockFor;
-    if (until > now) {
-      login.outcome = Login::Outcome::locked;
-      login.retry_after_s = (until - now + 999) / 1000;
-      return login;
-    }
+  const auto until = closed_until(recent_failures(db, username, attempt.address, now - kLockWindow),
+                                  recent_failures(db, username, "", now - kLockWindow), attempt.trusted_device);
+  if (until > now) {
+    login.outcome = Login::Outcome::locked;
+    login.retry_after_s = (until - now + 999) / 1000;
+    return login;
   }
 
   std::optional<std::string> stored;
@@ -69,20 +104,34 @@ ServerStore::Login ServerStore::log_in(const std::string& username, const std::s
     if (account->step()) stored = account->column_text(0);
   }
   // An unknown username costs one scrypt too, so that timing does not tell who has an account.
-  const bool matches = verify_password(password, stored.value_or(decoy_password_hash())) && stored.has_value();
+  // (The decoy is made on first use only: value_or() would make it on every first login.)
+  const bool matches = verify_password(attempt.password, stored ? *stored : decoy_password_hash()) && stored.has_value();
 
   db::Transaction transaction(db);
   if (!matches) {
-    db.cached("INSERT INTO login_failures VALUES (?, ?)")->bind(1, username).bind(2, now).run();
-    db.cached("DELETE FROM login_failures WHERE at < ?")->bind(1, now - 24 * 60 * kMinute).run();
+    // Stamped when answered, not when asked: a slow-down counts from the refusal the client saw.
+    const std::int64_t failed_at = impl_->options.wall_clock();
+    db.cached("INSERT INTO login_failures (username, at, address) VALUES (?, ?, ?)")
+        ->bind(1, username)
+        .bind(2, failed_at)
+        .bind(3, attempt.address)
+        .run();
+    db.cached("DELETE FROM login_failures WHERE at <= ?")->bind(1, failed_at - kLockWindow).run();  // keeps the table small
     transaction.commit();
     login.outcome = Login::Outcome::wrong;
     return login;
   }
+  if (needs_rehash(*stored)) {
+    db.cached("UPDATE accounts SET password_hash = ? WHERE username = ?")
+        ->bind(1, hash_password(attempt.password))
+        .bind(2, username)
+        .run();
+    login.rehashed = true;
+  }
   login.outcome = Login::Outcome::ok;
   login.session_token = new_token();
   login.csrf_token = new_token();
-  db.cached("DELETE FROM login_failures WHERE username = ?")->bind(1, username).run();
+  db.cached("DELETE FROM login_failures WHERE username = ? AND address = ?")->bind(1, username).bind(2, attempt.address).run();
   db.cached("DELETE FROM web_sessions WHERE created_at < ? OR last_seen < ?")
       ->bind(1, now - kSessionLifetime)
       .bind(2, now - kSessionIdle)
@@ -96,6 +145,16 @@ ServerStore::Login ServerStore::log_in(const std::string& username, const std::s
       .run();
   transaction.commit();
   return login;
+}
+
+std::string ServerStore::login_cookie_key() {
+  db::Transaction transaction(impl_->db);
+  impl_->db.cached("INSERT INTO meta (key, value) VALUES ('login_cookie_key', ?) ON CONFLICT (key) DO NOTHING")
+      ->bind(1, new_token())
+      .run();
+  auto key = impl_->meta("login_cookie_key").value_or("");
+  transaction.commit();
+  return key;
 }
 
 std::optional<ServerStore::WebSession> ServerStore::web_session(const std::string& token) {

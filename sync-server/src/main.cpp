@@ -117,6 +117,21 @@ int main(int argc, char** argv) {
                         "Threads serving pulls and statistics, each with its own database connection (the pool)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
+  serve_cmd->add_option("--login-threads", config.login.threads,
+                        "Threads checking dashboard passwords (scrypt, 128 MiB each), apart from the pool")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 8));
+  serve_cmd->add_option("--login-queue", config.login.max_queued, "Password checks that may wait; more get 503")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000));
+  serve_cmd->add_option("--login-per-address", config.login.per_address_per_minute,
+                        "Login attempts per minute from one IP address; more get 429")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 100000.0));
+  serve_cmd->add_option("--login-per-second", config.login.per_second,
+                        "Login attempts per second from all addresses together; more get 429")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 100000.0));
   serve_cmd->add_option("--writers", config.writers,
                         "PostgreSQL: connections committing pushes at once (SQLite always has one writer)")
       ->capture_default_str()

@@ -4,7 +4,10 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
+#include <cctype>
+#include <optional>
 #include <stdexcept>
 #include <vector>
 
@@ -12,12 +15,36 @@ namespace sync_server {
 
 namespace {
 
-constexpr int kLogN = 15;
+constexpr int kLogN = 17;
 constexpr std::uint64_t kR = 8;
 constexpr std::uint64_t kP = 1;
 constexpr std::size_t kSaltBytes = 16;
 constexpr std::size_t kKeyBytes = 32;
-constexpr std::uint64_t kMaxMemory = 64ull * 1024 * 1024;
+
+// Common passwords and the words they are built on, lower case. A password is refused when,
+// lower-cased and without the digits and punctuation at its end, it is one of these
+// ("Password1234!" and "saferstreets2026" are refused; "safer-streets-demo" is not).
+constexpr std::string_view kCommonPasswords[] = {
+    "password", "passw0rd", "p@ssword", "p@ssw0rd", "password!", "12345678", "123456789", "1234567890",
+    "12345678910", "123456789012", "1234567890123", "111111111111", "000000000000", "123123123123",
+    "121212121212", "987654321", "9876543210", "qwerty", "qwertyuiop", "qwertyuiopasdf", "qwertyqwerty",
+    "asdfghjkl", "asdfasdfasdf", "zxcvbnm", "1q2w3e4r5t6y", "1q2w3e4r5t", "1qaz2wsx3edc", "zaq12wsxcde3",
+    "qazwsxedcrfv", "qweasdzxc", "abc123", "abcdefghijkl", "abcd1234abcd", "aaaaaaaaaaaa", "iloveyou",
+    "iloveyouiloveyou", "letmein", "letmeinletmein", "welcome", "welcometo", "changeme", "changeit",
+    "trustno1", "administrator", "admin", "adminadmin", "root", "master", "secret", "default", "login",
+    "guest", "test", "testtest", "football", "baseball", "basketball", "liverpool", "chelsea", "arsenal",
+    "manchester", "manchesterunited", "princess", "sunshine", "superman", "batman", "starwars", "pokemon",
+    "dragon", "monkey", "shadow", "whatever", "freedom", "computer", "internet", "michael", "jennifer",
+    "charlie", "jordan", "hunter", "summer", "winter", "spring", "autumn", "january", "december",
+    "london", "england", "police", "policepolice", "constable", "safer", "saferstreets", "safer-streets",
+    "safer_streets", "saferstreetspassword", "hertsmere", "borehamwood", "coordinator", "dashboard",
+    "sync-server", "syncserver", "correcthorsebatterystaple",
+};
+
+// scrypt's memory for these parameters (OpenSSL's own reckoning) and a little more.
+std::uint64_t max_memory(int log_n, std::uint64_t r, std::uint64_t p) {
+  return 128 * r * ((std::uint64_t{1} << log_n) + 2 + p) + 64 * 1024;
+}
 
 std::string hex(const unsigned char* bytes, std::size_t size) {
   static constexpr char kHex[] = "0123456789abcdef";
@@ -49,7 +76,7 @@ std::vector<unsigned char> derive(std::string_view password, const std::vector<u
                                   std::uint64_t r, std::uint64_t p, std::size_t key_bytes) {
   std::vector<unsigned char> key(key_bytes);
   if (EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), std::uint64_t{1} << log_n, r, p,
-                     kMaxMemory, key.data(), key.size()) != 1) {
+                     max_memory(log_n, r, p), key.data(), key.size()) != 1) {
     throw std::runtime_error("scrypt failed");
   }
   return key;
@@ -59,6 +86,28 @@ std::vector<unsigned char> derive(std::string_view password, const std::vector<u
 
 bool is_acceptable_password(std::string_view password) { return password.size() >= 12 && password.size() <= 1024; }
 
+bool is_common_password(std::string_view password) {
+  std::string folded(password);
+  std::transform(folded.begin(), folded.end(), folded.begin(), [](unsigned char c) { return std::tolower(c); });
+  while (!folded.empty() && (std::isdigit(static_cast<unsigned char>(folded.back())) != 0 ||
+                             std::ispunct(static_cast<unsigned char>(folded.back())) != 0 || folded.back() == ' ')) {
+    folded.pop_back();
+  }
+  const auto listed = [](std::string_view text) {
+    return std::find(std::begin(kCommonPasswords), std::end(kCommonPasswords), text) != std::end(kCommonPasswords);
+  };
+  return listed(folded) || listed(std::string(password)) || (folded.empty() && !password.empty());
+}
+
+std::optional<std::string> password_problem(std::string_view password) {
+  if (!is_acceptable_password(password)) return "the password must be 12 to 1024 characters long";
+  if (is_common_password(password)) {
+    return "this password is one of the most common ones and would be guessed first: choose another, such as "
+           "three or four unrelated words";
+  }
+  return std::nullopt;
+}
+
 std::string hash_password(std::string_view password) {
   std::vector<unsigned char> salt(kSaltBytes);
   if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) throw std::runtime_error("RAND_bytes failed");
@@ -67,32 +116,55 @@ std::string hash_password(std::string_view password) {
          hex(salt.data(), salt.size()) + "$" + hex(key.data(), key.size());
 }
 
-bool verify_password(std::string_view password, std::string_view stored) {
+namespace {
+
+struct StoredHash {
+  int log_n = 0;
+  std::uint64_t r = 0, p = 0;
+  std::vector<unsigned char> salt, key;
+};
+
+// "scrypt$<log N>$<r>$<p>$<salt hex>$<key hex>" taken apart; nullopt when malformed or when
+// its parameters are out of the range this server would spend on a check.
+std::optional<StoredHash> parse_stored(std::string_view stored) {
   std::array<std::string_view, 6> parts{};
   std::size_t start = 0;
   for (std::size_t i = 0; i < parts.size(); ++i) {
     const auto end = stored.find('$', start);
-    if ((end == std::string_view::npos) != (i + 1 == parts.size())) return false;
+    if ((end == std::string_view::npos) != (i + 1 == parts.size())) return std::nullopt;
     parts[i] = stored.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start);
     start = end + 1;
   }
-  if (parts[0] != "scrypt") return false;
-  int log_n = 0;
-  std::uint64_t r = 0, p = 0;
+  if (parts[0] != "scrypt") return std::nullopt;
+  StoredHash hash;
   try {
-    log_n = std::stoi(std::string(parts[1]));
-    r = std::stoull(std::string(parts[2]));
-    p = std::stoull(std::string(parts[3]));
+    hash.log_n = std::stoi(std::string(parts[1]));
+    hash.r = std::stoull(std::string(parts[2]));
+    hash.p = std::stoull(std::string(parts[3]));
   } catch (const std::exception&) {
-    return false;
+    return std::nullopt;
   }
-  std::vector<unsigned char> salt, expected;
-  if (log_n < 10 || log_n > 20 || r < 1 || r > 32 || p < 1 || p > 16 || !unhex(parts[4], salt) ||
-      !unhex(parts[5], expected) || expected.empty()) {
-    return false;
+  // At most 2^18 · 8 · 128 bytes = 256 MiB for one check.
+  if (hash.log_n < 10 || hash.log_n > 18 || hash.r < 1 || hash.r > 8 || hash.p < 1 || hash.p > 4 ||
+      !unhex(parts[4], hash.salt) || !unhex(parts[5], hash.key) || hash.key.empty() || hash.key.size() > 64) {
+    return std::nullopt;
   }
-  const auto key = derive(password, salt, log_n, r, p, expected.size());
-  return CRYPTO_memcmp(key.data(), expected.data(), key.size()) == 0;
+  return hash;
+}
+
+}  // namespace
+
+bool verify_password(std::string_view password, std::string_view stored) {
+  const auto hash = parse_stored(stored);
+  if (!hash) return false;
+  const auto key = derive(password, hash->salt, hash->log_n, hash->r, hash->p, hash->key.size());
+  return CRYPTO_memcmp(key.data(), hash->key.data(), key.size()) == 0;
+}
+
+bool needs_rehash(std::string_view stored) {
+  const auto hash = parse_stored(stored);
+  return !hash || hash->log_n != kLogN || hash->r != kR || hash->p != kP || hash->salt.size() != kSaltBytes ||
+         hash->key.size() != kKeyBytes;
 }
 
 const std::string& decoy_password_hash() {

@@ -7,7 +7,8 @@
 
 namespace sync_server {
 
-ReaderPool::ReaderPool(const std::string& path, const StoreOptions& options, std::size_t threads) {
+ReaderPool::ReaderPool(const std::string& path, const StoreOptions& options, std::size_t threads, std::size_t max_queued)
+    : max_queued_(max_queued) {
   for (std::size_t i = 0; i < threads; ++i) {
     auto store = ServerStore::open(path, options);
     if (!store) throw std::runtime_error(store.error().message);
@@ -18,10 +19,19 @@ ReaderPool::ReaderPool(const std::string& path, const StoreOptions& options, std
 
 ReaderPool::~ReaderPool() { stop(); }
 
-void ReaderPool::post(std::function<void(ServerStore&)> job) {
+void ReaderPool::post(Job job) {
   std::lock_guard lock(mutex_);
   jobs_.push_back(std::move(job));
   wake_.notify_one();
+}
+
+bool ReaderPool::try_post(Job job, bool priority) {
+  std::lock_guard lock(mutex_);
+  auto& lane = priority ? priority_jobs_ : jobs_;
+  if (max_queued_ > 0 && lane.size() >= max_queued_) return false;
+  lane.push_back(std::move(job));
+  wake_.notify_one();
+  return true;
 }
 
 void ReaderPool::stop() {
@@ -37,13 +47,14 @@ void ReaderPool::stop() {
 
 void ReaderPool::run(ServerStore& store) {
   for (;;) {
-    std::function<void(ServerStore&)> job;
+    Job job;
     {
       std::unique_lock lock(mutex_);
-      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty(); });
-      if (jobs_.empty()) return;
-      job = std::move(jobs_.front());
-      jobs_.pop_front();
+      wake_.wait(lock, [this] { return stopping_ || !jobs_.empty() || !priority_jobs_.empty(); });
+      auto& lane = priority_jobs_.empty() ? jobs_ : priority_jobs_;
+      if (lane.empty()) return;
+      job = std::move(lane.front());
+      lane.pop_front();
     }
     try {
       job(store);

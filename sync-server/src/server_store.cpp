@@ -208,6 +208,20 @@ DROP INDEX IF EXISTS records_by_owner;
 CREATE INDEX IF NOT EXISTS visits_in_export_order ON records (visited_at, id) WHERE entity = 'visit' AND deleted = 0;
 CREATE INDEX IF NOT EXISTS sessions_in_export_order ON records (local_day, id) WHERE entity = 'commute_session' AND deleted = 0;
 )sql"},
+    {6, R"sql(
+-- Failed logins lock a (username, address) pair; the per-username count only slows down
+-- (accounts.cpp). Rows older than the 15-minute window are purged by time, hence that index.
+-- The table holds only the last 15 minutes of failures, so it is made anew (which also lets
+-- this migration run again on a store whose version was rewound).
+DROP TABLE IF EXISTS login_failures;
+CREATE TABLE login_failures (
+  username TEXT NOT NULL,
+  address  TEXT NOT NULL DEFAULT '',
+  at       INTEGER NOT NULL
+);
+CREATE INDEX login_failures_by_pair ON login_failures (username, address, at);
+CREATE INDEX login_failures_by_time ON login_failures (at);
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -366,6 +380,17 @@ CREATE TABLE web_sessions (
 -- As SQLite's migration 5: the CSV exports' page order.
 CREATE INDEX IF NOT EXISTS visits_in_export_order ON records (visited_at, id) WHERE entity = 'visit' AND deleted = 0;
 CREATE INDEX IF NOT EXISTS sessions_in_export_order ON records (local_day, id) WHERE entity = 'commute_session' AND deleted = 0;
+)sql"},
+    {3, R"sql(
+-- As SQLite's migration 6: failures by (username, address), purged by time.
+DROP TABLE IF EXISTS login_failures;
+CREATE TABLE login_failures (
+  username text NOT NULL,
+  address  text NOT NULL DEFAULT '',
+  at       bigint NOT NULL
+);
+CREATE INDEX login_failures_by_pair ON login_failures (username, address, at);
+CREATE INDEX login_failures_by_time ON login_failures (at);
 )sql"},
 };
 

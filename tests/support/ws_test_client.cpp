@@ -1,4 +1,5 @@
 #include "ws_test_client.h"
+#include "http_request_from.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -146,10 +147,21 @@ std::string HttpReply::header(const std::string& name) const {
 HttpReply http_request(unsigned short port, const std::string& method, const std::string& target,
                        const std::vector<std::pair<std::string, std::string>>& headers, const std::string& body,
                        std::chrono::milliseconds deadline) {
+  return http_request_from("", port, method, target, headers, body, deadline);
+}
+
+HttpReply http_request_from(const std::string& from, unsigned short port, const std::string& method,
+                            const std::string& target, const std::vector<std::pair<std::string, std::string>>& headers,
+                            const std::string& body, std::chrono::milliseconds deadline) {
   asio::io_context ioc;
   beast::tcp_stream stream(ioc);
   HttpReply reply;
   beast::error_code ec;
+  if (!from.empty()) {
+    stream.socket().open(tcp::v4(), ec);
+    if (!ec) stream.socket().bind(tcp::endpoint(asio::ip::make_address(from), 0), ec);
+    if (ec) return reply;
+  }
   bool done = false;
   stream.async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port), [&](beast::error_code e) {
     ec = e;

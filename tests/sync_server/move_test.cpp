@@ -77,7 +77,7 @@ TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", 
   CHECK(store.stats(std::nullopt, std::nullopt) == stats_before);
   CHECK(store.stats(date("2026-04-01"), date("2027-03-31")) == store.recompute_stats(date("2026-04-01"), date("2027-03-31")));
   CHECK(store.options().lists.wards == std::vector<std::string>{"Elstree", "Shenley", "Potters Bar East"});
-  CHECK(store.log_in("cat", "a long enough passphrase").outcome == ServerStore::Login::Outcome::ok);
+  CHECK(store.log_in({"cat", "a long enough passphrase", "127.0.0.1", false}).outcome == ServerStore::Login::Outcome::ok);
 
   // The tablet's token still works, and it carries on from its acked_seq: a resend of its
   // last change is ignored, the next applies.

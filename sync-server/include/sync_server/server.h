@@ -18,6 +18,16 @@
 
 namespace sync_server {
 
+// Dashboard logins (POST /api/v1/session, docs/api.md): checked apart from devices' work,
+// on their own small pool, behind cheap limits, so that a flood of them cannot slow sync.
+struct LoginSettings {
+  std::size_t threads = 1;       // password checks at once; each takes 128 MiB (password.h)
+  std::size_t max_queued = 8;    // checks waiting; one more is refused at once with 503
+  double per_address_per_minute = 20;  // attempts from one IP address (and as many at once)
+  double per_second = 10;        // attempts from all addresses (and twice as many at once)
+  std::size_t max_addresses = 10'000;  // addresses remembered; the least recent forgotten
+};
+
 struct ServerConfig {
   std::string db_path;
   std::string listen_host = "127.0.0.1";
@@ -25,6 +35,7 @@ struct ServerConfig {
   StoreOptions store_options;
   std::size_t io_threads = 2;
   std::size_t reader_threads = 2;
+  LoginSettings login;
   std::size_t max_group_batches = 512;
   // Connections committing pushes, each with its own thread and groups. PostgreSQL only: on
   // SQLite there is always one writer.

@@ -162,7 +162,8 @@ class ServerStore {
   // --- Dashboard accounts and sessions (accounts.cpp) --------------------------------------
 
   // Creates a coordinator's dashboard account, or sets a new password for it. Error "invalid"
-  // for a malformed username or a password shorter than 12 characters.
+  // for a malformed username, or a password that password_problem() refuses (shorter than 12
+  // characters, or a common one).
   Status add_coordinator(const std::string& username, const std::string& password);
 
   struct Login {
@@ -171,11 +172,25 @@ class ServerStore {
     std::string session_token;  // the cookie's value (only its hash is stored)
     std::string csrf_token;
     std::int64_t retry_after_s = 0;  // when locked
+    bool rehashed = false;           // ok, and the stored hash was replaced (older parameters)
   };
-  // Checks a username and password. Five failures for one username within 15 minutes lock it
-  // for 15 minutes from the fifth, whatever the password; unknown usernames take as long as
-  // known ones.
-  Login log_in(const std::string& username, const std::string& password);
+  struct LoginAttempt {
+    std::string username;  // REQUIRES: safer::is_valid_user_id(username)
+    std::string password;
+    std::string address;   // the client's IP address
+    bool trusted_device = false;  // a valid device cookie for `username` came with it
+  };
+  // Checks a username and password (accounts.cpp explains the rules). Five failures for one
+  // (username, address) within 15 minutes lock that pair for 15 minutes from the fifth,
+  // whatever the password; from the tenth failure for a username from all addresses, each
+  // failure closes it for 2 s, 4 s, … up to a minute, except to a trusted device. Locked:
+  // no scrypt, nothing written. Unknown usernames take as long as known ones. A successful
+  // login replaces a hash made with older scrypt parameters.
+  Login log_in(const LoginAttempt& attempt);
+
+  // The key that signs device cookies (net/login.cpp): made at random the first time and
+  // kept in the store, so that every server on one database accepts the others' cookies.
+  std::string login_cookie_key();
 
   struct WebSession {
     std::string username;

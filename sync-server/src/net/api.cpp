@@ -1,9 +1,11 @@
 #include "api.h"
 
+#include <openssl/crypto.h>
 #include <rapidjson/document.h>
 
 #include "../json_out.h"
 #include "assets.h"
+#include "login.h"
 #include "../log.h"
 #include "safer/stats.h"
 #include "safer/validation.h"
@@ -13,7 +15,7 @@ namespace sync_server::net {
 
 namespace {
 
-constexpr const char* kCookie = "ss_session";
+constexpr const char* kCookie = "ss_session";  // the session cookie (login.cpp sets it)
 constexpr std::size_t kMaxImportBytes = 10 * 1024 * 1024;
 constexpr std::size_t kMaxApiBody = 64 * 1024;
 
@@ -21,17 +23,6 @@ ApiResponse json(int status, std::string body) { return ApiResponse{status, "app
 
 ApiResponse error(int status, std::string_view message) {
   return json(status, JsonOut().begin_object().field("error", message).end_object().str());
-}
-
-std::string cookie_value(const std::string& header) {
-  const std::string name = std::string(kCookie) + "=";
-  for (std::size_t start = 0; start < header.size();) {
-    while (start < header.size() && header[start] == ' ') ++start;
-    const auto end = std::min(header.find(';', start), header.size());
-    if (header.compare(start, name.size(), name) == 0) return header.substr(start + name.size(), end - start - name.size());
-    start = end + 1;
-  }
-  return {};
 }
 
 std::string bearer_token(const std::string& header) {
@@ -55,7 +46,7 @@ std::variant<Caller, ApiResponse> authenticate(ServerStore& store, const ApiRequ
     if (device->identity.role != safer::Role::coordinator) return error(403, "coordinators only");
     return Caller{device->identity.user_id, "", false};
   }
-  if (const auto session = store.web_session(cookie_value(request.cookie))) {
+  if (const auto session = store.web_session(cookie_value(request.cookie, kCookie))) {
     return Caller{session->username, session->csrf_token, true};
   }
   return error(401, "a valid token or a dashboard login is required");
@@ -68,7 +59,9 @@ bool cross_site(const ApiRequest& request, const Caller& caller) {
   if (!request.origin.empty() && request.origin != "http://" + request.host && request.origin != "https://" + request.host) {
     return true;
   }
-  return request.csrf_token.empty() || request.csrf_token != caller.csrf_token;
+  // In constant time: how long a prefix matched must not show in the time to refuse.
+  return request.csrf_token.empty() || request.csrf_token.size() != caller.csrf_token.size() ||
+         CRYPTO_memcmp(request.csrf_token.data(), caller.csrf_token.data(), caller.csrf_token.size()) != 0;
 }
 
 using Range = ServerStore::DateRange;
@@ -124,44 +117,6 @@ ApiResponse csv(const std::string& filename, Write&& write) {
   return response;
 }
 
-std::string session_cookie(const std::string& token, bool secure, bool clear) {
-  return std::string(kCookie) + "=" + (clear ? "" : token) + "; Path=/; HttpOnly; SameSite=Strict; Max-Age=" +
-         (clear ? "0" : "43200") + (secure ? "; Secure" : "");
-}
-
-ApiResponse log_in(ServerStore& store, const ApiRequest& request) {
-  if (!request.origin.empty() && request.origin != "http://" + request.host && request.origin != "https://" + request.host) {
-    return error(403, "csrf");
-  }
-  rapidjson::Document body;
-  body.Parse<rapidjson::kParseIterativeFlag>(request.body.c_str(), request.body.size());  // no recursion per level
-  if (body.HasParseError() || !body.IsObject() || !body.HasMember("username") || !body["username"].IsString() ||
-      !body.HasMember("password") || !body["password"].IsString()) {
-    return error(400, "send {\"username\": …, \"password\": …}");
-  }
-  const std::string username = body["username"].GetString();
-  const auto login = store.log_in(username, body["password"].GetString());
-  if (login.outcome == ServerStore::Login::Outcome::locked) {
-    log::line("login_locked", "user=" + (safer::is_valid_user_id(username) ? username : std::string("?")) + " peer=" + request.peer);
-    auto response = json(429, JsonOut()
-                                  .begin_object()
-                                  .field("error", "too many failed logins: this account is locked for a while")
-                                  .field("retry_after_s", login.retry_after_s)
-                                  .end_object()
-                                  .str());
-    response.headers.emplace_back("Retry-After", std::to_string(login.retry_after_s));
-    return response;
-  }
-  if (login.outcome == ServerStore::Login::Outcome::wrong) {
-    log::line("login_failed", "user=" + (safer::is_valid_user_id(username) ? username : std::string("?")) + " peer=" + request.peer);
-    return error(401, "wrong username or password");
-  }
-  log::line("login", "user=" + username + " peer=" + request.peer);
-  auto response = json(200, JsonOut().begin_object().field("username", username).field("csrf_token", login.csrf_token).end_object().str());
-  response.headers.emplace_back("Set-Cookie", session_cookie(login.session_token, request.secure, false));
-  return response;
-}
-
 // Enrolment, re-enrolment and revocation are done by a person (a dashboard login, or the
 // sync-server CLI on the host), never with a device token: whoever holds a stolen coordinator
 // tablet can mint no tokens, and loses everything when that tablet is revoked.
@@ -187,7 +142,7 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
   if (path == "/api/v1/session") {
     if (get) return json(200, JsonOut().begin_object().field("username", caller.name).field("csrf_token", caller.csrf_token).end_object().str());
     if (request.method == "DELETE") {
-      store.log_out(cookie_value(request.cookie));
+      store.log_out(cookie_value(request.cookie, kCookie));
       ApiResponse response{204, "application/json", "", {}, {}};
       response.headers.emplace_back("Set-Cookie", session_cookie("", request.secure, true));
       return response;
@@ -312,7 +267,6 @@ std::size_t max_body_bytes(const std::string& method, const std::string& path) {
 
 ApiResponse respond(ServerStore& store, const ApiRequest& request) {
   try {
-    if (request.path == "/api/v1/session" && request.method == "POST") return log_in(store, request);
     auto caller = authenticate(store, request);
     if (auto* refused = std::get_if<ApiResponse>(&caller)) return std::move(*refused);
     return route(store, request, std::get<Caller>(caller));
@@ -332,6 +286,7 @@ std::optional<ApiResponse> refuse_caller(ServerStore& store, const ApiRequest& r
 }
 
 void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done) {
+  if (request.path == "/api/v1/session" && request.method == "POST") return handle_login(context, request, std::move(done));
   context.readers->post([request = std::move(request), done = std::move(done)](ServerStore& store) {
     done(respond(store, request));
   });

@@ -41,7 +41,8 @@ bool is_api_path(const std::string& path);
 std::size_t max_body_bytes(const std::string& method, const std::string& path);
 
 // Answers one API request with `store`, on the calling thread: authentication, then the
-// endpoint. Never throws; a storage failure is a 503.
+// endpoint. Never throws; a storage failure is a 503. Not the login (POST /api/v1/session):
+// handle_api() sends that to login.h.
 ApiResponse respond(ServerStore& store, const ApiRequest& request);
 
 // Who may send a large body: authenticates `request`'s caller (its authorization and cookie;
@@ -49,8 +50,9 @@ ApiResponse respond(ServerStore& store, const ApiRequest& request);
 // for a coordinator.
 std::optional<ApiResponse> refuse_caller(ServerStore& store, const ApiRequest& request);
 
-// Answers one API request on the reader pool (respond() with that thread's store); `done` is
-// called exactly once, on a pool thread.
+// Answers one API request on the reader pool (respond() with that thread's store), or a login
+// with handle_login() (login.h); `done` is called exactly once, on a pool thread or, for a
+// login refused at once, on the calling thread.
 void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done);
 
 // The dashboard's files: "/", "/dashboard/…". nullopt when `path` is none of them.

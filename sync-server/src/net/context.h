@@ -21,6 +21,7 @@
 #include "../reader_pool.h"
 #include "limits.h"
 #include "lingering_close.h"
+#include "login_limits.h"
 #include "sync_server/server.h"
 
 namespace sync_server::net {
@@ -73,6 +74,9 @@ struct Context {
   asio::io_context ioc;
   std::unique_ptr<CommitQueue> commits;
   std::unique_ptr<ReaderPool> readers;
+  std::unique_ptr<ReaderPool> logins;  // password checks only, bounded queue (login.cpp)
+  std::unique_ptr<LoginLimits> login_limits;
+  std::string login_cookie_key;  // signs device cookies; constant after start()
   Registry registry;
   Limits limits;  // configured by SyncServer::start()
   std::atomic<bool> stopping{false};

@@ -245,7 +245,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   Response from_api(ApiResponse api) const {
     Response response = plain(static_cast<http::status>(api.status), std::move(api.body), api.content_type.c_str());
-    for (auto& [name, value] : api.headers) response.set(name, value);
+    for (auto& [name, value] : api.headers) response.insert(name, value);  // a login sets two cookies
     return response;
   }
 

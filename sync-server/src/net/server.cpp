@@ -255,6 +255,11 @@ safer::Result<unsigned short> SyncServer::start() {
   impl_->watcher = std::move(*watcher);
   try {
     context.readers = std::make_unique<ReaderPool>(config.db_path, config.store_options, config.reader_threads);
+    context.logins = std::make_unique<ReaderPool>(config.db_path, config.store_options,
+                                                  std::max<std::size_t>(1, config.login.threads),
+                                                  std::max<std::size_t>(1, config.login.max_queued));
+    context.login_limits = std::make_unique<net::LoginLimits>(config.login);
+    context.login_cookie_key = impl_->watcher->login_cookie_key();
   } catch (const std::exception& failure) {
     return safer::Error{"storage", failure.what(), ""};
   }
@@ -297,6 +302,7 @@ void SyncServer::run() {
   // Every session has ended, so no push is waiting for an answer; finish the rest.
   context.commits->stop();
   context.readers->stop();
+  context.logins->stop();
   log::line("stopped", "");
 }
 
