@@ -22,7 +22,7 @@ constexpr std::int64_t kDeviceCookieDays = 180;
 constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000LL;
 constexpr std::int64_t kQueueFullRetryS = 1;
 
-ApiResponse json_response(int status, std::string body) { return ApiResponse{status, "application/json", std::move(body), {}}; }
+ApiResponse json_response(int status, std::string body) { return ApiResponse{status, "application/json", std::move(body), {}, {}}; }
 
 ApiResponse refusal(int status, std::string_view message, std::int64_t retry_after_s = 0) {
   JsonOut out;
