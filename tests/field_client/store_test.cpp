@@ -297,7 +297,7 @@ TEST_CASE("a store that cannot be read answers every read with a storage error, 
   auto writer = open_store(dir.file("s.db"));  // its writes make `reader` drop its page cache
   const auto household = writer->create(sample_household());
   REQUIRE(household.ok());
-  REQUIRE(writer->set_pin("4321").ok());
+  REQUIRE(writer->set_pin("432198").ok());
 
   // Runs `read` on `reader` while every read of the file fails, and returns its Error.
   const auto failed_read = [&](auto read) -> safer::Error {
@@ -335,11 +335,11 @@ TEST_CASE("a store that cannot be read answers every read with a storage error, 
     REQUIRE(writer->create(sample_session()).ok());
     test_support::faulty_vfs::set_reads_fail(true);
     const bool has_pin = reader->has_pin();
-    const bool accepted = reader->check_pin("4321");
+    const bool accepted = reader->check_pin("432198");
     test_support::faulty_vfs::set_reads_fail(false);
     CHECK(has_pin);
     CHECK_FALSE(accepted);
-    CHECK(reader->check_pin("4321"));
+    CHECK(reader->check_pin("432198"));
   }
   SECTION("once the store reads again, so do the reads") {
     CHECK(reader->list(Entity::household)->size() == 1);

@@ -1,5 +1,5 @@
 // Every error code of the project in one table: the codes the sync server sends in
-// {"type":"error"} and in an ack's rejections (contract §2-§4), and the codes the field
+// {"type":"error"} and in an ack's rejections (protocol.md §2-§4, §6), and the codes the field
 // client's store and sync return (Error::code), with one classification each: whether trying
 // again later can succeed without a person acting. The field client's sync.h (is_retryable),
 // its C API (fc_status, fc_should_retry) and command line (exit status and message), the
