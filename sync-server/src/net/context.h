@@ -19,7 +19,7 @@
 
 #include "../commit_queue.h"
 #include "../reader_pool.h"
-#include "limits.h"
+#include "connection_limits.h"
 #include "lingering_close.h"
 #include "login_limits.h"
 #include "sync_server/server.h"

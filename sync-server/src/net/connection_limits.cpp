@@ -1,4 +1,4 @@
-#include "limits.h"
+#include "connection_limits.h"
 
 namespace sync_server::net {
 
