@@ -3,9 +3,11 @@
 //
 // The input is what a client writes on one keep-alive connection: requests are read one after
 // another with Beast's request_parser and the limits of net/http_session.cpp, and each is
-// routed as HttpSession::handle() routes it — the WebSocket upgrade's token check, /healthz,
-// the API (respond() on the calling thread, as handle_api() runs it on a pool thread) and the
-// dashboard's files (static_file(), over a stand-in asset table).
+// routed by the server's own net::destination() (net/http_routing.h), as HttpSession::handle()
+// routes it: the WebSocket upgrade's token check, /healthz, the API (respond() and its route
+// table on the calling thread, as handle_api() runs it on a pool thread) and the dashboard's
+// files (static_file(), over a stand-in asset table). The fuzzer links the server's network
+// library (sync_server_net), so it runs the code the server runs.
 //
 // The store is opened once on ":memory:", with a fixed clock, and holds a coordinator device,
 // an officer device and a dashboard login. The input names them by placeholders that are
@@ -37,8 +39,9 @@
 #include <string>
 #include <string_view>
 
-#include "api.h"
 #include "json_out.h"  // cereal's archive, then RapidJSON, as everywhere in the project
+#include "net/api.h"
+#include "net/http_routing.h"
 #include "safer/text.h"
 #include "sync_server/server_store.h"
 
@@ -138,23 +141,10 @@ bool is_scrypt_login(const net::ApiRequest& request) {
          body.HasMember("password") && body["password"].IsString();
 }
 
-// HttpSession::api(): the request as the API sees it.
+// The request as the API sees it (net::api_request(), as HttpSession::api() makes it), with
+// the fixture's credentials put in for the placeholders.
 net::ApiRequest api_request(const http::request<http::string_body>& request, const Fixture& f) {
-  const std::string_view target(request.target().data(), request.target().size());
-  net::ApiRequest api;
-  api.method = std::string(request.method_string());
-  const auto question = target.find('?');
-  api.path = std::string(target.substr(0, question));
-  if (question != std::string_view::npos) api.query = net::parse_query(target.substr(question + 1));
-  const auto header = [&request](http::field field) { return std::string(request[field]); };
-  api.authorization = header(http::field::authorization);
-  api.cookie = header(http::field::cookie);
-  api.csrf_token = std::string(request["X-CSRF-Token"]);
-  api.origin = header(http::field::origin);
-  api.host = header(http::field::host);
-  api.content_type = header(http::field::content_type);
-  api.body = request.body();
-  api.peer = "127.0.0.1";
+  net::ApiRequest api = net::api_request(request, "127.0.0.1", false);
   replace_all(api.authorization, "TOKEN", f.coordinator_token);
   replace_all(api.authorization, "OFFICER", f.officer_token);
   replace_all(api.cookie, "SESSION", f.session);
@@ -162,39 +152,40 @@ net::ApiRequest api_request(const http::request<http::string_body>& request, con
   return api;
 }
 
-// HttpSession::handle(). Returns false when the connection would end after this request.
+// HttpSession::handle(), by the same net::destination(). Returns false when the connection
+// would end after this request.
 bool handle(Fixture& f, http::request<http::string_body>& request) {
-  const std::string_view target(request.target().data(), request.target().size());
-  const std::string path(target.substr(0, target.find('?')));
-  if (beast::websocket::is_upgrade(request)) {
-    if (path != "/v1/sync") return request.keep_alive();
-    // HttpSession::upgrade(): the bearer token, looked up in the store.
-    std::string authorization(request[http::field::authorization]);
-    replace_all(authorization, "TOKEN", f.coordinator_token);
-    replace_all(authorization, "OFFICER", f.officer_token);
-    constexpr std::string_view kScheme = "bearer ";
-    if (authorization.size() <= kScheme.size()) return request.keep_alive();
-    for (std::size_t i = 0; i < kScheme.size(); ++i) {
-      if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return request.keep_alive();
+  switch (net::destination(request)) {
+    case net::Destination::websocket: {
+      // HttpSession::upgrade(): the bearer token, looked up in the store.
+      std::string authorization(request[http::field::authorization]);
+      replace_all(authorization, "TOKEN", f.coordinator_token);
+      replace_all(authorization, "OFFICER", f.officer_token);
+      const std::string token = net::bearer_token(authorization);
+      if (!token.empty() && f.store->authenticate(token)) return false;  // the WebSocket takes the connection over
+      return request.keep_alive();
     }
-    std::string token = authorization.substr(kScheme.size());
-    while (!token.empty() && token.back() == ' ') token.pop_back();
-    if (f.store->authenticate(token)) return false;  // the WebSocket takes the connection over
-    return request.keep_alive();
-  }
-  if (path == "/healthz" || path == "/v1/sync") return request.keep_alive();
-  if (net::is_api_path(path)) {
-    const auto api = api_request(request, f);
-    if (is_scrypt_login(api)) return false;
-    if (api.method == "DELETE" && api.path == "/api/v1/session" && api.cookie.find(f.session) != std::string::npos) {
-      return false;  // would end the fixture's session
+    case net::Destination::api: {
+      const auto api = api_request(request, f);
+      if (is_scrypt_login(api)) return false;
+      if (api.method == "DELETE" && api.path == "/api/v1/session" && api.cookie.find(f.session) != std::string::npos) {
+        return false;  // would end the fixture's session
+      }
+      check_response(net::respond(*f.store, api), api);
+      f.restore();
+      return request.keep_alive();
     }
-    check_response(net::respond(*f.store, api), api);
-    f.restore();
-    return request.keep_alive();
-  }
-  if (request.method() == http::verb::get || request.method() == http::verb::head) {
-    if (auto file = net::static_file(path)) check_response(*file, api_request(request, f));
+    case net::Destination::file: {
+      const std::string_view target(request.target().data(), request.target().size());
+      if (auto file = net::static_file(std::string(net::target_path(target)))) check_response(*file, api_request(request, f));
+      return request.keep_alive();
+    }
+    case net::Destination::no_websocket_here:
+    case net::Destination::health:
+    case net::Destination::health_method:
+    case net::Destination::upgrade_required:
+    case net::Destination::not_found:
+      return request.keep_alive();
   }
   return request.keep_alive();
 }
@@ -209,10 +200,7 @@ std::optional<http::request<http::string_body>> read_request(std::string_view& i
   bool body_limited = false;
   while (!parser.is_done()) {
     if (parser.is_header_done() && !body_limited) {
-      const auto& header = parser.get();
-      const std::string_view target(header.target().data(), header.target().size());
-      const auto limit =
-          net::max_body_bytes(std::string(header.method_string()), std::string(target.substr(0, target.find('?'))));
+      const auto limit = net::body_limit(parser.get());
       if (parser.content_length() && *parser.content_length() > limit) return std::nullopt;  // 413, then close
       parser.body_limit(limit);
       parser.eager(true);

@@ -1,7 +1,7 @@
 // sync-server's log (log.h) for http_request_fuzzer: the API logs logins, imports and
 // enrolments, and thousands of lines a second on standard error would bury the fuzzer's own
 // report. The line is still checked for what log.h promises: one line, no line breaks.
-#include "log.h"
+#include "net/log.h"
 
 #include <cstdlib>
 

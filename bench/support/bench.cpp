@@ -29,22 +29,6 @@ double percentile(std::vector<double> values, double p) {
   return values[std::min(values.size() - 1, rank == 0 ? 0 : rank - 1)];
 }
 
-TempDir::TempDir(const std::string& prefix) {
-  const char* base = std::getenv("TMPDIR");
-  std::string pattern = std::string(base != nullptr && *base != '\0' ? base : "/tmp") + "/" + prefix + "-XXXXXX";
-  if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("cannot make a temporary directory");
-  path_ = pattern;
-}
-
-TempDir::~TempDir() {
-  if (const char* keep = std::getenv("BENCH_KEEP_TMP"); keep != nullptr && *keep == '1') {
-    std::cerr << "kept " << path_.string() << '\n';
-    return;
-  }
-  std::error_code ignored;
-  std::filesystem::remove_all(path_, ignored);
-}
-
 ServerProcess::ServerProcess(const std::string& binary, const std::string& db, const std::string& log,
                              const std::vector<std::string>& extra) {
   int out[2];

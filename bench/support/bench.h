@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "safer/record.h"
+#include "temp_dir.h"
 
 namespace bench {
 
@@ -34,20 +35,8 @@ inline double ms_since(Clock::time_point start) {
 // The p-th quantile (0..1) by nearest rank; 0 for no values.
 double percentile(std::vector<double> values, double p);
 
-// A fresh directory under $TMPDIR (or /tmp), removed with everything in it on destruction
-// (kept, and named on standard error, when BENCH_KEEP_TMP=1: for profiling).
-class TempDir {
- public:
-  explicit TempDir(const std::string& prefix);
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::filesystem::path& path() const { return path_; }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
+// Temporary directories are tests/support's (one library for tests and benchmarks).
+using TempDir = test_support::TempDir;
 
 // A sync-server child: `serve --db DB --listen 127.0.0.1:0` plus `extra` arguments, its
 // standard error (the log) in `log`. The constructor returns once it listens; the destructor

@@ -84,6 +84,12 @@ struct WsConnection::Impl {
 
   beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : beast::get_lowest_layer(*plain); }
 
+  // connect()'s steps, in order (the TLS ones only for wss://).
+  std::optional<safer::Error> prepare_tls(const Url& url, const std::string& ca_file);
+  std::optional<safer::Error> open_tcp(const Url& url, const std::string& where);
+  std::optional<safer::Error> handshake_tls(const std::string& where);
+  std::optional<safer::Error> upgrade(const Url& url, const std::string& where, const std::string& token);
+
   // Calls `body` with whichever WebSocket stream this connection has.
   template <class Body>
   void with(Body&& body) {
@@ -112,6 +118,114 @@ struct WsConnection::Impl {
 WsConnection::WsConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 WsConnection::~WsConnection() = default;
 
+// connect()'s steps. Each returns the error that ends the attempt, or nothing.
+
+// The TLS context and stream: TLS 1.2 or newer, and the server must prove it is `host` with a
+// certificate we trust (the system's CAs, or `ca_file`'s).
+std::optional<safer::Error> WsConnection::Impl::prepare_tls(const Url& url, const std::string& ca_file) {
+  beast::error_code ec;
+  tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
+                       ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
+  SSL_CTX_set_min_proto_version(tls.native_handle(), TLS1_2_VERSION);
+  tls.set_verify_mode(ssl::verify_peer);
+  if (ca_file.empty()) {
+    tls.set_default_verify_paths(ec);
+  } else {
+    tls.load_verify_file(ca_file, ec);
+  }
+  if (ec) {
+    return safer::Error{"invalid", "cannot read the trusted CAs (" + (ca_file.empty() ? "the system's" : ca_file) + "): " + ec.message(),
+                        "ca_file"};
+  }
+  secure = std::make_unique<TlsSocket>(ioc, tls);
+  secure->next_layer().set_verify_callback(ssl::host_name_verification(url.host));
+  beast::error_code not_an_address;
+  asio::ip::make_address(url.host, not_an_address);
+  if (not_an_address) {  // SNI names the host (never an IP address); SSL_set_tlsext_host_name, without its C cast
+    SSL_ctrl(secure->next_layer().native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
+             const_cast<char*>(url.host.c_str()));
+  }
+  secure->read_message_max(safer::kMaxMessageBytes);
+  return std::nullopt;
+}
+
+// Resolves the host and opens the TCP connection.
+std::optional<safer::Error> WsConnection::Impl::open_tcp(const Url& url, const std::string& where) {
+  beast::error_code ec;
+  bool done = false;
+  tcp::resolver resolver(ioc);
+  resolver.async_resolve(url.host, url.port, [&](beast::error_code resolve_ec, tcp::resolver::results_type results) {
+    if (resolve_ec) {
+      ec = resolve_ec;
+      done = true;
+      return;
+    }
+    lowest().async_connect(results, [&](beast::error_code connect_ec, const tcp::endpoint&) {
+      ec = connect_ec;
+      done = true;
+    });
+  });
+  run(ec, done);
+  if (ec) return network("cannot reach " + where + ": " + ec.message());
+  // Pull requests and pushes go out at once (no Nagle delay behind an unacknowledged segment).
+  beast::error_code ignored;
+  lowest().socket().set_option(tcp::no_delay(true), ignored);
+  return std::nullopt;
+}
+
+// The TLS handshake; a certificate that could not be verified is its own error
+// (untrusted_server: not retried).
+std::optional<safer::Error> WsConnection::Impl::handshake_tls(const std::string& where) {
+  beast::error_code ec;
+  bool done = false;
+  lowest().expires_after(timeout);
+  secure->next_layer().async_handshake(ssl::stream_base::client, [&](beast::error_code handshake_ec) {
+    ec = handshake_ec;
+    done = true;
+  });
+  run(ec, done);
+  lowest().expires_never();
+  if (!ec) return std::nullopt;
+  const long verify = SSL_get_verify_result(secure->next_layer().native_handle());
+  if (verify != X509_V_OK) {
+    return safer::Error{"untrusted_server",
+                        "the server at " + where + " could not be verified (" + X509_verify_cert_error_string(verify) +
+                            "): give field-client enroll --ca-file with the CA that signed its certificate, "
+                            "or have its certificate fixed. Nothing was sent.",
+                        ""};
+  }
+  return network("the TLS handshake with " + where + " failed: " + ec.message());
+}
+
+// The WebSocket upgrade with the device's token; a 401 or 5xx answer is its own error.
+std::optional<safer::Error> WsConnection::Impl::upgrade(const Url& url, const std::string& where, const std::string& token) {
+  beast::error_code ec;
+  bool done = false;
+  websocket::response_type response;
+  with([&](auto& ws) {
+    ws.set_option(websocket::stream_base::decorator([&token](websocket::request_type& request) {
+      request.set(beast::http::field::authorization, "Bearer " + token);
+      request.set(beast::http::field::user_agent, "safer-streets-field-client");
+    }));
+    ws.async_handshake(response, where, url.path, [&](beast::error_code handshake_ec) {
+      ec = handshake_ec;
+      done = true;
+    });
+  });
+  run(ec, done);
+  if (!ec) return std::nullopt;
+  if (response.result() == beast::http::status::unauthorized) {
+    return safer::Error{"unauthorized",
+                        "the server refused this device's token (401): it is unknown or was revoked; "
+                        "ask a coordinator to enrol the device again",
+                        ""};
+  }
+  if (response.result_int() >= 500) {
+    return safer::Error{"unavailable", "the server is unavailable (HTTP " + std::to_string(response.result_int()) + ")", ""};
+  }
+  return network("the WebSocket handshake with " + where + " failed: " + ec.message());
+}
+
 safer::Result<std::unique_ptr<WsConnection>> WsConnection::connect(const std::string& url, const std::string& token,
                                                                    const std::string& ca_file,
                                                                    std::chrono::milliseconds timeout) {
@@ -121,100 +235,17 @@ safer::Result<std::unique_ptr<WsConnection>> WsConnection::connect(const std::st
 
   auto impl = std::make_unique<Impl>();
   impl->timeout = timeout;
-  beast::error_code ec;
   if (parsed->tls) {
-    // TLS 1.2 or newer; the server must prove it is `host` with a certificate we trust.
-    impl->tls.set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 | ssl::context::no_sslv3 |
-                          ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1);
-    SSL_CTX_set_min_proto_version(impl->tls.native_handle(), TLS1_2_VERSION);
-    impl->tls.set_verify_mode(ssl::verify_peer);
-    if (ca_file.empty()) {
-      impl->tls.set_default_verify_paths(ec);
-    } else {
-      impl->tls.load_verify_file(ca_file, ec);
-    }
-    if (ec) return safer::Error{"invalid", "cannot read the trusted CAs (" + (ca_file.empty() ? "the system's" : ca_file) + "): " + ec.message(), "ca_file"};
-    impl->secure = std::make_unique<TlsSocket>(impl->ioc, impl->tls);
-    impl->secure->next_layer().set_verify_callback(ssl::host_name_verification(parsed->host));
-    beast::error_code not_an_address;
-    asio::ip::make_address(parsed->host, not_an_address);
-    if (not_an_address) {  // SNI names the host (never an IP address); SSL_set_tlsext_host_name, without its C cast
-      SSL_ctrl(impl->secure->next_layer().native_handle(), SSL_CTRL_SET_TLSEXT_HOSTNAME, TLSEXT_NAMETYPE_host_name,
-               const_cast<char*>(parsed->host.c_str()));
-    }
-    impl->secure->read_message_max(safer::kMaxMessageBytes);
+    if (auto failed = impl->prepare_tls(*parsed, ca_file)) return *failed;
   } else {
     impl->plain = std::make_unique<PlainSocket>(impl->ioc);
     impl->plain->read_message_max(safer::kMaxMessageBytes);
   }
-
-  bool done = false;
-  tcp::resolver resolver(impl->ioc);
-  resolver.async_resolve(parsed->host, parsed->port, [&](beast::error_code resolve_ec, tcp::resolver::results_type results) {
-    if (resolve_ec) {
-      ec = resolve_ec;
-      done = true;
-      return;
-    }
-    impl->lowest().async_connect(results, [&](beast::error_code connect_ec, const tcp::endpoint&) {
-      ec = connect_ec;
-      done = true;
-    });
-  });
-  impl->run(ec, done);
-  if (ec) return network("cannot reach " + where + ": " + ec.message());
-  // Pull requests and pushes go out at once (no Nagle delay behind an unacknowledged segment).
-  beast::error_code ignored;
-  impl->lowest().socket().set_option(tcp::no_delay(true), ignored);
-
+  if (auto failed = impl->open_tcp(*parsed, where)) return *failed;
   if (impl->secure) {
-    done = false;
-    impl->lowest().expires_after(timeout);
-    impl->secure->next_layer().async_handshake(ssl::stream_base::client, [&](beast::error_code handshake_ec) {
-      ec = handshake_ec;
-      done = true;
-    });
-    impl->run(ec, done);
-    impl->lowest().expires_never();
-    if (ec) {
-      const long verify = SSL_get_verify_result(impl->secure->next_layer().native_handle());
-      if (verify != X509_V_OK) {
-        return safer::Error{"untrusted_server",
-                            "the server at " + where + " could not be verified (" +
-                                X509_verify_cert_error_string(verify) +
-                                "): give field-client enroll --ca-file with the CA that signed its certificate, "
-                                "or have its certificate fixed. Nothing was sent.",
-                            ""};
-      }
-      return network("the TLS handshake with " + where + " failed: " + ec.message());
-    }
+    if (auto failed = impl->handshake_tls(where)) return *failed;
   }
-
-  websocket::response_type response;
-  done = false;
-  impl->with([&](auto& ws) {
-    ws.set_option(websocket::stream_base::decorator([&token](websocket::request_type& request) {
-      request.set(beast::http::field::authorization, "Bearer " + token);
-      request.set(beast::http::field::user_agent, "safer-streets-field-client");
-    }));
-    ws.async_handshake(response, where, parsed->path, [&](beast::error_code handshake_ec) {
-      ec = handshake_ec;
-      done = true;
-    });
-  });
-  impl->run(ec, done);
-  if (ec) {
-    if (response.result() == beast::http::status::unauthorized) {
-      return safer::Error{"unauthorized",
-                          "the server refused this device's token (401): it is unknown or was revoked; "
-                          "ask a coordinator to enrol the device again",
-                          ""};
-    }
-    if (response.result_int() >= 500) {
-      return safer::Error{"unavailable", "the server is unavailable (HTTP " + std::to_string(response.result_int()) + ")", ""};
-    }
-    return network("the WebSocket handshake with " + where + " failed: " + ec.message());
-  }
+  if (auto failed = impl->upgrade(*parsed, where, token)) return *failed;
   impl->with([](auto& ws) { ws.text(true); });
   return std::unique_ptr<WsConnection>(new WsConnection(std::move(impl)));
 }

@@ -2,6 +2,13 @@
 // configures it, as everywhere in the project). Compact, correctly escaped.
 #pragma once
 
+// RapidJSON must come after cereal's JSON archive, which makes its asserts throw
+// (RAPIDJSON_ASSERT) instead of aborting on malformed input. A file that included RapidJSON
+// first would silently get the aborting version; this stops its build instead.
+#if defined(RAPIDJSON_RAPIDJSON_H_) && !defined(CEREAL_ARCHIVES_JSON_HPP_)
+#error "RapidJSON was included before <cereal/archives/json.hpp>: include cereal's archive (or this header) first"
+#endif
+
 #include <cereal/archives/json.hpp>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>

@@ -13,12 +13,15 @@
 #include <CLI/CLI.hpp>
 
 #include <fstream>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <sstream>
+#include <vector>
 
-#include "db.h"
+#include "sync_server/db.h"
 #include "safer/sqlite.h"
-#include "log.h"
+#include "net/log.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server.h"
 #include "sync_server/server_store.h"
@@ -71,7 +74,27 @@ bool split_listen(const std::string& listen, std::string& host, unsigned short& 
   return true;
 }
 
-int serve(ServerConfig config, const std::string& listen, const std::string& time_zone) {
+// The whole of `serve`'s command line: the server's settings, and the ones given in seconds.
+struct ServeOptions {
+  ServerConfig config;
+  std::string listen = "127.0.0.1:8080";
+  std::string time_zone = kDefaultTimeZone;
+  double idle_seconds = 60, handshake_seconds = 10, revocation_seconds = 1, grace_seconds = 10;
+  double keep_alive_seconds = 30, slow_reader_seconds = 10, login_refusal_seconds = 1;
+};
+
+int serve(ServeOptions o) {
+  const auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<long>(seconds * 1000)); };
+  ServerConfig config = std::move(o.config);
+  config.idle_timeout = ms(o.idle_seconds);
+  config.handshake_timeout = ms(o.handshake_seconds);
+  config.revocation_poll = ms(o.revocation_seconds);
+  config.shutdown_grace = ms(o.grace_seconds);
+  config.keep_alive_timeout = ms(o.keep_alive_seconds);
+  config.slow_reader_timeout = ms(o.slow_reader_seconds);
+  config.login.refusal_delay = ms(o.login_refusal_seconds);
+  const std::string& listen = o.listen;
+  const std::string& time_zone = o.time_zone;
   if (!split_listen(listen, config.listen_host, config.listen_port)) {
     return fail({"invalid", "--listen must be HOST:PORT, such as 127.0.0.1:8080", "listen"});
   }
@@ -92,198 +115,191 @@ int serve(ServerConfig config, const std::string& listen, const std::string& tim
   return 0;
 }
 
-}  // namespace
 
 constexpr const char* kDbHelp =
     "SQLite database file, or the PostgreSQL database's postgresql://… URL (docs/deployment.md)";
+constexpr const char* kDefaultDb = "var/sync-server.db";
 
-int main(int argc, char** argv) {
-  CLI::App app{"sync-server: the Safer Streets sync server and its administration commands", "sync-server"};
-  app.require_subcommand(1);
-  const std::string default_db = "var/sync-server.db";
+// Each add_* below registers one command with its options and sets `run` to what it does
+// once the command line has been read; main() parses and calls it.
+using Run = std::function<int()>;
 
-  ServerConfig config;
-  config.db_path = default_db;
-  std::string listen = "127.0.0.1:8080";
-  std::string time_zone = kDefaultTimeZone;
-  double idle_seconds = 60, handshake_seconds = 10, revocation_seconds = 1, grace_seconds = 10;
-  double keep_alive_seconds = 30, slow_reader_seconds = 10;
-  auto* serve_cmd = app.add_subcommand("serve", "Serve devices (WebSocket /v1/sync) and coordinators (/api/v1/stats)");
-  serve_cmd->add_option("--db", config.db_path, kDbHelp)->capture_default_str();
-  serve_cmd->add_option("--listen", listen, "Address and port to listen on (port 0: any free port)")->capture_default_str();
-  serve_cmd->add_option("--time-zone", time_zone, "Time zone of the statistics' local dates")->capture_default_str();
-  serve_cmd->add_option("--io-threads", config.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
-  serve_cmd->add_option("--reader-threads", config.reader_threads,
+void add_serve(CLI::App& app, Run& run) {
+  auto o = std::make_shared<ServeOptions>();
+  o->config.db_path = kDefaultDb;
+  auto* cmd = app.add_subcommand("serve", "Serve devices (WebSocket /v1/sync) and coordinators (/api/v1/stats)");
+  cmd->add_option("--db", o->config.db_path, kDbHelp)->capture_default_str();
+  cmd->add_option("--listen", o->listen, "Address and port to listen on (port 0: any free port)")->capture_default_str();
+  cmd->add_option("--time-zone", o->time_zone, "Time zone of the statistics' local dates")->capture_default_str();
+  cmd->add_option("--io-threads", o->config.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
+  cmd->add_option("--reader-threads", o->config.reader_threads,
                         "Threads serving pulls and statistics, each with its own database connection (the pool)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  serve_cmd->add_option("--login-threads", config.login.threads,
+  cmd->add_option("--login-threads", o->config.login.threads,
                         "Threads checking dashboard passwords (scrypt, 128 MiB each), apart from the pool")
       ->capture_default_str()
       ->check(CLI::Range(1, 8));
-  serve_cmd->add_option("--login-queue", config.login.max_queued, "Password checks that may wait; more get 503")
+  cmd->add_option("--login-queue", o->config.login.max_queued, "Password checks that may wait; more get 503")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  serve_cmd->add_option("--login-per-address", config.login.per_address_per_minute,
+  cmd->add_option("--login-per-address", o->config.login.per_address_per_minute,
                         "Login attempts per minute from one IP address; more get 429")
       ->capture_default_str()
       ->check(CLI::Range(1.0, 100000.0));
-  serve_cmd->add_option("--login-per-second", config.login.per_second,
+  cmd->add_option("--login-per-second", o->config.login.per_second,
                         "Login attempts per second from all addresses together; more get 429")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 100000.0));
-  serve_cmd->add_option("--writers", config.writers,
+  cmd->add_option("--login-refusal-delay", o->login_refusal_seconds,
+                        "Seconds before a refused login (429, 503) is answered: a flood waits instead of costing CPU")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 30.0));
+  cmd->add_option("--writers", o->config.writers,
                         "PostgreSQL: connections committing pushes at once (SQLite always has one writer)")
       ->capture_default_str()
       ->check(CLI::Range(1, 64));
-  serve_cmd->add_option("--max-group", config.max_group_batches, "Most pushes committed together in one transaction")
+  cmd->add_option("--max-group", o->config.max_group_batches, "Most pushes committed together in one transaction")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
-  serve_cmd->add_option("--idle-timeout", idle_seconds, "Seconds without a frame before a connection is pinged and closed")
+  cmd->add_option("--idle-timeout", o->idle_seconds, "Seconds without a frame before a connection is pinged and closed")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 86400.0));
-  serve_cmd->add_option("--handshake-timeout", handshake_seconds, "Seconds allowed for an HTTP request or upgrade")
+  cmd->add_option("--handshake-timeout", o->handshake_seconds, "Seconds allowed for an HTTP request or upgrade")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
-  serve_cmd->add_option("--revocation-poll", revocation_seconds,
+  cmd->add_option("--revocation-poll", o->revocation_seconds,
                         "Seconds between checks for revoked or re-enrolled devices (their connections close)")
       ->capture_default_str()
       ->check(CLI::Range(0.05, 60.0));
-  serve_cmd->add_option("--keep-alive-timeout", keep_alive_seconds, "Seconds an HTTP connection may idle between requests")
+  cmd->add_option("--keep-alive-timeout", o->keep_alive_seconds, "Seconds an HTTP connection may idle between requests")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
-  serve_cmd->add_option("--max-connections", config.max_connections,
+  cmd->add_option("--max-connections", o->config.max_connections,
                         "Open connections at most; more are closed as soon as they are accepted")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
-  serve_cmd->add_option("--max-connections-per-ip", config.max_connections_per_ip,
+  cmd->add_option("--max-connections-per-ip", o->config.max_connections_per_ip,
                         "Open connections from one IP address at most; more are closed as soon as they are accepted")
       ->capture_default_str()
       ->check(CLI::Range(1, 1'000'000));
-  serve_cmd->add_option("--max-large-uploads", config.max_large_uploads,
+  cmd->add_option("--max-large-uploads", o->config.max_large_uploads,
                         "Request bodies over 64 KiB (household imports) read at once; more get 503 and Retry-After")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000));
-  serve_cmd->add_option("--max-queued-bytes", config.max_queued_bytes,
+  cmd->add_option("--max-queued-bytes", o->config.max_queued_bytes,
                         "Bytes of answers a WebSocket may have waiting to be sent; over it, none of its messages are read")
       ->capture_default_str()
       ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
-  serve_cmd->add_option("--slow-reader-timeout", slow_reader_seconds,
+  cmd->add_option("--slow-reader-timeout", o->slow_reader_seconds,
                         "Seconds a WebSocket may stay over --max-queued-bytes before it is closed (1008)")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 3600.0));
-  serve_cmd->add_option("--tls-cert", config.tls_cert, "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)")
+  cmd->add_option("--tls-cert", o->config.tls_cert, "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)")
       ->check(CLI::ExistingFile);
-  serve_cmd->add_option("--tls-key", config.tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
-  serve_cmd->add_flag("--allow-plaintext", config.allow_plaintext,
+  cmd->add_option("--tls-key", o->config.tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
+  cmd->add_flag("--allow-plaintext", o->config.allow_plaintext,
                       "Serve without TLS on an address other than loopback (127.0.0.0/8, ::1, localhost); "
                       "without it, such a --listen needs --tls-cert and --tls-key");
-  serve_cmd->add_option("--shutdown-grace", grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
+  cmd->add_option("--shutdown-grace", o->grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));
 
-  std::string db = default_db, device, user, role_name, csv_path;
-  auto* enroll_cmd = app.add_subcommand("enroll", "Enrol a device; prints its new token on the first line");
-  enroll_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
-  enroll_cmd->add_option("--device", device, "Device id")->required();
-  enroll_cmd->add_option("--user", user, "User id of the officer, PCSO or coordinator")->required();
-  enroll_cmd->add_option("--role", role_name, "officer, pcso or coordinator")
+  cmd->callback([o, &run] { run = [o] { return serve(std::move(*o)); }; });
+}
+
+// The commands that work on a store opened from --db: each gets its open store.
+using StoreRun = std::function<int(ServerStore&)>;
+
+// Registers `name` with a --db option; `run` opens the store, then calls what `define` returns.
+CLI::App* add_store_command(CLI::App& app, Run& run, const char* name, const char* help,
+                            const std::function<StoreRun(CLI::App&)>& define) {
+  auto db = std::make_shared<std::string>(kDefaultDb);
+  auto* cmd = app.add_subcommand(name, help);
+  cmd->add_option("--db", *db, kDbHelp)->capture_default_str();
+  auto body = std::make_shared<StoreRun>(define(*cmd));
+  cmd->callback([db, body, &run] {
+    run = [db, body] {
+      auto store = open_store(*db);
+      if (!store) return fail(store.error());
+      return (*body)(**store);
+    };
+  });
+  return cmd;
+}
+
+StoreRun define_enroll(CLI::App& cmd) {
+  struct Options {
+    std::string device, user, role;
+  };
+  auto o = std::make_shared<Options>();
+  cmd.add_option("--device", o->device, "Device id")->required();
+  cmd.add_option("--user", o->user, "User id of the officer, PCSO or coordinator")->required();
+  cmd.add_option("--role", o->role, "officer, pcso or coordinator")
       ->required()
       ->check(CLI::IsMember({"officer", "pcso", "coordinator"}));
-
-  auto* revoke_cmd = app.add_subcommand("revoke", "Revoke a device's token and close its connections");
-  revoke_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
-  revoke_cmd->add_option("--device", device, "Device id")->required();
-
-  std::string username;
-  auto* account_cmd = app.add_subcommand(
-      "add-coordinator", "Create a coordinator's dashboard login, or set its password (read from standard input)");
-  account_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
-  account_cmd->add_option("--username", username, "Login name")->required();
-
-  std::string wards_file, stations_file;
-  auto* lists_cmd = app.add_subcommand("lists", "Show, or replace, the wards and stations records may name");
-  lists_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
-  lists_cmd->add_option("--wards", wards_file, "File with one ward per line: replaces the wards");
-  lists_cmd->add_option("--stations", stations_file, "File with one station per line: replaces the stations");
-
-  auto* import_cmd = app.add_subcommand("import-households", "Import households from CSV: every row, or none");
-  import_cmd->add_option("--db", db, kDbHelp)->capture_default_str();
-  import_cmd->add_option("file", csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
-
-  std::string move_from, move_to;
-  auto* move_cmd = app.add_subcommand(
-      "move-to-postgresql", "Copy a borough's SQLite store into a new, empty PostgreSQL database, and check the copy");
-  move_cmd->add_option("--from", move_from, "The SQLite file (stop its server first)")->required()->check(CLI::ExistingFile);
-  move_cmd->add_option("--to", move_to, "postgresql://… URL of a new, empty database")->required();
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& error) {
-    const int code = app.exit(error);
-    return code == 0 ? 0 : kExitBadInput;
-  }
-
-  if (serve_cmd->parsed()) {
-    const auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<long>(seconds * 1000)); };
-    config.idle_timeout = ms(idle_seconds);
-    config.handshake_timeout = ms(handshake_seconds);
-    config.revocation_poll = ms(revocation_seconds);
-    config.shutdown_grace = ms(grace_seconds);
-    config.keep_alive_timeout = ms(keep_alive_seconds);
-    config.slow_reader_timeout = ms(slow_reader_seconds);
-    return serve(std::move(config), listen, time_zone);
-  }
-
-  if (move_cmd->parsed()) {
-    if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
-    const auto moved = ServerStore::move_to_postgresql(move_from, move_to);
-    if (!moved) return fail(moved.error());
-    for (const auto& [table, rows] : moved->tables) std::cout << table << ": " << rows << " rows\n";
-    const auto& stats = moved->stats;
-    std::cout << "Statistics agree (all time): " << stats.visits_total << " visits, " << stats.households_target
-              << " target households, " << stats.commute_sessions << " Commute Aware sessions.\n"
-              << "Moved. Start the servers with --db and the PostgreSQL URL; tablets pull once from the start.\n";
-    return 0;
-  }
-
-  auto store = open_store(db);
-  if (!store) return fail(store.error());
-  if (enroll_cmd->parsed()) {
-    auto token = (*store)->enroll(device, user, *safer::enum_from_string<safer::Role>(role_name));
+  return [o](ServerStore& store) {
+    auto token = store.enroll(o->device, o->user, *safer::enum_from_string<safer::Role>(o->role));
     if (!token) return fail(token.error());
     std::cout << *token << '\n';
-    std::cerr << "Enrolled device " << device << " for " << role_name << ' ' << user
+    std::cerr << "Enrolled device " << o->device << " for " << o->role << ' ' << o->user
               << ". Keep the token: it is shown only this once.\n";
     return 0;
-  }
-  if (revoke_cmd->parsed()) {
-    if (auto revoked = (*store)->revoke(device); !revoked) return fail(revoked.error());
-    std::cerr << "Revoked device " << device << ".\n";
+  };
+}
+
+StoreRun define_revoke(CLI::App& cmd) {
+  auto device = std::make_shared<std::string>();
+  cmd.add_option("--device", *device, "Device id")->required();
+  return [device](ServerStore& store) {
+    if (auto revoked = store.revoke(*device); !revoked) return fail(revoked.error());
+    std::cerr << "Revoked device " << *device << ".\n";
     return 0;
-  }
-  if (account_cmd->parsed()) {
+  };
+}
+
+StoreRun define_add_coordinator(CLI::App& cmd) {
+  auto username = std::make_shared<std::string>();
+  cmd.add_option("--username", *username, "Login name")->required();
+  return [username](ServerStore& store) {
     std::string password;
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (auto added = (*store)->add_coordinator(username, password); !added) return fail(added.error());
-    std::cerr << "Coordinator " << username << " can now log in to the dashboard.\n";
+    if (auto added = store.add_coordinator(*username, password); !added) return fail(added.error());
+    std::cerr << "Coordinator " << *username << " can now log in to the dashboard.\n";
     return 0;
+  };
+}
+
+// The non-empty lines of `path` into `names`.
+safer::Result<void> read_lines(const std::string& path, std::vector<std::string>& names) {
+  std::ifstream file(path);
+  if (!file) return safer::Error{"invalid", "cannot read " + path, "file"};
+  names.clear();
+  for (std::string line; std::getline(file, line);) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (!line.empty()) names.push_back(line);
   }
-  if (lists_cmd->parsed()) {
-    auto lists = (*store)->options().lists;
-    for (const auto& [path, names] : {std::pair{&wards_file, &lists.wards}, std::pair{&stations_file, &lists.stations}}) {
-      if (path->empty()) continue;
-      std::ifstream file(*path);
-      if (!file) return fail({"invalid", "cannot read " + *path, "file"});
-      names->clear();
-      for (std::string line; std::getline(file, line);) {
-        if (!line.empty() && line.back() == '\r') line.pop_back();
-        if (!line.empty()) names->push_back(line);
-      }
+  return {};
+}
+
+StoreRun define_lists(CLI::App& cmd) {
+  struct Options {
+    std::string wards, stations;
+  };
+  auto o = std::make_shared<Options>();
+  cmd.add_option("--wards", o->wards, "File with one ward per line: replaces the wards");
+  cmd.add_option("--stations", o->stations, "File with one station per line: replaces the stations");
+  return [o](ServerStore& store) {
+    auto lists = store.options().lists;
+    if (!o->wards.empty()) {
+      if (auto read = read_lines(o->wards, lists.wards); !read) return fail(read.error());
     }
-    if (!wards_file.empty() || !stations_file.empty()) {
-      if (auto saved = (*store)->set_reference_lists(lists); !saved) return fail(saved.error());
+    if (!o->stations.empty()) {
+      if (auto read = read_lines(o->stations, lists.stations); !read) return fail(read.error());
+    }
+    if (!o->wards.empty() || !o->stations.empty()) {
+      if (auto saved = store.set_reference_lists(lists); !saved) return fail(saved.error());
       std::cerr << "Saved. A running server uses the new lists after a restart.\n";
     }
     std::cout << "Wards:\n";
@@ -291,14 +307,69 @@ int main(int argc, char** argv) {
     std::cout << "Stations:\n";
     for (const auto& station : lists.stations) std::cout << "  " << station << '\n';
     return 0;
+  };
+}
+
+StoreRun define_import(CLI::App& cmd) {
+  auto csv_path = std::make_shared<std::string>();
+  cmd.add_option("file", *csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
+  return [csv_path](ServerStore& store) {
+    std::ifstream file(*csv_path, std::ios::binary);
+    if (!file) return fail({"invalid", "cannot read " + *csv_path, "file"});
+    std::stringstream text;
+    text << file.rdbuf();
+    if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
+    const auto imported = store.import_households(text.str());
+    if (!imported) return fail(imported.error());
+    std::cout << "Imported " << *imported << " households from " << *csv_path << ".\n";
+    return 0;
+  };
+}
+
+void add_move_to_postgresql(CLI::App& app, Run& run) {
+  struct Options {
+    std::string from, to;
+  };
+  auto o = std::make_shared<Options>();
+  auto* cmd = app.add_subcommand(
+      "move-to-postgresql", "Copy a borough's SQLite store into a new, empty PostgreSQL database, and check the copy");
+  cmd->add_option("--from", o->from, "The SQLite file (stop its server first)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--to", o->to, "postgresql://… URL of a new, empty database")->required();
+  cmd->callback([o, &run] {
+    run = [o] {
+      if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
+      const auto moved = ServerStore::move_to_postgresql(o->from, o->to);
+      if (!moved) return fail(moved.error());
+      for (const auto& [table, rows] : moved->tables) std::cout << table << ": " << rows << " rows\n";
+      const auto& stats = moved->stats;
+      std::cout << "Statistics agree (all time): " << stats.visits_total << " visits, " << stats.households_target
+                << " target households, " << stats.commute_sessions << " Commute Aware sessions.\n"
+                << "Moved. Start the servers with --db and the PostgreSQL URL; tablets pull once from the start.\n";
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"sync-server: the Safer Streets sync server and its administration commands", "sync-server"};
+  app.require_subcommand(1);
+  Run run;
+  add_serve(app, run);
+  add_store_command(app, run, "enroll", "Enrol a device; prints its new token on the first line", define_enroll);
+  add_store_command(app, run, "revoke", "Revoke a device's token and close its connections", define_revoke);
+  add_store_command(app, run, "add-coordinator",
+                    "Create a coordinator's dashboard login, or set its password (read from standard input)",
+                    define_add_coordinator);
+  add_store_command(app, run, "lists", "Show, or replace, the wards and stations records may name", define_lists);
+  add_store_command(app, run, "import-households", "Import households from CSV: every row, or none", define_import);
+  add_move_to_postgresql(app, run);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    const int code = app.exit(error);
+    return code == 0 ? 0 : kExitBadInput;
   }
-  std::ifstream file(csv_path, std::ios::binary);
-  if (!file) return fail({"invalid", "cannot read " + csv_path, "file"});
-  std::stringstream text;
-  text << file.rdbuf();
-  if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
-  const auto imported = (*store)->import_households(text.str());
-  if (!imported) return fail(imported.error());
-  std::cout << "Imported " << *imported << " households from " << csv_path << ".\n";
-  return 0;
+  return run ? run() : kExitBadInput;
 }

@@ -76,7 +76,8 @@ class LoginFlood {
 TEST_CASE("a flood of wrong logins from many addresses leaves a tablet's hello fast", "[e2e][api][login]") {
   // The attacker test of issue 12: 200 concurrent wrong logins made hello→welcome take 25 s,
   // because password checks shared the reader pool (and its unbounded queue) with handshakes.
-  ServerProcess server;
+  // Refusals are answered at once here, the worst case: each flooder sends as fast as it can.
+  ServerProcess server({"--login-refusal-delay", "0"});
   server.start();
   const auto token = server.enroll("tablet-1", "officer-1", "officer");
   LoginFlood flood(server, 64, 64);
@@ -100,7 +101,7 @@ TEST_CASE("a full login queue answers 503 with Retry-After at once, without a pa
   // With one thread and one waiting place, most of a burst of logins finds the queue full:
   // they must be told to come back, not queued without limit.
   ServerProcess server({"--login-threads", "1", "--login-queue", "1", "--login-per-second", "10000",
-                        "--login-per-address", "10000"});
+                        "--login-per-address", "10000", "--login-refusal-delay", "0"});
   server.start();
   std::atomic<int> unavailable{0}, with_retry_after{0};
   std::atomic<double> slowest_503{0};
@@ -125,7 +126,7 @@ TEST_CASE("a full login queue answers 503 with Retry-After at once, without a pa
 }
 
 TEST_CASE("more logins from one address than its limit get 429 with Retry-After; other addresses do not", "[e2e][api][login]") {
-  ServerProcess server({"--login-per-address", "3"});
+  ServerProcess server({"--login-per-address", "3", "--login-refusal-delay", "0"});
   server.start();
   for (int i = 0; i < 3; ++i) CHECK(log_in_from(server, "127.0.0.5", "guess-" + std::to_string(i), kWrongPassword).status == 401);
   const auto start = Clock::now();
@@ -137,6 +138,42 @@ TEST_CASE("more logins from one address than its limit get 429 with Retry-After;
   CHECK(std::stoi(limited.header("retry-after")) >= 1);
   CHECK(str(parse(limited.body), "error").find("too many login attempts") != std::string::npos);
   CHECK(log_in_from(server, "127.0.0.6", "guess-4", kWrongPassword).status == 401);
+}
+
+TEST_CASE("a refused login is answered after the refusal delay, and a burst of refusals logs a count, not a line each", "[e2e][api][login]") {
+  // The tarpit: a flooder that waits for each answer sends one attempt per delay per
+  // connection, so 200 flooders cost the server 200 timers a second, not 16,000 answers.
+  ServerProcess server({"--login-per-address", "1", "--login-refusal-delay", "0.6"});
+  server.start();
+  CHECK(log_in_from(server, "127.0.0.7", "guess-0", kWrongPassword).status == 401);
+  std::vector<std::thread> clients;
+  std::atomic<int> limited{0};
+  std::atomic<double> quickest{100}, slowest{0};
+  for (int i = 0; i < 8; ++i) {
+    clients.emplace_back([&, i] {
+      const auto start = Clock::now();
+      const auto reply = log_in_from(server, "127.0.0.7", "guess-" + std::to_string(i + 1), kWrongPassword);
+      const double took = seconds_since(start);
+      if (reply.status != 429 || reply.header("retry-after").empty()) return;
+      ++limited;
+      for (double seen = quickest; took < seen && !quickest.compare_exchange_weak(seen, took);) {
+      }
+      for (double seen = slowest; took > seen && !slowest.compare_exchange_weak(seen, took);) {
+      }
+    });
+  }
+  for (auto& client : clients) client.join();
+  INFO("429s: " << limited << ", quickest " << quickest << " s, slowest " << slowest << " s");
+  CHECK(limited == 8);
+  CHECK(quickest >= 0.6);
+  CHECK(slowest < 3.0);  // paused, not queued behind one another (generous for loaded machines)
+  // Eight refusals within a second: one log line with the count so far, not eight.
+  const std::string log = server.log();
+  std::size_t lines = 0;
+  for (auto at = log.find("login_limited"); at != std::string::npos; at = log.find("login_limited", at + 1)) ++lines;
+  CHECK(lines >= 1);
+  CHECK(lines < 8);
+  CHECK(log.find("count=") != std::string::npos);
 }
 
 TEST_CASE("a stranger's failures from another address do not lock the coordinator out", "[e2e][api][login]") {

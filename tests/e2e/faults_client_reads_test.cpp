@@ -14,6 +14,7 @@
 #include <memory>
 #include <thread>
 
+#include "json_checks.h"
 #include "child_process.h"
 #include "process.h"
 #include "temp_dir.h"
@@ -80,13 +81,7 @@ std::string household_with_visits(const test_support::TempDir& dir) {
   return store;
 }
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document document;
-  document.Parse(text.c_str());
-  INFO(text);
-  REQUIRE(document.IsObject());
-  return document;
-}
+rapidjson::Document parse(const std::string& text) { return test_support::parse_object(text); }
 
 }  // namespace
 

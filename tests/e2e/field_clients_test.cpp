@@ -9,6 +9,7 @@
 #include <fstream>
 #include <set>
 
+#include "json_checks.h"
 #include "server_process.h"
 #include "ws_test_client.h"
 
@@ -16,13 +17,7 @@ namespace {
 
 using test_support::ServerProcess;
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document document;
-  document.Parse(text.c_str());
-  INFO(text);
-  REQUIRE_FALSE(document.HasParseError());
-  return document;
-}
+rapidjson::Document parse(const std::string& text) { return test_support::parse_json(text); }
 
 class Tablet {
  public:

@@ -7,6 +7,7 @@
 
 #include <thread>
 
+#include "json_checks.h"
 #include "child_process.h"
 #include "process.h"
 #include "server_process.h"
@@ -62,13 +63,7 @@ struct App {
   }
 };
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document document;
-  document.Parse(text.c_str());
-  INFO(text);
-  REQUIRE(document.IsObject());
-  return document;
-}
+rapidjson::Document parse(const std::string& text) { return test_support::parse_object(text); }
 
 }  // namespace
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "json_checks.h"
 #include "field_client/store.h"
 #include "process.h"
 #include "safer/reference_lists.h"
@@ -43,13 +44,7 @@ class Cli {
   std::string store_;
 };
 
-rapidjson::Document parse(const std::string& text) {
-  rapidjson::Document document;
-  document.Parse(text.c_str());
-  INFO(text);
-  REQUIRE_FALSE(document.HasParseError());
-  return document;
-}
+rapidjson::Document parse(const std::string& text) { return test_support::parse_json(text); }
 
 std::string add_household(const Cli& cli) {
   const auto out = cli.ok({"--json", "household", "add", "--address", "7 Imaginary Lane", "--postcode", "wd6 1wa",

@@ -19,7 +19,7 @@ TEST_CASE("every code in the table is classified once, with a meaning", "[error-
     CHECK(safer::find_error_code(info.code) == &info);
     CHECK(safer::is_retryable_code(info.code) == info.retryable);
     CHECK(info.retryable == (info.kind == ErrorKind::storage || info.kind == ErrorKind::transient));
-    if (info.closes) CHECK(info.kind == ErrorKind::fatal);
+    if (info.closes) CHECK((info.kind == ErrorKind::fatal || info.kind == ErrorKind::transient));
   }
 }
 
@@ -27,18 +27,21 @@ TEST_CASE("the protocol's codes are in the table as codes the server sends", "[e
   for (auto code : {safer::codes::kInvalid, safer::codes::kForbidden, safer::codes::kClockSkew,
                     safer::codes::kBadMessage, safer::codes::kHelloRequired, safer::codes::kSeqGap,
                     safer::codes::kCursorInvalid, safer::codes::kDeviceMismatch,
-                    safer::codes::kUnsupportedProtocol, safer::codes::kUnavailable}) {
+                    safer::codes::kUnsupportedProtocol, safer::codes::kUnavailable,
+                    safer::codes::kIdentityChanged}) {
     INFO(code);
     const auto* info = safer::find_error_code(code);
     REQUIRE(info != nullptr);
     CHECK(info->from_server);
   }
-  // The two the server closes the connection after (docs/protocol.md §6), and no other.
+  // The three the server closes the connection after (docs/protocol.md §6), and no other.
   std::set<std::string> closing;
   for (const auto& info : safer::kErrorCodes) {
     if (info.closes) closing.insert(std::string(info.code));
   }
-  CHECK(closing == std::set<std::string>{"device_mismatch", "unsupported_protocol"});
+  CHECK(closing == std::set<std::string>{"device_mismatch", "identity_changed", "unsupported_protocol"});
+  // identity_changed closes, but a new connection authenticates afresh: retry, not a dead end.
+  CHECK(safer::is_retryable_code(safer::codes::kIdentityChanged));
 }
 
 TEST_CASE("the classifications users rely on", "[error-codes]") {

@@ -1,4 +1,7 @@
-// A fresh temporary directory for one test, removed with everything in it at scope exit.
+// A fresh temporary directory under $TMPDIR (or /tmp), removed with everything in it on
+// destruction; for the tests and the benchmarks alike. With SAFER_KEEP_TMP=1 in the
+// environment (or BENCH_KEEP_TMP=1, its older name) it is kept and named on standard error,
+// for profiling or a post-mortem.
 #pragma once
 
 #include <filesystem>
@@ -8,7 +11,7 @@ namespace test_support {
 
 class TempDir {
  public:
-  TempDir();
+  explicit TempDir(const std::string& prefix = "safer-test");
   ~TempDir();
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;

@@ -2,7 +2,7 @@
 // store's SQL is written once, so every query on PostgreSQL depends on it.
 #include <catch2/catch.hpp>
 
-#include "db.h"
+#include "sync_server/db.h"
 
 using sync_server::db::postgresql_parameters;
 

@@ -11,7 +11,7 @@ const std::string kHeader = "id,address,postcode,ward,target,assigned_to\n";
 
 }  // namespace
 
-// Bug (fixed): import_households (sync-server/src/import.cpp) stamps its rows with an HlcClock
+// Bug (fixed): import_households (sync-server/src/store/import.cpp) stamps its rows with an HlcClock
 // seeded from the greatest HLC ever applied and then applies them through apply_change,
 // which checks them against the one-hour clock_skew rule meant for tablets. A device version
 // stamped at the very limit (allowed), whose counter is 99999, forces the next tick one

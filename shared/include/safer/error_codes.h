@@ -8,7 +8,9 @@
 // Invariants (checked at compile time below and by tests/shared/error_codes_test.cpp):
 //  1. Each code appears once.
 //  2. `retryable` is true exactly for the kinds `storage` and `transient`.
-//  3. A code the server closes the connection after (`closes`) is of kind `fatal`.
+//  3. A code the server closes the connection after (`closes`) is of kind `fatal`, or of kind
+//     `transient` when a new connection can succeed on its own: `identity_changed`, where the
+//     next hello authenticates afresh (and a revoked or replaced token then gets 401).
 // A code not in the table (one a newer server may send) is treated like "unavailable":
 // retryable.
 #pragma once
@@ -51,6 +53,7 @@ inline constexpr std::array kErrorCodes = {
     ErrorCodeInfo{"cursor_invalid", ErrorKind::transient, true, true, false, "the server does not know the cursor; the client pulls everything again"},
     ErrorCodeInfo{"device_mismatch", ErrorKind::fatal, false, true, true, "the token was issued to another device"},
     ErrorCodeInfo{"unsupported_protocol", ErrorKind::fatal, false, true, true, "the server does not speak this protocol version: update the app"},
+    ErrorCodeInfo{"identity_changed", ErrorKind::transient, true, true, true, "the device's token, user or role changed after the connection began; nothing of the push was applied"},
     ErrorCodeInfo{"unavailable", ErrorKind::transient, true, true, false, "the server cannot read or write its database now, or answered HTTP 5xx"},
     ErrorCodeInfo{"network", ErrorKind::transient, true, false, false, "the server could not be reached, or the connection failed"},
     ErrorCodeInfo{"unauthorized", ErrorKind::unauthorized, false, false, false, "the server refused the token (HTTP 401): enrol the device again"},
@@ -93,7 +96,7 @@ constexpr bool error_codes_consistent() {
     const auto& info = kErrorCodes[i];
     const bool retry_kind = info.kind == ErrorKind::storage || info.kind == ErrorKind::transient;
     if (info.retryable != retry_kind) return false;
-    if (info.closes && info.kind != ErrorKind::fatal) return false;
+    if (info.closes && info.kind != ErrorKind::fatal && info.kind != ErrorKind::transient) return false;
     for (std::size_t j = i + 1; j < kErrorCodes.size(); ++j) {
       if (kErrorCodes[j].code == info.code) return false;
     }
@@ -115,13 +118,14 @@ inline constexpr std::string_view kCursorInvalid = "cursor_invalid";
 inline constexpr std::string_view kDeviceMismatch = "device_mismatch";
 inline constexpr std::string_view kUnsupportedProtocol = "unsupported_protocol";
 inline constexpr std::string_view kUnavailable = "unavailable";
+inline constexpr std::string_view kIdentityChanged = "identity_changed";
 }  // namespace codes
 
 // Every named code is in the table, as a code the server sends.
 static_assert([] {
   for (auto code : {codes::kInvalid, codes::kForbidden, codes::kClockSkew, codes::kBadMessage, codes::kHelloRequired,
                     codes::kSeqGap, codes::kCursorInvalid, codes::kDeviceMismatch, codes::kUnsupportedProtocol,
-                    codes::kUnavailable}) {
+                    codes::kUnavailable, codes::kIdentityChanged}) {
     const auto* info = find_error_code(code);
     if (info == nullptr || !info->from_server) return false;
   }

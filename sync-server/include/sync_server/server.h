@@ -26,6 +26,11 @@ struct LoginSettings {
   double per_address_per_minute = 20;  // attempts from one IP address (and as many at once)
   double per_second = 10;        // attempts from all addresses (and twice as many at once)
   std::size_t max_addresses = 10'000;  // addresses remembered; the least recent forgotten
+  // A refused attempt (429 over a limit, 503 queue full) is answered after this pause. The
+  // client's connection waits on a timer, so a flood that waits for each answer (as browsers
+  // and most scripts do) sends one attempt per pause per connection instead of thousands a
+  // second, and costs the server a timer rather than CPU.
+  std::chrono::milliseconds refusal_delay{1'000};
 };
 
 struct ServerConfig {

@@ -200,36 +200,6 @@ class ServerStore {
   std::optional<WebSession> web_session(const std::string& token);
   void log_out(const std::string& token);
 
-  // --- Dashboard (dashboard.cpp, register.cpp, exports.cpp): JSON and CSV of docs/api.md ---
-  //
-  // Each returns the response body. Ranges are local dates, both inclusive; unset ends are
-  // open. Errors: "not_found", "invalid", or storage errors.
-
-  using DateRange = std::pair<std::optional<safer::CivilDate>, std::optional<safer::CivilDate>>;
-  std::string overview_json(const DateRange& range);
-  std::string version_json();
-  std::string report_json(int financial_year);
-  std::string unvisited_json(const std::optional<std::string>& ward);
-  std::string follow_ups_json(const std::optional<std::string>& ward);
-  std::string activity_json(const DateRange& range);
-  std::string households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
-                              int limit, int offset);
-  // Sets a household's assignee as a coordinator's upsert (it syncs to tablets).
-  Result<std::string> assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
-                                  const std::string& coordinator);
-  std::string devices_json();
-  std::string rejections_json(const std::string& device_id);
-  // The CSV exports, written to `sink` in pieces of about kCsvPieceBytes, in order, on the
-  // calling thread, from one snapshot read a page of rows at a time: memory stays bounded
-  // whatever the export's size. An exception from the store or from `sink` ends the export.
-  using CsvSink = std::function<void(std::string_view piece)>;
-  static constexpr std::size_t kCsvPieceBytes = 64 * 1024;
-  void visits_csv(const DateRange& range, const CsvSink& sink);
-  void commute_sessions_csv(const DateRange& range, const CsvSink& sink);
-  // The same, whole in one string (tests and small exports).
-  std::string visits_csv(const DateRange& range);
-  std::string commute_sessions_csv(const DateRange& range);
-
   // --- Moving to PostgreSQL (move.cpp) -------------------------------------------------------
 
   struct MoveReport {
@@ -251,6 +221,7 @@ class ServerStore {
   Result<std::size_t> import_households(std::string_view csv);
 
  private:
+  friend class Dashboard;  // its queries read the store's database (dashboard.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

@@ -1,14 +1,16 @@
 #include "api.h"
 
 #include <openssl/crypto.h>
-#include <rapidjson/document.h>
 
 #include "../json_out.h"
 #include "assets.h"
+#include "http_routing.h"
 #include "login.h"
-#include "../log.h"
+#include "log.h"
+#include "safer/json_object.h"
 #include "safer/stats.h"
 #include "safer/validation.h"
+#include "sync_server/dashboard.h"
 #include "sync_server/local_time.h"
 
 namespace sync_server::net {
@@ -25,12 +27,6 @@ ApiResponse error(int status, std::string_view message) {
   return json(status, JsonOut().begin_object().field("error", message).end_object().str());
 }
 
-std::string bearer_token(const std::string& header) {
-  if (header.size() <= 7) return {};
-  std::string scheme = header.substr(0, 7);
-  for (char& c : scheme) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return scheme == "bearer " ? header.substr(7) : std::string();
-}
 
 // Who is asking: a coordinator (by device token or dashboard session) or an error response.
 struct Caller {
@@ -64,7 +60,7 @@ bool cross_site(const ApiRequest& request, const Caller& caller) {
          CRYPTO_memcmp(request.csrf_token.data(), caller.csrf_token.data(), caller.csrf_token.size()) != 0;
 }
 
-using Range = ServerStore::DateRange;
+using Range = Dashboard::DateRange;
 
 std::variant<Range, ApiResponse> date_range(const ApiRequest& request) {
   Range range;
@@ -125,120 +121,206 @@ ApiResponse people_only() {
                     "not with a device token");
 }
 
+// The endpoints, one function each, with the request's caller and the {id} of a path such as
+// /api/v1/devices/{id}/revoke ("" for a fixed path). REQUIRES: the caller is a coordinator.
+using Handler = ApiResponse (*)(ServerStore&, const ApiRequest&, const Caller&, const std::string& id);
+
+// The request's from/to range, or the refusal of a malformed one.
+template <class Body>
+ApiResponse with_range(const ApiRequest& request, Body&& body) {
+  auto range = date_range(request);
+  if (auto* refused = std::get_if<ApiResponse>(&range)) return std::move(*refused);
+  return body(std::get<Range>(range));
+}
+
+ApiResponse get_session(ServerStore&, const ApiRequest&, const Caller& caller, const std::string&) {
+  return json(200, JsonOut().begin_object().field("username", caller.name).field("csrf_token", caller.csrf_token).end_object().str());
+}
+
+ApiResponse delete_session(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  store.log_out(cookie_value(request.cookie, kCookie));
+  ApiResponse response{204, "application/json", "", {}, {}};
+  response.headers.emplace_back("Set-Cookie", session_cookie("", request.secure, true));
+  return response;
+}
+
+ApiResponse get_stats(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return with_range(request, [&](const Range& r) { return json(200, safer::to_json(store.stats(r.first, r.second))); });
+}
+
+ApiResponse get_overview(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return with_range(request, [&](const Range& r) { return json(200, Dashboard(store).overview_json(r)); });
+}
+
+ApiResponse get_version(ServerStore& store, const ApiRequest&, const Caller&, const std::string&) {
+  return json(200, Dashboard(store).version_json());
+}
+
+ApiResponse get_activity(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return with_range(request, [&](const Range& r) { return json(200, Dashboard(store).activity_json(r)); });
+}
+
+ApiResponse get_report(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  int year = local_date(store.options().wall_clock()).year;
+  if (const auto text = query_text(request, "year")) {
+    if (text->size() != 4 || text->find_first_not_of("0123456789") != std::string::npos) {
+      return error(400, "year must be a year such as 2026 (the financial year April 2026 to March 2027)");
+    }
+    year = std::stoi(*text);
+  }
+  return json(200, Dashboard(store).report_json(year));
+}
+
+ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return json(200, Dashboard(store).unvisited_json(query_text(request, "ward")));
+}
+
+ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return json(200, Dashboard(store).follow_ups_json(query_text(request, "ward")));
+}
+
+ApiResponse get_households(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return json(200, Dashboard(store).households_json(query_text(request, "ward"), query_text(request, "q"),
+                                         query_int(request, "limit", 100, 1, 1000), query_int(request, "offset", 0, 0, 1 << 30)));
+}
+
+ApiResponse get_devices(ServerStore& store, const ApiRequest&, const Caller&, const std::string&) {
+  return json(200, Dashboard(store).devices_json());
+}
+
+ApiResponse get_rejections(ServerStore& store, const ApiRequest&, const Caller&, const std::string& device) {
+  return json(200, Dashboard(store).rejections_json(device));
+}
+
+ApiResponse export_visits(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return with_range(request, [&](const Range& r) {
+    return csv("visits.csv", [&](const Dashboard::CsvSink& sink) { Dashboard(store).visits_csv(r, sink); });
+  });
+}
+
+ApiResponse export_commute_sessions(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+  return with_range(request, [&](const Range& r) {
+    return csv("commute_sessions.csv", [&](const Dashboard::CsvSink& sink) { Dashboard(store).commute_sessions_csv(r, sink); });
+  });
+}
+
+// The import's refusal: "nothing was imported; N problem(s):\nline L: …" (one problem a line)
+// as {"error", "problems": [{"line", "message"}]}.
+ApiResponse import_problems(const std::string& message) {
+  JsonOut out;
+  out.begin_object().field("error", "nothing was imported").key("problems").begin_array();
+  for (std::size_t at = message.find("\nline "); at != std::string::npos; at = message.find("\nline ", at + 1)) {
+    const auto colon = message.find(": ", at);
+    const auto end = std::min(message.find('\n', at + 1), message.size());
+    out.begin_object().field("line", std::stoll(message.substr(at + 6, colon - at - 6)));
+    out.field("message", message.substr(colon + 2, end - colon - 2)).end_object();
+  }
+  if (message.find("\nline ") == std::string::npos) out.begin_object().field("line", 0).field("message", message).end_object();
+  return json(400, out.end_array().end_object().str());
+}
+
+ApiResponse post_import(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  const auto imported = store.import_households(request.body);
+  if (!imported) return imported.error().code == "invalid" ? import_problems(imported.error().message) : error(503, imported.error().message);
+  log::line("register_imported", "rows=" + std::to_string(*imported) + " by=" + caller.name);
+  return json(200, JsonOut().begin_object().field("imported", static_cast<std::int64_t>(*imported)).end_object().str());
+}
+
+ApiResponse post_assignment(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& household) {
+  const auto body = safer::JsonObject::parse(request.body);
+  if (!body || !(body->is_string("assigned_to") || body->is_null("assigned_to"))) {
+    return error(400, "send {\"assigned_to\": \"user id\"} or {\"assigned_to\": null}");
+  }
+  auto assigned = Dashboard(store).assign_json(household, body->string("assigned_to"), caller.name);
+  if (!assigned) return error(assigned.error().code == "not_found" ? 404 : 400, assigned.error().message);
+  log::line("household_assigned", "household=" + household + " by=" + caller.name);
+  return json(200, *assigned);
+}
+
+ApiResponse post_device(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  const auto body = safer::JsonObject::parse(request.body);
+  if (!body) return error(400, "send {\"device_id\", \"user_id\", \"role\"}");
+  const auto text = [&body](const char* name) { return body->string(name).value_or(""); };
+  const auto role = safer::enum_from_string<safer::Role>(text("role"));
+  if (!role) return error(400, "role must be officer, pcso or coordinator");
+  auto token = store.enroll(text("device_id"), text("user_id"), *role);
+  if (!token) return error(400, token.error().message);
+  log::line("device_enrolled", "device=" + text("device_id") + " by=" + caller.name);
+  return json(201, JsonOut().begin_object().field("device_id", text("device_id")).field("token", *token).end_object().str());
+}
+
+ApiResponse post_revoke(ServerStore& store, const ApiRequest&, const Caller& caller, const std::string& device) {
+  if (auto revoked = store.revoke(device); !revoked) return error(404, revoked.error().message);
+  log::line("device_revoked", "device=" + device + " by=" + caller.name);
+  return json(200, JsonOut().begin_object().field("device_id", device).field("revoked", true).end_object().str());
+}
+
+// Who may call an endpoint, beyond being a coordinator.
+enum class Access {
+  read,    // a device token or a dashboard session
+  write,   // the same; with a session, the CSRF token and a same-site Origin too
+  people,  // a dashboard session only (with CSRF), never a device token (people_only())
+};
+
+struct Route {
+  std::string_view method;  // "GET" also answers HEAD
+  std::string_view path;    // the whole path, or with `suffix`, what comes before the {id}
+  std::string_view suffix;  // after the {id}; "" for a fixed path
+  Access access;
+  Handler handle;
+};
+
+// Every endpoint of the coordinator API but the login (POST /api/v1/session: login.cpp).
+// docs/server.md lists them for coordinators.
+constexpr Route kRoutes[] = {
+    {"GET", "/api/v1/session", "", Access::read, get_session},
+    {"DELETE", "/api/v1/session", "", Access::write, delete_session},
+    {"GET", "/api/v1/stats", "", Access::read, get_stats},
+    {"GET", "/api/v1/overview", "", Access::read, get_overview},
+    {"GET", "/api/v1/version", "", Access::read, get_version},
+    {"GET", "/api/v1/activity", "", Access::read, get_activity},
+    {"GET", "/api/v1/report", "", Access::read, get_report},
+    {"GET", "/api/v1/worklists/unvisited", "", Access::read, get_unvisited},
+    {"GET", "/api/v1/worklists/follow-ups", "", Access::read, get_follow_ups},
+    {"GET", "/api/v1/households", "", Access::read, get_households},
+    {"GET", "/api/v1/devices", "", Access::read, get_devices},
+    {"GET", "/api/v1/exports/visits.csv", "", Access::read, export_visits},
+    {"GET", "/api/v1/exports/commute_sessions.csv", "", Access::read, export_commute_sessions},
+    {"GET", "/api/v1/devices/", "/rejections", Access::read, get_rejections},
+    {"POST", "/api/v1/households/import", "", Access::write, post_import},
+    {"POST", "/api/v1/households/", "/assignment", Access::write, post_assignment},
+    {"POST", "/api/v1/devices", "", Access::people, post_device},
+    {"POST", "/api/v1/devices/", "/revoke", Access::people, post_revoke},
+};
+
+// Whether `route` serves `path`; its {id} into `id`.
+bool matches(const Route& route, const std::string& path, std::string& id) {
+  if (route.suffix.empty()) return path == route.path;
+  auto middle_part = middle(path, route.path, route.suffix);
+  if (!middle_part) return false;
+  id = std::move(*middle_part);
+  return true;
+}
+
 // Everything after authentication. REQUIRES: the caller is a coordinator.
 ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& caller) {
-  const auto& path = request.path;
-  const bool get = request.method == "GET" || request.method == "HEAD";
-  const bool post = request.method == "POST";
-  if (post || request.method == "DELETE") {
-    if (cross_site(request, caller)) return error(403, "csrf");
-  }
-  const auto ranged = [&](auto&& body) -> ApiResponse {
-    auto range = date_range(request);
-    if (auto* refused = std::get_if<ApiResponse>(&range)) return *refused;
-    return body(std::get<Range>(range));
-  };
-
-  if (path == "/api/v1/session") {
-    if (get) return json(200, JsonOut().begin_object().field("username", caller.name).field("csrf_token", caller.csrf_token).end_object().str());
-    if (request.method == "DELETE") {
-      store.log_out(cookie_value(request.cookie, kCookie));
-      ApiResponse response{204, "application/json", "", {}, {}};
-      response.headers.emplace_back("Set-Cookie", session_cookie("", request.secure, true));
-      return response;
+  const std::string_view method = request.method == "HEAD" ? std::string_view("GET") : std::string_view(request.method);
+  std::string allowed;  // the methods of the routes whose path matched, for 405's Allow
+  for (const auto& candidate : kRoutes) {
+    std::string id;
+    if (!matches(candidate, request.path, id)) continue;
+    if (candidate.method != method) {
+      allowed += (allowed.empty() ? "" : ", ") + std::string(candidate.method);
+      continue;
     }
+    if (candidate.access == Access::people && !caller.by_session) return people_only();
+    if (candidate.access != Access::read && cross_site(request, caller)) return error(403, "csrf");
+    return candidate.handle(store, request, caller, id);
   }
-  if (get && path == "/api/v1/stats") return ranged([&](const Range& r) { return json(200, safer::to_json(store.stats(r.first, r.second))); });
-  if (get && path == "/api/v1/overview") return ranged([&](const Range& r) { return json(200, store.overview_json(r)); });
-  if (get && path == "/api/v1/version") return json(200, store.version_json());
-  if (get && path == "/api/v1/activity") return ranged([&](const Range& r) { return json(200, store.activity_json(r)); });
-  if (get && path == "/api/v1/report") {
-    int year = local_date(store.options().wall_clock()).year;
-    if (const auto text = query_text(request, "year")) {
-      if (text->size() != 4 || text->find_first_not_of("0123456789") != std::string::npos) {
-        return error(400, "year must be a year such as 2026 (the financial year April 2026 to March 2027)");
-      }
-      year = std::stoi(*text);
-    }
-    return json(200, store.report_json(year));
-  }
-  if (get && path == "/api/v1/worklists/unvisited") return json(200, store.unvisited_json(query_text(request, "ward")));
-  if (get && path == "/api/v1/worklists/follow-ups") return json(200, store.follow_ups_json(query_text(request, "ward")));
-  if (get && path == "/api/v1/households") {
-    return json(200, store.households_json(query_text(request, "ward"), query_text(request, "q"),
-                                           query_int(request, "limit", 100, 1, 1000), query_int(request, "offset", 0, 0, 1 << 30)));
-  }
-  if (get && path == "/api/v1/devices") return json(200, store.devices_json());
-  if (get && path == "/api/v1/exports/visits.csv") {
-    return ranged([&](const Range& r) {
-      return csv("visits.csv", [&](const ServerStore::CsvSink& sink) { store.visits_csv(r, sink); });
-    });
-  }
-  if (get && path == "/api/v1/exports/commute_sessions.csv") {
-    return ranged([&](const Range& r) {
-      return csv("commute_sessions.csv", [&](const ServerStore::CsvSink& sink) { store.commute_sessions_csv(r, sink); });
-    });
-  }
-  if (get) {
-    if (const auto device = middle(path, "/api/v1/devices/", "/rejections")) return json(200, store.rejections_json(*device));
-  }
-  if (post && path == "/api/v1/households/import") {
-    const auto imported = store.import_households(request.body);
-    if (imported) {
-      log::line("register_imported", "rows=" + std::to_string(*imported) + " by=" + caller.name);
-      return json(200, JsonOut().begin_object().field("imported", static_cast<std::int64_t>(*imported)).end_object().str());
-    }
-    if (imported.error().code != "invalid") return error(503, imported.error().message);
-    // The message is "nothing was imported; N problem(s):\nline L: …" — one problem a line.
-    JsonOut out;
-    out.begin_object().field("error", "nothing was imported").key("problems").begin_array();
-    const std::string& message = imported.error().message;
-    for (std::size_t at = message.find("\nline "); at != std::string::npos; at = message.find("\nline ", at + 1)) {
-      const auto colon = message.find(": ", at);
-      const auto end = std::min(message.find('\n', at + 1), message.size());
-      out.begin_object().field("line", std::stoll(message.substr(at + 6, colon - at - 6)));
-      out.field("message", message.substr(colon + 2, end - colon - 2)).end_object();
-    }
-    if (message.find("\nline ") == std::string::npos) out.begin_object().field("line", 0).field("message", message).end_object();
-    return json(400, out.end_array().end_object().str());
-  }
-  if (post) {
-    if (const auto household = middle(path, "/api/v1/households/", "/assignment")) {
-      rapidjson::Document body;
-      body.Parse<rapidjson::kParseIterativeFlag>(request.body.c_str(), request.body.size());  // no recursion per level
-      if (body.HasParseError() || !body.IsObject() || !body.HasMember("assigned_to") ||
-          !(body["assigned_to"].IsString() || body["assigned_to"].IsNull())) {
-        return error(400, "send {\"assigned_to\": \"user id\"} or {\"assigned_to\": null}");
-      }
-      const auto assignee = body["assigned_to"].IsNull() ? std::nullopt : std::optional<std::string>(body["assigned_to"].GetString());
-      auto assigned = store.assign_json(*household, assignee, caller.name);
-      if (!assigned) return error(assigned.error().code == "not_found" ? 404 : 400, assigned.error().message);
-      log::line("household_assigned", "household=" + *household + " by=" + caller.name);
-      return json(200, *assigned);
-    }
-    if (path == "/api/v1/devices") {
-      if (!caller.by_session) return people_only();
-      rapidjson::Document body;
-      body.Parse<rapidjson::kParseIterativeFlag>(request.body.c_str(), request.body.size());  // no recursion per level
-      const auto text = [&body](const char* name) {
-        return body.IsObject() && body.HasMember(name) && body[name].IsString() ? std::string(body[name].GetString()) : std::string();
-      };
-      if (body.HasParseError()) return error(400, "send {\"device_id\", \"user_id\", \"role\"}");
-      const auto role = safer::enum_from_string<safer::Role>(text("role"));
-      if (!role) return error(400, "role must be officer, pcso or coordinator");
-      auto token = store.enroll(text("device_id"), text("user_id"), *role);
-      if (!token) return error(400, token.error().message);
-      log::line("device_enrolled", "device=" + text("device_id") + " by=" + caller.name);
-      return json(201, JsonOut().begin_object().field("device_id", text("device_id")).field("token", *token).end_object().str());
-    }
-    if (const auto device = middle(path, "/api/v1/devices/", "/revoke")) {
-      if (!caller.by_session) return people_only();
-      if (auto revoked = store.revoke(*device); !revoked) return error(404, revoked.error().message);
-      log::line("device_revoked", "device=" + *device + " by=" + caller.name);
-      return json(200, JsonOut().begin_object().field("device_id", *device).field("revoked", true).end_object().str());
-    }
-  }
-  return error(get || post ? 404 : 405, get || post ? "no such endpoint" : "method not allowed");
+  if (allowed.empty()) return error(404, "no such endpoint");
+  auto refused = error(405, "method not allowed");
+  refused.headers.emplace_back("Allow", allowed);
+  return refused;
 }
 
 }  // namespace

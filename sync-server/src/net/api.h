@@ -32,6 +32,8 @@ struct ApiResponse {
   // Set instead of `body` for a body too large for memory (the CSV exports): the HTTP session
   // sends the file's whole content.
   std::shared_ptr<BodyFile> file;
+  // Sent after this pause (a refused login: LoginSettings::refusal_delay).
+  std::chrono::milliseconds delay{0};
 };
 
 // True for the paths handle_api() serves.

@@ -17,8 +17,8 @@
 #include <unordered_map>
 #include <vector>
 
-#include "../commit_queue.h"
-#include "../reader_pool.h"
+#include "commit_queue.h"
+#include "reader_pool.h"
 #include "connection_limits.h"
 #include "lingering_close.h"
 #include "login_limits.h"

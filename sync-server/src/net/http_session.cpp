@@ -1,14 +1,16 @@
 // One HTTP connection: the coordinator API, /healthz, and the WebSocket upgrade at /v1/sync.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/file.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "../log.h"
+#include "log.h"
 #include "api.h"
+#include "http_routing.h"
 #include "context.h"
 #include "safer/protocol.h"
 #include "safer/stats.h"
@@ -28,18 +30,6 @@ constexpr std::chrono::milliseconds kLingerTime{2'000};  // at most, reading wha
 using Response = http::response<http::string_body>;
 using FileResponse = http::response<http::file_body>;
 
-// The token of "Authorization: Bearer <token>", or "".
-std::string bearer_token(const Request& request) {
-  const auto header = request[http::field::authorization];
-  constexpr std::string_view kScheme = "bearer ";
-  if (header.size() <= kScheme.size()) return {};
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(header[i])) != kScheme[i]) return {};
-  }
-  std::string token(header.substr(kScheme.size()));
-  while (!token.empty() && token.back() == ' ') token.pop_back();
-  return token;
-}
 
 std::string json_error(std::string_view message) {
   std::string out = "{\"error\":\"";
@@ -109,9 +99,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   void on_header(beast::error_code ec) {
     if (ec) return on_read(ec);
     // The body may be as large as its endpoint takes (a households CSV: 10 MiB), no larger.
-    const auto& header = parser_->get();
-    const std::string_view target(header.target().data(), header.target().size());
-    const auto limit = max_body_bytes(std::string(header.method_string()), std::string(target.substr(0, target.find('?'))));
+    const auto limit = body_limit(parser_->get());
     if (parser_->content_length() && *parser_->content_length() > limit) {
       return send(plain(http::status::payload_too_large, json_error("request too large")), false);
     }
@@ -169,33 +157,33 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
 
   void handle(Request request) {
     ++requests_;
-    const std::string_view target(request.target().data(), request.target().size());
-    const std::string path(target.substr(0, target.find('?')));
     keep_alive_ = request.keep_alive();
     version_ = request.version();
-
-    if (beast::websocket::is_upgrade(request)) {
-      if (path != "/v1/sync") return send(plain(http::status::not_found, json_error("no such endpoint")));
-      return upgrade(std::move(request));
-    }
-    if (path == "/healthz") {
-      if (request.method() != http::verb::get && request.method() != http::verb::head) {
+    switch (destination(request)) {
+      case Destination::websocket:
+        return upgrade(std::move(request));
+      case Destination::health:
+        return send(plain(http::status::ok, "ok\n", "text/plain"));
+      case Destination::health_method:
         return send(plain(http::status::method_not_allowed, json_error("use GET")));
+      case Destination::upgrade_required:
+        return send(plain(http::status::upgrade_required, json_error("this endpoint speaks WebSocket")));
+      case Destination::api:
+        return api(request);
+      case Destination::file: {
+        const std::string_view target(request.target().data(), request.target().size());
+        if (auto file = static_file(std::string(target_path(target)))) return send(from_api(std::move(*file)));
+        break;
       }
-      return send(plain(http::status::ok, "ok\n", "text/plain"));
-    }
-    if (path == "/v1/sync") {
-      return send(plain(http::status::upgrade_required, json_error("this endpoint speaks WebSocket")));
-    }
-    if (is_api_path(path)) return api(request, target);
-    if (request.method() == http::verb::get || request.method() == http::verb::head) {
-      if (auto file = static_file(path)) return send(from_api(std::move(*file)));
+      case Destination::no_websocket_here:
+      case Destination::not_found:
+        break;
     }
     return send(plain(http::status::not_found, json_error("no such endpoint")));
   }
 
   void upgrade(Request request) {
-    const std::string token = bearer_token(request);
+    const std::string token = bearer_token(request[http::field::authorization]);
     if (token.empty()) return unauthorized("upgrade_refused", "no token");
     auto shared_request = std::make_shared<Request>(std::move(request));
     context_.readers->post([self = this->shared_from_this(), token, shared_request](ServerStore& store) {
@@ -219,27 +207,23 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     });
   }
 
-  void api(const Request& request, std::string_view target) {
-    ApiRequest api;
-    api.method = std::string(request.method_string());
-    const auto question = target.find('?');
-    api.path = std::string(target.substr(0, question));
-    if (question != std::string_view::npos) api.query = parse_query(target.substr(question + 1));
-    const auto header = [&request](http::field field) { return std::string(request[field]); };
-    api.authorization = header(http::field::authorization);
-    api.cookie = header(http::field::cookie);
-    api.csrf_token = std::string(request["X-CSRF-Token"]);
-    api.origin = header(http::field::origin);
-    api.host = header(http::field::host);
-    api.content_type = header(http::field::content_type);
-    api.body = request.body();
-    api.peer = peer_;
-    api.secure = kTls;
+  void api(const Request& request) {
+    ApiRequest api = api_request(request, peer_, kTls);
     handle_api(context_, std::move(api), [self = this->shared_from_this()](ApiResponse response) {
       asio::post(self->stream_.get_executor(), [self, response = std::move(response)]() mutable {
+        if (response.delay.count() > 0) return self->send_later(std::move(response));
         if (response.file) return self->send_file(std::move(response));
         self->send(self->from_api(std::move(response)));
       });
+    });
+  }
+
+  // A refused login waits on a timer before its answer; the connection reads nothing meanwhile.
+  void send_later(ApiResponse response) {
+    auto timer = std::make_shared<asio::steady_timer>(stream_.get_executor(), response.delay);
+    timer->async_wait([self = this->shared_from_this(), timer, response = std::move(response)](beast::error_code) mutable {
+      response.delay = {};
+      self->send(self->from_api(std::move(response)));
     });
   }
 

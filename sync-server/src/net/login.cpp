@@ -3,12 +3,14 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
-#include <rapidjson/document.h>
 
+#include <chrono>
+#include <mutex>
 #include <optional>
 
 #include "../json_out.h"
-#include "../log.h"
+#include "log.h"
+#include "safer/json_object.h"
 #include "safer/time.h"
 #include "safer/validation.h"
 
@@ -23,6 +25,34 @@ constexpr std::int64_t kDayMs = 24 * 60 * 60 * 1000LL;
 constexpr std::int64_t kQueueFullRetryS = 1;
 
 ApiResponse json_response(int status, std::string body) { return ApiResponse{status, "application/json", std::move(body), {}, {}}; }
+
+// Logs `event` at most once a second, with how many there were since the last line: a flood of
+// refusals must not become a flood of log lines (nor cost a write each).
+class ThrottledEvent {
+ public:
+  explicit ThrottledEvent(const char* event) : event_(event) {}
+  void happened(const std::string& peer) {
+    const auto now = std::chrono::steady_clock::now();
+    std::int64_t count = 0;
+    {
+      std::lock_guard lock(mutex_);
+      ++count_;
+      if (now - last_ < std::chrono::seconds(1)) return;
+      last_ = now;
+      count = count_;
+      count_ = 0;
+    }
+    log::line(event_, "peer=" + peer + " count=" + std::to_string(count));
+  }
+
+ private:
+  const char* event_;
+  std::mutex mutex_;
+  std::chrono::steady_clock::time_point last_;  // guarded by mutex_
+  std::int64_t count_ = 0;                      // guarded by mutex_
+};
+ThrottledEvent limited_event("login_limited");
+ThrottledEvent queue_full_event("login_queue_full");
 
 ApiResponse refusal(int status, std::string_view message, std::int64_t retry_after_s = 0) {
   JsonOut out;
@@ -57,14 +87,12 @@ struct Credentials {
   std::string username, password;
 };
 std::optional<ApiResponse> read_credentials(const std::string& body_text, Credentials& credentials) {
-  rapidjson::Document body;
-  body.Parse<rapidjson::kParseIterativeFlag>(body_text.c_str(), body_text.size());  // no recursion per level
-  if (body.HasParseError() || !body.IsObject() || !body.HasMember("username") || !body["username"].IsString() ||
-      !body.HasMember("password") || !body["password"].IsString()) {
+  const auto body = safer::JsonObject::parse(body_text);
+  if (!body || !body->is_string("username") || !body->is_string("password")) {
     return refusal(400, "send {\"username\": …, \"password\": …}");
   }
-  credentials.username.assign(body["username"].GetString(), body["username"].GetStringLength());
-  credentials.password.assign(body["password"].GetString(), body["password"].GetStringLength());
+  credentials.username = *body->string("username");
+  credentials.password = *body->string("password");
   if (!safer::is_valid_user_id(credentials.username)) {
     return refusal(400, "username must be 1 to 64 letters, digits, '.', '_', '@' or '-'");
   }
@@ -146,8 +174,10 @@ void handle_login(Context& context, const ApiRequest& request, std::function<voi
   const bool trusted = is_device_cookie_for(context.login_cookie_key, cookie_value(request.cookie, kDeviceCookie),
                                             credentials.username, safer::now_unix_millis());
   if (const auto wait = context.login_limits->admit(request.peer, trusted); wait > 0) {
-    log::line("login_limited", "peer=" + request.peer);
-    return done(refusal(429, "too many login attempts: wait and try again", wait));
+    limited_event.happened(request.peer);
+    auto refused = refusal(429, "too many login attempts: wait and try again", wait);
+    refused.delay = context.config.login.refusal_delay;
+    return done(std::move(refused));
   }
   ServerStore::LoginAttempt attempt{credentials.username, credentials.password, request.peer, trusted};
   auto job = [&context, attempt = std::move(attempt), request, done](ServerStore& store) {
@@ -158,8 +188,10 @@ void handle_login(Context& context, const ApiRequest& request, std::function<voi
     }
   };
   if (!context.logins->try_post(std::move(job), trusted)) {
-    log::line("login_queue_full", "peer=" + request.peer);
-    done(refusal(503, "the server is busy checking other logins: try again in a moment", kQueueFullRetryS));
+    queue_full_event.happened(request.peer);
+    auto refused = refusal(503, "the server is busy checking other logins: try again in a moment", kQueueFullRetryS);
+    refused.delay = context.config.login.refusal_delay;
+    done(std::move(refused));
   }
 }
 

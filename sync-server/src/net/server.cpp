@@ -6,9 +6,9 @@
 
 #include <thread>
 
-#include "../db.h"
+#include "sync_server/db.h"
 #include "safer/loopback.h"
-#include "../log.h"
+#include "log.h"
 #include "context.h"
 
 namespace sync_server {

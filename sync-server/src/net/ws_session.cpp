@@ -18,7 +18,7 @@
 
 #include <deque>
 
-#include "../log.h"
+#include "log.h"
 #include "context.h"
 #include "safer/protocol_json.h"
 

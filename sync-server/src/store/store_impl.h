@@ -9,9 +9,10 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <variant>
 
 #include "safer/hlc.h"
-#include "db.h"
+#include "sync_server/db.h"
 #include "sync_server/server_store.h"
 
 namespace sync_server {
@@ -84,6 +85,18 @@ struct ServerStore::Impl {
   std::optional<safer::Rejection> apply_change(const DeviceIdentity& device, const safer::Change& change,
                                                bool& applied, Stamp stamp = Stamp::device,
                                                const std::string& encoded = {});
+  // apply_change()'s steps (apply.cpp).
+  struct Admitted;
+  std::variant<safer::Rejection, Admitted> admit(const DeviceIdentity& device, const safer::Change& change,
+                                                 const std::optional<StoredRow>& current);
+  std::variant<safer::Rejection, Admitted> admit_household(const DeviceIdentity& device, const safer::Change& change,
+                                                           const std::optional<StoredRow>& current);
+  std::variant<safer::Rejection, Admitted> admit_visit(const DeviceIdentity& device, const safer::Change& change,
+                                                       const std::optional<StoredRow>& current);
+  void recount(const safer::Change& change, const std::optional<StoredRow>& current, const Admitted& admitted);
+  void write_record(const DeviceIdentity& device, const safer::Change& change, const std::optional<StoredRow>& current,
+                    const Admitted& admitted, const std::string& encoded);
+  void move_visits_with(const std::string& household_id, const StoredRow& before, const Admitted& after);
 
   // stats.cpp: statistics contributions of one version, added (sign +1) or taken away (-1).
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);
@@ -99,5 +112,29 @@ struct ServerStore::Impl {
   void flush_counts();
   void drop_counts();
 };
+
+// Runs `body` (returning a Result) in one write group: begin_group(), then commit_group() if
+// it succeeded or abandon_group() if it returned an error. A group that met another server's
+// transaction (a retryable db::Failure, PostgreSQL) kept nothing and runs again, at most
+// ServerStore::kGroupAttempts times in all; then, or for any other failure, the failure's
+// error is returned.
+template <class Body>
+auto in_write_group(ServerStore& store, Body&& body) -> decltype(body()) {
+  for (int attempt = 1;; ++attempt) {
+    try {
+      store.begin_group();
+      auto result = body();
+      if (result) {
+        store.commit_group();
+      } else {
+        store.abandon_group();
+      }
+      return result;
+    } catch (const db::Failure& failure) {
+      store.abandon_group();
+      if (!failure.retryable() || attempt == ServerStore::kGroupAttempts) return failure.error();
+    }
+  }
+}
 
 }  // namespace sync_server

@@ -1,6 +1,6 @@
 #include "commit_queue.h"
 
-#include "db.h"
+#include "sync_server/db.h"
 #include "log.h"
 #include "safer/error_codes.h"
 

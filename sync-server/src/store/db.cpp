@@ -1,4 +1,4 @@
-#include "db.h"
+#include "sync_server/db.h"
 
 #include <algorithm>
 #include <charconv>

@@ -707,18 +707,7 @@ void ServerStore::abandon_group() noexcept {
 }
 
 Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push) {
-  for (int attempt = 1;; ++attempt) {
-    try {
-      begin_group();
-      auto outcome = apply_push(device, push);
-      commit_group();
-      return outcome;
-    } catch (const db::Failure& failure) {
-      abandon_group();
-      // Met another server's transaction (PostgreSQL): nothing was kept; run it again.
-      if (!failure.retryable() || attempt == kGroupAttempts) return failure.error();
-    }
-  }
+  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push); });
 }
 
 }  // namespace sync_server

@@ -63,7 +63,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
   // Checked here, inside the write transaction: a push queued before a revocation or a new
   // enrolment is refused rather than applied under the identity the session began with.
   if (!credential.empty() && (!enrolled || account->column_int(2) != 0 || account->column_text(1) != credential)) {
-    outcome.error = safer::ErrorMessage{"identity_changed",
+    outcome.error = safer::ErrorMessage{std::string(safer::codes::kIdentityChanged),
                                         "this device's token was revoked or replaced (or its user or role changed) "
                                         "after the session began; nothing was applied; enrol the device again",
                                         true, std::nullopt};
@@ -149,119 +149,127 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
   return outcome;
 }
 
-std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
-                                                         bool& applied, Stamp stamp, const std::string& encoded) {
-  if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
-    return reject(safer::codes::kClockSkew,
-                  "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
-  }
-  const bool coordinator = device.role == safer::Role::coordinator;
-  const std::string& user = device.user_id;
-  const auto current = find_row(change.entity, change.id);
-  const bool live = current && !current->deleted;
-
-  // Validate, check permissions, and complete the record (server-owned fields).
-  std::optional<safer::RecordData> data = change.data;
-  std::string household_id;
-  std::string ward;
+// What admitting a change settled: the record as it will be stored (completed with the
+// server-owned fields), and the columns scope and statistics read.
+struct ServerStore::Impl::Admitted {
+  std::optional<safer::RecordData> data;  // nullopt: a deletion
+  std::string household_id;               // a visit's household
+  std::string ward;                       // a household's ward, or a visit's household's
   std::optional<std::string> assigned_to;
   bool target = false;
-  if (!coordinator && current && current->owner != user && change.entity != Entity::household) {
+};
+
+std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_household(
+    const DeviceIdentity& device, const Change& change, const std::optional<StoredRow>& current) {
+  Admitted admitted{change.data, "", "", std::nullopt, false};
+  const bool coordinator = device.role == safer::Role::coordinator;
+  if (change.op == Op::remove) {
+    if (!coordinator) return reject(safer::codes::kForbidden, "only a coordinator may delete a household");
+    if (current) {  // a tombstone keeps what scope and statistics still need
+      admitted.ward = current->ward;
+      admitted.assigned_to = current->assigned_to;
+    }
+    return admitted;
+  }
+  auto& household = std::get<Household>(*admitted.data);
+  if (auto errors = safer::check_household(household, options.lists); !errors.empty()) return invalid(errors);
+  if (coordinator) {
+    household.target = household.target.value_or(false);
+    household.assigned_to = household.assigned_to.value_or(std::nullopt);
+  } else {
+    if (current && !in_scope(*current, device.user_id)) return out_of_scope(Entity::household, change.id);
+    const bool target_now = current ? current->target : false;
+    const auto assignee_now = current ? current->assigned_to : std::nullopt;
+    if (household.target && *household.target != target_now) {
+      return reject(safer::codes::kForbidden, "only a coordinator may set or change target", "target");
+    }
+    if (household.assigned_to && *household.assigned_to != assignee_now) {
+      return reject(safer::codes::kForbidden, "only a coordinator may set or change assigned_to", "assigned_to");
+    }
+    household.target = target_now;  // omitted means unchanged (protocol.md §5.7)
+    household.assigned_to = assignee_now;
+  }
+  admitted.ward = household.ward;
+  admitted.assigned_to = *household.assigned_to;
+  admitted.target = *household.target;
+  return admitted;
+}
+
+std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_visit(
+    const DeviceIdentity& device, const Change& change, const std::optional<StoredRow>& current) {
+  Admitted admitted{change.data, "", "", std::nullopt, false};
+  const bool coordinator = device.role == safer::Role::coordinator;
+  if (!coordinator && current && !current->household_id.empty()) {
+    const auto& visited = find_household(current->household_id);
+    if (visited && !in_scope(*visited, device.user_id)) return out_of_scope(Entity::household, current->household_id);
+  }
+  if (change.op == Op::remove) {
+    if (current) {
+      admitted.household_id = current->household_id;
+      admitted.ward = current->ward;
+    }
+    return admitted;
+  }
+  const auto& visit = std::get<Visit>(*admitted.data);
+  if (auto errors = safer::check_visit(visit, options.lists); !errors.empty()) return invalid(errors);
+  const auto& household = find_household(visit.household_id);
+  if (!household) {
+    return reject(safer::codes::kInvalid, "household_id does not name a household the server knows", "household_id");
+  }
+  if (household->deleted) {
+    return reject(safer::codes::kInvalid, "household_id names a household that was deleted", "household_id");
+  }
+  if (!coordinator && !in_scope(*household, device.user_id)) return out_of_scope(Entity::household, visit.household_id);
+  admitted.household_id = visit.household_id;
+  admitted.ward = household->ward;
+  return admitted;
+}
+
+std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(const DeviceIdentity& device,
+                                                                              const Change& change,
+                                                                              const std::optional<StoredRow>& current) {
+  const bool coordinator = device.role == safer::Role::coordinator;
+  if (!coordinator && current && current->owner != device.user_id && change.entity != Entity::household) {
     return reject(safer::codes::kForbidden, std::string(safer::to_string(change.entity)) + " " + change.id +
                                                 " belongs to another user");
   }
   switch (change.entity) {
-    case Entity::household: {
-      if (change.op == Op::remove) {
-        if (!coordinator) return reject(safer::codes::kForbidden, "only a coordinator may delete a household");
-        if (current) {  // a tombstone keeps what scope and statistics still need
-          ward = current->ward;
-          assigned_to = current->assigned_to;
-        }
-        break;
-      }
-      auto& household = std::get<Household>(*data);
-      if (auto errors = safer::check_household(household, options.lists); !errors.empty()) return invalid(errors);
-      if (coordinator) {
-        household.target = household.target.value_or(false);
-        household.assigned_to = household.assigned_to.value_or(std::nullopt);
-      } else {
-        if (current && !in_scope(*current, user)) return out_of_scope(Entity::household, change.id);
-        const bool target_now = current ? current->target : false;
-        const auto assignee_now = current ? current->assigned_to : std::nullopt;
-        if (household.target && *household.target != target_now) {
-          return reject(safer::codes::kForbidden, "only a coordinator may set or change target", "target");
-        }
-        if (household.assigned_to && *household.assigned_to != assignee_now) {
-          return reject(safer::codes::kForbidden, "only a coordinator may set or change assigned_to", "assigned_to");
-        }
-        household.target = target_now;  // omitted means unchanged (protocol.md §5.7)
-        household.assigned_to = assignee_now;
-      }
-      ward = household.ward;
-      assigned_to = *household.assigned_to;
-      target = *household.target;
-      break;
-    }
-    case Entity::visit: {
-      if (!coordinator && current && !current->household_id.empty()) {
-        const auto& visited = find_household(current->household_id);
-        if (visited && !in_scope(*visited, user)) return out_of_scope(Entity::household, current->household_id);
-      }
-      if (change.op == Op::remove) {
-        if (current) {
-          household_id = current->household_id;
-          ward = current->ward;
-        }
-        break;
-      }
-      const auto& visit = std::get<Visit>(*data);
-      if (auto errors = safer::check_visit(visit, options.lists); !errors.empty()) return invalid(errors);
-      const auto& household = find_household(visit.household_id);
-      if (!household) {
-        return reject(safer::codes::kInvalid, "household_id does not name a household the server knows",
-                      "household_id");
-      }
-      if (household->deleted) {
-        return reject(safer::codes::kInvalid, "household_id names a household that was deleted", "household_id");
-      }
-      if (!coordinator && !in_scope(*household, user)) return out_of_scope(Entity::household, visit.household_id);
-      household_id = visit.household_id;
-      ward = household->ward;
-      break;
-    }
-    case Entity::commute_session: {
+    case Entity::household:
+      return admit_household(device, change, current);
+    case Entity::visit:
+      return admit_visit(device, change, current);
+    case Entity::commute_session:
       if (change.op == Op::upsert) {
-        const auto& session = std::get<safer::CommuteSession>(*data);
+        const auto& session = std::get<safer::CommuteSession>(*change.data);
         if (auto errors = safer::check_commute_session(session, options.lists); !errors.empty()) return invalid(errors);
       }
-      break;
-    }
+      return Admitted{change.data, "", "", std::nullopt, false};
   }
+  return Admitted{change.data, "", "", std::nullopt, false};
+}
 
-  // Last writer wins by (hlc, device_id); a losing version is not an error.
-  if (current && std::tie(change.hlc, device.device_id) <= std::tie(current->hlc, current->device_id)) {
-    return std::nullopt;
-  }
-  applied = true;
-  if (change.hlc > server_hlc) server_hlc = change.hlc;
-
-  // Statistics: take away the version being replaced, add the new one.
-  if (live) {
+void ServerStore::Impl::recount(const Change& change, const std::optional<StoredRow>& current, const Admitted& admitted) {
+  // Take away the version being replaced, add the new one.
+  if (current && !current->deleted) {
     switch (change.entity) {
       case Entity::household: if (current->target) count_target(change.id, -1); break;
       case Entity::visit: count_visit(decode<Visit>(current->data), current->ward, -1); break;
       case Entity::commute_session: count_session(decode<safer::CommuteSession>(current->data), -1); break;
     }
   }
-  if (data) {
+  if (admitted.data) {
     switch (change.entity) {
-      case Entity::household: if (target) count_target(change.id, +1); break;
-      case Entity::visit: count_visit(std::get<Visit>(*data), ward, +1); break;
-      case Entity::commute_session: count_session(std::get<safer::CommuteSession>(*data), +1); break;
+      case Entity::household: if (admitted.target) count_target(change.id, +1); break;
+      case Entity::visit: count_visit(std::get<Visit>(*admitted.data), admitted.ward, +1); break;
+      case Entity::commute_session: count_session(std::get<safer::CommuteSession>(*admitted.data), +1); break;
     }
   }
+}
 
+void ServerStore::Impl::write_record(const DeviceIdentity& device, const Change& change,
+                                     const std::optional<StoredRow>& current, const Admitted& admitted,
+                                     const std::string& encoded) {
+  const auto& data = admitted.data;
   auto write = db.cached(
       "INSERT INTO records (entity, id, hlc, device_id, user_id, owner, deleted, data, version, household_id,"
       " assigned_to, target, ward, visited_at, status, follow_up, local_day)"
@@ -273,19 +281,19 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
       " follow_up = excluded.follow_up, local_day = excluded.local_day"
       " WHERE records.hlc = ?18 AND records.device_id = ?19");
   write->bind(1, safer::to_string(change.entity)).bind(2, change.id).bind(3, change.hlc.to_string());
-  write->bind(4, device.device_id).bind(5, user).bind(6, current ? current->owner : user);
+  write->bind(4, device.device_id).bind(5, device.user_id).bind(6, current ? current->owner : device.user_id);
   write->bind(7, data ? 0 : 1);
   if (!data) {
     write->bind_null(8);
-  } else if (!encoded.empty() && change.entity != Entity::household) {  // households were completed above
+  } else if (!encoded.empty() && change.entity != Entity::household) {  // households were completed by admit()
     write->bind(8, encoded);
   } else {
     write->bind(8, safer::to_json(*data));
   }
   write->bind(9, ++last_version);
-  if (household_id.empty()) write->bind_null(10); else write->bind(10, household_id);
-  write->bind(11, assigned_to).bind(12, target ? 1 : 0);
-  if (ward.empty()) write->bind_null(13); else write->bind(13, ward);
+  if (admitted.household_id.empty()) write->bind_null(10); else write->bind(10, admitted.household_id);
+  write->bind(11, admitted.assigned_to).bind(12, admitted.target ? 1 : 0);
+  if (admitted.ward.empty()) write->bind_null(13); else write->bind(13, admitted.ward);
   const auto* new_visit = data ? std::get_if<Visit>(&*data) : nullptr;
   if (new_visit != nullptr) {
     write->bind(14, safer::format_rfc3339(new_visit->visited_at)).bind(15, safer::to_string(new_visit->status));
@@ -300,7 +308,7 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   } else {
     write->bind_null(17);
   }
-  // The row as read above, or none: on PostgreSQL another server may have inserted the
+  // The row as read before, or none: on PostgreSQL another server may have inserted the
   // record since (a row lock cannot cover a row that does not exist yet). Then nothing is
   // written, and the group runs again and compares with that version.
   if (current) {
@@ -312,36 +320,59 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   if (db.changes() == 0) db::throw_write_race("another server wrote the same record first");
   group_wrote = true;
   if (change.entity == Entity::household) households_seen.erase(change.id);
+}
 
-  if (change.entity == Entity::household && current) {
-    // Visits follow their household: counted under its current ward, and sent again to
-    // whoever the household is now assigned to.
-    const bool ward_changed = !ward.empty() && ward != current->ward;
-    const bool scope_changed = assigned_to != current->assigned_to;
-    if (ward_changed || scope_changed) {
-      auto children = db.cached("SELECT id FROM records WHERE entity = 'visit' AND household_id = ?");
-      children->bind(1, change.id);
-      std::vector<std::string> ids;
-      while (children->step()) ids.push_back(children->column_text(0));
-      for (const auto& visit_id : ids) {
-        if (ward_changed) {
-          const auto visit = find_row(Entity::visit, visit_id);
-          if (!visit->deleted) {
-            const auto record = decode<Visit>(visit->data);
-            count_visit(record, visit->ward, -1);
-            count_visit(record, ward, +1);
-          }
-          db.cached("UPDATE records SET ward = ? WHERE entity = 'visit' AND id = ?")->bind(1, ward).bind(2, visit_id).run();
-        }
-        if (scope_changed) {
-          db.cached("UPDATE records SET version = ? WHERE entity = 'visit' AND id = ?")
-              ->bind(1, ++last_version)
-              .bind(2, visit_id)
-              .run();
-        }
+void ServerStore::Impl::move_visits_with(const std::string& household_id, const StoredRow& before, const Admitted& after) {
+  // Visits follow their household: counted under its current ward, and sent again to
+  // whoever the household is now assigned to.
+  const bool ward_changed = !after.ward.empty() && after.ward != before.ward;
+  const bool scope_changed = after.assigned_to != before.assigned_to;
+  if (!ward_changed && !scope_changed) return;
+  auto children = db.cached("SELECT id FROM records WHERE entity = 'visit' AND household_id = ?");
+  children->bind(1, household_id);
+  std::vector<std::string> ids;
+  while (children->step()) ids.push_back(children->column_text(0));
+  for (const auto& visit_id : ids) {
+    if (ward_changed) {
+      const auto visit = find_row(Entity::visit, visit_id);
+      if (!visit->deleted) {
+        const auto record = decode<Visit>(visit->data);
+        count_visit(record, visit->ward, -1);
+        count_visit(record, after.ward, +1);
       }
+      db.cached("UPDATE records SET ward = ? WHERE entity = 'visit' AND id = ?")->bind(1, after.ward).bind(2, visit_id).run();
+    }
+    if (scope_changed) {
+      db.cached("UPDATE records SET version = ? WHERE entity = 'visit' AND id = ?")
+          ->bind(1, ++last_version)
+          .bind(2, visit_id)
+          .run();
     }
   }
+}
+
+// The steps: the clock, then admit (validation, permissions and the server-owned fields),
+// last writer wins, statistics, the write, and the household's visits.
+std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
+                                                         bool& applied, Stamp stamp, const std::string& encoded) {
+  if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
+    return reject(safer::codes::kClockSkew,
+                  "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
+  }
+  const auto current = find_row(change.entity, change.id);
+  auto admission = admit(device, change, current);
+  if (auto* refused = std::get_if<Rejection>(&admission)) return std::move(*refused);
+  const auto& admitted = std::get<Admitted>(admission);
+
+  // Last writer wins by (hlc, device_id); a losing version is not an error.
+  if (current && std::tie(change.hlc, device.device_id) <= std::tie(current->hlc, current->device_id)) {
+    return std::nullopt;
+  }
+  applied = true;
+  if (change.hlc > server_hlc) server_hlc = change.hlc;
+  recount(change, current, admitted);
+  write_record(device, change, current, admitted, encoded);
+  if (change.entity == Entity::household && current) move_visits_with(change.id, *current, admitted);
   return std::nullopt;
 }
 

@@ -1,10 +1,11 @@
 // The dashboard's register and devices (docs/api.md): the household list, assignment,
 // devices and their rejected changes.
-#include "json_out.h"
+#include "../json_out.h"
 #include "safer/record_json.h"
 #include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
+#include "sync_server/dashboard.h"
 
 namespace sync_server {
 
@@ -22,9 +23,9 @@ std::string contains_pattern(const std::string& text) {
 
 }  // namespace
 
-std::string ServerStore::households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
+std::string Dashboard::households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
                                          int limit, int offset) {
-  auto& db = impl_->db;
+  auto& db = store_.impl_->db;
   const std::optional<std::string> pattern = query ? std::optional(contains_pattern(safer::fold_case(*query))) : std::nullopt;
   std::string compact;  // postcodes are matched without their space
   if (query) {
@@ -60,46 +61,35 @@ std::string ServerStore::households_json(const std::optional<std::string>& ward,
   return out.str();
 }
 
-Result<std::string> ServerStore::assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
+Result<std::string> Dashboard::assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
                                              const std::string& coordinator) {
   if (assigned_to && !safer::is_valid_user_id(*assigned_to)) {
     return Error{"invalid", "assigned_to must be null or a user id of 1 to 64 letters, digits, '.', '_', '@' or '-'",
                  "assigned_to"};
   }
-  // Run again if it met another server's transaction (PostgreSQL): nothing of it was kept.
-  for (int attempt = 1;; ++attempt) {
-    try {
-      begin_group();
-      const auto current = impl_->find_row(safer::Entity::household, household_id);
-      if (!current || current->deleted) {
-        abandon_group();
-        return Error{"not_found", "there is no household " + household_id, "id"};
-      }
-      safer::Household household;
-      safer::from_json(current->data, household);
-      household.assigned_to = assigned_to;
-      safer::HlcClock clock(impl_->options.wall_clock, std::max(impl_->server_hlc, current->hlc));
-      const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
-      const DeviceIdentity dashboard{"dashboard", coordinator, safer::Role::coordinator};
-      bool applied = false;
-      if (auto rejection = impl_->apply_change(dashboard, change, applied, Impl::Stamp::server)) {
-        abandon_group();
-        return Error{rejection->code, rejection->message, rejection->field};
-      }
-      commit_group();
-      break;
-    } catch (const db::Failure& failure) {
-      abandon_group();
-      if (!failure.retryable() || attempt == kGroupAttempts) return failure.error();
+  const auto assigned = in_write_group(store_, [&]() -> safer::Status {
+    const auto current = store_.impl_->find_row(safer::Entity::household, household_id);
+    if (!current || current->deleted) return Error{"not_found", "there is no household " + household_id, "id"};
+    safer::Household household;
+    safer::from_json(current->data, household);
+    household.assigned_to = assigned_to;
+    safer::HlcClock clock(store_.impl_->options.wall_clock, std::max(store_.impl_->server_hlc, current->hlc));
+    const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
+    const DeviceIdentity dashboard{"dashboard", coordinator, safer::Role::coordinator};
+    bool applied = false;
+    if (auto rejection = store_.impl_->apply_change(dashboard, change, applied, ServerStore::Impl::Stamp::server)) {
+      return Error{rejection->code, rejection->message, rejection->field};
     }
-  }
+    return {};
+  });
+  if (!assigned) return assigned.error();
   JsonOut out;
   out.begin_object().field("id", household_id).key("assigned_to").value(assigned_to).end_object();
   return out.str();
 }
 
-std::string ServerStore::devices_json() {
-  auto rows = impl_->db.cached(
+std::string Dashboard::devices_json() {
+  auto rows = store_.impl_->db.cached(
       "SELECT d.device_id, d.user_id, d.role, d.revoked, d.acked_seq, d.enrolled_at, d.last_sync_at,"
       " (SELECT count(*) FROM rejections r WHERE r.device_id = d.device_id) FROM devices d ORDER BY d.user_id, d.device_id");
   JsonOut out;
@@ -116,8 +106,8 @@ std::string ServerStore::devices_json() {
   return out.str();
 }
 
-std::string ServerStore::rejections_json(const std::string& device_id) {
-  auto rows = impl_->db.cached(
+std::string Dashboard::rejections_json(const std::string& device_id) {
+  auto rows = store_.impl_->db.cached(
       "SELECT seq, entity, record_id, code, message, field, at FROM rejections WHERE device_id = ?"
       " ORDER BY seq DESC LIMIT 1000");
   rows->bind(1, device_id);

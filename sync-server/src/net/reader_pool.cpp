@@ -3,7 +3,7 @@
 #include <stdexcept>
 
 #include "log.h"
-#include "db.h"
+#include "sync_server/db.h"
 
 namespace sync_server {
 

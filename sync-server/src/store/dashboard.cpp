@@ -2,9 +2,10 @@
 // officers' activity, as JSON. All read inside one snapshot each.
 #include <map>
 
-#include "json_out.h"
+#include "../json_out.h"
 #include "safer/stats.h"
 #include "store_impl.h"
+#include "sync_server/dashboard.h"
 
 namespace sync_server {
 
@@ -108,9 +109,9 @@ static void write_coverage(JsonOut& out, db::Database& db, const std::vector<std
   out.end_array();
 }
 
-std::string ServerStore::overview_json(const DateRange& range) {
-  const auto stats = safer::to_json(this->stats(range.first, range.second));
-  auto& db = impl_->db;
+std::string Dashboard::overview_json(const DateRange& range) {
+  const auto stats = safer::to_json(store_.stats(range.first, range.second));
+  auto& db = store_.impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   const std::string from = lower(range.first), to = upper(range.second);
   JsonOut out;
@@ -118,24 +119,24 @@ std::string ServerStore::overview_json(const DateRange& range) {
   out.key("from").value(range.first ? std::optional(day_text(*range.first)) : std::nullopt);
   out.key("to").value(range.second ? std::optional(day_text(*range.second)) : std::nullopt);
   out.key("stats").raw(stats);
-  write_coverage(out, db, impl_->options.lists.wards, from, to);
+  write_coverage(out, db, store_.impl_->options.lists.wards, from, to);
   const auto weeks = bucket_totals(db, from, to, false);
   write_visit_buckets(out, "visits_per_week", "week", keys_of(weeks.visits), weeks);
-  write_card_buckets(out, "cards_per_week", "week", keys_of(weeks.cards), weeks, impl_->options.lists.stations);
-  out.field("version", impl_->feed_version());
+  write_card_buckets(out, "cards_per_week", "week", keys_of(weeks.cards), weeks, store_.impl_->options.lists.stations);
+  out.field("version", store_.impl_->feed_version());
   out.end_object();
   snapshot.commit();
   return out.str();
 }
 
-std::string ServerStore::version_json() {
-  return JsonOut().begin_object().field("version", impl_->feed_version()).end_object().str();
+std::string Dashboard::version_json() {
+  return JsonOut().begin_object().field("version", store_.impl_->feed_version()).end_object().str();
 }
 
-std::string ServerStore::report_json(int year) {
+std::string Dashboard::report_json(int year) {
   const CivilDate first{year, 4, 1}, last{year + 1, 3, 31};
-  const auto stats = safer::to_json(this->stats(first, last));
-  auto& db = impl_->db;
+  const auto stats = safer::to_json(store_.stats(first, last));
+  auto& db = store_.impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::vector<std::string> months;
   for (int i = 0; i < 12; ++i) {
@@ -148,17 +149,17 @@ std::string ServerStore::report_json(int year) {
   JsonOut out;
   out.begin_object().field("financial_year", std::string(label));
   out.field("from", day_text(first)).field("to", day_text(last)).key("stats").raw(stats);
-  write_coverage(out, db, impl_->options.lists.wards, day_text(first), day_text(last));
+  write_coverage(out, db, store_.impl_->options.lists.wards, day_text(first), day_text(last));
   const auto buckets = bucket_totals(db, day_text(first), day_text(last), true);
   write_visit_buckets(out, "visits_per_month", "month", months, buckets);
-  write_card_buckets(out, "cards_per_month", "month", months, buckets, impl_->options.lists.stations);
+  write_card_buckets(out, "cards_per_month", "month", months, buckets, store_.impl_->options.lists.stations);
   out.end_object();
   snapshot.commit();
   return out.str();
 }
 
-std::string ServerStore::unvisited_json(const std::optional<std::string>& ward) {
-  auto rows = impl_->db.cached(
+std::string Dashboard::unvisited_json(const std::optional<std::string>& ward) {
+  auto rows = store_.impl_->db.cached(
       "SELECT h.id, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), h.ward, h.assigned_to,"
       " (SELECT v.visited_at FROM records v WHERE v.entity = 'visit' AND v.deleted = 0 AND v.household_id = h.id"
       "  ORDER BY v.visited_at DESC LIMIT 1),"
@@ -186,8 +187,8 @@ std::string ServerStore::unvisited_json(const std::optional<std::string>& ward) 
   return out.str();
 }
 
-std::string ServerStore::follow_ups_json(const std::optional<std::string>& ward) {
-  auto rows = impl_->db.cached(
+std::string Dashboard::follow_ups_json(const std::optional<std::string>& ward) {
+  auto rows = store_.impl_->db.cached(
       "SELECT v.id, v.household_id, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), h.ward,"
       " v.visited_at, v.owner, h.assigned_to FROM records v"
       " JOIN records h ON h.entity = 'household' AND h.id = v.household_id AND h.deleted = 0"
@@ -208,14 +209,14 @@ std::string ServerStore::follow_ups_json(const std::optional<std::string>& ward)
   return out.str();
 }
 
-std::string ServerStore::activity_json(const DateRange& range) {
+std::string Dashboard::activity_json(const DateRange& range) {
   struct Officer {
     std::string role;
     std::int64_t visits = 0, completed = 0, households = 0, follow_ups = 0, sessions = 0, cards = 0;
     std::optional<std::int64_t> last_sync_at;
   };
   std::map<std::string, Officer> officers;
-  auto& db = impl_->db;
+  auto& db = store_.impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   auto devices = db.cached("SELECT user_id, role, max(last_sync_at) FROM devices GROUP BY user_id, role");
   while (devices->step()) {

@@ -1,0 +1,35 @@
+#include "safer/json_object.h"
+
+#include "json_internal.h"
+
+namespace safer {
+
+std::optional<JsonObject> JsonObject::parse(std::string_view text) {
+  json::Document document;
+  if (!json::parse(text, document) || !document.IsObject() || json::duplicate_key(document)) return std::nullopt;
+  JsonObject object;
+  for (const auto& member : document.GetObject()) {
+    Member value{Kind::other, {}};
+    if (member.value.IsString()) {
+      value = {Kind::string, std::string(member.value.GetString(), member.value.GetStringLength())};
+    } else if (member.value.IsNull()) {
+      value.kind = Kind::null;
+    }
+    object.members_.emplace(std::string(member.name.GetString(), member.name.GetStringLength()), std::move(value));
+  }
+  return object;
+}
+
+std::optional<std::string> JsonObject::string(const std::string& name) const {
+  const auto found = members_.find(name);
+  if (found == members_.end() || found->second.kind != Kind::string) return std::nullopt;
+  return found->second.text;
+}
+
+std::optional<JsonObject::Kind> JsonObject::kind(const std::string& name) const {
+  const auto found = members_.find(name);
+  if (found == members_.end()) return std::nullopt;
+  return found->second.kind;
+}
+
+}  // namespace safer

@@ -1,0 +1,62 @@
+// The dashboard's queries: the JSON and CSV bodies of the coordinator API (docs/api.md),
+// read from a store, apart from ServerStore's own work (sync, devices, accounts). The
+// coordinator API (net/api.cpp) makes one per request, on the thread that holds the store.
+//
+// Thread safety: as the ServerStore it reads.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include "safer/result.h"
+#include "safer/time.h"
+#include "sync_server/server_store.h"
+
+namespace sync_server {
+
+class Dashboard {
+ public:
+  explicit Dashboard(ServerStore& store) : store_(store) {}
+
+  // Each returns the response body. Ranges are local dates, both inclusive; unset ends are
+  // open. Errors: "not_found", "invalid", or storage errors.
+  using DateRange = std::pair<std::optional<safer::CivilDate>, std::optional<safer::CivilDate>>;
+
+  // --- Figures (dashboard.cpp) ---
+  std::string overview_json(const DateRange& range);
+  std::string version_json();
+  std::string report_json(int financial_year);
+  std::string unvisited_json(const std::optional<std::string>& ward);
+  std::string follow_ups_json(const std::optional<std::string>& ward);
+  std::string activity_json(const DateRange& range);
+
+  // --- The register and devices (register.cpp) ---
+  std::string households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
+                              int limit, int offset);
+  // Sets a household's assignee as a coordinator's upsert (it syncs to tablets).
+  Result<std::string> assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
+                                  const std::string& coordinator);
+  std::string devices_json();
+  std::string rejections_json(const std::string& device_id);
+
+  // --- CSV exports (exports.cpp) ---
+  // Written to `sink` in pieces of about kCsvPieceBytes, in order, on the calling thread, from
+  // one snapshot read a page of rows at a time: memory stays bounded whatever the export's
+  // size. An exception from the store or from `sink` ends the export.
+  using CsvSink = std::function<void(std::string_view piece)>;
+  static constexpr std::size_t kCsvPieceBytes = 64 * 1024;
+  void visits_csv(const DateRange& range, const CsvSink& sink);
+  void commute_sessions_csv(const DateRange& range, const CsvSink& sink);
+  // The same, whole in one string (tests and small exports).
+  std::string visits_csv(const DateRange& range);
+  std::string commute_sessions_csv(const DateRange& range);
+
+ private:
+  ServerStore& store_;
+};
+
+}  // namespace sync_server

@@ -1,0 +1,171 @@
+// CSV exports of visits and Commute Aware sessions (docs/api.md): RFC 4180, UTF-8, CRLF, a
+// header row, and text cells that a spreadsheet would run as a formula neutralised.
+#include "safer/record_json.h"
+#include "store_impl.h"
+#include "sync_server/dashboard.h"
+
+namespace sync_server {
+
+namespace {
+
+std::string lower(const std::optional<safer::CivilDate>& date) { return date ? safer::format_iso_date(*date) : ""; }
+std::string upper(const std::optional<safer::CivilDate>& date) {
+  return date ? safer::format_iso_date(*date) : "9999-12-31";
+}
+
+// Cells into CSV text, handed to `sink` each time a row ends with at least
+// Dashboard::kCsvPieceBytes waiting, and by finish().
+class CsvOut {
+ public:
+  explicit CsvOut(const Dashboard::CsvSink& sink) : sink_(sink) {}
+
+  // A text cell: quoted when it holds a comma, quote or line break; prefixed with ' when it
+  // begins with = + - @, a tab or a carriage return (OWASP's advice against CSV injection).
+  CsvOut& text(std::string_view value) {
+    separate();
+    std::string cell;
+    if (!value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos) cell = "'";
+    cell += value;
+    if (cell.find_first_of(",\"\r\n") == std::string::npos) {
+      out_ += cell;
+      return *this;
+    }
+    out_ += '"';
+    for (char c : cell) {
+      if (c == '"') out_ += '"';
+      out_ += c;
+    }
+    out_ += '"';
+    return *this;
+  }
+  CsvOut& number(std::int64_t value) {
+    separate();
+    out_ += std::to_string(value);
+    return *this;
+  }
+  CsvOut& boolean(bool value) {
+    separate();
+    out_ += value ? "true" : "false";
+    return *this;
+  }
+  CsvOut& end_row() {
+    out_ += "\r\n";
+    first_ = true;
+    if (out_.size() >= Dashboard::kCsvPieceBytes) flush();
+    return *this;
+  }
+  // Hands over what is left. REQUIRES: the last row ended.
+  void finish() { flush(); }
+
+ private:
+  void separate() {
+    if (!first_) out_ += ',';
+    first_ = false;
+  }
+  void flush() {
+    if (!out_.empty()) sink_(out_);
+    out_.clear();
+  }
+  const Dashboard::CsvSink& sink_;
+  std::string out_;
+  bool first_ = true;
+};
+
+std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ";") + name;
+  return out;
+}
+
+// Rows are read a page at a time after the last (sort key, id) written: a page is all the
+// backend holds (libpq reads a whole result into memory), inside one read snapshot.
+constexpr int kPageRows = 1000;
+
+// The sink that appends to `out`.
+Dashboard::CsvSink append_to(std::string& out) {
+  return [&out](std::string_view piece) { out += piece; };
+}
+
+// Writes the header row `columns`, then every row of `query` (which takes ?1..?2 the range's
+// bounds and ?3..?4 the last (sort key, id) written, and returns at most kPageRows rows ordered
+// by them) a page at a time, inside one read snapshot. `row` writes one row's cells and
+// returns its (sort key, id).
+template <class Row>
+void export_pages(db::Database& db, const Dashboard::DateRange& range, const Dashboard::CsvSink& sink,
+                  std::initializer_list<const char*> columns, const char* query, Row&& row) {
+  CsvOut csv(sink);
+  for (const char* column : columns) csv.text(column);
+  csv.end_row();
+  db::Transaction snapshot(db, db::Database::TransactionKind::read);
+  std::pair<std::string, std::string> after;  // ("", "") sorts before every row
+  for (int page_rows = kPageRows; page_rows == kPageRows;) {
+    page_rows = 0;
+    auto rows = db.cached(query);
+    rows->bind(1, lower(range.first)).bind(2, upper(range.second)).bind(3, after.first).bind(4, after.second);
+    while (rows->step()) {
+      ++page_rows;
+      after = row(*rows, csv);
+      csv.end_row();
+    }
+  }
+  snapshot.commit();
+  csv.finish();
+}
+
+}  // namespace
+
+void Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) {
+  export_pages(
+      store_.impl_->db, range, sink,
+      {"id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward",
+       "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
+       "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "notes", "recorded_by"},
+      "SELECT v.id, v.data, v.local_day, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), v.ward,"
+      " v.owner, v.visited_at FROM records v"
+      " LEFT JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
+      " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.local_day BETWEEN ? AND ? AND (v.visited_at, v.id) > (?, ?)"
+      " ORDER BY v.visited_at, v.id LIMIT 1000",
+      [](db::Statement& rows, CsvOut& csv) {
+        safer::Visit visit;
+        safer::from_json(rows.column_text(1), visit);
+        csv.text(rows.column_text(0)).text(safer::format_rfc3339(visit.visited_at)).text(rows.column_text(2));
+        csv.text(safer::to_string(visit.status)).text(visit.household_id).text(rows.column_text(3));
+        csv.text(rows.column_text(4)).text(rows.column_text(5));
+        for (std::size_t i = 0; i < safer::EnumNames<safer::Outcome>::names.size(); ++i) {
+          csv.boolean(visit.has(static_cast<safer::Outcome>(i)));
+        }
+        csv.number(visit.smoke_detectors_fitted).text(joined(visit.referrals.names())).text(visit.notes);
+        csv.text(rows.column_text(6));
+        return std::pair{rows.column_text(7), rows.column_text(0)};
+      });
+}
+
+void Dashboard::commute_sessions_csv(const DateRange& range, const CsvSink& sink) {
+  export_pages(
+      store_.impl_->db, range, sink,
+      {"id", "station", "started_at", "ended_at", "local_date", "cards_distributed", "messages", "recorded_by"},
+      "SELECT id, data, local_day, owner FROM records WHERE entity = 'commute_session' AND deleted = 0"
+      " AND local_day BETWEEN ? AND ? AND (local_day, id) > (?, ?) ORDER BY local_day, id LIMIT 1000",
+      [](db::Statement& rows, CsvOut& csv) {
+        safer::CommuteSession session;
+        safer::from_json(rows.column_text(1), session);
+        csv.text(rows.column_text(0)).text(session.station).text(safer::format_rfc3339(session.started_at));
+        csv.text(session.ended_at ? safer::format_rfc3339(*session.ended_at) : "").text(rows.column_text(2));
+        csv.number(session.cards_distributed).text(joined(session.messages.names())).text(rows.column_text(3));
+        return std::pair{rows.column_text(2), rows.column_text(0)};
+      });
+}
+
+std::string Dashboard::visits_csv(const DateRange& range) {
+  std::string out;
+  visits_csv(range, append_to(out));
+  return out;
+}
+
+std::string Dashboard::commute_sessions_csv(const DateRange& range) {
+  std::string out;
+  commute_sessions_csv(range, append_to(out));
+  return out;
+}
+
+}  // namespace sync_server

@@ -1,0 +1,7 @@
+// Must compile: cereal's archive (through json_internal.h), then RapidJSON. The pair with
+// include_order_bad.cpp shows the guard tells the two orders apart.
+#include "../../shared/src/json_internal.h"
+
+#include <rapidjson/document.h>
+
+int main() { return 0; }
