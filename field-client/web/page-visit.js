@@ -16,7 +16,7 @@ import { get, postJson, putJson, del, path, isAbort } from './api.js';
 import {
   h, setChildren, setText, uniqueId, createStateArea, fieldError, toggleButton, confirmDialog, announce,
   codePoints, formatDateTime, formatWhen, toLocalInput, fromLocalInput, nowIso, stateBadge, plural, label,
-  STATUSES, STATUS_LABELS, STATUS_GLYPHS, OUTCOMES, OUTCOME_LABELS, REFERRALS, REFERRAL_LABELS,
+  STATUSES, STATUS_LABELS, STATUS_GLYPHS, YES_NO_OUTCOMES, OUTCOME_LABELS, REFERRALS, REFERRAL_LABELS,
 } from './dom.js';
 import { createErrorDisplay, createLiveValidator } from './forms.js';
 
@@ -46,7 +46,7 @@ function householdSummary(household, householdId) {
 
 /** "Crime prevention advice, 2 smoke detectors fitted" for a visit's data. */
 function outcomeSummary(data) {
-  const parts = OUTCOMES.filter((name) => data[name] === true).map((name) => label(OUTCOME_LABELS, name));
+  const parts = YES_NO_OUTCOMES.filter((name) => data[name] === true).map((name) => label(OUTCOME_LABELS, name));
   const smoke = Number(data.smoke_detectors_fitted) || 0;
   if (smoke) parts.push(`${plural(smoke, 'smoke detector', 'smoke detectors')} fitted`);
   return parts.join(', ');
@@ -133,7 +133,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
   // ---- the record being edited
   const model = {
     status: STATUSES.includes(initial.status) ? initial.status : null,
-    outcomes: Object.fromEntries(OUTCOMES.map((name) => [name, initial[name] === true])),
+    outcomes: Object.fromEntries(YES_NO_OUTCOMES.map((name) => [name, initial[name] === true])),
     smoke: Number.isInteger(initial.smoke_detectors_fitted) ? initial.smoke_detectors_fitted : 0,
     referrals: new Set(Array.isArray(initial.referrals) ? initial.referrals : []),
     notes: typeof initial.notes === 'string' ? initial.notes : '',
@@ -142,14 +142,14 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
   // protocol.md §5.2: a visit that was not completed has no outcomes. A stored record that breaks the
   // rule (it can only have been refused) is put right here, since its outcomes cannot be tapped.
   if (model.status && model.status !== 'completed') {
-    for (const name of OUTCOMES) model.outcomes[name] = false;
+    for (const name of YES_NO_OUTCOMES) model.outcomes[name] = false;
     model.smoke = 0;
   }
 
   function collect() {
     const data = { household_id: householdId, visited_at: model.visitedAt || nowIso() };
     if (model.status) data.status = model.status;
-    for (const name of OUTCOMES) data[name] = model.outcomes[name];
+    for (const name of YES_NO_OUTCOMES) data[name] = model.outcomes[name];
     data.smoke_detectors_fitted = model.smoke;
     data.referrals = REFERRALS.filter((code) => model.referrals.has(code));
     for (const code of model.referrals) if (!REFERRALS.includes(code)) data.referrals.push(code);
@@ -172,7 +172,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
   const outcomesHintId = uniqueId('outcomes-hint');
   const outcomeToggles = {};
   const outcomeErrors = {};
-  const outcomeItems = OUTCOMES.map((name) => {
+  const outcomeItems = YES_NO_OUTCOMES.map((name) => {
     const toggle = toggleButton({
       text: label(OUTCOME_LABELS, name), testid: `outcome-${name}`, pressed: model.outcomes[name],
       onChange: (pressed) => { model.outcomes[name] = pressed; changed(name); },
@@ -234,7 +234,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
     fields: fieldErrors,
     focusTargets: {
       status: statusButtons[0], smoke_detectors_fitted: smokePlus, referrals: referralToggles[0].element, notes,
-      visited_at: timeInput, ...Object.fromEntries(OUTCOMES.map((name) => [name, outcomeToggles[name].element])),
+      visited_at: timeInput, ...Object.fromEntries(YES_NO_OUTCOMES.map((name) => [name, outcomeToggles[name].element])),
     },
   });
 
@@ -301,7 +301,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
       button.setAttribute('aria-checked', checked ? 'true' : 'false');
       button.tabIndex = checked || (!model.status && index === 0) ? 0 : -1;
     });
-    for (const name of OUTCOMES) {
+    for (const name of YES_NO_OUTCOMES) {
       outcomeToggles[name].set(model.outcomes[name]);
       outcomeToggles[name].setDisabled(!completed);
     }
@@ -338,8 +338,8 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
     if (model.status === code) return;
     model.status = code;
     if (code !== 'completed') {
-      const hadOutcomes = OUTCOMES.some((name) => model.outcomes[name]) || model.smoke > 0;
-      for (const name of OUTCOMES) model.outcomes[name] = false;
+      const hadOutcomes = YES_NO_OUTCOMES.some((name) => model.outcomes[name]) || model.smoke > 0;
+      for (const name of YES_NO_OUTCOMES) model.outcomes[name] = false;
       model.smoke = 0;
       if (hadOutcomes) announce(`Outcomes cleared: a visit marked ${label(STATUS_LABELS, code)} has none.`);
     }

@@ -2,7 +2,7 @@
 // kept live by polling GET /api/v1/version every 3 seconds.
 
 import { get, isQuiet } from './api.js';
-import { h, formatNumber, formatPercent, formatTime, createStateArea, plural } from './dom.js';
+import { h, formatNumber, formatPercent, formatTime, createStateArea, plural, OUTCOME_LABELS } from './dom.js';
 import { createRangeControl, rangeFromParams, sameRange, describeRange } from './ranges.js';
 import { statusPanel, outcomesPanel, wardPanel, stationPanel, visitsSeriesPanel, cardsSeriesPanel } from './panels.js';
 
@@ -45,7 +45,7 @@ function mount(root, params, ctx) {
     visited: figure('Target households visited', 'households-visited'),
     target: figure('Target households', 'households-target', 'on the Safer Streets list now'),
     coverage: figure('Household coverage', 'coverage', 'of target households visited'),
-    smoke: figure('Smoke detectors fitted', 'smoke-detectors-fitted'),
+    smoke: figure(OUTCOME_LABELS.smoke_detectors_fitted, 'smoke-detectors-fitted'),
     cards: figure('Commute Aware cards', 'cards-total'),
     sessions: figure('Commute Aware sessions', 'commute-sessions', 'at railway stations'),
   };

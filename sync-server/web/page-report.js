@@ -2,7 +2,7 @@
 // (April to March), from GET /api/v1/report?year=YYYY.
 
 import { get, isQuiet } from './api.js';
-import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren } from './dom.js';
+import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren, OUTCOME_LABELS } from './dom.js';
 import { financialYearStart, financialYearLabel, todayIso } from './ranges.js';
 import { statusPanel, outcomesPanel, wardPanel, stationPanel, visitsSeriesPanel, cardsSeriesPanel } from './panels.js';
 
@@ -106,7 +106,7 @@ function mount(root, params, ctx) {
         `of ${formatNumber(num(households.target))} target households`),
       summaryItem('Target households', n(households.target), 'households-target'),
       summaryItem('Household coverage', { text: formatPercent(num(households.coverage)), raw: num(households.coverage) }, 'coverage'),
-      summaryItem('Smoke detectors fitted', n(outcomes.smoke_detectors_fitted), 'smoke-detectors-fitted'),
+      summaryItem(OUTCOME_LABELS.smoke_detectors_fitted, n(outcomes.smoke_detectors_fitted), 'smoke-detectors-fitted'),
       summaryItem('First aid training given', n(outcomes.first_aid_training), 'first-aid-training'),
       summaryItem('Commute Aware cards', n(commute.cards_distributed), 'cards-total',
         `in ${formatNumber(num(commute.sessions))} station sessions`));

@@ -64,7 +64,7 @@ function mount(root, params, ctx) {
     table: createTable({
       caption: 'Officers’ activity', testid: 'activity-table',
       columns: [{ label: 'User' }, { label: 'Role' }, { label: 'Visits', numeric: true },
-        { label: 'Completed', numeric: true }, { label: 'Households visited', numeric: true },
+        { label: STATUS_LABELS.completed, numeric: true }, { label: 'Households visited', numeric: true },
         { label: 'Follow-ups', numeric: true }, { label: 'Commute Aware sessions', numeric: true },
         { label: 'Cards', numeric: true }, { label: 'Last sync' }],
     }),

@@ -77,7 +77,7 @@ export function outcomesPanel({ headingLevel = 2, rangeText = '' } = {}) {
       rows: OUTCOMES.map((o) => ({
         attrs: { 'data-testid': 'outcome-row', 'data-outcome': o },
         cells: [
-          o === 'smoke_detectors_fitted' ? 'Smoke detectors fitted (number fitted)' : OUTCOME_LABELS[o],
+          o === 'smoke_detectors_fitted' ? `${OUTCOME_LABELS[o]} (number fitted)` : OUTCOME_LABELS[o],
           formatNumber(num(outcomes[o])),
           o === 'smoke_detectors_fitted' || !num(completed) ? '—' : formatPercent(num(outcomes[o]) / num(completed)),
         ],
