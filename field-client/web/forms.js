@@ -82,6 +82,7 @@ export function createErrorDisplay({ fields, focusTargets = {}, testidPrefix = '
   }
 
   return {
+    fields,
     general,
     summary,
     apply,
