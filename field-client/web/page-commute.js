@@ -18,7 +18,7 @@ import {
   formatWhen, formatDateTime, toLocalInput, fromLocalInput, nowIso, stateBadge, plural, slug, label,
   MESSAGES, MESSAGE_LABELS,
 } from './dom.js';
-import { createErrorDisplay, createLiveValidator } from './forms.js';
+import { createErrorDisplay, createLiveValidator, onSubmit, showRefusal } from './forms.js';
 import { queueFor, MAX_CARDS } from './tap-queue.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -298,14 +298,7 @@ function sessionForm({ session, stations, rejection, ctx }) {
     display.apply([{ field: rejection.field, message: rejection.message }]);
   }
 
-  let saving = false;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (saving) return;
-    saving = true;
-    save.disabled = true;
-    validator.cancel();
-    display.hideSummary();
+  onSubmit(form, { button: save, validator, display }, async () => {
     display.general.replaceChildren();
     const record = collect();
     try {
@@ -316,15 +309,7 @@ function sessionForm({ session, stations, rejection, ctx }) {
       ctx.refreshStatus();
       ctx.navigate('commute');
     } catch (failure) {
-      if (failure.status === 400 && failure.errors.length) {
-        const { shown, others } = display.apply(failure.errors, { all: true });
-        display.showSummary('Not saved. Please check:', shown, others);
-      } else {
-        display.general.replaceChildren(h('p', null, `Not saved: ${failure.message}`));
-      }
-    } finally {
-      saving = false;
-      save.disabled = false;
+      if (!showRefusal(display, failure)) display.general.replaceChildren(h('p', null, `Not saved: ${failure.message}`));
     }
   });
   return { element: form, destroy: () => validator.cancel() };

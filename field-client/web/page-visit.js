@@ -17,7 +17,7 @@
 
 import { get, postJson, putJson, path, isAbort } from './api.js';
 import { h, setChildren, setText, fieldError, OUTCOME_LABELS } from './dom.js';
-import { createErrorDisplay, createLiveValidator } from './forms.js';
+import { createErrorDisplay, createLiveValidator, onSubmit, showRefusal } from './forms.js';
 import {
   createVisitModel, visitData, chooseStatus, statusControl, outcomesControl, smokeStepper, referralsControl,
   notesField, timeField,
@@ -200,15 +200,8 @@ function formColumns({ status, outcomes, smoke, referrals, notes, time }, errors
  * save shows its errors beside their fields and in the summary.
  */
 function handleSave({ form, saveButton, saveMessage, display, validator, controls, visit, householdId, ctx }) {
-  let saving = false;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (saving) return;
-    saving = true;
-    validator.cancel();
-    display.hideSummary();
+  onSubmit(form, { button: saveButton, validator, display }, async () => {
     display.general.replaceChildren();
-    saveButton.disabled = true;
     setText(saveMessage, 'Saving…');
     const data = visitData(controls.model, householdId);
     try {
@@ -220,18 +213,14 @@ function handleSave({ form, saveButton, saveMessage, display, validator, control
       ctx.navigate('today');
     } catch (failure) {
       setText(saveMessage, '');
-      if (failure.status === 400 && failure.errors.length) {
-        const { shown, others } = display.apply(failure.errors, { all: true });
+      const shown = showRefusal(display, failure);
+      if (shown) {
         if (shown.some((error) => error.field === 'visited_at')) controls.time.reveal(data.visited_at);
-        display.showSummary('Not saved. Please check:', shown, others);
       } else {
         // 403: another officer's visit (the server would refuse the change too).
         display.general.replaceChildren(h('p', null, `Not saved: ${failure.message}`));
         display.general.scrollIntoView({ block: 'center' });
       }
-    } finally {
-      saving = false;
-      saveButton.disabled = false;
     }
   });
 }
