@@ -16,9 +16,6 @@
 # removed file in either folder re-runs CMake (CONFIGURE_DEPENDS).
 include_guard(GLOBAL)
 
-set(SAFER_SHARED_WEB_DIR "${CMAKE_CURRENT_LIST_DIR}/../shared/web")
-cmake_path(NORMAL_PATH SAFER_SHARED_WEB_DIR)
-
 # The servable files below `directory` (relative paths), into `out_var`.
 function(_safer_web_files out_var directory)
   file(GLOB_RECURSE files CONFIGURE_DEPENDS RELATIVE "${directory}"
@@ -36,6 +33,11 @@ function(safer_embed_web)
     endif()
   endforeach()
 
+  # shared/web/, found from this file (a variable set beside include_guard would exist only in
+  # the first including directory's scope).
+  set(shared_dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../shared/web")
+  cmake_path(NORMAL_PATH shared_dir)
+
   set(entries "")
   set(paths "")
   foreach(extra IN LISTS arg_EXTRA)
@@ -49,13 +51,13 @@ function(safer_embed_web)
     list(APPEND entries "${arg_URL_PREFIX}${file}|${arg_DIRECTORY}/${file}")
     list(APPEND paths "${arg_DIRECTORY}/${file}")
   endforeach()
-  _safer_web_files(shared_files "${SAFER_SHARED_WEB_DIR}")
+  _safer_web_files(shared_files "${shared_dir}")
   foreach(file IN LISTS shared_files)
     if(EXISTS "${arg_DIRECTORY}/common/${file}")
       message(FATAL_ERROR "safer_embed_web: ${arg_DIRECTORY}/common/${file} would hide shared/web/${file}")
     endif()
-    list(APPEND entries "${arg_URL_PREFIX}common/${file}|${SAFER_SHARED_WEB_DIR}/${file}")
-    list(APPEND paths "${SAFER_SHARED_WEB_DIR}/${file}")
+    list(APPEND entries "${arg_URL_PREFIX}common/${file}|${shared_dir}/${file}")
+    list(APPEND paths "${shared_dir}/${file}")
   endforeach()
 
   string(REPLACE ";" "," entries "${entries}")  # a list cannot cross the command line whole
