@@ -16,7 +16,7 @@
 // this file loads what the page needs, lays the parts out and saves.
 
 import { get, postJson, putJson, path, isAbort } from './api.js';
-import { h, setChildren, setText, fieldError, OUTCOME_LABELS } from './dom.js';
+import { h, setChildren, setText, createStateArea, fieldError, OUTCOME_LABELS } from './dom.js';
 import { createErrorDisplay, createLiveValidator, onSubmit, showRefusal } from './forms.js';
 import {
   createVisitModel, visitData, chooseStatus, statusControl, outcomesControl, smokeStepper, referralsControl,
