@@ -5,8 +5,9 @@
 // A new hash mounts the page afresh (pages that keep state across visits, such as the Commute
 // Aware tap queue, keep it in their module).
 
-import { get, query, onLocked } from './api.js';
+import { get, onLocked } from './api.js';
 import { h, setChildren, setText, DEFAULT_WARDS, DEFAULT_STATIONS, ROLE_LABELS, label } from './dom.js';
+import { createRouter, notFoundPage } from './common/router.js';
 import { createBanner } from './banner.js';
 import { createLock } from './lock.js';
 import todayPage from './page-today.js';
@@ -15,12 +16,8 @@ import commutePage from './page-commute.js';
 import syncPage from './page-sync.js';
 import householdPage from './page-household.js';
 
-const PAGES = Object.fromEntries(
-  [todayPage, visitPage, commutePage, syncPage, householdPage].map((page) => [page.key, page]),
-);
 /** Which navigation tab is current for each page. */
 const NAV_FOR = { today: 'today', visit: 'today', household: 'today', commute: 'commute', sync: 'sync' };
-const SITE_TITLE = 'Safer Streets field sync';
 
 const shell = document.getElementById('app-shell');
 const main = document.getElementById('main');
@@ -28,8 +25,6 @@ const nav = document.getElementById('app-nav');
 const userBox = document.getElementById('app-user');
 const navRejected = document.getElementById('nav-rejected');
 
-let current = null; // {hash, key, instance}
-let routedOnce = false;
 let flashMessage = null;
 let accessBlocked = false;
 
@@ -43,25 +38,8 @@ function stringList(value) {
 }
 
 const ctx = {
-  /** Goes to #/key?params (replace: without a new history entry). */
-  navigate(key, params = {}, { replace = false } = {}) {
-    const hash = `#/${key}${query(params)}`;
-    if (replace) {
-      window.history.replaceState(null, '', hash);
-      route(true);
-    } else if (window.location.hash === hash) {
-      route(true);
-    } else {
-      window.location.hash = hash;
-    }
-  },
-
-  /** Updates the hash's params without re-mounting the page (e.g. the search text). */
-  replaceParams(key, params) {
-    const hash = `#/${key}${query(params)}`;
-    window.history.replaceState(null, '', hash);
-    if (current) current.hash = hash;
-  },
+  navigate: (key, params, options) => router.navigate(key, params, options),
+  replaceParams: (key, params) => router.replaceParams(key, params),
 
   /** GET /api/reference, cached; wards and stations fall back to protocol.md §5.5's defaults. */
   reference() {
@@ -100,69 +78,28 @@ const ctx = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Routing
+// Routing (common/router.js): a new hash mounts its page afresh.
 
-function parseHash() {
-  const raw = window.location.hash.slice(1); // "/visit?household=…"
-  const mark = raw.indexOf('?');
-  const pathPart = (mark === -1 ? raw : raw.slice(0, mark)).replace(/^\/+|\/+$/g, '');
-  const params = new URLSearchParams(mark === -1 ? '' : raw.slice(mark + 1));
-  return { key: pathPart || 'today', params };
-}
-
-function setActiveNav(key) {
-  for (const link of nav.querySelectorAll('a[data-page]')) {
-    if (link.dataset.page === NAV_FOR[key]) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
-  }
-}
-
-function unmountCurrent() {
-  if (current && current.instance && typeof current.instance.unmount === 'function') current.instance.unmount();
-  current = null;
-}
-
-function notFound(container) {
-  setChildren(container,
-    h('h1', { tabindex: '-1' }, 'Page not found'),
-    h('p', null, 'There is no such page in the app. ', h('a', { href: '#/today' }, 'Go to Today'), '.'));
-  return { unmount() {} };
-}
-
-function route(force = false) {
-  if (accessBlocked) return;
-  const hash = window.location.hash;
-  if (!hash.startsWith('#/')) {
-    // "#main" (skip link without script) or nothing: keep the page, or start at Today.
-    if (current) return;
-    window.history.replaceState(null, '', '#/today');
-  }
-  if (!force && current && current.hash === window.location.hash) return;
-  const { key, params } = parseHash();
-
-  unmountCurrent();
-  const page = PAGES[key];
-  const container = h('div', { class: `page page-${key}`, 'data-page': key });
-  main.replaceChildren(container);
-  const instance = page ? page.mount(container, params, ctx) : notFound(container);
-  current = { hash: window.location.hash, key, instance };
-  setActiveNav(page ? key : null);
-  document.title = `${page ? page.title : 'Page not found'} — ${SITE_TITLE}`;
-
-  if (routedOnce) {
-    window.scrollTo(0, 0);
-    const heading = container.querySelector('h1');
-    if (heading) heading.focus({ preventScroll: true });
-  }
-  routedOnce = true;
-}
+const router = createRouter({
+  main,
+  nav,
+  pages: [todayPage, visitPage, commutePage, syncPage, householdPage],
+  context: ctx,
+  defaultKey: 'today',
+  siteTitle: 'Safer Streets field sync',
+  notFound: (container) => notFoundPage(container, 'the app', '#/today', 'Go to Today'),
+  navFor: (key) => NAV_FOR[key],
+  pageClass: (key) => `page page-${key}`,
+  canRoute: () => !accessBlocked,
+  focusOptions: { preventScroll: true },
+});
 
 // ---------------------------------------------------------------------------------------------
 // Boot
 
 function showAccessProblem(message) {
   accessBlocked = true;
-  unmountCurrent();
+  router.unmount();
   setChildren(main, h('div', { class: 'page', 'data-testid': 'access-error' },
     h('h1', { tabindex: '-1' }, 'Open the app again'),
     h('div', { class: 'message message-error', role: 'alert' },
@@ -199,5 +136,5 @@ document.getElementById('skip-link').addEventListener('click', (event) => {
   main.focus();
   main.scrollIntoView();
 });
-window.addEventListener('hashchange', () => route());
-route();
+window.addEventListener('hashchange', () => router.route());
+router.route();

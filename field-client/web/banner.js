@@ -31,21 +31,8 @@ function clockText(offsetMs) {
     'set the right date and time in the tablet’s settings, or changes may be refused.';
 }
 
-/**
- * Builds the banner into `slot` and starts polling.
- * onAccessProblem(message): the local service refuses this page (403/421: no launch key).
- */
-export function createBanner(slot, { onAccessProblem } = {}) {
-  const listeners = new Set();
-  let status = null;
-  let pollTimer = null;
-  let inFlight = false;
-  let serviceDown = false;
-  let manualSync = null; // {before: last_attempt_at} while a "Sync now" is being watched
-  let lastErrorShown = '';
-  let lastRejected = null;
-
-  // --- elements
+/** The banner's elements (filled in by createBanner's render()). */
+function bannerElements() {
   const onlineGlyph = h('span', { class: 'pill-glyph', 'aria-hidden': 'true' }, '?');
   const onlineText = h('span', { class: 'pill-text' }, 'Checking…');
   const online = h('span', { class: 'pill pill-unknown', 'data-testid': 'banner-online', 'data-value': 'unknown' }, onlineGlyph, onlineText);
@@ -69,27 +56,51 @@ export function createBanner(slot, { onAccessProblem } = {}) {
       liveLine,
       h('div', { class: 'banner-right' }, h('div', { class: 'banner-times' }, lastSync, syncing), syncButton)),
     error, clock, rejected);
+  return { banner, online, onlineGlyph, onlineText, pending, lastSync, syncing, syncButton, error, clock, rejected, rejectedLink };
+}
+
+/** The online pill, the changes waiting and the last sync, from a status answer. */
+function renderConnection({ online, onlineGlyph, onlineText, pending, lastSync }, status) {
+  const key = onlineKey(status);
+  const state = ONLINE_STATES[key];
+  online.className = `pill pill-${key}`;
+  online.dataset.value = key;
+  online.title = state.detail;
+  setText(onlineGlyph, state.glyph);
+  setText(onlineText, state.text);
+
+  const waiting = Number.isFinite(status.pending) ? status.pending : 0;
+  pending.dataset.value = String(waiting);
+  setText(pending, waiting === 0 ? 'All changes synced' : `${plural(waiting, 'change', 'changes')} waiting`);
+  pending.classList.toggle('banner-pending-some', waiting > 0);
+
+  setText(lastSync, status.last_sync_at ? `Last sync ${formatWhen(status.last_sync_at)}` : 'Never synced');
+  if (status.last_sync_at) lastSync.dataset.value = status.last_sync_at;
+  else delete lastSync.dataset.value;
+}
+
+/**
+ * Builds the banner into `slot` and starts polling.
+ * onAccessProblem(message): the local service refuses this page (403/421: no launch key).
+ */
+export function createBanner(slot, { onAccessProblem } = {}) {
+  const listeners = new Set();
+  let status = null;
+  let pollTimer = null;
+  let inFlight = false;
+  let serviceDown = false;
+  let manualSync = null; // {before: last_attempt_at} while a "Sync now" is being watched
+  let lastErrorShown = '';
+  let lastRejected = null;
+
+  const { banner, online, onlineGlyph, onlineText, pending, lastSync, syncing, syncButton, error, clock, rejected, rejectedLink } =
+    bannerElements();
   slot.replaceChildren(banner);
 
   // --- rendering
   function render() {
     if (!status) return;
-    const key = onlineKey(status);
-    const state = ONLINE_STATES[key];
-    online.className = `pill pill-${key}`;
-    online.dataset.value = key;
-    online.title = state.detail;
-    setText(onlineGlyph, state.glyph);
-    setText(onlineText, state.text);
-
-    const waiting = Number.isFinite(status.pending) ? status.pending : 0;
-    pending.dataset.value = String(waiting);
-    setText(pending, waiting === 0 ? 'All changes synced' : `${plural(waiting, 'change', 'changes')} waiting`);
-    pending.classList.toggle('banner-pending-some', waiting > 0);
-
-    setText(lastSync, status.last_sync_at ? `Last sync ${formatWhen(status.last_sync_at)}` : 'Never synced');
-    if (status.last_sync_at) lastSync.dataset.value = status.last_sync_at;
-    else delete lastSync.dataset.value;
+    renderConnection({ online, onlineGlyph, onlineText, pending, lastSync }, status);
 
     // Right after "Sync now", show "Syncing…" at once (a quick sync may end between polls).
     const isSyncing = Boolean(status.syncing) || Boolean(manualSync && Date.now() - manualSync.started < 1500);

@@ -82,6 +82,7 @@ export function createErrorDisplay({ fields, focusTargets = {}, testidPrefix = '
   }
 
   return {
+    fields,
     general,
     summary,
     apply,
@@ -142,4 +143,38 @@ export function bigCheckbox({ name, value, text, checked = false, testid, onChan
   if (onChange) input.addEventListener('change', onChange);
   const element = h('label', { class: 'check', for: id }, input, h('span', { class: 'check-text' }, text));
   return { element, input };
+}
+
+/**
+ * Runs save() on each submit of `form`, one at a time (a submit while one is saving is ignored).
+ * Before it, the live validation is cancelled and the error summary hidden; `button` stays
+ * disabled until save() settles. save() handles its own failures.
+ */
+export function onSubmit(form, { button, validator, display }, save) {
+  let saving = false;
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    if (saving) return;
+    saving = true;
+    validator.cancel();
+    display.hideSummary();
+    button.disabled = true;
+    try {
+      await save();
+    } finally {
+      saving = false;
+      button.disabled = false;
+    }
+  });
+}
+
+/**
+ * A refused save: a 400 with field errors shows every error beside its field and in the
+ * summary, and returns the errors shown; anything else returns null (the caller says why).
+ */
+export function showRefusal(display, failure) {
+  if (failure.status !== 400 || !failure.errors.length) return null;
+  const { shown, others } = display.apply(failure.errors, { all: true });
+  display.showSummary('Not saved. Please check:', shown, others);
+  return shown;
 }

@@ -10,7 +10,7 @@
 
 import { postJson, putJson, path } from './api.js';
 import { h, fieldError, uniqueId, VULNERABILITIES, VULNERABILITY_LABELS, label } from './dom.js';
-import { createErrorDisplay, createLiveValidator, bigCheckbox } from './forms.js';
+import { createErrorDisplay, createLiveValidator, bigCheckbox, onSubmit, showRefusal } from './forms.js';
 
 /**
  * householdForm({wards, initial, id, testidPrefix, submitText, onSaved(id, data)}) → {element, focusFirst()}.
@@ -105,15 +105,8 @@ export function householdForm({ wards, initial = {}, id = null, testidPrefix = '
   address.setAttribute('aria-describedby', `${address.id}-hint ${address.getAttribute('aria-describedby')}`);
   postcode.setAttribute('aria-describedby', `${postcode.id}-hint ${postcode.getAttribute('aria-describedby')}`);
 
-  let saving = false;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (saving) return;
-    saving = true;
-    validator.cancel();
-    display.hideSummary();
+  onSubmit(form, { button: submit, validator, display }, async () => {
     result.replaceChildren();
-    submit.disabled = true;
     const data = collect();
     try {
       const answer = id
@@ -127,15 +120,7 @@ export function householdForm({ wards, initial = {}, id = null, testidPrefix = '
       }
       if (onSaved) onSaved(newId, data, result);
     } catch (failure) {
-      if (failure.status === 400 && failure.errors.length) {
-        const { shown, others } = display.apply(failure.errors, { all: true });
-        display.showSummary('Not saved. Please check:', shown, others);
-      } else {
-        display.general.replaceChildren(h('p', null, failure.message));
-      }
-    } finally {
-      saving = false;
-      submit.disabled = false;
+      if (!showRefusal(display, failure)) display.general.replaceChildren(h('p', null, failure.message));
     }
   });
 

@@ -12,6 +12,61 @@
 import { api, ApiError } from './api.js';
 import { h, setText } from './dom.js';
 
+/** The keypad: 1-9, Clear, 0, Delete. Each key edits `input`; a digit then calls onDigit(). */
+function pinKeys(input, onDigit) {
+  const digitKey = (digit) => h('button', {
+    type: 'button', class: 'pin-key', 'data-testid': `pin-key-${digit}`,
+    onclick: () => { input.value += digit; onDigit(); },
+  }, digit);
+  const keys = ['1', '2', '3', '4', '5', '6', '7', '8', '9'].map(digitKey);
+  keys.push(h('button', {
+    type: 'button', class: 'pin-key pin-key-action', 'data-testid': 'pin-clear', onclick: () => { input.value = ''; input.focus(); },
+  }, 'Clear'));
+  keys.push(digitKey('0'));
+  keys.push(h('button', {
+    type: 'button', class: 'pin-key pin-key-action', 'aria-label': 'Delete last digit', 'data-testid': 'pin-backspace',
+    onclick: () => { input.value = input.value.slice(0, -1); input.focus(); },
+  }, h('span', { 'aria-hidden': 'true' }, '⌫')));
+  return keys;
+}
+
+/** The full-screen dialog around the PIN form (hidden until show()). */
+function lockScreen(form) {
+  return h('div', {
+    class: 'lock-screen', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'lock-title',
+    'data-testid': 'pin-lock', hidden: true,
+  },
+  h('div', { class: 'lock-box' },
+    h('div', { class: 'lock-glyph', 'aria-hidden': 'true' }),
+    h('h1', { id: 'lock-title', tabindex: '-1' }, 'Locked'),
+    h('p', { id: 'pin-hint', class: 'lock-hint' }, 'The app is locked: it locks when it starts and after a while without use. Enter your PIN to carry on. Nothing you were doing has been lost.'),
+    form));
+}
+
+/**
+ * A refused PIN → {message for the officer, lockedOut (the tablet must be enrolled again),
+ * waitSeconds (before the next try; 0: none)}.
+ */
+function describeRefusal(failure) {
+  const refused = { message: failure.message, lockedOut: false, waitSeconds: 0 };
+  if (!(failure instanceof ApiError)) return refused;
+  const body = failure.body || {};
+  if (failure.status === 403 && body.locked_out === true) {
+    return { ...refused, lockedOut: true,
+      message: 'Too many wrong PINs. This tablet stays locked until it is enrolled again: ask your coordinator.' };
+  }
+  const seconds = Number.isFinite(body.retry_after_seconds) ? body.retry_after_seconds : 0;
+  refused.waitSeconds = seconds > 0 ? seconds : 0;
+  if (failure.status === 429) return { ...refused, message: `Too many wrong PINs. Wait ${seconds} seconds, then try again.` };
+  if (failure.status !== 403) return refused;
+  const left = Number.isFinite(body.attempts_left) ? body.attempts_left : null;
+  if (seconds > 0) return { ...refused, message: `Wrong PIN. Wait ${seconds} seconds, then try again.` };
+  if (left !== null && left <= 3) {
+    return { ...refused, message: `Wrong PIN. ${left} ${left === 1 ? 'try' : 'tries'} left before the tablet locks until it is enrolled again.` };
+  }
+  return { ...refused, message: 'Wrong PIN. Try again.' };
+}
+
 /**
  * createLock(slot, {shell, onUnlocked}) → {show(), hide(), waitForUnlock(), isShown()}.
  * shell: the element holding the rest of the app.
@@ -33,23 +88,7 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
   const error = h('p', { id: 'pin-error', class: 'pin-error', role: 'alert', 'data-testid': 'pin-error' });
   const submit = h('button', { type: 'submit', class: 'button button-big pin-submit', 'data-testid': 'pin-submit' }, 'Unlock');
 
-  const keys = [];
-  for (const digit of ['1', '2', '3', '4', '5', '6', '7', '8', '9']) keys.push(digitKey(digit));
-  keys.push(h('button', {
-    type: 'button', class: 'pin-key pin-key-action', 'data-testid': 'pin-clear', onclick: () => { input.value = ''; input.focus(); },
-  }, 'Clear'));
-  keys.push(digitKey('0'));
-  keys.push(h('button', {
-    type: 'button', class: 'pin-key pin-key-action', 'aria-label': 'Delete last digit', 'data-testid': 'pin-backspace',
-    onclick: () => { input.value = input.value.slice(0, -1); input.focus(); },
-  }, h('span', { 'aria-hidden': 'true' }, '⌫')));
-
-  function digitKey(digit) {
-    return h('button', {
-      type: 'button', class: 'pin-key', 'data-testid': `pin-key-${digit}`,
-      onclick: () => { input.value += digit; if (!lockedOut && Date.now() >= waitUntil) setText(error, ''); },
-    }, digit);
-  }
+  const keys = pinKeys(input, () => { if (!lockedOut && Date.now() >= waitUntil) setText(error, ''); });
 
   const form = h('form', { class: 'pin-form', novalidate: true },
     h('label', { for: input.id, class: 'pin-label' }, 'PIN'),
@@ -58,15 +97,7 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
     h('div', { class: 'pin-pad', role: 'group', 'aria-label': 'PIN keypad' }, keys),
     submit);
 
-  const screen = h('div', {
-    class: 'lock-screen', role: 'dialog', 'aria-modal': 'true', 'aria-labelledby': 'lock-title',
-    'data-testid': 'pin-lock', hidden: true,
-  },
-  h('div', { class: 'lock-box' },
-    h('div', { class: 'lock-glyph', 'aria-hidden': 'true' }),
-    h('h1', { id: 'lock-title', tabindex: '-1' }, 'Locked'),
-    h('p', { id: 'pin-hint', class: 'lock-hint' }, 'The app is locked: it locks when it starts and after a while without use. Enter your PIN to carry on. Nothing you were doing has been lost.'),
-    form));
+  const screen = lockScreen(form);
   slot.replaceChildren(screen);
 
   form.addEventListener('submit', async (event) => {
@@ -85,7 +116,10 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
       hide();
       if (onUnlocked) onUnlocked();
     } catch (failure) {
-      setText(error, refusal(failure));
+      const refused = describeRefusal(failure);
+      if (refused.lockedOut) lockedOut = true;
+      if (refused.waitSeconds > 0) startWait(refused.waitSeconds);
+      setText(error, refused.message);
       input.value = '';
       input.focus();
     } finally {
@@ -93,24 +127,6 @@ export function createLock(slot, { shell, onUnlocked } = {}) {
       showSubmit();
     }
   });
-
-  /** What to tell the officer about a refused PIN; starts the wait or the lock-out it asks for. */
-  function refusal(failure) {
-    if (!(failure instanceof ApiError)) return failure.message;
-    const body = failure.body || {};
-    if (failure.status === 403 && body.locked_out === true) {
-      lockedOut = true;
-      return 'Too many wrong PINs. This tablet stays locked until it is enrolled again: ask your coordinator.';
-    }
-    const seconds = Number.isFinite(body.retry_after_seconds) ? body.retry_after_seconds : 0;
-    if (seconds > 0) startWait(seconds);
-    if (failure.status === 429) return `Too many wrong PINs. Wait ${seconds} seconds, then try again.`;
-    if (failure.status !== 403) return failure.message;
-    const left = Number.isFinite(body.attempts_left) ? body.attempts_left : null;
-    if (seconds > 0) return `Wrong PIN. Wait ${seconds} seconds, then try again.`;
-    if (left !== null && left <= 3) return `Wrong PIN. ${left} ${left === 1 ? 'try' : 'tries'} left before the tablet locks until it is enrolled again.`;
-    return 'Wrong PIN. Try again.';
-  }
 
   function startWait(seconds) {
     waitUntil = Date.now() + seconds * 1000;

@@ -9,133 +9,17 @@
 //   POST /api/validate/commute_session  while correcting (debounced)
 //   GET  /api/rejected                only to find a refused session that is no longer listed
 //
-// Never lose a tap: every tap and every PUT of a session goes into that session's queue and is
-// sent one at a time, in order. The count on screen is the last count the service confirmed
-// plus the taps still queued. A tap made while the app is PIN-locked waits for the PIN (api.js);
-// one made while the local service is not answering is retried. The queues live in this module,
-// so leaving the page (or the tablet locking) does not drop them.
+// Never lose a tap: every tap and every PUT of a session goes through that session's queue
+// (tap-queue.js), which outlives the page.
 
-import { get, postJson, putJson, path, isAbort, ApiError } from './api.js';
+import { get, postJson, isAbort } from './api.js';
 import {
-  h, setChildren, setText, uniqueId, createStateArea, fieldError, toggleButton, confirmDialog, announce,
+  h, setChildren, setText, uniqueId, createStateArea, fieldError, toggleButton, radioArrowKeys, confirmDialog, announce,
   formatWhen, formatDateTime, toLocalInput, fromLocalInput, nowIso, stateBadge, plural, slug, label,
   MESSAGES, MESSAGE_LABELS,
 } from './dom.js';
-import { createErrorDisplay, createLiveValidator } from './forms.js';
-
-const MAX_CARDS = 5000;
-const RETRY_MS = [1000, 2000, 4000, 8000, 10000];
-
-// ---------------------------------------------------------------------------------------------
-// The per-session queue of taps and PUTs
-
-class SessionQueue {
-  constructor(id, data) {
-    this.id = id;
-    this.data = { ...data };           // the record as last confirmed by the service
-    this.ops = [];                      // [{kind: 'count', delta} | {kind: 'put', patch, resolve, reject}]
-    this.running = false;
-    this.listeners = new Set();
-    this.error = '';
-    this.retries = 0;
-  }
-
-  queuedDelta() {
-    return this.ops.reduce((sum, op) => sum + (op.kind === 'count' ? op.delta : 0), 0);
-  }
-
-  /** What the screen shows: the confirmed count plus the taps still on their way. */
-  displayed() {
-    return (Number(this.data.cards_distributed) || 0) + this.queuedDelta();
-  }
-
-  notify() {
-    for (const listener of this.listeners) listener(this);
-  }
-
-  /** +1 / −1. Returns false when the tap is outside 0..5000 (then nothing is queued). */
-  tap(delta) {
-    const next = this.displayed() + delta;
-    if (next < 0 || next > MAX_CARDS) return false;
-    this.ops.push({ kind: 'count', delta });
-    this.error = '';
-    this.notify();
-    this.pump();
-    return true;
-  }
-
-  /** PUTs {...record, ...patch} after everything queued before it. Resolves with the record sent. */
-  put(patch) {
-    return new Promise((resolve, reject) => {
-      this.ops.push({ kind: 'put', patch, resolve, reject });
-      this.notify();
-      this.pump();
-    });
-  }
-
-  async pump() {
-    if (this.running) return;
-    this.running = true;
-    while (this.ops.length) {
-      const op = this.ops[0];
-      try {
-        if (op.kind === 'count') {
-          const answer = await postJson(path('/api/commute', this.id, '/count'), { delta: op.delta });
-          if (answer && Number.isInteger(answer.cards_distributed)) this.data.cards_distributed = answer.cards_distributed;
-          else this.data.cards_distributed = (Number(this.data.cards_distributed) || 0) + op.delta;
-          this.ops.shift();
-        } else {
-          const record = { ...this.data, ...op.patch };
-          await putJson(path('/api/commute', this.id), record);
-          this.data = record;
-          this.ops.shift();
-          op.resolve(record);
-        }
-        this.retries = 0;
-        this.error = '';
-      } catch (failure) {
-        if (failure instanceof ApiError && failure.status === 0) {
-          // The local service is not answering (restarting?): keep the op and try again.
-          this.error = 'Not saved yet: the app’s service is not answering. Your taps are kept and will be saved when it is back.';
-          this.notify();
-          const wait = RETRY_MS[Math.min(this.retries, RETRY_MS.length - 1)];
-          this.retries += 1;
-          await new Promise((resolve) => { window.setTimeout(resolve, wait); });
-          continue;
-        }
-        // Refused (e.g. 400 out of range, 403, 404): this op cannot be saved; drop it, say why.
-        this.ops.shift();
-        this.error = op.kind === 'count' ? `A tap was not saved: ${failure.message}` : `Not saved: ${failure.message}`;
-        if (op.kind === 'put') op.reject(failure);
-      }
-      this.notify();
-    }
-    this.running = false;
-    this.notify();
-  }
-}
-
-const queues = new Map(); // session id → SessionQueue
-
-function queueFor(id, data) {
-  let queue = queues.get(id);
-  if (!queue) {
-    queue = new SessionQueue(id, data);
-    queues.set(id, queue);
-  } else if (!queue.ops.length && !queue.running && data) {
-    queue.data = { ...data }; // nothing in flight: the store's copy is the latest
-  }
-  return queue;
-}
-
-const anyQueued = () => [...queues.values()].some((queue) => queue.ops.length > 0);
-
-window.addEventListener('beforeunload', (event) => {
-  if (anyQueued()) {
-    event.preventDefault();
-    event.returnValue = ''; // older browsers need this to ask "Leave the page?"
-  }
-});
+import { createErrorDisplay, createLiveValidator, onSubmit, showRefusal } from './forms.js';
+import { queueFor, MAX_CARDS } from './tap-queue.js';
 
 // ---------------------------------------------------------------------------------------------
 // Pieces
@@ -190,23 +74,16 @@ function startView({ stations, lastStation, onStarted }) {
       button.tabIndex = checked || (!chosen && index === 0) ? 0 : -1;
     });
   }
-  buttons.forEach((button, index) => {
+  for (const button of buttons) {
     button.addEventListener('click', () => {
       chosen = button.dataset.station;
       stationError.set('');
       render();
     });
-    button.addEventListener('keydown', (event) => {
-      let step = 0;
-      if (event.key === 'ArrowRight' || event.key === 'ArrowDown') step = 1;
-      else if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') step = -1;
-      if (!step) return;
-      event.preventDefault();
-      const next = buttons[(index + step + buttons.length) % buttons.length];
-      chosen = next.dataset.station;
-      render();
-      next.focus();
-    });
+  }
+  radioArrowKeys(buttons, (next) => {
+    chosen = next.dataset.station;
+    render();
   });
 
   let starting = false;
@@ -421,14 +298,7 @@ function sessionForm({ session, stations, rejection, ctx }) {
     display.apply([{ field: rejection.field, message: rejection.message }]);
   }
 
-  let saving = false;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (saving) return;
-    saving = true;
-    save.disabled = true;
-    validator.cancel();
-    display.hideSummary();
+  onSubmit(form, { button: save, validator, display }, async () => {
     display.general.replaceChildren();
     const record = collect();
     try {
@@ -439,15 +309,7 @@ function sessionForm({ session, stations, rejection, ctx }) {
       ctx.refreshStatus();
       ctx.navigate('commute');
     } catch (failure) {
-      if (failure.status === 400 && failure.errors.length) {
-        const { shown, others } = display.apply(failure.errors, { all: true });
-        display.showSummary('Not saved. Please check:', shown, others);
-      } else {
-        display.general.replaceChildren(h('p', null, `Not saved: ${failure.message}`));
-      }
-    } finally {
-      saving = false;
-      save.disabled = false;
+      if (!showRefusal(display, failure)) display.general.replaceChildren(h('p', null, `Not saved: ${failure.message}`));
     }
   });
   return { element: form, destroy: () => validator.cancel() };

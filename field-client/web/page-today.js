@@ -52,6 +52,64 @@ function householdCard(household) {
     }, h('span', { 'aria-hidden': 'true' }, '✎ '), 'Record visit', h('span', { class: 'visually-hidden' }, ` at ${address}`)));
 }
 
+/** The search text box (its hint is in searchForm). */
+function searchField(q) {
+  const input = h('input', {
+    id: 'household-search', type: 'search', name: 'q', autocomplete: 'off', spellcheck: 'false',
+    enterkeyhint: 'search', 'data-testid': 'household-search', 'aria-describedby': 'household-search-hint',
+  });
+  input.value = q;
+  return input;
+}
+
+/** "Find a household": the search box and its Clear button; onSubmit() when Enter is pressed. */
+function searchForm(searchInput, clearButton, onSubmit) {
+  return h('form', { class: 'search-box', role: 'search', onsubmit: (event) => { event.preventDefault(); onSubmit(); } },
+    h('label', { for: searchInput.id }, 'Find a household'),
+    h('p', { class: 'hint', id: 'household-search-hint' }, 'Type part of the address or the postcode.'),
+    h('div', { class: 'search-row' }, searchInput, clearButton));
+}
+
+/** The officer's households first, then the others; or why the list is empty (q: the search). */
+function householdSections(households, q) {
+  const mine = households.filter((item) => item && item.mine);
+  const others = households.filter((item) => item && !item.mine);
+  const sections = [];
+  if (mine.length) {
+    sections.push(h('section', { class: 'list-section', 'aria-labelledby': 'mine-heading' },
+      h('h2', { id: 'mine-heading' }, `Assigned to you (${mine.length})`),
+      h('ul', { class: 'household-list', 'data-testid': 'household-list-mine' }, mine.map(householdCard))));
+  }
+  if (others.length) {
+    sections.push(h('section', { class: 'list-section', 'aria-labelledby': 'others-heading' },
+      h('h2', { id: 'others-heading' }, mine.length ? `Other households (${others.length})` : `Households (${others.length})`),
+      h('ul', { class: 'household-list', 'data-testid': 'household-list-others' }, others.map(householdCard))));
+  }
+  if (!households.length) {
+    sections.push(h('p', { class: 'empty', 'data-testid': 'households-empty' }, q
+      ? `No household matches “${q}”. Check the spelling, or add the household below.`
+      : 'There are no households on this tablet yet. They arrive with the first sync; you can also add one below.'));
+  }
+  return sections;
+}
+
+/** "Add a household found in the field": the form goes in addSlot, what came of it in addResult. */
+function addHouseholdSection(addResult, addSlot) {
+  return h('section', { class: 'card-section add-household', 'aria-labelledby': 'add-household-heading', id: 'add-household' },
+    h('h2', { id: 'add-household-heading' }, 'Add a household found in the field'),
+    h('p', { class: 'hint' }, 'For a household that is not on your list. It is saved on this tablet and sent to the coordinators with the next sync.'),
+    addResult,
+    addSlot);
+}
+
+/** Said after a household has been added: saved, and "Record a visit there now". */
+function addedMessage(id, data) {
+  return h('div', { class: 'message message-success', role: 'status', 'data-testid': 'add-household-saved' },
+    h('p', null, h('span', { 'aria-hidden': 'true' }, '✓ '), `${data.address} added on this tablet — waiting to sync.`),
+    id ? h('a', { class: 'button', href: `#/visit?household=${encodeURIComponent(id)}`, 'data-testid': 'add-household-record' },
+      'Record a visit there now') : null);
+}
+
 export default {
   key: 'today',
   title: 'Today',
@@ -63,11 +121,7 @@ export default {
     let addForm = null;
 
     const flash = ctx.takeFlash();
-    const searchInput = h('input', {
-      id: 'household-search', type: 'search', name: 'q', autocomplete: 'off', spellcheck: 'false',
-      enterkeyhint: 'search', 'data-testid': 'household-search', 'aria-describedby': 'household-search-hint',
-    });
-    searchInput.value = q;
+    const searchInput = searchField(q);
     const clearButton = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'household-search-clear', hidden: !q },
       'Clear');
     const count = h('p', { class: 'list-count', role: 'status', 'data-testid': 'household-count' });
@@ -85,39 +139,14 @@ export default {
         addJump),
       flash ? h('div', { class: 'message message-success', role: 'status', 'data-testid': 'visit-saved' },
         h('p', null, h('span', { 'aria-hidden': 'true' }, '✓ '), flash)) : null,
-      h('form', { class: 'search-box', role: 'search', onsubmit: (event) => { event.preventDefault(); runSearch.cancel(); load(); } },
-        h('label', { for: searchInput.id }, 'Find a household'),
-        h('p', { class: 'hint', id: 'household-search-hint' }, 'Type part of the address or the postcode.'),
-        h('div', { class: 'search-row' }, searchInput, clearButton)),
+      searchForm(searchInput, clearButton, () => { runSearch.cancel(); load(); }),
       count,
       state.element,
       lists,
-      h('section', { class: 'card-section add-household', 'aria-labelledby': 'add-household-heading', id: 'add-household' },
-        h('h2', { id: 'add-household-heading' }, 'Add a household found in the field'),
-        h('p', { class: 'hint' }, 'For a household that is not on your list. It is saved on this tablet and sent to the coordinators with the next sync.'),
-        addResult,
-        addSlot));
+      addHouseholdSection(addResult, addSlot));
 
     function render(households) {
-      const mine = households.filter((item) => item && item.mine);
-      const others = households.filter((item) => item && !item.mine);
-      const sections = [];
-      if (mine.length) {
-        sections.push(h('section', { class: 'list-section', 'aria-labelledby': 'mine-heading' },
-          h('h2', { id: 'mine-heading' }, `Assigned to you (${mine.length})`),
-          h('ul', { class: 'household-list', 'data-testid': 'household-list-mine' }, mine.map(householdCard))));
-      }
-      if (others.length) {
-        sections.push(h('section', { class: 'list-section', 'aria-labelledby': 'others-heading' },
-          h('h2', { id: 'others-heading' }, mine.length ? `Other households (${others.length})` : `Households (${others.length})`),
-          h('ul', { class: 'household-list', 'data-testid': 'household-list-others' }, others.map(householdCard))));
-      }
-      if (!households.length) {
-        sections.push(h('p', { class: 'empty', 'data-testid': 'households-empty' }, q
-          ? `No household matches “${q}”. Check the spelling, or add the household below.`
-          : 'There are no households on this tablet yet. They arrive with the first sync; you can also add one below.'));
-      }
-      setChildren(lists, sections);
+      setChildren(lists, householdSections(households, q));
       count.dataset.value = String(households.length);
       setText(count, q ? `${plural(households.length, 'household matches', 'households match')} “${q}”`
         : `${plural(households.length, 'household', 'households')}, yours first`);
@@ -176,10 +205,7 @@ export default {
         wards: reference.wards,
         testidPrefix: 'add',
         onSaved: (id, data) => {
-          setChildren(addResult, h('div', { class: 'message message-success', role: 'status', 'data-testid': 'add-household-saved' },
-            h('p', null, h('span', { 'aria-hidden': 'true' }, '✓ '), `${data.address} added on this tablet — waiting to sync.`),
-            id ? h('a', { class: 'button', href: `#/visit?household=${encodeURIComponent(id)}`, 'data-testid': 'add-household-record' },
-              'Record a visit there now') : null));
+          setChildren(addResult, addedMessage(id, data));
           announce('Household added on this tablet.');
           ctx.refreshStatus();
           load({ quiet: true });

@@ -11,25 +11,20 @@
 //
 // Status comes first. The outcomes and the smoke detectors are only for a completed visit
 // (protocol.md §5.2): for any other status they are cleared and disabled.
+//
+// The form's parts are components in visit-controls.js, the list under it is visit-list.js;
+// this file loads what the page needs, lays the parts out and saves.
 
-import { get, postJson, putJson, del, path, isAbort } from './api.js';
+import { get, postJson, putJson, path, isAbort } from './api.js';
+import { h, setChildren, setText, createStateArea, fieldError, OUTCOME_LABELS } from './dom.js';
+import { createErrorDisplay, createLiveValidator, onSubmit, showRefusal } from './forms.js';
 import {
-  h, setChildren, setText, uniqueId, createStateArea, fieldError, toggleButton, confirmDialog, announce,
-  codePoints, formatDateTime, formatWhen, toLocalInput, fromLocalInput, nowIso, stateBadge, plural, label,
-  STATUSES, STATUS_LABELS, STATUS_GLYPHS, OUTCOMES, OUTCOME_LABELS, REFERRALS, REFERRAL_LABELS,
-} from './dom.js';
-import { createErrorDisplay, createLiveValidator } from './forms.js';
+  createVisitModel, visitData, chooseStatus, statusControl, outcomesControl, smokeStepper, referralsControl,
+  notesField, timeField,
+} from './visit-controls.js';
+import { createVisitList } from './visit-list.js';
 
-const MAX_NOTES = 2000;
-const MAX_SMOKE = 10;
 const SAVED_MESSAGE = 'Saved on this tablet — waiting to sync';
-
-const STATUS_HINTS = {
-  completed: 'Spoke with the household',
-  no_answer: 'Nobody came to the door',
-  declined: 'Did not want a visit',
-  rescheduled: 'Agreed another time',
-};
 
 function householdSummary(household, householdId) {
   if (!household) {
@@ -42,14 +37,6 @@ function householdSummary(household, householdId) {
     h('p', { class: 'household-summary-meta' }, `${household.postcode || ''} · ${household.ward || ''}`,
       household.target ? [' ', h('span', { class: 'badge badge-target' }, h('span', { 'aria-hidden': 'true' }, '★ '), 'Target household')] : null,
       household.follow_up_outstanding ? [' ', h('span', { class: 'badge badge-follow-up' }, h('span', { 'aria-hidden': 'true' }, '⚑ '), 'Follow-up outstanding')] : null));
-}
-
-/** "Crime prevention advice, 2 smoke detectors fitted" for a visit's data. */
-function outcomeSummary(data) {
-  const parts = OUTCOMES.filter((name) => data[name] === true).map((name) => label(OUTCOME_LABELS, name));
-  const smoke = Number(data.smoke_detectors_fitted) || 0;
-  if (smoke) parts.push(`${plural(smoke, 'smoke detector', 'smoke detectors')} fitted`);
-  return parts.join(', ');
 }
 
 export default {
@@ -125,319 +112,100 @@ export default {
   },
 };
 
-function buildPage(container, { household, householdId, visit, visits, ctx }) {
-  const editing = Boolean(visit);
-  const initial = editing && visit.data && typeof visit.data === 'object' ? visit.data : {};
-  const rejection = editing && visit.rejection && typeof visit.rejection === 'object' ? visit.rejection : null;
+const stepTitle = (id, number, ...title) => h('h2', { id, class: 'block-title' },
+  h('span', { class: 'step-number', 'aria-hidden': 'true' }, number), ...title);
 
-  // ---- the record being edited
-  const model = {
-    status: STATUSES.includes(initial.status) ? initial.status : null,
-    outcomes: Object.fromEntries(OUTCOMES.map((name) => [name, initial[name] === true])),
-    smoke: Number.isInteger(initial.smoke_detectors_fitted) ? initial.smoke_detectors_fitted : 0,
-    referrals: new Set(Array.isArray(initial.referrals) ? initial.referrals : []),
-    notes: typeof initial.notes === 'string' ? initial.notes : '',
-    visitedAt: typeof initial.visited_at === 'string' ? initial.visited_at : null, // null = now, at save
+/** The form's parts, over one model (see visit-controls.js). */
+function createControls(model, changed, editing) {
+  const controls = {
+    model,
+    outcomes: outcomesControl(model, changed),
+    smoke: smokeStepper(model, changed),
+    referrals: referralsControl(model, changed),
+    notes: notesField(model, changed),
+    time: timeField(model, changed, { editing }),
   };
-  // protocol.md §5.2: a visit that was not completed has no outcomes. A stored record that breaks the
-  // rule (it can only have been refused) is put right here, since its outcomes cannot be tapped.
-  if (model.status && model.status !== 'completed') {
-    for (const name of OUTCOMES) model.outcomes[name] = false;
-    model.smoke = 0;
-  }
-
-  function collect() {
-    const data = { household_id: householdId, visited_at: model.visitedAt || nowIso() };
-    if (model.status) data.status = model.status;
-    for (const name of OUTCOMES) data[name] = model.outcomes[name];
-    data.smoke_detectors_fitted = model.smoke;
-    data.referrals = REFERRALS.filter((code) => model.referrals.has(code));
-    for (const code of model.referrals) if (!REFERRALS.includes(code)) data.referrals.push(code);
-    data.notes = model.notes;
-    return data;
-  }
-
-  // ---- 1. status (radio group)
-  const statusLabelId = uniqueId('status-label');
-  const statusButtons = STATUSES.map((code) => h('button', {
-    type: 'button', role: 'radio', 'aria-checked': 'false', tabindex: '-1',
-    class: `status-option status-option-${code}`, 'data-testid': `status-${code}`, 'data-value': code,
-  },
-  h('span', { class: 'status-glyph', 'aria-hidden': 'true' }, STATUS_GLYPHS[code]),
-  h('span', { class: 'status-text' }, label(STATUS_LABELS, code)),
-  h('span', { class: 'status-hint' }, STATUS_HINTS[code])));
-  const statusGroup = h('div', { class: 'status-group', role: 'radiogroup', 'aria-labelledby': statusLabelId, 'aria-required': 'true' }, statusButtons);
-
-  // ---- 2. outcomes
-  const outcomesHintId = uniqueId('outcomes-hint');
-  const outcomeToggles = {};
-  const outcomeErrors = {};
-  const outcomeItems = OUTCOMES.map((name) => {
-    const toggle = toggleButton({
-      text: label(OUTCOME_LABELS, name), testid: `outcome-${name}`, pressed: model.outcomes[name],
-      onChange: (pressed) => { model.outcomes[name] = pressed; changed(name); },
-    });
-    toggle.element.setAttribute('aria-describedby', outcomesHintId);
-    outcomeToggles[name] = toggle;
-    outcomeErrors[name] = fieldError(name, toggle.element);
-    return h('div', { class: 'toggle-item' }, toggle.element, outcomeErrors[name].element);
+  controls.status = statusControl(model, (code) => {
+    if (!chooseStatus(model, code)) return;
+    controls.renderStatus();
+    changed('status');
   });
-  const outcomesHint = h('p', { class: 'hint', id: outcomesHintId, 'data-testid': 'outcomes-hint' });
+  controls.renderStatus = () => {
+    controls.status.render();
+    controls.outcomes.render();
+    controls.smoke.render();
+  };
+  return controls;
+}
 
-  // ---- smoke detectors stepper
-  const smokeLabelId = uniqueId('smoke-label');
-  const smokeMinus = h('button', { type: 'button', class: 'stepper-button', 'data-testid': 'smoke-minus', 'aria-label': 'One fewer smoke detector' },
-    h('span', { 'aria-hidden': 'true' }, '−'));
-  const smokeValue = h('output', { class: 'stepper-value', 'data-testid': 'smoke-value', 'aria-live': 'polite', 'aria-labelledby': smokeLabelId }, '0');
-  const smokePlus = h('button', { type: 'button', class: 'stepper-button', 'data-testid': 'smoke-plus', 'aria-label': 'One more smoke detector' },
-    h('span', { 'aria-hidden': 'true' }, '+'));
-  const smokeGroup = h('div', { class: 'stepper', role: 'group', 'aria-labelledby': smokeLabelId }, smokeMinus, smokeValue, smokePlus);
-
-  // ---- referrals
-  const referralsLabelId = uniqueId('referrals-label');
-  const referralToggles = REFERRALS.map((code) => toggleButton({
-    text: label(REFERRAL_LABELS, code), testid: `referral-${code}`, pressed: model.referrals.has(code),
-    onChange: (pressed) => {
-      if (pressed) model.referrals.add(code);
-      else model.referrals.delete(code);
-      changed('referrals');
-    },
-  }));
-  const referralsGroup = h('div', { class: 'toggle-grid toggle-grid-small', role: 'group', 'aria-labelledby': referralsLabelId },
-    referralToggles.map((toggle) => toggle.element));
-
-  // ---- notes
-  const notes = h('textarea', { id: uniqueId('notes'), name: 'notes', rows: '5', 'data-testid': 'notes', spellcheck: 'true' });
-  notes.value = model.notes;
-  const notesCount = h('p', { class: 'notes-count', id: uniqueId('notes-count'), 'data-testid': 'notes-count' });
-  notes.setAttribute('aria-describedby', notesCount.id);
-
-  // ---- time of visit
-  const timeText = h('strong', { 'data-testid': 'visit-time-text' });
-  const timeInput = h('input', { type: 'datetime-local', id: uniqueId('visited-at'), name: 'visited_at', 'data-testid': 'visit-time', step: '60' });
-  const timeNow = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'visit-time-now' }, 'Use the time of saving');
-  const changeTime = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'change-time', 'aria-expanded': 'false' }, 'Change time');
-  const timeEditor = h('div', { class: 'time-editor', hidden: true },
-    h('label', { for: timeInput.id }, 'Date and time of the visit'), timeInput, editing ? null : timeNow);
-
-  // ---- errors
-  const fieldErrors = {
-    status: fieldError('status', statusGroup),
-    ...outcomeErrors,
-    smoke_detectors_fitted: fieldError('smoke_detectors_fitted', smokeGroup),
-    referrals: fieldError('referrals', referralsGroup),
-    notes: fieldError('notes', notes),
-    visited_at: fieldError('visited_at', timeInput),
+/** Every field's error element, and where the error summary sends focus for each. */
+function createFieldErrors(controls) {
+  const { status, outcomes, smoke, referrals, notes, time } = controls;
+  const fields = {
+    status: fieldError('status', status.group),
+    ...outcomes.errors,
+    smoke_detectors_fitted: fieldError('smoke_detectors_fitted', smoke.group),
+    referrals: fieldError('referrals', referrals.group),
+    notes: fieldError('notes', notes.notes),
+    visited_at: fieldError('visited_at', time.input),
     household_id: fieldError('household_id', null),
   };
-  const display = createErrorDisplay({
-    fields: fieldErrors,
-    focusTargets: {
-      status: statusButtons[0], smoke_detectors_fitted: smokePlus, referrals: referralToggles[0].element, notes,
-      visited_at: timeInput, ...Object.fromEntries(OUTCOMES.map((name) => [name, outcomeToggles[name].element])),
-    },
-  });
+  const focusTargets = {
+    status: status.buttons[0], smoke_detectors_fitted: smoke.plus, referrals: referrals.first, notes: notes.notes,
+    visited_at: time.input, ...Object.fromEntries(Object.entries(outcomes.toggles).map(([name, toggle]) => [name, toggle.element])),
+  };
+  return createErrorDisplay({ fields, focusTargets });
+}
 
-  const saveButton = h('button', { type: 'submit', class: 'button button-big button-save', 'data-testid': 'save-visit' },
-    h('span', { 'aria-hidden': 'true' }, '✓ '), editing ? 'Save changes' : 'Save visit');
-  const saveMessage = h('p', { class: 'save-message', role: 'status', 'data-testid': 'save-message' });
-
-  const form = h('form', { class: 'visit-form', novalidate: true, 'data-testid': 'visit-form' },
-    display.summary,
-    editing && visit.mine === false ? h('div', { class: 'message message-error', 'data-testid': 'visit-not-mine' },
+/** The messages above the form: another device's visit, or the server's refusal. */
+function formNotices(visit, rejection) {
+  return [
+    visit && visit.mine === false ? h('div', { class: 'message message-error', 'data-testid': 'visit-not-mine' },
       h('p', null, 'This visit was recorded on another device. Only its author can change it: a change from here will be refused.')) : null,
     rejection ? h('div', { class: 'message message-error', role: 'alert', 'data-testid': 'visit-rejection' },
       h('p', null, h('strong', null, 'The server refused this visit: '), String(rejection.message || rejection.code || '')),
       h('p', null, 'Correct it and save: the corrected visit is sent again with the next sync.')) : null,
-    h('div', { class: 'visit-columns' },
-      h('div', { class: 'visit-col' },
-        h('section', { class: 'form-block', 'aria-labelledby': statusLabelId },
-          h('h2', { id: statusLabelId, class: 'block-title' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, '1'), 'How did the visit go?'),
-          statusGroup, fieldErrors.status.element),
-        h('section', { class: 'form-block', 'aria-labelledby': 'outcomes-title' },
-          h('h2', { id: 'outcomes-title', class: 'block-title' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, '2'), 'What was given or done?'),
-          outcomesHint,
-          h('div', { class: 'toggle-grid', role: 'group', 'aria-labelledby': 'outcomes-title' }, outcomeItems),
-          h('div', { class: 'stepper-field' },
-            h('p', { class: 'field-label', id: smokeLabelId }, 'Smoke detectors fitted'),
-            smokeGroup, fieldErrors.smoke_detectors_fitted.element))),
-      h('div', { class: 'visit-col' },
-        h('section', { class: 'form-block', 'aria-labelledby': referralsLabelId },
-          h('h2', { id: referralsLabelId, class: 'block-title' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, '3'), 'Referrals'),
-          referralsGroup, fieldErrors.referrals.element),
-        h('section', { class: 'form-block', 'aria-labelledby': 'notes-title' },
-          h('h2', { id: 'notes-title', class: 'block-title' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, '4'),
-            h('label', { for: notes.id }, 'Notes')),
-          notes, notesCount, fieldErrors.notes.element),
-        h('section', { class: 'form-block', 'aria-labelledby': 'time-title' },
-          h('h2', { id: 'time-title', class: 'block-title' }, h('span', { class: 'step-number', 'aria-hidden': 'true' }, '5'), 'Time of visit'),
-          h('p', { class: 'time-line' }, timeText, ' ', changeTime),
-          timeEditor, fieldErrors.visited_at.element))),
-    fieldErrors.household_id.element,
-    display.general,
-    h('div', { class: 'action-bar' },
-      saveButton,
-      h('a', { href: '#/today', class: 'button button-secondary', 'data-testid': 'cancel-visit' }, 'Cancel'),
-      saveMessage));
+  ];
+}
 
-  const listSection = h('section', { class: 'list-section visit-list-section', 'aria-labelledby': 'visit-list-title' });
+/** Steps 1 and 2 (status, outcomes and smoke detectors) and 3 to 5 (referrals, notes, time). */
+function formColumns({ status, outcomes, smoke, referrals, notes, time }, errors) {
+  return h('div', { class: 'visit-columns' },
+    h('div', { class: 'visit-col' },
+      h('section', { class: 'form-block', 'aria-labelledby': status.labelId },
+        stepTitle(status.labelId, '1', 'How did the visit go?'),
+        status.group, errors.status.element),
+      h('section', { class: 'form-block', 'aria-labelledby': 'outcomes-title' },
+        stepTitle('outcomes-title', '2', 'What was given or done?'),
+        outcomes.hint,
+        h('div', { class: 'toggle-grid', role: 'group', 'aria-labelledby': 'outcomes-title' }, outcomes.items),
+        h('div', { class: 'stepper-field' },
+          h('p', { class: 'field-label', id: smoke.labelId }, OUTCOME_LABELS.smoke_detectors_fitted),
+          smoke.group, errors.smoke_detectors_fitted.element))),
+    h('div', { class: 'visit-col' },
+      h('section', { class: 'form-block', 'aria-labelledby': referrals.labelId },
+        stepTitle(referrals.labelId, '3', 'Referrals'),
+        referrals.group, errors.referrals.element),
+      h('section', { class: 'form-block', 'aria-labelledby': 'notes-title' },
+        stepTitle('notes-title', '4', h('label', { for: notes.notes.id }, 'Notes')),
+        notes.notes, notes.count, errors.notes.element),
+      h('section', { class: 'form-block', 'aria-labelledby': 'time-title' },
+        stepTitle('time-title', '5', 'Time of visit'),
+        h('p', { class: 'time-line' }, time.text, ' ', time.changeButton),
+        time.editor, errors.visited_at.element)));
+}
 
-  setChildren(container,
-    householdSummary(household, householdId),
-    form,
-    listSection);
-
-  // ---- behaviour
-  const validator = createLiveValidator('visit', collect, (errors) => display.apply(errors));
-  function changed(field) {
-    display.touch(field);
-    validator.schedule();
-  }
-
-  function renderStatus() {
-    const completed = model.status === 'completed';
-    statusButtons.forEach((button, index) => {
-      const checked = button.dataset.value === model.status;
-      button.setAttribute('aria-checked', checked ? 'true' : 'false');
-      button.tabIndex = checked || (!model.status && index === 0) ? 0 : -1;
-    });
-    for (const name of OUTCOMES) {
-      outcomeToggles[name].set(model.outcomes[name]);
-      outcomeToggles[name].setDisabled(!completed);
-    }
-    setText(outcomesHint, completed ? 'Tap each one that applies.'
-      : model.status ? `Only a completed visit has outcomes: for “${label(STATUS_LABELS, model.status)}” they are left empty.`
-        : 'Choose “Completed” above to record what was given or done.');
-    outcomesHint.classList.toggle('hint-strong', !completed);
-    renderSmoke();
-  }
-
-  function renderSmoke() {
-    const completed = model.status === 'completed';
-    setText(smokeValue, String(model.smoke));
-    smokeValue.dataset.value = String(model.smoke);
-    smokeMinus.disabled = !completed || model.smoke <= 0;
-    smokePlus.disabled = !completed || model.smoke >= MAX_SMOKE;
-    smokeGroup.classList.toggle('is-disabled', !completed);
-  }
-
-  function renderNotesCount() {
-    const length = codePoints(model.notes);
-    setText(notesCount, `${length} / ${MAX_NOTES}`);
-    notesCount.dataset.value = String(length);
-    notesCount.classList.toggle('is-over', length > MAX_NOTES);
-  }
-
-  function renderTime() {
-    if (model.visitedAt) setText(timeText, formatDateTime(model.visitedAt));
-    else setText(timeText, 'Now (the time you save)');
-    timeText.dataset.value = model.visitedAt || 'now';
-  }
-
-  function chooseStatus(code) {
-    if (model.status === code) return;
-    model.status = code;
-    if (code !== 'completed') {
-      const hadOutcomes = OUTCOMES.some((name) => model.outcomes[name]) || model.smoke > 0;
-      for (const name of OUTCOMES) model.outcomes[name] = false;
-      model.smoke = 0;
-      if (hadOutcomes) announce(`Outcomes cleared: a visit marked ${label(STATUS_LABELS, code)} has none.`);
-    }
-    renderStatus();
-    changed('status');
-  }
-
-  statusButtons.forEach((button, index) => {
-    button.addEventListener('click', () => chooseStatus(button.dataset.value));
-    button.addEventListener('keydown', (event) => {
-      let step = 0;
-      if (event.key === 'ArrowRight' || event.key === 'ArrowDown') step = 1;
-      else if (event.key === 'ArrowLeft' || event.key === 'ArrowUp') step = -1;
-      if (!step) return;
-      event.preventDefault();
-      const next = statusButtons[(index + step + statusButtons.length) % statusButtons.length];
-      chooseStatus(next.dataset.value);
-      next.focus();
-    });
-  });
-
-  smokeMinus.addEventListener('click', () => {
-    if (model.smoke <= 0) return;
-    model.smoke -= 1;
-    renderSmoke();
-    if (smokeMinus.disabled) smokePlus.focus();
-    changed('smoke_detectors_fitted');
-  });
-  smokePlus.addEventListener('click', () => {
-    if (model.smoke >= MAX_SMOKE) return;
-    model.smoke += 1;
-    renderSmoke();
-    if (smokePlus.disabled) smokeMinus.focus();
-    changed('smoke_detectors_fitted');
-  });
-
-  notes.addEventListener('input', () => {
-    model.notes = notes.value;
-    renderNotesCount();
-    changed('notes');
-  });
-
-  changeTime.addEventListener('click', () => {
-    const open = timeEditor.hidden;
-    timeEditor.hidden = !open;
-    changeTime.setAttribute('aria-expanded', open ? 'true' : 'false');
-    if (open) {
-      if (!timeInput.value) timeInput.value = toLocalInput(model.visitedAt || new Date());
-      timeInput.focus();
-    }
-  });
-  const timeChanged = () => {
-    const iso = fromLocalInput(timeInput.value);
-    if (iso) model.visitedAt = iso;
-    renderTime();
-    changed('visited_at');
-  };
-  timeInput.addEventListener('change', timeChanged);
-  timeInput.addEventListener('input', timeChanged);
-  timeNow.addEventListener('click', () => {
-    model.visitedAt = null;
-    timeInput.value = '';
-    timeEditor.hidden = true;
-    changeTime.setAttribute('aria-expanded', 'false');
-    renderTime();
-    changed('visited_at');
-    changeTime.focus();
-  });
-
-  renderStatus();
-  renderNotesCount();
-  renderTime();
-
-  // A refused change shows its message beside its field from the start.
-  if (rejection && rejection.field && Object.prototype.hasOwnProperty.call(fieldErrors, rejection.field)) {
-    display.touch(rejection.field);
-    display.apply([{ field: rejection.field, message: rejection.message }]);
-    if (rejection.field === 'visited_at') {
-      timeEditor.hidden = false;
-      changeTime.setAttribute('aria-expanded', 'true');
-      timeInput.value = toLocalInput(model.visitedAt);
-    }
-  }
-
-  // ---- save
-  let saving = false;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (saving) return;
-    saving = true;
-    validator.cancel();
-    display.hideSummary();
+/**
+ * Saves on submit (POST a new visit, PUT an edited one), then goes back to Today; a refused
+ * save shows its errors beside their fields and in the summary.
+ */
+function handleSave({ form, saveButton, saveMessage, display, validator, controls, visit, householdId, ctx }) {
+  onSubmit(form, { button: saveButton, validator, display }, async () => {
     display.general.replaceChildren();
-    saveButton.disabled = true;
     setText(saveMessage, 'Saving…');
-    const data = collect();
+    const data = visitData(controls.model, householdId);
     try {
-      if (editing) await putJson(path('/api/visits', visit.id), data);
+      if (visit) await putJson(path('/api/visits', visit.id), data);
       else await postJson('/api/visits', data);
       setText(saveMessage, '');
       ctx.flash(SAVED_MESSAGE);
@@ -445,100 +213,64 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
       ctx.navigate('today');
     } catch (failure) {
       setText(saveMessage, '');
-      if (failure.status === 400 && failure.errors.length) {
-        const { shown, others } = display.apply(failure.errors, { all: true });
-        if (shown.some((error) => error.field === 'visited_at')) {
-          timeEditor.hidden = false;
-          changeTime.setAttribute('aria-expanded', 'true');
-          if (!timeInput.value) timeInput.value = toLocalInput(data.visited_at);
-        }
-        display.showSummary('Not saved. Please check:', shown, others);
+      const shown = showRefusal(display, failure);
+      if (shown) {
+        if (shown.some((error) => error.field === 'visited_at')) controls.time.reveal(data.visited_at);
       } else {
         // 403: another officer's visit (the server would refuse the change too).
         display.general.replaceChildren(h('p', null, `Not saved: ${failure.message}`));
         display.general.scrollIntoView({ block: 'center' });
       }
-    } finally {
-      saving = false;
-      saveButton.disabled = false;
     }
   });
+}
 
-  // ---- the household's visits
-  let listAlive = true;
-  function renderList(list) {
-    const rows = list.map((item) => visitRow(item));
-    setChildren(listSection,
-      h('h2', { id: 'visit-list-title' }, `Visits to this household (${list.length})`),
-      list.length ? h('ul', { class: 'visit-list', 'data-testid': 'visit-list' }, rows)
-        : h('p', { class: 'empty' }, 'No visits recorded yet.'));
-  }
+/** The page once loaded: the household, the form, the household's visits. Returns its cleanup. */
+function buildPage(container, { household, householdId, visit, visits, ctx }) {
+  const editing = Boolean(visit);
+  const initial = editing && visit.data && typeof visit.data === 'object' ? visit.data : {};
+  const rejection = editing && visit.rejection && typeof visit.rejection === 'object' ? visit.rejection : null;
 
-  function visitRow(item) {
-    const data = item.data && typeof item.data === 'object' ? item.data : {};
-    const isCurrent = editing && item.id === visit.id;
-    const message = h('p', { class: 'row-message', role: 'alert', 'data-testid': 'visit-row-message' });
-    const deleteButton = h('button', { type: 'button', class: 'button button-danger-outline', 'data-testid': 'visit-delete' },
-      'Delete', h('span', { class: 'visually-hidden' }, ` the visit of ${formatDateTime(data.visited_at)}`));
-    deleteButton.addEventListener('click', async () => {
-      const yes = await confirmDialog({
-        title: 'Delete this visit?',
-        body: `The visit of ${formatDateTime(data.visited_at)} (${label(STATUS_LABELS, data.status)}) is deleted on this tablet and then on the server.`,
-        confirmLabel: 'Delete visit',
-      });
-      if (!yes) return;
-      deleteButton.disabled = true;
-      setText(message, '');
-      try {
-        await del(path('/api/visits', item.id));
-        announce('Visit deleted.');
-        ctx.refreshStatus();
-        if (isCurrent) {
-          ctx.navigate('visit', { household: householdId });
-          return;
-        }
-        reloadList();
-      } catch (failure) {
-        deleteButton.disabled = false;
-        setText(message, `Not deleted: ${failure.message}`);
-      }
-    });
-    const summary = outcomeSummary(data);
-    const referrals = Array.isArray(data.referrals) ? data.referrals.map((code) => label(REFERRAL_LABELS, code)) : [];
-    const rejectionInfo = item.rejection && typeof item.rejection === 'object' ? item.rejection : null;
-    return h('li', { class: `visit-row${isCurrent ? ' is-current' : ''}`, 'data-testid': 'visit-row', 'data-visit-id': item.id },
-      h('div', { class: 'visit-row-body' },
-        h('p', { class: 'visit-row-title' },
-          h('strong', null, formatWhen(data.visited_at)), ' — ',
-          h('span', { 'aria-hidden': 'true' }, `${STATUS_GLYPHS[data.status] || ''} `), label(STATUS_LABELS, data.status),
-          ' ', stateBadge(item.state),
-          isCurrent ? [' ', h('span', { class: 'badge badge-mine' }, 'Editing now')] : null),
-        summary ? h('p', null, summary) : null,
-        referrals.length ? h('p', null, 'Referred to: ', referrals.join(', ')) : null,
-        data.notes ? h('p', { class: 'visit-row-notes' }, String(data.notes)) : null,
-        rejectionInfo ? h('p', { class: 'row-rejection' }, h('span', { 'aria-hidden': 'true' }, '⚠ '),
-          'Refused by the server: ', String(rejectionInfo.message || rejectionInfo.code || '')) : null,
-        message),
-      item.mine === false ? h('p', { class: 'muted-strong', 'data-testid': 'visit-not-mine' }, 'Recorded on another device: only its author can change it.') : h('div', { class: 'visit-row-actions' },
-        isCurrent ? null : h('a', {
-          class: 'button button-secondary', href: `#/visit?id=${encodeURIComponent(item.id)}&household=${encodeURIComponent(householdId)}`,
-          'data-testid': 'visit-edit',
-        }, 'Edit', h('span', { class: 'visually-hidden' }, ` the visit of ${formatDateTime(data.visited_at)}`)),
-        deleteButton));
-  }
+  let display = null;
+  let validator = null;
+  const changed = (field) => {
+    display.touch(field);
+    validator.schedule();
+  };
+  const controls = createControls(createVisitModel(initial), changed, editing);
+  display = createFieldErrors(controls);
+  validator = createLiveValidator('visit', () => visitData(controls.model, householdId), (errors) => display.apply(errors));
 
-  async function reloadList() {
-    try {
-      const data = await get('/api/visits', { household: householdId });
-      if (listAlive) renderList(data && Array.isArray(data.visits) ? data.visits : []);
-    } catch (error) {
-      if (listAlive && !isAbort(error)) setChildren(listSection, h('p', { class: 'state state-error', role: 'alert' }, error.message));
-    }
+  const saveButton = h('button', { type: 'submit', class: 'button button-big button-save', 'data-testid': 'save-visit' },
+    h('span', { 'aria-hidden': 'true' }, '✓ '), editing ? 'Save changes' : 'Save visit');
+  const saveMessage = h('p', { class: 'save-message', role: 'status', 'data-testid': 'save-message' });
+  const form = h('form', { class: 'visit-form', novalidate: true, 'data-testid': 'visit-form' },
+    display.summary,
+    formNotices(visit, rejection),
+    formColumns(controls, display.fields),
+    display.fields.household_id.element,
+    display.general,
+    h('div', { class: 'action-bar' },
+      saveButton,
+      h('a', { href: '#/today', class: 'button button-secondary', 'data-testid': 'cancel-visit' }, 'Cancel'),
+      saveMessage));
+  const listSection = h('section', { class: 'list-section visit-list-section', 'aria-labelledby': 'visit-list-title' });
+  setChildren(container, householdSummary(household, householdId), form, listSection);
+
+  controls.renderStatus();
+  controls.notes.render();
+  controls.time.render();
+  // A refused change shows its message beside its field from the start.
+  if (rejection && rejection.field && Object.prototype.hasOwnProperty.call(display.fields, rejection.field)) {
+    display.touch(rejection.field);
+    display.apply([{ field: rejection.field, message: rejection.message }]);
+    if (rejection.field === 'visited_at') controls.time.reveal(controls.model.visitedAt);
   }
-  renderList(visits);
+  handleSave({ form, saveButton, saveMessage, display, validator, controls, visit, householdId, ctx });
+  const list = createVisitList(listSection, { visits, householdId, editingId: editing ? visit.id : null, ctx });
 
   return () => {
-    listAlive = false;
+    list.stop();
     validator.cancel();
   };
 }

@@ -1,21 +1,18 @@
-// api.js — the one place that talks to the coordinator JSON API (docs/api.md).
+// api.js — the dashboard's client of the coordinator JSON API (docs/api.md), on the shared
+// fetch of common/api.js.
 //
 // The CSRF token lives only in this module's memory (never in storage): every POST and DELETE
 // sends it as X-CSRF-Token. A 401 from any call except the login itself hands control to the
 // handler set with onUnauthorized (the app shows the sign-in form) and rejects with ApiError.
 
+import { ApiError, send, verbs, isAbort } from './common/api.js';
+
+export { ApiError, query } from './common/api.js';
+
 let csrfToken = null;
 let unauthorizedHandler = () => {};
 
-/** An error answer from the API (status 0: the server could not be reached). */
-export class ApiError extends Error {
-  constructor(status, message, body) {
-    super(message);
-    this.name = 'ApiError';
-    this.status = status;
-    this.body = body;
-  }
-}
+const NOT_REACHABLE = 'Could not reach the server. Check the network connection and try again.';
 
 export function setCsrfToken(token) {
   csrfToken = typeof token === 'string' && token !== '' ? token : null;
@@ -23,16 +20,6 @@ export function setCsrfToken(token) {
 
 export function onUnauthorized(handler) {
   unauthorizedHandler = handler;
-}
-
-/** "?from=…&to=…" from an object, leaving out null, undefined and empty values. */
-export function query(params) {
-  const search = new URLSearchParams();
-  for (const [key, value] of Object.entries(params || {})) {
-    if (value !== null && value !== undefined && value !== '') search.set(key, String(value));
-  }
-  const text = search.toString();
-  return text ? `?${text}` : '';
 }
 
 function errorMessage(status, body) {
@@ -48,39 +35,11 @@ function errorMessage(status, body) {
   return `The server answered with status ${status}.`;
 }
 
-async function send(path, { method = 'GET', json, text, contentType, signal } = {}) {
-  const headers = { Accept: 'application/json' };
-  let body;
-  if (json !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    body = JSON.stringify(json);
-  } else if (text !== undefined) {
-    headers['Content-Type'] = contentType || 'text/plain';
-    body = text;
-  }
-  if (method !== 'GET' && method !== 'HEAD' && csrfToken) headers['X-CSRF-Token'] = csrfToken;
-
-  let response;
-  try {
-    response = await fetch(path, {
-      method, headers, body, signal, credentials: 'same-origin', cache: 'no-store',
-    });
-  } catch (error) {
-    if (error && error.name === 'AbortError') throw error;
-    throw new ApiError(0, 'Could not reach the server. Check the network connection and try again.', null);
-  }
-
-  let data = null;
-  if (response.status !== 204) {
-    const type = response.headers.get('Content-Type') || '';
-    try {
-      if (type.includes('json')) data = await response.json();
-      else await response.text();
-    } catch {
-      data = null;
-    }
-  }
-  return { response, data };
+/** send() with the CSRF token on every request that changes something. */
+function sendWithToken(path, options = {}) {
+  const method = options.method || 'GET';
+  const headers = method !== 'GET' && method !== 'HEAD' && csrfToken ? { 'X-CSRF-Token': csrfToken } : {};
+  return send(path, { ...options, headers }, NOT_REACHABLE);
 }
 
 /**
@@ -90,15 +49,15 @@ async function send(path, { method = 'GET', json, text, contentType, signal } = 
  * Rejects with ApiError for any non-2xx answer.
  */
 export async function api(path, options = {}) {
-  let { response, data } = await send(path, options);
+  let { response, data } = await sendWithToken(path, options);
 
   // A stale CSRF token (e.g. the session was renewed in another tab): fetch the current one
   // and try once more.
   if (response.status === 403 && data && data.error === 'csrf' && (options.method || 'GET') !== 'GET') {
-    const session = await send('/api/v1/session');
+    const session = await sendWithToken('/api/v1/session');
     if (session.response.ok && session.data && session.data.csrf_token) {
       setCsrfToken(session.data.csrf_token);
-      ({ response, data } = await send(path, options));
+      ({ response, data } = await sendWithToken(path, options));
     }
   }
 
@@ -111,11 +70,9 @@ export async function api(path, options = {}) {
   return data;
 }
 
-export const get = (path, params, options = {}) => api(path + query(params), options);
-export const postJson = (path, json, options = {}) => api(path, { ...options, method: 'POST', json });
-export const del = (path, options = {}) => api(path, { ...options, method: 'DELETE' });
+export const { get, postJson, del } = verbs(api);
 
 /** True for errors that the page should not report itself (signed out, or superseded). */
 export function isQuiet(error) {
-  return (error instanceof ApiError && error.status === 401) || (error && error.name === 'AbortError');
+  return (error instanceof ApiError && error.status === 401) || isAbort(error);
 }

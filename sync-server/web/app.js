@@ -4,8 +4,9 @@
 //   {key, title, mount(container, params, ctx) → {update(params), unmount()}}.
 // Navigating within a page (new params) calls update(); another page unmounts the old one.
 
-import { api, get, del, query, setCsrfToken, onUnauthorized, isQuiet } from './api.js';
+import { api, get, del, setCsrfToken, onUnauthorized, isQuiet } from './api.js';
 import { h, setChildren, announce, createStateArea, DEFAULT_WARDS } from './dom.js';
+import { createRouter, notFoundPage } from './common/router.js';
 import { setupCharts } from './charts.js';
 import overviewPage from './page-overview.js';
 import worklistsPage from './page-worklists.js';
@@ -14,9 +15,6 @@ import devicesPage from './page-devices.js';
 import exportsPage from './page-exports.js';
 import reportPage from './page-report.js';
 
-const PAGES = Object.fromEntries(
-  [overviewPage, worklistsPage, registerPage, devicesPage, exportsPage, reportPage].map((page) => [page.key, page]),
-);
 const SITE_TITLE = 'Safer Streets dashboard';
 
 const main = document.getElementById('main');
@@ -25,8 +23,6 @@ const sessionBox = document.getElementById('session-box');
 const sessionUser = document.getElementById('session-user');
 
 let session = null; // {username} while signed in
-let current = null; // {key, instance}
-let routedOnce = false;
 
 // ---------------------------------------------------------------------------------------------
 // Shared look-ups (cached for the session)
@@ -35,18 +31,7 @@ let wardsPromise = null;
 let usersPromise = null;
 
 const ctx = {
-  /** Goes to #/key?params (replace: without a new history entry). */
-  navigate(key, params = {}, { replace = false } = {}) {
-    const hash = `#/${key}${query(params)}`;
-    if (replace) {
-      window.history.replaceState(null, '', hash);
-      route();
-    } else if (window.location.hash === hash) {
-      route();
-    } else {
-      window.location.hash = hash;
-    }
-  },
+  navigate: (key, params, options) => router.navigate(key, params, options),
 
   /** All ward names, in the server's order (coverage_by_ward lists every ward). */
   wards() {
@@ -95,65 +80,19 @@ const ctx = {
 };
 
 // ---------------------------------------------------------------------------------------------
-// Routing
+// Routing (common/router.js): new params for the page on show go to its update().
 
-function parseHash() {
-  const raw = window.location.hash.slice(1); // "/overview?from=…"
-  const mark = raw.indexOf('?');
-  const path = (mark === -1 ? raw : raw.slice(0, mark)).replace(/^\/+|\/+$/g, '');
-  const params = new URLSearchParams(mark === -1 ? '' : raw.slice(mark + 1));
-  return { key: path || 'overview', params };
-}
-
-function setActiveNav(key) {
-  for (const link of nav.querySelectorAll('a[data-page]')) {
-    if (link.dataset.page === key) link.setAttribute('aria-current', 'page');
-    else link.removeAttribute('aria-current');
-  }
-}
-
-function unmountCurrent() {
-  if (current && current.instance && typeof current.instance.unmount === 'function') current.instance.unmount();
-  current = null;
-}
-
-function notFound(container) {
-  setChildren(container,
-    h('h1', { tabindex: '-1' }, 'Page not found'),
-    h('p', null, 'There is no such page in the dashboard. ', h('a', { href: '#/overview' }, 'Go to the overview'), '.'));
-  return { update() {}, unmount() {} };
-}
-
-function route() {
-  if (!session) return;
-  const hash = window.location.hash;
-  if (!hash.startsWith('#/')) {
-    // "#main" (skip link without script) or nothing: keep the page, or start at the overview.
-    if (current) return;
-    window.history.replaceState(null, '', '#/overview');
-  }
-  const { key, params } = parseHash();
-  if (current && current.key === key) {
-    current.instance.update(params);
-    return;
-  }
-
-  unmountCurrent();
-  const page = PAGES[key];
-  const container = h('div', { class: 'page', 'data-page': key });
-  main.replaceChildren(container);
-  const instance = page ? page.mount(container, params, ctx) : notFound(container);
-  current = { key, instance };
-  setActiveNav(page ? key : null);
-  document.title = `${page ? page.title : 'Page not found'} — ${SITE_TITLE}`;
-
-  if (routedOnce) {
-    window.scrollTo(0, 0);
-    const heading = container.querySelector('h1');
-    if (heading) heading.focus();
-  }
-  routedOnce = true;
-}
+const router = createRouter({
+  main,
+  nav,
+  pages: [overviewPage, worklistsPage, registerPage, devicesPage, exportsPage, reportPage],
+  context: ctx,
+  defaultKey: 'overview',
+  siteTitle: SITE_TITLE,
+  notFound: (container) => notFoundPage(container, 'the dashboard', '#/overview', 'Go to the overview'),
+  updateInPlace: true,
+  canRoute: () => session !== null,
+});
 
 // ---------------------------------------------------------------------------------------------
 // Session
@@ -170,7 +109,7 @@ function startSession(data) {
   wardsPromise = null;
   usersPromise = null;
   showChrome(true);
-  route();
+  router.route();
 }
 
 function retryText(seconds) {
@@ -182,12 +121,12 @@ function retryText(seconds) {
 }
 
 function showLogin(notice) {
-  unmountCurrent();
+  router.unmount();
   session = null;
-  routedOnce = false;
+  router.setFocusOnNext(false);
   setCsrfToken(null);
   showChrome(false);
-  setActiveNav(null);
+  router.clearNav();
   document.title = `Sign in — ${SITE_TITLE}`;
 
   const username = h('input', { id: 'login-username', name: 'username', autocomplete: 'username', required: true, 'data-testid': 'login-username' });
@@ -215,7 +154,7 @@ function showLogin(notice) {
         method: 'POST', json: { username: username.value.trim(), password: password.value }, allow401: true,
       });
       // Signing in is a page change: focus goes to the new page's heading, not back to the top.
-      routedOnce = true;
+      router.setFocusOnNext(true);
       startSession(data);
     } catch (failure) {
       let message = failure.message || 'Sign-in failed.';
@@ -257,7 +196,7 @@ async function boot() {
     main.focus();
     main.scrollIntoView();
   });
-  window.addEventListener('hashchange', route);
+  window.addEventListener('hashchange', () => router.route());
   onUnauthorized(() => {
     if (session) showLogin('Your session has ended. Please sign in again.');
   });

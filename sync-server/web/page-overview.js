@@ -2,9 +2,9 @@
 // kept live by polling GET /api/v1/version every 3 seconds.
 
 import { get, isQuiet } from './api.js';
-import { h, formatNumber, formatPercent, formatTime, createStateArea, plural } from './dom.js';
+import { h, formatNumber, formatPercent, formatTime, createStateArea, plural, OUTCOME_LABELS } from './dom.js';
 import { createRangeControl, rangeFromParams, sameRange, describeRange } from './ranges.js';
-import { statusPanel, outcomesPanel, wardPanel, stationPanel, visitsSeriesPanel, cardsSeriesPanel } from './panels.js';
+import { createPanelSet, updatePanelSet } from './panels.js';
 
 const POLL_MS = 3000;
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -24,6 +24,52 @@ function figure(labelText, testid, note) {
   };
 }
 
+/** The headline figures, empty until setFigures(). */
+function createFigures() {
+  return {
+    visits: figure('Visits recorded', 'visits-total'),
+    completed: figure('Completed visits', 'visits-completed'),
+    visited: figure('Target households visited', 'households-visited'),
+    target: figure('Target households', 'households-target', 'on the Safer Streets list now'),
+    coverage: figure('Household coverage', 'coverage', 'of target households visited'),
+    smoke: figure(OUTCOME_LABELS.smoke_detectors_fitted, 'smoke-detectors-fitted'),
+    cards: figure('Commute Aware cards', 'cards-total'),
+    sessions: figure('Commute Aware sessions', 'commute-sessions', 'at railway stations'),
+  };
+}
+
+function setFigures(figures, stats) {
+  const visits = stats.visits || {};
+  const byStatus = visits.by_status || {};
+  const outcomes = stats.outcomes || {};
+  const households = stats.households || {};
+  const commute = stats.commute_aware || {};
+  figures.visits.set(formatNumber(num(visits.total)), num(visits.total));
+  figures.completed.set(formatNumber(num(byStatus.completed)), num(byStatus.completed),
+    num(visits.total) ? `${formatPercent(num(byStatus.completed) / num(visits.total))} of visits` : '');
+  figures.visited.set(formatNumber(num(households.visited)), num(households.visited),
+    `of ${plural(num(households.target), 'target household', 'target households')}`);
+  figures.target.set(formatNumber(num(households.target)), num(households.target));
+  figures.coverage.set(formatPercent(num(households.coverage)), num(households.coverage));
+  figures.smoke.set(formatNumber(num(outcomes.smoke_detectors_fitted)), num(outcomes.smoke_detectors_fitted), 'fitted free of charge');
+  figures.cards.set(formatNumber(num(commute.cards_distributed)), num(commute.cards_distributed), 'card holders distributed');
+  figures.sessions.set(formatNumber(num(commute.sessions)), num(commute.sessions));
+}
+
+/** The figures and the panels, in their sections (hidden until the first answer). */
+function overviewBody(figures, panels) {
+  return h('div', { class: 'overview-body', 'data-testid': 'overview', hidden: true },
+    h('section', { class: 'figures-section', 'aria-labelledby': 'figures-heading' },
+      h('h2', { id: 'figures-heading' }, 'Headline figures'),
+      h('dl', { class: 'figures' }, Object.values(figures).map((f) => f.element))),
+    h('h2', { class: 'section-heading' }, 'Safer Streets visits'),
+    h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element, panels.visitsSeries.element),
+    h('h2', { class: 'section-heading' }, 'Household coverage'),
+    h('div', { class: 'panel-grid' }, panels.wards.element),
+    h('h2', { class: 'section-heading' }, 'Commute Aware'),
+    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsSeries.element));
+}
+
 function mount(root, params, ctx) {
   let range = rangeFromParams(params);
   let data = null;
@@ -39,40 +85,11 @@ function mount(root, params, ctx) {
   const liveStatus = h('p', { class: 'live-status', role: 'status', 'data-testid': 'live-status' }, '');
   const state = createStateArea('overview-state');
 
-  const figures = {
-    visits: figure('Visits recorded', 'visits-total'),
-    completed: figure('Completed visits', 'visits-completed'),
-    visited: figure('Target households visited', 'households-visited'),
-    target: figure('Target households', 'households-target', 'on the Safer Streets list now'),
-    coverage: figure('Household coverage', 'coverage', 'of target households visited'),
-    smoke: figure('Smoke detectors fitted', 'smoke-detectors-fitted'),
-    cards: figure('Commute Aware cards', 'cards-total'),
-    sessions: figure('Commute Aware sessions', 'commute-sessions', 'at railway stations'),
-  };
-
   const rangeText = () => ` (${describeRange(range)})`;
-  // Panel headings are h3: they sit under the h2 section headings below.
-  const options = { headingLevel: 3, rangeText: rangeText() };
-  const panels = {
-    status: statusPanel(options),
-    outcomes: outcomesPanel(options),
-    wards: wardPanel(options),
-    stations: stationPanel(options),
-    cardsWeek: cardsSeriesPanel({ ...options, period: 'week' }),
-    visitsWeek: visitsSeriesPanel({ ...options, period: 'week' }),
-  };
-
-  const body = h('div', { class: 'overview-body', 'data-testid': 'overview', hidden: true },
-    h('section', { class: 'figures-section', 'aria-labelledby': 'figures-heading' },
-      h('h2', { id: 'figures-heading' }, 'Headline figures'),
-      h('dl', { class: 'figures' }, Object.values(figures).map((f) => f.element))),
-    h('h2', { class: 'section-heading' }, 'Safer Streets visits'),
-    h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element, panels.visitsWeek.element),
-    h('h2', { class: 'section-heading' }, 'Household coverage'),
-    h('div', { class: 'panel-grid' }, panels.wards.element),
-    h('h2', { class: 'section-heading' }, 'Commute Aware'),
-    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsWeek.element));
-
+  const figures = createFigures();
+  // Panel headings are h3: they sit under the h2 section headings.
+  const panels = createPanelSet({ headingLevel: 3, rangeText: rangeText() }, 'week');
+  const body = overviewBody(figures, panels);
   root.append(
     h('div', { class: 'page-head' },
       h('h1', { tabindex: '-1' }, 'Overview'),
@@ -82,39 +99,8 @@ function mount(root, params, ctx) {
     body);
 
   function render(overview) {
-    const stats = overview.stats || {};
-    const visits = stats.visits || {};
-    const byStatus = visits.by_status || {};
-    const outcomes = stats.outcomes || {};
-    const households = stats.households || {};
-    const commute = stats.commute_aware || {};
-
-    figures.visits.set(formatNumber(num(visits.total)), num(visits.total));
-    figures.completed.set(formatNumber(num(byStatus.completed)), num(byStatus.completed),
-      num(visits.total) ? `${formatPercent(num(byStatus.completed) / num(visits.total))} of visits` : '');
-    figures.visited.set(formatNumber(num(households.visited)), num(households.visited),
-      `of ${plural(num(households.target), 'target household', 'target households')}`);
-    figures.target.set(formatNumber(num(households.target)), num(households.target));
-    figures.coverage.set(formatPercent(num(households.coverage)), num(households.coverage));
-    figures.smoke.set(formatNumber(num(outcomes.smoke_detectors_fitted)), num(outcomes.smoke_detectors_fitted), 'fitted free of charge');
-    figures.cards.set(formatNumber(num(commute.cards_distributed)), num(commute.cards_distributed), 'card holders distributed');
-    figures.sessions.set(formatNumber(num(commute.sessions)), num(commute.sessions));
-
-    const text = rangeText();
-    panels.status.setCaption(`Visits by status${text}`);
-    panels.outcomes.setCaption(`Outcomes of visits${text}`);
-    panels.wards.setCaption(`Household coverage by ward${text}`);
-    panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);
-    panels.visitsWeek.setCaption(`Visits per week, by status${text}`);
-    panels.cardsWeek.setCaption(`Commute Aware cards per week, by station${text}`);
-
-    panels.status.update(byStatus);
-    panels.outcomes.update({ outcomes, completed: byStatus.completed });
-    panels.wards.update({ coverage_by_ward: overview.coverage_by_ward || [], by_ward: visits.by_ward || {}, households });
-    panels.stations.update(commute);
-    panels.visitsWeek.update(overview.visits_per_week || []);
-    panels.cardsWeek.update({ rows: overview.cards_per_week || [], stations: Object.keys(commute.by_station || {}) });
-
+    setFigures(figures, overview.stats || {});
+    updatePanelSet(panels, overview, rangeText(), 'week');
     body.dataset.version = String(overview.version);
     body.dataset.from = overview.from || '';
     body.dataset.to = overview.to || '';

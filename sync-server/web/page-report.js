@@ -2,9 +2,9 @@
 // (April to March), from GET /api/v1/report?year=YYYY.
 
 import { get, isQuiet } from './api.js';
-import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren } from './dom.js';
+import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren, OUTCOME_LABELS } from './dom.js';
 import { financialYearStart, financialYearLabel, todayIso } from './ranges.js';
-import { statusPanel, outcomesPanel, wardPanel, stationPanel, visitsSeriesPanel, cardsSeriesPanel } from './panels.js';
+import { createPanelSet, updatePanelSet } from './panels.js';
 
 const FIRST_YEAR = 2011; // Safer Streets began in 2011
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -16,6 +16,27 @@ function readYear(params) {
 }
 
 const titleFor = (fyLabel) => `Safer Streets and Commute Aware — annual review ${fyLabel}`;
+
+/** One figure of the year: <div><dt>text</dt><dd data-testid data-value>value.text</dd>[<dd>note</dd>]</div>. */
+function summaryItem(text, value, testid, note) {
+  return h('div', { class: 'figure' },
+    h('dt', { class: 'figure-label' }, text),
+    h('dd', { class: 'figure-value', 'data-testid': testid, 'data-value': String(value.raw) }, value.text),
+    note ? h('dd', { class: 'figure-note' }, note) : null);
+}
+
+/** What the two programmes are, for readers of the printed report. */
+function reportIntro() {
+  return h('section', { class: 'report-intro', 'aria-labelledby': 'report-about' },
+    h('h2', { id: 'report-about' }, 'About these programmes'),
+    h('p', null, h('strong', null, 'Safer Streets'), ' is a multi-agency project of the Hertsmere Community Safety Partnership: ',
+      'a team of officers visits vulnerable households to offer free crime prevention advice, free home fire safety checks ',
+      'and smoke detectors fitted free of charge, advice on leading a healthier lifestyle, information on how to become more ',
+      'involved in the local community, and free first aid training.'),
+    h('p', null, h('strong', null, 'Commute Aware'), ' gives community safety advice to residents leaving the borough by train: ',
+      'PCSOs hand out CSP-branded travel card holders carrying key messages — lock vehicles, secure windows and doors at home, ',
+      'secure garden tools, keep personal belongings safe — as commuters enter the station.'));
+}
 
 function mount(root, params, ctx) {
   let year = readYear(params);
@@ -42,31 +63,16 @@ function mount(root, params, ctx) {
   const state = createStateArea('report-state');
   const summary = h('dl', { class: 'figures figures-report', 'data-testid': 'report-summary' });
 
-  const panels = {
-    status: statusPanel(),
-    outcomes: outcomesPanel(),
-    wards: wardPanel(),
-    stations: stationPanel(),
-    visitsMonth: visitsSeriesPanel({ period: 'month' }),
-    cardsMonth: cardsSeriesPanel({ period: 'month' }),
-  };
+  const panels = createPanelSet({}, 'month');
 
   const body = h('div', { class: 'report-body', 'data-testid': 'report', hidden: true },
-    h('section', { class: 'report-intro', 'aria-labelledby': 'report-about' },
-      h('h2', { id: 'report-about' }, 'About these programmes'),
-      h('p', null, h('strong', null, 'Safer Streets'), ' is a multi-agency project of the Hertsmere Community Safety Partnership: ',
-        'a team of officers visits vulnerable households to offer free crime prevention advice, free home fire safety checks ',
-        'and smoke detectors fitted free of charge, advice on leading a healthier lifestyle, information on how to become more ',
-        'involved in the local community, and free first aid training.'),
-      h('p', null, h('strong', null, 'Commute Aware'), ' gives community safety advice to residents leaving the borough by train: ',
-        'PCSOs hand out CSP-branded travel card holders carrying key messages — lock vehicles, secure windows and doors at home, ',
-        'secure garden tools, keep personal belongings safe — as commuters enter the station.')),
+    reportIntro(),
     h('section', { 'aria-labelledby': 'report-summary-heading' },
       h('h2', { id: 'report-summary-heading' }, 'The year in figures'), summary),
     h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element),
     h('div', { class: 'panel-grid' }, panels.wards.element),
-    h('div', { class: 'panel-grid' }, panels.visitsMonth.element),
-    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsMonth.element));
+    h('div', { class: 'panel-grid' }, panels.visitsSeries.element),
+    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsSeries.element));
 
   root.classList.add('page-report');
   root.append(
@@ -76,13 +82,6 @@ function mount(root, params, ctx) {
     h('header', { class: 'report-header' }, title, period),
     state.element,
     body);
-
-  function summaryItem(text, value, testid, note) {
-    return h('div', { class: 'figure' },
-      h('dt', { class: 'figure-label' }, text),
-      h('dd', { class: 'figure-value', 'data-testid': testid, 'data-value': String(value.raw) }, value.text),
-      note ? h('dd', { class: 'figure-note' }, note) : null);
-  }
 
   function render(report) {
     const stats = report.stats || {};
@@ -106,25 +105,12 @@ function mount(root, params, ctx) {
         `of ${formatNumber(num(households.target))} target households`),
       summaryItem('Target households', n(households.target), 'households-target'),
       summaryItem('Household coverage', { text: formatPercent(num(households.coverage)), raw: num(households.coverage) }, 'coverage'),
-      summaryItem('Smoke detectors fitted', n(outcomes.smoke_detectors_fitted), 'smoke-detectors-fitted'),
+      summaryItem(OUTCOME_LABELS.smoke_detectors_fitted, n(outcomes.smoke_detectors_fitted), 'smoke-detectors-fitted'),
       summaryItem('First aid training given', n(outcomes.first_aid_training), 'first-aid-training'),
       summaryItem('Commute Aware cards', n(commute.cards_distributed), 'cards-total',
         `in ${formatNumber(num(commute.sessions))} station sessions`));
 
-    const text = ` (${fy})`;
-    panels.status.setCaption(`Visits by status${text}`);
-    panels.outcomes.setCaption(`Outcomes of visits${text}`);
-    panels.wards.setCaption(`Household coverage by ward${text}`);
-    panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);
-    panels.visitsMonth.setCaption(`Visits per month, by status${text}`);
-    panels.cardsMonth.setCaption(`Commute Aware cards per month, by station${text}`);
-
-    panels.status.update(byStatus);
-    panels.outcomes.update({ outcomes, completed: byStatus.completed });
-    panels.wards.update({ coverage_by_ward: report.coverage_by_ward || [], by_ward: visits.by_ward || {}, households });
-    panels.stations.update(commute);
-    panels.visitsMonth.update(report.visits_per_month || []);
-    panels.cardsMonth.update({ rows: report.cards_per_month || [], stations: Object.keys(commute.by_station || {}) });
+    updatePanelSet(panels, report, ` (${fy})`, 'month');
 
     body.dataset.year = String(year);
     body.hidden = false;

@@ -25,6 +25,64 @@ function listSection({ id, title, intro, table }) {
   return { element, count, state, table };
 }
 
+// The three lists' sections and rows.
+
+const unvisitedSection = () => listSection({
+  id: 'unvisited', title: 'Target households never visited',
+  intro: 'Households on the Safer Streets target list with no completed visit, ever.',
+  table: createTable({
+    caption: 'Target households with no completed visit', testid: 'unvisited-table',
+    columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Assigned to' },
+      { label: 'Last attempt' }],
+  }),
+});
+
+const followUpsSection = () => listSection({
+  id: 'followups', title: 'Follow-ups outstanding',
+  intro: 'Visits that asked for a follow-up, with no later completed visit to the household.',
+  table: createTable({
+    caption: 'Outstanding follow-ups', testid: 'followups-table',
+    columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Visited' },
+      { label: 'Recorded by' }, { label: 'Assigned to' }],
+  }),
+});
+
+const activitySection = () => listSection({
+  id: 'activity', title: 'Officers’ activity',
+  intro: 'Everyone who recorded something in the range, and every enrolled user.',
+  table: createTable({
+    caption: 'Officers’ activity', testid: 'activity-table',
+    columns: [{ label: 'User' }, { label: 'Role' }, { label: 'Visits', numeric: true },
+      { label: STATUS_LABELS.completed, numeric: true }, { label: 'Households visited', numeric: true },
+      { label: 'Follow-ups', numeric: true }, { label: 'Commute Aware sessions', numeric: true },
+      { label: 'Cards', numeric: true }, { label: 'Last sync' }],
+  }),
+});
+
+const unvisitedRow = (row) => ({
+  attrs: { 'data-testid': 'unvisited-row', 'data-household-id': row.id },
+  cells: [row.address, row.postcode, row.ward, orNone(row.assigned_to),
+    row.last_visit ? [timeElement(row.last_visit.visited_at), ` (${label(STATUS_LABELS, row.last_visit.status)})`]
+      : h('span', { class: 'muted' }, 'Never')],
+});
+
+const followUpRow = (row) => ({
+  attrs: { 'data-testid': 'followup-row', 'data-visit-id': row.visit_id, 'data-household-id': row.household_id },
+  cells: [row.address, row.postcode, row.ward, timeElement(row.visited_at), row.recorded_by || '—',
+    orNone(row.assigned_to)],
+});
+
+const activityRow = (row) => ({
+  attrs: { 'data-testid': 'activity-row', 'data-user-id': row.user_id },
+  cells: [row.user_id, row.role ? label(ROLE_LABELS, row.role) : '—', formatNumber(num(row.visits)),
+    formatNumber(num(row.completed)), formatNumber(num(row.households_visited)),
+    formatNumber(num(row.follow_ups)), formatNumber(num(row.commute_sessions)), formatNumber(num(row.cards)),
+    timeElement(row.last_sync_at, 'Never')],
+  cellAttrs: [null, null, { 'data-value': num(row.visits) }, { 'data-value': num(row.completed) },
+    { 'data-value': num(row.households_visited) }, { 'data-value': num(row.follow_ups) },
+    { 'data-value': num(row.commute_sessions) }, { 'data-value': num(row.cards) }, null],
+});
+
 function mount(root, params, ctx) {
   let ward = params.get('ward') || '';
   let range = rangeFromParams(params);
@@ -34,40 +92,12 @@ function mount(root, params, ctx) {
   const wardHolder = h('div', { class: 'field' });
   const filterForm = h('form', { class: 'filters no-print', 'aria-label': 'Filter work lists' }, wardHolder);
   filterForm.addEventListener('submit', (event) => event.preventDefault());
-
-  const unvisited = listSection({
-    id: 'unvisited', title: 'Target households never visited',
-    intro: 'Households on the Safer Streets target list with no completed visit, ever.',
-    table: createTable({
-      caption: 'Target households with no completed visit', testid: 'unvisited-table',
-      columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Assigned to' },
-        { label: 'Last attempt' }],
-    }),
-  });
-  const followUps = listSection({
-    id: 'followups', title: 'Follow-ups outstanding',
-    intro: 'Visits that asked for a follow-up, with no later completed visit to the household.',
-    table: createTable({
-      caption: 'Outstanding follow-ups', testid: 'followups-table',
-      columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Visited' },
-        { label: 'Recorded by' }, { label: 'Assigned to' }],
-    }),
-  });
-
+  const unvisited = unvisitedSection();
+  const followUps = followUpsSection();
+  const activity = activitySection();
   const rangeControl = createRangeControl({
     idPrefix: 'activity-range', range, legend: 'Date range for officers’ activity',
     onChange: (next) => ctx.navigate('worklists', { ward, ...next }),
-  });
-  const activity = listSection({
-    id: 'activity', title: 'Officers’ activity',
-    intro: 'Everyone who recorded something in the range, and every enrolled user.',
-    table: createTable({
-      caption: 'Officers’ activity', testid: 'activity-table',
-      columns: [{ label: 'User' }, { label: 'Role' }, { label: 'Visits', numeric: true },
-        { label: 'Completed', numeric: true }, { label: 'Households visited', numeric: true },
-        { label: 'Follow-ups', numeric: true }, { label: 'Commute Aware sessions', numeric: true },
-        { label: 'Cards', numeric: true }, { label: 'Last sync' }],
-    }),
   });
   activity.element.insertBefore(rangeControl.element, activity.count);
 
@@ -110,12 +140,7 @@ function mount(root, params, ctx) {
       unvisited.state.set('none');
       unvisited.count.textContent = `${plural(list.length, 'household', 'households')} to visit${wardText()}.`;
       unvisited.count.dataset.value = String(list.length);
-      unvisited.table.setRows(list.map((row) => ({
-        attrs: { 'data-testid': 'unvisited-row', 'data-household-id': row.id },
-        cells: [row.address, row.postcode, row.ward, orNone(row.assigned_to),
-          row.last_visit ? [timeElement(row.last_visit.visited_at), ` (${label(STATUS_LABELS, row.last_visit.status)})`]
-            : h('span', { class: 'muted' }, 'Never')],
-      })), [], `No target households left to visit${wardText()}.`);
+      unvisited.table.setRows(list.map(unvisitedRow), [], `No target households left to visit${wardText()}.`);
     } else if (!isQuiet(households.reason)) {
       unvisited.state.set('error', households.reason.message, loadLists);
       unvisited.table.setRows([], [], 'Not loaded.');
@@ -126,11 +151,7 @@ function mount(root, params, ctx) {
       followUps.state.set('none');
       followUps.count.textContent = `${plural(list.length, 'follow-up', 'follow-ups')} outstanding${wardText()}.`;
       followUps.count.dataset.value = String(list.length);
-      followUps.table.setRows(list.map((row) => ({
-        attrs: { 'data-testid': 'followup-row', 'data-visit-id': row.visit_id, 'data-household-id': row.household_id },
-        cells: [row.address, row.postcode, row.ward, timeElement(row.visited_at), row.recorded_by || '—',
-          orNone(row.assigned_to)],
-      })), [], `No follow-ups outstanding${wardText()}.`);
+      followUps.table.setRows(list.map(followUpRow), [], `No follow-ups outstanding${wardText()}.`);
     } else if (!isQuiet(follow.reason)) {
       followUps.state.set('error', follow.reason.message, loadLists);
       followUps.table.setRows([], [], 'Not loaded.');
@@ -148,16 +169,7 @@ function mount(root, params, ctx) {
       const officers = data.officers || [];
       activity.state.set('none');
       activity.count.textContent = `${plural(officers.length, 'user', 'users')}.`;
-      activity.table.setRows(officers.map((row) => ({
-        attrs: { 'data-testid': 'activity-row', 'data-user-id': row.user_id },
-        cells: [row.user_id, row.role ? label(ROLE_LABELS, row.role) : '—', formatNumber(num(row.visits)),
-          formatNumber(num(row.completed)), formatNumber(num(row.households_visited)),
-          formatNumber(num(row.follow_ups)), formatNumber(num(row.commute_sessions)), formatNumber(num(row.cards)),
-          timeElement(row.last_sync_at, 'Never')],
-        cellAttrs: [null, null, { 'data-value': num(row.visits) }, { 'data-value': num(row.completed) },
-          { 'data-value': num(row.households_visited) }, { 'data-value': num(row.follow_ups) },
-          { 'data-value': num(row.commute_sessions) }, { 'data-value': num(row.cards) }, null],
-      })), [], 'No users.');
+      activity.table.setRows(officers.map(activityRow), [], 'No users.');
     } catch (error) {
       if (!alive || id !== latest.activity || isQuiet(error)) return;
       activity.state.set('error', error.message, loadActivity);

@@ -77,7 +77,7 @@ export function outcomesPanel({ headingLevel = 2, rangeText = '' } = {}) {
       rows: OUTCOMES.map((o) => ({
         attrs: { 'data-testid': 'outcome-row', 'data-outcome': o },
         cells: [
-          o === 'smoke_detectors_fitted' ? 'Smoke detectors fitted (number fitted)' : OUTCOME_LABELS[o],
+          o === 'smoke_detectors_fitted' ? `${OUTCOME_LABELS[o]} (number fitted)` : OUTCOME_LABELS[o],
           formatNumber(num(outcomes[o])),
           o === 'smoke_detectors_fitted' || !num(completed) ? '—' : formatPercent(num(outcomes[o]) / num(completed)),
         ],
@@ -310,3 +310,42 @@ export function cardsSeriesPanel({ period, headingLevel = 2, rangeText = '' }) {
   });
 }
 
+
+// ---------------------------------------------------------------------------------------------
+// The whole set, as the overview (by week) and the annual report (by month) show it
+
+/** All six panels; options go to each (headingLevel, rangeText); period: 'week' or 'month'. */
+export function createPanelSet(options, period) {
+  return {
+    status: statusPanel(options),
+    outcomes: outcomesPanel(options),
+    wards: wardPanel(options),
+    stations: stationPanel(options),
+    visitsSeries: visitsSeriesPanel({ ...options, period }),
+    cardsSeries: cardsSeriesPanel({ ...options, period }),
+  };
+}
+
+/**
+ * Every panel's caption and numbers from an overview or report answer (the period's series are
+ * visits_per_<period> and cards_per_<period>). text: what the captions end with, e.g. " (2026-27)".
+ */
+export function updatePanelSet(panels, answer, text, period) {
+  const stats = answer.stats || {};
+  const visits = stats.visits || {};
+  const byStatus = visits.by_status || {};
+  const commute = stats.commute_aware || {};
+  panels.status.setCaption(`Visits by status${text}`);
+  panels.outcomes.setCaption(`Outcomes of visits${text}`);
+  panels.wards.setCaption(`Household coverage by ward${text}`);
+  panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);
+  panels.visitsSeries.setCaption(`Visits per ${period}, by status${text}`);
+  panels.cardsSeries.setCaption(`Commute Aware cards per ${period}, by station${text}`);
+
+  panels.status.update(byStatus);
+  panels.outcomes.update({ outcomes: stats.outcomes || {}, completed: byStatus.completed });
+  panels.wards.update({ coverage_by_ward: answer.coverage_by_ward || [], by_ward: visits.by_ward || {}, households: stats.households || {} });
+  panels.stations.update(commute);
+  panels.visitsSeries.update(answer[`visits_per_${period}`] || []);
+  panels.cardsSeries.update({ rows: answer[`cards_per_${period}`] || [], stations: Object.keys(commute.by_station || {}) });
+}

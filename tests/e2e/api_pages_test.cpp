@@ -57,3 +57,25 @@ TEST_CASE("an unknown path is 404, also under /dashboard/ and /api/", "[e2e][api
   CHECK(api.status == 404);
   CHECK(str(parse(api.body), "error") != "<absent>");
 }
+
+TEST_CASE("the web toolkit the dashboard shares with the tablet app is served under /dashboard/common/",
+          "[e2e][api]") {
+  // shared/web/ is built into both programs (cmake/WebAssets.cmake); the dashboard's modules
+  // import it from ./common/, so a file missing here breaks every page. Module scripts run only
+  // when served as JavaScript, and they too carry the strict CSP.
+  ServerProcess server;
+  server.start();
+  for (const char* path : {"/dashboard/common/dom.js", "/dashboard/common/labels.js", "/dashboard/common/router.js"}) {
+    INFO(path);
+    const auto file = http_get(server.port(), path);
+    CHECK(file.status == 200);
+    CHECK(starts_with(file.header("content-type"), "text/javascript"));
+    CHECK(file.header("content-security-policy").find("script-src 'self'") != std::string::npos);
+    CHECK(file.body.find("export ") != std::string::npos);
+  }
+  const auto css = http_get(server.port(), "/dashboard/common/base.css");
+  CHECK(css.status == 200);
+  CHECK(starts_with(css.header("content-type"), "text/css"));
+  const auto labels = http_get(server.port(), "/dashboard/common/labels.js");
+  CHECK(labels.body.find("OUTCOME_LABELS") != std::string::npos);
+}

@@ -17,6 +17,7 @@ import {
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runAsync, runOk,
   startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline,
 } from './support.mjs';
+import { OUTCOME_LABELS } from '../../shared/web/labels.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fictional seed data
@@ -277,6 +278,14 @@ test('2. the overview shows the API figures for the seeded data and range', asyn
     })));
     const elstree = rows.find((r) => r.ward === 'Elstree');
     assert.deepEqual([elstree.target, elstree.visited, elstree.visits], [2, 1, 3]);
+
+    // Each outcome is named as the one table shared with the tablet names it (tablet.test.mjs
+    // checks the visit form's toggles against the same table).
+    const outcomeNames = await page.getByTestId('outcome-row').evaluateAll((trs) => trs.map((tr) => [tr.dataset.outcome, tr.cells[0].textContent]));
+    assert.equal(outcomeNames.length, Object.keys(OUTCOME_LABELS).length);
+    for (const [code, text] of outcomeNames) {
+      assert.ok(text.startsWith(OUTCOME_LABELS[code]), `outcome ${code}: "${text}" is not "${OUTCOME_LABELS[code]}"`);
+    }
 
     // A full-page screenshot at 1280 wide, once the charts have been drawn.
     await page.waitForFunction(() => [...document.querySelectorAll('canvas[role="img"]')]

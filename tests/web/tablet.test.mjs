@@ -23,6 +23,7 @@ import {
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runOk, api, apiGet, launchBrowser, csvText,
   withDeadline, startServerOn, startTabletUi, reservePort, rawHttp, waitUntil, newPageAt,
 } from './support.mjs';
+import { OUTCOME_LABELS, YES_NO_OUTCOMES } from '../../shared/web/labels.js';
 
 // ---------------------------------------------------------------------------------------------
 // Sizes, flags and fictional data
@@ -325,6 +326,11 @@ test('2. invalid input: the message shows beside the field and nothing is saved'
     try {
       // Notes of 2001 characters on a completed visit.
       await byTestId(page, 'save-visit').waitFor({ state: 'visible', ...T });
+      // Each outcome is named as the one table shared with the dashboard names it
+      // (dashboard.test.mjs checks the overview's outcomes against the same table).
+      for (const code of YES_NO_OUTCOMES) {
+        assert.equal((await byTestId(page, `outcome-${code}`).textContent(T)).trim(), OUTCOME_LABELS[code], `outcome ${code}`);
+      }
       // Status first: outcomes only for a completed visit, so "no answer" with an outcome
       // cannot even be entered (the toggles and the stepper are cleared and disabled).
       await click(page, 'status-completed');

@@ -1,0 +1,254 @@
+// visit-controls.js — the parts of the visit form (page-visit.js), each a small component over
+// the one visit model: {element(s), render()}. A control changes the model and calls
+// changed(field) (live validation); the page decides how the parts are laid out.
+//
+// The model: {status, outcomes: {name: bool}, smoke, referrals: Set, notes, visitedAt}
+// (visitedAt null: the time of saving). protocol.md §5.2: only a completed visit has outcomes.
+
+import {
+  h, setText, uniqueId, fieldError, toggleButton, radioArrowKeys, announce, codePoints, formatDateTime, toLocalInput,
+  fromLocalInput, nowIso, label, STATUSES, STATUS_LABELS, STATUS_GLYPHS, YES_NO_OUTCOMES, OUTCOME_LABELS,
+  REFERRALS, REFERRAL_LABELS,
+} from './dom.js';
+
+export const MAX_NOTES = 2000;
+export const MAX_SMOKE = 10;
+
+const STATUS_HINTS = {
+  completed: 'Spoke with the household',
+  no_answer: 'Nobody came to the door',
+  declined: 'Did not want a visit',
+  rescheduled: 'Agreed another time',
+};
+
+/** The model of a visit, from a stored visit's data ({} for a new one). */
+export function createVisitModel(initial) {
+  const model = {
+    status: STATUSES.includes(initial.status) ? initial.status : null,
+    outcomes: Object.fromEntries(YES_NO_OUTCOMES.map((name) => [name, initial[name] === true])),
+    smoke: Number.isInteger(initial.smoke_detectors_fitted) ? initial.smoke_detectors_fitted : 0,
+    referrals: new Set(Array.isArray(initial.referrals) ? initial.referrals : []),
+    notes: typeof initial.notes === 'string' ? initial.notes : '',
+    visitedAt: typeof initial.visited_at === 'string' ? initial.visited_at : null, // null = now, at save
+  };
+  // A stored record that breaks §5.2 (it can only have been refused) is put right here, since
+  // its outcomes cannot be tapped.
+  if (model.status && model.status !== 'completed') clearOutcomes(model);
+  return model;
+}
+
+/** Clears the outcomes and the smoke detectors; true when there were any. */
+export function clearOutcomes(model) {
+  const had = YES_NO_OUTCOMES.some((name) => model.outcomes[name]) || model.smoke > 0;
+  for (const name of YES_NO_OUTCOMES) model.outcomes[name] = false;
+  model.smoke = 0;
+  return had;
+}
+
+/** The visit as the local API takes it. */
+export function visitData(model, householdId) {
+  const data = { household_id: householdId, visited_at: model.visitedAt || nowIso() };
+  if (model.status) data.status = model.status;
+  for (const name of YES_NO_OUTCOMES) data[name] = model.outcomes[name];
+  data.smoke_detectors_fitted = model.smoke;
+  data.referrals = REFERRALS.filter((code) => model.referrals.has(code));
+  for (const code of model.referrals) if (!REFERRALS.includes(code)) data.referrals.push(code);
+  data.notes = model.notes;
+  return data;
+}
+
+/**
+ * Step 1: the status, a radio group of big buttons (arrow keys move and choose).
+ * onChoose(code) runs when the officer picks another status.
+ */
+export function statusControl(model, onChoose) {
+  const labelId = uniqueId('status-label');
+  const buttons = STATUSES.map((code) => h('button', {
+    type: 'button', role: 'radio', 'aria-checked': 'false', tabindex: '-1',
+    class: `status-option status-option-${code}`, 'data-testid': `status-${code}`, 'data-value': code,
+  },
+  h('span', { class: 'status-glyph', 'aria-hidden': 'true' }, STATUS_GLYPHS[code]),
+  h('span', { class: 'status-text' }, label(STATUS_LABELS, code)),
+  h('span', { class: 'status-hint' }, STATUS_HINTS[code])));
+  const group = h('div', { class: 'status-group', role: 'radiogroup', 'aria-labelledby': labelId, 'aria-required': 'true' }, buttons);
+
+  for (const button of buttons) button.addEventListener('click', () => onChoose(button.dataset.value));
+  radioArrowKeys(buttons, (next) => onChoose(next.dataset.value));
+
+  function render() {
+    buttons.forEach((button, index) => {
+      const checked = button.dataset.value === model.status;
+      button.setAttribute('aria-checked', checked ? 'true' : 'false');
+      button.tabIndex = checked || (!model.status && index === 0) ? 0 : -1;
+    });
+  }
+  return { labelId, group, buttons, render };
+}
+
+/** Step 2: the yes/no outcomes, one toggle each with its own error, and the hint above them. */
+export function outcomesControl(model, changed) {
+  const hintId = uniqueId('outcomes-hint');
+  const toggles = {};
+  const errors = {};
+  const items = YES_NO_OUTCOMES.map((name) => {
+    const toggle = toggleButton({
+      text: label(OUTCOME_LABELS, name), testid: `outcome-${name}`, pressed: model.outcomes[name],
+      onChange: (pressed) => { model.outcomes[name] = pressed; changed(name); },
+    });
+    toggle.element.setAttribute('aria-describedby', hintId);
+    toggles[name] = toggle;
+    errors[name] = fieldError(name, toggle.element);
+    return h('div', { class: 'toggle-item' }, toggle.element, errors[name].element);
+  });
+  const hint = h('p', { class: 'hint', id: hintId, 'data-testid': 'outcomes-hint' });
+
+  function render() {
+    const completed = model.status === 'completed';
+    for (const name of YES_NO_OUTCOMES) {
+      toggles[name].set(model.outcomes[name]);
+      toggles[name].setDisabled(!completed);
+    }
+    setText(hint, completed ? 'Tap each one that applies.'
+      : model.status ? `Only a completed visit has outcomes: for “${label(STATUS_LABELS, model.status)}” they are left empty.`
+        : 'Choose “Completed” above to record what was given or done.');
+    hint.classList.toggle('hint-strong', !completed);
+  }
+  return { items, toggles, errors, hint, render };
+}
+
+/** The smoke detectors fitted: − value + (0 to MAX_SMOKE, a completed visit only). */
+export function smokeStepper(model, changed) {
+  const labelId = uniqueId('smoke-label');
+  const minus = h('button', { type: 'button', class: 'stepper-button', 'data-testid': 'smoke-minus', 'aria-label': 'One fewer smoke detector' },
+    h('span', { 'aria-hidden': 'true' }, '−'));
+  const value = h('output', { class: 'stepper-value', 'data-testid': 'smoke-value', 'aria-live': 'polite', 'aria-labelledby': labelId }, '0');
+  const plus = h('button', { type: 'button', class: 'stepper-button', 'data-testid': 'smoke-plus', 'aria-label': 'One more smoke detector' },
+    h('span', { 'aria-hidden': 'true' }, '+'));
+  const group = h('div', { class: 'stepper', role: 'group', 'aria-labelledby': labelId }, minus, value, plus);
+
+  function render() {
+    const completed = model.status === 'completed';
+    setText(value, String(model.smoke));
+    value.dataset.value = String(model.smoke);
+    minus.disabled = !completed || model.smoke <= 0;
+    plus.disabled = !completed || model.smoke >= MAX_SMOKE;
+    group.classList.toggle('is-disabled', !completed);
+  }
+  // At either end the pressed button is disabled: focus moves to the other one.
+  minus.addEventListener('click', () => {
+    if (model.smoke <= 0) return;
+    model.smoke -= 1;
+    render();
+    if (minus.disabled) plus.focus();
+    changed('smoke_detectors_fitted');
+  });
+  plus.addEventListener('click', () => {
+    if (model.smoke >= MAX_SMOKE) return;
+    model.smoke += 1;
+    render();
+    if (plus.disabled) minus.focus();
+    changed('smoke_detectors_fitted');
+  });
+  return { labelId, group, plus, render };
+}
+
+/** Step 3: the referrals, one toggle each. */
+export function referralsControl(model, changed) {
+  const labelId = uniqueId('referrals-label');
+  const toggles = REFERRALS.map((code) => toggleButton({
+    text: label(REFERRAL_LABELS, code), testid: `referral-${code}`, pressed: model.referrals.has(code),
+    onChange: (pressed) => {
+      if (pressed) model.referrals.add(code);
+      else model.referrals.delete(code);
+      changed('referrals');
+    },
+  }));
+  const group = h('div', { class: 'toggle-grid toggle-grid-small', role: 'group', 'aria-labelledby': labelId },
+    toggles.map((toggle) => toggle.element));
+  return { labelId, group, first: toggles[0].element };
+}
+
+/** Step 4: the notes, with a count of characters against MAX_NOTES. */
+export function notesField(model, changed) {
+  const notes = h('textarea', { id: uniqueId('notes'), name: 'notes', rows: '5', 'data-testid': 'notes', spellcheck: 'true' });
+  notes.value = model.notes;
+  const count = h('p', { class: 'notes-count', id: uniqueId('notes-count'), 'data-testid': 'notes-count' });
+  notes.setAttribute('aria-describedby', count.id);
+
+  function render() {
+    const length = codePoints(model.notes);
+    setText(count, `${length} / ${MAX_NOTES}`);
+    count.dataset.value = String(length);
+    count.classList.toggle('is-over', length > MAX_NOTES);
+  }
+  notes.addEventListener('input', () => {
+    model.notes = notes.value;
+    render();
+    changed('notes');
+  });
+  return { notes, count, render };
+}
+
+/**
+ * Step 5: the time of the visit: "Now (the time you save)" or a chosen time, and an editor
+ * behind "Change time". A new visit can go back to the time of saving; an edited one cannot.
+ */
+export function timeField(model, changed, { editing }) {
+  const text = h('strong', { 'data-testid': 'visit-time-text' });
+  const input = h('input', { type: 'datetime-local', id: uniqueId('visited-at'), name: 'visited_at', 'data-testid': 'visit-time', step: '60' });
+  const useNow = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'visit-time-now' }, 'Use the time of saving');
+  const changeButton = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'change-time', 'aria-expanded': 'false' }, 'Change time');
+  const editor = h('div', { class: 'time-editor', hidden: true },
+    h('label', { for: input.id }, 'Date and time of the visit'), input, editing ? null : useNow);
+
+  function render() {
+    if (model.visitedAt) setText(text, formatDateTime(model.visitedAt));
+    else setText(text, 'Now (the time you save)');
+    text.dataset.value = model.visitedAt || 'now';
+  }
+  function setOpen(open) {
+    editor.hidden = !open;
+    changeButton.setAttribute('aria-expanded', open ? 'true' : 'false');
+  }
+  /** Opens the editor (to show an error beside it); an empty input gets `instant`. */
+  function reveal(instant) {
+    setOpen(true);
+    if (!input.value) input.value = toLocalInput(instant);
+  }
+
+  changeButton.addEventListener('click', () => {
+    const open = editor.hidden;
+    setOpen(open);
+    if (open) {
+      if (!input.value) input.value = toLocalInput(model.visitedAt || new Date());
+      input.focus();
+    }
+  });
+  const inputChanged = () => {
+    const iso = fromLocalInput(input.value);
+    if (iso) model.visitedAt = iso;
+    render();
+    changed('visited_at');
+  };
+  input.addEventListener('change', inputChanged);
+  input.addEventListener('input', inputChanged);
+  useNow.addEventListener('click', () => {
+    model.visitedAt = null;
+    input.value = '';
+    setOpen(false);
+    render();
+    changed('visited_at');
+    changeButton.focus();
+  });
+  return { text, input, changeButton, editor, render, reveal };
+}
+
+/** Chooses a status: any but completed clears the outcomes (and says so when there were any). */
+export function chooseStatus(model, code) {
+  if (model.status === code) return false;
+  model.status = code;
+  if (code !== 'completed' && clearOutcomes(model)) {
+    announce(`Outcomes cleared: a visit marked ${label(STATUS_LABELS, code)} has none.`);
+  }
+  return true;
+}
