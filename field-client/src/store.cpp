@@ -84,14 +84,7 @@ CREATE INDEX visits_by_household ON records (household_id, visited_at) WHERE ent
 )sql"},
 };
 
-Error invalid(const FieldErrors& errors) {
-  std::string message;
-  for (const auto& error : errors) {
-    if (!message.empty()) message += "; ";
-    message += error.message;
-  }
-  return Error{"invalid", message, errors.front().field};
-}
+Error invalid(const FieldErrors& errors) { return Error{"invalid", safer::join_messages(errors), errors.front().field}; }
 
 
 }  // namespace
