@@ -110,15 +110,11 @@ Status Store::set_pin(const std::string& pin) {
   unsigned char salt[16];
   if (RAND_bytes(salt, sizeof salt) != 1) return Error{"storage", "no random bytes for the PIN's salt", ""};
   const std::string salt_hex = safer::to_hex(salt);
-  try {
-    sqlite::Transaction transaction(impl_->db);
+  return in_transaction(impl_->db, [&]() -> Status {
     impl_->set_meta("pin", "pbkdf2-sha256$" + std::to_string(kPinIterations) + "$" + salt_hex + "$" + pin_key(pin, salt_hex));
     impl_->set_meta("pin_attempts", "0 0 0");
-    transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
+  });
 }
 
 bool Store::has_pin() const {
@@ -157,15 +153,11 @@ Result<PinAttempts> Store::pin_attempts() const {
 }
 
 Status Store::set_pin_attempts(const PinAttempts& attempts) {
-  try {
-    sqlite::Transaction transaction(impl_->db);
+  return in_transaction(impl_->db, [&]() -> Status {
     impl_->set_meta("pin_attempts", std::to_string(attempts.failures) + " " + std::to_string(attempts.not_before) + " " +
                                         (attempts.locked_out ? "1" : "0"));
-    transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
+  });
 }
 
 }  // namespace field_client
