@@ -1,6 +1,6 @@
 // The project's one JSON writer: compact JSON built call by call, never by concatenating
-// strings. Used by the field client (its local API, C API and --json output) and the sync
-// server (its dashboard API).
+// strings. Used by the field client (its local API, C API and --json output); the sync
+// server's dashboard API has the same API in sync-server/src/json_out.h until it moves here.
 //
 // Output is compact (no spaces, no newlines) and always valid JSON for a well-formed sequence
 // of calls: strings are escaped as RFC 8259 §7 requires (quote, backslash and every control
