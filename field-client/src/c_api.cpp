@@ -10,7 +10,7 @@
 #include "field_client/store.h"
 #include "field_client/sync.h"
 #include "safer/error_codes.h"
-#include "safer/json_text.h"
+#include "safer/json_out.h"
 #include "safer/record_json.h"
 
 struct fc_store {
@@ -21,7 +21,7 @@ struct fc_store {
 namespace {
 
 using field_client::Error;
-using safer::json_quote;
+using safer::JsonOut;
 
 char* copy_out(const std::string& text) {
   auto* out = static_cast<char*>(std::malloc(text.size() + 1));
@@ -45,19 +45,11 @@ fc_status status_of(std::string_view code) {
   return FC_NETWORK;
 }
 
-std::string errors_array(const safer::FieldErrors& errors) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    out += (i ? "," : "") + std::string("{\"field\":") + json_quote(errors[i].field) +
-           ",\"message\":" + json_quote(errors[i].message) + "}";
-  }
-  return out + "]";
-}
-
 fc_status fail(fc_store* store, const Error& error, const safer::FieldErrors& errors = {}) {
-  store->last_error = "{\"code\":" + json_quote(error.code) + ",\"message\":" + json_quote(error.message) +
-                      ",\"field\":" + json_quote(error.field) + ",\"errors\":" + errors_array(errors) +
-                      ",\"retryable\":" + (safer::is_retryable_code(error.code) ? "true" : "false") + "}";
+  JsonOut out;
+  out.begin_object().field("code", error.code).field("message", error.message).field("field", error.field);
+  field_client::write_field_errors(out.key("errors"), errors);
+  store->last_error = out.field("retryable", safer::is_retryable_code(error.code)).end_object().str();
   return status_of(error.code);
 }
 
@@ -102,9 +94,7 @@ bool decode(fc_store* store, const char* entity_name, const char* data_json, saf
     errors = std::move(*checked);
   }
   if (errors.empty()) return true;
-  std::string message;
-  for (const auto& error : errors) message += (message.empty() ? "" : "; ") + error.message;
-  status = fail(store, Error{"invalid", message, errors.front().field}, errors);
+  status = fail(store, Error{"invalid", safer::join_messages(errors), errors.front().field}, errors);
   return false;
 }
 
@@ -196,7 +186,9 @@ fc_status fc_validate(fc_store* store, const char* entity, const char* data_json
       if (!checked) return fail(store, checked.error());
       errors = std::move(*checked);
     }
-    *errors_json_out = copy_out(errors_array(errors));
+    JsonOut out;
+    field_client::write_field_errors(out, errors);
+    *errors_json_out = copy_out(out.str());
     return succeed(store);
   });
 }
@@ -254,10 +246,15 @@ fc_status fc_sync(fc_store* store, int timeout_ms, char** report_json_out) {
     const auto report = field_client::sync_once(*store->store, options);
     if (!report) return fail(store, report.error());
     if (report_json_out != nullptr) {
-      *report_json_out = copy_out("{\"pushed\":" + std::to_string(report->pushed) + ",\"rejected\":" +
-                                  std::to_string(report->rejected) + ",\"pulled\":" + std::to_string(report->pulled) +
-                                  ",\"full_pull\":" + (report->full_pull ? "true" : "false") +
-                                  ",\"clock_offset_ms\":" + std::to_string(report->clock_offset_ms) + "}");
+      JsonOut out;
+      out.begin_object()
+          .field("pushed", report->pushed)
+          .field("rejected", report->rejected)
+          .field("pulled", report->pulled)
+          .field("full_pull", report->full_pull)
+          .field("clock_offset_ms", report->clock_offset_ms)
+          .end_object();
+      *report_json_out = copy_out(out.str());
     }
     return succeed(store);
   });
@@ -275,20 +272,15 @@ fc_status fc_status_json(fc_store* store, char** json_out) {
     if (!enrollment && enrollment.error().code != "not_enrolled") return fail(store, enrollment.error());
     const auto& summary = *read_summary;
     const auto& device = *read_device;
-    const auto optional_text = [](const std::optional<std::string>& text) {
-      return text ? json_quote(*text) : std::string("null");
-    };
-    *json_out = copy_out(
-        "{\"device_id\":" + json_quote(summary.device_id) +
-        ",\"server\":" + optional_text(enrollment ? std::optional(enrollment->server_url) : std::nullopt) +
-        ",\"role\":" + optional_text(device.role ? std::optional(std::string(safer::to_string(*device.role))) : std::nullopt) +
-        ",\"user_id\":" + optional_text(device.user_id) + ",\"pending\":" + std::to_string(summary.pending) +
-        ",\"rejected\":" + std::to_string(summary.rejected) + ",\"last_seq\":" + std::to_string(summary.last_seq) +
-        ",\"last_sync_at\":" +
-        optional_text(summary.last_sync_at ? std::optional(safer::format_rfc3339(*summary.last_sync_at)) : std::nullopt) +
-        ",\"clock_offset_ms\":" + (summary.clock_offset_ms ? std::to_string(*summary.clock_offset_ms) : "null") +
-        ",\"records\":{\"households\":" + std::to_string(summary.households) + ",\"visits\":" +
-        std::to_string(summary.visits) + ",\"commute_sessions\":" + std::to_string(summary.commute_sessions) + "}}");
+    JsonOut out;
+    out.begin_object();
+    field_client::write_device_fields(out, summary, device,
+                                      enrollment ? std::optional(enrollment->server_url) : std::nullopt);
+    out.field("pending", summary.pending).field("rejected", summary.rejected).field("last_seq", summary.last_seq);
+    out.field("last_sync_at", summary.last_sync_at ? std::optional(safer::format_rfc3339(*summary.last_sync_at)) : std::nullopt);
+    out.field("clock_offset_ms", summary.clock_offset_ms);
+    field_client::write_record_counts(out, summary);
+    *json_out = copy_out(out.end_object().str());
     return succeed(store);
   });
 }

@@ -1,49 +1,81 @@
 #include "field_client/json_views.h"
 
-#include "safer/json_text.h"
 #include "safer/record_json.h"
 
 namespace field_client {
 
-using safer::json_quote;
+void write_record_json(safer::JsonOut& out, const StoredRecord& record) {
+  out.begin_object()
+      .field("entity", safer::to_string(record.entity))
+      .field("id", record.id)
+      .field("hlc", record.hlc.to_string())
+      .field("device_id", record.device_id)
+      .field("deleted", record.deleted)
+      .field("state", to_string(record.state));
+  if (record.data) out.key("data").raw(safer::to_json(*record.data));
+  out.end_object();
+}
+
+void write_outbox_json(safer::JsonOut& out, const OutboxEntry& entry) {
+  out.begin_object()
+      .field("seq", entry.seq)
+      .field("entity", safer::to_string(entry.change.entity))
+      .field("op", safer::to_string(entry.change.op))
+      .field("id", entry.change.id)
+      .field("hlc", entry.change.hlc.to_string())
+      .field("state", to_string(entry.state))
+      .field("created_at", safer::format_rfc3339(entry.created_at));
+  if (entry.change.data) out.key("data").raw(safer::to_json(*entry.change.data));
+  if (entry.state == OutboxState::rejected) {
+    out.key("rejection").begin_object();
+    out.field("code", entry.reject_code).field("message", entry.reject_message).field("field", entry.reject_field);
+    out.end_object();
+  }
+  out.end_object();
+}
+
+void write_device_fields(safer::JsonOut& out, const StoreSummary& summary, const DeviceInfo& device,
+                         const std::optional<std::string>& server_url) {
+  out.field("device_id", summary.device_id).field("server", server_url);
+  out.field("role", device.role ? std::optional(safer::to_string(*device.role)) : std::nullopt);
+  out.field("user_id", device.user_id);
+}
+
+void write_record_counts(safer::JsonOut& out, const StoreSummary& summary) {
+  out.key("records").begin_object().field("households", summary.households).field("visits", summary.visits);
+  out.field("commute_sessions", summary.commute_sessions).end_object();
+}
+
+void write_field_errors(safer::JsonOut& out, const safer::FieldErrors& errors) {
+  out.begin_array();
+  for (const auto& error : errors) out.begin_object().field("field", error.field).field("message", error.message).end_object();
+  out.end_array();
+}
 
 std::string record_json(const StoredRecord& record) {
-  std::string out = "{\"entity\":" + json_quote(safer::to_string(record.entity)) +
-                    ",\"id\":" + json_quote(record.id) + ",\"hlc\":" + json_quote(record.hlc.to_string()) +
-                    ",\"device_id\":" + json_quote(record.device_id) +
-                    ",\"deleted\":" + (record.deleted ? "true" : "false") +
-                    ",\"state\":" + json_quote(to_string(record.state));
-  if (record.data) out += ",\"data\":" + safer::to_json(*record.data);
-  return out + "}";
+  safer::JsonOut out;
+  write_record_json(out, record);
+  return out.str();
 }
 
 std::string outbox_json(const OutboxEntry& entry) {
-  std::string out = "{\"seq\":" + std::to_string(entry.seq) +
-                    ",\"entity\":" + json_quote(safer::to_string(entry.change.entity)) +
-                    ",\"op\":" + json_quote(safer::to_string(entry.change.op)) +
-                    ",\"id\":" + json_quote(entry.change.id) +
-                    ",\"hlc\":" + json_quote(entry.change.hlc.to_string()) +
-                    ",\"state\":" + json_quote(to_string(entry.state)) +
-                    ",\"created_at\":" + json_quote(safer::format_rfc3339(entry.created_at));
-  if (entry.change.data) out += ",\"data\":" + safer::to_json(*entry.change.data);
-  if (entry.state == OutboxState::rejected) {
-    out += ",\"rejection\":{\"code\":" + json_quote(entry.reject_code) +
-           ",\"message\":" + json_quote(entry.reject_message) +
-           ",\"field\":" + json_quote(entry.reject_field) + "}";
-  }
-  return out + "}";
+  safer::JsonOut out;
+  write_outbox_json(out, entry);
+  return out.str();
 }
 
 std::string records_json(const std::vector<StoredRecord>& records) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < records.size(); ++i) out += (i ? "," : "") + record_json(records[i]);
-  return out + "]";
+  safer::JsonOut out;
+  out.begin_array();
+  for (const auto& record : records) write_record_json(out, record);
+  return out.end_array().str();
 }
 
 std::string outbox_entries_json(const std::vector<OutboxEntry>& entries) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < entries.size(); ++i) out += (i ? "," : "") + outbox_json(entries[i]);
-  return out + "]";
+  safer::JsonOut out;
+  out.begin_array();
+  for (const auto& entry : entries) write_outbox_json(out, entry);
+  return out.end_array().str();
 }
 
 }  // namespace field_client

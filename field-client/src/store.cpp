@@ -84,14 +84,7 @@ CREATE INDEX visits_by_household ON records (household_id, visited_at) WHERE ent
 )sql"},
 };
 
-Error invalid(const FieldErrors& errors) {
-  std::string message;
-  for (const auto& error : errors) {
-    if (!message.empty()) message += "; ";
-    message += error.message;
-  }
-  return Error{"invalid", message, errors.front().field};
-}
+Error invalid(const FieldErrors& errors) { return Error{"invalid", safer::join_messages(errors), errors.front().field}; }
 
 
 }  // namespace
@@ -157,8 +150,7 @@ Result<std::string> Store::create(RecordData data, std::optional<std::string> id
   if (id && !safer::is_canonical_uuid(*id)) {
     return Error{"invalid", "id must be a lowercase canonical UUID", "id"};
   }
-  try {
-    sqlite::Transaction transaction(impl_->db);
+  return in_transaction(impl_->db, [&]() -> Result<std::string> {
     const auto errors = validate(data);
     if (!errors) return errors.error();
     if (!errors->empty()) return invalid(*errors);
@@ -173,17 +165,13 @@ Result<std::string> Store::create(RecordData data, std::optional<std::string> id
       sent = std::move(*to_send);
     }
     impl_->write_version(entity, record_id, Op::upsert, data, sent, std::nullopt, true);
-    transaction.commit();
     return record_id;
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
+  });
 }
 
 Status Store::update(const std::string& id, RecordData data) {
   const Entity entity = safer::entity_of(data);
-  try {
-    sqlite::Transaction transaction(impl_->db);
+  return in_transaction(impl_->db, [&]() -> Status {
     const auto existing = impl_->find(entity, id);
     if (!existing || existing->deleted) {
       return Error{"not_found", "there is no " + std::string(safer::to_string(entity)) + " with id " + id, "id"};
@@ -202,16 +190,12 @@ Status Store::update(const std::string& id, RecordData data) {
       if (!household->assigned_to) household->assigned_to = before->assigned_to;
     }
     impl_->write_version(entity, id, Op::upsert, data, sent, existing->hlc, false);
-    transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
+  });
 }
 
 Status Store::remove(Entity entity, const std::string& id) {
-  try {
-    sqlite::Transaction transaction(impl_->db);
+  return in_transaction(impl_->db, [&]() -> Status {
     const auto existing = impl_->find(entity, id);
     if (!existing || existing->deleted) {
       return Error{"not_found", "there is no " + std::string(safer::to_string(entity)) + " with id " + id, "id"};
@@ -220,11 +204,8 @@ Status Store::remove(Entity entity, const std::string& id) {
       return forbidden("", "only a coordinator may delete a household");
     }
     impl_->write_version(entity, id, Op::remove, std::nullopt, std::nullopt, existing->hlc, false);
-    transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
+  });
 }
 
 Result<StoredRecord> Store::get(Entity entity, const std::string& id) const {

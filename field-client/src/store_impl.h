@@ -65,6 +65,22 @@ auto reading(std::string_view what, Body&& body) -> typename AsResult<std::invok
   }
 }
 
+// Runs `body`, a write, in one transaction (sqlite::Transaction: BEGIN IMMEDIATE, rolled back
+// unless committed) and commits only if `body` succeeds. Returns what `body` returns (a Status
+// or a Result<T>), or the SQLite failure as an Error; nothing is thrown, and a failure leaves
+// nothing half-written.
+template <class Body>
+auto in_transaction(sqlite::Database& db, Body&& body) -> std::invoke_result_t<Body&> {
+  try {
+    sqlite::Transaction transaction(db);
+    auto result = body();
+    if (result) transaction.commit();
+    return result;
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
 inline Error no_such_record(Entity entity, const std::string& id) {
   return Error{"not_found", "there is no " + std::string(safer::to_string(entity)) + " with id " + id, "id"};
 }

@@ -6,23 +6,6 @@
 
 namespace field_client {
 
-namespace {
-
-template <class Fn>
-Status in_transaction(sqlite::Database& db, Fn&& body) {
-  try {
-    sqlite::Transaction transaction(db);
-    if (Status status = body(); !status) return status;
-    transaction.commit();
-    return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
-}
-
-
-}  // namespace
-
 Status Store::enroll(const std::string& server_url, const std::string& token, const std::string& ca_file,
                      bool allow_plaintext) {
   if (server_url.rfind("ws://", 0) != 0 && server_url.rfind("wss://", 0) != 0) {

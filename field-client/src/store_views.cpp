@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "safer/hex.h"
 #include "safer/text.h"
 #include "store_impl.h"
 
@@ -25,21 +26,11 @@ std::string contains_pattern(const std::string& text, bool drop_spaces) {
   return pattern + "%";
 }
 
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0x0f]);
-  }
-  return out;
-}
-
 std::string pin_key(const std::string& pin, const std::string& salt_hex) {
   unsigned char key[32];
   PKCS5_PBKDF2_HMAC(pin.data(), static_cast<int>(pin.size()), reinterpret_cast<const unsigned char*>(salt_hex.data()),
                     static_cast<int>(salt_hex.size()), kPinIterations, EVP_sha256(), sizeof key, key);
-  return hex(key, sizeof key);
+  return safer::to_hex(key);
 }
 
 }  // namespace
@@ -118,16 +109,12 @@ Status Store::set_pin(const std::string& pin) {
   }
   unsigned char salt[16];
   if (RAND_bytes(salt, sizeof salt) != 1) return Error{"storage", "no random bytes for the PIN's salt", ""};
-  const std::string salt_hex = hex(salt, sizeof salt);
-  try {
-    sqlite::Transaction transaction(impl_->db);
+  const std::string salt_hex = safer::to_hex(salt);
+  return in_transaction(impl_->db, [&]() -> Status {
     impl_->set_meta("pin", "pbkdf2-sha256$" + std::to_string(kPinIterations) + "$" + salt_hex + "$" + pin_key(pin, salt_hex));
     impl_->set_meta("pin_attempts", "0 0 0");
-    transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
+  });
 }
 
 bool Store::has_pin() const {
@@ -166,15 +153,11 @@ Result<PinAttempts> Store::pin_attempts() const {
 }
 
 Status Store::set_pin_attempts(const PinAttempts& attempts) {
-  try {
-    sqlite::Transaction transaction(impl_->db);
+  return in_transaction(impl_->db, [&]() -> Status {
     impl_->set_meta("pin_attempts", std::to_string(attempts.failures) + " " + std::to_string(attempts.not_before) + " " +
                                         (attempts.locked_out ? "1" : "0"));
-    transaction.commit();
     return {};
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
+  });
 }
 
 }  // namespace field_client

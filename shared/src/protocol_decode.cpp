@@ -16,15 +16,6 @@ Error bad_message(const FieldErrors& errors) {
   return Error{std::string(codes::kBadMessage), errors.front().message, errors.front().field};
 }
 
-std::string join_messages(const FieldErrors& errors) {
-  std::string out;
-  for (const auto& error : errors) {
-    if (!out.empty()) out += "; ";
-    out += error.message;
-  }
-  return out;
-}
-
 // Decodes entity, op, id, hlc and data of one change. Returns the first field at fault
 // (with every fault's message joined) or the change.
 std::variant<Change, FieldError> decode_change(const json::Value& object) {

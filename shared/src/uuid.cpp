@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "safer/hex.h"
 #include "safer/time.h"
 
 namespace safer {
@@ -69,15 +70,9 @@ std::string UuidV7Generator::next() {
     bytes[static_cast<std::size_t>(9 + i)] = static_cast<unsigned char>(low >> (48 - 8 * i));
   }
 
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(36);
-  for (std::size_t i = 0; i < bytes.size(); ++i) {
-    if (i == 4 || i == 6 || i == 8 || i == 10) out.push_back('-');
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0x0f]);
-  }
-  return out;
+  const std::span<const unsigned char> all(bytes);
+  return to_hex(all.first(4)) + '-' + to_hex(all.subspan(4, 2)) + '-' + to_hex(all.subspan(6, 2)) + '-' +
+         to_hex(all.subspan(8, 2)) + '-' + to_hex(all.subspan(10));
 }
 
 std::string new_uuid_v7() {

@@ -16,7 +16,7 @@
 #include "sync_commands.h"
 #include "ui/ui_server.h"
 #include "safer/error_codes.h"
-#include "safer/json_text.h"
+#include "safer/json_out.h"
 #include "safer/record_json.h"
 #include "safer/time.h"
 
@@ -50,10 +50,11 @@ std::string default_store_path() {
 // input, 1 for the rest.
 int report(const Globals& globals, const Error& error) {
   if (globals.json) {
-    std::cerr << "{\"error\":{\"code\":" << safer::json_quote(error.code)
-              << ",\"field\":" << safer::json_quote(error.field)
-              << ",\"message\":" << safer::json_quote(error.message)
-              << ",\"retryable\":" << (safer::is_retryable_code(error.code) ? "true" : "false") << "}}\n";
+    safer::JsonOut out;
+    out.begin_object().key("error").begin_object();
+    out.field("code", error.code).field("field", error.field).field("message", error.message);
+    out.field("retryable", safer::is_retryable_code(error.code)).end_object().end_object();
+    std::cerr << out.str() << '\n';
   } else {
     std::cerr << "field-client: " << error.message;
     if (const auto option = option_for(error.field); !option.empty()) std::cerr << " [" << option << "]";
@@ -65,12 +66,10 @@ int report(const Globals& globals, const Error& error) {
 
 int report_invalid(const Globals& globals, const safer::FieldErrors& errors) {
   if (globals.json) {
-    std::cerr << "{\"error\":{\"code\":\"invalid\",\"errors\":[";
-    for (std::size_t i = 0; i < errors.size(); ++i) {
-      std::cerr << (i ? "," : "") << "{\"field\":" << safer::json_quote(errors[i].field)
-                << ",\"message\":" << safer::json_quote(errors[i].message) << "}";
-    }
-    std::cerr << "]}}\n";
+    safer::JsonOut out;
+    out.begin_object().key("error").begin_object().field("code", "invalid");
+    write_field_errors(out.key("errors"), errors);
+    std::cerr << out.end_object().end_object().str() << '\n';
   } else {
     for (const auto& error : errors) {
       std::cerr << "field-client: " << error.message;
@@ -276,19 +275,17 @@ int run_status(const Globals& globals) {
   constexpr std::int64_t kClockWarningMs = 5 * 60 * 1000;
   const bool clock_off = summary.clock_offset_ms && std::llabs(*summary.clock_offset_ms) > kClockWarningMs;
   if (globals.json) {
-    std::cout << "{\"store\":" << safer::json_quote(globals.store_path)
-              << ",\"device_id\":" << safer::json_quote(summary.device_id)
-              << ",\"server\":" << (enrollment ? safer::json_quote(enrollment->server_url) : "null")
-              << ",\"role\":" << (device.role ? safer::json_quote(safer::to_string(*device.role)) : "null")
-              << ",\"user_id\":" << (device.user_id ? safer::json_quote(*device.user_id) : "null")
-              << ",\"last_seq\":" << summary.last_seq << ",\"pending\":" << summary.pending
-              << ",\"rejected\":" << summary.rejected << ",\"last_sync\":"
-              << (summary.last_sync_at ? safer::json_quote(safer::format_rfc3339(*summary.last_sync_at)) : "null")
-              << ",\"clock_offset_ms\":" << (summary.clock_offset_ms ? std::to_string(*summary.clock_offset_ms) : "null")
-              << ",\"clock_warning\":" << (clock_off ? "true" : "false") << ",\"rejections\":[";
-    for (std::size_t i = 0; i < rejected.size(); ++i) std::cout << (i ? "," : "") << outbox_json(rejected[i]);
-    std::cout << "],\"records\":{\"households\":" << summary.households << ",\"visits\":" << summary.visits
-              << ",\"commute_sessions\":" << summary.commute_sessions << "}}\n";
+    safer::JsonOut out;
+    out.begin_object().field("store", globals.store_path);
+    write_device_fields(out, summary, device, enrollment ? std::optional(enrollment->server_url) : std::nullopt);
+    out.field("last_seq", summary.last_seq).field("pending", summary.pending).field("rejected", summary.rejected);
+    out.field("last_sync", summary.last_sync_at ? std::optional(safer::format_rfc3339(*summary.last_sync_at)) : std::nullopt);
+    out.field("clock_offset_ms", summary.clock_offset_ms).field("clock_warning", clock_off);
+    out.key("rejections").begin_array();
+    for (const auto& entry : rejected) write_outbox_json(out, entry);
+    out.end_array();
+    write_record_counts(out, summary);
+    std::cout << out.end_object().str() << '\n';
     return 0;
   }
   std::cout << "Store:            " << globals.store_path << '\n'
@@ -324,7 +321,10 @@ int run_reference(const Globals& globals, bool wards) {
   if (!lists) return report(globals, lists.error());
   const auto& values = wards ? lists->wards : lists->stations;
   if (globals.json) {
-    std::cout << safer::json_string_array(values) << '\n';
+    safer::JsonOut out;
+    out.begin_array();
+    for (const auto& value : values) out.value(value);
+    std::cout << out.end_array().str() << '\n';
   } else {
     for (const auto& value : values) std::cout << value << '\n';
   }

@@ -2,7 +2,6 @@
 
 #include <iomanip>
 
-#include "safer/json_text.h"
 #include "safer/record_json.h"
 
 namespace field_client::cli {

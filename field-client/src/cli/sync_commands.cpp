@@ -10,7 +10,7 @@
 
 #include "field_client/store.h"
 #include "field_client/sync.h"
-#include "safer/json_text.h"
+#include "safer/json_out.h"
 #include "safer/time.h"
 
 namespace field_client::cli {
@@ -23,9 +23,10 @@ extern "C" void on_stop_signal(int) { stop_requested = true; }
 
 void print_error(bool json, const Error& error) {
   if (json) {
-    std::cerr << "{\"error\":{\"code\":" << safer::json_quote(error.code) << ",\"message\":"
-              << safer::json_quote(error.message)
-              << ",\"retryable\":" << (is_retryable(error) ? "true" : "false") << "}}\n";
+    safer::JsonOut out;
+    out.begin_object().key("error").begin_object().field("code", error.code).field("message", error.message);
+    out.field("retryable", is_retryable(error)).end_object().end_object();
+    std::cerr << out.str() << '\n';
   } else {
     std::cerr << "field-client: " << error.message << '\n';
   }
@@ -44,14 +45,20 @@ std::unique_ptr<Store> open(const std::string& path, bool json) {
 // The sync is done; a failure to read what still waits shows as "?" (JSON: null).
 void print_report(bool json, const SyncReport& report, const Store& store) {
   const auto summary = store.summary();
-  const std::string pending = summary ? std::to_string(summary->pending) : json ? "null" : "?";
   if (json) {
-    std::cout << "{\"pushed\":" << report.pushed << ",\"rejected\":" << report.rejected << ",\"pulled\":"
-              << report.pulled << ",\"full_pull\":" << (report.full_pull ? "true" : "false")
-              << ",\"pending\":" << pending << ",\"clock_offset_ms\":" << report.clock_offset_ms << "}"
-              << std::endl;
+    safer::JsonOut out;
+    out.begin_object()
+        .field("pushed", report.pushed)
+        .field("rejected", report.rejected)
+        .field("pulled", report.pulled)
+        .field("full_pull", report.full_pull)
+        .field("pending", summary ? std::optional(summary->pending) : std::nullopt)
+        .field("clock_offset_ms", report.clock_offset_ms)
+        .end_object();
+    std::cout << out.str() << std::endl;
     return;
   }
+  const std::string pending = summary ? std::to_string(summary->pending) : "?";
   std::cout << "synced: " << report.pushed << " change(s) sent";
   if (report.rejected > 0) std::cout << " (" << report.rejected << " rejected: see field-client pending)";
   std::cout << ", " << report.pulled << " received";
@@ -149,8 +156,8 @@ int run_enroll(const std::string& store_path, bool json, const EnrollCommandOpti
     return 1;
   }
   if (json) {
-    std::cout << "{\"server\":" << safer::json_quote(server) << ",\"device_id\":"
-              << safer::json_quote(device->device_id) << "}\n";
+    std::cout << safer::JsonOut().begin_object().field("server", server).field("device_id", device->device_id).end_object().str()
+              << '\n';
   } else {
     std::cout << "enrolled: this device (" << device->device_id << ") syncs with " << server
               << "\nrun field-client sync, or field-client sync --watch to keep syncing\n";

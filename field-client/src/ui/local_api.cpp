@@ -1,38 +1,31 @@
 #include "local_api.h"
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
-#include <rapidjson/stringbuffer.h>
-#include <rapidjson/writer.h>
+#include <rapidjson/document.h>
 
 #include "field_client/json_views.h"
-#include "safer/json_text.h"
+#include "safer/json_out.h"
 #include "safer/record_json.h"
 
 namespace field_client::ui {
 
 namespace {
 
-using safer::json_quote;
+using safer::JsonOut;
 
 LocalResponse json(int status, std::string body) { return LocalResponse{status, std::move(body), {}}; }
 
-LocalResponse error(int status, std::string_view message) {
-  return json(status, "{\"error\":" + json_quote(message) + "}");
-}
+LocalResponse json(int status, const JsonOut& body) { return json(status, body.str()); }
 
-std::string errors_array(const safer::FieldErrors& errors) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < errors.size(); ++i) {
-    out += (i ? "," : "") + std::string("{\"field\":") + json_quote(errors[i].field) +
-           ",\"message\":" + json_quote(errors[i].message) + "}";
-  }
-  return out + "]";
+LocalResponse error(int status, std::string_view message) {
+  return json(status, JsonOut().begin_object().field("error", message).end_object());
 }
 
 LocalResponse invalid(const safer::FieldErrors& errors) {
-  std::string message;
-  for (const auto& e : errors) message += (message.empty() ? "" : "; ") + e.message;
-  return json(400, "{\"error\":" + json_quote(message) + ",\"errors\":" + errors_array(errors) + "}");
+  JsonOut out;
+  out.begin_object().field("error", safer::join_messages(errors)).key("errors");
+  write_field_errors(out, errors);
+  return json(400, out.end_object());
 }
 
 int status_for(const Error& e) {
@@ -45,19 +38,33 @@ int status_for(const Error& e) {
 // A failed read or write: 503 with {"error": what failed, "code"} for storage failures.
 LocalResponse from_error(const Error& e) {
   if (e.code == "invalid") return invalid({{e.field, e.message}});
-  return json(status_for(e), "{\"error\":" + json_quote(e.message) + ",\"code\":" + json_quote(e.code) + "}");
+  return json(status_for(e), JsonOut().begin_object().field("error", e.message).field("code", e.code).end_object());
 }
 
-std::string names_array(const auto& names) {
-  std::string out = "[";
-  for (std::size_t i = 0; i < names.size(); ++i) out += (i ? "," : "") + json_quote(names[i]);
-  return out + "]";
+// [name, …]
+void write_names(JsonOut& out, const auto& names) {
+  out.begin_array();
+  for (const auto& name : names) out.value(name);
+  out.end_array();
 }
 
-std::string rejection_json(const std::optional<OutboxEntry>& entry) {
-  if (!entry) return "null";
-  return "{\"code\":" + json_quote(entry->reject_code) + ",\"message\":" + json_quote(entry->reject_message) +
-         ",\"field\":" + json_quote(entry->reject_field) + "}";
+// A record's standing rejection: {"code","message","field"}, or null.
+void write_rejection(JsonOut& out, const std::optional<OutboxEntry>& entry) {
+  if (!entry) {
+    out.null();
+    return;
+  }
+  out.begin_object().field("code", entry->reject_code).field("message", entry->reject_message);
+  out.field("field", entry->reject_field).end_object();
+}
+
+// The record's data as its JSON, or null when it was deleted.
+void write_data(JsonOut& out, const StoredRecord& record) {
+  if (record.data) {
+    out.raw(safer::to_json(*record.data));
+  } else {
+    out.null();
+  }
 }
 
 // Splits "/api/visits/ID/count" after `prefix` ("/api/visits/") into ID and the rest.
@@ -99,7 +106,7 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   if (get && path == "/api/rejected") return rejected();
   if (post && path == "/api/sync") {
     sync_.trigger(true);
-    return json(202, "{\"started\":true}");
+    return json(202, JsonOut().begin_object().field("started", true).end_object());
   }
   if (post && path.rfind("/api/validate/", 0) == 0) {
     const auto entity = safer::enum_from_string<safer::Entity>(path.substr(14));
@@ -128,39 +135,42 @@ LocalResponse LocalApi::status() {
   const auto& summary = *read_summary;
   const auto& device = *read_device;
   const auto state = sync_.state();
-  const auto text_or_null = [](const std::optional<std::string>& text) { return text ? json_quote(*text) : std::string("null"); };
   const bool clock_warning = summary.clock_offset_ms && std::llabs(*summary.clock_offset_ms) > 5 * 60 * 1000;
-  return json(200, "{\"device_id\":" + json_quote(summary.device_id) + ",\"user_id\":" + text_or_null(device.user_id) +
-                       ",\"role\":" +
-                       text_or_null(device.role ? std::optional(std::string(safer::to_string(*device.role))) : std::nullopt) +
-                       ",\"server\":" + text_or_null(enrollment ? std::optional(enrollment->server_url) : std::nullopt) +
-                       ",\"online\":" + (state.online ? (*state.online ? "true" : "false") : "null") +
-                       ",\"syncing\":" + (state.syncing ? "true" : "false") +
-                       ",\"pending\":" + std::to_string(summary.pending) +
-                       ",\"rejected\":" + std::to_string(summary.rejected) + ",\"last_sync_at\":" +
-                       text_or_null(summary.last_sync_at ? std::optional(safer::format_rfc3339(*summary.last_sync_at)) : std::nullopt) +
-                       ",\"last_attempt_at\":" +
-                       text_or_null(state.last_attempt_at ? std::optional(safer::format_rfc3339(*state.last_attempt_at)) : std::nullopt) +
-                       ",\"last_error\":" + text_or_null(state.last_error.empty() ? std::nullopt : std::optional(state.last_error)) +
-                       ",\"clock_warning\":" + (clock_warning ? "true" : "false") + ",\"clock_offset_ms\":" +
-                       (summary.clock_offset_ms ? std::to_string(*summary.clock_offset_ms) : "null") +
-                       ",\"locked\":" + (locked() ? "true" : "false") + ",\"pin_set\":" + (store_.has_pin() ? "true" : "false") + "}");
+  const auto time_or_null = [](const std::optional<safer::UnixMillis>& at) {
+    return at ? std::optional(safer::format_rfc3339(*at)) : std::nullopt;
+  };
+  JsonOut out;
+  out.begin_object();
+  write_device_fields(out, summary, device, enrollment ? std::optional(enrollment->server_url) : std::nullopt);
+  out.field("online", state.online)
+      .field("syncing", state.syncing)
+      .field("pending", summary.pending)
+      .field("rejected", summary.rejected)
+      .field("last_sync_at", time_or_null(summary.last_sync_at))
+      .field("last_attempt_at", time_or_null(state.last_attempt_at))
+      .field("last_error", state.last_error.empty() ? std::nullopt : std::optional(state.last_error))
+      .field("clock_warning", clock_warning)
+      .field("clock_offset_ms", summary.clock_offset_ms)
+      .field("locked", locked())
+      .field("pin_set", store_.has_pin())
+      .end_object();
+  return json(200, out);
 }
 
 LocalResponse LocalApi::reference() {
   const auto read_lists = store_.reference_lists();
   if (!read_lists) return from_error(read_lists.error());
   const auto& lists = *read_lists;
-  std::vector<std::string> statuses, outcomes, referrals, vulnerabilities, messages;
-  for (auto name : safer::EnumNames<safer::VisitStatus>::names) statuses.emplace_back(name);
-  for (auto name : safer::EnumNames<safer::Outcome>::names) outcomes.emplace_back(name);
-  for (auto name : safer::EnumNames<safer::Referral>::names) referrals.emplace_back(name);
-  for (auto name : safer::EnumNames<safer::Vulnerability>::names) vulnerabilities.emplace_back(name);
-  for (auto name : safer::EnumNames<safer::CommuteMessage>::names) messages.emplace_back(name);
-  return json(200, "{\"wards\":" + names_array(lists.wards) + ",\"stations\":" + names_array(lists.stations) +
-                       ",\"statuses\":" + names_array(statuses) + ",\"outcomes\":" + names_array(outcomes) +
-                       ",\"referrals\":" + names_array(referrals) + ",\"vulnerabilities\":" + names_array(vulnerabilities) +
-                       ",\"messages\":" + names_array(messages) + "}");
+  JsonOut out;
+  out.begin_object();
+  write_names(out.key("wards"), lists.wards);
+  write_names(out.key("stations"), lists.stations);
+  write_names(out.key("statuses"), safer::EnumNames<safer::VisitStatus>::names);
+  write_names(out.key("outcomes"), safer::EnumNames<safer::Outcome>::names);
+  write_names(out.key("referrals"), safer::EnumNames<safer::Referral>::names);
+  write_names(out.key("vulnerabilities"), safer::EnumNames<safer::Vulnerability>::names);
+  write_names(out.key("messages"), safer::EnumNames<safer::CommuteMessage>::names);
+  return json(200, out.end_object());
 }
 
 LocalResponse LocalApi::households(const LocalRequest& request) {
@@ -168,24 +178,32 @@ LocalResponse LocalApi::households(const LocalRequest& request) {
   const auto read_views = store_.households(found == request.query.end() ? "" : found->second, 500);
   if (!read_views) return from_error(read_views.error());
   const auto& views = *read_views;
-  std::string out = "{\"households\":[";
-  for (std::size_t i = 0; i < views.size(); ++i) {
-    const auto& view = views[i];
+  JsonOut out;
+  out.begin_object().key("households").begin_array();
+  for (const auto& view : views) {
     const auto& household = std::get<safer::Household>(*view.record.data);
-    out += (i ? "," : "") + std::string("{\"id\":") + json_quote(view.record.id) +
-           ",\"address\":" + json_quote(household.address) + ",\"postcode\":" + json_quote(household.postcode) +
-           ",\"ward\":" + json_quote(household.ward) + ",\"target\":" + (household.is_target() ? "true" : "false") +
-           ",\"assigned_to\":" + (household.assignee() ? json_quote(*household.assignee()) : "null") +
-           ",\"vulnerability\":" + safer::json_string_array(household.vulnerability.names()) +
-           ",\"mine\":" + (view.mine ? "true" : "false") + ",\"state\":" + json_quote(to_string(view.record.state)) +
-           ",\"last_visit\":" +
-           (view.last_visit ? "{\"id\":" + json_quote(view.last_visit->id) + ",\"visited_at\":" +
-                                  json_quote(safer::format_rfc3339(view.last_visit->visited_at)) +
-                                  ",\"status\":" + json_quote(safer::to_string(view.last_visit->status)) + "}"
-                            : std::string("null")) +
-           ",\"follow_up_outstanding\":" + (view.follow_up_outstanding ? "true" : "false") + "}";
+    out.begin_object()
+        .field("id", view.record.id)
+        .field("address", household.address)
+        .field("postcode", household.postcode)
+        .field("ward", household.ward)
+        .field("target", household.is_target())
+        .field("assigned_to", household.assignee())
+        .key("vulnerability");
+    write_names(out, household.vulnerability.names());
+    out.field("mine", view.mine).field("state", to_string(view.record.state)).key("last_visit");
+    if (view.last_visit) {
+      out.begin_object()
+          .field("id", view.last_visit->id)
+          .field("visited_at", safer::format_rfc3339(view.last_visit->visited_at))
+          .field("status", safer::to_string(view.last_visit->status))
+          .end_object();
+    } else {
+      out.null();
+    }
+    out.field("follow_up_outstanding", view.follow_up_outstanding).end_object();
   }
-  return json(200, out + "]}");
+  return json(200, out.end_array().end_object());
 }
 
 // The latest outbox entry of a record that stands rejected, from `rejections` (the store's
@@ -198,56 +216,61 @@ static std::optional<OutboxEntry> rejection_of(const std::vector<OutboxEntry>& r
   return std::nullopt;
 }
 
-// The records as the app lists them, each with its standing rejection; or the failed read.
-static Result<std::string> records_with_rejections(const Store& store, const Result<std::vector<StoredRecord>>& records) {
+// {"<name>": [the records as the app lists them, each with its standing rejection]}; or the
+// failed read.
+static Result<std::string> records_with_rejections(const Store& store, std::string_view name,
+                                                   const Result<std::vector<StoredRecord>>& records) {
   if (!records) return records.error();
   const auto rejections = store.outbox({OutboxState::rejected});
   if (!rejections) return rejections.error();
-  std::string out = "[";
-  for (std::size_t i = 0; i < records->size(); ++i) {
-    const auto& record = (*records)[i];
-    out += (i ? "," : "") + std::string("{\"id\":") + json_quote(record.id) + ",\"state\":" + json_quote(to_string(record.state)) +
-           ",\"mine\":" + (record.created_here ? "true" : "false") +
-           ",\"data\":" + (record.data ? safer::to_json(*record.data) : std::string("null")) +
-           ",\"rejection\":" + rejection_json(rejection_of(*rejections, record)) + "}";
+  JsonOut out;
+  out.begin_object().key(name).begin_array();
+  for (const auto& record : *records) {
+    out.begin_object().field("id", record.id).field("state", to_string(record.state)).field("mine", record.created_here);
+    write_data(out.key("data"), record);
+    write_rejection(out.key("rejection"), rejection_of(*rejections, record));
+    out.end_object();
   }
-  return out + "]";
+  return out.end_array().end_object().str();
 }
 
 LocalResponse LocalApi::visits(const LocalRequest& request) {
   const auto household = request.query.find("household");
   if (household == request.query.end()) return error(400, "give ?household=ID");
-  const auto visits = records_with_rejections(store_, store_.visits_to(household->second));
+  const auto visits = records_with_rejections(store_, "visits", store_.visits_to(household->second));
   if (!visits) return from_error(visits.error());
-  return json(200, "{\"visits\":" + *visits + "}");
+  return json(200, *visits);
 }
 
 LocalResponse LocalApi::commute() {
   auto sessions = store_.list(safer::Entity::commute_session);
   if (sessions) std::reverse(sessions->begin(), sessions->end());  // newest first (UUIDv7 ids are time-ordered)
-  const auto listed = records_with_rejections(store_, sessions);
+  const auto listed = records_with_rejections(store_, "sessions", sessions);
   if (!listed) return from_error(listed.error());
-  return json(200, "{\"sessions\":" + *listed + "}");
+  return json(200, *listed);
 }
 
 LocalResponse LocalApi::rejected() {
   const auto rejections = store_.outbox({OutboxState::rejected});
   if (!rejections) return from_error(rejections.error());
-  std::string out = "{\"rejected\":[";
-  bool first = true;
+  JsonOut out;
+  out.begin_object().key("rejected").begin_array();
   for (const auto& entry : *rejections) {
     const auto record = store_.get(entry.change.entity, entry.change.id);
     if (!record && record.error().code != "not_found") return from_error(record.error());
     // Only rejections still standing: the record has not been changed since.
     if (!record || record->state != SyncState::rejected || rejection_of(*rejections, *record)->seq != entry.seq) continue;
-    out += (first ? "" : ",") + std::string("{\"seq\":") + std::to_string(entry.seq) +
-           ",\"entity\":" + json_quote(safer::to_string(entry.change.entity)) + ",\"id\":" + json_quote(entry.change.id) +
-           ",\"code\":" + json_quote(entry.reject_code) + ",\"message\":" + json_quote(entry.reject_message) +
-           ",\"field\":" + json_quote(entry.reject_field) +
-           ",\"data\":" + (record->data ? safer::to_json(*record->data) : std::string("null")) + "}";
-    first = false;
+    out.begin_object()
+        .field("seq", entry.seq)
+        .field("entity", safer::to_string(entry.change.entity))
+        .field("id", entry.change.id)
+        .field("code", entry.reject_code)
+        .field("message", entry.reject_message)
+        .field("field", entry.reject_field);
+    write_data(out.key("data"), *record);
+    out.end_object();
   }
-  return json(200, out + "]}");
+  return json(200, out.end_array().end_object());
 }
 
 LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const std::string& body) {
@@ -268,12 +291,12 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
     }
     if (auto updated = store_.update(id, std::move(data)); !updated) return from_error(updated.error());
     sync_.trigger();
-    return json(200, "{\"id\":" + json_quote(id) + "}");
+    return json(200, JsonOut().begin_object().field("id", id).end_object());
   }
   auto created = store_.create(std::move(data));
   if (!created) return from_error(created.error());
   sync_.trigger();
-  return json(201, "{\"id\":" + json_quote(*created) + "}");
+  return json(201, JsonOut().begin_object().field("id", *created).end_object());
 }
 
 LocalResponse LocalApi::remove(safer::Entity entity, const std::string& id) {
@@ -285,7 +308,7 @@ LocalResponse LocalApi::remove(safer::Entity entity, const std::string& id) {
   }
   if (auto removed = store_.remove(entity, id); !removed) return from_error(removed.error());
   sync_.trigger();
-  return json(200, "{\"id\":" + json_quote(id) + "}");
+  return json(200, JsonOut().begin_object().field("id", id).end_object());
 }
 
 LocalResponse LocalApi::count(const std::string& id, const std::string& body) {
@@ -303,7 +326,7 @@ LocalResponse LocalApi::count(const std::string& id, const std::string& body) {
   session.cards_distributed = std::max<std::int64_t>(0, session.cards_distributed + document["delta"].GetInt());
   if (auto updated = store_.update(id, session); !updated) return from_error(updated.error());
   sync_.trigger();
-  return json(200, "{\"id\":" + json_quote(id) + ",\"cards_distributed\":" + std::to_string(session.cards_distributed) + "}");
+  return json(200, JsonOut().begin_object().field("id", id).field("cards_distributed", session.cards_distributed).end_object());
 }
 
 LocalResponse LocalApi::validate(safer::Entity entity, const std::string& body) {
@@ -314,7 +337,9 @@ LocalResponse LocalApi::validate(safer::Entity entity, const std::string& body) 
     if (!checked) return from_error(checked.error());
     errors = std::move(*checked);
   }
-  return json(200, "{\"errors\":" + errors_array(errors) + "}");
+  JsonOut out;
+  write_field_errors(out.begin_object().key("errors"), errors);
+  return json(200, out.end_object());
 }
 
 // The answer to POST /api/unlock (docs/tablet-app.md): 200, 403 (wrong PIN or locked out),
@@ -323,43 +348,30 @@ static LocalResponse unlock_answer(const PinAnswer& answer) {
   using Verdict = PinAnswer::Verdict;
   if (answer.verdict == Verdict::failed) return from_error(answer.error);
   const long long seconds = (answer.retry_after.count() + 999) / 1000;  // rounded up
-  rapidjson::StringBuffer text;
-  rapidjson::Writer<rapidjson::StringBuffer> out(text);
-  out.StartObject();
+  JsonOut out;
+  out.begin_object();
   int status = 200;
   switch (answer.verdict) {
     case Verdict::right:
-      out.Key("locked");
-      out.Bool(false);
+      out.field("locked", false);
       break;
     case Verdict::wrong:
       status = 403;
-      out.Key("error");
-      out.String("that PIN is not right");
-      out.Key("attempts_left");
-      out.Int(answer.attempts_left);
-      out.Key("retry_after_seconds");
-      out.Int64(seconds);
+      out.field("error", "that PIN is not right");
+      out.field("attempts_left", answer.attempts_left).field("retry_after_seconds", seconds);
       break;
     case Verdict::wait:
       status = 429;
-      out.Key("error");
-      out.String(("too many wrong PINs: try again in " + std::to_string(seconds) + " seconds").c_str());
-      out.Key("attempts_left");
-      out.Int(answer.attempts_left);
-      out.Key("retry_after_seconds");
-      out.Int64(seconds);
+      out.field("error", "too many wrong PINs: try again in " + std::to_string(seconds) + " seconds");
+      out.field("attempts_left", answer.attempts_left).field("retry_after_seconds", seconds);
       break;
     case Verdict::locked_out:
     case Verdict::failed:
       status = 403;
-      out.Key("error");
-      out.String("too many wrong PINs: this tablet stays locked until it is enrolled again");
-      out.Key("locked_out");
-      out.Bool(true);
+      out.field("error", "too many wrong PINs: this tablet stays locked until it is enrolled again");
+      out.field("locked_out", true);
   }
-  out.EndObject();
-  LocalResponse response{status, text.GetString(), {}};
+  LocalResponse response{status, out.end_object().str(), {}};
   if (answer.verdict == Verdict::wait) response.headers.emplace_back("Retry-After", std::to_string(seconds));
   return response;
 }

@@ -15,6 +15,8 @@
 #include "assets.h"
 #include "background_sync.h"
 #include "local_api.h"
+#include "safer/hex.h"
+#include "safer/json_out.h"
 
 namespace field_client::ui {
 
@@ -32,13 +34,7 @@ constexpr std::size_t kMaxBody = 256 * 1024;
 std::string random_key() {
   unsigned char bytes[24];
   if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for the launch key");
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string key;
-  for (unsigned char byte : bytes) {
-    key.push_back(kHex[byte >> 4]);
-    key.push_back(kHex[byte & 0x0f]);
-  }
-  return key;
+  return safer::to_hex(bytes);
 }
 
 std::string_view text_of(beast::string_view text) { return {text.data(), text.size()}; }
@@ -117,6 +113,12 @@ struct Server {
     return response;
   }
 
+  // {"error": message}, for a request refused before it reaches the local API.
+  Response refuse(http::status status, std::string_view message, unsigned version) const {
+    return respond(status, safer::JsonOut().begin_object().field("error", message).end_object().str(),
+                   "application/json", version);
+  }
+
   // A browser sends Origin with every write it makes (fetch or form), so a write from another
   // origin, which includes another port of 127.0.0.1 (the same site to the browser, so
   // SameSite=Strict still sends the cookie), is refused. A write with no Origin comes from a
@@ -127,14 +129,13 @@ struct Server {
     const auto origin = request.find(http::field::origin);
     if (origin != request.end()) {
       if (text_of(origin->value()) == own_origin) return std::nullopt;
-      return respond(http::status::forbidden,
-                     "{\"error\":\"changes are accepted only from the app's own page (the Origin is not this app's)\"}",
-                     "application/json", request.version());
+      return refuse(http::status::forbidden,
+                    "changes are accepted only from the app's own page (the Origin is not this app's)",
+                    request.version());
     }
     if (same_secret(text_of(request["X-Field-Client-Key"]), key)) return std::nullopt;
-    return respond(http::status::forbidden,
-                   "{\"error\":\"a change without an Origin must carry the launch key in X-Field-Client-Key\"}",
-                   "application/json", request.version());
+    return refuse(http::status::forbidden,
+                  "a change without an Origin must carry the launch key in X-Field-Client-Key", request.version());
   }
 
   Response handle(const Request& request) const {
@@ -142,7 +143,7 @@ struct Server {
     // DNS rebinding: a page that points another name at 127.0.0.1 sends that name as Host.
     const std::string host(request[http::field::host]);
     if (host != "127.0.0.1:" + std::to_string(port) && host != "localhost:" + std::to_string(port)) {
-      return respond(http::status::misdirected_request, "{\"error\":\"wrong host\"}", "application/json", version);
+      return refuse(http::status::misdirected_request, "wrong host", version);
     }
     if (is_write(request.method())) {
       if (auto refused = check_write_origin(request, "http://" + host)) return *refused;
@@ -154,7 +155,7 @@ struct Server {
 
     if (path == "/" && query.count("key")) {
       if (!same_secret(query.at("key"), key)) {
-        return respond(http::status::forbidden, "{\"error\":\"wrong launch key\"}", "application/json", version);
+        return refuse(http::status::forbidden, "wrong launch key", version);
       }
       auto response = respond(http::status::found, "", "text/plain", version);
       response.set(http::field::location, "/app/");
@@ -164,9 +165,8 @@ struct Server {
     const bool has_key = cookie_holds(text_of(request[http::field::cookie]), cookie_name(port), key) ||
                          same_secret(text_of(request["X-Field-Client-Key"]), key);
     if (!has_key) {
-      return respond(http::status::forbidden,
-                     "{\"error\":\"open the address that field-client ui printed (it carries this launch's key)\"}",
-                     "application/json", version);
+      return refuse(http::status::forbidden,
+                    "open the address that field-client ui printed (it carries this launch's key)", version);
     }
     if (path.rfind("/api/", 0) == 0) {
       const bool background = request["X-Background"] == "1";
@@ -191,7 +191,7 @@ struct Server {
         }
       }
     }
-    return respond(http::status::not_found, "{\"error\":\"no such page\"}", "application/json", version);
+    return refuse(http::status::not_found, "no such page", version);
   }
 };
 

@@ -18,4 +18,7 @@ struct FieldError {
 
 using FieldErrors = std::vector<FieldError>;
 
+// The errors' messages in order, joined by "; " (one message for a whole record); "" for none.
+std::string join_messages(const FieldErrors& errors);
+
 }  // namespace safer
