@@ -30,6 +30,7 @@
 #include <boost/beast/core/buffers_to_string.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
+#include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 
 #include <cstddef>
 #include <cstdint>
@@ -39,9 +40,9 @@
 #include <string>
 #include <string_view>
 
-#include "json_out.h"  // cereal's archive, then RapidJSON, as everywhere in the project
 #include "net/api.h"
 #include "net/http_routing.h"
+#include "safer/bearer_token.h"
 #include "safer/text.h"
 #include "sync_server/server_store.h"
 
@@ -161,7 +162,7 @@ bool handle(Fixture& f, http::request<http::string_body>& request) {
       std::string authorization(request[http::field::authorization]);
       replace_all(authorization, "TOKEN", f.coordinator_token);
       replace_all(authorization, "OFFICER", f.officer_token);
-      const std::string token = net::bearer_token(authorization);
+      const std::string token = safer::bearer_token(authorization);
       if (!token.empty() && f.store->authenticate(token)) return false;  // the WebSocket takes the connection over
       return request.keep_alive();
     }

@@ -124,6 +124,7 @@ constexpr const char* kDefaultDb = "var/sync-server.db";
 // once the command line has been read; main() parses and calls it.
 using Run = std::function<int()>;
 
+// Over 80 lines, as a list: one statement per option of `serve`, in the order --help shows.
 void add_serve(CLI::App& app, Run& run) {
   auto o = std::make_shared<ServeOptions>();
   o->config.db_path = kDefaultDb;

@@ -117,12 +117,3 @@ TEST_CASE("the session decides where a request goes before any endpoint runs", "
   CHECK(api.peer == "192.0.2.7");
   CHECK(api.secure);
 }
-
-TEST_CASE("a bearer token is read in any case of the scheme, trimmed, and nothing else is one", "[api][routes]") {
-  CHECK(net::bearer_token("Bearer sst_abc") == "sst_abc");
-  CHECK(net::bearer_token("bEaReR sst_abc  ") == "sst_abc");
-  CHECK(net::bearer_token("Bearer ").empty());
-  CHECK(net::bearer_token("Basic dXNlcjpwYXNz").empty());
-  CHECK(net::bearer_token("").empty());
-  CHECK(net::bearer_token("Bearersst_abc").empty());
-}

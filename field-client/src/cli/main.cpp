@@ -331,6 +331,96 @@ int run_reference(const Globals& globals, bool wards) {
   return 0;
 }
 
+CLI::App* add_enroll(CLI::App& app, EnrollCommandOptions& enroll_options) {
+  auto* enroll_cmd = app.add_subcommand("enroll", "Give this device its server and token (once)");
+  enroll_cmd->add_option("--server", enroll_options.server,
+                         "The sync server, such as wss://sync.example:8443 (ws:// only to this machine, "
+                         "such as ws://127.0.0.1:8080, unless --allow-plaintext)")
+      ->required();
+  enroll_cmd->add_option("--ca-file", enroll_options.ca_file, "wss: trust the CAs in this PEM file instead of the system's")
+      ->check(CLI::ExistingFile);
+  enroll_cmd->add_option("--token-file", enroll_options.token_file,
+                         "A file whose first line is the token sync-server enroll printed (\"-\": standard input)");
+  enroll_cmd->add_option("--token", enroll_options.token,
+                         "The token itself (\"-\": read it from standard input); on the command line other users "
+                         "of the machine can see it, so prefer --token-file or -");
+  enroll_cmd->add_flag("--allow-plaintext", enroll_options.allow_plaintext,
+                       "Allow ws:// to a host other than this machine: the token and records cross the network "
+                       "unencrypted (kept for later syncs)");
+  enroll_cmd->add_option("--device", enroll_options.device_id,
+                         "The device id the token was issued for, when not this tablet's own (only before "
+                         "anything is recorded; see field-client status for the tablet's own id)");
+  return enroll_cmd;
+}
+
+CLI::App* add_sync(CLI::App& app, SyncCommandOptions& sync_options) {
+  auto* sync_cmd = app.add_subcommand("sync", "Send waiting changes to the server and fetch new ones");
+  sync_cmd->add_flag("--watch", sync_options.watch,
+                     "Keep running: sync soon after each new record, and retry with backoff while offline");
+  sync_cmd->add_option("--interval", sync_options.interval_seconds, "--watch: seconds between pulls")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 86400.0));
+  sync_cmd->add_option("--retry-base", sync_options.retry_base_seconds, "--watch: first retry delay in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
+  sync_cmd->add_option("--max-backoff", sync_options.max_backoff_seconds, "--watch: longest retry delay in seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 86400.0));
+  sync_cmd->add_flag("--allow-plaintext", sync_options.allow_plaintext,
+                     "Allow ws:// to a host other than this machine for this sync (a store enrolled before "
+                     "field-client refused it)");
+  sync_cmd->add_option("--timeout", sync_options.timeout_seconds, "Seconds to wait for the server at each step")
+      ->capture_default_str()
+      ->check(CLI::Range(0.1, 3600.0));
+  return sync_cmd;
+}
+
+// `ui`'s options: the app's settings, and the ones given in other units.
+struct UiCommand {
+  field_client::ui::UiOptions options;
+  double pin_lock_minutes = 0, sync_interval_seconds = 30, pin_wait_seconds = 30;
+};
+
+CLI::App* add_ui(CLI::App& app, UiCommand& ui) {
+  auto* ui_cmd = app.add_subcommand("ui", "Serve the tablet app on 127.0.0.1 (open the address it prints)");
+  ui_cmd->add_option("--port", ui.options.port, "Port on 127.0.0.1 (0: any free port)")->capture_default_str();
+  ui_cmd->add_option("--pin-lock-minutes", ui.pin_lock_minutes, "Lock after this many minutes without use (needs set-pin)")
+      ->check(CLI::Range(0.0, 1440.0));
+  ui_cmd->add_option("--pin-max-attempts", ui.options.pin_policy.max_attempts,
+                     "Wrong PINs in a row that lock the app until the tablet is enrolled again")
+      ->capture_default_str()
+      ->check(CLI::Range(4, 1000));
+  ui_cmd->add_option("--pin-wait-seconds", ui.pin_wait_seconds,
+                     "Wait after the 3rd wrong PIN in a row; it doubles after each further one (at most 1 hour)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 3600.0));
+  ui_cmd->add_option("--sync-interval", ui.sync_interval_seconds, "Seconds between syncs when nothing changes")
+      ->capture_default_str()
+      ->check(CLI::Range(0.05, 86400.0));
+  ui_cmd->add_option("--retry-base", ui.options.retry_base_seconds, "First retry delay in seconds")->capture_default_str();
+  ui_cmd->add_option("--max-backoff", ui.options.max_backoff_seconds, "Longest retry delay in seconds")->capture_default_str();
+  return ui_cmd;
+}
+
+int run_ui(const Globals& globals, UiCommand ui) {
+  ui.options.store_path = globals.store_path;
+  ui.options.pin_lock = std::chrono::milliseconds(static_cast<long>(ui.pin_lock_minutes * 60'000));
+  ui.options.pin_policy.first_wait = std::chrono::milliseconds(static_cast<long>(ui.pin_wait_seconds * 1000));
+  ui.options.sync_interval = std::chrono::milliseconds(static_cast<long>(ui.sync_interval_seconds * 1000));
+  return field_client::ui::run_ui(ui.options);
+}
+
+int run_set_pin(const Globals& globals) {
+  int exit_code = 0;
+  auto store = open_store(globals, exit_code);
+  if (!store) return exit_code;
+  std::string pin;
+  std::getline(std::cin, pin);
+  if (auto saved = store->set_pin(pin); !saved) return report(globals, saved.error());
+  std::cerr << "PIN set. The app starts locked; field-client ui --pin-lock-minutes N also locks it after N idle minutes.\n";
+  return 0;
+}
+
 }  // namespace
 }  // namespace field_client::cli
 
@@ -376,62 +466,11 @@ int main(int argc, char** argv) {
   auto* pending_cmd = app.add_subcommand("pending", "List changes waiting to sync, and rejected ones");
   auto* status_cmd = app.add_subcommand("status", "Show the device, its store and what waits to sync");
   EnrollCommandOptions enroll_options;
-  auto* enroll_cmd = app.add_subcommand("enroll", "Give this device its server and token (once)");
-  enroll_cmd->add_option("--server", enroll_options.server,
-                         "The sync server, such as wss://sync.example:8443 (ws:// only to this machine, "
-                         "such as ws://127.0.0.1:8080, unless --allow-plaintext)")
-      ->required();
-  enroll_cmd->add_option("--ca-file", enroll_options.ca_file, "wss: trust the CAs in this PEM file instead of the system's")
-      ->check(CLI::ExistingFile);
-  enroll_cmd->add_option("--token-file", enroll_options.token_file,
-                         "A file whose first line is the token sync-server enroll printed (\"-\": standard input)");
-  enroll_cmd->add_option("--token", enroll_options.token,
-                         "The token itself (\"-\": read it from standard input); on the command line other users "
-                         "of the machine can see it, so prefer --token-file or -");
-  enroll_cmd->add_flag("--allow-plaintext", enroll_options.allow_plaintext,
-                       "Allow ws:// to a host other than this machine: the token and records cross the network "
-                       "unencrypted (kept for later syncs)");
-  enroll_cmd->add_option("--device", enroll_options.device_id,
-                         "The device id the token was issued for, when not this tablet's own (only before "
-                         "anything is recorded; see field-client status for the tablet's own id)");
+  auto* enroll_cmd = add_enroll(app, enroll_options);
   SyncCommandOptions sync_options;
-  auto* sync_cmd = app.add_subcommand("sync", "Send waiting changes to the server and fetch new ones");
-  sync_cmd->add_flag("--watch", sync_options.watch,
-                     "Keep running: sync soon after each new record, and retry with backoff while offline");
-  sync_cmd->add_option("--interval", sync_options.interval_seconds, "--watch: seconds between pulls")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 86400.0));
-  sync_cmd->add_option("--retry-base", sync_options.retry_base_seconds, "--watch: first retry delay in seconds")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 3600.0));
-  sync_cmd->add_option("--max-backoff", sync_options.max_backoff_seconds, "--watch: longest retry delay in seconds")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 86400.0));
-  sync_cmd->add_flag("--allow-plaintext", sync_options.allow_plaintext,
-                     "Allow ws:// to a host other than this machine for this sync (a store enrolled before "
-                     "field-client refused it)");
-  sync_cmd->add_option("--timeout", sync_options.timeout_seconds, "Seconds to wait for the server at each step")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 3600.0));
-  field_client::ui::UiOptions ui_options;
-  double pin_lock_minutes = 0, sync_interval_seconds = 30, pin_wait_seconds = 30;
-  auto* ui_cmd = app.add_subcommand("ui", "Serve the tablet app on 127.0.0.1 (open the address it prints)");
-  ui_cmd->add_option("--port", ui_options.port, "Port on 127.0.0.1 (0: any free port)")->capture_default_str();
-  ui_cmd->add_option("--pin-lock-minutes", pin_lock_minutes, "Lock after this many minutes without use (needs set-pin)")
-      ->check(CLI::Range(0.0, 1440.0));
-  ui_cmd->add_option("--pin-max-attempts", ui_options.pin_policy.max_attempts,
-                     "Wrong PINs in a row that lock the app until the tablet is enrolled again")
-      ->capture_default_str()
-      ->check(CLI::Range(4, 1000));
-  ui_cmd->add_option("--pin-wait-seconds", pin_wait_seconds,
-                     "Wait after the 3rd wrong PIN in a row; it doubles after each further one (at most 1 hour)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 3600.0));
-  ui_cmd->add_option("--sync-interval", sync_interval_seconds, "Seconds between syncs when nothing changes")
-      ->capture_default_str()
-      ->check(CLI::Range(0.05, 86400.0));
-  ui_cmd->add_option("--retry-base", ui_options.retry_base_seconds, "First retry delay in seconds")->capture_default_str();
-  ui_cmd->add_option("--max-backoff", ui_options.max_backoff_seconds, "Longest retry delay in seconds")->capture_default_str();
+  auto* sync_cmd = add_sync(app, sync_options);
+  UiCommand ui;
+  auto* ui_cmd = add_ui(app, ui);
   auto* pin_cmd = app.add_subcommand("set-pin", "Set the tablet app's PIN (6 to 12 digits, read from standard input)");
   auto* wards_cmd = app.add_subcommand("wards", "List the wards records may name");
   auto* stations_cmd = app.add_subcommand("stations", "List the Commute Aware stations");
@@ -449,23 +488,8 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return run_list(globals, list_kind);
   if (pending_cmd->parsed()) return run_pending(globals);
   if (status_cmd->parsed()) return run_status(globals);
-  if (ui_cmd->parsed()) {
-    ui_options.store_path = globals.store_path;
-    ui_options.pin_lock = std::chrono::milliseconds(static_cast<long>(pin_lock_minutes * 60'000));
-    ui_options.pin_policy.first_wait = std::chrono::milliseconds(static_cast<long>(pin_wait_seconds * 1000));
-    ui_options.sync_interval = std::chrono::milliseconds(static_cast<long>(sync_interval_seconds * 1000));
-    return field_client::ui::run_ui(ui_options);
-  }
-  if (pin_cmd->parsed()) {
-    int exit_code = 0;
-    auto store = open_store(globals, exit_code);
-    if (!store) return exit_code;
-    std::string pin;
-    std::getline(std::cin, pin);
-    if (auto saved = store->set_pin(pin); !saved) return report(globals, saved.error());
-    std::cerr << "PIN set. The app starts locked; field-client ui --pin-lock-minutes N also locks it after N idle minutes.\n";
-    return 0;
-  }
+  if (ui_cmd->parsed()) return run_ui(globals, ui);
+  if (pin_cmd->parsed()) return run_set_pin(globals);
   if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, enroll_options);
   if (sync_cmd->parsed()) return run_sync(globals.store_path, globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);

@@ -283,12 +283,8 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
   }
   if (!errors.empty()) return invalid(errors);
   if (!id.empty()) {
-    const auto existing = store_.get(entity, id);
-    if (!existing && existing.error().code != "not_found") return from_error(existing.error());
-    if (!existing || existing->deleted) return error(404, "there is no such record on this tablet");
-    if (entity != safer::Entity::household && !existing->created_here) {
-      return error(403, "this record was made on another device: only its author may change it");
-    }
+    auto existing = own_record(entity, id, "change");
+    if (auto* refused = std::get_if<LocalResponse>(&existing)) return std::move(*refused);
     if (auto updated = store_.update(id, std::move(data)); !updated) return from_error(updated.error());
     sync_.trigger();
     return json(200, JsonOut().begin_object().field("id", id).end_object());
@@ -299,13 +295,20 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
   return json(201, JsonOut().begin_object().field("id", *created).end_object());
 }
 
-LocalResponse LocalApi::remove(safer::Entity entity, const std::string& id) {
-  const auto existing = store_.get(entity, id);
+std::variant<StoredRecord, LocalResponse> LocalApi::own_record(safer::Entity entity, const std::string& id,
+                                                              const char* verb) {
+  auto existing = store_.get(entity, id);
   if (!existing && existing.error().code != "not_found") return from_error(existing.error());
   if (!existing || existing->deleted) return error(404, "there is no such record on this tablet");
   if (entity != safer::Entity::household && !existing->created_here) {
-    return error(403, "this record was made on another device: only its author may delete it");
+    return error(403, std::string("this record was made on another device: only its author may ") + verb + " it");
   }
+  return std::move(*existing);
+}
+
+LocalResponse LocalApi::remove(safer::Entity entity, const std::string& id) {
+  auto existing = own_record(entity, id, "delete");
+  if (auto* refused = std::get_if<LocalResponse>(&existing)) return std::move(*refused);
   if (auto removed = store_.remove(entity, id); !removed) return from_error(removed.error());
   sync_.trigger();
   return json(200, JsonOut().begin_object().field("id", id).end_object());

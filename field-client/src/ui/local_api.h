@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <utility>
+#include <variant>
 #include <vector>
 
 #include "background_sync.h"
@@ -50,6 +51,9 @@ class LocalApi {
   LocalResponse remove(safer::Entity entity, const std::string& id);
   LocalResponse count(const std::string& id, const std::string& body);
   LocalResponse validate(safer::Entity entity, const std::string& body);
+  // The live record `id` that this tablet may change (`verb`: "change", "delete"), or the
+  // answer refusing it: a store failure, 404, or 403 for a visit or session made elsewhere.
+  std::variant<StoredRecord, LocalResponse> own_record(safer::Entity entity, const std::string& id, const char* verb);
   LocalResponse unlock(const std::string& body);
   bool locked() const;
 

@@ -17,6 +17,7 @@
 #include "local_api.h"
 #include "safer/hex.h"
 #include "safer/json_out.h"
+#include "safer/url_query.h"
 
 namespace field_client::ui {
 
@@ -65,33 +66,6 @@ bool cookie_holds(std::string_view header, const std::string& name, const std::s
 // A write is any method but GET and HEAD: it may change the store or the lock.
 bool is_write(http::verb method) { return method != http::verb::get && method != http::verb::head; }
 
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  std::map<std::string, std::string> pairs;
-  const auto decode = [](std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '+') {
-        out.push_back(' ');
-      } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-                 std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-        out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-        i += 2;
-      } else {
-        out.push_back(text[i]);
-      }
-    }
-    return out;
-  };
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    pairs[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? "" : decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return pairs;
-}
 
 struct Server {
   UiOptions options;
@@ -104,9 +78,7 @@ struct Server {
     response.set(http::field::server, "field-client-ui");
     response.set(http::field::content_type, type);
     response.set(http::field::cache_control, "no-store");
-    response.set("Content-Security-Policy",
-                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-                 "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.set("Content-Security-Policy", safer::kContentSecurityPolicy);
     response.set("X-Content-Type-Options", "nosniff");
     response.set("Referrer-Policy", "no-referrer");
     response.body() = std::move(body);
@@ -151,7 +123,7 @@ struct Server {
     const std::string_view target(request.target().data(), request.target().size());
     const std::string path(target.substr(0, target.find('?')));
     const auto query = target.find('?') == std::string_view::npos ? std::map<std::string, std::string>{}
-                                                                   : parse_query(target.substr(target.find('?') + 1));
+                                                                   : safer::parse_query(target.substr(target.find('?') + 1));
 
     if (path == "/" && query.count("key")) {
       if (!same_secret(query.at("key"), key)) {

@@ -2,18 +2,21 @@
 
 #include <openssl/crypto.h>
 
-#include "../json_out.h"
 #include "assets.h"
 #include "http_routing.h"
 #include "login.h"
 #include "log.h"
+#include "safer/bearer_token.h"
 #include "safer/json_object.h"
+#include "safer/json_out.h"
 #include "safer/stats.h"
 #include "safer/validation.h"
 #include "sync_server/dashboard.h"
 #include "sync_server/local_time.h"
 
 namespace sync_server::net {
+
+using safer::JsonOut;
 
 namespace {
 
@@ -36,7 +39,7 @@ struct Caller {
 };
 
 std::variant<Caller, ApiResponse> authenticate(ServerStore& store, const ApiRequest& request) {
-  if (const auto token = bearer_token(request.authorization); !token.empty()) {
+  if (const auto token = safer::bearer_token(request.authorization); !token.empty()) {
     const auto device = store.authenticate(token);
     if (!device) return error(401, "a valid token or a dashboard login is required");
     if (device->identity.role != safer::Role::coordinator) return error(403, "coordinators only");
@@ -372,34 +375,6 @@ void handle_api(Context& context, ApiRequest request, std::function<void(ApiResp
   context.readers->post([request = std::move(request), done = std::move(done)](ServerStore& store) {
     done(respond(store, request));
   });
-}
-
-std::map<std::string, std::string> parse_query(std::string_view query) {
-  const auto decode = [](std::string_view text) {
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-      if (text[i] == '+') {
-        out.push_back(' ');
-      } else if (text[i] == '%' && i + 2 < text.size() && std::isxdigit(static_cast<unsigned char>(text[i + 1])) &&
-                 std::isxdigit(static_cast<unsigned char>(text[i + 2]))) {
-        out.push_back(static_cast<char>(std::stoi(std::string(text.substr(i + 1, 2)), nullptr, 16)));
-        i += 2;
-      } else {
-        out.push_back(text[i]);
-      }
-    }
-    return out;
-  };
-  std::map<std::string, std::string> pairs;
-  while (!query.empty()) {
-    const auto amp = query.find('&');
-    const auto pair = query.substr(0, amp);
-    const auto eq = pair.find('=');
-    pairs[decode(pair.substr(0, eq))] = eq == std::string_view::npos ? std::string() : decode(pair.substr(eq + 1));
-    if (amp == std::string_view::npos) break;
-    query.remove_prefix(amp + 1);
-  }
-  return pairs;
 }
 
 }  // namespace sync_server::net

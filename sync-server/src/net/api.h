@@ -60,7 +60,4 @@ void handle_api(Context& context, ApiRequest request, std::function<void(ApiResp
 // The dashboard's files: "/", "/dashboard/…". nullopt when `path` is none of them.
 std::optional<ApiResponse> static_file(const std::string& path);
 
-// Splits "a=1&b=x%20y" into decoded pairs.
-std::map<std::string, std::string> parse_query(std::string_view query);
-
 }  // namespace sync_server::net

@@ -2,7 +2,7 @@
 
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include <cctype>
+#include "safer/url_query.h"
 
 namespace sync_server::net {
 
@@ -26,24 +26,13 @@ std::size_t body_limit(const http::request_header<>& header) {
   return max_body_bytes(std::string(header.method_string()), std::string(target_path(target)));
 }
 
-std::string bearer_token(std::string_view authorization) {
-  constexpr std::string_view kScheme = "bearer ";
-  if (authorization.size() <= kScheme.size()) return {};
-  for (std::size_t i = 0; i < kScheme.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(authorization[i])) != kScheme[i]) return {};
-  }
-  std::string token(authorization.substr(kScheme.size()));
-  while (!token.empty() && token.back() == ' ') token.pop_back();
-  return token;
-}
-
 ApiRequest api_request(const http::request<http::string_body>& request, std::string peer, bool secure) {
   const std::string_view target(request.target().data(), request.target().size());
   ApiRequest api;
   api.method = std::string(request.method_string());
   api.path = std::string(target_path(target));
   if (const auto question = target.find('?'); question != std::string_view::npos) {
-    api.query = parse_query(target.substr(question + 1));
+    api.query = safer::parse_query(target.substr(question + 1));
   }
   const auto header = [&request](http::field field) { return std::string(request[field]); };
   api.authorization = header(http::field::authorization);

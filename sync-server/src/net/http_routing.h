@@ -35,10 +35,6 @@ std::string_view target_path(std::string_view target);
 // The largest body the request with this header may carry (max_body_bytes() of its path).
 std::size_t body_limit(const boost::beast::http::request_header<>& header);
 
-// The token of "Authorization: Bearer <token>" (the scheme in any case, spaces after the
-// token trimmed), or "" when the header is absent or another scheme.
-std::string bearer_token(std::string_view authorization);
-
 // The request as the coordinator API sees it (HttpSession::api()).
 ApiRequest api_request(const boost::beast::http::request<boost::beast::http::string_body>& request, std::string peer,
                        bool secure);

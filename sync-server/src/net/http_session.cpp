@@ -12,8 +12,11 @@
 #include "api.h"
 #include "http_routing.h"
 #include "context.h"
+#include "safer/bearer_token.h"
+#include "safer/json_out.h"
 #include "safer/protocol.h"
 #include "safer/stats.h"
+#include "safer/url_query.h"
 
 namespace sync_server::net {
 
@@ -32,12 +35,7 @@ using FileResponse = http::response<http::file_body>;
 
 
 std::string json_error(std::string_view message) {
-  std::string out = "{\"error\":\"";
-  for (char c : message) {
-    if (c == '"' || c == '\\') out.push_back('\\');
-    out.push_back(c);
-  }
-  return out + "\"}\n";
+  return safer::JsonOut().begin_object().field("error", message).end_object().str() + "\n";
 }
 
 template <class Stream>
@@ -183,7 +181,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
   }
 
   void upgrade(Request request) {
-    const std::string token = bearer_token(request[http::field::authorization]);
+    const std::string token = safer::bearer_token(request[http::field::authorization]);
     if (token.empty()) return unauthorized("upgrade_refused", "no token");
     auto shared_request = std::make_shared<Request>(std::move(request));
     context_.readers->post([self = this->shared_from_this(), token, shared_request](ServerStore& store) {
@@ -255,9 +253,7 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     response.set(http::field::content_type, type);
     response.set(http::field::cache_control, "no-store");
     // The dashboard's pages take nothing from elsewhere and run in no frame.
-    response.set("Content-Security-Policy",
-                 "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; connect-src 'self'; "
-                 "frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+    response.set("Content-Security-Policy", safer::kContentSecurityPolicy);
     response.set("X-Content-Type-Options", "nosniff");
     response.set("Referrer-Policy", "no-referrer");
     // Over TLS, browsers are to use nothing else for this host for a year (RFC 6797). Never

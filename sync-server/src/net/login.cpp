@@ -8,13 +8,16 @@
 #include <mutex>
 #include <optional>
 
-#include "../json_out.h"
 #include "log.h"
+#include "safer/hex.h"
 #include "safer/json_object.h"
+#include "safer/json_out.h"
 #include "safer/time.h"
 #include "safer/validation.h"
 
 namespace sync_server::net {
+
+using safer::JsonOut;
 
 namespace {
 
@@ -68,13 +71,7 @@ std::string hmac_hex(const std::string& key, const std::string& data) {
   unsigned int size = 0;
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
        data.size(), digest, &size);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < size; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return out;
+  return safer::to_hex(std::span<const unsigned char>(digest, size));
 }
 
 std::string device_set_cookie(const std::string& value, bool secure) {

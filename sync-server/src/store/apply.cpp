@@ -20,9 +20,7 @@ Rejection reject(std::string_view code, std::string message, std::string field =
 }
 
 Rejection invalid(const safer::FieldErrors& errors) {
-  std::string message;
-  for (const auto& error : errors) message += (message.empty() ? "" : "; ") + error.message;
-  return reject(safer::codes::kInvalid, message, errors.front().field);
+  return reject(safer::codes::kInvalid, safer::join_messages(errors), errors.front().field);
 }
 
 Rejection out_of_scope(Entity entity, const std::string& id) {

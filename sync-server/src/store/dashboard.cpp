@@ -2,12 +2,14 @@
 // officers' activity, as JSON. All read inside one snapshot each.
 #include <map>
 
-#include "../json_out.h"
+#include "safer/json_out.h"
 #include "safer/stats.h"
 #include "store_impl.h"
 #include "sync_server/dashboard.h"
 
 namespace sync_server {
+
+using safer::JsonOut;
 
 namespace {
 

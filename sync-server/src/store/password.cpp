@@ -11,6 +11,8 @@
 #include <stdexcept>
 #include <vector>
 
+#include "safer/hex.h"
+
 namespace sync_server {
 
 namespace {
@@ -44,16 +46,6 @@ constexpr std::string_view kCommonPasswords[] = {
 // scrypt's memory for these parameters (OpenSSL's own reckoning) and a little more.
 std::uint64_t max_memory(int log_n, std::uint64_t r, std::uint64_t p) {
   return 128 * r * ((std::uint64_t{1} << log_n) + 2 + p) + 64 * 1024;
-}
-
-std::string hex(const unsigned char* bytes, std::size_t size) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < size; ++i) {
-    out.push_back(kHex[bytes[i] >> 4]);
-    out.push_back(kHex[bytes[i] & 0x0f]);
-  }
-  return out;
 }
 
 bool unhex(std::string_view text, std::vector<unsigned char>& out) {
@@ -113,7 +105,7 @@ std::string hash_password(std::string_view password) {
   if (RAND_bytes(salt.data(), static_cast<int>(salt.size())) != 1) throw std::runtime_error("RAND_bytes failed");
   const auto key = derive(password, salt, kLogN, kR, kP, kKeyBytes);
   return "scrypt$" + std::to_string(kLogN) + "$" + std::to_string(kR) + "$" + std::to_string(kP) + "$" +
-         hex(salt.data(), salt.size()) + "$" + hex(key.data(), key.size());
+         safer::to_hex(salt) + "$" + safer::to_hex(key);
 }
 
 namespace {

@@ -1,6 +1,6 @@
 // The dashboard's register and devices (docs/api.md): the household list, assignment,
 // devices and their rejected changes.
-#include "../json_out.h"
+#include "safer/json_out.h"
 #include "safer/record_json.h"
 #include "safer/text.h"
 #include "safer/validation.h"
@@ -8,6 +8,8 @@
 #include "sync_server/dashboard.h"
 
 namespace sync_server {
+
+using safer::JsonOut;
 
 namespace {
 

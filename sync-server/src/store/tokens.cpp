@@ -6,6 +6,8 @@
 #include <array>
 #include <stdexcept>
 
+#include "safer/hex.h"
+
 namespace sync_server {
 
 std::string new_token() {
@@ -35,14 +37,7 @@ std::string token_hash(std::string_view token) {
   if (EVP_Digest(token.data(), token.size(), digest.data(), &length, EVP_sha256(), nullptr) != 1) {
     throw std::runtime_error("SHA-256 failed");
   }
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  hex.reserve(length * 2);
-  for (unsigned int i = 0; i < length; ++i) {
-    hex.push_back(kHex[digest[i] >> 4]);
-    hex.push_back(kHex[digest[i] & 0x0f]);
-  }
-  return hex;
+  return safer::to_hex(std::span<const unsigned char>(digest.data(), length));
 }
 
 }  // namespace sync_server
