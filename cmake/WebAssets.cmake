@@ -33,10 +33,8 @@ function(safer_embed_web)
     endif()
   endforeach()
 
-  # shared/web/, found from this file (a variable set beside include_guard would exist only in
-  # the first including directory's scope).
-  set(shared_dir "${CMAKE_CURRENT_FUNCTION_LIST_DIR}/../shared/web")
-  cmake_path(NORMAL_PATH shared_dir)
+  # The repository's shared/web/ (the web toolkit), whichever directory calls this.
+  set(shared_dir "${PROJECT_SOURCE_DIR}/shared/web")
 
   set(entries "")
   set(paths "")

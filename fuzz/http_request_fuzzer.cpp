@@ -43,7 +43,9 @@
 #include "net/api.h"
 #include "net/http_routing.h"
 #include "safer/bearer_token.h"
+#include "safer/json_object.h"
 #include "safer/text.h"
+#include "safer/validation.h"
 #include "sync_server/server_store.h"
 
 namespace {
@@ -136,10 +138,10 @@ void check_response(const net::ApiResponse& response, const net::ApiRequest& req
 // A well-formed login, which respond() would check with scrypt (see the top of this file).
 bool is_scrypt_login(const net::ApiRequest& request) {
   if (request.method != "POST" || request.path != "/api/v1/session") return false;
-  rapidjson::Document body;
-  body.Parse(request.body.c_str(), request.body.size());
-  return !body.HasParseError() && body.IsObject() && body.HasMember("username") && body["username"].IsString() &&
-         body.HasMember("password") && body["password"].IsString();
+  // The checks net/login.cpp makes before its scrypt, with the same reader.
+  const auto body = safer::JsonObject::parse(request.body);
+  return body && body->is_string("password") && body->is_string("username") &&
+         safer::is_valid_user_id(*body->string("username"));
 }
 
 // The request as the API sees it (net::api_request(), as HttpSession::api() makes it), with

@@ -2,6 +2,6 @@
 // tests/CMakeLists.txt compiles it and expects the #error.
 #include <rapidjson/document.h>
 
-#include "../../shared/src/json_internal.h"
+#include "json_internal.h"  // shared/src/, on the include path
 
 int main() { return 0; }

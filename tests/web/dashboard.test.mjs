@@ -13,11 +13,12 @@ import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
-  SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
+  LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runAsync, runOk,
   startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline,
 } from './support.mjs';
-import { OUTCOME_LABELS } from '../../shared/web/labels.js';
+
+const { OUTCOME_LABELS } = LABELS;
 
 // ---------------------------------------------------------------------------------------------
 // Fictional seed data

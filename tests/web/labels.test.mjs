@@ -11,7 +11,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import * as labels from '../../shared/web/labels.js';
+import { LABELS as labels } from './support.mjs';
 
 const repo = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const APPS = { tablet: join(repo, 'field-client/web'), dashboard: join(repo, 'sync-server/web') };

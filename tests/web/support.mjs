@@ -8,12 +8,15 @@ import { spawn, spawnSync, execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, openSync, closeSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer as createNetServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
+
+/** The web toolkit's one table of words: shared/web/labels.js in this repository. */
+export const LABELS = await import(pathToFileURL(join(repo, 'shared', 'web', 'labels.js')).href);
 
 export const CHROMIUM = '/usr/bin/chromium';
 export const SYNC_SERVER = process.env.SYNC_SERVER || join(repo, 'build/dev/sync-server/sync-server');

@@ -19,11 +19,12 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 
 import {
-  SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
+  LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runOk, api, apiGet, launchBrowser, csvText,
   withDeadline, startServerOn, startTabletUi, reservePort, rawHttp, waitUntil, newPageAt,
 } from './support.mjs';
-import { OUTCOME_LABELS, YES_NO_OUTCOMES } from '../../shared/web/labels.js';
+
+const { OUTCOME_LABELS, YES_NO_OUTCOMES } = LABELS;
 
 // ---------------------------------------------------------------------------------------------
 // Sizes, flags and fictional data

@@ -8,10 +8,10 @@
 #include <boost/beast/ssl.hpp>
 #include <boost/beast/websocket/rfc6455.hpp>
 
-#include "log.h"
 #include "api.h"
-#include "http_routing.h"
 #include "context.h"
+#include "http_routing.h"
+#include "log.h"
 #include "safer/bearer_token.h"
 #include "safer/json_out.h"
 #include "safer/protocol.h"
@@ -32,7 +32,6 @@ constexpr std::chrono::milliseconds kLingerTime{2'000};  // at most, reading wha
 
 using Response = http::response<http::string_body>;
 using FileResponse = http::response<http::file_body>;
-
 
 std::string json_error(std::string_view message) {
   return safer::JsonOut().begin_object().field("error", message).end_object().str() + "\n";

@@ -29,8 +29,9 @@ constexpr std::int64_t kQueueFullRetryS = 1;
 
 ApiResponse json_response(int status, std::string body) { return ApiResponse{status, "application/json", std::move(body), {}, {}}; }
 
-// Logs `event` at most once a second, with how many there were since the last line: a flood of
-// refusals must not become a flood of log lines (nor cost a write each).
+// Logs `event` at most once a second, with how many there were since its last line and the
+// address of the latest (one of many, in a flood): a flood of refusals must not become a flood
+// of log lines (nor cost a write each).
 class ThrottledEvent {
  public:
   explicit ThrottledEvent(const char* event) : event_(event) {}
@@ -45,7 +46,7 @@ class ThrottledEvent {
       count = count_;
       count_ = 0;
     }
-    log::line(event_, "peer=" + peer + " count=" + std::to_string(count));
+    log::line(event_, "count=" + std::to_string(count) + " last_peer=" + peer);
   }
 
  private:
