@@ -7,11 +7,16 @@
 //   sync-server lists --db PATH [--wards FILE] [--stations FILE]
 //   sync-server add-coordinator --db PATH --username NAME   (password on standard input)
 //   sync-server move-to-postgresql --from FILE --to postgresql://…
-// --db takes a SQLite file or a postgresql:// URL (docs/deployment.md).
+//   sync-server audit verify|list|purge --db PATH …
+// --db takes a SQLite file or a postgresql:// URL (docs/deployment.md). Every command that
+// opens a store leaves one entry in its audit trail, with its outcome (docs/server.md).
 //
 // Every command works while the server runs: they share the SQLite database (WAL).
 #include <CLI/CLI.hpp>
+#include <pwd.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
@@ -22,6 +27,8 @@
 #include "sync_server/db.h"
 #include "safer/sqlite.h"
 #include "net/log.h"
+#include "safer/validation.h"
+#include "sync_server/audit.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server.h"
 #include "sync_server/server_store.h"
@@ -36,6 +43,38 @@ constexpr int kExitBadInput = 2;
 int fail(const safer::Error& error) {
   std::cerr << "sync-server: " << error.message << '\n';
   return error.code == "invalid" ? kExitBadInput : kExitFailure;
+}
+
+// Who runs this command, for the audit trail: "cli:" and the OS user of the effective uid
+// (and, for root under sudo, the user who ran sudo).
+Actor cli_actor() {
+  std::string name = "uid-" + std::to_string(geteuid());
+  if (const passwd* entry = getpwuid(geteuid()); entry && entry->pw_name) name = entry->pw_name;
+  const char* sudo_user = std::getenv("SUDO_USER");
+  if (geteuid() == 0 && sudo_user && safer::is_valid_user_id(sudo_user)) name += "(sudo:" + std::string(sudo_user) + ")";
+  return Actor{"cli:" + name, "cli", "local"};
+}
+
+// An id typed on the command line, for an audit entry: kept only when it is a well-formed id.
+std::string id_or_blank(const std::string& id) { return safer::is_valid_user_id(id) ? id : ""; }
+
+// A refused or failed command's audit entry, then fail(). (A change that succeeds records its
+// own entry, in its own transaction.) When the store itself failed this may fail too: a warning.
+int fail_audited(ServerStore& store, AuditEntry entry, const safer::Error& error) {
+  entry.outcome = error.code;
+  if (auto appended = AuditLog(store).append(entry); !appended) {
+    std::cerr << "sync-server: warning: the audit trail did not record this failure: " << appended.error().message << '\n';
+  }
+  return fail(error);
+}
+
+// Appends a command's own entry (one that changes nothing); false, with a message, if it could not.
+bool audited(ServerStore& store, const AuditEntry& entry) {
+  if (auto appended = AuditLog(store).append(entry); !appended) {
+    fail(appended.error());
+    return false;
+  }
+  return true;
 }
 
 // Makes the missing directories above a SQLite file, mode 0700 (a PostgreSQL URL has none).
@@ -240,8 +279,13 @@ StoreRun define_enroll(CLI::App& cmd) {
       ->required()
       ->check(CLI::IsMember({"officer", "pcso", "coordinator"}));
   return [o](ServerStore& store) {
-    auto token = store.enroll(o->device, o->user, *safer::enum_from_string<safer::Role>(o->role));
-    if (!token) return fail(token.error());
+    auto token = store.enroll(o->device, o->user, *safer::enum_from_string<safer::Role>(o->role), cli_actor());
+    if (!token) {
+      AuditEntry entry(cli_actor(), kAuditEnroll);
+      entry.device = id_or_blank(o->device);
+      entry.username = id_or_blank(o->user);
+      return fail_audited(store, entry, token.error());
+    }
     std::cout << *token << '\n';
     std::cerr << "Enrolled device " << o->device << " for " << o->role << ' ' << o->user
               << ". Keep the token: it is shown only this once.\n";
@@ -253,7 +297,11 @@ StoreRun define_revoke(CLI::App& cmd) {
   auto device = std::make_shared<std::string>();
   cmd.add_option("--device", *device, "Device id")->required();
   return [device](ServerStore& store) {
-    if (auto revoked = store.revoke(*device); !revoked) return fail(revoked.error());
+    if (auto revoked = store.revoke(*device, cli_actor()); !revoked) {
+      AuditEntry entry(cli_actor(), kAuditRevoke);
+      entry.device = id_or_blank(*device);
+      return fail_audited(store, entry, revoked.error());
+    }
     std::cerr << "Revoked device " << *device << ".\n";
     return 0;
   };
@@ -266,7 +314,11 @@ StoreRun define_add_coordinator(CLI::App& cmd) {
     std::string password;
     std::getline(std::cin, password);
     if (!password.empty() && password.back() == '\r') password.pop_back();
-    if (auto added = store.add_coordinator(*username, password); !added) return fail(added.error());
+    if (auto added = store.add_coordinator(*username, password, cli_actor()); !added) {
+      AuditEntry entry(cli_actor(), kAuditAccountAdd);
+      entry.username = id_or_blank(*username);
+      return fail_audited(store, entry, added.error());
+    }
     std::cerr << "Coordinator " << *username << " can now log in to the dashboard.\n";
     return 0;
   };
@@ -293,15 +345,19 @@ StoreRun define_lists(CLI::App& cmd) {
   cmd.add_option("--stations", o->stations, "File with one station per line: replaces the stations");
   return [o](ServerStore& store) {
     auto lists = store.options().lists;
+    const bool change = !o->wards.empty() || !o->stations.empty();
+    const AuditEntry entry(cli_actor(), change ? kAuditListsChange : kAuditListsView);
     if (!o->wards.empty()) {
-      if (auto read = read_lines(o->wards, lists.wards); !read) return fail(read.error());
+      if (auto read = read_lines(o->wards, lists.wards); !read) return fail_audited(store, entry, read.error());
     }
     if (!o->stations.empty()) {
-      if (auto read = read_lines(o->stations, lists.stations); !read) return fail(read.error());
+      if (auto read = read_lines(o->stations, lists.stations); !read) return fail_audited(store, entry, read.error());
     }
-    if (!o->wards.empty() || !o->stations.empty()) {
-      if (auto saved = store.set_reference_lists(lists); !saved) return fail(saved.error());
+    if (change) {
+      if (auto saved = store.set_reference_lists(lists, cli_actor()); !saved) return fail_audited(store, entry, saved.error());
       std::cerr << "Saved. A running server uses the new lists after a restart.\n";
+    } else if (!audited(store, entry)) {
+      return kExitFailure;
     }
     std::cout << "Wards:\n";
     for (const auto& ward : lists.wards) std::cout << "  " << ward << '\n';
@@ -315,13 +371,14 @@ StoreRun define_import(CLI::App& cmd) {
   auto csv_path = std::make_shared<std::string>();
   cmd.add_option("file", *csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
   return [csv_path](ServerStore& store) {
+    const AuditEntry entry(cli_actor(), kAuditRegisterImport);
     std::ifstream file(*csv_path, std::ios::binary);
-    if (!file) return fail({"invalid", "cannot read " + *csv_path, "file"});
+    if (!file) return fail_audited(store, entry, {"invalid", "cannot read " + *csv_path, "file"});
     std::stringstream text;
     text << file.rdbuf();
     if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
-    const auto imported = store.import_households(text.str());
-    if (!imported) return fail(imported.error());
+    const auto imported = store.import_households(text.str(), cli_actor());
+    if (!imported) return fail_audited(store, entry, imported.error());
     std::cout << "Imported " << *imported << " households from " << *csv_path << ".\n";
     return 0;
   };
@@ -340,7 +397,18 @@ void add_move_to_postgresql(CLI::App& app, Run& run) {
     run = [o] {
       if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
       const auto moved = ServerStore::move_to_postgresql(o->from, o->to);
-      if (!moved) return fail(moved.error());
+      // Recorded in the store that is in use afterwards: the new one, or the file if nothing moved.
+      AuditEntry entry(cli_actor(), kAuditMoveToPostgresql);
+      if (!moved) {
+        auto source = ServerStore::open(o->from);
+        return source ? fail_audited(**source, entry, moved.error()) : fail(moved.error());
+      }
+      std::int64_t copied_rows = 0;
+      for (const auto& table : moved->tables) copied_rows += table.second;
+      entry.detail = "rows=" + std::to_string(copied_rows);
+      auto target = ServerStore::open(o->to);
+      if (!target) return fail(target.error());
+      if (!audited(**target, entry)) return kExitFailure;
       for (const auto& [table, rows] : moved->tables) std::cout << table << ": " << rows << " rows\n";
       const auto& stats = moved->stats;
       std::cout << "Statistics agree (all time): " << stats.visits_total << " visits, " << stats.households_target
@@ -349,6 +417,112 @@ void add_move_to_postgresql(CLI::App& app, Run& run) {
       return 0;
     };
   });
+}
+
+// --- audit: the audit trail (sync_server/audit.h) ------------------------------------------
+
+constexpr int kExitTampered = 3;  // audit verify found the chain broken
+
+// A YYYY-MM-DD option into `date`; false (and a message naming `option`) when malformed.
+bool read_date(const std::string& text, const char* option, std::optional<safer::CivilDate>& date) {
+  if (text.empty()) return true;
+  date = safer::parse_iso_date(text);
+  if (!date) fail({"invalid", std::string(option) + " must be a date written YYYY-MM-DD", option});
+  return date.has_value();
+}
+
+StoreRun define_audit_verify(CLI::App&) {
+  return [](ServerStore& store) {
+    const auto verdict = AuditLog(store).verify();
+    AuditEntry entry(cli_actor(), kAuditAuditVerify);
+    entry.kind = "audit";
+    entry.outcome = verdict.intact ? "ok" : "broken";
+    entry.detail = "entries=" + std::to_string(verdict.entries) + " head_seq=" + std::to_string(verdict.head_seq) +
+                   " head_hash=" + verdict.head_hash + (verdict.intact ? "" : " first_bad=" + std::to_string(verdict.first_bad_seq));
+    if (!audited(store, entry)) return kExitFailure;
+    if (!verdict.intact) {
+      std::cerr << "sync-server: the audit trail is broken at entry " << verdict.first_bad_seq << ": " << verdict.problem << '\n';
+      return kExitTampered;
+    }
+    // The head, to keep outside the database: a later head must extend it.
+    std::cout << "The audit trail is intact: " << verdict.entries << " entries after the anchor (entry "
+              << verdict.anchor_seq << ").\nHead: entry " << verdict.head_seq << " hash " << verdict.head_hash << '\n';
+    return 0;
+  };
+}
+
+StoreRun define_audit_list(CLI::App& cmd) {
+  struct Options {
+    std::string person, action, from, to;
+    int limit = 100;
+    bool csv = false;
+  };
+  auto o = std::make_shared<Options>();
+  cmd.add_option("--person", o->person, "Only entries by, or about, this user or account");
+  cmd.add_option("--action", o->action, "Only this action (docs/server.md lists them)");
+  cmd.add_option("--from", o->from, "Only entries on or after this local date, YYYY-MM-DD");
+  cmd.add_option("--to", o->to, "Only entries on or before this local date, YYYY-MM-DD");
+  cmd.add_option("--limit", o->limit, "The newest entries, at most this many")->capture_default_str()->check(CLI::Range(1, kMaxAuditPage));
+  cmd.add_flag("--csv", o->csv, "Every matching entry, oldest first, as CSV (no limit)");
+  return [o](ServerStore& store) {
+    if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
+    AuditFilter filter;
+    if (!read_date(o->from, "--from", filter.from) || !read_date(o->to, "--to", filter.to)) return kExitBadInput;
+    if (!o->person.empty()) filter.person = o->person;
+    if (!o->action.empty()) filter.action = o->action;
+    filter.limit = o->limit;
+    AuditEntry entry(cli_actor(), o->csv ? kAuditExport : kAuditAuditView);
+    entry.kind = "audit";
+    const std::string selected = "person=" + id_or_blank(o->person) + " action=" + id_or_blank(o->action) +
+                                 " from=" + o->from + " to=" + o->to;
+    if (o->csv) {
+      const auto rows = AuditLog(store).csv(filter, [](std::string_view piece) { std::cout << piece; });
+      entry.detail = selected + " rows=" + std::to_string(rows);
+      return audited(store, entry) ? 0 : kExitFailure;
+    }
+    const auto records = AuditLog(store).list(filter);
+    if (!records) return fail_audited(store, entry, records.error());
+    for (const auto& record : *records) {
+      const auto& e = record.entry;
+      std::cout << record.seq << ' ' << safer::format_rfc3339(record.at) << ' ' << e.actor.name << " (" << e.actor.via
+                << ", " << e.actor.address << ") " << e.action << ' ' << e.outcome;
+      for (const auto& [name, value] : {std::pair{"household", &e.household}, std::pair{"device", &e.device},
+                                        std::pair{"username", &e.username}, std::pair{"kind", &e.kind}}) {
+        if (!value->empty()) std::cout << ' ' << name << '=' << *value;
+      }
+      if (!e.detail.empty()) std::cout << " [" << e.detail << ']';
+      std::cout << '\n';
+    }
+    entry.detail = selected + " rows=" + std::to_string(records->size());
+    return audited(store, entry) ? 0 : kExitFailure;
+  };
+}
+
+StoreRun define_audit_purge(CLI::App& cmd) {
+  auto before = std::make_shared<std::string>();
+  cmd.add_option("--before", *before, "Remove the entries older than this local date, YYYY-MM-DD")->required();
+  return [before](ServerStore& store) {
+    if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
+    std::optional<safer::CivilDate> date;
+    AuditEntry entry(cli_actor(), kAuditAuditPurge);
+    if (!read_date(*before, "--before", date)) return kExitBadInput;
+    const auto purged = AuditLog(store).purge_before(local_midnight(*date), cli_actor());
+    if (!purged) return fail_audited(store, entry, purged.error());
+    std::cout << "Removed " << purged->removed << " entries. The anchor is entry " << purged->anchor_seq << " hash "
+              << purged->anchor_hash << ".\n";
+    return 0;
+  };
+}
+
+void add_audit(CLI::App& app, Run& run) {
+  auto* audit = app.add_subcommand("audit", "The audit trail: verify its hash chain, list or export it, purge old entries");
+  audit->require_subcommand(1);
+  add_store_command(*audit, run, "verify",
+                    "Walk the hash chain; report the first entry edited, deleted, inserted or reordered (exit status 3)",
+                    define_audit_verify);
+  add_store_command(*audit, run, "list", "List the newest entries, filtered; or export every match as CSV", define_audit_list);
+  add_store_command(*audit, run, "purge", "Remove entries older than a date, leaving an anchor (verify still passes)",
+                    define_audit_purge);
 }
 
 }  // namespace
@@ -366,6 +540,7 @@ int main(int argc, char** argv) {
   add_store_command(app, run, "lists", "Show, or replace, the wards and stations records may name", define_lists);
   add_store_command(app, run, "import-households", "Import households from CSV: every row, or none", define_import);
   add_move_to_postgresql(app, run);
+  add_audit(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -30,27 +30,34 @@ class Dashboard {
   std::string overview_json(const DateRange& range);
   std::string version_json();
   std::string report_json(int financial_year);
-  std::string unvisited_json(const std::optional<std::string>& ward);
-  std::string follow_ups_json(const std::optional<std::string>& ward);
+  // How many households a list showed, and matched in all, for the audit trail (audit.h).
+  struct Listed {
+    std::int64_t rows = 0;
+    std::int64_t total = 0;
+  };
+  std::string unvisited_json(const std::optional<std::string>& ward, Listed* listed = nullptr);
+  std::string follow_ups_json(const std::optional<std::string>& ward, Listed* listed = nullptr);
   std::string activity_json(const DateRange& range);
 
   // --- The register and devices (register.cpp) ---
   std::string households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
-                              int limit, int offset);
+                              int limit, int offset, Listed* listed = nullptr);
   // Sets a household's assignee as a coordinator's upsert (it syncs to tablets).
+  // The change and its audit entry (by `coordinator`) commit together.
   Result<std::string> assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
-                                  const std::string& coordinator);
+                                  const Actor& coordinator);
   std::string devices_json();
   std::string rejections_json(const std::string& device_id);
 
   // --- CSV exports (exports.cpp) ---
   // Written to `sink` in pieces of about kCsvPieceBytes, in order, on the calling thread, from
   // one snapshot read a page of rows at a time: memory stays bounded whatever the export's
-  // size. An exception from the store or from `sink` ends the export.
+  // size. An exception from the store or from `sink` ends the export. Returns the number of
+  // rows (the header not counted), for the audit trail.
   using CsvSink = std::function<void(std::string_view piece)>;
   static constexpr std::size_t kCsvPieceBytes = 64 * 1024;
-  void visits_csv(const DateRange& range, const CsvSink& sink);
-  void commute_sessions_csv(const DateRange& range, const CsvSink& sink);
+  std::int64_t visits_csv(const DateRange& range, const CsvSink& sink);
+  std::int64_t commute_sessions_csv(const DateRange& range, const CsvSink& sink);
   // The same, whole in one string (tests and small exports).
   std::string visits_csv(const DateRange& range);
   std::string commute_sessions_csv(const DateRange& range);

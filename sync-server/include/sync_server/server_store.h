@@ -49,6 +49,14 @@ struct StoreOptions {
   std::int64_t max_clock_skew_ms = 3'600'000;
 };
 
+// Who asks for something, for the audit trail (audit.h). The default stands for tools and
+// tests that work on a store directly.
+struct Actor {
+  std::string name = "system";    // a dashboard username, a device token's user id, "cli:<OS user>"
+  std::string via = "store";      // "dashboard", "device:<device id>", "cli", or "store"
+  std::string address = "local";  // the peer's IP address; "local" for the command line
+};
+
 // Who is on the other end of a connection, as its token says.
 struct DeviceIdentity {
   std::string device_id;
@@ -92,17 +100,20 @@ class ServerStore {
   // database holds none uses StoreOptions::lists (protocol.md §5.5's defaults). A change takes
   // effect in stores opened after it (restart a running server). Error "invalid" for an empty
   // list, a repeated or blank name, or a name with a line break.
-  Status set_reference_lists(const safer::ReferenceLists& lists);
+  Status set_reference_lists(const safer::ReferenceLists& lists, const Actor& by = {});
 
   // --- Devices -------------------------------------------------------------------------
 
   // Enrols a device for a user and role, and returns its new token (shown once; only its
   // SHA-256 is stored). Enrolling a known device again replaces its token and lifts a
-  // revocation; its acked_seq is kept. Error "invalid" for a bad device or user id.
-  Result<std::string> enroll(const std::string& device_id, const std::string& user_id, safer::Role role);
+  // revocation; its acked_seq is kept. Error "invalid" for a bad device or user id. The
+  // enrolment's audit entry, by `by`, commits with it.
+  Result<std::string> enroll(const std::string& device_id, const std::string& user_id, safer::Role role,
+                             const Actor& by = {});
 
-  // Revokes the device's token. Error "not_found" for an unknown device.
-  Status revoke(const std::string& device_id);
+  // Revokes the device's token, with its audit entry by `by`. Error "not_found" for an
+  // unknown device.
+  Status revoke(const std::string& device_id, const Actor& by = {});
 
   // The device a token belongs to, unless unknown or revoked.
   std::optional<DeviceRecord> authenticate(const std::string& token);
@@ -163,8 +174,8 @@ class ServerStore {
 
   // Creates a coordinator's dashboard account, or sets a new password for it. Error "invalid"
   // for a malformed username, or a password that password_problem() refuses (shorter than 12
-  // characters, or a common one).
-  Status add_coordinator(const std::string& username, const std::string& password);
+  // characters, or a common one). Audited (account_add or password_change) by `by`.
+  Status add_coordinator(const std::string& username, const std::string& password, const Actor& by = {});
 
   struct Login {
     enum class Outcome { ok, wrong, locked };
@@ -185,7 +196,8 @@ class ServerStore {
   // whatever the password; from the tenth failure for a username from all addresses, each
   // failure closes it for 2 s, 4 s, … up to a minute, except to a trusted device. Locked:
   // no scrypt, nothing written. Unknown usernames take as long as known ones. A successful
-  // login replaces a hash made with older scrypt parameters.
+  // login replaces a hash made with older scrypt parameters. A success or failure is audited
+  // (audit.h) in the same transaction; the username only when it is an account's.
   Login log_in(const LoginAttempt& attempt);
 
   // The key that signs device cookies (net/login.cpp): made at random the first time and
@@ -217,11 +229,13 @@ class ServerStore {
   // --- Register --------------------------------------------------------------------------
 
   // Imports households from CSV text (protocol.md §8, §9): all rows or none. On failure the
-  // Error's message lists each bad row by its line number. Returns the number of rows.
-  Result<std::size_t> import_households(std::string_view csv);
+  // Error's message lists each bad row by its line number. Returns the number of rows. The
+  // import's audit entry, by `by`, commits with it.
+  Result<std::size_t> import_households(std::string_view csv, const Actor& by = {});
 
  private:
   friend class Dashboard;  // its queries read the store's database (dashboard.h)
+  friend class AuditLog;   // the audit trail's table (audit.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

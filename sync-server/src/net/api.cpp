@@ -11,6 +11,7 @@
 #include "safer/json_out.h"
 #include "safer/stats.h"
 #include "safer/validation.h"
+#include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
 #include "sync_server/local_time.h"
 
@@ -36,17 +37,35 @@ struct Caller {
   std::string name;        // user id or account name, for the log and for writes
   std::string csrf_token;  // set for a dashboard session: writes must echo it
   bool by_session = false;
+  std::string device_id;   // the device whose token came, when not by session
 };
+
+// The caller as the audit trail names them.
+Actor actor_of(const Caller& caller, const ApiRequest& request) {
+  return Actor{caller.name, caller.by_session ? "dashboard" : "device:" + caller.device_id, request.peer};
+}
+
+// Appends a read's audit entry before its answer goes: throws when it cannot (respond()
+// answers 503, and nothing was shown unrecorded).
+void record(ServerStore& store, const AuditEntry& entry) {
+  if (auto appended = AuditLog(store).append(entry); !appended) throw std::runtime_error(appended.error().message);
+}
+
+// "from=2026-04-01 to=" for the audit trail: the range asked for ("" for an open end).
+std::string range_text(const Dashboard::DateRange& range) {
+  const auto text = [](const std::optional<safer::CivilDate>& date) { return date ? safer::format_iso_date(*date) : ""; };
+  return "from=" + text(range.first) + " to=" + text(range.second);
+}
 
 std::variant<Caller, ApiResponse> authenticate(ServerStore& store, const ApiRequest& request) {
   if (const auto token = safer::bearer_token(request.authorization); !token.empty()) {
     const auto device = store.authenticate(token);
     if (!device) return error(401, "a valid token or a dashboard login is required");
     if (device->identity.role != safer::Role::coordinator) return error(403, "coordinators only");
-    return Caller{device->identity.user_id, "", false};
+    return Caller{device->identity.user_id, "", false, device->identity.device_id};
   }
   if (const auto session = store.web_session(cookie_value(request.cookie, kCookie))) {
-    return Caller{session->username, session->csrf_token, true};
+    return Caller{session->username, session->csrf_token, true, ""};
   }
   return error(401, "a valid token or a dashboard login is required");
 }
@@ -120,8 +139,8 @@ ApiResponse csv(const std::string& filename, Write&& write) {
 // sync-server CLI on the host), never with a device token: whoever holds a stolen coordinator
 // tablet can mint no tokens, and loses everything when that tablet is revoked.
 ApiResponse people_only() {
-  return error(403, "devices are enrolled and revoked from a dashboard login or the sync-server command, "
-                    "not with a device token");
+  return error(403, "devices are enrolled and revoked, and the audit trail read, from a dashboard login or the "
+                    "sync-server command, not with a device token");
 }
 
 // The endpoints, one function each, with the request's caller and the {id} of a path such as
@@ -140,8 +159,9 @@ ApiResponse get_session(ServerStore&, const ApiRequest&, const Caller& caller, c
   return json(200, JsonOut().begin_object().field("username", caller.name).field("csrf_token", caller.csrf_token).end_object().str());
 }
 
-ApiResponse delete_session(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+ApiResponse delete_session(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
   store.log_out(cookie_value(request.cookie, kCookie));
+  record(store, AuditEntry(actor_of(caller, request), kAuditLogout));
   ApiResponse response{204, "application/json", "", {}, {}};
   response.headers.emplace_back("Set-Cookie", session_cookie("", request.secure, true));
   return response;
@@ -174,17 +194,38 @@ ApiResponse get_report(ServerStore& store, const ApiRequest& request, const Call
   return json(200, Dashboard(store).report_json(year));
 }
 
-ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
-  return json(200, Dashboard(store).unvisited_json(query_text(request, "ward")));
+// A list of households (with their addresses) was shown: which list, with what ward, how many
+// rows. Never the search text, which may be part of an address.
+void record_listing(ServerStore& store, const ApiRequest& request, const Caller& caller, const char* action,
+                    const char* kind, const Dashboard::Listed& listed) {
+  AuditEntry entry(actor_of(caller, request), action);
+  entry.kind = kind;
+  entry.detail = "ward=" + query_text(request, "ward").value_or("") + " rows=" + std::to_string(listed.rows) +
+                 " total=" + std::to_string(listed.total);
+  record(store, entry);
 }
 
-ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
-  return json(200, Dashboard(store).follow_ups_json(query_text(request, "ward")));
+ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  Dashboard::Listed listed;
+  auto body = Dashboard(store).unvisited_json(query_text(request, "ward"), &listed);
+  record_listing(store, request, caller, kAuditWorklistView, "unvisited", listed);
+  return json(200, std::move(body));
 }
 
-ApiResponse get_households(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
-  return json(200, Dashboard(store).households_json(query_text(request, "ward"), query_text(request, "q"),
-                                         query_int(request, "limit", 100, 1, 1000), query_int(request, "offset", 0, 0, 1 << 30)));
+ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  Dashboard::Listed listed;
+  auto body = Dashboard(store).follow_ups_json(query_text(request, "ward"), &listed);
+  record_listing(store, request, caller, kAuditWorklistView, "follow_ups", listed);
+  return json(200, std::move(body));
+}
+
+ApiResponse get_households(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  Dashboard::Listed listed;
+  const auto search = query_text(request, "q");
+  auto body = Dashboard(store).households_json(query_text(request, "ward"), search, query_int(request, "limit", 100, 1, 1000),
+                                               query_int(request, "offset", 0, 0, 1 << 30), &listed);
+  record_listing(store, request, caller, search ? kAuditHouseholdsSearch : kAuditHouseholdsView, "households", listed);
+  return json(200, std::move(body));
 }
 
 ApiResponse get_devices(ServerStore& store, const ApiRequest&, const Caller&, const std::string&) {
@@ -195,15 +236,28 @@ ApiResponse get_rejections(ServerStore& store, const ApiRequest&, const Caller&,
   return json(200, Dashboard(store).rejections_json(device));
 }
 
-ApiResponse export_visits(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+// An export's audit entry: written once the file is staged, before it is sent.
+void record_export(ServerStore& store, const ApiRequest& request, const Caller& caller, const char* kind,
+                   const std::string& filters, std::int64_t rows) {
+  AuditEntry entry(actor_of(caller, request), kAuditExport);
+  entry.kind = kind;
+  entry.detail = filters + " rows=" + std::to_string(rows);
+  record(store, entry);
+}
+
+ApiResponse export_visits(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
   return with_range(request, [&](const Range& r) {
-    return csv("visits.csv", [&](const Dashboard::CsvSink& sink) { Dashboard(store).visits_csv(r, sink); });
+    return csv("visits.csv", [&](const Dashboard::CsvSink& sink) {
+      record_export(store, request, caller, "visits", range_text(r), Dashboard(store).visits_csv(r, sink));
+    });
   });
 }
 
-ApiResponse export_commute_sessions(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
+ApiResponse export_commute_sessions(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
   return with_range(request, [&](const Range& r) {
-    return csv("commute_sessions.csv", [&](const Dashboard::CsvSink& sink) { Dashboard(store).commute_sessions_csv(r, sink); });
+    return csv("commute_sessions.csv", [&](const Dashboard::CsvSink& sink) {
+      record_export(store, request, caller, "commute_sessions", range_text(r), Dashboard(store).commute_sessions_csv(r, sink));
+    });
   });
 }
 
@@ -223,7 +277,7 @@ ApiResponse import_problems(const std::string& message) {
 }
 
 ApiResponse post_import(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  const auto imported = store.import_households(request.body);
+  const auto imported = store.import_households(request.body, actor_of(caller, request));
   if (!imported) return imported.error().code == "invalid" ? import_problems(imported.error().message) : error(503, imported.error().message);
   log::line("register_imported", "rows=" + std::to_string(*imported) + " by=" + caller.name);
   return json(200, JsonOut().begin_object().field("imported", static_cast<std::int64_t>(*imported)).end_object().str());
@@ -234,7 +288,7 @@ ApiResponse post_assignment(ServerStore& store, const ApiRequest& request, const
   if (!body || !(body->is_string("assigned_to") || body->is_null("assigned_to"))) {
     return error(400, "send {\"assigned_to\": \"user id\"} or {\"assigned_to\": null}");
   }
-  auto assigned = Dashboard(store).assign_json(household, body->string("assigned_to"), caller.name);
+  auto assigned = Dashboard(store).assign_json(household, body->string("assigned_to"), actor_of(caller, request));
   if (!assigned) return error(assigned.error().code == "not_found" ? 404 : 400, assigned.error().message);
   log::line("household_assigned", "household=" + household + " by=" + caller.name);
   return json(200, *assigned);
@@ -246,23 +300,73 @@ ApiResponse post_device(ServerStore& store, const ApiRequest& request, const Cal
   const auto text = [&body](const char* name) { return body->string(name).value_or(""); };
   const auto role = safer::enum_from_string<safer::Role>(text("role"));
   if (!role) return error(400, "role must be officer, pcso or coordinator");
-  auto token = store.enroll(text("device_id"), text("user_id"), *role);
+  auto token = store.enroll(text("device_id"), text("user_id"), *role, actor_of(caller, request));
   if (!token) return error(400, token.error().message);
   log::line("device_enrolled", "device=" + text("device_id") + " by=" + caller.name);
   return json(201, JsonOut().begin_object().field("device_id", text("device_id")).field("token", *token).end_object().str());
 }
 
-ApiResponse post_revoke(ServerStore& store, const ApiRequest&, const Caller& caller, const std::string& device) {
-  if (auto revoked = store.revoke(device); !revoked) return error(404, revoked.error().message);
+ApiResponse post_revoke(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& device) {
+  if (auto revoked = store.revoke(device, actor_of(caller, request)); !revoked) return error(404, revoked.error().message);
   log::line("device_revoked", "device=" + device + " by=" + caller.name);
   return json(200, JsonOut().begin_object().field("device_id", device).field("revoked", true).end_object().str());
 }
 
+// The audit trail's filters from the query (docs/api.md): person, action, from, to, before, limit.
+std::variant<AuditFilter, ApiResponse> audit_filter(const ApiRequest& request) {
+  AuditFilter filter;
+  auto range = date_range(request);
+  if (auto* refused = std::get_if<ApiResponse>(&range)) return std::move(*refused);
+  std::tie(filter.from, filter.to) = std::get<Range>(range);
+  filter.person = query_text(request, "person");
+  filter.action = query_text(request, "action");
+  for (const auto* text : {&filter.person, &filter.action}) {
+    if (*text && text->value().size() > 100) return error(400, "person and action must be at most 100 characters");
+  }
+  if (const auto before = query_text(request, "before")) {
+    if (before->size() > 18 || before->find_first_not_of("0123456789") != std::string::npos) {
+      return error(400, "before must be an entry's seq, a whole number");
+    }
+    filter.before_seq = std::stoll(*before);
+  }
+  filter.limit = query_int(request, "limit", 100, 1, kMaxAuditPage);
+  return filter;
+}
+
+// "person=… action=… from=… to=…": what an audit listing or export selected, for its own entry.
+std::string filter_text(const AuditFilter& filter) {
+  return "person=" + filter.person.value_or("") + " action=" + filter.action.value_or("") + " " +
+         range_text({filter.from, filter.to});
+}
+
+ApiResponse get_audit(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  auto parsed = audit_filter(request);
+  if (auto* refused = std::get_if<ApiResponse>(&parsed)) return std::move(*refused);
+  const auto& filter = std::get<AuditFilter>(parsed);
+  const auto records = AuditLog(store).list(filter);
+  if (!records) return error(503, records.error().message);
+  AuditEntry entry(actor_of(caller, request), kAuditAuditView);
+  entry.kind = "audit";
+  entry.detail = filter_text(filter) + " rows=" + std::to_string(records->size());
+  record(store, entry);
+  return json(200, audit_json(*records, filter.limit));
+}
+
+ApiResponse export_audit(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  auto parsed = audit_filter(request);
+  if (auto* refused = std::get_if<ApiResponse>(&parsed)) return std::move(*refused);
+  const auto& filter = std::get<AuditFilter>(parsed);
+  return csv("audit.csv", [&](const Dashboard::CsvSink& sink) {
+    record_export(store, request, caller, "audit", filter_text(filter), AuditLog(store).csv(filter, sink));
+  });
+}
+
 // Who may call an endpoint, beyond being a coordinator.
 enum class Access {
-  read,    // a device token or a dashboard session
-  write,   // the same; with a session, the CSRF token and a same-site Origin too
-  people,  // a dashboard session only (with CSRF), never a device token (people_only())
+  read,         // a device token or a dashboard session
+  write,        // the same; with a session, the CSRF token and a same-site Origin too
+  people,       // a dashboard session only (with CSRF), never a device token (people_only())
+  people_read,  // a dashboard session only, for reading (no CSRF token: plain links work)
 };
 
 struct Route {
@@ -294,6 +398,8 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/households/", "/assignment", Access::write, post_assignment},
     {"POST", "/api/v1/devices", "", Access::people, post_device},
     {"POST", "/api/v1/devices/", "/revoke", Access::people, post_revoke},
+    {"GET", "/api/v1/audit", "", Access::people_read, get_audit},
+    {"GET", "/api/v1/audit.csv", "", Access::people_read, export_audit},
 };
 
 // Whether `route` serves `path`; its {id} into `id`.
@@ -316,8 +422,10 @@ ApiResponse route(ServerStore& store, const ApiRequest& request, const Caller& c
       allowed += (allowed.empty() ? "" : ", ") + std::string(candidate.method);
       continue;
     }
-    if (candidate.access == Access::people && !caller.by_session) return people_only();
-    if (candidate.access != Access::read && cross_site(request, caller)) return error(403, "csrf");
+    const bool people = candidate.access == Access::people || candidate.access == Access::people_read;
+    if (people && !caller.by_session) return people_only();
+    const bool reads = candidate.access == Access::read || candidate.access == Access::people_read;
+    if (!reads && cross_site(request, caller)) return error(403, "csrf");
     return candidate.handle(store, request, caller, id);
   }
   if (allowed.empty()) return error(404, "no such endpoint");

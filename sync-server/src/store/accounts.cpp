@@ -27,7 +27,7 @@ constexpr std::int64_t kTouchEvery = kMinute;  // last_seen is written at most t
 
 }  // namespace
 
-Status ServerStore::add_coordinator(const std::string& username, const std::string& password) {
+Status ServerStore::add_coordinator(const std::string& username, const std::string& password, const Actor& by) {
   if (!safer::is_valid_user_id(username)) {
     return Error{"invalid", "the username must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "username"};
   }
@@ -35,6 +35,13 @@ Status ServerStore::add_coordinator(const std::string& username, const std::stri
   const std::string hash = hash_password(password);
   try {
     db::Transaction transaction(impl_->db);
+    const bool exists = [&] {
+      auto found = impl_->db.cached("SELECT 1 FROM accounts WHERE username = ?");
+      found->bind(1, username);
+      return found->step();
+    }();
+    AuditEntry entry{by, exists ? kAuditPasswordChange : kAuditAccountAdd};
+    entry.username = username;
     impl_->db.cached("INSERT INTO accounts VALUES (?, ?, ?) ON CONFLICT (username) DO UPDATE"
                      " SET password_hash = excluded.password_hash")
         ->bind(1, username)
@@ -42,6 +49,7 @@ Status ServerStore::add_coordinator(const std::string& username, const std::stri
         .bind(3, impl_->options.wall_clock())
         .run();
     impl_->db.cached("DELETE FROM login_failures WHERE username = ?")->bind(1, username).run();
+    impl_->append_audit(entry);
     transaction.commit();
     return {};
   } catch (const db::Failure& failure) {
@@ -108,7 +116,11 @@ ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
   const bool matches = verify_password(attempt.password, stored ? *stored : decoy_password_hash()) && stored.has_value();
 
   db::Transaction transaction(db);
+  AuditEntry entry{Actor{matches ? username : "unauthenticated", "dashboard", attempt.address}, kAuditLogin};
+  // What was typed in a failed attempt may be a password: it is kept only when it names an account.
+  if (stored) entry.username = username;
   if (!matches) {
+    entry.outcome = stored ? "wrong_password" : "unknown_username";
     // Stamped when answered, not when asked: a slow-down counts from the refusal the client saw.
     const std::int64_t failed_at = impl_->options.wall_clock();
     db.cached("INSERT INTO login_failures (username, at, address) VALUES (?, ?, ?)")
@@ -117,6 +129,7 @@ ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
         .bind(3, attempt.address)
         .run();
     db.cached("DELETE FROM login_failures WHERE at <= ?")->bind(1, failed_at - kLockWindow).run();  // keeps the table small
+    impl_->append_audit(entry);
     transaction.commit();
     login.outcome = Login::Outcome::wrong;
     return login;
@@ -143,6 +156,8 @@ ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
       .bind(4, now)
       .bind(5, now)
       .run();
+  if (login.rehashed) entry.detail = "password rehashed";
+  impl_->append_audit(entry);
   transaction.commit();
   return login;
 }

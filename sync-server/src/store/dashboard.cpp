@@ -160,7 +160,7 @@ std::string Dashboard::report_json(int year) {
   return out.str();
 }
 
-std::string Dashboard::unvisited_json(const std::optional<std::string>& ward) {
+std::string Dashboard::unvisited_json(const std::optional<std::string>& ward, Listed* listed) {
   auto rows = store_.impl_->db.cached(
       "SELECT h.id, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), h.ward, h.assigned_to,"
       " (SELECT v.visited_at FROM records v WHERE v.entity = 'visit' AND v.deleted = 0 AND v.household_id = h.id"
@@ -174,7 +174,9 @@ std::string Dashboard::unvisited_json(const std::optional<std::string>& ward) {
   rows->bind(1, ward);
   JsonOut out;
   out.begin_object().key("households").begin_array();
+  std::int64_t shown = 0;
   while (rows->step()) {
+    ++shown;
     out.begin_object().field("id", rows->column_text(0)).field("address", rows->column_text(1));
     out.field("postcode", rows->column_text(2)).field("ward", rows->column_text(3));
     out.key("assigned_to").value(text_or_null(*rows, 4)).key("last_visit");
@@ -186,10 +188,11 @@ std::string Dashboard::unvisited_json(const std::optional<std::string>& ward) {
     out.end_object();
   }
   out.end_array().end_object();
+  if (listed) *listed = Listed{shown, shown};
   return out.str();
 }
 
-std::string Dashboard::follow_ups_json(const std::optional<std::string>& ward) {
+std::string Dashboard::follow_ups_json(const std::optional<std::string>& ward, Listed* listed) {
   auto rows = store_.impl_->db.cached(
       "SELECT v.id, v.household_id, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), h.ward,"
       " v.visited_at, v.owner, h.assigned_to FROM records v"
@@ -201,13 +204,16 @@ std::string Dashboard::follow_ups_json(const std::optional<std::string>& ward) {
   rows->bind(1, ward);
   JsonOut out;
   out.begin_object().key("follow_ups").begin_array();
+  std::int64_t shown = 0;
   while (rows->step()) {
+    ++shown;
     out.begin_object().field("visit_id", rows->column_text(0)).field("household_id", rows->column_text(1));
     out.field("address", rows->column_text(2)).field("postcode", rows->column_text(3)).field("ward", rows->column_text(4));
     out.field("visited_at", rows->column_text(5)).field("recorded_by", rows->column_text(6));
     out.key("assigned_to").value(text_or_null(*rows, 7)).end_object();
   }
   out.end_array().end_object();
+  if (listed) *listed = Listed{shown, shown};
   return out.str();
 }
 

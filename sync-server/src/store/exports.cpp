@@ -1,5 +1,6 @@
 // CSV exports of visits and Commute Aware sessions (docs/api.md): RFC 4180, UTF-8, CRLF, a
 // header row, and text cells that a spreadsheet would run as a formula neutralised.
+#include "csv_out.h"
 #include "safer/record_json.h"
 #include "store_impl.h"
 #include "sync_server/dashboard.h"
@@ -12,64 +13,6 @@ std::string lower(const std::optional<safer::CivilDate>& date) { return date ? s
 std::string upper(const std::optional<safer::CivilDate>& date) {
   return date ? safer::format_iso_date(*date) : "9999-12-31";
 }
-
-// Cells into CSV text, handed to `sink` each time a row ends with at least
-// Dashboard::kCsvPieceBytes waiting, and by finish().
-class CsvOut {
- public:
-  explicit CsvOut(const Dashboard::CsvSink& sink) : sink_(sink) {}
-
-  // A text cell: quoted when it holds a comma, quote or line break; prefixed with ' when it
-  // begins with = + - @, a tab or a carriage return (OWASP's advice against CSV injection).
-  CsvOut& text(std::string_view value) {
-    separate();
-    std::string cell;
-    if (!value.empty() && std::string_view("=+-@\t\r").find(value.front()) != std::string_view::npos) cell = "'";
-    cell += value;
-    if (cell.find_first_of(",\"\r\n") == std::string::npos) {
-      out_ += cell;
-      return *this;
-    }
-    out_ += '"';
-    for (char c : cell) {
-      if (c == '"') out_ += '"';
-      out_ += c;
-    }
-    out_ += '"';
-    return *this;
-  }
-  CsvOut& number(std::int64_t value) {
-    separate();
-    out_ += std::to_string(value);
-    return *this;
-  }
-  CsvOut& boolean(bool value) {
-    separate();
-    out_ += value ? "true" : "false";
-    return *this;
-  }
-  CsvOut& end_row() {
-    out_ += "\r\n";
-    first_ = true;
-    if (out_.size() >= Dashboard::kCsvPieceBytes) flush();
-    return *this;
-  }
-  // Hands over what is left. REQUIRES: the last row ended.
-  void finish() { flush(); }
-
- private:
-  void separate() {
-    if (!first_) out_ += ',';
-    first_ = false;
-  }
-  void flush() {
-    if (!out_.empty()) sink_(out_);
-    out_.clear();
-  }
-  const Dashboard::CsvSink& sink_;
-  std::string out_;
-  bool first_ = true;
-};
 
 std::string joined(const std::vector<std::string>& names) {
   std::string out;
@@ -89,33 +32,36 @@ Dashboard::CsvSink append_to(std::string& out) {
 // Writes the header row `columns`, then every row of `query` (which takes ?1..?2 the range's
 // bounds and ?3..?4 the last (sort key, id) written, and returns at most kPageRows rows ordered
 // by them) a page at a time, inside one read snapshot. `row` writes one row's cells and
-// returns its (sort key, id).
+// returns its (sort key, id). Returns the number of rows written (the header not counted).
 template <class Row>
-void export_pages(db::Database& db, const Dashboard::DateRange& range, const Dashboard::CsvSink& sink,
+std::int64_t export_pages(db::Database& db, const Dashboard::DateRange& range, const Dashboard::CsvSink& sink,
                   std::initializer_list<const char*> columns, const char* query, Row&& row) {
   CsvOut csv(sink);
   for (const char* column : columns) csv.text(column);
   csv.end_row();
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::pair<std::string, std::string> after;  // ("", "") sorts before every row
+  std::int64_t written = 0;
   for (int page_rows = kPageRows; page_rows == kPageRows;) {
     page_rows = 0;
     auto rows = db.cached(query);
     rows->bind(1, lower(range.first)).bind(2, upper(range.second)).bind(3, after.first).bind(4, after.second);
     while (rows->step()) {
       ++page_rows;
+      ++written;
       after = row(*rows, csv);
       csv.end_row();
     }
   }
   snapshot.commit();
   csv.finish();
+  return written;
 }
 
 }  // namespace
 
-void Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) {
-  export_pages(
+std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) {
+  return export_pages(
       store_.impl_->db, range, sink,
       {"id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward",
        "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
@@ -140,8 +86,8 @@ void Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) {
       });
 }
 
-void Dashboard::commute_sessions_csv(const DateRange& range, const CsvSink& sink) {
-  export_pages(
+std::int64_t Dashboard::commute_sessions_csv(const DateRange& range, const CsvSink& sink) {
+  return export_pages(
       store_.impl_->db, range, sink,
       {"id", "station", "started_at", "ended_at", "local_date", "cards_distributed", "messages", "recorded_by"},
       "SELECT id, data, local_day, owner FROM records WHERE entity = 'commute_session' AND deleted = 0"

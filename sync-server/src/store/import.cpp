@@ -16,7 +16,7 @@ constexpr std::size_t kMaxReportedProblems = 50;
 
 }  // namespace
 
-Result<std::size_t> ServerStore::import_households(std::string_view csv) {
+Result<std::size_t> ServerStore::import_households(std::string_view csv, const Actor& by) {
   const auto parsed = parse_households_csv(csv, impl_->options.lists);
   if (!parsed.problems.empty()) {
     std::string message = "nothing was imported; " + std::to_string(parsed.problems.size()) + " problem(s):";
@@ -47,6 +47,9 @@ Result<std::size_t> ServerStore::import_households(std::string_view csv) {
         return Error{"invalid", "nothing was imported; line " + std::to_string(row.line) + ": " + rejection->message, ""};
       }
     }
+    AuditEntry entry{by, kAuditRegisterImport};
+    entry.detail = "rows=" + std::to_string(parsed.rows.size());
+    impl_->append_audit(entry);
     return parsed.rows.size();
   });
 }

@@ -22,7 +22,9 @@ struct Table {
 // order of the SQLite versions: the change feed keeps its order. meta keeps the reference
 // lists and the server's HLC, not the epoch: the new store names its own cursors, and tablets
 // pull once from the start (cursor_invalid), which changes nothing on them.
-constexpr std::array<Table, 14> kTables{{
+// The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
+// the new store; its append-order trigger is off during the copy (the head is set last).
+constexpr std::array<Table, 16> kTables{{
     {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc')"},
@@ -73,6 +75,15 @@ constexpr std::array<Table, 14> kTables{{
     {"web_sessions", "SELECT token_hash, username, csrf_token, created_at, last_seen FROM web_sessions",
      "INSERT INTO web_sessions (token_hash, username, csrf_token, created_at, last_seen) VALUES (?1, ?2, ?3, ?4, ?5)", 5,
      "SELECT count(*) FROM web_sessions"},
+    {"audit_log",
+     "SELECT seq, at, actor, via, address, action, outcome, household, device, username, kind, detail, prev_hash, hash"
+     " FROM audit_log ORDER BY seq",
+     "INSERT INTO audit_log (seq, at, actor, via, address, action, outcome, household, device, username, kind, detail,"
+     " prev_hash, hash) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", 14,
+     "SELECT count(*) FROM audit_log"},
+    {"audit_head", "SELECT id, last_seq, last_hash, anchor_seq, anchor_hash FROM audit_head",
+     "UPDATE audit_head SET last_seq = ?2, last_hash = ?3, anchor_seq = ?4, anchor_hash = ?5 WHERE id = ?1", 5,
+     "SELECT count(*) FROM audit_head"},
 }};
 
 std::int64_t count_rows(db::Database& db, const Table& table) {
@@ -101,7 +112,8 @@ Result<ServerStore::MoveReport> ServerStore::move_to_postgresql(const std::strin
   try {
     for (const auto& table : kTables) {
       const std::string name = table.name;
-      if ((name == "devices" || name == "records" || name == "accounts") && count_rows(target, table) != 0) {
+      if ((name == "devices" || name == "records" || name == "accounts" || name == "audit_log") &&
+          count_rows(target, table) != 0) {
         return Error{"invalid",
                      "the PostgreSQL database already holds " + name + ": nothing was moved; move into a new, empty database",
                      "to"};
@@ -112,6 +124,7 @@ Result<ServerStore::MoveReport> ServerStore::move_to_postgresql(const std::strin
     // The meta rows the new store wrote when it opened (its epoch stays; the lists and HLC are
     // replaced by the borough's).
     target.exec("DELETE FROM meta WHERE key IN ('wards', 'stations', 'server_hlc')");
+    target.exec("ALTER TABLE audit_log DISABLE TRIGGER audit_log_guard");
     for (const auto& table : kTables) {
       auto rows = source.cached(table.select);
       auto insert = target.cached(table.insert);
@@ -130,6 +143,7 @@ Result<ServerStore::MoveReport> ServerStore::move_to_postgresql(const std::strin
       }
       report.tables.emplace_back(table.name, copied);
     }
+    target.exec("ALTER TABLE audit_log ENABLE TRIGGER audit_log_guard");
     target.cached("UPDATE counters SET value = value + 1 WHERE name = 'feed_commits'")->run();
     // Checked before it commits: every table whole, and the same statistics.
     for (std::size_t i = 0; i < kTables.size(); ++i) {

@@ -5,6 +5,7 @@
 #include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
+#include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
 
 namespace sync_server {
@@ -26,7 +27,7 @@ std::string contains_pattern(const std::string& text) {
 }  // namespace
 
 std::string Dashboard::households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
-                                         int limit, int offset) {
+                                         int limit, int offset, Listed* listed) {
   auto& db = store_.impl_->db;
   const std::optional<std::string> pattern = query ? std::optional(contains_pattern(safer::fold_case(*query))) : std::nullopt;
   std::string compact;  // postcodes are matched without their space
@@ -49,7 +50,9 @@ std::string Dashboard::households_json(const std::optional<std::string>& ward, c
   rows->bind(1, ward).bind(2, pattern).bind(3, postcode_pattern).bind(4, limit).bind(5, offset);
   JsonOut out;
   out.begin_object().field("total", total).key("households").begin_array();
+  std::int64_t shown = 0;
   while (rows->step()) {
+    ++shown;
     safer::Household household;
     safer::from_json(rows->column_text(1), household);
     out.begin_object().field("id", rows->column_text(0)).field("address", household.address);
@@ -60,11 +63,12 @@ std::string Dashboard::households_json(const std::optional<std::string>& ward, c
   }
   out.end_array().end_object();
   snapshot.commit();
+  if (listed) *listed = Listed{shown, total};
   return out.str();
 }
 
 Result<std::string> Dashboard::assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
-                                             const std::string& coordinator) {
+                                             const Actor& coordinator) {
   if (assigned_to && !safer::is_valid_user_id(*assigned_to)) {
     return Error{"invalid", "assigned_to must be null or a user id of 1 to 64 letters, digits, '.', '_', '@' or '-'",
                  "assigned_to"};
@@ -77,11 +81,16 @@ Result<std::string> Dashboard::assign_json(const std::string& household_id, cons
     household.assigned_to = assigned_to;
     safer::HlcClock clock(store_.impl_->options.wall_clock, std::max(store_.impl_->server_hlc, current->hlc));
     const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
-    const DeviceIdentity dashboard{"dashboard", coordinator, safer::Role::coordinator};
+    const DeviceIdentity dashboard{"dashboard", coordinator.name, safer::Role::coordinator};
     bool applied = false;
     if (auto rejection = store_.impl_->apply_change(dashboard, change, applied, ServerStore::Impl::Stamp::server)) {
       return Error{rejection->code, rejection->message, rejection->field};
     }
+    AuditEntry entry{coordinator, kAuditAssign};
+    entry.household = household_id;
+    entry.username = assigned_to.value_or("");
+    entry.detail = "assigned_to=" + assigned_to.value_or("none");
+    store_.impl_->append_audit(entry);
     return {};
   });
   if (!assigned) return assigned.error();

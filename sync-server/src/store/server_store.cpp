@@ -222,6 +222,53 @@ CREATE TABLE login_failures (
 CREATE INDEX login_failures_by_pair ON login_failures (username, address, at);
 CREATE INDEX login_failures_by_time ON login_failures (at);
 )sql"},
+    {7, R"sql(
+-- The audit trail (sync_server/audit.h): append-only, each entry chained to the one before by
+-- its hash. Objects are ids; detail is short and never holds addresses, notes or search text.
+CREATE TABLE audit_log (
+  seq       INTEGER PRIMARY KEY,
+  at        INTEGER NOT NULL,
+  actor     TEXT NOT NULL,
+  via       TEXT NOT NULL,
+  address   TEXT NOT NULL,
+  action    TEXT NOT NULL,
+  outcome   TEXT NOT NULL,
+  household TEXT NOT NULL,
+  device    TEXT NOT NULL,
+  username  TEXT NOT NULL,
+  kind      TEXT NOT NULL,
+  detail    TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash      TEXT NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_log (at);
+CREATE INDEX audit_by_actor ON audit_log (actor, seq);
+CREATE INDEX audit_by_action ON audit_log (action, seq);
+-- The chain's head (the last entry) and anchor (the last entry a purge removed): one row.
+CREATE TABLE audit_head (
+  id          INTEGER PRIMARY KEY CHECK (id = 1),
+  last_seq    INTEGER NOT NULL,
+  last_hash   TEXT NOT NULL,
+  anchor_seq  INTEGER NOT NULL,
+  anchor_hash TEXT NOT NULL,
+  CHECK (anchor_seq <= last_seq)
+);
+INSERT INTO audit_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000',
+                               0, '0000000000000000000000000000000000000000000000000000000000000000');
+CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER audit_log_purge_only BEFORE DELETE ON audit_log
+  WHEN old.seq > (SELECT anchor_seq FROM audit_head)
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only entries at or below the anchor may be purged'); END;
+CREATE TRIGGER audit_log_in_order BEFORE INSERT ON audit_log
+  WHEN new.seq <> (SELECT last_seq FROM audit_head) + 1 OR new.prev_hash <> (SELECT last_hash FROM audit_head)
+BEGIN SELECT RAISE(ABORT, 'an audit entry must follow the head'); END;
+CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
+  WHEN new.last_seq < old.last_seq OR new.anchor_seq < old.anchor_seq OR new.id <> old.id
+BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;
+CREATE TRIGGER audit_head_kept BEFORE DELETE ON audit_head
+BEGIN SELECT RAISE(ABORT, 'the audit head cannot be deleted'); END;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -391,6 +438,75 @@ CREATE TABLE login_failures (
 );
 CREATE INDEX login_failures_by_pair ON login_failures (username, address, at);
 CREATE INDEX login_failures_by_time ON login_failures (at);
+)sql"},
+    {4, R"sql(
+-- As SQLite's migration 7: the audit trail, its head, and the triggers that keep it append-only.
+CREATE TABLE audit_log (
+  seq       bigint PRIMARY KEY,
+  at        bigint NOT NULL,
+  actor     text NOT NULL,
+  via       text NOT NULL,
+  address   text NOT NULL,
+  action    text NOT NULL,
+  outcome   text NOT NULL,
+  household text NOT NULL,
+  device    text NOT NULL,
+  username  text NOT NULL,
+  kind      text NOT NULL,
+  detail    text NOT NULL,
+  prev_hash text NOT NULL,
+  hash      text NOT NULL
+);
+CREATE INDEX audit_by_time ON audit_log (at);
+CREATE INDEX audit_by_actor ON audit_log (actor, seq);
+CREATE INDEX audit_by_action ON audit_log (action, seq);
+CREATE TABLE audit_head (
+  id          integer PRIMARY KEY CHECK (id = 1),
+  last_seq    bigint NOT NULL,
+  last_hash   text NOT NULL,
+  anchor_seq  bigint NOT NULL,
+  anchor_hash text NOT NULL,
+  CHECK (anchor_seq <= last_seq)
+);
+INSERT INTO audit_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000',
+                               0, '0000000000000000000000000000000000000000000000000000000000000000');
+CREATE FUNCTION audit_log_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'INSERT' THEN
+    IF NOT EXISTS (SELECT 1 FROM audit_head WHERE last_seq + 1 = NEW.seq AND last_hash = NEW.prev_hash) THEN
+      RAISE EXCEPTION 'an audit entry must follow the head';
+    END IF;
+    RETURN NEW;
+  ELSIF TG_OP = 'DELETE' THEN
+    IF OLD.seq > (SELECT anchor_seq FROM audit_head) THEN
+      RAISE EXCEPTION 'the audit log is append-only: only entries at or below the anchor may be purged';
+    END IF;
+    RETURN OLD;
+  END IF;
+  RAISE EXCEPTION 'the audit log is append-only';
+END $$;
+CREATE TRIGGER audit_log_guard BEFORE INSERT OR UPDATE OR DELETE ON audit_log
+  FOR EACH ROW EXECUTE FUNCTION audit_log_guard();
+CREATE FUNCTION audit_refuse_truncate() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'the audit trail cannot be truncated';
+END $$;
+CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON audit_log
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_truncate();
+CREATE TRIGGER audit_head_no_truncate BEFORE TRUNCATE ON audit_head
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_refuse_truncate();
+CREATE FUNCTION audit_head_guard() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'the audit head cannot be deleted';
+  END IF;
+  IF NEW.last_seq < OLD.last_seq OR NEW.anchor_seq < OLD.anchor_seq OR NEW.id <> OLD.id THEN
+    RAISE EXCEPTION 'the audit head only moves forward';
+  END IF;
+  RETURN NEW;
+END $$;
+CREATE TRIGGER audit_head_guard BEFORE UPDATE OR DELETE ON audit_head
+  FOR EACH ROW EXECUTE FUNCTION audit_head_guard();
 )sql"},
 };
 
@@ -576,7 +692,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& locati
 
 const StoreOptions& ServerStore::options() const { return impl_->options; }
 
-Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists) {
+Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists, const Actor& by) {
   for (const auto& problem : {check_list(lists.wards, "wards"), check_list(lists.stations, "stations")}) {
     if (problem) return Error{"invalid", *problem, ""};
   }
@@ -584,6 +700,9 @@ Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists) {
     db::Transaction transaction(impl_->db);
     impl_->set_meta("wards", safer::join_lines(lists.wards));
     impl_->set_meta("stations", safer::join_lines(lists.stations));
+    AuditEntry entry{by, kAuditListsChange};
+    entry.detail = "wards=" + std::to_string(lists.wards.size()) + " stations=" + std::to_string(lists.stations.size());
+    impl_->append_audit(entry);
     transaction.commit();
     impl_->options.lists = lists;
     return {};
@@ -592,7 +711,8 @@ Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists) {
   }
 }
 
-Result<std::string> ServerStore::enroll(const std::string& device_id, const std::string& user_id, safer::Role role) {
+Result<std::string> ServerStore::enroll(const std::string& device_id, const std::string& user_id, safer::Role role,
+                                        const Actor& by) {
   if (!safer::is_valid_user_id(device_id)) {
     return Error{"invalid", "device id must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "device"};
   }
@@ -612,6 +732,11 @@ Result<std::string> ServerStore::enroll(const std::string& device_id, const std:
         .bind(4, token_hash(token))
         .bind(5, impl_->options.wall_clock())
         .run();
+    AuditEntry entry{by, kAuditEnroll};
+    entry.device = device_id;
+    entry.username = user_id;
+    entry.detail = "role=" + std::string(safer::to_string(role));
+    impl_->append_audit(entry);
     transaction.commit();
     return token;
   } catch (const db::Failure& failure) {
@@ -619,11 +744,14 @@ Result<std::string> ServerStore::enroll(const std::string& device_id, const std:
   }
 }
 
-Status ServerStore::revoke(const std::string& device_id) {
+Status ServerStore::revoke(const std::string& device_id, const Actor& by) {
   try {
     db::Transaction transaction(impl_->db);
     impl_->db.cached("UPDATE devices SET revoked = 1 WHERE device_id = ?")->bind(1, device_id).run();
     if (impl_->db.changes() == 0) return Error{"not_found", "no device " + device_id + " is enrolled", "device"};
+    AuditEntry entry{by, kAuditRevoke};
+    entry.device = device_id;
+    impl_->append_audit(entry);
     transaction.commit();
     return {};
   } catch (const db::Failure& failure) {

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "safer/hlc.h"
+#include "sync_server/audit.h"
 #include "sync_server/db.h"
 #include "sync_server/server_store.h"
 
@@ -52,6 +53,12 @@ struct ServerStore::Impl {
   bool group_wrote = false;        // whether the group wrote any record
 
   std::optional<std::string> meta(const char* key);
+
+  // audit.cpp: appends `entry` to the audit trail at the wall clock's time, taking the chain's
+  // head lock (PostgreSQL: the audit_head row, until the transaction ends). Call it last in a
+  // transaction, after the changes it records, so that row locks are always taken in the same
+  // order. REQUIRES: a write transaction is open on `db`. Throws db::Failure.
+  void append_audit(const AuditEntry& entry);
   // What the dashboard polls to see that something changed (GET /api/v1/version): the newest
   // records.version on SQLite, the number of commits that wrote records on PostgreSQL.
   std::int64_t feed_version();
