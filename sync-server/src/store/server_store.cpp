@@ -225,7 +225,8 @@ CREATE INDEX login_failures_by_time ON login_failures (at);
     {7, R"sql(
 -- The audit trail (sync_server/audit.h): append-only, each entry chained to the one before by
 -- its hash. Objects are ids; detail is short and never holds addresses, notes or search text.
-CREATE TABLE audit_log (
+-- Written to run again on a store whose version was rewound (as migration 6).
+CREATE TABLE IF NOT EXISTS audit_log (
   seq       INTEGER PRIMARY KEY,
   at        INTEGER NOT NULL,
   actor     TEXT NOT NULL,
@@ -241,11 +242,11 @@ CREATE TABLE audit_log (
   prev_hash TEXT NOT NULL,
   hash      TEXT NOT NULL
 );
-CREATE INDEX audit_by_time ON audit_log (at);
-CREATE INDEX audit_by_actor ON audit_log (actor, seq);
-CREATE INDEX audit_by_action ON audit_log (action, seq);
+CREATE INDEX IF NOT EXISTS audit_by_time ON audit_log (at);
+CREATE INDEX IF NOT EXISTS audit_by_actor ON audit_log (actor, seq);
+CREATE INDEX IF NOT EXISTS audit_by_action ON audit_log (action, seq);
 -- The chain's head (the last entry) and anchor (the last entry a purge removed): one row.
-CREATE TABLE audit_head (
+CREATE TABLE IF NOT EXISTS audit_head (
   id          INTEGER PRIMARY KEY CHECK (id = 1),
   last_seq    INTEGER NOT NULL,
   last_hash   TEXT NOT NULL,
@@ -253,20 +254,20 @@ CREATE TABLE audit_head (
   anchor_hash TEXT NOT NULL,
   CHECK (anchor_seq <= last_seq)
 );
-INSERT INTO audit_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000',
+INSERT OR IGNORE INTO audit_head VALUES (1, 0, '0000000000000000000000000000000000000000000000000000000000000000',
                                0, '0000000000000000000000000000000000000000000000000000000000000000');
-CREATE TRIGGER audit_log_append_only BEFORE UPDATE ON audit_log
+CREATE TRIGGER IF NOT EXISTS audit_log_append_only BEFORE UPDATE ON audit_log
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
-CREATE TRIGGER audit_log_purge_only BEFORE DELETE ON audit_log
+CREATE TRIGGER IF NOT EXISTS audit_log_purge_only BEFORE DELETE ON audit_log
   WHEN old.seq > (SELECT anchor_seq FROM audit_head)
 BEGIN SELECT RAISE(ABORT, 'the audit log is append-only: only entries at or below the anchor may be purged'); END;
-CREATE TRIGGER audit_log_in_order BEFORE INSERT ON audit_log
+CREATE TRIGGER IF NOT EXISTS audit_log_in_order BEFORE INSERT ON audit_log
   WHEN new.seq <> (SELECT last_seq FROM audit_head) + 1 OR new.prev_hash <> (SELECT last_hash FROM audit_head)
 BEGIN SELECT RAISE(ABORT, 'an audit entry must follow the head'); END;
-CREATE TRIGGER audit_head_forward BEFORE UPDATE ON audit_head
+CREATE TRIGGER IF NOT EXISTS audit_head_forward BEFORE UPDATE ON audit_head
   WHEN new.last_seq < old.last_seq OR new.anchor_seq < old.anchor_seq OR new.id <> old.id
 BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;
-CREATE TRIGGER audit_head_kept BEFORE DELETE ON audit_head
+CREATE TRIGGER IF NOT EXISTS audit_head_kept BEFORE DELETE ON audit_head
 BEGIN SELECT RAISE(ABORT, 'the audit head cannot be deleted'); END;
 )sql"},
 };
