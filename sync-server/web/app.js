@@ -14,6 +14,7 @@ import registerPage from './page-register.js';
 import devicesPage from './page-devices.js';
 import exportsPage from './page-exports.js';
 import reportPage from './page-report.js';
+import auditPage from './page-audit.js';
 
 const SITE_TITLE = 'Safer Streets dashboard';
 
@@ -85,7 +86,7 @@ const ctx = {
 const router = createRouter({
   main,
   nav,
-  pages: [overviewPage, worklistsPage, registerPage, devicesPage, exportsPage, reportPage],
+  pages: [overviewPage, worklistsPage, registerPage, devicesPage, exportsPage, reportPage, auditPage],
   context: ctx,
   defaultKey: 'overview',
   siteTitle: SITE_TITLE,

@@ -664,3 +664,53 @@ test('8. authorisation: after sign-out the overview needs a sign-in; a POST with
     await closePage(opened);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// 9
+
+// Why: the audit trail is how a data-protection officer sees who consulted or disclosed the
+// records (issue 14 §4); the page must list what the earlier tests did, filter it, export it
+// (and record that export), and show ids only — never the addresses the register holds.
+test('9. audit trail: lists sign-ins, the export and the revocation; filters by action; its CSV export is audited', async () => {
+  const opened = await signedInPage('#/audit');
+  const { page } = opened;
+  try {
+    const rows = page.getByTestId('audit-row');
+    await rows.first().waitFor({ state: 'visible', timeout: WAIT_MS });
+    const actions = await rows.evaluateAll((elements) => elements.map((row) => row.dataset.action));
+    for (const action of ['login', 'export', 'revoke', 'enroll', 'register_import', 'account_add']) {
+      assert.ok(actions.includes(action), `the trail lists a ${action} entry`);
+    }
+    const tableText = await page.getByTestId('audit-table').textContent();
+    for (const household of HOUSEHOLDS) assert.ok(!tableText.includes(household.address), 'no address in the trail');
+    assert.match(tableText, /cli:/, 'the CLI commands of the setup are attributed to an OS user');
+
+    await page.getByTestId('audit-action').selectOption('revoke');
+    await page.getByTestId('audit-filter').click();
+    await page.waitForFunction(() => [...document.querySelectorAll('[data-testid="audit-row"]')]
+      .every((row) => row.dataset.action === 'revoke'), null, { timeout: WAIT_MS });
+    assert.match(page.url(), /action=revoke/);
+    const revokeText = await page.getByTestId('audit-table').textContent();
+    assert.match(revokeText, /device tablet-bob/);
+    assert.match(revokeText, /cat \(dashboard\)/);
+
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: WAIT_MS }),
+      page.getByTestId('audit-export').click({ timeout: WAIT_MS }),
+    ]);
+    assert.equal(download.suggestedFilename(), 'audit.csv');
+    const saved = join(ARTIFACTS_DIR, 'dashboard-audit.csv');
+    await download.saveAs(saved);
+    const records = parseCsv(readFileSync(saved, 'utf8'));
+    assert.equal(records[0][0], 'seq');
+    assert.ok(records.length >= 2 && records.slice(1).every((cells) => cells[5] === 'revoke'), 'the CSV holds the filtered entries');
+
+    const exports = await page.evaluate(async () => (await fetch('/api/v1/audit?action=export')).json());
+    assert.ok(exports.entries.some((entry) => entry.kind === 'audit' && entry.actor === 'cat'),
+      'the CSV export of the trail is itself in the trail');
+    const byToken = await api(server.base, coordinatorToken, '/api/v1/audit');
+    assert.equal(byToken.status, 403, 'a device token cannot read the trail');
+  } finally {
+    await closePage(opened);
+  }
+});
