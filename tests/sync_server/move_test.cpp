@@ -8,6 +8,7 @@
 #include "pg_cluster.h"
 #include "safer/pg.h"
 #include "store_fixture.h"
+#include "sync_server/audit.h"
 #include "test_database.h"
 
 using namespace store_test;
@@ -51,6 +52,8 @@ TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", 
     REQUIRE(pushed->ack->rejected.size() == 1);
     before = server_records(store);
     stats_before = store.stats(std::nullopt, std::nullopt);
+    // The audit trail moves with its anchor: entries 1-4 purged, the purge's entry 5 kept.
+    REQUIRE(sync_server::AuditLog(store).purge_before(kNow + 1, {})->anchor_seq == 4);
   }
 
   const std::string url = test_support::new_postgresql_database();
@@ -63,6 +66,7 @@ TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", 
   CHECK(rows["devices"] == 2);
   CHECK(rows["accounts"] == 1);
   CHECK(rows["rejections"] == 1);
+  CHECK(rows["audit_log"] == 1);
 
   auto opened = ServerStore::open(url, fixed_options());
   REQUIRE(opened.ok());
@@ -78,6 +82,11 @@ TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", 
   CHECK(store.stats(date("2026-04-01"), date("2027-03-31")) == store.recompute_stats(date("2026-04-01"), date("2027-03-31")));
   CHECK(store.options().lists.wards == std::vector<std::string>{"Elstree", "Shenley", "Potters Bar East"});
   CHECK(store.log_in({"cat", "a long enough passphrase", "127.0.0.1", false}).outcome == ServerStore::Login::Outcome::ok);
+  const auto audit = sync_server::AuditLog(store).verify();
+  INFO(audit.problem);
+  CHECK(audit.intact);
+  CHECK(audit.anchor_seq == 4);
+  CHECK(audit.head_seq == 6);  // the purge's entry, then the login just now
 
   // The tablet's token still works, and it carries on from its acked_seq: a resend of its
   // last change is ignored, the next applies.
