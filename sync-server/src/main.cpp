@@ -55,8 +55,11 @@ Actor cli_actor() {
   return Actor{"cli:" + name, "cli", "local"};
 }
 
-// An id typed on the command line, for an audit entry: kept only when it is a well-formed id.
-std::string id_or_blank(const std::string& id) { return safer::is_valid_user_id(id) ? id : ""; }
+// An id typed on the command line, for an audit entry: kept only when it is a well-formed id
+// (or cli:…, an actor), since it could be anything else.
+std::string id_or_blank(const std::string& id) {
+  return safer::is_valid_user_id(id) || (id.rfind("cli:", 0) == 0 && id.size() <= 100) ? id : "";
+}
 
 // A refused or failed command's audit entry, then fail(). (A change that succeeds records its
 // own entry, in its own transaction.) When the store itself failed this may fail too: a warning.

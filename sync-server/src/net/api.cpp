@@ -2,6 +2,9 @@
 
 #include <openssl/crypto.h>
 
+#include <stdexcept>
+#include <tuple>
+
 #include "assets.h"
 #include "http_routing.h"
 #include "login.h"
@@ -334,9 +337,13 @@ std::variant<AuditFilter, ApiResponse> audit_filter(const ApiRequest& request) {
 }
 
 // "person=… action=… from=… to=…": what an audit listing or export selected, for its own entry.
+// Text typed into a filter is kept only when it is a well-formed id (it could be anything else,
+// a resident's name included): otherwise "(other)".
 std::string filter_text(const AuditFilter& filter) {
-  return "person=" + filter.person.value_or("") + " action=" + filter.action.value_or("") + " " +
-         range_text({filter.from, filter.to});
+  const auto id = [](const std::optional<std::string>& text) {
+    return !text ? std::string() : safer::is_valid_user_id(*text) ? *text : std::string("(other)");
+  };
+  return "person=" + id(filter.person) + " action=" + id(filter.action) + " " + range_text({filter.from, filter.to});
 }
 
 ApiResponse get_audit(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
