@@ -91,6 +91,11 @@ PinAnswer PinGuard::attempt(const std::string& pin, const std::function<Result<b
     return PinAnswer{Verdict::right, {}, reset.max_attempts, {}, std::move(key)};
   }
   if (last) return wipe();
+  if (wait.count() > 0) {
+    // The wait runs from the answer, not from the start of the check (scrypt takes a while).
+    counted.not_before = wall_clock_() + wait.count();
+    if (auto saved = write_key_file(store_path_, counted, counting); !saved) return PinAnswer{Verdict::failed, {}, 0, saved.error(), {}};
+  }
   return PinAnswer{Verdict::wrong, wait, counted.max_attempts - counted.failures, {}, {}};
 }
 
