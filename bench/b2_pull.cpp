@@ -110,10 +110,10 @@ int main(int argc, char** argv) {
   std::ofstream(pin_file) << "b2-bench-passphrase\n";
   // field-client --store STORE [--pin-file PIN] ARGS…
   const auto field_client = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {client, "--store", store};
-    if (encrypted) argv.insert(argv.end(), {"--pin-file", pin_file});
-    argv.insert(argv.end(), args.begin(), args.end());
-    return bench::run_child(argv, dir.file("client.log"));
+    std::vector<std::string> command = {client, "--store", store};
+    if (encrypted) command.insert(command.end(), {"--pin-file", pin_file});
+    command.insert(command.end(), args.begin(), args.end());
+    return bench::run_child(command, dir.file("client.log"));
   };
   const auto enrolled = field_client({"enroll", "--server", "ws://127.0.0.1:" + std::to_string(process.port()),
                                       "--token", token, "--device", "b2-tablet"});

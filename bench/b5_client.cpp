@@ -18,11 +18,11 @@
 // (SQLite3MC, ChaCha20-Poly1305) and every field-client run unlocks it first: scrypt of the
 // PIN (2^17, 128 MiB), the once-per-launch cost, which a recording through the CLI pays each
 // time and the app once.
-#include <fstream>
- <CLI/CLI.hpp>
+#include <CLI/CLI.hpp>
 
 #include <signal.h>
 
+#include <fstream>
 #include <iostream>
 
 #include "field_client/pin_guard.h"
@@ -71,10 +71,10 @@ int main(int argc, char** argv) {
   std::ofstream(pin_file) << kPin << '\n';
   // field-client --store TABLET [--pin-file PIN] ARGS…
   const auto field_client = [&](std::vector<std::string> args) {
-    std::vector<std::string> argv = {client, "--store", tablet};
-    if (encrypted) argv.insert(argv.end(), {"--pin-file", pin_file});
-    argv.insert(argv.end(), args.begin(), args.end());
-    return bench::run_child(argv, client_log);
+    std::vector<std::string> command = {client, "--store", tablet};
+    if (encrypted) command.insert(command.end(), {"--pin-file", pin_file});
+    command.insert(command.end(), args.begin(), args.end());
+    return bench::run_child(command, client_log);
   };
   const auto enrolled = field_client({"enroll", "--server",
                                      "ws://127.0.0.1:" + std::to_string(process.port()), "--token", token,
