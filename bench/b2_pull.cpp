@@ -1,6 +1,9 @@
 // B2: a new tablet pulls 10,000 households and 50,000 visits from scratch into its store.
 //
-//   b2_pull [--households 10000] [--visits 50000] [--server PATH] [--client PATH]
+//   b2_pull [--households 10000] [--visits 50000] [--encrypted] [--server PATH] [--client PATH]
+//
+// --encrypted: the tablet is enrolled with a PIN (--pin-file), so its store is encrypted
+// (SQLite3MC, ChaCha20-Poly1305) and the sync unlocks it first (one scrypt, 2^17).
 //
 // The server's database is filled through ServerStore as a coordinator's pushes would fill
 // it: every household assigned to officer b2.officer (so all of them, and their visits, are
@@ -14,6 +17,8 @@
 // message); their sum is the payload from server to tablet. WebSocket framing adds 4 to 10
 // bytes a message, TCP/IP headers more; neither is counted.
 #include <CLI/CLI.hpp>
+
+#include <fstream>
 
 #include <signal.h>
 
@@ -80,6 +85,8 @@ int main(int argc, char** argv) {
   app.add_option("--server", server)->capture_default_str();
   app.add_option("--client", client)->capture_default_str();
   bool postgresql = false;
+  bool encrypted = false;
+  app.add_flag("--encrypted", encrypted, "The tablet's store encrypted with a PIN");
   app.add_flag("--postgresql", postgresql, "Over PostgreSQL (a private durable cluster this program starts)");
   CLI11_PARSE(app, argc, argv);
   signal(SIGPIPE, SIG_IGN);
@@ -99,15 +106,22 @@ int main(int argc, char** argv) {
   const std::string token = fill(db, households, visits);
   bench::ServerProcess process(server, db, dir.file("server.log"));
   const std::string store = dir.file("tablet.db");
-  const auto enrolled = bench::run_child({client, "--store", store, "enroll", "--server",
-                                          "ws://127.0.0.1:" + std::to_string(process.port()), "--token", token,
-                                          "--device", "b2-tablet"},
-                                         dir.file("client.log"));
+  const std::string pin_file = dir.file("pin.txt");
+  std::ofstream(pin_file) << "b2-bench-passphrase\n";
+  // field-client --store STORE [--pin-file PIN] ARGS…
+  const auto field_client = [&](std::vector<std::string> args) {
+    std::vector<std::string> command = {client, "--store", store};
+    if (encrypted) command.insert(command.end(), {"--pin-file", pin_file});
+    command.insert(command.end(), args.begin(), args.end());
+    return bench::run_child(command, dir.file("client.log"));
+  };
+  const auto enrolled = field_client({"enroll", "--server", "ws://127.0.0.1:" + std::to_string(process.port()),
+                                      "--token", token, "--device", "b2-tablet"});
   if (enrolled.exit_code != 0) {
     std::cerr << "b2: field-client enroll failed\n";
     return 1;
   }
-  const auto synced = bench::run_child({client, "--store", store, "--json", "sync"}, dir.file("client.log"));
+  const auto synced = field_client({"--json", "sync"});
   process.stop();
   const auto pulled_at = synced.out.find("\"pulled\":");
   const std::int64_t pulled = pulled_at == std::string::npos ? 0 : std::stoll(synced.out.substr(pulled_at + 9));
@@ -117,6 +131,7 @@ int main(int argc, char** argv) {
   const double seconds = synced.wall_ms / 1000.0;
   bench::Figure("B2", "new tablet pulls everything from scratch (field-client sync, wall time)")
       .field("store", postgresql ? "postgresql" : "sqlite")
+      .field("encrypted", encrypted ? "yes" : "no")
       .field("households", households)
       .field("visits", visits)
       .field("pulled", pulled)

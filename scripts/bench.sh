@@ -8,6 +8,7 @@
 #   scripts/bench.sh B1-PG B2-PG     B1 and B2 over PostgreSQL (a private durable cluster the
 #                                    program starts): B1 with 1, 10, 100 devices on one server
 #                                    and 100 on two
+#   scripts/bench.sh B2-ENC B5-ENC   B2 and B5 with the tablet's store encrypted (a PIN)
 #   scripts/bench.sh LF              the login flood (issue 12): a tablet's handshake and pull
 #                                    and a coordinator's login while 200 clients post wrong logins
 #   scripts/bench.sh --quick         every benchmark at a tenth of the size (a check that they
@@ -28,12 +29,12 @@ for arg in "$@"; do
   case "$arg" in
     --no-build) build=0 ;;
     --quick) quick=1 ;;
-    B1|B1-PG|B2|B2-PG|B3|B4|B5|LF) wanted+=("$arg") ;;
+    B1|B1-PG|B2|B2-PG|B2-ENC|B3|B4|B5|B5-ENC|LF) wanted+=("$arg") ;;
     -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) echo "bench.sh: unknown argument $arg (B1..B5, B1-PG, B2-PG, LF, --quick, --no-build)" >&2; exit 2 ;;
+    *) echo "bench.sh: unknown argument $arg (B1..B5, B1-PG, B2-PG, B2-ENC, B5-ENC, LF, --quick, --no-build)" >&2; exit 2 ;;
   esac
 done
-(( ${#wanted[@]} )) || wanted=(B1 B2 B3 B4 B5 B1-PG B2-PG LF)
+(( ${#wanted[@]} )) || wanted=(B1 B2 B3 B4 B5 B1-PG B2-PG B2-ENC B5-ENC LF)
 
 if (( build )); then
   cmake --preset release >&2
@@ -57,7 +58,9 @@ for id in "${wanted[@]}"; do
     B2-PG) cmd=("$bin/b2_pull" --postgresql --households "$(scale 10000)" --visits "$(scale 50000)") ;;
     B3) cmd=("$bin/b3_idle" --devices "$(scale 10000)" --pushers "$(scale 1000)" --rate "$(scale 1000)") ;;
     B4) cmd=("$bin/b4_stats" --visits "$(scale 1000000)") ;;
+    B2-ENC) cmd=("$bin/b2_pull" --encrypted --households "$(scale 10000)" --visits "$(scale 50000)") ;;
     B5) cmd=("$bin/b5_client" --outbox "$(scale 10000)") ;;
+    B5-ENC) cmd=("$bin/b5_client" --encrypted --outbox "$(scale 10000)") ;;
     LF) cmd=("$bin/login_flood" --clients 200 --seconds "$(if (( quick )); then echo 3; else echo 15; fi)") ;;
   esac
   code=0

@@ -75,15 +75,17 @@ url="ws://127.0.0.1:$port"
 stats() { curl -s -H "Authorization: Bearer $coordinator" "http://127.0.0.1:$port/api/v1/stats$1"; }
 completed() { stats "" | sed -E 's/.*"completed": ([0-9]+).*/\1/'; }
 
-say "Officer Ann's tablet: enrol, then sync to receive her assigned households"
+say "Officer Ann's tablet: enrol with a PIN (it encrypts the store), then sync to receive her households"
 ann_store="$demo/tablet-ann.db"
-fc() { run "$client" --store "$ann_store" "$@"; }
+ann_pin="$demo/tablet-ann.pin"  # a fictional demo PIN; on a tablet the officer types it
+(umask 077; echo "135792" >"$ann_pin")
+fc() { run "$client" --store "$ann_store" --pin-file "$ann_pin" "$@"; }
 fc enroll --server "$url" --token - --device tablet-ann <<<"$ann"   # the token on standard input, not in ps
 fc sync
 fc list households
 
 say "Offline, Ann records a visit: fire safety check, two smoke detectors fitted"
-household=$("$client" --store "$ann_store" --json household list | sed -E 's/^\[\{"entity":"household","id":"([^"]+)".*/\1/')
+household=$("$client" --store "$ann_store" --pin-file "$ann_pin" --json household list | sed -E 's/^\[\{"entity":"household","id":"([^"]+)".*/\1/')
 before=$(completed)
 fc visit record --household "$household" --status completed --crime-prevention-advice \
   --fire-safety-check --smoke-detectors 2 --follow-up-required --notes "Fictional demo visit."
@@ -158,9 +160,9 @@ Coordinator token (a bearer token for the JSON API, docs/api.md):
 
 Try:
   curl -s -H "Authorization: Bearer $coordinator" "http://127.0.0.1:$port/api/v1/stats?from=2026-04-01&to=2027-03-31"
-  $client --store var/demo/tablet-ann.db list households
-  $client --store var/demo/tablet-ann.db visit record --household $household --status no_answer
-  $client --store var/demo/tablet-ann.db sync
+  $client --store var/demo/tablet-ann.db --pin-file var/demo/tablet-ann.pin list households   # encrypted: needs its PIN
+  $client --store var/demo/tablet-ann.db --pin-file var/demo/tablet-ann.pin visit record --household $household --status no_answer
+  $client --store var/demo/tablet-ann.db --pin-file var/demo/tablet-ann.pin sync
   echo $ben | $client --store var/demo/tablet-ben.db enroll --server $url --token - --device tablet-ben
   $client --store var/demo/tablet-ben.db sync --watch     # syncs after each new record
   $server revoke --db $db_shown --device tablet-ben

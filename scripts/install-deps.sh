@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs what building and testing need, and only what is missing, from Debian's packages,
-# and from the npm registry: Chart.js for the dashboard (sync-server/web/node_modules, built
-# into the server), and for the tests ajv (tests/schema) and playwright-core (tests/web),
-# which drives Debian's chromium.
+# and from the npm registry: SQLite itself, as the SQLite3MultipleCiphers amalgamation inside
+# better-sqlite3-multiple-ciphers (shared/sqlite3mc/node_modules, compiled into every program;
+# --ignore-scripts: its Node addon is never built), Chart.js for the dashboard
+# (sync-server/web/node_modules, built into the server), and for the tests ajv (tests/schema)
+# and playwright-core (tests/web), which drives Debian's chromium.
 #
 # Usage: scripts/install-deps.sh [--no-test-deps] [--with-postgresql]
 #   --with-postgresql  the PostgreSQL server too, without the other test dependencies
@@ -12,7 +14,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   g++ cmake make pkg-config curl tzdata openssl nodejs npm
-  libboost1.81-dev libsqlite3-dev libcereal-dev libssl-dev libcli11-dev libpq-dev
+  libboost1.81-dev libcereal-dev libssl-dev libcli11-dev libpq-dev
 )
 test_deps=1
 with_postgresql=0
@@ -44,12 +46,15 @@ if (( ${#missing[@]} )); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-npm_install() {  # npm_install DIR MARKER: npm ci in DIR unless DIR/node_modules/MARKER is there
-  if [[ -f "$1/package-lock.json" && ! -e "$1/node_modules/$2" ]]; then
-    echo "install-deps: npm ci in $1"
-    (cd "$1" && npm ci --no-audit --no-fund --loglevel=error)
+npm_install() {  # npm_install DIR MARKER [FLAG…]: npm ci in DIR unless DIR/node_modules/MARKER is there
+  local dir=$1 marker=$2
+  shift 2
+  if [[ -f "$dir/package-lock.json" && ! -e "$dir/node_modules/$marker" ]]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error "$@")
   fi
 }
+npm_install shared/sqlite3mc better-sqlite3-multiple-ciphers/deps/sqlite3/sqlite3.c --ignore-scripts
 npm_install sync-server/web chart.js
 if (( test_deps )); then
   npm_install tests/schema ajv

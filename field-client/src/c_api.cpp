@@ -7,6 +7,7 @@
 #include <string>
 
 #include "field_client/json_views.h"
+#include "field_client/pin_guard.h"
 #include "field_client/store.h"
 #include "field_client/sync.h"
 #include "safer/error_codes.h"
@@ -14,7 +15,7 @@
 #include "safer/record_json.h"
 
 struct fc_store {
-  std::unique_ptr<field_client::Store> store;
+  std::unique_ptr<field_client::Store> store;  // null once wiped
   std::string last_error = "{}";
 };
 
@@ -41,6 +42,8 @@ fc_status status_of(std::string_view code) {
     case safer::ErrorKind::fatal: return FC_FATAL;
     case safer::ErrorKind::not_enrolled: return FC_NOT_ENROLLED;
     case safer::ErrorKind::argument: return FC_ARGUMENT;
+    case safer::ErrorKind::locked: return FC_LOCKED;
+    case safer::ErrorKind::wiped: return FC_WIPED;
   }
   return FC_NETWORK;
 }
@@ -67,7 +70,8 @@ std::optional<safer::Entity> entity_of(const char* name) {
 // Runs `body`, turning any exception into FC_STORAGE: nothing may unwind into C.
 template <class Body>
 fc_status guarded(fc_store* store, Body&& body) {
-  if (store == nullptr || !store->store) return FC_ARGUMENT;
+  if (store == nullptr) return FC_ARGUMENT;
+  if (!store->store) return FC_WIPED;  // last_error still says why
   try {
     return body();
   } catch (const std::exception& failure) {
@@ -119,12 +123,14 @@ extern "C" {
 
 const char* fc_version(void) { return "0.1.0"; }
 
-fc_status fc_open(const char* path, fc_store** store_out, char** error_out) {
+namespace {
+// fc_open and fc_open_with_key: `pin` NULL for a plain store.
+fc_status open_store(const char* path, const char* pin, fc_store** store_out, char** error_out) {
   if (store_out != nullptr) *store_out = nullptr;
   if (error_out != nullptr) *error_out = nullptr;
   if (path == nullptr || store_out == nullptr) return FC_ARGUMENT;
   try {
-    auto store = field_client::Store::open(path);
+    auto store = pin == nullptr ? field_client::Store::open(path) : field_client::unlock_store(path, pin);
     if (!store) {
       if (error_out != nullptr) *error_out = copy_out(store.error().message);
       return status_of(store.error().code);
@@ -135,6 +141,37 @@ fc_status fc_open(const char* path, fc_store** store_out, char** error_out) {
     if (error_out != nullptr) *error_out = copy_out("unexpected failure opening the store");
     return FC_STORAGE;
   }
+}
+}  // namespace
+
+fc_status fc_open(const char* path, fc_store** store_out, char** error_out) {
+  return open_store(path, nullptr, store_out, error_out);
+}
+
+fc_status fc_open_with_key(const char* path, const char* pin, fc_store** store_out, char** error_out) {
+  if (pin == nullptr) return FC_ARGUMENT;
+  return open_store(path, pin, store_out, error_out);
+}
+
+fc_status fc_set_pin(fc_store* store, const char* pin, int max_attempts) {
+  return guarded(store, [&]() -> fc_status {
+    if (pin == nullptr) return argument(store, "the PIN must not be NULL");
+    field_client::PinSettings settings;
+    if (max_attempts > 0) settings.max_attempts = max_attempts;
+    if (auto set = store->store->set_pin(pin, settings); !set) return fail(store, set.error());
+    return succeed(store);
+  });
+}
+
+fc_status fc_wipe(fc_store* store) {
+  if (store == nullptr) return FC_ARGUMENT;
+  if (!store->store) return succeed(store);
+  try {
+    if (auto wiped = field_client::Store::wipe(std::move(store->store)); !wiped) return fail(store, wiped.error());
+  } catch (...) {
+    return fail(store, Error{"storage", "unexpected failure wiping the store", ""});
+  }
+  return succeed(store);
 }
 
 void fc_close(fc_store* store) { delete store; }
@@ -244,6 +281,14 @@ fc_status fc_sync(fc_store* store, int timeout_ms, char** report_json_out) {
     if (timeout_ms > 0) options.timeout = std::chrono::milliseconds(timeout_ms);
     options.app_version = std::string("field-client-c/") + fc_version();
     const auto report = field_client::sync_once(*store->store, options);
+    if (!report && report.error().code == "wipe") {
+      // The coordinator's order is carried out here, not left to the app: nothing stays.
+      Error order = report.error();
+      if (auto wiped = field_client::Store::wipe(std::move(store->store)); !wiped) {
+        order.message += "; but " + wiped.error().message;
+      }
+      return fail(store, order);
+    }
     if (!report) return fail(store, report.error());
     if (report_json_out != nullptr) {
       JsonOut out;

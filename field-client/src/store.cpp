@@ -1,3 +1,8 @@
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
 #include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
@@ -82,7 +87,57 @@ UPDATE records SET household_id = json_extract(data, '$.household_id'), visited_
  WHERE entity = 'visit' AND deleted = 0;
 CREATE INDEX visits_by_household ON records (household_id, visited_at) WHERE entity = 'visit' AND deleted = 0;
 )sql"},
+    {5, R"sql(
+-- Acked outbox entries keep no record data (seq, id and hlc only): the server holds it. The
+-- CHECK on outbox.data allowed that for deletes only, so the table is rebuilt (SQLite cannot
+-- alter a CHECK); its indexes and triggers (records_keep_unsynced reads it) are made again.
+DROP TRIGGER records_keep_unsynced;
+CREATE TABLE outbox_new (
+  seq            INTEGER PRIMARY KEY CHECK (seq > 0),
+  entity         TEXT NOT NULL,
+  op             TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+  record_id      TEXT NOT NULL,
+  hlc            TEXT NOT NULL,
+  data           TEXT CHECK (CASE WHEN op = 'delete' THEN data IS NULL
+                                  ELSE data IS NOT NULL OR state = 'acked' END),
+  state          TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acked', 'rejected')),
+  reject_code    TEXT,
+  reject_message TEXT,
+  reject_field   TEXT,
+  created_at     INTEGER NOT NULL
+);
+INSERT INTO outbox_new SELECT seq, entity, op, record_id, hlc, CASE WHEN state = 'acked' THEN NULL ELSE data END,
+                              state, reject_code, reject_message, reject_field, created_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_by_record ON outbox (entity, record_id, seq);
+CREATE INDEX outbox_by_state ON outbox (state, seq);
+CREATE TRIGGER outbox_keeps_unsynced BEFORE DELETE ON outbox
+WHEN OLD.state <> 'acked'
+BEGIN
+  SELECT RAISE(ABORT, 'an outbox entry that is not yet synced cannot be deleted');
+END;
+CREATE TRIGGER records_keep_unsynced BEFORE DELETE ON records
+WHEN EXISTS (SELECT 1 FROM outbox o
+             WHERE o.entity = OLD.entity AND o.record_id = OLD.id AND o.state = 'pending')
+BEGIN
+  SELECT RAISE(ABORT, 'a record with an unsynced change cannot be deleted');
+END;
+-- The PIN is the store's key now (store_key.h): the PBKDF2 hash and the wrong-PIN count that
+-- lived here are gone (the count is in the key file, readable before the store opens).
+DELETE FROM meta WHERE key IN ('pin', 'pin_attempts');
+)sql"},
 };
+
+bool is_file_store(const std::string& path) { return !path.empty() && path != ":memory:" && !path.starts_with("file:"); }
+
+// Switches the journal mode and checks that it took: leaving WAL needs the only connection.
+void set_journal_mode(sqlite::Database& db, const char* mode) {
+  sqlite::Statement statement(db.handle(), std::string("PRAGMA journal_mode = ") + mode);
+  if (!statement.step() || statement.column_text(0) != mode) {
+    throw sqlite::Failure(5 /* SQLITE_BUSY */, 0, std::string("journal_mode ") + mode + ": the store is open elsewhere");
+  }
+}
 
 Error invalid(const FieldErrors& errors) { return Error{"invalid", safer::join_messages(errors), errors.front().field}; }
 
@@ -92,12 +147,39 @@ Error invalid(const FieldErrors& errors) { return Error{"invalid", safer::join_m
 Store::Store(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Store::~Store() = default;
 
+namespace {
+bool key_file_exists(const std::string& path, KeySlot slot) {
+  return is_file_store(path) && ::access(key_file_path(path, slot).c_str(), F_OK) == 0;
+}
+}  // namespace
+
+bool Store::is_encrypted(const std::string& path) {
+  return key_file_exists(path, KeySlot::current) || key_file_exists(path, KeySlot::next);
+}
+
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+  if (key_file_exists(path, KeySlot::current) && !options.key) {
+    return Error{"locked", "the store at " + path + " is encrypted: give its PIN to open it", "pin"};
+  }
+  if (!is_encrypted(path) && options.key) {
+    return Error{"invalid", "the store at " + path + " has no PIN (it is not encrypted): open it without one", "pin"};
+  }
   sqlite::make_private_parent_directories(path);
   try {
     auto impl = std::make_unique<Impl>(path);
+    if (options.key) {
+      impl->db.key(options.key->bytes());
+      if (!impl->db.readable()) return Error{"wrong_pin", "that PIN does not open the store at " + path, "pin"};
+      impl->encrypted = true;
+    } else if (key_file_exists(path, KeySlot::next)) {
+      // Only the key file of a PIN change cut short: the store may still be plain.
+      if (!impl->db.readable()) return Error{"locked", "the store at " + path + " is encrypted: give its PIN to open it", "pin"};
+      ::unlink(key_file_path(path, KeySlot::next).c_str());
+    }
     impl->wall_clock = options.wall_clock ? std::move(options.wall_clock) : safer::now_unix_millis;
-    impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;");
+    // temp_store: sorts and temporary tables never reach a file, where they would be plaintext.
+    impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
+                  " PRAGMA temp_store = MEMORY;");
     impl->db.create_text_function("fold_case", safer::fold_case);
     if (auto migrated = sqlite::migrate(impl->db, kMigrations, std::size(kMigrations)); !migrated) {
       return migrated.error();
@@ -114,6 +196,62 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
 }
 
 std::string Store::exposure_warning() const { return sqlite::exposure_warning(impl_->path); }
+
+const std::string& Store::path() const { return impl_->path; }
+
+bool Store::encrypted() const { return impl_->encrypted; }
+
+Status Store::wipe_files(const std::string& path) {
+  if (!is_file_store(path)) return {};
+  std::string failed;
+  for (const std::string& file : {path, path + "-wal", path + "-shm", path + "-journal", key_file_path(path),
+                                  key_file_path(path, KeySlot::next), key_file_path(path) + ".tmp",
+                                  key_file_path(path, KeySlot::next) + ".tmp"}) {
+    if (::unlink(file.c_str()) != 0 && errno != ENOENT) failed += (failed.empty() ? "" : ", ") + file + " (" + std::strerror(errno) + ")";
+  }
+  if (!failed.empty()) return Error{"storage", "the store could not be wiped entirely: " + failed + " remain", ""};
+  return {};
+}
+
+Status Store::wipe(std::unique_ptr<Store> store) {
+  const std::string path = store->path();
+  store.reset();
+  return wipe_files(path);
+}
+
+Status Store::set_pin(const std::string& pin, PinSettings settings) {
+  if (auto allowed = check_pin_rules(pin); !allowed) return allowed;
+  if (!is_file_store(impl_->path)) return Error{"invalid", "a store in memory cannot have a PIN", "pin"};
+  auto key_file = new_key_file(settings.max_attempts, settings.kdf_log_n);
+  if (!key_file) return key_file.error();
+  const auto key = derive_store_key(pin, *key_file);
+  if (!key) return key.error();
+  if (auto written = write_key_file(impl_->path, *key_file, KeySlot::next); !written) return written;
+  try {
+    // SQLite3MC encrypts a plain database only outside WAL mode (the rollback journal used
+    // meanwhile is deleted when the change commits); it re-keys an encrypted one in WAL mode.
+    if (impl_->encrypted) {
+      impl_->db.rekey(key->bytes());
+    } else {
+      impl_->db.exec("PRAGMA wal_checkpoint(TRUNCATE)");
+      set_journal_mode(impl_->db, "delete");
+      impl_->db.rekey(key->bytes());
+      set_journal_mode(impl_->db, "wal");
+    }
+  } catch (const sqlite::Failure& failure) {
+    try {
+      set_journal_mode(impl_->db, "wal");
+    } catch (const sqlite::Failure&) {
+      // Stays in rollback-journal mode until the next open, which sets WAL again.
+    }
+    ::unlink(key_file_path(impl_->path, KeySlot::next).c_str());
+    Error error = sqlite::to_error(failure);
+    if (failure.busy()) error.message = "the PIN was not changed: another program has the store open; close it and try again";
+    return error;
+  }
+  impl_->encrypted = true;
+  return promote_next_key_file(impl_->path);
+}
 
 Result<DeviceInfo> Store::device() const {
   return reading("the device's identity", [&] {

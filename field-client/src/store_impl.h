@@ -100,6 +100,7 @@ struct Store::Impl {
 
   const std::string path;       // as opened (":memory:" too)
   mutable sqlite::Database db;  // statements are cached even by reads
+  bool encrypted = false;       // opened with a key
   std::function<std::int64_t()> wall_clock;
   // The device's id, read from the store each time: another program on the same file (an
   // enrolment with --device) may have set it since this Store was opened.
@@ -220,10 +221,11 @@ struct Store::Impl {
     if (household.assigned_to && *household.assigned_to != assignee_before) {
       return forbidden("assigned_to", "only a coordinator may set or change assigned_to");
     }
-    Household sent = household;
-    sent.target.reset();
-    sent.assigned_to.reset();
-    return RecordData{std::move(sent)};
+    RecordData sent{household};
+    auto& fields = std::get<Household>(sent);
+    fields.target.reset();
+    fields.assigned_to.reset();
+    return sent;
   }
 };
 

@@ -19,7 +19,6 @@ Status Store::enroll(const std::string& server_url, const std::string& token, co
     impl_->set_meta("server_url", server_url);
     impl_->set_meta("token", token);
     impl_->set_meta("ca_file", ca_file);
-    impl_->set_meta("pin_attempts", "0 0 0");  // the PIN lock-out ends with a new enrolment
     impl_->set_meta("allow_plaintext", allow_plaintext ? "1" : "");
     return {};
   });
@@ -72,32 +71,60 @@ Result<std::vector<OutboxEntry>> Store::pending(std::size_t limit) const {
 
 Status Store::apply_ack(const safer::Ack& ack) {
   return in_transaction(impl_->db, [&]() -> Status {
-    impl_->db.cached("UPDATE outbox SET state = 'acked' WHERE state = 'pending' AND seq <= ?")
-        ->bind(1, ack.acked_seq)
-        .run();
     for (const auto& rejection : ack.rejected) {
       impl_->db.cached(
               "UPDATE outbox SET state = 'rejected', reject_code = ?, reject_message = ?, reject_field = ?"
-              " WHERE seq = ?")
+              " WHERE seq = ? AND state = 'pending'")
           ->bind(1, rejection.code)
           .bind(2, rejection.message)
           .bind(3, rejection.field)
           .bind(4, rejection.seq)
           .run();
     }
+    // Rejections first (they are within acked_seq, but keep their data until the officer
+    // fixes or discards the record). What the server acked it holds: the device keeps seq,
+    // id and hlc, not the data.
+    impl_->db.cached("UPDATE outbox SET state = 'acked', data = NULL WHERE state = 'pending' AND seq <= ?")
+        ->bind(1, ack.acked_seq)
+        .run();
     return {};
   });
 }
+
+namespace {
+Error lost_change(std::int64_t seq) {
+  return Error{"lost", "the server expects change " + std::to_string(seq) +
+                           ", which this device no longer holds; ask a coordinator to check the server's data",
+               ""};
+}
+}  // namespace
 
 Status Store::requeue_from(std::int64_t seq) {
   return in_transaction(impl_->db, [&]() -> Status {
     auto held = impl_->db.cached("SELECT count(*) FROM outbox WHERE seq = ?");
     held->bind(1, seq);
-    if (!held->step() || held->column_int(0) == 0) {
-      return Error{"lost", "the server expects change " + std::to_string(seq) +
-                               ", which this device no longer holds; ask a coordinator to check the server's data",
-                   ""};
-    }
+    if (!held->step() || held->column_int(0) == 0) return lost_change(seq);
+    // Acked upserts keep no data (migration 5). A server restored from a backup is sent the
+    // record as the device holds it now, under the entry's own seq and hlc (a later entry of
+    // the same record follows with its newer hlc, so the server ends at the same version);
+    // for an officer, without the server-owned fields, as household_to_send leaves them out.
+    // A record deleted since is sent as a delete. One the device no longer holds at all cannot
+    // be sent again.
+    auto gone = impl_->db.cached(
+        "SELECT min(seq) FROM outbox o WHERE seq >= ? AND state = 'acked' AND op = 'upsert' AND data IS NULL"
+        " AND NOT EXISTS (SELECT 1 FROM records r WHERE r.entity = o.entity AND r.id = o.record_id)");
+    gone->bind(1, seq);
+    if (gone->step() && !gone->column_is_null(0)) return lost_change(gone->column_int(0));
+    impl_->db.cached(
+            "UPDATE outbox SET"
+            " data = (SELECT CASE WHEN ?2 = 0 AND r.entity = 'household' THEN json_remove(r.data, '$.target', '$.assigned_to')"
+            "         ELSE r.data END FROM records r WHERE r.entity = outbox.entity AND r.id = outbox.record_id),"
+            " op = (SELECT CASE WHEN r.deleted = 1 THEN 'delete' ELSE 'upsert' END FROM records r"
+            "       WHERE r.entity = outbox.entity AND r.id = outbox.record_id)"
+            " WHERE seq >= ?1 AND state = 'acked' AND op = 'upsert' AND data IS NULL")
+        ->bind(1, seq)
+        .bind(2, impl_->is_coordinator() ? 1 : 0)
+        .run();
     impl_->db.cached("UPDATE outbox SET state = 'pending' WHERE seq >= ? AND state = 'acked'")->bind(1, seq).run();
     return {};
   });

@@ -1,20 +1,11 @@
 // The tablet app's views of the store (households with their latest visit, a household's
-// visits) and its PIN.
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/rand.h>
-
-#include <sstream>
-
-#include "safer/hex.h"
+// visits).
 #include "safer/text.h"
 #include "store_impl.h"
 
 namespace field_client {
 
 namespace {
-
-constexpr int kPinIterations = 200'000;
 
 std::string contains_pattern(const std::string& text, bool drop_spaces) {
   std::string pattern = "%";
@@ -24,13 +15,6 @@ std::string contains_pattern(const std::string& text, bool drop_spaces) {
     pattern.push_back(c);
   }
   return pattern + "%";
-}
-
-std::string pin_key(const std::string& pin, const std::string& salt_hex) {
-  unsigned char key[32];
-  PKCS5_PBKDF2_HMAC(pin.data(), static_cast<int>(pin.size()), reinterpret_cast<const unsigned char*>(salt_hex.data()),
-                    static_cast<int>(salt_hex.size()), kPinIterations, EVP_sha256(), sizeof key, key);
-  return safer::to_hex(key);
 }
 
 }  // namespace
@@ -98,66 +82,6 @@ std::vector<StoredRecord> Store::Impl::visits_to(const std::string& household_id
   std::vector<StoredRecord> visits;
   while (rows->step()) visits.push_back(read_record(*rows));
   return visits;
-}
-
-Status Store::set_pin(const std::string& pin) {
-  if (pin.size() < 6 || pin.size() > 12 || pin.find_first_not_of("0123456789") != std::string::npos) {
-    return Error{"invalid", "the PIN must be 6 to 12 digits (0-9 only)", "pin"};
-  }
-  if (const auto attempts = pin_attempts(); attempts && attempts->locked_out) {
-    return Error{"forbidden", "too many wrong PINs were given: enrol this tablet again (field-client enroll) first", "pin"};
-  }
-  unsigned char salt[16];
-  if (RAND_bytes(salt, sizeof salt) != 1) return Error{"storage", "no random bytes for the PIN's salt", ""};
-  const std::string salt_hex = safer::to_hex(salt);
-  return in_transaction(impl_->db, [&]() -> Status {
-    impl_->set_meta("pin", "pbkdf2-sha256$" + std::to_string(kPinIterations) + "$" + salt_hex + "$" + pin_key(pin, salt_hex));
-    impl_->set_meta("pin_attempts", "0 0 0");
-    return {};
-  });
-}
-
-bool Store::has_pin() const {
-  const auto stored = reading("the PIN", [&] { return impl_->meta("pin"); });
-  return !stored || stored->has_value();  // fails closed
-}
-
-bool Store::check_pin(const std::string& pin) const {
-  const auto read = reading("the PIN", [&] { return impl_->meta("pin"); });
-  if (!read) return false;  // fails closed
-  const auto& stored = *read;
-  if (!stored) return false;
-  const auto last = stored->rfind('$');
-  const auto before = stored->rfind('$', last - 1);
-  if (last == std::string::npos || before == std::string::npos) return false;
-  const std::string salt_hex = stored->substr(before + 1, last - before - 1);
-  const std::string expected = stored->substr(last + 1);
-  const std::string actual = pin_key(pin, salt_hex);
-  return actual.size() == expected.size() && CRYPTO_memcmp(actual.data(), expected.data(), actual.size()) == 0;
-}
-
-// meta "pin_attempts" is "FAILURES NOT_BEFORE LOCKED_OUT", e.g. "4 1795000000000 0".
-Result<PinAttempts> Store::pin_attempts() const {
-  PinAttempts attempts;
-  try {
-    const auto text = impl_->meta("pin_attempts");
-    if (!text) return attempts;
-    std::istringstream fields(*text);
-    int locked_out = 0;
-    fields >> attempts.failures >> attempts.not_before >> locked_out;
-    attempts.locked_out = locked_out != 0 || fields.fail();
-    return attempts;
-  } catch (const sqlite::Failure& failure) {
-    return sqlite::to_error(failure);
-  }
-}
-
-Status Store::set_pin_attempts(const PinAttempts& attempts) {
-  return in_transaction(impl_->db, [&]() -> Status {
-    impl_->set_meta("pin_attempts", std::to_string(attempts.failures) + " " + std::to_string(attempts.not_before) + " " +
-                                        (attempts.locked_out ? "1" : "0"));
-    return {};
-  });
 }
 
 }  // namespace field_client

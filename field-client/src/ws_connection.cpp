@@ -11,6 +11,7 @@
 #include <boost/beast/websocket.hpp>
 #include <boost/beast/websocket/ssl.hpp>
 
+#include "safer/json_object.h"
 #include "safer/loopback.h"
 #include "safer/protocol.h"
 
@@ -197,7 +198,7 @@ std::optional<safer::Error> WsConnection::Impl::handshake_tls(const std::string&
   return network("the TLS handshake with " + where + " failed: " + ec.message());
 }
 
-// The WebSocket upgrade with the device's token; a 401 or 5xx answer is its own error.
+// The WebSocket upgrade with the device's token; a 401, a 410 wipe order or a 5xx answer is its own error.
 std::optional<safer::Error> WsConnection::Impl::upgrade(const Url& url, const std::string& where, const std::string& token) {
   beast::error_code ec;
   bool done = false;
@@ -219,6 +220,17 @@ std::optional<safer::Error> WsConnection::Impl::upgrade(const Url& url, const st
                         "the server refused this device's token (401): it is unknown or was revoked; "
                         "ask a coordinator to enrol the device again",
                         ""};
+  }
+  // A coordinator's order to wipe this device: 410 Gone with {"code": "wipe"} (protocol.md).
+  // Both are needed, so that a 410 from anything else (a proxy) never erases a tablet.
+  if (response.result() == beast::http::status::gone) {
+    const auto body = safer::JsonObject::parse(response.body());
+    if (body && body->string("code") == "wipe") {
+      return safer::Error{"wipe",
+                          "a coordinator ordered this device wiped (the server answered 410): every record, change, "
+                          "the token and the key are to be erased from it; it must be enrolled again",
+                          ""};
+    }
   }
   if (response.result_int() >= 500) {
     return safer::Error{"unavailable", "the server is unavailable (HTTP " + std::to_string(response.result_int()) + ")", ""};

@@ -108,6 +108,25 @@ function showAccessProblem(message) {
         '(the address changes at every start). Close this page and open the app again from that address.'))));
 }
 
+/** The store was erased (GET /api/status says "wiped"): why, and what to do; nothing else shows. */
+function showWiped(reason) {
+  if (accessBlocked) return;
+  accessBlocked = true;
+  router.unmount();
+  lock.hide();
+  const why = reason === 'coordinator'
+    ? 'A coordinator ordered this tablet wiped (for example because it was reported lost, or passed on).'
+    : 'Too many wrong PINs were entered.';
+  setChildren(main, h('div', { class: 'page', 'data-testid': 'wiped' },
+    h('h1', { tabindex: '-1' }, 'This tablet was wiped'),
+    h('div', { class: 'message message-error', role: 'alert' },
+      h('p', null, why),
+      h('p', null, 'Every household, visit and session on it, every change waiting to sync, its sign-in token and ' +
+        'its key were erased. Nothing that was already synced is lost: it is on the server.'),
+      h('p', null, 'The tablet must be enrolled again before it can be used: ask your coordinator.'))));
+  main.querySelector('h1').focus();
+}
+
 const banner = createBanner(document.getElementById('banner-slot'), { onAccessProblem: showAccessProblem });
 const lock = createLock(document.getElementById('lock-slot'), {
   shell,
@@ -116,6 +135,10 @@ const lock = createLock(document.getElementById('lock-slot'), {
 onLocked(() => lock.waitForUnlock());
 
 banner.subscribe((status, { requestedAt }) => {
+  if (typeof status.wiped === 'string') {
+    showWiped(status.wiped);
+    return;
+  }
   if (status.locked && !lock.isShown()) lock.show();
   // Unlocked elsewhere (or the lock was lifted): only a status asked for after the lock showed
   // counts, or a poll already on its way when a request got 423 would hide it at once.

@@ -1,11 +1,13 @@
 // lock.js — the full-screen PIN lock.
 //
 //   POST /api/unlock {"pin": "…"}  → 200 (unlocked); 403 {attempts_left, retry_after_seconds}
-//   (wrong PIN) or 403 {locked_out: true} (too many: the tablet must be enrolled again);
-//   429 {retry_after_seconds} (too many wrong PINs in a row: wait before the next try)
+//   (wrong PIN); 429 {retry_after_seconds} (too many wrong PINs in a row: wait before the next
+//   try); 410 {code: "wiped"} (that was the last one allowed: the store was erased, and the
+//   tablet must be enrolled again; app.js then shows why).
 //
-// It is shown when GET /api/status says "locked" (as it does at the start when a PIN is set),
-// or when any request gets 423. While it is shown, the rest of the app is hidden and inert
+// The PIN is the key of the tablet's encrypted store: until it is given the store is not even
+// open. The lock is shown when GET /api/status says "locked" (as it does at every start when a
+// PIN is set), or when any request gets 423. While it is shown, the rest of the app is hidden and inert
 // (nothing personal shows behind it), but kept as it was: a visit half typed in is still there
 // after the PIN. During a wait the Unlock button is off and counts down.
 
@@ -44,16 +46,16 @@ function lockScreen(form) {
 }
 
 /**
- * A refused PIN → {message for the officer, lockedOut (the tablet must be enrolled again),
+ * A refused PIN → {message for the officer, lockedOut (the store was erased: enrol again),
  * waitSeconds (before the next try; 0: none)}.
  */
 function describeRefusal(failure) {
   const refused = { message: failure.message, lockedOut: false, waitSeconds: 0 };
   if (!(failure instanceof ApiError)) return refused;
   const body = failure.body || {};
-  if (failure.status === 403 && body.locked_out === true) {
+  if (failure.status === 410) {
     return { ...refused, lockedOut: true,
-      message: 'Too many wrong PINs. This tablet stays locked until it is enrolled again: ask your coordinator.' };
+      message: 'Too many wrong PINs: everything on this tablet was erased. It must be enrolled again: ask your coordinator.' };
   }
   const seconds = Number.isFinite(body.retry_after_seconds) ? body.retry_after_seconds : 0;
   refused.waitSeconds = seconds > 0 ? seconds : 0;
@@ -62,7 +64,7 @@ function describeRefusal(failure) {
   const left = Number.isFinite(body.attempts_left) ? body.attempts_left : null;
   if (seconds > 0) return { ...refused, message: `Wrong PIN. Wait ${seconds} seconds, then try again.` };
   if (left !== null && left <= 3) {
-    return { ...refused, message: `Wrong PIN. ${left} ${left === 1 ? 'try' : 'tries'} left before the tablet locks until it is enrolled again.` };
+    return { ...refused, message: `Wrong PIN. ${left} ${left === 1 ? 'try' : 'tries'} left before everything on this tablet is erased.` };
   }
   return { ...refused, message: 'Wrong PIN. Try again.' };
 }

@@ -12,6 +12,8 @@
 #include <mutex>
 #include <vector>
 
+#include "safer/hex.h"
+
 namespace safer::sqlite {
 
 namespace {
@@ -166,6 +168,49 @@ void Database::exec(std::string_view sql) {
     sqlite3_free(message);
     throw Failure(code & 0xff, sqlite3_system_errno(db_), "exec: " + what);
   }
+}
+
+namespace {
+
+// SQLite3MC's raw-key form: "raw:" and 64 hex digits bypasses its own KDF.
+std::string raw_key_text(std::span<const unsigned char, 32> raw_key) {
+  return "raw:" + to_hex(raw_key);
+}
+
+}  // namespace
+
+void Database::key(std::span<const unsigned char, 32> raw_key) {
+  // SQLite3MC encrypts through its own VFS; a store opened through another (one registered
+  // as the default by a test or a plug-in) would take the key and still write plaintext.
+  sqlite3_vfs* vfs = nullptr;
+  if (sqlite3_file_control(db_, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || vfs == nullptr ||
+      std::string_view(vfs->zName).rfind("multipleciphers", 0) != 0) {
+    throw Failure(SQLITE_MISUSE, 0, "key: the database is not opened through SQLite3MC's VFS, so it cannot be encrypted");
+  }
+  std::string text = raw_key_text(raw_key);
+  const int code = sqlite3_key_v2(db_, "main", text.data(), static_cast<int>(text.size()));
+  std::fill(text.begin(), text.end(), '\0');
+  check(db_, code, "key");
+}
+
+void Database::rekey(std::span<const unsigned char, 32> raw_key) {
+  std::string text = raw_key_text(raw_key);
+  const int code = sqlite3_rekey_v2(db_, "main", text.data(), static_cast<int>(text.size()));
+  std::fill(text.begin(), text.end(), '\0');
+  check(db_, code, "rekey");
+}
+
+bool Database::readable() {
+  sqlite3_stmt* statement = nullptr;
+  int code = sqlite3_prepare_v2(db_, "SELECT count(*) FROM sqlite_schema", -1, &statement, nullptr);
+  if (code == SQLITE_OK) {
+    code = sqlite3_step(statement);
+    if (code == SQLITE_ROW) code = SQLITE_OK;
+  }
+  sqlite3_finalize(statement);
+  if ((code & 0xff) == SQLITE_NOTADB) return false;
+  check(db_, code, "read");
+  return true;
 }
 
 Database::Lease Database::cached(const char* sql) {

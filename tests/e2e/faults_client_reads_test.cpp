@@ -158,6 +158,7 @@ TEST_CASE("the tablet app answers reads it cannot do with 503 naming what failed
 
   fault.end();
   const auto recovered = call("/api/households");
+  INFO(recovered.body);
   CHECK(recovered.status == 200);
   CHECK(parse(recovered.body)["households"].Size() == 2);
   CHECK(app.stop() == 0);  // it was serving all along, and stops cleanly

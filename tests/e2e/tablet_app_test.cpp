@@ -1,13 +1,18 @@
 // `field-client ui`, the tablet app's local server: only 127.0.0.1, only its own Host, only
 // with this launch's key, writes only from its own origin; its API records and validates as
-// the store does; the PIN lock holds, starts locked and limits wrong PINs.
+// the store does; the PIN is the store's key: the app starts locked, limits wrong PINs and
+// wipes the store at the limit, and a coordinator's wipe order erases it too.
 #include <catch2/catch.hpp>
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "json_checks.h"
+#include "raw_bytes.h"
+#include "wipe_order_server.h"
 #include "child_process.h"
 #include "process.h"
 #include "server_process.h"
@@ -19,9 +24,10 @@ using test_support::http_request;
 
 constexpr const char* kPin = "246813";
 
-test_support::ProcessResult set_pin(const std::string& store, const std::string& pin) {
-  return test_support::run_process({FIELD_CLIENT_BINARY, "--store", store, "set-pin"},
-                                   test_support::ProcessOptions{.input = pin + "\n"});
+test_support::ProcessResult set_pin(const std::string& store, const std::string& pin, int max_attempts = 10) {
+  return test_support::run_process(
+      {FIELD_CLIENT_BINARY, "--store", store, "set-pin", "--pin-max-attempts", std::to_string(max_attempts)},
+      test_support::ProcessOptions{.input = pin + "\n"});
 }
 
 struct App {
@@ -32,9 +38,11 @@ struct App {
   unsigned short port = 0;
   std::string key;
 
-  // `pin`: set with `field-client set-pin` before the app starts ("" for none).
-  explicit App(std::vector<std::string> extra_args = {}, const std::string& pin = "") : extra(std::move(extra_args)) {
-    if (!pin.empty()) REQUIRE(set_pin(store, pin).exit_code == 0);
+  // `pin`: set with `field-client set-pin` before the app starts ("" for none), which
+  // encrypts the store; `max_attempts` wrong PINs then wipe it.
+  explicit App(std::vector<std::string> extra_args = {}, const std::string& pin = "", int max_attempts = 10)
+      : extra(std::move(extra_args)) {
+    if (!pin.empty()) REQUIRE(set_pin(store, pin, max_attempts).exit_code == 0);
     start();
   }
 
@@ -223,13 +231,13 @@ TEST_CASE("with a PIN the app locks after the idle time and opens only for the r
 }
 
 // Why: four digits are 10 000 guesses; the issue asks for at least six, refused clearly.
-TEST_CASE("set-pin refuses a PIN shorter than 6 digits, naming the rule", "[e2e][ui][pin]") {
+TEST_CASE("set-pin refuses a PIN shorter than 6 characters, naming the rule", "[e2e][ui][pin]") {
   test_support::TempDir dir;
   const std::string store = dir.file("tablet.db");
-  for (const std::string too_short : {"2468", "12345", "12a456"}) {
+  for (const std::string too_short : {"2468", "12345"}) {
     const auto refused = set_pin(store, too_short);
     CHECK(refused.exit_code == 2);
-    CHECK(refused.err.find("6 to 12 digits") != std::string::npos);
+    CHECK(refused.err.find("6 to 128 characters") != std::string::npos);
     CHECK(refused.err.find(too_short) == std::string::npos);  // the PIN is never echoed
   }
   CHECK(set_pin(store, "123456").exit_code == 0);
@@ -253,11 +261,11 @@ TEST_CASE("with a PIN set the app starts locked", "[e2e][ui][pin]") {
 }
 
 // Why: a six-digit PIN falls to a script that may guess without limit. Three wrong PINs are
-// free, then each makes the next wait twice as long; the count survives a restart (else
-// restarting would reset it); the 5th wrong PIN here (--pin-max-attempts 5) locks the app
-// out until the tablet is enrolled again, and a new PIN cannot be set meanwhile.
-TEST_CASE("wrong PINs back off, survive a restart and lock the app out until re-enrolment", "[e2e][ui][pin]") {
-  App app({"--pin-wait-seconds", "1", "--pin-max-attempts", "5"}, kPin);
+// free, then each makes the next wait twice as long; the count survives a restart (it lives in
+// the key file, else restarting would reset it); the 5th wrong PIN here (set-pin
+// --pin-max-attempts 5) wipes the store: nothing is left to guess at.
+TEST_CASE("wrong PINs back off, survive a restart, and the last one wipes the store", "[e2e][ui][pin]") {
+  App app({"--pin-wait-seconds", "1"}, kPin, 5);
   const std::string right = std::string(R"({"pin":")") + kPin + "\"}";
   const std::string wrong = R"({"pin":"135799"})";
   for (int attempt = 1; attempt <= 2; ++attempt) {
@@ -284,23 +292,43 @@ TEST_CASE("wrong PINs back off, survive a restart and lock the app out until re-
   CHECK(parse(fourth.body)["retry_after_seconds"].GetInt() == 2);
   std::this_thread::sleep_for(std::chrono::milliseconds(2100));
   const auto fifth = app.call("POST", "/api/unlock", wrong);
-  CHECK(fifth.status == 403);
-  CHECK(parse(fifth.body)["locked_out"].GetBool());
+  CHECK(fifth.status == 410);
+  CHECK(parse(fifth.body)["code"].GetString() == std::string("wiped"));
+  CHECK(app.call("POST", "/api/unlock", right).status == 410);  // the right PIN opens nothing now
+  CHECK(app.call("GET", "/api/households").status == 410);
+  CHECK(parse(app.call("GET", "/api/status").body)["wiped"].GetString() == std::string("pin"));
+  for (const std::string suffix : {"", "-wal", "-shm", "-journal", ".key"}) CHECK_FALSE(std::filesystem::exists(app.store + suffix));
+}
 
-  app.restart();
-  const auto out = app.call("POST", "/api/unlock", right);  // the right PIN no longer opens it
-  CHECK(out.status == 403);
-  CHECK(parse(out.body)["locked_out"].GetBool());
-  CHECK(app.call("GET", "/api/households").status == 423);
-  const auto new_pin = set_pin(app.store, "975312");
-  CHECK(new_pin.exit_code == 1);
-  CHECK(new_pin.err.find("enrol") != std::string::npos);
-
-  // A new enrolment ends the lock-out; the PIN is the one set before.
-  REQUIRE(test_support::run_process({FIELD_CLIENT_BINARY, "--store", app.store, "enroll", "--server", "ws://127.0.0.1:9",
-                                     "--token", "fresh-token-from-the-coordinator"}).exit_code == 0);
-  CHECK(app.call("POST", "/api/unlock", right).status == 200);
-  CHECK(app.call("GET", "/api/households").status == 200);
+// Why: a revoked tablet kept everything and nothing could wipe it (issue 14 §2). The app's
+// background sync meets the order (410, {"code":"wipe"}) and the store goes, with the token.
+TEST_CASE("a coordinator's wipe order reaches the app's background sync and erases the store", "[e2e][ui][wipe]") {
+  const test_support::WipeOrderServer server;
+  App app({"--sync-interval", "0.2", "--retry-base", "0.05", "--max-backoff", "0.2"}, kPin);
+  REQUIRE(app.call("POST", "/api/unlock", std::string(R"({"pin":")") + kPin + "\"}").status == 200);
+  REQUIRE(app.call("POST", "/api/households", R"({"address":"8 Thistlewick Yard","postcode":"WD6 1LB","ward":"Elstree"})").status == 201);
+  const std::string pin_file = app.dir.file("pin.txt");
+  std::ofstream(pin_file) << kPin << "\n";
+  REQUIRE(test_support::run_process({FIELD_CLIENT_BINARY, "--store", app.store, "--pin-file", pin_file, "enroll",
+                                     "--server", server.url(), "--token-file", "-"},
+                                    {.input = "sst_fictional_app_token_PLMK\n"})
+              .exit_code == 0);
+  std::filesystem::remove(pin_file);
+  std::string wiped;
+  for (int i = 0; i < 100 && wiped.empty(); ++i) {  // within 10 s
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    const auto status = parse(app.call("GET", "/api/status").body);
+    if (status["wiped"].IsString()) wiped = status["wiped"].GetString();
+  }
+  CHECK(wiped == "coordinator");
+  const auto refused = app.call("GET", "/api/households");
+  CHECK(refused.status == 410);
+  CHECK(parse(refused.body)["error"].GetString() == std::string(
+      "A coordinator ordered this tablet wiped: every record, every change waiting to sync, the token and the key "
+      "were erased from it. It must be enrolled again before it can be used."));
+  for (const std::string suffix : {"", "-wal", "-shm", "-journal", ".key"}) CHECK_FALSE(std::filesystem::exists(app.store + suffix));
+  CHECK(test_support::files_containing(app.dir.path(), "Thistlewick").empty());
+  CHECK(test_support::files_containing(app.dir.path(), "sst_fictional_app_token").empty());
 }
 
 TEST_CASE("the app syncs by itself once a server is there", "[e2e][ui]") {

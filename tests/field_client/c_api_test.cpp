@@ -132,7 +132,7 @@ TEST_CASE("opening an unusable path fails with a message, and NULLs are refused"
 // A read that fails (an I/O error) used to reach C as "unexpected failure"; it is FC_STORAGE
 // with the read named, retryable, like a failed write.
 TEST_CASE("a store that cannot be read gives FC_STORAGE from the read functions", "[c-api][disk]") {
-  test_support::faulty_vfs::install();
+  const test_support::faulty_vfs::Installed faulty_disk;
   OpenStore open;
   fc_store* writer = nullptr;  // its writes make `open.store` drop its page cache
   REQUIRE(fc_open(open.dir.file("tablet.db").c_str(), &writer, nullptr) == FC_OK);

@@ -259,7 +259,7 @@ TEST_CASE("an officer's device keeps the server-owned household fields to the co
 }
 
 TEST_CASE("a disk that fills while the store is open fails the write clearly and keeps the rest", "[store][disk]") {
-  test_support::faulty_vfs::install();
+  const test_support::faulty_vfs::Installed faulty_disk;
   test_support::TempDir dir;
   auto store = open_store(dir.file("s.db"));
   const auto household = store->create(sample_household());
@@ -291,13 +291,12 @@ TEST_CASE("a disk that fills while the store is open fails the write clearly and
 // Reads used to throw sqlite::Failure on an I/O error, and the command line or the tablet
 // app died with it; they must fail the way writes do, as an Error value.
 TEST_CASE("a store that cannot be read answers every read with a storage error, never a throw", "[store][disk]") {
-  test_support::faulty_vfs::install();
+  const test_support::faulty_vfs::Installed faulty_disk;
   test_support::TempDir dir;
   auto reader = open_store(dir.file("s.db"));
   auto writer = open_store(dir.file("s.db"));  // its writes make `reader` drop its page cache
   const auto household = writer->create(sample_household());
   REQUIRE(household.ok());
-  REQUIRE(writer->set_pin("432198").ok());
 
   // Runs `read` on `reader` while every read of the file fails, and returns its Error.
   const auto failed_read = [&](auto read) -> safer::Error {
@@ -331,16 +330,6 @@ TEST_CASE("a store that cannot be read answers every read with a storage error, 
   }
   CHECK(errors[0].message.find("household records") != std::string::npos);  // names what failed
 
-  SECTION("the PIN fails closed") {
-    REQUIRE(writer->create(sample_session()).ok());
-    test_support::faulty_vfs::set_reads_fail(true);
-    const bool has_pin = reader->has_pin();
-    const bool accepted = reader->check_pin("432198");
-    test_support::faulty_vfs::set_reads_fail(false);
-    CHECK(has_pin);
-    CHECK_FALSE(accepted);
-    CHECK(reader->check_pin("432198"));
-  }
   SECTION("once the store reads again, so do the reads") {
     CHECK(reader->list(Entity::household)->size() == 1);
     CHECK(reader->summary()->households == 1);

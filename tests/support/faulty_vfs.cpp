@@ -107,8 +107,12 @@ void install() {
     wrapper_vfs.szOsFile = static_cast<int>(sizeof(File));
     wrapper_vfs.xOpen = do_open;
     wrapper_vfs.pNext = nullptr;
-    sqlite3_vfs_register(&wrapper_vfs, 1);
   });
+  sqlite3_vfs_register(&wrapper_vfs, 1);
+}
+
+void uninstall() {
+  if (real_vfs != nullptr) sqlite3_vfs_register(real_vfs, 1);
 }
 
 void set_free_space(std::optional<std::int64_t> bytes) {

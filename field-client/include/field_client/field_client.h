@@ -49,15 +49,45 @@ typedef enum fc_status {
                            (device_mismatch, unsupported_protocol, lost), its certificate is not
                            trusted (untrusted_server), or the store is from a newer version */
   FC_NOT_ENROLLED = 8,  /* fc_sync() before fc_enroll() */
-  FC_ARGUMENT = 9       /* a NULL where a value is needed, an unknown entity name */
+  FC_ARGUMENT = 9,      /* a NULL where a value is needed, an unknown entity name */
+  FC_LOCKED = 10,       /* the store is encrypted and needs its PIN (code "locked"), the PIN was
+                           wrong ("wrong_pin": the message says how many tries are left), or a
+                           wait after wrong PINs is running ("pin_wait") */
+  FC_WIPED = 11         /* the store was erased: too many wrong PINs ("wiped"), or a coordinator
+                           ordered this device wiped ("wipe", from fc_sync). Enrol again. */
 } fc_status;
 
 /* The library's version, such as "0.1.0". */
 FC_API const char* fc_version(void);
 
-/* Opens (creating if needed) the store at `path`. On failure *store_out is NULL and, if
- * error_out is not NULL, *error_out receives a message to fc_free(). */
+/* Opens (creating if needed) the plain store at `path`. On failure *store_out is NULL and, if
+ * error_out is not NULL, *error_out receives a message to fc_free(). An encrypted store (one
+ * with a PIN) gives FC_LOCKED: open it with fc_open_with_key. */
 FC_API fc_status fc_open(const char* path, fc_store** store_out, char** error_out);
+
+/* Opens the encrypted store at `path` with its PIN (or passphrase). The key is scrypt of the
+ * PIN and the salt in "<path>.key" (about a third of a second: call it once per launch, not
+ * on the UI thread). Wrong PINs are counted in "<path>.key" before the answer; after 3 each
+ * makes the next try wait twice as long (from 30 s, at most an hour), and the one that
+ * reaches the limit set with fc_set_pin (default 10) erases the store: FC_WIPED. Otherwise
+ * a wrong PIN is FC_LOCKED with *error_out saying how many tries are left; the store itself
+ * is never touched by a wrong PIN. A plain store gives FC_INVALID. */
+FC_API fc_status fc_open_with_key(const char* path, const char* pin, fc_store** store_out, char** error_out);
+
+/* Sets the PIN (6 to 128 characters; longer is much harder to guess offline) that is the
+ * store's key: a plain store is encrypted by it (every page is rewritten), an encrypted one
+ * re-encrypted under the new PIN. `max_attempts` (0: 10) wrong PINs in a row will erase the
+ * store. Needs the only open handle on the store (FC_STORAGE, code "storage_busy", if
+ * another is open). */
+FC_API fc_status fc_set_pin(fc_store* store, const char* pin, int max_attempts);
+
+/* Erases the store: every record, the outbox, the token and the key file (the database, its
+ * -wal, -shm and -journal, "<path>.key"), and closes the handle's store: every later call on
+ * it but fc_close gives FC_WIPED. fc_sync does this itself when the server says a
+ * coordinator ordered the device wiped. Files are unlinked, not overwritten (on flash an
+ * overwrite does not reach the old pages); what stays in free blocks of an encrypted store is
+ * ciphertext whose key is gone. Still call fc_close. */
+FC_API fc_status fc_wipe(fc_store* store);
 
 /* Closes the store. NULL is allowed. */
 FC_API void fc_close(fc_store* store);
@@ -99,7 +129,9 @@ FC_API fc_status fc_enroll_plaintext(fc_store* store, const char* server_url, co
 
 /* Pushes every waiting change and pulls what is new. *report_json_out (may be NULL) receives
  * {"pushed", "rejected", "pulled", "full_pull", "clock_offset_ms"}. `timeout_ms` bounds each
- * step (0: 15 seconds). */
+ * step (0: 15 seconds). When the server answers that a coordinator ordered this device wiped
+ * (HTTP 410, code "wipe"), the store is erased as by fc_wipe and FC_WIPED returned: show the
+ * officer fc_last_error()'s message and go back to enrolment. */
 FC_API fc_status fc_sync(fc_store* store, int timeout_ms, char** report_json_out);
 
 /* The device and its store: {"device_id", "server", "role", "user_id", "pending", "rejected",

@@ -12,10 +12,12 @@
 //  4. Reads report failure as values too: every read returns a Result, and a SQLite failure
 //     (an I/O error, a damaged file, a store busy in another program) comes back as Error
 //     "storage" (or "storage_busy") whose message names what was being read, never a value
-//     from the store. Nothing here throws. (The PIN checks alone answer a bool; they fail
-//     closed: see has_pin().)
+//     from the store. Nothing here throws.
 //  5. seq starts at 1 and grows by one per change; HLCs of local changes strictly increase,
 //     also across restarts and when the wall clock steps back.
+//  6. A store with a PIN is encrypted (store_key.h): its database and WAL pages are
+//     ciphertext, temporary tables stay in memory, and it opens only with the key derived
+//     from the PIN. Acked outbox entries keep no record data (seq, id and hlc only).
 //
 // Thread safety: a Store is used by one thread at a time. Several processes may open the same
 // file; their writes are serialised by SQLite (BEGIN IMMEDIATE, busy timeout).
@@ -33,6 +35,7 @@
 #include "safer/record.h"
 #include "safer/reference_lists.h"
 #include "safer/result.h"
+#include "field_client/store_key.h"
 
 namespace field_client {
 
@@ -44,6 +47,15 @@ using safer::Status;
 struct StoreOptions {
   // Unix milliseconds; tests replace it to step the clock back.
   std::function<std::int64_t()> wall_clock;
+  // The key of an encrypted store (derive_store_key, or PinGuard / unlock_store, which also
+  // count wrong PINs). Must be given exactly when the store has a key file.
+  std::optional<StoreKey> key;
+};
+
+// A PIN's settings when it is set (Store::set_pin).
+struct PinSettings {
+  int max_attempts = 10;  // wrong PINs in a row that wipe the store
+  int kdf_log_n = 17;     // scrypt cost: 2^17 (128 MiB); tests use less
 };
 
 // Where a record stands with the server.
@@ -118,20 +130,32 @@ struct Enrollment {
   bool allow_plaintext = false;  // ws:// to a host other than loopback was explicitly allowed
 };
 
-// Wrong PINs given to the tablet app since the last right one (the policy that reads them is
-// the app's: field-client/src/ui/pin_guard.h). Kept in the store, so a restart resets nothing.
-struct PinAttempts {
-  int failures = 0;                // consecutive wrong PINs
-  safer::UnixMillis not_before = 0;  // wall clock: no attempt is checked before then (0: now)
-  bool locked_out = false;         // too many: only a new enrolment opens the app again
-};
-
 class Store {
  public:
   // Opens the store at `path`, creating it (and a new device id) when it does not exist,
   // and brings its schema up to date. ":memory:" gives a private, temporary store.
   // A new store file (and its -wal and -shm) is mode 0600, in directories it creates mode 0700.
+  // An encrypted store (one with a key file) needs options.key: without it Error "locked";
+  // with a key that does not open it Error "wrong_pin" (nothing is read or written: the
+  // store is untouched; counting wrong PINs is the caller's, see pin_guard.h). A key given
+  // for a plain store is Error "invalid".
   static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
+
+  // Whether the store at `path` is encrypted (it has a key file, or a new one that a PIN
+  // change left behind). Never opens the store.
+  static bool is_encrypted(const std::string& path);
+
+  // Erases the store at `path`: the database, its -wal, -shm and -journal, and its key file,
+  // and with them every record, the outbox, the token and the key's salt. The store must not
+  // be open in this process (close it first: Store::wipe). Missing files are fine. Returns an
+  // Error "storage" naming a file that could not be removed (the others are still removed).
+  // Files are unlinked, not overwritten: on flash an overwrite does not reach the old pages;
+  // what stays behind of an encrypted store is ciphertext whose key is gone.
+  static Status wipe_files(const std::string& path);
+  // Closes `store` and wipes its files.
+  static Status wipe(std::unique_ptr<Store> store);
+
+  const std::string& path() const;
 
   // "" unless other users of this machine can read the store's files (a store made before
   // they were made private, or chmod-ed): then a warning naming them and the chmod that
@@ -190,25 +214,20 @@ class Store {
   // Live visits to one household, newest first.
   Result<std::vector<StoredRecord>> visits_to(const std::string& household_id) const;
 
-  // A PIN for the tablet app's lock (stored as PBKDF2-SHA256). Error "invalid" unless 6 to 12
-  // digits; "forbidden" while the PIN is locked out (a new enrolment must come first). A new
-  // PIN starts with no wrong attempts.
-  Status set_pin(const std::string& pin);
-  // Fail closed: when the store cannot be read, has_pin() is true (the app stays locked) and
-  // check_pin() false (no PIN unlocks it) until it can be read again.
-  bool has_pin() const;
-  bool check_pin(const std::string& pin) const;
+  // Sets the PIN, which is the store's key: a plain store is encrypted (the migration path;
+  // every page is rewritten under the new key, the WAL is emptied first), an encrypted one
+  // re-encrypted under the new PIN's key with a fresh salt. The key file is written before
+  // the database changes and takes effect after (a crash between leaves "<store>.key.next",
+  // which unlock_store recovers). Error "invalid" for a PIN check_pin_rules refuses, or a
+  // ":memory:" store; a storage error leaves the store as it was, under its old key.
+  Status set_pin(const std::string& pin, PinSettings settings = {});
 
-  // The wrong-PIN count and its back-off (all zero when none were given). A stored value that
-  // does not parse reads as locked out (the guard fails closed). Saving is one transaction and
-  // leaves them unchanged on failure.
-  Result<PinAttempts> pin_attempts() const;
-  Status set_pin_attempts(const PinAttempts& attempts);
+  // Whether this store is encrypted.
+  bool encrypted() const;
 
   // --- Sync (see sync.h) -------------------------------------------------------------------
 
-  // Keeps the server's URL and this device's token, and clears a PIN lock-out (a new
-  // enrolment is how a locked-out tablet is opened again). Error "invalid" for a URL that is
+  // Keeps the server's URL and this device's token. Error "invalid" for a URL that is
   // not ws:// or wss://, an empty token, or ws:// to a host other than loopback (127.0.0.0/8,
   // ::1, localhost) unless `allow_plaintext` (which is kept, for sync). Nothing changes on error.
   Status enroll(const std::string& server_url, const std::string& token, const std::string& ca_file = "",

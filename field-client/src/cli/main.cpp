@@ -3,7 +3,8 @@
 //
 // Exit codes: 0 success; 1 the store could not do it (not found, forbidden, storage: a
 // failed read too, reported like a failed write and never as a crash); 2 bad input or usage
-// (nothing was written).
+// (nothing was written); 3 the store is encrypted and its PIN was not given, was wrong, or
+// must wait; 4 the store was erased (too many wrong PINs, or a coordinator's wipe order).
 #include <CLI/CLI.hpp>
 
 #include <cstdlib>
@@ -14,6 +15,7 @@
 #include "output.h"
 #include "record_options.h"
 #include "sync_commands.h"
+#include "unlock.h"
 #include "ui/ui_server.h"
 #include "safer/error_codes.h"
 #include "safer/json_out.h"
@@ -23,12 +25,11 @@
 namespace field_client::cli {
 namespace {
 
-constexpr int kExitFailure = 1;
-constexpr int kExitBadInput = 2;
-
 struct Globals {
   std::string store_path;
+  std::string pin_file;  // --pin-file: the PIN of an encrypted store ("-": standard input)
   bool json = false;
+  StoreAccess access() const { return StoreAccess{store_path, pin_file}; }
 };
 
 // $FIELD_CLIENT_STORE, else $XDG_DATA_HOME/safer-streets/field-client.db, else
@@ -60,8 +61,7 @@ int report(const Globals& globals, const Error& error) {
     if (const auto option = option_for(error.field); !option.empty()) std::cerr << " [" << option << "]";
     std::cerr << '\n';
   }
-  const auto kind = safer::error_kind(error.code);
-  return kind == safer::ErrorKind::invalid || kind == safer::ErrorKind::argument ? kExitBadInput : kExitFailure;
+  return exit_code_for(error);
 }
 
 int report_invalid(const Globals& globals, const safer::FieldErrors& errors) {
@@ -82,12 +82,11 @@ int report_invalid(const Globals& globals, const safer::FieldErrors& errors) {
 }
 
 std::unique_ptr<Store> open_store(const Globals& globals, int& exit_code) {
-  auto store = Store::open(globals.store_path);  // makes missing directories, mode 0700
+  auto store = cli::open_store(globals.access());
   if (!store) {
     exit_code = report(globals, store.error());
     return nullptr;
   }
-  if (const auto warning = (*store)->exposure_warning(); !warning.empty()) std::cerr << "field-client: warning: " << warning << '\n';
   return std::move(*store);
 }
 
@@ -347,6 +346,10 @@ CLI::App* add_enroll(CLI::App& app, EnrollCommandOptions& enroll_options) {
   enroll_cmd->add_flag("--allow-plaintext", enroll_options.allow_plaintext,
                        "Allow ws:// to a host other than this machine: the token and records cross the network "
                        "unencrypted (kept for later syncs)");
+  enroll_cmd->add_option("--pin-max-attempts", enroll_options.pin_max_attempts,
+                         "With --pin-file on a store that has no PIN yet: wrong PINs in a row that erase the store")
+      ->capture_default_str()
+      ->check(CLI::Range(3, 1000));
   enroll_cmd->add_option("--device", enroll_options.device_id,
                          "The device id the token was issued for, when not this tablet's own (only before "
                          "anything is recorded; see field-client status for the tablet's own id)");
@@ -384,12 +387,8 @@ struct UiCommand {
 CLI::App* add_ui(CLI::App& app, UiCommand& ui) {
   auto* ui_cmd = app.add_subcommand("ui", "Serve the tablet app on 127.0.0.1 (open the address it prints)");
   ui_cmd->add_option("--port", ui.options.port, "Port on 127.0.0.1 (0: any free port)")->capture_default_str();
-  ui_cmd->add_option("--pin-lock-minutes", ui.pin_lock_minutes, "Lock after this many minutes without use (needs set-pin)")
+  ui_cmd->add_option("--pin-lock-minutes", ui.pin_lock_minutes, "Lock after this many minutes without use (needs a PIN)")
       ->check(CLI::Range(0.0, 1440.0));
-  ui_cmd->add_option("--pin-max-attempts", ui.options.pin_policy.max_attempts,
-                     "Wrong PINs in a row that lock the app until the tablet is enrolled again")
-      ->capture_default_str()
-      ->check(CLI::Range(4, 1000));
   ui_cmd->add_option("--pin-wait-seconds", ui.pin_wait_seconds,
                      "Wait after the 3rd wrong PIN in a row; it doubles after each further one (at most 1 hour)")
       ->capture_default_str()
@@ -410,14 +409,18 @@ int run_ui(const Globals& globals, UiCommand ui) {
   return field_client::ui::run_ui(ui.options);
 }
 
-int run_set_pin(const Globals& globals) {
+int run_set_pin(const Globals& globals, int max_attempts) {
   int exit_code = 0;
   auto store = open_store(globals, exit_code);
   if (!store) return exit_code;
-  std::string pin;
-  std::getline(std::cin, pin);
-  if (auto saved = store->set_pin(pin); !saved) return report(globals, saved.error());
-  std::cerr << "PIN set. The app starts locked; field-client ui --pin-lock-minutes N also locks it after N idle minutes.\n";
+  const auto pin = read_pin("-");
+  if (!pin) return report(globals, pin.error());
+  const bool was_encrypted = store->encrypted();
+  if (auto saved = store->set_pin(*pin, PinSettings{max_attempts}); !saved) return report(globals, saved.error());
+  std::cerr << (was_encrypted ? "PIN changed: the store is encrypted under the new one. "
+                              : "PIN set: the store is now encrypted with it. ")
+            << max_attempts << " wrong PINs in a row erase it. The app starts locked; field-client ui "
+            << "--pin-lock-minutes N also locks it after N idle minutes.\n";
   return 0;
 }
 
@@ -438,8 +441,10 @@ int main(int argc, char** argv) {
       "  field-client visit record --household ID --status completed --fire-safety-check --smoke-detectors 2\n"
       "  field-client commute log --station \"Potters Bar\" --cards 25 --message vehicle_security\n"
       "  field-client pending\n"
-      "  field-client enroll --server wss://sync.example:8443 --token-file token.txt && field-client sync\n"
-      "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved).");
+      "  field-client --pin-file pin.txt enroll --server wss://sync.example:8443 --token-file token.txt\n"
+      "  field-client --pin-file pin.txt sync\n"
+      "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved), 3 the store is\n"
+      "locked (PIN missing, wrong, or wait), 4 the store was erased (wrong PINs, or a wipe order).");
   app.require_subcommand(1);
   app.fallthrough();
 
@@ -447,6 +452,9 @@ int main(int argc, char** argv) {
   globals.store_path = default_store_path();
   app.add_option("--store", globals.store_path, "The device's store (default: $FIELD_CLIENT_STORE or ~/.local/share/safer-streets/field-client.db)")
       ->capture_default_str();
+  app.add_option("--pin-file", globals.pin_file,
+                 "An encrypted store's PIN: the first line of this file (\"-\": standard input). Never on the "
+                 "command line, which other users can read. enroll with a PIN encrypts a store that has none");
   app.add_flag("--json", globals.json, "Print JSON for scripts");
 
   RecordCommands<safer::Household, HouseholdOptions> households{Entity::household};
@@ -471,7 +479,12 @@ int main(int argc, char** argv) {
   auto* sync_cmd = add_sync(app, sync_options);
   UiCommand ui;
   auto* ui_cmd = add_ui(app, ui);
-  auto* pin_cmd = app.add_subcommand("set-pin", "Set the tablet app's PIN (6 to 12 digits, read from standard input)");
+  auto* pin_cmd = app.add_subcommand("set-pin", "Set or change the PIN that encrypts the store (6 to 128 characters, "
+                                                "read from standard input; after --pin-file - the current one comes first)");
+  int pin_max_attempts = 10;
+  pin_cmd->add_option("--pin-max-attempts", pin_max_attempts, "Wrong PINs in a row that erase the store")
+      ->capture_default_str()
+      ->check(CLI::Range(3, 1000));
   auto* wards_cmd = app.add_subcommand("wards", "List the wards records may name");
   auto* stations_cmd = app.add_subcommand("stations", "List the Commute Aware stations");
 
@@ -489,9 +502,9 @@ int main(int argc, char** argv) {
   if (pending_cmd->parsed()) return run_pending(globals);
   if (status_cmd->parsed()) return run_status(globals);
   if (ui_cmd->parsed()) return run_ui(globals, ui);
-  if (pin_cmd->parsed()) return run_set_pin(globals);
-  if (enroll_cmd->parsed()) return run_enroll(globals.store_path, globals.json, enroll_options);
-  if (sync_cmd->parsed()) return run_sync(globals.store_path, globals.json, sync_options);
+  if (pin_cmd->parsed()) return run_set_pin(globals, pin_max_attempts);
+  if (enroll_cmd->parsed()) return run_enroll(globals.access(), globals.json, enroll_options);
+  if (sync_cmd->parsed()) return run_sync(globals.access(), globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);
   if (stations_cmd->parsed()) return run_reference(globals, false);
   return 2;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "field_client/store.h"
+#include "field_client/store_key.h"
 #include "field_client/sync.h"
 #include "safer/json_out.h"
 #include "safer/time.h"
@@ -32,14 +33,28 @@ void print_error(bool json, const Error& error) {
   }
 }
 
-std::unique_ptr<Store> open(const std::string& path, bool json) {
-  auto store = Store::open(path);
+std::unique_ptr<Store> open(const StoreAccess& access, bool json, int& exit_code) {
+  auto store = open_store(access);
   if (!store) {
     print_error(json, store.error());
+    exit_code = exit_code_for(store.error());
     return nullptr;
   }
-  if (const auto warning = (*store)->exposure_warning(); !warning.empty()) std::cerr << "field-client: warning: " << warning << '\n';
   return std::move(*store);
+}
+
+// A coordinator ordered this device wiped: erase the store and tell the officer why.
+int carry_out_wipe(std::unique_ptr<Store> store, bool json, const Error& order) {
+  Error told = order;
+  if (auto wiped = Store::wipe(std::move(store)); !wiped) {
+    told.message += "; but " + wiped.error().message;
+    print_error(json, told);
+    return kExitFailure;
+  }
+  told.message = "a coordinator ordered this tablet wiped: every record, every change waiting to sync, the token "
+                 "and the key were erased from it. Enrol it again (field-client enroll) to use it.";
+  print_error(json, told);
+  return kExitWiped;
 }
 
 // The sync is done; a failure to read what still waits shows as "?" (JSON: null).
@@ -131,14 +146,28 @@ Result<std::string> read_token(const EnrollCommandOptions& options) {
 
 }  // namespace
 
-int run_enroll(const std::string& store_path, bool json, const EnrollCommandOptions& options) {
+int run_enroll(const StoreAccess& access, bool json, const EnrollCommandOptions& options) {
   const auto token = read_token(options);
   if (!token) {
     print_error(json, token.error());
     return 2;
   }
-  auto store = open(store_path, json);
-  if (!store) return 1;
+  const bool encrypted = Store::is_encrypted(access.path);
+  std::optional<std::string> new_pin;
+  if (!encrypted && !access.pin_file.empty()) {
+    auto pin = read_pin(access.pin_file);
+    if (pin) {
+      if (auto allowed = check_pin_rules(*pin); !allowed) pin = allowed.error();
+    }
+    if (!pin) {
+      print_error(json, pin.error());
+      return 2;
+    }
+    new_pin = std::move(*pin);
+  }
+  int exit_code = 0;
+  auto store = open(access, json, exit_code);
+  if (!store) return exit_code;
   if (!options.device_id.empty()) {
     if (auto adopted = store->set_device_id(options.device_id); !adopted) {
       print_error(json, adopted.error());
@@ -149,6 +178,17 @@ int run_enroll(const std::string& store_path, bool json, const EnrollCommandOpti
   if (auto enrolled = store->enroll(server, *token, options.ca_file, options.allow_plaintext); !enrolled) {
     print_error(json, enrolled.error());
     return 2;
+  }
+  if (new_pin) {
+    if (auto set = store->set_pin(*new_pin, PinSettings{options.pin_max_attempts}); !set) {
+      print_error(json, Error{set.error().code, "enrolled, but the store could not be encrypted: " + set.error().message, ""});
+      return 1;
+    }
+    if (!json) std::cerr << "field-client: the store is encrypted with this PIN; " << options.pin_max_attempts
+                         << " wrong PINs in a row erase it\n";
+  } else if (!encrypted) {
+    std::cerr << "field-client: warning: this store has no PIN, so it is not encrypted: anyone holding the tablet "
+                 "can read it. Enrol with --pin-file FILE to encrypt it.\n";
   }
   const auto device = store->device();
   if (!device) {
@@ -165,12 +205,14 @@ int run_enroll(const std::string& store_path, bool json, const EnrollCommandOpti
   return 0;
 }
 
-int run_sync(const std::string& store_path, bool json, const SyncCommandOptions& command) {
-  auto store = open(store_path, json);
-  if (!store) return 1;
+int run_sync(const StoreAccess& access, bool json, const SyncCommandOptions& command) {
+  int exit_code = 0;
+  auto store = open(access, json, exit_code);
+  if (!store) return exit_code;
   const auto options = sync_options(json, command);
   if (!command.watch) {
     auto report = sync_once(*store, options);
+    if (!report && report.error().code == "wipe") return carry_out_wipe(std::move(store), json, report.error());
     if (!report) {
       print_error(json, report.error());
       return 1;
@@ -198,6 +240,7 @@ int run_sync(const std::string& store_path, bool json, const SyncCommandOptions&
       if (last_seq() != seen) nap(0.5, [] { return false; });  // let a burst settle
       continue;
     }
+    if (report.error().code == "wipe") return carry_out_wipe(std::move(store), json, report.error());
     if (!is_retryable(report.error())) {
       print_error(json, report.error());
       std::cerr << "field-client: stopped retrying: this needs a person to act\n";

@@ -3,6 +3,8 @@
 
 #include <string>
 
+#include "unlock.h"
+
 namespace field_client::cli {
 
 struct SyncCommandOptions {
@@ -21,10 +23,15 @@ struct EnrollCommandOptions {
   std::string device_id;
   std::string ca_file;
   bool allow_plaintext = false;
+  int pin_max_attempts = 10;  // a plain store given a PIN: wrong PINs in a row that wipe it
 };
 
-// Exit codes: 0 enrolled, 1 the store could not be opened, 2 bad input (nothing changed).
-int run_enroll(const std::string& store_path, bool json, const EnrollCommandOptions& options);
-int run_sync(const std::string& store_path, bool json, const SyncCommandOptions& options);
+// Enrols the store. A plain store given a PIN (--pin-file) is encrypted with it; one given
+// none stays plain, with a warning. An encrypted one is unlocked with its PIN first.
+// Exit codes: 0 enrolled, 1 the store could not be opened, 2 bad input (nothing changed),
+// 3 locked (see unlock.h).
+int run_enroll(const StoreAccess& access, bool json, const EnrollCommandOptions& options);
+// Syncs once or --watch. A coordinator's wipe order erases the store: exit 4.
+int run_sync(const StoreAccess& access, bool json, const SyncCommandOptions& options);
 
 }  // namespace field_client::cli

@@ -9,8 +9,9 @@ namespace field_client::ui {
 
 using Clock = std::chrono::steady_clock;
 
-BackgroundSync::BackgroundSync(std::string store_path, BackgroundSyncSettings settings)
-    : store_path_(std::move(store_path)), settings_(settings) {
+BackgroundSync::BackgroundSync(std::string store_path, BackgroundSyncSettings settings, std::optional<StoreKey> key,
+                               std::function<void()> on_wipe_order)
+    : store_path_(std::move(store_path)), settings_(settings), key_(std::move(key)), on_wipe_order_(std::move(on_wipe_order)) {
   due_ = Clock::now();  // sync once at start
   thread_ = std::thread([this] { run(); });
 }
@@ -48,7 +49,7 @@ void BackgroundSync::run() {
       std::unique_lock lock(mutex_);
       for (;;) {
         if (stopping_) return;
-        const bool may_run = !state_.stopped || on_demand_;
+        const bool may_run = !state_.wipe_ordered && (!state_.stopped || on_demand_);
         if (may_run && due_ && Clock::now() >= *due_) break;
         if (may_run && due_) {
           wake_.wait_until(lock, *due_);
@@ -62,11 +63,23 @@ void BackgroundSync::run() {
     }
 
     if (!store) {
-      auto opened = Store::open(store_path_);
+      auto opened = Store::open(store_path_, StoreOptions{{}, key_});
       if (opened) store = std::move(*opened);
     }
     Result<SyncReport> report = Error{"storage", "the tablet's store cannot be opened", ""};
     if (store) report = sync_once(*store, SyncOptions{});
+    if (!report && report.error().code == "wipe") {
+      store.reset();  // the owner erases the files: nothing of this thread may hold them
+      {
+        std::lock_guard lock(mutex_);
+        state_.syncing = false;
+        state_.wipe_ordered = true;
+        state_.stopped = true;
+        state_.last_error = report.error().message;
+      }
+      if (on_wipe_order_) on_wipe_order_();
+      continue;
+    }
 
     std::lock_guard lock(mutex_);
     state_.syncing = false;

@@ -6,6 +6,7 @@
 #include "field_client/json_views.h"
 #include "safer/json_out.h"
 #include "safer/record_json.h"
+#include "safer/time.h"
 
 namespace field_client::ui {
 
@@ -76,21 +77,67 @@ std::pair<std::string, std::string> split_id(const std::string& path, std::strin
 
 }  // namespace
 
-LocalApi::LocalApi(Store& store, BackgroundSync& sync, std::chrono::milliseconds pin_lock, PinPolicy pin_policy)
-    : store_(store), sync_(sync), pin_lock_(pin_lock), pin_guard_(store, pin_policy, [] {
-        return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-      }) {}
+LocalApi::LocalApi(std::string store_path, BackgroundSyncSettings sync_settings, std::chrono::milliseconds pin_lock,
+                   PinPolicy pin_policy, std::function<void(std::function<void()>)> post)
+    : store_path_(std::move(store_path)),
+      sync_settings_(sync_settings),
+      pin_lock_(pin_lock),
+      post_(std::move(post)),
+      pin_guard_(store_path_, pin_policy, safer::now_unix_millis, [this] { return wipe("pin"); }) {}
+
+LocalApi::~LocalApi() {
+  sync_.reset();  // its thread uses the store's files: stop it first
+}
+
+Status LocalApi::start() {
+  if (Store::is_encrypted(store_path_)) return {};  // opens at the PIN
+  auto opened = Store::open(store_path_);
+  if (!opened) return opened.error();
+  store_ = std::move(*opened);
+  start_sync();
+  return {};
+}
+
+void LocalApi::start_sync() {
+  // The sync thread asks for the wipe; it is carried out here, on the server's thread, which
+  // owns the store and the sync.
+  sync_ = std::make_unique<BackgroundSync>(store_path_, sync_settings_, key_, [this] {
+    post_([this] { (void)wipe("coordinator"); });
+  });
+}
+
+Status LocalApi::wipe(const std::string& reason) {
+  sync_.reset();
+  store_.reset();
+  key_.reset();
+  wiped_ = reason;
+  return Store::wipe_files(store_path_);
+}
 
 bool LocalApi::locked() const {
-  if (!store_.has_pin()) return false;
-  if (!last_use_) return true;  // the PIN has not been given since the start
+  if (!store_) return true;  // encrypted and not unlocked yet (or wiped)
+  if (!key_) return false;   // a plain store has no PIN
+  if (!last_use_) return true;
   return pin_lock_.count() > 0 && std::chrono::steady_clock::now() - *last_use_ > pin_lock_;
+}
+
+// The answer to every request after a wipe: 410 with why.
+static LocalResponse gone(const std::string& reason) {
+  const std::string message =
+      reason == "coordinator"
+          ? "A coordinator ordered this tablet wiped: every record, every change waiting to sync, the token and the "
+            "key were erased from it. It must be enrolled again before it can be used."
+          : "Too many wrong PINs were given: this tablet's store was erased. It must be enrolled again before it can "
+            "be used.";
+  return json(410, JsonOut().begin_object().field("error", message).field("code", reason == "coordinator" ? "wipe" : "wiped")
+                       .field("wiped", reason).end_object());
 }
 
 LocalResponse LocalApi::handle(const LocalRequest& request) {
   const auto& path = request.path;
   const bool get = request.method == "GET";
   const bool post = request.method == "POST";
+  if (wiped_ && !(get && path == "/api/status")) return gone(*wiped_);
   if (get && path == "/api/status") return status();  // polling is not use: it must not hold the lock off
   if (post && path == "/api/unlock") return unlock(request.body);
   if (locked()) return error(423, "the app is locked: enter the PIN");
@@ -105,7 +152,7 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   if (post && path == "/api/commute") return write(safer::Entity::commute_session, "", request.body);
   if (get && path == "/api/rejected") return rejected();
   if (post && path == "/api/sync") {
-    sync_.trigger(true);
+    sync_->trigger(true);
     return json(202, JsonOut().begin_object().field("started", true).end_object());
   }
   if (post && path.rfind("/api/validate/", 0) == 0) {
@@ -126,15 +173,27 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
 }
 
 LocalResponse LocalApi::status() {
-  const auto read_summary = store_.summary();
+  if (!store_) {
+    // Locked before the PIN (nothing of the store can be read), or wiped.
+    JsonOut out;
+    out.begin_object().field("device_id", std::optional<std::string>()).field("server", std::optional<std::string>());
+    out.field("role", std::optional<std::string>()).field("user_id", std::optional<std::string>());
+    out.field("online", std::optional<bool>()).field("syncing", false).field("pending", 0).field("rejected", 0);
+    out.field("last_sync_at", std::optional<std::string>()).field("last_attempt_at", std::optional<std::string>());
+    out.field("last_error", std::optional<std::string>()).field("clock_warning", false);
+    out.field("clock_offset_ms", std::optional<std::int64_t>()).field("locked", !wiped_).field("pin_set", !wiped_);
+    out.field("wiped", wiped_);
+    return json(200, out.end_object());
+  }
+  const auto read_summary = store_->summary();
   if (!read_summary) return from_error(read_summary.error());
-  const auto read_device = store_.device();
+  const auto read_device = store_->device();
   if (!read_device) return from_error(read_device.error());
-  const auto enrollment = store_.enrollment();
+  const auto enrollment = store_->enrollment();
   if (!enrollment && enrollment.error().code != "not_enrolled") return from_error(enrollment.error());
   const auto& summary = *read_summary;
   const auto& device = *read_device;
-  const auto state = sync_.state();
+  const auto state = sync_->state();
   const bool clock_warning = summary.clock_offset_ms && std::llabs(*summary.clock_offset_ms) > 5 * 60 * 1000;
   const auto time_or_null = [](const std::optional<safer::UnixMillis>& at) {
     return at ? std::optional(safer::format_rfc3339(*at)) : std::nullopt;
@@ -152,13 +211,14 @@ LocalResponse LocalApi::status() {
       .field("clock_warning", clock_warning)
       .field("clock_offset_ms", summary.clock_offset_ms)
       .field("locked", locked())
-      .field("pin_set", store_.has_pin())
+      .field("pin_set", key_.has_value())
+      .field("wiped", std::optional<std::string>())
       .end_object();
   return json(200, out);
 }
 
 LocalResponse LocalApi::reference() {
-  const auto read_lists = store_.reference_lists();
+  const auto read_lists = store_->reference_lists();
   if (!read_lists) return from_error(read_lists.error());
   const auto& lists = *read_lists;
   JsonOut out;
@@ -175,7 +235,7 @@ LocalResponse LocalApi::reference() {
 
 LocalResponse LocalApi::households(const LocalRequest& request) {
   const auto found = request.query.find("q");
-  const auto read_views = store_.households(found == request.query.end() ? "" : found->second, 500);
+  const auto read_views = store_->households(found == request.query.end() ? "" : found->second, 500);
   if (!read_views) return from_error(read_views.error());
   const auto& views = *read_views;
   JsonOut out;
@@ -237,26 +297,26 @@ static Result<std::string> records_with_rejections(const Store& store, std::stri
 LocalResponse LocalApi::visits(const LocalRequest& request) {
   const auto household = request.query.find("household");
   if (household == request.query.end()) return error(400, "give ?household=ID");
-  const auto visits = records_with_rejections(store_, "visits", store_.visits_to(household->second));
+  const auto visits = records_with_rejections(*store_, "visits", store_->visits_to(household->second));
   if (!visits) return from_error(visits.error());
   return json(200, *visits);
 }
 
 LocalResponse LocalApi::commute() {
-  auto sessions = store_.list(safer::Entity::commute_session);
+  auto sessions = store_->list(safer::Entity::commute_session);
   if (sessions) std::reverse(sessions->begin(), sessions->end());  // newest first (UUIDv7 ids are time-ordered)
-  const auto listed = records_with_rejections(store_, "sessions", sessions);
+  const auto listed = records_with_rejections(*store_, "sessions", sessions);
   if (!listed) return from_error(listed.error());
   return json(200, *listed);
 }
 
 LocalResponse LocalApi::rejected() {
-  const auto rejections = store_.outbox({OutboxState::rejected});
+  const auto rejections = store_->outbox({OutboxState::rejected});
   if (!rejections) return from_error(rejections.error());
   JsonOut out;
   out.begin_object().key("rejected").begin_array();
   for (const auto& entry : *rejections) {
-    const auto record = store_.get(entry.change.entity, entry.change.id);
+    const auto record = store_->get(entry.change.entity, entry.change.id);
     if (!record && record.error().code != "not_found") return from_error(record.error());
     // Only rejections still standing: the record has not been changed since.
     if (!record || record->state != SyncState::rejected || rejection_of(*rejections, *record)->seq != entry.seq) continue;
@@ -277,7 +337,7 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
   safer::RecordData data;
   auto errors = safer::from_json(body, entity, data);
   if (errors.empty()) {
-    auto checked = store_.validate(data);
+    auto checked = store_->validate(data);
     if (!checked) return from_error(checked.error());
     errors = std::move(*checked);
   }
@@ -285,19 +345,19 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
   if (!id.empty()) {
     auto existing = own_record(entity, id, "change");
     if (auto* refused = std::get_if<LocalResponse>(&existing)) return std::move(*refused);
-    if (auto updated = store_.update(id, std::move(data)); !updated) return from_error(updated.error());
-    sync_.trigger();
+    if (auto updated = store_->update(id, std::move(data)); !updated) return from_error(updated.error());
+    sync_->trigger();
     return json(200, JsonOut().begin_object().field("id", id).end_object());
   }
-  auto created = store_.create(std::move(data));
+  auto created = store_->create(std::move(data));
   if (!created) return from_error(created.error());
-  sync_.trigger();
+  sync_->trigger();
   return json(201, JsonOut().begin_object().field("id", *created).end_object());
 }
 
 std::variant<StoredRecord, LocalResponse> LocalApi::own_record(safer::Entity entity, const std::string& id,
                                                               const char* verb) {
-  auto existing = store_.get(entity, id);
+  auto existing = store_->get(entity, id);
   if (!existing && existing.error().code != "not_found") return from_error(existing.error());
   if (!existing || existing->deleted) return error(404, "there is no such record on this tablet");
   if (entity != safer::Entity::household && !existing->created_here) {
@@ -309,8 +369,8 @@ std::variant<StoredRecord, LocalResponse> LocalApi::own_record(safer::Entity ent
 LocalResponse LocalApi::remove(safer::Entity entity, const std::string& id) {
   auto existing = own_record(entity, id, "delete");
   if (auto* refused = std::get_if<LocalResponse>(&existing)) return std::move(*refused);
-  if (auto removed = store_.remove(entity, id); !removed) return from_error(removed.error());
-  sync_.trigger();
+  if (auto removed = store_->remove(entity, id); !removed) return from_error(removed.error());
+  sync_->trigger();
   return json(200, JsonOut().begin_object().field("id", id).end_object());
 }
 
@@ -321,14 +381,14 @@ LocalResponse LocalApi::count(const std::string& id, const std::string& body) {
       std::abs(document["delta"].GetInt()) > 100) {
     return error(400, "send {\"delta\": 1} or {\"delta\": -1}");
   }
-  const auto existing = store_.get(safer::Entity::commute_session, id);
+  const auto existing = store_->get(safer::Entity::commute_session, id);
   if (!existing && existing.error().code != "not_found") return from_error(existing.error());
   if (!existing || existing->deleted) return error(404, "there is no such session on this tablet");
   if (!existing->created_here) return error(403, "this session was made on another device");
   auto session = std::get<safer::CommuteSession>(*existing->data);
   session.cards_distributed = std::max<std::int64_t>(0, session.cards_distributed + document["delta"].GetInt());
-  if (auto updated = store_.update(id, session); !updated) return from_error(updated.error());
-  sync_.trigger();
+  if (auto updated = store_->update(id, session); !updated) return from_error(updated.error());
+  sync_->trigger();
   return json(200, JsonOut().begin_object().field("id", id).field("cards_distributed", session.cards_distributed).end_object());
 }
 
@@ -336,7 +396,7 @@ LocalResponse LocalApi::validate(safer::Entity entity, const std::string& body) 
   safer::RecordData data;
   auto errors = safer::from_json(body, entity, data);
   if (errors.empty()) {
-    auto checked = store_.validate(data);
+    auto checked = store_->validate(data);
     if (!checked) return from_error(checked.error());
     errors = std::move(*checked);
   }
@@ -345,11 +405,13 @@ LocalResponse LocalApi::validate(safer::Entity entity, const std::string& body) 
   return json(200, out.end_object());
 }
 
-// The answer to POST /api/unlock (docs/tablet-app.md): 200, 403 (wrong PIN or locked out),
-// 429 (wait first, with Retry-After) or 503 (the count could not be saved: not unlocked).
+// The answer to POST /api/unlock (docs/tablet-app.md): 200, 403 (wrong PIN), 429 (wait
+// first, with Retry-After), 410 (the limit was reached: the store was wiped) or 503 (the count
+// could not be saved, or the store could not be opened: not unlocked).
 static LocalResponse unlock_answer(const PinAnswer& answer) {
   using Verdict = PinAnswer::Verdict;
   if (answer.verdict == Verdict::failed) return from_error(answer.error);
+  if (answer.verdict == Verdict::wiped) return gone("pin");
   const long long seconds = (answer.retry_after.count() + 999) / 1000;  // rounded up
   JsonOut out;
   out.begin_object();
@@ -368,11 +430,9 @@ static LocalResponse unlock_answer(const PinAnswer& answer) {
       out.field("error", "too many wrong PINs: try again in " + std::to_string(seconds) + " seconds");
       out.field("attempts_left", answer.attempts_left).field("retry_after_seconds", seconds);
       break;
-    case Verdict::locked_out:
+    case Verdict::wiped:
     case Verdict::failed:
-      status = 403;
-      out.field("error", "too many wrong PINs: this tablet stays locked until it is enrolled again");
-      out.field("locked_out", true);
+      break;
   }
   LocalResponse response{status, out.end_object().str(), {}};
   if (answer.verdict == Verdict::wait) response.headers.emplace_back("Retry-After", std::to_string(seconds));
@@ -385,9 +445,25 @@ LocalResponse LocalApi::unlock(const std::string& body) {
   if (document.HasParseError() || !document.IsObject() || !document.HasMember("pin") || !document["pin"].IsString()) {
     return error(400, "send {\"pin\": \"…\"}");
   }
-  if (!store_.has_pin()) return error(403, "that PIN is not right");
-  const auto answer = pin_guard_.attempt(document["pin"].GetString());
-  if (answer.verdict == PinAnswer::Verdict::right) last_use_ = std::chrono::steady_clock::now();
+  if (store_ && !key_) return error(403, "that PIN is not right");  // a plain store has no PIN
+  const std::string pin(document["pin"].GetString(), document["pin"].GetStringLength());
+  auto answer = pin_guard_.attempt(pin, [&](const StoreKey& key) -> Result<bool> {
+    if (store_) return key == *key_;  // locked again after a while: the store stays open
+    auto opened = Store::open(store_path_, StoreOptions{{}, key});
+    if (!opened) {
+      if (opened.error().code == "wrong_pin") return false;
+      return opened.error();
+    }
+    store_ = std::move(*opened);
+    return true;
+  });
+  if (answer.verdict == PinAnswer::Verdict::right) {
+    last_use_ = std::chrono::steady_clock::now();
+    if (!key_) {
+      key_ = std::move(answer.key);
+      start_sync();
+    }
+  }
   return unlock_answer(answer);
 }
 

@@ -5,7 +5,9 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -13,8 +15,8 @@
 #include <vector>
 
 #include "background_sync.h"
+#include "field_client/pin_guard.h"
 #include "field_client/store.h"
-#include "pin_guard.h"
 
 namespace field_client::ui {
 
@@ -34,9 +36,19 @@ struct LocalResponse {
 
 class LocalApi {
  public:
-  // With a PIN set the app starts locked. `pin_lock`: lock again after this long without use
-  // (zero: never). `pin_policy`: how many wrong PINs, and how fast (pin_guard.h).
-  LocalApi(Store& store, BackgroundSync& sync, std::chrono::milliseconds pin_lock, PinPolicy pin_policy = {});
+  // The app over the store at `store_path`. A plain store (no PIN) is opened at once and never
+  // locks. An encrypted one stays closed, and the app locked, until POST /api/unlock gives its
+  // PIN (PinGuard: counted, waits, the wipe at the limit); then the store opens and the
+  // background sync starts, with the key, and runs until the app stops (unlock once per
+  // launch). `pin_lock`: lock the app again after this long without use (zero: never); the
+  // PIN is then checked against the key held, and the store stays open. `post`: runs a task
+  // on the server's thread (the background sync asks for the wipe a coordinator ordered).
+  LocalApi(std::string store_path, BackgroundSyncSettings sync_settings, std::chrono::milliseconds pin_lock,
+           PinPolicy pin_policy, std::function<void(std::function<void()>)> post);
+  ~LocalApi();
+
+  // Error when a plain store cannot be opened (the app cannot start).
+  Status start();
 
   LocalResponse handle(const LocalRequest& request);
 
@@ -56,11 +68,20 @@ class LocalApi {
   std::variant<StoredRecord, LocalResponse> own_record(safer::Entity entity, const std::string& id, const char* verb);
   LocalResponse unlock(const std::string& body);
   bool locked() const;
+  // Stops the sync, closes the store and erases its files; `reason` ("pin", "coordinator")
+  // is what the app is told from then on.
+  Status wipe(const std::string& reason);
+  void start_sync();
 
-  Store& store_;
-  BackgroundSync& sync_;
+  const std::string store_path_;
+  const BackgroundSyncSettings sync_settings_;
   const std::chrono::milliseconds pin_lock_;
+  const std::function<void(std::function<void()>)> post_;
+  std::unique_ptr<Store> store_;          // null until unlocked, and after a wipe
+  std::optional<StoreKey> key_;           // an encrypted store's, once unlocked
+  std::unique_ptr<BackgroundSync> sync_;  // runs only while the store is open
   PinGuard pin_guard_;
+  std::optional<std::string> wiped_;      // why the store was erased
   // The last use since the PIN was given; none since the start: locked if a PIN is set.
   std::optional<std::chrono::steady_clock::time_point> last_use_;
 };

@@ -1,6 +1,7 @@
 #include "ui_server.h"
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/beast/core.hpp>
@@ -211,17 +212,17 @@ void accept(tcp::acceptor& acceptor, const Server& server) {
 }  // namespace
 
 int run_ui(const UiOptions& options) {
-  auto store = Store::open(options.store_path);
-  if (!store) {
-    std::cerr << "field-client: " << store.error().message << '\n';
+  asio::io_context ioc;
+  LocalApi api(options.store_path,
+               BackgroundSyncSettings{options.sync_interval, std::chrono::milliseconds(500), options.retry_base_seconds,
+                                      options.max_backoff_seconds},
+               options.pin_lock, options.pin_policy, [&ioc](std::function<void()> task) { asio::post(ioc, std::move(task)); });
+  if (auto started = api.start(); !started) {
+    std::cerr << "field-client: " << started.error().message << '\n';
     return 1;
   }
-  BackgroundSync sync(options.store_path, BackgroundSyncSettings{options.sync_interval, std::chrono::milliseconds(500),
-                                                                 options.retry_base_seconds, options.max_backoff_seconds});
-  LocalApi api(**store, sync, options.pin_lock, options.pin_policy);
   Server server{options, random_key(), 0, &api};
 
-  asio::io_context ioc;
   tcp::acceptor acceptor(ioc);
   beast::error_code ec;
   const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);  // never anything but loopback

@@ -4,7 +4,7 @@
 #include <chrono>
 #include <string>
 
-#include "pin_guard.h"
+#include "field_client/pin_guard.h"
 
 namespace field_client::ui {
 

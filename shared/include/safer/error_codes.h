@@ -31,6 +31,8 @@ enum class ErrorKind {
   fatal,         // refused for good, or unsafe to go on: a person must act (FC_FATAL)
   not_enrolled,  // no server and token yet (FC_NOT_ENROLLED)
   argument,      // a programming error in the caller: a NULL, an unknown name (FC_ARGUMENT)
+  locked,        // the store is encrypted and the PIN was not given, or not right (FC_LOCKED)
+  wiped,         // the store was erased: too many wrong PINs, or a coordinator's order (FC_WIPED)
 };
 
 struct ErrorCodeInfo {
@@ -68,6 +70,11 @@ inline constexpr std::array kErrorCodes = {
     ErrorCodeInfo{"storage_read_only", ErrorKind::storage, true, false, false, "the device's store cannot be written (read-only)"},
     ErrorCodeInfo{"storage_busy", ErrorKind::storage, true, false, false, "another program holds the device's store"},
     ErrorCodeInfo{"storage_version", ErrorKind::fatal, false, false, false, "the store was written by a newer version of the program"},
+    ErrorCodeInfo{"locked", ErrorKind::locked, false, false, false, "the store is encrypted: give its PIN to open it"},
+    ErrorCodeInfo{"wrong_pin", ErrorKind::locked, false, false, false, "the PIN is not right; the wrong-PIN count went up"},
+    ErrorCodeInfo{"pin_wait", ErrorKind::locked, false, false, false, "too many wrong PINs in a row: no PIN is tried until the wait is over"},
+    ErrorCodeInfo{"wiped", ErrorKind::wiped, false, false, false, "too many wrong PINs: the store was erased; enrol the tablet again"},
+    ErrorCodeInfo{"wipe", ErrorKind::wiped, false, false, false, "a coordinator ordered this device wiped (HTTP 410): the store was erased; enrol again"},
 };
 
 // The entry for `code`, or nullptr when the table has none.

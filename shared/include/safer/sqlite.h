@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -93,6 +94,18 @@ class Database {
 
   // Runs one or more statements that return no rows.
   void exec(std::string_view sql);
+
+  // Encryption (SQLite3MultipleCiphers, ChaCha20-Poly1305). key(): the 32-byte raw key of an
+  // encrypted database (no KDF inside SQLite: the caller derived it); call it right after
+  // opening, before anything is read. A wrong key is only noticed at the first read, which
+  // then fails with SQLITE_NOTADB (see readable()). rekey(): encrypts a plain database, or
+  // re-encrypts one under a new key, in one transaction (every page is rewritten); the
+  // database must not be in WAL mode. Both throw Failure.
+  void key(std::span<const unsigned char, 32> raw_key);
+  void rekey(std::span<const unsigned char, 32> raw_key);
+  // Reads the schema: true when that works, false when the file is not a database under the
+  // key given (a wrong key, or a key for a plain file). Other failures throw.
+  bool readable();
 
   // A statement prepared on first use and kept for reuse. The lease resets it when it goes
   // out of scope, so that no half-read statement keeps a read transaction (and its snapshot)

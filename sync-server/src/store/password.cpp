@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "safer/hex.h"
+#include "safer/scrypt.h"
 
 namespace sync_server {
 
@@ -43,35 +44,11 @@ constexpr std::string_view kCommonPasswords[] = {
     "sync-server", "syncserver", "correcthorsebatterystaple",
 };
 
-// scrypt's memory for these parameters (OpenSSL's own reckoning) and a little more.
-std::uint64_t max_memory(int log_n, std::uint64_t r, std::uint64_t p) {
-  return 128 * r * ((std::uint64_t{1} << log_n) + 2 + p) + 64 * 1024;
-}
-
-bool unhex(std::string_view text, std::vector<unsigned char>& out) {
-  if (text.size() % 2 != 0) return false;
-  const auto digit = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-  };
-  out.clear();
-  for (std::size_t i = 0; i < text.size(); i += 2) {
-    const int high = digit(text[i]), low = digit(text[i + 1]);
-    if (high < 0 || low < 0) return false;
-    out.push_back(static_cast<unsigned char>(high * 16 + low));
-  }
-  return true;
-}
-
 std::vector<unsigned char> derive(std::string_view password, const std::vector<unsigned char>& salt, int log_n,
                                   std::uint64_t r, std::uint64_t p, std::size_t key_bytes) {
-  std::vector<unsigned char> key(key_bytes);
-  if (EVP_PBE_scrypt(password.data(), password.size(), salt.data(), salt.size(), std::uint64_t{1} << log_n, r, p,
-                     max_memory(log_n, r, p), key.data(), key.size()) != 1) {
-    throw std::runtime_error("scrypt failed");
-  }
-  return key;
+  auto key = safer::scrypt(password, salt, safer::ScryptCost{log_n, r, p}, key_bytes);
+  if (!key) throw std::runtime_error("scrypt failed");
+  return std::move(*key);
 }
 
 }  // namespace
@@ -137,10 +114,14 @@ std::optional<StoredHash> parse_stored(std::string_view stored) {
     return std::nullopt;
   }
   // At most 2^18 · 8 · 128 bytes = 256 MiB for one check.
-  if (hash.log_n < 10 || hash.log_n > 18 || hash.r < 1 || hash.r > 8 || hash.p < 1 || hash.p > 4 ||
-      !unhex(parts[4], hash.salt) || !unhex(parts[5], hash.key) || hash.key.empty() || hash.key.size() > 64) {
+  if (hash.log_n < 10 || hash.log_n > 18 || hash.r < 1 || hash.r > 8 || hash.p < 1 || hash.p > 4) {
     return std::nullopt;
   }
+  auto salt = safer::from_hex(parts[4]);
+  auto key = safer::from_hex(parts[5]);
+  if (!salt || !key || key->empty() || key->size() > 64) return std::nullopt;
+  hash.salt = std::move(*salt);
+  hash.key = std::move(*key);
   return hash;
 }
 
