@@ -82,6 +82,12 @@ UPDATE records SET household_id = json_extract(data, '$.household_id'), visited_
  WHERE entity = 'visit' AND deleted = 0;
 CREATE INDEX visits_by_household ON records (household_id, visited_at) WHERE entity = 'visit' AND deleted = 0;
 )sql"},
+    {6, R"sql(
+-- A household that left the user's scope (a pulled eviction, protocol.md §4.6) and its visits
+-- go at once, except those with a change still to sync: they are marked here and go when
+-- that change is acked or rejected (store_sync.cpp).
+ALTER TABLE records ADD COLUMN evicted INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 Error invalid(const FieldErrors& errors) { return Error{"invalid", safer::join_messages(errors), errors.front().field}; }

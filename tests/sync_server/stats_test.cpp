@@ -310,6 +310,7 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
   CHECK(model.visits_moved >= 3);
   CHECK(model.hlc_ties >= 1);
   CHECK(model.resurrections >= 1);
+  CHECK(model.visits_erased >= 1);  // a coordinator's delete erased visits with its household
   const auto all_time = model.stats(std::nullopt, std::nullopt);
   CHECK(all_time.visits_total >= 10);
   CHECK(all_time.households_target >= 2);

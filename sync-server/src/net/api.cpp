@@ -252,10 +252,23 @@ ApiResponse post_device(ServerStore& store, const ApiRequest& request, const Cal
   return json(201, JsonOut().begin_object().field("device_id", text("device_id")).field("token", *token).end_object().str());
 }
 
+ApiResponse revoke_device(ServerStore& store, const Caller& caller, const std::string& device, ServerStore::Wipe wipe) {
+  if (auto revoked = store.revoke(device, wipe); !revoked) return error(404, revoked.error().message);
+  const bool wiped = wipe == ServerStore::Wipe::yes;
+  log::line(wiped ? "device_wipe_ordered" : "device_revoked", "device=" + device + " by=" + caller.name);
+  JsonOut body;
+  body.begin_object().field("device_id", device).field("revoked", true);
+  if (wiped) body.field("wipe", true);
+  return json(200, body.end_object().str());
+}
+
 ApiResponse post_revoke(ServerStore& store, const ApiRequest&, const Caller& caller, const std::string& device) {
-  if (auto revoked = store.revoke(device); !revoked) return error(404, revoked.error().message);
-  log::line("device_revoked", "device=" + device + " by=" + caller.name);
-  return json(200, JsonOut().begin_object().field("device_id", device).field("revoked", true).end_object().str());
+  return revoke_device(store, caller, device, ServerStore::Wipe::no);
+}
+
+// Revokes the device and orders it wiped: its next connection gets 410 (protocol.md §1.2).
+ApiResponse post_wipe(ServerStore& store, const ApiRequest&, const Caller& caller, const std::string& device) {
+  return revoke_device(store, caller, device, ServerStore::Wipe::yes);
 }
 
 // Who may call an endpoint, beyond being a coordinator.
@@ -294,6 +307,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/households/", "/assignment", Access::write, post_assignment},
     {"POST", "/api/v1/devices", "", Access::people, post_device},
     {"POST", "/api/v1/devices/", "/revoke", Access::people, post_revoke},
+    {"POST", "/api/v1/devices/", "/wipe", Access::people, post_wipe},
 };
 
 // Whether `route` serves `path`; its {id} into `id`.
