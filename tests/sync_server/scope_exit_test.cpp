@@ -75,7 +75,8 @@ TEST_CASE("a reassignment evicts the household from the old assignee only", "[pu
   // The new assignee gets the household and both visits, and no eviction.
   const auto bob_changes = team.since(team.bob, bob_cursor);
   CHECK_FALSE(has_eviction(bob_changes));
-  CHECK(std::set<std::string>(feed_of(bob_changes).begin(), feed_of(bob_changes).end()) ==
+  const auto bob_feed = feed_of(bob_changes);
+  CHECK(std::set<std::string>(bob_feed.begin(), bob_feed.end()) ==
         std::set<std::string>{key(Entity::household, uuid(1)), key(Entity::visit, uuid(11)), key(Entity::visit, uuid(12))});
 
   SECTION("a protocol-1 pull gets exactly what it got before: nothing") {
@@ -102,12 +103,13 @@ TEST_CASE("a reassignment evicts the household from the old assignee only", "[pu
 TEST_CASE("evictions keep their place in the feed across pages", "[pull][evict]") {
   Team team;
   const auto ann_cursor = team.cursor_of(team.ann);
-  REQUIRE(team.fixture.push(team.ann, upsert(uuid(13), visit(uuid(2)), hlc(20))).rejected.empty());
+  team.assign(uuid(4), "officer.ann", 19);  // stays Ann's, for the visits between
+  REQUIRE(team.fixture.push(team.ann, upsert(uuid(13), visit(uuid(4)), hlc(20))).rejected.empty());
   team.assign(uuid(1), "officer.bob", 21);
-  REQUIRE(team.fixture.push(team.ann, upsert(uuid(14), visit(uuid(2)), hlc(22))).rejected.empty());
+  REQUIRE(team.fixture.push(team.ann, upsert(uuid(14), visit(uuid(4)), hlc(22))).rejected.empty());
   team.assign(uuid(2), "officer.bob", 23);  // Ann's own household, given to Bob: her hold ends
 
-  const std::vector<std::string> expected{key(Entity::visit, uuid(13)), "evict:" + uuid(1),
+  const std::vector<std::string> expected{key(Entity::household, uuid(4)), key(Entity::visit, uuid(13)), "evict:" + uuid(1),
                                           key(Entity::visit, uuid(14)), "evict:" + uuid(2)};
   for (int limit : {1, 2, 3, 500}) {
     INFO("limit " << limit);
