@@ -127,6 +127,12 @@ END;
 -- lived here are gone (the count is in the key file, readable before the store opens).
 DELETE FROM meta WHERE key IN ('pin', 'pin_attempts');
 )sql"},
+    {6, R"sql(
+-- A household that left the user's scope (a pulled eviction, protocol.md §4.6) and its visits
+-- go at once, except those with a change still to sync: they are marked here and go when
+-- that change is acked or rejected (store_sync.cpp).
+ALTER TABLE records ADD COLUMN evicted INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 bool is_file_store(const std::string& path) { return !path.empty() && path != ":memory:" && !path.starts_with("file:"); }

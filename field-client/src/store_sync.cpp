@@ -6,6 +6,34 @@
 
 namespace field_client {
 
+namespace {
+
+// Removes the records marked evicted that no longer wait on a change to sync: visits first,
+// then households none of whose visits are left (protocol.md §4.6). Must run in a transaction.
+void drop_evicted(sqlite::Database& db) {
+  db.cached(
+        "DELETE FROM records WHERE evicted = 1 AND entity = 'visit' AND NOT EXISTS (SELECT 1 FROM outbox o"
+        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state = 'pending')")
+      ->run();
+  db.cached(
+        "DELETE FROM records WHERE evicted = 1 AND entity = 'household' AND NOT EXISTS (SELECT 1 FROM outbox o"
+        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state = 'pending')"
+        " AND NOT EXISTS (SELECT 1 FROM records v WHERE v.entity = 'visit' AND v.household_id = records.id)")
+      ->run();
+}
+
+// A pulled eviction: the household and its visits are marked, and those with nothing to sync go.
+void evict_household(sqlite::Database& db, const std::string& household_id) {
+  db.cached(
+        "UPDATE records SET evicted = 1 WHERE (entity = 'household' AND id = ?1)"
+        " OR (entity = 'visit' AND household_id = ?1)")
+      ->bind(1, household_id)
+      .run();
+  drop_evicted(db);
+}
+
+}  // namespace
+
 Status Store::enroll(const std::string& server_url, const std::string& token, const std::string& ca_file,
                      bool allow_plaintext) {
   if (server_url.rfind("ws://", 0) != 0 && server_url.rfind("wss://", 0) != 0) {
@@ -87,6 +115,7 @@ Status Store::apply_ack(const safer::Ack& ack) {
     impl_->db.cached("UPDATE outbox SET state = 'acked', data = NULL WHERE state = 'pending' AND seq <= ?")
         ->bind(1, ack.acked_seq)
         .run();
+    drop_evicted(impl_->db);  // evicted records that waited for these changes
     return {};
   });
 }
@@ -140,6 +169,10 @@ Status Store::apply_page(const safer::ChangesPage& page) {
     Hlc newest = Hlc::parse(impl_->meta("hlc_last").value_or("")).value_or(Hlc{});
     for (const auto& pulled : page.changes) {
       const auto& change = pulled.change;
+      if (pulled.evict) {
+        evict_household(impl_->db, change.id);
+        continue;
+      }
       if (change.hlc > newest) newest = change.hlc;
       const std::string entity(safer::to_string(change.entity));
       auto current = impl_->db.cached("SELECT hlc, device_id FROM records WHERE entity = ? AND id = ?");
@@ -157,14 +190,14 @@ Status Store::apply_page(const safer::ChangesPage& page) {
             " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
             " deleted = excluded.deleted, data = excluded.data, pulled_gen = excluded.pulled_gen,"
             " household_id = excluded.household_id, visited_at = excluded.visited_at, status = excluded.status,"
-            " follow_up = excluded.follow_up");
+            " follow_up = excluded.follow_up, evicted = 0");
         write->bind(1, entity).bind(2, change.id).bind(3, change.hlc.to_string()).bind(4, pulled.device_id);
         write->bind(5, change.data ? 0 : 1).bind(7, generation);
         if (change.data) write->bind(6, safer::to_json(*change.data)); else write->bind_null(6);
         Impl::bind_visit_columns(*write, 8, change.data);
         write->run();
       } else {
-        impl_->db.cached("UPDATE records SET pulled_gen = ? WHERE entity = ? AND id = ?")
+        impl_->db.cached("UPDATE records SET pulled_gen = ?, evicted = 0 WHERE entity = ? AND id = ?")
             ->bind(1, generation)
             .bind(2, entity)
             .bind(3, change.id)

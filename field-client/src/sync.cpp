@@ -132,8 +132,10 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   auto connection = WsConnection::connect(enrollment->server_url, enrollment->token, enrollment->ca_file, options.timeout);
   if (!connection) return connection.error();
 
-  if (auto sent = (*connection)->send(safer::to_json(safer::Hello{safer::kProtocolVersion, device->device_id,
-                                                                  options.app_version}));
+  // This client applies evictions (protocol.md §4.6): households that leave its user's scope go.
+  const safer::Hello hello{safer::kProtocolVersion, device->device_id, options.app_version,
+                           {std::string(safer::capabilities::kEvict)}};
+  if (auto sent = (*connection)->send(safer::to_json(hello));
       !sent) {
     return sent.error();
   }

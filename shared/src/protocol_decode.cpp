@@ -73,6 +73,7 @@ Result<ClientMessage> decode_hello(json::ObjectReader& reader, FieldErrors& erro
   }
   reader.read_string("device_id", hello.device_id, true);
   reader.read_string("app_version", hello.app_version, false);
+  reader.read_string_list("capabilities", hello.capabilities, false);
   if (!errors.empty()) return bad_message(errors);
   return ClientMessage{std::move(hello)};
 }
@@ -154,6 +155,7 @@ Result<ServerMessage> decode_welcome(json::ObjectReader& reader, FieldErrors& er
   reader.read_time("server_time", welcome.server_time, true);
   reader.read_string_list("wards", welcome.wards, true);
   reader.read_string_list("stations", welcome.stations, true);
+  reader.read_string_list("capabilities", welcome.capabilities, false);
   if (!errors.empty()) return bad_message(errors);
   return ServerMessage{std::move(welcome)};
 }
@@ -183,6 +185,27 @@ Result<ServerMessage> decode_ack(json::ObjectReader& reader, FieldErrors& errors
   return ServerMessage{std::move(ack)};
 }
 
+// {"entity":"household","op":"evict","id":…} (protocol.md §4.6), or nullopt for any other op.
+std::optional<std::variant<PulledChange, FieldError>> decode_eviction(const json::Value& object) {
+  FieldErrors errors;
+  json::ObjectReader reader(object, errors);
+  const json::Value* op = reader.find("op");
+  if (op == nullptr || !op->IsString() || std::string_view(op->GetString(), op->GetStringLength()) != "evict") {
+    return std::nullopt;
+  }
+  PulledChange pulled;
+  pulled.evict = true;
+  reader.read_enum("entity", pulled.change.entity, true);
+  if (errors.empty() && pulled.change.entity != Entity::household) {
+    reader.add_error("entity", "only a household can be evicted");
+  }
+  if (reader.read_string("id", pulled.change.id, true) && !is_canonical_uuid(pulled.change.id)) {
+    reader.add_error("id", "id must be a lowercase canonical UUID");
+  }
+  if (!errors.empty()) return FieldError{errors.front().field, errors.front().message};
+  return pulled;
+}
+
 Result<ServerMessage> decode_changes(json::ObjectReader& reader, FieldErrors& errors) {
   ChangesPage page;
   const json::Value* changes = reader.find("changes");
@@ -190,6 +213,13 @@ Result<ServerMessage> decode_changes(json::ObjectReader& reader, FieldErrors& er
   page.changes.reserve(changes->Size());
   for (const auto& item : changes->GetArray()) {
     if (!item.IsObject()) return bad_message("changes must be an array of objects");
+    if (auto eviction = decode_eviction(item)) {
+      if (auto* error = std::get_if<FieldError>(&*eviction)) {
+        return Error{std::string(codes::kBadMessage), "a pulled eviction is invalid: " + error->message, error->field};
+      }
+      page.changes.push_back(std::get<PulledChange>(std::move(*eviction)));
+      continue;
+    }
     auto decoded = decode_change(item);
     if (auto* error = std::get_if<FieldError>(&decoded)) {
       return Error{std::string(codes::kBadMessage), "a pulled change is invalid: " + error->message,

@@ -26,6 +26,11 @@ void save(OutputArchive& archive, const PushChange& change) {
   write_change(archive, change.change);
 }
 void save(OutputArchive& archive, const PulledChange& change) {
+  if (change.evict) {
+    archive(make_nvp("entity", std::string(to_string(change.change.entity))), make_nvp("op", std::string("evict")),
+            make_nvp("id", change.change.id));
+    return;
+  }
   write_change(archive, change.change);
   archive(make_nvp("device_id", change.device_id));
 }
@@ -39,6 +44,7 @@ std::string to_json(const Hello& message) {
   return json::write_object([&](OutputArchive& archive) {
     archive(make_nvp("type", std::string("hello")), make_nvp("protocol", message.protocol),
             make_nvp("device_id", message.device_id), make_nvp("app_version", message.app_version));
+    if (!message.capabilities.empty()) archive(make_nvp("capabilities", message.capabilities));
   });
 }
 
@@ -63,6 +69,7 @@ std::string to_json(const Welcome& message) {
             make_nvp("acked_seq", message.acked_seq),
             make_nvp("server_time", format_rfc3339(message.server_time)),
             make_nvp("wards", message.wards), make_nvp("stations", message.stations));
+    if (!message.capabilities.empty()) archive(make_nvp("capabilities", message.capabilities));
   });
 }
 

@@ -2,7 +2,7 @@
 //
 //   sync-server serve [--db PATH] [--listen HOST:PORT] [--time-zone ZONE] …
 //   sync-server enroll --db PATH --device ID --user ID --role officer|pcso|coordinator
-//   sync-server revoke --db PATH --device ID
+//   sync-server revoke --db PATH --device ID [--wipe]
 //   sync-server import-households --db PATH FILE.csv
 //   sync-server lists --db PATH [--wards FILE] [--stations FILE]
 //   sync-server add-coordinator --db PATH --username NAME   (password on standard input)
@@ -298,14 +298,17 @@ StoreRun define_enroll(CLI::App& cmd) {
 
 StoreRun define_revoke(CLI::App& cmd) {
   auto device = std::make_shared<std::string>();
+  auto wipe = std::make_shared<bool>(false);
   cmd.add_option("--device", *device, "Device id")->required();
-  return [device](ServerStore& store) {
-    if (auto revoked = store.revoke(*device, cli_actor()); !revoked) {
-      AuditEntry entry(cli_actor(), kAuditRevoke);
+  cmd.add_flag("--wipe", *wipe, "Also order the device to erase its data: its next connection gets 410 Gone");
+  return [device, wipe](ServerStore& store) {
+    const auto how = *wipe ? ServerStore::Wipe::yes : ServerStore::Wipe::no;
+    if (auto revoked = store.revoke(*device, how, cli_actor()); !revoked) {
+      AuditEntry entry(cli_actor(), *wipe ? kAuditRevokeWipe : kAuditRevoke);
       entry.device = id_or_blank(*device);
       return fail_audited(store, entry, revoked.error());
     }
-    std::cerr << "Revoked device " << *device << ".\n";
+    std::cerr << (*wipe ? "Revoked device " + *device + " and ordered it wiped.\n" : "Revoked device " + *device + ".\n");
     return 0;
   };
 }

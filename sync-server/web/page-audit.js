@@ -12,7 +12,7 @@ const PAGE_SIZE = 100;
 // The actions the server records (docs/server.md, "Audit trail").
 const ACTIONS = [
   'login', 'logout', 'export', 'households_view', 'households_search', 'worklist_view', 'audit_view',
-  'audit_verify', 'audit_purge', 'register_import', 'assign', 'enroll', 'revoke', 'account_add',
+  'audit_verify', 'audit_purge', 'register_import', 'assign', 'enroll', 'revoke', 'revoke_and_wipe', 'erase', 'account_add',
   'password_change', 'lists_view', 'lists_change', 'move_to_postgresql',
 ];
 

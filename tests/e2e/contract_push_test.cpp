@@ -252,24 +252,34 @@ TEST_CASE("an older upsert after a newer delete does not bring the record back, 
   Server server;
   auto cat = join(server.process, "tab-cat-1", server.coordinator);
   auto dan = join(server.process, "tab-dan-1", server.second_coordinator);
-  REQUIRE(num(parse(cat->request(push({change(1, "household", "upsert", uuid(1), hlc(-3min), household("1 Example Road", R"(,"target":true)")),
-                                       change(2, "household", "delete", uuid(1), hlc(-1min))}))), "acked_seq") == 2);
+  REQUIRE(num(parse(cat->request(push({change(1, "household", "upsert", uuid(9), hlc(-4min), household("9 Example Road")),
+                                       change(2, "visit", "upsert", uuid(1), hlc(-3min), visit(uuid(9))),
+                                       change(3, "visit", "delete", uuid(1), hlc(-1min))}))), "acked_seq") == 3);
   const auto stats_after_delete = server.stats();
-  const auto late = parse(dan->request(push({change(1, "household", "upsert", uuid(1), hlc(-2min), household("1 Late Road", R"(,"target":true)"))})));
+  const auto late = parse(dan->request(push({change(1, "visit", "upsert", uuid(1), hlc(-2min), visit(uuid(9), "no_answer"))})));
   CHECK(num(late, "acked_seq") == 1);
   CHECK(late["rejected"].Empty());
   auto records = pull_all(*cat);
   CHECK(records[uuid(1)].op == "delete");
-  CHECK(server.stats() == stats_after_delete);  // not counted as a target household again
+  CHECK(server.stats() == stats_after_delete);  // not counted again
 
-  REQUIRE(num(parse(dan->request(push({change(2, "household", "upsert", uuid(1), hlc(), household("1 Rebuilt Road"))}))), "acked_seq") == 2);
+  REQUIRE(num(parse(dan->request(push({change(2, "visit", "upsert", uuid(1), hlc(), visit(uuid(9), "declined"))}))), "acked_seq") == 2);
   records = pull_all(*cat);
   CHECK(records[uuid(1)].op == "upsert");
-  CHECK(data_field(records[uuid(1)].data, "address") == "1 Rebuilt Road");
+  CHECK(data_field(records[uuid(1)].data, "status") == "declined");
 
   // And a delete older than the current upsert loses like any older version.
-  REQUIRE(num(parse(cat->request(push({change(3, "household", "delete", uuid(1), hlc(-1min))}))), "acked_seq") == 3);
+  REQUIRE(num(parse(cat->request(push({change(4, "visit", "delete", uuid(1), hlc(-1min))}))), "acked_seq") == 4);
   CHECK(pull_all(*cat)[uuid(1)].op == "upsert");
+
+  // A household is different: a coordinator's delete erases it, and nothing brings it back (§5.7).
+  REQUIRE(num(parse(cat->request(push({change(5, "household", "delete", uuid(9), hlc(-1min))}))), "acked_seq") == 5);
+  const auto revived = parse(dan->request(push({change(3, "household", "upsert", uuid(9), hlc(), household("9 Rebuilt Road"))})));
+  REQUIRE(revived["rejected"].Size() == 1);
+  CHECK(str(revived["rejected"][0], "code") == "erased");
+  records = pull_all(*cat);
+  CHECK(records[uuid(9)].op == "delete");
+  CHECK(records[uuid(1)].op == "delete");  // its visit went with it
 }
 
 TEST_CASE("identity comes from the token, not from data", "[e2e][contract][push]") {

@@ -58,6 +58,8 @@ class Tablet {
   rapidjson::Document show(const std::string& kind, const std::string& id) const {
     return parse(ok({"--json", kind, "show", id}));
   }
+  const std::string& token() const { return token_; }
+  const std::string& store_path() const { return store_; }
 
  private:
   test_support::TempDir dir_;
@@ -179,10 +181,10 @@ TEST_CASE("a change the server rejects is shown with its message and never resen
   CHECK(status["pending"].GetInt() == 0);
   REQUIRE(status["rejected"].GetInt() == 1);
   const auto& rejection = status["rejections"][0]["rejection"];
-  CHECK(std::string(rejection["code"].GetString()) == "invalid");
+  CHECK(std::string(rejection["code"].GetString()) == "erased");
   CHECK(std::string(rejection["field"].GetString()) == "household_id");
   CHECK(std::string(status["rejections"][0]["id"].GetString()) == visit);
-  CHECK(ann.ok({"status"}).find("household_id names a household that was deleted") != std::string::npos);
+  CHECK(ann.ok({"status"}).find("was erased by a coordinator") != std::string::npos);
 
   ann.sync();  // never resent: the server's log shows one push with one change
   const auto log = server.log();
@@ -238,4 +240,150 @@ TEST_CASE("a server restored from a backup gets back from the tablets what it lo
   const auto stats = parse(test_support::http_get(server.port(), "/api/v1/stats",
                                                   server.enroll("stats-reader", "coord.cat", "coordinator")).body);
   CHECK(stats["visits"]["total"].GetInt() == 3);
+}
+
+namespace {
+
+// Starts `server` holding write_register()'s households.
+void start_with_register(ServerProcess& server, const test_support::TempDir& files) {
+  server.start();
+  REQUIRE(server.admin({"import-households", write_register(files)}).exit_code == 0);
+}
+
+// What a raw client that says hello with `capabilities` pulls from `cursor` to the end: each
+// change as "op id", and the last cursor.
+std::pair<std::vector<std::string>, std::string> raw_pull(const ServerProcess& server, const Tablet& tablet,
+                                                          const std::string& device, const std::string& capabilities,
+                                                          std::string cursor) {
+  test_support::WsTestClient client;
+  REQUIRE(client.connect(server.port(), tablet.token()).ok);
+  const auto welcome = client.request(R"({"type":"hello","protocol":1,"device_id":")" + device + R"(")" + capabilities + "}");
+  REQUIRE(welcome);
+  std::vector<std::string> changes;
+  for (int pages = 0; pages < 100; ++pages) {
+    const auto page = client.request(R"({"type":"pull","limit":2,"cursor":")" + cursor + R"("})");
+    REQUIRE(page);
+    const auto document = parse(*page);
+    REQUIRE(document.HasMember("changes"));
+    for (const auto& change : document["changes"].GetArray()) {
+      changes.push_back(std::string(change["op"].GetString()) + " " + change["id"].GetString());
+    }
+    cursor = document["cursor"].GetString();
+    if (!document["has_more"].GetBool()) return {changes, cursor};
+  }
+  FAIL("the pull never finished");
+  return {};
+}
+
+}  // namespace
+
+// Why: issue 14 §2: a household reassigned away leaves the first officer's tablet with its
+// visits, and stays on the new one's; a protocol-1 client is sent no new op (protocol.md §10).
+TEST_CASE("a reassignment evicts the household and its visits from the old officer's tablet only",
+          "[e2e][field-client][evict]") {
+  ServerProcess server;
+  test_support::TempDir files;
+  start_with_register(server, files);
+  const Tablet ann(server, "tablet-ann", "officer.ann", "officer");
+  const Tablet ben(server, "tablet-ben", "officer.ben", "officer");
+  const Tablet desk(server, "coordinator-desk", "coord.cat", "coordinator");
+  ann.sync();
+  const auto synced = ann.id_of({"visit", "record", "--household", kAnnsFirst, "--status", "completed",
+                                 "--notes", "Fictional note about the porch light"});
+  ann.sync();
+  // Where a protocol-1 client and an "evict" client of Ann's stand before the reassignment.
+  const auto before = raw_pull(server, ann, "tablet-ann", "", "").second;
+  // Offline, Ann records another visit: still unsynced when the household leaves her scope.
+  const auto pending = ann.id_of({"visit", "record", "--household", kAnnsFirst, "--status", "no_answer"});
+
+  desk.sync();
+  desk.ok({"household", "update", kAnnsFirst, "--assigned-to", "officer.ben"});
+  desk.sync();
+  ben.sync();
+  ann.sync();
+
+  CHECK(ann.ids("households") == std::set<std::string>{kAnnsSecond});
+  CHECK(ann.ids("visits").empty());  // the synced one evicted; the pending one rejected, then gone
+  CHECK(ann.ok({"--json", "household", "list"}).find(kAnnsFirst) == std::string::npos);
+  const auto status = parse(ann.ok({"--json", "status"}));
+  REQUIRE(status["rejected"].GetInt() == 1);
+  CHECK(std::string(status["rejections"][0]["id"].GetString()) == pending);
+  CHECK(std::string(status["rejections"][0]["rejection"]["code"].GetString()) == "forbidden");
+
+  CHECK(ben.ids("households") == std::set<std::string>{kAnnsFirst, kBens});
+  CHECK(ben.ids("visits") == std::set<std::string>{synced});
+
+  SECTION("a protocol-1 client gets no evict op; one that announced evict does") {
+    const auto protocol1 = raw_pull(server, ann, "tablet-ann", "", before).first;
+    for (const auto& change : protocol1) CHECK(change.rfind("evict ", 0) != 0);
+    const auto with_evict = raw_pull(server, ann, "tablet-ann", R"(,"capabilities":["evict"])", before).first;
+    CHECK(std::count(with_evict.begin(), with_evict.end(), std::string("evict ") + kAnnsFirst) == 1);
+  }
+}
+
+// Why: issue 14 §3: a coordinator's delete erases the household and every visit to it, on the
+// server and on the tablets, whoever recorded them, and the statistics lose them.
+TEST_CASE("an erasure reaches every tablet and the statistics", "[e2e][field-client][erase]") {
+  ServerProcess server;
+  test_support::TempDir files;
+  start_with_register(server, files);
+  const Tablet ben(server, "tablet-ben", "officer.ben", "officer");
+  const Tablet desk(server, "coordinator-desk", "coord.cat", "coordinator");
+  ben.sync();
+  const auto bens_visit = ben.id_of({"visit", "record", "--household", kBens, "--status", "completed",
+                                     "--notes", "Fictional erasable note"});
+  ben.sync();
+  desk.sync();
+  REQUIRE(desk.ids("visits") == std::set<std::string>{bens_visit});
+
+  desk.ok({"household", "delete", kBens});
+  desk.sync();
+  ben.sync();
+  CHECK(ben.ids("households").empty());
+  CHECK(ben.ids("visits").empty());
+  CHECK(desk.ids("visits").empty());
+  const auto stats = parse(test_support::http_get(server.port(), "/api/v1/stats", desk.token()).body);
+  CHECK(stats["visits"]["total"].GetInt() == 0);
+  // An officer's newer upsert of the household cannot bring it back.
+  test_support::WsTestClient client;
+  REQUIRE(client.connect(server.port(), ben.token()).ok);
+  const auto welcome = parse(client.request(R"({"type":"hello","protocol":1,"device_id":"tablet-ben"})").value());
+  const auto seq = std::to_string(welcome["acked_seq"].GetInt64() + 1);
+  const auto ack = parse(client.request(
+      R"({"type":"push","changes":[{"seq":)" + seq + R"(,"entity":"household","op":"upsert","id":")" +
+      std::string(kBens) +
+      R"(","hlc":"001795685400000-00000","data":{"address":"3 Example Close","postcode":"EN6 2BD","ward":"Potters Bar Oakmere"}}]})").value());
+  REQUIRE(ack["rejected"].Size() == 1);
+  CHECK(std::string(ack["rejected"][0]["code"].GetString()) == "erased");
+  desk.sync();
+  CHECK(desk.ids("households").count(kBens) == 0);
+}
+
+// Why: issue 14 §2: a wipe order must reach the device unmistakably (410 with a fixed body),
+// while a plain revoke stays a plain 401 (protocol.md §1.2).
+TEST_CASE("a device ordered wiped gets 410 with the wipe body; a revoked one 401", "[e2e][wipe]") {
+  ServerProcess server;
+  server.start();
+  const auto lost = server.enroll("tablet-lost", "officer.ann", "officer");
+  const auto revoked = server.enroll("tablet-old", "officer.ben", "officer");
+  REQUIRE(server.admin({"revoke", "--device", "tablet-lost", "--wipe"}).exit_code == 0);
+  REQUIRE(server.admin({"revoke", "--device", "tablet-old"}).exit_code == 0);
+  const auto upgrade = [&](const std::string& token) {
+    return test_support::http_request(server.port(), "GET", "/v1/sync",
+                                      {{"Authorization", "Bearer " + token}, {"Upgrade", "websocket"},
+                                       {"Connection", "Upgrade"}, {"Sec-WebSocket-Version", "13"},
+                                       {"Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="}});
+  };
+  const auto gone = upgrade(lost);
+  CHECK(gone.status == 410);
+  CHECK(gone.body == R"({"code":"wipe","message":"This device was revoked and must erase its data."})");
+  CHECK(upgrade(lost).status == 410);  // at every attempt
+  const auto refused = upgrade(revoked);
+  CHECK(refused.status == 401);
+  CHECK(refused.body.find("wipe") == std::string::npos);
+  // Enrolled again: the order is lifted with the new token, and the old one is unknown.
+  const auto fresh = server.enroll("tablet-lost", "officer.ann", "officer");
+  test_support::WsTestClient client;
+  CHECK(client.connect(server.port(), fresh).ok);
+  CHECK(upgrade(lost).status == 401);
 }

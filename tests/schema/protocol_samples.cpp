@@ -68,7 +68,9 @@ int main() {
   print("commute_session.schema.json", to_json(sample_session(false)));
   print("commute_session.schema.json", to_json(sample_session(true)));
 
-  print("hello.schema.json", to_json(Hello{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "0.1.0"}));
+  print("hello.schema.json", to_json(Hello{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "0.1.0", {}}));
+  print("hello.schema.json",
+        to_json(Hello{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "0.2.0", {"evict"}}));
   Push push;
   push.changes.push_back({1, change(Entity::household, Op::upsert, "0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b",
                                     sample_household(false))});
@@ -83,7 +85,8 @@ int main() {
 
   print("welcome.schema.json",
         to_json(Welcome{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "officer.ann", Role::officer, 17,
-                        1'764'149'400'123, ReferenceLists::defaults().wards, ReferenceLists::defaults().stations}));
+                        1'764'149'400'123, ReferenceLists::defaults().wards, ReferenceLists::defaults().stations,
+                        {"evict"}}));
   print("ack.schema.json", to_json(Ack{20, {}}));
   print("ack.schema.json",
         to_json(Ack{20,
@@ -92,9 +95,11 @@ int main() {
   ChangesPage page;
   page.changes.push_back({change(Entity::visit, Op::upsert, "0192f5e4-7c1b-7000-8000-000000000001",
                                  sample_visit(VisitStatus::no_answer)),
-                          "0192f5e4-7c1a-7d3e-9b2a-000000000001"});
+                          "0192f5e4-7c1a-7d3e-9b2a-000000000001", false});
   page.changes.push_back({change(Entity::household, Op::remove, "0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b", std::nullopt),
-                          "0192f5e4-7c1a-7d3e-9b2a-000000000002"});
+                          "0192f5e4-7c1a-7d3e-9b2a-000000000002", false});
+  page.changes.push_back({change(Entity::household, Op::remove, "0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b", std::nullopt),
+                          "", true});  // an eviction (protocol.md §4.6)
   page.cursor = "c1.2";
   page.has_more = true;
   print("changes.schema.json", to_json(page));

@@ -319,3 +319,46 @@ TEST_CASE("pull cursor and limit are checked", "[protocol_json]") {
     CHECK(decoded.error().field == field);
   }
 }
+
+// Why: capabilities and the evict op are a compatible addition (protocol.md §10 rules 1, 3,
+// 4): absent lists decode as empty and are not written, so a protocol-1 peer sees nothing new.
+TEST_CASE("capabilities and evictions round trip, and stay out of protocol-1 messages", "[protocol_json][evict]") {
+  const Hello plain{1, "tablet-07", "0.3.1"};
+  CHECK_THAT(to_json(plain), !Catch::Contains("capabilities"));
+  CHECK(client_round_trip<Hello>(to_json(plain)).capabilities.empty());
+  const Hello announcing{1, "tablet-07", "0.3.1", {"evict", "later-thing"}};
+  const auto hello = client_round_trip<Hello>(to_json(announcing));
+  CHECK(hello.capabilities == std::vector<std::string>{"evict", "later-thing"});
+  CHECK(hello.announces(safer::capabilities::kEvict));
+  CHECK_FALSE(plain.announces(safer::capabilities::kEvict));
+  CHECK_FALSE(decode_client_message(R"({"type":"hello","protocol":1,"device_id":"t","capabilities":"evict"})").ok());
+
+  Welcome welcome;
+  welcome.device_id = "tablet-07";
+  welcome.user_id = "pc.4821";
+  CHECK_THAT(to_json(welcome), !Catch::Contains("capabilities"));
+  welcome.capabilities = {"evict"};
+  CHECK(server_round_trip<Welcome>(to_json(welcome)).capabilities == std::vector<std::string>{"evict"});
+
+  ChangesPage page;
+  page.changes.push_back({upsert(Entity::household, kId, sample_household()), "tablet-01"});
+  safer::PulledChange eviction;
+  eviction.evict = true;
+  eviction.change.entity = Entity::household;
+  eviction.change.id = kOtherId;
+  page.changes.push_back(eviction);
+  page.cursor = "c:2";
+  const std::string text = to_json(page);
+  CHECK_THAT(text, Catch::Contains(std::string(R"({"entity": "household","op": "evict","id": ")") + kOtherId + R"("})"));
+  const auto decoded = server_round_trip<ChangesPage>(text);
+  REQUIRE(decoded.changes.size() == 2);
+  CHECK_FALSE(decoded.changes[0].evict);
+  CHECK(decoded.changes[1].evict);
+  CHECK(decoded.changes[1].change.id == kOtherId);
+  // Only a household can be evicted, by a canonical id.
+  for (const char* bad : {R"({"type":"changes","changes":[{"entity":"visit","op":"evict","id":"0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b"}],"cursor":"c","has_more":false})",
+                          R"({"type":"changes","changes":[{"entity":"household","op":"evict","id":"X"}],"cursor":"c","has_more":false})"}) {
+    INFO(bad);
+    CHECK_FALSE(decode_server_message(bad).ok());
+  }
+}

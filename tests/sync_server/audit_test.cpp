@@ -183,10 +183,12 @@ TEST_CASE("a change and its audit entry commit together; a refused change leaves
   CHECK(enrolled[0].entry.username == "officer.pat");
   CHECK(enrolled[0].entry.detail == "role=officer");
 
-  CHECK_FALSE(store.revoke("tablet-unknown", cli).ok());
+  CHECK_FALSE(store.revoke("tablet-unknown", sync_server::ServerStore::Wipe::no, cli).ok());
   CHECK(entries_of(store, sync_server::kAuditRevoke).empty());
-  REQUIRE(store.revoke("tablet-7", kAnn).ok());
+  REQUIRE(store.revoke("tablet-7", sync_server::ServerStore::Wipe::no, kAnn).ok());
   CHECK(entries_of(store, sync_server::kAuditRevoke).size() == 1);
+  REQUIRE(store.revoke("tablet-7", sync_server::ServerStore::Wipe::yes, kAnn).ok());
+  CHECK(entries_of(store, sync_server::kAuditRevokeWipe).size() == 1);
 
   CHECK_FALSE(store.import_households("id,address\n", kAnn).ok());
   CHECK(entries_of(store, sync_server::kAuditRegisterImport).empty());

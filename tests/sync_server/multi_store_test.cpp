@@ -89,6 +89,43 @@ TEST_CASE("a pull between a slow transaction and a later commit on another serve
   CHECK(ids_of(pull_all(*reader, kAudit).first) == ids);
 }
 
+// Why: an eviction must take its place in the feed like a record (protocol.md §4.6): written
+// by a transaction still open while another commits and a pull runs, it must not fall
+// behind the cursor that pull returns.
+TEST_CASE("an eviction written by a slow transaction is not skipped by a pull in between",
+          "[multi-server][postgresql][evict]") {
+  const std::string url = test_support::new_postgresql_database();
+  auto slow = open_store(url), quick = open_store(url), reader = open_store(url);
+  const DeviceIdentity coordinator{"coord-tablet", "coord.cat", Role::coordinator};
+  const DeviceIdentity ann{"ann-tablet", "officer.ann", Role::officer};
+  const DeviceIdentity desk{"coord-desk", "coord.dan", Role::coordinator};  // the device row is locked per group
+  for (const auto* device : {&coordinator, &desk, &ann}) {
+    REQUIRE(slow->enroll(device->device_id, device->user_id, device->role).ok());
+  }
+  REQUIRE(quick->push(desk, batch(1, {upsert(uuid(1), target_household("Elstree", false, "officer.ann"), hlc(1))})).ok());
+  const auto cursor = pull_all(*reader, ann).second;
+
+  // No target households: the statistics counter row would make the two groups wait on each other.
+  slow->begin_group();  // takes household 1 away from Ann, and holds its transaction open
+  REQUIRE(slow->apply_push(coordinator, batch(1, {upsert(uuid(1), target_household("Elstree", false, "officer.bob"), hlc(2))})).ack);
+  REQUIRE(quick->push(desk, batch(2, {upsert(uuid(2), target_household("Elstree", false, "officer.ann"), hlc(3))})).ok());
+  auto [before, middle] = pull_all(*reader, ann, cursor, 500, ServerStore::Evictions::send);
+  for (const auto& pulled : before) CHECK_FALSE(pulled.evict);
+  slow->commit_group();
+  const auto after = pull_all(*reader, ann, middle, 500, ServerStore::Evictions::send).first;
+  std::vector<safer::PulledChange> seen = before;
+  seen.insert(seen.end(), after.begin(), after.end());
+  int evictions = 0;
+  for (const auto& pulled : seen) {
+    if (pulled.evict) {
+      ++evictions;
+      CHECK(pulled.change.id == uuid(1));
+    }
+  }
+  CHECK(evictions == 1);
+  CHECK(ids_of(seen).contains(uuid(2)));
+}
+
 // Why: the same batch can reach two servers at once (a tablet reconnects through another
 // server while the first still holds its push): it must be applied once, and both answers
 // must ack it.

@@ -187,11 +187,11 @@ TEST_CASE("an officer records visits only to known households in scope", "[push]
     CHECK(rejected->field == "household_id");
     CHECK_FALSE(team.exists(Entity::visit, 20));
   }
-  SECTION("a deleted household is invalid, naming household_id") {
+  SECTION("a deleted (erased) household is refused as erased, naming household_id") {
     REQUIRE_FALSE(team.try_push(team.coordinator, remove(Entity::household, uuid(1), hlc(15))));
     const auto rejected = team.try_push(team.ann, upsert(uuid(20), visit(uuid(1)), hlc(20)));
     REQUIRE(rejected.has_value());
-    CHECK(rejected->code == "invalid");
+    CHECK(rejected->code == "erased");
     CHECK(rejected->field == "household_id");
     CHECK_FALSE(team.exists(Entity::visit, 20));
   }

@@ -1,4 +1,4 @@
-// Pull scope (protocol.md §4): officers and PCSOs receive exactly their households, visits to them, and their own records; coordinators all.
+// Pull scope (protocol.md §4.4): officers and PCSOs receive exactly their households, visits to them, and their own sessions; coordinators all.
 #include <catch2/catch.hpp>
 
 #include <set>
@@ -86,8 +86,9 @@ TEST_CASE("deletes in scope reach the officer and those out of scope do not", "[
                                                              remove(Entity::visit, uuid(14), hlc(32))}));
   Scoped::no_rejections(team.fixture.push(team.bob, remove(Entity::commute_session, uuid(22), hlc(33))));
 
+  // Deleting household 2 erased Ann's visit 15 to it as well (§5.7).
   const auto ann_changes = pull_all(team.fixture.store(), team.ann.identity, ann_cursor).first;
-  CHECK(keys_of(ann_changes) == std::set<std::string>{visit_key(12), household_key(2)});
+  CHECK(keys_of(ann_changes) == std::set<std::string>{visit_key(12), household_key(2), visit_key(15)});
   for (const auto& change : ann_changes) {
     CHECK(change.change.op == Op::remove);
     CHECK_FALSE(change.change.data.has_value());
@@ -116,8 +117,8 @@ TEST_CASE("a household assigned to an officer reaches them with its earlier visi
   }
   CHECK(team.pulled(team.ann).count(visit_key(13)) == 1);
 
-  // Bob keeps his own visit but no longer receives the household.
-  CHECK(team.pulled(team.bob) == std::set<std::string>{visit_key(13), session_key(22)});
+  // Bob's scope no longer holds the household, nor the visit he recorded to it.
+  CHECK(team.pulled(team.bob) == std::set<std::string>{session_key(22)});
   const auto bob_changes = keys_of(pull_all(team.fixture.store(), team.bob.identity, bob_cursor).first);
   CHECK(bob_changes.count(household_key(3)) == 0);
 
@@ -131,14 +132,23 @@ TEST_CASE("a household assigned to an officer reaches them with its earlier visi
   }
 }
 
-TEST_CASE("a visit to a shared household reaches both the creator and the assignee", "[pull][scope]") {
+TEST_CASE("assigning a household to someone else ends its creator's hold on it", "[pull][scope]") {
   Scoped team;
-  // The coordinator assigns Pat's household 5 to Ann too: Pat still created it.
+  // Pat created household 5 (and visited it); the coordinator assigns it to Ann.
   Scoped::no_rejections(
       team.fixture.push(team.coordinator, upsert(uuid(5), target_household("Elstree", false, "officer.ann"), hlc(50))));
   Scoped::no_rejections(team.fixture.push(team.ann, upsert(uuid(19), visit(uuid(5)), hlc(51))));
-  CHECK(team.pulled(team.pat).count(visit_key(19)) == 1);
-  CHECK(team.pulled(team.pat).count(household_key(5)) == 1);
   CHECK(team.pulled(team.ann).count(visit_key(16)) == 1);
-  CHECK(team.pulled(team.bob).count(visit_key(19)) == 0);
+  CHECK(team.pulled(team.ann).count(visit_key(19)) == 1);
+  CHECK(team.pulled(team.pat) == std::set<std::string>{session_key(23)});
+  const auto pat_write = team.fixture.push(team.pat, upsert(uuid(5), household("Elstree"), hlc(52)));
+  REQUIRE(pat_write.rejected.size() == 1);
+  CHECK(pat_write.rejected[0].code == "forbidden");
+
+  SECTION("and assigning it to nobody gives it back") {
+    Scoped::no_rejections(
+        team.fixture.push(team.coordinator, upsert(uuid(5), target_household("Elstree", false, std::nullopt), hlc(53))));
+    CHECK(team.pulled(team.pat) == std::set<std::string>{household_key(5), visit_key(16), visit_key(19), session_key(23)});
+    CHECK(team.pulled(team.ann).count(household_key(5)) == 0);
+  }
 }

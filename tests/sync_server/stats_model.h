@@ -42,8 +42,9 @@ class StoreModel {
   }
   const std::map<std::string, ModelVersion>& records() const { return records_; }
 
+  // protocol.md §4.4: the assignee, or while there is none the creator.
   static bool in_scope(const ModelVersion& household, const std::string& user) {
-    return household.owner == user || household.assigned_to == user;
+    return household.assigned_to ? *household.assigned_to == user : household.owner == user;
   }
 
   // The rejection codes the server may give `change`; empty when it must accept it.
@@ -57,11 +58,13 @@ class StoreModel {
     const std::string& user = device.user_id;
     const ModelVersion* current = find(change.entity, change.id);
     if (change.entity == Entity::household) {
-      if (coordinator) return codes;
-      if (change.op == Op::remove) {
+      if (!coordinator && change.op == Op::remove) {
         codes.insert("forbidden");
         return codes;
       }
+      // An erased household is never written again (§5.7), by anyone.
+      if (change.op == Op::upsert && current && current->deleted) codes.insert("erased");
+      if (coordinator) return codes;
       const auto& household = std::get<Household>(*change.data);
       if (current && !in_scope(*current, user)) codes.insert("forbidden");
       if (household.target && *household.target != (current ? current->target : false)) codes.insert("forbidden");
@@ -77,8 +80,10 @@ class StoreModel {
       }
       if (change.op == Op::upsert) {
         const ModelVersion* visited = find(Entity::household, std::get<Visit>(*change.data).household_id);
-        if (!visited || visited->deleted) {
+        if (!visited) {
           codes.insert("invalid");
+        } else if (visited->deleted) {
+          codes.insert("erased");
         } else if (!coordinator && !in_scope(*visited, user)) {
           codes.insert("forbidden");
         }
@@ -93,10 +98,18 @@ class StoreModel {
     const auto found = records_.find(record_key);
     const ModelVersion* current = found == records_.end() ? nullptr : &found->second;
     if (current && current->hlc == change.hlc && current->device_id != device.device_id) ++hlc_ties;
-    if (current && std::tie(change.hlc, device.device_id) <= std::tie(current->hlc, current->device_id)) return false;
+    // A coordinator's delete of a live household (an erasure) always wins: just after the
+    // stored HLC when it would lose.
+    const bool erasure = change.entity == Entity::household && change.op == Op::remove && current && !current->deleted;
+    Hlc hlc = change.hlc;
+    if (current && std::tie(change.hlc, device.device_id) <= std::tie(current->hlc, current->device_id)) {
+      if (!erasure) return false;
+      hlc = current->hlc.counter < Hlc::kMaxCounter ? Hlc{current->hlc.millis, current->hlc.counter + 1}
+                                                    : Hlc{current->hlc.millis + 1, 0};
+    }
 
     ModelVersion next;
-    next.hlc = change.hlc;
+    next.hlc = hlc;
     next.device_id = device.device_id;
     next.owner = current ? current->owner : device.user_id;
     next.deleted = change.op == Op::remove;
@@ -137,7 +150,21 @@ class StoreModel {
     }
     if (current && current->deleted && !next.deleted) ++resurrections;
     records_[record_key] = std::move(next);
+    if (change.entity == Entity::household && change.op == Op::remove) erase_visits(change.id, device, hlc);
     return true;
+  }
+
+  // Every live visit of an erased household becomes a tombstone past the erasure and its own HLC.
+  void erase_visits(const std::string& household_id, const DeviceIdentity& device, Hlc erased_at) {
+    for (auto& [record_key, version] : records_) {
+      if (record_key.rfind("visit/", 0) != 0 || version.deleted || version.household_id != household_id) continue;
+      const Hlc after = std::max(erased_at, version.hlc);
+      version.hlc = after.counter < Hlc::kMaxCounter ? Hlc{after.millis, after.counter + 1} : Hlc{after.millis + 1, 0};
+      version.device_id = device.device_id;
+      version.deleted = true;
+      version.data.reset();
+      ++visits_erased;
+    }
   }
 
   safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to) const {
@@ -188,6 +215,7 @@ class StoreModel {
   int visits_moved = 0;
   int hlc_ties = 0;  // versions of one record with equal hlcs from two devices
   int resurrections = 0;
+  int visits_erased = 0;
 
  private:
   std::map<std::string, ModelVersion> records_;

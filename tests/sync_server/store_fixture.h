@@ -219,12 +219,12 @@ class StoreFixture {
 };
 
 // Every page from `cursor` on, with `limit` changes a page; returns the changes and the last cursor.
-inline std::pair<std::vector<safer::PulledChange>, std::string> pull_all(ServerStore& store,
-                                                                        const DeviceIdentity& device,
-                                                                        std::string cursor = "", int limit = 500) {
+inline std::pair<std::vector<safer::PulledChange>, std::string> pull_all(
+    ServerStore& store, const DeviceIdentity& device, std::string cursor = "", int limit = 500,
+    ServerStore::Evictions evictions = ServerStore::Evictions::omit) {
   std::vector<safer::PulledChange> changes;
   for (int pages = 0; pages < 10'000; ++pages) {
-    auto page = store.pull(device, safer::Pull{cursor, limit});
+    auto page = store.pull(device, safer::Pull{cursor, limit}, evictions);
     INFO((page.ok() ? "" : page.error().message));
     REQUIRE(page.ok());
     REQUIRE(static_cast<int>(page->changes.size()) <= limit);

@@ -499,6 +499,18 @@ test('6. devices: revoke a tablet after confirming; the API and the tablet see i
     const sync = await runAsync(FIELD_CLIENT, ['--store', bobStore, 'sync']);
     assert.notEqual(sync.code, 0, 'the revoked tablet cannot sync');
     assert.match(sync.stdout + sync.stderr, /the server refused this device's token \(401\)/);
+
+    // The tablet turns out lost: a revoked device can still be ordered wiped, after confirming.
+    await row.getByTestId('device-wipe').click();
+    await dialog.waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.match(await dialog.textContent(), /Revoke and wipe device tablet-bob\?/);
+    await page.getByTestId('confirm-yes').click();
+    await row.locator('[data-testid="device-state"][data-value="wipe"]').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal(await row.getByTestId('device-wipe').count(), 0, 'no wipe button once a wipe is ordered');
+    const after = await apiGet(server.base, coordinatorToken, '/api/v1/devices');
+    const wiped = Object.fromEntries(after.devices.map((d) => [d.device_id, d]));
+    assert.equal(wiped['tablet-bob'].wipe, true);
+    assert.equal(wiped['tablet-ann'].wipe, false);
   } finally {
     await closePage(opened);
   }

@@ -48,6 +48,7 @@ inline constexpr std::array kErrorCodes = {
     // code                   kind                     retry  server closes meaning
     ErrorCodeInfo{"invalid", ErrorKind::invalid, false, true, false, "a field breaks a rule of the contract; the field is named"},
     ErrorCodeInfo{"forbidden", ErrorKind::forbidden, false, true, false, "the user's role or scope does not allow this change"},
+    ErrorCodeInfo{"erased", ErrorKind::forbidden, false, true, false, "the household was erased by a coordinator: no change may bring it or its visits back"},
     ErrorCodeInfo{"clock_skew", ErrorKind::invalid, false, true, false, "the change's HLC is over an hour ahead of the server: set the device's clock"},
     ErrorCodeInfo{"bad_message", ErrorKind::transient, true, true, false, "a message could not be read (either side); the next sync starts afresh"},
     ErrorCodeInfo{"hello_required", ErrorKind::transient, true, true, false, "a message came before hello; the next sync sends hello first"},
@@ -118,6 +119,7 @@ namespace codes {
 inline constexpr std::string_view kInvalid = "invalid";
 inline constexpr std::string_view kForbidden = "forbidden";
 inline constexpr std::string_view kClockSkew = "clock_skew";
+inline constexpr std::string_view kErased = "erased";
 inline constexpr std::string_view kBadMessage = "bad_message";
 inline constexpr std::string_view kHelloRequired = "hello_required";
 inline constexpr std::string_view kSeqGap = "seq_gap";
@@ -130,7 +132,7 @@ inline constexpr std::string_view kIdentityChanged = "identity_changed";
 
 // Every named code is in the table, as a code the server sends.
 static_assert([] {
-  for (auto code : {codes::kInvalid, codes::kForbidden, codes::kClockSkew, codes::kBadMessage, codes::kHelloRequired,
+  for (auto code : {codes::kInvalid, codes::kForbidden, codes::kClockSkew, codes::kErased, codes::kBadMessage, codes::kHelloRequired,
                     codes::kSeqGap, codes::kCursorInvalid, codes::kDeviceMismatch, codes::kUnsupportedProtocol,
                     codes::kUnavailable, codes::kIdentityChanged}) {
     const auto* info = find_error_code(code);

@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -20,6 +21,14 @@ inline constexpr std::size_t kMaxChangesPerPush = 1000;
 inline constexpr int kMaxPullLimit = 1000;
 inline constexpr int kDefaultPullLimit = 500;
 
+// Capabilities (protocol.md §10 rule 4): additions used on a connection only when both the
+// hello and the welcome name them.
+namespace capabilities {
+// Pages may carry {"entity":"household","op":"evict","id":…}: the household left the user's
+// scope; drop it and its visits (protocol.md §4.6).
+inline constexpr std::string_view kEvict = "evict";
+}  // namespace capabilities
+
 // Error codes of protocol.md §3, §4 and §6: safer::codes, in error_codes.h with every other code.
 
 // client → server
@@ -27,6 +36,14 @@ struct Hello {
   int protocol = kProtocolVersion;
   std::string device_id;
   std::string app_version;
+  std::vector<std::string> capabilities{};  // optional, default []
+
+  bool announces(std::string_view capability) const {
+    for (const auto& name : capabilities) {
+      if (name == capability) return true;
+    }
+    return false;
+  }
 };
 
 // server → client
@@ -39,6 +56,7 @@ struct Welcome {
   UnixMillis server_time = 0;
   std::vector<std::string> wards;
   std::vector<std::string> stations;
+  std::vector<std::string> capabilities{};  // optional, default []
 };
 
 // One change of a push, as sent.
@@ -85,10 +103,13 @@ struct Pull {
   int limit = kDefaultPullLimit;
 };
 
-// A winning version as the server sends it, with the device that wrote it.
+// A winning version as the server sends it, with the device that wrote it; or, when
+// `evict` is set (only to a client that announced capabilities::kEvict), the household
+// change.id left the user's scope (change.entity is household; no hlc, data or device_id).
 struct PulledChange {
   Change change;
   std::string device_id;
+  bool evict = false;
 };
 
 // server → client

@@ -111,12 +111,17 @@ class ServerStore {
   Result<std::string> enroll(const std::string& device_id, const std::string& user_id, safer::Role role,
                              const Actor& by = {});
 
-  // Revokes the device's token, with its audit entry by `by`. Error "not_found" for an
-  // unknown device.
-  Status revoke(const std::string& device_id, const Actor& by = {});
+  // Revokes the device's token, and with Wipe::yes orders the device to erase its data: its
+  // next upgrade with that token gets 410 (protocol.md §1.2) rather than 401. Enrolling the
+  // device again lifts both. The audit entry is by `by`. Error "not_found" for an unknown device.
+  enum class Wipe { no, yes };
+  Status revoke(const std::string& device_id, Wipe wipe = Wipe::no, const Actor& by = {});
 
   // The device a token belongs to, unless unknown or revoked.
   std::optional<DeviceRecord> authenticate(const std::string& token);
+
+  // Whether `token` is that of a revoked device ordered wiped (revoke(…, Wipe::yes)).
+  bool wipe_ordered(const std::string& token);
 
   std::optional<DeviceRecord> device(const std::string& device_id);
 
@@ -161,7 +166,12 @@ class ServerStore {
 
   // The next page of winning versions in the device's scope after `pull.cursor`, in commit
   // order. Error "cursor_invalid" for a cursor this store did not issue or cannot honour.
-  Result<safer::ChangesPage> pull(const DeviceIdentity& device, const safer::Pull& pull);
+  // With Evictions::send (a client that announced "evict"), the page also carries, in feed
+  // order, the households that left the user's scope after the cursor (protocol.md §4.6);
+  // never for a pull from "".
+  enum class Evictions { omit, send };
+  Result<safer::ChangesPage> pull(const DeviceIdentity& device, const safer::Pull& pull,
+                                  Evictions evictions = Evictions::omit);
 
   // protocol.md §7 over the local dates [from, to], both inclusive; all time when unset.
   safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to);

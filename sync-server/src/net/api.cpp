@@ -309,10 +309,24 @@ ApiResponse post_device(ServerStore& store, const ApiRequest& request, const Cal
   return json(201, JsonOut().begin_object().field("device_id", text("device_id")).field("token", *token).end_object().str());
 }
 
+ApiResponse revoke_device(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& device,
+                          ServerStore::Wipe wipe) {
+  if (auto revoked = store.revoke(device, wipe, actor_of(caller, request)); !revoked) return error(404, revoked.error().message);
+  const bool wiped = wipe == ServerStore::Wipe::yes;
+  log::line(wiped ? "device_wipe_ordered" : "device_revoked", "device=" + device + " by=" + caller.name);
+  JsonOut body;
+  body.begin_object().field("device_id", device).field("revoked", true);
+  if (wiped) body.field("wipe", true);
+  return json(200, body.end_object().str());
+}
+
 ApiResponse post_revoke(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& device) {
-  if (auto revoked = store.revoke(device, actor_of(caller, request)); !revoked) return error(404, revoked.error().message);
-  log::line("device_revoked", "device=" + device + " by=" + caller.name);
-  return json(200, JsonOut().begin_object().field("device_id", device).field("revoked", true).end_object().str());
+  return revoke_device(store, request, caller, device, ServerStore::Wipe::no);
+}
+
+// Revokes the device and orders it wiped: its next connection gets 410 (protocol.md §1.2).
+ApiResponse post_wipe(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& device) {
+  return revoke_device(store, request, caller, device, ServerStore::Wipe::yes);
 }
 
 // The audit trail's filters from the query (docs/api.md): person, action, from, to, before, limit.
@@ -407,6 +421,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/devices/", "/revoke", Access::people, post_revoke},
     {"GET", "/api/v1/audit", "", Access::people_read, get_audit},
     {"GET", "/api/v1/audit.csv", "", Access::people_read, export_audit},
+    {"POST", "/api/v1/devices/", "/wipe", Access::people, post_wipe},
 };
 
 // Whether `route` serves `path`; its {id} into `id`.

@@ -185,14 +185,17 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     auto shared_request = std::make_shared<Request>(std::move(request));
     context_.readers->post([self = this->shared_from_this(), token, shared_request](ServerStore& store) {
       std::optional<DeviceRecord> device;
+      bool wipe = false;
       try {
         device = store.authenticate(token);
+        if (!device) wipe = store.wipe_ordered(token);
       } catch (const std::exception&) {
         return asio::post(self->stream_.get_executor(), [self] {
           self->send(self->plain(http::status::service_unavailable, json_error("the database cannot be read")), false);
         });
       }
-      asio::post(self->stream_.get_executor(), [self, device = std::move(device), shared_request]() mutable {
+      asio::post(self->stream_.get_executor(), [self, device = std::move(device), wipe, shared_request]() mutable {
+        if (wipe) return self->gone();
         if (!device) return self->unauthorized("upgrade_refused", "unknown or revoked token");
         if (self->context_.stopping) {
           return self->send(self->plain(http::status::service_unavailable, json_error("shutting down")), false);
@@ -235,6 +238,18 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     auto response = plain(http::status::unauthorized, json_error("a valid device token is required"));
     response.set(http::field::www_authenticate, "Bearer");
     send(std::move(response));
+  }
+
+  // protocol.md §1.2: the token of a device revoked and ordered wiped. The body is exactly
+  // what field clients look for; a protocol-1 client sees a failed upgrade.
+  void gone() {
+    log::line("upgrade_refused", "reason=\"revoked, wipe ordered\"");
+    send(plain(http::status::gone, safer::JsonOut()
+                                       .begin_object()
+                                       .field("code", "wipe")
+                                       .field("message", "This device was revoked and must erase its data.")
+                                       .end_object()
+                                       .str()));
   }
 
   Response plain(http::status status, std::string body, const char* type = "application/json") const {

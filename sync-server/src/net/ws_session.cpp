@@ -146,6 +146,8 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       log::line("device_mismatch", "device=" + device_.identity.device_id);
       return reply_error(safer::codes::kDeviceMismatch, "device_id is not the device this token was issued to");
     }
+    // §10 rule 4: an addition is used only if both lists name it; this server offers "evict".
+    evictions_ = hello.announces(safer::capabilities::kEvict) ? ServerStore::Evictions::send : ServerStore::Evictions::omit;
     context_.readers->post([self = this->shared_from_this()](ServerStore& store) {
       std::optional<DeviceRecord> device;
       try {
@@ -163,6 +165,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       welcome.server_time = store.options().wall_clock();
       welcome.wards = store.options().lists.wards;
       welcome.stations = store.options().lists.stations;
+      welcome.capabilities = {std::string(safer::capabilities::kEvict)};
       asio::post(self->ws_.get_executor(), [self, welcome = std::move(welcome)] {
         self->hello_done_ = true;
         log::line("hello", "device=" + welcome.device_id + " acked_seq=" + std::to_string(welcome.acked_seq));
@@ -206,12 +209,12 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   }
 
   void on_pull(const safer::Pull& pull) {
-    context_.readers->post([self = this->shared_from_this(), pull](ServerStore& store) {
+    context_.readers->post([self = this->shared_from_this(), pull, evictions = evictions_](ServerStore& store) {
       const auto started = std::chrono::steady_clock::now();
       Result<safer::ChangesPage> page =
           Error{std::string(safer::codes::kUnavailable), "the server cannot read its database; try again later", ""};
       try {
-        page = store.pull(self->device_.identity, pull);
+        page = store.pull(self->device_.identity, pull, evictions);
       } catch (const std::exception&) {
       }
       std::string text = page ? safer::to_json(*page) : std::string();
@@ -319,6 +322,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   const DeviceRecord device_;
   std::string peer_;
   bool hello_done_ = false;
+  ServerStore::Evictions evictions_ = ServerStore::Evictions::omit;  // what the hello announced
   bool busy_ = false;      // a message is being handled; its answer is not queued yet
   bool writing_ = false;   // one async_write in flight
   bool closing_ = false;   // async_close started

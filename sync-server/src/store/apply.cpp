@@ -28,8 +28,16 @@ Rejection out_of_scope(Entity entity, const std::string& id) {
                 std::string(safer::to_string(entity)) + " " + id + " is out of this user's scope");
 }
 
+// protocol.md §4.4: the assignee, or while there is none the creator. Assigning a household
+// to someone else ends its creator's hold on it.
 bool in_scope(const StoredRow& household, const std::string& user) {
-  return household.owner == user || household.assigned_to == user;
+  return household.assigned_to ? *household.assigned_to == user : household.owner == user;
+}
+
+Rejection erased(const std::string& household_id, std::string field = "") {
+  return reject(safer::codes::kErased,
+                "household " + household_id + " was erased by a coordinator and cannot be written again",
+                std::move(field));
 }
 
 template <class Record>
@@ -169,6 +177,8 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_ho
     }
     return admitted;
   }
+  // A coordinator's delete is an erasure: nothing brings the household back (§5.7).
+  if (current && current->deleted) return erased(change.id);
   auto& household = std::get<Household>(*admitted.data);
   if (auto errors = safer::check_household(household, options.lists); !errors.empty()) return invalid(errors);
   if (coordinator) {
@@ -214,9 +224,7 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_vi
   if (!household) {
     return reject(safer::codes::kInvalid, "household_id does not name a household the server knows", "household_id");
   }
-  if (household->deleted) {
-    return reject(safer::codes::kInvalid, "household_id names a household that was deleted", "household_id");
-  }
+  if (household->deleted) return erased(visit.household_id, "household_id");
   if (!coordinator && !in_scope(*household, device.user_id)) return out_of_scope(Entity::household, visit.household_id);
   admitted.household_id = visit.household_id;
   admitted.ward = household->ward;
@@ -362,15 +370,38 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   if (auto* refused = std::get_if<Rejection>(&admission)) return std::move(*refused);
   const auto& admitted = std::get<Admitted>(admission);
 
-  // Last writer wins by (hlc, device_id); a losing version is not an error.
+  // Last writer wins by (hlc, device_id); a losing version is not an error. Except an
+  // erasure, which always takes effect: it wins with the HLC just after the stored one.
+  const bool erasure = change.entity == Entity::household && change.op == Op::remove && current && !current->deleted;
+  Change erasing;
   if (current && std::tie(change.hlc, device.device_id) <= std::tie(current->hlc, current->device_id)) {
-    return std::nullopt;
+    if (!erasure) return std::nullopt;
+    erasing = change;
+    erasing.hlc = hlc_after(current->hlc);
   }
+  const Change& winner = erasing.id.empty() ? change : erasing;
   applied = true;
-  if (change.hlc > server_hlc) server_hlc = change.hlc;
-  recount(change, current, admitted);
-  write_record(device, change, current, admitted, encoded);
-  if (change.entity == Entity::household && current) move_visits_with(change.id, *current, admitted);
+  if (winner.hlc > server_hlc) server_hlc = winner.hlc;
+  recount(winner, current, admitted);
+  write_record(device, winner, current, admitted, encoded);
+  if (change.entity == Entity::household) {
+    if (current) move_visits_with(change.id, *current, admitted);
+    if (!admitted.data) {
+      const std::size_t visits = erase_visits_of(change.id, device, winner.hlc);
+      if (erasure) {  // in the group's transaction, so the trail holds every erasure and only those
+        AuditEntry entry{Actor{device.user_id, "device:" + device.device_id, "-"}, kAuditErase};
+        entry.household = change.id;
+        entry.device = device.device_id;
+        entry.detail = "visits=" + std::to_string(visits);
+        append_audit(entry);
+      }
+    }
+    StoredRow after;
+    after.deleted = !admitted.data;
+    after.assigned_to = admitted.assigned_to;
+    after.owner = current ? current->owner : device.user_id;
+    record_exits(change.id, current, scope_holders(after));
+  }
   return std::nullopt;
 }
 

@@ -29,10 +29,10 @@ constexpr std::array<Table, 16> kTables{{
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc')"},
     {"devices",
-     "SELECT device_id, user_id, role, token_hash, revoked, acked_seq, enrolled_at, last_sync_at FROM devices"
+     "SELECT device_id, user_id, role, token_hash, revoked, acked_seq, enrolled_at, last_sync_at, wipe FROM devices"
      " ORDER BY device_id",
-     "INSERT INTO devices (device_id, user_id, role, token_hash, revoked, acked_seq, enrolled_at, last_sync_at)"
-     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", 8,
+     "INSERT INTO devices (device_id, user_id, role, token_hash, revoked, acked_seq, enrolled_at, last_sync_at, wipe)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", 9,
      "SELECT count(*) FROM devices"},
     {"records",
      "SELECT entity, id, hlc, device_id, user_id, owner, deleted, data, household_id, assigned_to, target, ward,"

@@ -8,6 +8,8 @@
 // epoch, and its cursors are refused with cursor_invalid.
 #include <charconv>
 #include <cstdint>
+#include <optional>
+#include <vector>
 
 #include "safer/record_json.h"
 #include "store_impl.h"
@@ -16,8 +18,9 @@ namespace sync_server {
 
 namespace {
 
-// The scope of protocol.md §4 for officers and PCSOs: households assigned to or created by
-// the user, every visit to those, and the user's own visits and sessions. ?2 is the user.
+// The scope of protocol.md §4.4 for officers and PCSOs: households assigned to the user, or
+// created by the user and assigned to nobody; every visit to those; the user's own sessions.
+// ?2 is the user.
 //
 // The unary + on r.entity keeps SQLite from answering the OR with one primary-key scan per
 // entity and a sort of the result (MULTI-INDEX OR, then a temporary B-tree for ORDER BY):
@@ -26,10 +29,10 @@ namespace {
 constexpr const char* kScopedPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.version FROM records r"
     " WHERE r.version > ?1 AND ("
-    "  (+r.entity = 'household' AND (r.owner = ?2 OR r.assigned_to = ?2))"
+    "  (+r.entity = 'household' AND (r.assigned_to = ?2 OR (r.assigned_to IS NULL AND r.owner = ?2)))"
     "  OR (+r.entity = 'commute_session' AND r.owner = ?2)"
-    "  OR (+r.entity = 'visit' AND (r.owner = ?2 OR EXISTS (SELECT 1 FROM records h"
-    "      WHERE h.entity = 'household' AND h.id = r.household_id AND (h.owner = ?2 OR h.assigned_to = ?2)))))"
+    "  OR (+r.entity = 'visit' AND EXISTS (SELECT 1 FROM records h WHERE h.entity = 'household'"
+    "      AND h.id = r.household_id AND (h.assigned_to = ?2 OR (h.assigned_to IS NULL AND h.owner = ?2)))))"
     " ORDER BY r.version LIMIT ?3";
 
 constexpr const char* kEverythingPage =
@@ -58,15 +61,46 @@ std::optional<std::int64_t> parse_cursor(const std::string& cursor, const std::s
 
 namespace {
 
-// Reads rows (entity, id, hlc, device_id, deleted, data, …) into `page` until the limit or the
-// byte budget; returns false when it stopped with rows left (has_more).
-template <class OnRow>
-void read_page(db::Statement& rows, int limit, safer::ChangesPage& page, OnRow on_row) {
+// A place in the change feed: (0, version) on SQLite, (xid, version) on PostgreSQL.
+using FeedPosition = std::pair<std::uint64_t, std::int64_t>;
+
+// Households that left the user's scope, with the place in the feed of the version that took
+// them out: sent to clients that announced "evict" (protocol.md §4.6) in feed order among the
+// records. At most limit + 1 are read; a page never holds more than limit.
+struct Exit {
+  FeedPosition at;
+  std::string household_id;
+};
+
+// Fills `page` with the rows (entity, id, hlc, device_id, deleted, data, …) and the exits
+// merged in feed order, until the limit or the byte budget; sets has_more when it stopped with
+// something left. `position` gives a row's place in the feed; `last` is the place of the last
+// thing the page holds.
+template <class Position>
+void read_page(db::Statement& rows, int limit, const std::vector<Exit>& exits, safer::ChangesPage& page,
+               Position position, FeedPosition& last) {
   std::size_t bytes = 0;
+  std::size_t next_exit = 0;
+  const auto full = [&] { return static_cast<int>(page.changes.size()) == limit; };
+  // Places the exits before `bound` (all of them when there is none); false once the page is full.
+  const auto place_exits = [&](const std::optional<FeedPosition>& bound) {
+    for (; next_exit < exits.size() && (!bound || exits[next_exit].at < *bound); ++next_exit) {
+      if (full()) return false;
+      safer::PulledChange eviction;
+      eviction.evict = true;
+      eviction.change.entity = safer::Entity::household;
+      eviction.change.id = exits[next_exit].household_id;
+      page.changes.push_back(std::move(eviction));
+      bytes += kChangeOverheadBytes;
+      last = exits[next_exit].at;
+    }
+    return true;
+  };
   while (rows.step()) {
+    const FeedPosition at = position(rows);
     // A page must fit one message (protocol.md §1.3: 1 MiB) however long the notes are.
     const std::size_t size = rows.column_bytes(5) + kChangeOverheadBytes;
-    if (static_cast<int>(page.changes.size()) == limit || (!page.changes.empty() && bytes + size > kPageBudgetBytes)) {
+    if (!place_exits(at) || full() || (!page.changes.empty() && bytes + size > kPageBudgetBytes)) {
       page.has_more = true;
       return;
     }
@@ -84,9 +118,27 @@ void read_page(db::Statement& rows, int limit, safer::ChangesPage& page, OnRow o
       safer::from_json(rows.column_text(5), change.entity, data);
       change.data = std::move(data);
     }
-    on_row(rows);
+    last = at;
     page.changes.push_back(std::move(pulled));
   }
+  if (!place_exits(std::nullopt)) page.has_more = true;
+}
+
+// The user's exits after `after` (and, on PostgreSQL, below the watermark), in feed order.
+std::vector<Exit> read_exits(db::Database& db, const std::string& user, const FeedPosition& after,
+                             std::uint64_t watermark, int limit) {
+  std::vector<Exit> exits;
+  auto rows = db.postgresql()
+                  ? db.cached("SELECT xid::text, version, household_id FROM exits WHERE user_id = ?1"
+                              " AND (xid, version) > (?2::xid8, ?3) AND xid < ?4::xid8 ORDER BY xid, version LIMIT ?5")
+                  : db.cached("SELECT 0, version, household_id FROM exits WHERE user_id = ?1 AND version > ?3"
+                              " ORDER BY version LIMIT ?5");
+  rows->bind(1, user).bind(3, after.second).bind(5, limit + 1);
+  if (db.postgresql()) rows->bind(2, std::to_string(after.first)).bind(4, std::to_string(watermark));
+  while (rows->step()) {
+    exits.push_back({{std::stoull(rows->column_text(0)), rows->column_int(1)}, rows->column_text(2)});
+  }
+  return exits;
 }
 
 Error cursor_invalid() {
@@ -119,10 +171,10 @@ std::optional<std::pair<std::uint64_t, std::int64_t>> parse_pg_cursor(const std:
 constexpr const char* kPgScopedPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
     " WHERE (r.xid, r.version) > (?1, ?2) AND r.xid < ?5 AND ("
-    "  (r.entity = 'household' AND (r.owner = ?4 OR r.assigned_to = ?4))"
+    "  (r.entity = 'household' AND (r.assigned_to = ?4 OR (r.assigned_to IS NULL AND r.owner = ?4)))"
     "  OR (r.entity = 'commute_session' AND r.owner = ?4)"
-    "  OR (r.entity = 'visit' AND (r.owner = ?4 OR EXISTS (SELECT 1 FROM records h"
-    "      WHERE h.entity = 'household' AND h.id = r.household_id AND (h.owner = ?4 OR h.assigned_to = ?4)))))"
+    "  OR (r.entity = 'visit' AND EXISTS (SELECT 1 FROM records h WHERE h.entity = 'household'"
+    "      AND h.id = r.household_id AND (h.assigned_to = ?4 OR (h.assigned_to IS NULL AND h.owner = ?4)))))"
     " ORDER BY r.xid, r.version LIMIT ?3";
 constexpr const char* kPgEverythingPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
@@ -130,10 +182,13 @@ constexpr const char* kPgEverythingPage =
 
 }  // namespace
 
-Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const safer::Pull& pull) {
+Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const safer::Pull& pull,
+                                             Evictions evictions) {
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   const bool everything = device.role == safer::Role::coordinator;
+  // A pull from "" brings the whole scope: nothing to evict (protocol.md §4.6).
+  const bool with_exits = evictions == Evictions::send && !everything && !pull.cursor.empty();
   safer::ChangesPage page;
 
   if (db.postgresql()) {
@@ -143,6 +198,7 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     const std::uint64_t watermark = std::stoull(mark->column_text(0));
     const auto after = parse_pg_cursor(pull.cursor, impl_->epoch);
     if (!after || after->first >= watermark) return cursor_invalid();
+    const auto exits = with_exits ? read_exits(db, device.user_id, *after, watermark, pull.limit) : std::vector<Exit>{};
     // PostgreSQL's counterpart of the unary + in kScopedPage: guessing the scope selective, it
     // read every record and sorted them for each page (78 ms a page, B2 9.4 s); walking the
     // feed index in order and stopping after a page is what a pull needs (B2 1.5 s).
@@ -154,11 +210,12 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     } else {
       rows->bind(4, device.user_id).bind(5, std::to_string(watermark));
     }
-    std::pair<std::string, std::int64_t> last{std::to_string(after->first), after->second};
-    read_page(*rows, pull.limit, page, [&](db::Statement& row) { last = {row.column_text(6), row.column_int(7)}; });
+    FeedPosition last = *after;
+    read_page(*rows, pull.limit, exits, page,
+              [](db::Statement& row) { return FeedPosition{std::stoull(row.column_text(6)), row.column_int(7)}; }, last);
     // A finished pull resumes at the watermark: everything below it has been seen.
     page.cursor = impl_->epoch + "." +
-                  (page.has_more ? last.first + "." + std::to_string(last.second)
+                  (page.has_more ? std::to_string(last.first) + "." + std::to_string(last.second)
                                  : std::to_string(watermark - 1) + "." + std::to_string(INT64_MAX));
     snapshot.commit();
     return page;
@@ -167,14 +224,16 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
   const std::int64_t newest = std::stoll(impl_->meta("last_version").value_or("0"));
   const auto after = parse_cursor(pull.cursor, impl_->epoch);
   if (!after || *after > newest) return cursor_invalid();
+  const auto exits = with_exits ? read_exits(db, device.user_id, {0, *after}, 0, pull.limit) : std::vector<Exit>{};
   auto rows = db.cached(everything ? kEverythingPage : kScopedPage);
   rows->bind(1, *after).bind(3, pull.limit + 1);  // one more than asked: is there more?
   if (!everything) rows->bind(2, device.user_id);
-  std::int64_t last = *after;
-  read_page(*rows, pull.limit, page, [&](db::Statement& row) { last = row.column_int(6); });
+  FeedPosition last{0, *after};
+  read_page(*rows, pull.limit, exits, page, [](db::Statement& row) { return FeedPosition{0, row.column_int(6)}; },
+            last);
   // Nothing in scope lies between the last row sent and the snapshot's newest version, so a
   // finished pull may skip ahead to it and not scan those rows again.
-  page.cursor = impl_->epoch + "." + std::to_string(page.has_more ? last : newest);
+  page.cursor = impl_->epoch + "." + std::to_string(page.has_more ? last.second : newest);
   snapshot.commit();
   return page;
 }

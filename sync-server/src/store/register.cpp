@@ -102,7 +102,8 @@ Result<std::string> Dashboard::assign_json(const std::string& household_id, cons
 std::string Dashboard::devices_json() {
   auto rows = store_.impl_->db.cached(
       "SELECT d.device_id, d.user_id, d.role, d.revoked, d.acked_seq, d.enrolled_at, d.last_sync_at,"
-      " (SELECT count(*) FROM rejections r WHERE r.device_id = d.device_id) FROM devices d ORDER BY d.user_id, d.device_id");
+      " (SELECT count(*) FROM rejections r WHERE r.device_id = d.device_id), d.wipe FROM devices d"
+      " ORDER BY d.user_id, d.device_id");
   JsonOut out;
   out.begin_object().key("devices").begin_array();
   while (rows->step()) {
@@ -111,7 +112,7 @@ std::string Dashboard::devices_json() {
     out.field("acked_seq", rows->column_int(4)).field("enrolled_at", safer::format_rfc3339(rows->column_int(5)));
     out.key("last_sync_at");
     if (rows->column_is_null(6)) out.null(); else out.value(safer::format_rfc3339(rows->column_int(6)));
-    out.field("rejected", rows->column_int(7)).end_object();
+    out.field("rejected", rows->column_int(7)).field("wipe", rows->column_int(8) != 0).end_object();
   }
   out.end_array().end_object();
   return out.str();

@@ -270,6 +270,19 @@ BEGIN SELECT RAISE(ABORT, 'the audit head only moves forward'); END;
 CREATE TRIGGER IF NOT EXISTS audit_head_kept BEFORE DELETE ON audit_head
 BEGIN SELECT RAISE(ABORT, 'the audit head cannot be deleted'); END;
 )sql"},
+    {8, R"sql(
+-- Households leaving a user's scope (protocol.md §4.4, §4.6): one row per (user, household
+-- version that took it away), written in the transaction of that version, at its place in the
+-- change feed. Pulls of clients that announced "evict" send them in feed order.
+CREATE TABLE exits (
+  user_id      TEXT NOT NULL,
+  household_id TEXT NOT NULL,
+  version      INTEGER NOT NULL,  -- the household's version that took it out of the scope
+  PRIMARY KEY (user_id, version, household_id)
+) WITHOUT ROWID;
+-- A coordinator's "revoke and wipe" (protocol.md §1.2): the device's next upgrade gets 410.
+ALTER TABLE devices ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -509,6 +522,17 @@ END $$;
 CREATE TRIGGER audit_head_guard BEFORE UPDATE OR DELETE ON audit_head
   FOR EACH ROW EXECUTE FUNCTION audit_head_guard();
 )sql"},
+    {5, R"sql(
+-- As SQLite's migration 8, with each exit's place in the feed as (xid, version) like records'.
+CREATE TABLE exits (
+  user_id      text NOT NULL,
+  household_id text NOT NULL,
+  version      bigint NOT NULL,
+  xid          xid8 NOT NULL DEFAULT pg_current_xact_id(),
+  PRIMARY KEY (user_id, xid, version, household_id)
+);
+ALTER TABLE devices ADD COLUMN wipe integer NOT NULL DEFAULT 0;
+)sql"},
 };
 
 std::string random_epoch() {
@@ -596,6 +620,8 @@ void ServerStore::Impl::renew_epoch_after_restore() {
     // this one's: the pull watermark would hide them until it got there. Every row takes a
     // new place in the feed from this transaction (the trigger sets version and xid).
     db.exec("UPDATE records SET version = 0");
+    // Exits matter only to cursors, which the new epoch refuses; full pulls need none.
+    db.exec("DELETE FROM exits");
   }
   set_meta("xid_source", identity);
 }
@@ -726,7 +752,7 @@ Result<std::string> ServerStore::enroll(const std::string& device_id, const std:
     impl_->db.cached(
             "INSERT INTO devices (device_id, user_id, role, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)"
             " ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id, role = excluded.role,"
-            " token_hash = excluded.token_hash, revoked = 0, enrolled_at = excluded.enrolled_at")
+            " token_hash = excluded.token_hash, revoked = 0, wipe = 0, enrolled_at = excluded.enrolled_at")
         ->bind(1, device_id)
         .bind(2, user_id)
         .bind(3, safer::to_string(role))
@@ -745,12 +771,16 @@ Result<std::string> ServerStore::enroll(const std::string& device_id, const std:
   }
 }
 
-Status ServerStore::revoke(const std::string& device_id, const Actor& by) {
+Status ServerStore::revoke(const std::string& device_id, Wipe wipe, const Actor& by) {
   try {
     db::Transaction transaction(impl_->db);
-    impl_->db.cached("UPDATE devices SET revoked = 1 WHERE device_id = ?")->bind(1, device_id).run();
+    // A wipe order stays until the device is enrolled again; a plain revoke does not lift it.
+    impl_->db.cached("UPDATE devices SET revoked = 1, wipe = CASE WHEN ?1 = 1 THEN 1 ELSE wipe END WHERE device_id = ?2")
+        ->bind(1, wipe == Wipe::yes ? 1 : 0)
+        .bind(2, device_id)
+        .run();
     if (impl_->db.changes() == 0) return Error{"not_found", "no device " + device_id + " is enrolled", "device"};
-    AuditEntry entry{by, kAuditRevoke};
+    AuditEntry entry{by, wipe == Wipe::yes ? kAuditRevokeWipe : kAuditRevoke};
     entry.device = device_id;
     impl_->append_audit(entry);
     transaction.commit();
@@ -768,6 +798,12 @@ std::optional<DeviceRecord> ServerStore::authenticate(const std::string& token) 
   auto device = read_device(*statement);
   if (device.revoked) return std::nullopt;
   return device;
+}
+
+bool ServerStore::wipe_ordered(const std::string& token) {
+  auto statement = impl_->db.cached("SELECT wipe FROM devices WHERE token_hash = ? AND revoked = 1");
+  statement->bind(1, token_hash(token));
+  return statement->step() && statement->column_int(0) != 0;
 }
 
 std::optional<DeviceRecord> ServerStore::device(const std::string& device_id) {

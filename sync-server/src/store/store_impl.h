@@ -9,6 +9,7 @@
 #include <string>
 #include <tuple>
 #include <utility>
+#include <vector>
 #include <variant>
 
 #include "safer/hlc.h"
@@ -17,6 +18,12 @@
 #include "sync_server/server_store.h"
 
 namespace sync_server {
+
+// The smallest HLC after `hlc`.
+inline safer::Hlc hlc_after(safer::Hlc hlc) {
+  if (hlc.counter < safer::Hlc::kMaxCounter) return {hlc.millis, hlc.counter + 1};
+  return {hlc.millis + 1, 0};
+}
 
 // One row of `records`: the winning version of one record, with the columns that scope,
 // ownership and the statistics need.
@@ -104,6 +111,18 @@ struct ServerStore::Impl {
   void write_record(const DeviceIdentity& device, const safer::Change& change, const std::optional<StoredRow>& current,
                     const Admitted& admitted, const std::string& encoded);
   void move_visits_with(const std::string& household_id, const StoredRow& before, const Admitted& after);
+
+  // erase.cpp. The users whose scope holds a household row (none for a tombstone): its
+  // assignee, or while it has none its creator (protocol.md §4.4).
+  static std::vector<std::string> scope_holders(const std::optional<StoredRow>& household);
+  // Makes every live visit of the household a tombstone without data, taking it out of the
+  // statistics; each tombstone's HLC is past both `erased_at` and the visit's own.
+  // Returns how many visits it erased.
+  std::size_t erase_visits_of(const std::string& household_id, const DeviceIdentity& device, safer::Hlc erased_at);
+  // Writes an exit for each user who held the household before this version and does not
+  // after it. REQUIRES: the household's new version is written.
+  void record_exits(const std::string& household_id, const std::optional<StoredRow>& before,
+                    const std::vector<std::string>& holders_after);
 
   // stats.cpp: statistics contributions of one version, added (sign +1) or taken away (-1).
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);

@@ -1,0 +1,120 @@
+// A pulled eviction (protocol.md §4.6): the household and its visits leave the device at once,
+// except records with a change still to sync, which go when it is acked or rejected.
+#include <catch2/catch.hpp>
+
+#include "field_client/store.h"
+#include "temp_dir.h"
+
+namespace {
+
+using field_client::Store;
+using safer::Entity;
+
+constexpr const char* kHousehold = "0192f5e4-0000-7000-8000-0000000000a1";
+constexpr const char* kOtherHousehold = "0192f5e4-0000-7000-8000-0000000000a2";
+constexpr const char* kSyncedVisit = "0192f5e4-0000-7000-8000-0000000000b1";
+
+safer::Household household() {
+  safer::Household record;
+  record.address = "5 Fictional Gardens";
+  record.postcode = "EN6 1AA";
+  record.ward = "Potters Bar Oakmere";
+  record.target = true;
+  record.assigned_to = std::optional<std::string>("officer.ann");
+  return record;
+}
+
+safer::Visit visit(const std::string& household_id) {
+  safer::Visit record;
+  record.household_id = household_id;
+  record.visited_at = 1'764'149'400'000;
+  record.status = safer::VisitStatus::no_answer;
+  record.notes = "fictional note";
+  return record;
+}
+
+safer::PulledChange upsert(Entity entity, const std::string& id, safer::RecordData data) {
+  safer::PulledChange pulled;
+  pulled.change = {entity, safer::Op::upsert, id, safer::Hlc{1'764'149'400'000, 1}, std::move(data)};
+  pulled.device_id = "server-side";
+  return pulled;
+}
+
+safer::PulledChange eviction(const std::string& household_id) {
+  safer::PulledChange pulled;
+  pulled.evict = true;
+  pulled.change.entity = Entity::household;
+  pulled.change.id = household_id;
+  return pulled;
+}
+
+bool holds(const Store& store, Entity entity, const std::string& id) { return store.get(entity, id).ok(); }
+
+// A store holding two households from the server, a visit pulled to the first, and the
+// officer's own visit to it (unsynced until `ack`).
+struct Tablet {
+  test_support::TempDir dir;
+  std::unique_ptr<Store> store = Store::open(dir.file("tablet.db")).value();
+  std::string own_visit;
+
+  Tablet() {
+    safer::ChangesPage page;
+    page.changes = {upsert(Entity::household, kHousehold, household()), upsert(Entity::household, kOtherHousehold, household()),
+                    upsert(Entity::visit, kSyncedVisit, visit(kHousehold))};
+    page.cursor = "c.1";
+    REQUIRE(store->apply_page(page).ok());
+    auto created = store->create(visit(kHousehold));
+    REQUIRE(created.ok());
+    own_visit = *created;
+  }
+
+  void evict(const std::string& household_id) {
+    safer::ChangesPage page;
+    page.changes = {eviction(household_id)};
+    page.cursor = "c.2";
+    REQUIRE(store->apply_page(page).ok());
+  }
+};
+
+}  // namespace
+
+TEST_CASE("an eviction drops the household and its synced visits, and nothing else", "[store][evict]") {
+  Tablet tablet;
+  REQUIRE(tablet.store->apply_ack({1, {}}).ok());  // the officer's visit is synced
+  tablet.evict(kHousehold);
+  CHECK_FALSE(holds(*tablet.store, Entity::household, kHousehold));
+  CHECK_FALSE(holds(*tablet.store, Entity::visit, kSyncedVisit));
+  CHECK_FALSE(holds(*tablet.store, Entity::visit, tablet.own_visit));  // the user's own, synced
+  CHECK(holds(*tablet.store, Entity::household, kOtherHousehold));
+  CHECK(tablet.store->cursor().value() == "c.2");
+  // An eviction of a household the device does not hold changes nothing.
+  tablet.evict("0192f5e4-0000-7000-8000-0000000000ff");
+  CHECK(holds(*tablet.store, Entity::household, kOtherHousehold));
+}
+
+TEST_CASE("a record with an unsynced change stays until the change is acked or rejected", "[store][evict]") {
+  Tablet tablet;
+  tablet.evict(kHousehold);
+  // The pending visit stays, and so does its household; the synced visit goes at once.
+  CHECK(holds(*tablet.store, Entity::visit, tablet.own_visit));
+  CHECK(holds(*tablet.store, Entity::household, kHousehold));
+  CHECK_FALSE(holds(*tablet.store, Entity::visit, kSyncedVisit));
+
+  SECTION("acked") { REQUIRE(tablet.store->apply_ack({1, {}}).ok()); }
+  SECTION("rejected") { REQUIRE(tablet.store->apply_ack({1, {{1, "forbidden", "household is out of scope", ""}}}).ok()); }
+  CHECK_FALSE(holds(*tablet.store, Entity::visit, tablet.own_visit));
+  CHECK_FALSE(holds(*tablet.store, Entity::household, kHousehold));
+  CHECK(holds(*tablet.store, Entity::household, kOtherHousehold));
+}
+
+TEST_CASE("a household that comes back after an eviction is kept", "[store][evict]") {
+  Tablet tablet;
+  tablet.evict(kHousehold);
+  safer::ChangesPage back;
+  back.changes = {upsert(Entity::household, kHousehold, household())};
+  back.changes[0].change.hlc = safer::Hlc{1'764'149'500'000, 0};
+  back.cursor = "c.3";
+  REQUIRE(tablet.store->apply_page(back).ok());
+  REQUIRE(tablet.store->apply_ack({1, {}}).ok());
+  CHECK(holds(*tablet.store, Entity::household, kHousehold));
+}
