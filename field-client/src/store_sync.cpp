@@ -9,15 +9,17 @@ namespace field_client {
 namespace {
 
 // Removes the records marked evicted that no longer wait on a change to sync: visits first,
-// then households none of whose visits are left (protocol.md §4.6). Must run in a transaction.
+// then households none of whose visits are left (protocol.md §4.6). A record whose change was
+// rejected stays, so that the officer sees why (the rejected outbox entry holds the same data
+// and follows the outbox's own rule for rejected entries). Must run in a transaction.
 void drop_evicted(sqlite::Database& db) {
   db.cached(
         "DELETE FROM records WHERE evicted = 1 AND entity = 'visit' AND NOT EXISTS (SELECT 1 FROM outbox o"
-        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state = 'pending')")
+        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state IN ('pending', 'rejected'))")
       ->run();
   db.cached(
         "DELETE FROM records WHERE evicted = 1 AND entity = 'household' AND NOT EXISTS (SELECT 1 FROM outbox o"
-        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state = 'pending')"
+        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state IN ('pending', 'rejected'))"
         " AND NOT EXISTS (SELECT 1 FROM records v WHERE v.entity = 'visit' AND v.household_id = records.id)")
       ->run();
 }

@@ -162,6 +162,30 @@ TEST_CASE("a revoked device's token is refused at the next upgrade and its open 
   CHECK(flag(device_entry(server, cat.token, "tab-lost-1"), "revoked") == false);
 }
 
+TEST_CASE("revoke and wipe closes the session and answers the next upgrade 410", "[e2e][api][wipe]") {
+  // Issue 14 §2: a lost tablet is told to erase its data; only a person may order it.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  Device lost(server, "tab-lost-1", "officer.ann", "officer");
+  add_coordinator(server);
+  const auto person = with_cookie(log_in(server));
+
+  CHECK(call(server, "POST", "/api/v1/devices/tab-lost-1/wipe", bearer(cat.token)).status == 403);
+  CHECK(flag(device_entry(server, cat.token, "tab-lost-1"), "wipe") == false);
+  const auto wiped = call(server, "POST", "/api/v1/devices/tab-lost-1/wipe", person);
+  INFO(wiped.body);
+  REQUIRE(wiped.status == 200);
+  CHECK(flag(parse(wiped.body), "revoked") == true);
+  CHECK(flag(parse(wiped.body), "wipe") == true);
+  CHECK_FALSE(lost.client->receive(3s).has_value());  // closed by the server
+  CHECK(upgrade(server, "tab-lost-1", lost.token) == 410);
+  const auto listed = device_entry(server, cat.token, "tab-lost-1");
+  CHECK(flag(listed, "revoked") == true);
+  CHECK(flag(listed, "wipe") == true);
+  CHECK(call(server, "POST", "/api/v1/devices/tab-nobody/wipe", person).status == 404);
+}
+
 TEST_CASE("a coordinator's device token can neither enrol, re-enrol nor revoke devices", "[e2e][api]") {
   // Issue 12: device management belongs to people (a dashboard login or the sync-server
   // command). Whoever holds a stolen coordinator tablet must not be able to mint tokens or

@@ -1,5 +1,6 @@
 // A pulled eviction (protocol.md §4.6): the household and its visits leave the device at once,
-// except records with a change still to sync, which go when it is acked or rejected.
+// except records with a change still to sync, which go when it is acked (a rejected one stays
+// with its rejection).
 #include <catch2/catch.hpp>
 
 #include "field_client/store.h"
@@ -100,10 +101,15 @@ TEST_CASE("a record with an unsynced change stays until the change is acked or r
   CHECK(holds(*tablet.store, Entity::household, kHousehold));
   CHECK_FALSE(holds(*tablet.store, Entity::visit, kSyncedVisit));
 
-  SECTION("acked") { REQUIRE(tablet.store->apply_ack({1, {}}).ok()); }
-  SECTION("rejected") { REQUIRE(tablet.store->apply_ack({1, {{1, "forbidden", "household is out of scope", ""}}}).ok()); }
-  CHECK_FALSE(holds(*tablet.store, Entity::visit, tablet.own_visit));
-  CHECK_FALSE(holds(*tablet.store, Entity::household, kHousehold));
+  SECTION("acked: it goes") {
+    REQUIRE(tablet.store->apply_ack({1, {}}).ok());
+    CHECK_FALSE(holds(*tablet.store, Entity::visit, tablet.own_visit));
+    CHECK_FALSE(holds(*tablet.store, Entity::household, kHousehold));
+  }
+  SECTION("rejected: it stays, with its rejection, for the officer to see") {
+    REQUIRE(tablet.store->apply_ack({1, {{1, "forbidden", "household is out of scope", ""}}}).ok());
+    CHECK(holds(*tablet.store, Entity::visit, tablet.own_visit));
+  }
   CHECK(holds(*tablet.store, Entity::household, kOtherHousehold));
 }
 
