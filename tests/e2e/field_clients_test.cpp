@@ -10,6 +10,7 @@
 #include <set>
 
 #include "json_checks.h"
+#include "raw_bytes.h"
 #include "server_process.h"
 #include "ws_test_client.h"
 
@@ -388,4 +389,45 @@ TEST_CASE("a device ordered wiped gets 410 with the wipe body; a revoked one 401
   test_support::WsTestClient client;
   CHECK(client.connect(server.port(), fresh).ok);
   CHECK(upgrade(lost).status == 401);
+}
+
+// Why: issue 14 §2: the whole path with the real binaries — an officer's encrypted tablet syncs
+// a visit, a coordinator revokes it and orders it wiped with the server's command, and the
+// tablet's next sync erases everything: no file of its folder holds an address, a note or the
+// token, before the wipe (encrypted) or after it (gone).
+TEST_CASE("revoke and wipe erases an encrypted tablet at its next sync, leaving no address, note or token",
+          "[e2e][field-client][wipe]") {
+  ServerProcess server;
+  test_support::TempDir files;
+  start_with_register(server, files);
+  const test_support::TempDir tablet("safer-tablet");
+  const std::string pin_file = files.file("pin");
+  std::ofstream(pin_file) << "4938172\n";
+  const std::string token = server.enroll("tablet-ann", "officer.ann", "officer");
+  const auto fc = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), {FIELD_CLIENT_BINARY, "--store", tablet.file("store.db"), "--pin-file", pin_file});
+    auto result = test_support::run_process(args);
+    REQUIRE_FALSE(result.timed_out);
+    return result;
+  };
+  REQUIRE(fc({"enroll", "--server", server.url(), "--token", token, "--device", "tablet-ann"}).exit_code == 0);
+  REQUIRE(fc({"sync"}).exit_code == 0);
+  const std::string note = "Fictional note: the spare key is under the blue pot";
+  REQUIRE(fc({"visit", "record", "--household", kAnnsFirst, "--status", "completed", "--notes", note}).exit_code == 0);
+  REQUIRE(fc({"sync"}).exit_code == 0);
+  const auto secrets = {std::string("1 Imaginary Road"), std::string("WD6 1AA"), note, token};
+  for (const auto& secret : secrets) CHECK(test_support::files_containing(tablet.path(), secret).empty());
+  CHECK_FALSE(test_support::files_in(tablet.path()).empty());
+
+  REQUIRE(server.admin({"revoke", "--device", "tablet-ann", "--wipe"}).exit_code == 0);
+  const auto wiped = fc({"sync"});
+  CHECK(wiped.exit_code == 4);
+  CHECK(wiped.err.find("coordinator ordered this tablet wiped") != std::string::npos);
+  CHECK(test_support::files_in(tablet.path()).empty());
+  for (const auto& secret : secrets) CHECK(test_support::files_containing(tablet.path(), secret).empty());
+  // The server kept what was synced, and the audit trail holds the order.
+  const auto audit = test_support::run_process({test_support::sync_server_binary(), "audit", "list", "--db",
+                                                server.db_path(), "--action", "revoke_and_wipe"});
+  INFO(audit.err);
+  CHECK(audit.out.find("tablet-ann") != std::string::npos);
 }
