@@ -112,6 +112,10 @@ struct Store::Impl {
     return statement->step() ? std::optional(statement->column_text(0)) : std::nullopt;
   }
 
+  // The next pull starts from "" and, once finished, drops the server data it did not bring
+  // (Store::finish_full_pull). In a transaction (store_sync.cpp).
+  void start_full_pull();
+
   void set_meta(const char* key, const std::string& value) {
     db.cached("INSERT INTO meta (key, value) VALUES (?, ?) "
               "ON CONFLICT (key) DO UPDATE SET value = excluded.value")

@@ -36,6 +36,13 @@ void evict_household(sqlite::Database& db, const std::string& household_id) {
 
 }  // namespace
 
+void Store::Impl::start_full_pull() {
+  const std::int64_t generation = std::stoll(meta("pull_gen").value_or("0")) + 1;
+  set_meta("pull_gen", std::to_string(generation));
+  set_meta("cursor", "");
+  set_meta("full_pull", "1");
+}
+
 Status Store::enroll(const std::string& server_url, const std::string& token, const std::string& ca_file,
                      bool allow_plaintext) {
   if (server_url.rfind("ws://", 0) != 0 && server_url.rfind("wss://", 0) != 0) {
@@ -84,7 +91,16 @@ Result<Enrollment> Store::enrollment() const {
 
 Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis local_now) {
   return in_transaction(impl_->db, [&]() -> Status {
-    impl_->set_meta("role", std::string(safer::to_string(welcome.role)));
+    const std::string role(safer::to_string(welcome.role));
+    // The tablet was enrolled again for another user or role: what it holds was the old
+    // scope's. The next pull starts afresh and drops what the new scope does not bring
+    // (records with changes of the device's own that the server has not accepted stay).
+    const auto user_before = impl_->meta("user_id");
+    const auto role_before = impl_->meta("role");
+    if ((user_before && *user_before != welcome.user_id) || (role_before && *role_before != role)) {
+      impl_->start_full_pull();
+    }
+    impl_->set_meta("role", role);
     impl_->set_meta("user_id", welcome.user_id);
     impl_->set_meta("wards", safer::join_lines(welcome.wards));
     impl_->set_meta("stations", safer::join_lines(welcome.stations));
@@ -215,10 +231,7 @@ Status Store::apply_page(const safer::ChangesPage& page) {
 
 Status Store::begin_full_pull() {
   return in_transaction(impl_->db, [&]() -> Status {
-    const std::int64_t generation = std::stoll(impl_->meta("pull_gen").value_or("0")) + 1;
-    impl_->set_meta("pull_gen", std::to_string(generation));
-    impl_->set_meta("cursor", "");
-    impl_->set_meta("full_pull", "1");
+    impl_->start_full_pull();
     return {};
   });
 }

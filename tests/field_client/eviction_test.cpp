@@ -124,3 +124,50 @@ TEST_CASE("a household that comes back after an eviction is kept", "[store][evic
   REQUIRE(tablet.store->apply_ack({1, {}}).ok());
   CHECK(holds(*tablet.store, Entity::household, kHousehold));
 }
+
+namespace {
+
+safer::Welcome welcome_for(const std::string& user, safer::Role role) {
+  safer::Welcome welcome;
+  welcome.device_id = "tablet-7";
+  welcome.user_id = user;
+  welcome.role = role;
+  welcome.wards = {"Potters Bar Oakmere"};
+  welcome.stations = {"Radlett"};
+  return welcome;
+}
+
+}  // namespace
+
+// Why: a tablet enrolled again for another officer (or role) must not keep the first one's
+// households: its next pull starts afresh and drops what the new scope does not bring.
+TEST_CASE("a welcome for another user or role starts a full pull that drops the old scope", "[store][evict]") {
+  test_support::TempDir dir;
+  auto store = Store::open(dir.file("tablet.db")).value();
+  REQUIRE(store->apply_welcome(welcome_for("officer.ann", safer::Role::officer), 0).ok());
+  safer::ChangesPage page;
+  page.changes = {upsert(Entity::household, kHousehold, household()), upsert(Entity::visit, kSyncedVisit, visit(kHousehold))};
+  page.cursor = "c.1";
+  REQUIRE(store->apply_page(page).ok());
+  REQUIRE(store->finish_full_pull().ok());  // not in a full pull: nothing happens
+  CHECK(holds(*store, Entity::household, kHousehold));
+
+  SECTION("the same user again keeps the cursor and the records") {
+    REQUIRE(store->apply_welcome(welcome_for("officer.ann", safer::Role::officer), 0).ok());
+    CHECK(store->cursor().value() == "c.1");
+  }
+  SECTION("another user: the pull starts from the beginning, and what it does not bring goes") {
+    const auto other = GENERATE(std::make_pair("officer.ben", safer::Role::officer),
+                                std::make_pair("officer.ann", safer::Role::pcso));
+    REQUIRE(store->apply_welcome(welcome_for(other.first, other.second), 0).ok());
+    CHECK(store->cursor().value().empty());
+    safer::ChangesPage fresh;
+    fresh.changes = {upsert(Entity::household, kOtherHousehold, household())};
+    fresh.cursor = "c.9";
+    REQUIRE(store->apply_page(fresh).ok());
+    REQUIRE(store->finish_full_pull().ok());
+    CHECK_FALSE(holds(*store, Entity::household, kHousehold));
+    CHECK_FALSE(holds(*store, Entity::visit, kSyncedVisit));
+    CHECK(holds(*store, Entity::household, kOtherHousehold));
+  }
+}
