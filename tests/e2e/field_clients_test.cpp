@@ -417,13 +417,13 @@ TEST_CASE("revoke and wipe erases an encrypted tablet at its next sync, leaving 
   REQUIRE(fc({"sync"}).exit_code == 0);
   const auto secrets = {std::string("1 Imaginary Road"), std::string("WD6 1AA"), note, token};
   for (const auto& secret : secrets) CHECK(test_support::files_containing(tablet.path(), secret).empty());
-  CHECK_FALSE(test_support::files_in(tablet.path()).empty());
+  CHECK_FALSE(test_support::file_names_in(tablet.path()).empty());
 
   REQUIRE(server.admin({"revoke", "--device", "tablet-ann", "--wipe"}).exit_code == 0);
   const auto wiped = fc({"sync"});
   CHECK(wiped.exit_code == 4);
   CHECK(wiped.err.find("coordinator ordered this tablet wiped") != std::string::npos);
-  CHECK(test_support::files_in(tablet.path()).empty());
+  CHECK(test_support::file_names_in(tablet.path()).empty());
   for (const auto& secret : secrets) CHECK(test_support::files_containing(tablet.path(), secret).empty());
   // The server kept what was synced, and the audit trail holds the order.
   const auto audit = test_support::run_process({test_support::sync_server_binary(), "audit", "list", "--db",

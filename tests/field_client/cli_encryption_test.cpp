@@ -95,7 +95,7 @@ TEST_CASE("a coordinator's wipe order erases the store and says why", "[cli][enc
   CHECK(synced.err.find("coordinator ordered this tablet wiped") != std::string::npos);
   CHECK(synced.err.find("enrol") != std::string::npos);
   CHECK(server.requests() == 1);
-  CHECK(test_support::files_in(tablet.folder).empty());
+  CHECK(test_support::file_names_in(tablet.folder).empty());
   tablet.check_nothing_readable();
 
   SECTION("a plain store is erased alike, and sync --watch stops on the order too") {
@@ -104,7 +104,7 @@ TEST_CASE("a coordinator's wipe order erases the store and says why", "[cli][enc
     REQUIRE(plain.run({"enroll", "--server", server.url(), "--token", kToken}).exit_code == 0);
     const auto watched = plain.run({"sync", "--watch", "--timeout", "5"});
     CHECK(watched.exit_code == 4);
-    CHECK(test_support::files_in(plain.folder).empty());
+    CHECK(test_support::file_names_in(plain.folder).empty());
   }
 }
 

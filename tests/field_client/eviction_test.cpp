@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "field_client/store.h"
+#include "raw_bytes.h"
 #include "temp_dir.h"
 
 namespace {
@@ -170,4 +171,29 @@ TEST_CASE("a welcome for another user or role starts a full pull that drops the 
     CHECK_FALSE(holds(*store, Entity::visit, kSyncedVisit));
     CHECK(holds(*store, Entity::household, kOtherHousehold));
   }
+}
+
+// Why: issue 14: an evicted household must not linger in the store's free pages. SQLite is
+// built with SECURE_DELETE (shared/sqlite3mc/CMakeLists.txt), as Debian's was: without it this
+// fails on a plain store, where the address stays readable in the file after the eviction.
+TEST_CASE("an evicted household leaves no trace in the bytes of a plain store", "[store][evict]") {
+  test_support::TempDir dir;
+  {
+    auto store = Store::open(dir.file("tablet.db")).value();
+    safer::ChangesPage page;
+    page.changes = {upsert(Entity::household, kHousehold, household()), upsert(Entity::visit, kSyncedVisit, visit(kHousehold))};
+    page.cursor = "c.1";
+    REQUIRE(store->apply_page(page).ok());
+  }
+  REQUIRE_FALSE(test_support::files_containing(dir.path(), "5 Fictional Gardens").empty());
+  {
+    auto store = Store::open(dir.file("tablet.db")).value();
+    safer::ChangesPage page;
+    page.changes = {eviction(kHousehold)};
+    page.cursor = "c.2";
+    REQUIRE(store->apply_page(page).ok());
+    REQUIRE_FALSE(holds(*store, Entity::household, kHousehold));
+  }  // closing checkpoints the WAL into the database and removes it
+  CHECK(test_support::files_containing(dir.path(), "5 Fictional Gardens").empty());
+  CHECK(test_support::files_containing(dir.path(), "fictional note").empty());
 }

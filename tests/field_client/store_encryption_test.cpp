@@ -151,7 +151,7 @@ TEST_CASE("the wrong PIN that reaches the limit wipes the store and its key file
   const auto third = field_client::unlock_store(path, "333333", no_waits);
   REQUIRE_FALSE(third.ok());
   CHECK(third.error().code == "wiped");
-  CHECK(test_support::files_in(dir.path()).empty());
+  CHECK(test_support::file_names_in(dir.path()).empty());
   check_nothing_readable(dir.path());
   CHECK_FALSE(Store::is_encrypted(path));
 }
@@ -172,7 +172,7 @@ TEST_CASE("wipe erases every file of the store, and a new PIN re-encrypts under 
   REQUIRE(store->summary()->visits == 1);
 
   REQUIRE(Store::wipe(std::move(store)).ok());
-  CHECK(test_support::files_in(dir.path()).empty());
+  CHECK(test_support::file_names_in(dir.path()).empty());
   check_nothing_readable(dir.path());
 
   SECTION("a plain store is wiped alike") {
@@ -180,7 +180,7 @@ TEST_CASE("wipe erases every file of the store, and a new PIN re-encrypts under 
     REQUIRE(plain.ok());
     fill(**plain);
     REQUIRE(Store::wipe(std::move(*plain)).ok());
-    CHECK(test_support::files_in(dir.path()).empty());
+    CHECK(test_support::file_names_in(dir.path()).empty());
   }
 }
 

@@ -24,7 +24,7 @@ inline std::vector<std::string> files_containing(const std::filesystem::path& di
 }
 
 // The names of the regular files under `dir`.
-inline std::vector<std::string> files_in(const std::filesystem::path& dir) {
+inline std::vector<std::string> file_names_in(const std::filesystem::path& dir) {
   std::vector<std::string> names;
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
     if (entry.is_regular_file()) names.push_back(entry.path().filename().string());
