@@ -132,6 +132,9 @@ DELETE FROM meta WHERE key IN ('pin', 'pin_attempts');
 -- go at once, except those with a change still to sync: they are marked here and go when
 -- that change is acked or rejected (store_sync.cpp).
 ALTER TABLE records ADD COLUMN evicted INTEGER NOT NULL DEFAULT 0;
+-- Every ack and eviction looks for the few marked records: an index of those only, so that
+-- it is not a scan of every visit on the tablet.
+CREATE INDEX records_evicted ON records (evicted, entity) WHERE evicted = 1;
 )sql"},
 };
 

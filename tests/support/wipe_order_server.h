@@ -9,6 +9,9 @@
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
 
+#include <sys/socket.h>
+#include <sys/time.h>
+
 #include <atomic>
 #include <string>
 #include <thread>
@@ -43,6 +46,8 @@ class WipeOrderServer {
       boost::system::error_code ec;
       acceptor_.accept(socket, ec);
       if (ec || stopping_) return;
+      timeval deadline{5, 0};  // a client that connects and says nothing cannot hold the test
+      ::setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &deadline, sizeof deadline);
       boost::asio::streambuf request;
       boost::asio::read_until(socket, request, "\r\n\r\n", ec);
       if (ec) continue;

@@ -7,7 +7,7 @@
 // program mid-check does not give a free guess.
 //
 // This guards the tablet's own door; it does not stop a copy of the files being attacked
-// offline (docs/client.md, "What a powered-off tablet gives away").
+// offline (docs/field-client.md, "What someone holding a powered-off tablet can and cannot learn").
 //
 // Thread safety: one thread at a time per store.
 #pragma once

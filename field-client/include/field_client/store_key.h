@@ -9,8 +9,8 @@
 //    "cipher": "chacha20", "max_attempts": 10, "failures": 0, "not_before": 0}
 //
 // It holds nothing secret: without the PIN the salt only makes each guess cost one scrypt.
-// A store with no key file is a plain (unencrypted) store. See docs/client.md, "Encryption
-// at rest".
+// A store with no key file is a plain (unencrypted) store. See docs/field-client.md, "Encryption
+// at rest, the PIN, and wipe".
 //
 // Thread safety: free functions; KeyFile and StoreKey are values.
 #pragma once
