@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "safer/pg.h"
 #include "store_fixture.h"
 #include "test_database.h"
 
@@ -254,4 +255,57 @@ TEST_CASE("two servers writing the same records at once keep last-writer-wins an
            {date("2025-04-01"), date("2026-03-31")}, {date("2026-11-01"), date("2026-11-25")}}) {
     CHECK(setup->stats(from, to) == setup->recompute_stats(from, to));
   }
+}
+
+// Why: a household's change reads the list of its visits, then locks each. On PostgreSQL a
+// visit in that list may meanwhile have been moved to another household by another server;
+// once locked it must be read again and left alone, or it would be counted (and erased) as
+// this household's. The other server's transaction is held open until this one waits on it.
+// (Visits not completed: a completed one makes the two wait on each other's household for
+// the households-visited count, and PostgreSQL ends that deadlock by a retry.)
+TEST_CASE("a visit moved to another household while that household changes on another server stays with it",
+          "[multi-server][postgresql]") {
+  const std::string url = test_support::new_postgresql_database();
+  auto slow = open_store(url), quick = open_store(url);
+  const std::vector<std::string> wards = slow->options().lists.wards;
+  REQUIRE(wards.size() >= 3);
+  const DeviceIdentity mover{"coord-mover", "coord.mover", Role::coordinator};
+  const DeviceIdentity changer{"coord-changer", "coord.changer", Role::coordinator};
+  for (const auto* device : {&mover, &changer}) REQUIRE(slow->enroll(device->device_id, device->user_id, device->role).ok());
+  const std::string first = uuid(1), second = uuid(2), moved = uuid(100);
+  REQUIRE(slow->push(mover, batch(1, {upsert(first, target_household(wards[0], false, std::nullopt), hlc(1)),
+                                      upsert(second, target_household(wards[1], false, std::nullopt), hlc(2)),
+                                      upsert(moved, visit(first, VisitStatus::no_answer), hlc(3))}))
+              .ok());
+
+  slow->begin_group();  // moves the visit from the first household to the second, and holds its transaction open
+  REQUIRE(slow->apply_push(mover, batch(4, {upsert(moved, visit(second, VisitStatus::no_answer), hlc(4))})).ack);
+  sync_server::Result<sync_server::PushOutcome> changed = safer::Error{"not_run", "", ""};
+  Change change;
+  SECTION("the first household moves to another ward") {
+    change = upsert(first, target_household(wards[2], false, std::nullopt), hlc(5));
+  }
+  SECTION("the first household is erased") { change = remove(Entity::household, first, hlc(5)); }
+  std::thread other([&] { changed = quick->push(changer, batch(1, {change})); });
+  // Until the other server waits on the moved visit's lock (with the old list of visits read).
+  safer::pg::Connection watcher(url);
+  bool waiting = false;
+  for (int i = 0; i < 200 && !waiting; ++i) {  // within 10 s
+    waiting = watcher.run("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                          " AND datname = current_database()").integer(0, 0) > 0;
+    if (!waiting) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  slow->commit_group();
+  other.join();
+  REQUIRE(waiting);
+  INFO((changed.ok() ? "" : changed.error().message));
+  REQUIRE(changed.ok());
+
+  const auto held = server_records(*slow);
+  REQUIRE(held.contains("visit/" + moved));
+  const auto& visit_now = held.at("visit/" + moved).change;
+  CHECK(visit_now.op == Op::upsert);  // not erased with the household it left
+  REQUIRE(visit_now.data);
+  CHECK(std::get<Visit>(*visit_now.data).household_id == second);
+  CHECK(slow->stats(std::nullopt, std::nullopt) == slow->recompute_stats(std::nullopt, std::nullopt));
 }

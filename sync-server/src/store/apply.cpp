@@ -339,8 +339,11 @@ void ServerStore::Impl::move_visits_with(const std::string& household_id, const 
   std::vector<std::string> ids;
   while (children->step()) ids.push_back(children->column_text(0));
   for (const auto& visit_id : ids) {
+    // Locked now, and read again: on PostgreSQL another server may have moved it to another
+    // household since the list was read. Then it is that household's, not this one's.
+    const auto visit = find_row(Entity::visit, visit_id);
+    if (!visit || visit->household_id != household_id) continue;
     if (ward_changed) {
-      const auto visit = find_row(Entity::visit, visit_id);
       if (!visit->deleted) {
         const auto record = decode<Visit>(visit->data);
         count_visit(record, visit->ward, -1);

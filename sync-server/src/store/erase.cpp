@@ -19,9 +19,13 @@ std::size_t ServerStore::Impl::erase_visits_of(const std::string& household_id, 
   children->bind(1, household_id);
   std::vector<std::string> ids;
   while (children->step()) ids.push_back(children->column_text(0));
+  std::size_t erased = 0;
   for (const auto& visit_id : ids) {
+    // Locked now, and read again: on PostgreSQL another server may have moved the visit to
+    // another household (or deleted it) since the list was read. Then it is not erased.
     const auto visit = find_row(safer::Entity::visit, visit_id);
-    if (!visit || visit->deleted) continue;
+    if (!visit || visit->deleted || visit->household_id != household_id) continue;
+    ++erased;
     safer::Visit record;
     safer::from_json(visit->data, record);  // written by this store: always valid
     count_visit(record, visit->ward, -1);
@@ -39,7 +43,7 @@ std::size_t ServerStore::Impl::erase_visits_of(const std::string& household_id, 
         .bind(5, visit_id)
         .run();
   }
-  return ids.size();
+  return erased;
 }
 
 void ServerStore::Impl::record_exits(const std::string& household_id, const std::optional<StoredRow>& before,
