@@ -71,6 +71,14 @@ TEST_CASE("unvisited lists target households without a completed visit, with the
   CHECK(unvisited(server, cat.token, "?ward=Elstree") == std::set<std::string>{uuid(1), uuid(2), uuid(8)});
   CHECK(unvisited(server, cat.token, "?ward=Shenley") == std::set<std::string>{uuid(6)});
   CHECK(unvisited(server, cat.token, "?ward=Bushey%20North").empty());
+  // A ward not in the lists is refused (free text would reach the audit trail), on every list.
+  for (const std::string path : {"/api/v1/worklists/unvisited", "/api/v1/worklists/follow-ups", "/api/v1/households"}) {
+    INFO(path);
+    const auto refused = test_support::http_get(server.port(), path + "?ward=7%20Nowhere%20Lane", cat.token);
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find("ward must be one of the wards") != std::string::npos);
+    CHECK(refused.body.find("Nowhere") == std::string::npos);
+  }
 
   const auto reply = get_json(server, "/api/v1/worklists/unvisited", cat.token);
   auto listed = by_id(reply["households"], "id");

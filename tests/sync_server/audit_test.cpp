@@ -239,6 +239,29 @@ TEST_CASE("logins are audited with the username only when it is an account's", "
   CHECK(csv.find("Secret-Typed") == std::string::npos);
 }
 
+// Why: attempts refused because the account is locked never reach the password check, but a
+// run of them is what a data-protection officer looks for after an attack.
+TEST_CASE("logins refused while an account is locked are audited as locked", "[audit]") {
+  StoreFixture fixture;
+  auto& store = fixture.store();
+  REQUIRE(store.add_coordinator("coord.ann", "correct horse battery staple").ok());
+  ServerStore::Login last;
+  for (int i = 0; i < 20 && last.outcome != ServerStore::Login::Outcome::locked; ++i) {
+    last = store.log_in({"coord.ann", "wrong password entirely", "192.0.2.30", false});
+  }
+  REQUIRE(last.outcome == ServerStore::Login::Outcome::locked);
+  CHECK(store.log_in({"Another-Typed-Secret", "x", "192.0.2.30", false}).outcome !=
+        ServerStore::Login::Outcome::ok);
+  const auto logins = entries_of(store, sync_server::kAuditLogin);  // newest first
+  REQUIRE(logins.size() >= 2);
+  const auto& locked = logins[1];
+  CHECK(locked.entry.outcome == "locked");
+  CHECK(locked.entry.username == "coord.ann");
+  CHECK(locked.entry.actor.address == "192.0.2.30");
+  CHECK(logins[0].entry.username.empty());  // not an account: what was typed is not kept
+  CHECK(AuditLog(store).verify().intact);
+}
+
 TEST_CASE("the audit list filters by person, action and date, and pages newest first", "[audit]") {
   StoreFixture fixture;
   auto& store = fixture.store();

@@ -208,7 +208,17 @@ void record_listing(ServerStore& store, const ApiRequest& request, const Caller&
   record(store, entry);
 }
 
+// ?ward=: absent, or one of the reference lists' wards. Anything else is refused before it
+// reaches a query or the audit trail (free text there could be part of an address).
+std::optional<ApiResponse> refuse_unknown_ward(ServerStore& store, const ApiRequest& request) {
+  const auto ward = query_text(request, "ward");
+  const auto& wards = store.options().lists.wards;
+  if (!ward || std::find(wards.begin(), wards.end(), *ward) != wards.end()) return std::nullopt;
+  return error(400, "ward must be one of the wards in the reference lists");
+}
+
 ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  if (auto refused = refuse_unknown_ward(store, request)) return std::move(*refused);
   Dashboard::Listed listed;
   auto body = Dashboard(store).unvisited_json(query_text(request, "ward"), &listed);
   record_listing(store, request, caller, kAuditWorklistView, "unvisited", listed);
@@ -216,6 +226,7 @@ ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const C
 }
 
 ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  if (auto refused = refuse_unknown_ward(store, request)) return std::move(*refused);
   Dashboard::Listed listed;
   auto body = Dashboard(store).follow_ups_json(query_text(request, "ward"), &listed);
   record_listing(store, request, caller, kAuditWorklistView, "follow_ups", listed);
@@ -223,6 +234,7 @@ ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const 
 }
 
 ApiResponse get_households(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  if (auto refused = refuse_unknown_ward(store, request)) return std::move(*refused);
   Dashboard::Listed listed;
   const auto search = query_text(request, "q");
   auto body = Dashboard(store).households_json(query_text(request, "ward"), search, query_int(request, "limit", 100, 1, 1000),

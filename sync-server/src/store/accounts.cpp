@@ -99,18 +99,26 @@ ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
 
   const auto until = closed_until(recent_failures(db, username, attempt.address, now - kLockWindow),
                                   recent_failures(db, username, "", now - kLockWindow), attempt.trusted_device);
-  if (until > now) {
-    login.outcome = Login::Outcome::locked;
-    login.retry_after_s = (until - now + 999) / 1000;
-    return login;
-  }
-
   std::optional<std::string> stored;
   {
     auto account = db.cached("SELECT password_hash FROM accounts WHERE username = ?");
     account->bind(1, username);
     if (account->step()) stored = account->column_text(0);
   }
+  if (until > now) {
+    // Refused unchecked, but recorded: a run of them is what an attack on an account looks
+    // like. (The net layer's per-address limits bound how many can be written.)
+    AuditEntry entry{Actor{"unauthenticated", "dashboard", attempt.address}, kAuditLogin};
+    if (stored) entry.username = username;
+    entry.outcome = "locked";
+    db::Transaction transaction(db);
+    impl_->append_audit(entry);
+    transaction.commit();
+    login.outcome = Login::Outcome::locked;
+    login.retry_after_s = (until - now + 999) / 1000;
+    return login;
+  }
+
   // An unknown username costs one scrypt too, so that timing does not tell who has an account.
   // (The decoy is made on first use only: value_or() would make it on every first login.)
   const bool matches = verify_password(attempt.password, stored ? *stored : decoy_password_hash()) && stored.has_value();
