@@ -214,6 +214,45 @@ TEST_CASE("a change and its audit entry commit together; a refused change leaves
   CHECK(AuditLog(store).verify().intact);
 }
 
+// Why: the issue asks for every assignment with its new assignee, whichever way it was made:
+// the dashboard, a register import, or a coordinator's tablet.
+TEST_CASE("assignments are audited from a register import and a coordinator's push, not from other edits",
+          "[audit]") {
+  StoreFixture fixture;
+  auto& store = fixture.store();
+  auto desk = fixture.enroll("coord-tablet", "coord.cat", Role::coordinator);
+  auto officer = fixture.enroll("ann-tablet", "officer.ann", Role::officer);
+  const std::string header = "id,address,postcode,ward,target,assigned_to\n";
+  REQUIRE(store.import_households(header + uuid(1) + ",1 Fictional Lane,WD6 1AA,Elstree,true,officer.ann\n" + uuid(2) +
+                                      ",2 Fictional Lane,WD6 1AA,Elstree,true,\n",
+                                  kAnn)
+              .ok());
+  auto assigned = entries_of(store, sync_server::kAuditAssign);  // newest first
+  REQUIRE(assigned.size() == 1);  // the unassigned row makes none
+  CHECK(assigned[0].entry.household == uuid(1));
+  CHECK(assigned[0].entry.username == "officer.ann");
+  CHECK(assigned[0].entry.actor.name == "coord.ann");
+  // The same import again changes nobody's assignment.
+  REQUIRE(store.import_households(header + uuid(1) + ",1 Fictional Lane,WD6 1AA,Elstree,true,officer.ann\n", kAnn).ok());
+  CHECK(entries_of(store, sync_server::kAuditAssign).size() == 1);
+
+  // An officer's edit keeps the assignee: no entry. A coordinator's tablet moves it: one entry.
+  Household edited = household();
+  edited.address = "1 Fictional Lane, edited";
+  CHECK(fixture.push(officer, upsert(uuid(1), edited, hlc(kHour + 5000))).rejected.empty());
+  CHECK(entries_of(store, sync_server::kAuditAssign).size() == 1);
+  CHECK(fixture.push(desk, upsert(uuid(1), target_household("Elstree", true, "officer.bob"), hlc(kHour + 6000))).rejected.empty());
+  // A losing version (older than the import's) assigns nothing.
+  CHECK(fixture.push(desk, upsert(uuid(2), target_household("Elstree", true, "officer.kim"), hlc(1))).rejected.empty());
+  assigned = entries_of(store, sync_server::kAuditAssign);
+  REQUIRE(assigned.size() == 2);
+  CHECK(assigned[0].entry.household == uuid(1));
+  CHECK(assigned[0].entry.detail == "assigned_to=officer.bob");
+  CHECK(assigned[0].entry.actor.name == "coord.cat");
+  CHECK(assigned[0].entry.actor.via == "device:coord-tablet");
+  CHECK(AuditLog(store).verify().intact);
+}
+
 // Why: what is typed into the username box of a failed login may be a password; and the
 // trail must not hold addresses, which is what the register is made of.
 TEST_CASE("logins are audited with the username only when it is an account's", "[audit]") {

@@ -360,6 +360,15 @@ void ServerStore::Impl::move_visits_with(const std::string& household_id, const 
   }
 }
 
+void ServerStore::Impl::append_assignment(const Actor& by, const std::string& household,
+                                          const std::optional<std::string>& assignee) {
+  AuditEntry entry{by, kAuditAssign};
+  entry.household = household;
+  entry.username = assignee.value_or("");
+  entry.detail = "assigned_to=" + assignee.value_or("none");
+  append_audit(entry);
+}
+
 // The steps: the clock, then admit (validation, permissions and the server-owned fields),
 // last writer wins, statistics, the write, and the household's visits.
 std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
@@ -398,6 +407,11 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
         entry.detail = "visits=" + std::to_string(visits);
         append_audit(entry);
       }
+    }
+    // A coordinator's tablet that assigns a household leaves the same entry as the dashboard.
+    const auto assignee_before = current ? current->assigned_to : std::nullopt;
+    if (stamp == Stamp::device && admitted.data && admitted.assigned_to != assignee_before) {
+      append_assignment(Actor{device.user_id, "device:" + device.device_id, "-"}, change.id, admitted.assigned_to);
     }
     StoredRow after;
     after.deleted = !admitted.data;

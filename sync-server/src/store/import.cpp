@@ -32,7 +32,8 @@ Result<std::size_t> ServerStore::import_households(std::string_view csv, const A
       change.entity = safer::Entity::household;
       change.id = row.id.value_or(safer::new_uuid_v7());
       safer::Household household = row.household;
-      if (const auto existing = impl_->find_row(safer::Entity::household, change.id)) {
+      const auto existing = impl_->find_row(safer::Entity::household, change.id);
+      if (existing) {
         clock.observe(existing->hlc);  // the register's version must win
         if (!existing->deleted) {      // the CSV has no vulnerability column: keep what is known
           safer::Household before;
@@ -40,12 +41,15 @@ Result<std::size_t> ServerStore::import_households(std::string_view csv, const A
           household.vulnerability = before.vulnerability;
         }
       }
+      const auto assignee = household.assignee();  // a coordinator's omitted assignee is none (§5.7)
       change.hlc = clock.tick();
       change.data = std::move(household);
       bool applied = false;
       if (auto rejection = impl_->apply_change(kImporter, change, applied, Impl::Stamp::server)) {
         return Error{"invalid", "nothing was imported; line " + std::to_string(row.line) + ": " + rejection->message, ""};
       }
+      const auto assignee_before = existing && !existing->deleted ? existing->assigned_to : std::nullopt;
+      if (applied && assignee != assignee_before) impl_->append_assignment(by, change.id, assignee);
     }
     AuditEntry entry{by, kAuditRegisterImport};
     entry.detail = "rows=" + std::to_string(parsed.rows.size());

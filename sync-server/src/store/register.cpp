@@ -86,11 +86,7 @@ Result<std::string> Dashboard::assign_json(const std::string& household_id, cons
     if (auto rejection = store_.impl_->apply_change(dashboard, change, applied, ServerStore::Impl::Stamp::server)) {
       return Error{rejection->code, rejection->message, rejection->field};
     }
-    AuditEntry entry{coordinator, kAuditAssign};
-    entry.household = household_id;
-    entry.username = assigned_to.value_or("");
-    entry.detail = "assigned_to=" + assigned_to.value_or("none");
-    store_.impl_->append_audit(entry);
+    store_.impl_->append_assignment(coordinator, household_id, assigned_to);
     return {};
   });
   if (!assigned) return assigned.error();

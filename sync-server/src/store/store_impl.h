@@ -66,6 +66,8 @@ struct ServerStore::Impl {
   // transaction, after the changes it records, so that row locks are always taken in the same
   // order. REQUIRES: a write transaction is open on `db`. Throws db::Failure.
   void append_audit(const AuditEntry& entry);
+  // An `assign` entry: `household` now belongs to `assignee` (nullopt: to nobody).
+  void append_assignment(const Actor& by, const std::string& household, const std::optional<std::string>& assignee);
   // What the dashboard polls to see that something changed (GET /api/v1/version): the newest
   // records.version on SQLite, the number of commits that wrote records on PostgreSQL.
   std::int64_t feed_version();
