@@ -5,6 +5,8 @@
 #include <set>
 
 #include "store_fixture.h"
+#include "sync_server/audit.h"
+#include "sync_server/dashboard.h"
 
 using namespace store_test;
 
@@ -203,22 +205,32 @@ TEST_CASE("a wipe order is kept with the revocation of the device's token", "[de
   const auto kept = store.enroll("kept-tablet", "officer.bob", Role::officer);
   REQUIRE(lost.ok());
   REQUIRE(kept.ok());
-  CHECK_FALSE(store.wipe_ordered(*lost));
+  CHECK_FALSE(store.deliver_wipe(*lost, "192.0.2.40"));
 
   REQUIRE(store.revoke("kept-tablet").ok());
   REQUIRE(store.revoke("lost-tablet", ServerStore::Wipe::yes).ok());
   CHECK_FALSE(store.authenticate(*lost).has_value());
-  CHECK(store.wipe_ordered(*lost));
-  CHECK_FALSE(store.wipe_ordered(*kept));  // a plain revoke stays a plain 401
-  CHECK_FALSE(store.wipe_ordered("sst_not-a-token"));
+  CHECK(store.deliver_wipe(*lost, "192.0.2.40"));
+  CHECK_FALSE(store.deliver_wipe(*kept, "192.0.2.40"));  // a plain revoke stays a plain 401
+  CHECK_FALSE(store.deliver_wipe("sst_not-a-token", "192.0.2.40"));
   // A later plain revoke does not lift the order.
   REQUIRE(store.revoke("lost-tablet").ok());
-  CHECK(store.wipe_ordered(*lost));
+  CHECK(store.deliver_wipe(*lost, "192.0.2.40"));
   CHECK(store.revoke("no-such-tablet", ServerStore::Wipe::yes).error().code == "not_found");
+
+  // Delivered twice, recorded once: in the audit trail and the device list.
+  sync_server::AuditFilter filter;
+  filter.action = sync_server::kAuditWipeDelivered;
+  const auto delivered = sync_server::AuditLog(store).list(filter);
+  REQUIRE(delivered.ok());
+  REQUIRE(delivered->size() == 1);
+  CHECK(delivered->front().entry.device == "lost-tablet");
+  CHECK(delivered->front().entry.actor.address == "192.0.2.40");
+  CHECK(sync_server::Dashboard(store).devices_json().find(R"("wipe":true,"wipe_delivered":true)") != std::string::npos);
 
   const auto again = store.enroll("lost-tablet", "officer.ann", Role::officer);
   REQUIRE(again.ok());
-  CHECK_FALSE(store.wipe_ordered(*lost));
-  CHECK_FALSE(store.wipe_ordered(*again));
+  CHECK_FALSE(store.deliver_wipe(*lost, "192.0.2.40"));
+  CHECK_FALSE(store.deliver_wipe(*again, "192.0.2.40"));
   CHECK(store.authenticate(*again).has_value());
 }

@@ -510,7 +510,15 @@ test('6. devices: revoke a tablet after confirming; the API and the tablet see i
     const after = await apiGet(server.base, coordinatorToken, '/api/v1/devices');
     const wiped = Object.fromEntries(after.devices.map((d) => [d.device_id, d]));
     assert.equal(wiped['tablet-bob'].wipe, true);
+    assert.equal(wiped['tablet-bob'].wipe_delivered, false, 'not delivered before the tablet connects');
     assert.equal(wiped['tablet-ann'].wipe, false);
+
+    // The tablet connects, is told, and erases itself; the page then says the order reached it.
+    const told = await runAsync(FIELD_CLIENT, ['--store', bobStore, 'sync']);
+    assert.notEqual(told.code, 0);
+    await page.reload();
+    await row.locator('[data-testid="device-state"][data-value="wipe-delivered"]').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal((await row.getByTestId('device-state').textContent()).trim(), 'Revoked, wipe delivered');
   } finally {
     await closePage(opened);
   }

@@ -64,6 +64,7 @@ inline constexpr const char* kAuditAssign = "assign";
 inline constexpr const char* kAuditEnroll = "enroll";
 inline constexpr const char* kAuditRevoke = "revoke";
 inline constexpr const char* kAuditRevokeWipe = "revoke_and_wipe";
+inline constexpr const char* kAuditWipeDelivered = "wipe_delivered";
 inline constexpr const char* kAuditErase = "erase";
 inline constexpr const char* kAuditAccountAdd = "account_add";
 inline constexpr const char* kAuditPasswordChange = "password_change";

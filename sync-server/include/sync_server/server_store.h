@@ -120,8 +120,11 @@ class ServerStore {
   // The device a token belongs to, unless unknown or revoked.
   std::optional<DeviceRecord> authenticate(const std::string& token);
 
-  // Whether `token` is that of a revoked device ordered wiped (revoke(…, Wipe::yes)).
-  bool wipe_ordered(const std::string& token);
+  // Whether `token` is that of a revoked device ordered wiped (revoke(…, Wipe::yes)), so that
+  // its upgrade is answered 410. The first answer after an order is recorded: the device list
+  // shows it delivered, and the audit trail has a `wipe_delivered` entry from `peer`.
+  // Throws db::Failure when that record cannot be written (answer 503: the device tries again).
+  bool deliver_wipe(const std::string& token, const std::string& peer);
 
   std::optional<DeviceRecord> device(const std::string& device_id);
 

@@ -183,12 +183,12 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
     const std::string token = safer::bearer_token(request[http::field::authorization]);
     if (token.empty()) return unauthorized("upgrade_refused", "no token");
     auto shared_request = std::make_shared<Request>(std::move(request));
-    context_.readers->post([self = this->shared_from_this(), token, shared_request](ServerStore& store) {
+    context_.readers->post([self = this->shared_from_this(), token, peer = peer_, shared_request](ServerStore& store) {
       std::optional<DeviceRecord> device;
       bool wipe = false;
       try {
         device = store.authenticate(token);
-        if (!device) wipe = store.wipe_ordered(token);
+        if (!device) wipe = store.deliver_wipe(token, peer);
       } catch (const std::exception&) {
         return asio::post(self->stream_.get_executor(), [self] {
           self->send(self->plain(http::status::service_unavailable, json_error("the database cannot be read")), false);

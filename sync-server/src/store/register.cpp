@@ -108,7 +108,8 @@ std::string Dashboard::devices_json() {
     out.field("acked_seq", rows->column_int(4)).field("enrolled_at", safer::format_rfc3339(rows->column_int(5)));
     out.key("last_sync_at");
     if (rows->column_is_null(6)) out.null(); else out.value(safer::format_rfc3339(rows->column_int(6)));
-    out.field("rejected", rows->column_int(7)).field("wipe", rows->column_int(8) != 0).end_object();
+    out.field("rejected", rows->column_int(7)).field("wipe", rows->column_int(8) != 0);
+    out.field("wipe_delivered", rows->column_int(8) == 2).end_object();
   }
   out.end_array().end_object();
   return out.str();

@@ -800,10 +800,28 @@ std::optional<DeviceRecord> ServerStore::authenticate(const std::string& token) 
   return device;
 }
 
-bool ServerStore::wipe_ordered(const std::string& token) {
-  auto statement = impl_->db.cached("SELECT wipe FROM devices WHERE token_hash = ? AND revoked = 1");
-  statement->bind(1, token_hash(token));
-  return statement->step() && statement->column_int(0) != 0;
+bool ServerStore::deliver_wipe(const std::string& token, const std::string& peer) {
+  // devices.wipe: 0 none, 1 ordered, 2 ordered and answered at least once.
+  auto& db = impl_->db;
+  std::string device_id, user_id;
+  {
+    auto ordered = db.cached("SELECT device_id, user_id, wipe FROM devices WHERE token_hash = ? AND revoked = 1");
+    ordered->bind(1, token_hash(token));
+    if (!ordered->step() || ordered->column_int(2) == 0) return false;
+    if (ordered->column_int(2) == 2) return true;
+    device_id = ordered->column_text(0);
+    user_id = ordered->column_text(1);
+  }
+  db::Transaction transaction(db);
+  db.cached("UPDATE devices SET wipe = 2 WHERE device_id = ? AND wipe = 1")->bind(1, device_id).run();
+  if (db.changes() == 1) {  // once, however many servers answer it at the same time
+    AuditEntry entry{Actor{user_id, "device:" + device_id, peer}, kAuditWipeDelivered};
+    entry.device = device_id;
+    entry.username = user_id;
+    impl_->append_audit(entry);
+  }
+  transaction.commit();
+  return true;
 }
 
 std::optional<DeviceRecord> ServerStore::device(const std::string& device_id) {
