@@ -286,8 +286,8 @@ ALTER TABLE devices ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;
     {9, R"sql(
 -- A subject access export (subject_access.cpp) finds a household's audit entries and the
 -- rejected changes to its records without reading either table whole.
-CREATE INDEX audit_by_household ON audit_log (household, seq) WHERE household <> '';
-CREATE INDEX rejections_by_record ON rejections (record_id);
+CREATE INDEX IF NOT EXISTS audit_by_household ON audit_log (household, seq) WHERE household <> '';
+CREATE INDEX IF NOT EXISTS rejections_by_record ON rejections (record_id);
 )sql"},
 };
 
@@ -541,8 +541,8 @@ ALTER TABLE devices ADD COLUMN wipe integer NOT NULL DEFAULT 0;
 )sql"},
     {6, R"sql(
 -- As SQLite's migration 9.
-CREATE INDEX audit_by_household ON audit_log (household, seq) WHERE household <> '';
-CREATE INDEX rejections_by_record ON rejections (record_id);
+CREATE INDEX IF NOT EXISTS audit_by_household ON audit_log (household, seq) WHERE household <> '';
+CREATE INDEX IF NOT EXISTS rejections_by_record ON rejections (record_id);
 )sql"},
 };
 
