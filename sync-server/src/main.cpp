@@ -8,6 +8,7 @@
 //   sync-server add-coordinator --db PATH --username NAME   (password on standard input)
 //   sync-server move-to-postgresql --from FILE --to postgresql://…
 //   sync-server audit verify|list|purge --db PATH …
+//   sync-server subject-access --db PATH --household ID [--format json|csv] [--out FILE]
 // --db takes a SQLite file or a postgresql:// URL (docs/deployment.md). Every command that
 // opens a store leaves one entry in its audit trail, with its outcome (docs/server.md).
 //
@@ -27,11 +28,13 @@
 #include "sync_server/db.h"
 #include "safer/sqlite.h"
 #include "net/log.h"
+#include "safer/private_file.h"
 #include "safer/validation.h"
 #include "sync_server/audit.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server.h"
 #include "sync_server/server_store.h"
+#include "sync_server/subject_access.h"
 
 namespace {
 
@@ -425,6 +428,34 @@ void add_move_to_postgresql(CLI::App& app, Run& run) {
   });
 }
 
+// Everything held about one household (sync_server/subject_access.h): to --out, written whole
+// or not at all and readable by its owner only, or to standard output. Audited by the store.
+StoreRun define_subject_access(CLI::App& cmd) {
+  struct Options {
+    std::string household, format = "json", out;
+  };
+  auto o = std::make_shared<Options>();
+  cmd.add_option("--household", o->household, "The household's id (a UUID)")->required();
+  cmd.add_option("--format", o->format, "json (one document) or csv (one table, a section column)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"json", "csv"}));
+  cmd.add_option("--out", o->out, "Write the export to this file (mode 0600) instead of standard output");
+  return [o](ServerStore& store) {
+    const auto format = o->format == "csv" ? SubjectAccessFormat::csv : SubjectAccessFormat::json;
+    const auto exported = SubjectAccess(store).export_household(o->household, format, cli_actor());
+    if (!exported) return fail(exported.error());
+    if (o->out.empty()) {
+      std::cout << exported->body << std::flush;
+    } else if (auto written = safer::write_private_file(o->out, exported->body); !written) {
+      return fail(written.error());
+    }
+    std::cerr << "Exported " << exported->rows << (exported->rows == 1 ? " row" : " rows") << " held about household "
+              << o->household << (exported->erased ? " (erased: its tombstones and history, no data)" : "")
+              << (o->out.empty() ? "" : " to " + o->out) << ".\n";
+    return 0;
+  };
+}
+
 // --- audit: the audit trail (sync_server/audit.h) ------------------------------------------
 
 constexpr int kExitTampered = 3;  // audit verify found the chain broken
@@ -545,6 +576,9 @@ int main(int argc, char** argv) {
                     define_add_coordinator);
   add_store_command(app, run, "lists", "Show, or replace, the wards and stations records may name", define_lists);
   add_store_command(app, run, "import-households", "Import households from CSV: every row, or none", define_import);
+  add_store_command(app, run, "subject-access",
+                    "Export everything held about one household (record, visits, history) as JSON or CSV",
+                    define_subject_access);
   add_move_to_postgresql(app, run);
   add_audit(app, run);
   try {

@@ -2,6 +2,7 @@
 //   POST /api/v1/households/import (text/csv)       import a households CSV
 //   GET  /api/v1/households?ward=&q=&limit=&offset=  the list
 //   POST /api/v1/households/{id}/assignment          assign to an officer (or nobody)
+//   GET  /api/v1/households/{id}/subject-access.json|csv  everything held about one household
 
 import { api, get, postJson, isQuiet } from './api.js';
 import {
@@ -148,6 +149,49 @@ function assignControl(household, users, assignedCell) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Subject access: everything the server holds about one household, as JSON or CSV (the
+// download is audited by the server).
+
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+function subjectAccessPath(id, format) {
+  return `/api/v1/households/${encodeURIComponent(id)}/subject-access.${format}`;
+}
+
+// The two download links of one household; `about` names it for screen readers.
+function subjectAccessLinks(id, about, testid) {
+  return ['json', 'csv'].map((format) => h('a', {
+    class: 'button button-secondary download-link', download: true, href: subjectAccessPath(id, format),
+    'data-testid': `${testid}-${format}`,
+  }, format.toUpperCase(), h('span', { class: 'visually-hidden' }, ` subject access export of ${about}`)));
+}
+
+// By id: for a household no longer listed (erased), or named in a request.
+function subjectAccessSection() {
+  const input = h('input', {
+    type: 'text', id: 'sar-id', name: 'household', autocomplete: 'off', spellcheck: 'false',
+    'aria-describedby': 'sar-hint sar-error', 'data-testid': 'sar-id',
+  });
+  const error = h('p', { id: 'sar-error', class: 'field-error', 'data-testid': 'sar-error', role: 'alert' });
+  const links = h('p', { class: 'sar-links' });
+  function render() {
+    const id = input.value.trim().toLowerCase();
+    const valid = UUID_PATTERN.test(id);
+    input.setAttribute('aria-invalid', String(id !== '' && !valid));
+    error.textContent = id !== '' && !valid ? 'A household id is a UUID, such as 0190a5f2-0000-7000-8000-000000000001.' : '';
+    links.replaceChildren(...(valid ? subjectAccessLinks(id, `household ${id}`, 'sar-download') : []));
+  }
+  input.addEventListener('input', render);
+  return h('section', { class: 'card-section', 'aria-labelledby': 'sar-heading' },
+    h('h2', { id: 'sar-heading' }, 'Subject access export'),
+    h('p', { id: 'sar-hint', class: 'hint' },
+      'Everything held about one household: its record, its visits, and its history (assignments, erasure, rejected ',
+      'changes, exports). An erased household gives its tombstones and history only. Each download is recorded in the ',
+      'audit trail. The files hold personal data: keep them on the partnership’s systems.'),
+    h('div', { class: 'field' }, h('label', { for: 'sar-id' }, 'Household id'), input), error, links);
+}
+
+// ---------------------------------------------------------------------------------------------
 
 function readParams(params) {
   const page = Number.parseInt(params.get('page') || '1', 10);
@@ -178,7 +222,7 @@ function mount(root, params, ctx) {
   const table = createTable({
     caption: 'Households', testid: 'households-table',
     columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Target' },
-      { label: 'Vulnerability' }, { label: 'Assigned to' }, { label: 'Change assignment' }],
+      { label: 'Vulnerability' }, { label: 'Assigned to' }, { label: 'Change assignment' }, { label: 'Subject access' }],
   });
   const pager = h('nav', { class: 'pager no-print', 'aria-label': 'Household list pages' });
 
@@ -187,7 +231,8 @@ function mount(root, params, ctx) {
     importSection(() => load()),
     h('section', { class: 'card-section', 'aria-labelledby': 'households-heading' },
       h('h2', { id: 'households-heading' }, 'Households'),
-      filterForm, total, state.element, table.element, pager));
+      filterForm, total, state.element, table.element, pager),
+    subjectAccessSection());
 
   ctx.wards().then((wards) => {
     if (!alive) return;
@@ -227,9 +272,10 @@ function mount(root, params, ctx) {
           attrs: { 'data-testid': 'household-row', 'data-household-id': household.id },
           cells: [household.address, household.postcode, household.ward, household.target ? 'Yes' : 'No',
             (household.vulnerability || []).map((v) => label(VULNERABILITY_LABELS, v)).join(', ') || '—',
-            assignedCell, assignControl(household, users, assignedCell)],
+            assignedCell, assignControl(household, users, assignedCell),
+            h('span', { class: 'sar-links' }, ...subjectAccessLinks(household.id, household.address, 'household-sar'))],
           cellAttrs: [null, null, null, { 'data-value': String(Boolean(household.target)) }, null,
-            { 'data-testid': 'household-assigned' }, null],
+            { 'data-testid': 'household-assigned' }, null, null],
         };
       }), [], 'No households match.');
       pager.replaceChildren();

@@ -85,6 +85,10 @@ TEST_CASE("only coordinators pass, and devices cannot enrol or revoke", "[api][r
   // People only: a coordinator's device token can neither mint tokens nor revoke them.
   CHECK(f.ask("POST", "/api/v1/devices", f.coordinator, R"({"device_id":"x","user_id":"y","role":"officer"})").status == 403);
   CHECK(f.ask("POST", "/api/v1/devices/route-officer/revoke", f.coordinator).status == 403);
+  for (const char* format : {"json", "csv"}) {
+    const auto path = std::string("/api/v1/households/00000000-0000-4000-8000-000000000001/subject-access.") + format;
+    CHECK(f.ask("GET", path, f.coordinator).status == 403);
+  }
   CHECK(f.store->authenticate(f.officer));  // still enrolled
   // A device token may write what the table allows it to: the household's assignment.
   CHECK(f.ask("POST", "/api/v1/households/none/assignment", f.coordinator, R"({"assigned_to":null})").status == 404);

@@ -734,3 +734,52 @@ test('9. audit trail: lists sign-ins, the export and the revocation; filters by 
     await closePage(opened);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// 10
+
+// Why: a subject access request is answered from the household's row (issue 14 §3): the
+// download must work with the session alone, hold that household and its visits as one CSV,
+// be audited, and an id typed for an erased household must be checked before a link appears.
+test('10. subject access: a household row downloads its export as CSV; the id box checks what is typed', async () => {
+  const opened = await signedInPage('#/register');
+  const { page } = opened;
+  try {
+    const row = page.locator(`[data-testid="household-row"][data-household-id="${hid(6)}"]`);
+    await row.waitFor({ state: 'visible', timeout: WAIT_MS });
+    const link = row.getByTestId('household-sar-csv');
+    assert.match(await link.textContent(), /CSV subject access export of Flat 2, 11 Fir Drive/);
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: WAIT_MS }),
+      link.click({ timeout: WAIT_MS }),
+    ]);
+    assert.equal(download.suggestedFilename(), `subject-access-${hid(6)}.csv`);
+    const saved = join(ARTIFACTS_DIR, 'dashboard-subject-access.csv');
+    await download.saveAs(saved);
+    const records = parseCsv(readFileSync(saved, 'utf8'));
+    const header = records[0];
+    const rows = records.slice(1).map((cells) => Object.fromEntries(header.map((name, i) => [name, cells[i]])));
+    const household = rows.filter((r) => r.section === 'household');
+    assert.equal(household.length, 1);
+    assert.equal(household[0].address, 'Flat 2, 11 Fir Drive');
+    const visitRows = rows.filter((r) => r.section === 'visit');
+    assert.deepEqual(visitRows.map((r) => r.id), [vid(5)], 'its visits, and no other household\'s');
+    assert.equal(visitRows[0].notes, SEED_VISITS[4].notes);
+
+    const trail = await page.evaluate(async () => (await fetch('/api/v1/audit?action=subject_access')).json());
+    assert.ok(trail.entries.some((entry) => entry.household && entry.kind === 'csv' && entry.actor === 'cat'),
+      'the download is in the audit trail');
+
+    const box = page.getByTestId('sar-id');
+    await box.fill('Flat 2, 11 Fir Drive', { timeout: WAIT_MS });
+    assert.equal(await box.getAttribute('aria-invalid'), 'true');
+    assert.match(await page.getByTestId('sar-error').textContent(), /UUID/);
+    assert.equal(await page.getByTestId('sar-download-json').count(), 0, 'no link for a malformed id');
+    await box.fill(hid(1).toUpperCase(), { timeout: WAIT_MS });
+    assert.equal(await box.getAttribute('aria-invalid'), 'false');
+    assert.equal(await page.getByTestId('sar-download-json').getAttribute('href'),
+      `/api/v1/households/${hid(1)}/subject-access.json`);
+  } finally {
+    await closePage(opened);
+  }
+});

@@ -71,6 +71,7 @@ inline constexpr const char* kAuditPasswordChange = "password_change";
 inline constexpr const char* kAuditListsView = "lists_view";
 inline constexpr const char* kAuditListsChange = "lists_change";
 inline constexpr const char* kAuditMoveToPostgresql = "move_to_postgresql";
+inline constexpr const char* kAuditSubjectAccess = "subject_access";
 
 // An entry as stored.
 struct AuditRecord {
@@ -122,6 +123,10 @@ class AuditLog {
   // to `sink`, from one snapshot a page at a time. Returns the number of rows.
   using CsvSink = std::function<void(std::string_view piece)>;
   std::int64_t csv(const AuditFilter& filter, const CsvSink& sink);
+
+  // Every entry naming household `household_id`, oldest first, in one statement (so inside the
+  // caller's snapshot if one is open). Throws db::Failure.
+  std::vector<AuditRecord> about_household(const std::string& household_id);
 
   // Walks the chain from the anchor to the head in one snapshot (bounded memory).
   AuditVerdict verify();

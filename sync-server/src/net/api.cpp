@@ -17,6 +17,7 @@
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
 #include "sync_server/local_time.h"
+#include "sync_server/subject_access.h"
 
 namespace sync_server::net {
 
@@ -142,8 +143,8 @@ ApiResponse csv(const std::string& filename, Write&& write) {
 // sync-server CLI on the host), never with a device token: whoever holds a stolen coordinator
 // tablet can mint no tokens, and loses everything when that tablet is revoked.
 ApiResponse people_only() {
-  return error(403, "devices are enrolled and revoked, and the audit trail read, from a dashboard login or the "
-                    "sync-server command, not with a device token");
+  return error(403, "devices are enrolled and revoked, the audit trail read and subject access exports made from a "
+                    "dashboard login or the sync-server command, not with a device token");
 }
 
 // The endpoints, one function each, with the request's caller and the {id} of a path such as
@@ -274,6 +275,32 @@ ApiResponse export_commute_sessions(ServerStore& store, const ApiRequest& reques
       record_export(store, request, caller, "commute_sessions", range_text(r), Dashboard(store).commute_sessions_csv(r, sink));
     });
   });
+}
+
+// Everything held about one household (sync_server/subject_access.h), audited there.
+ApiResponse subject_access(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& household,
+                           SubjectAccessFormat format) {
+  auto exported = SubjectAccess(store).export_household(household, format, actor_of(caller, request));
+  if (!exported) {
+    const auto& code = exported.error().code;
+    if (code != "invalid" && code != "not_found") throw std::runtime_error(exported.error().message);  // 503
+    return error(code == "invalid" ? 400 : 404, exported.error().message);
+  }
+  const bool csv_wanted = format == SubjectAccessFormat::csv;
+  ApiResponse response{200, csv_wanted ? "text/csv; charset=utf-8" : "application/json", std::move(exported->body), {}, {}};
+  response.headers.emplace_back("Content-Disposition", "attachment; filename=\"subject-access-" + household +
+                                                           (csv_wanted ? ".csv" : ".json") + "\"");
+  response.headers.emplace_back("Cache-Control", "no-store");
+  log::line("subject_access_exported", "household=" + household + " format=" + to_string(format) + " by=" + caller.name);
+  return response;
+}
+
+ApiResponse subject_access_json(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& id) {
+  return subject_access(store, request, caller, id, SubjectAccessFormat::json);
+}
+
+ApiResponse subject_access_csv(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& id) {
+  return subject_access(store, request, caller, id, SubjectAccessFormat::csv);
 }
 
 // The import's refusal: "nothing was imported; N problem(s):\nline L: …" (one problem a line)
@@ -434,6 +461,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/audit", "", Access::people_read, get_audit},
     {"GET", "/api/v1/audit.csv", "", Access::people_read, export_audit},
     {"POST", "/api/v1/devices/", "/wipe", Access::people, post_wipe},
+    {"GET", "/api/v1/households/", "/subject-access.json", Access::people_read, subject_access_json},
+    {"GET", "/api/v1/households/", "/subject-access.csv", Access::people_read, subject_access_csv},
 };
 
 // Whether `route` serves `path`; its {id} into `id`.

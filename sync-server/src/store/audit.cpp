@@ -158,6 +158,14 @@ Result<std::vector<AuditRecord>> AuditLog::list(const AuditFilter& filter) {
   }
 }
 
+std::vector<AuditRecord> AuditLog::about_household(const std::string& household_id) {
+  auto rows = store_.impl_->db.cached("SELECT " AUDIT_COLUMNS " FROM audit_log WHERE household = ? ORDER BY seq");
+  rows->bind(1, household_id);
+  std::vector<AuditRecord> records;
+  while (rows->step()) records.push_back(read_record(*rows));
+  return records;
+}
+
 std::int64_t AuditLog::csv(const AuditFilter& filter, const CsvSink& sink) {
   auto& db = store_.impl_->db;
   CsvOut out(sink);

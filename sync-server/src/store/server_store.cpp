@@ -283,6 +283,12 @@ CREATE TABLE exits (
 -- A coordinator's "revoke and wipe" (protocol.md §1.2): the device's next upgrade gets 410.
 ALTER TABLE devices ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {9, R"sql(
+-- A subject access export (subject_access.cpp) finds a household's audit entries and the
+-- rejected changes to its records without reading either table whole.
+CREATE INDEX IF NOT EXISTS audit_by_household ON audit_log (household, seq) WHERE household <> '';
+CREATE INDEX IF NOT EXISTS rejections_by_record ON rejections (record_id);
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -532,6 +538,11 @@ CREATE TABLE exits (
   PRIMARY KEY (user_id, xid, version, household_id)
 );
 ALTER TABLE devices ADD COLUMN wipe integer NOT NULL DEFAULT 0;
+)sql"},
+    {6, R"sql(
+-- As SQLite's migration 9.
+CREATE INDEX IF NOT EXISTS audit_by_household ON audit_log (household, seq) WHERE household <> '';
+CREATE INDEX IF NOT EXISTS rejections_by_record ON rejections (record_id);
 )sql"},
 };
 
