@@ -678,7 +678,7 @@ test('5. layout: every page at both sizes fits the width, has 44×44 px buttons,
         "the row shows the server's message");
       await waitForValue(page, 'sync-detail-rejected', '1');
       shots.push(await screenshot(page, 'sync', size, row));
-      problems.push(...await layoutProblems(page, where('Sync'), ['sync-page-now', 'fix-button', 'sync-now']));
+      problems.push(...await layoutProblems(page, where('Sync'), ['sync-page-now', 'discard-button', 'sync-now']));
     } finally {
       await closePage(tab);
     }
