@@ -1,6 +1,6 @@
 // A pulled eviction (protocol.md §4.6): the household and its visits leave the device at once,
-// except records with a change still to sync, which go when it is acked (a rejected one stays
-// with its rejection).
+// except records with a change still to sync, which go when it is acked or rejected (the
+// rejection stays, without the record's data).
 #include <catch2/catch.hpp>
 
 #include "field_client/store.h"

@@ -17,7 +17,9 @@
 //     also across restarts and when the wall clock steps back.
 //  6. A store with a PIN is encrypted (store_key.h): its database and WAL pages are
 //     ciphertext, temporary tables stay in memory, and it opens only with the key derived
-//     from the PIN. Acked outbox entries keep no record data (seq, id and hlc only).
+//     from the PIN. Acked outbox entries keep no record data (seq, id and hlc only); rejected
+//     ones keep it only until the record is fixed, leaves the scope, or the refusal is discarded
+//     (store_rejections.cpp).
 //
 // Thread safety: a Store is used by one thread at a time. Several processes may open the same
 // file; their writes are serialised by SQLite (BEGIN IMMEDIATE, busy timeout).
