@@ -118,8 +118,10 @@ Result<Discarded> Store::discard_rejected(std::int64_t seq) {
     db.cached("DELETE FROM records WHERE entity = ? AND id = ?")->bind(1, entity).bind(2, id).run();
     if (!on_server) return Discarded::record_removed;
     // Pulls bring only what changed since the cursor, and the server's version did not: the
-    // scope is pulled afresh (as after cursor_invalid), which brings it back.
-    impl_->start_full_pull();
+    // next sync pulls the scope afresh (as after cursor_invalid), which brings it back. It is
+    // only asked for here: a pull may be running on another thread (the app's background sync),
+    // and a fresh pull must not start in the middle of it (begin_requested_full_pull).
+    impl_->set_meta("refetch", "1");
     return Discarded::record_refetched;
   });
 }

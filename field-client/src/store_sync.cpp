@@ -214,6 +214,15 @@ Status Store::begin_full_pull() {
   });
 }
 
+Status Store::begin_requested_full_pull() {
+  return in_transaction(impl_->db, [&]() -> Status {
+    if (impl_->meta("refetch") != "1") return {};
+    impl_->start_full_pull();
+    impl_->set_meta("refetch", "0");
+    return {};
+  });
+}
+
 Status Store::finish_full_pull() {
   return in_transaction(impl_->db, [&]() -> Status {
     if (impl_->meta("full_pull") != "1") return {};

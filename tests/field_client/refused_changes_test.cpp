@@ -174,7 +174,10 @@ TEST_CASE("discarding a refused change drops its data and returns the record to 
     REQUIRE(tablet.store->apply_ack(refusal(1)).ok());
     CHECK(tablet.store->discard_rejected(1).value() == Discarded::record_refetched);
     CHECK_FALSE(holds(*tablet.store, Entity::household, kHousehold));
-    CHECK(tablet.store->cursor().value().empty());  // the scope is pulled afresh
+    CHECK(tablet.store->cursor().value() == "c.next");  // a pull in flight is left alone...
+    REQUIRE(tablet.store->begin_requested_full_pull().ok());
+    CHECK(tablet.store->cursor().value().empty());  // ...and the next one pulls the scope afresh
+    REQUIRE(tablet.store->begin_requested_full_pull().ok());
     apply(*tablet.store, {pulled(Entity::household, kHousehold, household())});
     REQUIRE(tablet.store->finish_full_pull().ok());
     const auto back = tablet.store->get(Entity::household, kHousehold).value();

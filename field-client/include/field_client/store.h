@@ -223,7 +223,8 @@ class Store {
   // was its record's latest change, the record returns to the server's state: earlier refused
   // changes of the record are discarded too, and the device's version goes (record_removed
   // when the server never accepted the record, record_refetched when it holds an earlier
-  // version, which the next sync brings back with a full pull). One transaction.
+  // version, which the next sync brings back with a full pull: begin_requested_full_pull).
+  // One transaction.
   // Errors: "not_found" (field "seq") for no such change; "invalid" (field "seq") for a change
   // that was not refused; "forbidden" for a household the server never accepted while visits
   // to it are still on the device (discard theirs first); storage codes. Nothing changes on error.
@@ -293,6 +294,9 @@ class Store {
   // rejected change).
   Status begin_full_pull();
   Status finish_full_pull();
+  // Starts the full pull discard_rejected asked for, if it did. sync() calls it before each
+  // pull, on the thread that pulls, so that a fresh pull never starts inside one in flight.
+  Status begin_requested_full_pull();
 
   Status record_sync_success(safer::UnixMillis at);
 
