@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include "field_client/store.h"
+#include "pulled_changes.h"
 #include "raw_bytes.h"
 #include "temp_dir.h"
 
@@ -42,13 +43,7 @@ safer::PulledChange upsert(Entity entity, const std::string& id, safer::RecordDa
   return pulled;
 }
 
-safer::PulledChange eviction(const std::string& household_id) {
-  safer::PulledChange pulled;
-  pulled.evict = true;
-  pulled.change.entity = Entity::household;
-  pulled.change.id = household_id;
-  return pulled;
-}
+using test_support::eviction;
 
 bool holds(const Store& store, Entity entity, const std::string& id) { return store.get(entity, id).ok(); }
 

@@ -6,6 +6,7 @@
 #include "field_client/field_client.h"
 #include "field_client/store.h"
 #include "process.h"
+#include "pulled_changes.h"
 #include "raw_bytes.h"
 #include "safer/sqlite.h"
 #include "temp_dir.h"
@@ -47,13 +48,7 @@ safer::PulledChange pulled(Entity entity, const std::string& id, std::optional<s
   return change;
 }
 
-safer::PulledChange eviction(const std::string& household_id) {
-  safer::PulledChange change;
-  change.evict = true;
-  change.change.entity = Entity::household;
-  change.change.id = household_id;
-  return change;
-}
+using test_support::eviction;
 
 void apply(Store& store, std::vector<safer::PulledChange> changes) {
   safer::ChangesPage page;
