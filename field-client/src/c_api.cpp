@@ -265,6 +265,15 @@ fc_status fc_outbox(fc_store* store, char** json_out) {
   });
 }
 
+fc_status fc_discard_rejected(fc_store* store, long long seq, char** result_out) {
+  if (result_out != nullptr) *result_out = nullptr;
+  return guarded(store, [&]() -> fc_status {
+    const auto discarded = store->store->discard_rejected(seq);
+    if (!discarded) return fail(store, discarded.error());
+    if (result_out != nullptr) *result_out = copy_out(std::string(field_client::to_string(*discarded)));
+    return succeed(store);
+  });
+}
 
 fc_status fc_enroll(fc_store* store, const char* server_url, const char* token, const char* device_id) {
   return enroll(store, server_url, token, device_id, false);

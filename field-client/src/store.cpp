@@ -123,9 +123,9 @@ WHEN EXISTS (SELECT 1 FROM outbox o
 BEGIN
   SELECT RAISE(ABORT, 'a record with an unsynced change cannot be deleted');
 END;
--- The PIN is the store's key now (store_key.h): the PBKDF2 hash and the wrong-PIN count that
--- lived here are gone (the count is in the key file, readable before the store opens).
-DELETE FROM meta WHERE key IN ('pin', 'pin_attempts');
+-- The app PIN of earlier versions (meta 'pin', a PBKDF2 hash, and 'pin_attempts') stays: the
+-- store opens only with that PIN, which then encrypts it and is removed (legacy_pin.cpp).
+-- (Until 2026-12-03 this migration deleted them; no release carried that: docs/field-client.md.)
 )sql"},
     {6, R"sql(
 -- A household that left the user's scope (a pulled eviction, protocol.md §4.6) and its visits
@@ -136,7 +136,66 @@ ALTER TABLE records ADD COLUMN evicted INTEGER NOT NULL DEFAULT 0;
 -- it is not a scan of every visit on the tablet.
 CREATE INDEX records_evicted ON records (evicted, entity) WHERE evicted = 1;
 )sql"},
+    {7, R"sql(
+-- Refused changes keep their data only while the officer may still need it (store_rejections.cpp):
+-- a rejected entry drops it once a later change of its record is acked, once its record left
+-- the user's scope, or when the officer discards it (state 'discarded'). The CHECK on data
+-- allowed NULL only for acked upserts, so the table is rebuilt as in migration 5.
+DROP TRIGGER records_keep_unsynced;
+CREATE TABLE outbox_new (
+  seq            INTEGER PRIMARY KEY CHECK (seq > 0),
+  entity         TEXT NOT NULL,
+  op             TEXT NOT NULL CHECK (op IN ('upsert', 'delete')),
+  record_id      TEXT NOT NULL,
+  hlc            TEXT NOT NULL,
+  data           TEXT CHECK (CASE WHEN op = 'delete' THEN data IS NULL
+                                  ELSE data IS NOT NULL OR state <> 'pending' END),
+  state          TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'acked', 'rejected', 'discarded')),
+  reject_code    TEXT,
+  reject_message TEXT,
+  reject_field   TEXT,
+  created_at     INTEGER NOT NULL
+);
+INSERT INTO outbox_new SELECT seq, entity, op, record_id, hlc, data, state, reject_code, reject_message, reject_field,
+                              created_at FROM outbox;
+DROP TABLE outbox;
+ALTER TABLE outbox_new RENAME TO outbox;
+CREATE INDEX outbox_by_record ON outbox (entity, record_id, seq);
+CREATE INDEX outbox_by_state ON outbox (state, seq);
+CREATE TRIGGER outbox_keeps_unsynced BEFORE DELETE ON outbox
+WHEN OLD.state <> 'acked'
+BEGIN
+  SELECT RAISE(ABORT, 'an outbox entry that is not yet synced cannot be deleted');
+END;
+CREATE TRIGGER records_keep_unsynced BEFORE DELETE ON records
+WHEN EXISTS (SELECT 1 FROM outbox o
+             WHERE o.entity = OLD.entity AND o.record_id = OLD.id AND o.state = 'pending')
+BEGIN
+  SELECT RAISE(ABORT, 'a record with an unsynced change cannot be deleted');
+END;
+-- What the rules would have dropped before this version: refused entries superseded by an
+-- acked change of their record. (Evicted records kept by a refusal go at the next ack or pull.)
+UPDATE outbox SET data = NULL WHERE state = 'rejected' AND data IS NOT NULL AND EXISTS (
+  SELECT 1 FROM outbox a WHERE a.entity = outbox.entity AND a.record_id = outbox.record_id
+   AND a.state = 'acked' AND a.seq > outbox.seq);
+)sql"},
 };
+
+}  // namespace
+
+Status create_store_at_version(const std::string& path, int version) {
+  if (version < 1 || version > static_cast<int>(std::size(kMigrations))) {
+    return Error{"invalid", "no store schema version " + std::to_string(version), "version"};
+  }
+  try {
+    sqlite::Database db(path);
+    return sqlite::migrate(db, kMigrations, static_cast<std::size_t>(version));
+  } catch (const sqlite::Failure& failure) {
+    return sqlite::to_error(failure);
+  }
+}
+
+namespace {
 
 bool is_file_store(const std::string& path) { return !path.empty() && path != ":memory:" && !path.starts_with("file:"); }
 
@@ -167,6 +226,10 @@ bool Store::is_encrypted(const std::string& path) {
 }
 
 Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions options) {
+  return open_store(path, std::move(options), false);
+}
+
+Result<std::unique_ptr<Store>> Store::open_store(const std::string& path, StoreOptions options, bool legacy_pin_given) {
   if (key_file_exists(path, KeySlot::current) && !options.key) {
     return Error{"locked", "the store at " + path + " is encrypted: give its PIN to open it", "pin"};
   }
@@ -194,6 +257,16 @@ Result<std::unique_ptr<Store>> Store::open(const std::string& path, StoreOptions
       return migrated.error();
     }
     sqlite::Transaction transaction(impl->db);
+    if (impl->meta(kLegacyPinKey)) {
+      // The app PIN of an earlier version (legacy_pin.cpp). Left in an encrypted store only by
+      // an upgrade cut short after the store was encrypted with that PIN: it has done its work.
+      if (impl->encrypted) {
+        impl->db.cached("DELETE FROM meta WHERE key IN ('pin', 'pin_attempts')")->run();
+      } else if (!legacy_pin_given) {
+        return Error{"locked", "the store at " + path + " is locked by the app PIN of an earlier version: give that "
+                               "PIN to open it (the store is then encrypted with it)", "pin"};
+      }
+    }
     if (!impl->meta("device_id")) impl->set_meta("device_id", safer::new_uuid_v7());
     transaction.commit();
     return std::unique_ptr<Store>(new Store(std::move(impl)));
@@ -228,14 +301,14 @@ Status Store::wipe(std::unique_ptr<Store> store) {
   return wipe_files(path);
 }
 
-Status Store::set_pin(const std::string& pin, PinSettings settings) {
-  if (auto allowed = check_pin_rules(pin); !allowed) return allowed;
+Result<StoreKey> Store::set_pin(const std::string& pin, PinSettings settings) {
+  if (auto allowed = check_pin_rules(pin); !allowed) return allowed.error();
   if (!is_file_store(impl_->path)) return Error{"invalid", "a store in memory cannot have a PIN", "pin"};
   auto key_file = new_key_file(settings.max_attempts, settings.kdf_log_n);
   if (!key_file) return key_file.error();
   const auto key = derive_store_key(pin, *key_file);
   if (!key) return key.error();
-  if (auto written = write_key_file(impl_->path, *key_file, KeySlot::next); !written) return written;
+  if (auto written = write_key_file(impl_->path, *key_file, KeySlot::next); !written) return written.error();
   try {
     // SQLite3MC encrypts a plain database only outside WAL mode (the rollback journal used
     // meanwhile is deleted when the change commits); it re-keys an encrypted one in WAL mode.
@@ -259,7 +332,8 @@ Status Store::set_pin(const std::string& pin, PinSettings settings) {
     return error;
   }
   impl_->encrypted = true;
-  return promote_next_key_file(impl_->path);
+  if (auto promoted = promote_next_key_file(impl_->path); !promoted) return promoted.error();
+  return *key;
 }
 
 Result<DeviceInfo> Store::device() const {
@@ -383,7 +457,7 @@ std::vector<OutboxEntry> Store::Impl::outbox(const std::vector<OutboxState>& sta
   auto statement = db.cached(
       "SELECT seq, entity, op, record_id, hlc, data, state, created_at,"
       " reject_code, reject_message, reject_field FROM outbox"
-      " WHERE (?1 >> (CASE state WHEN 'pending' THEN 0 WHEN 'acked' THEN 1 ELSE 2 END)) & 1"
+      " WHERE (?1 >> (CASE state WHEN 'pending' THEN 0 WHEN 'acked' THEN 1 WHEN 'rejected' THEN 2 ELSE 3 END)) & 1"
       " ORDER BY seq");
   statement->bind(1, mask);
   std::vector<OutboxEntry> entries;
@@ -452,6 +526,7 @@ std::string_view to_string(OutboxState state) {
     case OutboxState::pending: return "pending";
     case OutboxState::acked: return "acked";
     case OutboxState::rejected: return "rejected";
+    case OutboxState::discarded: return "discarded";
   }
   return "pending";
 }

@@ -24,6 +24,11 @@ using safer::Role;
 
 namespace detail {
 
+// meta keys of the app PIN of versions before the PIN became the key (legacy_pin.cpp): a
+// PBKDF2 hash, and the wrong-PIN count as "FAILURES NOT_BEFORE LOCKED_OUT".
+constexpr const char* kLegacyPinKey = "pin";
+constexpr const char* kLegacyPinAttemptsKey = "pin_attempts";
+
 // Records with the state of their latest outbox entry (none: pulled, so synced).
 #define SELECT_RECORDS                                                                  \
   "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"                      \
@@ -88,8 +93,24 @@ inline Error no_such_record(Entity entity, const std::string& id) {
 inline OutboxState outbox_state_from(const std::string& text) {
   if (text == "acked") return OutboxState::acked;
   if (text == "rejected") return OutboxState::rejected;
+  if (text == "discarded") return OutboxState::discarded;
   return OutboxState::pending;
 }
+
+// The rules for how long a refused change keeps its data (store_rejections.cpp). Each must
+// run inside a write transaction.
+// Rejected entries whose record has a later acked change drop their data.
+void drop_superseded_rejections(sqlite::Database& db);
+// Records marked evicted with nothing pending go (visits first, then households none of whose
+// visits are left), and their rejected entries drop their data (protocol.md §4.6).
+void drop_evicted(sqlite::Database& db);
+// A pulled eviction: the household and its visits are marked, and those with nothing pending go.
+void evict_household(sqlite::Database& db, const std::string& household_id);
+// A record the server erased or deleted (a pulled tombstone): its rejected entries drop their
+// data; for a household, its visits are evicted too.
+void drop_tombstoned(sqlite::Database& db, const std::string& entity, const std::string& id);
+// Whether the record has a change waiting to sync.
+bool has_pending(sqlite::Database& db, const std::string& entity, const std::string& id);
 
 }  // namespace detail
 
@@ -143,7 +164,7 @@ struct Store::Impl {
       if (safer::from_json(row.column_text(5), record.entity, data).empty()) record.data = std::move(data);
     }
     const auto state = row.column_optional_text(6);
-    record.state = !state || *state == "acked" ? SyncState::synced
+    record.state = !state || *state == "acked" || *state == "discarded" ? SyncState::synced
                    : *state == "rejected"      ? SyncState::rejected
                                                : SyncState::pending;
     record.created_here = row.column_int(7) != 0;

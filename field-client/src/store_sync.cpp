@@ -6,36 +6,6 @@
 
 namespace field_client {
 
-namespace {
-
-// Removes the records marked evicted that no longer wait on a change to sync: visits first,
-// then households none of whose visits are left (protocol.md §4.6). A record whose change was
-// rejected stays, so that the officer sees why (the rejected outbox entry holds the same data
-// and follows the outbox's own rule for rejected entries). Must run in a transaction.
-void drop_evicted(sqlite::Database& db) {
-  db.cached(
-        "DELETE FROM records WHERE evicted = 1 AND entity = 'visit' AND NOT EXISTS (SELECT 1 FROM outbox o"
-        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state IN ('pending', 'rejected'))")
-      ->run();
-  db.cached(
-        "DELETE FROM records WHERE evicted = 1 AND entity = 'household' AND NOT EXISTS (SELECT 1 FROM outbox o"
-        " WHERE o.entity = records.entity AND o.record_id = records.id AND o.state IN ('pending', 'rejected'))"
-        " AND NOT EXISTS (SELECT 1 FROM records v WHERE v.entity = 'visit' AND v.household_id = records.id)")
-      ->run();
-}
-
-// A pulled eviction: the household and its visits are marked, and those with nothing to sync go.
-void evict_household(sqlite::Database& db, const std::string& household_id) {
-  db.cached(
-        "UPDATE records SET evicted = 1 WHERE (entity = 'household' AND id = ?1)"
-        " OR (entity = 'visit' AND household_id = ?1)")
-      ->bind(1, household_id)
-      .run();
-  drop_evicted(db);
-}
-
-}  // namespace
-
 void Store::Impl::start_full_pull() {
   const std::int64_t generation = std::stoll(meta("pull_gen").value_or("0")) + 1;
   set_meta("pull_gen", std::to_string(generation));
@@ -133,7 +103,8 @@ Status Store::apply_ack(const safer::Ack& ack) {
     impl_->db.cached("UPDATE outbox SET state = 'acked', data = NULL WHERE state = 'pending' AND seq <= ?")
         ->bind(1, ack.acked_seq)
         .run();
-    drop_evicted(impl_->db);  // evicted records that waited for these changes
+    drop_superseded_rejections(impl_->db);  // the officer fixed those records: the refused data goes
+    drop_evicted(impl_->db);                // evicted records that waited for these changes
     return {};
   });
 }
@@ -193,14 +164,20 @@ Status Store::apply_page(const safer::ChangesPage& page) {
       }
       if (change.hlc > newest) newest = change.hlc;
       const std::string entity(safer::to_string(change.entity));
-      auto current = impl_->db.cached("SELECT hlc, device_id FROM records WHERE entity = ? AND id = ?");
+      auto current = impl_->db.cached("SELECT hlc, device_id, deleted FROM records WHERE entity = ? AND id = ?");
       current->bind(1, entity).bind(2, change.id);
-      bool newer = true;
+      bool newer = true, live = false;
       if (current->step()) {
         const Hlc hlc = Hlc::parse(current->column_text(0)).value_or(Hlc{});
         const std::string device_id = current->column_text(1);
         newer = std::tie(change.hlc, pulled.device_id) > std::tie(hlc, device_id);
+        live = current->column_int(2) == 0;
       }
+      current->reset();
+      // The server deleted or erased it. A version of the device's own that is not pending
+      // was refused (or is older): the server's tombstone stands, and the refused data goes.
+      const bool tombstone = !change.data;
+      if (tombstone && !newer && live && !has_pending(impl_->db, entity, change.id)) newer = true;
       if (newer) {
         auto write = impl_->db.cached(
             "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here, pulled_gen,"
@@ -214,6 +191,7 @@ Status Store::apply_page(const safer::ChangesPage& page) {
         if (change.data) write->bind(6, safer::to_json(*change.data)); else write->bind_null(6);
         Impl::bind_visit_columns(*write, 8, change.data);
         write->run();
+        if (tombstone) drop_tombstoned(impl_->db, entity, change.id);
       } else {
         impl_->db.cached("UPDATE records SET pulled_gen = ?, evicted = 0 WHERE entity = ? AND id = ?")
             ->bind(1, generation)
@@ -232,6 +210,15 @@ Status Store::apply_page(const safer::ChangesPage& page) {
 Status Store::begin_full_pull() {
   return in_transaction(impl_->db, [&]() -> Status {
     impl_->start_full_pull();
+    return {};
+  });
+}
+
+Status Store::begin_requested_full_pull() {
+  return in_transaction(impl_->db, [&]() -> Status {
+    if (impl_->meta("refetch") != "1") return {};
+    impl_->start_full_pull();
+    impl_->set_meta("refetch", "0");
     return {};
   });
 }

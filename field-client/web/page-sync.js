@@ -1,14 +1,16 @@
 // page-sync.js — #/sync: the sync status in full, "Sync now", and the changes the server refused,
-// each with its message and a "Fix" button that opens the right form, filled in.
+// each with its message, a "Fix" button that opens the right form, filled in, and a "Discard"
+// button (after a confirmation that says what is lost).
 //
-//   GET  /api/status      (through the banner's poll: ctx.onStatus)
-//   POST /api/sync        "Sync now"
-//   GET  /api/rejected    the refused changes (again whenever the status's counts move)
-//   GET  /api/households  addresses, to say which household a refused visit is for
+//   GET    /api/status         (through the banner's poll: ctx.onStatus)
+//   POST   /api/sync           "Sync now"
+//   GET    /api/rejected       the refused changes (again whenever the status's counts move)
+//   DELETE /api/rejected/{seq} "Discard"
+//   GET    /api/households     addresses, to say which household a refused visit is for
 
-import { get, isAbort } from './api.js';
+import { get, del, path, isAbort } from './api.js';
 import {
-  h, setChildren, setText, createStateArea, formatWhen, formatDateTime, plural, label,
+  h, setChildren, setText, createStateArea, formatWhen, formatDateTime, plural, label, confirmDialog, announce,
   ROLE_LABELS, ENTITY_LABELS, STATUS_LABELS, OUTCOME_LABELS,
 } from './dom.js';
 
@@ -35,6 +37,7 @@ function fixLink(item) {
 
 function recordSummary(item, households) {
   const data = item.data && typeof item.data === 'object' ? item.data : null;
+  if (item.gone) return 'No longer on this tablet (it left your list, or was erased): its details were removed. Discard this notice once read.';
   if (!data) return 'A deletion (nothing to correct on this tablet: the record stays as the server has it).';
   if (item.entity === 'visit') {
     const household = households.get(data.household_id);
@@ -47,7 +50,43 @@ function recordSummary(item, households) {
   return '';
 }
 
-function rejectedRow(item, households) {
+/** What discarding `item` loses, for the confirmation. */
+function discardConsequence(item) {
+  const kind = label(ENTITY_LABELS, item.entity).toLowerCase();
+  if (item.gone) return `Only the notice goes: the ${kind} itself is no longer on this tablet.`;
+  const lost = item.data ? `The details of this ${kind} that the server refused are erased from this tablet and cannot be sent again.`
+    : 'The refused deletion is forgotten.';
+  return `${lost} If the server never accepted this ${kind}, it goes from the tablet; otherwise the tablet goes back to the server’s version at the next sync.`;
+}
+
+/** The "Discard" button of a refused change; onDone() after it was discarded. */
+function discardButton(item, onDone) {
+  const kind = label(ENTITY_LABELS, item.entity).toLowerCase();
+  const message = h('p', { class: 'field-error', role: 'alert', 'data-testid': 'discard-error' });
+  const button = h('button', { type: 'button', class: 'button button-big button-danger-outline', 'data-testid': 'discard-button' },
+    h('span', { 'aria-hidden': 'true' }, '✕ '), 'Discard', h('span', { class: 'visually-hidden' }, ` the refused ${kind}`));
+  button.addEventListener('click', async () => {
+    const yes = await confirmDialog({
+      title: `Discard this refused ${kind}?`,
+      body: discardConsequence(item),
+      confirmLabel: 'Discard change',
+    });
+    if (!yes) return;
+    button.disabled = true;
+    setText(message, '');
+    try {
+      await del(path('/api/rejected', String(item.seq)));
+      announce('Refused change discarded.');
+      onDone();
+    } catch (failure) {
+      button.disabled = false;
+      setText(message, `Not discarded: ${failure.message}`);
+    }
+  });
+  return [button, message];
+}
+
+function rejectedRow(item, households, onDiscarded) {
   const link = fixLink(item);
   const field = typeof item.field === 'string' && item.field ? item.field : null;
   return h('li', {
@@ -63,7 +102,8 @@ function rejectedRow(item, households) {
       'Field: ', label(FIELD_LABELS, field)) : null,
     h('p', { class: 'muted-strong' }, `Change number ${item.seq}`)),
   link ? h('a', { class: 'button button-big', href: link, 'data-testid': 'fix-button' },
-    h('span', { 'aria-hidden': 'true' }, '✎ '), 'Fix', h('span', { class: 'visually-hidden' }, ` this ${label(ENTITY_LABELS, item.entity).toLowerCase()}`)) : null);
+    h('span', { 'aria-hidden': 'true' }, '✎ '), 'Fix', h('span', { class: 'visually-hidden' }, ` this ${label(ENTITY_LABELS, item.entity).toLowerCase()}`)) : null,
+  ...discardButton(item, onDiscarded));
 }
 
 export default {
@@ -90,7 +130,7 @@ export default {
         syncButton),
       h('section', { class: 'card-section', 'aria-labelledby': 'rejected-title' },
         h('h2', { id: 'rejected-title' }, 'Changes the server refused'),
-        h('p', { class: 'hint' }, 'A refused change is not sent again as it is. Fix it: the corrected record is sent with the next sync.'),
+        h('p', { class: 'hint' }, 'A refused change is not sent again as it is. Fix it: the corrected record is sent with the next sync. Or discard it: its details are erased from this tablet.'),
         state.element,
         rejectedList));
 
@@ -132,7 +172,10 @@ export default {
           .map((item) => [item.id, item]));
         state.set('none');
         setChildren(rejectedList, items.length
-          ? h('ul', { class: 'rejected-list', 'data-testid': 'rejected-list' }, items.map((item) => rejectedRow(item, households)))
+          ? h('ul', { class: 'rejected-list', 'data-testid': 'rejected-list' }, items.map((item) => rejectedRow(item, households, () => {
+            ctx.refreshStatus();
+            loadRejected({ quiet: true });
+          })))
           : h('p', { class: 'message message-success', 'data-testid': 'rejected-none' }, h('span', { 'aria-hidden': 'true' }, '✓ '), 'No refused changes.'));
       } catch (error) {
         if (!alive || isAbort(error)) return;

@@ -295,7 +295,8 @@ TEST_CASE("a reassignment evicts the household and its visits from the old offic
   // Where a protocol-1 client and an "evict" client of Ann's stand before the reassignment.
   const auto before = raw_pull(server, ann, "tablet-ann", "", "").second;
   // Offline, Ann records another visit: still unsynced when the household leaves her scope.
-  const auto pending = ann.id_of({"visit", "record", "--household", kAnnsFirst, "--status", "no_answer"});
+  const auto pending = ann.id_of({"visit", "record", "--household", kAnnsFirst, "--status", "no_answer",
+                                  "--notes", "Fictional refused note by the side gate"});
 
   desk.sync();
   desk.ok({"household", "update", kAnnsFirst, "--assigned-to", "officer.ben"});
@@ -303,15 +304,20 @@ TEST_CASE("a reassignment evicts the household and its visits from the old offic
   ben.sync();
   ann.sync();
 
-  // The synced visit is evicted; the unsynced one was rejected and stays with its rejection,
-  // and so, for it, does its household (protocol.md §4.6).
-  CHECK(ann.ids("visits") == std::set<std::string>{pending});
-  CHECK(ann.ids("households") == std::set<std::string>{kAnnsFirst, kAnnsSecond});
-  CHECK(ann.ok({"--json", "visit", "list"}).find(synced) == std::string::npos);
+  // The synced visit is evicted; the unsynced one was rejected, and goes with its household:
+  // its rejection stays (code and message) without the visit's data (protocol.md §4.6).
+  CHECK(ann.ids("visits").empty());
+  CHECK(ann.ids("households") == std::set<std::string>{kAnnsSecond});
   const auto status = parse(ann.ok({"--json", "status"}));
   REQUIRE(status["rejected"].GetInt() == 1);
   CHECK(std::string(status["rejections"][0]["id"].GetString()) == pending);
   CHECK(std::string(status["rejections"][0]["rejection"]["code"].GetString()) == "forbidden");
+  CHECK_FALSE(status["rejections"][0].HasMember("data"));
+  // Ann's store is plain here: its bytes hold nothing of the household that left her scope.
+  const auto folder = std::filesystem::path(ann.store_path()).parent_path();
+  for (const auto& gone : {"1 Imaginary Road", "Fictional note about the porch light", "Fictional refused note by the side gate"}) {
+    CHECK(test_support::files_containing(folder, gone).empty());
+  }
 
   CHECK(ben.ids("households") == std::set<std::string>{kAnnsFirst, kBens});
   CHECK(ben.ids("visits") == std::set<std::string>{synced});

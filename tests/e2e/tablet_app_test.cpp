@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "json_checks.h"
+#include "legacy_store.h"
 #include "raw_bytes.h"
 #include "wipe_order_server.h"
 #include "child_process.h"
@@ -241,6 +242,35 @@ TEST_CASE("set-pin refuses a PIN shorter than 6 characters, naming the rule", "[
     CHECK(refused.err.find(too_short) == std::string::npos);  // the PIN is never echoed
   }
   CHECK(set_pin(store, "123456").exit_code == 0);
+}
+
+// Why: issue 14: a tablet upgraded from a version whose app had a PIN (a hash in the plain
+// store) opened the app with no PIN at all. It starts locked now; that PIN opens and encrypts it.
+TEST_CASE("a store with the old app PIN starts the app locked and that PIN encrypts it", "[e2e][ui][pin]") {
+  test_support::TempDir old;
+  const std::string store = old.file("tablet.db");
+  test_support::make_old_store(store);
+  test_support::ChildProcess process({FIELD_CLIENT_BINARY, "--store", store, "ui", "--port", "0"}, old.file("ui.log"));
+  const std::string line = process.first_line();
+  const auto port = static_cast<unsigned short>(std::stoi(line.substr(line.find("127.0.0.1:") + 10)));
+  const std::vector<std::pair<std::string, std::string>> key = {{"X-Field-Client-Key", line.substr(line.find("key=") + 4)}};
+  const auto call = [&](const std::string& method, const std::string& target, const std::string& body = "") {
+    return http_request(port, method, target, key, body);
+  };
+  CHECK(call("GET", "/api/households").status == 423);
+  const auto status = parse(call("GET", "/api/status").body);
+  CHECK(status["locked"].GetBool());
+  CHECK(status["pin_set"].GetBool());
+  const auto wrong = call("POST", "/api/unlock", R"({"pin":"135799"})");
+  CHECK(wrong.status == 403);
+  CHECK(parse(wrong.body)["attempts_left"].GetInt() == 9);
+  REQUIRE(call("POST", "/api/unlock", std::string(R"({"pin":")") + test_support::kOldPin + "\"}").status == 200);
+  const auto households = call("GET", "/api/households");
+  CHECK(households.status == 200);
+  CHECK(households.body.find(test_support::kOldStoreAddress) != std::string::npos);
+  CHECK(std::filesystem::exists(store + ".key"));  // encrypted with that PIN
+  REQUIRE(process.stop() == 0);
+  CHECK(test_support::files_containing(old.path(), test_support::kOldStoreAddress).empty());
 }
 
 // Why: a tablet with a PIN that is switched on (or whose app restarts) must not show anything

@@ -1,9 +1,10 @@
 // A pulled eviction (protocol.md §4.6): the household and its visits leave the device at once,
-// except records with a change still to sync, which go when it is acked (a rejected one stays
-// with its rejection).
+// except records with a change still to sync, which go when it is acked or rejected (the
+// rejection stays, without the record's data).
 #include <catch2/catch.hpp>
 
 #include "field_client/store.h"
+#include "pulled_changes.h"
 #include "raw_bytes.h"
 #include "temp_dir.h"
 
@@ -42,13 +43,7 @@ safer::PulledChange upsert(Entity entity, const std::string& id, safer::RecordDa
   return pulled;
 }
 
-safer::PulledChange eviction(const std::string& household_id) {
-  safer::PulledChange pulled;
-  pulled.evict = true;
-  pulled.change.entity = Entity::household;
-  pulled.change.id = household_id;
-  return pulled;
-}
+using test_support::eviction;
 
 bool holds(const Store& store, Entity entity, const std::string& id) { return store.get(entity, id).ok(); }
 
@@ -95,6 +90,8 @@ TEST_CASE("an eviction drops the household and its synced visits, and nothing el
 }
 
 TEST_CASE("a record with an unsynced change stays until the change is acked or rejected", "[store][evict]") {
+  // Eviction must not lose an unsynced change, and a refused one must not pin the record's
+  // personal data on the tablet once its household left the user's scope.
   Tablet tablet;
   tablet.evict(kHousehold);
   // The pending visit stays, and so does its household; the synced visit goes at once.
@@ -107,9 +104,16 @@ TEST_CASE("a record with an unsynced change stays until the change is acked or r
     CHECK_FALSE(holds(*tablet.store, Entity::visit, tablet.own_visit));
     CHECK_FALSE(holds(*tablet.store, Entity::household, kHousehold));
   }
-  SECTION("rejected: it stays, with its rejection, for the officer to see") {
+  SECTION("rejected: it goes; the rejection stays, without the record's data, for the officer to see") {
     REQUIRE(tablet.store->apply_ack({1, {{1, "forbidden", "household is out of scope", ""}}}).ok());
-    CHECK(holds(*tablet.store, Entity::visit, tablet.own_visit));
+    CHECK_FALSE(holds(*tablet.store, Entity::visit, tablet.own_visit));
+    CHECK_FALSE(holds(*tablet.store, Entity::household, kHousehold));
+    const auto rejected = tablet.store->outbox({field_client::OutboxState::rejected}).value();
+    REQUIRE(rejected.size() == 1);
+    CHECK(rejected[0].change.id == tablet.own_visit);
+    CHECK(rejected[0].reject_code == "forbidden");
+    CHECK(rejected[0].reject_message == "household is out of scope");
+    CHECK_FALSE(rejected[0].change.data.has_value());
   }
   CHECK(holds(*tablet.store, Entity::household, kOtherHousehold));
 }

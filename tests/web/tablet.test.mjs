@@ -678,7 +678,7 @@ test('5. layout: every page at both sizes fits the width, has 44×44 px buttons,
         "the row shows the server's message");
       await waitForValue(page, 'sync-detail-rejected', '1');
       shots.push(await screenshot(page, 'sync', size, row));
-      problems.push(...await layoutProblems(page, where('Sync'), ['sync-page-now', 'fix-button', 'sync-now']));
+      problems.push(...await layoutProblems(page, where('Sync'), ['sync-page-now', 'discard-button', 'sync-now']));
     } finally {
       await closePage(tab);
     }
@@ -923,5 +923,45 @@ test('9. security: a page on another local port cannot write, though the browser
   } finally {
     await closePage(tab);
     await new Promise((resolve) => foreign.close(resolve));
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 10
+
+// Why: issue 14: an officer had no way to discard a refused change. Test 5 left cal's visit
+// refused; its household was erased, so the visit is gone from the tablet and only the
+// refusal remains. Discard asks first, saying what is lost; Cancel keeps it; the confirmed
+// discard removes it from the list and from the counts.
+test('10. refused changes: Discard asks first, says what is lost, and the refusal goes', async () => {
+  const ui = tablets.cal.ui;
+  assert.ok(ui, "test 5 started cal's app");
+  const tab = await openApp(ui, SIZES[0], '#/sync');
+  const { page } = tab;
+  try {
+    const row = byTestId(page, 'rejected-row');
+    await row.waitFor({ state: 'visible', ...T });
+    assert.ok((await row.getByTestId('rejected-summary').textContent(T)).includes('No longer on this tablet'),
+      'the refusal of a record that left the tablet shows no data');
+    const dialog = byTestId(page, 'confirm-dialog');
+    await row.getByTestId('discard-button').click(T);
+    await dialog.waitFor({ state: 'visible', ...T });
+    assert.ok((await dialog.textContent(T)).includes('Only the notice goes'), 'the confirmation says what is lost');
+    await click(page, 'confirm-no');
+    await dialog.waitFor({ state: 'detached', ...T });
+    assert.equal((await localGet(ui, '/api/status')).rejected, 1, 'Cancel discards nothing');
+
+    await row.getByTestId('discard-button').click(T);
+    await dialog.waitFor({ state: 'visible', ...T });
+    const [answer] = await Promise.all([
+      page.waitForResponse((r) => r.url().includes('/api/rejected/') && r.request().method() === 'DELETE', T),
+      click(page, 'confirm-yes'),
+    ]);
+    assert.equal(answer.status(), 200);
+    await byTestId(page, 'rejected-none').waitFor({ state: 'visible', ...T });
+    assert.equal((await localGet(ui, '/api/status')).rejected, 0);
+    assert.deepEqual((await localGet(ui, '/api/rejected')).rejected, []);
+  } finally {
+    await closePage(tab);
   }
 });

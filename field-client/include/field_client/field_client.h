@@ -118,6 +118,17 @@ FC_API fc_status fc_get(fc_store* store, const char* entity, const char* id, cha
  * "id", "hlc", "state", "created_at", "data", "rejection": {"code", "message", "field"}}. */
 FC_API fc_status fc_outbox(fc_store* store, char** json_out);
 
+/* Discards the change `seq` that the server refused (state "rejected" in fc_outbox): its data
+ * is dropped (its seq, id, code and message stay, state "discarded"). When it was the record's
+ * latest change the record returns to the server's state: *result_out (may be NULL) receives
+ * "record_removed" (the server never accepted the record: it is gone from the device),
+ * "record_refetched" (the server holds it: the device's refused version is gone and the next
+ * fc_sync pulls the scope afresh, bringing the server's version back), or "change_only" (a
+ * later change of the record stands). FC_NOT_FOUND for no such change; FC_INVALID for one
+ * that was not refused; FC_FORBIDDEN for a household the server never accepted while visits
+ * to it are on the device (discard theirs first). */
+FC_API fc_status fc_discard_rejected(fc_store* store, long long seq, char** result_out);
+
 /* Keeps the server's URL (wss://host:port, or ws://host:port to 127.0.0.0/8, ::1 or localhost)
  * and this device's token. `device_id` may be NULL; otherwise the store takes that id (only
  * before anything is recorded). ws:// to any other host is FC_INVALID (field "server"). */

@@ -52,10 +52,33 @@ class PinGuard {
   // When the count cannot be saved the PIN is not tried (verdict failed).
   PinAnswer attempt(const std::string& pin, const std::function<Result<bool>(const StoreKey&)>& accepts);
 
+  // The plain store of an earlier version that still holds that version's app PIN (a PBKDF2
+  // hash in the store; Store::open answers it "locked"): checks `pin` against that hash,
+  // counted, waited and wiped exactly as attempt() does (the count stays where that version
+  // kept it, in the store, with the limit `settings.max_attempts`; a store that version had
+  // locked out is at the limit). The right PIN encrypts the store with a key from it, as
+  // Store::set_pin(pin, settings) does, and removes the old hash: the verdict is right, with
+  // the key, and `opened` holds the store. A store with no old PIN: failed, Error "invalid".
+  PinAnswer attempt_legacy(const std::string& pin, std::unique_ptr<Store>& opened, PinSettings settings = {});
+
   // REQUIRES: failures >= 1. How long the next attempt waits after `failures` wrong PINs.
   std::chrono::milliseconds wait_after(int failures) const;
 
  private:
+  // A wrong-PIN count, wherever it is kept.
+  struct Count {
+    int failures = 0;
+    int max_attempts = 10;
+    safer::UnixMillis not_before = 0;
+  };
+  // The counting both kinds of PIN share: refuses during a wait, saves the raised count with
+  // `save` before `check` runs, puts it back when `check` fails (not the PIN's fault), and
+  // sets the next wait. Verdict right (the caller clears the count), wrong, wait, failed, or
+  // wiped when the limit is reached: the caller then releases the store and calls wipe_now().
+  PinAnswer counted(const Count& before, const std::function<Status(const Count&)>& save,
+                    const std::function<Result<bool>()>& check);
+  PinAnswer wipe_now();
+
   // Tries `pin` with the key file in `slot`; nullopt when that slot has no key file.
   std::optional<Result<bool>> try_slot(const std::string& pin, KeySlot slot,
                                        const std::function<Result<bool>(const StoreKey&)>& accepts,

@@ -17,7 +17,9 @@
 //     also across restarts and when the wall clock steps back.
 //  6. A store with a PIN is encrypted (store_key.h): its database and WAL pages are
 //     ciphertext, temporary tables stay in memory, and it opens only with the key derived
-//     from the PIN. Acked outbox entries keep no record data (seq, id and hlc only).
+//     from the PIN. Acked outbox entries keep no record data (seq, id and hlc only); rejected
+//     ones keep it only until the record is fixed, leaves the scope, or the refusal is discarded
+//     (store_rejections.cpp).
 //
 // Thread safety: a Store is used by one thread at a time. Several processes may open the same
 // file; their writes are serialised by SQLite (BEGIN IMMEDIATE, busy timeout).
@@ -91,7 +93,16 @@ struct HouseholdView {
   bool follow_up_outstanding = false;
 };
 
-enum class OutboxState { pending, acked, rejected };
+// discarded: a rejected change the officer discarded (Store::discard_rejected); it keeps no data.
+enum class OutboxState { pending, acked, rejected, discarded };
+
+// What discarding a refused change did to its record (Store::discard_rejected).
+enum class Discarded {
+  change_only,      // a later change of the record stands (or the record is gone): only the entry's data went
+  record_removed,   // the server never accepted the record: it is gone from the device
+  record_refetched, // the server holds it: the device's refused version is gone, and the next sync
+                    // pulls the scope afresh, bringing the server's version back
+};
 
 struct OutboxEntry {
   std::int64_t seq = 0;
@@ -138,7 +149,9 @@ class Store {
   // An encrypted store (one with a key file) needs options.key: without it Error "locked";
   // with a key that does not open it Error "wrong_pin" (nothing is read or written: the
   // store is untouched; counting wrong PINs is the caller's, see pin_guard.h). A key given
-  // for a plain store is Error "invalid".
+  // for a plain store is Error "invalid". A plain store that still holds the app PIN of an
+  // earlier version (a PBKDF2 hash, from before the PIN became the key) is Error "locked" too:
+  // unlock_store / PinGuard::attempt_legacy open it with that PIN, which encrypts it.
   static Result<std::unique_ptr<Store>> open(const std::string& path, StoreOptions options = {});
 
   // Whether the store at `path` is encrypted (it has a key file, or a new one that a PIN
@@ -205,6 +218,18 @@ class Store {
 
   Result<StoreSummary> summary() const;
 
+  // Discards the change `seq` that the server refused (docs/field-client.md, "Refused changes"):
+  // its entry becomes "discarded" and keeps seq, id, hlc, code and message but no data. When it
+  // was its record's latest change, the record returns to the server's state: earlier refused
+  // changes of the record are discarded too, and the device's version goes (record_removed
+  // when the server never accepted the record, record_refetched when it holds an earlier
+  // version, which the next sync brings back with a full pull: begin_requested_full_pull).
+  // One transaction.
+  // Errors: "not_found" (field "seq") for no such change; "invalid" (field "seq") for a change
+  // that was not refused; "forbidden" for a household the server never accepted while visits
+  // to it are still on the device (discard theirs first); storage codes. Nothing changes on error.
+  Result<Discarded> discard_rejected(std::int64_t seq);
+
   // --- Views for the tablet app (store_views.cpp) -------------------------------------------
 
   // Live households, the user's own first, then by address; `query` (if not empty) must occur
@@ -220,7 +245,8 @@ class Store {
   // the database changes and takes effect after (a crash between leaves "<store>.key.next",
   // which unlock_store recovers). Error "invalid" for a PIN check_pin_rules refuses, or a
   // ":memory:" store; a storage error leaves the store as it was, under its old key.
-  Status set_pin(const std::string& pin, PinSettings settings = {});
+  // Returns the new key (the app keeps it for its background sync).
+  Result<StoreKey> set_pin(const std::string& pin, PinSettings settings = {});
 
   // Whether this store is encrypted.
   bool encrypted() const;
@@ -268,16 +294,28 @@ class Store {
   // rejected change).
   Status begin_full_pull();
   Status finish_full_pull();
+  // Starts the full pull discard_rejected asked for, if it did. sync() calls it before each
+  // pull, on the thread that pulls, so that a fresh pull never starts inside one in flight.
+  Status begin_requested_full_pull();
 
   Status record_sync_success(safer::UnixMillis at);
 
  private:
   struct Impl;
   explicit Store(std::unique_ptr<Impl> impl);
+  // open(), and with `legacy_pin_given` a plain store with the old app PIN too (for PinGuard,
+  // which checks that PIN before anything else reads the store).
+  static Result<std::unique_ptr<Store>> open_store(const std::string& path, StoreOptions options, bool legacy_pin_given);
+  friend class PinGuard;
   std::unique_ptr<Impl> impl_;
 };
 
+// For tests of the upgrades: makes an empty store at `path` with the schema of `version` (1 to
+// the current), as that version's program made it: migrations 1 to `version` only, no device id.
+Status create_store_at_version(const std::string& path, int version);
+
 std::string_view to_string(SyncState state);
 std::string_view to_string(OutboxState state);
+std::string_view to_string(Discarded outcome);
 
 }  // namespace field_client

@@ -255,6 +255,28 @@ int run_pending(const Globals& globals) {
   return 0;
 }
 
+int run_discard(const Globals& globals, std::int64_t seq) {
+  int exit_code = 0;
+  auto store = open_store(globals, exit_code);
+  if (!store) return exit_code;
+  const auto discarded = store->discard_rejected(seq);
+  if (!discarded) return report(globals, discarded.error());
+  if (globals.json) {
+    std::cout << safer::JsonOut().begin_object().field("seq", seq).field("record", to_string(*discarded)).end_object().str()
+              << '\n';
+    return 0;
+  }
+  std::cout << "Refused change " << seq << " discarded: its data is gone from this device. ";
+  switch (*discarded) {
+    case Discarded::change_only: std::cout << "The record keeps its later change.\n"; break;
+    case Discarded::record_removed: std::cout << "The server never had the record, so it is gone from this device too.\n"; break;
+    case Discarded::record_refetched:
+      std::cout << "The record goes back to the server's version: the next sync (field-client sync) brings it back.\n";
+      break;
+  }
+  return 0;
+}
+
 int run_status(const Globals& globals) {
   int exit_code = 0;
   auto store = open_store(globals, exit_code);
@@ -441,6 +463,7 @@ int main(int argc, char** argv) {
       "  field-client visit record --household ID --status completed --fire-safety-check --smoke-detectors 2\n"
       "  field-client commute log --station \"Potters Bar\" --cards 25 --message vehicle_security\n"
       "  field-client pending\n"
+      "  field-client discard --seq 12\n"
       "  field-client --pin-file pin.txt enroll --server wss://sync.example:8443 --token-file token.txt\n"
       "  field-client --pin-file pin.txt sync\n"
       "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved), 3 the store is\n"
@@ -473,6 +496,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"all", "households", "visits", "commute"}));
   auto* pending_cmd = app.add_subcommand("pending", "List changes waiting to sync, and rejected ones");
   auto* status_cmd = app.add_subcommand("status", "Show the device, its store and what waits to sync");
+  std::int64_t discard_seq = 0;
+  auto* discard_cmd = app.add_subcommand(
+      "discard", "Discard a change the server refused (see pending): its data goes, and the record returns to the "
+                 "server's version (or goes, if the server never had it)");
+  discard_cmd->add_option("--seq", discard_seq, "The refused change's seq, as pending lists it")
+      ->required()
+      ->check(CLI::PositiveNumber);
   EnrollCommandOptions enroll_options;
   auto* enroll_cmd = add_enroll(app, enroll_options);
   SyncCommandOptions sync_options;
@@ -501,6 +531,7 @@ int main(int argc, char** argv) {
   if (list_cmd->parsed()) return run_list(globals, list_kind);
   if (pending_cmd->parsed()) return run_pending(globals);
   if (status_cmd->parsed()) return run_status(globals);
+  if (discard_cmd->parsed()) return run_discard(globals, discard_seq);
   if (ui_cmd->parsed()) return run_ui(globals, ui);
   if (pin_cmd->parsed()) return run_set_pin(globals, pin_max_attempts);
   if (enroll_cmd->parsed()) return run_enroll(globals.access(), globals.json, enroll_options);

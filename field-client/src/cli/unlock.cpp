@@ -36,12 +36,22 @@ Result<std::string> read_pin(const std::string& pin_file) {
 
 Result<std::unique_ptr<Store>> open_store(const StoreAccess& access) {
   Result<std::unique_ptr<Store>> store = Error{"locked", "", ""};
-  if (Store::is_encrypted(access.path) && !access.pin_file.empty()) {
+  const auto unlock = [&]() -> Result<std::unique_ptr<Store>> {
     const auto pin = read_pin(access.pin_file);
     if (!pin) return pin.error();
-    store = unlock_store(access.path, *pin);
+    return unlock_store(access.path, *pin);
+  };
+  if (Store::is_encrypted(access.path) && !access.pin_file.empty()) {
+    store = unlock();
   } else {
     store = Store::open(access.path);  // makes missing directories, mode 0700
+    // A plain store still locked by the app PIN of an earlier version: that PIN encrypts it.
+    if (!store && store.error().code == "locked" && !access.pin_file.empty()) store = unlock();
+  }
+  if (!store && store.error().code == "locked" && !Store::is_encrypted(access.path)) {
+    return Error{"locked", "the store at " + access.path + " is locked by the app PIN of an earlier version: give that "
+                           "PIN with --pin-file FILE (\"--pin-file -\" reads it from standard input); the store is then "
+                           "encrypted with it", "pin"};
   }
   if (!store && store.error().code == "locked") {
     return Error{"locked", "the store at " + access.path + " is encrypted: give its PIN with --pin-file FILE "

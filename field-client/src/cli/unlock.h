@@ -29,8 +29,9 @@ struct StoreAccess {
 // appears in a message.
 Result<std::string> read_pin(const std::string& pin_file);
 
-// Opens the store: unlock_store with the PIN when it is encrypted (Error "locked" when no
-// --pin-file was given), Store::open when not. Prints the exposure warning, if any.
+// Opens the store: unlock_store with the PIN when it is encrypted, or a plain one still
+// locked by the app PIN of an earlier version (which that PIN then encrypts); Error "locked"
+// when no --pin-file was given. Store::open otherwise. Prints the exposure warning, if any.
 Result<std::unique_ptr<Store>> open_store(const StoreAccess& access);
 
 }  // namespace field_client::cli

@@ -1,5 +1,7 @@
 #include "local_api.h"
 
+#include <charconv>
+
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 #include <rapidjson/document.h>
 
@@ -92,6 +94,10 @@ LocalApi::~LocalApi() {
 Status LocalApi::start() {
   if (Store::is_encrypted(store_path_)) return {};  // opens at the PIN
   auto opened = Store::open(store_path_);
+  if (!opened && opened.error().code == "locked") {
+    legacy_pin_ = true;  // the app PIN of an earlier version: opens, and is encrypted, at that PIN
+    return {};
+  }
   if (!opened) return opened.error();
   store_ = std::move(*opened);
   start_sync();
@@ -151,6 +157,7 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   if (get && path == "/api/commute") return commute();
   if (post && path == "/api/commute") return write(safer::Entity::commute_session, "", request.body);
   if (get && path == "/api/rejected") return rejected();
+  if (request.method == "DELETE" && path.rfind("/api/rejected/", 0) == 0) return discard(path.substr(14));
   if (post && path == "/api/sync") {
     sync_->trigger(true);
     return json(202, JsonOut().begin_object().field("started", true).end_object());
@@ -318,19 +325,39 @@ LocalResponse LocalApi::rejected() {
   for (const auto& entry : *rejections) {
     const auto record = store_->get(entry.change.entity, entry.change.id);
     if (!record && record.error().code != "not_found") return from_error(record.error());
-    // Only rejections still standing: the record has not been changed since.
-    if (!record || record->state != SyncState::rejected || rejection_of(*rejections, *record)->seq != entry.seq) continue;
+    // Rejections still standing (the record has not been changed since), and those whose
+    // record is gone (it left the user's scope, or was erased): shown without data.
+    const bool gone = !record;
+    if (!gone && (record->state != SyncState::rejected || rejection_of(*rejections, *record)->seq != entry.seq)) continue;
     out.begin_object()
         .field("seq", entry.seq)
         .field("entity", safer::to_string(entry.change.entity))
         .field("id", entry.change.id)
         .field("code", entry.reject_code)
         .field("message", entry.reject_message)
-        .field("field", entry.reject_field);
-    write_data(out.key("data"), *record);
+        .field("field", entry.reject_field)
+        .field("gone", gone);
+    if (gone) {
+      out.key("data").null();
+    } else {
+      write_data(out.key("data"), *record);
+    }
     out.end_object();
   }
   return json(200, out.end_array().end_object());
+}
+
+LocalResponse LocalApi::discard(const std::string& seq_text) {
+  std::int64_t seq = 0;
+  const auto [end, problem] = std::from_chars(seq_text.data(), seq_text.data() + seq_text.size(), seq);
+  if (problem != std::errc() || end != seq_text.data() + seq_text.size() || seq <= 0) {
+    return error(400, "give the seq of a refused change: DELETE /api/rejected/SEQ");
+  }
+  const auto discarded = store_->discard_rejected(seq);
+  if (!discarded) return from_error(discarded.error());
+  // A record the server holds comes back with the next sync: start it now.
+  if (*discarded == Discarded::record_refetched) sync_->trigger(true);
+  return json(200, JsonOut().begin_object().field("seq", seq).field("record", to_string(*discarded)).end_object());
 }
 
 LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const std::string& body) {
@@ -447,6 +474,11 @@ LocalResponse LocalApi::unlock(const std::string& body) {
   }
   if (store_ && !key_) return error(403, "that PIN is not right");  // a plain store has no PIN
   const std::string pin(document["pin"].GetString(), document["pin"].GetStringLength());
+  if (legacy_pin_) {
+    auto answer = pin_guard_.attempt_legacy(pin, store_);
+    if (answer.verdict == PinAnswer::Verdict::right) legacy_pin_ = false;
+    return unlocked(std::move(answer));
+  }
   auto answer = pin_guard_.attempt(pin, [&](const StoreKey& key) -> Result<bool> {
     if (store_) return key == *key_;  // locked again after a while: the store stays open
     auto opened = Store::open(store_path_, StoreOptions{{}, key});
@@ -457,6 +489,10 @@ LocalResponse LocalApi::unlock(const std::string& body) {
     store_ = std::move(*opened);
     return true;
   });
+  return unlocked(std::move(answer));
+}
+
+LocalResponse LocalApi::unlocked(PinAnswer answer) {
   if (answer.verdict == PinAnswer::Verdict::right) {
     last_use_ = std::chrono::steady_clock::now();
     if (!key_) {

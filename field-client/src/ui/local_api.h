@@ -59,6 +59,8 @@ class LocalApi {
   LocalResponse visits(const LocalRequest& request);
   LocalResponse commute();
   LocalResponse rejected();
+  // DELETE /api/rejected/SEQ: Store::discard_rejected.
+  LocalResponse discard(const std::string& seq_text);
   LocalResponse write(safer::Entity entity, const std::string& id, const std::string& body);
   LocalResponse remove(safer::Entity entity, const std::string& id);
   LocalResponse count(const std::string& id, const std::string& body);
@@ -67,6 +69,8 @@ class LocalApi {
   // answer refusing it: a store failure, 404, or 403 for a visit or session made elsewhere.
   std::variant<StoredRecord, LocalResponse> own_record(safer::Entity entity, const std::string& id, const char* verb);
   LocalResponse unlock(const std::string& body);
+  // After a PIN check: on the right one the app opens (the sync starts with the key); the answer.
+  LocalResponse unlocked(PinAnswer answer);
   bool locked() const;
   // Stops the sync, closes the store and erases its files; `reason` ("pin", "coordinator")
   // is what the app is told from then on.
@@ -82,6 +86,7 @@ class LocalApi {
   std::unique_ptr<BackgroundSync> sync_;  // runs only while the store is open
   PinGuard pin_guard_;
   std::optional<std::string> wiped_;      // why the store was erased
+  bool legacy_pin_ = false;               // a plain store locked by an earlier version's app PIN
   // The last use since the PIN was given; none since the start: locked if a PIN is set.
   std::optional<std::chrono::steady_clock::time_point> last_use_;
 };
