@@ -246,6 +246,7 @@ class ServerStore {
  private:
   friend class Dashboard;  // its queries read the store's database (dashboard.h)
   friend class AuditLog;   // the audit trail's table (audit.h)
+  friend class Retention;  // the retention policy and its purge (retention.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

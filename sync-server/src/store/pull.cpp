@@ -5,7 +5,8 @@
 // version up to its snapshot's last one. A cursor is "<store epoch>.<version>": everything up
 // to that version has been sent. PostgreSQL, where several servers commit at once and a
 // sequence's order is not commit order: see kPgScopedPage. Another store (a restored backup, a new database) has another
-// epoch, and its cursors are refused with cursor_invalid.
+// epoch, and its cursors are refused with cursor_invalid; so is a cursor older than the
+// compaction horizon, before which tombstones may have been removed (retention.h).
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -198,6 +199,8 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     const std::uint64_t watermark = std::stoull(mark->column_text(0));
     const auto after = parse_pg_cursor(pull.cursor, impl_->epoch);
     if (!after || after->first >= watermark) return cursor_invalid();
+    // Read in the page's snapshot: tombstones before the horizon may be gone (retention.h).
+    if (!pull.cursor.empty() && *after < impl_->compaction_horizon()) return cursor_invalid();
     const auto exits = with_exits ? read_exits(db, device.user_id, *after, watermark, pull.limit) : std::vector<Exit>{};
     // PostgreSQL's counterpart of the unary + in kScopedPage: guessing the scope selective, it
     // read every record and sorted them for each page (78 ms a page, B2 9.4 s); walking the
@@ -224,6 +227,7 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
   const std::int64_t newest = std::stoll(impl_->meta("last_version").value_or("0"));
   const auto after = parse_cursor(pull.cursor, impl_->epoch);
   if (!after || *after > newest) return cursor_invalid();
+  if (!pull.cursor.empty() && *after < impl_->compaction_horizon().second) return cursor_invalid();
   const auto exits = with_exits ? read_exits(db, device.user_id, {0, *after}, 0, pull.limit) : std::vector<Exit>{};
   auto rows = db.cached(everything ? kEverythingPage : kScopedPage);
   rows->bind(1, *after).bind(3, pull.limit + 1);  // one more than asked: is there more?

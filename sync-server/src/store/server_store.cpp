@@ -283,6 +283,17 @@ CREATE TABLE exits (
 -- A coordinator's "revoke and wipe" (protocol.md §1.2): the device's next upgrade gets 410.
 ALTER TABLE devices ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;
 )sql"},
+    {9, R"sql(
+-- The retention purge (sync_server/retention.h): where the change feed stood at each run, so
+-- that a later run compacts the tombstones and exits written before the mark at least the
+-- tombstone age old; and the tombstones in feed order, so that it finds them without a scan.
+CREATE TABLE IF NOT EXISTS feed_marks (
+  at      INTEGER NOT NULL,  -- Unix milliseconds
+  xid     INTEGER NOT NULL,  -- 0 on SQLite
+  version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tombstones_in_feed_order ON records (version) WHERE deleted = 1;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -532,6 +543,15 @@ CREATE TABLE exits (
   PRIMARY KEY (user_id, xid, version, household_id)
 );
 ALTER TABLE devices ADD COLUMN wipe integer NOT NULL DEFAULT 0;
+)sql"},
+    {6, R"sql(
+-- As SQLite's migration 9: the retention purge's feed marks, and tombstones in feed order.
+CREATE TABLE feed_marks (
+  at      bigint NOT NULL,
+  xid     bigint NOT NULL,
+  version bigint NOT NULL
+);
+CREATE INDEX tombstones_in_feed_order ON records (xid, version) WHERE deleted = 1;
 )sql"},
 };
 
