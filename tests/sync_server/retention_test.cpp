@@ -4,6 +4,11 @@
 // refused; and that the audit trail's age is a floor for audit purge.
 #include <catch2/catch.hpp>
 
+#include <atomic>
+#include <chrono>
+#include <set>
+#include <thread>
+
 #include "store_fixture.h"
 #include "sync_server/audit.h"
 #include "sync_server/retention.h"
@@ -245,6 +250,8 @@ TEST_CASE("tombstones older than the horizon are compacted and older cursors ref
   CHECK(refused.error().code == "cursor_invalid");
   CHECK(fixture.store().pull(ann.identity, safer::Pull{recent_cursor, 500}).ok());
   CHECK(fixture.store().pull(ann.identity, safer::Pull{"", 500}).ok());
+  // A full pull a record a page gets past the horizon: its pages lie before it, but it began after.
+  CHECK(pull_all(fixture.store(), ann.identity, "", 1).first.size() == latest(pull_all(fixture.store(), ann.identity).first).size());
 
   // The erased household stays erased: an officer's newer write is still refused.
   auto ack = fixture.push(ann, upsert(uuid(2), household("Elstree"), hlc(kHour + 35 * kDay)));
@@ -277,4 +284,88 @@ TEST_CASE("the policy's audit age drives the purge and is a floor for audit purg
 
   borough.set_policy("audit=never");
   CHECK_FALSE(Retention(fixture.store()).check_audit_purge(kNow).ok());
+}
+
+// Why: compaction runs while devices push and pull (serve's daily run; on PostgreSQL other
+// servers too): a client that pulls throughout, and pulls afresh when refused, must end up
+// with exactly the server's live records — no tombstone skipped, nothing left behind.
+TEST_CASE("a client pulling while compaction and writes run together ends with the server's records",
+          "[retention][pull]") {
+  Borough borough;
+  auto& fixture = borough.fixture;
+  borough.set_policy("tombstones=0d");
+  const DeviceIdentity ann = borough.ann.identity;
+  auto writer = fixture.open_store(fixture.path());
+  auto purger = fixture.open_store(fixture.path());
+  auto reader = fixture.open_store(fixture.path());
+  std::atomic<bool> writing{true};
+  std::atomic<int> purges{0};
+
+  std::thread writes([&] {
+    std::int64_t seq = 6;  // after the Borough's five changes
+    for (int i = 0; i < 60; ++i) {
+      // A visit made and, every other time, the one before deleted: tombstones to compact.
+      safer::ReceivedPush push;
+      push.changes.push_back({seq++, upsert(uuid(1000 + i), visit(uuid(1)), hlc(100 + i)), {}});
+      if (i % 2 == 1) push.changes.push_back({seq++, remove(Entity::visit, uuid(1000 + i - 1), hlc(200 + i)), {}});
+      auto pushed = writer->push(ann, push);
+      if (!pushed.ok() || !pushed->ack) break;
+    }
+    writing = false;
+  });
+  std::thread purges_run([&] {
+    // Spaced out: with "0d" each run moves the horizon to the newest change, and a full pull
+    // needs a moment to get past it (with days between runs, it always has).
+    while (writing) {
+      if (Retention(*purger).run(false).ok()) ++purges;
+      std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    }
+  });
+
+  // The client: records by key, each marked with the full pull that last brought it.
+  std::map<std::string, std::pair<bool, int>> held;  // key → (deleted, generation)
+  int generation = 0;
+  std::string cursor;
+  bool full_pull = true;
+  int refusals = 0;
+  const auto pull_to_end = [&] {
+    for (int pages = 0; pages < 100'000; ++pages) {
+      auto page = reader->pull(ann, safer::Pull{cursor, 20});
+      if (!page.ok()) {
+        REQUIRE(page.error().code == "cursor_invalid");
+        ++refusals;
+        ++generation;
+        cursor.clear();
+        full_pull = true;
+        continue;
+      }
+      for (const auto& pulled : page->changes) {
+        held[key(pulled.change.entity, pulled.change.id)] = {pulled.change.op == Op::remove, generation};
+      }
+      cursor = page->cursor;
+      if (page->has_more) continue;
+      if (full_pull) {  // what the full pull did not bring is gone from the server
+        for (auto it = held.begin(); it != held.end();) it = it->second.second < generation ? held.erase(it) : std::next(it);
+        full_pull = false;
+      }
+      return;
+    }
+    FAIL("pull never finished");
+  };
+  while (writing) pull_to_end();
+  writes.join();
+  purges_run.join();
+  pull_to_end();
+
+  std::set<std::string> client_live, server_live;
+  for (const auto& [record, state] : held) {
+    if (!state.first) client_live.insert(record);
+  }
+  for (const auto& [record, pulled] : latest(pull_all(fixture.store(), ann).first)) {
+    if (pulled.change.op != Op::remove) server_live.insert(record);
+  }
+  CHECK(client_live == server_live);
+  CHECK(server_live.count(key(Entity::visit, uuid(1059))) == 1);
+  CHECK(purges > 0);
+  INFO("refusals: " << refusals);
 }

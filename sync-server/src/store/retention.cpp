@@ -363,7 +363,8 @@ Status Retention::Purge::compact(safer::UnixMillis cutoff, PurgeCounts& counts) 
     }
     std::optional<std::pair<safer::UnixMillis, Position>> chosen;
     {
-      auto mark = db_.cached("SELECT at, xid, version FROM feed_marks WHERE at <= ? ORDER BY at DESC LIMIT 1");
+      auto mark = db_.cached(
+          "SELECT at, xid, version FROM feed_marks WHERE at <= ? ORDER BY at DESC, xid DESC, version DESC LIMIT 1");
       mark->bind(1, cutoff);
       if (mark->step()) {
         chosen = {mark->column_int(0), {static_cast<std::uint64_t>(mark->column_int(1)), mark->column_int(2)}};
