@@ -572,12 +572,9 @@ StoreRun define_retention(CLI::App& cmd) {
       // Each given setting replaces the stored one; the option is named in any error.
       for (const auto& setting : *settings) {
         if (setting.value.empty()) continue;
+        if (auto age = RetentionAge::parse(setting.value, setting.option); !age) return fail_audited(store, entry, age.error());
         auto changed = RetentionPolicy::parse(policy->to_string() + " " + setting.name + "=" + setting.value);
-        if (!changed) {
-          auto error = changed.error();
-          if (error.field == setting.name) error.message = std::string(setting.option) + ": " + error.message;
-          return fail_audited(store, entry, error);
-        }
+        if (!changed) return fail_audited(store, entry, changed.error());
         policy = std::move(changed);
       }
       if (auto saved = retention.set_policy(*policy, cli_actor()); !saved) return fail_audited(store, entry, saved.error());

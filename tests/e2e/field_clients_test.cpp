@@ -494,4 +494,9 @@ TEST_CASE("audit purge refuses a date younger than the policy allows", "[e2e][re
   const auto bad = server.admin({"retention", "--notes", "7y"});
   CHECK(bad.exit_code == 2);
   CHECK(bad.err.find("notes (7y) must not be kept longer than visits (6y)") != std::string::npos);
+  const auto typo = server.admin({"retention", "--visits", "6y notes=1y"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("--visits must be a number of days or years") != std::string::npos);
+  const auto shown = server.admin({"retention"});
+  CHECK(shown.out == "visits=6y notes=3y commute_sessions=6y tombstones=90d audit=6y\n");
 }
