@@ -9,6 +9,8 @@
 //   sync-server move-to-postgresql --from FILE --to postgresql://…
 //   sync-server audit verify|list|purge --db PATH …
 //   sync-server subject-access --db PATH --household ID [--format json|csv] [--out FILE]
+//   sync-server retention --db PATH [--visits AGE] [--notes AGE] …   (show or set the policy)
+//   sync-server purge --db PATH [--dry-run]                          (apply it now)
 // --db takes a SQLite file or a postgresql:// URL (docs/deployment.md). Every command that
 // opens a store leaves one entry in its audit trail, with its outcome (docs/server.md).
 //
@@ -17,14 +19,18 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <vector>
 
+#include "daily_purge.h"
 #include "sync_server/db.h"
 #include "safer/sqlite.h"
 #include "net/log.h"
@@ -32,6 +38,7 @@
 #include "safer/validation.h"
 #include "sync_server/audit.h"
 #include "sync_server/local_time.h"
+#include "sync_server/retention.h"
 #include "sync_server/server.h"
 #include "sync_server/server_store.h"
 #include "sync_server/subject_access.h"
@@ -126,6 +133,7 @@ struct ServeOptions {
   std::string time_zone = kDefaultTimeZone;
   double idle_seconds = 60, handshake_seconds = 10, revocation_seconds = 1, grace_seconds = 10;
   double keep_alive_seconds = 30, slow_reader_seconds = 10, login_refusal_seconds = 1;
+  double purge_interval_seconds = 86400;  // the retention purge; 0: never (run `purge` instead)
 };
 
 int serve(ServeOptions o) {
@@ -156,6 +164,13 @@ int serve(ServeOptions o) {
   if (const auto warning = exposure_warning(db_path); !warning.empty()) log::line("store_exposed", "warning=\"" + warning + "\"");
   log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone + (tls ? " tls=on" : " tls=off") +
                             (!tls && plaintext_allowed ? " plaintext=allowed" : ""));
+  // The first run a minute after start (sooner with a shorter interval), so that a server
+  // restarted every night still purges.
+  std::optional<DailyPurge> purge;
+  if (o.purge_interval_seconds > 0) {
+    const auto interval = ms(o.purge_interval_seconds);
+    purge.emplace(db_path, std::min(interval, std::chrono::milliseconds(60'000)), interval);
+  }
   server.run();
   return 0;
 }
@@ -247,6 +262,10 @@ void add_serve(CLI::App& app, Run& run) {
   cmd->add_flag("--allow-plaintext", o->config.allow_plaintext,
                       "Serve without TLS on an address other than loopback (127.0.0.0/8, ::1, localhost); "
                       "without it, such a --listen needs --tls-cert and --tls-key");
+  cmd->add_option("--purge-interval", o->purge_interval_seconds,
+                        "Seconds between runs of the retention purge (the first a minute after start); 0: never")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 31'536'000.0));
   cmd->add_option("--shutdown-grace", o->grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));
@@ -543,10 +562,71 @@ StoreRun define_audit_purge(CLI::App& cmd) {
     std::optional<safer::CivilDate> date;
     AuditEntry entry(cli_actor(), kAuditAuditPurge);
     if (!read_date(*before, "--before", date)) return kExitBadInput;
+    // The policy's audit age is a floor: younger entries stay whatever the command line says.
+    if (auto allowed = Retention(store).check_audit_purge(local_midnight(*date)); !allowed) {
+      return fail_audited(store, entry, allowed.error());
+    }
     const auto purged = AuditLog(store).purge_before(local_midnight(*date), cli_actor());
     if (!purged) return fail_audited(store, entry, purged.error());
     std::cout << "Removed " << purged->removed << " entries. The anchor is entry " << purged->anchor_seq << " hash "
               << purged->anchor_hash << ".\n";
+    return 0;
+  };
+}
+
+// --- retention and purge: the retention policy (sync_server/retention.h) ----------------------
+
+StoreRun define_retention(CLI::App& cmd) {
+  struct Setting {
+    const char* option;
+    const char* name;  // in RetentionPolicy::to_string()
+    const char* help;
+    std::string value;
+  };
+  auto settings = std::make_shared<std::vector<Setting>>(std::vector<Setting>{
+      {"--visits", "visits", "Erase visits older than this (a tombstone without data): 6y, 2190d, never", ""},
+      {"--notes", "notes", "Blank visits' notes older than this: at most --visits", ""},
+      {"--commute-sessions", "commute_sessions", "Erase Commute Aware sessions older than this", ""},
+      {"--tombstones", "tombstones", "Remove visit and session tombstones (and evictions) older than this", ""},
+      {"--audit", "audit", "Purge audit entries older than this (audit purge may not go further)", ""}});
+  for (auto& setting : *settings) cmd.add_option(setting.option, setting.value, setting.help);
+  return [settings](ServerStore& store) {
+    Retention retention(store);
+    auto policy = retention.policy();
+    std::string changes;
+    for (const auto& setting : *settings) {
+      if (!setting.value.empty()) changes += std::string(" ") + setting.name + "=" + setting.value;
+    }
+    AuditEntry entry(cli_actor(), changes.empty() ? kAuditRetentionView : kAuditRetentionChange);
+    if (!policy) return fail_audited(store, entry, policy.error());
+    if (!changes.empty()) {
+      // Each given setting replaces the stored one; the option is named in any error.
+      for (const auto& setting : *settings) {
+        if (setting.value.empty()) continue;
+        if (auto age = RetentionAge::parse(setting.value, setting.option); !age) return fail_audited(store, entry, age.error());
+        auto changed = RetentionPolicy::parse(policy->to_string() + " " + setting.name + "=" + setting.value);
+        if (!changed) return fail_audited(store, entry, changed.error());
+        policy = std::move(changed);
+      }
+      if (auto saved = retention.set_policy(*policy, cli_actor()); !saved) return fail_audited(store, entry, saved.error());
+      std::cerr << "Saved. Every server on this database applies it at its next purge.\n";
+    } else {
+      entry.detail = policy->to_string();
+      if (!audited(store, entry)) return kExitFailure;
+    }
+    std::cout << policy->to_string() << '\n';
+    return 0;
+  };
+}
+
+StoreRun define_purge(CLI::App& cmd) {
+  auto dry_run = std::make_shared<bool>(false);
+  cmd.add_flag("--dry-run", *dry_run, "Print what a purge would do now (counts only) and change nothing");
+  return [dry_run](ServerStore& store) {
+    if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
+    const auto counts = Retention(store).run(*dry_run, cli_actor());
+    if (!counts) return fail(counts.error());  // the run's own entry recorded the error
+    std::cout << (*dry_run ? "Would purge: " : "Purged: ") << counts->to_string() << '\n';
     return 0;
   };
 }
@@ -581,6 +661,8 @@ int main(int argc, char** argv) {
                     define_subject_access);
   add_move_to_postgresql(app, run);
   add_audit(app, run);
+  add_store_command(app, run, "retention", "Show the retention policy, or change the settings given", define_retention);
+  add_store_command(app, run, "purge", "Apply the retention policy now (serve does it daily)", define_purge);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

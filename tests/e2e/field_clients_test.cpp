@@ -7,7 +7,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <chrono>
 #include <set>
+#include <thread>
 
 #include "json_checks.h"
 #include "raw_bytes.h"
@@ -436,4 +438,71 @@ TEST_CASE("revoke and wipe erases an encrypted tablet at its next sync, leaving 
                                                 server.db_path(), "--action", "revoke_and_wipe"});
   INFO(audit.err);
   CHECK(audit.out.find("tablet-ann") != std::string::npos);
+}
+
+// Why: issue 14 §3: once a deletion's tombstone is compacted away, a tablet that still holds
+// the record must not keep it for ever; the horizon refuses its old cursor (cursor_invalid),
+// and the full pull that follows drops what the server no longer has.
+TEST_CASE("a tablet that held a record whose tombstone was compacted drops it", "[e2e][field-client][retention]") {
+  ServerProcess server({"--purge-interval", "0"});
+  test_support::TempDir files;
+  start_with_register(server, files);
+  const Tablet ann1(server, "tablet-ann-1", "officer.ann", "officer");
+  const Tablet ann2(server, "tablet-ann-2", "officer.ann", "officer");
+  ann1.sync();
+  const auto visit = ann1.id_of({"visit", "record", "--household", kAnnsFirst, "--status", "no_answer"});
+  const auto kept = ann1.id_of({"visit", "record", "--household", kAnnsSecond, "--status", "no_answer"});
+  ann1.sync();
+  ann2.sync();
+  REQUIRE(ann2.ids("visits") == std::set<std::string>{visit, kept});
+
+  ann1.ok({"visit", "delete", visit});
+  ann1.sync();
+  REQUIRE(server.admin({"retention", "--tombstones", "0d"}).exit_code == 0);
+  const auto dry = server.admin({"purge", "--dry-run"});
+  REQUIRE(dry.exit_code == 0);
+  CHECK(dry.out.find("tombstones_compacted=1 ") != std::string::npos);
+  const auto purged = server.admin({"purge"});
+  INFO(purged.err);
+  REQUIRE(purged.exit_code == 0);
+  CHECK(purged.out.find("tombstones_compacted=1 ") != std::string::npos);
+
+  ann2.sync();
+  CHECK(ann2.ids("visits") == std::set<std::string>{kept});
+  ann1.sync();
+  CHECK(ann1.ids("visits") == std::set<std::string>{kept});
+}
+
+// Why: `serve` must apply the policy by itself (issue 14 §3), leaving its audit entry.
+TEST_CASE("serve runs the retention purge on its interval", "[e2e][retention]") {
+  ServerProcess server({"--purge-interval", "0.2"});
+  server.start();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (server.log().find("retention_purge visits_erased=") == std::string::npos &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  REQUIRE(server.log().find("retention_purge visits_erased=0 ") != std::string::npos);
+  const auto entries = server.admin({"audit", "list", "--action", "retention_purge"});
+  REQUIRE(entries.exit_code == 0);
+  CHECK(entries.out.find("sync-server (serve, local) retention_purge ok") != std::string::npos);
+  CHECK(server.stop() == 0);
+}
+
+// Why: the policy's audit age is a floor for `audit purge --before` (issue 14 §4).
+TEST_CASE("audit purge refuses a date younger than the policy allows", "[e2e][retention][audit]") {
+  ServerProcess server({"--purge-interval", "0"});
+  server.start();
+  const auto refused = server.admin({"audit", "purge", "--before", "2999-01-01"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("keeps audit entries for 6y: --before must be no later than") != std::string::npos);
+  CHECK(server.admin({"audit", "purge", "--before", "2001-01-01"}).exit_code == 0);
+  const auto bad = server.admin({"retention", "--notes", "7y"});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.err.find("notes (7y) must not be kept longer than visits (6y)") != std::string::npos);
+  const auto typo = server.admin({"retention", "--visits", "6y notes=1y"});
+  CHECK(typo.exit_code == 2);
+  CHECK(typo.err.find("--visits must be a number of days or years") != std::string::npos);
+  const auto shown = server.admin({"retention"});
+  CHECK(shown.out == "visits=6y notes=3y commute_sessions=6y tombstones=90d audit=6y\n");
 }

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -106,8 +107,10 @@ std::string ServerProcess::log() const {
 }
 
 ProcessResult ServerProcess::admin(std::vector<std::string> args) const {
+  // After the command, and its sub-command for `audit verify|list|purge`.
+  const std::size_t words = !args.empty() && args[0] == "audit" ? 2 : 1;
   args.insert(args.begin(), sync_server_binary());
-  args.insert(args.begin() + 2, {"--db", db_path_});
+  args.insert(args.begin() + 1 + static_cast<std::ptrdiff_t>(std::min(words, args.size() - 1)), {"--db", db_path_});
   return run_process(args);
 }
 

@@ -43,7 +43,7 @@ class ServerProcess {
   // What the server logged to standard error so far (read from its log file).
   std::string log() const;
 
-  // Runs an administration command on this server's database: enroll, revoke, …
+  // Runs an administration command on this server's database: enroll, revoke, audit list, …
   ProcessResult admin(std::vector<std::string> args) const;
   // Enrols a device and returns its token (fails the test on error).
   std::string enroll(const std::string& device, const std::string& user, const std::string& role) const;

@@ -72,6 +72,9 @@ inline constexpr const char* kAuditListsView = "lists_view";
 inline constexpr const char* kAuditListsChange = "lists_change";
 inline constexpr const char* kAuditMoveToPostgresql = "move_to_postgresql";
 inline constexpr const char* kAuditSubjectAccess = "subject_access";
+inline constexpr const char* kAuditRetentionView = "retention_view";
+inline constexpr const char* kAuditRetentionChange = "retention_change";
+inline constexpr const char* kAuditRetentionPurge = "retention_purge";
 
 // An entry as stored.
 struct AuditRecord {

@@ -250,6 +250,7 @@ class ServerStore {
   friend class Dashboard;  // its queries read the store's database (dashboard.h)
   friend class AuditLog;   // the audit trail's table (audit.h)
   friend class SubjectAccess;  // reads everything held about a household (subject_access.h)
+  friend class Retention;  // the retention policy and its purge (retention.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;

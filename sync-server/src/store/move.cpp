@@ -20,14 +20,14 @@ struct Table {
 
 // records.version and records.xid are given by PostgreSQL (kPgMigrations' trigger), in the
 // order of the SQLite versions: the change feed keeps its order. meta keeps the reference
-// lists and the server's HLC, not the epoch: the new store names its own cursors, and tablets
+// lists, the server's HLC and the retention policy, not the epoch: the new store names its own cursors, and tablets
 // pull once from the start (cursor_invalid), which changes nothing on them.
 // The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
 // the new store; its append-order trigger is off during the copy (the head is set last).
 constexpr std::array<Table, 16> kTables{{
-    {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc') ORDER BY key",
+    {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
-     "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc')"},
+     "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')"},
     {"devices",
      "SELECT device_id, user_id, role, token_hash, revoked, acked_seq, enrolled_at, last_sync_at, wipe FROM devices"
      " ORDER BY device_id",
@@ -123,7 +123,7 @@ Result<ServerStore::MoveReport> ServerStore::move_to_postgresql(const std::strin
     db::Transaction writing(target);
     // The meta rows the new store wrote when it opened (its epoch stays; the lists and HLC are
     // replaced by the borough's).
-    target.exec("DELETE FROM meta WHERE key IN ('wards', 'stations', 'server_hlc')");
+    target.exec("DELETE FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')");
     target.exec("ALTER TABLE audit_log DISABLE TRIGGER audit_log_guard");
     for (const auto& table : kTables) {
       auto rows = source.cached(table.select);

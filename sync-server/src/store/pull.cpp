@@ -5,7 +5,8 @@
 // version up to its snapshot's last one. A cursor is "<store epoch>.<version>": everything up
 // to that version has been sent. PostgreSQL, where several servers commit at once and a
 // sequence's order is not commit order: see kPgScopedPage. Another store (a restored backup, a new database) has another
-// epoch, and its cursors are refused with cursor_invalid.
+// epoch, and its cursors are refused with cursor_invalid; so is a cursor older than the
+// compaction horizon, before which tombstones may have been removed (retention.h).
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -141,6 +142,41 @@ std::vector<Exit> read_exits(db::Database& db, const std::string& user, const Fe
   return exits;
 }
 
+// A full pull (from "") that has more pages to come names, after a '~', the place in the feed
+// where it began: "<cursor>~<start>". Compaction that has not passed that place removed only
+// tombstones of records deleted before the pull began, which the client drops at its end
+// anyway (protocol.md §4.3); so such a page's cursor is honoured even when it lies before the
+// compaction horizon, and only a horizon past the start refuses it. Returns the cursor without
+// the suffix, and the suffix ("" if none).
+std::pair<std::string, std::string> split_full_pull(const std::string& cursor) {
+  const auto tilde = cursor.find('~');
+  if (tilde == std::string::npos) return {cursor, ""};
+  return {cursor.substr(0, tilde), cursor.substr(tilde + 1)};
+}
+
+// "<xid>.<version>" (PostgreSQL) or "<version>" (SQLite, xid 0).
+std::optional<FeedPosition> parse_start(const std::string& text, bool postgresql) {
+  FeedPosition position{0, 0};
+  const char* begin = text.data();
+  const char* end = text.data() + text.size();
+  if (postgresql) {
+    const auto [dot, ec] = std::from_chars(begin, end, position.first);
+    if (ec != std::errc() || dot == end || *dot != '.') return std::nullopt;
+    begin = dot + 1;
+  }
+  const auto [ptr, ec] = std::from_chars(begin, end, position.second);
+  if (ec != std::errc() || ptr != end || text.empty()) return std::nullopt;
+  return position;
+}
+
+// Whether a pull from `cursor` (split by split_full_pull) may go on past the compaction
+// horizon: it lies at or after it, or it continues a full pull that began at or after it.
+bool before_horizon(const std::string& cursor, const FeedPosition& after, const std::optional<FeedPosition>& start,
+                    const FeedPosition& horizon) {
+  if (cursor.empty()) return false;
+  return (start ? *start : after) < horizon;
+}
+
 Error cursor_invalid() {
   return Error{std::string(safer::codes::kCursorInvalid),
                "the cursor was not issued by this server or is no longer valid; pull again from \"\"", "cursor"};
@@ -196,8 +232,14 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     auto mark = db.cached("SELECT pg_snapshot_xmin(pg_current_snapshot())::text");
     mark->step();
     const std::uint64_t watermark = std::stoull(mark->column_text(0));
-    const auto after = parse_pg_cursor(pull.cursor, impl_->epoch);
+    const auto [base, start_text] = split_full_pull(pull.cursor);
+    const auto after = parse_pg_cursor(base, impl_->epoch);
     if (!after || after->first >= watermark) return cursor_invalid();
+    auto start = pull.cursor.empty() ? std::optional(FeedPosition{watermark - 1, INT64_MAX})
+                                     : (start_text.empty() ? std::nullopt : parse_start(start_text, true));
+    if (!start_text.empty() && !start) return cursor_invalid();
+    // Read in the page's snapshot: tombstones before the horizon may be gone (retention.h).
+    if (before_horizon(pull.cursor, *after, start, impl_->compaction_horizon())) return cursor_invalid();
     const auto exits = with_exits ? read_exits(db, device.user_id, *after, watermark, pull.limit) : std::vector<Exit>{};
     // PostgreSQL's counterpart of the unary + in kScopedPage: guessing the scope selective, it
     // read every record and sorted them for each page (78 ms a page, B2 9.4 s); walking the
@@ -217,13 +259,19 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     page.cursor = impl_->epoch + "." +
                   (page.has_more ? std::to_string(last.first) + "." + std::to_string(last.second)
                                  : std::to_string(watermark - 1) + "." + std::to_string(INT64_MAX));
+    if (page.has_more && start) page.cursor += "~" + std::to_string(start->first) + "." + std::to_string(start->second);
     snapshot.commit();
     return page;
   }
 
   const std::int64_t newest = std::stoll(impl_->meta("last_version").value_or("0"));
-  const auto after = parse_cursor(pull.cursor, impl_->epoch);
+  const auto [base, start_text] = split_full_pull(pull.cursor);
+  const auto after = parse_cursor(base, impl_->epoch);
   if (!after || *after > newest) return cursor_invalid();
+  auto start = pull.cursor.empty() ? std::optional(FeedPosition{0, newest})
+                                   : (start_text.empty() ? std::nullopt : parse_start(start_text, false));
+  if (!start_text.empty() && (!start || start->second > newest)) return cursor_invalid();
+  if (before_horizon(pull.cursor, {0, *after}, start, {0, impl_->compaction_horizon().second})) return cursor_invalid();
   const auto exits = with_exits ? read_exits(db, device.user_id, {0, *after}, 0, pull.limit) : std::vector<Exit>{};
   auto rows = db.cached(everything ? kEverythingPage : kScopedPage);
   rows->bind(1, *after).bind(3, pull.limit + 1);  // one more than asked: is there more?
@@ -234,6 +282,7 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
   // Nothing in scope lies between the last row sent and the snapshot's newest version, so a
   // finished pull may skip ahead to it and not scan those rows again.
   page.cursor = impl_->epoch + "." + std::to_string(page.has_more ? last.second : newest);
+  if (page.has_more && start) page.cursor += "~" + std::to_string(start->second);
   snapshot.commit();
   return page;
 }

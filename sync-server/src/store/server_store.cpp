@@ -289,6 +289,17 @@ ALTER TABLE devices ADD COLUMN wipe INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX IF NOT EXISTS audit_by_household ON audit_log (household, seq) WHERE household <> '';
 CREATE INDEX IF NOT EXISTS rejections_by_record ON rejections (record_id);
 )sql"},
+    {10, R"sql(
+-- The retention purge (sync_server/retention.h): where the change feed stood at each run, so
+-- that a later run compacts the tombstones and exits written before the mark at least the
+-- tombstone age old; and the tombstones in feed order, so that it finds them without a scan.
+CREATE TABLE IF NOT EXISTS feed_marks (
+  at      INTEGER NOT NULL,  -- Unix milliseconds
+  xid     INTEGER NOT NULL,  -- 0 on SQLite
+  version INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS tombstones_in_feed_order ON records (version) WHERE deleted = 1;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -543,6 +554,15 @@ ALTER TABLE devices ADD COLUMN wipe integer NOT NULL DEFAULT 0;
 -- As SQLite's migration 9.
 CREATE INDEX IF NOT EXISTS audit_by_household ON audit_log (household, seq) WHERE household <> '';
 CREATE INDEX IF NOT EXISTS rejections_by_record ON rejections (record_id);
+)sql"},
+    {7, R"sql(
+-- As SQLite's migration 10: the retention purge's feed marks, and tombstones in feed order.
+CREATE TABLE feed_marks (
+  at      bigint NOT NULL,
+  xid     bigint NOT NULL,
+  version bigint NOT NULL
+);
+CREATE INDEX tombstones_in_feed_order ON records (xid, version) WHERE deleted = 1;
 )sql"},
 };
 

@@ -71,6 +71,10 @@ struct ServerStore::Impl {
   // What the dashboard polls to see that something changed (GET /api/v1/version): the newest
   // records.version on SQLite, the number of commits that wrote records on PostgreSQL.
   std::int64_t feed_version();
+  // retention.cpp: the last place in the feed (xid, version; xid 0 on SQLite) at or before
+  // which tombstones and exits may have been compacted away; (0, 0) if none ever were. A pull
+  // from a cursor before it must be refused (cursor_invalid).
+  std::pair<std::uint64_t, std::int64_t> compaction_horizon();
   // PostgreSQL: a new epoch when the database was restored (see server_store.cpp).
   void renew_epoch_after_restore();
   void set_meta(const char* key, const std::string& value);
