@@ -52,8 +52,9 @@ TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", 
     REQUIRE(pushed->ack->rejected.size() == 1);
     before = server_records(store);
     stats_before = store.stats(std::nullopt, std::nullopt);
-    // The audit trail moves with its anchor: entries 1-4 purged, the purge's entry 5 kept.
-    REQUIRE(sync_server::AuditLog(store).purge_before(kNow + 1, {})->anchor_seq == 4);
+    // The audit trail moves with its anchor: entries 1-24 (the lists, two enrolments, an
+    // account, the coordinator's 20 assignments) purged, the purge's entry 25 kept.
+    REQUIRE(sync_server::AuditLog(store).purge_before(kNow + 1, {})->anchor_seq == 24);
   }
 
   const std::string url = test_support::new_postgresql_database();
@@ -85,8 +86,8 @@ TEST_CASE("a SQLite store moves to PostgreSQL whole, and the tablets carry on", 
   const auto audit = sync_server::AuditLog(store).verify();
   INFO(audit.problem);
   CHECK(audit.intact);
-  CHECK(audit.anchor_seq == 4);
-  CHECK(audit.head_seq == 6);  // the purge's entry, then the login just now
+  CHECK(audit.anchor_seq == 24);
+  CHECK(audit.head_seq == 26);  // the purge's entry, then the login just now
 
   // The tablet's token still works, and it carries on from its acked_seq: a resend of its
   // last change is ignored, the next applies.

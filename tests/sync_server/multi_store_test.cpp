@@ -109,7 +109,9 @@ TEST_CASE("an eviction written by a slow transaction is not skipped by a pull in
   // No target households: the statistics counter row would make the two groups wait on each other.
   slow->begin_group();  // takes household 1 away from Ann, and holds its transaction open
   REQUIRE(slow->apply_push(coordinator, batch(1, {upsert(uuid(1), target_household("Elstree", false, "officer.bob"), hlc(2))})).ack);
-  REQUIRE(quick->push(desk, batch(2, {upsert(uuid(2), target_household("Elstree", false, "officer.ann"), hlc(3))})).ok());
+  // Ann's own household, so in her scope by its creator: an assignment's audit entry would wait
+  // on the audit head the slow group holds.
+  REQUIRE(quick->push(ann, batch(1, {upsert(uuid(2), household("Elstree"), hlc(3))})).ok());
   auto [before, middle] = pull_all(*reader, ann, cursor, 500, ServerStore::Evictions::send);
   for (const auto& pulled : before) CHECK_FALSE(pulled.evict);
   slow->commit_group();
