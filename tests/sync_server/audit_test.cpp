@@ -5,6 +5,7 @@
 
 #include <thread>
 
+#include "audit_entries.h"
 #include "store_fixture.h"
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
@@ -37,14 +38,6 @@ std::vector<AuditRecord> all_entries(ServerStore& store) {
   return {records->rbegin(), records->rend()};
 }
 
-std::vector<AuditRecord> entries_of(ServerStore& store, const char* action) {
-  AuditFilter filter;
-  filter.action = action;
-  filter.limit = sync_server::kMaxAuditPage;
-  auto records = AuditLog(store).list(filter);
-  REQUIRE(records.ok());
-  return *records;
-}
 
 void append(ServerStore& store, const AuditEntry& made) {
   auto appended = AuditLog(store).append(made);

@@ -9,12 +9,12 @@
 #include <set>
 #include <thread>
 
+#include "audit_entries.h"
 #include "store_fixture.h"
 #include "sync_server/audit.h"
 #include "sync_server/retention.h"
 
 using namespace store_test;
-using sync_server::AuditFilter;
 using sync_server::AuditLog;
 using sync_server::PurgeCounts;
 using sync_server::Retention;
@@ -72,15 +72,6 @@ struct Borough {
 std::string notes_of(const safer::PulledChange& pulled) {
   REQUIRE(pulled.change.data.has_value());
   return std::get<Visit>(*pulled.change.data).notes;
-}
-
-std::vector<sync_server::AuditRecord> entries_of(ServerStore& store, const char* action) {
-  AuditFilter filter;
-  filter.action = action;
-  filter.limit = sync_server::kMaxAuditPage;
-  auto records = AuditLog(store).list(filter);
-  REQUIRE(records.ok());
-  return *records;
 }
 
 }  // namespace

@@ -4,8 +4,8 @@
 
 #include <set>
 
+#include "audit_entries.h"
 #include "store_fixture.h"
-#include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
 
 using namespace store_test;
@@ -219,13 +219,10 @@ TEST_CASE("a wipe order is kept with the revocation of the device's token", "[de
   CHECK(store.revoke("no-such-tablet", ServerStore::Wipe::yes).error().code == "not_found");
 
   // Delivered twice, recorded once: in the audit trail and the device list.
-  sync_server::AuditFilter filter;
-  filter.action = sync_server::kAuditWipeDelivered;
-  const auto delivered = sync_server::AuditLog(store).list(filter);
-  REQUIRE(delivered.ok());
-  REQUIRE(delivered->size() == 1);
-  CHECK(delivered->front().entry.device == "lost-tablet");
-  CHECK(delivered->front().entry.actor.address == "192.0.2.40");
+  const auto delivered = entries_of(store, sync_server::kAuditWipeDelivered);
+  REQUIRE(delivered.size() == 1);
+  CHECK(delivered.front().entry.device == "lost-tablet");
+  CHECK(delivered.front().entry.actor.address == "192.0.2.40");
   CHECK(sync_server::Dashboard(store).devices_json().find(R"("wipe":true,"wipe_delivered":true)") != std::string::npos);
 
   const auto again = store.enroll("lost-tablet", "officer.ann", Role::officer);

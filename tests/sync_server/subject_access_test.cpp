@@ -2,6 +2,7 @@
 // what they hold about a live and an erased household, their CSV, and their audit entries.
 #include <catch2/catch.hpp>
 
+#include "audit_entries.h"
 #include "json_checks.h"
 #include "store_fixture.h"
 #include "sync_server/audit.h"
@@ -10,7 +11,6 @@
 
 using namespace store_test;
 using sync_server::Actor;
-using sync_server::AuditFilter;
 using sync_server::AuditLog;
 using sync_server::SubjectAccess;
 using sync_server::SubjectAccessFormat;
@@ -56,11 +56,7 @@ struct Borough {
   }
 
   std::vector<sync_server::AuditRecord> subject_access_entries() {
-    AuditFilter filter;
-    filter.action = sync_server::kAuditSubjectAccess;
-    auto records = AuditLog(fixture.store()).list(filter);
-    REQUIRE(records.ok());
-    return *records;
+    return entries_of(fixture.store(), sync_server::kAuditSubjectAccess);
   }
 };
 
