@@ -62,6 +62,7 @@ FieldErrors decode_record(const Value& object, Visit& out) {
   }
   reader.read_integer("smoke_detectors_fitted", visit.smoke_detectors_fitted, false);
   reader.read_enum_set("referrals", visit.referrals);
+  if (ShareBasis basis{}; reader.read_enum("share_basis", basis, false)) visit.share_basis = basis;
   reader.read_string("notes", visit.notes, false);
   if (errors.empty()) out = std::move(visit);
   return errors;
@@ -124,6 +125,7 @@ void write_fields(OutputArchive& archive, const Visit& visit) {
   }
   archive(cereal::make_nvp("smoke_detectors_fitted", visit.smoke_detectors_fitted));
   write_set(archive, "referrals", visit.referrals);
+  if (visit.share_basis) archive(cereal::make_nvp("share_basis", std::string(to_string(*visit.share_basis))));
   archive(cereal::make_nvp("notes", visit.notes));
 }
 

@@ -80,7 +80,7 @@ FieldErrors check_household(Household& household, const ReferenceLists& lists) {
   return errors;
 }
 
-FieldErrors check_visit(const Visit& visit, const ReferenceLists& /*lists*/) {
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& /*lists*/, BasisRule rule) {
   FieldErrors errors;
   if (!is_canonical_uuid(visit.household_id)) {
     errors.push_back({"household_id",
@@ -103,6 +103,13 @@ FieldErrors check_visit(const Visit& visit, const ReferenceLists& /*lists*/) {
   } else if (!completed && visit.smoke_detectors_fitted != 0) {
     errors.push_back(
         {"smoke_detectors_fitted", "smoke_detectors_fitted must be 0" + when_not_completed});
+  }
+
+  if (visit.share_basis && visit.referrals.empty()) {
+    errors.push_back({"share_basis", "share_basis must be left out when there is no referral"});
+  } else if (!visit.share_basis && !visit.referrals.empty() && rule == BasisRule::required) {
+    errors.push_back({"share_basis", "share_basis is required with a referral: one of " +
+                                         allowed_values<ShareBasis>()});
   }
 
   const std::size_t notes_length = count_code_points(visit.notes);
@@ -135,14 +142,15 @@ FieldErrors check_commute_session(const CommuteSession& session, const Reference
   return errors;
 }
 
-FieldErrors check_record(RecordData& data, const ReferenceLists& lists) {
+FieldErrors check_record(RecordData& data, const ReferenceLists& lists, BasisRule rule) {
   struct Dispatch {
     const ReferenceLists& lists;
+    BasisRule rule;
     FieldErrors operator()(Household& h) const { return check_household(h, lists); }
-    FieldErrors operator()(Visit& v) const { return check_visit(v, lists); }
+    FieldErrors operator()(Visit& v) const { return check_visit(v, lists, rule); }
     FieldErrors operator()(CommuteSession& s) const { return check_commute_session(s, lists); }
   };
-  return std::visit(Dispatch{lists}, data);
+  return std::visit(Dispatch{lists, rule}, data);
 }
 
 }  // namespace safer

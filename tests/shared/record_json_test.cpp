@@ -72,6 +72,7 @@ Visit full_visit() {
                     Outcome::follow_up_required};
   visit.smoke_detectors_fitted = 2;
   visit.referrals = {Referral::fire_service, Referral::other};
+  visit.share_basis = ShareBasis::vital_interests;
   visit.notes = "Fitted two alarms; \\ back in \xF0\x9F\x8F\xA0 two weeks.\t\"ok\"";
   return visit;
 }
@@ -320,6 +321,26 @@ TEST_CASE("enumerations accept only their wire names", "[record_json]") {
   REQUIRE(from_json(object(with(kVisitFields, "referrals", "[\"other\",\"fire_service\",\"health\"]")), visit).empty());
   CHECK(visit.referrals == EnumSet<Referral>{Referral::fire_service, Referral::health, Referral::other});
   CHECK_THAT(squeeze(to_json(visit)), Catch::Contains("\"referrals\":[\"fire_service\",\"health\",\"other\"]"));
+}
+
+TEST_CASE("share_basis is absent, or one of its wire names", "[record_json]") {
+  Visit absent;
+  REQUIRE(from_json(object(kVisitFields), absent).empty());
+  CHECK_FALSE(absent.share_basis.has_value());
+  CHECK_THAT(squeeze(to_json(absent)), !Catch::Contains("share_basis"));
+
+  for (const auto name : EnumNames<ShareBasis>::names) {
+    Visit visit;
+    REQUIRE(from_json(object(with(kVisitFields, "share_basis", "\"" + std::string(name) + "\"")), visit).empty());
+    REQUIRE(visit.share_basis.has_value());
+    CHECK(to_string(*visit.share_basis) == name);
+    CHECK_THAT(squeeze(to_json(visit)), Catch::Contains("\"share_basis\":\"" + std::string(name) + "\""));
+  }
+  const auto error = only_error(decode<Visit>(object(with(kVisitFields, "share_basis", "\"Consent\""))), "share_basis");
+  CHECK_THAT(error.message, Catch::Contains("consent, vital_interests or safeguarding"));
+  only_error(decode<Visit>(object(with(kVisitFields, "share_basis", "null"))), "share_basis");
+  only_error(decode<Visit>(object(with(kVisitFields, "share_basis", "[\"consent\"]"))), "share_basis");
+  only_error(decode<Visit>(object(with(kVisitFields, "share_basis", "\"\""))), "share_basis");
 }
 
 TEST_CASE("household target and assigned_to keep absent, null and value apart", "[record_json]") {

@@ -253,6 +253,39 @@ TEST_CASE("a completed visit may have every outcome", "[validation][visit]") {
   CHECK(check_visit(visit, ReferenceLists::defaults()).empty());
 }
 
+TEST_CASE("share_basis goes with referrals, and is required of writers that announced it", "[validation][visit]") {
+  const auto& lists = ReferenceLists::defaults();
+  Visit visit = valid_visit();
+  for (const auto status : {VisitStatus::completed, VisitStatus::declined}) {
+    visit.status = status;
+    INFO(to_string(status));
+    // No referral: no basis, under either rule.
+    CHECK(check_visit(visit, lists, BasisRule::required).empty());
+    visit.share_basis = ShareBasis::consent;
+    for (const auto rule : {BasisRule::optional, BasisRule::required}) {
+      const auto error = only_error(check_visit(visit, lists, rule), "share_basis");
+      CHECK(error.message == "share_basis must be left out when there is no referral");
+    }
+    // A referral with a basis: valid under either rule.
+    visit.referrals = {Referral::adult_social_care};
+    for (const auto name : EnumNames<ShareBasis>::names) {
+      visit.share_basis = enum_from_string<ShareBasis>(name);
+      CHECK(check_visit(visit, lists, BasisRule::required).empty());
+      CHECK(check_visit(visit, lists, BasisRule::optional).empty());
+    }
+    // A referral without one: "not recorded" from a protocol-1 writer, refused from the others.
+    visit.share_basis.reset();
+    CHECK(check_visit(visit, lists, BasisRule::optional).empty());
+    CHECK(check_visit(visit, lists).empty());
+    const auto error = only_error(check_visit(visit, lists, BasisRule::required), "share_basis");
+    CHECK(error.message == "share_basis is required with a referral: one of consent, vital_interests or safeguarding");
+    RecordData data = visit;
+    CHECK(check_record(data, lists, BasisRule::required).size() == 1);
+    CHECK(check_record(data, lists).empty());
+    visit.referrals = {};
+  }
+}
+
 TEST_CASE("notes are at most 2000 code points", "[validation][visit]") {
   Visit visit = valid_visit();
   const auto& lists = ReferenceLists::defaults();

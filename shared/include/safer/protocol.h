@@ -27,6 +27,9 @@ namespace capabilities {
 // Pages may carry {"entity":"household","op":"evict","id":…}: the household left the user's
 // scope; drop it and its visits (protocol.md §4.6).
 inline constexpr std::string_view kEvict = "evict";
+// The client records the lawful basis of a visit's referrals: its visits with a referral must
+// carry share_basis, and it may clear a stored basis by leaving it out (protocol.md §5.2).
+inline constexpr std::string_view kShareBasis = "share_basis";
 }  // namespace capabilities
 
 // Error codes of protocol.md §3, §4 and §6: safer::codes, in error_codes.h with every other code.

@@ -11,13 +11,18 @@
 
 namespace safer {
 
+// Whether a visit with referrals must give its share_basis (protocol.md §5.2): required from a
+// writer that announced the capability `share_basis` (this project's field client always
+// does); optional from a protocol-1 writer, whose visits count as "not recorded".
+enum class BasisRule { optional, required };
+
 // Also rewrites household.postcode to its stored form when it is a valid postcode.
 FieldErrors check_household(Household& household, const ReferenceLists& lists);
-FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists);
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);
 FieldErrors check_commute_session(const CommuteSession& session, const ReferenceLists& lists);
 
 // Dispatches on the record's kind.
-FieldErrors check_record(RecordData& data, const ReferenceLists& lists);
+FieldErrors check_record(RecordData& data, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);
 
 // User ids (assigned_to, the user of an enrolled device): 1..64 characters of
 // letters, digits and . _ @ -.

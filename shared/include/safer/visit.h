@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "safer/enum_names.h"
@@ -23,6 +24,16 @@ template <>
 struct EnumNames<Referral> {
   static constexpr std::array<std::string_view, 5> names{
       "fire_service", "victim_support", "adult_social_care", "health", "other"};
+};
+
+// The lawful basis on which a visit's referrals are shared with the partners (protocol.md §5.2):
+// the resident's consent, vital interests (a risk to life or of serious harm), or safeguarding
+// an adult or child at risk (DPA 2018 Sch. 1 para 18: sharing without consent).
+enum class ShareBasis { consent, vital_interests, safeguarding };
+
+template <>
+struct EnumNames<ShareBasis> {
+  static constexpr std::array<std::string_view, 3> names{"consent", "vital_interests", "safeguarding"};
 };
 
 // The outcome flags of a visit. Every one must be false unless the visit was completed.
@@ -52,6 +63,8 @@ struct Visit {
   EnumSet<Outcome> outcomes;
   std::int64_t smoke_detectors_fitted = 0;  // 0..10 after check()
   EnumSet<Referral> referrals;
+  // Only with a referral; nullopt is "not recorded" (a protocol-1 writer, or none given).
+  std::optional<ShareBasis> share_basis;
   std::string notes;  // at most 2000 code points
 
   bool has(Outcome outcome) const { return outcomes.contains(outcome); }
