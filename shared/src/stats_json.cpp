@@ -54,6 +54,18 @@ std::string to_json(const Stats& stats) {
     }
     archive.finishNode();
 
+    archive.setNextName("referrals");
+    archive.startNode();
+    archive(make_nvp("visits", stats.referred_visits));
+    archive.setNextName("by_share_basis");
+    archive.startNode();
+    for (std::size_t i = 0; i < EnumNames<ShareBasis>::names.size(); ++i) {
+      archive(make_nvp(std::string(to_string(static_cast<ShareBasis>(i))).c_str(), stats.referrals_by_basis[i]));
+    }
+    archive(make_nvp("not_recorded", stats.referrals_by_basis[EnumNames<ShareBasis>::names.size()]));
+    archive.finishNode();
+    archive.finishNode();
+
     archive.setNextName("households");
     archive.startNode();
     archive(make_nvp("target", stats.households_target), make_nvp("visited", stats.households_visited),

@@ -141,9 +141,18 @@ class StoreModel {
       if (next.deleted) {
         if (current) next.household_id = current->household_id;
       } else {
-        next.household_id = std::get<Visit>(*change.data).household_id;
+        Visit record = std::get<Visit>(*change.data);
+        next.household_id = record.household_id;
         if (current && !current->deleted && current->household_id != next.household_id) ++visits_moved;
-        next.data = change.data;
+        // A protocol-1 writer's visit (protocol.md §5.2): a basis without referrals is dropped,
+        // and a missing one is the stored one while there are referrals.
+        if (record.referrals.empty()) {
+          record.share_basis.reset();
+        } else if (!record.share_basis && current && !current->deleted) {
+          record.share_basis = std::get<Visit>(*current->data).share_basis;
+          if (record.share_basis) ++bases_kept;
+        }
+        next.data = record;
       }
     } else if (!next.deleted) {
       next.data = change.data;
@@ -195,6 +204,10 @@ class StoreModel {
           if (record->has(static_cast<safer::Outcome>(i))) ++stats.outcomes[i];
         }
         stats.smoke_detectors_fitted += record->smoke_detectors_fitted;
+        if (!record->referrals.empty()) {
+          ++stats.referred_visits;
+          ++stats.referrals_by_basis[record->share_basis ? static_cast<std::size_t>(*record->share_basis) : 3];
+        }
         if (record->status == VisitStatus::completed && !household->deleted && household->target) {
           visited.insert(record->household_id);
         }
@@ -216,6 +229,7 @@ class StoreModel {
   int hlc_ties = 0;  // versions of one record with equal hlcs from two devices
   int resurrections = 0;
   int visits_erased = 0;
+  int bases_kept = 0;  // a visit's stored share_basis kept under a protocol-1 writer's edit
 
  private:
   std::map<std::string, ModelVersion> records_;

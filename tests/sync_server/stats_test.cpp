@@ -142,7 +142,12 @@ Planned plan_change(Generator& random, const StoreModel& model, const DeviceIden
       record.smoke_detectors_fitted = 1;
       planned.invalid_data = true;
     }
-    if (random.chance(20)) record.referrals = {safer::Referral::fire_service};
+    if (random.chance(40)) {
+      record.referrals = {safer::Referral::fire_service};
+      if (!random.chance(25)) record.share_basis = static_cast<safer::ShareBasis>(random.below(3));
+    } else if (random.chance(5)) {
+      record.share_basis = safer::ShareBasis::consent;  // dropped: nothing to share
+    }
     planned.received.change = upsert(visit_id(), record, version);
   } else if (kind < 69) {  // visit delete
     planned.received.change = remove(Entity::visit, visit_id(), version);
@@ -311,6 +316,7 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
   CHECK(model.hlc_ties >= 1);
   CHECK(model.resurrections >= 1);
   CHECK(model.visits_erased >= 1);  // a coordinator's delete erased visits with its household
+  CHECK(model.bases_kept >= 1);
   const auto all_time = model.stats(std::nullopt, std::nullopt);
   CHECK(all_time.visits_total >= 10);
   CHECK(all_time.households_target >= 2);
@@ -357,7 +363,11 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
     raw.exec("DROP TABLE visit_month_totals; DROP TABLE household_years; DROP TABLE year_visited;"
              " CREATE INDEX records_by_owner ON records (owner, entity);"
              // and without what migration 8 added (exits, devices.wipe), which it adds again
-             " DROP TABLE exits; ALTER TABLE devices DROP COLUMN wipe; PRAGMA user_version = 2;");
+             " DROP TABLE exits; ALTER TABLE devices DROP COLUMN wipe;"
+             // and without migration 11's referral counts, which it counts again from the visits
+             " ALTER TABLE visit_totals DROP COLUMN referred; ALTER TABLE visit_totals DROP COLUMN basis_consent;"
+             " ALTER TABLE visit_totals DROP COLUMN basis_vital_interests;"
+             " ALTER TABLE visit_totals DROP COLUMN basis_safeguarding; PRAGMA user_version = 2;");
   }
   fixture.reopen();
   check_stats_agree(fixture.store(), model, std::nullopt, std::nullopt);

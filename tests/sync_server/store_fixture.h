@@ -135,6 +135,8 @@ inline sync_server::StoreOptions fixed_options() {
 struct Device {
   DeviceIdentity identity;
   std::int64_t next_seq = 1;
+  // What its client announced: BasisRule::required for a client with "share_basis".
+  safer::BasisRule basis = safer::BasisRule::optional;
 };
 
 // A store on a file in a fresh temporary directory, whose clock reads `now` and whose
@@ -186,15 +188,16 @@ class StoreFixture {
   safer::Ack push(Device& device, const std::vector<Change>& changes) {
     safer::ReceivedPush batch;
     for (const auto& change : changes) batch.changes.push_back({device.next_seq++, change, {}});
-    return push_batch(device.identity, batch);
+    return push_batch(device.identity, batch, device.basis);
   }
 
   // Pushes one change; the push must be acked.
   safer::Ack push(Device& device, const Change& change) { return push(device, std::vector<Change>{change}); }
 
   // Pushes a batch as given; the push must be acked (no seq_gap).
-  safer::Ack push_batch(const DeviceIdentity& device, const safer::ReceivedPush& batch) {
-    auto outcome = store_->push(device, batch);
+  safer::Ack push_batch(const DeviceIdentity& device, const safer::ReceivedPush& batch,
+                        safer::BasisRule basis = safer::BasisRule::optional) {
+    auto outcome = store_->push(device, batch, basis);
     INFO((outcome.ok() ? "" : outcome.error().message));
     REQUIRE(outcome.ok());
     INFO((outcome->error ? outcome->error->message : ""));

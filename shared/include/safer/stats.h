@@ -23,6 +23,11 @@ struct Stats {
   std::array<std::int64_t, 6> outcomes{};  // visits with each Outcome true, indexed by Outcome
   std::int64_t smoke_detectors_fitted = 0;  // a sum
 
+  // Visits with at least one referral, and those by their share_basis (protocol.md §7):
+  // indexed by ShareBasis, then one more for "not recorded".
+  std::int64_t referred_visits = 0;
+  std::array<std::int64_t, 4> referrals_by_basis{};
+
   std::int64_t households_target = 0;   // current target households, whatever the range
   std::int64_t households_visited = 0;  // target households with a completed visit in range
 

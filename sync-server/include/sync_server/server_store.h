@@ -31,6 +31,7 @@
 #include "safer/reference_lists.h"
 #include "safer/result.h"
 #include "safer/stats.h"
+#include "safer/validation.h"
 
 namespace sync_server {
 
@@ -145,9 +146,13 @@ class ServerStore {
   // `prepared` is what prepare_push() made of this push, or empty. When `credential` (the
   // DeviceRecord::credential the session authenticated with) is set and is no longer the
   // device's current one (revoked, enrolled again), nothing is applied and the outcome is the
-  // fatal error "identity_changed". "" (tools, tests): not checked.
+  // fatal error "identity_changed". "" (tools, tests): not checked. `basis` is
+  // BasisRule::required for a client that announced "share_basis" (protocol.md §5.2): its
+  // visits with a referral must give one. Under BasisRule::optional a visit without a basis
+  // keeps the stored one, if its referrals still need it.
   PushOutcome apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                         const std::vector<std::string>& prepared = {}, const std::string& credential = "");
+                         const std::vector<std::string>& prepared = {}, const std::string& credential = "",
+                         safer::BasisRule basis = safer::BasisRule::optional);
   void commit_group();
   void abandon_group() noexcept;
 
@@ -163,7 +168,8 @@ class ServerStore {
 
   // begin_group + apply_push + commit_group, for one batch (tools, tests); run again when
   // it met another server's transaction.
-  Result<PushOutcome> push(const DeviceIdentity& device, const safer::ReceivedPush& push);
+  Result<PushOutcome> push(const DeviceIdentity& device, const safer::ReceivedPush& push,
+                           safer::BasisRule basis = safer::BasisRule::optional);
 
   // --- Pull and statistics (any reader) ---------------------------------------------------
 

@@ -59,7 +59,8 @@ std::vector<std::string> ServerStore::prepare_push(const safer::ReceivedPush& pu
 }
 
 PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                                           const std::vector<std::string>& prepared, const std::string& credential) {
+                                           const std::vector<std::string>& prepared, const std::string& credential,
+                                           safer::BasisRule basis) {
   PushOutcome outcome;
   // On PostgreSQL the device's row stays locked until the group commits: the same batch
   // resent through another server waits here, then finds acked_seq moved past it.
@@ -123,7 +124,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
       rejection = reject(safer::codes::kInvalid, received.error.message, received.error.field);
     } else {
       rejection = apply_change(device, *received.change, applied, Stamp::device,
-                               i < prepared.size() ? prepared[i] : kNotPrepared);
+                               i < prepared.size() ? prepared[i] : kNotPrepared, basis);
     }
     if (rejection) {
       rejection->seq = received.seq;
@@ -163,6 +164,7 @@ struct ServerStore::Impl::Admitted {
   std::string ward;                       // a household's ward, or a visit's household's
   std::optional<std::string> assigned_to;
   bool target = false;
+  bool completed = false;  // admit() changed the record: a JSON encoded ahead is not what is stored
 };
 
 std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_household(
@@ -203,8 +205,27 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_ho
   return admitted;
 }
 
+namespace {
+
+// A protocol-1 writer knows nothing of share_basis (protocol.md §5.2, §10 rule 2): a basis it
+// leaves out is the stored one while the visit still has referrals, and one it sends without
+// a referral (a record passed through whole) is dropped rather than refused.
+bool keep_share_basis(Visit& visit, const std::optional<StoredRow>& current) {
+  if (visit.referrals.empty()) {
+    const bool dropped = visit.share_basis.has_value();
+    visit.share_basis.reset();
+    return dropped;
+  }
+  if (visit.share_basis || !current || current->deleted) return false;
+  visit.share_basis = decode<Visit>(current->data).share_basis;
+  return visit.share_basis.has_value();
+}
+
+}  // namespace
+
 std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_visit(
-    const DeviceIdentity& device, const Change& change, const std::optional<StoredRow>& current) {
+    const DeviceIdentity& device, const Change& change, const std::optional<StoredRow>& current,
+    safer::BasisRule basis) {
   Admitted admitted{change.data, "", "", std::nullopt, false};
   const bool coordinator = device.role == safer::Role::coordinator;
   if (!coordinator && current && !current->household_id.empty()) {
@@ -218,8 +239,9 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_vi
     }
     return admitted;
   }
-  const auto& visit = std::get<Visit>(*admitted.data);
-  if (auto errors = safer::check_visit(visit, options.lists); !errors.empty()) return invalid(errors);
+  auto& visit = std::get<Visit>(*admitted.data);
+  if (basis == safer::BasisRule::optional) admitted.completed = keep_share_basis(visit, current);
+  if (auto errors = safer::check_visit(visit, options.lists, basis); !errors.empty()) return invalid(errors);
   const auto& household = find_household(visit.household_id);
   if (!household) {
     return reject(safer::codes::kInvalid, "household_id does not name a household the server knows", "household_id");
@@ -233,7 +255,8 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_vi
 
 std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(const DeviceIdentity& device,
                                                                               const Change& change,
-                                                                              const std::optional<StoredRow>& current) {
+                                                                              const std::optional<StoredRow>& current,
+                                                                              safer::BasisRule basis) {
   const bool coordinator = device.role == safer::Role::coordinator;
   if (!coordinator && current && current->owner != device.user_id && change.entity != Entity::household) {
     return reject(safer::codes::kForbidden, std::string(safer::to_string(change.entity)) + " " + change.id +
@@ -243,7 +266,7 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(co
     case Entity::household:
       return admit_household(device, change, current);
     case Entity::visit:
-      return admit_visit(device, change, current);
+      return admit_visit(device, change, current, basis);
     case Entity::commute_session:
       if (change.op == Op::upsert) {
         const auto& session = std::get<safer::CommuteSession>(*change.data);
@@ -291,7 +314,8 @@ void ServerStore::Impl::write_record(const DeviceIdentity& device, const Change&
   write->bind(7, data ? 0 : 1);
   if (!data) {
     write->bind_null(8);
-  } else if (!encoded.empty() && change.entity != Entity::household) {  // households were completed by admit()
+  } else if (!encoded.empty() && change.entity != Entity::household && !admitted.completed) {
+    // Households are always completed by admit(), visits sometimes.
     write->bind(8, encoded);
   } else {
     write->bind(8, safer::to_json(*data));
@@ -372,13 +396,14 @@ void ServerStore::Impl::append_assignment(const Actor& by, const std::string& ho
 // The steps: the clock, then admit (validation, permissions and the server-owned fields),
 // last writer wins, statistics, the write, and the household's visits.
 std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
-                                                         bool& applied, Stamp stamp, const std::string& encoded) {
+                                                         bool& applied, Stamp stamp, const std::string& encoded,
+                                                         safer::BasisRule basis) {
   if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
     return reject(safer::codes::kClockSkew,
                   "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
   }
   const auto current = find_row(change.entity, change.id);
-  auto admission = admit(device, change, current);
+  auto admission = admit(device, change, current, basis);
   if (auto* refused = std::get_if<Rejection>(&admission)) return std::move(*refused);
   const auto& admitted = std::get<Admitted>(admission);
 

@@ -19,6 +19,23 @@ namespace sqlite = safer::sqlite;
 
 namespace {
 
+// The referral counts of visit_totals and visit_month_totals, from the visits stored (protocol.md
+// §7): run by the migrations that add those columns, and again on SQLite for visits that get
+// their local day only when the store opens (fill_local_days).
+#define BASIS_COUNT(name) \
+  " coalesce(sum(CASE WHEN json_extract(r.data, '$.share_basis') = '" name "' THEN 1 ELSE 0 END), 0)"
+#define COUNT_REFERRED_VISITS                                                                              \
+  "UPDATE visit_totals SET (referred, basis_consent, basis_vital_interests, basis_safeguarding) ="          \
+  " (SELECT count(*)," BASIS_COUNT("consent") "," BASIS_COUNT("vital_interests") ","                         \
+  BASIS_COUNT("safeguarding") " FROM records r WHERE r.entity = 'visit' AND r.deleted = 0"                   \
+  " AND r.local_day = visit_totals.day AND r.ward = visit_totals.ward AND r.status = visit_totals.status"    \
+  " AND json_extract(r.data, '$.referrals') <> '[]');\n"                                                     \
+  "UPDATE visit_month_totals SET (referred, basis_consent, basis_vital_interests, basis_safeguarding) ="    \
+  " (SELECT coalesce(sum(d.referred), 0), coalesce(sum(d.basis_consent), 0),"                               \
+  " coalesce(sum(d.basis_vital_interests), 0), coalesce(sum(d.basis_safeguarding), 0) FROM visit_totals d"  \
+  " WHERE substr(d.day, 1, 7) = visit_month_totals.month AND d.ward = visit_month_totals.ward"               \
+  " AND d.status = visit_month_totals.status);\n"
+
 constexpr sqlite::Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE meta (
@@ -300,6 +317,17 @@ CREATE TABLE IF NOT EXISTS feed_marks (
 );
 CREATE INDEX IF NOT EXISTS tombstones_in_feed_order ON records (version) WHERE deleted = 1;
 )sql"},
+    {11, R"sql(
+-- Referrals and the lawful basis for sharing them, in the statistics (protocol.md §7).
+ALTER TABLE visit_totals ADD COLUMN referred INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visit_totals ADD COLUMN basis_consent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visit_totals ADD COLUMN basis_vital_interests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visit_totals ADD COLUMN basis_safeguarding INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visit_month_totals ADD COLUMN referred INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visit_month_totals ADD COLUMN basis_consent INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visit_month_totals ADD COLUMN basis_vital_interests INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE visit_month_totals ADD COLUMN basis_safeguarding INTEGER NOT NULL DEFAULT 0;
+)sql" COUNT_REFERRED_VISITS},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -564,6 +592,15 @@ CREATE TABLE feed_marks (
 );
 CREATE INDEX tombstones_in_feed_order ON records (xid, version) WHERE deleted = 1;
 )sql"},
+    {8, R"sql(
+-- As SQLite's migration 11: referrals and their lawful basis for sharing in the statistics.
+ALTER TABLE visit_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
+  ADD COLUMN basis_consent bigint NOT NULL DEFAULT 0, ADD COLUMN basis_vital_interests bigint NOT NULL DEFAULT 0,
+  ADD COLUMN basis_safeguarding bigint NOT NULL DEFAULT 0;
+ALTER TABLE visit_month_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
+  ADD COLUMN basis_consent bigint NOT NULL DEFAULT 0, ADD COLUMN basis_vital_interests bigint NOT NULL DEFAULT 0,
+  ADD COLUMN basis_safeguarding bigint NOT NULL DEFAULT 0;
+)sql" COUNT_REFERRED_VISITS},
 };
 
 std::string random_epoch() {
@@ -619,6 +656,7 @@ void ServerStore::Impl::fill_local_days() {
         .bind(3, id)
         .run();
   }
+  if (!found.empty()) db.exec(COUNT_REFERRED_VISITS);
 }
 
 std::optional<std::string> ServerStore::Impl::meta(const char* key) {
@@ -890,8 +928,9 @@ void ServerStore::begin_group() {
 }
 
 PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                                    const std::vector<std::string>& prepared, const std::string& credential) {
-  return impl_->apply_batch(device, push, prepared, credential);
+                                    const std::vector<std::string>& prepared, const std::string& credential,
+                                    safer::BasisRule basis) {
+  return impl_->apply_batch(device, push, prepared, credential, basis);
 }
 
 void ServerStore::commit_group() {
@@ -920,8 +959,9 @@ void ServerStore::abandon_group() noexcept {
   impl_->households_seen.clear();
 }
 
-Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push) {
-  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push); });
+Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push,
+                                      safer::BasisRule basis) {
+  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push, {}, "", basis); });
 }
 
 }  // namespace sync_server

@@ -83,12 +83,19 @@ std::optional<int> whole_year(const std::optional<CivilDate>& from, const std::o
   " community_involvement_info = t.community_involvement_info + excluded.community_involvement_info," \
   " first_aid_training = t.first_aid_training + excluded.first_aid_training,"                 \
   " follow_up_required = t.follow_up_required + excluded.follow_up_required,"                 \
-  " smoke_detectors_fitted = t.smoke_detectors_fitted + excluded.smoke_detectors_fitted"
+  " smoke_detectors_fitted = t.smoke_detectors_fitted + excluded.smoke_detectors_fitted,"       \
+  " referred = t.referred + excluded.referred,"                                                 \
+  " basis_consent = t.basis_consent + excluded.basis_consent,"                                 \
+  " basis_vital_interests = t.basis_vital_interests + excluded.basis_vital_interests,"         \
+  " basis_safeguarding = t.basis_safeguarding + excluded.basis_safeguarding"
+// TOTALS_VALUES: a row's parameters, key then VisitTotals.
+#define TOTALS_VALUES "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15"
 // SUM_OF_TOTALS: the sums of every count, in VisitTotals order, after ward and status.
 #define SUM_OF_TOTALS                                                                            \
   "sum(visits), sum(crime_prevention_advice), sum(fire_safety_check), sum(healthy_lifestyle_advice),"  \
   " sum(community_involvement_info), sum(first_aid_training), sum(follow_up_required),"            \
-  " sum(smoke_detectors_fitted)"
+  " sum(smoke_detectors_fitted), sum(referred), sum(basis_consent), sum(basis_vital_interests),"  \
+  " sum(basis_safeguarding)"
 
 void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string& ward, int sign) {
   const CivilDate date = options.local_date(visit.visited_at);
@@ -100,6 +107,10 @@ void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string
     if (visit.has(static_cast<Outcome>(i))) delta[1 + i] = sign;
   }
   delta[7] = visit.smoke_detectors_fitted * sign;
+  if (!visit.referrals.empty()) {
+    delta[8] = sign;
+    if (visit.share_basis) delta[9 + static_cast<std::size_t>(*visit.share_basis)] = sign;
+  }
   const auto add = [&delta](VisitTotals& totals) {
     for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += delta[i];
   };
@@ -142,12 +153,12 @@ void write_totals(db::Statement& upsert, db::Statement& remove,
 }  // namespace
 
 void ServerStore::Impl::flush_counts() {
-  write_totals(*db.cached("INSERT INTO visit_totals AS t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+  write_totals(*db.cached("INSERT INTO visit_totals AS t VALUES (" TOTALS_VALUES ")"
                           " ON CONFLICT (day, ward, status)" ADD_TO_TOTALS),
                *db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_days);
   pending_days.clear();
-  write_totals(*db.cached("INSERT INTO visit_month_totals AS t VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+  write_totals(*db.cached("INSERT INTO visit_month_totals AS t VALUES (" TOTALS_VALUES ")"
                           " ON CONFLICT (month, ward, status)" ADD_TO_TOTALS),
                *db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_months);
@@ -257,6 +268,13 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       stats.visits_by_ward[rows.column_text(0)] += count;
       for (std::size_t i = 0; i < stats.outcomes.size(); ++i) stats.outcomes[i] += rows.column_int(3 + static_cast<int>(i));
       stats.smoke_detectors_fitted += rows.column_int(9);
+      stats.referred_visits += rows.column_int(10);
+      std::int64_t recorded = 0;
+      for (std::size_t i = 0; i < safer::EnumNames<safer::ShareBasis>::names.size(); ++i) {
+        stats.referrals_by_basis[i] += rows.column_int(11 + static_cast<int>(i));
+        recorded += rows.column_int(11 + static_cast<int>(i));
+      }
+      stats.referrals_by_basis.back() += rows.column_int(10) - recorded;
     }
   };
   const MonthSplit split = split_by_month(from, to);
@@ -346,6 +364,11 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
       if (visit.has(static_cast<Outcome>(i))) ++stats.outcomes[i];
     }
     stats.smoke_detectors_fitted += visit.smoke_detectors_fitted;
+    if (!visit.referrals.empty()) {
+      ++stats.referred_visits;
+      ++stats.referrals_by_basis[visit.share_basis ? static_cast<std::size_t>(*visit.share_basis)
+                                                   : stats.referrals_by_basis.size() - 1];
+    }
     if (visit.status == safer::VisitStatus::completed && households[visit.household_id].first) {
       visited.insert(visit.household_id);
     }

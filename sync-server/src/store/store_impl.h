@@ -41,7 +41,9 @@ struct StoredRow {
 
 // A row of visit_totals or visit_month_totals: visits, then the six outcomes in
 // safer::Outcome order, then smoke detectors fitted; and its key: day or month, ward, status.
-using VisitTotals = std::array<std::int64_t, 8>;
+// visits, the six outcomes, smoke detectors, referred visits, and those by share basis
+// (consent, vital_interests, safeguarding): visit_totals' columns after its key.
+using VisitTotals = std::array<std::int64_t, 12>;
 using VisitTotalsKey = std::tuple<std::string, std::string, std::string>;
 
 struct ServerStore::Impl {
@@ -96,7 +98,8 @@ struct ServerStore::Impl {
 
   // apply.cpp
   PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                          const std::vector<std::string>& prepared, const std::string& credential);
+                          const std::vector<std::string>& prepared, const std::string& credential,
+                          safer::BasisRule basis);
   // Whose clock stamped a change: a device's is checked for skew (protocol.md §3); the
   // server's own (the register import) follows the greatest HLC applied, which may itself be
   // up to the allowed skew ahead, and is not.
@@ -104,15 +107,17 @@ struct ServerStore::Impl {
   // `encoded` is to_json(*change.data) if made ahead (ServerStore::prepare_push), else empty.
   std::optional<safer::Rejection> apply_change(const DeviceIdentity& device, const safer::Change& change,
                                                bool& applied, Stamp stamp = Stamp::device,
-                                               const std::string& encoded = {});
+                                               const std::string& encoded = {},
+                                               safer::BasisRule basis = safer::BasisRule::optional);
   // apply_change()'s steps (apply.cpp).
   struct Admitted;
   std::variant<safer::Rejection, Admitted> admit(const DeviceIdentity& device, const safer::Change& change,
-                                                 const std::optional<StoredRow>& current);
+                                                 const std::optional<StoredRow>& current, safer::BasisRule basis);
   std::variant<safer::Rejection, Admitted> admit_household(const DeviceIdentity& device, const safer::Change& change,
                                                            const std::optional<StoredRow>& current);
   std::variant<safer::Rejection, Admitted> admit_visit(const DeviceIdentity& device, const safer::Change& change,
-                                                       const std::optional<StoredRow>& current);
+                                                       const std::optional<StoredRow>& current,
+                                                       safer::BasisRule basis);
   void recount(const safer::Change& change, const std::optional<StoredRow>& current, const Admitted& admitted);
   void write_record(const DeviceIdentity& device, const safer::Change& change, const std::optional<StoredRow>& current,
                     const Admitted& admitted, const std::string& encoded);
