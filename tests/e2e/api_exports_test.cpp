@@ -106,7 +106,8 @@ std::vector<std::string> column(const Export& csv, const std::string& name) {
 const std::vector<std::string> kVisitColumns = {
     "id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward",
     "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
-    "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "notes", "recorded_by"};
+    "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
+    "recorded_by"};
 const std::vector<std::string> kSessionColumns = {"id", "station", "started_at", "ended_at", "local_date",
                                                   "cards_distributed", "messages", "recorded_by"};
 
@@ -128,7 +129,8 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   Device ann(server, "tab-ann-1", "officer.ann", "officer");
   ann.write("visit", 101, visit(1, "2026-11-10T10:00:00Z", "completed",
                                 R"(,"crime_prevention_advice":true,"fire_safety_check":true,)"
-                                R"("smoke_detectors_fitted":2,"referrals":["fire_service","health"])" +
+                                R"("smoke_detectors_fitted":2,"referrals":["fire_service","health"],)"
+                                R"("share_basis":"consent")" +
                                     notes(kAwkward)));
 
   const auto csv = get_csv(server, "/api/v1/exports/visits.csv", cat.token);
@@ -152,6 +154,7 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   CHECK(row.at("follow_up_required") == "false");
   CHECK(row.at("smoke_detectors_fitted") == "2");
   CHECK(row.at("referrals") == "fire_service;health");
+  CHECK(row.at("share_basis") == "consent");
   CHECK(row.at("notes") == kAwkward);
   CHECK(row.at("recorded_by") == "officer.ann");
 }

@@ -12,6 +12,7 @@
 namespace {
 
 using namespace contract_test;
+using test_support::http_get;
 
 std::string repeat(const std::string& text, int times) {
   std::string out;
@@ -44,13 +45,16 @@ struct Case {
   std::string hlc = "";   // "" for now
 };
 
-// Pushes every case as one batch from a coordinator and checks each outcome.
-void check_cases(const std::vector<Case>& cases) {
+// Pushes every case as one batch from a coordinator and checks each outcome. `capabilities`
+// is what the hello announces, as the rest of a JSON array.
+void check_cases(const std::vector<Case>& cases, const std::string& capabilities = "") {
   ServerProcess server;
   server.start();
   WsTestClient client;
   REQUIRE(client.connect(server.port(), server.enroll("tab-cat-1", "coord.cat", "coordinator")).ok);
-  REQUIRE(str(parse(client.request(R"({"type":"hello","protocol":1,"device_id":"tab-cat-1"})")), "type") == "welcome");
+  const auto welcome = parse(client.request(R"({"type":"hello","protocol":1,"device_id":"tab-cat-1","capabilities":[)" +
+                                            capabilities + "]}"));
+  REQUIRE(str(welcome, "type") == "welcome");
   std::string batch = R"({"type":"push","changes":[{"seq":1,"entity":"household","op":"upsert","id":")" + uuid(1) +
                       R"(","hlc":")" + hlc_now() + R"(","data":)" + household() + "}";
   for (std::size_t i = 0; i < cases.size(); ++i) {
@@ -124,7 +128,70 @@ TEST_CASE("visit fields are checked as protocol.md section 5 says", "[e2e][contr
       {"visit", visit("", R"("visited_at":"2026-11-20T10:00:00Z","status":"completed")"), "household_id"},
       {"visit", visit("", R"("household_id":")" + uuid(1) + R"(","status":"completed")"), "visited_at"},
       {"visit", visit("", R"("household_id":")" + uuid(1) + R"(","visited_at":"2026-11-20T10:00:00Z")"), "status"},
+      // share_basis (§5.2): optional to a client that did not announce it, and then dropped
+      // when there is no referral; always one of its three values.
+      {"visit", visit(R"(,"referrals":["health"],"share_basis":"vital_interests")"), ""},
+      {"visit", visit(R"(,"referrals":["health"])"), ""},
+      {"visit", visit(R"(,"share_basis":"consent")"), ""},
+      {"visit", visit(R"(,"referrals":["health"],"share_basis":"Consent")"), "share_basis"},
+      {"visit", visit(R"(,"referrals":["health"],"share_basis":null)"), "share_basis"},
   });
+}
+
+TEST_CASE("a client that announces share_basis must give one with every referral", "[e2e][contract][records]") {
+  // protocol.md §5.2 and §10: the capability makes the basis required with a referral, and a
+  // basis without one invalid.
+  check_cases({
+      {"visit", visit(R"(,"referrals":["victim_support"],"share_basis":"consent")"), ""},
+      {"visit", visit(R"(,"referrals":["victim_support","health"],"share_basis":"safeguarding")", R"("household_id":")" +
+                      uuid(1) + R"(","visited_at":"2026-11-20T10:00:00Z","status":"declined")"), ""},
+      {"visit", visit(R"(,"notes":"no referral, no basis")"), ""},
+      {"visit", visit(R"(,"referrals":["victim_support"])"), "share_basis"},
+      {"visit", visit(R"(,"share_basis":"consent")"), "share_basis"},
+      {"visit", visit(R"(,"referrals":[],"share_basis":"vital_interests")"), "share_basis"},
+  }, R"("evict","share_basis")");
+}
+
+TEST_CASE("the welcome offers share_basis, and pulls and statistics carry the basis", "[e2e][contract][records]") {
+  ServerProcess server;
+  server.start();
+  const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");
+  WsTestClient client;
+  REQUIRE(client.connect(server.port(), token).ok);
+  const auto welcome = parse(client.request(
+      R"({"type":"hello","protocol":1,"device_id":"tab-cat-1","capabilities":["share_basis","unknown-thing"]})"));
+  REQUIRE(str(welcome, "type") == "welcome");
+  std::vector<std::string> offered;
+  for (const auto& name : welcome["capabilities"].GetArray()) offered.emplace_back(name.GetString());
+  CHECK(offered == std::vector<std::string>{"evict", "share_basis"});
+
+  const auto change = [](int seq, const std::string& entity, int id, const std::string& data) {
+    return R"({"seq":)" + std::to_string(seq) + R"(,"entity":")" + entity + R"(","op":"upsert","id":")" + uuid(id) +
+           R"(","hlc":")" + hlc_now() + R"(","data":)" + data + "}";
+  };
+  const auto ack = parse(client.request(
+      R"({"type":"push","changes":[)" + change(1, "household", 1, household()) + "," +
+      change(2, "visit", 11, visit(R"(,"referrals":["adult_social_care"],"share_basis":"vital_interests")")) + "," +
+      change(3, "visit", 12, visit(R"(,"referrals":["health"],"share_basis":"consent")")) + "]}"));
+  REQUIRE(str(ack, "type") == "ack");
+  CHECK(ack["rejected"].Empty());
+
+  const auto page = parse(client.request(R"({"type":"pull","cursor":""})"));
+  REQUIRE(str(page, "type") == "changes");
+  std::map<std::string, std::string> bases;
+  for (const auto& pulled : page["changes"].GetArray()) {
+    if (str(pulled, "entity") == "visit") bases[str(pulled, "id")] = str(pulled["data"], "share_basis");
+  }
+  CHECK(bases == std::map<std::string, std::string>{{uuid(11), "vital_interests"}, {uuid(12), "consent"}});
+
+  const auto stats = http_get(server.port(), "/api/v1/stats", token);
+  REQUIRE(stats.status == 200);
+  const auto body = parse(stats.body);
+  CHECK(at(body, {"referrals", "visits"}) == 2);
+  CHECK(at(body, {"referrals", "by_share_basis", "consent"}) == 1);
+  CHECK(at(body, {"referrals", "by_share_basis", "vital_interests"}) == 1);
+  CHECK(at(body, {"referrals", "by_share_basis", "safeguarding"}) == 0);
+  CHECK(at(body, {"referrals", "by_share_basis", "not_recorded"}) == 0);
 }
 
 TEST_CASE("commute session fields are checked as protocol.md section 5 says", "[e2e][contract][records]") {

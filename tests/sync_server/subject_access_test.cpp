@@ -37,6 +37,8 @@ struct Borough {
     REQUIRE(fixture.push(coordinator, {upsert(uuid(1), first, hlc(1)), upsert(uuid(2), second, hlc(2))}).rejected.empty());
     Visit noted = visit(uuid(1));
     noted.notes = kNote;
+    noted.referrals = {safer::Referral::victim_support};
+    noted.share_basis = safer::ShareBasis::consent;
     Visit other = visit(uuid(2));
     other.notes = "a note about another household";
     REQUIRE(fixture.push(ann, {upsert(uuid(11), noted, hlc(3)), upsert(uuid(12), visit(uuid(1), VisitStatus::no_answer), hlc(4)),
@@ -126,6 +128,7 @@ TEST_CASE("a subject access export holds the household, its visits and its histo
   REQUIRE(visits.Size() == 2);
   CHECK(visits[0]["id"].GetString() == uuid(11));
   CHECK(visits[0]["data"]["notes"].GetString() == kNote);
+  CHECK(std::string(visits[0]["data"]["share_basis"].GetString()) == "consent");
   CHECK(visits[1]["id"].GetString() == uuid(12));
   CHECK(file.body.find(uuid(21)) == std::string::npos);
   CHECK(file.body.find("another household") == std::string::npos);
@@ -169,6 +172,9 @@ TEST_CASE("the CSV export is one table with a section column, notes quoted and f
   // Read back whole, commas, quotes and line break included, with the leading ' that stops a
   // spreadsheet running it as a formula.
   CHECK(cell(rows, visits[0], "notes") == "'" + kNote);
+  CHECK(cell(rows, visits[0], "referrals") == "victim_support");
+  CHECK(cell(rows, visits[0], "share_basis") == "consent");
+  CHECK(cell(rows, visits[1], "share_basis").empty());
   CHECK(cell(rows, visits[1], "status") == "no_answer");
   CHECK(rows_of(rows, "audit").size() == 2);
   const auto rejections = rows_of(rows, "rejection");

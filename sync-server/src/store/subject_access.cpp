@@ -156,7 +156,7 @@ std::string to_json(const Held& held, const std::string& household_id, safer::Un
 constexpr std::string_view kCsvColumns[] = {
     "section",   "id",        "time",           "state",   "by_user",    "by_device", "from_address",
     "created_by", "assigned_to", "address",     "postcode", "ward",       "vulnerability", "target",
-    "visited_at", "status",   "outcomes",       "smoke_detectors_fitted", "referrals", "notes",
+    "visited_at", "status",   "outcomes",       "smoke_detectors_fitted", "referrals", "share_basis", "notes",
     "action",    "outcome",   "concerning",     "detail"};
 
 // One CSV row: cells by column name, the others empty.
@@ -201,6 +201,7 @@ CsvRow visit_row(const HeldRecord& record) {
   row["outcomes"] = joined(visit.outcomes.names());
   row["smoke_detectors_fitted"] = std::to_string(visit.smoke_detectors_fitted);
   row["referrals"] = joined(visit.referrals.names());
+  if (visit.share_basis) row["share_basis"] = safer::to_string(*visit.share_basis);
   row["notes"] = visit.notes;
   return row;
 }
