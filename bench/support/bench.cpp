@@ -203,7 +203,10 @@ safer::Visit sample_visit(const std::string& household_id, safer::UnixMillis at,
     if (n % 11 == 0) visit.outcomes.insert(safer::Outcome::follow_up_required);
     visit.smoke_detectors_fitted = n % 3;
   }
-  if (n % 13 == 0) visit.referrals.insert(safer::Referral::fire_service);
+  if (n % 13 == 0) {
+    visit.referrals.insert(safer::Referral::fire_service);
+    visit.share_basis = safer::ShareBasis::consent;  // the field client requires one with a referral
+  }
   visit.notes = n % 4 == 0 ? "" : "Benchmark visit: advice given, leaflet left at the door.";
   return visit;
 }

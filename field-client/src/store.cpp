@@ -354,7 +354,8 @@ Result<safer::ReferenceLists> Store::reference_lists() const {
 Result<FieldErrors> Store::validate(RecordData& data) const {
   const auto lists = reference_lists();
   if (!lists) return lists.error();
-  FieldErrors errors = safer::check_record(data, *lists);
+  // This client always records the lawful basis of a visit's referrals (protocol.md §5.2).
+  FieldErrors errors = safer::check_record(data, *lists, safer::BasisRule::required);
   if (const auto* visit = std::get_if<safer::Visit>(&data);
       visit != nullptr && safer::is_canonical_uuid(visit->household_id)) {
     const auto household = get(Entity::household, visit->household_id);

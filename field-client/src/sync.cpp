@@ -134,9 +134,10 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   auto connection = WsConnection::connect(enrollment->server_url, enrollment->token, enrollment->ca_file, options.timeout);
   if (!connection) return connection.error();
 
-  // This client applies evictions (protocol.md §4.6): households that leave its user's scope go.
+  // This client applies evictions (protocol.md §4.6): households that leave its user's scope go;
+  // and its visits with a referral always carry their share_basis (§5.2).
   const safer::Hello hello{safer::kProtocolVersion, device->device_id, options.app_version,
-                           {std::string(safer::capabilities::kEvict)}};
+                           {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis)}};
   if (auto sent = (*connection)->send(safer::to_json(hello));
       !sent) {
     return sent.error();

@@ -19,7 +19,7 @@ const FIELD_LABELS = {
   ...OUTCOME_LABELS,
   address: 'Address', postcode: 'Postcode', ward: 'Ward', vulnerability: 'Vulnerability', target: 'Target',
   assigned_to: 'Assigned to', household_id: 'Household', visited_at: 'Time of visit', status: 'Status',
-  referrals: 'Referrals', notes: 'Notes', station: 'Station', started_at: 'Started at', ended_at: 'Ended at',
+  referrals: 'Referrals', share_basis: 'Lawful basis for sharing', notes: 'Notes', station: 'Station', started_at: 'Started at', ended_at: 'Ended at',
   cards_distributed: 'Card holders', messages: 'Messages', hlc: 'Time of the change (tablet clock)',
 };
 

@@ -20,7 +20,7 @@ import { h, setChildren, setText, createStateArea, fieldError, OUTCOME_LABELS } 
 import { createErrorDisplay, createLiveValidator, onSubmit, showRefusal } from './forms.js';
 import {
   createVisitModel, visitData, chooseStatus, statusControl, outcomesControl, smokeStepper, referralsControl,
-  notesField, timeField,
+  shareBasisControl, notesField, timeField,
 } from './visit-controls.js';
 import { createVisitList } from './visit-list.js';
 
@@ -121,7 +121,11 @@ function createControls(model, changed, editing) {
     model,
     outcomes: outcomesControl(model, changed),
     smoke: smokeStepper(model, changed),
-    referrals: referralsControl(model, changed),
+    referrals: referralsControl(model, (field) => {
+      controls.basis.render();
+      changed(field);
+    }),
+    basis: shareBasisControl(model, changed),
     notes: notesField(model, changed),
     time: timeField(model, changed, { editing }),
   };
@@ -140,18 +144,20 @@ function createControls(model, changed, editing) {
 
 /** Every field's error element, and where the error summary sends focus for each. */
 function createFieldErrors(controls) {
-  const { status, outcomes, smoke, referrals, notes, time } = controls;
+  const { status, outcomes, smoke, referrals, basis, notes, time } = controls;
   const fields = {
     status: fieldError('status', status.group),
     ...outcomes.errors,
     smoke_detectors_fitted: fieldError('smoke_detectors_fitted', smoke.group),
     referrals: fieldError('referrals', referrals.group),
+    share_basis: fieldError('share_basis', basis.group),
     notes: fieldError('notes', notes.notes),
     visited_at: fieldError('visited_at', time.input),
     household_id: fieldError('household_id', null),
   };
   const focusTargets = {
-    status: status.buttons[0], smoke_detectors_fitted: smoke.plus, referrals: referrals.first, notes: notes.notes,
+    status: status.buttons[0], smoke_detectors_fitted: smoke.plus, referrals: referrals.first, share_basis: basis.first,
+    notes: notes.notes,
     visited_at: time.input, ...Object.fromEntries(Object.entries(outcomes.toggles).map(([name, toggle]) => [name, toggle.element])),
   };
   return createErrorDisplay({ fields, focusTargets });
@@ -168,8 +174,12 @@ function formNotices(visit, rejection) {
   ];
 }
 
-/** Steps 1 and 2 (status, outcomes and smoke detectors) and 3 to 5 (referrals, notes, time). */
-function formColumns({ status, outcomes, smoke, referrals, notes, time }, errors) {
+/**
+ * Steps 1 and 2 (status, outcomes and smoke detectors) and 3 to 5 (referrals with their lawful
+ * basis, notes, time).
+ */
+function formColumns({ status, outcomes, smoke, referrals, basis, notes, time }, errors) {
+  basis.element.append(errors.share_basis.element);
   return h('div', { class: 'visit-columns' },
     h('div', { class: 'visit-col' },
       h('section', { class: 'form-block', 'aria-labelledby': status.labelId },
@@ -185,7 +195,7 @@ function formColumns({ status, outcomes, smoke, referrals, notes, time }, errors
     h('div', { class: 'visit-col' },
       h('section', { class: 'form-block', 'aria-labelledby': referrals.labelId },
         stepTitle(referrals.labelId, '3', 'Referrals'),
-        referrals.group, errors.referrals.element),
+        referrals.group, errors.referrals.element, basis.element),
       h('section', { class: 'form-block', 'aria-labelledby': 'notes-title' },
         stepTitle('notes-title', '4', h('label', { for: notes.notes.id }, 'Notes')),
         notes.notes, notes.count, errors.notes.element),
@@ -258,6 +268,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
   setChildren(container, householdSummary(household, householdId), form, listSection);
 
   controls.renderStatus();
+  controls.basis.render();
   controls.notes.render();
   controls.time.render();
   // A refused change shows its message beside its field from the start.

@@ -2,8 +2,10 @@
 // the one visit model: {element(s), render()}. A control changes the model and calls
 // changed(field) (live validation); the page decides how the parts are laid out.
 //
-// The model: {status, outcomes: {name: bool}, smoke, referrals: Set, notes, visitedAt}
-// (visitedAt null: the time of saving). protocol.md §5.2: only a completed visit has outcomes.
+// The model: {status, outcomes: {name: bool}, smoke, referrals: Set, shareBasis, notes, visitedAt}
+// (visitedAt null: the time of saving). protocol.md §5.2: only a completed visit has outcomes,
+// and a visit with a referral needs its lawful basis for sharing (shareBasis), and one
+// without has none.
 
 import {
   h, setText, uniqueId, fieldError, toggleButton, radioArrowKeys, announce, codePoints, formatDateTime, toLocalInput,
@@ -12,6 +14,18 @@ import {
 } from './dom.js';
 
 export const MAX_NOTES = 2000;
+
+/**
+ * The lawful basis for sharing a visit's referrals (its share_basis), in the words the officer
+ * reads at the door; docs/tablet-app.md gives the reasons for them. The visit's list shows the
+ * same words.
+ */
+export const BASIS_CHOICES = {
+  consent: 'Resident consents to sharing',
+  vital_interests: 'Vital interests: risk to life or serious harm',
+  safeguarding: 'Safeguarding an adult or child at risk (without consent)',
+};
+const BASIS_CODES = Object.keys(BASIS_CHOICES);
 export const MAX_SMOKE = 10;
 
 const STATUS_HINTS = {
@@ -28,6 +42,8 @@ export function createVisitModel(initial) {
     outcomes: Object.fromEntries(YES_NO_OUTCOMES.map((name) => [name, initial[name] === true])),
     smoke: Number.isInteger(initial.smoke_detectors_fitted) ? initial.smoke_detectors_fitted : 0,
     referrals: new Set(Array.isArray(initial.referrals) ? initial.referrals : []),
+    // A visit recorded before the basis was asked (or by an older app) has none: null.
+    shareBasis: typeof initial.share_basis === 'string' ? initial.share_basis : null,
     notes: typeof initial.notes === 'string' ? initial.notes : '',
     visitedAt: typeof initial.visited_at === 'string' ? initial.visited_at : null, // null = now, at save
   };
@@ -53,6 +69,7 @@ export function visitData(model, householdId) {
   data.smoke_detectors_fitted = model.smoke;
   data.referrals = REFERRALS.filter((code) => model.referrals.has(code));
   for (const code of model.referrals) if (!REFERRALS.includes(code)) data.referrals.push(code);
+  if (data.referrals.length && model.shareBasis) data.share_basis = model.shareBasis;
   data.notes = model.notes;
   return data;
 }
@@ -152,20 +169,71 @@ export function smokeStepper(model, changed) {
   return { labelId, group, plus, render };
 }
 
-/** Step 3: the referrals, one toggle each. */
+/**
+ * Step 3: the referrals, one toggle each. The first referral chosen brings the lawful basis
+ * (shareBasisControl) up, and it is said; taking the last one off clears the basis, and that is
+ * said too.
+ */
 export function referralsControl(model, changed) {
   const labelId = uniqueId('referrals-label');
   const toggles = REFERRALS.map((code) => toggleButton({
     text: label(REFERRAL_LABELS, code), testid: `referral-${code}`, pressed: model.referrals.has(code),
     onChange: (pressed) => {
+      const had = model.referrals.size > 0;
       if (pressed) model.referrals.add(code);
       else model.referrals.delete(code);
+      if (!had && model.referrals.size) {
+        announce('Choose the lawful basis for sharing, below the referrals.');
+      } else if (had && !model.referrals.size && model.shareBasis) {
+        model.shareBasis = null;
+        announce('Lawful basis cleared: no referral is chosen.');
+      }
       changed('referrals');
     },
   }));
   const group = h('div', { class: 'toggle-grid toggle-grid-small', role: 'group', 'aria-labelledby': labelId },
     toggles.map((toggle) => toggle.element));
   return { labelId, group, first: toggles[0].element };
+}
+
+/**
+ * The lawful basis for sharing, under the referrals: a radio group of big buttons (arrow keys
+ * move and choose), shown only while a referral is chosen. render() after the referrals change.
+ */
+export function shareBasisControl(model, changed) {
+  const labelId = uniqueId('basis-label');
+  const hintId = uniqueId('basis-hint');
+  const buttons = BASIS_CODES.map((code) => h('button', {
+    type: 'button', role: 'radio', 'aria-checked': 'false', tabindex: '-1',
+    class: 'toggle basis-option', 'data-testid': `share-basis-${code}`, 'data-value': code,
+  }, h('span', { class: 'toggle-mark', 'aria-hidden': 'true' }), h('span', { class: 'toggle-text' }, BASIS_CHOICES[code])));
+  const group = h('div', {
+    class: 'basis-group', role: 'radiogroup', 'aria-labelledby': labelId, 'aria-describedby': hintId,
+    'aria-required': 'true', 'data-testid': 'share-basis',
+  }, buttons);
+  const element = h('div', { class: 'basis-field', 'data-testid': 'share-basis-field', hidden: true },
+    h('h3', { class: 'field-label', id: labelId }, 'Lawful basis for sharing'),
+    h('p', { class: 'hint', id: hintId }, 'A referral needs one: on what grounds are the partners told?'),
+    group);
+
+  function render() {
+    element.hidden = model.referrals.size === 0;
+    group.dataset.value = model.shareBasis || '';
+    buttons.forEach((button, index) => {
+      const checked = button.dataset.value === model.shareBasis;
+      button.setAttribute('aria-checked', checked ? 'true' : 'false');
+      button.tabIndex = checked || (!BASIS_CODES.includes(model.shareBasis) && index === 0) ? 0 : -1;
+    });
+  }
+  function choose(code) {
+    if (model.shareBasis === code) return;
+    model.shareBasis = code;
+    render();
+    changed('share_basis');
+  }
+  for (const button of buttons) button.addEventListener('click', () => choose(button.dataset.value));
+  radioArrowKeys(buttons, (next) => choose(next.dataset.value));
+  return { labelId, element, group, first: buttons[0], render };
 }
 
 /** Step 4: the notes, with a count of characters against MAX_NOTES. */

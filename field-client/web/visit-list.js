@@ -1,5 +1,5 @@
 // visit-list.js — the household's visits, listed under the visit form (page-visit.js): each
-// with its outcomes, referrals, notes and refusal, and Edit / Delete for the officer's own.
+// with its outcomes, referrals and their lawful basis, notes and refusal, and Edit / Delete for the officer's own.
 //
 //   GET    /api/visits?household=ID     the list again after a delete
 //   DELETE /api/visits/{id}             after a confirmation
@@ -9,6 +9,7 @@ import {
   h, setChildren, setText, confirmDialog, announce, formatDateTime, formatWhen, stateBadge, plural, label,
   STATUS_LABELS, STATUS_GLYPHS, YES_NO_OUTCOMES, OUTCOME_LABELS, REFERRAL_LABELS,
 } from './dom.js';
+import { BASIS_CHOICES } from './visit-controls.js';
 
 /** "Crime prevention advice, 2 smoke detectors fitted" for a visit's data. */
 export function outcomeSummary(data) {
@@ -99,6 +100,8 @@ export function createVisitList(section, { visits, householdId, editingId, ctx }
           isCurrent ? [' ', h('span', { class: 'badge badge-mine' }, 'Editing now')] : null),
         summary ? h('p', null, summary) : null,
         referrals.length ? h('p', null, 'Referred to: ', referrals.join(', ')) : null,
+        referrals.length ? h('p', { 'data-testid': 'visit-row-basis', 'data-value': data.share_basis || '' }, 'Lawful basis for sharing: ',
+          data.share_basis ? label(BASIS_CHOICES, data.share_basis) : 'not recorded') : null,
         data.notes ? h('p', { class: 'visit-row-notes' }, String(data.notes)) : null,
         rejection ? h('p', { class: 'row-rejection' }, h('span', { 'aria-hidden': 'true' }, '⚠ '),
           'Refused by the server: ', String(rejection.message || rejection.code || '')) : null,

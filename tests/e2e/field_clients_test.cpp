@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "contract_support.h"
 #include "json_checks.h"
 #include "raw_bytes.h"
 #include "server_process.h"
@@ -199,6 +200,80 @@ TEST_CASE("a change the server rejects is shown with its message and never resen
   CHECK(pushes == 1);
   desk.sync();
   CHECK(desk.ids("visits") == std::set<std::string>{kept});
+}
+
+TEST_CASE("a visit's lawful basis for sharing reaches the server and the officer's other tablet", "[e2e][field-client][share_basis]") {
+  // A referral's basis recorded at the door must be the one the partners' records and the
+  // coordinator see; and clearing the referrals on one tablet clears it everywhere.
+  ServerProcess server;
+  server.start();
+  test_support::TempDir files;
+  REQUIRE(server.admin({"import-households", write_register(files)}).exit_code == 0);
+  const Tablet ann1(server, "tablet-ann-1", "officer.ann", "officer");
+  const Tablet ann2(server, "tablet-ann-2", "officer.ann", "officer");
+  const Tablet desk(server, "coordinator-desk", "coord.cat", "coordinator");
+  ann1.sync();
+
+  const auto visit = ann1.id_of({"visit", "record", "--household", kAnnsFirst, "--status", "completed",
+                                 "--referral", "fire_service,adult_social_care", "--share-basis", "vital_interests"});
+  ann1.sync();
+  CHECK(parse(ann1.ok({"--json", "status"}))["pending"].GetInt() == 0);
+  ann2.sync();
+  desk.sync();
+  for (const auto* tablet : {&ann2, &desk}) {
+    const auto shown = tablet->show("visit", visit);
+    REQUIRE(shown["data"].HasMember("share_basis"));
+    CHECK(std::string(shown["data"]["share_basis"].GetString()) == "vital_interests");
+    CHECK(shown["data"]["referrals"].Size() == 2);
+  }
+
+  // The other tablet changes the basis; then the first clears the referrals.
+  ann2.ok({"visit", "update", visit, "--share-basis", "consent"});
+  ann2.sync();
+  ann1.sync();
+  CHECK(std::string(ann1.show("visit", visit)["data"]["share_basis"].GetString()) == "consent");
+  ann1.ok({"visit", "update", visit, "--no-referrals"});
+  ann1.sync();
+  ann2.sync();
+  const auto cleared = ann2.show("visit", visit);
+  CHECK(cleared["data"]["referrals"].Size() == 0);
+  CHECK_FALSE(cleared["data"].HasMember("share_basis"));
+}
+
+TEST_CASE("a protocol-1 device's referral without a basis reaches the tablet as it is, and an edit there needs one",
+          "[e2e][field-client][share_basis]") {
+  // Visits recorded before the basis was asked stay "not recorded"; the officer who edits one
+  // on this client is asked for it, and the answer reaches the server.
+  ServerProcess server;
+  server.start();
+  test_support::TempDir files;
+  REQUIRE(server.admin({"import-households", write_register(files)}).exit_code == 0);
+  const Tablet ann(server, "tablet-ann", "officer.ann", "officer");
+  const Tablet desk(server, "coordinator-desk", "coord.cat", "coordinator");
+  const auto old_tablet = contract_test::join(server, "old-tablet-ann", server.enroll("old-tablet-ann", "officer.ann", "officer"));
+  const std::string visit = contract_test::uuid(77);
+  const auto ack = contract_test::parse(old_tablet->request(
+      R"({"type":"push","changes":[{"seq":1,"entity":"visit","op":"upsert","id":")" + visit + R"(","hlc":")" +
+      contract_test::hlc_now() + R"(","data":{"household_id":")" + kAnnsFirst +
+      R"(","visited_at":"2026-11-20T10:00:00Z","status":"completed","referrals":["health"]}}]})"));
+  REQUIRE(contract_test::num(ack, "acked_seq") == 1);
+  REQUIRE(ack["rejected"].Size() == 0);
+
+  ann.sync();
+  const auto pulled = ann.show("visit", visit);
+  CHECK(pulled["data"]["referrals"].Size() == 1);
+  CHECK_FALSE(pulled["data"].HasMember("share_basis"));
+  CHECK(ann.ok({"visit", "list"}).find("share_basis=not_recorded") != std::string::npos);
+
+  const auto refused = ann.run({"visit", "update", visit, "--notes", "Fictional follow-up."});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("share_basis is required with a referral") != std::string::npos);
+  CHECK(parse(ann.ok({"--json", "pending"})).Size() == 0);
+
+  ann.ok({"visit", "update", visit, "--notes", "Fictional follow-up.", "--share-basis", "consent"});
+  ann.sync();
+  desk.sync();
+  CHECK(std::string(desk.show("visit", visit)["data"]["share_basis"].GetString()) == "consent");
 }
 
 TEST_CASE("a server restored from a backup gets back from the tablets what it lost", "[e2e][field-client][sqlite-only]") {

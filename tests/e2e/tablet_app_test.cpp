@@ -218,6 +218,29 @@ TEST_CASE("the app's API records, validates, counts card holders and reports rej
   CHECK(status["online"].IsNull());        // no server yet: neither online nor offline
 }
 
+TEST_CASE("the app's API asks a referral's lawful basis, lists its choices and keeps it", "[e2e][ui][share_basis]") {
+  App app;
+  const auto created = app.call("POST", "/api/households", R"({"address":"5 Example Row","postcode":"WD6 3AB","ward":"Elstree"})");
+  REQUIRE(created.status == 201);
+  const std::string household = parse(created.body)["id"].GetString();
+  const std::string visit = std::string(R"({"household_id":")") + household +
+                            R"(","visited_at":"2026-11-26T10:00:00Z","status":"completed","referrals":["victim_support"])";
+
+  const auto reference = parse(app.call("GET", "/api/reference").body);
+  REQUIRE(reference["share_bases"].Size() == 3);
+  CHECK(std::string(reference["share_bases"][0].GetString()) == "consent");
+
+  const auto refused = app.call("POST", "/api/visits", visit + "}");
+  CHECK(refused.status == 400);
+  CHECK(parse(refused.body)["errors"][0]["field"].GetString() == std::string("share_basis"));
+  CHECK(parse(app.call("GET", "/api/visits?household=" + household).body)["visits"].Size() == 0);
+
+  REQUIRE(app.call("POST", "/api/visits", visit + R"(,"share_basis":"safeguarding"})").status == 201);
+  const auto listed = parse(app.call("GET", "/api/visits?household=" + household).body);
+  REQUIRE(listed["visits"].Size() == 1);
+  CHECK(std::string(listed["visits"][0]["data"]["share_basis"].GetString()) == "safeguarding");
+}
+
 TEST_CASE("with a PIN the app locks after the idle time and opens only for the right PIN", "[e2e][ui][pin]") {
   App app({"--pin-lock-minutes", "0.005"}, kPin);
   REQUIRE(app.call("POST", "/api/unlock", std::string(R"({"pin":")") + kPin + "\"}").status == 200);

@@ -60,7 +60,7 @@ TEST_CASE("a visit and a commute session recorded offline are listed as pending"
   const std::string household = add_household(cli);
   const auto visit_out = cli.ok({"visit", "record", "--household", household, "--status", "completed",
                                  "--crime-prevention-advice", "--fire-safety-check", "--smoke-detectors", "2",
-                                 "--referral", "fire_service", "--notes", "Fictional visit."});
+                                 "--referral", "fire_service", "--share-basis", "consent", "--notes", "Fictional visit."});
   CHECK(visit_out.find("waiting to sync") != std::string::npos);
   cli.ok({"commute", "log", "--station", "Potters Bar", "--cards", "25", "--message", "vehicle_security,garden_tools"});
 
@@ -113,6 +113,9 @@ TEST_CASE("bad input is refused naming the field, and nothing is written", "[cli
       {"cards over 5000", {"commute", "log", "--station", "Radlett", "--cards", "5001"}, "cards_distributed"},
       {"an end before the start", {"commute", "log", "--station", "Radlett", "--cards", "1", "--started-at", "2026-11-26T09:00:00Z", "--ended-at", "2026-11-26T08:00:00Z"}, "ended_at"},
       {"an unknown referral", {"visit", "record", "--household", household, "--status", "completed", "--referral", "police"}, "referrals"},
+      {"a referral without its lawful basis", {"visit", "record", "--household", household, "--status", "completed", "--referral", "health"}, "share_basis"},
+      {"a lawful basis without a referral", {"visit", "record", "--household", household, "--status", "completed", "--share-basis", "consent"}, "share_basis"},
+      {"an unknown lawful basis", {"visit", "record", "--household", household, "--status", "completed", "--referral", "health", "--share-basis", "implied"}, "share_basis"},
       {"an officer setting target", {"household", "add", "--address", "2 Nowhere Street", "--postcode", "WD6 1WA", "--ward", "Elstree", "--target"}, "target"},
   };
   for (const auto& c : cases) {
@@ -180,6 +183,38 @@ TEST_CASE("records are updated and deleted through the command line", "[cli]") {
   CHECK(parse(cli.ok({"--json", "visit", "list"})).Size() == 0);
   CHECK(parse(cli.ok({"--json", "pending"})).Size() == 4);
   CHECK(cli.run({"visit", "delete", id}).exit_code == 1);
+}
+
+TEST_CASE("a visit's lawful basis for sharing is set with its referrals and cleared with them", "[cli][share_basis]") {
+  // --no-referrals must take the basis too: a basis without a referral would make the visit invalid.
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const std::string household = add_household(cli);
+  const std::string id = parse(cli.ok({"--json", "visit", "record", "--household", household, "--status", "completed",
+                                       "--referral", "adult_social_care", "--share-basis", "safeguarding"}))["id"]
+                             .GetString();
+  auto shown = parse(cli.ok({"--json", "visit", "show", id}));
+  CHECK(std::string(shown["data"]["share_basis"].GetString()) == "safeguarding");
+  CHECK(cli.ok({"visit", "list"}).find("referrals=adult_social_care share_basis=safeguarding") != std::string::npos);
+  const auto pending = parse(cli.ok({"--json", "pending"}));
+  CHECK(std::string(pending[1]["data"]["share_basis"].GetString()) == "safeguarding");
+
+  cli.ok({"visit", "update", id, "--share-basis", "consent"});
+  CHECK(std::string(parse(cli.ok({"--json", "visit", "show", id}))["data"]["share_basis"].GetString()) == "consent");
+
+  cli.ok({"visit", "update", id, "--no-referrals"});
+  shown = parse(cli.ok({"--json", "visit", "show", id}));
+  CHECK(shown["data"]["referrals"].Size() == 0);
+  CHECK_FALSE(shown["data"].HasMember("share_basis"));
+
+  // A new referral needs its basis again, and the refusal names the option to give.
+  const auto refused = cli.run({"visit", "update", id, "--referral", "health"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("share_basis is required with a referral") != std::string::npos);
+  CHECK(refused.err.find("[--share-basis]") != std::string::npos);
+  CHECK_FALSE(parse(cli.ok({"--json", "visit", "show", id}))["data"].HasMember("share_basis"));
+  cli.ok({"visit", "update", id, "--referral", "health", "--share-basis", "vital_interests"});
+  CHECK(std::string(parse(cli.ok({"--json", "visit", "show", id}))["data"]["share_basis"].GetString()) == "vital_interests");
 }
 
 TEST_CASE("on a full disk recording fails clearly and keeps what was there", "[cli][disk]") {

@@ -7,7 +7,7 @@
 // tests run in order: tests 2 and 4 use the two officers' tablets that test 1 starts and fills.
 // Every child process is stopped by its pid in `after` (and killed by pid if Node exits first).
 //
-// Run: node --test --test-timeout=120000 tests/web/tablet.test.mjs
+// Run: node --test --test-timeout=240000 tests/web/tablet.test.mjs
 // (ctest sets SYNC_SERVER, FIELD_CLIENT and ARTIFACTS_DIR; see tests/CMakeLists.txt.)
 // Screenshots: ARTIFACTS_DIR/tablet-<today|visit|commute|sync>-<portrait|landscape>.png (what the
 // tablet's screen shows) and …-full.png (the whole page).
@@ -16,10 +16,11 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer } from 'node:http';
+import { createServer, request as httpRequest } from 'node:http';
+import { randomBytes } from 'node:crypto';
 
 import {
-  LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
+  LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS, TIMED_OUT,
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runOk, api, apiGet, launchBrowser, csvText,
   withDeadline, startServerOn, startTabletUi, reservePort, rawHttp, waitUntil, newPageAt,
 } from './support.mjs';
@@ -964,4 +965,195 @@ test('10. refused changes: Discard asks first, says what is lost, and the refusa
   } finally {
     await closePage(tab);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 11
+
+/**
+ * A protocol-1 device's session, as an older app would hold it (Node 20 has no WebSocket):
+ * the upgrade, its hello, then each message of `messages` in turn, the answer to each returned.
+ * Frames are text, client-masked, and short (under 64 KiB).
+ */
+async function protocol1Session(port, token, deviceId, messages) {
+  const socket = await new Promise((resolve, reject) => {
+    const upgrade = httpRequest({
+      host: '127.0.0.1', port, path: '/v1/sync', timeout: WAIT_MS,
+      headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
+        'Sec-WebSocket-Key': randomBytes(16).toString('base64'), Authorization: `Bearer ${token}`,
+      },
+    });
+    upgrade.on('upgrade', (response, upgraded) => resolve(upgraded));
+    upgrade.on('response', (response) => reject(new Error(`the server did not upgrade: ${response.statusCode}`)));
+    upgrade.on('timeout', () => upgrade.destroy(new Error('the upgrade timed out')));
+    upgrade.on('error', reject);
+    upgrade.end();
+  });
+  let buffered = Buffer.alloc(0);
+  let waiting = null;
+  socket.on('data', (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    if (waiting) waiting();
+  });
+  /** The next whole frame's text (the server sends short, unmasked, unfragmented frames). */
+  const nextText = () => withDeadline(new Promise((resolve) => {
+    const take = () => {
+      if (buffered.length < 2) return;
+      let length = buffered[1] & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (buffered.length < 4) return;
+        length = buffered.readUInt16BE(2);
+        offset = 4;
+      }
+      if (buffered.length < offset + length) return;
+      const text = buffered.subarray(offset, offset + length).toString('utf8');
+      buffered = buffered.subarray(offset + length);
+      waiting = null;
+      resolve(text);
+    };
+    waiting = take;
+    take();
+  }), WAIT_MS);
+  const send = (text) => {
+    const payload = Buffer.from(text, 'utf8');
+    assert.ok(payload.length < 65536);
+    const mask = randomBytes(4);
+    const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length])
+      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
+    socket.write(Buffer.concat([head, mask, payload.map((byte, i) => byte ^ mask[i % 4])]));
+  };
+  try {
+    const answers = [];
+    for (const message of [{ type: 'hello', protocol: 1, device_id: deviceId, app_version: 'old-app' }, ...messages]) {
+      send(JSON.stringify(message));
+      const answer = await nextText();
+      assert.notEqual(answer, TIMED_OUT, `the server answered ${message.type} in time`);
+      answers.push(JSON.parse(answer));
+    }
+    return answers;
+  } finally {
+    socket.destroy();
+  }
+}
+
+// Why: issue 14 §3: a referral tells a partner about a vulnerable person, which needs the
+// resident's consent or another lawful basis, recorded at the door. The form must ask for it
+// as soon as a referral is chosen, refuse to save without it (the error beside the question,
+// in the summary, and focus sent there), keep it, and show it in the visit's history; a visit
+// from an older app, with a referral and no basis, opens with none chosen and asks on saving.
+test('11. consent to share: a referral asks for its lawful basis, which is kept, shown, and asked again of an old visit', async () => {
+  const ui = tablets.ann.ui;
+  assert.ok(ui, "test 1 started ann's app");
+  const household = (await localGet(ui, '/api/households')).households.find((h) => h.address === FIELD_HOUSEHOLDS.ann.address);
+  assert.ok(household, `${FIELD_HOUSEHOLDS.ann.address} is on ann's tablet`);
+  const visitsBefore = (await localGet(ui, `/api/visits?household=${household.id}`)).visits;
+  const pendingBefore = (await localGet(ui, '/api/status')).pending;
+  const expected = (await local(ui, '/api/validate/visit', {
+    method: 'POST',
+    json: { household_id: household.id, visited_at: new Date().toISOString(), status: 'completed', referrals: ['adult_social_care'] },
+  })).data.errors.find((e) => e.field === 'share_basis')?.message;
+  assert.ok(expected, 'the local API asks for the basis of a referral');
+
+  let tab = await openApp(ui, SIZES[0], `#/visit?household=${encodeURIComponent(household.id)}`);
+  try {
+    const { page } = tab;
+    const basisField = byTestId(page, 'share-basis-field');
+    await byTestId(page, 'save-visit').waitFor({ state: 'visible', ...T });
+    await click(page, 'status-completed');
+    assert.equal(await basisField.isHidden(), true, 'no basis is asked without a referral');
+    await click(page, 'referral-adult_social_care');
+    await basisField.waitFor({ state: 'visible', ...T });
+    assert.equal(await byTestId(page, 'share-basis').getAttribute('role', T), 'radiogroup');
+    assert.equal(await byTestId(page, 'share-basis').getAttribute('aria-required', T), 'true');
+    for (const code of ['consent', 'vital_interests', 'safeguarding']) {
+      assert.equal(await byTestId(page, `share-basis-${code}`).getAttribute('aria-checked', T), 'false', `${code} is not chosen`);
+    }
+    assert.deepEqual(await layoutProblems(page, 'the lawful basis (portrait)', ['share-basis-consent', 'share-basis-vital_interests', 'share-basis-safeguarding']), []);
+
+    // Saving without a basis: not saved, the error beside the question and in the summary.
+    await click(page, 'save-visit');
+    const summary = byTestId(page, 'save-errors');
+    await summary.waitFor({ state: 'visible', ...T });
+    assert.ok((await summary.textContent(T)).includes(expected), 'the summary gives the message');
+    assert.equal((await byTestId(page, 'field-error-share_basis').textContent(T)).trim(), expected);
+    assert.equal(await byTestId(page, 'share-basis').getAttribute('aria-invalid', T), 'true');
+    assert.equal(await byTestId(page, 'visit-saved').count(), 0);
+    assert.equal((await localGet(ui, '/api/status')).pending, pendingBefore, 'nothing was saved');
+    // The summary's link takes focus to the question; the arrow keys choose, as in a radio group.
+    await summary.getByRole('button', { name: expected }).click(T);
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'share-basis-consent');
+    await page.keyboard.press('ArrowDown');
+    assert.equal(await byTestId(page, 'share-basis-vital_interests').getAttribute('aria-checked', T), 'true');
+    assert.equal(await page.evaluate(() => document.activeElement?.dataset.testid), 'share-basis-vital_interests');
+
+    // Taking the referral off hides and clears the basis; putting it back asks again.
+    await click(page, 'referral-adult_social_care');
+    await basisField.waitFor({ state: 'hidden', ...T });
+    await click(page, 'referral-adult_social_care');
+    await basisField.waitFor({ state: 'visible', ...T });
+    assert.equal(await byTestId(page, 'share-basis-vital_interests').getAttribute('aria-checked', T), 'false');
+
+    await click(page, 'share-basis-consent');
+    assert.equal(await byTestId(page, 'share-basis-consent').getAttribute('aria-checked', T), 'true');
+    await click(page, 'save-visit');
+    await byTestId(page, 'visit-saved').waitFor({ state: 'visible', ...T });
+  } finally {
+    await closePage(tab);
+  }
+  const visitsAfter = (await localGet(ui, `/api/visits?household=${household.id}`)).visits;
+  const saved = visitsAfter.find((v) => !visitsBefore.some((before) => before.id === v.id));
+  assert.ok(saved, 'the visit was saved');
+  assert.equal(saved.data.share_basis, 'consent');
+  assert.deepEqual(saved.data.referrals, ['adult_social_care']);
+
+  // A visit from an older app of the same officer: a referral, no basis.
+  const oldDevice = 'tablet-ann-old';
+  const token = run(SYNC_SERVER, ['enroll', '--db', db, '--device', oldDevice, '--user', 'officer.ann', '--role', 'officer'])
+    .stdout.split('\n')[0].trim();
+  const oldVisit = '7ab1e700-0000-4000-8000-00000000b0a1';
+  const [welcome, ack] = await protocol1Session(server.port, token, oldDevice, [{
+    type: 'push',
+    changes: [{
+      seq: 1, entity: 'visit', op: 'upsert', id: oldVisit, hlc: `${String(Date.now()).padStart(15, '0')}-00000`,
+      data: { household_id: household.id, visited_at: '2026-11-20T10:00:00Z', status: 'completed', referrals: ['health'], notes: '' },
+    }],
+  }]);
+  assert.equal(welcome.type, 'welcome');
+  assert.equal(ack.type, 'ack');
+  assert.deepEqual(ack.rejected, [], 'the server takes a protocol-1 visit without a basis');
+  await waitUntil(async () => (await localGet(ui, `/api/visits?household=${household.id}`)).visits.some((v) => v.id === oldVisit),
+    { what: 'the old visit on ann\'s tablet' });
+
+  tab = await openApp(ui, SIZES[1], `#/visit?id=${oldVisit}&household=${encodeURIComponent(household.id)}`);
+  try {
+    const { page } = tab;
+    await byTestId(page, 'save-visit').waitFor({ state: 'visible', ...T });
+    // The history under the form: the new visit's basis in words, the old one's not recorded.
+    const savedRow = page.locator(`[data-testid="visit-row"][data-visit-id="${saved.id}"]`);
+    assert.equal(await savedRow.getByTestId('visit-row-basis').getAttribute('data-value', T), 'consent');
+    assert.match(await savedRow.getByTestId('visit-row-basis').textContent(T), /Resident consents to sharing/);
+    const oldRow = page.locator(`[data-testid="visit-row"][data-visit-id="${oldVisit}"]`);
+    assert.match(await oldRow.getByTestId('visit-row-basis').textContent(T), /not recorded/);
+
+    await byTestId(page, 'share-basis-field').waitFor({ state: 'visible', ...T });
+    assert.equal(await byTestId(page, 'referral-health').getAttribute('aria-pressed', T), 'true');
+    assert.equal(await byTestId(page, 'share-basis').getAttribute('data-value', T), '', 'no basis is chosen');
+    assert.deepEqual(await layoutProblems(page, 'the lawful basis (landscape)',
+      ['share-basis-consent', 'share-basis-vital_interests', 'share-basis-safeguarding']), []);
+    await click(page, 'save-visit');
+    await byTestId(page, 'save-errors').waitFor({ state: 'visible', ...T });
+    assert.equal((await byTestId(page, 'field-error-share_basis').textContent(T)).trim(), expected);
+    await click(page, 'share-basis-safeguarding');
+    assert.equal(await byTestId(page, 'share-basis').getAttribute('data-value', T), 'safeguarding');
+    // Choosing one takes the error away (the live validation agrees).
+    await page.waitForFunction(() => document.querySelector('[data-testid="field-error-share_basis"]')?.textContent === '', null, T);
+  } finally {
+    await closePage(tab);
+  }
+  // (The app saves changes only to visits made on this tablet: the CLI's and the store's tests,
+  // and e2e/field_clients_test, save such an edit with its basis.)
+  const untouched = (await localGet(ui, `/api/visits?household=${household.id}`)).visits.find((v) => v.id === oldVisit);
+  assert.equal(untouched.data.share_basis, undefined, 'nothing was saved without a basis');
 });

@@ -188,8 +188,9 @@ class Store {
   Result<safer::ReferenceLists> reference_lists() const;
 
   // Checks `data` exactly as the server will (protocol.md §5), normalising a postcode, and as
-  // far as the device can tell the rules of §5's permission table and household references.
-  // Returns every problem found (empty: valid), or the Error of a failed read.
+  // far as the device can tell the rules of §5's permission table and household references;
+  // a visit with a referral must give its share_basis (BasisRule::required: this client always
+  // announces the capability). Returns every problem found (empty: valid), or the Error of a failed read.
   Result<safer::FieldErrors> validate(safer::RecordData& data) const;
 
   // Creates a record with a new UUIDv7 id (or `id`, when given and new) and queues an

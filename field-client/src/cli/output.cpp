@@ -40,7 +40,12 @@ void print_household(std::ostream& out, const StoredRecord& record, const safer:
 void print_visit(std::ostream& out, const StoredRecord& record, const safer::Visit& v) {
   out << record.id << "  " << safer::format_rfc3339(v.visited_at) << "  " << std::left << std::setw(12)
       << safer::to_string(v.status) << std::setw(9) << to_string(record.state) << "household "
-      << v.household_id << "  " << outcomes_summary(v) << '\n';
+      << v.household_id << "  " << outcomes_summary(v);
+  if (!v.referrals.empty()) {
+    out << "  referrals=" << join(v.referrals.names())
+        << " share_basis=" << (v.share_basis ? safer::to_string(*v.share_basis) : std::string_view("not_recorded"));
+  }
+  out << '\n';
 }
 
 void print_commute(std::ostream& out, const StoredRecord& record, const safer::CommuteSession& s) {

@@ -90,6 +90,7 @@ std::string option_for(const std::string& field) {
       {"follow_up_required", "--follow-up-required"},
       {"smoke_detectors_fitted", "--smoke-detectors"},
       {"referrals", "--referral"},
+      {"share_basis", "--share-basis"},
       {"notes", "--notes"},
       {"station", "--station"},
       {"started_at", "--started-at"},
@@ -159,7 +160,10 @@ void VisitOptions::add_to(CLI::App& command) {
                                       "Referral made, repeatable or comma-separated; " +
                                           allowed_help<safer::Referral>())
                        ->delimiter(',');
-  command.add_flag("--no-referrals", clear_referrals_, "Clear the referrals");
+  command.add_flag("--no-referrals", clear_referrals_, "Clear the referrals and their lawful basis");
+  share_basis_opt_ = command.add_option("--share-basis", share_basis_,
+                                        "Lawful basis for sharing the referrals (required with a referral); " +
+                                            allowed_help<safer::ShareBasis>());
   notes_opt_ = command.add_option("--notes", notes_, "Notes, at most 2000 characters");
 }
 
@@ -185,8 +189,19 @@ void VisitOptions::apply(safer::Visit& visit, bool creating, safer::UnixMillis n
     if (outcomes_[i]) visit.outcomes.insert(outcome); else visit.outcomes.erase(outcome);
   }
   if (given(smoke_opt_)) read_integer(smoke_detectors_, "smoke_detectors_fitted", visit.smoke_detectors_fitted, errors);
-  if (clear_referrals_) visit.referrals = {};
+  // A basis only goes with referrals (protocol.md §5.2): clearing these clears it too.
+  if (clear_referrals_) {
+    visit.referrals = {};
+    visit.share_basis.reset();
+  }
   if (given(referrals_opt_)) read_set(referrals_, "referrals", visit.referrals, errors);
+  if (given(share_basis_opt_)) {
+    if (const auto basis = safer::enum_from_string<safer::ShareBasis>(share_basis_)) {
+      visit.share_basis = *basis;
+    } else {
+      errors.push_back({"share_basis", "share_basis must be one of " + safer::allowed_values<safer::ShareBasis>()});
+    }
+  }
   if (given(notes_opt_)) read_text(notes_, "notes", visit.notes, errors);
 }
 

@@ -235,6 +235,7 @@ LocalResponse LocalApi::reference() {
   write_names(out.key("statuses"), safer::EnumNames<safer::VisitStatus>::names);
   write_names(out.key("outcomes"), safer::EnumNames<safer::Outcome>::names);
   write_names(out.key("referrals"), safer::EnumNames<safer::Referral>::names);
+  write_names(out.key("share_bases"), safer::EnumNames<safer::ShareBasis>::names);
   write_names(out.key("vulnerabilities"), safer::EnumNames<safer::Vulnerability>::names);
   write_names(out.key("messages"), safer::EnumNames<safer::CommuteMessage>::names);
   return json(200, out.end_object());
