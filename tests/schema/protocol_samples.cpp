@@ -36,6 +36,7 @@ Visit sample_visit(VisitStatus status) {
     visit.smoke_detectors_fitted = 2;
   }
   visit.referrals = {Referral::fire_service};
+  if (status == VisitStatus::completed) visit.share_basis = ShareBasis::consent;  // and protocol 1's, without
   visit.notes = "Fictional \"quoted\" notes\nover two lines.";
   return visit;
 }
@@ -114,6 +115,8 @@ int main() {
   stats.visits_by_ward = {{"Bushey North", 3}, {"Elstree", 0}};
   stats.outcomes = {2, 1, 0, 0, 1, 1};
   stats.smoke_detectors_fitted = 4;
+  stats.referred_visits = 2;
+  stats.referrals_by_basis = {1, 0, 0, 1};
   stats.households_target = 3;
   stats.households_visited = 2;
   stats.commute_sessions = 1;
