@@ -56,7 +56,7 @@ const NOVEMBER = { from: '2026-11-01', to: '2026-11-30' };
 
 const VISITS_HEADER = ['id', 'visited_at', 'local_date', 'status', 'household_id', 'address', 'postcode', 'ward',
   'crime_prevention_advice', 'fire_safety_check', 'healthy_lifestyle_advice', 'community_involvement_info',
-  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'notes', 'recorded_by'];
+  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'share_basis', 'notes', 'recorded_by'];
 
 // ---------------------------------------------------------------------------------------------
 // Shared state
@@ -849,6 +849,13 @@ test('11. referrals and consent to share: the overview and the report count refe
   assert.deepEqual(november.stats.referrals, NOVEMBER_REFERRALS);
   const report = await apiGet(server.base, coordinatorToken, '/api/v1/report?year=2026');
   assert.deepEqual(report.stats.referrals, YEAR_REFERRALS);
+  // The visits export gives each visit's basis, empty where the tablet recorded none.
+  const exported = await api(server.base, coordinatorToken, '/api/v1/exports/visits.csv');
+  assert.equal(exported.status, 200);
+  const [header, ...cells] = parseCsv(exported.raw);
+  const basisOf = Object.fromEntries(cells.map((row) => [row[0], row[header.indexOf('share_basis')]]));
+  assert.deepEqual([vid(20), vid(21), vid(23), vid(24), vid(26)].map((id) => basisOf[id]),
+    ['', 'consent', 'vital_interests', 'safeguarding', '']);
 
   const opened = await signedInPage(`#/overview?from=${NOVEMBER.from}&to=${NOVEMBER.to}`);
   const { page } = opened;
