@@ -497,10 +497,11 @@ export async function newPageAt(browser, viewport, { hasTouch = true } = {}) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Added for the referral statistics (dashboard.test.mjs, test 11): a minimal sync-protocol
-// client over a raw WebSocket (RFC 6455: masked text frames out; text, ping and close in), so
-// that a test can push exactly the JSON a given kind of tablet would (protocol.md §2, §3) —
-// with or without the `share_basis` capability — whatever the field-client binary sends.
+// A minimal sync-protocol client over a raw WebSocket (Node 20 has none; RFC 6455: masked text
+// frames out; text, ping and close in), so that a test can send exactly the JSON a given kind
+// of tablet would (protocol.md §2, §3) — with or without the `share_basis` capability —
+// whatever the field-client binary sends. Used by tests 11 of dashboard.test.mjs and
+// tablet.test.mjs.
 
 /** One WebSocket frame from the client: FIN, the opcode, a random mask (RFC 6455 §5.3). */
 function clientFrame(opcode, payload) {
