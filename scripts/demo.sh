@@ -84,11 +84,12 @@ fc enroll --server "$url" --token - --device tablet-ann <<<"$ann"   # the token 
 fc sync
 fc list households
 
-say "Offline, Ann records a visit: fire safety check, two smoke detectors fitted"
+say "Offline, Ann records a visit: fire safety check, two smoke detectors fitted, a referral to the fire service with the resident's consent"
 household=$("$client" --store "$ann_store" --pin-file "$ann_pin" --json household list | sed -E 's/^\[\{"entity":"household","id":"([^"]+)".*/\1/')
 before=$(completed)
 fc visit record --household "$household" --status completed --crime-prevention-advice \
-  --fire-safety-check --smoke-detectors 2 --follow-up-required --notes "Fictional demo visit."
+  --fire-safety-check --smoke-detectors 2 --follow-up-required --referral fire_service --share-basis consent \
+  --notes "Fictional demo visit."
 fc pending
 
 say "Back in signal: sync, and the coordinator's stats count it"

@@ -31,6 +31,14 @@ export const REFERRAL_LABELS = {
   health: 'Health', other: 'Other',
 };
 
+/** The lawful bases on which a visit's referrals are shared with partners (a visit's share_basis). */
+export const SHARE_BASES = ['consent', 'vital_interests', 'safeguarding'];
+export const SHARE_BASIS_LABELS = {
+  consent: 'Resident consented',
+  vital_interests: 'Vital interests (risk to life or serious harm)',
+  safeguarding: 'Safeguarding an adult or child at risk',
+};
+
 export const VULNERABILITIES = ['elderly', 'disability', 'repeat_victim', 'lives_alone', 'other'];
 export const VULNERABILITY_LABELS = {
   elderly: 'Elderly', disability: 'Disability', repeat_victim: 'Repeat victim',

@@ -10,6 +10,7 @@ import { h, uniqueId } from './dom.js';
 export const COLOURS = {
   blue: '#0072B2', orange: '#E69F00', green: '#009E73', purple: '#CC79A7',
   sky: '#56B4E9', vermilion: '#D55E00', black: '#000000', paleBlue: '#B9D7F0',
+  grey: '#767676', // for "not recorded": 4.5:1 on white
 };
 export const STATUS_COLOURS = {
   completed: COLOURS.blue, no_answer: COLOURS.orange, declined: COLOURS.purple, rescheduled: COLOURS.green,

@@ -4,7 +4,7 @@
 import { get, isQuiet } from './api.js';
 import { h, formatNumber, formatPercent, formatTime, createStateArea, plural, OUTCOME_LABELS } from './dom.js';
 import { createRangeControl, rangeFromParams, sameRange, describeRange } from './ranges.js';
-import { createPanelSet, updatePanelSet } from './panels.js';
+import { createPanelSet, updatePanelSet, hasReferralFigures } from './panels.js';
 
 const POLL_MS = 3000;
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -33,6 +33,7 @@ function createFigures() {
     target: figure('Target households', 'households-target', 'on the Safer Streets list now'),
     coverage: figure('Household coverage', 'coverage', 'of target households visited'),
     smoke: figure(OUTCOME_LABELS.smoke_detectors_fitted, 'smoke-detectors-fitted'),
+    referred: figure('Visits with a referral', 'referred-visits'),
     cards: figure('Commute Aware cards', 'cards-total'),
     sessions: figure('Commute Aware sessions', 'commute-sessions', 'at railway stations'),
   };
@@ -52,8 +53,20 @@ function setFigures(figures, stats) {
   figures.target.set(formatNumber(num(households.target)), num(households.target));
   figures.coverage.set(formatPercent(num(households.coverage)), num(households.coverage));
   figures.smoke.set(formatNumber(num(outcomes.smoke_detectors_fitted)), num(outcomes.smoke_detectors_fitted), 'fitted free of charge');
+  setReferredFigure(figures.referred, stats.referrals);
   figures.cards.set(formatNumber(num(commute.cards_distributed)), num(commute.cards_distributed), 'card holders distributed');
   figures.sessions.set(formatNumber(num(commute.sessions)), num(commute.sessions));
+}
+
+/** Visits with a referral, noting those without a basis for sharing; "—" from an older server. */
+function setReferredFigure(referred, referrals) {
+  if (!hasReferralFigures(referrals)) {
+    referred.set('—', '', 'not counted by this server');
+    return;
+  }
+  const notRecorded = num(referrals.by_share_basis.not_recorded);
+  referred.set(formatNumber(num(referrals.visits)), num(referrals.visits),
+    notRecorded ? `${formatNumber(notRecorded)} with no basis for sharing recorded` : 'to partner services');
 }
 
 /** The figures and the panels, in their sections (hidden until the first answer). */
@@ -64,6 +77,8 @@ function overviewBody(figures, panels) {
       h('dl', { class: 'figures' }, Object.values(figures).map((f) => f.element))),
     h('h2', { class: 'section-heading' }, 'Safer Streets visits'),
     h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element, panels.visitsSeries.element),
+    h('h2', { class: 'section-heading' }, 'Referrals to partners'),
+    h('div', { class: 'panel-grid' }, panels.referrals.element),
     h('h2', { class: 'section-heading' }, 'Household coverage'),
     h('div', { class: 'panel-grid' }, panels.wards.element),
     h('h2', { class: 'section-heading' }, 'Commute Aware'),

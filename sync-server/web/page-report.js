@@ -4,7 +4,7 @@
 import { get, isQuiet } from './api.js';
 import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren, OUTCOME_LABELS } from './dom.js';
 import { financialYearStart, financialYearLabel, todayIso } from './ranges.js';
-import { createPanelSet, updatePanelSet } from './panels.js';
+import { createPanelSet, updatePanelSet, hasReferralFigures, referralSummary } from './panels.js';
 
 const FIRST_YEAR = 2011; // Safer Streets began in 2011
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
@@ -62,14 +62,16 @@ function mount(root, params, ctx) {
   const period = h('p', { class: 'report-period', 'data-testid': 'report-period' });
   const state = createStateArea('report-state');
   const summary = h('dl', { class: 'figures figures-report', 'data-testid': 'report-summary' });
+  const referralLine = h('p', { class: 'report-summary-line', 'data-testid': 'referrals-summary' });
 
   const panels = createPanelSet({}, 'month');
 
   const body = h('div', { class: 'report-body', 'data-testid': 'report', hidden: true },
     reportIntro(),
     h('section', { 'aria-labelledby': 'report-summary-heading' },
-      h('h2', { id: 'report-summary-heading' }, 'The year in figures'), summary),
+      h('h2', { id: 'report-summary-heading' }, 'The year in figures'), summary, referralLine),
     h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element),
+    h('div', { class: 'panel-grid' }, panels.referrals.element),
     h('div', { class: 'panel-grid' }, panels.wards.element),
     h('div', { class: 'panel-grid' }, panels.visitsSeries.element),
     h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsSeries.element));
@@ -108,7 +110,10 @@ function mount(root, params, ctx) {
       summaryItem(OUTCOME_LABELS.smoke_detectors_fitted, n(outcomes.smoke_detectors_fitted), 'smoke-detectors-fitted'),
       summaryItem('First aid training given', n(outcomes.first_aid_training), 'first-aid-training'),
       summaryItem('Commute Aware cards', n(commute.cards_distributed), 'cards-total',
-        `in ${formatNumber(num(commute.sessions))} station sessions`));
+        `in ${formatNumber(num(commute.sessions))} station sessions`),
+      summaryItem('Visits with a referral', hasReferralFigures(stats.referrals) ? n(stats.referrals.visits) : { text: '—', raw: '' },
+        'referred-visits', 'to partner services'));
+    referralLine.textContent = referralSummary(stats.referrals);
 
     updatePanelSet(panels, report, ` (${fy})`, 'month');
 

@@ -3,7 +3,7 @@
 
 import {
   formatNumber, formatPercent, formatDate, formatMonth,
-  STATUSES, STATUS_LABELS, OUTCOMES, OUTCOME_LABELS,
+  STATUSES, STATUS_LABELS, OUTCOMES, OUTCOME_LABELS, REFERRALS, REFERRAL_LABELS, SHARE_BASES, SHARE_BASIS_LABELS,
 } from './dom.js';
 import { createChartPanel, barOptions, COLOURS, STATUS_COLOURS, SERIES_COLOURS } from './charts.js';
 
@@ -84,6 +84,83 @@ export function outcomesPanel({ headingLevel = 2, rangeText = '' } = {}) {
         cellAttrs: [null, numberCell(outcomes[o]), null],
       })),
     }),
+  });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Referrals and consent to share (stats.referrals; absent from a server older than share_basis)
+
+/** The rows of the referrals panel: each lawful basis, then the visits whose writer recorded none. */
+export const BASIS_ROWS = [...SHARE_BASES, 'not_recorded'];
+const BASIS_ROW_LABELS = { ...SHARE_BASIS_LABELS, not_recorded: 'Not recorded (older tablet)' };
+const BASIS_COLOURS = {
+  consent: COLOURS.blue, vital_interests: COLOURS.vermilion, safeguarding: COLOURS.purple, not_recorded: COLOURS.grey,
+};
+const NO_REFERRAL_FIGURES = 'No figures: this server does not count referrals by their basis for sharing.';
+
+/** True when the answer carries the referral counts (a server that knows share_basis). */
+export function hasReferralFigures(referrals) {
+  return Boolean(referrals && typeof referrals === 'object' && referrals.by_share_basis &&
+    typeof referrals.by_share_basis === 'object');
+}
+
+/**
+ * One sentence on the referrals of a period, for the report's summary and the chart's text
+ * description: "Of 5 visits with a referral, 4 recorded a lawful basis for sharing: …".
+ */
+export function referralSummary(referrals) {
+  if (!hasReferralFigures(referrals)) return NO_REFERRAL_FIGURES;
+  const total = num(referrals.visits);
+  if (total === 0) return 'No visit in this period made a referral to a partner.';
+  const byBasis = referrals.by_share_basis;
+  const recorded = sum(SHARE_BASES.map((b) => byBasis[b]));
+  const visitsWord = (n) => (n === 1 ? 'visit' : 'visits');
+  return `Of ${formatNumber(total)} ${visitsWord(total)} with a referral to a partner, ${formatNumber(recorded)} ` +
+    `recorded a lawful basis for sharing (${listPhrase(SHARE_BASES.map((b) => [BASIS_ROW_LABELS[b], byBasis[b]]))}); ` +
+    `${formatNumber(num(byBasis.not_recorded))} came from older tablets that do not record one.`;
+}
+
+/** data: stats.referrals ({visits, by_share_basis}), or undefined from an older server. */
+export function referralsPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  const partners = REFERRALS.map((r) => REFERRAL_LABELS[r].toLowerCase()).join(', ');
+  const counted = (referrals) => (hasReferralFigures(referrals) ? BASIS_ROWS : []);
+  return createChartPanel({
+    title: 'Referrals and consent to share', headingLevel, testid: 'panel-referrals',
+    intro: `Visits (of any status) that referred the household to a partner — ${partners} — by the ` +
+      'lawful basis recorded for sharing its details. "Not recorded" counts visits written by a tablet ' +
+      'that predates consent to share, which could not record a basis.',
+    chartOptions: barOptions({ horizontal: true, xTitle: 'Visits with a referral' }),
+    table: {
+      caption: `Referrals by basis for sharing${rangeText}`, testid: 'referrals-table',
+      columns: [{ label: 'Basis for sharing' }, { label: 'Visits', numeric: true },
+        { label: 'Share of visits with a referral', numeric: true }],
+    },
+    toChart: (referrals) => ({
+      labels: counted(referrals).map((b) => BASIS_ROW_LABELS[b]),
+      datasets: [{
+        label: 'Visits',
+        data: counted(referrals).map((b) => num(referrals.by_share_basis[b])),
+        backgroundColor: counted(referrals).map((b) => BASIS_COLOURS[b]),
+        borderColor: '#1b1b1b', borderWidth: 1,
+      }],
+    }),
+    describe: (referrals) => (hasReferralFigures(referrals)
+      ? `Bar chart of visits with a referral by basis for sharing. ${referralSummary(referrals)}`
+      : `Referrals and consent to share: ${NO_REFERRAL_FIGURES}`),
+    rows: (referrals) => {
+      if (!hasReferralFigures(referrals)) return { rows: [], emptyText: NO_REFERRAL_FIGURES };
+      const total = num(referrals.visits);
+      const byBasis = referrals.by_share_basis;
+      return {
+        rows: BASIS_ROWS.map((b) => ({
+          attrs: { 'data-testid': 'referral-row', 'data-basis': b },
+          cells: [BASIS_ROW_LABELS[b], formatNumber(num(byBasis[b])), total ? formatPercent(num(byBasis[b]) / total) : '—'],
+          cellAttrs: [null, numberCell(byBasis[b]), null],
+        })),
+        footRows: [{ cells: ['Visits with a referral', formatNumber(total), total ? formatPercent(1) : '—'],
+          cellAttrs: [null, { 'data-testid': 'referrals-total', ...numberCell(total) }, null] }],
+      };
+    },
   });
 }
 
@@ -314,11 +391,12 @@ export function cardsSeriesPanel({ period, headingLevel = 2, rangeText = '' }) {
 // ---------------------------------------------------------------------------------------------
 // The whole set, as the overview (by week) and the annual report (by month) show it
 
-/** All six panels; options go to each (headingLevel, rangeText); period: 'week' or 'month'. */
+/** All seven panels; options go to each (headingLevel, rangeText); period: 'week' or 'month'. */
 export function createPanelSet(options, period) {
   return {
     status: statusPanel(options),
     outcomes: outcomesPanel(options),
+    referrals: referralsPanel(options),
     wards: wardPanel(options),
     stations: stationPanel(options),
     visitsSeries: visitsSeriesPanel({ ...options, period }),
@@ -337,6 +415,7 @@ export function updatePanelSet(panels, answer, text, period) {
   const commute = stats.commute_aware || {};
   panels.status.setCaption(`Visits by status${text}`);
   panels.outcomes.setCaption(`Outcomes of visits${text}`);
+  panels.referrals.setCaption(`Referrals by basis for sharing${text}`);
   panels.wards.setCaption(`Household coverage by ward${text}`);
   panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);
   panels.visitsSeries.setCaption(`Visits per ${period}, by status${text}`);
@@ -344,6 +423,7 @@ export function updatePanelSet(panels, answer, text, period) {
 
   panels.status.update(byStatus);
   panels.outcomes.update({ outcomes: stats.outcomes || {}, completed: byStatus.completed });
+  panels.referrals.update(stats.referrals);
   panels.wards.update({ coverage_by_ward: answer.coverage_by_ward || [], by_ward: visits.by_ward || {}, households: stats.households || {} });
   panels.stations.update(commute);
   panels.visitsSeries.update(answer[`visits_per_${period}`] || []);

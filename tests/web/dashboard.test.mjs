@@ -15,10 +15,10 @@ import { join } from 'node:path';
 import {
   LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runAsync, runOk,
-  startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline,
+  startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline, pushVisitsRaw,
 } from './support.mjs';
 
-const { OUTCOME_LABELS } = LABELS;
+const { OUTCOME_LABELS, SHARE_BASIS_LABELS } = LABELS;
 
 // ---------------------------------------------------------------------------------------------
 // Fictional seed data
@@ -56,7 +56,7 @@ const NOVEMBER = { from: '2026-11-01', to: '2026-11-30' };
 
 const VISITS_HEADER = ['id', 'visited_at', 'local_date', 'status', 'household_id', 'address', 'postcode', 'ward',
   'crime_prevention_advice', 'fire_safety_check', 'healthy_lifestyle_advice', 'community_involvement_info',
-  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'notes', 'recorded_by'];
+  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'share_basis', 'notes', 'recorded_by'];
 
 // ---------------------------------------------------------------------------------------------
 // Shared state
@@ -246,6 +246,7 @@ test('2. the overview shows the API figures for the seeded data and range', asyn
       'cards-total': stats.commute_aware.cards_distributed,
       'smoke-detectors-fitted': stats.outcomes.smoke_detectors_fitted,
       'commute-sessions': stats.commute_aware.sessions,
+      'referred-visits': stats.referrals.visits,
     };
     for (const [testid, value] of Object.entries(figures)) {
       assert.equal(Number(await dataValue(page, testid)), value, `${testid} data-value`);
@@ -779,6 +780,149 @@ test('10. subject access: a household row downloads its export as CSV; the id bo
     assert.equal(await box.getAttribute('aria-invalid'), 'false');
     assert.equal(await page.getByTestId('sar-download-json').getAttribute('href'),
       `/api/v1/households/${hid(1)}/subject-access.json`);
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 11
+
+// Visits with referrals, pushed as raw protocol JSON by a second tablet of officer.ann's: first
+// as a protocol-1 tablet (no `share_basis` capability, no basis: counted "not recorded"), then
+// as a current one that records the basis of each referral. November holds five of them; the
+// October one is in the financial year but not in November; the last visit made no referral.
+const REFERRAL_VISITS_OLD_TABLET = [
+  { id: vid(20), household_id: hid(1), visited_at: '2026-11-24T10:00:00Z', status: 'completed', referrals: ['fire_service'] },
+];
+const REFERRAL_VISITS = [
+  { id: vid(21), household_id: hid(1), visited_at: '2026-11-25T10:00:00Z', status: 'completed',
+    referrals: ['fire_service', 'health'], share_basis: 'consent' },
+  { id: vid(22), household_id: hid(2), visited_at: '2026-11-25T11:00:00Z', status: 'completed',
+    referrals: ['victim_support'], share_basis: 'consent' },
+  { id: vid(23), household_id: hid(3), visited_at: '2026-11-26T09:00:00Z', status: 'completed',
+    referrals: ['adult_social_care'], share_basis: 'vital_interests' },
+  { id: vid(24), household_id: hid(3), visited_at: '2026-11-27T09:00:00Z', status: 'rescheduled',
+    referrals: ['other'], share_basis: 'safeguarding' },
+  { id: vid(25), household_id: hid(1), visited_at: '2026-10-20T09:00:00Z', status: 'completed',
+    referrals: ['health'], share_basis: 'consent' },
+  { id: vid(26), household_id: hid(2), visited_at: '2026-11-27T10:00:00Z', status: 'completed' },
+];
+const NOVEMBER_REFERRALS = { visits: 5, by_share_basis: { consent: 2, vital_interests: 1, safeguarding: 1, not_recorded: 1 } };
+const YEAR_REFERRALS = { visits: 6, by_share_basis: { consent: 3, vital_interests: 1, safeguarding: 1, not_recorded: 1 } };
+const BASIS_ROWS = ['consent', 'vital_interests', 'safeguarding', 'not_recorded'];
+
+/** The referrals panel's table: one {basis, name, visits, share} per row, and the total. */
+async function referralTable(page) {
+  const rows = await page.getByTestId('referral-row').evaluateAll((trs) => trs.map((tr) => ({
+    basis: tr.dataset.basis, name: tr.cells[0].textContent,
+    visits: Number(tr.cells[1].dataset.value), share: tr.cells[2].textContent,
+  })));
+  const total = Number(await dataValue(page, 'referrals-total'));
+  return { rows, total };
+}
+
+/** What the table must show for the given counts. */
+function expectedReferralRows(expected) {
+  const names = { ...SHARE_BASIS_LABELS, not_recorded: 'Not recorded (older tablet)' };
+  return BASIS_ROWS.map((basis) => ({
+    basis, name: names[basis], visits: expected.by_share_basis[basis],
+    share: `${(expected.by_share_basis[basis] / expected.visits * 100).toLocaleString('en-GB', { maximumFractionDigits: 1 })}%`,
+  }));
+}
+
+// Why: a data-protection officer checks that every referral to a partner had a lawful basis
+// for sharing (issue 14 §3); the overview and the annual report must count referred visits by
+// the basis their tablets recorded, name those from older tablets "not recorded", and say
+// "no data" rather than show nonsense when the server predates the figures.
+test('11. referrals and consent to share: the overview and the report count referred visits by basis', async () => {
+  const token = run(SYNC_SERVER, ['enroll', '--db', db, '--device', 'tablet-ann-2', '--user', 'officer.ann', '--role', 'officer'])
+    .stdout.split('\n')[0].trim();
+  const old = await pushVisitsRaw(server.ws, token, 'tablet-ann-2', REFERRAL_VISITS_OLD_TABLET);
+  assert.deepEqual(old.rejected, [], 'a protocol-1 tablet may push a referral without a basis');
+  const current = await pushVisitsRaw(server.ws, token, 'tablet-ann-2', REFERRAL_VISITS, { capabilities: ['share_basis'] });
+  assert.deepEqual(current.rejected, []);
+  for (const v of [...REFERRAL_VISITS_OLD_TABLET, ...REFERRAL_VISITS]) visits.push({ id: v.id, status: v.status, notes: '' });
+
+  // The server's own counts first: the test's data is what the test thinks it is.
+  const november = await apiGet(server.base, coordinatorToken, `/api/v1/overview?from=${NOVEMBER.from}&to=${NOVEMBER.to}`);
+  assert.deepEqual(november.stats.referrals, NOVEMBER_REFERRALS);
+  const report = await apiGet(server.base, coordinatorToken, '/api/v1/report?year=2026');
+  assert.deepEqual(report.stats.referrals, YEAR_REFERRALS);
+  // The visits export gives each visit's basis, empty where the tablet recorded none.
+  const exported = await api(server.base, coordinatorToken, '/api/v1/exports/visits.csv');
+  assert.equal(exported.status, 200);
+  const [header, ...cells] = parseCsv(exported.raw);
+  const basisOf = Object.fromEntries(cells.map((row) => [row[0], row[header.indexOf('share_basis')]]));
+  assert.deepEqual([vid(20), vid(21), vid(23), vid(24), vid(26)].map((id) => basisOf[id]),
+    ['', 'consent', 'vital_interests', 'safeguarding', '']);
+
+  const opened = await signedInPage(`#/overview?from=${NOVEMBER.from}&to=${NOVEMBER.to}`);
+  const { page } = opened;
+  try {
+    await waitForOverview(page, NOVEMBER);
+    assert.deepEqual(await referralTable(page), { rows: expectedReferralRows(NOVEMBER_REFERRALS), total: 5 });
+    assert.equal(Number(await dataValue(page, 'referred-visits')), 5);
+    assert.equal((await page.getByTestId('referred-visits').textContent()).trim(), '5');
+    assert.match(await page.locator('#figure-referred-visits + .figure-note').textContent(), /^1 with no basis for sharing recorded$/);
+
+    // Accessible like the other panels: a region named by its heading, the chart an image whose
+    // text gives the numbers, the table captioned with row headers.
+    const panel = page.getByTestId('panel-referrals');
+    assert.equal(await page.getByRole('region', { name: 'Referrals and consent to share' }).count(), 1);
+    assert.equal(await panel.locator('h3').textContent(), 'Referrals and consent to share');
+    await page.waitForFunction(() => !/: loading$/.test(document.querySelector('[data-testid="panel-referrals-chart"]')
+      .getAttribute('aria-label')), null, { timeout: WAIT_MS });
+    const description = await page.getByTestId('panel-referrals-chart').getAttribute('aria-label');
+    assert.match(description, /Of 5 visits with a referral to a partner, 4 recorded a lawful basis for sharing/);
+    assert.match(description, /Resident consented 2/);
+    assert.match(description, /1 came from older tablets/);
+    assert.match(await panel.locator('caption').textContent(), /^Referrals by basis for sharing \(.+\)$/);
+    assert.equal(await panel.locator('tbody th[scope="row"]').count(), BASIS_ROWS.length);
+    assert.doesNotMatch(await page.getByTestId('overview').textContent(), /NaN|undefined/);
+    await page.waitForTimeout(300);
+    await panel.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-referrals.png'), timeout: WAIT_MS });
+
+    // All time: the October referral counts too, and the open page follows the range.
+    await page.goto(`${server.base}/dashboard/#/overview`);
+    await waitForOverview(page);
+    assert.deepEqual(await referralTable(page), { rows: expectedReferralRows(YEAR_REFERRALS), total: 6 });
+
+    // An older server's answer has no "referrals": the panel says so, and the figure is a dash.
+    const asOlderServer = async (route) => {
+      const response = await route.fetch();
+      const body = await response.json();
+      delete body.stats.referrals;
+      await route.fulfill({ response, json: body });
+    };
+    await page.route('**/api/v1/overview*', asOlderServer);
+    await page.reload();
+    await waitForOverview(page);
+    assert.equal(await page.getByTestId('referral-row').count(), 0);
+    assert.match(await page.getByTestId('referrals-table').textContent(), /No figures: this server does not count referrals/);
+    assert.equal((await page.getByTestId('referred-visits').textContent()).trim(), '—');
+    assert.equal(await dataValue(page, 'referred-visits'), '');
+    assert.doesNotMatch(await page.getByTestId('overview').textContent(), /NaN|undefined/);
+    await page.unroute('**/api/v1/overview*');
+
+    // The annual report of 2026-27: the same panel, and the summary line.
+    await page.goto(`${server.base}/dashboard/#/report?year=2026`);
+    await page.locator('[data-testid="report"][data-year="2026"]').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.deepEqual(await referralTable(page), { rows: expectedReferralRows(YEAR_REFERRALS), total: 6 });
+    assert.equal(Number(await dataValue(page, 'referred-visits')), 6);
+    assert.equal(await page.getByTestId('referrals-summary').textContent(),
+      'Of 6 visits with a referral to a partner, 5 recorded a lawful basis for sharing (' +
+      `${SHARE_BASIS_LABELS.consent} 3, ${SHARE_BASIS_LABELS.vital_interests} 1, ${SHARE_BASIS_LABELS.safeguarding} 1); ` +
+      '1 came from older tablets that do not record one.');
+    assert.doesNotMatch(await page.getByTestId('report').textContent(), /NaN|undefined/);
+
+    await page.route('**/api/v1/report*', asOlderServer);
+    await page.reload();
+    await page.locator('[data-testid="report"][data-year="2026"]').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.equal(await page.getByTestId('referral-row').count(), 0);
+    assert.match(await page.getByTestId('referrals-summary').textContent(), /^No figures: this server does not count referrals/);
+    assert.equal((await page.getByTestId('referred-visits').textContent()).trim(), '—');
+    assert.doesNotMatch(await page.getByTestId('report').textContent(), /NaN|undefined/);
   } finally {
     await closePage(opened);
   }

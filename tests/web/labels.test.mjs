@@ -25,6 +25,7 @@ function appSources(dir) {
 const TABLES = [
   ['STATUSES', 'STATUS_LABELS'], ['OUTCOMES', 'OUTCOME_LABELS'], ['REFERRALS', 'REFERRAL_LABELS'],
   ['VULNERABILITIES', 'VULNERABILITY_LABELS'], ['MESSAGES', 'MESSAGE_LABELS'],
+  ['SHARE_BASES', 'SHARE_BASIS_LABELS'],
 ];
 
 test('the shared table has one label for every code, and no code without a label', () => {
@@ -54,9 +55,9 @@ for (const [app, dir] of Object.entries(APPS)) {
 
     const words = new Set(TABLES.flatMap(([, table]) => Object.values(labels[table])).filter((word) => word !== 'Other'));
     for (const { name, text } of sources) {
-      assert.doesNotMatch(text, /\b(STATUS|OUTCOME|REFERRAL|VULNERABILITY|MESSAGE|ROLE|ENTITY|STATE)_LABELS\s*=/,
+      assert.doesNotMatch(text, /\b(STATUS|OUTCOME|REFERRAL|VULNERABILITY|MESSAGE|ROLE|ENTITY|STATE|SHARE_BASIS)_LABELS\s*=/,
         `${app}/${name} defines a label table of its own`);
-      assert.doesNotMatch(text, /\b(STATUSES|OUTCOMES|REFERRALS|VULNERABILITIES|MESSAGES)\s*=/,
+      assert.doesNotMatch(text, /\b(STATUSES|OUTCOMES|REFERRALS|VULNERABILITIES|MESSAGES|SHARE_BASES)\s*=/,
         `${app}/${name} defines a list of codes of its own`);
       for (const word of words) {
         // A label written out by hand would drift from the table: use label(…_LABELS, code).

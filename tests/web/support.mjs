@@ -11,6 +11,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createServer as createNetServer } from 'node:net';
 import { request as httpRequest } from 'node:http';
+import { createHash, randomBytes } from 'node:crypto';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, '..', '..');
@@ -493,4 +494,186 @@ export async function newPageAt(browser, viewport, { hasTouch = true } = {}) {
     }
   });
   return { context, page, problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+// A minimal sync-protocol client over a raw WebSocket (Node 20 has none; RFC 6455: masked text
+// frames out; text, ping and close in), so that a test can send exactly the JSON a given kind
+// of tablet would (protocol.md §2, §3) — with or without the `share_basis` capability —
+// whatever the field-client binary sends. Used by tests 11 of dashboard.test.mjs and
+// tablet.test.mjs.
+
+/** One WebSocket frame from the client: FIN, the opcode, a random mask (RFC 6455 §5.3). */
+function clientFrame(opcode, payload) {
+  const length = payload.length;
+  const header = length < 126 ? Buffer.alloc(2) : Buffer.alloc(length < 65536 ? 4 : 10);
+  header[0] = 0x80 | opcode;
+  if (length < 126) {
+    header[1] = 0x80 | length;
+  } else if (length < 65536) {
+    header[1] = 0x80 | 126;
+    header.writeUInt16BE(length, 2);
+  } else {
+    header[1] = 0x80 | 127;
+    header.writeBigUInt64BE(BigInt(length), 2);
+  }
+  const mask = randomBytes(4);
+  const masked = Buffer.from(payload);
+  for (let i = 0; i < masked.length; i += 1) masked[i] ^= mask[i % 4];
+  return Buffer.concat([header, mask, masked]);
+}
+
+/**
+ * Opens `GET /v1/sync` on wsBase ("ws://127.0.0.1:PORT") with the device's bearer token.
+ * Resolves with {request(message), close()}: request() sends one JSON message and resolves with
+ * the server's next message (the server answers in order, §2), or rejects after WAIT_MS or when
+ * the connection closes. Rejects if the upgrade is refused (with its status).
+ */
+export function openSyncSocket(wsBase, token, { timeout = WAIT_MS } = {}) {
+  const { hostname, port } = new URL(wsBase);
+  const key = randomBytes(16).toString('base64');
+  return new Promise((resolveSocket, reject) => {
+    const request = httpRequest({
+      host: hostname, port, path: '/v1/sync', agent: false, timeout,
+      headers: {
+        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key,
+        Authorization: `Bearer ${token}`,
+      },
+    });
+    request.on('timeout', () => request.destroy(new Error(`no WebSocket upgrade within ${timeout} ms`)));
+    request.on('error', reject);
+    request.on('response', (response) => {
+      response.resume();
+      reject(new Error(`the WebSocket upgrade was refused: ${response.statusCode}`));
+    });
+    request.on('upgrade', (response, socket, head) => {
+      const accept = createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+      if (response.headers['sec-websocket-accept'] !== accept) {
+        socket.destroy();
+        reject(new Error('the server answered the upgrade with a wrong Sec-WebSocket-Accept'));
+        return;
+      }
+      resolveSocket(syncSocket(socket, head, timeout));
+    });
+    request.end();
+  });
+}
+
+function syncSocket(socket, head, timeout) {
+  let buffered = head;
+  let fragments = [];
+  const messages = [];
+  const waiting = [];
+  let closed = null;
+
+  const deliver = (text) => {
+    const message = JSON.parse(text);
+    if (waiting.length) waiting.shift().resolve(message);
+    else messages.push(message);
+  };
+  const fail = (error) => {
+    closed = error;
+    while (waiting.length) waiting.shift().reject(error);
+  };
+
+  socket.on('data', (chunk) => {
+    buffered = Buffer.concat([buffered, chunk]);
+    for (;;) {
+      if (buffered.length < 2) return;
+      const fin = (buffered[0] & 0x80) !== 0;
+      const opcode = buffered[0] & 0x0f;
+      const masked = (buffered[1] & 0x80) !== 0;
+      let length = buffered[1] & 0x7f;
+      let offset = 2;
+      if (length === 126) {
+        if (buffered.length < 4) return;
+        length = buffered.readUInt16BE(2);
+        offset = 4;
+      } else if (length === 127) {
+        if (buffered.length < 10) return;
+        length = Number(buffered.readBigUInt64BE(2));
+        offset = 10;
+      }
+      const maskKey = masked ? buffered.subarray(offset, offset + 4) : null;
+      if (masked) offset += 4;
+      if (buffered.length < offset + length) return;
+      const payload = Buffer.from(buffered.subarray(offset, offset + length));
+      buffered = buffered.subarray(offset + length);
+      if (maskKey) for (let i = 0; i < payload.length; i += 1) payload[i] ^= maskKey[i % 4];
+
+      if (opcode === 0x9) {
+        socket.write(clientFrame(0xa, payload)); // ping → pong
+      } else if (opcode === 0x8) {
+        fail(new Error(`the server closed the connection (${payload.length >= 2 ? payload.readUInt16BE(0) : 'no code'})`));
+        socket.end();
+      } else if (opcode === 0x1 || opcode === 0x0) {
+        fragments.push(payload);
+        if (fin) {
+          const text = Buffer.concat(fragments).toString('utf8');
+          fragments = [];
+          deliver(text);
+        }
+      }
+    }
+  });
+  socket.on('error', (error) => fail(error));
+  socket.on('close', () => fail(closed || new Error('the connection closed')));
+
+  function next() {
+    if (messages.length) return Promise.resolve(messages.shift());
+    if (closed) return Promise.reject(closed);
+    return new Promise((resolveMessage, reject) => {
+      const entry = { resolve: resolveMessage, reject };
+      waiting.push(entry);
+      setTimeout(() => {
+        const index = waiting.indexOf(entry);
+        if (index !== -1) {
+          waiting.splice(index, 1);
+          reject(new Error(`no answer from the server within ${timeout} ms`));
+        }
+      }, timeout).unref();
+    });
+  }
+
+  return {
+    request(message) {
+      socket.write(clientFrame(0x1, Buffer.from(JSON.stringify(message), 'utf8')));
+      return next();
+    },
+    close() {
+      if (!socket.destroyed) {
+        socket.write(clientFrame(0x8, Buffer.from([0x03, 0xe8]))); // 1000, normal closure
+        socket.end();
+        setTimeout(() => socket.destroy(), 1000).unref();
+      }
+    },
+  };
+}
+
+/** An HLC (protocol.md §3.5) for the wall clock now, with the given counter. */
+export function hlcNow(counter = 0) {
+  return `${String(Date.now()).padStart(15, '0')}-${String(counter).padStart(5, '0')}`;
+}
+
+/**
+ * One sync session of a device: hello (naming `capabilities`, none for a protocol-1 tablet),
+ * then one push of visit upserts numbered from the welcome's acked_seq + 1. Resolves with the
+ * ack; throws on anything but a welcome and an ack.
+ */
+export async function pushVisitsRaw(wsBase, token, deviceId, visitRecords, { capabilities } = {}) {
+  const socket = await openSyncSocket(wsBase, token);
+  try {
+    const hello = { type: 'hello', protocol: 1, device_id: deviceId, app_version: 'web-tests' };
+    if (capabilities) hello.capabilities = capabilities;
+    const welcome = await socket.request(hello);
+    if (welcome.type !== 'welcome') throw new Error(`hello answered with ${JSON.stringify(welcome)}`);
+    const changes = visitRecords.map(({ id, ...data }, index) => ({
+      seq: welcome.acked_seq + 1 + index, entity: 'visit', op: 'upsert', id, hlc: hlcNow(index), data,
+    }));
+    const ack = await socket.request({ type: 'push', changes });
+    if (ack.type !== 'ack') throw new Error(`push answered with ${JSON.stringify(ack)}`);
+    return ack;
+  } finally {
+    socket.close();
+  }
 }

@@ -16,13 +16,12 @@ import test, { before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { createServer, request as httpRequest } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
 
 import {
-  LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS, TIMED_OUT,
+  LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runOk, api, apiGet, launchBrowser, csvText,
-  withDeadline, startServerOn, startTabletUi, reservePort, rawHttp, waitUntil, newPageAt,
+  withDeadline, startServerOn, startTabletUi, reservePort, rawHttp, waitUntil, newPageAt, openSyncSocket,
 } from './support.mjs';
 
 const { OUTCOME_LABELS, YES_NO_OUTCOMES } = LABELS;
@@ -971,70 +970,20 @@ test('10. refused changes: Discard asks first, says what is lost, and the refusa
 // 11
 
 /**
- * A protocol-1 device's session, as an older app would hold it (Node 20 has no WebSocket):
- * the upgrade, its hello, then each message of `messages` in turn, the answer to each returned.
- * Frames are text, client-masked, and short (under 64 KiB).
+ * A protocol-1 device's session, as an older app would hold it (Node 20 has no WebSocket; the
+ * raw client is support.mjs's openSyncSocket): its hello, then each message of `messages` in
+ * turn, the answer to each returned.
  */
 async function protocol1Session(port, token, deviceId, messages) {
-  const socket = await new Promise((resolve, reject) => {
-    const upgrade = httpRequest({
-      host: '127.0.0.1', port, path: '/v1/sync', timeout: WAIT_MS,
-      headers: {
-        Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13',
-        'Sec-WebSocket-Key': randomBytes(16).toString('base64'), Authorization: `Bearer ${token}`,
-      },
-    });
-    upgrade.on('upgrade', (response, upgraded) => resolve(upgraded));
-    upgrade.on('response', (response) => reject(new Error(`the server did not upgrade: ${response.statusCode}`)));
-    upgrade.on('timeout', () => upgrade.destroy(new Error('the upgrade timed out')));
-    upgrade.on('error', reject);
-    upgrade.end();
-  });
-  let buffered = Buffer.alloc(0);
-  let waiting = null;
-  socket.on('data', (chunk) => {
-    buffered = Buffer.concat([buffered, chunk]);
-    if (waiting) waiting();
-  });
-  /** The next whole frame's text (the server sends short, unmasked, unfragmented frames). */
-  const nextText = () => withDeadline(new Promise((resolve) => {
-    const take = () => {
-      if (buffered.length < 2) return;
-      let length = buffered[1] & 0x7f;
-      let offset = 2;
-      if (length === 126) {
-        if (buffered.length < 4) return;
-        length = buffered.readUInt16BE(2);
-        offset = 4;
-      }
-      if (buffered.length < offset + length) return;
-      const text = buffered.subarray(offset, offset + length).toString('utf8');
-      buffered = buffered.subarray(offset + length);
-      waiting = null;
-      resolve(text);
-    };
-    waiting = take;
-    take();
-  }), WAIT_MS);
-  const send = (text) => {
-    const payload = Buffer.from(text, 'utf8');
-    assert.ok(payload.length < 65536);
-    const mask = randomBytes(4);
-    const head = payload.length < 126 ? Buffer.from([0x81, 0x80 | payload.length])
-      : Buffer.from([0x81, 0x80 | 126, payload.length >> 8, payload.length & 0xff]);
-    socket.write(Buffer.concat([head, mask, payload.map((byte, i) => byte ^ mask[i % 4])]));
-  };
+  const socket = await openSyncSocket(`ws://127.0.0.1:${port}`, token);
   try {
     const answers = [];
     for (const message of [{ type: 'hello', protocol: 1, device_id: deviceId, app_version: 'old-app' }, ...messages]) {
-      send(JSON.stringify(message));
-      const answer = await nextText();
-      assert.notEqual(answer, TIMED_OUT, `the server answered ${message.type} in time`);
-      answers.push(JSON.parse(answer));
+      answers.push(await socket.request(message));
     }
     return answers;
   } finally {
-    socket.destroy();
+    socket.close();
   }
 }
 
