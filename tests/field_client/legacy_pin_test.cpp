@@ -115,6 +115,16 @@ TEST_CASE("the command line and the C API ask for the old PIN, and it encrypts t
     CHECK(with.exit_code == 0);
     CHECK(with.out.find(kAddress) != std::string::npos);
   }
+  SECTION("enrolling with the PIN on standard input, read once for both the old lock and the key") {
+    const auto enrolled = test_support::run_process(
+        {FIELD_CLIENT_BINARY, "--store", path, "--pin-file", "-", "enroll", "--server", "ws://127.0.0.1:9", "--token",
+         "fictional-token-0123456789"},
+        {.input = std::string(kOldPin) + "\n"});
+    INFO(enrolled.err);
+    REQUIRE_FALSE(enrolled.timed_out);
+    CHECK(enrolled.exit_code == 0);
+    CHECK(enrolled.err.find("no PIN") == std::string::npos);
+  }
   SECTION("the C API") {
     REQUIRE(fc_open_with_key(path.c_str(), kOldPin, &store, nullptr) == FC_OK);
     fc_close(store);

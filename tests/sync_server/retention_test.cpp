@@ -12,6 +12,7 @@
 #include "audit_entries.h"
 #include "store_fixture.h"
 #include "sync_server/audit.h"
+#include "sync_server/db.h"
 #include "sync_server/retention.h"
 
 using namespace store_test;
@@ -176,9 +177,43 @@ TEST_CASE("a purge erases old visits and sessions and blanks old notes, as versi
   // One entry a run, counts only.
   const auto runs = entries_of(borough.fixture.store(), sync_server::kAuditRetentionPurge);
   REQUIRE(runs.size() == 3);
-  CHECK(runs[2].entry.detail.rfind("dry_run=1 visits_erased=1 notes_blanked=1", 0) == 0);
-  CHECK(runs[1].entry.detail.rfind("visits_erased=1 notes_blanked=1 sessions_erased=1", 0) == 0);
+  CHECK(runs[2].entry.detail.rfind("dry_run=1 visits_erased=1 orphans_erased=0 notes_blanked=1", 0) == 0);
+  CHECK(runs[1].entry.detail.rfind("visits_erased=1 orphans_erased=0 notes_blanked=1 sessions_erased=1", 0) == 0);
   for (const auto& run : runs) CHECK(run.entry.detail.find("gate") == std::string::npos);
+}
+
+// Why: versions before erasure took a household's visits with it left them live, notes and
+// all, under a deleted household; the data-protection page promises the upgrade clears them.
+TEST_CASE("a purge erases the live visits of households deleted before erasure existed", "[retention]") {
+  Borough borough;
+  // Not a target any more, so that the raw delete below leaves the target counts right.
+  REQUIRE(borough.fixture.push(borough.coordinator, {upsert(uuid(1), target_household("Elstree", false, "officer.ann"), hlc(6)),
+                                                     upsert(uuid(2), household("Shenley"), hlc(7))})
+              .rejected.empty());
+  Visit other = Borough::noted("2026-11-20T10:00:00Z");
+  other.household_id = uuid(2);
+  REQUIRE(borough.fixture.push(borough.coordinator, upsert(uuid(41), other, hlc(9))).rejected.empty());
+  {  // household 1 deleted as an earlier version did: a tombstone, its visits left as they were
+    auto raw = sync_server::db::Database::open(borough.fixture.path());
+    raw->exec("UPDATE records SET deleted = 1, data = NULL WHERE entity = 'household' AND id = '" + uuid(1) + "'");
+  }
+  borough.fixture.reopen();
+  borough.set_policy("visits=never notes=never commute_sessions=never tombstones=never audit=never");
+
+  const auto dry = borough.purge(true);
+  CHECK(dry.orphans_erased == 3);
+  CHECK(borough.records().at(key(Entity::visit, uuid(23))).change.op == Op::upsert);
+  const auto counts = borough.purge();
+  CHECK(counts.orphans_erased == 3);
+  for (const int visit_id : {21, 22, 23}) {
+    const auto& erased = borough.records().at(key(Entity::visit, uuid(visit_id)));
+    CHECK(erased.change.op == Op::remove);
+    CHECK(erased.device_id == "retention");
+  }
+  CHECK(borough.records().at(key(Entity::visit, uuid(41))).change.op == Op::upsert);  // its household is live
+  borough.check_stats();
+  CHECK(borough.fixture.store().stats(std::nullopt, std::nullopt).visits_total == 1);
+  CHECK(borough.purge().orphans_erased == 0);
 }
 
 // Why: a big purge must not hold the writer for long: batches commit one by one and together

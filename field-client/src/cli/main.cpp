@@ -29,7 +29,7 @@ struct Globals {
   std::string store_path;
   std::string pin_file;  // --pin-file: the PIN of an encrypted store ("-": standard input)
   bool json = false;
-  StoreAccess access() const { return StoreAccess{store_path, pin_file}; }
+  StoreAccess access() const { return StoreAccess{store_path, pin_file, std::nullopt}; }
 };
 
 // $FIELD_CLIENT_STORE, else $XDG_DATA_HOME/safer-streets/field-client.db, else

@@ -166,7 +166,11 @@ int run_enroll(const StoreAccess& access, bool json, const EnrollCommandOptions&
     new_pin = std::move(*pin);
   }
   int exit_code = 0;
-  auto store = open(access, json, exit_code);
+  // A plain store still locked by an earlier version's app PIN is unlocked with the PIN just
+  // read, not by reading --pin-file again (from standard input there is no second line).
+  StoreAccess unlocking = access;
+  unlocking.pin = new_pin;
+  auto store = open(unlocking, json, exit_code);
   if (!store) return exit_code;
   if (!options.device_id.empty()) {
     if (auto adopted = store->set_device_id(options.device_id); !adopted) {

@@ -37,7 +37,7 @@ Result<std::string> read_pin(const std::string& pin_file) {
 Result<std::unique_ptr<Store>> open_store(const StoreAccess& access) {
   Result<std::unique_ptr<Store>> store = Error{"locked", "", ""};
   const auto unlock = [&]() -> Result<std::unique_ptr<Store>> {
-    const auto pin = read_pin(access.pin_file);
+    const auto pin = access.pin ? Result<std::string>(*access.pin) : read_pin(access.pin_file);
     if (!pin) return pin.error();
     return unlock_store(access.path, *pin);
   };

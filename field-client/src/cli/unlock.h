@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "field_client/store.h"
@@ -22,6 +23,7 @@ int exit_code_for(const Error& error);
 struct StoreAccess {
   std::string path;
   std::string pin_file;  // "" when not given; "-" for standard input
+  std::optional<std::string> pin;  // pin_file's PIN when already read (standard input is read once)
 };
 
 // The first line of `pin_file` ("-": standard input, one line per call), without its line

@@ -70,6 +70,9 @@ struct RetentionPolicy {
 struct PurgeCounts {
   std::int64_t notes_blanked = 0;
   std::int64_t visits_erased = 0;
+  // Live visits of households already erased: left by versions before erasure took a
+  // household's visits with it. Every run erases them, whatever the policy.
+  std::int64_t orphans_erased = 0;
   std::int64_t sessions_erased = 0;
   std::int64_t tombstones_compacted = 0;
   std::int64_t exits_compacted = 0;

@@ -159,7 +159,8 @@ Status RetentionPolicy::check() const {
 }
 
 std::string PurgeCounts::to_string() const {
-  return "visits_erased=" + std::to_string(visits_erased) + " notes_blanked=" + std::to_string(notes_blanked) +
+  return "visits_erased=" + std::to_string(visits_erased) + " orphans_erased=" + std::to_string(orphans_erased) +
+         " notes_blanked=" + std::to_string(notes_blanked) +
          " sessions_erased=" + std::to_string(sessions_erased) + " tombstones_compacted=" +
          std::to_string(tombstones_compacted) + " exits_compacted=" + std::to_string(exits_compacted) +
          " audit_removed=" + std::to_string(audit_removed);
@@ -224,6 +225,7 @@ class Retention::Purge {
   Result<std::int64_t> erase_visits(safer::UnixMillis cutoff);
   Result<std::int64_t> blank_notes(safer::UnixMillis cutoff, std::optional<safer::UnixMillis> erased_before);
   Result<std::int64_t> erase_sessions(safer::UnixMillis cutoff);
+  Result<std::int64_t> erase_orphans();
   Result<std::int64_t> erase_older(safer::Entity entity, const char* count, const char* page, safer::UnixMillis cutoff);
   Status compact(safer::UnixMillis cutoff, PurgeCounts& counts);
 
@@ -284,6 +286,18 @@ Result<std::int64_t> Retention::Purge::erase_visits(safer::UnixMillis cutoff) {
                      "SELECT visited_at, id FROM records WHERE entity = 'visit' AND deleted = 0 AND visited_at < ?1"
                      " AND (visited_at, id) > (?2, ?3) ORDER BY visited_at, id LIMIT ?4",
                      cutoff);
+}
+
+// Before erasure took a household's visits with it (SQLite migration 8), deleting a household
+// left them live. ?1 (a cutoff, never empty) is not used: every such visit goes.
+Result<std::int64_t> Retention::Purge::erase_orphans() {
+  return erase_older(safer::Entity::visit,
+                     "SELECT count(*) FROM records v JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
+                     " AND h.deleted = 1 WHERE v.entity = 'visit' AND v.deleted = 0 AND ?1 <> ''",
+                     "SELECT v.visited_at, v.id FROM records v JOIN records h ON h.entity = 'household'"
+                     " AND h.id = v.household_id AND h.deleted = 1 WHERE v.entity = 'visit' AND v.deleted = 0"
+                     " AND ?1 <> '' AND (v.visited_at, v.id) > (?2, ?3) ORDER BY v.visited_at, v.id LIMIT ?4",
+                     now_);
 }
 
 Result<std::int64_t> Retention::Purge::erase_sessions(safer::UnixMillis cutoff) {
@@ -430,6 +444,9 @@ Result<PurgeCounts> Retention::run(bool dry_run, const Actor& by, int batch) {
     Purge purge(store_, impl, batch, dry_run, now);
     const auto visits_cutoff = current->visits.cutoff(now);
     // Visits first: their notes then need no blanking.
+    auto orphans = purge.erase_orphans();
+    if (!orphans) return orphans.error();
+    counts.orphans_erased = *orphans;
     if (visits_cutoff) {
       auto erased = purge.erase_visits(*visits_cutoff);
       if (!erased) return erased.error();
