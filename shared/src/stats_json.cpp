@@ -69,7 +69,7 @@ std::string to_json(const Stats& stats) {
     archive.setNextName("households");
     archive.startNode();
     archive(make_nvp("target", stats.households_target), make_nvp("visited", stats.households_visited),
-            make_nvp("coverage", stats.coverage()));
+            make_nvp("coverage", stats.coverage()), make_nvp("reached", stats.households_reached));
     archive.finishNode();
 
     archive.setNextName("commute_aware");

@@ -119,6 +119,7 @@ int main() {
   stats.referrals_by_basis = {1, 0, 0, 1};
   stats.households_target = 3;
   stats.households_visited = 2;
+  stats.households_reached = 5;
   stats.commute_sessions = 1;
   stats.cards_distributed = 25;
   stats.cards_by_station = {{"Potters Bar", 25}, {"Radlett", 0}};

@@ -177,6 +177,39 @@ TEST_CASE("households.visited counts target households with a completed visit in
   }
 }
 
+TEST_CASE("households.reached counts every household with a completed visit in the range once", "[stats]") {
+  Coordinated team;
+  // 1: target, two completed visits on the 20th; 2: only no_answer; 3: not a target, completed
+  // on the 20th and in April 2027; 4: not a target, completed in March 2026.
+  team.write(uuid(1), target_household("Elstree", true, std::nullopt));
+  team.write(uuid(2), target_household("Elstree", false, std::nullopt));
+  team.write(uuid(3), target_household("Shenley", false, std::nullopt));
+  team.write(uuid(4), target_household("Shenley", false, std::nullopt));
+  team.write(uuid(11), visit(uuid(1), VisitStatus::completed, at("2026-11-20T09:00:00Z")));
+  team.write(uuid(12), visit(uuid(1), VisitStatus::completed, at("2026-11-20T10:00:00Z")));
+  team.write(uuid(13), visit(uuid(2), VisitStatus::no_answer, at("2026-11-20T11:00:00Z")));
+  team.write(uuid(14), visit(uuid(3), VisitStatus::completed, at("2026-11-20T12:00:00Z")));
+  team.write(uuid(15), visit(uuid(3), VisitStatus::completed, at("2027-04-02T12:00:00Z")));
+  team.write(uuid(16), visit(uuid(4), VisitStatus::completed, at("2026-03-31T12:00:00Z")));
+
+  CHECK(team.stats("2026-11-20").households_reached == 2);
+  CHECK(team.stats("2026-11-20").households_visited == 1);  // targets only
+  CHECK(team.stats("2026-11-21").households_reached == 0);
+  CHECK(team.all_time().households_reached == 3);
+  // Whole financial years are read from the year roll-up, other ranges from the days.
+  CHECK(team.stats(date("2026-04-01"), date("2027-03-31")).households_reached == 2);
+  CHECK(team.stats(date("2025-04-01"), date("2026-03-31")).households_reached == 1);
+  CHECK(team.stats(date("2027-04-01"), date("2028-03-31")).households_reached == 1);
+  CHECK(team.stats(date("2026-03-31"), date("2026-11-20")).households_reached == 3);
+
+  team.erase(Entity::visit, uuid(14));
+  CHECK(team.stats("2026-11-20").households_reached == 1);
+  CHECK(team.all_time().households_reached == 3);  // household 3's April visit
+  team.erase(Entity::household, uuid(3));           // an erasure takes its visits with it
+  CHECK(team.all_time().households_reached == 2);
+  CHECK(team.stats(date("2027-04-01"), date("2028-03-31")).households_reached == 0);
+}
+
 TEST_CASE("by_ward counts visits under their household's current ward", "[stats]") {
   Coordinated team;
   team.write(uuid(1), household("Elstree"));

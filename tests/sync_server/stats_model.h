@@ -186,7 +186,7 @@ class StoreModel {
       const auto day = london_date_2026(instant);
       return (!from || *from <= day) && (!to || day <= *to);
     };
-    std::set<std::string> visited;
+    std::set<std::string> visited, reached;
     for (const auto& [record_key, version] : records_) {
       if (version.deleted) continue;
       if (const auto* household = std::get_if<Household>(&*version.data)) {
@@ -208,8 +208,9 @@ class StoreModel {
           ++stats.referred_visits;
           ++stats.referrals_by_basis[record->share_basis ? static_cast<std::size_t>(*record->share_basis) : 3];
         }
-        if (record->status == VisitStatus::completed && !household->deleted && household->target) {
-          visited.insert(record->household_id);
+        if (record->status == VisitStatus::completed) {
+          reached.insert(record->household_id);
+          if (!household->deleted && household->target) visited.insert(record->household_id);
         }
       } else if (const auto* session = std::get_if<CommuteSession>(&*version.data)) {
         if (!in_range(session->started_at)) continue;
@@ -219,6 +220,7 @@ class StoreModel {
       }
     }
     stats.households_visited = static_cast<std::int64_t>(visited.size());
+    stats.households_reached = static_cast<std::int64_t>(reached.size());
     return stats;
   }
 

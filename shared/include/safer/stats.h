@@ -30,6 +30,7 @@ struct Stats {
 
   std::int64_t households_target = 0;   // current target households, whatever the range
   std::int64_t households_visited = 0;  // target households with a completed visit in range
+  std::int64_t households_reached = 0;  // households of any kind with a completed visit in range
 
   std::int64_t commute_sessions = 0;
   std::int64_t cards_distributed = 0;

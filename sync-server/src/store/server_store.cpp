@@ -327,6 +327,9 @@ ALTER TABLE visit_month_totals ADD COLUMN referred INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE visit_month_totals ADD COLUMN basis_consent INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE visit_month_totals ADD COLUMN basis_vital_interests INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE visit_month_totals ADD COLUMN basis_safeguarding INTEGER NOT NULL DEFAULT 0;
+-- households.reached: households with completed visits in a range, by day or financial year.
+CREATE INDEX IF NOT EXISTS household_days_by_day ON household_days (day, household_id);
+CREATE INDEX IF NOT EXISTS household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
 };
 
@@ -600,6 +603,8 @@ ALTER TABLE visit_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
 ALTER TABLE visit_month_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
   ADD COLUMN basis_consent bigint NOT NULL DEFAULT 0, ADD COLUMN basis_vital_interests bigint NOT NULL DEFAULT 0,
   ADD COLUMN basis_safeguarding bigint NOT NULL DEFAULT 0;
+CREATE INDEX household_days_by_day ON household_days (day, household_id);
+CREATE INDEX household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
 };
 

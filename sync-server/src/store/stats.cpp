@@ -299,12 +299,19 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       auto visited = db.cached("SELECT targets FROM year_visited WHERE year = ?");
       visited->bind(1, *year);
       if (visited->step()) stats.households_visited = visited->column_int(0);
+      // A row per household with completed visits that year: an index range, counted.
+      auto reached = db.cached("SELECT count(*) FROM household_years WHERE year = ?");
+      reached->bind(1, *year);
+      if (reached->step()) stats.households_reached = reached->column_int(0);
     } else {  // any other range: one index probe per target household, whatever the visits
       auto visited = db.cached(
           "SELECT count(*) FROM records h WHERE h.entity = 'household' AND h.target = 1 AND h.deleted = 0"
           " AND EXISTS (SELECT 1 FROM household_days d WHERE d.household_id = h.id AND d.day BETWEEN ? AND ?)");
       visited->bind(1, lower(from)).bind(2, upper(to));
       if (visited->step()) stats.households_visited = visited->column_int(0);
+      auto reached = db.cached("SELECT count(DISTINCT household_id) FROM household_days WHERE day BETWEEN ? AND ?");
+      reached->bind(1, lower(from)).bind(2, upper(to));
+      if (reached->step()) stats.households_reached = reached->column_int(0);
     }
   }
   {
@@ -354,7 +361,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
       stats.cards_by_station[session.station] += session.cards_distributed;
     }
   }
-  std::set<std::string> visited;
+  std::set<std::string> visited, reached;
   for (const auto& visit : visits) {
     if (!in_range(impl_->options.local_date(visit.visited_at))) continue;
     ++stats.visits_total;
@@ -369,11 +376,13 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
       ++stats.referrals_by_basis[visit.share_basis ? static_cast<std::size_t>(*visit.share_basis)
                                                    : stats.referrals_by_basis.size() - 1];
     }
-    if (visit.status == safer::VisitStatus::completed && households[visit.household_id].first) {
-      visited.insert(visit.household_id);
+    if (visit.status == safer::VisitStatus::completed) {
+      reached.insert(visit.household_id);
+      if (households[visit.household_id].first) visited.insert(visit.household_id);
     }
   }
   stats.households_visited = static_cast<std::int64_t>(visited.size());
+  stats.households_reached = static_cast<std::int64_t>(reached.size());
   snapshot.commit();
   return stats;
 }
