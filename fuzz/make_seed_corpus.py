@@ -74,6 +74,8 @@ def http_requests():
                                    session + ["Content-Type: application/json"], b'{"assigned_to":"officer.ann"}'),
         "households-officer.http": request("GET", "/api/v1/households?ward=Elstree&q=example%20close&limit=5&offset=0",
                                            ["Authorization: Bearer OFFICER"]),
+        "households-search.http": request("POST", "/api/v1/households/search", session + ["Content-Type: application/json"],
+                                          b'{"q":"example close","ward":"Elstree","limit":5,"offset":0}'),
         "enroll-revoke.http": request("POST", "/api/v1/devices", [bearer, "Content-Type: application/json"],
                                       b'{"device_id":"tablet-9","user_id":"officer.bob","role":"pcso"}')
                               + request("POST", "/api/v1/devices/tablet-9/revoke", [bearer])

@@ -9,11 +9,13 @@ std::optional<JsonObject> JsonObject::parse(std::string_view text) {
   if (!json::parse(text, document) || !document.IsObject() || json::duplicate_key(document)) return std::nullopt;
   JsonObject object;
   for (const auto& member : document.GetObject()) {
-    Member value{Kind::other, {}};
+    Member value{Kind::other, {}, {}};
     if (member.value.IsString()) {
-      value = {Kind::string, std::string(member.value.GetString(), member.value.GetStringLength())};
+      value = {Kind::string, std::string(member.value.GetString(), member.value.GetStringLength()), {}};
     } else if (member.value.IsNull()) {
       value.kind = Kind::null;
+    } else if (member.value.IsInt64()) {
+      value.number = member.value.GetInt64();
     }
     object.members_.emplace(std::string(member.name.GetString(), member.name.GetStringLength()), std::move(value));
   }
@@ -24,6 +26,12 @@ std::optional<std::string> JsonObject::string(const std::string& name) const {
   const auto found = members_.find(name);
   if (found == members_.end() || found->second.kind != Kind::string) return std::nullopt;
   return found->second.text;
+}
+
+std::optional<std::int64_t> JsonObject::integer(const std::string& name) const {
+  const auto found = members_.find(name);
+  if (found == members_.end()) return std::nullopt;
+  return found->second.number;
 }
 
 std::optional<JsonObject::Kind> JsonObject::kind(const std::string& name) const {

@@ -33,6 +33,7 @@ let usersPromise = null;
 
 const ctx = {
   navigate: (key, params, options) => router.navigate(key, params, options),
+  replaceParams: (key, params) => router.replaceParams(key, params),
 
   /** All ward names, in the server's order (coverage_by_ward lists every ward). */
   wards() {
@@ -123,6 +124,7 @@ function retryText(seconds) {
 
 function showLogin(notice) {
   router.unmount();
+  registerPage.forget(); // the next person to sign in does not inherit a search
   session = null;
   router.setFocusOnNext(false);
   setCsrfToken(null);

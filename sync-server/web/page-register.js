@@ -1,6 +1,7 @@
-// page-register.js — #/register?ward=&q=&page=: the household register.
+// page-register.js — #/register?ward=&page=: the household register.
 //   POST /api/v1/households/import (text/csv)       import a households CSV
-//   GET  /api/v1/households?ward=&q=&limit=&offset=  the list
+//   GET  /api/v1/households?ward=&limit=&offset=    the list
+//   POST /api/v1/households/search {q, ward, limit, offset}  the list, searched
 //   POST /api/v1/households/{id}/assignment          assign to an officer (or nobody)
 //   GET  /api/v1/households/{id}/subject-access.json|csv  everything held about one household
 
@@ -13,6 +14,12 @@ import { createTable } from './charts.js';
 
 const PAGE_SIZE = 100;
 const MAX_CSV_BYTES = 10 * 1024 * 1024;
+
+// The search text (a piece of an address or postcode): kept in this module's memory only, never
+// in the hash, so it stays out of the browser's history and bookmarks, and sent in a POST body,
+// never in a URL (docs/data-protection.md). It lasts while the dashboard is open: paging and
+// other pages keep it, Clear or a reload ends it.
+let searchText = '';
 
 // ---------------------------------------------------------------------------------------------
 // Import
@@ -193,28 +200,44 @@ function subjectAccessSection() {
 
 // ---------------------------------------------------------------------------------------------
 
-function readParams(params) {
+// The hash's ward and page. A `q` from an old bookmark is dropped from the hash and not used.
+function readParams(params, ctx) {
   const page = Number.parseInt(params.get('page') || '1', 10);
-  return { ward: params.get('ward') || '', q: params.get('q') || '', page: Number.isFinite(page) && page > 0 ? page : 1 };
+  const filters = { ward: params.get('ward') || '', page: Number.isFinite(page) && page > 0 ? page : 1 };
+  if (params.has('q')) ctx.replaceParams('register', { ward: filters.ward, page: filters.page > 1 ? filters.page : null });
+  return filters;
+}
+
+function loadPage({ ward, page }) {
+  const listing = { ward, limit: PAGE_SIZE, offset: (page - 1) * PAGE_SIZE };
+  return searchText ? postJson('/api/v1/households/search', { ...listing, q: searchText })
+    : get('/api/v1/households', listing);
 }
 
 function mount(root, params, ctx) {
-  let filters = readParams(params);
+  let filters = readParams(params, ctx);
   let alive = true;
   let requestId = 0;
 
   const wardHolder = h('div', { class: 'field' });
-  const search = h('input', { type: 'search', id: 'households-q', name: 'q', value: filters.q, 'data-testid': 'households-q' });
+  const search = h('input', {
+    type: 'search', id: 'households-q', name: 'q', value: searchText, maxlength: 200, autocomplete: 'off',
+    'data-testid': 'households-q',
+  });
   const filterForm = h('form', { class: 'filters', role: 'search', 'aria-label': 'Find households' },
     wardHolder,
     h('div', { class: 'field' }, h('label', { for: search.id }, 'Address or postcode contains'), search),
     h('div', { class: 'field field-buttons' },
       h('button', { type: 'submit', class: 'button', 'data-testid': 'households-search' }, 'Search'),
-      h('button', { type: 'button', class: 'button button-secondary', onclick: () => ctx.navigate('register', {}) }, 'Clear')));
+      h('button', {
+        type: 'button', class: 'button button-secondary', 'data-testid': 'households-clear',
+        onclick: () => { searchText = ''; search.value = ''; ctx.navigate('register', {}); },
+      }, 'Clear')));
   filterForm.addEventListener('submit', (event) => {
     event.preventDefault();
     const select = root.querySelector('#households-ward');
-    ctx.navigate('register', { ward: select ? select.value : filters.ward, q: search.value.trim() });
+    searchText = search.value.trim();
+    ctx.navigate('register', { ward: select ? select.value : filters.ward });
   });
 
   const total = h('p', { class: 'count', 'data-testid': 'households-total', role: 'status' });
@@ -244,16 +267,17 @@ function mount(root, params, ctx) {
   function pageButton(text, page, disabled) {
     return h('button', {
       type: 'button', class: 'button button-secondary', disabled,
-      onclick: () => ctx.navigate('register', { ward: filters.ward, q: filters.q, page: page > 1 ? page : null }),
+      onclick: () => ctx.navigate('register', { ward: filters.ward, page: page > 1 ? page : null }),
     }, text);
   }
 
   async function load() {
     const id = ++requestId;
+    const searched = searchText;
     state.set('loading', 'Loading households…');
     try {
       const [data, users] = await Promise.all([
-        get('/api/v1/households', { ward: filters.ward, q: filters.q, limit: PAGE_SIZE, offset: (filters.page - 1) * PAGE_SIZE }),
+        loadPage(filters),
         ctx.users().catch((error) => { if (isQuiet(error)) throw error; return []; }),
       ]);
       if (!alive || id !== requestId) return;
@@ -261,11 +285,11 @@ function mount(root, params, ctx) {
       const households = data.households || [];
       const count = typeof data.total === 'number' ? data.total : households.length;
       const first = households.length ? (filters.page - 1) * PAGE_SIZE + 1 : 0;
-      const filtered = filters.ward || filters.q;
+      const filtered = filters.ward || searched;
       total.dataset.value = String(count);
       total.textContent = count === 0 ? 'No households match.'
         : `Showing ${formatNumber(first)}–${formatNumber(first + households.length - 1)} of ${formatNumber(count)} ${filtered ? 'matching ' : ''}households.`;
-      table.setCaption(`Households${filters.ward ? ` in ${filters.ward}` : ''}${filters.q ? ` matching “${filters.q}”` : ''}`);
+      table.setCaption(`Households${filters.ward ? ` in ${filters.ward}` : ''}${searched ? ` matching “${searched}”` : ''}`);
       table.setRows(households.map((household) => {
         const assignedCell = h('span', null, household.assigned_to || h('span', { class: 'muted' }, 'Not assigned'));
         return {
@@ -295,8 +319,8 @@ function mount(root, params, ctx) {
 
   return {
     update(nextParams) {
-      filters = readParams(nextParams);
-      search.value = filters.q;
+      filters = readParams(nextParams, ctx);
+      search.value = searchText;
       const select = root.querySelector('#households-ward');
       if (select) select.value = filters.ward;
       load();
@@ -307,4 +331,8 @@ function mount(root, params, ctx) {
   };
 }
 
-export default { key: 'register', title: 'Household register', mount };
+export default {
+  key: 'register', title: 'Household register', mount,
+  /** Ends the search (at sign-out). */
+  forget() { searchText = ''; },
+};

@@ -59,7 +59,7 @@ TEST_CASE("a login, an export, an assignment, a search and a CLI enrolment are i
   const auto assigned = call(server, "POST", "/api/v1/households/" + uuid(1) + "/assignment", with_cookie(session),
                              R"({"assigned_to":"officer.bea"})");
   REQUIRE(assigned.status == 200);
-  const auto searched = call(server, "GET", "/api/v1/households?q=Quillmoor", with_cookie(session, ""));
+  const auto searched = call(server, "POST", "/api/v1/households/search", with_cookie(session), R"({"q":"Quillmoor"})");
   REQUIRE(searched.status == 200);
   REQUIRE(parse(searched.body)["total"].GetInt() == 1);
 

@@ -26,6 +26,7 @@ std::vector<Write> writes(const std::string& tag) {
   return {
       {"POST", "/api/v1/households/import",
        "id,address,postcode,ward,target,assigned_to\r\n,9 " + tag + " Lane,WD6 1WA,Shenley,1,\r\n", "text/csv"},
+      {"POST", "/api/v1/households/search", R"({"q":"9 )" + tag + R"( Lane"})", "application/json"},
       {"POST", "/api/v1/households/" + uuid(1) + "/assignment", R"({"assigned_to":"officer.)" + tag + R"("})",
        "application/json"},
       {"POST", "/api/v1/devices", R"({"device_id":"tab-new-)" + tag + R"(","user_id":"officer.ann","role":"officer"})",

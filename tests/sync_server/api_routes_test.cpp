@@ -74,6 +74,24 @@ TEST_CASE("a known path with another method is 405 with Allow; an unknown path i
   CHECK(f.ask("POST", "/api/v1/devices/route-officer/revoked", f.coordinator).status == 404);
 }
 
+TEST_CASE("the household search is a POST with a small body, and the list refuses a search in its URL", "[api][routes]") {
+  // docs/data-protection.md: search text (a piece of an address) never goes in a URL.
+  ApiFixture f;
+  CHECK(f.ask("POST", "/api/v1/households/search", f.coordinator, R"({"q":"lane"})").status == 200);
+  CHECK(f.ask("POST", "/api/v1/households/search", f.officer, R"({"q":"lane"})").status == 403);
+  CHECK(header(f.ask("GET", "/api/v1/households/search", f.coordinator), "Allow") == "POST");
+  net::ApiRequest in_url;
+  in_url.method = "GET";
+  in_url.path = "/api/v1/households";
+  in_url.query = {{"q", "lane"}};
+  in_url.authorization = "Bearer " + f.coordinator;
+  CHECK(net::respond(*f.store, in_url).status == 400);
+  in_url.query = {{"ward", "Elstree"}};
+  CHECK(net::respond(*f.store, in_url).status == 200);
+  CHECK(net::max_body_bytes("POST", "/api/v1/households/search") == 4 * 1024);
+  CHECK(net::max_body_bytes("POST", "/api/v1/households/search") < net::max_body_bytes("POST", "/api/v1/devices"));
+}
+
 TEST_CASE("only coordinators pass, and devices cannot enrol or revoke", "[api][routes]") {
   ApiFixture f;
   CHECK(f.ask("GET", "/api/v1/stats", f.officer).status == 403);

@@ -927,3 +927,75 @@ test('11. referrals and consent to share: the overview and the report count refe
     await closePage(opened);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// 12
+
+// Why: the register's search text is a piece of an address, which is personal data: it must
+// stay out of every URL (issue 14 review) — the page's hash, and so the browser's history and
+// bookmarks, and the API's URLs, which proxies and access logs keep — while searching and
+// paging through the results still work.
+test('12. register search: the text is in no URL or history entry; results page; a reload clears it', async () => {
+  const SEARCH = 'Quenby Mews'; // fictional
+  const mews = Array.from({ length: 105 }, (_, i) => ({
+    id: hid(1000 + i), address: `${i + 1} Quenby Mews`, postcode: 'WD6 5QT', ward: 'Elstree', target: false, assigned_to: null,
+  }));
+  const imported = await api(server.base, coordinatorToken, '/api/v1/households/import', {
+    method: 'POST', text: householdsCsv(mews), contentType: 'text/csv',
+  });
+  assert.equal(imported.status, 200, JSON.stringify(imported.data));
+  const everyone = (await apiGet(server.base, coordinatorToken, '/api/v1/households?limit=1')).total;
+
+  const opened = await signedInPage('#/register');
+  const { page } = opened;
+  const urls = []; // every request the page made and every URL its frame showed
+  page.on('request', (request) => urls.push(request.url()));
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) urls.push(frame.url()); });
+  const waitFor = (count, rows) => page.waitForFunction(([n, r]) =>
+    document.querySelector('[data-testid="households-total"]')?.dataset.value === String(n) &&
+    document.querySelectorAll('[data-testid="household-row"]').length === r, [count, rows], { timeout: WAIT_MS });
+  const hash = () => page.evaluate(() => window.location.hash);
+  try {
+    await waitFor(everyone, 100);
+    await page.getByTestId('households-q').fill(`  ${SEARCH} `, { timeout: WAIT_MS });
+    const [searched] = await Promise.all([
+      page.waitForRequest((request) => new URL(request.url()).pathname === '/api/v1/households/search', { timeout: WAIT_MS }),
+      page.getByTestId('households-search').click({ timeout: WAIT_MS }),
+    ]);
+    assert.equal(searched.method(), 'POST');
+    assert.equal(searched.postDataJSON().q, SEARCH, 'the text goes in the body, trimmed');
+    await waitFor(105, 100);
+    assert.match(await page.getByTestId('households-total').textContent(), /^Showing 1–100 of 105 matching households\.$/);
+    assert.equal(await page.locator('[data-testid="households-table"] caption').textContent(), `Households matching “${SEARCH}”`);
+    assert.equal(await hash(), '#/register');
+
+    // Paging keeps the search; the hash holds the page only.
+    await page.getByRole('button', { name: 'Next page' }).click({ timeout: WAIT_MS });
+    await waitFor(105, 5);
+    assert.equal(await hash(), '#/register?page=2');
+    assert.equal(await page.getByTestId('households-q').inputValue(), SEARCH);
+    assert.match(await page.getByTestId('households-total').textContent(), /^Showing 101–105 of 105 matching households\.$/);
+    const onPage2 = await page.getByTestId('household-row').evaluateAll((trs) => trs.map((tr) => tr.cells[0].textContent));
+    assert.ok(onPage2.every((address) => address.endsWith(' Quenby Mews')), onPage2.join(', '));
+
+    // Back through the history: no entry holds the text, and the search is still in force.
+    await page.goBack({ timeout: WAIT_MS });
+    await page.waitForFunction(() => window.location.hash === '#/register', null, { timeout: WAIT_MS });
+    await waitFor(105, 100);
+    for (const url of [...urls, page.url()]) assert.doesNotMatch(decodeURIComponent(url), /quenby/i, url);
+    assert.ok(urls.some((url) => url.includes('#/register?page=2')), 'the history entries were looked at');
+
+    // A reload ends the search: the text was in memory only.
+    await page.reload();
+    await waitFor(everyone, 100);
+    assert.equal(await page.getByTestId('households-q').inputValue(), '');
+    assert.doesNotMatch(await page.getByTestId('households-total').textContent(), /matching/);
+
+    // A search in an old bookmark's hash is dropped from it and not run.
+    await page.goto(`${server.base}/dashboard/#/register?ward=Elstree&q=Quenby`);
+    await page.waitForFunction(() => window.location.hash === '#/register?ward=Elstree', null, { timeout: WAIT_MS });
+    assert.equal(await page.getByTestId('households-q').inputValue(), '');
+  } finally {
+    await closePage(opened);
+  }
+});

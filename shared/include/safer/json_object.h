@@ -4,6 +4,7 @@
 // this header.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -11,8 +12,8 @@
 
 namespace safer {
 
-// The top-level members of a JSON object: strings kept as text, null marked, anything else
-// (numbers, booleans, arrays, objects) only known to be there.
+// The top-level members of a JSON object: strings kept as text, whole numbers kept as numbers,
+// null marked, anything else (other numbers, booleans, arrays, objects) only known to be there.
 class JsonObject {
  public:
   enum class Kind { string, null, other };
@@ -25,12 +26,16 @@ class JsonObject {
   bool is_null(const std::string& name) const { return kind(name) == Kind::null; }
   // The member's text when it is a string; nullopt when absent or not a string.
   std::optional<std::string> string(const std::string& name) const;
+  // The member's value when it is a whole number written without a fraction or exponent that
+  // fits in 64 bits (100, not 100.0 or "100"); nullopt otherwise.
+  std::optional<std::int64_t> integer(const std::string& name) const;
 
  private:
   std::optional<Kind> kind(const std::string& name) const;
   struct Member {
     Kind kind;
-    std::string text;  // for Kind::string
+    std::string text;                    // for Kind::string
+    std::optional<std::int64_t> number;  // for a whole number (Kind::other)
   };
   std::map<std::string, Member> members_;
 };

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "assets.h"
+#include "household_search.h"
 #include "http_routing.h"
 #include "login.h"
 #include "log.h"
@@ -201,47 +202,69 @@ ApiResponse get_report(ServerStore& store, const ApiRequest& request, const Call
 // A list of households (with their addresses) was shown: which list, with what ward, how many
 // rows. Never the search text, which may be part of an address.
 void record_listing(ServerStore& store, const ApiRequest& request, const Caller& caller, const char* action,
-                    const char* kind, const Dashboard::Listed& listed) {
+                    const char* kind, const std::optional<std::string>& ward, const Dashboard::Listed& listed) {
   AuditEntry entry(actor_of(caller, request), action);
   entry.kind = kind;
-  entry.detail = "ward=" + query_text(request, "ward").value_or("") + " rows=" + std::to_string(listed.rows) +
-                 " total=" + std::to_string(listed.total);
+  entry.detail = "ward=" + ward.value_or("") + " rows=" + std::to_string(listed.rows) + " total=" + std::to_string(listed.total);
   record(store, entry);
 }
 
-// ?ward=: absent, or one of the reference lists' wards. Anything else is refused before it
-// reaches a query or the audit trail (free text there could be part of an address).
-std::optional<ApiResponse> refuse_unknown_ward(ServerStore& store, const ApiRequest& request) {
-  const auto ward = query_text(request, "ward");
+// A ward to list: absent, or one of the reference lists' wards. Anything else is refused before
+// it reaches a query or the audit trail (free text there could be part of an address).
+std::optional<ApiResponse> refuse_unknown_ward(ServerStore& store, const std::optional<std::string>& ward) {
   const auto& wards = store.options().lists.wards;
   if (!ward || std::find(wards.begin(), wards.end(), *ward) != wards.end()) return std::nullopt;
   return error(400, "ward must be one of the wards in the reference lists");
 }
 
 ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  if (auto refused = refuse_unknown_ward(store, request)) return std::move(*refused);
+  const auto ward = query_text(request, "ward");
+  if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
   Dashboard::Listed listed;
-  auto body = Dashboard(store).unvisited_json(query_text(request, "ward"), &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "unvisited", listed);
+  auto body = Dashboard(store).unvisited_json(ward, &listed);
+  record_listing(store, request, caller, kAuditWorklistView, "unvisited", ward, listed);
   return json(200, std::move(body));
 }
 
 ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  if (auto refused = refuse_unknown_ward(store, request)) return std::move(*refused);
+  const auto ward = query_text(request, "ward");
+  if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
   Dashboard::Listed listed;
-  auto body = Dashboard(store).follow_ups_json(query_text(request, "ward"), &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "follow_ups", listed);
+  auto body = Dashboard(store).follow_ups_json(ward, &listed);
+  record_listing(store, request, caller, kAuditWorklistView, "follow_ups", ward, listed);
   return json(200, std::move(body));
 }
 
-ApiResponse get_households(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  if (auto refused = refuse_unknown_ward(store, request)) return std::move(*refused);
+// One page of the register, by ward and (for a search) by a piece of address or postcode,
+// audited as a view or a search: never with the search text.
+ApiResponse list_households(ServerStore& store, const ApiRequest& request, const Caller& caller, const HouseholdSearch& wanted,
+                            bool searching) {
+  if (auto refused = refuse_unknown_ward(store, wanted.ward)) return std::move(*refused);
   Dashboard::Listed listed;
-  const auto search = query_text(request, "q");
-  auto body = Dashboard(store).households_json(query_text(request, "ward"), search, query_int(request, "limit", 100, 1, 1000),
-                                               query_int(request, "offset", 0, 0, 1 << 30), &listed);
-  record_listing(store, request, caller, search ? kAuditHouseholdsSearch : kAuditHouseholdsView, "households", listed);
+  const auto search = searching ? std::optional(wanted.text) : std::nullopt;
+  auto body = Dashboard(store).households_json(wanted.ward, search, wanted.limit, wanted.offset, &listed);
+  record_listing(store, request, caller, searching ? kAuditHouseholdsSearch : kAuditHouseholdsView, "households", wanted.ward,
+                 listed);
   return json(200, std::move(body));
+}
+
+// The register without a search. A search (?q=) would put the text in the URL, where
+// histories, proxies and access logs keep it: it is refused, without echoing it.
+ApiResponse get_households(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  if (request.query.count("q") != 0) {
+    return error(400, "a search is POST /api/v1/households/search with {\"q\": ...} in its body: search text never goes in a URL");
+  }
+  HouseholdSearch listing;
+  listing.ward = query_text(request, "ward");
+  listing.limit = query_int(request, "limit", listing.limit, 1, 1000);
+  listing.offset = query_int(request, "offset", listing.offset, 0, 1 << 30);
+  return list_households(store, request, caller, listing, false);
+}
+
+ApiResponse post_households_search(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  auto parsed = parse_household_search(request.body);
+  if (auto* refused = std::get_if<std::string>(&parsed)) return error(400, *refused);
+  return list_households(store, request, caller, std::get<HouseholdSearch>(parsed), true);
 }
 
 ApiResponse get_devices(ServerStore& store, const ApiRequest&, const Caller&, const std::string&) {
@@ -424,7 +447,8 @@ ApiResponse export_audit(ServerStore& store, const ApiRequest& request, const Ca
 // Who may call an endpoint, beyond being a coordinator.
 enum class Access {
   read,         // a device token or a dashboard session
-  write,        // the same; with a session, the CSRF token and a same-site Origin too
+  write,        // the same; with a session, the CSRF token and a same-site Origin too (every POST,
+                //   the household search included)
   people,       // a dashboard session only (with CSRF), never a device token (people_only())
   people_read,  // a dashboard session only, for reading (no CSRF token: plain links work)
 };
@@ -455,6 +479,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/exports/commute_sessions.csv", "", Access::read, export_commute_sessions},
     {"GET", "/api/v1/devices/", "/rejections", Access::read, get_rejections},
     {"POST", "/api/v1/households/import", "", Access::write, post_import},
+    {"POST", "/api/v1/households/search", "", Access::write, post_households_search},
     {"POST", "/api/v1/households/", "/assignment", Access::write, post_assignment},
     {"POST", "/api/v1/devices", "", Access::people, post_device},
     {"POST", "/api/v1/devices/", "/revoke", Access::people, post_revoke},
@@ -518,7 +543,10 @@ std::optional<ApiResponse> static_file(const std::string& path) {
 }
 
 std::size_t max_body_bytes(const std::string& method, const std::string& path) {
-  return method == "POST" && path == "/api/v1/households/import" ? kMaxImportBytes : kMaxApiBody;
+  if (method != "POST") return kMaxApiBody;
+  if (path == "/api/v1/households/import") return kMaxImportBytes;
+  if (path == "/api/v1/households/search") return kMaxHouseholdSearchBytes;
+  return kMaxApiBody;
 }
 
 ApiResponse respond(ServerStore& store, const ApiRequest& request) {
