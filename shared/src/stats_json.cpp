@@ -24,6 +24,20 @@ void write_date(json::OutputArchive& archive, const char* name, const std::optio
   }
 }
 
+// {"vehicle_security":{"sessions":2,"cards":80},…}: every message, in protocol.md §5's order.
+void write_messages(json::OutputArchive& archive, const char* name, const Stats::MessageCounts& counts) {
+  archive.setNextName(name);
+  archive.startNode();
+  for (std::size_t i = 0; i < counts.size(); ++i) {
+    const std::string message(to_string(static_cast<CommuteMessage>(i)));  // setNextName keeps the pointer
+    archive.setNextName(message.c_str());
+    archive.startNode();
+    archive(make_nvp("sessions", counts[i].sessions), make_nvp("cards", counts[i].cards));
+    archive.finishNode();
+  }
+  archive.finishNode();
+}
+
 }  // namespace
 
 std::string to_json(const Stats& stats) {
@@ -70,12 +84,29 @@ std::string to_json(const Stats& stats) {
     archive.startNode();
     archive(make_nvp("target", stats.households_target), make_nvp("visited", stats.households_visited),
             make_nvp("coverage", stats.coverage()), make_nvp("reached", stats.households_reached));
+    archive.setNextName("by_vulnerability");
+    archive.startNode();
+    for (std::size_t i = 0; i < stats.by_vulnerability.size(); ++i) {
+      const std::string group(i < EnumNames<Vulnerability>::names.size() ? to_string(static_cast<Vulnerability>(i))
+                                                                         : std::string_view("none_recorded"));
+      archive.setNextName(group.c_str());
+      archive.startNode();
+      archive(make_nvp("households", stats.by_vulnerability[i].households),
+              make_nvp("completed_visits", stats.by_vulnerability[i].completed_visits));
+      archive.finishNode();
+    }
+    archive.finishNode();
     archive.finishNode();
 
     archive.setNextName("commute_aware");
     archive.startNode();
     archive(make_nvp("sessions", stats.commute_sessions), make_nvp("cards_distributed", stats.cards_distributed));
     write_counts(archive, "by_station", stats.cards_by_station);
+    write_messages(archive, "messages", stats.messages);
+    archive.setNextName("messages_by_station");
+    archive.startNode();
+    for (const auto& [station, counts] : stats.messages_by_station) write_messages(archive, station.c_str(), counts);
+    archive.finishNode();
     archive.finishNode();
   });
 }

@@ -104,7 +104,7 @@ std::vector<std::string> column(const Export& csv, const std::string& name) {
 }
 
 const std::vector<std::string> kVisitColumns = {
-    "id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward",
+    "id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
     "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
     "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
     "recorded_by"};
@@ -125,7 +125,9 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   ServerProcess server;
   server.start();
   Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
-  cat.write("household", 1, household("1 Elm Road, Flat \"2\"", "Elstree", true, "wd6 1wa", "officer.ann"));
+  std::string vulnerable = household("1 Elm Road, Flat \"2\"", "Elstree", true, "wd6 1wa", "officer.ann");
+  vulnerable.insert(vulnerable.size() - 1, R"(,"vulnerability":["elderly","lives_alone"])");
+  cat.write("household", 1, vulnerable);
   Device ann(server, "tab-ann-1", "officer.ann", "officer");
   ann.write("visit", 101, visit(1, "2026-11-10T10:00:00Z", "completed",
                                 R"(,"crime_prevention_advice":true,"fire_safety_check":true,)"
@@ -146,6 +148,7 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   CHECK(row.at("address") == "1 Elm Road, Flat \"2\"");
   CHECK(row.at("postcode") == "WD6 1WA");
   CHECK(row.at("ward") == "Elstree");
+  CHECK(row.at("vulnerability") == "elderly;lives_alone");
   CHECK(row.at("crime_prevention_advice") == "true");
   CHECK(row.at("fire_safety_check") == "true");
   CHECK(row.at("healthy_lifestyle_advice") == "false");

@@ -120,9 +120,14 @@ int main() {
   stats.households_target = 3;
   stats.households_visited = 2;
   stats.households_reached = 5;
+  stats.by_vulnerability[0] = {2, 3};
+  stats.by_vulnerability.back() = {3, 3};
   stats.commute_sessions = 1;
   stats.cards_distributed = 25;
   stats.cards_by_station = {{"Potters Bar", 25}, {"Radlett", 0}};
+  stats.messages[0] = {1, 25};
+  stats.messages_by_station["Potters Bar"][0] = {1, 25};
+  stats.messages_by_station["Radlett"] = {};
   print("stats.schema.json", to_json(stats));
   print("stats.schema.json", to_json(Stats{}));
   return 0;

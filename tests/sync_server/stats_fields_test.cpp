@@ -109,6 +109,35 @@ TEST_CASE("commute sessions count by started_at and by_station sums cards", "[st
   CHECK(all.cards_by_station.at("Elstree & Borehamwood") == 0);
 }
 
+TEST_CASE("commute messages count the sessions that gave each and their cards, by station", "[stats]") {
+  Coordinated team;
+  using safer::CommuteMessage;
+  const auto given = [](CommuteSession record, safer::EnumSet<CommuteMessage> messages) {
+    record.messages = messages;
+    return record;
+  };
+  team.write(uuid(31), given(session("Potters Bar", 40), {CommuteMessage::vehicle_security, CommuteMessage::home_security}));
+  team.write(uuid(32), given(session("Potters Bar", 5), {CommuteMessage::home_security}));
+  team.write(uuid(33), given(session("Radlett", 7), {CommuteMessage::garden_tools}));
+  team.write(uuid(34), given(session("Radlett", 9), {CommuteMessage::personal_belongings}));
+  // An edit moves its counts: 33 no longer gave garden_tools; a deleted session counts nothing.
+  team.write(uuid(33), given(session("Radlett", 8), {CommuteMessage::vehicle_security}));
+  team.erase(Entity::commute_session, uuid(34));
+
+  const auto all = team.all_time();
+  const auto count = [](const safer::Stats::MessageCounts& counts, CommuteMessage message) {
+    return counts[static_cast<std::size_t>(message)];
+  };
+  CHECK(count(all.messages, CommuteMessage::vehicle_security) == safer::Stats::MessageCount{2, 48});
+  CHECK(count(all.messages, CommuteMessage::home_security) == safer::Stats::MessageCount{2, 45});
+  CHECK(count(all.messages, CommuteMessage::garden_tools) == safer::Stats::MessageCount{0, 0});
+  CHECK(count(all.messages, CommuteMessage::personal_belongings) == safer::Stats::MessageCount{0, 0});
+  CHECK(count(all.messages_by_station.at("Potters Bar"), CommuteMessage::home_security) == safer::Stats::MessageCount{2, 45});
+  CHECK(count(all.messages_by_station.at("Radlett"), CommuteMessage::vehicle_security) == safer::Stats::MessageCount{1, 8});
+  CHECK(all.messages_by_station.at("Elstree & Borehamwood") == safer::Stats::MessageCounts{});
+  CHECK(team.stats("2026-11-24").messages == safer::Stats::MessageCounts{});
+}
+
 TEST_CASE("households.target counts current target households whatever the range", "[stats]") {
   Coordinated team;
   team.write(uuid(1), target_household("Elstree", true, std::nullopt));
@@ -208,6 +237,48 @@ TEST_CASE("households.reached counts every household with a completed visit in t
   team.erase(Entity::household, uuid(3));           // an erasure takes its visits with it
   CHECK(team.all_time().households_reached == 2);
   CHECK(team.stats(date("2027-04-01"), date("2028-03-31")).households_reached == 0);
+}
+
+TEST_CASE("by_vulnerability counts households reached and their completed visits under each current group", "[stats]") {
+  Coordinated team;
+  using safer::Vulnerability;
+  const auto vulnerable = [](safer::EnumSet<Vulnerability> groups) {
+    Household record = household("Elstree");
+    record.vulnerability = groups;
+    return record;
+  };
+  const auto group = [](const safer::Stats& stats, std::optional<Vulnerability> which) {
+    return stats.by_vulnerability[which ? static_cast<std::size_t>(*which) : stats.by_vulnerability.size() - 1];
+  };
+  team.write(uuid(1), vulnerable({Vulnerability::elderly, Vulnerability::lives_alone}));
+  team.write(uuid(2), vulnerable({Vulnerability::elderly}));
+  team.write(uuid(3), vulnerable({}));
+  team.write(uuid(11), visit(uuid(1), VisitStatus::completed, at("2026-11-20T09:00:00Z")));
+  team.write(uuid(12), visit(uuid(1), VisitStatus::completed, at("2026-11-21T09:00:00Z")));
+  team.write(uuid(13), visit(uuid(2), VisitStatus::declined, at("2026-11-20T09:00:00Z")));  // not reached
+  team.write(uuid(14), visit(uuid(3), VisitStatus::completed, at("2026-11-20T09:00:00Z")));
+
+  using Count = safer::Stats::GroupCount;
+  for (const auto& stats : {team.all_time(), team.stats(date("2026-04-01"), date("2027-03-31")),
+                            team.stats(date("2026-11-20"), date("2026-11-21"))}) {
+    CHECK(group(stats, Vulnerability::elderly) == Count{1, 2});
+    CHECK(group(stats, Vulnerability::lives_alone) == Count{1, 2});
+    CHECK(group(stats, Vulnerability::disability) == Count{0, 0});
+    CHECK(group(stats, std::nullopt) == Count{1, 1});
+  }
+  CHECK(group(team.stats("2026-11-21"), Vulnerability::elderly) == Count{1, 1});
+  CHECK(group(team.stats("2026-11-21"), std::nullopt) == Count{0, 0});
+
+  // The register's groups now decide, not those when the visit was made.
+  team.write(uuid(1), vulnerable({Vulnerability::disability}));
+  team.write(uuid(2), vulnerable({}));
+  team.write(uuid(12), visit(uuid(2), VisitStatus::completed, at("2026-11-21T09:00:00Z")));  // moved to 2
+  const auto all = team.all_time();
+  CHECK(group(all, Vulnerability::elderly) == Count{0, 0});
+  CHECK(group(all, Vulnerability::disability) == Count{1, 1});
+  CHECK(group(all, std::nullopt) == Count{2, 2});
+  team.erase(Entity::household, uuid(3));  // erased with its visits
+  CHECK(group(team.all_time(), std::nullopt) == Count{1, 1});
 }
 
 TEST_CASE("by_ward counts visits under their household's current ward", "[stats]") {

@@ -181,12 +181,16 @@ class StoreModel {
     stats.from = from;
     stats.to = to;
     for (const auto& ward : safer::ReferenceLists::defaults().wards) stats.visits_by_ward[ward] = 0;
-    for (const auto& station : safer::ReferenceLists::defaults().stations) stats.cards_by_station[station] = 0;
+    for (const auto& station : safer::ReferenceLists::defaults().stations) {
+      stats.cards_by_station[station] = 0;
+      stats.messages_by_station[station] = {};
+    }
     const auto in_range = [&](UnixMillis instant) {
       const auto day = london_date_2026(instant);
       return (!from || *from <= day) && (!to || day <= *to);
     };
-    std::set<std::string> visited, reached;
+    std::set<std::string> visited;
+    std::map<std::string, std::int64_t> reached;  // household -> completed visits in range
     for (const auto& [record_key, version] : records_) {
       if (version.deleted) continue;
       if (const auto* household = std::get_if<Household>(&*version.data)) {
@@ -209,7 +213,7 @@ class StoreModel {
           ++stats.referrals_by_basis[record->share_basis ? static_cast<std::size_t>(*record->share_basis) : 3];
         }
         if (record->status == VisitStatus::completed) {
-          reached.insert(record->household_id);
+          ++reached[record->household_id];
           if (!household->deleted && household->target) visited.insert(record->household_id);
         }
       } else if (const auto* session = std::get_if<CommuteSession>(&*version.data)) {
@@ -217,10 +221,29 @@ class StoreModel {
         ++stats.commute_sessions;
         stats.cards_distributed += session->cards_distributed;
         stats.cards_by_station[session->station] += session->cards_distributed;
+        for (const auto message : session->messages.values()) {
+          for (auto* count : {&stats.messages[static_cast<std::size_t>(message)],
+                              &stats.messages_by_station[session->station][static_cast<std::size_t>(message)]}) {
+            count->sessions += 1;
+            count->cards += session->cards_distributed;
+          }
+        }
       }
     }
     stats.households_visited = static_cast<std::int64_t>(visited.size());
     stats.households_reached = static_cast<std::int64_t>(reached.size());
+    // By the household's vulnerabilities now; a deleted household has none recorded.
+    for (const auto& [household_id, completed] : reached) {
+      const ModelVersion* household = find(Entity::household, household_id);
+      const auto groups = household->deleted ? safer::EnumSet<safer::Vulnerability>{}
+                                             : std::get<Household>(*household->data).vulnerability;
+      const auto add = [&](std::size_t group) {
+        stats.by_vulnerability[group].households += 1;
+        stats.by_vulnerability[group].completed_visits += completed;
+      };
+      if (groups.empty()) add(stats.by_vulnerability.size() - 1);
+      for (const auto group : groups.values()) add(static_cast<std::size_t>(group));
+    }
     return stats;
   }
 

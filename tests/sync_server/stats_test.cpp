@@ -154,6 +154,10 @@ Planned plan_change(Generator& random, const StoreModel& model, const DeviceIden
   } else if (kind < 89) {  // session upsert
     CommuteSession record = session(random.pick(kStations), static_cast<std::int64_t>(random.below(200)), random.instant());
     if (random.chance(30)) record.ended_at = record.started_at + 2 * kHour;
+    // The messages follow from the cards (no draw: the sequence of the other choices stays as it was).
+    for (std::size_t i = 0; i < safer::EnumNames<safer::CommuteMessage>::names.size(); ++i) {
+      if ((record.cards_distributed >> i) & 1) record.messages.insert(static_cast<safer::CommuteMessage>(i));
+    }
     if (random.chance(4)) {
       record.cards_distributed = 6000;
       planned.invalid_data = true;
@@ -367,7 +371,16 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
              // and without migration 11's referral counts, which it counts again from the visits
              " ALTER TABLE visit_totals DROP COLUMN referred; ALTER TABLE visit_totals DROP COLUMN basis_consent;"
              " ALTER TABLE visit_totals DROP COLUMN basis_vital_interests;"
-             " ALTER TABLE visit_totals DROP COLUMN basis_safeguarding; PRAGMA user_version = 2;");
+             " ALTER TABLE visit_totals DROP COLUMN basis_safeguarding;"
+             // and without migration 12's message counts, which it counts again from the sessions
+             " ALTER TABLE commute_totals DROP COLUMN msg_vehicle_security_sessions;"
+             " ALTER TABLE commute_totals DROP COLUMN msg_vehicle_security_cards;"
+             " ALTER TABLE commute_totals DROP COLUMN msg_home_security_sessions;"
+             " ALTER TABLE commute_totals DROP COLUMN msg_home_security_cards;"
+             " ALTER TABLE commute_totals DROP COLUMN msg_garden_tools_sessions;"
+             " ALTER TABLE commute_totals DROP COLUMN msg_garden_tools_cards;"
+             " ALTER TABLE commute_totals DROP COLUMN msg_personal_belongings_sessions;"
+             " ALTER TABLE commute_totals DROP COLUMN msg_personal_belongings_cards; PRAGMA user_version = 2;");
   }
   fixture.reopen();
   check_stats_agree(fixture.store(), model, std::nullopt, std::nullopt);

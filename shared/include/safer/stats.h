@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+#include "safer/commute_session.h"
+#include "safer/household.h"
 #include "safer/time.h"
 #include "safer/visit.h"
 
@@ -32,9 +34,29 @@ struct Stats {
   std::int64_t households_visited = 0;  // target households with a completed visit in range
   std::int64_t households_reached = 0;  // households of any kind with a completed visit in range
 
+  // The households reached and their completed visits in range, by the vulnerabilities their
+  // register entry records now (a household counts under each of its groups), then one more
+  // for those with none recorded.
+  struct GroupCount {
+    std::int64_t households = 0;
+    std::int64_t completed_visits = 0;
+    friend bool operator==(const GroupCount&, const GroupCount&) = default;
+  };
+  std::array<GroupCount, EnumNames<Vulnerability>::names.size() + 1> by_vulnerability{};
+
   std::int64_t commute_sessions = 0;
   std::int64_t cards_distributed = 0;
   std::map<std::string, std::int64_t> cards_by_station;
+
+  // Commute Aware sessions that gave a message, and the card holders they handed out.
+  struct MessageCount {
+    std::int64_t sessions = 0;
+    std::int64_t cards = 0;
+    friend bool operator==(const MessageCount&, const MessageCount&) = default;
+  };
+  using MessageCounts = std::array<MessageCount, EnumNames<CommuteMessage>::names.size()>;  // by CommuteMessage
+  MessageCounts messages{};
+  std::map<std::string, MessageCounts> messages_by_station;
 
   // visited / target, 0 when there is no target (protocol.md §7: the plain ratio).
   double coverage() const {

@@ -63,12 +63,12 @@ std::int64_t export_pages(db::Database& db, const Dashboard::DateRange& range, c
 std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) {
   return export_pages(
       store_.impl_->db, range, sink,
-      {"id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward",
+      {"id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
        "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
        "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
        "recorded_by"},
       "SELECT v.id, v.data, v.local_day, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), v.ward,"
-      " v.owner, v.visited_at FROM records v"
+      " v.owner, v.visited_at, json_extract(h.data, '$.vulnerability') FROM records v"
       " LEFT JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
       " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.local_day BETWEEN ? AND ? AND (v.visited_at, v.id) > (?, ?)"
       " ORDER BY v.visited_at, v.id LIMIT 1000",
@@ -77,7 +77,7 @@ std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) 
         safer::from_json(rows.column_text(1), visit);
         csv.text(rows.column_text(0)).text(safer::format_rfc3339(visit.visited_at)).text(rows.column_text(2));
         csv.text(safer::to_string(visit.status)).text(visit.household_id).text(rows.column_text(3));
-        csv.text(rows.column_text(4)).text(rows.column_text(5));
+        csv.text(rows.column_text(4)).text(rows.column_text(5)).text(joined(vulnerabilities_in(rows, 8).names()));
         for (std::size_t i = 0; i < safer::EnumNames<safer::Outcome>::names.size(); ++i) {
           csv.boolean(visit.has(static_cast<safer::Outcome>(i)));
         }

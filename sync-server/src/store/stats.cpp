@@ -69,7 +69,29 @@ std::optional<int> whole_year(const std::optional<CivilDate>& from, const std::o
   return std::nullopt;
 }
 
+// Adds `households` households with `completed` completed visits to each of their groups.
+void add_to_groups(safer::Stats& stats, safer::EnumSet<safer::Vulnerability> groups, std::int64_t households,
+                   std::int64_t completed) {
+  const auto add = [&](std::size_t group) {
+    stats.by_vulnerability[group].households += households;
+    stats.by_vulnerability[group].completed_visits += completed;
+  };
+  if (groups.empty()) add(stats.by_vulnerability.size() - 1);
+  for (const auto group : groups.values()) add(static_cast<std::size_t>(group));
+}
+
 }  // namespace
+
+safer::EnumSet<safer::Vulnerability> vulnerabilities_in(const db::Statement& row, int column) {
+  safer::EnumSet<safer::Vulnerability> found;
+  if (row.column_is_null(column)) return found;
+  const std::string text = row.column_text(column);
+  for (std::size_t i = 0; i < safer::EnumNames<safer::Vulnerability>::names.size(); ++i) {
+    const auto value = static_cast<safer::Vulnerability>(i);
+    if (text.find("\"" + std::string(safer::to_string(value)) + "\"") != std::string::npos) found.insert(value);
+  }
+  return found;
+}
 
 // The statements on visit_totals and visit_month_totals differ only in their table and key;
 // statements are cached by their literal text, so the shared parts are macros, not strings.
@@ -218,15 +240,30 @@ void ServerStore::Impl::flush_counts() {
   pending_household_years.clear();
 }
 
+// The message columns of commute_totals, in CommuteMessage order: sessions, then cards, of each.
+#define MESSAGE_COLUMNS                                                                            \
+  "msg_vehicle_security_sessions, msg_vehicle_security_cards, msg_home_security_sessions,"          \
+  " msg_home_security_cards, msg_garden_tools_sessions, msg_garden_tools_cards,"                    \
+  " msg_personal_belongings_sessions, msg_personal_belongings_cards"
+#define ADD_MESSAGE(name) \
+  " msg_" name "_sessions = t.msg_" name "_sessions + excluded.msg_" name "_sessions," \
+  " msg_" name "_cards = t.msg_" name "_cards + excluded.msg_" name "_cards"
+
 void ServerStore::Impl::count_session(const safer::CommuteSession& session, int sign) {
   const std::string day = day_text(options.local_date(session.started_at));
-  db.cached("INSERT INTO commute_totals AS t VALUES (?1, ?2, ?3, ?4) ON CONFLICT (day, station) DO UPDATE"
-            " SET sessions = t.sessions + excluded.sessions, cards = t.cards + excluded.cards")
-      ->bind(1, day)
-      .bind(2, session.station)
-      .bind(3, sign)
-      .bind(4, session.cards_distributed * sign)
-      .run();
+  auto upsert = db.cached(
+      "INSERT INTO commute_totals AS t (day, station, sessions, cards, " MESSAGE_COLUMNS ")"
+      " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT (day, station) DO UPDATE"
+      " SET sessions = t.sessions + excluded.sessions, cards = t.cards + excluded.cards,"
+      ADD_MESSAGE("vehicle_security") "," ADD_MESSAGE("home_security") "," ADD_MESSAGE("garden_tools") ","
+      ADD_MESSAGE("personal_belongings"));
+  upsert->bind(1, day).bind(2, session.station).bind(3, sign).bind(4, session.cards_distributed * sign);
+  for (std::size_t i = 0; i < safer::EnumNames<safer::CommuteMessage>::names.size(); ++i) {
+    const bool given = session.messages.contains(static_cast<safer::CommuteMessage>(i));
+    upsert->bind(static_cast<int>(5 + 2 * i), given ? sign : 0)
+        .bind(static_cast<int>(6 + 2 * i), given ? session.cards_distributed * sign : 0);
+  }
+  upsert->run();
   db.cached("DELETE FROM commute_totals WHERE day = ? AND station = ? AND sessions = 0")
       ->bind(1, day)
       .bind(2, session.station)
@@ -255,7 +292,10 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
   std::optional<CivilDate> to = to_asked;
   if (to && to->year > 9999) to = CivilDate{9999, 12, 31};
   for (const auto& ward : impl_->options.lists.wards) stats.visits_by_ward[ward] = 0;
-  for (const auto& station : impl_->options.lists.stations) stats.cards_by_station[station] = 0;
+  for (const auto& station : impl_->options.lists.stations) {
+    stats.cards_by_station[station] = 0;
+    stats.messages_by_station[station] = {};
+  }
 
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);  // one view of every table
@@ -303,6 +343,12 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       auto reached = db.cached("SELECT count(*) FROM household_years WHERE year = ?");
       reached->bind(1, *year);
       if (reached->step()) stats.households_reached = reached->column_int(0);
+      // Grouped by the household's vulnerabilities: a few combinations, however many households.
+      auto groups = db.cached(
+          "SELECT json_extract(h.data, '$.vulnerability'), count(*), sum(y.completed) FROM household_years y"
+          " LEFT JOIN records h ON h.entity = 'household' AND h.id = y.household_id WHERE y.year = ? GROUP BY 1");
+      groups->bind(1, *year);
+      while (groups->step()) add_to_groups(stats, vulnerabilities_in(*groups, 0), groups->column_int(1), groups->column_int(2));
     } else {  // any other range: one index probe per target household, whatever the visits
       auto visited = db.cached(
           "SELECT count(*) FROM records h WHERE h.entity = 'household' AND h.target = 1 AND h.deleted = 0"
@@ -312,16 +358,35 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       auto reached = db.cached("SELECT count(DISTINCT household_id) FROM household_days WHERE day BETWEEN ? AND ?");
       reached->bind(1, lower(from)).bind(2, upper(to));
       if (reached->step()) stats.households_reached = reached->column_int(0);
+      auto groups = db.cached(
+          "SELECT json_extract(h.data, '$.vulnerability'), count(*), sum(d.completed) FROM"
+          " (SELECT household_id, sum(completed) AS completed FROM household_days WHERE day BETWEEN ? AND ?"
+          " GROUP BY household_id) d LEFT JOIN records h ON h.entity = 'household' AND h.id = d.household_id GROUP BY 1");
+      groups->bind(1, lower(from)).bind(2, upper(to));
+      while (groups->step()) add_to_groups(stats, vulnerabilities_in(*groups, 0), groups->column_int(1), groups->column_int(2));
     }
   }
   {
     auto sessions = db.cached(
-        "SELECT station, sum(sessions), sum(cards) FROM commute_totals WHERE day BETWEEN ? AND ? GROUP BY station");
+        "SELECT station, sum(sessions), sum(cards), sum(msg_vehicle_security_sessions), sum(msg_vehicle_security_cards),"
+        " sum(msg_home_security_sessions), sum(msg_home_security_cards), sum(msg_garden_tools_sessions),"
+        " sum(msg_garden_tools_cards), sum(msg_personal_belongings_sessions), sum(msg_personal_belongings_cards)"
+        " FROM commute_totals WHERE day BETWEEN ? AND ? GROUP BY station");
     sessions->bind(1, lower(from)).bind(2, upper(to));
     while (sessions->step()) {
+      const std::string station = sessions->column_text(0);
       stats.commute_sessions += sessions->column_int(1);
       stats.cards_distributed += sessions->column_int(2);
-      stats.cards_by_station[sessions->column_text(0)] += sessions->column_int(2);
+      stats.cards_by_station[station] += sessions->column_int(2);
+      auto& by_station = stats.messages_by_station[station];
+      for (std::size_t i = 0; i < by_station.size(); ++i) {
+        const safer::Stats::MessageCount count{sessions->column_int(static_cast<int>(3 + 2 * i)),
+                                               sessions->column_int(static_cast<int>(4 + 2 * i))};
+        by_station[i].sessions += count.sessions;
+        by_station[i].cards += count.cards;
+        stats.messages[i].sessions += count.sessions;
+        stats.messages[i].cards += count.cards;
+      }
     }
   }
   snapshot.commit();
@@ -333,12 +398,16 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   stats.from = from;
   stats.to = to;
   for (const auto& ward : impl_->options.lists.wards) stats.visits_by_ward[ward] = 0;
-  for (const auto& station : impl_->options.lists.stations) stats.cards_by_station[station] = 0;
+  for (const auto& station : impl_->options.lists.stations) {
+    stats.cards_by_station[station] = 0;
+    stats.messages_by_station[station] = {};
+  }
   const auto in_range = [&](const CivilDate& day) { return (!from || *from <= day) && (!to || day <= *to); };
 
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::map<std::string, std::pair<bool, std::string>> households;  // id -> (live target, ward)
+  std::map<std::string, safer::EnumSet<safer::Vulnerability>> vulnerable;  // live households' groups
   auto rows = db.cached("SELECT entity, id, deleted, data, target, ward FROM records");
   std::vector<safer::Visit> visits;
   while (rows->step()) {
@@ -347,6 +416,11 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
     if (entity == safer::Entity::household) {
       const bool target = !deleted && rows->column_int(4) != 0;
       households[rows->column_text(1)] = {target, rows->column_text(5)};
+      if (!deleted) {
+        safer::Household household;
+        safer::from_json(rows->column_text(3), household);
+        vulnerable[rows->column_text(1)] = household.vulnerability;
+      }
       if (target) ++stats.households_target;
     } else if (!deleted && entity == safer::Entity::visit) {
       safer::Visit visit;
@@ -359,9 +433,17 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
       ++stats.commute_sessions;
       stats.cards_distributed += session.cards_distributed;
       stats.cards_by_station[session.station] += session.cards_distributed;
+      for (std::size_t i = 0; i < stats.messages.size(); ++i) {
+        if (!session.messages.contains(static_cast<safer::CommuteMessage>(i))) continue;
+        for (auto* count : {&stats.messages[i], &stats.messages_by_station[session.station][i]}) {
+          ++count->sessions;
+          count->cards += session.cards_distributed;
+        }
+      }
     }
   }
-  std::set<std::string> visited, reached;
+  std::set<std::string> visited;
+  std::map<std::string, std::int64_t> reached;  // household -> completed visits in range
   for (const auto& visit : visits) {
     if (!in_range(impl_->options.local_date(visit.visited_at))) continue;
     ++stats.visits_total;
@@ -377,10 +459,11 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
                                                    : stats.referrals_by_basis.size() - 1];
     }
     if (visit.status == safer::VisitStatus::completed) {
-      reached.insert(visit.household_id);
+      ++reached[visit.household_id];
       if (households[visit.household_id].first) visited.insert(visit.household_id);
     }
   }
+  for (const auto& [household_id, completed] : reached) add_to_groups(stats, vulnerable[household_id], 1, completed);
   stats.households_visited = static_cast<std::int64_t>(visited.size());
   stats.households_reached = static_cast<std::int64_t>(reached.size());
   snapshot.commit();

@@ -13,6 +13,7 @@
 #include <variant>
 
 #include "safer/hlc.h"
+#include "safer/household.h"
 #include "sync_server/audit.h"
 #include "sync_server/db.h"
 #include "sync_server/server_store.h"
@@ -173,5 +174,9 @@ auto in_write_group(ServerStore& store, Body&& body) -> decltype(body()) {
     }
   }
 }
+
+// The vulnerabilities in a household's `vulnerability` array as json_extract() gives it in
+// `column` (`["elderly","lives_alone"]`; PostgreSQL's has spaces); none for NULL (stats.cpp).
+safer::EnumSet<safer::Vulnerability> vulnerabilities_in(const db::Statement& row, int column);
 
 }  // namespace sync_server
