@@ -45,6 +45,9 @@ run() { echo "+ $*" | sed "s|$bin/[a-z-]*/||; s|$demo/|var/demo/|g" >&2; "$@"; }
 say "The register: 48 fictional households across Hertsmere's 16 wards"
 run "$server" import-households --db "$db" scripts/demo/households.csv
 
+say "The years before the system: fictional figures from 2011/12, so that the report counts since the launch"
+run "$server" baseline --db "$db" scripts/demo/earlier-years.csv
+
 say "Enrol the demo devices (tokens are shown once)"
 enroll() {
   echo "+ sync-server enroll --db var/demo/server.db --device $1 --user $2 --role $3" >&2

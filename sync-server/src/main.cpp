@@ -37,6 +37,7 @@
 #include "safer/private_file.h"
 #include "safer/validation.h"
 #include "sync_server/audit.h"
+#include "sync_server/dashboard.h"
 #include "sync_server/local_time.h"
 #include "sync_server/retention.h"
 #include "sync_server/server.h"
@@ -412,6 +413,34 @@ StoreRun define_import(CLI::App& cmd) {
   };
 }
 
+// The historic baseline (sync_server/baseline.h): with a file, replaces it with the file's
+// years (all or nothing); without, prints it as the CSV it is loaded from.
+StoreRun define_baseline(CLI::App& cmd) {
+  auto csv_path = std::make_shared<std::string>();
+  cmd.add_option("file", *csv_path,
+                 "CSV with header financial_year,households_visited,visits,smoke_detectors_fitted,cards_distributed");
+  return [csv_path](ServerStore& store) {
+    Dashboard dashboard(store);
+    if (csv_path->empty()) {
+      std::cout << "financial_year,households_visited,visits,smoke_detectors_fitted,cards_distributed\n";
+      for (const auto& row : dashboard.baseline()) {
+        std::cout << row.year << '/' << (row.year + 1) % 100 / 10 << (row.year + 1) % 10 << ',' << row.households_visited
+                  << ',' << row.visits << ',' << row.smoke_detectors_fitted << ',' << row.cards_distributed << '\n';
+      }
+      return 0;
+    }
+    const AuditEntry entry(cli_actor(), kAuditBaselineLoad);
+    std::ifstream file(*csv_path, std::ios::binary);
+    if (!file) return fail_audited(store, entry, {"invalid", "cannot read " + *csv_path, "file"});
+    std::stringstream text;
+    text << file.rdbuf();
+    const auto loaded = dashboard.load_baseline(text.str(), cli_actor());
+    if (!loaded) return fail_audited(store, entry, loaded.error());
+    std::cout << "Loaded " << *loaded << " earlier years from " << *csv_path << " (they replace any loaded before).\n";
+    return 0;
+  };
+}
+
 void add_move_to_postgresql(CLI::App& app, Run& run) {
   struct Options {
     std::string from, to;
@@ -659,6 +688,9 @@ int main(int argc, char** argv) {
   add_store_command(app, run, "subject-access",
                     "Export everything held about one household (record, visits, history) as JSON or CSV",
                     define_subject_access);
+  add_store_command(app, run, "baseline",
+                    "Load the figures of the years before this system from CSV (replacing any loaded before), or print them",
+                    define_baseline);
   add_move_to_postgresql(app, run);
   add_audit(app, run);
   add_store_command(app, run, "retention", "Show the retention policy, or change the settings given", define_retention);

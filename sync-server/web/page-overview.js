@@ -29,6 +29,7 @@ function createFigures() {
   return {
     visits: figure('Visits recorded', 'visits-total'),
     completed: figure('Completed visits', 'visits-completed'),
+    reached: figure('Households visited', 'households-reached'),
     visited: figure('Target households visited', 'households-visited'),
     target: figure('Target households', 'households-target', 'on the Safer Streets list now'),
     coverage: figure('Household coverage', 'coverage', 'of target households visited'),
@@ -48,6 +49,11 @@ function setFigures(figures, stats) {
   figures.visits.set(formatNumber(num(visits.total)), num(visits.total));
   figures.completed.set(formatNumber(num(byStatus.completed)), num(byStatus.completed),
     num(visits.total) ? `${formatPercent(num(byStatus.completed) / num(visits.total))} of visits` : '');
+  if (typeof households.reached === 'number') {
+    figures.reached.set(formatNumber(households.reached), households.reached, 'any household, target or not, each once');
+  } else {
+    figures.reached.set('—', '', 'not counted by this server');
+  }
   figures.visited.set(formatNumber(num(households.visited)), num(households.visited),
     `of ${plural(num(households.target), 'target household', 'target households')}`);
   figures.target.set(formatNumber(num(households.target)), num(households.target));
@@ -80,9 +86,10 @@ function overviewBody(figures, panels) {
     h('h2', { class: 'section-heading' }, 'Referrals to partners'),
     h('div', { class: 'panel-grid' }, panels.referrals.element),
     h('h2', { class: 'section-heading' }, 'Household coverage'),
-    h('div', { class: 'panel-grid' }, panels.wards.element),
+    h('div', { class: 'panel-grid' }, panels.wards.element, panels.vulnerability.element),
     h('h2', { class: 'section-heading' }, 'Commute Aware'),
-    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsSeries.element));
+    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsSeries.element),
+    h('div', { class: 'panel-grid' }, panels.messages.element));
 }
 
 function mount(root, params, ctx) {

@@ -5,9 +5,63 @@ import { get, isQuiet } from './api.js';
 import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren, OUTCOME_LABELS } from './dom.js';
 import { financialYearStart, financialYearLabel, todayIso } from './ranges.js';
 import { createPanelSet, updatePanelSet, hasReferralFigures, referralSummary } from './panels.js';
+import { createTable } from './charts.js';
+import { csvUploadForm } from './csv-upload.js';
 
 const FIRST_YEAR = 2011; // Safer Streets began in 2011
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
+const SOURCE_LABELS = { baseline: 'Earlier records', recorded: 'This system', both: 'Earlier records and this system' };
+const BASELINE_HEADER = 'financial_year,households_visited,visits,smoke_detectors_fitted,cards_distributed';
+
+/**
+ * "Since the launch": every financial year from the first of the loaded baseline or of the
+ * records up to the report's, and their sums; with a form (not printed) that loads the baseline.
+ */
+function historySection(onLoaded) {
+  const line = h('p', { class: 'report-summary-line', 'data-testid': 'history-summary' });
+  const table = createTable({
+    caption: 'Year by year', testid: 'history-table',
+    columns: [{ label: 'Financial year' }, { label: 'Figures from' }, { label: 'Households visited', numeric: true },
+      { label: 'Completed visits', numeric: true }, { label: 'Smoke detectors fitted', numeric: true },
+      { label: 'Card holders', numeric: true }],
+  });
+  const upload = csvUploadForm({
+    idPrefix: 'baseline', label: 'Figures of earlier years (CSV)', path: '/api/v1/baseline',
+    hint: ['One line a financial year, with the header ', h('code', null, BASELINE_HEADER),
+      ', for example ', h('code', null, '2011/12,310,420,95,0'), '. Give only what this system does not hold ',
+      '(years before it, or the months of its first year before it started): the report adds the two. ',
+      'The file replaces any loaded before; a file with the header alone removes them.'],
+    submitText: 'Load earlier years', busyText: 'Loading…', refusedTitle: 'Nothing was loaded', maxBytes: 60 * 1024,
+    done: (answer) => `Loaded ${formatNumber(num(answer && answer.years))} earlier years.`,
+    onDone: onLoaded,
+  });
+  const element = h('section', { class: 'report-history', 'aria-labelledby': 'report-history-heading', 'data-testid': 'history' },
+    h('h2', { id: 'report-history-heading' }, 'Since the launch'), line, table.element,
+    h('details', { class: 'no-print baseline-load' }, h('summary', null, 'Load the figures of earlier years'),
+      upload.form, upload.result));
+
+  function update(history) {
+    const years = (history && Array.isArray(history.years)) ? history.years : [];
+    const since = (history && history.since) || {};
+    line.textContent = years.length
+      ? `Since ${since.financial_year}: ${formatNumber(num(since.households_visited_year_by_year))} households visited ` +
+        `(counted in each year they were visited), ${formatNumber(num(since.visits))} completed visits, ` +
+        `${formatNumber(num(since.smoke_detectors_fitted))} smoke detectors fitted and ` +
+        `${formatNumber(num(since.cards_distributed))} Commute Aware card holders.`
+      : 'No earlier years: load their figures below to report since the launch.';
+    const cells = (row) => [num(row.households_visited), num(row.visits), num(row.smoke_detectors_fitted), num(row.cards_distributed)];
+    table.setRows(years.map((row) => ({
+      attrs: { 'data-testid': 'history-row', 'data-year': row.financial_year, 'data-source': row.source },
+      cells: [row.financial_year, SOURCE_LABELS[row.source] || row.source, ...cells(row).map(formatNumber)],
+      cellAttrs: [null, null, ...cells(row).map((value) => ({ 'data-value': String(value) }))],
+    })), years.length ? [{
+      cells: [`Since ${since.financial_year}`, '', ...cells({ ...since, households_visited: since.households_visited_year_by_year }).map(formatNumber)],
+      cellAttrs: [null, null, ...cells({ ...since, households_visited: since.households_visited_year_by_year })
+        .map((value) => ({ 'data-value': String(value) }))],
+    }] : [], 'No figures yet.');
+  }
+  return { element, update };
+}
 
 function readYear(params) {
   const text = params.get('year') || '';
@@ -65,16 +119,19 @@ function mount(root, params, ctx) {
   const referralLine = h('p', { class: 'report-summary-line', 'data-testid': 'referrals-summary' });
 
   const panels = createPanelSet({}, 'month');
+  const history = historySection(() => load());
 
   const body = h('div', { class: 'report-body', 'data-testid': 'report', hidden: true },
     reportIntro(),
     h('section', { 'aria-labelledby': 'report-summary-heading' },
       h('h2', { id: 'report-summary-heading' }, 'The year in figures'), summary, referralLine),
+    history.element,
     h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element),
     h('div', { class: 'panel-grid' }, panels.referrals.element),
-    h('div', { class: 'panel-grid' }, panels.wards.element),
+    h('div', { class: 'panel-grid' }, panels.wards.element, panels.vulnerability.element),
     h('div', { class: 'panel-grid' }, panels.visitsSeries.element),
-    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsSeries.element));
+    h('div', { class: 'panel-grid' }, panels.stations.element, panels.cardsSeries.element),
+    h('div', { class: 'panel-grid' }, panels.messages.element));
 
   root.classList.add('page-report');
   root.append(
@@ -103,6 +160,8 @@ function mount(root, params, ctx) {
     setChildren(summary,
       summaryItem('Household visits', n(visits.total), 'visits-total'),
       summaryItem('Completed visits', n(byStatus.completed), 'visits-completed'),
+      summaryItem('Households visited', typeof households.reached === 'number' ? n(households.reached) : { text: '—', raw: '' },
+        'households-reached', 'any household, target or not, each once'),
       summaryItem('Target households visited', n(households.visited), 'households-visited',
         `of ${formatNumber(num(households.target))} target households`),
       summaryItem('Target households', n(households.target), 'households-target'),
@@ -116,6 +175,7 @@ function mount(root, params, ctx) {
     referralLine.textContent = referralSummary(stats.referrals);
 
     updatePanelSet(panels, report, ` (${fy})`, 'month');
+    history.update(report.history);
 
     body.dataset.year = String(year);
     body.hidden = false;

@@ -4,6 +4,7 @@
 import {
   formatNumber, formatPercent, formatDate, formatMonth,
   STATUSES, STATUS_LABELS, OUTCOMES, OUTCOME_LABELS, REFERRALS, REFERRAL_LABELS, SHARE_BASES, SHARE_BASIS_LABELS,
+  MESSAGES, MESSAGE_LABELS, VULNERABILITIES, VULNERABILITY_LABELS,
 } from './dom.js';
 import { createChartPanel, barOptions, COLOURS, STATUS_COLOURS, SERIES_COLOURS } from './charts.js';
 
@@ -388,17 +389,119 @@ export function cardsSeriesPanel({ period, headingLevel = 2, rangeText = '' }) {
 }
 
 
+const GROUPS = [...VULNERABILITIES, 'none_recorded'];
+const GROUP_LABELS = { ...VULNERABILITY_LABELS, none_recorded: 'None recorded' };
+const NO_GROUP_FIGURES = 'this server does not count households by vulnerability.';
+
+/**
+ * data: stats.households. The households visited (reached) and their completed visits by the
+ * vulnerabilities the register records for them now; a household counts under each of its groups.
+ */
+export function vulnerabilityPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  const counted = (households) => Boolean(households && households.by_vulnerability);
+  const group = (households, g) => households.by_vulnerability[g] || {};
+  return createChartPanel({
+    title: 'Households visited by vulnerability', headingLevel, testid: 'panel-vulnerability',
+    intro: 'Households with a completed visit in the period, and those visits, by the vulnerabilities the register ' +
+      'records for the household now. A household with several counts under each, so the rows can add up to more ' +
+      'than the households visited.',
+    chartOptions: barOptions({ horizontal: true, xTitle: 'Households visited' }),
+    table: {
+      caption: `Households visited by vulnerability${rangeText}`, testid: 'vulnerability-table',
+      columns: [{ label: 'Vulnerability' }, { label: 'Households visited', numeric: true },
+        { label: 'Completed visits', numeric: true }],
+    },
+    toChart: (households) => ({
+      labels: counted(households) ? GROUPS.map((g) => GROUP_LABELS[g]) : [],
+      datasets: [{
+        label: 'Households visited',
+        data: counted(households) ? GROUPS.map((g) => num(group(households, g).households)) : [],
+        backgroundColor: GROUPS.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]),
+        borderColor: '#1b1b1b', borderWidth: 1,
+      }],
+    }),
+    describe: (households) => (counted(households)
+      ? `Bar chart of households visited by vulnerability: ${listPhrase(GROUPS.map((g) => [GROUP_LABELS[g], group(households, g).households]))}.`
+      : `Households visited by vulnerability: ${NO_GROUP_FIGURES}`),
+    rows: (households) => {
+      if (!counted(households)) return { rows: [], emptyText: NO_GROUP_FIGURES };
+      return {
+        rows: GROUPS.map((g) => ({
+          attrs: { 'data-testid': 'vulnerability-row', 'data-group': g },
+          cells: [GROUP_LABELS[g], formatNumber(num(group(households, g).households)),
+            formatNumber(num(group(households, g).completed_visits))],
+          cellAttrs: [null, numberCell(group(households, g).households), numberCell(group(households, g).completed_visits)],
+        })),
+        footRows: [{ cells: ['Households visited (each once)', formatNumber(num(households.reached)), ''],
+          cellAttrs: [null, numberCell(households.reached), null] }],
+      };
+    },
+  });
+}
+
+const NO_MESSAGE_FIGURES = 'this server does not count the messages given.';
+
+/**
+ * data: stats.commute_aware. Each message's sessions and card holders, overall and by station
+ * (a session that gave several messages counts under each); "no figures" from an older server.
+ */
+export function messagesPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  const counted = (ca) => Boolean(ca && ca.messages && ca.messages_by_station);
+  const stationsOf = (ca) => (counted(ca) ? Object.keys(ca.messages_by_station) : []);
+  const cell = (counts, message, field) => num(((counts || {})[message] || {})[field]);
+  return createChartPanel({
+    title: 'Commute Aware messages given', headingLevel, testid: 'panel-messages',
+    intro: 'The card holders carry the key messages. For each message: the station sessions that gave it, and ' +
+      'the card holders those sessions handed out. A session that gave several messages counts under each.',
+    chartOptions: barOptions({ horizontal: true, xTitle: 'Card holders' }),
+    table: {
+      caption: `Commute Aware messages given${rangeText}`, testid: 'messages-table',
+      columns: [{ label: 'Message' }, { label: 'Sessions', numeric: true }, { label: 'Card holders', numeric: true }],
+    },
+    toChart: (ca) => ({
+      labels: counted(ca) ? MESSAGES.map((m) => MESSAGE_LABELS[m]) : [],
+      datasets: [{
+        label: 'Card holders',
+        data: counted(ca) ? MESSAGES.map((m) => cell(ca.messages, m, 'cards')) : [],
+        backgroundColor: MESSAGES.map((_, i) => SERIES_COLOURS[i % SERIES_COLOURS.length]),
+        borderColor: '#1b1b1b', borderWidth: 1,
+      }],
+    }),
+    describe: (ca) => (counted(ca)
+      ? `Bar chart of card holders by message: ${listPhrase(MESSAGES.map((m) => [MESSAGE_LABELS[m], cell(ca.messages, m, 'cards')]))}.`
+      : `Commute Aware messages: ${NO_MESSAGE_FIGURES}`),
+    rows: (ca) => {
+      const stations = stationsOf(ca);
+      const columns = [{ label: 'Message' }, { label: 'Sessions', numeric: true }, { label: 'Card holders', numeric: true },
+        ...stations.map((s) => ({ label: `Card holders at ${s}`, numeric: true }))];
+      if (!counted(ca)) return { columns, rows: [], emptyText: NO_MESSAGE_FIGURES };
+      return {
+        columns,
+        rows: MESSAGES.map((m) => ({
+          attrs: { 'data-testid': 'message-row', 'data-message': m },
+          cells: [MESSAGE_LABELS[m], formatNumber(cell(ca.messages, m, 'sessions')), formatNumber(cell(ca.messages, m, 'cards')),
+            ...stations.map((s) => formatNumber(cell(ca.messages_by_station[s], m, 'cards')))],
+          cellAttrs: [null, numberCell(cell(ca.messages, m, 'sessions')), numberCell(cell(ca.messages, m, 'cards')),
+            ...stations.map((s) => ({ 'data-station': s, ...numberCell(cell(ca.messages_by_station[s], m, 'cards')) }))],
+        })),
+      };
+    },
+  });
+}
+
 // ---------------------------------------------------------------------------------------------
 // The whole set, as the overview (by week) and the annual report (by month) show it
 
-/** All seven panels; options go to each (headingLevel, rangeText); period: 'week' or 'month'. */
+/** All nine panels; options go to each (headingLevel, rangeText); period: 'week' or 'month'. */
 export function createPanelSet(options, period) {
   return {
     status: statusPanel(options),
     outcomes: outcomesPanel(options),
     referrals: referralsPanel(options),
     wards: wardPanel(options),
+    vulnerability: vulnerabilityPanel(options),
     stations: stationPanel(options),
+    messages: messagesPanel(options),
     visitsSeries: visitsSeriesPanel({ ...options, period }),
     cardsSeries: cardsSeriesPanel({ ...options, period }),
   };
@@ -417,7 +520,9 @@ export function updatePanelSet(panels, answer, text, period) {
   panels.outcomes.setCaption(`Outcomes of visits${text}`);
   panels.referrals.setCaption(`Referrals by basis for sharing${text}`);
   panels.wards.setCaption(`Household coverage by ward${text}`);
+  panels.vulnerability.setCaption(`Households visited by vulnerability${text}`);
   panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);
+  panels.messages.setCaption(`Commute Aware messages given${text}`);
   panels.visitsSeries.setCaption(`Visits per ${period}, by status${text}`);
   panels.cardsSeries.setCaption(`Commute Aware cards per ${period}, by station${text}`);
 
@@ -425,7 +530,9 @@ export function updatePanelSet(panels, answer, text, period) {
   panels.outcomes.update({ outcomes: stats.outcomes || {}, completed: byStatus.completed });
   panels.referrals.update(stats.referrals);
   panels.wards.update({ coverage_by_ward: answer.coverage_by_ward || [], by_ward: visits.by_ward || {}, households: stats.households || {} });
+  panels.vulnerability.update(stats.households);
   panels.stations.update(commute);
+  panels.messages.update(commute);
   panels.visitsSeries.update(answer[`visits_per_${period}`] || []);
   panels.cardsSeries.update({ rows: answer[`cards_per_${period}`] || [], stations: Object.keys(commute.by_station || {}) });
 }

@@ -581,3 +581,31 @@ TEST_CASE("audit purge refuses a date younger than the policy allows", "[e2e][re
   const auto shown = server.admin({"retention"});
   CHECK(shown.out == "visits=6y notes=3y commute_sessions=6y tombstones=90d audit=6y\n");
 }
+
+// Why: the earlier years' figures come from the partnership's spreadsheets by the host's command
+// too (docs/server.md "Earlier years"): a bad file changes nothing and names its line, a good one
+// replaces the baseline, and the command prints what is loaded in the form it reads.
+TEST_CASE("sync-server baseline loads a CSV whole, refuses a bad one by line, and prints it", "[e2e][baseline]") {
+  ServerProcess server;
+  server.start();
+  test_support::TempDir files;
+  const std::string header = "financial_year,households_visited,visits,smoke_detectors_fitted,cards_distributed\n";
+  const std::string good = files.file("earlier.csv"), bad = files.file("bad.csv");
+  std::ofstream(good) << header << "2011/12,310,420,95,0\n2012,350,480,120,400\n";
+  std::ofstream(bad) << header << "2013,1,1,1,1\n2014,1,1,1\n";
+
+  const auto refused = server.admin({"baseline", bad});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("nothing was loaded; 1 problem(s):\nline 3: expected 5 cells") != std::string::npos);
+  CHECK(server.admin({"baseline"}).out == header);
+
+  const auto loaded = server.admin({"baseline", good});
+  INFO(loaded.err);
+  REQUIRE(loaded.exit_code == 0);
+  CHECK(loaded.out.find("Loaded 2 earlier years") != std::string::npos);
+  CHECK(server.admin({"baseline"}).out == header + "2011/12,310,420,95,0\n2012/13,350,480,120,400\n");
+  const auto missing = server.admin({"baseline", files.file("none.csv")});
+  CHECK(missing.exit_code == 2);
+  const auto entries = server.admin({"audit", "list", "--action", "baseline_load"});
+  CHECK(entries.out.find("baseline_load ok") != std::string::npos);
+}

@@ -54,7 +54,7 @@ const SEED_VISITS = [
 ];
 const NOVEMBER = { from: '2026-11-01', to: '2026-11-30' };
 
-const VISITS_HEADER = ['id', 'visited_at', 'local_date', 'status', 'household_id', 'address', 'postcode', 'ward',
+const VISITS_HEADER = ['id', 'visited_at', 'local_date', 'status', 'household_id', 'address', 'postcode', 'ward', 'vulnerability',
   'crime_prevention_advice', 'fire_safety_check', 'healthy_lifestyle_advice', 'community_involvement_info',
   'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'share_basis', 'notes', 'recorded_by'];
 
@@ -243,6 +243,7 @@ test('2. the overview shows the API figures for the seeded data and range', asyn
       'visits-completed': stats.visits.by_status.completed,
       'households-target': stats.households.target,
       'households-visited': stats.households.visited,
+      'households-reached': stats.households.reached,
       'cards-total': stats.commute_aware.cards_distributed,
       'smoke-detectors-fitted': stats.outcomes.smoke_detectors_fitted,
       'commute-sessions': stats.commute_aware.sessions,
@@ -261,6 +262,31 @@ test('2. the overview shows the API figures for the seeded data and range', asyn
     assert.equal(stats.outcomes.smoke_detectors_fitted, 3);
     assert.equal(stats.commute_aware.cards_distributed, 25);
     assert.equal(stats.households.target, 4);
+    assert.ok(stats.households.reached >= stats.households.visited, 'reached counts target households and others');
+
+    // Commute Aware messages: a row per message, with the API's sessions and card holders, and a
+    // column per station.
+    const messageRows = await page.getByTestId('message-row').evaluateAll((trs) => trs.map((tr) => ({
+      message: tr.dataset.message,
+      sessions: Number(tr.cells[1].dataset.value),
+      cards: Number(tr.cells[2].dataset.value),
+      pottersBar: Number(tr.querySelector('[data-station="Potters Bar"]').dataset.value),
+    })));
+    assert.deepEqual(messageRows, Object.entries(stats.commute_aware.messages).map(([message, count]) => ({
+      message, sessions: count.sessions, cards: count.cards,
+      pottersBar: stats.commute_aware.messages_by_station['Potters Bar'][message].cards,
+    })));
+    assert.deepEqual(stats.commute_aware.messages.vehicle_security, { sessions: 1, cards: 25 });
+
+    // Households visited by vulnerability: a row per group, with the API's numbers.
+    const groupRows = await page.getByTestId('vulnerability-row').evaluateAll((trs) => trs.map((tr) => ({
+      group: tr.dataset.group, households: Number(tr.cells[1].dataset.value), visits: Number(tr.cells[2].dataset.value),
+    })));
+    assert.deepEqual(groupRows, Object.entries(stats.households.by_vulnerability).map(([group, count]) => ({
+      group, households: count.households, visits: count.completed_visits,
+    })));
+    assert.equal(stats.households.by_vulnerability.none_recorded.households, stats.households.reached,
+      'the seeded register records no vulnerability');
 
     // Ward rows: one per ward, in the API's order, with its numbers.
     const rows = await page.getByTestId('ward-row').evaluateAll((trs) => trs.map((tr) => {
@@ -998,4 +1024,55 @@ test('12. register search: the text is in no URL or history entry; results page;
   } finally {
     await closePage(opened);
   }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 13
+
+// Why: the partnership reports what Safer Streets did "since the launch of the project in 2011";
+// the years before this system come from a baseline a coordinator loads, and the annual report
+// must add them to what was recorded, year by year, without losing a bad file's lines.
+test('13. since the launch: the report adds a loaded baseline to the recorded years', async () => {
+  const header = 'financial_year,households_visited,visits,smoke_detectors_fitted,cards_distributed';
+  const bad = `${header}\n2011/12,300,400,90,0\n2012/13,x,1,1,1\n2012/13,1,1,1,1\n`;
+  const good = `${header}\n2011/12,300,400,90,0\n2013,100,150,20,50\n`;
+  const opened = await signedInPage('#/report?year=2026');
+  const { page } = opened;
+  try {
+    await page.locator('[data-testid="report"][data-year="2026"]').waitFor({ state: 'visible', timeout: WAIT_MS });
+    await page.getByText('Load the figures of earlier years').click({ timeout: WAIT_MS });
+    await page.getByTestId('baseline-file').setInputFiles({ name: 'bad.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) }, { timeout: WAIT_MS });
+    await page.getByTestId('baseline-submit').click();
+    await page.getByTestId('baseline-problems').waitFor({ state: 'visible', timeout: WAIT_MS });
+    assert.deepEqual(await page.getByTestId('baseline-problem').allTextContents(), [
+      'Line 3: households_visited must be a whole number from 0 to 10000000',
+      'Line 4: financial_year 2012 appears on an earlier line too',
+    ]);
+    assert.deepEqual((await apiGet(server.base, coordinatorToken, '/api/v1/baseline')).years, [], 'nothing was loaded');
+
+    await page.getByTestId('baseline-file').setInputFiles({ name: 'earlier.csv', mimeType: 'text/csv', buffer: Buffer.from(good) }, { timeout: WAIT_MS });
+    await page.getByTestId('baseline-submit').click();
+    await page.getByTestId('baseline-success').filter({ hasText: 'Loaded 2 earlier years.' }).waitFor({ state: 'visible', timeout: WAIT_MS });
+    await page.locator('[data-testid="history-row"][data-year="2011/12"]').waitFor({ state: 'visible', timeout: WAIT_MS });
+
+    const { history } = await apiGet(server.base, coordinatorToken, '/api/v1/report?year=2026');
+    const rows = await page.getByTestId('history-row').evaluateAll((trs) => trs.map((tr) => ({
+      year: tr.dataset.year, source: tr.dataset.source, figures: [...tr.cells].slice(2).map((td) => Number(td.dataset.value)),
+    })));
+    assert.deepEqual(rows, history.years.map((y) => ({
+      year: y.financial_year, source: y.source,
+      figures: [y.households_visited, y.visits, y.smoke_detectors_fitted, y.cards_distributed],
+    })));
+    assert.deepEqual(rows.map((r) => [r.year, r.source]), [['2011/12', 'baseline'], ['2013/14', 'baseline'], ['2026/27', 'recorded']]);
+    const recorded = rows[2].figures;
+    assert.equal(history.since.visits, 400 + 150 + recorded[1]);
+    assert.match(await page.getByTestId('history-summary').textContent(),
+      new RegExp(`^Since 2011/12: ${(300 + 100 + recorded[0]).toLocaleString('en-GB')} households visited`));
+    assert.doesNotMatch(await page.getByTestId('history').textContent(), /NaN|undefined/);
+  } finally {
+    await closePage(opened);
+  }
+  // Cleared again for the other tests: a file with the header alone.
+  const cleared = await api(server.base, coordinatorToken, '/api/v1/baseline', { method: 'POST', text: `${header}\n`, contentType: 'text/csv' });
+  assert.equal(cleared.status, 200);
 });

@@ -11,9 +11,12 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
 
+#include "safer/json_out.h"
 #include "safer/result.h"
 #include "safer/time.h"
+#include "sync_server/baseline.h"
 #include "sync_server/server_store.h"
 
 namespace sync_server {
@@ -29,6 +32,8 @@ class Dashboard {
   // --- Figures (dashboard.cpp) ---
   std::string overview_json(const DateRange& range);
   std::string version_json();
+  // The year's figures, and its "history": every financial year from the first of the baseline
+  // or of the records up to this one, with their sums "since" then (docs/api.md).
   std::string report_json(int financial_year);
   // How many households a list showed, and matched in all, for the audit trail (audit.h).
   struct Listed {
@@ -62,7 +67,16 @@ class Dashboard {
   std::string visits_csv(const DateRange& range);
   std::string commute_sessions_csv(const DateRange& range);
 
+  // --- The historic baseline (baseline.cpp) ---
+  // Replaces the whole baseline with the CSV's years, audited as `by`'s; nothing is changed when
+  // any line is wrong ("invalid", one problem a line as the register import).
+  Result<std::size_t> load_baseline(std::string_view csv, const Actor& by);
+  std::vector<BaselineYear> baseline();  // by year
+
  private:
+  // report_json()'s history, before its snapshot (each year is a stats() read of its own).
+  void write_history(safer::JsonOut& out, int last_year);
+
   ServerStore& store_;
 };
 

@@ -328,9 +328,9 @@ ApiResponse subject_access_csv(ServerStore& store, const ApiRequest& request, co
 
 // The import's refusal: "nothing was imported; N problem(s):\nline L: …" (one problem a line)
 // as {"error", "problems": [{"line", "message"}]}.
-ApiResponse import_problems(const std::string& message) {
+ApiResponse import_problems(const std::string& message, const char* summary = "nothing was imported") {
   JsonOut out;
-  out.begin_object().field("error", "nothing was imported").key("problems").begin_array();
+  out.begin_object().field("error", summary).key("problems").begin_array();
   for (std::size_t at = message.find("\nline "); at != std::string::npos; at = message.find("\nline ", at + 1)) {
     const auto colon = message.find(": ", at);
     const auto end = std::min(message.find('\n', at + 1), message.size());
@@ -346,6 +346,28 @@ ApiResponse post_import(ServerStore& store, const ApiRequest& request, const Cal
   if (!imported) return imported.error().code == "invalid" ? import_problems(imported.error().message) : error(503, imported.error().message);
   log::line("register_imported", "rows=" + std::to_string(*imported) + " by=" + caller.name);
   return json(200, JsonOut().begin_object().field("imported", static_cast<std::int64_t>(*imported)).end_object().str());
+}
+
+// The historic baseline: GET as JSON, POST a CSV that replaces it (the register import's 400).
+ApiResponse get_baseline(ServerStore& store, const ApiRequest&, const Caller&, const std::string&) {
+  JsonOut out;
+  out.begin_object().key("years").begin_array();
+  for (const auto& row : Dashboard(store).baseline()) {
+    out.begin_object().field("year", static_cast<std::int64_t>(row.year)).field("households_visited", row.households_visited);
+    out.field("visits", row.visits).field("smoke_detectors_fitted", row.smoke_detectors_fitted);
+    out.field("cards_distributed", row.cards_distributed).end_object();
+  }
+  return json(200, out.end_array().end_object().str());
+}
+
+ApiResponse post_baseline(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  const auto loaded = Dashboard(store).load_baseline(request.body, actor_of(caller, request));
+  if (!loaded) {
+    return loaded.error().code == "invalid" ? import_problems(loaded.error().message, "nothing was loaded")
+                                            : error(503, loaded.error().message);
+  }
+  log::line("baseline_loaded", "years=" + std::to_string(*loaded) + " by=" + caller.name);
+  return json(200, JsonOut().begin_object().field("years", static_cast<std::int64_t>(*loaded)).end_object().str());
 }
 
 ApiResponse post_assignment(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& household) {
@@ -479,6 +501,8 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/exports/commute_sessions.csv", "", Access::read, export_commute_sessions},
     {"GET", "/api/v1/devices/", "/rejections", Access::read, get_rejections},
     {"POST", "/api/v1/households/import", "", Access::write, post_import},
+    {"GET", "/api/v1/baseline", "", Access::read, get_baseline},
+    {"POST", "/api/v1/baseline", "", Access::write, post_baseline},
     {"POST", "/api/v1/households/search", "", Access::write, post_households_search},
     {"POST", "/api/v1/households/", "/assignment", Access::write, post_assignment},
     {"POST", "/api/v1/devices", "", Access::people, post_device},

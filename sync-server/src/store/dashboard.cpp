@@ -135,9 +135,71 @@ std::string Dashboard::version_json() {
   return JsonOut().begin_object().field("version", store_.impl_->feed_version()).end_object().str();
 }
 
+namespace {
+
+// "2026/27": a financial year as the report names it.
+std::string year_label(int year) {
+  char label[16];
+  std::snprintf(label, sizeof label, "%d/%02d", year, (year + 1) % 100);
+  return label;
+}
+
+}  // namespace
+
+void Dashboard::write_history(JsonOut& out, int last_year) {
+  const auto baseline = this->baseline();
+  std::optional<int> first_recorded;
+  {
+    auto first = store_.impl_->db.cached(
+        "SELECT min(d) FROM (SELECT min(month) || '-01' AS d FROM visit_month_totals"
+        " UNION ALL SELECT min(day) FROM commute_totals) AS firsts");
+    if (first->step() && !first->column_is_null(0)) {
+      if (const auto date = safer::parse_iso_date(first->column_text(0))) {
+        first_recorded = date->month >= 4 ? date->year : date->year - 1;
+      }
+    }
+  }
+  int first_year = last_year + 1;  // no year at all
+  if (!baseline.empty()) first_year = std::min(first_year, baseline.front().year);
+  if (first_recorded) first_year = std::min(first_year, *first_recorded);
+  std::array<std::int64_t, 4> totals{};  // households visited (year by year), visits, detectors, cards
+  out.begin_object().key("years").begin_array();
+  for (int year = first_year; year <= last_year; ++year) {
+    std::array<std::int64_t, 4> figures{};
+    bool from_baseline = false, recorded = false;
+    for (const auto& row : baseline) {
+      if (row.year != year) continue;
+      from_baseline = true;
+      figures = {row.households_visited, row.visits, row.smoke_detectors_fitted, row.cards_distributed};
+    }
+    if (first_recorded && year >= *first_recorded) {
+      const auto stats = store_.stats(CivilDate{year, 4, 1}, CivilDate{year + 1, 3, 31});
+      const std::int64_t completed = stats.visits_by_status[static_cast<std::size_t>(safer::VisitStatus::completed)];
+      recorded = completed > 0 || stats.commute_sessions > 0;
+      figures[0] += stats.households_reached;
+      figures[1] += completed;
+      figures[2] += stats.smoke_detectors_fitted;
+      figures[3] += stats.cards_distributed;
+    }
+    if (!from_baseline && !recorded) continue;
+    for (std::size_t i = 0; i < totals.size(); ++i) totals[i] += figures[i];
+    out.begin_object().field("financial_year", year_label(year));
+    out.field("source", from_baseline && recorded ? "both" : from_baseline ? "baseline" : "recorded");
+    out.field("households_visited", figures[0]).field("visits", figures[1]);
+    out.field("smoke_detectors_fitted", figures[2]).field("cards_distributed", figures[3]).end_object();
+  }
+  out.end_array().key("since").begin_object();
+  out.key("financial_year").value(first_year <= last_year ? std::optional(year_label(first_year)) : std::nullopt);
+  out.field("households_visited_year_by_year", totals[0]).field("visits", totals[1]);
+  out.field("smoke_detectors_fitted", totals[2]).field("cards_distributed", totals[3]).end_object();
+  out.end_object();
+}
+
 std::string Dashboard::report_json(int year) {
   const CivilDate first{year, 4, 1}, last{year + 1, 3, 31};
   const auto stats = safer::to_json(store_.stats(first, last));
+  JsonOut history;
+  write_history(history, year);
   auto& db = store_.impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::vector<std::string> months;
@@ -146,11 +208,10 @@ std::string Dashboard::report_json(int year) {
     const int y = month >= 4 ? year : year + 1;
     months.push_back(day_text(CivilDate{y, static_cast<unsigned>(month), 1}).substr(0, 7));
   }
-  char label[16];
-  std::snprintf(label, sizeof label, "%d/%02d", year, (year + 1) % 100);
   JsonOut out;
-  out.begin_object().field("financial_year", std::string(label));
+  out.begin_object().field("financial_year", year_label(year));
   out.field("from", day_text(first)).field("to", day_text(last)).key("stats").raw(stats);
+  out.key("history").raw(history.str());
   write_coverage(out, db, store_.impl_->options.lists.wards, day_text(first), day_text(last));
   const auto buckets = bucket_totals(db, day_text(first), day_text(last), true);
   write_visit_buckets(out, "visits_per_month", "month", months, buckets);

@@ -24,7 +24,7 @@ struct Table {
 // pull once from the start (cursor_invalid), which changes nothing on them.
 // The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
 // the new store; its append-order trigger is off during the copy (the head is set last).
-constexpr std::array<Table, 16> kTables{{
+constexpr std::array<Table, 17> kTables{{
     {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')"},
@@ -54,8 +54,8 @@ constexpr std::array<Table, 16> kTables{{
     {"household_days", "SELECT household_id, day, completed FROM household_days",
      "INSERT INTO household_days (household_id, day, completed) VALUES (?1, ?2, ?3)", 3,
      "SELECT count(*) FROM household_days"},
-    {"commute_totals", "SELECT day, station, sessions, cards FROM commute_totals",
-     "INSERT INTO commute_totals (day, station, sessions, cards) VALUES (?1, ?2, ?3, ?4)", 4,
+    {"commute_totals", "SELECT day, station, sessions, cards, msg_vehicle_security_sessions, msg_vehicle_security_cards, msg_home_security_sessions, msg_home_security_cards, msg_garden_tools_sessions, msg_garden_tools_cards, msg_personal_belongings_sessions, msg_personal_belongings_cards FROM commute_totals",
+     "INSERT INTO commute_totals (day, station, sessions, cards, msg_vehicle_security_sessions, msg_vehicle_security_cards, msg_home_security_sessions, msg_home_security_cards, msg_garden_tools_sessions, msg_garden_tools_cards, msg_personal_belongings_sessions, msg_personal_belongings_cards) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", 12,
      "SELECT count(*) FROM commute_totals"},
     {"household_years", "SELECT household_id, year, completed FROM household_years",
      "INSERT INTO household_years (household_id, year, completed) VALUES (?1, ?2, ?3)", 3,
@@ -66,6 +66,10 @@ constexpr std::array<Table, 16> kTables{{
     {"counters", "SELECT name, value FROM counters WHERE name = 'target_households'",
      "UPDATE counters SET value = ?2 WHERE name = ?1", 2,
      "SELECT count(*) FROM counters WHERE name = 'target_households'"},
+    {"baseline_years", "SELECT year, households_visited, visits, smoke_detectors_fitted, cards_distributed FROM baseline_years",
+     "INSERT INTO baseline_years (year, households_visited, visits, smoke_detectors_fitted, cards_distributed)"
+     " VALUES (?1, ?2, ?3, ?4, ?5)", 5,
+     "SELECT count(*) FROM baseline_years"},
     {"accounts", "SELECT username, password_hash, created_at FROM accounts",
      "INSERT INTO accounts (username, password_hash, created_at) VALUES (?1, ?2, ?3)", 3,
      "SELECT count(*) FROM accounts"},

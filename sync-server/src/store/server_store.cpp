@@ -36,6 +36,21 @@ namespace {
   " WHERE substr(d.day, 1, 7) = visit_month_totals.month AND d.ward = visit_month_totals.ward"               \
   " AND d.status = visit_month_totals.status);\n"
 
+// commute_totals' message columns, from the sessions stored (protocol.md §7): run by the
+// migrations that add them, and again on SQLite with the referral counts above.
+#define MESSAGE_GIVEN(name) "json_extract(r.data, '$.messages') LIKE '%\"" name "\"%'"
+#define COUNT_MESSAGE(name)                                                                    \
+  " coalesce(sum(CASE WHEN " MESSAGE_GIVEN(name) " THEN 1 ELSE 0 END), 0),"                      \
+  " coalesce(sum(CASE WHEN " MESSAGE_GIVEN(name) " THEN CAST(json_extract(r.data, '$.cards_distributed') AS INTEGER) ELSE 0 END), 0)"
+#define COUNT_COMMUTE_MESSAGES                                                                              \
+  "UPDATE commute_totals SET (msg_vehicle_security_sessions, msg_vehicle_security_cards,"                  \
+  " msg_home_security_sessions, msg_home_security_cards, msg_garden_tools_sessions, msg_garden_tools_cards," \
+  " msg_personal_belongings_sessions, msg_personal_belongings_cards) = (SELECT"                              \
+  COUNT_MESSAGE("vehicle_security") "," COUNT_MESSAGE("home_security") "," COUNT_MESSAGE("garden_tools") ","  \
+  COUNT_MESSAGE("personal_belongings")                                                                      \
+  " FROM records r WHERE r.entity = 'commute_session' AND r.deleted = 0 AND r.local_day = commute_totals.day" \
+  " AND json_extract(r.data, '$.station') = commute_totals.station);\n"
+
 constexpr sqlite::Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE meta (
@@ -331,6 +346,27 @@ ALTER TABLE visit_month_totals ADD COLUMN basis_safeguarding INTEGER NOT NULL DE
 CREATE INDEX IF NOT EXISTS household_days_by_day ON household_days (day, household_id);
 CREATE INDEX IF NOT EXISTS household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {12, R"sql(
+-- Commute Aware messages per station: the sessions that gave each, and their cards (protocol.md §7).
+ALTER TABLE commute_totals ADD COLUMN msg_vehicle_security_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commute_totals ADD COLUMN msg_vehicle_security_cards INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commute_totals ADD COLUMN msg_home_security_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commute_totals ADD COLUMN msg_home_security_cards INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commute_totals ADD COLUMN msg_garden_tools_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commute_totals ADD COLUMN msg_garden_tools_cards INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commute_totals ADD COLUMN msg_personal_belongings_sessions INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE commute_totals ADD COLUMN msg_personal_belongings_cards INTEGER NOT NULL DEFAULT 0;
+)sql" COUNT_COMMUTE_MESSAGES},
+    {13, R"sql(
+-- The historic baseline: figures per financial year from before this system (baseline.h).
+CREATE TABLE IF NOT EXISTS baseline_years (
+  year                   INTEGER PRIMARY KEY,
+  households_visited     INTEGER NOT NULL,
+  visits                 INTEGER NOT NULL,
+  smoke_detectors_fitted INTEGER NOT NULL,
+  cards_distributed      INTEGER NOT NULL
+);
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -606,6 +642,27 @@ ALTER TABLE visit_month_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
 CREATE INDEX household_days_by_day ON household_days (day, household_id);
 CREATE INDEX household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {9, R"sql(
+-- As SQLite's migration 12: Commute Aware messages per station.
+ALTER TABLE commute_totals ADD COLUMN msg_vehicle_security_sessions bigint NOT NULL DEFAULT 0,
+  ADD COLUMN msg_vehicle_security_cards bigint NOT NULL DEFAULT 0,
+  ADD COLUMN msg_home_security_sessions bigint NOT NULL DEFAULT 0,
+  ADD COLUMN msg_home_security_cards bigint NOT NULL DEFAULT 0,
+  ADD COLUMN msg_garden_tools_sessions bigint NOT NULL DEFAULT 0,
+  ADD COLUMN msg_garden_tools_cards bigint NOT NULL DEFAULT 0,
+  ADD COLUMN msg_personal_belongings_sessions bigint NOT NULL DEFAULT 0,
+  ADD COLUMN msg_personal_belongings_cards bigint NOT NULL DEFAULT 0;
+)sql" COUNT_COMMUTE_MESSAGES},
+    {10, R"sql(
+-- As SQLite's migration 13: the historic baseline.
+CREATE TABLE baseline_years (
+  year                   integer PRIMARY KEY,
+  households_visited     bigint NOT NULL,
+  visits                 bigint NOT NULL,
+  smoke_detectors_fitted bigint NOT NULL,
+  cards_distributed      bigint NOT NULL
+);
+)sql"},
 };
 
 std::string random_epoch() {
@@ -661,7 +718,7 @@ void ServerStore::Impl::fill_local_days() {
         .bind(3, id)
         .run();
   }
-  if (!found.empty()) db.exec(COUNT_REFERRED_VISITS);
+  if (!found.empty()) db.exec(COUNT_REFERRED_VISITS COUNT_COMMUTE_MESSAGES);
 }
 
 std::optional<std::string> ServerStore::Impl::meta(const char* key) {
