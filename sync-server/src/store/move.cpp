@@ -24,7 +24,7 @@ struct Table {
 // pull once from the start (cursor_invalid), which changes nothing on them.
 // The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
 // the new store; its append-order trigger is off during the copy (the head is set last).
-constexpr std::array<Table, 16> kTables{{
+constexpr std::array<Table, 17> kTables{{
     {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')"},
@@ -54,6 +54,11 @@ constexpr std::array<Table, 16> kTables{{
     {"household_days", "SELECT household_id, day, completed FROM household_days",
      "INSERT INTO household_days (household_id, day, completed) VALUES (?1, ?2, ?3)", 3,
      "SELECT count(*) FROM household_days"},
+    {"referrals",
+     "SELECT visit_id, partner, household_id, local_day, ward, share_basis, sent_at, sent_by FROM referrals",
+     "INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis, sent_at, sent_by)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", 8,
+     "SELECT count(*) FROM referrals"},
     {"commute_totals", "SELECT day, station, sessions, cards FROM commute_totals",
      "INSERT INTO commute_totals (day, station, sessions, cards) VALUES (?1, ?2, ?3, ?4)", 4,
      "SELECT count(*) FROM commute_totals"},

@@ -36,6 +36,16 @@ namespace {
   " WHERE substr(d.day, 1, 7) = visit_month_totals.month AND d.ward = visit_month_totals.ward"               \
   " AND d.status = visit_month_totals.status);\n"
 
+// The referrals table (one row per visit and partner, referrals.cpp) from the live visits that
+// have their local day: run by SQLite migration 12, and again for visits that get their local
+// day only when the store opens (fill_local_days). Rows already there keep their sent state.
+#define FILL_REFERRALS                                                                                      \
+  "INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis)"                  \
+  " SELECT r.id, j.value, r.household_id, r.local_day, coalesce(r.ward, ''),"                              \
+  " coalesce(json_extract(r.data, '$.share_basis'), '') FROM records r, json_each(r.data, '$.referrals') j"  \
+  " WHERE r.entity = 'visit' AND r.deleted = 0 AND r.local_day IS NOT NULL AND true"                        \
+  " ON CONFLICT (visit_id, partner) DO NOTHING;\n"
+
 constexpr sqlite::Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE meta (
@@ -331,6 +341,25 @@ ALTER TABLE visit_month_totals ADD COLUMN basis_safeguarding INTEGER NOT NULL DE
 CREATE INDEX IF NOT EXISTS household_days_by_day ON household_days (day, household_id);
 CREATE INDEX IF NOT EXISTS household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {12, R"sql(
+-- Referrals per partner (referrals.cpp): one row per live visit and partner it refers to, with
+-- what the statistics and the "referrals to pass on" list select by, and whether a coordinator
+-- marked it as passed on. partner is free text: partners configured on the server fit as they
+-- come. Written to run again on a store whose version was rewound (as migration 6).
+CREATE TABLE IF NOT EXISTS referrals (
+  visit_id     TEXT NOT NULL,
+  partner      TEXT NOT NULL,
+  household_id TEXT NOT NULL,
+  local_day    TEXT NOT NULL,           -- the visit's local date, as in the statistics
+  ward         TEXT NOT NULL,           -- the ward the visit counts under
+  share_basis  TEXT NOT NULL DEFAULT '',  -- '' when not recorded
+  sent_at      INTEGER,                 -- Unix milliseconds; NULL: not passed on yet
+  sent_by      TEXT,                    -- the coordinator who marked it
+  PRIMARY KEY (visit_id, partner)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS referrals_by_day ON referrals (local_day, partner, sent_at);
+CREATE INDEX IF NOT EXISTS referrals_by_partner ON referrals (partner, local_day, visit_id);
+)sql" FILL_REFERRALS},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -606,6 +635,27 @@ ALTER TABLE visit_month_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
 CREATE INDEX household_days_by_day ON household_days (day, household_id);
 CREATE INDEX household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {9, R"sql(
+-- As SQLite's migration 12: referrals per partner, filled from the stored visits.
+CREATE TABLE referrals (
+  visit_id     text NOT NULL,
+  partner      text COLLATE "C" NOT NULL,
+  household_id text NOT NULL,
+  local_day    text COLLATE "C" NOT NULL,
+  ward         text COLLATE "C" NOT NULL,
+  share_basis  text NOT NULL DEFAULT '',
+  sent_at      bigint,
+  sent_by      text,
+  PRIMARY KEY (visit_id, partner)
+);
+CREATE INDEX referrals_by_day ON referrals (local_day, partner, sent_at);
+CREATE INDEX referrals_by_partner ON referrals (partner, local_day, visit_id);
+INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis)
+  SELECT r.id, j.partner, r.household_id, r.local_day, coalesce(r.ward, ''), coalesce(r.data::jsonb ->> 'share_basis', '')
+    FROM records r CROSS JOIN LATERAL jsonb_array_elements_text(r.data::jsonb -> 'referrals') AS j(partner)
+   WHERE r.entity = 'visit' AND r.deleted = 0 AND r.local_day IS NOT NULL
+  ON CONFLICT (visit_id, partner) DO NOTHING;
+)sql"},
 };
 
 std::string random_epoch() {
@@ -661,7 +711,7 @@ void ServerStore::Impl::fill_local_days() {
         .bind(3, id)
         .run();
   }
-  if (!found.empty()) db.exec(COUNT_REFERRED_VISITS);
+  if (!found.empty()) db.exec(COUNT_REFERRED_VISITS FILL_REFERRALS);
 }
 
 std::optional<std::string> ServerStore::Impl::meta(const char* key) {

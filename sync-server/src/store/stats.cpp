@@ -256,6 +256,7 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
   if (to && to->year > 9999) to = CivilDate{9999, 12, 31};
   for (const auto& ward : impl_->options.lists.wards) stats.visits_by_ward[ward] = 0;
   for (const auto& station : impl_->options.lists.stations) stats.cards_by_station[station] = 0;
+  safer::add_known_partners(stats);
 
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);  // one view of every table
@@ -324,6 +325,15 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       stats.cards_by_station[sessions->column_text(0)] += sessions->column_int(2);
     }
   }
+  if (!from || from->year <= 9999) {  // referrals per partner: an index range over the range's referrals
+    auto partners = db.cached(
+        "SELECT partner, count(*), count(sent_at) FROM referrals WHERE local_day BETWEEN ? AND ? GROUP BY partner");
+    partners->bind(1, lower(from)).bind(2, upper(to));
+    while (partners->step()) {
+      stats.referrals_by_partner[partners->column_text(0)] += partners->column_int(1);
+      stats.referrals_sent_by_partner[partners->column_text(0)] += partners->column_int(2);
+    }
+  }
   snapshot.commit();
   return stats;
 }
@@ -334,13 +344,14 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   stats.to = to;
   for (const auto& ward : impl_->options.lists.wards) stats.visits_by_ward[ward] = 0;
   for (const auto& station : impl_->options.lists.stations) stats.cards_by_station[station] = 0;
+  safer::add_known_partners(stats);
   const auto in_range = [&](const CivilDate& day) { return (!from || *from <= day) && (!to || day <= *to); };
 
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::map<std::string, std::pair<bool, std::string>> households;  // id -> (live target, ward)
   auto rows = db.cached("SELECT entity, id, deleted, data, target, ward FROM records");
-  std::vector<safer::Visit> visits;
+  std::map<std::string, safer::Visit> visits;  // by id
   while (rows->step()) {
     const auto entity = safer::enum_from_string<safer::Entity>(rows->column_text(0));
     const bool deleted = rows->column_int(2) != 0;
@@ -351,7 +362,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
     } else if (!deleted && entity == safer::Entity::visit) {
       safer::Visit visit;
       safer::from_json(rows->column_text(3), visit);
-      visits.push_back(std::move(visit));
+      visits.emplace(rows->column_text(1), std::move(visit));
     } else if (!deleted && entity == safer::Entity::commute_session) {
       safer::CommuteSession session;
       safer::from_json(rows->column_text(3), session);
@@ -362,7 +373,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
     }
   }
   std::set<std::string> visited, reached;
-  for (const auto& visit : visits) {
+  for (const auto& [id, visit] : visits) {
     if (!in_range(impl_->options.local_date(visit.visited_at))) continue;
     ++stats.visits_total;
     ++stats.visits_by_status[static_cast<std::size_t>(visit.status)];
@@ -376,6 +387,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
       ++stats.referrals_by_basis[visit.share_basis ? static_cast<std::size_t>(*visit.share_basis)
                                                    : stats.referrals_by_basis.size() - 1];
     }
+    for (const auto& partner : visit.referrals.names()) ++stats.referrals_by_partner[partner];
     if (visit.status == safer::VisitStatus::completed) {
       reached.insert(visit.household_id);
       if (households[visit.household_id].first) visited.insert(visit.household_id);
@@ -383,6 +395,15 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   }
   stats.households_visited = static_cast<std::int64_t>(visited.size());
   stats.households_reached = static_cast<std::int64_t>(reached.size());
+  // Whether a referral was passed on is known only to the referrals table: its sent rows count
+  // where their visit is live, in the range and still refers to that partner.
+  auto sent = db.cached("SELECT visit_id, partner FROM referrals WHERE sent_at IS NOT NULL");
+  while (sent->step()) {
+    const auto visit = visits.find(sent->column_text(0));
+    if (visit == visits.end() || !in_range(impl_->options.local_date(visit->second.visited_at))) continue;
+    const auto partner = safer::enum_from_string<safer::Referral>(sent->column_text(1));
+    if (partner && visit->second.referrals.contains(*partner)) ++stats.referrals_sent_by_partner[sent->column_text(1)];
+  }
   snapshot.commit();
   return stats;
 }
