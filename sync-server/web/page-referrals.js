@@ -62,7 +62,7 @@ function mount(root, params, ctx) {
   const count = h('p', { class: 'count', 'data-testid': 'referrals-count' });
   const warning = h('div', { class: 'state state-error', role: 'note', 'data-testid': 'referrals-not-recorded', hidden: true });
   const includeBox = h('input', { type: 'checkbox', id: 'referrals-include', 'data-testid': 'referrals-include' });
-  const includeField = h('div', { class: 'field field-check' }, includeBox,
+  const includeField = h('div', { class: 'field-inline' }, includeBox,
     h('label', { for: 'referrals-include' },
       'Include referrals with no basis recorded in the CSV and in “Mark all as passed on” (I have checked their basis)'));
   const download = h('a', { class: 'button download-link', download: true, 'data-testid': 'referrals-download' },

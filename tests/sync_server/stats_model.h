@@ -273,6 +273,7 @@ class StoreModel {
   int visits_erased = 0;
   int bases_kept = 0;  // a visit's stored share_basis kept under a protocol-1 writer's edit
   int sent_forgotten = 0;  // sent referrals gone with their visit or its partner
+  int sent_kept = 0;       // sent referrals kept through a new version of their visit
 
  private:
   // A visit's new version (nullptr: deleted or erased) keeps the sent state of the partners it
@@ -282,6 +283,7 @@ class StoreModel {
       const auto partner = safer::enum_from_string<safer::Referral>(it->second);
       if (visit != nullptr && visit->referrals.contains(*partner)) {
         ++it;
+        ++sent_kept;
       } else {
         it = sent_.erase(it);
         ++sent_forgotten;
