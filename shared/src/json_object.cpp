@@ -9,13 +9,22 @@ std::optional<JsonObject> JsonObject::parse(std::string_view text) {
   if (!json::parse(text, document) || !document.IsObject() || json::duplicate_key(document)) return std::nullopt;
   JsonObject object;
   for (const auto& member : document.GetObject()) {
-    Member value{Kind::other, {}, {}};
+    Member value{Kind::other, {}, {}, {}, {}};
     if (member.value.IsString()) {
-      value = {Kind::string, std::string(member.value.GetString(), member.value.GetStringLength()), {}};
+      value = {Kind::string, std::string(member.value.GetString(), member.value.GetStringLength()), {}, {}, {}};
     } else if (member.value.IsNull()) {
       value.kind = Kind::null;
     } else if (member.value.IsInt64()) {
       value.number = member.value.GetInt64();
+    } else if (member.value.IsBool()) {
+      value.flag = member.value.GetBool();
+    } else if (member.value.IsArray()) {
+      std::vector<std::string> items;
+      for (const auto& item : member.value.GetArray()) {
+        if (!item.IsString()) break;
+        items.emplace_back(item.GetString(), item.GetStringLength());
+      }
+      if (items.size() == member.value.Size()) value.items = std::move(items);
     }
     object.members_.emplace(std::string(member.name.GetString(), member.name.GetStringLength()), std::move(value));
   }
@@ -32,6 +41,16 @@ std::optional<std::int64_t> JsonObject::integer(const std::string& name) const {
   const auto found = members_.find(name);
   if (found == members_.end()) return std::nullopt;
   return found->second.number;
+}
+
+std::optional<bool> JsonObject::boolean(const std::string& name) const {
+  const auto found = members_.find(name);
+  return found == members_.end() ? std::nullopt : found->second.flag;
+}
+
+std::optional<std::vector<std::string>> JsonObject::strings(const std::string& name) const {
+  const auto found = members_.find(name);
+  return found == members_.end() ? std::nullopt : found->second.items;
 }
 
 std::optional<JsonObject::Kind> JsonObject::kind(const std::string& name) const {

@@ -40,6 +40,13 @@ void write_messages(json::OutputArchive& archive, const char* name, const Stats:
 
 }  // namespace
 
+void add_known_partners(Stats& stats) {
+  for (const auto partner : EnumNames<Referral>::names) {
+    stats.referrals_by_partner.try_emplace(std::string(partner), 0);
+    stats.referrals_sent_by_partner.try_emplace(std::string(partner), 0);
+  }
+}
+
 std::string to_json(const Stats& stats) {
   return json::write_object([&stats](json::OutputArchive& archive) {
     write_date(archive, "from", stats.from);
@@ -78,6 +85,8 @@ std::string to_json(const Stats& stats) {
     }
     archive(make_nvp("not_recorded", stats.referrals_by_basis[EnumNames<ShareBasis>::names.size()]));
     archive.finishNode();
+    write_counts(archive, "by_partner", stats.referrals_by_partner);
+    write_counts(archive, "sent_by_partner", stats.referrals_sent_by_partner);
     archive.finishNode();
 
     archive.setNextName("households");

@@ -121,8 +121,99 @@ export function referralSummary(referrals) {
     `${formatNumber(num(byBasis.not_recorded))} came from older tablets that do not record one.`;
 }
 
-/** data: stats.referrals ({visits, by_share_basis}), or undefined from an older server. */
+// Referrals per partner (stats.referrals.by_partner and sent_by_partner; absent from a server
+// older than the referrals table).
+const NO_PARTNER_FIGURES = 'No figures: this server does not count referrals by partner.';
+
+/** True when the answer carries the per-partner counts. */
+export function hasPartnerFigures(referrals) {
+  return Boolean(referrals && typeof referrals === 'object' && referrals.by_partner &&
+    typeof referrals.by_partner === 'object' && referrals.sent_by_partner && typeof referrals.sent_by_partner === 'object');
+}
+
+/** The partners to show: the known ones in their order, then any other the server counted. */
+function partnersOf(referrals) {
+  if (!hasPartnerFigures(referrals)) return [];
+  return [...REFERRALS, ...Object.keys(referrals.by_partner).filter((p) => !REFERRALS.includes(p)).sort()];
+}
+const partnerLabel = (partner) => REFERRAL_LABELS[partner] || partner;
+
+/** "Fire service 3 (2 passed on), …": one sentence on the referrals per partner. */
+export function partnerSummary(referrals) {
+  if (!hasPartnerFigures(referrals)) return NO_PARTNER_FIGURES;
+  const partners = partnersOf(referrals);
+  const total = sum(partners.map((p) => referrals.by_partner[p]));
+  if (total === 0) return 'No referral to a partner in this period.';
+  const sent = sum(partners.map((p) => referrals.sent_by_partner[p]));
+  return `${formatNumber(total)} ${total === 1 ? 'referral' : 'referrals'} to partners, ${formatNumber(sent)} passed on: ` +
+    `${partners.map((p) => `${partnerLabel(p)} ${formatNumber(num(referrals.by_partner[p]))} ` +
+      `(${formatNumber(num(referrals.sent_by_partner[p]))} passed on)`).join(', ')}.`;
+}
+
+/** The per-partner part of the referrals panel: a stacked chart, its table and its text. */
+function partnerPart({ headingLevel, rangeText }) {
+  const unsent = (referrals, p) => num(referrals.by_partner[p]) - num(referrals.sent_by_partner[p]);
+  return createChartPanel({
+    title: 'Referrals by partner', headingLevel, testid: 'panel-referral-partners',
+    intro: 'Each referral of a visit to a partner, and how many a coordinator has marked as passed on ' +
+      '(the "Referrals to pass on" page). A visit referred to two partners counts once for each.',
+    chartOptions: barOptions({ horizontal: true, stacked: true, legend: true, xTitle: 'Referrals' }),
+    table: {
+      caption: `Referrals by partner${rangeText}`, testid: 'referral-partners-table',
+      columns: [{ label: 'Partner' }, { label: 'Referrals', numeric: true }, { label: 'Passed on', numeric: true },
+        { label: 'Not yet passed on', numeric: true }],
+    },
+    toChart: (referrals) => ({
+      labels: partnersOf(referrals).map(partnerLabel),
+      datasets: [
+        { label: 'Passed on', data: partnersOf(referrals).map((p) => num(referrals.sent_by_partner[p])),
+          backgroundColor: COLOURS.blue, borderColor: '#1b1b1b', borderWidth: 1 },
+        { label: 'Not yet passed on', data: partnersOf(referrals).map((p) => unsent(referrals, p)),
+          backgroundColor: COLOURS.orange, borderColor: '#1b1b1b', borderWidth: 1 },
+      ],
+    }),
+    describe: (referrals) => `Bar chart of referrals by partner, passed on and not yet. ${partnerSummary(referrals)}`,
+    rows: (referrals) => {
+      if (!hasPartnerFigures(referrals)) return { rows: [], emptyText: NO_PARTNER_FIGURES };
+      const partners = partnersOf(referrals);
+      const totals = [sum(partners.map((p) => referrals.by_partner[p])), sum(partners.map((p) => referrals.sent_by_partner[p]))];
+      return {
+        rows: partners.map((p) => ({
+          attrs: { 'data-testid': 'partner-row', 'data-partner': p },
+          cells: [partnerLabel(p), formatNumber(num(referrals.by_partner[p])), formatNumber(num(referrals.sent_by_partner[p])),
+            formatNumber(unsent(referrals, p))],
+          cellAttrs: [null, numberCell(referrals.by_partner[p]), numberCell(referrals.sent_by_partner[p]),
+            numberCell(unsent(referrals, p))],
+        })),
+        footRows: [{ cells: ['All partners', formatNumber(totals[0]), formatNumber(totals[1]), formatNumber(totals[0] - totals[1])],
+          cellAttrs: [null, { 'data-testid': 'partner-referrals-total', ...numberCell(totals[0]) }, numberCell(totals[1]),
+            numberCell(totals[0] - totals[1])] }],
+      };
+    },
+  });
+}
+
+/**
+ * data: stats.referrals ({visits, by_share_basis, by_partner, sent_by_partner}), or undefined
+ * from an older server. The panel: visits by basis for sharing, then referrals by partner.
+ */
 export function referralsPanel({ headingLevel = 2, rangeText = '' } = {}) {
+  const byBasis = basisPart({ headingLevel, rangeText });
+  const byPartner = partnerPart({ headingLevel: headingLevel + 1, rangeText });
+  byBasis.element.append(byPartner.element);
+  return {
+    element: byBasis.element,
+    update: (referrals) => { byBasis.update(referrals); byPartner.update(referrals); },
+    destroy: () => { byBasis.destroy(); byPartner.destroy(); },
+    /** Both tables' captions, ending with the range: " (2026-27)". */
+    setRangeText: (text) => {
+      byBasis.setCaption(`Referrals by basis for sharing${text}`);
+      byPartner.setCaption(`Referrals by partner${text}`);
+    },
+  };
+}
+
+function basisPart({ headingLevel, rangeText }) {
   const partners = REFERRALS.map((r) => REFERRAL_LABELS[r].toLowerCase()).join(', ');
   const counted = (referrals) => (hasReferralFigures(referrals) ? BASIS_ROWS : []);
   return createChartPanel({
@@ -518,7 +609,7 @@ export function updatePanelSet(panels, answer, text, period) {
   const commute = stats.commute_aware || {};
   panels.status.setCaption(`Visits by status${text}`);
   panels.outcomes.setCaption(`Outcomes of visits${text}`);
-  panels.referrals.setCaption(`Referrals by basis for sharing${text}`);
+  panels.referrals.setRangeText(text);
   panels.wards.setCaption(`Household coverage by ward${text}`);
   panels.vulnerability.setCaption(`Households visited by vulnerability${text}`);
   panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);

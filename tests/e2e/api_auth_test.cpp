@@ -43,6 +43,9 @@ std::vector<Endpoint> endpoints(const std::string& tag) {
       {"GET", "/api/v1/devices/tab-ann-1/rejections", "", ""},
       {"GET", "/api/v1/exports/visits.csv?from=2026-04-01&to=2027-03-31", "", ""},
       {"GET", "/api/v1/exports/commute_sessions.csv", "", ""},
+      {"GET", "/api/v1/referrals?partner=fire_service", "", ""},
+      {"GET", "/api/v1/exports/referrals.csv?partner=health", "", ""},
+      {"POST", "/api/v1/referrals/sent", R"({"partner":"health","all":true})", "application/json"},
       {"GET", "/api/v1/report?year=2026", "", ""},
       {"DELETE", "/api/v1/session", "", ""},
   };

@@ -117,6 +117,10 @@ int main() {
   stats.smoke_detectors_fitted = 4;
   stats.referred_visits = 2;
   stats.referrals_by_basis = {1, 0, 0, 1};
+  add_known_partners(stats);
+  stats.referrals_by_partner["fire_service"] = 2;
+  stats.referrals_by_partner["health"] = 1;
+  stats.referrals_sent_by_partner["fire_service"] = 1;
   stats.households_target = 3;
   stats.households_visited = 2;
   stats.households_reached = 5;
@@ -129,6 +133,8 @@ int main() {
   stats.messages_by_station["Potters Bar"][0] = {1, 25};
   stats.messages_by_station["Radlett"] = {};
   print("stats.schema.json", to_json(stats));
-  print("stats.schema.json", to_json(Stats{}));
+  Stats nothing;
+  add_known_partners(nothing);  // as a server lists every partner, with 0 where there is none
+  print("stats.schema.json", to_json(nothing));
   return 0;
 }

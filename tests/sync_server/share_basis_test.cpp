@@ -146,7 +146,7 @@ TEST_CASE("referrals count by their basis, and follow edits, deletions and erasu
   auto json = safer::to_json(stats);
   std::erase(json, ' ');
   CHECK_THAT(json, Catch::Contains(R"("referrals":{"visits":5,"by_share_basis":{"consent":2,"vital_interests":1,)"
-                                   R"("safeguarding":1,"not_recorded":1}})"));
+                                   R"("safeguarding":1,"not_recorded":1},"by_partner":{)"));
 
   // An edit moves a visit from one basis to another; a deletion takes it away.
   team.write(team.current, uuid(12), referred(uuid(1), ShareBasis::vital_interests));

@@ -158,6 +158,7 @@ class StoreModel {
       next.data = change.data;
     }
     if (current && current->deleted && !next.deleted) ++resurrections;
+    if (change.entity == Entity::visit) forget_sent(change.id, next.data ? &std::get<Visit>(*next.data) : nullptr);
     records_[record_key] = std::move(next);
     if (change.entity == Entity::household && change.op == Op::remove) erase_visits(change.id, device, hlc);
     return true;
@@ -172,8 +173,39 @@ class StoreModel {
       version.device_id = device.device_id;
       version.deleted = true;
       version.data.reset();
+      forget_sent(record_key.substr(6), nullptr);
       ++visits_erased;
     }
+  }
+
+  // A coordinator's "mark all as sent" (Dashboard::mark_referrals_sent): every live visit's
+  // unsent referral to `partner` in the range, not-recorded ones only when included. Returns
+  // how many it marked.
+  std::int64_t mark_sent(const std::string& partner, const std::optional<safer::CivilDate>& from,
+                         const std::optional<safer::CivilDate>& to, bool include_not_recorded) {
+    std::int64_t marked = 0;
+    for (const auto& [record_key, version] : records_) {
+      const auto* record = version.deleted ? nullptr : std::get_if<Visit>(&*version.data);
+      if (record == nullptr) continue;
+      const auto day = london_date_2026(record->visited_at);
+      if ((from && day < *from) || (to && *to < day)) continue;
+      if (!record->referrals.contains(*safer::enum_from_string<safer::Referral>(partner))) continue;
+      if (!record->share_basis && !include_not_recorded) continue;
+      marked += sent_.emplace(record_key.substr(6), partner).second ? 1 : 0;
+    }
+    return marked;
+  }
+
+  // "Mark as sent" for chosen visits: their unsent referrals to `partner`, whatever the basis.
+  std::int64_t mark_sent(const std::string& partner, const std::vector<std::string>& visit_ids) {
+    std::int64_t marked = 0;
+    for (const auto& id : visit_ids) {
+      const auto* version = find(Entity::visit, id);
+      if (!version || version->deleted) continue;
+      if (!std::get<Visit>(*version->data).referrals.contains(*safer::enum_from_string<safer::Referral>(partner))) continue;
+      marked += sent_.emplace(id, partner).second ? 1 : 0;
+    }
+    return marked;
   }
 
   safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to) const {
@@ -184,6 +216,10 @@ class StoreModel {
     for (const auto& station : safer::ReferenceLists::defaults().stations) {
       stats.cards_by_station[station] = 0;
       stats.messages_by_station[station] = {};
+    }
+    for (const auto partner : safer::EnumNames<safer::Referral>::names) {
+      stats.referrals_by_partner[std::string(partner)] = 0;
+      stats.referrals_sent_by_partner[std::string(partner)] = 0;
     }
     const auto in_range = [&](UnixMillis instant) {
       const auto day = london_date_2026(instant);
@@ -211,6 +247,10 @@ class StoreModel {
         if (!record->referrals.empty()) {
           ++stats.referred_visits;
           ++stats.referrals_by_basis[record->share_basis ? static_cast<std::size_t>(*record->share_basis) : 3];
+        }
+        for (const auto& partner : record->referrals.names()) {
+          ++stats.referrals_by_partner[partner];
+          if (sent_.count({record_key.substr(6), partner}) != 0) ++stats.referrals_sent_by_partner[partner];
         }
         if (record->status == VisitStatus::completed) {
           ++reached[record->household_id];
@@ -255,9 +295,27 @@ class StoreModel {
   int resurrections = 0;
   int visits_erased = 0;
   int bases_kept = 0;  // a visit's stored share_basis kept under a protocol-1 writer's edit
+  int sent_forgotten = 0;  // sent referrals gone with their visit or its partner
+  int sent_kept = 0;       // sent referrals kept through a new version of their visit
 
  private:
+  // A visit's new version (nullptr: deleted or erased) keeps the sent state of the partners it
+  // still refers to.
+  void forget_sent(const std::string& visit_id, const Visit* visit) {
+    for (auto it = sent_.lower_bound({visit_id, ""}); it != sent_.end() && it->first == visit_id;) {
+      const auto partner = safer::enum_from_string<safer::Referral>(it->second);
+      if (visit != nullptr && visit->referrals.contains(*partner)) {
+        ++it;
+        ++sent_kept;
+      } else {
+        it = sent_.erase(it);
+        ++sent_forgotten;
+      }
+    }
+  }
+
   std::map<std::string, ModelVersion> records_;
+  std::set<std::pair<std::string, std::string>> sent_;  // (visit id, partner) marked as sent
 };
 
 }  // namespace store_test

@@ -5,6 +5,7 @@
 
 #include "safer/sqlite.h"
 #include "stats_model.h"
+#include "sync_server/dashboard.h"
 #include "sync_server/local_time.h"
 
 using namespace store_test;
@@ -64,7 +65,10 @@ struct Planned {
 };
 
 // Chooses the next change of `device` given what the model holds.
-Planned plan_change(Generator& random, const StoreModel& model, const DeviceIdentity& device, int step) {
+// `partners` chooses a visit's partners, apart from `random` so that the rest of the mix stays
+// what it was before referrals were counted per partner.
+Planned plan_change(Generator& random, Generator& partners, const StoreModel& model, const DeviceIdentity& device,
+                    int step) {
   const bool coordinator = device.role == Role::coordinator;
   const auto household_id = [&] { return uuid(1 + static_cast<int>(random.below(16))); };
   // Officers mostly pick their own records or new ids, and sometimes anybody's.
@@ -96,7 +100,7 @@ Planned plan_change(Generator& random, const StoreModel& model, const DeviceIden
     const auto* current = model.find(Entity::household, id);
     if (!coordinator && current && current->deleted) id = in_scope.empty() ? uuid(1) : random.pick(in_scope);
     current = model.find(Entity::household, id);
-    if (!coordinator && current && current->deleted) return plan_change(random, model, device, step);
+    if (!coordinator && current && current->deleted) return plan_change(random, partners, model, device, step);
     Household record = household(random.pick(kWards));
     record.postcode = random.pick(kPostcodes);
     if (random.chance(30)) record.vulnerability = {safer::Vulnerability::elderly, safer::Vulnerability::lives_alone};
@@ -119,7 +123,7 @@ Planned plan_change(Generator& random, const StoreModel& model, const DeviceIden
     }
     planned.received.change = upsert(id, record, version);
   } else if (kind < 30) {  // household delete
-    if (random.chance(coordinator ? 50 : 70)) return plan_change(random, model, device, step);
+    if (random.chance(coordinator ? 50 : 70)) return plan_change(random, partners, model, device, step);
     planned.received.change = remove(Entity::household, household_id(), version);
   } else if (kind < 64) {  // visit upsert: new, edited, or moved to another household
     std::string visited_household;
@@ -143,12 +147,23 @@ Planned plan_change(Generator& random, const StoreModel& model, const DeviceIden
       planned.invalid_data = true;
     }
     if (random.chance(40)) {
-      record.referrals = {safer::Referral::fire_service};
+      // One to three partners, so that an edit drops some and keeps others.
+      for (std::size_t i = 0, count = 1 + partners.below(3); i < count; ++i) {
+        record.referrals.insert(static_cast<safer::Referral>(partners.below(safer::EnumNames<safer::Referral>::names.size())));
+      }
       if (!random.chance(25)) record.share_basis = static_cast<safer::ShareBasis>(random.below(3));
     } else if (random.chance(5)) {
       record.share_basis = safer::ShareBasis::consent;  // dropped: nothing to share
     }
-    planned.received.change = upsert(visit_id(), record, version);
+    const std::string id = visit_id();
+    // Often an edit keeps the visit's partners, so that referrals marked sent outlive edits.
+    if (!record.referrals.empty() && partners.chance(60)) {
+      const auto* current = model.find(Entity::visit, id);
+      if (current && !current->deleted && !std::get<Visit>(*current->data).referrals.empty()) {
+        record.referrals = std::get<Visit>(*current->data).referrals;
+      }
+    }
+    planned.received.change = upsert(id, record, version);
   } else if (kind < 69) {  // visit delete
     planned.received.change = remove(Entity::visit, visit_id(), version);
   } else if (kind < 89) {  // session upsert
@@ -224,7 +239,9 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
   std::map<std::string, std::vector<Sent>> history;
   StoreModel model;
   Generator random(20261126);
+  Generator extra(20261203);  // the partners of visits, and the marks as sent
   int changes_sent = 0, applied = 0, ignored = 0, rejected = 0, resends = 0, gaps = 0;
+  std::int64_t referrals_marked = 0;
 
   for (int step = 1; step <= 160; ++step) {
     // Coordinators write the register first, so that officers have households to visit.
@@ -232,6 +249,29 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
     auto& sent = history[device.identity.device_id];
     INFO("step " << step << " device " << device.identity.device_id);
 
+    if (extra.chance(10)) {  // a coordinator marks referrals to one partner as passed on
+      const std::string partner(safer::EnumNames<safer::Referral>::names[extra.below(5)]);
+      sync_server::Dashboard::ReferralFilter filter;
+      filter.partner = partner;
+      std::optional<std::vector<std::string>> chosen;
+      std::int64_t expected = 0;
+      if (extra.chance(50)) {
+        chosen.emplace();
+        for (std::size_t i = 0, count = 1 + extra.below(6); i < count; ++i) {
+          chosen->push_back(uuid(101 + static_cast<int>(extra.below(40))));
+        }
+        expected = model.mark_sent(partner, *chosen);
+      } else {
+        const auto limits = boundaries();
+        filter.range = {limits[extra.below(limits.size())], std::nullopt};
+        filter.include_not_recorded = extra.chance(50);
+        expected = model.mark_sent(partner, filter.range.first, filter.range.second, filter.include_not_recorded);
+      }
+      const auto marked = sync_server::Dashboard(fixture.store()).mark_referrals_sent(filter, chosen, sync_server::Actor{});
+      REQUIRE(marked.ok());
+      CHECK(*marked == expected);
+      referrals_marked += *marked;
+    }
     if (!sent.empty() && random.chance(8)) {  // resend an acked batch: no effect, same rejections
       const Sent& earlier = sent[random.below(sent.size())];
       const auto ack = fixture.push_batch(device.identity, earlier.batch);
@@ -245,7 +285,7 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
     const std::size_t size = 1 + random.below(4);
     for (std::size_t i = 0; i < size; ++i) {
       // Planned against the model as it was before the batch; judged below in order.
-      Planned planned = plan_change(random, model, device.identity, step);
+      Planned planned = plan_change(random, extra, model, device.identity, step);
       batch.changes.push_back(std::move(planned.received));
       invalid.push_back(planned.invalid_data);
     }
@@ -321,6 +361,9 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
   CHECK(model.resurrections >= 1);
   CHECK(model.visits_erased >= 1);  // a coordinator's delete erased visits with its household
   CHECK(model.bases_kept >= 1);
+  CHECK(referrals_marked >= 5);
+  CHECK(model.sent_forgotten >= 1);
+  CHECK(model.sent_kept >= 1);  // a sent referral kept its state through an edit of its visit  // a sent referral went with its visit or its partner
   const auto all_time = model.stats(std::nullopt, std::nullopt);
   CHECK(all_time.visits_total >= 10);
   CHECK(all_time.households_target >= 2);
@@ -372,7 +415,7 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
              " ALTER TABLE visit_totals DROP COLUMN referred; ALTER TABLE visit_totals DROP COLUMN basis_consent;"
              " ALTER TABLE visit_totals DROP COLUMN basis_vital_interests;"
              " ALTER TABLE visit_totals DROP COLUMN basis_safeguarding;"
-             // and without migration 12's message counts, which it counts again from the sessions
+             // and without migration 13's message counts, which it counts again from the sessions
              " ALTER TABLE commute_totals DROP COLUMN msg_vehicle_security_sessions;"
              " ALTER TABLE commute_totals DROP COLUMN msg_vehicle_security_cards;"
              " ALTER TABLE commute_totals DROP COLUMN msg_home_security_sessions;"

@@ -146,7 +146,14 @@ TEST_CASE("a subject access export holds the household, its visits and its histo
   const auto& exits = document["exits"];
   REQUIRE(exits.Size() == 1);
   CHECK(std::string(exits[0]["user_id"].GetString()) == "officer.ann");
-  CHECK(file.rows == 1 + 2 + 2 + 1 + 1);
+  // The referral and whether it was passed on to the partner (not yet): a record of disclosure.
+  const auto& referrals = document["referrals"];
+  REQUIRE(referrals.Size() == 1);
+  CHECK(referrals[0]["visit_id"].GetString() == uuid(11));
+  CHECK(std::string(referrals[0]["partner"].GetString()) == "victim_support");
+  CHECK(std::string(referrals[0]["share_basis"].GetString()) == "consent");
+  CHECK(referrals[0]["sent_at"].IsNull());
+  CHECK(file.rows == 1 + 2 + 2 + 1 + 1 + 1);
 
   const auto entries = borough.subject_access_entries();
   REQUIRE(entries.size() == 1);
@@ -155,7 +162,7 @@ TEST_CASE("a subject access export holds the household, its visits and its histo
   CHECK(entry.household == uuid(1));
   CHECK(entry.kind == "json");
   CHECK(entry.outcome == "ok");
-  CHECK(entry.detail == "format=json rows=7");
+  CHECK(entry.detail == "format=json rows=8");
   CHECK(AuditLog(borough.fixture.store()).verify().intact);
 }
 
@@ -163,7 +170,7 @@ TEST_CASE("the CSV export is one table with a section column, notes quoted and f
   Borough borough;
   const auto file = borough.exported(SubjectAccessFormat::csv);
   const auto rows = csv_rows(file.body);
-  REQUIRE(rows.size() == 1 + 7);
+  REQUIRE(rows.size() == 1 + 8);
   REQUIRE(rows_of(rows, "household").size() == 1);
   CHECK(cell(rows, 1, "address") == kAddress);
   CHECK(cell(rows, 1, "assigned_to") == "officer.bob");
@@ -183,10 +190,15 @@ TEST_CASE("the CSV export is one table with a section column, notes quoted and f
   const auto exits = rows_of(rows, "exit");
   REQUIRE(exits.size() == 1);
   CHECK(cell(rows, exits[0], "by_user") == "officer.ann");
+  const auto referrals = rows_of(rows, "referral");
+  REQUIRE(referrals.size() == 1);
+  CHECK(cell(rows, referrals[0], "id") == uuid(11));
+  CHECK(cell(rows, referrals[0], "referrals") == "victim_support");
+  CHECK(cell(rows, referrals[0], "action") == "not_passed_on");
   const auto entries = borough.subject_access_entries();
   REQUIRE(entries.size() == 1);
   CHECK(entries[0].entry.kind == "csv");
-  CHECK(entries[0].entry.detail == "format=csv rows=7");
+  CHECK(entries[0].entry.detail == "format=csv rows=8");
 }
 
 // Why: after an erasure the server holds tombstones and history only; the export must say so

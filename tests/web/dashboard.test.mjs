@@ -834,8 +834,15 @@ const REFERRAL_VISITS = [
     referrals: ['health'], share_basis: 'consent' },
   { id: vid(26), household_id: hid(2), visited_at: '2026-11-27T10:00:00Z', status: 'completed' },
 ];
-const NOVEMBER_REFERRALS = { visits: 5, by_share_basis: { consent: 2, vital_interests: 1, safeguarding: 1, not_recorded: 1 } };
-const YEAR_REFERRALS = { visits: 6, by_share_basis: { consent: 3, vital_interests: 1, safeguarding: 1, not_recorded: 1 } };
+const NO_PARTNER = { adult_social_care: 0, fire_service: 0, health: 0, other: 0, victim_support: 0 };
+const NOVEMBER_REFERRALS = {
+  visits: 5, by_share_basis: { consent: 2, vital_interests: 1, safeguarding: 1, not_recorded: 1 },
+  by_partner: { adult_social_care: 1, fire_service: 2, health: 1, other: 1, victim_support: 1 }, sent_by_partner: NO_PARTNER,
+};
+const YEAR_REFERRALS = {
+  visits: 6, by_share_basis: { consent: 3, vital_interests: 1, safeguarding: 1, not_recorded: 1 },
+  by_partner: { adult_social_care: 1, fire_service: 2, health: 2, other: 1, victim_support: 1 }, sent_by_partner: NO_PARTNER,
+};
 const BASIS_ROWS = ['consent', 'vital_interests', 'safeguarding', 'not_recorded'];
 
 /** The referrals panel's table: one {basis, name, visits, share} per row, and the total. */
@@ -846,6 +853,18 @@ async function referralTable(page) {
   })));
   const total = Number(await dataValue(page, 'referrals-total'));
   return { rows, total };
+}
+
+/** The per-partner table: {partner: [referrals, passed on, not yet]} and the total. */
+async function partnerTable(page) {
+  const rows = await page.getByTestId('partner-row').evaluateAll((trs) => Object.fromEntries(trs.map((tr) => [
+    tr.dataset.partner, [1, 2, 3].map((i) => Number(tr.cells[i].dataset.value))])));
+  return { rows, total: Number(await dataValue(page, 'partner-referrals-total')) };
+}
+
+function partnerRows(expected) {
+  return { rows: Object.fromEntries(Object.entries(expected.by_partner).map(([p, n]) =>
+    [p, [n, expected.sent_by_partner[p], n - expected.sent_by_partner[p]]])) };
 }
 
 /** What the table must show for the given counts. */
@@ -903,8 +922,17 @@ test('11. referrals and consent to share: the overview and the report count refe
     assert.match(description, /Of 5 visits with a referral to a partner, 4 recorded a lawful basis for sharing/);
     assert.match(description, /Resident consented 2/);
     assert.match(description, /1 came from older tablets/);
-    assert.match(await panel.locator('caption').textContent(), /^Referrals by basis for sharing \(.+\)$/);
-    assert.equal(await panel.locator('tbody th[scope="row"]').count(), BASIS_ROWS.length);
+    assert.match(await page.getByTestId('referrals-table').locator('caption').textContent(), /^Referrals by basis for sharing \(.+\)$/);
+    assert.equal(await page.getByTestId('referrals-table').locator('tbody th[scope="row"]').count(), BASIS_ROWS.length);
+    // The same panel counts referrals per partner (a visit referred to two counts for each):
+    // its own chart, captioned table and text, none passed on yet.
+    assert.equal(await page.getByRole('region', { name: 'Referrals by partner' }).count(), 1);
+    assert.deepEqual(await partnerTable(page), { ...partnerRows(NOVEMBER_REFERRALS), total: 6 });
+    assert.match(await page.getByTestId('referral-partners-table').locator('caption').textContent(), /^Referrals by partner \(.+\)$/);
+    await page.waitForFunction(() => !/: loading$/.test(document.querySelector('[data-testid="panel-referral-partners-chart"]')
+      .getAttribute('aria-label')), null, { timeout: WAIT_MS });
+    assert.match(await page.getByTestId('panel-referral-partners-chart').getAttribute('aria-label'),
+      /6 referrals to partners, 0 passed on: Fire service 2 \(0 passed on\), Victim support 1 \(0 passed on\)/);
     assert.doesNotMatch(await page.getByTestId('overview').textContent(), /NaN|undefined/);
     await page.waitForTimeout(300);
     await panel.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-referrals.png'), timeout: WAIT_MS });
@@ -913,6 +941,7 @@ test('11. referrals and consent to share: the overview and the report count refe
     await page.goto(`${server.base}/dashboard/#/overview`);
     await waitForOverview(page);
     assert.deepEqual(await referralTable(page), { rows: expectedReferralRows(YEAR_REFERRALS), total: 6 });
+    assert.deepEqual(await partnerTable(page), { ...partnerRows(YEAR_REFERRALS), total: 7 });
 
     // An older server's answer has no "referrals": the panel says so, and the figure is a dash.
     const asOlderServer = async (route) => {
@@ -926,6 +955,8 @@ test('11. referrals and consent to share: the overview and the report count refe
     await waitForOverview(page);
     assert.equal(await page.getByTestId('referral-row').count(), 0);
     assert.match(await page.getByTestId('referrals-table').textContent(), /No figures: this server does not count referrals/);
+    assert.equal(await page.getByTestId('partner-row').count(), 0);
+    assert.match(await page.getByTestId('referral-partners-table').textContent(), /No figures: this server does not count referrals by partner/);
     assert.equal((await page.getByTestId('referred-visits').textContent()).trim(), '—');
     assert.equal(await dataValue(page, 'referred-visits'), '');
     assert.doesNotMatch(await page.getByTestId('overview').textContent(), /NaN|undefined/);
@@ -1029,10 +1060,80 @@ test('12. register search: the text is in no URL or history entry; results page;
 // ---------------------------------------------------------------------------------------------
 // 13
 
+// Why: referrals must reach the partners (issue 15): a coordinator lists one partner's
+// referrals with what the partner needs, sees which have no lawful basis recorded (they must
+// not go out as if the resident consented), downloads the partner's CSV, and marks them as
+// passed on, selected or all, with the counts following. Uses test 11's referrals: to the fire
+// service, vid(20) with no basis recorded and vid(21) with consent.
+test('13. referrals to pass on: flagged without a basis, marked as sent selected and all, counted', async () => {
+  const opened = await signedInPage('#/referrals?partner=fire_service');
+  const { page } = opened;
+  const items = page.getByTestId('referral-item');
+  const waitForCounts = (unsent, sent, rows) => page.waitForFunction(([u, s, r]) => {
+    const count = document.querySelector('[data-testid="referrals-count"]');
+    return count && count.dataset.unsent === String(u) && count.dataset.sent === String(s) &&
+      document.querySelectorAll('[data-testid="referral-item"]').length === r;
+  }, [unsent, sent, rows], { timeout: WAIT_MS });
+  try {
+    await waitForCounts(2, 0, 2);
+    assert.deepEqual(await items.evaluateAll((trs) => trs.map((tr) => [tr.dataset.visitId, tr.dataset.basisNotRecorded])),
+      [[vid(20), 'true'], [vid(21), 'false']]);
+    const unrecorded = page.locator(`[data-testid="referral-item"][data-visit-id="${vid(20)}"]`);
+    assert.match(await unrecorded.textContent(), /1 Acacia Avenue.*WD6 1AA.*Elstree.*No basis recorded — check before sharing.*officer\.ann/);
+    assert.ok(await page.getByTestId('referrals-not-recorded').isVisible());
+    assert.match(await page.getByTestId('referrals-not-recorded').textContent(), /^1 referral has no lawful basis for sharing recorded/);
+    assert.match(await page.getByTestId('referrals-table').locator('caption').textContent(),
+      /^Referrals to Fire service, not yet passed on, /);
+    assert.doesNotMatch(await page.getByTestId('referrals-table').textContent(), /NaN|undefined/);
+    await page.screenshot({ path: join(ARTIFACTS_DIR, 'dashboard-referrals-to-pass-on.png'), fullPage: true, timeout: WAIT_MS });
+
+    // The partner's CSV, as the link fetches it: the one with no basis is left out until included.
+    const href = await page.getByTestId('referrals-download').getAttribute('href');
+    assert.match(href, /^\/api\/v1\/exports\/referrals\.csv\?partner=fire_service&state=unsent&include_not_recorded=false$/);
+    const csv = await api(server.base, coordinatorToken, href);
+    assert.equal(csv.status, 200);
+    const [header, ...rows] = parseCsv(csv.raw);
+    assert.deepEqual(rows.map((row) => row[header.indexOf('visit_id')]), [vid(21)]);
+    assert.equal(header.indexOf('notes'), -1);
+    await page.getByTestId('referrals-include').check();
+    assert.match(await page.getByTestId('referrals-download').getAttribute('href'), /include_not_recorded=true$/);
+    await page.getByTestId('referrals-include').uncheck();
+
+    // Mark the consented one, selected by its box: it leaves the unsent list.
+    await page.locator(`[data-testid="referral-item"][data-visit-id="${vid(21)}"] [data-testid="referral-select"]`).check();
+    await page.getByTestId('referrals-mark-selected').click();
+    await waitForCounts(1, 1, 1);
+
+    // "Mark all" leaves the one with no basis unless included.
+    await page.getByTestId('referrals-mark-all').click();
+    await page.getByTestId('confirm-yes').click({ timeout: WAIT_MS });
+    await page.waitForFunction(() => document.querySelector('[data-testid="referrals-count"]')?.dataset.marked === '0',
+      null, { timeout: WAIT_MS });
+    await waitForCounts(1, 1, 1);
+    await page.getByTestId('referrals-include').check();
+    await page.getByTestId('referrals-mark-all').click();
+    await page.getByTestId('confirm-yes').click({ timeout: WAIT_MS });
+    await waitForCounts(0, 2, 0);
+
+    // Both shown as passed on, by whom; and the statistics count them sent.
+    await page.getByTestId('referrals-state').selectOption('all');
+    await waitForCounts(0, 2, 2);
+    assert.deepEqual(await items.evaluateAll((trs) => trs.map((tr) => tr.dataset.sent)), ['true', 'true']);
+    assert.match(await items.first().textContent(), new RegExp(`by ${COORDINATOR}`));
+    const stats = await apiGet(server.base, coordinatorToken, '/api/v1/stats');
+    assert.equal(stats.referrals.sent_by_partner.fire_service, 2);
+    assert.equal(stats.referrals.by_partner.fire_service, 2);
+  } finally {
+    await closePage(opened);
+  }
+
+// ---------------------------------------------------------------------------------------------
+// 14
+
 // Why: the partnership reports what Safer Streets did "since the launch of the project in 2011";
 // the years before this system come from a baseline a coordinator loads, and the annual report
 // must add them to what was recorded, year by year, without losing a bad file's lines.
-test('13. since the launch: the report adds a loaded baseline to the recorded years', async () => {
+test('14. since the launch: the report adds a loaded baseline to the recorded years', async () => {
   const header = 'financial_year,households_visited,visits,smoke_detectors_fitted,cards_distributed';
   const bad = `${header}\n2011/12,300,400,90,0\n2012/13,x,1,1,1\n2012/13,1,1,1,1\n`;
   const good = `${header}\n2011/12,300,400,90,0\n2013,100,150,20,50\n`;

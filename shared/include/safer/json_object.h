@@ -8,6 +8,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 #include <string_view>
 
 namespace safer {
@@ -29,6 +30,10 @@ class JsonObject {
   // The member's value when it is a whole number written without a fraction or exponent that
   // fits in 64 bits (100, not 100.0 or "100"); nullopt otherwise.
   std::optional<std::int64_t> integer(const std::string& name) const;
+  // The member's value when it is true or false; nullopt otherwise.
+  std::optional<bool> boolean(const std::string& name) const;
+  // The member's strings when it is an array of strings only; nullopt otherwise.
+  std::optional<std::vector<std::string>> strings(const std::string& name) const;
 
  private:
   std::optional<Kind> kind(const std::string& name) const;
@@ -36,6 +41,8 @@ class JsonObject {
     Kind kind;
     std::string text;                    // for Kind::string
     std::optional<std::int64_t> number;  // for a whole number (Kind::other)
+    std::optional<bool> flag;            // for true or false (Kind::other)
+    std::optional<std::vector<std::string>> items;  // for an array of strings (Kind::other)
   };
   std::map<std::string, Member> members_;
 };

@@ -29,6 +29,11 @@ struct Stats {
   // indexed by ShareBasis, then one more for "not recorded".
   std::int64_t referred_visits = 0;
   std::array<std::int64_t, 4> referrals_by_basis{};
+  // Referrals by partner, one per visit and partner it was referred to, and how many of those
+  // a coordinator marked as passed on (protocol.md §7). Every Referral name is present, with 0
+  // when there are none; the partner is free text, so partners configured later fit.
+  std::map<std::string, std::int64_t> referrals_by_partner;
+  std::map<std::string, std::int64_t> referrals_sent_by_partner;
 
   std::int64_t households_target = 0;   // current target households, whatever the range
   std::int64_t households_visited = 0;  // target households with a completed visit in range
@@ -66,6 +71,9 @@ struct Stats {
 
   friend bool operator==(const Stats&, const Stats&) = default;
 };
+
+// The partners every Stats names, with 0 when none: the Referral names.
+void add_known_partners(Stats& stats);
 
 // The response body of protocol.md §7.
 std::string to_json(const Stats& stats);

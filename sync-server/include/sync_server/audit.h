@@ -76,6 +76,7 @@ inline constexpr const char* kAuditRetentionView = "retention_view";
 inline constexpr const char* kAuditRetentionChange = "retention_change";
 inline constexpr const char* kAuditRetentionPurge = "retention_purge";
 inline constexpr const char* kAuditBaselineLoad = "baseline_load";
+inline constexpr const char* kAuditReferralsSent = "referrals_sent";
 
 // An entry as stored.
 struct AuditRecord {

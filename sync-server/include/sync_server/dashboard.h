@@ -67,6 +67,40 @@ class Dashboard {
   std::string visits_csv(const DateRange& range);
   std::string commute_sessions_csv(const DateRange& range);
 
+  // --- Referrals to pass on (referral_lists.cpp, referrals.cpp) ---
+  // Which referrals to one partner, by their visit's local date.
+  enum class ReferralState { unsent, sent, all };
+  struct ReferralFilter {
+    std::string partner;  // REQUIRES: is_partner(partner)
+    DateRange range;
+    ReferralState state = ReferralState::unsent;
+    // Referrals whose visit recorded no lawful basis for sharing (protocol.md §5.2): listed
+    // and flagged by default, but left out of the partner's CSV and of "mark all as sent"
+    // unless the coordinator includes them (docs/data-protection.md §5).
+    bool include_not_recorded = true;
+    int limit = 100;  // a page of the list: 1..kMaxReferralPage
+    int offset = 0;
+  };
+  static constexpr int kMaxReferralPage = 500;
+  // Whether `name` is a partner referrals can be made to (a safer::Referral name).
+  static bool is_partner(std::string_view name);
+  // A page of the filter's referrals, oldest visit first, each with what the partner needs to
+  // act (never the visit's notes), and the partner's counts in the range: total, unsent, sent,
+  // not_recorded. `listed` gets the page's rows and the total that matched.
+  std::string referrals_json(const ReferralFilter& filter, Listed* listed = nullptr);
+  // The partner's CSV of the filter's referrals (every page; limit and offset unused), as the
+  // other exports. Returns the number of rows.
+  std::int64_t referrals_csv(const ReferralFilter& filter, const CsvSink& sink);
+  std::string referrals_csv(const ReferralFilter& filter);
+  // Marks as passed on to filter.partner, by `coordinator` now, the unsent referrals of
+  // `visit_ids` (at most kMaxReferralPage), or with nullopt every unsent one the filter selects
+  // (its state, limit and offset unused). Referrals already sent keep who and when. The change
+  // and its audit entry commit together. Returns how many were marked. Error "invalid" for
+  // too many ids or a malformed one.
+  Result<std::int64_t> mark_referrals_sent(const ReferralFilter& filter,
+                                           const std::optional<std::vector<std::string>>& visit_ids,
+                                           const Actor& coordinator);
+
   // --- The historic baseline (baseline.cpp) ---
   // Replaces the whole baseline with the CSV's years, audited as `by`'s; nothing is changed when
   // any line is wrong ("invalid", one problem a line as the register import).

@@ -413,6 +413,109 @@ ApiResponse post_wipe(ServerStore& store, const ApiRequest& request, const Calle
   return revoke_device(store, request, caller, device, ServerStore::Wipe::yes);
 }
 
+// "Referrals to pass on" (docs/api.md): the filter from the query — partner (required), from,
+// to, state (unsent, sent or all; unsent by default), include_not_recorded (true or false,
+// `include_by_default` when absent), limit and offset — or the refusal of a malformed one.
+// Nothing typed is echoed: a partner is checked against the partners' names first.
+std::variant<Dashboard::ReferralFilter, ApiResponse> referral_filter(const ApiRequest& request, bool include_by_default) {
+  Dashboard::ReferralFilter filter;
+  const auto partner = query_text(request, "partner");
+  if (!partner || !Dashboard::is_partner(*partner)) {
+    return error(400, "partner must be one of fire_service, victim_support, adult_social_care, health or other");
+  }
+  filter.partner = *partner;
+  auto range = date_range(request);
+  if (auto* refused = std::get_if<ApiResponse>(&range)) return std::move(*refused);
+  filter.range = std::get<Range>(range);
+  const auto state = query_text(request, "state").value_or("unsent");
+  if (state == "unsent") {
+    filter.state = Dashboard::ReferralState::unsent;
+  } else if (state == "sent") {
+    filter.state = Dashboard::ReferralState::sent;
+  } else if (state == "all") {
+    filter.state = Dashboard::ReferralState::all;
+  } else {
+    return error(400, "state must be unsent, sent or all");
+  }
+  const auto include = query_text(request, "include_not_recorded");
+  if (include && *include != "true" && *include != "false") return error(400, "include_not_recorded must be true or false");
+  filter.include_not_recorded = include ? *include == "true" : include_by_default;
+  filter.limit = query_int(request, "limit", filter.limit, 1, Dashboard::kMaxReferralPage);
+  filter.offset = query_int(request, "offset", filter.offset, 0, 1 << 30);
+  return filter;
+}
+
+// "partner=… from=… to=… state=… not_recorded=included": what a referral list or CSV selected.
+std::string referral_filter_text(const Dashboard::ReferralFilter& filter) {
+  const char* states[] = {"unsent", "sent", "all"};
+  return "partner=" + filter.partner + " " + range_text(filter.range) + " state=" +
+         states[static_cast<int>(filter.state)] + " not_recorded=" + (filter.include_not_recorded ? "included" : "left_out");
+}
+
+template <class Body>
+ApiResponse with_referral_filter(const ApiRequest& request, bool include_by_default, Body&& body) {
+  auto filter = referral_filter(request, include_by_default);
+  if (auto* refused = std::get_if<ApiResponse>(&filter)) return std::move(*refused);
+  return body(std::get<Dashboard::ReferralFilter>(filter));
+}
+
+// The work list lists not-recorded referrals by default, flagged; the partner's CSV leaves them
+// out unless asked (docs/data-protection.md §5).
+ApiResponse get_referrals(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  return with_referral_filter(request, true, [&](const Dashboard::ReferralFilter& filter) {
+    Dashboard::Listed listed;
+    auto body = Dashboard(store).referrals_json(filter, &listed);
+    AuditEntry entry(actor_of(caller, request), kAuditWorklistView);
+    entry.kind = "referrals";
+    entry.detail = referral_filter_text(filter) + " rows=" + std::to_string(listed.rows) + " total=" + std::to_string(listed.total);
+    record(store, entry);
+    return json(200, std::move(body));
+  });
+}
+
+ApiResponse export_referrals(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  return with_referral_filter(request, false, [&](const Dashboard::ReferralFilter& filter) {
+    return csv("referrals-" + filter.partner + ".csv", [&](const Dashboard::CsvSink& sink) {
+      record_export(store, request, caller, "referrals", referral_filter_text(filter), Dashboard(store).referrals_csv(filter, sink));
+    });
+  });
+}
+
+// {"partner", "visit_ids": [...]} marks those visits' referrals to the partner as sent; {"partner",
+// "all": true, "from", "to", "include_not_recorded"} every unsent one in the range.
+ApiResponse post_referrals_sent(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  const auto body = safer::JsonObject::parse(request.body);
+  static constexpr std::string_view kShape =
+      R"(send {"partner", "visit_ids": ["…"]} or {"partner", "all": true, "from", "to", "include_not_recorded"})";
+  if (!body) return error(400, kShape);
+  Dashboard::ReferralFilter filter;
+  filter.partner = body->string("partner").value_or("");
+  if (!Dashboard::is_partner(filter.partner)) {
+    return error(400, "partner must be one of fire_service, victim_support, adult_social_care, health or other");
+  }
+  std::optional<std::vector<std::string>> visit_ids;
+  if (body->has("visit_ids")) {
+    visit_ids = body->strings("visit_ids");
+    if (!visit_ids || visit_ids->empty()) return error(400, "visit_ids must be a non-empty array of visit ids");
+  } else if (body->boolean("all") != true) {
+    return error(400, kShape);
+  }
+  for (const auto& [name, date] : {std::pair{"from", &filter.range.first}, std::pair{"to", &filter.range.second}}) {
+    if (!body->has(name) || body->is_null(name)) continue;
+    const auto text = body->string(name);
+    *date = text ? safer::parse_iso_date(*text) : std::nullopt;
+    if (!*date) return error(400, std::string(name) + " must be a date written YYYY-MM-DD, or null");
+  }
+  filter.include_not_recorded = body->boolean("include_not_recorded").value_or(false);
+  const auto marked = Dashboard(store).mark_referrals_sent(filter, visit_ids, actor_of(caller, request));
+  if (!marked) {
+    if (marked.error().code != "invalid") throw std::runtime_error(marked.error().message);  // 503
+    return error(400, marked.error().message);
+  }
+  log::line("referrals_sent", "partner=" + filter.partner + " marked=" + std::to_string(*marked) + " by=" + caller.name);
+  return json(200, JsonOut().begin_object().field("partner", filter.partner).field("marked", *marked).end_object().str());
+}
+
 // The audit trail's filters from the query (docs/api.md): person, action, from, to, before, limit.
 std::variant<AuditFilter, ApiResponse> audit_filter(const ApiRequest& request) {
   AuditFilter filter;
@@ -499,6 +602,9 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/devices", "", Access::read, get_devices},
     {"GET", "/api/v1/exports/visits.csv", "", Access::read, export_visits},
     {"GET", "/api/v1/exports/commute_sessions.csv", "", Access::read, export_commute_sessions},
+    {"GET", "/api/v1/exports/referrals.csv", "", Access::read, export_referrals},
+    {"GET", "/api/v1/referrals", "", Access::read, get_referrals},
+    {"POST", "/api/v1/referrals/sent", "", Access::write, post_referrals_sent},
     {"GET", "/api/v1/devices/", "/rejections", Access::read, get_rejections},
     {"POST", "/api/v1/households/import", "", Access::write, post_import},
     {"GET", "/api/v1/baseline", "", Access::read, get_baseline},

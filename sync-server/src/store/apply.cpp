@@ -374,6 +374,7 @@ void ServerStore::Impl::move_visits_with(const std::string& household_id, const 
         count_visit(record, after.ward, +1);
       }
       db.cached("UPDATE records SET ward = ? WHERE entity = 'visit' AND id = ?")->bind(1, after.ward).bind(2, visit_id).run();
+      db.cached("UPDATE referrals SET ward = ? WHERE visit_id = ?")->bind(1, after.ward).bind(2, visit_id).run();
     }
     if (scope_changed) {
       db.cached("UPDATE records SET version = ? WHERE entity = 'visit' AND id = ?")
@@ -421,6 +422,9 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   if (winner.hlc > server_hlc) server_hlc = winner.hlc;
   recount(winner, current, admitted);
   write_record(device, winner, current, admitted, encoded);
+  if (change.entity == Entity::visit) {
+    keep_referrals(change.id, admitted.data ? &std::get<Visit>(*admitted.data) : nullptr, admitted.ward);
+  }
   if (change.entity == Entity::household) {
     if (current) move_visits_with(change.id, *current, admitted);
     if (!admitted.data) {

@@ -54,6 +54,11 @@ constexpr std::array<Table, 17> kTables{{
     {"household_days", "SELECT household_id, day, completed FROM household_days",
      "INSERT INTO household_days (household_id, day, completed) VALUES (?1, ?2, ?3)", 3,
      "SELECT count(*) FROM household_days"},
+    {"referrals",
+     "SELECT visit_id, partner, household_id, local_day, ward, share_basis, sent_at, sent_by FROM referrals",
+     "INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis, sent_at, sent_by)"
+     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", 8,
+     "SELECT count(*) FROM referrals"},
     {"commute_totals", "SELECT day, station, sessions, cards, msg_vehicle_security_sessions, msg_vehicle_security_cards, msg_home_security_sessions, msg_home_security_cards, msg_garden_tools_sessions, msg_garden_tools_cards, msg_personal_belongings_sessions, msg_personal_belongings_cards FROM commute_totals",
      "INSERT INTO commute_totals (day, station, sessions, cards, msg_vehicle_security_sessions, msg_vehicle_security_cards, msg_home_security_sessions, msg_home_security_cards, msg_garden_tools_sessions, msg_garden_tools_cards, msg_personal_belongings_sessions, msg_personal_belongings_cards) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", 12,
      "SELECT count(*) FROM commute_totals"},

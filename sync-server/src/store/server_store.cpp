@@ -50,6 +50,15 @@ namespace {
   COUNT_MESSAGE("personal_belongings")                                                                      \
   " FROM records r WHERE r.entity = 'commute_session' AND r.deleted = 0 AND r.local_day = commute_totals.day" \
   " AND json_extract(r.data, '$.station') = commute_totals.station);\n"
+// The referrals table (one row per visit and partner, referrals.cpp) from the live visits that
+// have their local day: run by SQLite migration 12, and again for visits that get their local
+// day only when the store opens (fill_local_days). Rows already there keep their sent state.
+#define FILL_REFERRALS                                                                                      \
+  "INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis)"                  \
+  " SELECT r.id, j.value, r.household_id, r.local_day, coalesce(r.ward, ''),"                              \
+  " coalesce(json_extract(r.data, '$.share_basis'), '') FROM records r, json_each(r.data, '$.referrals') j"  \
+  " WHERE r.entity = 'visit' AND r.deleted = 0 AND r.local_day IS NOT NULL AND true"                        \
+  " ON CONFLICT (visit_id, partner) DO NOTHING;\n"
 
 constexpr sqlite::Migration kMigrations[] = {
     {1, R"sql(
@@ -347,6 +356,25 @@ CREATE INDEX IF NOT EXISTS household_days_by_day ON household_days (day, househo
 CREATE INDEX IF NOT EXISTS household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
     {12, R"sql(
+-- Referrals per partner (referrals.cpp): one row per live visit and partner it refers to, with
+-- what the statistics and the "referrals to pass on" list select by, and whether a coordinator
+-- marked it as passed on. partner is free text: partners configured on the server fit as they
+-- come. Written to run again on a store whose version was rewound (as migration 6).
+CREATE TABLE IF NOT EXISTS referrals (
+  visit_id     TEXT NOT NULL,
+  partner      TEXT NOT NULL,
+  household_id TEXT NOT NULL,
+  local_day    TEXT NOT NULL,           -- the visit's local date, as in the statistics
+  ward         TEXT NOT NULL,           -- the ward the visit counts under
+  share_basis  TEXT NOT NULL DEFAULT '',  -- '' when not recorded
+  sent_at      INTEGER,                 -- Unix milliseconds; NULL: not passed on yet
+  sent_by      TEXT,                    -- the coordinator who marked it
+  PRIMARY KEY (visit_id, partner)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS referrals_by_day ON referrals (local_day, partner, sent_at);
+CREATE INDEX IF NOT EXISTS referrals_by_partner ON referrals (partner, local_day, visit_id);
+)sql" FILL_REFERRALS},
+    {13, R"sql(
 -- Commute Aware messages per station: the sessions that gave each, and their cards (protocol.md §7).
 ALTER TABLE commute_totals ADD COLUMN msg_vehicle_security_sessions INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE commute_totals ADD COLUMN msg_vehicle_security_cards INTEGER NOT NULL DEFAULT 0;
@@ -357,7 +385,7 @@ ALTER TABLE commute_totals ADD COLUMN msg_garden_tools_cards INTEGER NOT NULL DE
 ALTER TABLE commute_totals ADD COLUMN msg_personal_belongings_sessions INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE commute_totals ADD COLUMN msg_personal_belongings_cards INTEGER NOT NULL DEFAULT 0;
 )sql" COUNT_COMMUTE_MESSAGES},
-    {13, R"sql(
+    {14, R"sql(
 -- The historic baseline: figures per financial year from before this system (baseline.h).
 CREATE TABLE IF NOT EXISTS baseline_years (
   year                   INTEGER PRIMARY KEY,
@@ -643,7 +671,28 @@ CREATE INDEX household_days_by_day ON household_days (day, household_id);
 CREATE INDEX household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
     {9, R"sql(
--- As SQLite's migration 12: Commute Aware messages per station.
+-- As SQLite's migration 12: referrals per partner, filled from the stored visits.
+CREATE TABLE referrals (
+  visit_id     text NOT NULL,
+  partner      text COLLATE "C" NOT NULL,
+  household_id text NOT NULL,
+  local_day    text COLLATE "C" NOT NULL,
+  ward         text COLLATE "C" NOT NULL,
+  share_basis  text NOT NULL DEFAULT '',
+  sent_at      bigint,
+  sent_by      text,
+  PRIMARY KEY (visit_id, partner)
+);
+CREATE INDEX referrals_by_day ON referrals (local_day, partner, sent_at);
+CREATE INDEX referrals_by_partner ON referrals (partner, local_day, visit_id);
+INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis)
+  SELECT r.id, j.partner, r.household_id, r.local_day, coalesce(r.ward, ''), coalesce(r.data::jsonb ->> 'share_basis', '')
+    FROM records r CROSS JOIN LATERAL jsonb_array_elements_text(r.data::jsonb -> 'referrals') AS j(partner)
+   WHERE r.entity = 'visit' AND r.deleted = 0 AND r.local_day IS NOT NULL
+  ON CONFLICT (visit_id, partner) DO NOTHING;
+)sql"},
+    {10, R"sql(
+-- As SQLite's migration 13: Commute Aware messages per station.
 ALTER TABLE commute_totals ADD COLUMN msg_vehicle_security_sessions bigint NOT NULL DEFAULT 0,
   ADD COLUMN msg_vehicle_security_cards bigint NOT NULL DEFAULT 0,
   ADD COLUMN msg_home_security_sessions bigint NOT NULL DEFAULT 0,
@@ -653,8 +702,8 @@ ALTER TABLE commute_totals ADD COLUMN msg_vehicle_security_sessions bigint NOT N
   ADD COLUMN msg_personal_belongings_sessions bigint NOT NULL DEFAULT 0,
   ADD COLUMN msg_personal_belongings_cards bigint NOT NULL DEFAULT 0;
 )sql" COUNT_COMMUTE_MESSAGES},
-    {10, R"sql(
--- As SQLite's migration 13: the historic baseline.
+    {11, R"sql(
+-- As SQLite's migration 14: the historic baseline.
 CREATE TABLE baseline_years (
   year                   integer PRIMARY KEY,
   households_visited     bigint NOT NULL,
@@ -718,7 +767,7 @@ void ServerStore::Impl::fill_local_days() {
         .bind(3, id)
         .run();
   }
-  if (!found.empty()) db.exec(COUNT_REFERRED_VISITS COUNT_COMMUTE_MESSAGES);
+  if (!found.empty()) db.exec(COUNT_REFERRED_VISITS FILL_REFERRALS COUNT_COMMUTE_MESSAGES);
 }
 
 std::optional<std::string> ServerStore::Impl::meta(const char* key) {

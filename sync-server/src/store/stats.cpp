@@ -296,6 +296,7 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
     stats.cards_by_station[station] = 0;
     stats.messages_by_station[station] = {};
   }
+  safer::add_known_partners(stats);
 
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);  // one view of every table
@@ -389,6 +390,15 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       }
     }
   }
+  if (!from || from->year <= 9999) {  // referrals per partner: an index range over the range's referrals
+    auto partners = db.cached(
+        "SELECT partner, count(*), count(sent_at) FROM referrals WHERE local_day BETWEEN ? AND ? GROUP BY partner");
+    partners->bind(1, lower(from)).bind(2, upper(to));
+    while (partners->step()) {
+      stats.referrals_by_partner[partners->column_text(0)] += partners->column_int(1);
+      stats.referrals_sent_by_partner[partners->column_text(0)] += partners->column_int(2);
+    }
+  }
   snapshot.commit();
   return stats;
 }
@@ -402,6 +412,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
     stats.cards_by_station[station] = 0;
     stats.messages_by_station[station] = {};
   }
+  safer::add_known_partners(stats);
   const auto in_range = [&](const CivilDate& day) { return (!from || *from <= day) && (!to || day <= *to); };
 
   auto& db = impl_->db;
@@ -409,7 +420,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   std::map<std::string, std::pair<bool, std::string>> households;  // id -> (live target, ward)
   std::map<std::string, safer::EnumSet<safer::Vulnerability>> vulnerable;  // live households' groups
   auto rows = db.cached("SELECT entity, id, deleted, data, target, ward FROM records");
-  std::vector<safer::Visit> visits;
+  std::map<std::string, safer::Visit> visits;  // by id
   while (rows->step()) {
     const auto entity = safer::enum_from_string<safer::Entity>(rows->column_text(0));
     const bool deleted = rows->column_int(2) != 0;
@@ -425,7 +436,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
     } else if (!deleted && entity == safer::Entity::visit) {
       safer::Visit visit;
       safer::from_json(rows->column_text(3), visit);
-      visits.push_back(std::move(visit));
+      visits.emplace(rows->column_text(1), std::move(visit));
     } else if (!deleted && entity == safer::Entity::commute_session) {
       safer::CommuteSession session;
       safer::from_json(rows->column_text(3), session);
@@ -444,7 +455,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   }
   std::set<std::string> visited;
   std::map<std::string, std::int64_t> reached;  // household -> completed visits in range
-  for (const auto& visit : visits) {
+  for (const auto& [id, visit] : visits) {
     if (!in_range(impl_->options.local_date(visit.visited_at))) continue;
     ++stats.visits_total;
     ++stats.visits_by_status[static_cast<std::size_t>(visit.status)];
@@ -458,6 +469,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
       ++stats.referrals_by_basis[visit.share_basis ? static_cast<std::size_t>(*visit.share_basis)
                                                    : stats.referrals_by_basis.size() - 1];
     }
+    for (const auto& partner : visit.referrals.names()) ++stats.referrals_by_partner[partner];
     if (visit.status == safer::VisitStatus::completed) {
       ++reached[visit.household_id];
       if (households[visit.household_id].first) visited.insert(visit.household_id);
@@ -466,6 +478,15 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   for (const auto& [household_id, completed] : reached) add_to_groups(stats, vulnerable[household_id], 1, completed);
   stats.households_visited = static_cast<std::int64_t>(visited.size());
   stats.households_reached = static_cast<std::int64_t>(reached.size());
+  // Whether a referral was passed on is known only to the referrals table: its sent rows count
+  // where their visit is live, in the range and still refers to that partner.
+  auto sent = db.cached("SELECT visit_id, partner FROM referrals WHERE sent_at IS NOT NULL");
+  while (sent->step()) {
+    const auto visit = visits.find(sent->column_text(0));
+    if (visit == visits.end() || !in_range(impl_->options.local_date(visit->second.visited_at))) continue;
+    const auto partner = safer::enum_from_string<safer::Referral>(sent->column_text(1));
+    if (partner && visit->second.referrals.contains(*partner)) ++stats.referrals_sent_by_partner[sent->column_text(1)];
+  }
   snapshot.commit();
   return stats;
 }

@@ -26,6 +26,15 @@ inline safer::Hlc hlc_after(safer::Hlc hlc) {
   return {hlc.millis + 1, 0};
 }
 
+// A range's ends as the text the tables' local days compare with: "" and "9999-12-31" for
+// open ends (ISO dates compare as text).
+inline std::string first_day_text(const std::optional<safer::CivilDate>& date) {
+  return date ? safer::format_iso_date(*date) : std::string();
+}
+inline std::string last_day_text(const std::optional<safer::CivilDate>& date) {
+  return date ? safer::format_iso_date(*date) : std::string("9999-12-31");
+}
+
 // One row of `records`: the winning version of one record, with the columns that scope,
 // ownership and the statistics need.
 struct StoredRow {
@@ -135,6 +144,11 @@ struct ServerStore::Impl {
   // after it. REQUIRES: the household's new version is written.
   void record_exits(const std::string& household_id, const std::optional<StoredRow>& before,
                     const std::vector<std::string>& holders_after);
+
+  // referrals.cpp. Makes the visit's rows in `referrals` those of `visit` (nullptr: a deleted or
+  // erased visit, none): a row per partner it refers to, with its household, local day, `ward`
+  // and share basis. A partner the visit still refers to keeps its sent state.
+  void keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward);
 
   // stats.cpp: statistics contributions of one version, added (sign +1) or taken away (-1).
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);

@@ -34,6 +34,13 @@ struct HeldRejection {
   safer::UnixMillis at = 0;
 };
 
+// A visit's referral to a partner, and whether it was passed on (a disclosure).
+struct HeldReferral {
+  std::string visit_id, partner, share_basis;
+  std::optional<std::int64_t> sent_at;
+  std::string sent_by;
+};
+
 struct HeldExit {
   std::string user_id;
   std::int64_t version = 0;  // the household's version that took it out of the user's scope
@@ -46,10 +53,12 @@ struct Held {
   std::vector<AuditRecord> audit;
   std::vector<HeldRejection> rejections;
   std::vector<HeldExit> exits;
+  std::vector<HeldReferral> referrals;
 
   bool erased() const { return household && !household->data; }
   std::int64_t rows() const {
-    return (household ? 1 : 0) + static_cast<std::int64_t>(visits.size() + audit.size() + rejections.size() + exits.size());
+    return (household ? 1 : 0) + static_cast<std::int64_t>(visits.size() + audit.size() + rejections.size() + exits.size() +
+                                                        referrals.size());
   }
 };
 
@@ -87,6 +96,17 @@ Held read_held(ServerStore& store, db::Database& db, const std::string& househol
   auto exits = db.cached("SELECT user_id, version FROM exits WHERE household_id = ? ORDER BY version, user_id");
   exits->bind(1, household_id);
   while (exits->step()) held.exits.push_back(HeldExit{exits->column_text(0), exits->column_int(1)});
+  auto referrals = db.cached("SELECT visit_id, partner, share_basis, sent_at, sent_by FROM referrals WHERE household_id = ?"
+                             " ORDER BY local_day, visit_id, partner");
+  referrals->bind(1, household_id);
+  while (referrals->step()) {
+    HeldReferral referral{referrals->column_text(0), referrals->column_text(1), referrals->column_text(2), std::nullopt, ""};
+    if (!referrals->column_is_null(3)) {
+      referral.sent_at = referrals->column_int(3);
+      referral.sent_by = referrals->column_text(4);
+    }
+    held.referrals.push_back(std::move(referral));
+  }
   snapshot.commit();
   return held;
 }
@@ -147,6 +167,17 @@ std::string to_json(const Held& held, const std::string& household_id, safer::Un
   out.end_array().key("exits").begin_array();
   for (const auto& exit : held.exits) {
     out.begin_object().field("user_id", exit.user_id).field("feed_version", exit.version).end_object();
+  }
+  out.end_array().key("referrals").begin_array();  // to which partner, on what basis, passed on when and by whom
+  for (const auto& referral : held.referrals) {
+    out.begin_object().field("visit_id", referral.visit_id).field("partner", referral.partner);
+    out.key("share_basis");
+    if (referral.share_basis.empty()) out.null(); else out.value(referral.share_basis);
+    out.key("sent_at");
+    if (referral.sent_at) out.value(safer::format_rfc3339(*referral.sent_at)); else out.null();
+    out.key("sent_by");
+    if (referral.sent_at) out.value(referral.sent_by); else out.null();
+    out.end_object();
   }
   return out.end_array().end_object().str();
 }
@@ -241,6 +272,13 @@ std::string to_csv(const Held& held) {
   for (const auto& exit : held.exits) {
     write_row(csv, {{"section", "exit"}, {"id", held.household->id}, {"by_user", exit.user_id}, {"action", "left_scope"},
                     {"detail", "feed_version=" + std::to_string(exit.version)}});
+  }
+  for (const auto& referral : held.referrals) {
+    write_row(csv, {{"section", "referral"}, {"id", referral.visit_id},
+                    {"time", referral.sent_at ? safer::format_rfc3339(*referral.sent_at) : std::string()},
+                    {"by_user", referral.sent_by}, {"referrals", referral.partner},
+                    {"share_basis", referral.share_basis.empty() ? std::string("not_recorded") : referral.share_basis},
+                    {"action", referral.sent_at ? "passed_on" : "not_passed_on"}});
   }
   csv.finish();
   return text;

@@ -1,0 +1,87 @@
+// Referrals per partner (protocol.md §7, docs/server.md "Referrals"): the `referrals` table,
+// one row per live visit and partner it refers to, kept in step with the visits inside the
+// write that changes them.
+#include <algorithm>
+
+#include "safer/uuid.h"
+#include "store_impl.h"
+#include "sync_server/dashboard.h"
+
+namespace sync_server {
+
+void ServerStore::Impl::keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward) {
+  std::vector<std::string> wanted;
+  if (visit != nullptr) {
+    for (const auto& name : visit->referrals.names()) wanted.emplace_back(name);
+  }
+  std::vector<std::string> held;
+  auto rows = db.cached("SELECT partner FROM referrals WHERE visit_id = ?");
+  rows->bind(1, visit_id);
+  while (rows->step()) held.push_back(rows->column_text(0));
+  rows->reset();
+  for (const auto& partner : held) {
+    if (std::find(wanted.begin(), wanted.end(), partner) != wanted.end()) continue;
+    db.cached("DELETE FROM referrals WHERE visit_id = ? AND partner = ?")->bind(1, visit_id).bind(2, partner).run();
+  }
+  if (wanted.empty()) return;
+  const std::string day = safer::format_iso_date(options.local_date(visit->visited_at));
+  const std::string basis = visit->share_basis ? std::string(safer::to_string(*visit->share_basis)) : std::string();
+  auto upsert = db.cached(
+      "INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
+      " ON CONFLICT (visit_id, partner) DO UPDATE SET household_id = excluded.household_id,"
+      " local_day = excluded.local_day, ward = excluded.ward, share_basis = excluded.share_basis");
+  for (const auto& partner : wanted) {
+    upsert->reset();
+    upsert->bind(1, visit_id).bind(2, partner).bind(3, visit->household_id).bind(4, day).bind(5, ward).bind(6, basis).run();
+  }
+}
+
+Result<std::int64_t> Dashboard::mark_referrals_sent(const ReferralFilter& filter,
+                                                    const std::optional<std::vector<std::string>>& visit_ids,
+                                                    const Actor& coordinator) {
+  if (visit_ids && visit_ids->size() > static_cast<std::size_t>(kMaxReferralPage)) {
+    return Error{"invalid", "at most " + std::to_string(kMaxReferralPage) + " visit ids at a time", "visit_ids"};
+  }
+  if (visit_ids) {
+    for (const auto& id : *visit_ids) {
+      if (!safer::is_canonical_uuid(id)) return Error{"invalid", "visit_ids must hold visit ids (UUIDs)", "visit_ids"};
+    }
+  }
+  auto& impl = *store_.impl_;
+  return in_write_group(store_, [&]() -> Result<std::int64_t> {
+    std::int64_t marked = 0;
+    const std::int64_t now = impl.options.wall_clock();
+    if (visit_ids) {
+      auto mark = impl.db.cached(
+          "UPDATE referrals SET sent_at = ?1, sent_by = ?2 WHERE visit_id = ?3 AND partner = ?4 AND sent_at IS NULL");
+      for (const auto& id : *visit_ids) {
+        mark->reset();
+        mark->bind(1, now).bind(2, coordinator.name).bind(3, id).bind(4, filter.partner).run();
+        marked += impl.db.changes();
+      }
+    } else {
+      impl.db.cached(filter.include_not_recorded
+                         ? "UPDATE referrals SET sent_at = ?1, sent_by = ?2 WHERE partner = ?3"
+                           " AND local_day BETWEEN ?4 AND ?5 AND sent_at IS NULL"
+                         : "UPDATE referrals SET sent_at = ?1, sent_by = ?2 WHERE partner = ?3"
+                           " AND local_day BETWEEN ?4 AND ?5 AND sent_at IS NULL AND share_basis <> ''")
+          ->bind(1, now)
+          .bind(2, coordinator.name)
+          .bind(3, filter.partner)
+          .bind(4, first_day_text(filter.range.first))
+          .bind(5, last_day_text(filter.range.second))
+          .run();
+      marked = impl.db.changes();
+    }
+    AuditEntry entry{coordinator, kAuditReferralsSent};
+    entry.kind = "referrals";
+    const auto day = [](const std::optional<safer::CivilDate>& date) { return date ? safer::format_iso_date(*date) : ""; };
+    entry.detail = "partner=" + filter.partner + " from=" + day(filter.range.first) + " to=" + day(filter.range.second) +
+                   (visit_ids ? " selected=" + std::to_string(visit_ids->size()) : std::string(" selected=all")) +
+                   " marked=" + std::to_string(marked);
+    impl.append_audit(entry);
+    return marked;
+  });
+}
+
+}  // namespace sync_server

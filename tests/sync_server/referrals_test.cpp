@@ -1,0 +1,238 @@
+// Referrals per partner (protocol.md §7) and "referrals to pass on" (docs/api.md): counted per
+// partner, listed with what the partner needs, marked as sent, and kept exact through edits,
+// deletes, ward changes, erasure and the migration that fills the table.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+
+#include "safer/pg.h"
+#include "safer/sqlite.h"
+#include "store_fixture.h"
+#include "sync_server/audit.h"
+#include "sync_server/dashboard.h"
+#include "test_database.h"
+
+using namespace store_test;
+
+namespace {
+
+using safer::Referral;
+using safer::ShareBasis;
+using sync_server::Dashboard;
+
+Visit referred(const std::string& household_id, std::initializer_list<Referral> partners, std::optional<ShareBasis> basis,
+               UnixMillis visited_at = at("2026-11-25T10:00:00Z")) {
+  Visit record = visit(household_id, VisitStatus::completed, visited_at);
+  for (auto partner : partners) record.referrals.insert(partner);
+  record.share_basis = basis;
+  record.notes = "Resident mentioned a private matter";
+  return record;
+}
+
+struct Office {
+  StoreFixture fixture;
+  Device coordinator = fixture.enroll("coord-tablet", "coord.cat", Role::coordinator);
+  std::uint32_t counter = 0;
+
+  Office() {
+    Household home = household("Elstree");
+    home.vulnerability = {safer::Vulnerability::elderly, safer::Vulnerability::lives_alone};
+    write(uuid(1), home);
+    write(uuid(2), household("Shenley"));
+  }
+  void write(const std::string& id, safer::RecordData data) {
+    REQUIRE(fixture.push(coordinator, upsert(id, std::move(data), hlc(0, ++counter))).rejected.empty());
+  }
+  void remove_record(Entity entity, const std::string& id) {
+    REQUIRE(fixture.push(coordinator, remove(entity, id, hlc(0, ++counter))).rejected.empty());
+  }
+  safer::Stats stats() {
+    auto kept = fixture.store().stats(std::nullopt, std::nullopt);
+    CHECK(kept == fixture.store().recompute_stats(std::nullopt, std::nullopt));
+    return kept;
+  }
+  std::int64_t partner(const char* name) { return stats().referrals_by_partner.at(name); }
+  std::int64_t sent(const char* name) { return stats().referrals_sent_by_partner.at(name); }
+  std::int64_t mark(const char* partner, std::optional<std::vector<std::string>> ids, bool include_not_recorded = false) {
+    Dashboard::ReferralFilter filter;
+    filter.partner = partner;
+    filter.include_not_recorded = include_not_recorded;
+    auto marked = Dashboard(fixture.store()).mark_referrals_sent(filter, ids, sync_server::Actor{"coord.cat", "dashboard", "127.0.0.1"});
+    REQUIRE(marked.ok());
+    return *marked;
+  }
+  std::string list(const char* partner, Dashboard::ReferralState state = Dashboard::ReferralState::all) {
+    Dashboard::ReferralFilter filter;
+    filter.partner = partner;
+    filter.state = state;
+    return Dashboard(fixture.store()).referrals_json(filter);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("referrals are counted per partner, every partner shown, exact under edits and deletes", "[referrals][stats]") {
+  Office office;
+  auto none = office.stats();
+  CHECK(none.referrals_by_partner == std::map<std::string, std::int64_t>{
+                                         {"adult_social_care", 0}, {"fire_service", 0}, {"health", 0}, {"other", 0}, {"victim_support", 0}});
+  auto json = safer::to_json(none);
+  json.erase(std::remove(json.begin(), json.end(), ' '), json.end());
+  CHECK_THAT(json, Catch::Contains(R"("by_partner":{"adult_social_care":0,"fire_service":0,"health":0,"other":0,"victim_support":0},"sent_by_partner":{)"));
+
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service, Referral::health}, ShareBasis::consent));
+  office.write(uuid(12), referred(uuid(2), {Referral::fire_service}, std::nullopt));
+  CHECK(office.partner("fire_service") == 2);
+  CHECK(office.partner("health") == 1);
+  CHECK(office.partner("victim_support") == 0);
+
+  // By the visit's local day, like every other figure.
+  const auto day = office.fixture.store().stats(date("2026-11-25"), date("2026-11-25"));
+  CHECK(day.referrals_by_partner.at("fire_service") == 2);
+  CHECK(office.fixture.store().stats(date("2026-11-26"), std::nullopt).referrals_by_partner.at("fire_service") == 0);
+
+  // An edit that drops a partner and adds another.
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service, Referral::victim_support}, ShareBasis::consent));
+  CHECK(office.partner("health") == 0);
+  CHECK(office.partner("victim_support") == 1);
+  office.remove_record(Entity::visit, uuid(12));
+  CHECK(office.partner("fire_service") == 1);
+}
+
+TEST_CASE("a referral keeps its sent state while its visit still refers to that partner", "[referrals][stats]") {
+  Office office;
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service, Referral::health}, ShareBasis::consent));
+  CHECK(office.mark("fire_service", std::vector<std::string>{uuid(11), uuid(99)}) == 1);
+  CHECK(office.mark("fire_service", std::vector<std::string>{uuid(11)}) == 0);  // already sent: who and when stay
+  CHECK(office.sent("fire_service") == 1);
+  CHECK(office.sent("health") == 0);
+
+  // Edits that keep the partner (another date, another basis, health dropped) keep it sent.
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service}, ShareBasis::vital_interests, at("2026-11-20T10:00:00Z")));
+  CHECK(office.sent("fire_service") == 1);
+  CHECK(office.partner("health") == 0);
+  CHECK_THAT(office.list("fire_service"), Catch::Contains(R"("sent_by":"coord.cat")"));
+  CHECK_THAT(office.list("fire_service"), Catch::Contains(R"("local_date":"2026-11-20")"));
+
+  // Dropped and referred again: a new referral, not yet sent.
+  office.write(uuid(11), referred(uuid(1), {Referral::health}, ShareBasis::consent));
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service}, ShareBasis::consent));
+  CHECK(office.sent("fire_service") == 0);
+  CHECK(office.partner("fire_service") == 1);
+
+  // The audit trail has who marked what, with ids and counts only.
+  const auto entries = sync_server::AuditLog(office.fixture.store()).list({});
+  REQUIRE(entries.ok());
+  bool found = false;
+  for (const auto& record : *entries) {
+    const auto& entry = record.entry;
+    if (entry.action != "referrals_sent") continue;
+    found = true;
+    CHECK(entry.actor.name == "coord.cat");
+    CHECK(entry.kind == "referrals");
+    CHECK_THAT(entry.detail, Catch::StartsWith("partner=fire_service from= to= selected="));
+  }
+  CHECK(found);
+}
+
+TEST_CASE("mark all as sent leaves out referrals with no recorded basis unless included", "[referrals]") {
+  Office office;
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service}, ShareBasis::consent));
+  office.write(uuid(12), referred(uuid(2), {Referral::fire_service}, std::nullopt));
+  CHECK(office.mark("fire_service", std::nullopt) == 1);
+  CHECK(office.sent("fire_service") == 1);
+  const auto unsent = office.list("fire_service", Dashboard::ReferralState::unsent);
+  CHECK_THAT(unsent, Catch::Contains(uuid(12)));
+  CHECK_THAT(unsent, Catch::Contains(R"("basis_not_recorded":true)"));
+  CHECK_THAT(unsent, Catch::Contains(R"("counts":{"total":2,"unsent":1,"sent":1,"not_recorded":1})"));
+  CHECK(office.mark("fire_service", std::nullopt, true) == 1);
+  CHECK(office.sent("fire_service") == 2);
+}
+
+TEST_CASE("the work list and the partner's CSV hold what the partner needs, never the notes", "[referrals]") {
+  Office office;
+  office.write(uuid(11), referred(uuid(1), {Referral::adult_social_care}, ShareBasis::safeguarding));
+  office.write(uuid(12), referred(uuid(2), {Referral::adult_social_care}, std::nullopt));
+  const auto listed = office.list("adult_social_care");
+  CHECK_THAT(listed, Catch::Contains(R"("address":"1 Example Road","postcode":"WD6 1WA","ward":"Elstree")"));
+  CHECK_THAT(listed, Catch::Contains(R"("vulnerability":["elderly","lives_alone"])"));
+  CHECK_THAT(listed, Catch::Contains(R"("share_basis":"safeguarding","basis_not_recorded":false,"officer":"coord.cat")"));
+  CHECK_THAT(listed, Catch::Contains(R"("matched":2)"));
+  CHECK_THAT(listed, !Catch::Contains("private matter"));
+
+  Dashboard::ReferralFilter filter;
+  filter.partner = "adult_social_care";
+  filter.include_not_recorded = false;
+  const auto csv = Dashboard(office.fixture.store()).referrals_csv(filter);
+  CHECK_THAT(csv, Catch::StartsWith("partner,visit_id,visited_at,local_date,status,address,postcode,ward,vulnerability,"
+                                    "share_basis,officer,household_id,sent_at,sent_by\r\n"));
+  CHECK_THAT(csv, Catch::Contains("adult_social_care," + uuid(11) + ",2026-11-25T10:00:00.000Z,2026-11-25,completed,"
+                                  "1 Example Road,WD6 1WA,Elstree,elderly;lives_alone,safeguarding,coord.cat,"));
+  CHECK_THAT(csv, !Catch::Contains(uuid(12)));
+  CHECK_THAT(csv, !Catch::Contains("private matter"));
+  filter.include_not_recorded = true;
+  CHECK_THAT(Dashboard(office.fixture.store()).referrals_csv(filter), Catch::Contains(",not_recorded,"));
+
+  // Paged: one at a time, oldest first.
+  filter.state = Dashboard::ReferralState::all;
+  filter.limit = 1;
+  filter.offset = 1;
+  Dashboard::Listed shown;
+  const auto page = Dashboard(office.fixture.store()).referrals_json(filter, &shown);
+  CHECK(shown.rows == 1);
+  CHECK(shown.total == 2);
+}
+
+TEST_CASE("referrals follow their household's ward and go with an erased household", "[referrals][erasure]") {
+  Office office;
+  office.write(uuid(11), referred(uuid(1), {Referral::health}, ShareBasis::consent));
+  office.write(uuid(12), referred(uuid(2), {Referral::health}, ShareBasis::consent));
+  CHECK(office.mark("health", std::nullopt) == 2);
+  Household moved = household("Bushey North");
+  office.write(uuid(1), moved);
+  CHECK_THAT(office.list("health"), Catch::Contains(R"("ward":"Bushey North")"));
+
+  office.remove_record(Entity::household, uuid(1));  // a coordinator's delete: an erasure
+  const auto after = office.list("health");
+  CHECK_THAT(after, !Catch::Contains(uuid(11)));
+  CHECK_THAT(after, !Catch::Contains("Bushey North"));
+  CHECK(office.partner("health") == 1);
+  CHECK(office.sent("health") == 1);
+}
+
+TEST_CASE("the migration fills the referrals from the stored visits", "[referrals][migration]") {
+  Office office;
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service, Referral::other}, ShareBasis::consent));
+  office.write(uuid(12), referred(uuid(2), {Referral::fire_service}, std::nullopt));
+  office.write(uuid(13), visit(uuid(2)));
+  const auto before = office.stats();
+  office.fixture.reopen();
+  if (test_support::testing_postgresql()) {
+    safer::pg::Connection connection(office.fixture.path());
+    connection.exec("DROP TABLE referrals; DELETE FROM schema_version WHERE number = 9");
+  } else {
+    safer::sqlite::Database raw(office.fixture.path());
+    raw.exec("DROP TABLE referrals; PRAGMA user_version = 11;");
+  }
+  office.fixture.reopen();
+  const auto after = office.stats();
+  CHECK(after == before);
+  CHECK(after.referrals_by_partner.at("fire_service") == 2);
+  CHECK(after.referrals_by_partner.at("other") == 1);
+  CHECK_THAT(office.list("fire_service"), Catch::Contains(R"("basis_not_recorded":true)"));
+}
+
+TEST_CASE("mark as sent refuses malformed or too many ids and changes nothing", "[referrals]") {
+  Office office;
+  office.write(uuid(11), referred(uuid(1), {Referral::fire_service}, ShareBasis::consent));
+  Dashboard::ReferralFilter filter;
+  filter.partner = "fire_service";
+  Dashboard dashboard(office.fixture.store());
+  const auto bad = dashboard.mark_referrals_sent(filter, std::vector<std::string>{uuid(11), "1 Example Road"}, {});
+  REQUIRE_FALSE(bad.ok());
+  CHECK(bad.error().field == "visit_ids");
+  CHECK(bad.error().message.find("Example") == std::string::npos);
+  const auto many = dashboard.mark_referrals_sent(filter, std::vector<std::string>(501, uuid(11)), {});
+  REQUIRE_FALSE(many.ok());
+  CHECK(office.sent("fire_service") == 0);
+}
