@@ -24,7 +24,7 @@ struct Table {
 // pull once from the start (cursor_invalid), which changes nothing on them.
 // The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
 // the new store; its append-order trigger is off during the copy (the head is set last).
-constexpr std::array<Table, 17> kTables{{
+constexpr std::array<Table, 18> kTables{{
     {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')"},
