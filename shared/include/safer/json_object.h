@@ -1,5 +1,5 @@
 // Reading a small JSON object from an HTTP request body (a login, an assignment, an
-// enrolment) with the project's own JSON reader (json_reader.cpp): valid UTF-8 only, no NUL,
+// enrolment, a list of ids) with the project's own JSON reader (json_reader.cpp): valid UTF-8 only, no NUL,
 // no repeated keys, numbers read exactly, nesting without recursion. RapidJSON stays out of
 // this header.
 #pragma once
@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace safer {
 
@@ -29,6 +30,10 @@ class JsonObject {
   // The member's value when it is a whole number written without a fraction or exponent that
   // fits in 64 bits (100, not 100.0 or "100"); nullopt otherwise.
   std::optional<std::int64_t> integer(const std::string& name) const;
+  // The member's value when it is true or false; nullopt otherwise.
+  std::optional<bool> boolean(const std::string& name) const;
+  // The member's strings when it is an array of strings only; nullopt otherwise.
+  std::optional<std::vector<std::string>> strings(const std::string& name) const;
 
  private:
   std::optional<Kind> kind(const std::string& name) const;
@@ -36,6 +41,8 @@ class JsonObject {
     Kind kind;
     std::string text;                    // for Kind::string
     std::optional<std::int64_t> number;  // for a whole number (Kind::other)
+    std::optional<bool> flag;            // for true or false (Kind::other)
+    std::optional<std::vector<std::string>> strings;  // for an array of strings only (Kind::other)
   };
   std::map<std::string, Member> members_;
 };

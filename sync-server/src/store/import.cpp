@@ -35,7 +35,7 @@ Result<std::size_t> ServerStore::import_households(std::string_view csv, const A
       const auto existing = impl_->find_row(safer::Entity::household, change.id);
       if (existing) {
         clock.observe(existing->hlc);  // the register's version must win
-        if (!existing->deleted) {      // the CSV has no vulnerability column: keep what is known
+        if (!existing->deleted && !parsed.vulnerability_given) {  // no vulnerability column: keep what is known
           safer::Household before;
           safer::from_json(existing->data, before);
           household.vulnerability = before.vulnerability;

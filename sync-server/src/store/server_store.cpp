@@ -331,6 +331,15 @@ ALTER TABLE visit_month_totals ADD COLUMN basis_safeguarding INTEGER NOT NULL DE
 CREATE INDEX IF NOT EXISTS household_days_by_day ON household_days (day, household_id);
 CREATE INDEX IF NOT EXISTS household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {12, R"sql(
+-- The officers a coordinator named on the dashboard, who may be given households before they
+-- have a device (docs/api.md "Officers"); every enrolled user is known besides.
+CREATE TABLE IF NOT EXISTS officers (
+  user_id  TEXT PRIMARY KEY,
+  added_at INTEGER NOT NULL,  -- Unix milliseconds
+  added_by TEXT NOT NULL      -- the coordinator's account
+) WITHOUT ROWID;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -606,6 +615,14 @@ ALTER TABLE visit_month_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
 CREATE INDEX household_days_by_day ON household_days (day, household_id);
 CREATE INDEX household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {9, R"sql(
+-- As SQLite's migration 12: the officers named on the dashboard.
+CREATE TABLE officers (
+  user_id  text COLLATE "C" PRIMARY KEY,
+  added_at bigint NOT NULL,
+  added_by text NOT NULL
+);
+)sql"},
 };
 
 std::string random_epoch() {
