@@ -87,9 +87,18 @@ function importSection(onImported) {
     try {
       const data = await api('/api/v1/households/import', { method: 'POST', text, contentType: 'text/csv' });
       const imported = data && typeof data.imported === 'number' ? data.imported : 0;
+      const near = data && Array.isArray(data.near_duplicates) ? data.near_duplicates : [];
       setChildren(result, h('div', { class: 'message message-success', role: 'status', 'data-testid': 'import-success' },
         h('p', null, `Imported ${formatNumber(imported)} ${imported === 1 ? 'household' : 'households'} from ${file.name}.`)));
       result.firstChild.dataset.value = String(imported);
+      if (near.length) {
+        // Warnings, not errors: the rows were imported; the coordinator checks them and erases a true duplicate.
+        result.append(h('div', { class: 'message', 'data-testid': 'import-near-duplicates' },
+          h('h3', null, `${formatNumber(near.length)} possible ${near.length === 1 ? 'duplicate' : 'duplicates'}`),
+          h('p', null, 'These rows have the same postcode and house number as another row or a household already on the register. They were imported; check them:'),
+          h('ul', { class: 'problem-list' }, near.slice(0, 500).map((warning) =>
+            h('li', { 'data-testid': 'import-near-duplicate' }, `Line ${warning.line}: ${warning.message}`)))));
+      }
       form.reset();
       onImported();
     } catch (error) {

@@ -208,4 +208,16 @@ TEST_CASE("the register export is audited, CSV-injection safe, and imports again
   REQUIRE(imported.status == 200);
   CHECK(num(parse(imported.body), "imported") == 4);
   CHECK(call(server, "GET", "/api/v1/exports/households.csv", with_cookie(session, "")).body == exported.body);
+  CHECK(parse(imported.body)["near_duplicates"].Empty());  // each row is its own household
+
+  // A row like a household already held is imported, with a warning naming lines and ids only.
+  const auto again = call(server, "POST", "/api/v1/households/import", with_cookie(session),
+                          "id,address,postcode,ward,target,assigned_to\r\n,3 Watling St,wd7 9aa,Shenley,0,\r\n", "text/csv");
+  INFO(again.body);
+  REQUIRE(again.status == 200);
+  const auto warned = parse(again.body);
+  REQUIRE(warned["near_duplicates"].Size() == 1);
+  CHECK(num(warned["near_duplicates"][0], "line") == 2);
+  CHECK(str(warned["near_duplicates"][0], "message") == "same postcode and house number as household " + uuid(3));
+  CHECK(again.body.find("Watling") == std::string::npos);
 }

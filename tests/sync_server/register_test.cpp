@@ -10,6 +10,7 @@
 #include "store_fixture.h"
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
+#include "sync_server/households_csv.h"
 
 using namespace store_test;
 using sync_server::Actor;
@@ -326,4 +327,33 @@ TEST_CASE("the register export imports again unchanged, vulnerability and a form
     CHECK(refused.error().message.find("line 2: vulnerability must be") != std::string::npos);
     CHECK(refused.error().message.find("frail") == std::string::npos);
   }
+}
+
+TEST_CASE("an import warns of near duplicates by line number, never by address, and imports them all the same",
+          "[register][csv]") {
+  // Issue 15: the same postcode and house number as another row of the file or a household on
+  // the register is probably the same home typed twice; the coordinator is told which lines.
+  Register r;  // household 1: "17 Quillon Mews", WD6 1WA; 2-4: "1 Example Road", WD6 1WA
+  const std::string csv =
+      "id,address,postcode,ward,target,assigned_to\r\n"
+      ",17 Quillon Mews,wd6 1wa,Elstree,0,\r\n"             // line 2: as household 1
+      ",Flat 2 11 Tarn Row,WD6 2AB,Elstree,0,\r\n"          // line 3
+      ",\"Flat 2, 11 Tarn Row\",WD6 2AB,Elstree,1,\r\n"     // line 4: as line 3
+      ",Flat 3 11 Tarn Row,WD6 2AB,Elstree,0,\r\n"          // line 5: another flat
+      ",Tarn Cottage,WD6 2AB,Elstree,0,\r\n"                // line 6: no number, never a duplicate
+      ",Tarn Cottage,WD6 2AB,Elstree,0,\r\n" +              // line 7
+      uuid(1) + ",17 Quillon Mews,WD6 1WA,Elstree,1,\r\n";  // line 8: household 1 itself
+  std::vector<sync_server::CsvProblem> warnings;
+  const auto imported = r.fixture.store().import_households(csv, kCat, &warnings);
+  REQUIRE(imported.ok());
+  CHECK(*imported == 7);
+  REQUIRE(warnings.size() == 3);
+  CHECK(warnings[0].line == 2);
+  CHECK(warnings[0].message == "same postcode and house number as household " + uuid(1));
+  CHECK(warnings[1].line == 4);
+  CHECK(warnings[1].message == "same postcode and house number as line 3");
+  CHECK(warnings[2].line == 8);  // line 2 of the file came first with household 1's key
+  CHECK(warnings[2].message == "same postcode and house number as line 2");
+  for (const auto& warning : warnings) CHECK(warning.message.find("Quillon") == std::string::npos);
+  CHECK(sync_server::near_duplicate_key(household()) == "WD6 1WA|1");
 }

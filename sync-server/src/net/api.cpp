@@ -19,6 +19,7 @@
 #include "safer/validation.h"
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
+#include "sync_server/households_csv.h"
 #include "sync_server/local_time.h"
 #include "sync_server/subject_access.h"
 
@@ -408,10 +409,16 @@ ApiResponse import_problems(const std::string& message) {
 }
 
 ApiResponse post_import(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  const auto imported = store.import_households(request.body, actor_of(caller, request));
+  std::vector<CsvProblem> near_duplicates;
+  const auto imported = store.import_households(request.body, actor_of(caller, request), &near_duplicates);
   if (!imported) return imported.error().code == "invalid" ? import_problems(imported.error().message) : error(503, imported.error().message);
   log::line("register_imported", "rows=" + std::to_string(*imported) + " by=" + caller.name);
-  return json(200, JsonOut().begin_object().field("imported", static_cast<std::int64_t>(*imported)).end_object().str());
+  JsonOut out;
+  out.begin_object().field("imported", static_cast<std::int64_t>(*imported)).key("near_duplicates").begin_array();
+  for (const auto& warning : near_duplicates) {
+    out.begin_object().field("line", static_cast<std::int64_t>(warning.line)).field("message", warning.message).end_object();
+  }
+  return json(200, out.end_array().end_object().str());
 }
 
 ApiResponse post_assignment(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& household) {

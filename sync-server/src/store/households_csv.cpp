@@ -1,5 +1,6 @@
 #include "sync_server/households_csv.h"
 
+#include <cctype>
 #include <set>
 
 #include "safer/text.h"
@@ -119,6 +120,21 @@ std::optional<bool> parse_target(const std::string& cell) {
 }
 
 }  // namespace
+
+std::string near_duplicate_key(const safer::Household& household) {
+  std::string numbers;
+  for (std::size_t i = 0; i < household.address.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(household.address[i]))) {
+      ++i;
+      continue;
+    }
+    if (!numbers.empty()) numbers += '/';
+    while (i < household.address.size() && std::isdigit(static_cast<unsigned char>(household.address[i]))) {
+      numbers += household.address[i++];
+    }
+  }
+  return numbers.empty() ? "" : household.postcode + "|" + numbers;
+}
 
 ParsedHouseholds parse_households_csv(std::string_view text, const safer::ReferenceLists& lists) {
   ParsedHouseholds parsed;
