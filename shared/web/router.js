@@ -8,12 +8,21 @@
 import { h, setChildren } from './dom.js';
 import { query } from './api.js';
 
-/** "#/visit?household=…" → {key: 'visit', params: URLSearchParams}; an empty key → defaultKey. */
+/**
+ * "#/visit?household=…" → {key: 'visit', params: URLSearchParams}; an empty key → defaultKey;
+ * "#/household/<id>" → {key: 'household', params: {id}}.
+ */
 export function parseHash(hash, defaultKey) {
   const raw = hash.replace(/^#/, '');
   const mark = raw.indexOf('?');
-  const key = (mark === -1 ? raw : raw.slice(0, mark)).replace(/^\/+|\/+$/g, '');
+  let key = (mark === -1 ? raw : raw.slice(0, mark)).replace(/^\/+|\/+$/g, '');
   const params = new URLSearchParams(mark === -1 ? '' : raw.slice(mark + 1));
+  // "#/household/<id>": a record's page, with its id as the `id` param.
+  const slash = key.indexOf('/');
+  if (slash !== -1) {
+    params.set('id', decodeURIComponent(key.slice(slash + 1)));
+    key = key.slice(0, slash);
+  }
   return { key: key || defaultKey, params };
 }
 

@@ -38,6 +38,7 @@
 #include "safer/validation.h"
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
+#include "sync_server/households_csv.h"
 #include "sync_server/local_time.h"
 #include "sync_server/retention.h"
 #include "sync_server/server.h"
@@ -406,9 +407,13 @@ StoreRun define_import(CLI::App& cmd) {
     std::stringstream text;
     text << file.rdbuf();
     if (auto zone = use_time_zone(kDefaultTimeZone); !zone) return fail(zone.error());
-    const auto imported = store.import_households(text.str(), cli_actor());
+    std::vector<CsvProblem> near_duplicates;
+    const auto imported = store.import_households(text.str(), cli_actor(), &near_duplicates);
     if (!imported) return fail_audited(store, entry, imported.error());
     std::cout << "Imported " << *imported << " households from " << *csv_path << ".\n";
+    for (const auto& warning : near_duplicates) {
+      std::cout << "warning: line " << warning.line << ": " << warning.message << "\n";
+    }
     return 0;
   };
 }

@@ -70,7 +70,7 @@ export async function api(path, options = {}) {
   return data;
 }
 
-export const { get, postJson, del } = verbs(api);
+export const { get, postJson, putJson, del } = verbs(api);
 
 /** True for errors that the page should not report itself (signed out, or superseded). */
 export function isQuiet(error) {

@@ -11,6 +11,7 @@ import { setupCharts } from './charts.js';
 import overviewPage from './page-overview.js';
 import worklistsPage from './page-worklists.js';
 import registerPage from './page-register.js';
+import householdPage from './page-household.js';
 import devicesPage from './page-devices.js';
 import exportsPage from './page-exports.js';
 import reportPage from './page-report.js';
@@ -88,7 +89,8 @@ const ctx = {
 const router = createRouter({
   main,
   nav,
-  pages: [overviewPage, worklistsPage, referralsPage, registerPage, devicesPage, exportsPage, reportPage, auditPage],
+  pages: [overviewPage, worklistsPage, referralsPage, registerPage, householdPage, devicesPage, exportsPage, reportPage, auditPage],
+  navFor: (key) => (key === 'household' ? 'register' : key),
   context: ctx,
   defaultKey: 'overview',
   siteTitle: SITE_TITLE,

@@ -1126,6 +1126,7 @@ test('13. referrals to pass on: flagged without a basis, marked as sent selected
   } finally {
     await closePage(opened);
   }
+});
 
 // ---------------------------------------------------------------------------------------------
 // 14
@@ -1176,4 +1177,105 @@ test('14. since the launch: the report adds a loaded baseline to the recorded ye
   // Cleared again for the other tests: a file with the header alone.
   const cleared = await api(server.base, coordinatorToken, '/api/v1/baseline', { method: 'POST', text: `${header}\n`, contentType: 'text/csv' });
   assert.equal(cleared.status, 200);
+});
+
+// ---------------------------------------------------------------------------------------------
+// 15
+
+// Why: coordinators run the register from the dashboard (issue 15): they narrow it with
+// filters kept in the page's address (none is personal data), give many households at once to
+// an officer who has no tablet yet, and open one household to read its visits, correct it,
+// make it a target or erase it. No address may reach a URL or the page title on the way.
+test('15. register: filters in the hash, bulk "Assign to…" a new officer, the household page edits and erases', async () => {
+  const expectTotal = (page, n) => page.waitForFunction((count) =>
+    document.querySelector('[data-testid="households-total"]')?.dataset.value === String(count) &&
+    !document.querySelector('[data-testid="households-state"]')?.textContent.includes('Loading'), n, { timeout: WAIT_MS });
+  const opened = await signedInPage('#/register?ward=Bushey%20Heath&target=1');
+  const { page } = opened;
+  const urls = [];
+  page.on('request', (request) => urls.push(request.url()));
+  page.on('framenavigated', (frame) => { if (frame === page.mainFrame()) urls.push(frame.url()); });
+  try {
+    // Filters: from the hash, combined, and the form writes them back to the hash.
+    const bushey = await apiGet(server.base, coordinatorToken, '/api/v1/households?ward=Bushey%20Heath&target=1');
+    await expectTotal(page, bushey.total);
+    assert.equal(await page.getByTestId('households-target').inputValue(), '1');
+    await page.getByTestId('households-unassigned').check({ timeout: WAIT_MS });
+    await page.getByTestId('households-search').click({ timeout: WAIT_MS });
+    await page.waitForFunction(() => window.location.hash === '#/register?ward=Bushey+Heath&target=1&unassigned=1', null, { timeout: WAIT_MS });
+    const unassigned = await apiGet(server.base, coordinatorToken, '/api/v1/households?ward=Bushey%20Heath&target=1&unassigned=1');
+    await expectTotal(page, unassigned.total);
+    assert.deepEqual(await page.getByTestId('household-link').allTextContents(), unassigned.households.map((h) => h.address));
+
+    // A new officer, without a tablet, gets every household of a ward in one go.
+    await page.getByTestId('officer-id').fill('officer.zed', { timeout: WAIT_MS });
+    await page.getByTestId('officer-add').click({ timeout: WAIT_MS });
+    await page.locator('[data-testid="officer-row"][data-user-id="officer.zed"]').waitFor({ timeout: WAIT_MS });
+    await page.goto(`${server.base}/dashboard/#/register?ward=Potters%20Bar%20Oakmere`);
+    const oakmere = await apiGet(server.base, coordinatorToken, '/api/v1/households?ward=Potters%20Bar%20Oakmere');
+    await expectTotal(page, oakmere.total);
+    assert.ok(oakmere.total >= 3);
+    await page.locator('#bulk-assignee option[value="officer.zed"]').waitFor({ state: 'attached', timeout: WAIT_MS });
+    await page.getByTestId('households-select-all').check({ timeout: WAIT_MS });
+    assert.equal(await page.getByTestId('bulk-count').textContent(), `${oakmere.total} households selected.`);
+    await page.getByTestId('bulk-assignee').selectOption('officer.zed', { timeout: WAIT_MS });
+    await page.getByTestId('bulk-assign').click({ timeout: WAIT_MS });
+    await page.getByText(`${oakmere.total} households assigned to officer.zed.`).waitFor({ timeout: WAIT_MS });
+    const zeds = await apiGet(server.base, coordinatorToken, '/api/v1/households?officer=officer.zed');
+    assert.deepEqual(zeds.households.map((h) => h.id).sort(), oakmere.households.map((h) => h.id).sort());
+    await page.goto(`${server.base}/dashboard/#/register?officer=officer.zed`);
+    await expectTotal(page, oakmere.total);
+
+    // The household page: only the id in the address; notes hidden until asked for.
+    await page.goto(`${server.base}/dashboard/#/register?ward=Shenley`);
+    await page.getByTestId('household-link').filter({ hasText: 'Flat 2, 11 Fir Drive' }).click({ timeout: WAIT_MS });
+    await page.waitForFunction((id) => window.location.hash === `#/household/${id}`, hid(6), { timeout: WAIT_MS });
+    await page.getByTestId('detail-address').waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.getByTestId('detail-address').textContent(), 'Flat 2, 11 Fir Drive');
+    assert.equal(await page.title(), 'Household — Safer Streets dashboard');
+    const notes = page.getByTestId('visit-notes').first();
+    assert.equal(await notes.isVisible(), false, 'notes are hidden at first');
+    await page.getByTestId('show-notes').first().click({ timeout: WAIT_MS });
+    assert.match(await notes.textContent(), /call back, after 6pm/);
+    assert.equal(await notes.isVisible(), true);
+    assert.ok(await page.getByTestId('assignment-row').count() >= 1, 'the import\'s assignment is in the history');
+    assert.equal(await page.locator('#site-nav a[aria-current="page"]').getAttribute('data-page'), 'register');
+
+    // Editing: a bad postcode is shown at its field and nothing changes; a good edit makes it a
+    // target with a vulnerability, and the register says so.
+    await page.getByTestId('edit-postcode').fill('NOT A POSTCODE');
+    await page.getByTestId('edit-save').click({ timeout: WAIT_MS });
+    await page.getByTestId('edit-postcode-error').filter({ hasText: /postcode/ }).waitFor({ timeout: WAIT_MS });
+    assert.equal(await page.getByTestId('edit-postcode').getAttribute('aria-invalid'), 'true');
+    assert.equal((await apiGet(server.base, coordinatorToken, `/api/v1/households/${hid(6)}`)).postcode, 'WD7 9FF');
+    await page.getByTestId('edit-postcode').fill('wd7 9fg');
+    await page.getByTestId('edit-target').check();
+    await page.getByTestId('edit-vulnerability-lives_alone').check();
+    await page.getByTestId('edit-save').click({ timeout: WAIT_MS });
+    await page.waitForFunction(() => document.querySelector('[data-testid="detail-postcode"]')?.textContent === 'WD7 9FG', null, { timeout: WAIT_MS });
+    const edited = await apiGet(server.base, coordinatorToken, `/api/v1/households/${hid(6)}`);
+    assert.equal(edited.target, true);
+    assert.deepEqual(edited.vulnerability, ['lives_alone']);
+    assert.equal(edited.assigned_to, 'officer.ann', 'an edit keeps the assignment');
+
+    // Erasing, after a confirmation: a household imported for it.
+    const doomed = hid(2000);
+    const imported = await api(server.base, coordinatorToken, '/api/v1/households/import', {
+      method: 'POST', text: householdsCsv([{ id: doomed, address: '4 Rowan Spinney', postcode: 'WD6 5RS', ward: 'Elstree', target: false }]),
+      contentType: 'text/csv',
+    });
+    assert.equal(imported.status, 200);
+    await page.goto(`${server.base}/dashboard/#/household/${doomed}`);
+    await page.getByTestId('erase-household').click({ timeout: WAIT_MS });
+    await page.getByTestId('confirm-no').click({ timeout: WAIT_MS });
+    assert.equal((await api(server.base, coordinatorToken, `/api/v1/households/${doomed}`)).status, 200, 'Cancel erases nothing');
+    await page.getByTestId('erase-household').click({ timeout: WAIT_MS });
+    await page.getByTestId('confirm-yes').click({ timeout: WAIT_MS });
+    await page.waitForFunction(() => window.location.hash === '#/register', null, { timeout: WAIT_MS });
+    assert.equal((await api(server.base, coordinatorToken, `/api/v1/households/${doomed}`)).status, 404);
+
+    for (const url of [...urls, page.url()]) assert.doesNotMatch(decodeURIComponent(url), /Fir Drive|Rowan|WD7 9F/i, url);
+  } finally {
+    await closePage(opened);
+  }
 });

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "safer/household.h"
+
 #include "safer/json_out.h"
 #include "safer/result.h"
 #include "safer/time.h"
@@ -45,12 +47,51 @@ class Dashboard {
   std::string activity_json(const DateRange& range);
 
   // --- The register and devices (register.cpp) ---
-  std::string households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
-                              int limit, int offset, Listed* listed = nullptr);
+  // Which households a list shows: every condition given holds.
+  struct HouseholdFilter {
+    std::optional<std::string> ward;
+    std::optional<bool> target;          // nullopt: targets and others
+    bool unassigned = false;             // only those assigned to nobody
+    std::optional<std::string> officer;  // only those assigned to this user id
+  };
+  std::string households_json(const HouseholdFilter& filter, const std::optional<std::string>& query, int limit,
+                              int offset, Listed* listed = nullptr);
   // Sets a household's assignee as a coordinator's upsert (it syncs to tablets).
   // The change and its audit entry (by `coordinator`) commit together.
   Result<std::string> assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
                                   const Actor& coordinator);
+  // The same for each of `household_ids` (1 to kMaxBulkAssign), all in one transaction: every
+  // one is assigned, each with its own audit entry, or none ("not_found" names the first
+  // missing household, "invalid" a bad list or user id).
+  static constexpr std::size_t kMaxBulkAssign = 500;
+  Result<std::string> assign_many_json(const std::vector<std::string>& household_ids,
+                                       const std::optional<std::string>& assigned_to, const Actor& coordinator);
+
+  // --- One household (household_page.cpp) ---
+  // Its details, its live visits (newest first, each record as stored with who recorded it)
+  // and its assignment history (from the audit trail). "not_found" for none or an erased one.
+  // The caller audits the view.
+  Result<std::string> household_json(const std::string& household_id);
+  // Replaces its address, postcode, ward, vulnerability and (when set) target with `edited`'s,
+  // validated as a pushed household is, as a coordinator's upsert that tablets pull; audited
+  // (`household_edit`, the names of the fields changed) in the same transaction. Nothing is
+  // written when nothing changed. Returns the household as stored. Errors: "not_found",
+  // "invalid" (naming the field).
+  Result<std::string> edit_household_json(const std::string& household_id, const safer::Household& edited,
+                                          const Actor& coordinator);
+  // Erases it (protocol.md §5.7): a coordinator's delete, with its visits, in one transaction,
+  // audited as `erase` by `coordinator`. Returns how many visits went with it.
+  Result<std::size_t> erase_household(const std::string& household_id, const Actor& coordinator);
+
+  // --- Officers known to the server (officers.cpp) ---
+  // Those named on the dashboard and every user with a device not revoked: user_id, listed,
+  // devices, role (of a device; null for none), households (assigned to them now).
+  std::string officers_json();
+  // Names an officer (audited as `officer_add`; naming one already named changes nothing), or
+  // takes the name off the list (`officer_remove`; "not_found" if it was not on it). Neither
+  // touches assignments or devices.
+  Status add_officer(const std::string& user_id, const Actor& coordinator);
+  Status remove_officer(const std::string& user_id, const Actor& coordinator);
   std::string devices_json();
   std::string rejections_json(const std::string& device_id);
 
@@ -63,7 +104,10 @@ class Dashboard {
   static constexpr std::size_t kCsvPieceBytes = 64 * 1024;
   std::int64_t visits_csv(const DateRange& range, const CsvSink& sink);
   std::int64_t commute_sessions_csv(const DateRange& range, const CsvSink& sink);
+  // Every live household with the import's columns and `vulnerability` (households_csv.h).
+  std::int64_t households_csv(const CsvSink& sink);
   // The same, whole in one string (tests and small exports).
+  std::string households_csv();
   std::string visits_csv(const DateRange& range);
   std::string commute_sessions_csv(const DateRange& range);
 
@@ -111,6 +155,8 @@ class Dashboard {
   // report_json()'s history, before its snapshot (each year is a stats() read of its own).
   void write_history(safer::JsonOut& out, int last_year);
 
+  safer::Status assign_in_group(const std::string& household_id, const std::optional<std::string>& assigned_to,
+                                const Actor& coordinator);
   ServerStore& store_;
 };
 

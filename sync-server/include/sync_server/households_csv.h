@@ -1,5 +1,8 @@
 // The households CSV of protocol.md §8 and §9: RFC 4180, UTF-8, header
-// "id,address,postcode,ward,target,assigned_to".
+// "id,address,postcode,ward,target,assigned_to", optionally followed by ",vulnerability"
+// (names joined with ';', as visits.csv's referrals). GET /api/v1/exports/households.csv
+// writes the same columns, so an export imports again unchanged: a leading ' that the export
+// put before = + - @ (against CSV injection) is taken off again.
 #pragma once
 
 #include <optional>
@@ -26,7 +29,15 @@ struct CsvProblem {
 struct ParsedHouseholds {
   std::vector<CsvHousehold> rows;
   std::vector<CsvProblem> problems;  // empty when every row is valid
+  // The header has the vulnerability column: each row's vulnerability is what it says (an
+  // empty cell is none). Without it the import keeps what the register already holds.
+  bool vulnerability_given = false;
 };
+
+// What makes two households near duplicates: the postcode (stored form) and the numbers in the
+// address in order ("Flat 2, 11 Fir Drive" → "WD7 9FF|2/11"). "" when the address holds no
+// number: such a household is never called a near duplicate.
+std::string near_duplicate_key(const safer::Household& household);
 
 // Parses and validates every row (also: a missing or wrong header, a row with the wrong
 // number of cells, an unterminated quote, text that is not UTF-8, an id given twice).

@@ -39,6 +39,8 @@ using safer::Error;
 using safer::Result;
 using safer::Status;
 
+struct CsvProblem;  // households_csv.h
+
 struct StoreOptions {
   safer::ReferenceLists lists = safer::ReferenceLists::defaults();
   // Unix milliseconds; tests replace it.
@@ -249,8 +251,13 @@ class ServerStore {
 
   // Imports households from CSV text (protocol.md §8, §9): all rows or none. On failure the
   // Error's message lists each bad row by its line number. Returns the number of rows. The
-  // import's audit entry, by `by`, commits with it.
-  Result<std::size_t> import_households(std::string_view csv, const Actor& by = {});
+  // import's audit entry, by `by`, commits with it. When `near_duplicates` is given, it gets
+  // one line per imported row that looks like another household (the same postcode and the
+  // same house numbers as an earlier row of the file or another live household on the
+  // register): line 7, "same postcode and house number as line 3" (or "as household <id>").
+  // They are warnings: the rows are imported all the same. Never an address in them.
+  Result<std::size_t> import_households(std::string_view csv, const Actor& by = {},
+                                        std::vector<CsvProblem>* near_duplicates = nullptr);
 
  private:
   friend class Dashboard;  // its queries read the store's database (dashboard.h)

@@ -13,10 +13,13 @@
 #include "safer/bearer_token.h"
 #include "safer/json_object.h"
 #include "safer/json_out.h"
+#include "safer/record_json.h"
 #include "safer/stats.h"
+#include "safer/url_query.h"
 #include "safer/validation.h"
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
+#include "sync_server/households_csv.h"
 #include "sync_server/local_time.h"
 #include "sync_server/subject_access.h"
 
@@ -199,15 +202,18 @@ ApiResponse get_report(ServerStore& store, const ApiRequest& request, const Call
   return json(200, Dashboard(store).report_json(year));
 }
 
-// A list of households (with their addresses) was shown: which list, with what ward, how many
-// rows. Never the search text, which may be part of an address.
+// A list of households (with their addresses) was shown: which list, with what ward (and for
+// the register its other filters), how many rows. Never the search text, which may be part of
+// an address.
 void record_listing(ServerStore& store, const ApiRequest& request, const Caller& caller, const char* action,
-                    const char* kind, const std::optional<std::string>& ward, const Dashboard::Listed& listed) {
+                    const char* kind, const std::string& filters, const Dashboard::Listed& listed) {
   AuditEntry entry(actor_of(caller, request), action);
   entry.kind = kind;
-  entry.detail = "ward=" + ward.value_or("") + " rows=" + std::to_string(listed.rows) + " total=" + std::to_string(listed.total);
+  entry.detail = filters + " rows=" + std::to_string(listed.rows) + " total=" + std::to_string(listed.total);
   record(store, entry);
 }
+
+std::string ward_text(const std::optional<std::string>& ward) { return "ward=" + ward.value_or(""); }
 
 // A ward to list: absent, or one of the reference lists' wards. Anything else is refused before
 // it reaches a query or the audit trail (free text there could be part of an address).
@@ -222,7 +228,7 @@ ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const C
   if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
   Dashboard::Listed listed;
   auto body = Dashboard(store).unvisited_json(ward, &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "unvisited", ward, listed);
+  record_listing(store, request, caller, kAuditWorklistView, "unvisited", ward_text(ward), listed);
   return json(200, std::move(body));
 }
 
@@ -231,19 +237,24 @@ ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const 
   if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
   Dashboard::Listed listed;
   auto body = Dashboard(store).follow_ups_json(ward, &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "follow_ups", ward, listed);
+  record_listing(store, request, caller, kAuditWorklistView, "follow_ups", ward_text(ward), listed);
   return json(200, std::move(body));
 }
 
-// One page of the register, by ward and (for a search) by a piece of address or postcode,
-// audited as a view or a search: never with the search text.
+// One page of the register, by its filters and (for a search) by a piece of address or
+// postcode, audited as a view or a search: never with the search text.
 ApiResponse list_households(ServerStore& store, const ApiRequest& request, const Caller& caller, const HouseholdSearch& wanted,
                             bool searching) {
   if (auto refused = refuse_unknown_ward(store, wanted.ward)) return std::move(*refused);
   Dashboard::Listed listed;
   const auto search = searching ? std::optional(wanted.text) : std::nullopt;
-  auto body = Dashboard(store).households_json(wanted.ward, search, wanted.limit, wanted.offset, &listed);
-  record_listing(store, request, caller, searching ? kAuditHouseholdsSearch : kAuditHouseholdsView, "households", wanted.ward,
+  const Dashboard::HouseholdFilter filter{wanted.ward, wanted.target, wanted.unassigned, wanted.officer};
+  auto body = Dashboard(store).households_json(filter, search, wanted.limit, wanted.offset, &listed);
+  std::string filters = ward_text(wanted.ward);
+  if (wanted.target) filters += *wanted.target ? " target=1" : " target=0";
+  if (wanted.unassigned) filters += " unassigned=1";
+  if (wanted.officer) filters += " officer=" + *wanted.officer;
+  record_listing(store, request, caller, searching ? kAuditHouseholdsSearch : kAuditHouseholdsView, "households", filters,
                  listed);
   return json(200, std::move(body));
 }
@@ -256,6 +267,16 @@ ApiResponse get_households(ServerStore& store, const ApiRequest& request, const 
   }
   HouseholdSearch listing;
   listing.ward = query_text(request, "ward");
+  if (const auto target = query_text(request, "target")) {
+    if (*target != "1" && *target != "0") return error(400, "target must be 1 (targets only) or 0 (others only)");
+    listing.target = *target == "1";
+  }
+  if (const auto unassigned = query_text(request, "unassigned")) {
+    if (*unassigned != "1" && *unassigned != "0") return error(400, "unassigned must be 1 or 0");
+    listing.unassigned = *unassigned == "1";
+  }
+  listing.officer = query_text(request, "officer");
+  if (listing.officer && !safer::is_valid_user_id(*listing.officer)) return error(400, "officer must be a user id");
   listing.limit = query_int(request, "limit", listing.limit, 1, 1000);
   listing.offset = query_int(request, "offset", listing.offset, 0, 1 << 30);
   return list_households(store, request, caller, listing, false);
@@ -265,6 +286,46 @@ ApiResponse post_households_search(ServerStore& store, const ApiRequest& request
   auto parsed = parse_household_search(request.body);
   if (auto* refused = std::get_if<std::string>(&parsed)) return error(400, *refused);
   return list_households(store, request, caller, std::get<HouseholdSearch>(parsed), true);
+}
+
+// A refusal from the household page's store calls: 404 for "not_found", 400 naming the field
+// for "invalid", and anything else (storage) as 503.
+ApiResponse refusal(const Error& refused) {
+  if (refused.code == "not_found") return error(404, refused.message);
+  if (refused.code != "invalid" && refused.code != safer::codes::kInvalid) throw std::runtime_error(refused.message);
+  return json(400, JsonOut().begin_object().field("error", refused.message).field("field", refused.field).end_object().str());
+}
+
+// One household with its visits and assignments: audited as a view of it.
+ApiResponse get_household(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& id) {
+  auto body = Dashboard(store).household_json(id);
+  if (!body) return refusal(body.error());
+  AuditEntry entry(actor_of(caller, request), kAuditHouseholdView);
+  entry.household = id;
+  record(store, entry);
+  return json(200, std::move(*body));
+}
+
+// Edits a household: its JSON as a push carries it (address, postcode, ward, vulnerability,
+// optionally target), decoded and validated as a push's is.
+ApiResponse put_household(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& id) {
+  safer::Household edited;
+  if (const auto errors = safer::from_json(request.body, edited); !errors.empty()) {
+    return refusal(Error{"invalid", safer::join_messages(errors), errors.front().field});
+  }
+  auto saved = Dashboard(store).edit_household_json(id, edited, actor_of(caller, request));
+  if (!saved) return refusal(saved.error());
+  log::line("household_edited", "household=" + id + " by=" + caller.name);
+  return json(200, std::move(*saved));
+}
+
+// Erases a household (protocol.md §5.7): the same erasure as a coordinator tablet's delete.
+ApiResponse delete_household(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& id) {
+  auto erased = Dashboard(store).erase_household(id, actor_of(caller, request));
+  if (!erased) return refusal(erased.error());
+  log::line("household_erased", "household=" + id + " visits=" + std::to_string(*erased) + " by=" + caller.name);
+  return json(200, JsonOut().begin_object().field("id", id).field("erased", true).field("visits", static_cast<std::int64_t>(*erased))
+                       .end_object().str());
 }
 
 ApiResponse get_devices(ServerStore& store, const ApiRequest&, const Caller&, const std::string&) {
@@ -289,6 +350,12 @@ ApiResponse export_visits(ServerStore& store, const ApiRequest& request, const C
     return csv("visits.csv", [&](const Dashboard::CsvSink& sink) {
       record_export(store, request, caller, "visits", range_text(r), Dashboard(store).visits_csv(r, sink));
     });
+  });
+}
+
+ApiResponse export_households(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  return csv("households.csv", [&](const Dashboard::CsvSink& sink) {
+    record_export(store, request, caller, "households", "", Dashboard(store).households_csv(sink));
   });
 }
 
@@ -342,10 +409,16 @@ ApiResponse import_problems(const std::string& message, const char* summary = "n
 }
 
 ApiResponse post_import(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  const auto imported = store.import_households(request.body, actor_of(caller, request));
+  std::vector<CsvProblem> near_duplicates;
+  const auto imported = store.import_households(request.body, actor_of(caller, request), &near_duplicates);
   if (!imported) return imported.error().code == "invalid" ? import_problems(imported.error().message) : error(503, imported.error().message);
   log::line("register_imported", "rows=" + std::to_string(*imported) + " by=" + caller.name);
-  return json(200, JsonOut().begin_object().field("imported", static_cast<std::int64_t>(*imported)).end_object().str());
+  JsonOut out;
+  out.begin_object().field("imported", static_cast<std::int64_t>(*imported)).key("near_duplicates").begin_array();
+  for (const auto& warning : near_duplicates) {
+    out.begin_object().field("line", static_cast<std::int64_t>(warning.line)).field("message", warning.message).end_object();
+  }
+  return json(200, out.end_array().end_object().str());
 }
 
 // The historic baseline: GET as JSON, POST a CSV that replaces it (the register import's 400).
@@ -379,6 +452,38 @@ ApiResponse post_assignment(ServerStore& store, const ApiRequest& request, const
   if (!assigned) return error(assigned.error().code == "not_found" ? 404 : 400, assigned.error().message);
   log::line("household_assigned", "household=" + household + " by=" + caller.name);
   return json(200, *assigned);
+}
+
+// {"ids": [...], "assigned_to": "user id" or null}: every one assigned, or none.
+ApiResponse post_bulk_assignment(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  const auto body = safer::JsonObject::parse(request.body);
+  if (!body || !body->strings("ids") || !(body->is_string("assigned_to") || body->is_null("assigned_to"))) {
+    return error(400, "send {\"ids\": [\"household id\", ...], \"assigned_to\": \"user id\"} or \"assigned_to\": null");
+  }
+  const auto ids = *body->strings("ids");
+  auto assigned = Dashboard(store).assign_many_json(ids, body->string("assigned_to"), actor_of(caller, request));
+  if (!assigned) return refusal(assigned.error());
+  log::line("households_assigned", "households=" + std::to_string(ids.size()) + " by=" + caller.name);
+  return json(200, std::move(*assigned));
+}
+
+ApiResponse get_officers(ServerStore& store, const ApiRequest&, const Caller&, const std::string&) {
+  return json(200, Dashboard(store).officers_json());
+}
+
+ApiResponse post_officer(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  const auto body = safer::JsonObject::parse(request.body);
+  if (!body || !body->is_string("user_id")) return error(400, "send {\"user_id\": \"user id\"}");
+  const auto user = *body->string("user_id");
+  if (auto added = Dashboard(store).add_officer(user, actor_of(caller, request)); !added) return refusal(added.error());
+  return json(200, Dashboard(store).officers_json());
+}
+
+// The {user id} as a browser sends it ('@' as %40), decoded.
+ApiResponse delete_officer(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& escaped) {
+  const auto user = safer::parse_query("user=" + escaped)["user"];
+  if (auto removed = Dashboard(store).remove_officer(user, actor_of(caller, request)); !removed) return refusal(removed.error());
+  return json(200, Dashboard(store).officers_json());
 }
 
 ApiResponse post_device(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
@@ -580,8 +685,8 @@ enum class Access {
 
 struct Route {
   std::string_view method;  // "GET" also answers HEAD
-  std::string_view path;    // the whole path, or with `suffix`, what comes before the {id}
-  std::string_view suffix;  // after the {id}; "" for a fixed path
+  std::string_view path;    // the whole path; or, ending in '/' or with `suffix`, what comes before the {id}
+  std::string_view suffix;  // after the {id}; "" for a fixed path or one ending in the {id}
   Access access;
   Handler handle;
 };
@@ -599,6 +704,14 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/worklists/unvisited", "", Access::read, get_unvisited},
     {"GET", "/api/v1/worklists/follow-ups", "", Access::read, get_follow_ups},
     {"GET", "/api/v1/households", "", Access::read, get_households},
+    {"GET", "/api/v1/households/", "", Access::read, get_household},
+    {"PUT", "/api/v1/households/", "", Access::write, put_household},
+    {"DELETE", "/api/v1/households/", "", Access::write, delete_household},
+    {"POST", "/api/v1/households/assignment", "", Access::write, post_bulk_assignment},
+    {"GET", "/api/v1/officers", "", Access::read, get_officers},
+    {"POST", "/api/v1/officers", "", Access::write, post_officer},
+    {"DELETE", "/api/v1/officers/", "", Access::write, delete_officer},
+    {"GET", "/api/v1/exports/households.csv", "", Access::read, export_households},
     {"GET", "/api/v1/devices", "", Access::read, get_devices},
     {"GET", "/api/v1/exports/visits.csv", "", Access::read, export_visits},
     {"GET", "/api/v1/exports/commute_sessions.csv", "", Access::read, export_commute_sessions},
@@ -620,9 +733,18 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/households/", "/subject-access.csv", Access::people_read, subject_access_csv},
 };
 
-// Whether `route` serves `path`; its {id} into `id`.
+bool ends_in_id(const Route& route) { return route.suffix.empty() && route.path.back() == '/'; }
+
+// Whether some route has exactly `path` as its fixed path ("/api/v1/households/search").
+bool fixed_path(const std::string& path) {
+  return std::any_of(std::begin(kRoutes), std::end(kRoutes),
+                     [&path](const Route& route) { return !ends_in_id(route) && route.suffix.empty() && route.path == path; });
+}
+
+// Whether `route` serves `path`; its {id} into `id`. A fixed path is never taken for an {id}.
 bool matches(const Route& route, const std::string& path, std::string& id) {
-  if (route.suffix.empty()) return path == route.path;
+  if (route.suffix.empty() && !ends_in_id(route)) return path == route.path;
+  if (ends_in_id(route) && fixed_path(path)) return false;
   auto middle_part = middle(path, route.path, route.suffix);
   if (!middle_part) return false;
   id = std::move(*middle_part);

@@ -4,6 +4,7 @@
 
 #include "safer/json_object.h"
 #include "safer/text.h"
+#include "safer/validation.h"
 
 namespace sync_server::net {
 
@@ -43,6 +44,22 @@ std::variant<HouseholdSearch, std::string> parse_household_search(std::string_vi
     return std::string("ward must be one of the wards in the reference lists, \"\" or null for every ward");
   }
   if (auto ward = body->string("ward"); ward && !ward->empty()) search.ward = std::move(ward);
+  if (body->has("target") && !body->is_null("target")) {
+    search.target = body->boolean("target");
+    if (!search.target) return std::string("target must be true, false or null");
+  }
+  if (body->has("unassigned") && !body->is_null("unassigned")) {
+    const auto unassigned = body->boolean("unassigned");
+    if (!unassigned) return std::string("unassigned must be true or false");
+    search.unassigned = *unassigned;
+  }
+  if (body->has("officer") && !body->is_null("officer")) {
+    auto officer = body->string("officer");
+    if (!officer || (!officer->empty() && !safer::is_valid_user_id(*officer))) {
+      return std::string("officer must be a user id, \"\" or null for any officer");
+    }
+    if (!officer->empty()) search.officer = std::move(officer);
+  }
   if (!read_count(*body, "limit", 1, 1000, search.limit)) return std::string("limit must be a whole number from 1 to 1000");
   if (!read_count(*body, "offset", 0, 1 << 30, search.offset)) return std::string("offset must be a whole number, 0 or more");
   return search;

@@ -18,6 +18,9 @@ inline constexpr std::size_t kMaxSearchCodePoints = 200;
 struct HouseholdSearch {
   std::string text;                 // trimmed of spaces, tabs and line breaks; 1..200 code points
   std::optional<std::string> ward;  // nullopt: every ward (absent, null or "")
+  std::optional<bool> target;       // nullopt: targets and others (absent or null)
+  bool unassigned = false;          // only households assigned to nobody
+  std::optional<std::string> officer;  // only those assigned to this user id (absent, null or "": any)
   int limit = 100;                  // as GET /api/v1/households?limit=: 1..1000
   int offset = 0;                   // as ?offset=: 0..2^30
 };

@@ -398,7 +398,7 @@ void ServerStore::Impl::append_assignment(const Actor& by, const std::string& ho
 // last writer wins, statistics, the write, and the household's visits.
 std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
                                                          bool& applied, Stamp stamp, const std::string& encoded,
-                                                         safer::BasisRule basis) {
+                                                         safer::BasisRule basis, const Actor* by) {
   if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
     return reject(safer::codes::kClockSkew,
                   "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
@@ -430,9 +430,9 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
     if (!admitted.data) {
       const std::size_t visits = erase_visits_of(change.id, device, winner.hlc);
       if (erasure) {  // in the group's transaction, so the trail holds every erasure and only those
-        AuditEntry entry{Actor{device.user_id, "device:" + device.device_id, "-"}, kAuditErase};
+        AuditEntry entry{by ? *by : Actor{device.user_id, "device:" + device.device_id, "-"}, kAuditErase};
         entry.household = change.id;
-        entry.device = device.device_id;
+        if (!by) entry.device = device.device_id;
         entry.detail = "visits=" + std::to_string(visits);
         append_audit(entry);
       }

@@ -1,4 +1,4 @@
-// CSV exports of visits and Commute Aware sessions (docs/api.md): RFC 4180, UTF-8, CRLF, a
+// CSV exports of visits, Commute Aware sessions and the register (docs/api.md): RFC 4180, UTF-8, CRLF, a
 // header row, and text cells that a spreadsheet would run as a formula neutralised.
 #include "csv_out.h"
 #include "safer/record_json.h"
@@ -29,13 +29,14 @@ Dashboard::CsvSink append_to(std::string& out) {
   return [&out](std::string_view piece) { out += piece; };
 }
 
-// Writes the header row `columns`, then every row of `query` (which takes ?1..?2 the range's
-// bounds and ?3..?4 the last (sort key, id) written, and returns at most kPageRows rows ordered
-// by them) a page at a time, inside one read snapshot. `row` writes one row's cells and
-// returns its (sort key, id). Returns the number of rows written (the header not counted).
-template <class Row>
-std::int64_t export_pages(db::Database& db, const Dashboard::DateRange& range, const Dashboard::CsvSink& sink,
-                  std::initializer_list<const char*> columns, const char* query, Row&& row) {
+// Writes the header row `columns`, then every row of `query` a page at a time, inside one
+// read snapshot. `query` takes its own bounds as `bind(statement)` binds them (?1..?2) and
+// ?3..?4 the last (sort key, id) written, and returns at most kPageRows rows ordered by them.
+// `row` writes one row's cells and returns its (sort key, id). Returns the number of rows
+// written (the header not counted).
+template <class Bind, class Row>
+std::int64_t export_pages(db::Database& db, const Dashboard::CsvSink& sink, std::initializer_list<const char*> columns,
+                          const char* query, Bind&& bind, Row&& row) {
   CsvOut csv(sink);
   for (const char* column : columns) csv.text(column);
   csv.end_row();
@@ -45,7 +46,8 @@ std::int64_t export_pages(db::Database& db, const Dashboard::DateRange& range, c
   for (int page_rows = kPageRows; page_rows == kPageRows;) {
     page_rows = 0;
     auto rows = db.cached(query);
-    rows->bind(1, lower(range.first)).bind(2, upper(range.second)).bind(3, after.first).bind(4, after.second);
+    bind(*rows);
+    rows->bind(3, after.first).bind(4, after.second);
     while (rows->step()) {
       ++page_rows;
       ++written;
@@ -56,6 +58,14 @@ std::int64_t export_pages(db::Database& db, const Dashboard::DateRange& range, c
   snapshot.commit();
   csv.finish();
   return written;
+}
+
+// The same, for a query whose ?1..?2 are a date range's bounds.
+template <class Row>
+std::int64_t export_pages(db::Database& db, const Dashboard::DateRange& range, const Dashboard::CsvSink& sink,
+                          std::initializer_list<const char*> columns, const char* query, Row&& row) {
+  const auto bind_range = [&range](db::Statement& rows) { rows.bind(1, lower(range.first)).bind(2, upper(range.second)); };
+  return export_pages(db, sink, columns, query, bind_range, std::forward<Row>(row));
 }
 
 }  // namespace
@@ -102,6 +112,31 @@ std::int64_t Dashboard::commute_sessions_csv(const DateRange& range, const CsvSi
         csv.number(session.cards_distributed).text(joined(session.messages.names())).text(rows.column_text(3));
         return std::pair{rows.column_text(2), rows.column_text(0)};
       });
+}
+
+std::int64_t Dashboard::households_csv(const CsvSink& sink) {
+  // The columns of the import (households_csv.h) with the vulnerability column, so that the
+  // export imports again unchanged. ?1..?2 are unused bounds: every live household, by id.
+  return export_pages(
+      store_.impl_->db, sink, {"id", "address", "postcode", "ward", "target", "assigned_to", "vulnerability"},
+      "SELECT id, data FROM records WHERE entity = 'household' AND deleted = 0 AND CAST(?1 AS INTEGER) = CAST(?2 AS INTEGER)"
+      " AND (id, id) > (?3, ?4)"
+      " ORDER BY id LIMIT 1000",
+      [](db::Statement& rows) { rows.bind(1, 0).bind(2, 0); },
+      [](db::Statement& rows, CsvOut& csv) {
+        safer::Household household;
+        safer::from_json(rows.column_text(1), household);
+        csv.text(rows.column_text(0)).text(household.address).text(household.postcode).text(household.ward);
+        csv.boolean(household.is_target()).text(household.assignee().value_or(""));
+        csv.text(joined(household.vulnerability.names()));
+        return std::pair{rows.column_text(0), rows.column_text(0)};
+      });
+}
+
+std::string Dashboard::households_csv() {
+  std::string out;
+  households_csv(append_to(out));
+  return out;
 }
 
 std::string Dashboard::visits_csv(const DateRange& range) {

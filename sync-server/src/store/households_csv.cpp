@@ -1,5 +1,6 @@
 #include "sync_server/households_csv.h"
 
+#include <cctype>
 #include <set>
 
 #include "safer/text.h"
@@ -10,8 +11,8 @@ namespace sync_server {
 
 namespace {
 
-constexpr std::size_t kColumns = 6;
 constexpr const char* kHeader = "id,address,postcode,ward,target,assigned_to";
+constexpr const char* kHeaderWithVulnerability = "id,address,postcode,ward,target,assigned_to,vulnerability";
 
 struct CsvRecord {
   std::size_t line = 0;
@@ -81,6 +82,37 @@ std::vector<CsvRecord> split_records(std::string_view text, std::optional<CsvPro
   return records;
 }
 
+// A cell as the register export wrote it: the export puts ' before text that a spreadsheet
+// would run as a formula (csv_out.h), and the import takes it off again.
+std::string unguarded(const std::string& cell) {
+  if (cell.size() >= 2 && cell[0] == '\'' && std::string_view("=+-@\t\r").find(cell[1]) != std::string_view::npos) {
+    return cell.substr(1);
+  }
+  return cell;
+}
+
+// "elderly;lives_alone" (any order, spaces around names allowed, "" for none), or nullopt
+// when a name is not one of the vulnerabilities.
+std::optional<safer::EnumSet<safer::Vulnerability>> parse_vulnerability(const std::string& cell) {
+  safer::EnumSet<safer::Vulnerability> set;
+  std::size_t start = 0;
+  while (start <= cell.size()) {
+    const std::size_t end = std::min(cell.find(';', start), cell.size());
+    std::string name = cell.substr(start, end - start);
+    const auto first = name.find_first_not_of(' ');
+    name = first == std::string::npos ? "" : name.substr(first, name.find_last_not_of(' ') - first + 1);
+    if (!name.empty()) {
+      const auto value = safer::enum_from_string<safer::Vulnerability>(name);
+      if (!value) return std::nullopt;
+      set.insert(*value);
+    } else if (cell.find_first_not_of(' ') != std::string::npos) {
+      return std::nullopt;  // an empty name between two ';'
+    }
+    start = end + 1;
+  }
+  return set;
+}
+
 std::optional<bool> parse_target(const std::string& cell) {
   if (cell == "1" || cell == "true") return true;
   if (cell == "0" || cell == "false") return false;
@@ -88,6 +120,21 @@ std::optional<bool> parse_target(const std::string& cell) {
 }
 
 }  // namespace
+
+std::string near_duplicate_key(const safer::Household& household) {
+  std::string numbers;
+  for (std::size_t i = 0; i < household.address.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(household.address[i]))) {
+      ++i;
+      continue;
+    }
+    if (!numbers.empty()) numbers += '/';
+    while (i < household.address.size() && std::isdigit(static_cast<unsigned char>(household.address[i]))) {
+      numbers += household.address[i++];
+    }
+  }
+  return numbers.empty() ? "" : household.postcode + "|" + numbers;
+}
 
 ParsedHouseholds parse_households_csv(std::string_view text, const safer::ReferenceLists& lists) {
   ParsedHouseholds parsed;
@@ -109,25 +156,29 @@ ParsedHouseholds parse_households_csv(std::string_view text, const safer::Refere
     parsed.problems.push_back(*problem);
     return parsed;
   }
+  const std::string expected = std::string(kHeader) + " (and optionally ,vulnerability)";
   if (records.empty() || records.front().line != 1) {
-    parsed.problems.push_back({1, std::string("the first line must be the header ") + kHeader});
+    parsed.problems.push_back({1, "the first line must be the header " + expected});
     return parsed;
   }
   std::string header;
   for (std::size_t i = 0; i < records.front().cells.size(); ++i) {
     header += (i ? "," : "") + records.front().cells[i];
   }
-  if (header != kHeader) {
-    parsed.problems.push_back({1, std::string("the header must be ") + kHeader});
+  if (header != kHeader && header != kHeaderWithVulnerability) {
+    parsed.problems.push_back({1, "the header must be " + expected});
     return parsed;
   }
+  parsed.vulnerability_given = header == kHeaderWithVulnerability;
+  const std::size_t columns = parsed.vulnerability_given ? 7 : 6;
 
   std::set<std::string> ids;
   for (std::size_t r = 1; r < records.size(); ++r) {
     const auto& record = records[r];
     const auto report = [&](std::string message) { parsed.problems.push_back({record.line, std::move(message)}); };
-    if (record.cells.size() != kColumns) {
-      report("expected 6 cells (" + std::string(kHeader) + "), found " + std::to_string(record.cells.size()));
+    if (record.cells.size() != columns) {
+      report("expected " + std::to_string(columns) + " cells (" + header + "), found " +
+             std::to_string(record.cells.size()));
       continue;
     }
     CsvHousehold row;
@@ -145,9 +196,9 @@ ParsedHouseholds parse_households_csv(std::string_view text, const safer::Refere
         row.id = cells[0];
       }
     }
-    row.household.address = cells[1];
-    row.household.postcode = cells[2];
-    row.household.ward = cells[3];
+    row.household.address = unguarded(cells[1]);
+    row.household.postcode = unguarded(cells[2]);
+    row.household.ward = unguarded(cells[3]);
     const auto target = parse_target(cells[4]);
     if (!target) {
       report("target must be 1, 0, true or false");
@@ -156,6 +207,15 @@ ParsedHouseholds parse_households_csv(std::string_view text, const safer::Refere
     row.household.target = target.value_or(false);
     row.household.assigned_to =
         cells[5].empty() ? std::optional<std::string>() : std::optional<std::string>(cells[5]);
+    if (parsed.vulnerability_given) {
+      if (const auto vulnerability = parse_vulnerability(cells[6])) {
+        row.household.vulnerability = *vulnerability;
+      } else {
+        report("vulnerability must be empty or names joined with ';' from: elderly, disability, repeat_victim, "
+               "lives_alone, other");
+        ok = false;
+      }
+    }
     for (const auto& error : safer::check_household(row.household, lists)) {
       report(error.message);
       ok = false;

@@ -24,7 +24,7 @@ struct Table {
 // pull once from the start (cursor_invalid), which changes nothing on them.
 // The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
 // the new store; its append-order trigger is off during the copy (the head is set last).
-constexpr std::array<Table, 18> kTables{{
+constexpr std::array<Table, 19> kTables{{
     {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')"},
@@ -78,6 +78,9 @@ constexpr std::array<Table, 18> kTables{{
     {"accounts", "SELECT username, password_hash, created_at FROM accounts",
      "INSERT INTO accounts (username, password_hash, created_at) VALUES (?1, ?2, ?3)", 3,
      "SELECT count(*) FROM accounts"},
+    {"officers", "SELECT user_id, added_at, added_by FROM officers",
+     "INSERT INTO officers (user_id, added_at, added_by) VALUES (?1, ?2, ?3)", 3,
+     "SELECT count(*) FROM officers"},
     {"login_failures", "SELECT username, at, address FROM login_failures",
      "INSERT INTO login_failures (username, at, address) VALUES (?1, ?2, ?3)", 3,
      "SELECT count(*) FROM login_failures"},

@@ -1,5 +1,5 @@
-// The dashboard's register and devices (docs/api.md): the household list, assignment,
-// devices and their rejected changes.
+// The dashboard's register and devices (docs/api.md): the household list and its filters,
+// assignment (one or many), devices and their rejected changes.
 #include "safer/json_out.h"
 #include "safer/record_json.h"
 #include "safer/text.h"
@@ -26,8 +26,8 @@ std::string contains_pattern(const std::string& text) {
 
 }  // namespace
 
-std::string Dashboard::households_json(const std::optional<std::string>& ward, const std::optional<std::string>& query,
-                                         int limit, int offset, Listed* listed) {
+std::string Dashboard::households_json(const HouseholdFilter& filter, const std::optional<std::string>& query, int limit,
+                                       int offset, Listed* listed) {
   auto& db = store_.impl_->db;
   const std::optional<std::string> pattern = query ? std::optional(contains_pattern(safer::fold_case(*query))) : std::nullopt;
   std::string compact;  // postcodes are matched without their space
@@ -38,16 +38,24 @@ std::string Dashboard::households_json(const std::optional<std::string>& ward, c
   constexpr const char* kWhere =
       " FROM records WHERE entity = 'household' AND deleted = 0 AND (CAST(?1 AS TEXT) IS NULL OR ward = ?1)"
       " AND (CAST(?2 AS TEXT) IS NULL OR fold_case(json_extract(data, '$.address')) LIKE ?2 ESCAPE '\\'"
-      "  OR fold_case(replace(json_extract(data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')";
+      "  OR fold_case(replace(json_extract(data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')"
+      " AND (CAST(?4 AS INTEGER) IS NULL OR target = ?4) AND (?5 = 0 OR assigned_to IS NULL)"
+      " AND (CAST(?6 AS TEXT) IS NULL OR assigned_to = ?6)";
+  const auto bind_filters = [&](db::Statement& statement) {
+    statement.bind(1, filter.ward).bind(2, pattern).bind(3, postcode_pattern);
+    if (filter.target) statement.bind(4, std::int64_t{*filter.target ? 1 : 0}); else statement.bind_null(4);
+    statement.bind(5, filter.unassigned ? 1 : 0).bind(6, filter.officer);
+  };
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   static const std::string count_sql = std::string("SELECT count(*)") + kWhere;
   static const std::string rows_sql =
-      std::string("SELECT id, data") + kWhere + " ORDER BY ward, json_extract(data, '$.address'), id LIMIT ?4 OFFSET ?5";
+      std::string("SELECT id, data") + kWhere +  " ORDER BY ward, json_extract(data, '$.address'), id LIMIT ?7 OFFSET ?8";
   auto count = db.cached(count_sql.c_str());
-  count->bind(1, ward).bind(2, pattern).bind(3, postcode_pattern);
+  bind_filters(*count);
   const std::int64_t total = count->step() ? count->column_int(0) : 0;
   auto rows = db.cached(rows_sql.c_str());
-  rows->bind(1, ward).bind(2, pattern).bind(3, postcode_pattern).bind(4, limit).bind(5, offset);
+  bind_filters(*rows);
+  rows->bind(7, limit).bind(8, offset);
   JsonOut out;
   out.begin_object().field("total", total).key("households").begin_array();
   std::int64_t shown = 0;
@@ -67,31 +75,62 @@ std::string Dashboard::households_json(const std::optional<std::string>& ward, c
   return out.str();
 }
 
+namespace {
+
+std::optional<Error> invalid_assignee(const std::optional<std::string>& assigned_to) {
+  if (!assigned_to || safer::is_valid_user_id(*assigned_to)) return std::nullopt;
+  return Error{"invalid", "assigned_to must be null or a user id of 1 to 64 letters, digits, '.', '_', '@' or '-'",
+               "assigned_to"};
+}
+
+}  // namespace
+
+// One household's assignment as a coordinator's upsert, and its audit entry. REQUIRES: a
+// write group is open.
+safer::Status Dashboard::assign_in_group(const std::string& household_id, const std::optional<std::string>& assigned_to,
+                                         const Actor& coordinator) {
+  const auto current = store_.impl_->find_row(safer::Entity::household, household_id);
+  if (!current || current->deleted) return Error{"not_found", "there is no household " + household_id, "id"};
+  safer::Household household;
+  safer::from_json(current->data, household);
+  household.assigned_to = assigned_to;
+  safer::HlcClock clock(store_.impl_->options.wall_clock, std::max(store_.impl_->server_hlc, current->hlc));
+  const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
+  const DeviceIdentity dashboard{"dashboard", coordinator.name, safer::Role::coordinator};
+  bool applied = false;
+  if (auto rejection = store_.impl_->apply_change(dashboard, change, applied, ServerStore::Impl::Stamp::server)) {
+    return Error{rejection->code, rejection->message, rejection->field};
+  }
+  store_.impl_->append_assignment(coordinator, household_id, assigned_to);
+  return {};
+}
+
 Result<std::string> Dashboard::assign_json(const std::string& household_id, const std::optional<std::string>& assigned_to,
                                              const Actor& coordinator) {
-  if (assigned_to && !safer::is_valid_user_id(*assigned_to)) {
-    return Error{"invalid", "assigned_to must be null or a user id of 1 to 64 letters, digits, '.', '_', '@' or '-'",
-                 "assigned_to"};
+  if (auto refused = invalid_assignee(assigned_to)) return *refused;
+  const auto assigned = in_write_group(store_, [&] { return assign_in_group(household_id, assigned_to, coordinator); });
+  if (!assigned) return assigned.error();
+  JsonOut out;
+  out.begin_object().field("id", household_id).key("assigned_to").value(assigned_to).end_object();
+  return out.str();
+}
+
+Result<std::string> Dashboard::assign_many_json(const std::vector<std::string>& household_ids,
+                                                const std::optional<std::string>& assigned_to, const Actor& coordinator) {
+  if (auto refused = invalid_assignee(assigned_to)) return *refused;
+  if (household_ids.empty() || household_ids.size() > kMaxBulkAssign) {
+    return Error{"invalid", "ids must list 1 to " + std::to_string(kMaxBulkAssign) + " household ids", "ids"};
   }
   const auto assigned = in_write_group(store_, [&]() -> safer::Status {
-    const auto current = store_.impl_->find_row(safer::Entity::household, household_id);
-    if (!current || current->deleted) return Error{"not_found", "there is no household " + household_id, "id"};
-    safer::Household household;
-    safer::from_json(current->data, household);
-    household.assigned_to = assigned_to;
-    safer::HlcClock clock(store_.impl_->options.wall_clock, std::max(store_.impl_->server_hlc, current->hlc));
-    const safer::Change change{safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household};
-    const DeviceIdentity dashboard{"dashboard", coordinator.name, safer::Role::coordinator};
-    bool applied = false;
-    if (auto rejection = store_.impl_->apply_change(dashboard, change, applied, ServerStore::Impl::Stamp::server)) {
-      return Error{rejection->code, rejection->message, rejection->field};
+    for (const auto& id : household_ids) {
+      if (auto one = assign_in_group(id, assigned_to, coordinator); !one) return one;  // nothing kept
     }
-    store_.impl_->append_assignment(coordinator, household_id, assigned_to);
     return {};
   });
   if (!assigned) return assigned.error();
   JsonOut out;
-  out.begin_object().field("id", household_id).key("assigned_to").value(assigned_to).end_object();
+  out.begin_object().field("assigned", static_cast<std::int64_t>(household_ids.size()));
+  out.key("assigned_to").value(assigned_to).end_object();
   return out.str();
 }
 

@@ -395,6 +395,15 @@ CREATE TABLE IF NOT EXISTS baseline_years (
   cards_distributed      INTEGER NOT NULL
 );
 )sql"},
+    {15, R"sql(
+-- The officers a coordinator named on the dashboard, who may be given households before they
+-- have a device (docs/api.md "Officers"); every enrolled user is known besides.
+CREATE TABLE IF NOT EXISTS officers (
+  user_id  TEXT PRIMARY KEY,
+  added_at INTEGER NOT NULL,  -- Unix milliseconds
+  added_by TEXT NOT NULL      -- the coordinator's account
+) WITHOUT ROWID;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -710,6 +719,14 @@ CREATE TABLE baseline_years (
   visits                 bigint NOT NULL,
   smoke_detectors_fitted bigint NOT NULL,
   cards_distributed      bigint NOT NULL
+);
+)sql"},
+    {12, R"sql(
+-- As SQLite's migration 15: the officers named on the dashboard.
+CREATE TABLE officers (
+  user_id  text COLLATE "C" PRIMARY KEY,
+  added_at bigint NOT NULL,
+  added_by text NOT NULL
 );
 )sql"},
 };

@@ -115,10 +115,12 @@ struct ServerStore::Impl {
   // up to the allowed skew ahead, and is not.
   enum class Stamp { device, server };
   // `encoded` is to_json(*change.data) if made ahead (ServerStore::prepare_push), else empty.
+  // `by`: who an erasure's audit entry names (a dashboard login); nullptr: the device.
   std::optional<safer::Rejection> apply_change(const DeviceIdentity& device, const safer::Change& change,
                                                bool& applied, Stamp stamp = Stamp::device,
                                                const std::string& encoded = {},
-                                               safer::BasisRule basis = safer::BasisRule::optional);
+                                               safer::BasisRule basis = safer::BasisRule::optional,
+                                               const Actor* by = nullptr);
   // apply_change()'s steps (apply.cpp).
   struct Admitted;
   std::variant<safer::Rejection, Admitted> admit(const DeviceIdentity& device, const safer::Change& change,
