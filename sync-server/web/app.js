@@ -15,6 +15,7 @@ import devicesPage from './page-devices.js';
 import exportsPage from './page-exports.js';
 import reportPage from './page-report.js';
 import auditPage from './page-audit.js';
+import accountsPage from './page-accounts.js';
 
 const SITE_TITLE = 'Safer Streets dashboard';
 
@@ -87,7 +88,7 @@ const ctx = {
 const router = createRouter({
   main,
   nav,
-  pages: [overviewPage, worklistsPage, registerPage, devicesPage, exportsPage, reportPage, auditPage],
+  pages: [overviewPage, worklistsPage, registerPage, devicesPage, exportsPage, reportPage, auditPage, accountsPage],
   context: ctx,
   defaultKey: 'overview',
   siteTitle: SITE_TITLE,

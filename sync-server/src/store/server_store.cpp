@@ -331,6 +331,10 @@ ALTER TABLE visit_month_totals ADD COLUMN basis_safeguarding INTEGER NOT NULL DE
 CREATE INDEX IF NOT EXISTS household_days_by_day ON household_days (day, household_id);
 CREATE INDEX IF NOT EXISTS household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {12, R"sql(
+-- Accounts managed from the dashboard (account_admin.cpp): a disabled account cannot log in.
+ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;  -- Unix milliseconds; NULL: enabled
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -606,6 +610,10 @@ ALTER TABLE visit_month_totals ADD COLUMN referred bigint NOT NULL DEFAULT 0,
 CREATE INDEX household_days_by_day ON household_days (day, household_id);
 CREATE INDEX household_years_by_year ON household_years (year, household_id);
 )sql" COUNT_REFERRED_VISITS},
+    {9, R"sql(
+-- As SQLite's migration 12: a disabled account cannot log in.
+ALTER TABLE accounts ADD COLUMN disabled_at bigint;
+)sql"},
 };
 
 std::string random_epoch() {
