@@ -249,6 +249,7 @@ Result<std::unique_ptr<Store>> Store::open_store(const std::string& path, StoreO
       ::unlink(key_file_path(path, KeySlot::next).c_str());
     }
     impl->wall_clock = options.wall_clock ? std::move(options.wall_clock) : safer::now_unix_millis;
+    impl->end_of_local_day = options.end_of_local_day ? std::move(options.end_of_local_day) : end_of_device_day;
     // temp_store: sorts and temporary tables never reach a file, where they would be plaintext.
     impl->db.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"
                   " PRAGMA temp_store = MEMORY;");
@@ -356,6 +357,9 @@ Result<FieldErrors> Store::validate(RecordData& data) const {
   if (!lists) return lists.error();
   // This client always records the lawful basis of a visit's referrals (protocol.md §5.2).
   FieldErrors errors = safer::check_record(data, *lists, safer::BasisRule::required);
+  if (const auto* session = std::get_if<safer::CommuteSession>(&data); session != nullptr && errors.empty()) {
+    if (auto problem = impl_->commute_day_problem(*session)) errors.push_back(std::move(*problem));
+  }
   if (const auto* visit = std::get_if<safer::Visit>(&data);
       visit != nullptr && safer::is_canonical_uuid(visit->household_id)) {
     const auto household = get(Entity::household, visit->household_id);

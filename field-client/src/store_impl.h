@@ -116,6 +116,9 @@ bool has_pending(sqlite::Database& db, const std::string& entity, const std::str
 
 using namespace detail;
 
+// store_commute.cpp: the last millisecond of `instant`'s local day in this device's time zone.
+std::int64_t end_of_device_day(std::int64_t instant);
+
 struct Store::Impl {
   explicit Impl(const std::string& store_path) : path(store_path), db(store_path) {}
 
@@ -123,6 +126,9 @@ struct Store::Impl {
   mutable sqlite::Database db;  // statements are cached even by reads
   bool encrypted = false;       // opened with a key
   std::function<std::int64_t()> wall_clock;
+  std::function<std::int64_t(std::int64_t)> end_of_local_day;  // StoreOptions::end_of_local_day
+  // store_commute.cpp: the problem with `session`'s times for the local-day rule, or nullopt.
+  std::optional<safer::FieldError> commute_day_problem(const safer::CommuteSession& session) const;
   // The device's id, read from the store each time: another program on the same file (an
   // enrolment with --device) may have set it since this Store was opened.
   std::string device_id() const { return meta("device_id").value_or(""); }
@@ -175,7 +181,10 @@ struct Store::Impl {
   std::vector<OutboxEntry> outbox(const std::vector<OutboxState>& states) const;
   StoreSummary summary() const;
   // Likewise behind Store::households() and Store::visits_to() (store_views.cpp).
-  std::vector<HouseholdView> households(const std::string& query, std::size_t limit) const;
+  // `only_id` set: that household only (query empty).
+  std::vector<HouseholdView> households(const std::string& query, std::size_t limit, std::size_t offset,
+                                        const std::optional<std::string>& only_id = std::nullopt) const;
+  std::int64_t count_households(const std::string& query) const;
   std::vector<StoredRecord> visits_to(const std::string& household_id) const;
 
   std::optional<StoredRecord> find(Entity entity, const std::string& id) const {

@@ -19,11 +19,50 @@ std::string contains_pattern(const std::string& text, bool drop_spaces) {
 
 }  // namespace
 
-Result<std::vector<HouseholdView>> Store::households(const std::string& query, std::size_t limit) const {
-  return reading("the households", [&] { return impl_->households(query, limit); });
+// The households a search matches (?2: the address pattern, ?3: the postcode's, both NULL for
+// all of them); one literal, so that the list and its count cannot disagree.
+#define HOUSEHOLD_MATCHES                                                                          \
+  " r.entity = 'household' AND r.deleted = 0"                                                      \
+  " AND (?2 IS NULL OR fold_case(json_extract(r.data, '$.address')) LIKE ?2 ESCAPE '\\'"          \
+  "  OR fold_case(replace(json_extract(r.data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')"
+
+Result<std::vector<HouseholdView>> Store::households(const std::string& query, std::size_t limit,
+                                                     std::size_t offset) const {
+  return reading("the households", [&] { return impl_->households(query, limit, offset); });
 }
 
-std::vector<HouseholdView> Store::Impl::households(const std::string& query, std::size_t limit) const {
+Result<std::int64_t> Store::count_households(const std::string& query) const {
+  return reading("the households", [&] { return impl_->count_households(query); });
+}
+
+Result<HouseholdView> Store::household_view(const std::string& id) const {
+  auto views = reading("a household", [&] { return impl_->households("", 1, 0, id); });
+  if (!views) return views.error();
+  if (views->empty()) return Error{"not_found", "there is no such household on this tablet", "id"};
+  return std::move(views->front());
+}
+
+namespace {
+
+// Binds the search's patterns to ?2 and ?3 (NULL for no search).
+void bind_search(sqlite::Statement& statement, const std::string& query) {
+  if (query.empty()) {
+    statement.bind_null(2).bind_null(3);
+  } else {
+    statement.bind(2, contains_pattern(query, false)).bind(3, contains_pattern(query, true));
+  }
+}
+
+}  // namespace
+
+std::int64_t Store::Impl::count_households(const std::string& query) const {
+  auto count = db.cached("SELECT count(*) FROM records r WHERE" HOUSEHOLD_MATCHES);
+  bind_search(*count, query);
+  return count->step() ? count->column_int(0) : 0;
+}
+
+std::vector<HouseholdView> Store::Impl::households(const std::string& query, std::size_t limit, std::size_t offset,
+                                                   const std::optional<std::string>& only_id) const {
   // The record's columns as kFindRecord has them, then the view's.
   auto rows = db.cached(
       "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data,"
@@ -36,17 +75,16 @@ std::vector<HouseholdView> Store::Impl::households(const std::string& query, std
       "   AND f.household_id = r.id AND f.follow_up = 1"
       "   AND NOT EXISTS (SELECT 1 FROM records c INDEXED BY visits_by_household WHERE c.entity = 'visit'"
       "     AND c.deleted = 0 AND c.household_id = r.id AND c.visited_at > f.visited_at AND c.status = 'completed'))"
-      " FROM records r WHERE r.entity = 'household' AND r.deleted = 0"
-      " AND (?2 IS NULL OR fold_case(json_extract(r.data, '$.address')) LIKE ?2 ESCAPE '\\'"
-      "  OR fold_case(replace(json_extract(r.data, '$.postcode'), ' ', '')) LIKE ?3 ESCAPE '\\')"
-      " ORDER BY mine DESC, json_extract(r.data, '$.address'), r.id LIMIT ?4");
+      " FROM records r WHERE" HOUSEHOLD_MATCHES " AND (?6 IS NULL OR r.id = ?6)"
+      " ORDER BY mine DESC, json_extract(r.data, '$.address'), r.id LIMIT ?4 OFFSET ?5");
   rows->bind(1, meta("user_id").value_or(""));
-  if (query.empty()) {
-    rows->bind_null(2).bind_null(3);
+  bind_search(*rows, query);
+  rows->bind(4, static_cast<std::int64_t>(limit)).bind(5, static_cast<std::int64_t>(offset));
+  if (only_id) {
+    rows->bind(6, *only_id);
   } else {
-    rows->bind(2, contains_pattern(query, false)).bind(3, contains_pattern(query, true));
+    rows->bind_null(6);
   }
-  rows->bind(4, static_cast<std::int64_t>(limit));
   std::vector<std::pair<HouseholdView, std::optional<std::string>>> found;
   while (rows->step()) {
     HouseholdView view;

@@ -5,7 +5,7 @@
 // A new hash mounts the page afresh (pages that keep state across visits, such as the Commute
 // Aware tap queue, keep it in their module).
 
-import { get, onLocked } from './api.js';
+import { get, onLocked, path, ApiError } from './api.js';
 import { h, setChildren, setText, DEFAULT_WARDS, DEFAULT_STATIONS, ROLE_LABELS, label } from './dom.js';
 import { createRouter, notFoundPage } from './common/router.js';
 import { createBanner } from './banner.js';
@@ -57,10 +57,15 @@ const ctx = {
     return referencePromise;
   },
 
-  /** The household with this id from GET /api/households, or null. */
+  /** The household with this id (GET /api/households/{id}, whichever page of the list it is on), or null. */
   async household(id) {
-    const data = await get('/api/households');
-    return (data && Array.isArray(data.households) ? data.households : []).find((item) => item.id === id) || null;
+    try {
+      const data = await get(path('/api/households', id));
+      return data && data.household && typeof data.household === 'object' ? data.household : null;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return null;
+      throw error;
+    }
   },
 
   /** A message for the next page to show (e.g. "Saved on this tablet"). */

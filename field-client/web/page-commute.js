@@ -4,7 +4,10 @@
 //   GET  /api/reference               the stations
 //   GET  /api/commute                 the sessions, newest first; one without ended_at is active
 //   POST /api/commute                 start a session {station, started_at, cards_distributed: 0, messages: []}
-//   POST /api/commute/{id}/count      each +1 / −1 tap {"delta": 1 | -1} → {id, cards_distributed}
+//   POST /api/commute/{id}/count      each +1 / −1 tap {"delta": 1 | -1} → {id, cards_distributed};
+//                                     409 "session_over" once the session's day is over (it was
+//                                     ended at its midnight): the page asks "Start today's session
+//                                     at <station>?" and counts the taps there if so
 //   PUT  /api/commute/{id}            messages, "End session" (ended_at), corrections: the whole record
 //   POST /api/validate/commute_session  while correcting (debounced)
 //   GET  /api/rejected                only to find a refused session that is no longer listed
@@ -124,7 +127,7 @@ function startView({ stations, lastStation, onStarted }) {
 // ---------------------------------------------------------------------------------------------
 // The active session
 
-function activeView({ session, onEnded }) {
+function activeView({ session, onEnded, onOver }) {
   const queue = queueFor(session.id, session.data);
   const data = queue.data;
 
@@ -156,7 +159,13 @@ function activeView({ session, onEnded }) {
   const endButton = h('button', { type: 'button', class: 'button button-danger button-end', 'data-testid': 'end-session' },
     h('span', { 'aria-hidden': 'true' }, '■ '), 'End session');
 
+  let overHandled = false;
   function render() {
+    if (queue.over && !overHandled) {
+      overHandled = true;
+      onOver(queue);
+      return;
+    }
     const value = queue.displayed();
     setText(count, String(value));
     count.dataset.value = String(value);
@@ -383,7 +392,7 @@ export default {
       // The active session: the newest one not ended that this tablet may write to.
       const active = sessions.find((item) => item.data && !item.data.ended_at && item.mine !== false) || null;
       const top = active
-        ? activeView({ session: active, onEnded: () => ctx.navigate('commute', {}, { replace: true }) })
+        ? activeView({ session: active, onEnded: () => ctx.navigate('commute', {}, { replace: true }), onOver: askToCarryOn })
         : {
           element: startView({
             stations: reference.stations,
@@ -403,6 +412,40 @@ export default {
           h('h2', { id: 'sessions-title' }, `Your sessions (${past.length})`),
           past.length ? h('ul', { class: 'session-list', 'data-testid': 'session-list' }, past.map((item) => sessionRow(item, active && active.id)))
             : h('p', { class: 'empty' }, 'No earlier sessions on this tablet.')));
+    }
+
+    // The active session's day is over (tap-queue.js): it was ended at its midnight. Ask before
+    // carrying on; if so, start today's session at the same station with the uncounted taps.
+    async function askToCarryOn(queue) {
+      const { station, taps } = queue.over;
+      queue.over = null;
+      const uncounted = taps.reduce((sum, delta) => sum + delta, 0);
+      const yes = await confirmDialog({
+        title: `Start today's session at ${station}?`,
+        body: `The session at ${station} began on an earlier day, so it was ended at midnight with the card holders ` +
+          `counted until then. ${uncounted > 0 ? `${plural(uncounted, 'tap', 'taps')} made since will be counted in today's session.` : ''}`,
+        confirmLabel: "Start today's session",
+        cancelLabel: 'Not now',
+        danger: false,
+      });
+      if (!alive) return;
+      if (yes) {
+        try {
+          const data = { station, started_at: nowIso(), cards_distributed: 0, messages: [] };
+          const created = await postJson('/api/commute', data);
+          const next = queueFor(created.id, data);
+          for (const delta of taps) next.tap(delta);
+          announce(`Today's session at ${station} started.`);
+          ctx.refreshStatus();
+        } catch (failure) {
+          if (!alive) return;
+          state.set('error', `Today's session was not started: ${failure.message}`, load);
+          return;
+        }
+      } else {
+        announce(`The session at ${station} was ended at midnight.`);
+      }
+      load();
     }
 
     load();

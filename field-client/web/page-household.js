@@ -2,7 +2,7 @@
 // the server refused, from the Sync page).
 //
 //   GET  /api/rejected            the refused version and the server's message
-//   GET  /api/households          the household as this tablet has it
+//   GET  /api/households/{id}     the household as this tablet has it
 //   GET  /api/reference           wards
 //   POST /api/validate/household  while typing
 //   PUT  /api/households/{id}     save (household-form.js; see README about this route)

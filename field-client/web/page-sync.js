@@ -6,7 +6,7 @@
 //   POST   /api/sync           "Sync now"
 //   GET    /api/rejected       the refused changes (again whenever the status's counts move)
 //   DELETE /api/rejected/{seq} "Discard"
-//   GET    /api/households     addresses, to say which household a refused visit is for
+//   GET    /api/households/{id} addresses, to say which household a refused visit is for
 
 import { get, del, path, isAbort } from './api.js';
 import {
@@ -162,14 +162,15 @@ export default {
       const { signal } = controller;
       if (!quiet) state.set('loading', 'Loading refused changes…');
       try {
-        const [rejected, householdsData] = await Promise.all([
-          get('/api/rejected', null, { signal, background }),
-          get('/api/households', null, { signal, background }).catch((error) => (isAbort(error) ? Promise.reject(error) : { households: [] })),
-        ]);
+        const rejected = await get('/api/rejected', null, { signal, background });
         if (!alive || signal.aborted) return;
         const items = rejected && Array.isArray(rejected.rejected) ? rejected.rejected : [];
-        const households = new Map((householdsData && Array.isArray(householdsData.households) ? householdsData.households : [])
-          .map((item) => [item.id, item]));
+        // Only the households the refused visits are for (the list has a page at a time).
+        const wanted = [...new Set(items.map((item) => item && item.data && item.data.household_id).filter(Boolean))];
+        const found = await Promise.all(wanted.map((id) => get(path('/api/households', id), null, { signal, background })
+          .then((data) => data && data.household).catch((error) => (isAbort(error) ? Promise.reject(error) : null))));
+        if (!alive || signal.aborted) return;
+        const households = new Map(found.filter(Boolean).map((item) => [item.id, item]));
         state.set('none');
         setChildren(rejectedList, items.length
           ? h('ul', { class: 'rejected-list', 'data-testid': 'rejected-list' }, items.map((item) => rejectedRow(item, households, () => {

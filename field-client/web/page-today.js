@@ -1,11 +1,17 @@
-// page-today.js — #/today?q=: the start page. The officer's households (assigned to them first),
+// page-today.js — #/today: the start page. The officer's households (assigned to them first),
 // a search by address or postcode, "Record visit" on each, and "Add a household found in the field".
 //
-//   GET  /api/households?q=    the list (again, debounced, as the search text changes)
-//   GET  /api/reference        wards for the add form
-//   POST /api/households       add (household-form.js)
+//   GET  /api/households?offset=&limit=   a page of the list; "Show more" asks for the next
+//   POST /api/households/search           {q, offset, limit}: the search (again, debounced, as
+//                                         the text changes). The text stays in this page's memory
+//                                         and the request body: never in the hash, history or a URL.
+//   GET  /api/reference                   wards for the add form
+//   POST /api/households                  add (household-form.js)
+//
+// Every household in the tablet's scope can be reached: the list says how many there are in
+// all, and "Show more" brings the next page, however many there are.
 
-import { get, isAbort } from './api.js';
+import { get, postJson, isAbort } from './api.js';
 import {
   h, setChildren, setText, debounce, createStateArea, formatDate, plural, stateBadge, announce,
   label, STATUS_LABELS, VULNERABILITY_LABELS, STATUS_GLYPHS,
@@ -13,6 +19,7 @@ import {
 import { householdForm } from './household-form.js';
 
 const SEARCH_DELAY_MS = 300;
+const PAGE_SIZE = 100;
 
 function householdCard(household) {
   const id = String(household.id || '');
@@ -116,7 +123,9 @@ export default {
   mount(container, params, ctx) {
     let alive = true;
     let controller = null;
-    let q = params.get('q') || '';
+    let q = '';
+    let shown = []; // the households listed so far, page after page
+    let total = 0;
     let lastSyncSeen;
     let addForm = null;
 
@@ -127,6 +136,8 @@ export default {
     const count = h('p', { class: 'list-count', role: 'status', 'data-testid': 'household-count' });
     const state = createStateArea('households-state');
     const lists = h('div', { class: 'household-lists' });
+    const moreButton = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'household-more', hidden: true },
+      'Show more households');
     const addSlot = h('div', { class: 'add-slot' });
     const addResult = h('div', { 'data-testid': 'add-household-result' });
 
@@ -143,14 +154,49 @@ export default {
       count,
       state.element,
       lists,
+      h('div', { class: 'list-more' }, moreButton),
       addHouseholdSection(addResult, addSlot));
+    // An old bookmark's ?q= is dropped: search text is never kept in the address.
+    if (params.get('q') !== null) ctx.replaceParams('today', {});
 
-    function render(households) {
-      setChildren(lists, householdSections(households, q));
-      count.dataset.value = String(households.length);
-      setText(count, q ? `${plural(households.length, 'household matches', 'households match')} “${q}”`
-        : `${plural(households.length, 'household', 'households')}, yours first`);
+    function render() {
+      setChildren(lists, householdSections(shown, q));
+      count.dataset.value = String(shown.length);
+      count.dataset.total = String(total);
+      const all = shown.length >= total;
+      const what = q ? `${plural(total, 'household matches', 'households match')} “${q}”` : `${plural(total, 'household', 'households')}, yours first`;
+      setText(count, all ? what : `Showing ${shown.length} of ${what}`);
+      moreButton.hidden = all;
     }
+
+    /** One page of the list or of the search, from `offset`. */
+    function fetchPage(offset, limit, options) {
+      const text = q.trim();
+      return text ? postJson('/api/households/search', { q: text, offset, limit }, options)
+        : get('/api/households', { offset, limit }, options);
+    }
+
+    moreButton.addEventListener('click', async () => {
+      moreButton.disabled = true;
+      const firstNew = shown.length;
+      try {
+        const data = await fetchPage(shown.length, PAGE_SIZE, {});
+        if (!alive) return;
+        shown = shown.concat(data && Array.isArray(data.households) ? data.households : []);
+        total = Number(data && data.total) || shown.length;
+        render();
+        // Focus goes to the first card the page added, so that a keyboard user carries on from there.
+        const cards = [...lists.querySelectorAll('[data-testid="household-card"]')];
+        const added = cards.find((card) => shown.findIndex((item) => item.id === card.dataset.householdId) === firstNew);
+        const button = added && added.querySelector('[data-testid="record-visit-button"]');
+        if (button) button.focus();
+      } catch (error) {
+        if (isAbort(error) || !alive) return;
+        state.set('error', error.message, () => load());
+      } finally {
+        moreButton.disabled = false;
+      }
+    });
 
     async function load({ quiet = false, background = false } = {}) {
       if (controller) controller.abort();
@@ -162,10 +208,13 @@ export default {
       const focusedId = focusedCard ? focusedCard.dataset.householdId : null;
       if (!quiet) state.set('loading', q ? 'Searching…' : 'Loading households…');
       try {
-        const data = await get('/api/households', { q: q.trim() }, { signal, background });
+        // A refresh keeps as many households listed as were shown (at least one page).
+        const data = await fetchPage(0, Math.max(PAGE_SIZE, shown.length), { signal, background });
         if (!alive || signal.aborted) return;
         state.set('none');
-        render(data && Array.isArray(data.households) ? data.households : []);
+        shown = data && Array.isArray(data.households) ? data.households : [];
+        total = Number(data && data.total) || shown.length;
+        render();
         if (focusedId) {
           const again = [...lists.querySelectorAll('[data-household-id]')].find((card) => card.dataset.householdId === focusedId);
           const button = again && again.querySelector('[data-testid="record-visit-button"]');
@@ -181,14 +230,14 @@ export default {
     searchInput.addEventListener('input', () => {
       q = searchInput.value;
       clearButton.hidden = !q;
-      ctx.replaceParams('today', { q: q || null });
+      shown = [];
       runSearch();
     });
     clearButton.addEventListener('click', () => {
       searchInput.value = '';
       q = '';
+      shown = [];
       clearButton.hidden = true;
-      ctx.replaceParams('today', {});
       runSearch.cancel();
       load();
       searchInput.focus();

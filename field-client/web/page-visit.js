@@ -1,7 +1,7 @@
 // page-visit.js — #/visit?household=ID (record a visit) and #/visit?id=VISIT_ID[&household=ID]
 // (edit one, e.g. to fix a change the server refused).
 //
-//   GET    /api/households              the household's address (there is no GET by id)
+//   GET    /api/households/{id}         the household's address
 //   GET    /api/visits?household=ID     the visits to it (listed under the form; the one to edit)
 //   GET    /api/rejected                only for #/visit?id=… without household: finds the visit
 //   POST   /api/validate/visit          as the officer taps and types (debounced)

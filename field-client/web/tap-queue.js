@@ -8,6 +8,11 @@
 // leaving the page (or the tablet locking) does not drop them, and leaving the app while one is
 // not empty asks first.
 //
+// Sessions end at local midnight: a tap on a session begun on an earlier day is refused with
+// 409 "session_over" (the service has ended the session at its midnight). The queue then stops,
+// takes out the taps not yet counted, and sets queue.over = {station, taps}: the page asks
+// "Start today's session at <station>?" and, if so, counts those taps in the new session.
+//
 //   POST /api/commute/{id}/count      each tap {"delta": 1 | -1} → {id, cards_distributed}
 //   PUT  /api/commute/{id}            the whole record (messages, ended_at, corrections)
 
@@ -30,6 +35,7 @@ export class SessionQueue {
     this.listeners = new Set();
     this.error = '';
     this.retries = 0;
+    this.over = null;                   // {station, taps: [delta, …]} once its day is over
   }
 
   queuedDelta() {
@@ -86,6 +92,10 @@ export class SessionQueue {
         this.retries = 0;
         this.error = '';
       } catch (failure) {
+        if (failure instanceof ApiError && failure.status === 409 && failure.body && failure.body.code === 'session_over') {
+          this.endedAtMidnight(failure.body.station);
+          break;
+        }
         if (failure instanceof ApiError && failure.status === 0) {
           // The local service is not answering (restarting?): keep the op and try again.
           this.error = 'Not saved yet: the app’s service is not answering. Your taps are kept and will be saved when it is back.';
@@ -104,6 +114,15 @@ export class SessionQueue {
     }
     this.running = false;
     this.notify();
+  }
+
+  /** Its day is over: every op still queued is taken out; the taps wait in `over` for the page. */
+  endedAtMidnight(station) {
+    const taps = this.ops.filter((op) => op.kind === 'count').map((op) => op.delta);
+    for (const op of this.ops) if (op.kind === 'put') op.reject(new Error('this session was ended at midnight'));
+    this.ops = [];
+    this.over = { station: String(station || this.data.station || ''), taps };
+    this.error = '';
   }
 }
 

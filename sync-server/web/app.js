@@ -17,6 +17,7 @@ import exportsPage from './page-exports.js';
 import reportPage from './page-report.js';
 import auditPage from './page-audit.js';
 import referralsPage from './page-referrals.js';
+import accountsPage from './page-accounts.js';
 
 const SITE_TITLE = 'Safer Streets dashboard';
 
@@ -89,7 +90,7 @@ const ctx = {
 const router = createRouter({
   main,
   nav,
-  pages: [overviewPage, worklistsPage, referralsPage, registerPage, householdPage, devicesPage, exportsPage, reportPage, auditPage],
+  pages: [overviewPage, worklistsPage, referralsPage, registerPage, householdPage, devicesPage, exportsPage, reportPage, auditPage, accountsPage],
   navFor: (key) => (key === 'household' ? 'register' : key),
   context: ctx,
   defaultKey: 'overview',

@@ -4,6 +4,9 @@
 // wipes the store at the limit, and a coordinator's wipe order erases it too.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <set>
+
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 
 #include <filesystem>
@@ -11,6 +14,7 @@
 #include <thread>
 
 #include "json_checks.h"
+#include "safer/time.h"
 #include "legacy_store.h"
 #include "raw_bytes.h"
 #include "wipe_order_server.h"
@@ -193,12 +197,12 @@ TEST_CASE("the app's API records, validates, counts card holders and reports rej
            R"(","follow_up_required":)" + (follow_up ? "true" : "false") + "}";
   };
   REQUIRE(app.call("POST", "/api/visits", visit_body("completed", true, "2026-11-20T10:00:00Z")).status == 201);
-  auto listed = parse(app.call("GET", "/api/households?q=WD63").body);  // postcode without its space
+  auto listed = parse(app.call("POST", "/api/households/search", R"({"q":"WD63"})").body);  // postcode without its space
   REQUIRE(listed["households"].Size() == 1);
   CHECK(listed["households"][0]["follow_up_outstanding"].GetBool());
   CHECK(listed["households"][0]["mine"].GetBool());
   REQUIRE(app.call("POST", "/api/visits", visit_body("completed", false, "2026-11-25T10:00:00Z")).status == 201);
-  listed = parse(app.call("GET", "/api/households?q=EXAMPLE%20row").body);
+  listed = parse(app.call("POST", "/api/households/search", R"({"q":"EXAMPLE row"})").body);
   CHECK_FALSE(listed["households"][0]["follow_up_outstanding"].GetBool());
   CHECK(std::string(listed["households"][0]["last_visit"]["visited_at"].GetString()) == "2026-11-25T10:00:00.000Z");
 
@@ -206,7 +210,10 @@ TEST_CASE("the app's API records, validates, counts card holders and reports rej
   REQUIRE(check["errors"].Size() == 1);
   CHECK(std::string(check["errors"][0]["field"].GetString()) == "follow_up_required");
 
-  const auto session = app.call("POST", "/api/commute", R"({"station":"Radlett","started_at":"2026-11-26T07:00:00Z","cards_distributed":0})");
+  // Started now: a session open past its local day takes no taps (store.h).
+  const auto session = app.call("POST", "/api/commute", R"({"station":"Radlett","started_at":")" +
+                                                            safer::format_rfc3339(safer::now_unix_millis()) +
+                                                            R"(","cards_distributed":0})");
   REQUIRE(session.status == 201);
   const std::string id = parse(session.body)["id"].GetString();
   for (int i = 0; i < 5; ++i) app.call("POST", "/api/commute/" + id + "/count", R"({"delta":1})");
@@ -216,6 +223,51 @@ TEST_CASE("the app's API records, validates, counts card holders and reports rej
   const auto status = parse(app.call("GET", "/api/status").body);
   CHECK(status["pending"].GetInt() == 10);  // household, 2 visits, session, 5 counts and 1 correction
   CHECK(status["online"].IsNull());        // no server yet: neither online nor offline
+}
+
+// Why: the list used to stop at 500 households without a word, a household past that showed
+// "not found", and the search text went in the URL (so in the app's history).
+TEST_CASE("the app's API pages through every household, finds any by id, and searches by POST only", "[e2e][ui]") {
+  App app;
+  constexpr int kHouseholds = 530;
+  for (int n = 0; n < kHouseholds; ++n) {
+    const auto created = app.call("POST", "/api/households", R"({"address":")" + std::to_string(n) +
+                                                                 R"( Paging Street","postcode":")" +
+                                                                 (n % 2 == 0 ? "WD6 1AB" : "EN6 2DD") + R"(","ward":"Elstree"})");
+    REQUIRE(created.status == 201);
+  }
+  std::set<std::string> seen;
+  std::string last_id;
+  for (int offset = 0; offset < kHouseholds; offset += 200) {
+    const auto page = parse(app.call("GET", "/api/households?offset=" + std::to_string(offset) + "&limit=200").body);
+    CHECK(page["total"].GetInt() == kHouseholds);
+    CHECK(page["households"].Size() == static_cast<unsigned>(std::min(200, kHouseholds - offset)));
+    for (const auto& household : page["households"].GetArray()) {
+      seen.insert(household["id"].GetString());
+      last_id = household["id"].GetString();
+    }
+  }
+  CHECK(seen.size() == kHouseholds);
+  // Without paging arguments: one page, and the total says there are more.
+  const auto first = parse(app.call("GET", "/api/households").body);
+  CHECK(first["households"].Size() == 100);
+  CHECK(first["total"].GetInt() == kHouseholds);
+
+  // The last household of the list opens like any other.
+  const auto one = app.call("GET", "/api/households/" + last_id);
+  REQUIRE(one.status == 200);
+  CHECK(std::string(parse(one.body)["household"]["id"].GetString()) == last_id);
+  CHECK(app.call("GET", "/api/households/0192f5e4-0000-7000-8000-999999999999").status == 404);
+
+  // The search: in the body, paged and counted; in the URL it is refused without echoing it.
+  const auto found = parse(app.call("POST", "/api/households/search", R"({"q":"en6 2dd","offset":200,"limit":500})").body);
+  CHECK(found["total"].GetInt() == kHouseholds / 2);
+  CHECK(found["households"].Size() == static_cast<unsigned>(kHouseholds / 2 - 200));
+  const auto in_url = app.call("GET", "/api/households?q=Paging");
+  CHECK(in_url.status == 400);
+  CHECK(in_url.body.find("Paging") == std::string::npos);
+  CHECK(app.call("GET", "/api/households?limit=501").status == 400);
+  CHECK(app.call("POST", "/api/households/search", R"({"q":7})").status == 400);
 }
 
 TEST_CASE("the app's API asks a referral's lawful basis, lists its choices and keeps it", "[e2e][ui][share_basis]") {
@@ -392,7 +444,7 @@ TEST_CASE("the app syncs by itself once a server is there", "[e2e][ui]") {
   App app({"--sync-interval", "0.2", "--retry-base", "0.05", "--max-backoff", "0.2"});
   REQUIRE(test_support::run_process({FIELD_CLIENT_BINARY, "--store", app.store, "enroll", "--server", server.url(),
                                      "--token", token, "--device", "tablet-ui"}).exit_code == 0);
-  REQUIRE(app.call("POST", "/api/commute", R"({"station":"Potters Bar","started_at":"2026-11-26T07:00:00Z","cards_distributed":25})").status == 201);
+  REQUIRE(app.call("POST", "/api/commute", R"({"station":"Potters Bar","started_at":"2026-11-26T07:00:00Z","ended_at":"2026-11-26T09:00:00Z","cards_distributed":25})").status == 201);
   int sessions = 0;
   for (int i = 0; i < 100 && sessions == 0; ++i) {  // within 10 s
     std::this_thread::sleep_for(std::chrono::milliseconds(100));

@@ -130,7 +130,7 @@ TEST_CASE("wrong PINs never open nor change the store, and the right one then fi
     const auto plain = dir.file("plain.db");
     REQUIRE(Store::open(plain).ok());
     const auto key = field_client::derive_store_key(kPin, *field_client::new_key_file(10, 10));
-    const auto refused = Store::open(plain, field_client::StoreOptions{{}, *key});
+    const auto refused = Store::open(plain, field_client::StoreOptions{{}, *key, {}});
     REQUIRE_FALSE(refused.ok());
     CHECK(refused.error().code == "invalid");
   }

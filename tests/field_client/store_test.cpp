@@ -36,6 +36,7 @@ safer::CommuteSession sample_session() {
   safer::CommuteSession session;
   session.station = "Radlett";
   session.started_at = 1'764'140'000'000;
+  session.ended_at = session.started_at + 2 * 3'600'000;  // ended on its day (store.h: sessions end at midnight)
   session.cards_distributed = 12;
   return session;
 }

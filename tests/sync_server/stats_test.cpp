@@ -423,7 +423,9 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
              " ALTER TABLE commute_totals DROP COLUMN msg_garden_tools_sessions;"
              " ALTER TABLE commute_totals DROP COLUMN msg_garden_tools_cards;"
              " ALTER TABLE commute_totals DROP COLUMN msg_personal_belongings_sessions;"
-             " ALTER TABLE commute_totals DROP COLUMN msg_personal_belongings_cards; PRAGMA user_version = 2;");
+             " ALTER TABLE commute_totals DROP COLUMN msg_personal_belongings_cards;"
+             // and without migration 16's accounts.disabled_at
+             " ALTER TABLE accounts DROP COLUMN disabled_at; PRAGMA user_version = 2;");
   }
   fixture.reopen();
   check_stats_agree(fixture.store(), model, std::nullopt, std::nullopt);

@@ -52,6 +52,10 @@ struct StoreOptions {
   // The key of an encrypted store (derive_store_key, or PinGuard / unlock_store, which also
   // count wrong PINs). Must be given exactly when the store has a key file.
   std::optional<StoreKey> key;
+  // The last millisecond (23:59:59.999) of the local day an instant falls on, both Unix
+  // milliseconds; unset: in this device's time zone (TZ). A Commute Aware session ends then at
+  // the latest (Store::end_overdue_sessions). Tests give a fixed zone.
+  std::function<std::int64_t(std::int64_t)> end_of_local_day;
 };
 
 // A PIN's settings when it is set (Store::set_pin).
@@ -231,11 +235,30 @@ class Store {
   // to it are still on the device (discard theirs first); storage codes. Nothing changes on error.
   Result<Discarded> discard_rejected(std::int64_t seq);
 
+  // --- Commute Aware sessions end at local midnight (store_commute.cpp) ---------------------
+  //
+  // A session belongs to the local day it started on. validate() (so every create and update)
+  // refuses one that is still open after that day, or that ends after it (field "ended_at"):
+  // a session left open on Monday never collects Tuesday's taps under Monday's date.
+
+  // Ends each of this device's own open sessions whose day is over at 23:59:59.999 local time
+  // of its day (each an ordinary update, sent with the next sync). Returns their ids, oldest
+  // first. One transaction.
+  Result<std::vector<std::string>> end_overdue_sessions();
+
   // --- Views for the tablet app (store_views.cpp) -------------------------------------------
 
-  // Live households, the user's own first, then by address; `query` (if not empty) must occur
-  // in the address or postcode, ignoring case and the postcode's space. At most `limit`.
-  Result<std::vector<HouseholdView>> households(const std::string& query, std::size_t limit) const;
+  // Live households, the user's own first, then by address (then id: a stable order to page
+  // through); `query` (if not empty) must occur in the address or postcode, ignoring case and
+  // the postcode's space. At most `limit`, from the `offset`th on.
+  Result<std::vector<HouseholdView>> households(const std::string& query, std::size_t limit,
+                                                std::size_t offset = 0) const;
+
+  // How many live households households(query, …) pages through.
+  Result<std::int64_t> count_households(const std::string& query) const;
+
+  // One live household's view; error "not_found" when there is none on this device.
+  Result<HouseholdView> household_view(const std::string& id) const;
 
   // Live visits to one household, newest first.
   Result<std::vector<StoredRecord>> visits_to(const std::string& household_id) const;

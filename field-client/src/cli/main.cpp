@@ -81,6 +81,20 @@ int report_invalid(const Globals& globals, const safer::FieldErrors& errors) {
   return kExitBadInput;
 }
 
+// Ends the device's open sessions whose day is over, and says which on standard error.
+// False (the error reported) when the store cannot.
+bool end_overdue_sessions(const Globals& globals, Store& store) {
+  const auto ended = store.end_overdue_sessions();
+  if (!ended) {
+    report(globals, ended.error());
+    return false;
+  }
+  for (const auto& id : *ended) {
+    std::cerr << "Ended session " << id << " at 23:59:59.999 of the day it started: sessions end at local midnight.\n";
+  }
+  return true;
+}
+
 std::unique_ptr<Store> open_store(const Globals& globals, int& exit_code) {
   auto store = cli::open_store(globals.access());
   if (!store) {
@@ -130,6 +144,11 @@ struct RecordCommands {
     int exit_code = 0;
     auto store = open_store(globals, exit_code);
     if (!store) return exit_code;
+    if constexpr (std::is_same_v<Record, safer::CommuteSession>) {
+      // Sessions end at local midnight (store.h): an open one from an earlier day is ended
+      // first, and said so, so that what follows never counts on the wrong day.
+      if ((add->parsed() || update->parsed()) && !end_overdue_sessions(globals, *store)) return 1;
+    }
 
     if (add->parsed()) {
       Record record;

@@ -63,7 +63,7 @@ void BackgroundSync::run() {
     }
 
     if (!store) {
-      auto opened = Store::open(store_path_, StoreOptions{{}, key_});
+      auto opened = Store::open(store_path_, StoreOptions{{}, key_, {}});
       if (opened) store = std::move(*opened);
     }
     Result<SyncReport> report = Error{"storage", "the tablet's store cannot be opened", ""};

@@ -1,6 +1,7 @@
 #include "local_api.h"
 
 #include <charconv>
+#include <tuple>
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 #include <rapidjson/document.h>
@@ -152,6 +153,8 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   if (get && path == "/api/reference") return reference();
   if (get && path == "/api/households") return households(request);
   if (post && path == "/api/households") return write(safer::Entity::household, "", request.body);
+  if (post && path == "/api/households/search") return search_households(request.body);
+  if (get && path.rfind("/api/households/", 0) == 0) return household(path.substr(16));
   if (get && path == "/api/visits") return visits(request);
   if (post && path == "/api/visits") return write(safer::Entity::visit, "", request.body);
   if (get && path == "/api/commute") return commute();
@@ -241,37 +244,114 @@ LocalResponse LocalApi::reference() {
   return json(200, out.end_object());
 }
 
-LocalResponse LocalApi::households(const LocalRequest& request) {
-  const auto found = request.query.find("q");
-  const auto read_views = store_->households(found == request.query.end() ? "" : found->second, 500);
+namespace {
+
+constexpr std::size_t kHouseholdPage = 100;      // a page when none is asked for
+constexpr std::size_t kMaxHouseholdPage = 500;   // the most a page holds
+constexpr std::size_t kMaxSearchText = 200;      // characters of search text
+
+// One household as the app lists it.
+void write_household_view(JsonOut& out, const HouseholdView& view) {
+  const auto& household = std::get<safer::Household>(*view.record.data);
+  out.begin_object()
+      .field("id", view.record.id)
+      .field("address", household.address)
+      .field("postcode", household.postcode)
+      .field("ward", household.ward)
+      .field("target", household.is_target())
+      .field("assigned_to", household.assignee())
+      .key("vulnerability");
+  write_names(out, household.vulnerability.names());
+  out.field("mine", view.mine).field("state", to_string(view.record.state)).key("last_visit");
+  if (view.last_visit) {
+    out.begin_object()
+        .field("id", view.last_visit->id)
+        .field("visited_at", safer::format_rfc3339(view.last_visit->visited_at))
+        .field("status", safer::to_string(view.last_visit->status))
+        .end_object();
+  } else {
+    out.null();
+  }
+  out.field("follow_up_outstanding", view.follow_up_outstanding).end_object();
+}
+
+// A whole number 0..`high` from text; nullopt when it is anything else.
+std::optional<std::size_t> whole_number(const std::string& text, std::size_t high) {
+  std::size_t value = 0;
+  const auto [end, problem] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (problem != std::errc() || end != text.data() + text.size() || value > high) return std::nullopt;
+  return value;
+}
+
+struct HouseholdPage {
+  std::string query;
+  std::size_t offset = 0;
+  std::size_t limit = kHouseholdPage;
+};
+
+}  // namespace
+
+// {"households": [...], "total", "offset", "limit"}: one page, and how many there are in all,
+// so that the app can say so and offer the rest (the list is never cut without a word).
+static LocalResponse household_page(const Store& store, const HouseholdPage& page) {
+  const auto read_views = store.households(page.query, page.limit, page.offset);
   if (!read_views) return from_error(read_views.error());
-  const auto& views = *read_views;
+  const auto total = store.count_households(page.query);
+  if (!total) return from_error(total.error());
   JsonOut out;
   out.begin_object().key("households").begin_array();
-  for (const auto& view : views) {
-    const auto& household = std::get<safer::Household>(*view.record.data);
-    out.begin_object()
-        .field("id", view.record.id)
-        .field("address", household.address)
-        .field("postcode", household.postcode)
-        .field("ward", household.ward)
-        .field("target", household.is_target())
-        .field("assigned_to", household.assignee())
-        .key("vulnerability");
-    write_names(out, household.vulnerability.names());
-    out.field("mine", view.mine).field("state", to_string(view.record.state)).key("last_visit");
-    if (view.last_visit) {
-      out.begin_object()
-          .field("id", view.last_visit->id)
-          .field("visited_at", safer::format_rfc3339(view.last_visit->visited_at))
-          .field("status", safer::to_string(view.last_visit->status))
-          .end_object();
-    } else {
-      out.null();
-    }
-    out.field("follow_up_outstanding", view.follow_up_outstanding).end_object();
+  for (const auto& view : *read_views) write_household_view(out, view);
+  out.end_array().field("total", *total).field("offset", static_cast<std::int64_t>(page.offset));
+  out.field("limit", static_cast<std::int64_t>(page.limit));
+  return json(200, out.end_object());
+}
+
+LocalResponse LocalApi::households(const LocalRequest& request) {
+  // A search in the URL would stay in the app's history: refused, without echoing it.
+  if (request.query.count("q") != 0) {
+    return error(400, "a search is POST /api/households/search with {\"q\": ...} in its body: search text never goes in a URL");
   }
-  return json(200, out.end_array().end_object());
+  HouseholdPage page;
+  for (const auto& [name, high, into] : {std::tuple{"offset", std::size_t{1} << 30, &page.offset},
+                                         std::tuple{"limit", kMaxHouseholdPage, &page.limit}}) {
+    const auto found = request.query.find(name);
+    if (found == request.query.end()) continue;
+    const auto value = whole_number(found->second, high);
+    if (!value) return error(400, std::string(name) + " must be a whole number from 0 to " + std::to_string(high));
+    *into = *value;
+  }
+  return household_page(*store_, page);
+}
+
+LocalResponse LocalApi::search_households(const std::string& body) {
+  rapidjson::Document document;
+  document.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());
+  const char* const kShape = "send {\"q\": \"part of an address or postcode\", \"offset\": 0, \"limit\": 100}";
+  if (document.HasParseError() || !document.IsObject() || !document.HasMember("q") || !document["q"].IsString()) {
+    return error(400, kShape);
+  }
+  HouseholdPage page;
+  page.query.assign(document["q"].GetString(), document["q"].GetStringLength());
+  if (page.query.size() > kMaxSearchText) return error(400, "q must be at most 200 characters");
+  for (const auto& [name, high, into] : {std::tuple{"offset", std::size_t{1} << 30, &page.offset},
+                                         std::tuple{"limit", kMaxHouseholdPage, &page.limit}}) {
+    if (!document.HasMember(name)) continue;
+    const auto& value = document[name];
+    if (!value.IsUint64() || value.GetUint64() > high) {
+      return error(400, std::string(name) + " must be a whole number from 0 to " + std::to_string(high));
+    }
+    *into = static_cast<std::size_t>(value.GetUint64());
+  }
+  return household_page(*store_, page);
+}
+
+LocalResponse LocalApi::household(const std::string& id) {
+  const auto view = store_->household_view(id);
+  if (!view) return view.error().code == "not_found" ? error(404, "there is no such household on this tablet") : from_error(view.error());
+  JsonOut out;
+  out.begin_object();
+  write_household_view(out.key("household"), *view);
+  return json(200, out.end_object());
 }
 
 // The latest outbox entry of a record that stands rejected, from `rejections` (the store's
@@ -311,6 +391,13 @@ LocalResponse LocalApi::visits(const LocalRequest& request) {
 }
 
 LocalResponse LocalApi::commute() {
+  // A session left open on an earlier day is ended at its midnight before it is listed, so the
+  // app never shows it as going on (store.h).
+  if (const auto ended = store_->end_overdue_sessions(); !ended) {
+    return from_error(ended.error());
+  } else if (!ended->empty()) {
+    sync_->trigger();
+  }
   auto sessions = store_->list(safer::Entity::commute_session);
   if (sessions) std::reverse(sessions->begin(), sessions->end());  // newest first (UUIDv7 ids are time-ordered)
   const auto listed = records_with_rejections(*store_, "sessions", sessions);
@@ -414,8 +501,22 @@ LocalResponse LocalApi::count(const std::string& id, const std::string& body) {
   if (!existing || existing->deleted) return error(404, "there is no such session on this tablet");
   if (!existing->created_here) return error(403, "this session was made on another device");
   auto session = std::get<safer::CommuteSession>(*existing->data);
+  if (session.ended_at) {
+    return json(409, JsonOut().begin_object().field("error", "this session has ended: start a new one to count more")
+                         .field("code", "session_ended").field("station", session.station).end_object());
+  }
   session.cards_distributed = std::max<std::int64_t>(0, session.cards_distributed + document["delta"].GetInt());
-  if (auto updated = store_->update(id, session); !updated) return from_error(updated.error());
+  if (auto updated = store_->update(id, session); !updated) {
+    if (updated.error().field != "ended_at") return from_error(updated.error());
+    // Its day is over (the store refuses the tap): it is ended at its midnight, and the app
+    // asks whether to start today's session at the same station and count the tap there.
+    if (const auto ended = store_->end_overdue_sessions(); !ended) return from_error(ended.error());
+    sync_->trigger();
+    return json(409, JsonOut().begin_object()
+                         .field("error", "this session started on an earlier day and was ended at midnight; the tap "
+                                         "was not counted in it")
+                         .field("code", "session_over").field("station", session.station).end_object());
+  }
   sync_->trigger();
   return json(200, JsonOut().begin_object().field("id", id).field("cards_distributed", session.cards_distributed).end_object());
 }
@@ -482,7 +583,7 @@ LocalResponse LocalApi::unlock(const std::string& body) {
   }
   auto answer = pin_guard_.attempt(pin, [&](const StoreKey& key) -> Result<bool> {
     if (store_) return key == *key_;  // locked again after a while: the store stays open
-    auto opened = Store::open(store_path_, StoreOptions{{}, key});
+    auto opened = Store::open(store_path_, StoreOptions{{}, key, {}});
     if (!opened) {
       if (opened.error().code == "wrong_pin") return false;
       return opened.error();

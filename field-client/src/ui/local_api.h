@@ -55,7 +55,11 @@ class LocalApi {
  private:
   LocalResponse status();
   LocalResponse reference();
+  // GET /api/households (a page of the list), POST /api/households/search (the text in the
+  // body, never the URL), GET /api/households/{id} (one household, whichever page it is on).
   LocalResponse households(const LocalRequest& request);
+  LocalResponse search_households(const std::string& body);
+  LocalResponse household(const std::string& id);
   LocalResponse visits(const LocalRequest& request);
   LocalResponse commute();
   LocalResponse rejected();

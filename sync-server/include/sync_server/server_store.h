@@ -40,6 +40,7 @@ using safer::Result;
 using safer::Status;
 
 struct CsvProblem;  // households_csv.h
+struct AuditEntry;  // audit.h
 
 struct StoreOptions {
   safer::ReferenceLists lists = safer::ReferenceLists::defaults();
@@ -193,13 +194,14 @@ class ServerStore {
 
   // --- Dashboard accounts and sessions (accounts.cpp) --------------------------------------
 
-  // Creates a coordinator's dashboard account, or sets a new password for it. Error "invalid"
+  // Creates a coordinator's dashboard account, or sets a new password for it, enables it and
+  // ends its sessions (the host's last resort: `sync-server add-coordinator`). Error "invalid"
   // for a malformed username, or a password that password_problem() refuses (shorter than 12
   // characters, or a common one). Audited (account_add or password_change) by `by`.
   Status add_coordinator(const std::string& username, const std::string& password, const Actor& by = {});
 
   struct Login {
-    enum class Outcome { ok, wrong, locked };
+    enum class Outcome { ok, wrong, locked, disabled };  // disabled: the password was right
     Outcome outcome = Outcome::wrong;
     std::string session_token;  // the cookie's value (only its hash is stored)
     std::string csrf_token;
@@ -232,6 +234,42 @@ class ServerStore {
   // The live session for a cookie value: at most 12 hours old and used within the last hour.
   std::optional<WebSession> web_session(const std::string& token);
   void log_out(const std::string& token);
+
+  // --- Managing accounts from the dashboard (account_admin.cpp, docs/server.md) -------------
+  //
+  // Every coordinator with a dashboard login may manage every account, with two limits: nobody
+  // disables their own account, and the last enabled account is never disabled. One's own
+  // password is changed with the current one (change_own_password), never reset. Each change is
+  // audited in its transaction (`by` names who; the entry names the account, never a password);
+  // a refusal of a well-formed request is audited too, with its code as the outcome. Nothing is
+  // changed on an error.
+
+  struct Account {
+    std::string username;
+    std::int64_t created_at = 0;                   // Unix milliseconds
+    std::optional<std::int64_t> disabled_at;       // unset: the account may log in
+    std::int64_t sessions = 0;                     // live dashboard sessions
+  };
+  // Every account, by username.
+  std::vector<Account> accounts();
+
+  // A new account. Errors: "invalid" (username or password, as add_coordinator), "exists".
+  Status create_account(const std::string& username, const std::string& password, const Actor& by);
+
+  // Disables an account (it cannot log in, and its sessions end at once) or enables it again.
+  // Errors: "not_found"; "forbidden" for disabling `by.name`'s own account or the last enabled one.
+  Status set_account_enabled(const std::string& username, bool enabled, const Actor& by);
+
+  // Sets a new password for another account and ends all its sessions. Errors: "invalid",
+  // "not_found", "forbidden" (one's own: change_own_password).
+  Status reset_password(const std::string& username, const std::string& password, const Actor& by);
+
+  // Changes `by.name`'s password when `current` is right, and ends every session of theirs but
+  // `keep_session_token` (the cookie of the request). A wrong `current` counts as a failed login
+  // from `by.address` (the lock-out of log_in applies): errors "wrong_password", "locked",
+  // "invalid" (the new password).
+  Status change_own_password(const std::string& current, const std::string& password,
+                             const std::string& keep_session_token, const Actor& by);
 
   // --- Moving to PostgreSQL (move.cpp) -------------------------------------------------------
 
@@ -266,6 +304,9 @@ class ServerStore {
   friend class Retention;  // the retention policy and its purge (retention.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
+  // account_admin.cpp: runs `change` in a write transaction and audits `entry` (as `change`
+  // completed it) there; a refusal from `change` writes nothing but its audit entry.
+  Status audited_account_change(const AuditEntry& entry, const std::function<Status(AuditEntry&)>& change);
   std::unique_ptr<Impl> impl_;
 };
 

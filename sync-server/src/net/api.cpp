@@ -2,6 +2,7 @@
 
 #include <openssl/crypto.h>
 
+#include <map>
 #include <stdexcept>
 #include <tuple>
 
@@ -16,6 +17,7 @@
 #include "safer/record_json.h"
 #include "safer/stats.h"
 #include "safer/url_query.h"
+#include "safer/time.h"
 #include "safer/validation.h"
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
@@ -674,6 +676,77 @@ ApiResponse export_audit(ServerStore& store, const ApiRequest& request, const Ca
   });
 }
 
+// --- Accounts (ServerStore's account management; docs/api.md) --------------------------------
+
+ApiResponse account_refusal(const Error& refused) {
+  static const std::map<std::string, int, std::less<>> kStatus = {
+      {"invalid", 400}, {"forbidden", 403}, {"wrong_password", 403}, {"not_found", 404}, {"exists", 409}, {"locked", 429}};
+  const auto found = kStatus.find(refused.code);
+  if (found == kStatus.end()) throw std::runtime_error(refused.message);  // 503
+  return json(found->second, JsonOut().begin_object().field("error", refused.message).field("field", refused.field).end_object().str());
+}
+
+ApiResponse account_done(const Status& done, int status, const std::string& username, const char* event, const Caller& caller) {
+  if (!done) return account_refusal(done.error());
+  log::line(event, "account=" + username + " by=" + caller.name);
+  return json(status, JsonOut().begin_object().field("username", username).end_object().str());
+}
+
+ApiResponse get_accounts(ServerStore& store, const ApiRequest&, const Caller& caller, const std::string&) {
+  JsonOut out;
+  out.begin_object().key("accounts").begin_array();
+  for (const auto& account : store.accounts()) {
+    out.begin_object().field("username", account.username).field("created_at", safer::format_rfc3339(account.created_at));
+    out.field("enabled", !account.disabled_at.has_value());
+    out.field("disabled_at", account.disabled_at ? std::optional(safer::format_rfc3339(*account.disabled_at)) : std::nullopt);
+    out.field("sessions", account.sessions).field("you", account.username == caller.name).end_object();
+  }
+  return json(200, out.end_array().end_object().str());
+}
+
+// The string fields `names` of a JSON object body, or the 400 that names what is missing.
+std::variant<std::vector<std::string>, ApiResponse> string_fields(const std::string& body_text,
+                                                                  std::initializer_list<const char*> names) {
+  const auto body = safer::JsonObject::parse(body_text);
+  std::vector<std::string> values;
+  for (const char* name : names) {
+    if (!body || !body->is_string(name)) return error(400, std::string("send a JSON object with the string \"") + name + "\"");
+    values.push_back(*body->string(name));
+  }
+  return values;
+}
+
+ApiResponse post_account(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  auto fields = string_fields(request.body, {"username", "password"});
+  if (auto* refused = std::get_if<ApiResponse>(&fields)) return std::move(*refused);
+  const auto& values = std::get<std::vector<std::string>>(fields);
+  return account_done(store.create_account(values[0], values[1], actor_of(caller, request)), 201, values[0],
+                      "account_added", caller);
+}
+
+ApiResponse post_account_disable(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& name) {
+  return account_done(store.set_account_enabled(name, false, actor_of(caller, request)), 200, name, "account_disabled", caller);
+}
+
+ApiResponse post_account_enable(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& name) {
+  return account_done(store.set_account_enabled(name, true, actor_of(caller, request)), 200, name, "account_enabled", caller);
+}
+
+ApiResponse post_account_password(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& name) {
+  auto fields = string_fields(request.body, {"password"});
+  if (auto* refused = std::get_if<ApiResponse>(&fields)) return std::move(*refused);
+  const auto& password = std::get<std::vector<std::string>>(fields)[0];
+  return account_done(store.reset_password(name, password, actor_of(caller, request)), 200, name, "password_reset", caller);
+}
+
+ApiResponse post_own_password(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  auto fields = string_fields(request.body, {"current_password", "new_password"});
+  if (auto* refused = std::get_if<ApiResponse>(&fields)) return std::move(*refused);
+  const auto& values = std::get<std::vector<std::string>>(fields);
+  return account_done(store.change_own_password(values[0], values[1], cookie_value(request.cookie, kCookie), actor_of(caller, request)),
+                      200, caller.name, "password_changed", caller);
+}
+
 // Who may call an endpoint, beyond being a coordinator.
 enum class Access {
   read,         // a device token or a dashboard session
@@ -731,7 +804,19 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/devices/", "/wipe", Access::people, post_wipe},
     {"GET", "/api/v1/households/", "/subject-access.json", Access::people_read, subject_access_json},
     {"GET", "/api/v1/households/", "/subject-access.csv", Access::people_read, subject_access_csv},
+    {"GET", "/api/v1/accounts", "", Access::people_read, get_accounts},
+    {"POST", "/api/v1/accounts", "", Access::people, post_account},
+    {"POST", "/api/v1/accounts/", "/disable", Access::people, post_account_disable},
+    {"POST", "/api/v1/accounts/", "/enable", Access::people, post_account_enable},
+    {"POST", "/api/v1/accounts/", "/password", Access::people, post_account_password},
+    {"POST", "/api/v1/session/password", "", Access::people, post_own_password},
 };
+
+// Whether a request sets or checks a password (scrypt, half a second and 128 MiB each): those
+// run on the login pool, never on the reader pool that serves devices.
+bool hashes_passwords(const ApiRequest& request) {
+  return request.method == "POST" && (request.path.rfind("/api/v1/accounts", 0) == 0 || request.path == "/api/v1/session/password");
+}
 
 bool ends_in_id(const Route& route) { return route.suffix.empty() && route.path.back() == '/'; }
 
@@ -823,6 +908,13 @@ std::optional<ApiResponse> refuse_caller(ServerStore& store, const ApiRequest& r
 
 void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done) {
   if (request.path == "/api/v1/session" && request.method == "POST") return handle_login(context, request, std::move(done));
+  if (hashes_passwords(request)) {
+    auto shared_done = std::make_shared<std::function<void(ApiResponse)>>(std::move(done));
+    const bool queued = context.logins->try_post(
+        [request, shared_done](ServerStore& store) { (*shared_done)(respond(store, request)); }, true);
+    if (!queued) (*shared_done)(error(503, "the server is busy checking passwords: try again in a moment"));
+    return;
+  }
   context.readers->post([request = std::move(request), done = std::move(done)](ServerStore& store) {
     done(respond(store, request));
   });

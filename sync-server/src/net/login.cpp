@@ -110,6 +110,10 @@ ApiResponse answer(const ServerStore::Login& login, const std::string& username,
     log::line("login_failed", "peer=" + request.peer);
     return refusal(401, "wrong username or password");
   }
+  if (login.outcome == Outcome::disabled) {
+    log::line("login_disabled", "user=" + username + " peer=" + request.peer);
+    return refusal(403, "this account is disabled: ask another coordinator to enable it");
+  }
   log::line("login", "user=" + username + " peer=" + request.peer + (login.rehashed ? " rehashed=1" : ""));
   auto response = json_response(
       200, JsonOut().begin_object().field("username", username).field("csrf_token", login.csrf_token).end_object().str());

@@ -42,13 +42,14 @@ Status ServerStore::add_coordinator(const std::string& username, const std::stri
     }();
     AuditEntry entry{by, exists ? kAuditPasswordChange : kAuditAccountAdd};
     entry.username = username;
-    impl_->db.cached("INSERT INTO accounts VALUES (?, ?, ?) ON CONFLICT (username) DO UPDATE"
-                     " SET password_hash = excluded.password_hash")
+    impl_->db.cached("INSERT INTO accounts (username, password_hash, created_at) VALUES (?, ?, ?)"
+                     " ON CONFLICT (username) DO UPDATE SET password_hash = excluded.password_hash, disabled_at = NULL")
         ->bind(1, username)
         .bind(2, hash)
         .bind(3, impl_->options.wall_clock())
         .run();
     impl_->db.cached("DELETE FROM login_failures WHERE username = ?")->bind(1, username).run();
+    impl_->db.cached("DELETE FROM web_sessions WHERE username = ?")->bind(1, username).run();
     impl_->append_audit(entry);
     transaction.commit();
     return {};
@@ -100,10 +101,15 @@ ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
   const auto until = closed_until(recent_failures(db, username, attempt.address, now - kLockWindow),
                                   recent_failures(db, username, "", now - kLockWindow), attempt.trusted_device);
   std::optional<std::string> stored;
+  bool disabled = false;
   {
-    auto account = db.cached("SELECT password_hash FROM accounts WHERE username = ?");
+    auto account = db.cached(
+        "SELECT password_hash, CASE WHEN disabled_at IS NULL THEN 0 ELSE 1 END FROM accounts WHERE username = ?");
     account->bind(1, username);
-    if (account->step()) stored = account->column_text(0);
+    if (account->step()) {
+      stored = account->column_text(0);
+      disabled = account->column_int(1) != 0;
+    }
   }
   if (until > now) {
     // Refused unchecked, but recorded: a run of them is what an attack on an account looks
@@ -140,6 +146,14 @@ ServerStore::Login ServerStore::log_in(const LoginAttempt& attempt) {
     impl_->append_audit(entry);
     transaction.commit();
     login.outcome = Login::Outcome::wrong;
+    return login;
+  }
+  if (disabled) {
+    // Said only to whoever knows the password; it is not a guess, so it is not a failure.
+    entry.outcome = "disabled";
+    impl_->append_audit(entry);
+    transaction.commit();
+    login.outcome = Login::Outcome::disabled;
     return login;
   }
   if (needs_rehash(*stored)) {
@@ -189,7 +203,7 @@ std::optional<ServerStore::WebSession> ServerStore::web_session(const std::strin
   {
     auto found = impl_->db.cached(
         "SELECT s.username, s.csrf_token, s.last_seen FROM web_sessions s JOIN accounts a ON a.username = s.username"
-        " WHERE s.token_hash = ? AND s.created_at > ? AND s.last_seen > ?");
+        " WHERE s.token_hash = ? AND s.created_at > ? AND s.last_seen > ? AND a.disabled_at IS NULL");
     found->bind(1, hash).bind(2, now - kSessionLifetime).bind(3, now - kSessionIdle);
     if (!found->step()) return std::nullopt;
     session.username = found->column_text(0);
@@ -200,6 +214,62 @@ std::optional<ServerStore::WebSession> ServerStore::web_session(const std::strin
     impl_->db.cached("UPDATE web_sessions SET last_seen = ? WHERE token_hash = ?")->bind(1, now).bind(2, hash).run();
   }
   return session;
+}
+
+Status ServerStore::change_own_password(const std::string& current, const std::string& password,
+                                        const std::string& keep_session_token, const Actor& by) {
+  auto& db = impl_->db;
+  AuditEntry entry{by, kAuditPasswordChange};
+  entry.username = by.name;
+  const auto refused = [&](const char* code, std::string message, const char* field) -> Status {
+    entry.outcome = code;
+    db::Transaction transaction(db);
+    impl_->append_audit(entry);
+    transaction.commit();
+    return Error{code, std::move(message), field};
+  };
+  try {
+    const std::int64_t now = impl_->options.wall_clock();
+    // The same lock-out as a login: a session left open must not let a stranger guess faster.
+    const auto until = closed_until(recent_failures(db, by.name, by.address, now - kLockWindow),
+                                    recent_failures(db, by.name, "", now - kLockWindow), true);
+    if (until > now) {
+      return refused("locked", "too many wrong passwords: try again in " + std::to_string((until - now + 59'999) / kMinute) +
+                                   " minutes", "current_password");
+    }
+    std::optional<std::string> stored;
+    {
+      auto account = db.cached("SELECT password_hash FROM accounts WHERE username = ?");
+      account->bind(1, by.name);
+      if (account->step()) stored = account->column_text(0);
+    }
+    if (!stored || !verify_password(current, *stored)) {
+      db::Transaction transaction(db);
+      db.cached("INSERT INTO login_failures (username, at, address) VALUES (?, ?, ?)")
+          ->bind(1, by.name)
+          .bind(2, impl_->options.wall_clock())
+          .bind(3, by.address)
+          .run();
+      transaction.commit();
+      return refused("wrong_password", "the current password is not right", "current_password");
+    }
+    if (const auto problem = password_problem(password)) return refused("invalid", *problem, "new_password");
+    if (password == current) return refused("invalid", "the new password must differ from the current one", "new_password");
+    const std::string hash = hash_password(password);
+    db::Transaction transaction(db);
+    db.cached("UPDATE accounts SET password_hash = ? WHERE username = ?")->bind(1, hash).bind(2, by.name).run();
+    db.cached("DELETE FROM web_sessions WHERE username = ? AND token_hash <> ?")
+        ->bind(1, by.name)
+        .bind(2, token_hash(keep_session_token))
+        .run();
+    entry.detail = "other sessions ended=" + std::to_string(db.changes());
+    db.cached("DELETE FROM login_failures WHERE username = ?")->bind(1, by.name).run();
+    impl_->append_audit(entry);
+    transaction.commit();
+    return {};
+  } catch (const db::Failure& failure) {
+    return failure.error();
+  }
 }
 
 void ServerStore::log_out(const std::string& token) {

@@ -75,8 +75,8 @@ constexpr std::array<Table, 19> kTables{{
      "INSERT INTO baseline_years (year, households_visited, visits, smoke_detectors_fitted, cards_distributed)"
      " VALUES (?1, ?2, ?3, ?4, ?5)", 5,
      "SELECT count(*) FROM baseline_years"},
-    {"accounts", "SELECT username, password_hash, created_at FROM accounts",
-     "INSERT INTO accounts (username, password_hash, created_at) VALUES (?1, ?2, ?3)", 3,
+    {"accounts", "SELECT username, password_hash, created_at, disabled_at FROM accounts",
+     "INSERT INTO accounts (username, password_hash, created_at, disabled_at) VALUES (?1, ?2, ?3, ?4)", 4,
      "SELECT count(*) FROM accounts"},
     {"officers", "SELECT user_id, added_at, added_by FROM officers",
      "INSERT INTO officers (user_id, added_at, added_by) VALUES (?1, ?2, ?3)", 3,

@@ -404,6 +404,10 @@ CREATE TABLE IF NOT EXISTS officers (
   added_by TEXT NOT NULL      -- the coordinator's account
 ) WITHOUT ROWID;
 )sql"},
+    {16, R"sql(
+-- Accounts managed from the dashboard (account_admin.cpp): a disabled account cannot log in.
+ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;  -- Unix milliseconds; NULL: enabled
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -728,6 +732,10 @@ CREATE TABLE officers (
   added_at bigint NOT NULL,
   added_by text NOT NULL
 );
+)sql"},
+    {13, R"sql(
+-- As SQLite's migration 16: a disabled account cannot log in.
+ALTER TABLE accounts ADD COLUMN disabled_at bigint;
 )sql"},
 };
 

@@ -1,0 +1,184 @@
+// Browser tests of the tablet app (`field-client ui`) in Debian's headless Chromium: the Today
+// list reaches every household however many there are (never cut at 500 without a word), the
+// search text stays out of every URL, and a Commute Aware session open at local midnight ends
+// there, the app asking "Start today's session at <station>?" before the next tap counts.
+//
+// The midnight is real: the app's process runs in a time zone (TZ) whose local time is a few
+// seconds before midnight when the test starts.
+//
+// Run: node --test --test-timeout=120000 tests/web/tablet-list.test.mjs
+// (ctest sets FIELD_CLIENT and ARTIFACTS_DIR; see tests/CMakeLists.txt.)
+
+import test, { before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+
+import {
+  ARTIFACTS_DIR, WAIT_MS, checkPrerequisites, makeTempDir, removeDir, ensureDir, startTabletUi, launchBrowser,
+  newPageAt, withDeadline, api, waitUntil,
+} from './support.mjs';
+
+const HOUSEHOLDS = 530;
+const SIZE = { width: 800, height: 1280 };
+const T = { timeout: WAIT_MS };
+
+let dir;
+let browser;
+const processes = [];
+const startedAt = Date.now();
+
+before(async () => {
+  checkPrerequisites();
+  ensureDir(ARTIFACTS_DIR);
+  dir = makeTempDir();
+  browser = await launchBrowser();
+});
+
+after(async () => {
+  try {
+    if (browser) await withDeadline(browser.close(), 10_000);
+  } finally {
+    try {
+      for (const started of processes) await started.stop();
+    } finally {
+      removeDir(dir);
+      console.log(`web tablet list tests took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    }
+  }
+});
+
+async function local(ui, path, { method = 'GET', json } = {}) {
+  const answer = await api(ui.base, null, path, { method, json, headers: { 'X-Field-Client-Key': ui.key } });
+  if (answer.status >= 300) throw new Error(`${method} ${path} on the tablet: ${answer.status} ${answer.raw}`);
+  return answer.data;
+}
+
+async function openApp(ui, hash) {
+  const opened = await newPageAt(browser, SIZE);
+  const urls = [];
+  opened.page.on('request', (request) => urls.push(request.url()));
+  await opened.page.goto(ui.url, T);
+  await opened.page.waitForURL(`${ui.base}/app/**`, T);
+  if (hash) await opened.page.evaluate((h) => { window.location.hash = h; }, hash);
+  return { ...opened, urls };
+}
+
+async function closePage({ context, problems }) {
+  await context.close();
+  assert.deepEqual(problems, [], 'no uncaught errors and no CSP violations in the page');
+}
+
+const byTestId = (page, id) => page.getByTestId(id);
+const dataValue = (page, id) => page.getByTestId(id).first().getAttribute('data-value', T);
+
+// Why: the list stopped at 500 without saying so, and a household past that showed "not found".
+test('1. Today pages through 530 households, says how many, opens the last one, and searches without a URL', async () => {
+  const ui = await startTabletUi(join(dir, 'list.db'), join(ARTIFACTS_DIR, 'tablet-list-ui.log'));
+  processes.push(ui);
+  for (let n = 0; n < HOUSEHOLDS; n += 1) {
+    await local(ui, '/api/households', {
+      method: 'POST',
+      json: { address: `${n} Paging Street`, postcode: n % 2 === 0 ? 'WD6 1AB' : 'EN6 2DD', ward: 'Elstree' },
+    });
+  }
+  const tab = await openApp(ui, '#/today');
+  const { page } = tab;
+  try {
+    const count = byTestId(page, 'household-count');
+    await waitUntil(async () => (await count.getAttribute('data-total')) === String(HOUSEHOLDS), { what: 'the total' });
+    assert.equal(await count.getAttribute('data-value'), '100');
+    assert.match(await count.textContent(), /Showing 100 of 530 households/);
+
+    // "Show more" until every household is listed; then it goes.
+    const more = byTestId(page, 'household-more');
+    for (let shown = 100; shown < HOUSEHOLDS; shown += 100) {
+      await more.click(T);
+      await waitUntil(async () => Number(await count.getAttribute('data-value')) === Math.min(shown + 100, HOUSEHOLDS),
+        { what: `${Math.min(shown + 100, HOUSEHOLDS)} listed` });
+    }
+    assert.equal(await page.locator('[data-testid="household-card"]').count(), HOUSEHOLDS);
+    assert.equal(await more.isHidden(), true);
+    assert.match(await count.textContent(), /^530 households/);
+
+    // The last card (past 500) opens: its visit form shows its address, not "not found".
+    const last = page.locator('[data-testid="household-card"]').last();
+    const address = await last.getByTestId('card-address').textContent();
+    await last.getByTestId('record-visit-button').click(T);
+    await byTestId(page, 'visit-household').filter({ hasText: address }).waitFor({ state: 'visible', ...T });
+
+    // A search: typed, matched on the device's store, never in a URL, the hash or history.
+    await page.evaluate(() => { window.location.hash = '#/today'; });
+    await byTestId(page, 'household-search').fill('529 Paging', T);
+    await waitUntil(async () => (await count.getAttribute('data-total')) === '1', { what: 'one match' });
+    await byTestId(page, 'household-search').fill('EN6 2DD', T);
+    await waitUntil(async () => (await count.getAttribute('data-total')) === String(HOUSEHOLDS / 2), { what: 'half match' });
+    assert.equal(await count.getAttribute('data-value'), '100');
+    await more.click(T);
+    await waitUntil(async () => (await count.getAttribute('data-value')) === '200', { what: 'the next page of the search' });
+    for (const url of [...tab.urls, page.url()]) {
+      // (ids are hexadecimal: neither word can be part of one)
+      assert.ok(!/Paging|EN6/i.test(decodeURIComponent(url)), `no search text in ${url}`);
+    }
+    assert.equal(await page.evaluate(() => window.history.length < 10 && !window.location.hash.includes('q=')), true);
+  } finally {
+    await closePage(tab);
+  }
+});
+
+/** TZ for a process whose local time is now `secondsBefore` seconds before midnight. */
+function zoneNearMidnight(secondsBefore) {
+  const now = new Date();
+  const utcSeconds = now.getUTCHours() * 3600 + now.getUTCMinutes() * 60 + now.getUTCSeconds();
+  const ahead = (((86400 - secondsBefore) - utcSeconds) % 86400 + 86400) % 86400; // local = UTC + ahead
+  const hh = String(Math.floor(ahead / 3600)).padStart(2, '0');
+  const mm = String(Math.floor((ahead % 3600) / 60)).padStart(2, '0');
+  const ss = String(ahead % 60).padStart(2, '0');
+  return { tz: `TST-${hh}:${mm}:${ss}`, midnight: Date.now() + secondsBefore * 1000 };
+}
+
+// Why: a session left open on Monday collected Tuesday's taps under Monday's date and station.
+test('2. a session open at midnight ends there; the next tap asks to start today\'s session at the station', async () => {
+  const { tz, midnight } = zoneNearMidnight(20);
+  const saved = process.env.TZ;
+  process.env.TZ = tz; // inherited by the app's process only for its start
+  let ui;
+  try {
+    ui = await startTabletUi(join(dir, 'commute.db'), join(ARTIFACTS_DIR, 'tablet-midnight-ui.log'));
+  } finally {
+    if (saved === undefined) delete process.env.TZ; else process.env.TZ = saved;
+  }
+  processes.push(ui);
+  const tab = await openApp(ui, '#/commute');
+  const { page } = tab;
+  try {
+    await byTestId(page, 'station-radlett').click(T);
+    await byTestId(page, 'start-session').click(T);
+    await byTestId(page, 'plus-one').click(T);
+    await byTestId(page, 'plus-one').click(T);
+    await waitUntil(async () => (await byTestId(page, 'cards-count').getAttribute('data-confirmed')) === '2', { what: 'two taps saved' });
+    assert.ok(Date.now() < midnight, 'the first taps came before midnight (the machine was too slow otherwise)');
+
+    // Past the app's local midnight, a tap is not counted in yesterday's session: the app asks.
+    await new Promise((resolve) => { setTimeout(resolve, Math.max(0, midnight - Date.now()) + 1500); });
+    await byTestId(page, 'plus-one').click(T);
+    const dialog = byTestId(page, 'confirm-dialog');
+    await dialog.getByText('Start today\'s session at Radlett?').waitFor({ state: 'visible', ...T });
+    await byTestId(page, 'confirm-yes').click(T);
+
+    // Today's session at Radlett holds the tap; yesterday's ended at its midnight with two.
+    await waitUntil(async () => (await byTestId(page, 'cards-count').getAttribute('data-confirmed')) === '1', { what: 'the tap in today\'s session' });
+    const { sessions } = await local(ui, '/api/commute');
+    assert.equal(sessions.length, 2);
+    const [today, yesterday] = sessions; // newest first
+    assert.equal(today.data.station, 'Radlett');
+    assert.equal(today.data.ended_at ?? null, null);
+    assert.equal(today.data.cards_distributed, 1);
+    assert.equal(yesterday.data.cards_distributed, 2);
+    assert.ok(yesterday.data.ended_at, 'yesterday\'s session was ended');
+    const ended = Date.parse(yesterday.data.ended_at);
+    assert.ok(Math.abs(ended - (midnight - 1)) < 2000, `ended at 23:59:59.999 local (${yesterday.data.ended_at})`);
+    assert.equal(await dataValue(page, 'session-cards'), '2');
+  } finally {
+    await closePage(tab);
+  }
+});
