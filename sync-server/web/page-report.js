@@ -22,7 +22,7 @@ function historySection(onLoaded) {
   const table = createTable({
     caption: 'Year by year', testid: 'history-table',
     columns: [{ label: 'Financial year' }, { label: 'Figures from' }, { label: 'Households visited', numeric: true },
-      { label: 'Completed visits', numeric: true }, { label: 'Smoke detectors fitted', numeric: true },
+      { label: 'Completed visits', numeric: true }, { label: OUTCOME_LABELS.smoke_detectors_fitted, numeric: true },
       { label: 'Card holders', numeric: true }],
   });
   const upload = csvUploadForm({
