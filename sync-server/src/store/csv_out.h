@@ -3,6 +3,7 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "sync_server/dashboard.h"
 
@@ -10,6 +11,13 @@ namespace sync_server {
 
 using CsvSink = Dashboard::CsvSink;
 inline constexpr std::size_t kCsvPieceBytes = Dashboard::kCsvPieceBytes;
+
+// A list inside one cell: the names joined with ';' (referrals, vulnerabilities, messages).
+inline std::string joined(const std::vector<std::string>& names) {
+  std::string out;
+  for (const auto& name : names) out += (out.empty() ? "" : ";") + name;
+  return out;
+}
 
 // Cells into CSV text, handed to `sink` each time a row ends with at least
 // kCsvPieceBytes waiting, and by finish().

@@ -14,12 +14,6 @@ std::string upper(const std::optional<safer::CivilDate>& date) {
   return date ? safer::format_iso_date(*date) : "9999-12-31";
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ";") + name;
-  return out;
-}
-
 // Rows are read a page at a time after the last (sort key, id) written: a page is all the
 // backend holds (libpq reads a whole result into memory), inside one read snapshot.
 constexpr int kPageRows = 1000;

@@ -61,12 +61,6 @@ ReferralRow read_row(const db::Statement& rows) {
   return row;
 }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ";") + name;
-  return out;
-}
-
 void write_json_row(JsonOut& out, const ReferralRow& row) {
   out.begin_object().field("visit_id", row.visit_id).field("household_id", row.household_id);
   out.field("visited_at", row.visited_at).field("local_date", row.local_day).field("status", row.status);

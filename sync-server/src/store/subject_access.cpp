@@ -114,12 +114,6 @@ Held read_held(ServerStore& store, db::Database& db, const std::string& househol
 // The wall-clock time of a stored HLC, RFC 3339.
 std::string hlc_time(const std::string& hlc) { return safer::format_rfc3339(safer::Hlc::parse(hlc).value_or(safer::Hlc{}).millis); }
 
-std::string joined(const std::vector<std::string>& names) {
-  std::string out;
-  for (const auto& name : names) out += (out.empty() ? "" : ";") + name;
-  return out;
-}
-
 // What an erased household's export says it holds.
 constexpr const char* kErasedNote =
     "The household was erased: the server holds its tombstone (id, when and by whom it was erased), the tombstones "
