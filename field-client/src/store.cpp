@@ -344,10 +344,14 @@ Result<DeviceInfo> Store::device() const {
 }
 
 Result<safer::ReferenceLists> Store::reference_lists() const {
-  return reading("the wards and stations", [&] {
+  return reading("the wards, stations and questions", [&] {
     safer::ReferenceLists lists = safer::ReferenceLists::defaults();
     if (auto wards = impl_->meta("wards")) lists.wards = safer::split_lines(*wards);
     if (auto stations = impl_->meta("stations")) lists.stations = safer::split_lines(*stations);
+    if (auto questions = impl_->meta("questions")) {
+      // Stored from a welcome that decoded: readable. An unreadable one keeps the defaults.
+      if (auto stored = safer::questions_from_json(*questions)) lists.questions = std::move(*stored);
+    }
     return lists;
   });
 }

@@ -255,8 +255,10 @@ struct Store::Impl {
     if (household.assigned_to && *household.assigned_to != assignee_before) {
       return forbidden("assigned_to", "only a coordinator may set or change assigned_to");
     }
-    RecordData sent{household};
-    auto& fields = std::get<Household>(sent);
+    // Built in the result and returned as it is: GCC 12 warns (maybe-uninitialized, wrongly)
+    // when a RecordData holding a household is moved into one.
+    Result<RecordData> sent{RecordData{std::in_place_type<Household>, household}};
+    auto& fields = std::get<Household>(*sent);
     fields.target.reset();
     fields.assigned_to.reset();
     return sent;

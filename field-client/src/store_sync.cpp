@@ -74,6 +74,7 @@ Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis loc
     impl_->set_meta("user_id", welcome.user_id);
     impl_->set_meta("wards", safer::join_lines(welcome.wards));
     impl_->set_meta("stations", safer::join_lines(welcome.stations));
+    impl_->set_meta("questions", safer::questions_to_json(welcome.questions));
     impl_->set_meta("clock_offset_ms", std::to_string(welcome.server_time - local_now));
     return {};
   });

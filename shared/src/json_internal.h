@@ -22,6 +22,7 @@
 
 #include "safer/enum_names.h"
 #include "safer/field_error.h"
+#include "safer/question.h"
 #include "safer/record.h"
 #include "safer/time.h"
 
@@ -42,6 +43,10 @@ std::optional<std::string> duplicate_key(const Value& object);
 
 // The JSON type of `value` in words ("a string", "null"), for messages.
 const char* describe_type(const Value& value);
+
+// `value` as an integer field reads it (3.0 is 3; past int64's range, int64's limit, so that
+// a range check fails), or nullopt when it is not a number or has a fraction.
+std::optional<std::int64_t> as_integer(const Value& value);
 
 // Reads the fields of one JSON object, appending a FieldError for each field that is of the
 // wrong type, not an allowed value, or required and absent. Each read returns true when the
@@ -99,6 +104,13 @@ class ObjectReader {
   const Value& object_;
   FieldErrors& errors_;
 };
+
+// The questions of question.h as a named array of objects in the archive's current object.
+void write_questions(OutputArchive& archive, const char* name, const std::vector<Question>& questions);
+// Decodes an array of questions into `out`; appends errors naming "questions[i].field" and
+// returns false (leaving `out` alone) when any entry is wrong. With `skip_unknown_kinds`, an
+// entry of a kind this program does not know is left out rather than refused.
+bool decode_questions(const Value& array, bool skip_unknown_kinds, std::vector<Question>& out, FieldErrors& errors);
 
 // Record decoding from an already-parsed object; see record_json.h for the rules.
 FieldErrors decode_record(const Value& object, Household& out);

@@ -176,6 +176,22 @@ const char* describe_type(const Value& value) {
   return "a value";
 }
 
+std::optional<std::int64_t> as_integer(const Value& value) {
+  if (value.IsInt64()) return value.GetInt64();
+  // Past the range of int64: kept out of range for the checks.
+  if (value.IsUint64()) return std::numeric_limits<std::int64_t>::max();
+  if (value.IsDouble()) {  // 3.0 is an integer, as in JSON Schema
+    const double number = value.GetDouble();
+    if (std::floor(number) == number) {
+      // Past the range of int64 (1e300): keep it out of range for the checks.
+      return std::fabs(number) < 9.0e18 ? static_cast<std::int64_t>(number)
+             : number > 0              ? std::numeric_limits<std::int64_t>::max()
+                                       : std::numeric_limits<std::int64_t>::min();
+    }
+  }
+  return std::nullopt;
+}
+
 const Value* ObjectReader::find(const char* name) const {
   const auto member = object_.FindMember(name);
   return member == object_.MemberEnd() ? nullptr : &member->value;
@@ -213,23 +229,9 @@ bool ObjectReader::read_integer(const char* name, std::int64_t& out, bool requir
   if (value == nullptr) {
     return required ? add_error(name, std::string(name) + " is required") : false;
   }
-  if (value->IsInt64()) {
-    out = value->GetInt64();
+  if (const auto integer = as_integer(*value)) {
+    out = *integer;
     return true;
-  }
-  if (value->IsUint64()) {  // past the range of int64: keep it out of range for the checks
-    out = std::numeric_limits<std::int64_t>::max();
-    return true;
-  }
-  if (value->IsDouble()) {  // 3.0 is an integer, as in JSON Schema
-    const double number = value->GetDouble();
-    if (std::floor(number) == number) {
-      // Past the range of int64 (1e300): keep it out of range for the checks.
-      out = std::fabs(number) < 9.0e18 ? static_cast<std::int64_t>(number)
-            : number > 0              ? std::numeric_limits<std::int64_t>::max()
-                                      : std::numeric_limits<std::int64_t>::min();
-      return true;
-    }
   }
   return add_error(name, std::string(name) + " must be an integer, not " +
                              (value->IsNumber() ? "a fraction" : describe_type(*value)));

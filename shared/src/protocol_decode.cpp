@@ -156,6 +156,8 @@ Result<ServerMessage> decode_welcome(json::ObjectReader& reader, FieldErrors& er
   reader.read_string_list("wards", welcome.wards, true);
   reader.read_string_list("stations", welcome.stations, true);
   reader.read_string_list("capabilities", welcome.capabilities, false);
+  // A question of a kind this client does not know is not offered on its forms (§5.8).
+  if (const json::Value* questions = reader.find("questions")) json::decode_questions(*questions, true, welcome.questions, errors);
   if (!errors.empty()) return bad_message(errors);
   return ServerMessage{std::move(welcome)};
 }

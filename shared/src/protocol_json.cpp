@@ -70,6 +70,7 @@ std::string to_json(const Welcome& message) {
             make_nvp("server_time", format_rfc3339(message.server_time)),
             make_nvp("wards", message.wards), make_nvp("stations", message.stations));
     if (!message.capabilities.empty()) archive(make_nvp("capabilities", message.capabilities));
+    json::write_questions(archive, "questions", message.questions);
   });
 }
 

@@ -13,6 +13,47 @@ void write_set(OutputArchive& archive, const char* name, const EnumSet<E>& set) 
   archive(cereal::make_nvp(name, set.names()));
 }
 
+// visit.answers (protocol.md §5.8): an object of question id -> an integer, a string or true.
+// Which of these each id takes depends on the server's questions: check_visit sees to that.
+void read_answers(ObjectReader& reader, std::map<std::string, Answer>& out) {
+  const Value* value = reader.find("answers");
+  if (value == nullptr) return;
+  if (!value->IsObject()) {
+    reader.add_error("answers", std::string("answers must be an object, not ") + describe_type(*value));
+    return;
+  }
+  if (duplicate_key(*value)) {
+    reader.add_error("answers", "answers holds a question id more than once");
+    return;
+  }
+  for (const auto& member : value->GetObject()) {
+    const std::string id(member.name.GetString(), member.name.GetStringLength());
+    // Only an id of a question id's form is echoed into a field name (check_visit refuses the rest).
+    const std::string field = is_question_id(id) ? "answers." + id : "answers";
+    const Value& answer = member.value;
+    if (answer.IsString()) {
+      out.emplace(id, std::string(answer.GetString(), answer.GetStringLength()));
+    } else if (answer.IsBool()) {
+      out.emplace(id, answer.GetBool());
+    } else if (const auto integer = as_integer(answer)) {
+      out.emplace(id, *integer);
+    } else if (answer.IsNumber()) {
+      reader.add_error(field.c_str(), field + " must be an integer, not a fraction");
+    } else {
+      reader.add_error(field.c_str(), field + " must be an integer, a string or true, not " + describe_type(answer));
+    }
+  }
+}
+
+void write_answers(OutputArchive& archive, const std::map<std::string, Answer>& answers) {
+  archive.setNextName("answers");
+  archive.startNode();
+  for (const auto& [id, answer] : answers) {
+    std::visit([&archive, &id](const auto& value) { archive(cereal::make_nvp(id.c_str(), value)); }, answer);
+  }
+  archive.finishNode();
+}
+
 FieldErrors not_an_object() { return {{"", "the record must be a JSON object"}}; }
 
 // A record object that repeats a field is refused naming that field.
@@ -64,6 +105,7 @@ FieldErrors decode_record(const Value& object, Visit& out) {
   reader.read_enum_set("referrals", visit.referrals);
   if (ShareBasis basis{}; reader.read_enum("share_basis", basis, false)) visit.share_basis = basis;
   reader.read_string("notes", visit.notes, false);
+  read_answers(reader, visit.answers);
   if (errors.empty()) out = std::move(visit);
   return errors;
 }
@@ -127,6 +169,8 @@ void write_fields(OutputArchive& archive, const Visit& visit) {
   write_set(archive, "referrals", visit.referrals);
   if (visit.share_basis) archive(cereal::make_nvp("share_basis", std::string(to_string(*visit.share_basis))));
   archive(cereal::make_nvp("notes", visit.notes));
+  // Left out when empty, as share_basis is: a visit without answers reads as before (§5.8).
+  if (!visit.answers.empty()) write_answers(archive, visit.answers);
 }
 
 void write_fields(OutputArchive& archive, const CommuteSession& session) {

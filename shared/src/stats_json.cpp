@@ -38,7 +38,79 @@ void write_messages(json::OutputArchive& archive, const char* name, const Stats:
   archive.finishNode();
 }
 
+// {"answered":3,"counts":{"1":0,…,"5":2},"mean":4.33}: counts and mean for a scale only, and
+// the mean null when nobody answered.
+void write_answer_count(json::OutputArchive& archive, QuestionKind kind, const Stats::AnswerCount& count) {
+  archive(make_nvp("answered", count.answered));
+  if (kind != QuestionKind::scale) return;
+  archive.setNextName("counts");
+  archive.startNode();
+  for (std::size_t i = 0; i < count.scale.size(); ++i) archive(make_nvp(std::to_string(i + 1).c_str(), count.scale[i]));
+  archive.finishNode();
+  if (count.answered > 0) {
+    archive(make_nvp("mean", count.mean()));
+  } else {
+    archive(make_nvp("mean", nullptr));
+  }
+}
+
+void write_answers(json::OutputArchive& archive, const std::map<std::string, Stats::QuestionCounts>& answers) {
+  archive.setNextName("answers");
+  archive.startNode();
+  for (const auto& [id, counts] : answers) {
+    archive.setNextName(id.c_str());
+    archive.startNode();
+    archive(make_nvp("kind", std::string(to_string(counts.kind))), make_nvp("label", counts.label));
+    write_answer_count(archive, counts.kind, counts.all);
+    archive.setNextName("by_ward");
+    archive.startNode();
+    for (const auto& [ward, count] : counts.by_ward) {
+      archive.setNextName(ward.c_str());
+      archive.startNode();
+      write_answer_count(archive, counts.kind, count);
+      archive.finishNode();
+    }
+    archive.finishNode();
+    archive.finishNode();
+  }
+  archive.finishNode();
+}
+
 }  // namespace
+
+double Stats::AnswerCount::mean() const {
+  std::int64_t sum = 0, given = 0;
+  for (std::size_t i = 0; i < scale.size(); ++i) {
+    sum += scale[i] * static_cast<std::int64_t>(i + 1);
+    given += scale[i];
+  }
+  return given == 0 ? 0.0 : static_cast<double>(sum) / static_cast<double>(given);
+}
+
+void add_known_questions(Stats& stats, const std::vector<Question>& questions) {
+  for (const auto& question : questions) {
+    if (question.kind == QuestionKind::referral) {
+      stats.referrals_by_partner.try_emplace(question.id, 0);
+      stats.referrals_sent_by_partner.try_emplace(question.id, 0);
+    } else {
+      auto& counts = stats.answers[question.id];
+      counts.kind = question.kind;
+      counts.label = question.label;
+    }
+  }
+}
+
+void count_answer(Stats& stats, const std::string& question, const std::string& ward, std::int64_t scale_value,
+                  std::int64_t visits) {
+  const auto found = stats.answers.find(question);
+  if (found == stats.answers.end()) return;  // a referral partner, counted as a referral
+  for (auto* count : {&found->second.all, &found->second.by_ward[ward]}) {
+    count->answered += visits;
+    if (scale_value >= Question::kScaleMin && scale_value <= Question::kScaleMax) {
+      count->scale[static_cast<std::size_t>(scale_value - Question::kScaleMin)] += visits;
+    }
+  }
+}
 
 void add_known_partners(Stats& stats) {
   for (const auto partner : EnumNames<Referral>::names) {
@@ -117,6 +189,8 @@ std::string to_json(const Stats& stats) {
     for (const auto& [station, counts] : stats.messages_by_station) write_messages(archive, station.c_str(), counts);
     archive.finishNode();
     archive.finishNode();
+
+    write_answers(archive, stats.answers);
   });
 }
 

@@ -1,5 +1,8 @@
 #include "safer/validation.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "safer/text.h"
 #include "safer/uuid.h"
 
@@ -35,7 +38,63 @@ std::string echo(std::string_view value) {
   return "\"" + out + "\"";
 }
 
+// The rules of one answer (protocol.md §5.8), given its question.
+std::optional<FieldError> check_answer(const Question& question, const Answer& answer, bool completed,
+                                       std::string_view status) {
+  const std::string field = "answers." + question.id;
+  const auto* integer = std::get_if<std::int64_t>(&answer);
+  const auto* text = std::get_if<std::string>(&answer);
+  const auto* flag = std::get_if<bool>(&answer);
+  switch (question.kind) {
+    case QuestionKind::scale:
+      if (integer == nullptr || *integer < Question::kScaleMin || *integer > Question::kScaleMax) {
+        return FieldError{field, field + " must be an integer from 1 to 5"};
+      }
+      break;
+    case QuestionKind::text:
+      if (text == nullptr) return FieldError{field, field + " must be a string"};
+      if (!is_valid_utf8(*text)) return FieldError{field, field + " is not valid UTF-8 text"};
+      if (!has_visible_text(*text)) return FieldError{field, field + " must not be empty: leave it out instead"};
+      if (const auto length = count_code_points(*text); length > Question::kMaxTextCodePoints) {
+        return FieldError{field, field + " must be at most 500 characters (it has " + std::to_string(length) + ")"};
+      }
+      break;
+    case QuestionKind::yes_no:
+    case QuestionKind::referral:
+      if (flag == nullptr || !*flag) return FieldError{field, field + " must be true, or left out"};
+      if (question.kind == QuestionKind::yes_no && !completed) {
+        return FieldError{field, field + " must be left out when status is " + std::string(status)};
+      }
+      break;
+  }
+  return std::nullopt;
+}
+
+void check_answers(const Visit& visit, const ReferenceLists& lists, FieldErrors& errors) {
+  const bool completed = visit.status == VisitStatus::completed;
+  for (const auto& [id, answer] : visit.answers) {
+    if (!is_question_id(id)) {
+      errors.push_back({"answers", "answers holds a key that is not a question id (1 to 40 characters of a-z, "
+                                   "0-9 and '_')"});
+    } else if (const Question* question = lists.find_question(id)) {
+      if (auto error = check_answer(*question, answer, completed, to_string(visit.status))) {
+        errors.push_back(std::move(*error));
+      }
+    } else {
+      errors.push_back({"answers." + id, "answers." + id + " does not answer any of the server's questions"});
+    }
+  }
+}
+
 }  // namespace
+
+bool has_referral(const Visit& visit, const ReferenceLists& lists) {
+  if (!visit.referrals.empty()) return true;
+  return std::any_of(visit.answers.begin(), visit.answers.end(), [&lists](const auto& entry) {
+    const Question* question = lists.find_question(entry.first);
+    return question != nullptr && question->kind == QuestionKind::referral;
+  });
+}
 
 bool is_valid_user_id(std::string_view text) {
   if (text.empty() || text.size() > 64) return false;
@@ -80,7 +139,7 @@ FieldErrors check_household(Household& household, const ReferenceLists& lists) {
   return errors;
 }
 
-FieldErrors check_visit(const Visit& visit, const ReferenceLists& /*lists*/, BasisRule rule) {
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, BasisRule rule) {
   FieldErrors errors;
   if (!is_canonical_uuid(visit.household_id)) {
     errors.push_back({"household_id",
@@ -105,9 +164,10 @@ FieldErrors check_visit(const Visit& visit, const ReferenceLists& /*lists*/, Bas
         {"smoke_detectors_fitted", "smoke_detectors_fitted must be 0" + when_not_completed});
   }
 
-  if (visit.share_basis && visit.referrals.empty()) {
+  const bool referred = has_referral(visit, lists);
+  if (visit.share_basis && !referred) {
     errors.push_back({"share_basis", "share_basis must be left out when there is no referral"});
-  } else if (!visit.share_basis && !visit.referrals.empty() && rule == BasisRule::required) {
+  } else if (!visit.share_basis && referred && rule == BasisRule::required) {
     errors.push_back({"share_basis", "share_basis is required with a referral: one of " +
                                          allowed_values<ShareBasis>()});
   }
@@ -119,6 +179,7 @@ FieldErrors check_visit(const Visit& visit, const ReferenceLists& /*lists*/, Bas
     errors.push_back({"notes", "notes must be at most 2000 characters (it has " +
                                    std::to_string(notes_length) + ")"});
   }
+  check_answers(visit, lists, errors);
   return errors;
 }
 

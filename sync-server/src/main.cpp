@@ -397,6 +397,40 @@ StoreRun define_lists(CLI::App& cmd) {
   };
 }
 
+// Prints the questions as the JSON array the command reads, one question to a line, so that
+// the output can be edited and given back with --file.
+void print_questions(const std::vector<safer::Question>& questions) {
+  std::cout << "[\n";
+  for (std::size_t i = 0; i < questions.size(); ++i) {
+    const std::string entry = safer::questions_to_json({questions[i]});
+    std::cout << "  " << entry.substr(1, entry.size() - 2) << (i + 1 < questions.size() ? ",\n" : "\n");
+  }
+  std::cout << "]\n";
+}
+
+StoreRun define_questions(CLI::App& cmd) {
+  auto file = std::make_shared<std::string>();
+  cmd.add_option("--file", *file, "JSON array of the questions (protocol.md §5.8): replaces them");
+  return [file](ServerStore& store) {
+    const bool change = !file->empty();
+    const AuditEntry entry(cli_actor(), change ? kAuditQuestionsChange : kAuditQuestionsView);
+    if (change) {
+      std::ifstream input(*file, std::ios::binary);
+      if (!input) return fail_audited(store, entry, {"invalid", "cannot read " + *file, "file"});
+      std::stringstream text;
+      text << input.rdbuf();
+      auto questions = safer::questions_from_json(text.str());
+      if (!questions) return fail_audited(store, entry, questions.error());
+      if (auto saved = store.set_questions(*questions, cli_actor()); !saved) return fail_audited(store, entry, saved.error());
+      std::cerr << "Saved. A running server offers the new questions after a restart.\n";
+    } else if (!audited(store, entry)) {
+      return kExitFailure;
+    }
+    print_questions(store.options().lists.questions);
+    return 0;
+  };
+}
+
 StoreRun define_import(CLI::App& cmd) {
   auto csv_path = std::make_shared<std::string>();
   cmd.add_option("file", *csv_path, "CSV with header id,address,postcode,ward,target,assigned_to")->required();
@@ -689,6 +723,8 @@ int main(int argc, char** argv) {
                     "Create a coordinator's dashboard login, or set its password (read from standard input)",
                     define_add_coordinator);
   add_store_command(app, run, "lists", "Show, or replace, the wards and stations records may name", define_lists);
+  add_store_command(app, run, "questions", "Show, or replace, the questions of the visit form (feedback, extra outcomes and partners)",
+                    define_questions);
   add_store_command(app, run, "import-households", "Import households from CSV: every row, or none", define_import);
   add_store_command(app, run, "subject-access",
                     "Export everything held about one household (record, visits, history) as JSON or CSV",

@@ -13,7 +13,7 @@ const PAGE_SIZE = 100;
 const ACTIONS = [
   'login', 'logout', 'export', 'households_view', 'households_search', 'worklist_view', 'audit_view',
   'audit_verify', 'audit_purge', 'register_import', 'assign', 'enroll', 'revoke', 'revoke_and_wipe', 'erase', 'account_add',
-  'password_change', 'lists_view', 'lists_change', 'move_to_postgresql',
+  'password_change', 'lists_view', 'lists_change', 'questions_view', 'questions_change', 'move_to_postgresql',
 ];
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

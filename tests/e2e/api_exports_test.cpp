@@ -107,7 +107,9 @@ const std::vector<std::string> kVisitColumns = {
     "id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
     "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
     "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
-    "recorded_by"};
+    "recorded_by",
+    // then one per question of the server (protocol.md §5.8): a new server's three
+    "answer_feels_safe", "answer_satisfaction", "answer_feedback"};
 const std::vector<std::string> kSessionColumns = {"id", "station", "started_at", "ended_at", "local_date",
                                                   "cards_distributed", "messages", "recorded_by"};
 
@@ -132,7 +134,7 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   ann.write("visit", 101, visit(1, "2026-11-10T10:00:00Z", "completed",
                                 R"(,"crime_prevention_advice":true,"fire_safety_check":true,)"
                                 R"("smoke_detectors_fitted":2,"referrals":["fire_service","health"],)"
-                                R"("share_basis":"consent")" +
+                                R"("share_basis":"consent","answers":{"feels_safe":2,"feedback":"Kind, \"thorough\" officer"})" +
                                     notes(kAwkward)));
 
   const auto csv = get_csv(server, "/api/v1/exports/visits.csv", cat.token);
@@ -160,6 +162,9 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   CHECK(row.at("share_basis") == "consent");
   CHECK(row.at("notes") == kAwkward);
   CHECK(row.at("recorded_by") == "officer.ann");
+  CHECK(row.at("answer_feels_safe") == "2");
+  CHECK(row.at("answer_satisfaction").empty());  // not answered
+  CHECK(row.at("answer_feedback") == "Kind, \"thorough\" officer");
 }
 
 TEST_CASE("export cells that a spreadsheet would run as a formula get a leading apostrophe", "[e2e][api]") {

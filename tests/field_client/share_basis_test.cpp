@@ -223,4 +223,6 @@ TEST_CASE("the client announces share_basis in its hello", "[sync][share_basis]"
   CHECK(hello.find(R"("hello")") != std::string::npos);
   CHECK(hello.find(R"("share_basis")") != std::string::npos);
   CHECK(hello.find(R"("evict")") != std::string::npos);
+  // And it sends every answer of a visit (protocol.md §5.8): leaving answers out clears them.
+  CHECK(hello.find(R"("questions")") != std::string::npos);
 }

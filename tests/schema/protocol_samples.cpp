@@ -38,6 +38,9 @@ Visit sample_visit(VisitStatus status) {
   visit.referrals = {Referral::fire_service};
   if (status == VisitStatus::completed) visit.share_basis = ShareBasis::consent;  // and protocol 1's, without
   visit.notes = "Fictional \"quoted\" notes\nover two lines.";
+  if (status != VisitStatus::declined) {
+    visit.answers = {{"feels_safe", std::int64_t{4}}, {"feedback", std::string("Fictional \"kind\" feedback.")}};
+  }
   return visit;
 }
 
@@ -88,6 +91,10 @@ int main() {
         to_json(Welcome{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "officer.ann", Role::officer, 17,
                         1'764'149'400'123, ReferenceLists::defaults().wards, ReferenceLists::defaults().stations,
                         {"evict"}}));
+  print("welcome.schema.json",
+        to_json(Welcome{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "officer.ann", Role::officer, 17,
+                        1'764'149'400'123, ReferenceLists::defaults().wards, ReferenceLists::defaults().stations,
+                        {"evict", "share_basis", "questions"}, ReferenceLists::defaults().questions}));
   print("ack.schema.json", to_json(Ack{20, {}}));
   print("ack.schema.json",
         to_json(Ack{20,
@@ -132,9 +139,18 @@ int main() {
   stats.messages[0] = {1, 25};
   stats.messages_by_station["Potters Bar"][0] = {1, 25};
   stats.messages_by_station["Radlett"] = {};
+  auto questions = ReferenceLists::defaults().questions;
+  questions.push_back({"owl_signup", QuestionKind::yes_no, "OWL sign-up", false});
+  questions.push_back({"age_uk", QuestionKind::referral, "Age UK", false});
+  add_known_questions(stats, questions);
+  count_answer(stats, "feels_safe", "Bushey North", 4, 2);
+  count_answer(stats, "feels_safe", "Bushey North", 5, 1);
+  count_answer(stats, "feedback", "Bushey North", 0, 1);
+  count_answer(stats, "owl_signup", "Bushey North", 0, 1);
   print("stats.schema.json", to_json(stats));
   Stats nothing;
   add_known_partners(nothing);  // as a server lists every partner, with 0 where there is none
+  add_known_questions(nothing, ReferenceLists::defaults().questions);
   print("stats.schema.json", to_json(nothing));
   return 0;
 }

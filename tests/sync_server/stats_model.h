@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "safer/stats.h"
 #include "store_fixture.h"
 
 namespace store_test {
@@ -152,6 +153,11 @@ class StoreModel {
           record.share_basis = std::get<Visit>(*current->data).share_basis;
           if (record.share_basis) ++bases_kept;
         }
+        // Nor of answers (§5.8): a visit without any keeps the stored ones.
+        if (record.answers.empty() && current && !current->deleted) {
+          record.answers = std::get<Visit>(*current->data).answers;
+          if (!record.answers.empty()) ++answers_kept;
+        }
         next.data = record;
       }
     } else if (!next.deleted) {
@@ -221,6 +227,7 @@ class StoreModel {
       stats.referrals_by_partner[std::string(partner)] = 0;
       stats.referrals_sent_by_partner[std::string(partner)] = 0;
     }
+    safer::add_known_questions(stats, safer::ReferenceLists::defaults().questions);
     const auto in_range = [&](UnixMillis instant) {
       const auto day = london_date_2026(instant);
       return (!from || *from <= day) && (!to || day <= *to);
@@ -251,6 +258,10 @@ class StoreModel {
         for (const auto& partner : record->referrals.names()) {
           ++stats.referrals_by_partner[partner];
           if (sent_.count({record_key.substr(6), partner}) != 0) ++stats.referrals_sent_by_partner[partner];
+        }
+        for (const auto& [question, answer] : record->answers) {
+          const auto* scale = std::get_if<std::int64_t>(&answer);
+          safer::count_answer(stats, question, household->ward, scale ? *scale : 0, 1);
         }
         if (record->status == VisitStatus::completed) {
           ++reached[record->household_id];
@@ -295,6 +306,7 @@ class StoreModel {
   int resurrections = 0;
   int visits_erased = 0;
   int bases_kept = 0;  // a visit's stored share_basis kept under a protocol-1 writer's edit
+  int answers_kept = 0;  // a visit's stored answers kept under a protocol-1 writer's edit
   int sent_forgotten = 0;  // sent referrals gone with their visit or its partner
   int sent_kept = 0;       // sent referrals kept through a new version of their visit
 

@@ -66,9 +66,10 @@ struct Planned {
 
 // Chooses the next change of `device` given what the model holds.
 // `partners` chooses a visit's partners, apart from `random` so that the rest of the mix stays
-// what it was before referrals were counted per partner.
-Planned plan_change(Generator& random, Generator& partners, const StoreModel& model, const DeviceIdentity& device,
-                    int step) {
+// what it was before referrals were counted per partner; `answers` its answers (protocol.md
+// §5.8), apart from both for the same reason.
+Planned plan_change(Generator& random, Generator& partners, Generator& answers, const StoreModel& model,
+                    const DeviceIdentity& device, int step) {
   const bool coordinator = device.role == Role::coordinator;
   const auto household_id = [&] { return uuid(1 + static_cast<int>(random.below(16))); };
   // Officers mostly pick their own records or new ids, and sometimes anybody's.
@@ -100,7 +101,7 @@ Planned plan_change(Generator& random, Generator& partners, const StoreModel& mo
     const auto* current = model.find(Entity::household, id);
     if (!coordinator && current && current->deleted) id = in_scope.empty() ? uuid(1) : random.pick(in_scope);
     current = model.find(Entity::household, id);
-    if (!coordinator && current && current->deleted) return plan_change(random, partners, model, device, step);
+    if (!coordinator && current && current->deleted) return plan_change(random, partners, answers, model, device, step);
     Household record = household(random.pick(kWards));
     record.postcode = random.pick(kPostcodes);
     if (random.chance(30)) record.vulnerability = {safer::Vulnerability::elderly, safer::Vulnerability::lives_alone};
@@ -123,7 +124,7 @@ Planned plan_change(Generator& random, Generator& partners, const StoreModel& mo
     }
     planned.received.change = upsert(id, record, version);
   } else if (kind < 30) {  // household delete
-    if (random.chance(coordinator ? 50 : 70)) return plan_change(random, partners, model, device, step);
+    if (random.chance(coordinator ? 50 : 70)) return plan_change(random, partners, answers, model, device, step);
     planned.received.change = remove(Entity::household, household_id(), version);
   } else if (kind < 64) {  // visit upsert: new, edited, or moved to another household
     std::string visited_household;
@@ -155,6 +156,10 @@ Planned plan_change(Generator& random, Generator& partners, const StoreModel& mo
     } else if (random.chance(5)) {
       record.share_basis = safer::ShareBasis::consent;  // dropped: nothing to share
     }
+    // The default questions, often left out (a protocol-1 writer's edit keeps the stored answers).
+    if (answers.chance(50)) record.answers["feels_safe"] = static_cast<std::int64_t>(1 + answers.below(5));
+    if (answers.chance(40)) record.answers["satisfaction"] = static_cast<std::int64_t>(1 + answers.below(5));
+    if (answers.chance(30)) record.answers["feedback"] = std::string("Fictional feedback");
     const std::string id = visit_id();
     // Often an edit keeps the visit's partners, so that referrals marked sent outlive edits.
     if (!record.referrals.empty() && partners.chance(60)) {
@@ -240,6 +245,7 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
   StoreModel model;
   Generator random(20261126);
   Generator extra(20261203);  // the partners of visits, and the marks as sent
+  Generator answers(20261204);  // the answers of visits
   int changes_sent = 0, applied = 0, ignored = 0, rejected = 0, resends = 0, gaps = 0;
   std::int64_t referrals_marked = 0;
 
@@ -285,7 +291,7 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
     const std::size_t size = 1 + random.below(4);
     for (std::size_t i = 0; i < size; ++i) {
       // Planned against the model as it was before the batch; judged below in order.
-      Planned planned = plan_change(random, extra, model, device.identity, step);
+      Planned planned = plan_change(random, extra, answers, model, device.identity, step);
       batch.changes.push_back(std::move(planned.received));
       invalid.push_back(planned.invalid_data);
     }
@@ -361,6 +367,7 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
   CHECK(model.resurrections >= 1);
   CHECK(model.visits_erased >= 1);  // a coordinator's delete erased visits with its household
   CHECK(model.bases_kept >= 1);
+  CHECK(model.answers_kept >= 1);  // a protocol-1 writer's edit kept the stored answers
   CHECK(referrals_marked >= 5);
   CHECK(model.sent_forgotten >= 1);
   CHECK(model.sent_kept >= 1);  // a sent referral kept its state through an edit of its visit  // a sent referral went with its visit or its partner
@@ -369,6 +376,8 @@ TEST_CASE("kept statistics equal a recomputation and an independent model after 
   CHECK(all_time.households_target >= 2);
   CHECK(all_time.households_visited >= 1);
   CHECK(all_time.commute_sessions >= 3);
+  CHECK(all_time.answers.at("feels_safe").all.answered >= 5);
+  CHECK(all_time.answers.at("feedback").by_ward.size() >= 2);
 
   check_records_agree(fixture.store(), model);
   // Every range between the boundaries, including single days and open ends.

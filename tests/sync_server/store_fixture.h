@@ -137,6 +137,8 @@ struct Device {
   std::int64_t next_seq = 1;
   // What its client announced: BasisRule::required for a client with "share_basis".
   safer::BasisRule basis = safer::BasisRule::optional;
+  // AnswersRule::as_sent for a client with "questions".
+  safer::AnswersRule answers = safer::AnswersRule::keep_stored;
 };
 
 // A store on a file in a fresh temporary directory, whose clock reads `now` and whose
@@ -188,7 +190,7 @@ class StoreFixture {
   safer::Ack push(Device& device, const std::vector<Change>& changes) {
     safer::ReceivedPush batch;
     for (const auto& change : changes) batch.changes.push_back({device.next_seq++, change, {}});
-    return push_batch(device.identity, batch, device.basis);
+    return push_batch(device.identity, batch, {device.basis, device.answers});
   }
 
   // Pushes one change; the push must be acked.
@@ -196,8 +198,8 @@ class StoreFixture {
 
   // Pushes a batch as given; the push must be acked (no seq_gap).
   safer::Ack push_batch(const DeviceIdentity& device, const safer::ReceivedPush& batch,
-                        safer::BasisRule basis = safer::BasisRule::optional) {
-    auto outcome = store_->push(device, batch, basis);
+                        safer::WriterRules writer = {}) {
+    auto outcome = store_->push(device, batch, writer);
     INFO((outcome.ok() ? "" : outcome.error().message));
     REQUIRE(outcome.ok());
     INFO((outcome->error ? outcome->error->message : ""));

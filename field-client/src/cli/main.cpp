@@ -353,6 +353,25 @@ int run_status(const Globals& globals) {
   return 0;
 }
 
+// The server's questions (protocol.md §5.8): with --json the array welcome carried; else one
+// line each, "id  kind  label", withdrawn ones marked.
+int run_questions(const Globals& globals) {
+  int exit_code = 0;
+  auto store = open_store(globals, exit_code);
+  if (!store) return exit_code;
+  const auto lists = store->reference_lists();
+  if (!lists) return report(globals, lists.error());
+  if (globals.json) {
+    std::cout << safer::questions_to_json(lists->questions) << '\n';
+    return 0;
+  }
+  for (const auto& question : lists->questions) {
+    std::cout << question.id << "  " << safer::to_string(question.kind) << "  " << question.label
+              << (question.withdrawn ? "  (withdrawn)" : "") << '\n';
+  }
+  return 0;
+}
+
 int run_reference(const Globals& globals, bool wards) {
   int exit_code = 0;
   auto store = open_store(globals, exit_code);
@@ -536,6 +555,7 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(3, 1000));
   auto* wards_cmd = app.add_subcommand("wards", "List the wards records may name");
   auto* stations_cmd = app.add_subcommand("stations", "List the Commute Aware stations");
+  auto* questions_cmd = app.add_subcommand("questions", "List the server's questions a visit may answer (--answer ID=VALUE)");
 
   try {
     app.parse(argc, argv);
@@ -557,5 +577,6 @@ int main(int argc, char** argv) {
   if (sync_cmd->parsed()) return run_sync(globals.access(), globals.json, sync_options);
   if (wards_cmd->parsed()) return run_reference(globals, true);
   if (stations_cmd->parsed()) return run_reference(globals, false);
+  if (questions_cmd->parsed()) return run_questions(globals);
   return 2;
 }

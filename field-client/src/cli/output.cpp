@@ -45,6 +45,11 @@ void print_visit(std::ostream& out, const StoredRecord& record, const safer::Vis
     out << "  referrals=" << join(v.referrals.names())
         << " share_basis=" << (v.share_basis ? safer::to_string(*v.share_basis) : std::string_view("not_recorded"));
   }
+  if (!v.answers.empty()) {  // the ids only: a feedback text is personal, as the notes are
+    std::string ids;
+    for (const auto& [id, answer] : v.answers) ids += (ids.empty() ? "" : ",") + id;
+    out << "  answers=" << ids;
+  }
   out << '\n';
 }
 

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <map>
 
+#include "safer/question.h"
 #include "safer/text.h"
 
 namespace field_client::cli {
@@ -64,6 +65,32 @@ void read_set(const std::vector<std::string>& values, const char* field, safer::
   out = set;
 }
 
+// --answer ID=VALUE (protocol.md §5.8): a whole number is a scale's answer, `true` a yes/no
+// outcome's or a partner's, anything else a text; ID= removes the answer.
+void read_answers(const std::vector<std::string>& values, std::map<std::string, safer::Answer>& answers,
+                  FieldErrors& errors) {
+  for (const auto& value : values) {
+    const auto equals = value.find('=');
+    const std::string id = value.substr(0, equals);
+    if (equals == std::string::npos || !safer::is_question_id(id)) {
+      errors.push_back({"answers", "answers: give --answer ID=VALUE, with ID a question id (see `field-client questions`)"});
+      continue;
+    }
+    const std::string text = value.substr(equals + 1);
+    std::int64_t number = 0;
+    const char* end = text.data() + text.size();
+    if (text.empty()) {
+      answers.erase(id);
+    } else if (text == "true") {
+      answers[id] = true;
+    } else if (const auto [ptr, ec] = std::from_chars(text.data(), end, number); ec == std::errc() && ptr == end) {
+      answers[id] = number;
+    } else if (std::string checked; read_text(text, ("answers." + id).c_str(), checked, errors)) {
+      answers[id] = std::move(checked);
+    }
+  }
+}
+
 template <class E>
 std::string allowed_help() {
   return "one of: " + safer::allowed_values<E>();
@@ -99,6 +126,7 @@ std::string option_for(const std::string& field) {
       {"messages", "--message"},
       {"id", "--id"},
   };
+  if (field.starts_with("answers")) return "--answer";
   const auto found = kOptions.find(field);
   return found == kOptions.end() ? std::string() : found->second;
 }
@@ -165,6 +193,9 @@ void VisitOptions::add_to(CLI::App& command) {
                                         "Lawful basis for sharing the referrals (required with a referral); " +
                                             allowed_help<safer::ShareBasis>());
   notes_opt_ = command.add_option("--notes", notes_, "Notes, at most 2000 characters");
+  answers_opt_ = command.add_option("--answer", answers_,
+                                    "Answer to one of the server's questions, repeatable: ID=VALUE, with 1 to 5 for a "
+                                    "scale, true for an extra outcome or partner, text for feedback; ID= removes it");
 }
 
 void VisitOptions::apply(safer::Visit& visit, bool creating, safer::UnixMillis now,
@@ -203,6 +234,7 @@ void VisitOptions::apply(safer::Visit& visit, bool creating, safer::UnixMillis n
     }
   }
   if (given(notes_opt_)) read_text(notes_, "notes", visit.notes, errors);
+  if (given(answers_opt_)) read_answers(answers_, visit.answers, errors);
 }
 
 void CommuteOptions::add_to(CLI::App& command) {

@@ -241,6 +241,8 @@ LocalResponse LocalApi::reference() {
   write_names(out.key("share_bases"), safer::EnumNames<safer::ShareBasis>::names);
   write_names(out.key("vulnerabilities"), safer::EnumNames<safer::Vulnerability>::names);
   write_names(out.key("messages"), safer::EnumNames<safer::CommuteMessage>::names);
+  // The server's questions, withdrawn ones included (a stored answer to one is still shown).
+  out.key("questions").raw(safer::questions_to_json(lists.questions));
   return json(200, out.end_object());
 }
 

@@ -10,6 +10,7 @@
 
 #include "safer/error_codes.h"
 #include "safer/field_error.h"
+#include "safer/question.h"
 #include "safer/record.h"
 #include "safer/time.h"
 
@@ -30,6 +31,9 @@ inline constexpr std::string_view kEvict = "evict";
 // The client records the lawful basis of a visit's referrals: its visits with a referral must
 // carry share_basis, and it may clear a stored basis by leaving it out (protocol.md §5.2).
 inline constexpr std::string_view kShareBasis = "share_basis";
+// The client knows visit.answers (protocol.md §5.8): a visit it sends without answers has none,
+// where a protocol-1 writer's keeps the stored ones.
+inline constexpr std::string_view kQuestions = "questions";
 }  // namespace capabilities
 
 // Error codes of protocol.md §3, §4 and §6: safer::codes, in error_codes.h with every other code.
@@ -60,6 +64,8 @@ struct Welcome {
   std::vector<std::string> wards;
   std::vector<std::string> stations;
   std::vector<std::string> capabilities{};  // optional, default []
+  // Optional (protocol.md §5.8); absent from an older server: none, so nothing is asked.
+  std::vector<Question> questions{};
 };
 
 // One change of a push, as sent.

@@ -9,6 +9,7 @@
 
 #include "safer/commute_session.h"
 #include "safer/household.h"
+#include "safer/question.h"
 #include "safer/time.h"
 #include "safer/visit.h"
 
@@ -63,6 +64,26 @@ struct Stats {
   MessageCounts messages{};
   std::map<std::string, MessageCounts> messages_by_station;
 
+  // The answers to the server's questions (protocol.md §5.8, §7) of the visits in range: how
+  // many visits answered, and for a scale how many gave each of 1..5.
+  struct AnswerCount {
+    std::int64_t answered = 0;
+    std::array<std::int64_t, 5> scale{};  // answers 1..5: index 0 counts the 1s; scales only
+    // The mean of a scale's answers; REQUIRES: answered > 0.
+    double mean() const;
+    friend bool operator==(const AnswerCount&, const AnswerCount&) = default;
+  };
+  struct QuestionCounts {
+    QuestionKind kind = QuestionKind::scale;
+    std::string label;
+    AnswerCount all;
+    std::map<std::string, AnswerCount> by_ward;  // the wards with an answer, by the visit's ward
+    friend bool operator==(const QuestionCounts&, const QuestionCounts&) = default;
+  };
+  // By question id: every question of the server but its referral partners, which count in
+  // referrals_by_partner (add_known_questions).
+  std::map<std::string, QuestionCounts> answers;
+
   // visited / target, 0 when there is no target (protocol.md §7: the plain ratio).
   double coverage() const {
     return households_target == 0 ? 0.0
@@ -74,6 +95,15 @@ struct Stats {
 
 // The partners every Stats names, with 0 when none: the Referral names.
 void add_known_partners(Stats& stats);
+
+// Lists every question of `questions` in the statistics, with 0 when none: scales, texts and
+// yes/no outcomes in `answers`, referral partners in referrals_by_partner and _sent_by_partner.
+void add_known_questions(Stats& stats, const std::vector<Question>& questions);
+
+// Adds one visit's answer to `question` under `ward` (a question of kind referral is not
+// counted here: it is a referral). REQUIRES: add_known_questions() has listed the question.
+void count_answer(Stats& stats, const std::string& question, const std::string& ward, std::int64_t scale_value,
+                  std::int64_t visits);
 
 // The response body of protocol.md §7.
 std::string to_json(const Stats& stats);

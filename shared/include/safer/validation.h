@@ -16,10 +16,30 @@ namespace safer {
 // does); optional from a protocol-1 writer, whose visits count as "not recorded".
 enum class BasisRule { optional, required };
 
+// Whether a writer knows visit.answers (protocol.md §5.8): one that announced the capability
+// `questions` sends a visit's every answer, and leaving them out clears them; a protocol-1
+// writer's visit without answers keeps the stored ones (§10 rule 2).
+enum class AnswersRule { keep_stored, as_sent };
+
+// How the server reads one writer's records, from the capabilities its hello announced.
+// Implicit from a BasisRule alone (tools and tests that predate the answers).
+struct WriterRules {
+  WriterRules(BasisRule basis_rule = BasisRule::optional,  // NOLINT: implicit by design
+              AnswersRule answers_rule = AnswersRule::keep_stored)
+      : basis(basis_rule), answers(answers_rule) {}
+
+  BasisRule basis;
+  AnswersRule answers;
+};
+
 // Also rewrites household.postcode to its stored form when it is a valid postcode.
 FieldErrors check_household(Household& household, const ReferenceLists& lists);
 FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);
 FieldErrors check_commute_session(const CommuteSession& session, const ReferenceLists& lists);
+
+// Whether the visit refers the resident to a partner: a built-in referral, or an answer to a
+// question of kind referral (protocol.md §5.8), which the share_basis rules cover alike.
+bool has_referral(const Visit& visit, const ReferenceLists& lists);
 
 // Dispatches on the record's kind.
 FieldErrors check_record(RecordData& data, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);

@@ -2,8 +2,10 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
+#include <variant>
 
 #include "safer/enum_names.h"
 #include "safer/time.h"
@@ -53,6 +55,10 @@ struct EnumNames<Outcome> {
       "community_involvement_info", "first_aid_training", "follow_up_required"};
 };
 
+// An answer to one of the server's questions (question.h, protocol.md §5.8): an integer for a
+// scale, a string for a text, true for a yes/no outcome or a referral partner.
+using Answer = std::variant<std::int64_t, std::string, bool>;
+
 struct Visit {
   static constexpr int kMaxSmokeDetectors = 10;
   static constexpr std::size_t kMaxNotesCodePoints = 2000;
@@ -66,6 +72,8 @@ struct Visit {
   // Only with a referral; nullopt is "not recorded" (a protocol-1 writer, or none given).
   std::optional<ShareBasis> share_basis;
   std::string notes;  // at most 2000 code points
+  // Question id -> answer; unanswered questions are left out (protocol.md §5.8).
+  std::map<std::string, Answer> answers;
 
   bool has(Outcome outcome) const { return outcomes.contains(outcome); }
 

@@ -106,6 +106,13 @@ class ServerStore {
   // list, a repeated or blank name, or a name with a line break.
   Status set_reference_lists(const safer::ReferenceLists& lists, const Actor& by = {});
 
+  // Replaces the questions of the visit form (protocol.md §5.8) with `questions`, stored
+  // beside the wards and stations, with a `questions_change` audit entry by `by`; a store
+  // whose database holds none uses StoreOptions::lists.questions (the defaults). Error
+  // "invalid", naming the entry and field, for any rule of safer::check_questions broken
+  // against the questions in force (none may be removed or change kind); nothing is written then.
+  Status set_questions(const std::vector<safer::Question>& questions, const Actor& by = {});
+
   // --- Devices -------------------------------------------------------------------------
 
   // Enrols a device for a user and role, and returns its new token (shown once; only its
@@ -149,13 +156,14 @@ class ServerStore {
   // `prepared` is what prepare_push() made of this push, or empty. When `credential` (the
   // DeviceRecord::credential the session authenticated with) is set and is no longer the
   // device's current one (revoked, enrolled again), nothing is applied and the outcome is the
-  // fatal error "identity_changed". "" (tools, tests): not checked. `basis` is
+  // fatal error "identity_changed". "" (tools, tests): not checked. `writer.basis` is
   // BasisRule::required for a client that announced "share_basis" (protocol.md §5.2): its
   // visits with a referral must give one. Under BasisRule::optional a visit without a basis
-  // keeps the stored one, if its referrals still need it.
+  // keeps the stored one, if its referrals still need it. Under AnswersRule::keep_stored (a
+  // client that did not announce "questions", §5.8) a visit without answers keeps the stored ones.
   PushOutcome apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
                          const std::vector<std::string>& prepared = {}, const std::string& credential = "",
-                         safer::BasisRule basis = safer::BasisRule::optional);
+                         safer::WriterRules writer = {});
   void commit_group();
   void abandon_group() noexcept;
 
@@ -172,7 +180,7 @@ class ServerStore {
   // begin_group + apply_push + commit_group, for one batch (tools, tests); run again when
   // it met another server's transaction.
   Result<PushOutcome> push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                           safer::BasisRule basis = safer::BasisRule::optional);
+                           safer::WriterRules writer = {});
 
   // --- Pull and statistics (any reader) ---------------------------------------------------
 

@@ -60,7 +60,7 @@ std::vector<std::string> ServerStore::prepare_push(const safer::ReceivedPush& pu
 
 PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
                                            const std::vector<std::string>& prepared, const std::string& credential,
-                                           safer::BasisRule basis) {
+                                           safer::WriterRules writer) {
   PushOutcome outcome;
   // On PostgreSQL the device's row stays locked until the group commits: the same batch
   // resent through another server waits here, then finds acked_seq moved past it.
@@ -124,7 +124,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
       rejection = reject(safer::codes::kInvalid, received.error.message, received.error.field);
     } else {
       rejection = apply_change(device, *received.change, applied, Stamp::device,
-                               i < prepared.size() ? prepared[i] : kNotPrepared, basis);
+                               i < prepared.size() ? prepared[i] : kNotPrepared, writer);
     }
     if (rejection) {
       rejection->seq = received.seq;
@@ -210,8 +210,8 @@ namespace {
 // A protocol-1 writer knows nothing of share_basis (protocol.md §5.2, §10 rule 2): a basis it
 // leaves out is the stored one while the visit still has referrals, and one it sends without
 // a referral (a record passed through whole) is dropped rather than refused.
-bool keep_share_basis(Visit& visit, const std::optional<StoredRow>& current) {
-  if (visit.referrals.empty()) {
+bool keep_share_basis(Visit& visit, const std::optional<StoredRow>& current, const safer::ReferenceLists& lists) {
+  if (!safer::has_referral(visit, lists)) {
     const bool dropped = visit.share_basis.has_value();
     visit.share_basis.reset();
     return dropped;
@@ -221,11 +221,19 @@ bool keep_share_basis(Visit& visit, const std::optional<StoredRow>& current) {
   return visit.share_basis.has_value();
 }
 
+// Likewise a protocol-1 writer knows nothing of answers (§5.8): a visit it sends without any
+// keeps the stored ones. Returns whether it took any.
+bool keep_answers(Visit& visit, const std::optional<StoredRow>& current) {
+  if (!visit.answers.empty() || !current || current->deleted) return false;
+  visit.answers = decode<Visit>(current->data).answers;
+  return !visit.answers.empty();
+}
+
 }  // namespace
 
 std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_visit(
     const DeviceIdentity& device, const Change& change, const std::optional<StoredRow>& current,
-    safer::BasisRule basis) {
+    safer::WriterRules writer) {
   Admitted admitted{change.data, "", "", std::nullopt, false};
   const bool coordinator = device.role == safer::Role::coordinator;
   if (!coordinator && current && !current->household_id.empty()) {
@@ -240,8 +248,9 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_vi
     return admitted;
   }
   auto& visit = std::get<Visit>(*admitted.data);
-  if (basis == safer::BasisRule::optional) admitted.completed = keep_share_basis(visit, current);
-  if (auto errors = safer::check_visit(visit, options.lists, basis); !errors.empty()) return invalid(errors);
+  if (writer.answers == safer::AnswersRule::keep_stored) admitted.completed = keep_answers(visit, current);
+  if (writer.basis == safer::BasisRule::optional) admitted.completed |= keep_share_basis(visit, current, options.lists);
+  if (auto errors = safer::check_visit(visit, options.lists, writer.basis); !errors.empty()) return invalid(errors);
   const auto& household = find_household(visit.household_id);
   if (!household) {
     return reject(safer::codes::kInvalid, "household_id does not name a household the server knows", "household_id");
@@ -256,7 +265,7 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_vi
 std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(const DeviceIdentity& device,
                                                                               const Change& change,
                                                                               const std::optional<StoredRow>& current,
-                                                                              safer::BasisRule basis) {
+                                                                              safer::WriterRules writer) {
   const bool coordinator = device.role == safer::Role::coordinator;
   if (!coordinator && current && current->owner != device.user_id && change.entity != Entity::household) {
     return reject(safer::codes::kForbidden, std::string(safer::to_string(change.entity)) + " " + change.id +
@@ -266,7 +275,7 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(co
     case Entity::household:
       return admit_household(device, change, current);
     case Entity::visit:
-      return admit_visit(device, change, current, basis);
+      return admit_visit(device, change, current, writer);
     case Entity::commute_session:
       if (change.op == Op::upsert) {
         const auto& session = std::get<safer::CommuteSession>(*change.data);
@@ -398,13 +407,13 @@ void ServerStore::Impl::append_assignment(const Actor& by, const std::string& ho
 // last writer wins, statistics, the write, and the household's visits.
 std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
                                                          bool& applied, Stamp stamp, const std::string& encoded,
-                                                         safer::BasisRule basis, const Actor* by) {
+                                                         safer::WriterRules writer, const Actor* by) {
   if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
     return reject(safer::codes::kClockSkew,
                   "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
   }
   const auto current = find_row(change.entity, change.id);
-  auto admission = admit(device, change, current, basis);
+  auto admission = admit(device, change, current, writer);
   if (auto* refused = std::get_if<Rejection>(&admission)) return std::move(*refused);
   const auto& admitted = std::get<Admitted>(admission);
 

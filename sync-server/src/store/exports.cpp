@@ -29,10 +29,10 @@ Dashboard::CsvSink append_to(std::string& out) {
 // `row` writes one row's cells and returns its (sort key, id). Returns the number of rows
 // written (the header not counted).
 template <class Bind, class Row>
-std::int64_t export_pages(db::Database& db, const Dashboard::CsvSink& sink, std::initializer_list<const char*> columns,
+std::int64_t export_pages(db::Database& db, const Dashboard::CsvSink& sink, const std::vector<std::string>& columns,
                           const char* query, Bind&& bind, Row&& row) {
   CsvOut csv(sink);
-  for (const char* column : columns) csv.text(column);
+  for (const auto& column : columns) csv.text(column);
   csv.end_row();
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   std::pair<std::string, std::string> after;  // ("", "") sorts before every row
@@ -57,26 +57,55 @@ std::int64_t export_pages(db::Database& db, const Dashboard::CsvSink& sink, std:
 // The same, for a query whose ?1..?2 are a date range's bounds.
 template <class Row>
 std::int64_t export_pages(db::Database& db, const Dashboard::DateRange& range, const Dashboard::CsvSink& sink,
-                          std::initializer_list<const char*> columns, const char* query, Row&& row) {
+                          const std::vector<std::string>& columns, const char* query, Row&& row) {
   const auto bind_range = [&range](db::Statement& rows) { rows.bind(1, lower(range.first)).bind(2, upper(range.second)); };
   return export_pages(db, sink, columns, query, bind_range, std::forward<Row>(row));
+}
+
+// A visit's answer to `question` as its CSV cell (protocol.md §5.8): the scale's number, the
+// text, or true/false for an extra outcome or partner; empty when a scale or text is unanswered.
+void answer_cell(CsvOut& csv, const safer::Question& question, const safer::Visit& visit) {
+  const auto found = visit.answers.find(question.id);
+  const safer::Answer* answer = found == visit.answers.end() ? nullptr : &found->second;
+  switch (question.kind) {
+    case safer::QuestionKind::scale:
+      if (const auto* value = answer ? std::get_if<std::int64_t>(answer) : nullptr) {
+        csv.number(*value);
+      } else {
+        csv.text("");
+      }
+      break;
+    case safer::QuestionKind::text: {
+      const auto* text = answer ? std::get_if<std::string>(answer) : nullptr;
+      csv.text(text ? std::string_view(*text) : std::string_view());
+      break;
+    }
+    case safer::QuestionKind::yes_no:
+    case safer::QuestionKind::referral:
+      csv.boolean(answer != nullptr);
+      break;
+  }
 }
 
 }  // namespace
 
 std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) {
+  // The fixed columns, then one per question of the server, withdrawn ones included.
+  const auto& questions = store_.impl_->options.lists.questions;
+  std::vector<std::string> columns{
+      "id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
+      "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
+      "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
+      "recorded_by"};
+  for (const auto& question : questions) columns.push_back("answer_" + question.id);
   return export_pages(
-      store_.impl_->db, range, sink,
-      {"id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
-       "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
-       "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
-       "recorded_by"},
+      store_.impl_->db, range, sink, columns,
       "SELECT v.id, v.data, v.local_day, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), v.ward,"
       " v.owner, v.visited_at, json_extract(h.data, '$.vulnerability') FROM records v"
       " LEFT JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
       " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.local_day BETWEEN ? AND ? AND (v.visited_at, v.id) > (?, ?)"
       " ORDER BY v.visited_at, v.id LIMIT 1000",
-      [](db::Statement& rows, CsvOut& csv) {
+      [&questions](db::Statement& rows, CsvOut& csv) {
         safer::Visit visit;
         safer::from_json(rows.column_text(1), visit);
         csv.text(rows.column_text(0)).text(safer::format_rfc3339(visit.visited_at)).text(rows.column_text(2));
@@ -88,6 +117,7 @@ std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) 
         csv.number(visit.smoke_detectors_fitted).text(joined(visit.referrals.names()));
         csv.text(visit.share_basis ? safer::to_string(*visit.share_basis) : std::string_view()).text(visit.notes);
         csv.text(rows.column_text(6));
+        for (const auto& question : questions) answer_cell(csv, question, visit);
         return std::pair{rows.column_text(7), rows.column_text(0)};
       });
 }

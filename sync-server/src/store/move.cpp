@@ -20,14 +20,14 @@ struct Table {
 
 // records.version and records.xid are given by PostgreSQL (kPgMigrations' trigger), in the
 // order of the SQLite versions: the change feed keeps its order. meta keeps the reference
-// lists, the server's HLC and the retention policy, not the epoch: the new store names its own cursors, and tablets
+// lists (questions included), the server's HLC and the retention policy, not the epoch: the new store names its own cursors, and tablets
 // pull once from the start (cursor_invalid), which changes nothing on them.
 // The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
 // the new store; its append-order trigger is off during the copy (the head is set last).
-constexpr std::array<Table, 19> kTables{{
-    {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy') ORDER BY key",
+constexpr std::array<Table, 21> kTables{{
+    {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'questions', 'server_hlc', 'retention_policy') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
-     "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')"},
+     "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'questions', 'server_hlc', 'retention_policy')"},
     {"devices",
      "SELECT device_id, user_id, role, token_hash, revoked, acked_seq, enrolled_at, last_sync_at, wipe FROM devices"
      " ORDER BY device_id",
@@ -51,6 +51,12 @@ constexpr std::array<Table, 19> kTables{{
     {"visit_month_totals", "SELECT month, ward, status, visits, crime_prevention_advice, fire_safety_check, healthy_lifestyle_advice, community_involvement_info, first_aid_training, follow_up_required, smoke_detectors_fitted, referred, basis_consent, basis_vital_interests, basis_safeguarding FROM visit_month_totals",
      "INSERT INTO visit_month_totals (month, ward, status, visits, crime_prevention_advice, fire_safety_check, healthy_lifestyle_advice, community_involvement_info, first_aid_training, follow_up_required, smoke_detectors_fitted, referred, basis_consent, basis_vital_interests, basis_safeguarding) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)", 15,
      "SELECT count(*) FROM visit_month_totals"},
+    {"answer_totals", "SELECT day, ward, question, answer, visits FROM answer_totals",
+     "INSERT INTO answer_totals (day, ward, question, answer, visits) VALUES (?1, ?2, ?3, ?4, ?5)", 5,
+     "SELECT count(*) FROM answer_totals"},
+    {"answer_month_totals", "SELECT month, ward, question, answer, visits FROM answer_month_totals",
+     "INSERT INTO answer_month_totals (month, ward, question, answer, visits) VALUES (?1, ?2, ?3, ?4, ?5)", 5,
+     "SELECT count(*) FROM answer_month_totals"},
     {"household_days", "SELECT household_id, day, completed FROM household_days",
      "INSERT INTO household_days (household_id, day, completed) VALUES (?1, ?2, ?3)", 3,
      "SELECT count(*) FROM household_days"},
@@ -135,7 +141,7 @@ Result<ServerStore::MoveReport> ServerStore::move_to_postgresql(const std::strin
     db::Transaction writing(target);
     // The meta rows the new store wrote when it opened (its epoch stays; the lists and HLC are
     // replaced by the borough's).
-    target.exec("DELETE FROM meta WHERE key IN ('wards', 'stations', 'server_hlc', 'retention_policy')");
+    target.exec("DELETE FROM meta WHERE key IN ('wards', 'stations', 'questions', 'server_hlc', 'retention_policy')");
     target.exec("ALTER TABLE audit_log DISABLE TRIGGER audit_log_guard");
     for (const auto& table : kTables) {
       auto rows = source.cached(table.select);

@@ -248,7 +248,10 @@ bool Retention::Purge::write(safer::Change change) {
   if (current) clock.observe(current->hlc);  // the purge's version must win on every device
   change.hlc = clock.tick();
   bool applied = false;
-  const auto rejection = impl_.apply_change(kRetentionWriter, change, applied, ServerStore::Impl::Stamp::server);
+  // As a writer that knows answers: a feedback text it removes stays removed (§5.8).
+  const safer::WriterRules writer{safer::BasisRule::optional, safer::AnswersRule::as_sent};
+  const auto rejection =
+      impl_.apply_change(kRetentionWriter, change, applied, ServerStore::Impl::Stamp::server, {}, writer);
   return !rejection && applied;
 }
 
@@ -314,17 +317,35 @@ Result<std::int64_t> Retention::Purge::blank_notes(safer::UnixMillis cutoff, std
   const std::string before = safer::format_rfc3339(cutoff);
   // A dry run counts the visits that a run would not erase first.
   const std::string kept_from = erased_before ? safer::format_rfc3339(*erased_before) : "";
+  // A feedback text (a text answer, protocol.md §5.8) is personal as the notes are, and goes with them.
+  const auto& lists = impl_.options.lists;
+  const auto blank = [&lists](safer::Visit& visit) {  // whether there was anything to blank
+    const bool had_notes = !visit.notes.empty();
+    visit.notes.clear();
+    const auto removed = std::erase_if(visit.answers, [&lists](const auto& entry) {
+      const safer::Question* question = lists.find_question(entry.first);
+      return question != nullptr && question->kind == safer::QuestionKind::text;
+    });
+    return had_notes || removed > 0;
+  };
   if (dry_) {
-    auto count = db_.cached(
-        "SELECT count(*) FROM records WHERE entity = 'visit' AND deleted = 0 AND visited_at < ?1 AND visited_at >= ?2"
-        " AND coalesce(json_extract(data, '$.notes'), '') <> ''");
-    count->bind(1, before).bind(2, kept_from);
-    return count_of(*count);
+    auto rows = db_.cached(
+        "SELECT data FROM records WHERE entity = 'visit' AND deleted = 0 AND visited_at < ?1 AND visited_at >= ?2"
+        " AND (coalesce(json_extract(data, '$.notes'), '') <> '' OR json_extract(data, '$.answers') IS NOT NULL)");
+    rows->bind(1, before).bind(2, kept_from);
+    std::int64_t count = 0;
+    while (rows->step()) {
+      safer::Visit visit;
+      safer::from_json(rows->column_text(0), visit);
+      if (blank(visit)) ++count;
+    }
+    return count;
   }
   return in_batches(store_, batch_, [&](const Keyset& from, Keyset& next, std::int64_t& blanked) -> Result<std::int64_t> {
     auto rows = db_.cached(
         "SELECT visited_at, id FROM records WHERE entity = 'visit' AND deleted = 0 AND visited_at < ?1"
-        " AND (visited_at, id) > (?2, ?3) AND coalesce(json_extract(data, '$.notes'), '') <> ''"
+        " AND (visited_at, id) > (?2, ?3)"
+        " AND (coalesce(json_extract(data, '$.notes'), '') <> '' OR json_extract(data, '$.answers') IS NOT NULL)"
         " ORDER BY visited_at, id LIMIT ?4");
     rows->bind(1, before).bind(2, from.first).bind(3, from.second).bind(4, batch_);
     std::vector<Keyset> found;
@@ -336,8 +357,7 @@ Result<std::int64_t> Retention::Purge::blank_notes(safer::UnixMillis cutoff, std
       if (!current || current->deleted) continue;
       safer::Visit visit;
       safer::from_json(current->data, visit);  // written by this store: always valid
-      if (visit.notes.empty()) continue;
-      visit.notes.clear();
+      if (!blank(visit)) continue;
       safer::Change change;
       change.entity = safer::Entity::visit;
       change.op = safer::Op::upsert;

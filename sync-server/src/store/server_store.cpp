@@ -408,6 +408,27 @@ CREATE TABLE IF NOT EXISTS officers (
 -- Accounts managed from the dashboard (account_admin.cpp): a disabled account cannot log in.
 ALTER TABLE accounts ADD COLUMN disabled_at INTEGER;  -- Unix milliseconds; NULL: enabled
 )sql"},
+    {17, R"sql(
+-- Answers to the server's questions (protocol.md §5.8) in the statistics: visits by day (or
+-- month), ward, question and answer (1..5 for a scale, 0 for the other kinds), kept as
+-- visit_totals is. No visit held answers before this migration: nothing to fill.
+CREATE TABLE IF NOT EXISTS answer_totals (
+  day      TEXT NOT NULL,
+  ward     TEXT NOT NULL,
+  question TEXT NOT NULL,
+  answer   INTEGER NOT NULL,
+  visits   INTEGER NOT NULL,
+  PRIMARY KEY (day, ward, question, answer)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS answer_month_totals (
+  month    TEXT NOT NULL,
+  ward     TEXT NOT NULL,
+  question TEXT NOT NULL,
+  answer   INTEGER NOT NULL,
+  visits   INTEGER NOT NULL,
+  PRIMARY KEY (month, ward, question, answer)
+) WITHOUT ROWID;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -737,6 +758,25 @@ CREATE TABLE officers (
 -- As SQLite's migration 16: a disabled account cannot log in.
 ALTER TABLE accounts ADD COLUMN disabled_at bigint;
 )sql"},
+    {14, R"sql(
+-- As SQLite's migration 17: answers to the server's questions in the statistics.
+CREATE TABLE answer_totals (
+  day      text COLLATE "C" NOT NULL,
+  ward     text COLLATE "C" NOT NULL,
+  question text COLLATE "C" NOT NULL,
+  answer   bigint NOT NULL,
+  visits   bigint NOT NULL,
+  PRIMARY KEY (day, ward, question, answer)
+);
+CREATE TABLE answer_month_totals (
+  month    text COLLATE "C" NOT NULL,
+  ward     text COLLATE "C" NOT NULL,
+  question text COLLATE "C" NOT NULL,
+  answer   bigint NOT NULL,
+  visits   bigint NOT NULL,
+  PRIMARY KEY (month, ward, question, answer)
+);
+)sql"},
 };
 
 std::string random_epoch() {
@@ -907,6 +947,7 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& locati
     if (!postgresql) impl->fill_local_days();
     if (auto wards = impl->meta("wards")) impl->options.lists.wards = safer::split_lines(*wards);
     if (auto stations = impl->meta("stations")) impl->options.lists.stations = safer::split_lines(*stations);
+    impl->load_questions();
     transaction.commit();
     return std::unique_ptr<ServerStore>(new ServerStore(std::move(impl)));
   } catch (const db::Failure& failure) {
@@ -936,7 +977,9 @@ Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists, cons
     entry.detail = "wards=" + std::to_string(lists.wards.size()) + " stations=" + std::to_string(lists.stations.size());
     impl_->append_audit(entry);
     transaction.commit();
-    impl_->options.lists = lists;
+    // The wards and stations only: the questions are set_questions()'s.
+    impl_->options.lists.wards = lists.wards;
+    impl_->options.lists.stations = lists.stations;
     return {};
   } catch (const db::Failure& failure) {
     return failure.error();
@@ -1065,8 +1108,8 @@ void ServerStore::begin_group() {
 
 PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
                                     const std::vector<std::string>& prepared, const std::string& credential,
-                                    safer::BasisRule basis) {
-  return impl_->apply_batch(device, push, prepared, credential, basis);
+                                    safer::WriterRules writer) {
+  return impl_->apply_batch(device, push, prepared, credential, writer);
 }
 
 void ServerStore::commit_group() {
@@ -1096,8 +1139,8 @@ void ServerStore::abandon_group() noexcept {
 }
 
 Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                                      safer::BasisRule basis) {
-  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push, {}, "", basis); });
+                                      safer::WriterRules writer) {
+  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push, {}, "", writer); });
 }
 
 }  // namespace sync_server

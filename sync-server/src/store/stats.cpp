@@ -138,6 +138,11 @@ void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string
   };
   add(pending_days[{day, ward, status}]);
   add(pending_months[{day.substr(0, 7), ward, status}]);
+  for (const auto& [question, answer] : visit.answers) {
+    const auto* scale = std::get_if<std::int64_t>(&answer);
+    pending_answer_days[{day, ward, question, scale ? *scale : 0}] += sign;
+    pending_answer_months[{day.substr(0, 7), ward, question, scale ? *scale : 0}] += sign;
+  }
   if (visit.status == safer::VisitStatus::completed) {
     pending_household_days[{visit.household_id, day}] += sign;
     pending_household_years[{visit.household_id, financial_year(date)}] += sign;
@@ -150,6 +155,8 @@ void ServerStore::Impl::drop_counts() {
   pending_months.clear();
   pending_household_days.clear();
   pending_household_years.clear();
+  pending_answer_days.clear();
+  pending_answer_months.clear();
 }
 
 namespace {
@@ -172,6 +179,21 @@ void write_totals(db::Statement& upsert, db::Statement& remove,
   }
 }
 
+// As write_totals, for answer_totals or answer_month_totals.
+void write_answer_totals(db::Statement& upsert, db::Statement& remove,
+                         const std::map<AnswerKey, std::int64_t>& pending) {
+  for (const auto& [key, visits] : pending) {
+    if (visits == 0) continue;
+    const auto& [period, ward, question, answer] = key;
+    upsert.reset();
+    upsert.bind(1, period).bind(2, ward).bind(3, question).bind(4, answer).bind(5, visits).run();
+    if (visits < 0) {
+      remove.reset();
+      remove.bind(1, period).bind(2, ward).bind(3, question).bind(4, answer).run();
+    }
+  }
+}
+
 }  // namespace
 
 void ServerStore::Impl::flush_counts() {
@@ -185,6 +207,18 @@ void ServerStore::Impl::flush_counts() {
                *db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_months);
   pending_months.clear();
+  write_answer_totals(*db.cached("INSERT INTO answer_totals AS t VALUES (?1, ?2, ?3, ?4, ?5)"
+                                 " ON CONFLICT (day, ward, question, answer) DO UPDATE SET visits = t.visits + excluded.visits"),
+                      *db.cached("DELETE FROM answer_totals WHERE day = ? AND ward = ? AND question = ? AND answer = ?"
+                                 " AND visits = 0"),
+                      pending_answer_days);
+  pending_answer_days.clear();
+  write_answer_totals(*db.cached("INSERT INTO answer_month_totals AS t VALUES (?1, ?2, ?3, ?4, ?5)"
+                                 " ON CONFLICT (month, ward, question, answer) DO UPDATE SET visits = t.visits + excluded.visits"),
+                      *db.cached("DELETE FROM answer_month_totals WHERE month = ? AND ward = ? AND question = ?"
+                                 " AND answer = ? AND visits = 0"),
+                      pending_answer_months);
+  pending_answer_months.clear();
 
   {
     auto upsert = db.cached("INSERT INTO household_days AS t VALUES (?1, ?2, ?3)"
@@ -297,6 +331,7 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
     stats.messages_by_station[station] = {};
   }
   safer::add_known_partners(stats);
+  safer::add_known_questions(stats, impl_->options.lists.questions);
 
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);  // one view of every table
@@ -318,6 +353,9 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       stats.referrals_by_basis.back() += rows.column_int(10) - recorded;
     }
   };
+  const auto add_answers = [&stats](db::Statement& rows) {
+    while (rows.step()) safer::count_answer(stats, rows.column_text(1), rows.column_text(0), rows.column_int(2), rows.column_int(3));
+  };
   const MonthSplit split = split_by_month(from, to);
   if (split.months) {
     auto months = db.cached(
@@ -325,6 +363,11 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
         " FROM visit_month_totals WHERE month BETWEEN ? AND ? GROUP BY ward, status");
     months->bind(1, split.months->first).bind(2, split.months->second);
     add_visits(*months);
+    auto answers = db.cached(
+        "SELECT ward, question, answer, sum(visits) FROM answer_month_totals WHERE month BETWEEN ? AND ?"
+        " GROUP BY ward, question, answer");
+    answers->bind(1, split.months->first).bind(2, split.months->second);
+    add_answers(*answers);
   }
   for (const auto& [first, last] : split.days) {
     auto days = db.cached(
@@ -332,6 +375,11 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
         " FROM visit_totals WHERE day BETWEEN ? AND ? GROUP BY ward, status");
     days->bind(1, first).bind(2, last);
     add_visits(*days);
+    auto answers = db.cached(
+        "SELECT ward, question, answer, sum(visits) FROM answer_totals WHERE day BETWEEN ? AND ?"
+        " GROUP BY ward, question, answer");
+    answers->bind(1, first).bind(2, last);
+    add_answers(*answers);
   }
   {
     auto target = db.cached("SELECT value FROM counters WHERE name = 'target_households'");
@@ -413,6 +461,7 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
     stats.messages_by_station[station] = {};
   }
   safer::add_known_partners(stats);
+  safer::add_known_questions(stats, impl_->options.lists.questions);
   const auto in_range = [&](const CivilDate& day) { return (!from || *from <= day) && (!to || day <= *to); };
 
   auto& db = impl_->db;
@@ -470,6 +519,11 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
                                                    : stats.referrals_by_basis.size() - 1];
     }
     for (const auto& partner : visit.referrals.names()) ++stats.referrals_by_partner[partner];
+    const std::string& ward = households[visit.household_id].second;
+    for (const auto& [question, answer] : visit.answers) {
+      const auto* scale = std::get_if<std::int64_t>(&answer);
+      safer::count_answer(stats, question, ward, scale ? *scale : 0, 1);
+    }
     if (visit.status == safer::VisitStatus::completed) {
       ++reached[visit.household_id];
       if (households[visit.household_id].first) visited.insert(visit.household_id);

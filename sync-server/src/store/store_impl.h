@@ -55,6 +55,9 @@ struct StoredRow {
 // (consent, vital_interests, safeguarding): visit_totals' columns after its key.
 using VisitTotals = std::array<std::int64_t, 12>;
 using VisitTotalsKey = std::tuple<std::string, std::string, std::string>;
+// A row of answer_totals or answer_month_totals by its key: day or month, ward, question, and
+// answer (1..5 for a scale, 0 for the other kinds); its value counts visits.
+using AnswerKey = std::tuple<std::string, std::string, std::string, std::int64_t>;
 
 struct ServerStore::Impl {
   explicit Impl(std::unique_ptr<db::Database> database) : owned_db(std::move(database)), db(*owned_db) {}
@@ -103,13 +106,17 @@ struct ServerStore::Impl {
   std::map<std::string, std::optional<StoredRow>> households_seen;
   const std::optional<StoredRow>& find_household(const std::string& id);
 
+  // Replaces options.lists.questions with those stored by set_questions(), if any
+  // (questions.cpp). Throws db::Failure when they cannot be read.
+  void load_questions();
+
   // Gives rows written before records.local_day existed their local day (see migration 2).
   void fill_local_days();
 
   // apply.cpp
   PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
                           const std::vector<std::string>& prepared, const std::string& credential,
-                          safer::BasisRule basis);
+                          safer::WriterRules writer);
   // Whose clock stamped a change: a device's is checked for skew (protocol.md §3); the
   // server's own (the register import) follows the greatest HLC applied, which may itself be
   // up to the allowed skew ahead, and is not.
@@ -119,17 +126,17 @@ struct ServerStore::Impl {
   std::optional<safer::Rejection> apply_change(const DeviceIdentity& device, const safer::Change& change,
                                                bool& applied, Stamp stamp = Stamp::device,
                                                const std::string& encoded = {},
-                                               safer::BasisRule basis = safer::BasisRule::optional,
+                                               safer::WriterRules writer = {},
                                                const Actor* by = nullptr);
   // apply_change()'s steps (apply.cpp).
   struct Admitted;
   std::variant<safer::Rejection, Admitted> admit(const DeviceIdentity& device, const safer::Change& change,
-                                                 const std::optional<StoredRow>& current, safer::BasisRule basis);
+                                                 const std::optional<StoredRow>& current, safer::WriterRules writer);
   std::variant<safer::Rejection, Admitted> admit_household(const DeviceIdentity& device, const safer::Change& change,
                                                            const std::optional<StoredRow>& current);
   std::variant<safer::Rejection, Admitted> admit_visit(const DeviceIdentity& device, const safer::Change& change,
                                                        const std::optional<StoredRow>& current,
-                                                       safer::BasisRule basis);
+                                                       safer::WriterRules writer);
   void recount(const safer::Change& change, const std::optional<StoredRow>& current, const Admitted& admitted);
   void write_record(const DeviceIdentity& device, const safer::Change& change, const std::optional<StoredRow>& current,
                     const Admitted& admitted, const std::string& encoded);
@@ -163,6 +170,8 @@ struct ServerStore::Impl {
   std::map<VisitTotalsKey, VisitTotals> pending_days, pending_months;
   std::map<std::pair<std::string, std::string>, std::int64_t> pending_household_days;  // household, day
   std::map<std::pair<std::string, int>, std::int64_t> pending_household_years;         // household, year
+  // Answers (protocol.md §5.8) for answer_totals and answer_month_totals.
+  std::map<AnswerKey, std::int64_t> pending_answer_days, pending_answer_months;
   void flush_counts();
   void drop_counts();
 };

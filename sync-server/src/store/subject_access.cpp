@@ -5,6 +5,7 @@
 #include <map>
 #include <optional>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "csv_out.h"
@@ -182,7 +183,7 @@ constexpr std::string_view kCsvColumns[] = {
     "section",   "id",        "time",           "state",   "by_user",    "by_device", "from_address",
     "created_by", "assigned_to", "address",     "postcode", "ward",       "vulnerability", "target",
     "visited_at", "status",   "outcomes",       "smoke_detectors_fitted", "referrals", "share_basis", "notes",
-    "action",    "outcome",   "concerning",     "detail"};
+    "answers",   "action",    "outcome",   "concerning",     "detail"};
 
 // One CSV row: cells by column name, the others empty.
 using CsvRow = std::map<std::string_view, std::string>;
@@ -228,6 +229,23 @@ CsvRow visit_row(const HeldRecord& record) {
   row["referrals"] = joined(visit.referrals.names());
   if (visit.share_basis) row["share_basis"] = safer::to_string(*visit.share_basis);
   row["notes"] = visit.notes;
+  // id=value for each answer (protocol.md §5.8), joined as lists are: 'feels_safe=4;feedback=…'.
+  std::vector<std::string> answers;
+  for (const auto& [id, answer] : visit.answers) {
+    std::visit(
+        [&answers, &id](const auto& value) {
+          using Value = std::decay_t<decltype(value)>;
+          if constexpr (std::is_same_v<Value, std::string>) {
+            answers.push_back(id + "=" + value);
+          } else if constexpr (std::is_same_v<Value, bool>) {
+            answers.push_back(id + "=" + (value ? "true" : "false"));
+          } else {
+            answers.push_back(id + "=" + std::to_string(value));
+          }
+        },
+        answer);
+  }
+  row["answers"] = joined(answers);
   return row;
 }
 
