@@ -83,6 +83,8 @@ function overviewBody(figures, panels) {
       h('dl', { class: 'figures' }, Object.values(figures).map((f) => f.element))),
     h('h2', { class: 'section-heading' }, 'Safer Streets visits'),
     h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element, panels.visitsSeries.element),
+    h('h2', { class: 'section-heading' }, "Residents' feedback"),
+    h('div', { class: 'panel-grid' }, panels.feedback.element, panels.feedbackWards.element),
     h('h2', { class: 'section-heading' }, 'Referrals to partners'),
     h('div', { class: 'panel-grid' }, panels.referrals.element),
     h('h2', { class: 'section-heading' }, 'Household coverage'),

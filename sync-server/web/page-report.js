@@ -5,6 +5,7 @@ import { get, isQuiet } from './api.js';
 import { h, formatNumber, formatPercent, formatDate, createStateArea, setChildren, OUTCOME_LABELS } from './dom.js';
 import { financialYearStart, financialYearLabel, todayIso } from './ranges.js';
 import { createPanelSet, updatePanelSet, hasReferralFigures, referralSummary } from './panels.js';
+import { feedbackSummary } from './panel-feedback.js';
 import { createTable } from './charts.js';
 import { csvUploadForm } from './csv-upload.js';
 
@@ -117,6 +118,7 @@ function mount(root, params, ctx) {
   const state = createStateArea('report-state');
   const summary = h('dl', { class: 'figures figures-report', 'data-testid': 'report-summary' });
   const referralLine = h('p', { class: 'report-summary-line', 'data-testid': 'referrals-summary' });
+  const feedbackLine = h('p', { class: 'report-summary-line', 'data-testid': 'feedback-summary' });
 
   const panels = createPanelSet({}, 'month');
   const history = historySection(() => load());
@@ -124,9 +126,10 @@ function mount(root, params, ctx) {
   const body = h('div', { class: 'report-body', 'data-testid': 'report', hidden: true },
     reportIntro(),
     h('section', { 'aria-labelledby': 'report-summary-heading' },
-      h('h2', { id: 'report-summary-heading' }, 'The year in figures'), summary, referralLine),
+      h('h2', { id: 'report-summary-heading' }, 'The year in figures'), summary, referralLine, feedbackLine),
     history.element,
     h('div', { class: 'panel-grid' }, panels.status.element, panels.outcomes.element),
+    h('div', { class: 'panel-grid' }, panels.feedback.element, panels.feedbackWards.element),
     h('div', { class: 'panel-grid' }, panels.referrals.element),
     h('div', { class: 'panel-grid' }, panels.wards.element, panels.vulnerability.element),
     h('div', { class: 'panel-grid' }, panels.visitsSeries.element),
@@ -173,6 +176,7 @@ function mount(root, params, ctx) {
       summaryItem('Visits with a referral', hasReferralFigures(stats.referrals) ? n(stats.referrals.visits) : { text: '—', raw: '' },
         'referred-visits', 'to partner services'));
     referralLine.textContent = referralSummary(stats.referrals);
+    feedbackLine.textContent = `Residents' feedback: ${feedbackSummary(stats.answers)}`;
 
     updatePanelSet(panels, report, ` (${fy})`, 'month');
     history.update(report.history);

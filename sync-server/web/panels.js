@@ -7,6 +7,7 @@ import {
   MESSAGES, MESSAGE_LABELS, VULNERABILITIES, VULNERABILITY_LABELS,
 } from './dom.js';
 import { createChartPanel, barOptions, COLOURS, STATUS_COLOURS, SERIES_COLOURS } from './charts.js';
+import { feedbackPanel, feedbackWardPanel, extraOutcomesOf } from './panel-feedback.js';
 
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 const sum = (values) => values.reduce((total, value) => total + num(value), 0);
@@ -51,7 +52,18 @@ export function statusPanel({ headingLevel = 2, rangeText = '' } = {}) {
   });
 }
 
-/** data: {outcomes: stats.outcomes, completed: stats.visits.by_status.completed} */
+/**
+ * The outcome rows: the built-in outcomes, then the server's extra yes/no outcomes (protocol.md
+ * §5.8) by their labels, each {key, label, count}.
+ */
+function outcomeRows({ outcomes, answers }) {
+  return [
+    ...OUTCOMES.map((o) => ({ key: o, label: OUTCOME_LABELS[o], count: outcomes[o] })),
+    ...extraOutcomesOf(answers).map(([id, q]) => ({ key: id, label: q.label, count: q.answered })),
+  ];
+}
+
+/** data: {outcomes: stats.outcomes, answers: stats.answers, completed: stats.visits.by_status.completed} */
 export function outcomesPanel({ headingLevel = 2, rangeText = '' } = {}) {
   return createChartPanel({
     title: 'Outcomes of visits', headingLevel, testid: 'panel-outcomes',
@@ -63,26 +75,25 @@ export function outcomesPanel({ headingLevel = 2, rangeText = '' } = {}) {
       columns: [{ label: 'Outcome' }, { label: 'Number', numeric: true },
         { label: 'Share of completed visits', numeric: true }],
     },
-    toChart: ({ outcomes }) => ({
-      labels: OUTCOMES.map((o) => OUTCOME_LABELS[o]),
+    toChart: (data) => ({
+      labels: outcomeRows(data).map((r) => r.label),
       datasets: [{
         label: 'Number',
-        data: OUTCOMES.map((o) => num(outcomes[o])),
-        backgroundColor: OUTCOMES.map((o) => (o === 'smoke_detectors_fitted' ? COLOURS.vermilion : COLOURS.blue)),
+        data: outcomeRows(data).map((r) => num(r.count)),
+        backgroundColor: outcomeRows(data).map((r) => (r.key === 'smoke_detectors_fitted' ? COLOURS.vermilion : COLOURS.blue)),
         borderColor: '#1b1b1b', borderWidth: 1,
       }],
     }),
-    describe: ({ outcomes }) => `Bar chart of visit outcomes: ${
-      listPhrase(OUTCOMES.map((o) => [OUTCOME_LABELS[o], outcomes[o]]))}.`,
-    rows: ({ outcomes, completed }) => ({
-      rows: OUTCOMES.map((o) => ({
-        attrs: { 'data-testid': 'outcome-row', 'data-outcome': o },
+    describe: (data) => `Bar chart of visit outcomes: ${listPhrase(outcomeRows(data).map((r) => [r.label, r.count]))}.`,
+    rows: (data) => ({
+      rows: outcomeRows(data).map((r) => ({
+        attrs: { 'data-testid': 'outcome-row', 'data-outcome': r.key },
         cells: [
-          o === 'smoke_detectors_fitted' ? `${OUTCOME_LABELS[o]} (number fitted)` : OUTCOME_LABELS[o],
-          formatNumber(num(outcomes[o])),
-          o === 'smoke_detectors_fitted' || !num(completed) ? '—' : formatPercent(num(outcomes[o]) / num(completed)),
+          r.key === 'smoke_detectors_fitted' ? `${r.label} (number fitted)` : r.label,
+          formatNumber(num(r.count)),
+          r.key === 'smoke_detectors_fitted' || !num(data.completed) ? '—' : formatPercent(num(r.count) / num(data.completed)),
         ],
-        cellAttrs: [null, numberCell(outcomes[o]), null],
+        cellAttrs: [null, numberCell(r.count), null],
       })),
     }),
   });
@@ -583,7 +594,7 @@ export function messagesPanel({ headingLevel = 2, rangeText = '' } = {}) {
 // ---------------------------------------------------------------------------------------------
 // The whole set, as the overview (by week) and the annual report (by month) show it
 
-/** All nine panels; options go to each (headingLevel, rangeText); period: 'week' or 'month'. */
+/** All eleven panels; options go to each (headingLevel, rangeText); period: 'week' or 'month'. */
 export function createPanelSet(options, period) {
   return {
     status: statusPanel(options),
@@ -593,6 +604,8 @@ export function createPanelSet(options, period) {
     vulnerability: vulnerabilityPanel(options),
     stations: stationPanel(options),
     messages: messagesPanel(options),
+    feedback: feedbackPanel(options),
+    feedbackWards: feedbackWardPanel(options),
     visitsSeries: visitsSeriesPanel({ ...options, period }),
     cardsSeries: cardsSeriesPanel({ ...options, period }),
   };
@@ -614,16 +627,20 @@ export function updatePanelSet(panels, answer, text, period) {
   panels.vulnerability.setCaption(`Households visited by vulnerability${text}`);
   panels.stations.setCaption(`Commute Aware card holders distributed, by station${text}`);
   panels.messages.setCaption(`Commute Aware messages given${text}`);
+  panels.feedback.setCaption(`Residents' feedback${text}`);
+  panels.feedbackWards.setCaption(`Residents' feedback by ward${text}`);
   panels.visitsSeries.setCaption(`Visits per ${period}, by status${text}`);
   panels.cardsSeries.setCaption(`Commute Aware cards per ${period}, by station${text}`);
 
   panels.status.update(byStatus);
-  panels.outcomes.update({ outcomes: stats.outcomes || {}, completed: byStatus.completed });
+  panels.outcomes.update({ outcomes: stats.outcomes || {}, answers: stats.answers, completed: byStatus.completed });
   panels.referrals.update(stats.referrals);
   panels.wards.update({ coverage_by_ward: answer.coverage_by_ward || [], by_ward: visits.by_ward || {}, households: stats.households || {} });
   panels.vulnerability.update(stats.households);
   panels.stations.update(commute);
   panels.messages.update(commute);
+  panels.feedback.update(stats.answers);
+  panels.feedbackWards.update(stats.answers);
   panels.visitsSeries.update(answer[`visits_per_${period}`] || []);
   panels.cardsSeries.update({ rows: answer[`cards_per_${period}`] || [], stations: Object.keys(commute.by_station || {}) });
 }

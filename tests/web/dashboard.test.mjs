@@ -56,7 +56,9 @@ const NOVEMBER = { from: '2026-11-01', to: '2026-11-30' };
 
 const VISITS_HEADER = ['id', 'visited_at', 'local_date', 'status', 'household_id', 'address', 'postcode', 'ward', 'vulnerability',
   'crime_prevention_advice', 'fire_safety_check', 'healthy_lifestyle_advice', 'community_involvement_info',
-  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'share_basis', 'notes', 'recorded_by'];
+  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'share_basis', 'notes', 'recorded_by',
+  // then one column per question of the server (protocol.md §5.8): a new server's three
+  'answer_feels_safe', 'answer_satisfaction', 'answer_feedback'];
 
 // ---------------------------------------------------------------------------------------------
 // Shared state
