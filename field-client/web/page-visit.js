@@ -22,6 +22,7 @@ import {
   createVisitModel, visitData, chooseStatus, statusControl, outcomesControl, smokeStepper, referralsControl,
   shareBasisControl, notesField, timeField,
 } from './visit-controls.js';
+import { feedbackControl, questionsOf } from './question-controls.js';
 import { createVisitList } from './visit-list.js';
 
 const SAVED_MESSAGE = 'Saved on this tablet — waiting to sync';
@@ -70,9 +71,10 @@ export default {
           body.append(h('p', null, h('a', { href: '#/today', class: 'button' }, 'Go to Today')));
           return;
         }
-        const [household, visitsData] = await Promise.all([
+        const [household, visitsData, reference] = await Promise.all([
           ctx.household(householdId),
           get('/api/visits', { household: householdId }),
+          ctx.reference(),
         ]);
         if (!alive) return;
         const visits = visitsData && Array.isArray(visitsData.visits) ? visitsData.visits : [];
@@ -95,7 +97,7 @@ export default {
           }
         }
         state.set('none');
-        cleanup = buildPage(body, { household, householdId, visit, visits, ctx });
+        cleanup = buildPage(body, { household, householdId, visit, visits, questions: questionsOf(reference), ctx });
       } catch (error) {
         if (!alive || isAbort(error)) return;
         state.set('error', error.message, load);
@@ -126,6 +128,7 @@ function createControls(model, changed, editing) {
       changed(field);
     }),
     basis: shareBasisControl(model, changed),
+    feedback: feedbackControl(model, changed),
     notes: notesField(model, changed),
     time: timeField(model, changed, { editing }),
   };
@@ -144,10 +147,17 @@ function createControls(model, changed, editing) {
 
 /** Every field's error element, and where the error summary sends focus for each. */
 function createFieldErrors(controls) {
-  const { status, outcomes, smoke, referrals, basis, notes, time } = controls;
+  const { status, outcomes, smoke, referrals, basis, feedback, notes, time } = controls;
+  const answerFocus = Object.fromEntries([
+    ...feedback.parts.map((part) => [part.field, part.first]),
+    ...Object.entries(outcomes.toggles).filter(([name]) => name.startsWith('answers.')).map(([name, t]) => [name, t.element]),
+  ]);
   const fields = {
     status: fieldError('status', status.group),
     ...outcomes.errors,
+    ...referrals.errors,
+    ...Object.fromEntries(feedback.parts.map((part) => [part.field, part.error])),
+    answers: fieldError('answers', null),
     smoke_detectors_fitted: fieldError('smoke_detectors_fitted', smoke.group),
     referrals: fieldError('referrals', referrals.group),
     share_basis: fieldError('share_basis', basis.group),
@@ -159,6 +169,7 @@ function createFieldErrors(controls) {
     status: status.buttons[0], smoke_detectors_fitted: smoke.plus, referrals: referrals.first, share_basis: basis.first,
     notes: notes.notes,
     visited_at: time.input, ...Object.fromEntries(Object.entries(outcomes.toggles).map(([name, toggle]) => [name, toggle.element])),
+    ...answerFocus,
   };
   return createErrorDisplay({ fields, focusTargets });
 }
@@ -178,8 +189,10 @@ function formNotices(visit, rejection) {
  * Steps 1 and 2 (status, outcomes and smoke detectors) and 3 to 5 (referrals with their lawful
  * basis, notes, time).
  */
-function formColumns({ status, outcomes, smoke, referrals, basis, notes, time }, errors) {
+function formColumns({ status, outcomes, smoke, referrals, basis, feedback, notes, time }, errors) {
   basis.element.append(errors.share_basis.element);
+  const asked = feedback.parts.length > 0;  // the feedback step, when the server asks anything
+  const step = (n) => String(asked ? n + 1 : n);
   return h('div', { class: 'visit-columns' },
     h('div', { class: 'visit-col' },
       h('section', { class: 'form-block', 'aria-labelledby': status.labelId },
@@ -196,11 +209,15 @@ function formColumns({ status, outcomes, smoke, referrals, basis, notes, time },
       h('section', { class: 'form-block', 'aria-labelledby': referrals.labelId },
         stepTitle(referrals.labelId, '3', 'Referrals'),
         referrals.group, errors.referrals.element, basis.element),
+      feedback.parts.length ? h('section', { class: 'form-block', 'aria-labelledby': 'feedback-title', 'data-testid': 'feedback-block' },
+        stepTitle('feedback-title', '4', "Resident's feedback"),
+        h('p', { class: 'hint' }, 'Ask if the resident is happy to answer; leave out what they would rather not say.'),
+        feedback.elements, errors.answers.element) : errors.answers.element,
       h('section', { class: 'form-block', 'aria-labelledby': 'notes-title' },
-        stepTitle('notes-title', '4', h('label', { for: notes.notes.id }, 'Notes')),
+        stepTitle('notes-title', step(4), h('label', { for: notes.notes.id }, 'Notes')),
         notes.notes, notes.count, errors.notes.element),
       h('section', { class: 'form-block', 'aria-labelledby': 'time-title' },
-        stepTitle('time-title', '5', 'Time of visit'),
+        stepTitle('time-title', step(5), 'Time of visit'),
         h('p', { class: 'time-line' }, time.text, ' ', time.changeButton),
         time.editor, errors.visited_at.element)));
 }
@@ -236,7 +253,7 @@ function handleSave({ form, saveButton, saveMessage, display, validator, control
 }
 
 /** The page once loaded: the household, the form, the household's visits. Returns its cleanup. */
-function buildPage(container, { household, householdId, visit, visits, ctx }) {
+function buildPage(container, { household, householdId, visit, visits, questions, ctx }) {
   const editing = Boolean(visit);
   const initial = editing && visit.data && typeof visit.data === 'object' ? visit.data : {};
   const rejection = editing && visit.rejection && typeof visit.rejection === 'object' ? visit.rejection : null;
@@ -247,7 +264,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
     display.touch(field);
     validator.schedule();
   };
-  const controls = createControls(createVisitModel(initial), changed, editing);
+  const controls = createControls(createVisitModel(initial, questions), changed, editing);
   display = createFieldErrors(controls);
   validator = createLiveValidator('visit', () => visitData(controls.model, householdId), (errors) => display.apply(errors));
 
@@ -269,6 +286,7 @@ function buildPage(container, { household, householdId, visit, visits, ctx }) {
 
   controls.renderStatus();
   controls.basis.render();
+  controls.feedback.render();
   controls.notes.render();
   controls.time.render();
   // A refused change shows its message beside its field from the start.

@@ -2,8 +2,9 @@
 // the one visit model: {element(s), render()}. A control changes the model and calls
 // changed(field) (live validation); the page decides how the parts are laid out.
 //
-// The model: {status, outcomes: {name: bool}, smoke, referrals: Set, shareBasis, notes, visitedAt}
-// (visitedAt null: the time of saving). protocol.md §5.2: only a completed visit has outcomes,
+// The model: {status, outcomes: {name: bool}, smoke, referrals: Set, shareBasis, notes, visitedAt,
+// answers: {question id: answer}, questions: the server's} (visitedAt null: the time of saving;
+// answers and questions: question-controls.js, protocol.md §5.8). protocol.md §5.2: only a completed visit has outcomes,
 // and a visit with a referral needs its lawful basis for sharing (shareBasis), and one
 // without has none.
 
@@ -12,6 +13,7 @@ import {
   fromLocalInput, nowIso, label, STATUSES, STATUS_LABELS, STATUS_GLYPHS, YES_NO_OUTCOMES, OUTCOME_LABELS,
   REFERRALS, REFERRAL_LABELS,
 } from './dom.js';
+import { clearExtraOutcomes, extraToggles, hasReferral } from './question-controls.js';
 
 export const MAX_NOTES = 2000;
 
@@ -35,8 +37,8 @@ const STATUS_HINTS = {
   rescheduled: 'Agreed another time',
 };
 
-/** The model of a visit, from a stored visit's data ({} for a new one). */
-export function createVisitModel(initial) {
+/** The model of a visit, from a stored visit's data ({} for a new one) and the server's questions. */
+export function createVisitModel(initial, questions = []) {
   const model = {
     status: STATUSES.includes(initial.status) ? initial.status : null,
     outcomes: Object.fromEntries(YES_NO_OUTCOMES.map((name) => [name, initial[name] === true])),
@@ -46,6 +48,8 @@ export function createVisitModel(initial) {
     shareBasis: typeof initial.share_basis === 'string' ? initial.share_basis : null,
     notes: typeof initial.notes === 'string' ? initial.notes : '',
     visitedAt: typeof initial.visited_at === 'string' ? initial.visited_at : null, // null = now, at save
+    answers: initial.answers && typeof initial.answers === 'object' ? { ...initial.answers } : {},
+    questions,
   };
   // A stored record that breaks §5.2 (it can only have been refused) is put right here, since
   // its outcomes cannot be tapped.
@@ -58,7 +62,7 @@ export function clearOutcomes(model) {
   const had = YES_NO_OUTCOMES.some((name) => model.outcomes[name]) || model.smoke > 0;
   for (const name of YES_NO_OUTCOMES) model.outcomes[name] = false;
   model.smoke = 0;
-  return had;
+  return clearExtraOutcomes(model) || had;
 }
 
 /** The visit as the local API takes it. */
@@ -69,8 +73,9 @@ export function visitData(model, householdId) {
   data.smoke_detectors_fitted = model.smoke;
   data.referrals = REFERRALS.filter((code) => model.referrals.has(code));
   for (const code of model.referrals) if (!REFERRALS.includes(code)) data.referrals.push(code);
-  if (data.referrals.length && model.shareBasis) data.share_basis = model.shareBasis;
+  if (hasReferral(model) && model.shareBasis) data.share_basis = model.shareBasis;
   data.notes = model.notes;
+  if (Object.keys(model.answers).length) data.answers = { ...model.answers };
   return data;
 }
 
@@ -117,6 +122,13 @@ export function outcomesControl(model, changed) {
     errors[name] = fieldError(name, toggle.element);
     return h('div', { class: 'toggle-item' }, toggle.element, errors[name].element);
   });
+  // The server's extra outcomes (protocol.md §5.8), by their labels, beside the built-in ones.
+  for (const extra of extraToggles(model, 'yes_no', (field) => changed(field))) {
+    extra.toggle.element.setAttribute('aria-describedby', hintId);
+    toggles[extra.field] = extra.toggle;
+    errors[extra.field] = extra.error;
+    items.push(h('div', { class: 'toggle-item' }, extra.toggle.element, extra.error.element));
+  }
   const hint = h('p', { class: 'hint', id: hintId, 'data-testid': 'outcomes-hint' });
 
   function render() {
@@ -124,6 +136,11 @@ export function outcomesControl(model, changed) {
     for (const name of YES_NO_OUTCOMES) {
       toggles[name].set(model.outcomes[name]);
       toggles[name].setDisabled(!completed);
+    }
+    for (const [field, toggle] of Object.entries(toggles)) {
+      if (!field.startsWith('answers.')) continue;
+      toggle.set(model.answers[field.slice('answers.'.length)] === true);
+      toggle.setDisabled(!completed);
     }
     setText(hint, completed ? 'Tap each one that applies.'
       : model.status ? `Only a completed visit has outcomes: for “${label(STATUS_LABELS, model.status)}” they are left empty.`
@@ -176,24 +193,42 @@ export function smokeStepper(model, changed) {
  */
 export function referralsControl(model, changed) {
   const labelId = uniqueId('referrals-label');
+  // Says what a change of the referrals means for the basis: `had` is hasReferral() before it.
+  const after = (had, field) => {
+    if (!had && hasReferral(model)) {
+      announce('Choose the lawful basis for sharing, below the referrals.');
+    } else if (had && !hasReferral(model) && model.shareBasis) {
+      model.shareBasis = null;
+      announce('Lawful basis cleared: no referral is chosen.');
+    }
+    changed(field);
+  };
   const toggles = REFERRALS.map((code) => toggleButton({
     text: label(REFERRAL_LABELS, code), testid: `referral-${code}`, pressed: model.referrals.has(code),
     onChange: (pressed) => {
-      const had = model.referrals.size > 0;
+      const had = hasReferral(model);
       if (pressed) model.referrals.add(code);
       else model.referrals.delete(code);
-      if (!had && model.referrals.size) {
-        announce('Choose the lawful basis for sharing, below the referrals.');
-      } else if (had && !model.referrals.size && model.shareBasis) {
-        model.shareBasis = null;
-        announce('Lawful basis cleared: no referral is chosen.');
-      }
-      changed('referrals');
+      after(had, 'referrals');
     },
   }));
+  // The server's extra partners (protocol.md §5.8): referrals like the others.
+  const extras = extraToggles(model, 'referral', (field, pressed) => {
+    // Taken off, it was a referral before; put on, there was one before if another is chosen.
+    const id = field.slice('answers.'.length);
+    let had = true;
+    if (pressed) {
+      delete model.answers[id];
+      had = hasReferral(model);
+      model.answers[id] = true;
+    }
+    after(had, field);
+  });
+  const errors = Object.fromEntries(extras.map((extra) => [extra.field, extra.error]));
   const group = h('div', { class: 'toggle-grid toggle-grid-small', role: 'group', 'aria-labelledby': labelId },
-    toggles.map((toggle) => toggle.element));
-  return { labelId, group, first: toggles[0].element };
+    toggles.map((toggle) => toggle.element),
+    extras.map((extra) => h('div', { class: 'toggle-item' }, extra.toggle.element, extra.error.element)));
+  return { labelId, group, first: toggles[0].element, errors };
 }
 
 /**
@@ -217,7 +252,7 @@ export function shareBasisControl(model, changed) {
     group);
 
   function render() {
-    element.hidden = model.referrals.size === 0;
+    element.hidden = !hasReferral(model);
     group.dataset.value = model.shareBasis || '';
     buttons.forEach((button, index) => {
       const checked = button.dataset.value === model.shareBasis;

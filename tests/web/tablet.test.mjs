@@ -1106,3 +1106,51 @@ test('11. consent to share: a referral asks for its lawful basis, which is kept,
   const untouched = (await localGet(ui, `/api/visits?household=${household.id}`)).visits.find((v) => v.id === oldVisit);
   assert.equal(untouched.data.share_basis, undefined, 'nothing was saved without a basis');
 });
+
+// Why: issue 15 asks the resident how safe they feel, how satisfied they were, and for their
+// feedback, on the tablet, with the server's questions (a new server's three here): big radio
+// buttons for the scales, a counted text, errors beside the field, and the answers saved.
+test('12. feedback: the server\'s questions are asked, checked beside the field, and saved with the visit', async () => {
+  const ui = tablets.ann.ui;
+  assert.ok(ui, "test 1 started ann's app");
+  const household = (await localGet(ui, '/api/households')).households.find((h) => h.address === FIELD_HOUSEHOLDS.ann.address);
+  assert.ok(household, `${FIELD_HOUSEHOLDS.ann.address} is on ann's tablet`);
+  const visitsBefore = (await localGet(ui, `/api/visits?household=${household.id}`)).visits;
+  const questions = (await localGet(ui, '/api/reference')).questions.map((q) => q.id);
+  assert.deepEqual(questions, ['feels_safe', 'satisfaction', 'feedback'], 'the server sent its questions in welcome');
+
+  const tab = await openApp(ui, SIZES[0], `#/visit?household=${encodeURIComponent(household.id)}`);
+  try {
+    const { page } = tab;
+    await byTestId(page, 'feedback-block').waitFor({ state: 'visible', ...T });
+    assert.equal(await byTestId(page, 'answer-feels_safe').getAttribute('role', T), 'radiogroup');
+    assert.equal(await page.getByRole('radiogroup', { name: 'How safe does the resident feel at home?' }).count(), 1);
+    const scaleButtons = [1, 2, 3, 4, 5].map((v) => `answer-feels_safe-${v}`);
+    assert.deepEqual(await layoutProblems(page, 'the feedback scale (portrait)', scaleButtons), []);
+    await click(page, 'status-completed');
+    await click(page, 'answer-feels_safe-4');
+    assert.equal(await byTestId(page, 'answer-feels_safe-4').getAttribute('aria-checked', T), 'true');
+    await page.keyboard.press('ArrowRight');
+    assert.equal(await byTestId(page, 'answer-feels_safe-5').getAttribute('aria-checked', T), 'true', 'arrow keys choose');
+    await click(page, 'answer-satisfaction-5');
+
+    // Over 500 characters: the count says so, and the error shows beside the question.
+    await byTestId(page, 'answer-feedback').fill('x'.repeat(501), T);
+    await waitForValue(page, 'answer-feedback-count', '501');
+    await byTestId(page, 'field-error-answers.feedback').waitFor({ state: 'visible', ...T });
+    assert.match(await byTestId(page, 'field-error-answers.feedback').textContent(T), /at most 500 characters/);
+    await click(page, 'save-visit');
+    await byTestId(page, 'save-errors').waitFor({ state: 'visible', ...T });
+    assert.equal(await byTestId(page, 'visit-saved').count(), 0);
+
+    await byTestId(page, 'answer-feedback').fill('Fictional: glad of the visit', T);
+    await click(page, 'save-visit');
+    await byTestId(page, 'visit-saved').waitFor({ state: 'visible', ...T });
+  } finally {
+    await closePage(tab);
+  }
+  const saved = (await localGet(ui, `/api/visits?household=${household.id}`)).visits
+    .find((v) => !visitsBefore.some((before) => before.id === v.id));
+  assert.ok(saved, 'the visit was saved');
+  assert.deepEqual(saved.data.answers, { feels_safe: 5, satisfaction: 5, feedback: 'Fictional: glad of the visit' });
+});
