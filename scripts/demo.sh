@@ -48,6 +48,9 @@ run "$server" import-households --db "$db" scripts/demo/households.csv
 say "The years before the system: fictional figures from 2011/12, so that the report counts since the launch"
 run "$server" baseline --db "$db" scripts/demo/earlier-years.csv
 
+say "The visit form's questions: the feedback asked by default, an extra outcome (OWL sign-up) and an extra partner (Age UK)"
+run "$server" questions --db "$db" --file scripts/demo/questions.json
+
 say "Enrol the demo devices (tokens are shown once)"
 enroll() {
   echo "+ sync-server enroll --db var/demo/server.db --device $1 --user $2 --role $3" >&2
@@ -92,8 +95,25 @@ household=$("$client" --store "$ann_store" --pin-file "$ann_pin" --json househol
 before=$(completed)
 fc visit record --household "$household" --status completed --crime-prevention-advice \
   --fire-safety-check --smoke-detectors 2 --follow-up-required --referral fire_service --share-basis consent \
-  --notes "Fictional demo visit."
+  --answer feels_safe=3 --answer satisfaction=5 --answer owl_signup=true \
+  --answer "feedback=Fictional: pleased with the advice" --notes "Fictional demo visit."
 fc pending
+
+say "More of Ann's visits this month, most with the resident's feedback, so that the dashboard has some to show"
+n=0
+for other in $("$client" --store "$ann_store" --pin-file "$ann_pin" --json household list \
+               | grep -oE '"id":"[0-9a-f-]{36}"' | sed -E 's/"id":"([^"]+)"/\1/' | head -12); do
+  n=$((n + 1))
+  answers=(--answer "feels_safe=$(( (n * 7) % 5 + 1 ))")
+  (( n % 3 != 0 )) && answers+=(--answer "satisfaction=$(( 5 - n % 2 ))")
+  (( n % 4 == 1 )) && answers+=(--answer "feedback=Fictional feedback number $n")
+  (( n % 5 == 2 )) && answers+=(--answer owl_signup=true)
+  (( n % 6 == 3 )) && answers+=(--answer age_uk=true --share-basis consent)
+  (( n % 7 == 6 )) && answers=()  # the resident would rather not say
+  "$client" --store "$ann_store" --pin-file "$ann_pin" visit record --household "$other" --status completed \
+    --crime-prevention-advice "${answers[@]}" >/dev/null
+done
+echo "recorded $n more visits"
 
 say "Back in signal: sync, and the coordinator's stats count it"
 fc sync
