@@ -163,7 +163,7 @@ TEST_CASE("the welcome offers share_basis, and pulls and statistics carry the ba
   REQUIRE(str(welcome, "type") == "welcome");
   std::vector<std::string> offered;
   for (const auto& name : welcome["capabilities"].GetArray()) offered.emplace_back(name.GetString());
-  CHECK(offered == std::vector<std::string>{"evict", "share_basis"});
+  CHECK(offered == std::vector<std::string>{"evict", "share_basis", "questions"});  // questions: protocol.md §5.8
 
   const auto change = [](int seq, const std::string& entity, int id, const std::string& data) {
     return R"({"seq":)" + std::to_string(seq) + R"(,"entity":")" + entity + R"(","op":"upsert","id":")" + uuid(id) +
