@@ -35,6 +35,26 @@ Result<std::int64_t> Store::count_households(const std::string& query) const {
   return reading("the households", [&] { return impl_->count_households(query); });
 }
 
+Result<std::optional<std::string>> Store::near_duplicate(const safer::Household& household,
+                                                         const std::string& except_id) const {
+  const auto key = safer::near_duplicate_key(household);
+  if (key.empty()) return std::optional<std::string>();
+  return reading("the households", [&] {
+    auto rows = impl_->db.cached(
+        "SELECT id, json_extract(data, '$.address') FROM records"
+        " WHERE entity = 'household' AND deleted = 0 AND json_extract(data, '$.postcode') = ? AND id <> ? ORDER BY id");
+    rows->bind(1, household.postcode).bind(2, except_id);
+    std::optional<std::string> found;
+    while (!found && rows->step()) {
+      safer::Household other;
+      other.address = rows->column_text(1);
+      other.postcode = household.postcode;
+      if (safer::near_duplicate_key(other) == key) found = rows->column_text(0);
+    }
+    return found;
+  });
+}
+
 Result<HouseholdView> Store::household_view(const std::string& id) const {
   auto views = reading("a household", [&] { return impl_->households("", 1, 0, id); });
   if (!views) return views.error();

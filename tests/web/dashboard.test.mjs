@@ -1279,3 +1279,46 @@ test('15. register: filters in the hash, bulk "Assign to…" a new officer, the 
     await closePage(opened);
   }
 });
+
+// ---------------------------------------------------------------------------------------------
+// 16
+
+// Why: "never visited" stops being useful after the first year (issue 15). The work list is of
+// target households not visited since a date, 1 April of this financial year unless the
+// coordinator picks another; the date is in the address (it is not personal data), and the
+// list the page shows is the API's for that date.
+test('16. work lists: target households not visited since a date, by default this financial year', async () => {
+  const opened = await signedInPage('#/worklists');
+  const { page } = opened;
+  const rowIds = () => page.getByTestId('unvisited-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.householdId).sort());
+  const apiIds = async (since) => {
+    const reply = await apiGet(server.base, coordinatorToken, `/api/v1/worklists/unvisited?since=${since}`);
+    assert.equal(reply.since, since);
+    return reply.households.map((row) => row.id).sort();
+  };
+  try {
+    const now = new Date();
+    const fyStart = `${now.getMonth() >= 3 ? now.getFullYear() : now.getFullYear() - 1}-04-01`;
+    const since = page.getByTestId('unvisited-since');
+    assert.equal(await since.inputValue({ timeout: WAIT_MS }), fyStart, 'the default is 1 April of this financial year');
+    const count = page.getByTestId('unvisited-count');
+    await page.waitForFunction(() => document.querySelector('[data-testid="unvisited-count"]')?.dataset.value !== undefined, null, { timeout: WAIT_MS });
+    assert.deepEqual(await rowIds(), await apiIds(fyStart));
+
+    // 5 Cedar Road (hid 3) was last visited, completed, on 26 November (test 11): listed from
+    // the 27th, not from the 26th.
+    for (const [date, listed] of [['2026-11-26', false], ['2026-11-27', true]]) {
+      await since.fill(date, { timeout: WAIT_MS });
+      await since.dispatchEvent('change');
+      await page.waitForFunction((d) => window.location.hash.includes(`since=${d}`), date, { timeout: WAIT_MS });
+      const expected = await apiIds(date);
+      assert.equal(expected.includes(hid(3)), listed, `hid(3) since ${date}`);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="unvisited-row"]').length === n
+        && document.querySelector('[data-testid="unvisited-count"]')?.dataset.value === String(n), expected.length, { timeout: WAIT_MS });
+      assert.deepEqual(await rowIds(), expected);
+      assert.match(await count.textContent(), new RegExp(`not visited since ${Number(date.slice(8))} November 2026`));
+    }
+  } finally {
+    await closePage(opened);
+  }
+});

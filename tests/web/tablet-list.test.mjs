@@ -182,3 +182,45 @@ test('2. a session open at midnight ends there; the next tap asks to start today
     await closePage(tab);
   }
 });
+
+// Why: an officer adding a household found in the field may not see that the tablet already has
+// it under another spelling (issue 15). The form says which household has the same postcode and
+// house number, offers to record the visit there, and adds the new one only when told again.
+test('3. adding a near duplicate: the form names the household already there and adds only on "Add it anyway"', async () => {
+  const ui = await startTabletUi(join(dir, 'near.db'), join(ARTIFACTS_DIR, 'tablet-near-duplicate-ui.log'));
+  processes.push(ui);
+  const { id } = await local(ui, '/api/households', {
+    method: 'POST', json: { address: 'Flat 2, 11 Fir Drive', postcode: 'WD7 9FF', ward: 'Shenley' },
+  });
+  const tab = await openApp(ui, '#/today');
+  const { page } = tab;
+  try {
+    const count = byTestId(page, 'household-count');
+    await waitUntil(async () => (await count.getAttribute('data-total')) === '1', { what: 'one household' });
+    await byTestId(page, 'add-address').fill('flat 2 11 fir drive', T);
+    await byTestId(page, 'add-postcode').fill('wd79ff', T);
+    await byTestId(page, 'add-ward').selectOption('Shenley', T);
+    await byTestId(page, 'add-submit').click(T);
+
+    const warning = byTestId(page, 'add-near-duplicate');
+    await warning.waitFor({ state: 'visible', ...T });
+    assert.match(await warning.textContent(), /Flat 2, 11 Fir Drive, WD7 9FF has the same postcode and house number/);
+    assert.equal(await byTestId(page, 'add-near-duplicate-open').getAttribute('href'), `#/visit?household=${id}`);
+    assert.equal((await byTestId(page, 'add-submit').textContent()).trim(), 'Add it anyway');
+    assert.equal((await local(ui, '/api/households')).total, 1, 'nothing added yet');
+
+    // Another number is another question: the warning goes.
+    await byTestId(page, 'add-address').fill('flat 3 11 fir drive', T);
+    await warning.waitFor({ state: 'hidden', ...T });
+    assert.equal((await byTestId(page, 'add-submit').textContent()).trim(), 'Add household');
+    await byTestId(page, 'add-address').fill('flat 2 11 fir drive', T);
+    await byTestId(page, 'add-submit').click(T);
+    await warning.waitFor({ state: 'visible', ...T });
+    await byTestId(page, 'add-submit').click(T);
+    await warning.waitFor({ state: 'hidden', ...T });
+    await waitUntil(async () => (await local(ui, '/api/households')).total === 2, { what: 'the second household' });
+    assert.ok(tab.urls.every((url) => !/fir/i.test(url)), 'no address in any URL');
+  } finally {
+    await closePage(tab);
+  }
+});

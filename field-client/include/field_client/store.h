@@ -257,6 +257,12 @@ class Store {
   // How many live households households(query, …) pages through.
   Result<std::int64_t> count_households(const std::string& query) const;
 
+  // A live household on this device that `household` (its postcode in stored form) would
+  // nearly duplicate (safer::near_duplicate_key: same postcode and house numbers), other than
+  // `except_id`: its id, or nullopt.
+  Result<std::optional<std::string>> near_duplicate(const safer::Household& household,
+                                                    const std::string& except_id = "") const;
+
   // One live household's view; error "not_found" when there is none on this device.
   Result<HouseholdView> household_view(const std::string& id) const;
 

@@ -25,6 +25,15 @@ LocalResponse error(int status, std::string_view message) {
   return json(status, JsonOut().begin_object().field("error", message).end_object());
 }
 
+// A new household's body may say "near_duplicate_ok": true: the officer saw the warning of a
+// near duplicate and adds it anyway (the field is not part of the record).
+bool near_duplicate_ok(const std::string& body) {
+  rapidjson::Document document;
+  document.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // no recursion per level
+  return !document.HasParseError() && document.IsObject() && document.HasMember("near_duplicate_ok") &&
+         document["near_duplicate_ok"].IsTrue();
+}
+
 LocalResponse invalid(const safer::FieldErrors& errors) {
   JsonOut out;
   out.begin_object().field("error", safer::join_messages(errors)).key("errors");
@@ -457,6 +466,17 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
     errors = std::move(*checked);
   }
   if (!errors.empty()) return invalid(errors);
+  if (entity == safer::Entity::household && id.empty() && !near_duplicate_ok(body)) {
+    // The officer may be about to add, in the rain, a household the register already has.
+    const auto other = store_->near_duplicate(std::get<safer::Household>(data));
+    if (!other) return from_error(other.error());
+    if (*other) {
+      return json(409, JsonOut().begin_object()
+                           .field("error", "a household with the same postcode and house number is already on this "
+                                           "tablet: check that it is not this one, or add this one anyway")
+                           .field("code", "near_duplicate").field("household_id", **other).end_object());
+    }
+  }
   if (!id.empty()) {
     auto existing = own_record(entity, id, "change");
     if (auto* refused = std::get_if<LocalResponse>(&existing)) return std::move(*refused);

@@ -42,7 +42,9 @@ class Dashboard {
     std::int64_t rows = 0;
     std::int64_t total = 0;
   };
-  std::string unvisited_json(const std::optional<std::string>& ward, Listed* listed = nullptr);
+  // Target households with no completed visit on or after `since` (a local date).
+  std::string unvisited_json(const std::optional<std::string>& ward, const safer::CivilDate& since,
+                             Listed* listed = nullptr);
   std::string follow_ups_json(const std::optional<std::string>& ward, Listed* listed = nullptr);
   std::string activity_json(const DateRange& range);
 

@@ -194,7 +194,7 @@ ApiResponse get_activity(ServerStore& store, const ApiRequest& request, const Ca
 }
 
 ApiResponse get_report(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
-  int year = local_date(store.options().wall_clock()).year;
+  int year = financial_year_of(local_date(store.options().wall_clock()));
   if (const auto text = query_text(request, "year")) {
     if (text->size() != 4 || text->find_first_not_of("0123456789") != std::string::npos) {
       return error(400, "year must be a year such as 2026 (the financial year April 2026 to March 2027)");
@@ -228,9 +228,17 @@ std::optional<ApiResponse> refuse_unknown_ward(ServerStore& store, const std::op
 ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
   const auto ward = query_text(request, "ward");
   if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
+  // "Not visited since": by default since this financial year began (1 April).
+  safer::CivilDate since{financial_year_of(local_date(store.options().wall_clock())), 4, 1};
+  if (const auto text = query_text(request, "since")) {
+    const auto date = safer::parse_iso_date(*text);
+    if (!date) return error(400, "since must be a date written YYYY-MM-DD");
+    since = *date;
+  }
   Dashboard::Listed listed;
-  auto body = Dashboard(store).unvisited_json(ward, &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "unvisited", ward_text(ward), listed);
+  auto body = Dashboard(store).unvisited_json(ward, since, &listed);
+  record_listing(store, request, caller, kAuditWorklistView, "unvisited",
+                 ward_text(ward) + " since=" + safer::format_iso_date(since), listed);
   return json(200, std::move(body));
 }
 
