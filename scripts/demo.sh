@@ -91,7 +91,7 @@ say "Offline, Ann records a visit: fire safety check, two smoke detectors fitted
 household=$("$client" --store "$ann_store" --pin-file "$ann_pin" --json household list | sed -E 's/^\[\{"entity":"household","id":"([^"]+)".*/\1/')
 before=$(completed)
 fc visit record --household "$household" --status completed --crime-prevention-advice \
-  --fire-safety-check --smoke-detectors 2 --follow-up-required --referral fire_service --share-basis consent \
+  --fire-safety-check --smoke-detectors 2 --follow-up-required --follow-up-due "$(date -u +%F)" --referral fire_service --share-basis consent \
   --notes "Fictional demo visit."
 fc pending
 
