@@ -1,6 +1,7 @@
 // page-worklists.js — #/worklists?ward=&from=&to=: where officers go next.
 //   GET /api/v1/worklists/unvisited?ward=   target households never visited
 //   GET /api/v1/worklists/follow-ups?ward=  follow-ups outstanding
+//   GET /api/v1/worklists/follow-ups-due?ward=  follow-ups due and overdue, by officer (worklist-due.js)
 //   GET /api/v1/activity?from=&to=          officers' activity in the range
 
 import { get, isQuiet } from './api.js';
@@ -10,6 +11,7 @@ import {
 } from './dom.js';
 import { createTable } from './charts.js';
 import { createRangeControl, rangeFromParams, sameRange, describeRange } from './ranges.js';
+import { createFollowUpsDueSection } from './worklist-due.js';
 
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 const orNone = (value) => (value === null || value === undefined || value === '' ? h('span', { class: 'muted' }, 'Not assigned') : String(value));
@@ -94,6 +96,7 @@ function mount(root, params, ctx) {
   filterForm.addEventListener('submit', (event) => event.preventDefault());
   const unvisited = unvisitedSection();
   const followUps = followUpsSection();
+  const followUpsDue = createFollowUpsDueSection();
   const activity = activitySection();
   const rangeControl = createRangeControl({
     idPrefix: 'activity-range', range, legend: 'Date range for officers’ activity',
@@ -104,6 +107,7 @@ function mount(root, params, ctx) {
   root.append(
     h('h1', { tabindex: '-1' }, 'Work lists'),
     filterForm,
+    followUpsDue.element,
     unvisited.element,
     followUps.element,
     activity.element);
@@ -115,7 +119,7 @@ function mount(root, params, ctx) {
     select.setAttribute('data-testid', 'ward-filter');
     select.addEventListener('change', () => ctx.navigate('worklists', { ward: select.value, ...range }));
     wardHolder.replaceChildren(h('label', { for: 'ward-filter' }, 'Ward'), select,
-      h('p', { class: 'hint' }, 'Filters the two lists above; the activity table covers all wards.'));
+      h('p', { class: 'hint' }, 'Filters the work lists; the activity table covers all wards.'));
   }).catch(() => {});
 
   const wardText = () => (ward ? ` in ${ward}` : ' in all wards');
@@ -128,6 +132,7 @@ function mount(root, params, ctx) {
     }
     unvisited.table.setCaption(`Target households with no completed visit${wardText()}`);
     followUps.table.setCaption(`Outstanding follow-ups${wardText()}`);
+    followUpsDue.load(ward, wardText());
 
     const [households, follow] = await Promise.allSettled([
       get('/api/v1/worklists/unvisited', { ward }),
@@ -198,6 +203,7 @@ function mount(root, params, ctx) {
     },
     unmount() {
       alive = false;
+      followUpsDue.stop();
     },
   };
 }
