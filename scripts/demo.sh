@@ -92,7 +92,7 @@ say "Offline, Ann records a visit: fire safety check, two smoke detectors fitted
 household=$("$client" --store "$ann_store" --pin-file "$ann_pin" --json household list | sed -E 's/^\[\{"entity":"household","id":"([^"]+)".*/\1/')
 before=$(completed)
 fc visit record --household "$household" --status completed --crime-prevention-advice \
-  --fire-safety-check --smoke-detectors 2 --follow-up-required --referral fire_service --share-basis consent \
+  --fire-safety-check --smoke-detectors 2 --follow-up-required --follow-up-due "$(date -u +%F)" --referral fire_service --share-basis consent \
   --notes "Fictional demo visit."
 fc pending
 
@@ -118,11 +118,15 @@ for i in $(seq 0 29); do
         --at "$(date -u -d "-$((56 - i * 2)) days" +%Y-%m-%dT1$((i % 7)):15:00Z)")
   if [[ $status == completed ]]; then
     args+=("${outcomes[i % 5]}" "${outcomes[(i + 2) % 5]}" --smoke-detectors $((i % 3)))
+    # Now and then a follow-up, due a fortnight after the visit: some overdue, some still to come.
+    if (( i % 4 == 1 )); then args+=(--follow-up-required --follow-up-due "$(date -u -d "-$((42 - i * 2)) days" +%F)"); fi
+  elif [[ $status == rescheduled ]]; then
+    args+=(--rescheduled-for "$(date -u -d "-$((49 - i * 2)) days" +%Y-%m-%dT18:30)")
   fi
   if (( i % 3 == 0 )); then args+=(--referral "${partners[i / 3 % 4]}" --share-basis "${bases[i / 3 % 4]}"); fi
   bc "${args[@]}" >/dev/null
 done
-echo "+ field-client --store var/demo/tablet-ben.db visit record …   (30 times: each status, outcomes, referrals)" >&2
+echo "+ field-client --store var/demo/tablet-ben.db visit record …   (30 times: each status, outcomes, follow-ups and their dates, referrals)" >&2
 run "$client" --store "$ben_store" sync
 
 say "Commute Aware: PCSO Dee logs 25 card holders at Potters Bar"

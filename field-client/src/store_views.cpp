@@ -126,6 +126,42 @@ std::vector<HouseholdView> Store::Impl::households(const std::string& query, std
   return views;
 }
 
+Result<std::vector<DueWork>> Store::work_due(const std::string& today) const {
+  return reading("the work due", [&] { return impl_->work_due(today); });
+}
+
+std::vector<DueWork> Store::Impl::work_due(const std::string& today) const {
+  auto rows = db.cached(
+      "SELECT v.id, v.household_id, v.follow_up,"
+      " CASE WHEN v.follow_up = 1 THEN json_extract(v.data, '$.follow_up_due')"
+      "  ELSE json_extract(v.data, '$.rescheduled_for') END AS due"
+      " FROM records v WHERE v.entity = 'visit' AND v.deleted = 0"
+      " AND ((v.follow_up = 1 AND json_extract(v.data, '$.follow_up_due') <= ?1)"
+      "  OR (json_extract(v.data, '$.status') = 'rescheduled' AND substr(json_extract(v.data, '$.rescheduled_for'), 1, 10) <= ?1))"
+      " AND NOT EXISTS (SELECT 1 FROM records l INDEXED BY visits_by_household WHERE l.entity = 'visit'"
+      "  AND l.deleted = 0 AND l.household_id = v.household_id AND (l.visited_at, l.id) > (v.visited_at, v.id))"
+      " ORDER BY due, v.id LIMIT ?2");
+  rows->bind(1, today).bind(2, static_cast<std::int64_t>(Store::kMaxDueWork));
+  std::vector<DueWork> due;
+  while (rows->step()) {
+    DueWork work;
+    work.visit_id = rows->column_text(0);
+    work.household.record.id = rows->column_text(1);
+    work.follow_up = rows->column_int(2) != 0;
+    work.due = rows->column_text(3);
+    work.overdue = work.due.substr(0, 10) < today;
+    due.push_back(std::move(work));
+  }
+  std::vector<DueWork> live;
+  for (auto& work : due) {
+    auto views = households("", 1, 0, work.household.record.id);
+    if (views.empty()) continue;  // its household was deleted or evicted
+    work.household = std::move(views.front());
+    live.push_back(std::move(work));
+  }
+  return live;
+}
+
 Result<std::vector<StoredRecord>> Store::visits_to(const std::string& household_id) const {
   return reading("a household's visits", [&] { return impl_->visits_to(household_id); });
 }

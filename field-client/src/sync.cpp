@@ -137,7 +137,8 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   // This client applies evictions (protocol.md §4.6): households that leave its user's scope go;
   // and its visits with a referral always carry their share_basis (§5.2).
   const safer::Hello hello{safer::kProtocolVersion, device->device_id, options.app_version,
-                           {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis)}};
+                           {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis),
+                            std::string(safer::capabilities::kWorkDates)}};
   if (auto sent = (*connection)->send(safer::to_json(hello));
       !sent) {
     return sent.error();

@@ -2,6 +2,7 @@
 //   GET /api/v1/worklists/unvisited?ward=&since=   target households not visited since a date
 //                                                  (by default since 1 April, this financial year)
 //   GET /api/v1/worklists/follow-ups?ward=  follow-ups outstanding
+//   GET /api/v1/worklists/follow-ups-due?ward=  follow-ups due and overdue, by officer (worklist-due.js)
 //   GET /api/v1/activity?from=&to=          officers' activity in the range
 
 import { get, isQuiet } from './api.js';
@@ -13,6 +14,7 @@ import { createTable } from './charts.js';
 import {
   createRangeControl, rangeFromParams, sameRange, describeRange, financialYearStart, isoDate,
 } from './ranges.js';
+import { createFollowUpsDueSection } from './worklist-due.js';
 
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 const orNone = (value) => (value === null || value === undefined || value === '' ? h('span', { class: 'muted' }, 'Not assigned') : String(value));
@@ -105,6 +107,7 @@ function mount(root, params, ctx) {
   filterForm.addEventListener('submit', (event) => event.preventDefault());
   const unvisited = unvisitedSection();
   const followUps = followUpsSection();
+  const followUpsDue = createFollowUpsDueSection();
   const activity = activitySection();
   const sinceInput = h('input', {
     type: 'date', id: 'unvisited-since', value: since, required: true, 'data-testid': 'unvisited-since',
@@ -124,6 +127,7 @@ function mount(root, params, ctx) {
   root.append(
     h('h1', { tabindex: '-1' }, 'Work lists'),
     filterForm,
+    followUpsDue.element,
     unvisited.element,
     followUps.element,
     activity.element);
@@ -135,7 +139,7 @@ function mount(root, params, ctx) {
     select.setAttribute('data-testid', 'ward-filter');
     select.addEventListener('change', () => ctx.navigate('worklists', { ward: select.value, since, ...range }));
     wardHolder.replaceChildren(h('label', { for: 'ward-filter' }, 'Ward'), select,
-      h('p', { class: 'hint' }, 'Filters the two lists above; the activity table covers all wards.'));
+      h('p', { class: 'hint' }, 'Filters the work lists; the activity table covers all wards.'));
   }).catch(() => {});
 
   const wardText = () => (ward ? ` in ${ward}` : ' in all wards');
@@ -148,6 +152,7 @@ function mount(root, params, ctx) {
     }
     unvisited.table.setCaption(`Target households with no completed visit${sinceText()}${wardText()}`);
     followUps.table.setCaption(`Outstanding follow-ups${wardText()}`);
+    followUpsDue.load(ward, wardText());
 
     const [households, follow] = await Promise.allSettled([
       get('/api/v1/worklists/unvisited', { ward, since }),
@@ -221,6 +226,7 @@ function mount(root, params, ctx) {
     },
     unmount() {
       alive = false;
+      followUpsDue.stop();
     },
   };
 }

@@ -57,8 +57,8 @@ std::vector<std::pair<std::string, std::string>> ids_and_notes(const std::string
       cells.push_back(csv.substr(cell, comma - cell));
       cell = comma + 1;
     }
-    REQUIRE(cells.size() == 20);
-    rows.emplace_back(cells[0], cells[18]);  // "notes", the last but one (docs/api.md)
+    REQUIRE(cells.size() == 22);
+    rows.emplace_back(cells[0], cells[20]);  // "notes", the last but one (docs/api.md)
     at = end + 2;
   }
   return rows;

@@ -237,3 +237,60 @@ TEST_CASE("activity counts each officer's visits, follow-ups, sessions and cards
   CHECK(num(*later.at("officer.ann"), "visits") == 1);
   CHECK(num(*later.at("officer.ann"), "cards") == 99);
 }
+
+TEST_CASE("follow-ups due list each officer's due and overdue follow-ups on the latest visit", "[e2e][api]") {
+  // docs/api.md: officers are told what is due today and what is late; a later visit of any
+  // status supersedes a follow-up, and one due later is not listed yet.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  const std::string today = str(get_json(server, "/api/v1/worklists/follow-ups-due", cat.token), "today");
+  REQUIRE(today.size() == 10);
+  const auto due = [](const std::string& date) { return R"(,"follow_up_required":true,"follow_up_due":")" + date + "\""; };
+  cat.write("household", 1, household("1 Elm Road", "Elstree", true, "WD6 1WA", "officer.ann"));
+  cat.write("household", 2, household("2 Elm Road", "Elstree", false, "WD6 1WA", "officer.ann"));
+  cat.write("household", 3, household("3 Elm Road", "Elstree", false));
+  cat.write("household", 4, household("4 Oak Road", "Shenley", true, "WD7 9XY", "pcso.pat"));
+  Device ann(server, "tab-ann-1", "officer.ann", "officer");
+  Device pat(server, "tab-pat-1", "pcso.pat", "pcso");
+  ann.write("visit", 101, visit(1, "2026-11-10T10:00:00Z", "completed", due("2020-01-06")));
+  ann.write("visit", 111, visit(1, "2026-11-01T10:00:00Z", "completed"));  // earlier: supersedes nothing
+  ann.write("visit", 102, visit(2, "2026-11-11T10:00:00Z", "completed", due(today)));
+  cat.write("visit", 103, visit(3, "2026-11-10T10:00:00Z", "completed", due("2099-01-01")));  // not yet due
+  cat.write("visit", 104, visit(3, "2026-11-12T10:00:00Z", "completed", due("2020-02-01")));
+  pat.write("visit", 105, visit(4, "2026-11-10T10:00:00Z", "completed", due("2020-01-01")));
+  pat.write("visit", 106, visit(4, "2026-11-15T10:00:00Z", "no_answer"));  // later: supersedes 105
+
+  const auto reply = get_json(server, "/api/v1/worklists/follow-ups-due", cat.token);
+  CHECK(str(reply, "today") == today);
+  auto officers = by_id(reply["officers"], "officer");
+  CHECK(keys(officers) == std::set<std::string>{"coord.cat", "officer.ann"});
+  const auto& a = *officers.at("officer.ann");
+  CHECK(keys(by_id(a["overdue"], "visit_id")) == std::set<std::string>{uuid(101)});
+  CHECK(keys(by_id(a["due"], "visit_id")) == std::set<std::string>{uuid(102)});
+  const auto& late = a["overdue"][0];
+  CHECK(str(late, "household_id") == uuid(1));
+  CHECK(str(late, "address") == "1 Elm Road");
+  CHECK(str(late, "postcode") == "WD6 1WA");
+  CHECK(str(late, "ward") == "Elstree");
+  CHECK(str(late, "follow_up_due") == "2020-01-06");
+  CHECK(str(late, "recorded_by") == "officer.ann");
+  CHECK(str(late, "assigned_to") == "officer.ann");
+  CHECK(str(late, "visited_at").rfind("2026-11-10T10:00:00", 0) == 0);
+  const auto& c = *officers.at("coord.cat");  // an unassigned household: who recorded the visit
+  CHECK(keys(by_id(c["overdue"], "visit_id")) == std::set<std::string>{uuid(104)});
+  CHECK(c["due"].Empty());
+  CHECK(str(c["overdue"][0], "assigned_to") == "<null>");
+
+  CHECK(get_json(server, "/api/v1/worklists/follow-ups-due?ward=Shenley", cat.token)["officers"].Empty());
+  const auto refused = test_support::http_get(server.port(), "/api/v1/worklists/follow-ups-due?ward=Nowhere", cat.token);
+  CHECK(refused.status == 400);
+
+  // Assigned to someone else, the household's follow-up moves to them; done, it goes.
+  cat.write("household", 3, household("3 Elm Road", "Elstree", false, "WD6 1WA", "pcso.pat"));
+  officers = by_id(get_json(server, "/api/v1/worklists/follow-ups-due", cat.token)["officers"], "officer");
+  CHECK(keys(officers) == std::set<std::string>{"officer.ann", "pcso.pat"});
+  ann.write("visit", 121, visit(1, "2026-11-20T10:00:00Z", "completed"));
+  officers = by_id(get_json(server, "/api/v1/worklists/follow-ups-due?ward=Elstree", cat.token)["officers"], "officer");
+  CHECK(keys(by_id((*officers.at("officer.ann"))["overdue"], "visit_id")).empty());
+}

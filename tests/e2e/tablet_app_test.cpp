@@ -194,7 +194,7 @@ TEST_CASE("the app's API records, validates, counts card holders and reports rej
   const std::string household = parse(created.body)["id"].GetString();
   const auto visit_body = [&](const char* status, bool follow_up, const char* at) {
     return std::string(R"({"household_id":")") + household + R"(","visited_at":")" + at + R"(","status":")" + status +
-           R"(","follow_up_required":)" + (follow_up ? "true" : "false") + "}";
+           R"(","follow_up_required":)" + (follow_up ? R"(true,"follow_up_due":"2026-12-18")" : "false") + "}";
   };
   REQUIRE(app.call("POST", "/api/visits", visit_body("completed", true, "2026-11-20T10:00:00Z")).status == 201);
   auto listed = parse(app.call("POST", "/api/households/search", R"({"q":"WD63"})").body);  // postcode without its space

@@ -34,7 +34,9 @@ Visit sample_visit(VisitStatus status) {
   if (status == VisitStatus::completed) {
     visit.outcomes = {Outcome::fire_safety_check, Outcome::follow_up_required};
     visit.smoke_detectors_fitted = 2;
+    visit.follow_up_due = "2026-12-18";
   }
+  if (status == VisitStatus::rescheduled) visit.rescheduled_for = "2026-12-01T18:30";
   visit.referrals = {Referral::fire_service};
   if (status == VisitStatus::completed) visit.share_basis = ShareBasis::consent;  // and protocol 1's, without
   visit.notes = "Fictional \"quoted\" notes\nover two lines.";

@@ -97,6 +97,16 @@ struct HouseholdView {
   bool follow_up_outstanding = false;
 };
 
+// Work a household's latest visit asks for on or before a day (Store::work_due): a follow-up
+// due then, or a visit rescheduled to then.
+struct DueWork {
+  HouseholdView household;
+  std::string visit_id;
+  bool follow_up = true;  // false: a rescheduled visit
+  std::string due;        // its follow_up_due "YYYY-MM-DD", or rescheduled_for "YYYY-MM-DDTHH:MM"
+  bool overdue = false;   // due on an earlier day
+};
+
 // discarded: a rejected change the officer discarded (Store::discard_rejected); it keeps no data.
 enum class OutboxState { pending, acked, rejected, discarded };
 
@@ -265,6 +275,13 @@ class Store {
 
   // One live household's view; error "not_found" when there is none on this device.
   Result<HouseholdView> household_view(const std::string& id) const;
+
+  // The work due on `today` ("YYYY-MM-DD", the device's local date) or before, oldest first:
+  // for each live household whose latest live visit (by visited_at, then id) needs a follow-up
+  // due by then or was rescheduled to then. A later visit of any status supersedes it; a visit
+  // without its date (a protocol-1 device's) is not listed. At most kMaxDueWork.
+  static constexpr std::size_t kMaxDueWork = 500;
+  Result<std::vector<DueWork>> work_due(const std::string& today) const;
 
   // Live visits to one household, newest first.
   Result<std::vector<StoredRecord>> visits_to(const std::string& household_id) const;

@@ -1,6 +1,7 @@
 #include "local_api.h"
 
 #include <charconv>
+#include <ctime>
 #include <tuple>
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
@@ -165,6 +166,7 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   if (post && path == "/api/households/search") return search_households(request.body);
   if (get && path.rfind("/api/households/", 0) == 0) return household(path.substr(16));
   if (get && path == "/api/visits") return visits(request);
+  if (get && path == "/api/due") return due();
   if (post && path == "/api/visits") return write(safer::Entity::visit, "", request.body);
   if (get && path == "/api/commute") return commute();
   if (post && path == "/api/commute") return write(safer::Entity::commute_session, "", request.body);
@@ -397,6 +399,30 @@ LocalResponse LocalApi::visits(const LocalRequest& request) {
   const auto visits = records_with_rejections(*store_, "visits", store_->visits_to(household->second));
   if (!visits) return from_error(visits.error());
   return json(200, *visits);
+}
+
+// Today's date in the device's time zone (TZ), "YYYY-MM-DD".
+static std::string local_today() {
+  const std::time_t now = static_cast<std::time_t>(safer::now_unix_millis() / 1000);
+  std::tm local{};
+  localtime_r(&now, &local);
+  return safer::format_iso_date(safer::CivilDate{local.tm_year + 1900, static_cast<unsigned>(local.tm_mon + 1),
+                                                 static_cast<unsigned>(local.tm_mday)});
+}
+
+LocalResponse LocalApi::due() {
+  const std::string today = local_today();
+  const auto work = store_->work_due(today);
+  if (!work) return from_error(work.error());
+  JsonOut out;
+  out.begin_object().field("today", today).key("due").begin_array();
+  for (const auto& item : *work) {
+    out.begin_object().field("visit_id", item.visit_id).field("kind", item.follow_up ? "follow_up" : "rescheduled");
+    out.field("due", item.due).field("overdue", item.overdue).key("household");
+    write_household_view(out, item.household);
+    out.end_object();
+  }
+  return json(200, out.end_array().end_object());
 }
 
 LocalResponse LocalApi::commute() {

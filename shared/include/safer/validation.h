@@ -11,18 +11,28 @@
 
 namespace safer {
 
-// Whether a visit with referrals must give its share_basis (protocol.md §5.2): required from a
-// writer that announced the capability `share_basis` (this project's field client always
-// does); optional from a protocol-1 writer, whose visits count as "not recorded".
-enum class BasisRule { optional, required };
+// The visit fields a writer must give because it announced the capability that carries them
+// (protocol.md §5.2, §10); each is optional from a protocol-1 writer. This project's field
+// client announces every one (WriterRules::all()).
+struct WriterRules {
+  // "share_basis": a visit with a referral gives its share_basis; without one it counts as
+  // "not recorded".
+  bool share_basis = false;
+  // "work_dates": a follow-up gives follow_up_due, a rescheduled visit rescheduled_for.
+  bool work_dates = false;
+
+  static constexpr WriterRules protocol1() { return {}; }
+  static constexpr WriterRules all() { return {true, true}; }
+  friend bool operator==(const WriterRules&, const WriterRules&) = default;
+};
 
 // Also rewrites household.postcode to its stored form when it is a valid postcode.
 FieldErrors check_household(Household& household, const ReferenceLists& lists);
-FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, WriterRules rules = WriterRules::protocol1());
 FieldErrors check_commute_session(const CommuteSession& session, const ReferenceLists& lists);
 
 // Dispatches on the record's kind.
-FieldErrors check_record(RecordData& data, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);
+FieldErrors check_record(RecordData& data, const ReferenceLists& lists, WriterRules rules = WriterRules::protocol1());
 
 // User ids (assigned_to, the user of an enrolled device): 1..64 characters of
 // letters, digits and . _ @ -.

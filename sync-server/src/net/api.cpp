@@ -225,10 +225,23 @@ std::optional<ApiResponse> refuse_unknown_ward(ServerStore& store, const std::op
   return error(400, "ward must be one of the wards in the reference lists");
 }
 
+// A work list of one ward or all, audited as a view of `list` with how many it showed.
+using WardList = std::string (Dashboard::*)(const std::optional<std::string>&, Dashboard::Listed*);
+ApiResponse get_ward_list(ServerStore& store, const ApiRequest& request, const Caller& caller, WardList make,
+                          const char* list) {
+  const auto ward = query_text(request, "ward");
+  if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
+  Dashboard::Listed listed;
+  Dashboard dashboard(store);
+  auto body = (dashboard.*make)(ward, &listed);
+  record_listing(store, request, caller, kAuditWorklistView, list, ward_text(ward), listed);
+  return json(200, std::move(body));
+}
+
+// Target households not visited since a date: by default since this financial year began (1 April).
 ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
   const auto ward = query_text(request, "ward");
   if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
-  // "Not visited since": by default since this financial year began (1 April).
   safer::CivilDate since{financial_year_of(local_date(store.options().wall_clock())), 4, 1};
   if (const auto text = query_text(request, "since")) {
     const auto date = safer::parse_iso_date(*text);
@@ -243,12 +256,11 @@ ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const C
 }
 
 ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  const auto ward = query_text(request, "ward");
-  if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
-  Dashboard::Listed listed;
-  auto body = Dashboard(store).follow_ups_json(ward, &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "follow_ups", ward_text(ward), listed);
-  return json(200, std::move(body));
+  return get_ward_list(store, request, caller, &Dashboard::follow_ups_json, "follow_ups");
+}
+
+ApiResponse get_follow_ups_due(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  return get_ward_list(store, request, caller, &Dashboard::follow_ups_due_json, "follow_ups_due");
 }
 
 // One page of the register, by its filters and (for a search) by a piece of address or
@@ -784,6 +796,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/report", "", Access::read, get_report},
     {"GET", "/api/v1/worklists/unvisited", "", Access::read, get_unvisited},
     {"GET", "/api/v1/worklists/follow-ups", "", Access::read, get_follow_ups},
+    {"GET", "/api/v1/worklists/follow-ups-due", "", Access::read, get_follow_ups_due},
     {"GET", "/api/v1/households", "", Access::read, get_households},
     {"GET", "/api/v1/households/", "", Access::read, get_household},
     {"PUT", "/api/v1/households/", "", Access::write, put_household},

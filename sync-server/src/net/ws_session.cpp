@@ -148,7 +148,8 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     }
     // §10 rule 4: an addition is used only if both lists name it; this server offers both of its own.
     evictions_ = hello.announces(safer::capabilities::kEvict) ? ServerStore::Evictions::send : ServerStore::Evictions::omit;
-    basis_ = hello.announces(safer::capabilities::kShareBasis) ? safer::BasisRule::required : safer::BasisRule::optional;
+    rules_ = safer::WriterRules{hello.announces(safer::capabilities::kShareBasis),
+                                hello.announces(safer::capabilities::kWorkDates)};
     context_.readers->post([self = this->shared_from_this()](ServerStore& store) {
       std::optional<DeviceRecord> device;
       try {
@@ -166,7 +167,8 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       welcome.server_time = store.options().wall_clock();
       welcome.wards = store.options().lists.wards;
       welcome.stations = store.options().lists.stations;
-      welcome.capabilities = {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis)};
+      welcome.capabilities = {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis),
+                              std::string(safer::capabilities::kWorkDates)};
       asio::post(self->ws_.get_executor(), [self, welcome = std::move(welcome)] {
         self->hello_done_ = true;
         log::line("hello", "device=" + welcome.device_id + " acked_seq=" + std::to_string(welcome.acked_seq));
@@ -180,7 +182,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     const auto first = push.changes.front().seq;
     const auto last = push.changes.back().seq;
     auto prepared = ServerStore::prepare_push(push);  // here, not on the one writer thread
-    PushJob job{device_.identity, std::move(push), {}, std::move(prepared), device_.credential, basis_};
+    PushJob job{device_.identity, std::move(push), {}, std::move(prepared), device_.credential, rules_};
     job.done = [self = this->shared_from_this(), changes, first, last](PushResult result) {
       asio::post(self->ws_.get_executor(), [self, changes, first, last, result = std::move(result)] {
         self->on_pushed(result, changes, first, last);
@@ -324,7 +326,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   std::string peer_;
   bool hello_done_ = false;
   ServerStore::Evictions evictions_ = ServerStore::Evictions::omit;  // what the hello announced
-  safer::BasisRule basis_ = safer::BasisRule::optional;
+  safer::WriterRules rules_;  // what the hello announced
   bool busy_ = false;      // a message is being handled; its answer is not queued yet
   bool writing_ = false;   // one async_write in flight
   bool closing_ = false;   // async_close started

@@ -69,8 +69,8 @@ std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) 
       store_.impl_->db, range, sink,
       {"id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
        "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
-       "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
-       "recorded_by"},
+       "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "follow_up_due",
+       "rescheduled_for", "notes", "recorded_by"},
       "SELECT v.id, v.data, v.local_day, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), v.ward,"
       " v.owner, v.visited_at, json_extract(h.data, '$.vulnerability') FROM records v"
       " LEFT JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
@@ -86,7 +86,8 @@ std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) 
           csv.boolean(visit.has(static_cast<safer::Outcome>(i)));
         }
         csv.number(visit.smoke_detectors_fitted).text(joined(visit.referrals.names()));
-        csv.text(visit.share_basis ? safer::to_string(*visit.share_basis) : std::string_view()).text(visit.notes);
+        csv.text(visit.share_basis ? safer::to_string(*visit.share_basis) : std::string_view());
+        csv.text(visit.follow_up_due.value_or("")).text(visit.rescheduled_for.value_or("")).text(visit.notes);
         csv.text(rows.column_text(6));
         return std::pair{rows.column_text(7), rows.column_text(0)};
       });

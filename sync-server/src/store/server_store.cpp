@@ -1065,8 +1065,8 @@ void ServerStore::begin_group() {
 
 PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
                                     const std::vector<std::string>& prepared, const std::string& credential,
-                                    safer::BasisRule basis) {
-  return impl_->apply_batch(device, push, prepared, credential, basis);
+                                    safer::WriterRules rules) {
+  return impl_->apply_batch(device, push, prepared, credential, rules);
 }
 
 void ServerStore::commit_group() {
@@ -1096,8 +1096,8 @@ void ServerStore::abandon_group() noexcept {
 }
 
 Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                                      safer::BasisRule basis) {
-  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push, {}, "", basis); });
+                                      safer::WriterRules rules) {
+  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push, {}, "", rules); });
 }
 
 }  // namespace sync_server
