@@ -75,7 +75,10 @@ int main(int argc, char** argv) {
     visit.household_id = household_ids[static_cast<std::size_t>(i) % household_ids.size()];
     visit.visited_at = 1'760'000'000'000 + static_cast<std::int64_t>(i) * 60'000;
     visit.status = i % 4 == 0 ? safer::VisitStatus::no_answer : safer::VisitStatus::completed;
-    if (visit.status == safer::VisitStatus::completed && i % 7 == 0) visit.outcomes.insert(safer::Outcome::follow_up_required);
+    if (visit.status == safer::VisitStatus::completed && i % 7 == 0) {
+      visit.outcomes.insert(safer::Outcome::follow_up_required);
+      visit.follow_up_due = "2026-12-18";
+    }
     ++hlc.counter;
     changes.push_back({safer::Change{safer::Entity::visit, safer::Op::upsert, safer::new_uuid_v7(), hlc, visit}, "server"});
     flush(false);

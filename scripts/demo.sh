@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The README's first command: installs what is missing, builds, and runs the main job —
 # the sync server on embedded SQLite with a fictional demo register, demo tablets enrolled,
-# and one visit recorded offline on a tablet, synced, and counted in the coordinator stats.
+# one visit recorded offline on a tablet, synced, and counted in the coordinator stats, and
+# eight weeks of another officer's fictional visits, so that the dashboard has figures to show.
 # The server then keeps running (Ctrl+C stops it) so that you can try the commands it prints.
 #
 # Usage: scripts/demo.sh [--port N] [--no-wait] [--postgresql]
@@ -94,7 +95,7 @@ say "Offline, Ann records a visit: fire safety check, two smoke detectors fitted
 household=$("$client" --store "$ann_store" --pin-file "$ann_pin" --json household list | sed -E 's/^\[\{"entity":"household","id":"([^"]+)".*/\1/')
 before=$(completed)
 fc visit record --household "$household" --status completed --crime-prevention-advice \
-  --fire-safety-check --smoke-detectors 2 --follow-up-required --referral fire_service --share-basis consent \
+  --fire-safety-check --smoke-detectors 2 --follow-up-required --follow-up-due "$(date -u +%F)" --referral fire_service --share-basis consent \
   --answer feels_safe=3 --answer satisfaction=5 --answer owl_signup=true \
   --answer "feedback=Fictional: pleased with the advice" --notes "Fictional demo visit."
 fc pending
@@ -120,6 +121,36 @@ fc sync
 after=$(completed)
 echo "completed visits in the stats: $before before the sync, $after after"
 stats "" | head -c 600; echo " …"
+
+say "Officer Ben's last eight weeks: his tablet records 30 fictional visits to his 18 households, then syncs"
+ben_store="$demo/tablet-ben.db"
+bc() { "$client" --store "$ben_store" "$@"; }
+run "$client" --store "$ben_store" enroll --server "$url" --token - --device tablet-ben >/dev/null <<<"$ben"
+bc sync >/dev/null
+mapfile -t ben_households < <(bc --json household list | grep -o '"id":"[^"]*"' | cut -d'"' -f4)
+statuses=(completed completed no_answer completed declined completed rescheduled completed completed no_answer)
+outcomes=(--crime-prevention-advice --fire-safety-check --healthy-lifestyle-advice --community-involvement-info --first-aid-training)
+partners=(fire_service victim_support adult_social_care health)
+bases=(consent consent vital_interests safeguarding)
+for i in $(seq 0 29); do
+  status=${statuses[i % 10]}
+  args=(visit record --household "${ben_households[i % ${#ben_households[@]}]}" --status "$status"
+        --at "$(date -u -d "-$((56 - i * 2)) days" +%Y-%m-%dT1$((i % 7)):15:00Z)")
+  if [[ $status == completed ]]; then
+    args+=("${outcomes[i % 5]}" "${outcomes[(i + 2) % 5]}" --smoke-detectors $((i % 3)))
+    # Now and then a follow-up, due a fortnight after the visit: some overdue, some still to come.
+    if (( i % 4 == 1 )); then args+=(--follow-up-required --follow-up-due "$(date -u -d "-$((42 - i * 2)) days" +%F)"); fi
+    # Most residents answer the feedback questions, some only the first.
+    if (( i % 5 != 4 )); then args+=(--answer "feels_safe=$(( (i * 3) % 5 + 1 ))"); fi
+    if (( i % 2 == 0 )); then args+=(--answer "satisfaction=$(( 5 - i % 3 ))"); fi
+  elif [[ $status == rescheduled ]]; then
+    args+=(--rescheduled-for "$(date -u -d "-$((49 - i * 2)) days" +%Y-%m-%dT18:30)")
+  fi
+  if (( i % 3 == 0 )); then args+=(--referral "${partners[i / 3 % 4]}" --share-basis "${bases[i / 3 % 4]}"); fi
+  bc "${args[@]}" >/dev/null
+done
+echo "+ field-client --store var/demo/tablet-ben.db visit record …   (30 times: each status, outcomes, follow-ups and their dates, referrals, feedback)" >&2
+run "$client" --store "$ben_store" sync
 
 say "Commute Aware: PCSO Dee logs 25 card holders at Potters Bar"
 dee_store="$demo/tablet-dee.db"

@@ -193,14 +193,20 @@ safer::Visit sample_visit(const std::string& household_id, safer::UnixMillis at,
   switch (n % 10) {
     case 7: visit.status = safer::VisitStatus::no_answer; break;
     case 8: visit.status = safer::VisitStatus::declined; break;
-    case 9: visit.status = safer::VisitStatus::rescheduled; break;
+    case 9:
+      visit.status = safer::VisitStatus::rescheduled;
+      visit.rescheduled_for = "2026-12-01T18:30";  // and the agreed time of a reschedule
+      break;
     default: visit.status = safer::VisitStatus::completed; break;
   }
   if (visit.status == safer::VisitStatus::completed) {
     visit.outcomes.insert(safer::Outcome::crime_prevention_advice);
     if (n % 2 == 0) visit.outcomes.insert(safer::Outcome::fire_safety_check);
     if (n % 5 == 0) visit.outcomes.insert(safer::Outcome::healthy_lifestyle_advice);
-    if (n % 11 == 0) visit.outcomes.insert(safer::Outcome::follow_up_required);
+    if (n % 11 == 0) {
+      visit.outcomes.insert(safer::Outcome::follow_up_required);
+      visit.follow_up_due = "2026-12-18";  // the field client requires one with a follow-up
+    }
     visit.smoke_detectors_fitted = n % 3;
   }
   if (n % 13 == 0) {

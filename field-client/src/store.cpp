@@ -359,8 +359,9 @@ Result<safer::ReferenceLists> Store::reference_lists() const {
 Result<FieldErrors> Store::validate(RecordData& data) const {
   const auto lists = reference_lists();
   if (!lists) return lists.error();
-  // This client always records the lawful basis of a visit's referrals (protocol.md §5.2).
-  FieldErrors errors = safer::check_record(data, *lists, safer::BasisRule::required);
+  // This client always records the lawful basis of a visit's referrals and the dates that
+  // drive work (protocol.md §5.2).
+  FieldErrors errors = safer::check_record(data, *lists, safer::WriterRules::all());
   if (const auto* session = std::get_if<safer::CommuteSession>(&data); session != nullptr && errors.empty()) {
     if (auto problem = impl_->commute_day_problem(*session)) errors.push_back(std::move(*problem));
   }

@@ -186,6 +186,7 @@ struct Store::Impl {
                                         const std::optional<std::string>& only_id = std::nullopt) const;
   std::int64_t count_households(const std::string& query) const;
   std::vector<StoredRecord> visits_to(const std::string& household_id) const;
+  std::vector<DueWork> work_due(const std::string& today) const;
 
   std::optional<StoredRecord> find(Entity entity, const std::string& id) const {
     auto statement = db.cached(kFindRecord);
@@ -244,8 +245,8 @@ struct Store::Impl {
 
   // Applies the permission table of protocol.md §5.7 as far as the device knows its role, and
   // returns what to send for a household (server-owned fields left out for officers).
-  Result<RecordData> household_to_send(const Household& household, const std::optional<StoredRecord>& existing) {
-    if (is_coordinator()) return RecordData{household};
+  Result<Household> household_to_send(const Household& household, const std::optional<StoredRecord>& existing) {
+    if (is_coordinator()) return household;
     const Household* before = existing && existing->data ? std::get_if<Household>(&*existing->data) : nullptr;
     const bool target_before = before != nullptr && before->is_target();
     const auto assignee_before = before != nullptr ? before->assignee() : std::nullopt;
@@ -255,12 +256,9 @@ struct Store::Impl {
     if (household.assigned_to && *household.assigned_to != assignee_before) {
       return forbidden("assigned_to", "only a coordinator may set or change assigned_to");
     }
-    // Built in the result and returned as it is: GCC 12 warns (maybe-uninitialized, wrongly)
-    // when a RecordData holding a household is moved into one.
-    Result<RecordData> sent{RecordData{std::in_place_type<Household>, household}};
-    auto& fields = std::get<Household>(*sent);
-    fields.target.reset();
-    fields.assigned_to.reset();
+    Household sent = household;
+    sent.target.reset();
+    sent.assigned_to.reset();
     return sent;
   }
 };

@@ -35,6 +35,26 @@ Result<std::int64_t> Store::count_households(const std::string& query) const {
   return reading("the households", [&] { return impl_->count_households(query); });
 }
 
+Result<std::optional<std::string>> Store::near_duplicate(const safer::Household& household,
+                                                         const std::string& except_id) const {
+  const auto key = safer::near_duplicate_key(household);
+  if (key.empty()) return std::optional<std::string>();
+  return reading("the households", [&] {
+    auto rows = impl_->db.cached(
+        "SELECT id, json_extract(data, '$.address') FROM records"
+        " WHERE entity = 'household' AND deleted = 0 AND json_extract(data, '$.postcode') = ? AND id <> ? ORDER BY id");
+    rows->bind(1, household.postcode).bind(2, except_id);
+    std::optional<std::string> found;
+    while (!found && rows->step()) {
+      safer::Household other;
+      other.address = rows->column_text(1);
+      other.postcode = household.postcode;
+      if (safer::near_duplicate_key(other) == key) found = rows->column_text(0);
+    }
+    return found;
+  });
+}
+
 Result<HouseholdView> Store::household_view(const std::string& id) const {
   auto views = reading("a household", [&] { return impl_->households("", 1, 0, id); });
   if (!views) return views.error();
@@ -104,6 +124,42 @@ std::vector<HouseholdView> Store::Impl::households(const std::string& query, std
     views.push_back(std::move(view));
   }
   return views;
+}
+
+Result<std::vector<DueWork>> Store::work_due(const std::string& today) const {
+  return reading("the work due", [&] { return impl_->work_due(today); });
+}
+
+std::vector<DueWork> Store::Impl::work_due(const std::string& today) const {
+  auto rows = db.cached(
+      "SELECT v.id, v.household_id, v.follow_up,"
+      " CASE WHEN v.follow_up = 1 THEN json_extract(v.data, '$.follow_up_due')"
+      "  ELSE json_extract(v.data, '$.rescheduled_for') END AS due"
+      " FROM records v WHERE v.entity = 'visit' AND v.deleted = 0"
+      " AND ((v.follow_up = 1 AND json_extract(v.data, '$.follow_up_due') <= ?1)"
+      "  OR (json_extract(v.data, '$.status') = 'rescheduled' AND substr(json_extract(v.data, '$.rescheduled_for'), 1, 10) <= ?1))"
+      " AND NOT EXISTS (SELECT 1 FROM records l INDEXED BY visits_by_household WHERE l.entity = 'visit'"
+      "  AND l.deleted = 0 AND l.household_id = v.household_id AND (l.visited_at, l.id) > (v.visited_at, v.id))"
+      " ORDER BY due, v.id LIMIT ?2");
+  rows->bind(1, today).bind(2, static_cast<std::int64_t>(Store::kMaxDueWork));
+  std::vector<DueWork> due;
+  while (rows->step()) {
+    DueWork work;
+    work.visit_id = rows->column_text(0);
+    work.household.record.id = rows->column_text(1);
+    work.follow_up = rows->column_int(2) != 0;
+    work.due = rows->column_text(3);
+    work.overdue = work.due.substr(0, 10) < today;
+    due.push_back(std::move(work));
+  }
+  std::vector<DueWork> live;
+  for (auto& work : due) {
+    auto views = households("", 1, 0, work.household.record.id);
+    if (views.empty()) continue;  // its household was deleted or evicted
+    work.household = std::move(views.front());
+    live.push_back(std::move(work));
+  }
+  return live;
 }
 
 Result<std::vector<StoredRecord>> Store::visits_to(const std::string& household_id) const {

@@ -135,10 +135,11 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
   if (!connection) return connection.error();
 
   // This client applies evictions (protocol.md §4.6): households that leave its user's scope go;
-  // its visits with a referral always carry their share_basis (§5.2), and every answer (§5.8).
+  // its visits with a referral always carry their share_basis, its follow-ups and rescheduled
+  // visits their dates (§5.2), and every answer (§5.8).
   const safer::Hello hello{safer::kProtocolVersion, device->device_id, options.app_version,
                            {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis),
-                            std::string(safer::capabilities::kQuestions)}};
+                            std::string(safer::capabilities::kWorkDates), std::string(safer::capabilities::kQuestions)}};
   if (auto sent = (*connection)->send(safer::to_json(hello));
       !sent) {
     return sent.error();

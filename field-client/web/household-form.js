@@ -2,13 +2,17 @@
 // correcting a household the server refused (#/household?id=…).
 //
 //   POST /api/validate/household   while typing (debounced)
-//   POST /api/households           add (201 {id})
+//   POST /api/households           add (201 {id}); 409 {code: "near_duplicate", household_id} when a
+//                                  household with the same postcode and house number is on the
+//                                  tablet: the form shows it, and "Add it anyway" sends
+//                                  near_duplicate_ok: true
+//   GET  /api/households/{id}      the near duplicate's address
 //   PUT  /api/households/{id}      correct (see README: not in docs/tablet-app.md's table yet)
 //
 // An officer never sends `target` or `assigned_to` (protocol.md §5.7: omitted = unchanged, and a new
 // household from the field is not on the target list).
 
-import { postJson, putJson, path } from './api.js';
+import { get, postJson, putJson, path } from './api.js';
 import { h, fieldError, uniqueId, VULNERABILITIES, VULNERABILITY_LABELS, label } from './dom.js';
 import { createErrorDisplay, createLiveValidator, bigCheckbox, onSubmit, showRefusal } from './forms.js';
 
@@ -59,6 +63,33 @@ export function householdForm({ wards, initial = {}, id = null, testidPrefix = '
   const submit = h('button', { type: 'submit', class: 'button button-big', 'data-testid': t('submit') },
     submitText || (id ? 'Save the corrected household' : 'Add household'));
   const result = h('div', { class: 'form-result', 'data-testid': t('result') });
+  // The warning of a near duplicate; while it shows, the next submit adds the household anyway.
+  const nearDuplicate = h('div', { class: 'message message-warning', role: 'alert', hidden: true, 'data-testid': t('near-duplicate') });
+  let addAnyway = false;
+  function clearNearDuplicate() {
+    nearDuplicate.hidden = true;
+    nearDuplicate.replaceChildren();
+    addAnyway = false;
+    submit.textContent = submitText || (id ? 'Save the corrected household' : 'Add household');
+  }
+  async function showNearDuplicate(otherId) {
+    let other = null;
+    try {
+      other = (await get(path('/api/households', otherId))).household;
+    } catch {
+      other = null; // the warning stands without the address
+    }
+    nearDuplicate.replaceChildren(
+      h('p', null, h('strong', null, 'This household may already be on the tablet. '),
+        other ? `${other.address}, ${other.postcode} has the same postcode and house number.`
+          : 'Another household has the same postcode and house number.'),
+      h('p', { class: 'button-row' },
+        h('a', { class: 'button', href: `#/visit?household=${encodeURIComponent(otherId)}`, 'data-testid': t('near-duplicate-open') },
+          'Record a visit there instead')));
+    nearDuplicate.hidden = false;
+    addAnyway = true;
+    submit.textContent = 'Add it anyway';
+  }
 
   function collect() {
     const data = {
@@ -80,6 +111,9 @@ export function householdForm({ wards, initial = {}, id = null, testidPrefix = '
   postcode.addEventListener('input', () => { if (display.isTouched('postcode')) validator.schedule(); });
   address.addEventListener('change', () => changed('address'));
   postcode.addEventListener('change', () => changed('postcode'));
+  // Another address or postcode is another question: the warning goes until it is asked again.
+  address.addEventListener('input', () => { if (addAnyway) clearNearDuplicate(); });
+  postcode.addEventListener('input', () => { if (addAnyway) clearNearDuplicate(); });
   ward.addEventListener('change', () => changed('ward'));
 
   const form = h('form', { class: 'household-form', novalidate: true, 'data-testid': t('form') },
@@ -100,6 +134,7 @@ export function householdForm({ wards, initial = {}, id = null, testidPrefix = '
       h('p', { class: 'field-label', id: vulnerabilityLegendId }, 'Vulnerability (tick any that apply)'),
       vulnerabilityGroup, errors.vulnerability.element),
     display.general,
+    nearDuplicate,
     h('div', { class: 'button-row' }, submit),
     result);
   address.setAttribute('aria-describedby', `${address.id}-hint ${address.getAttribute('aria-describedby')}`);
@@ -111,7 +146,8 @@ export function householdForm({ wards, initial = {}, id = null, testidPrefix = '
     try {
       const answer = id
         ? await putJson(path('/api/households', id), data)
-        : await postJson('/api/households', data);
+        : await postJson('/api/households', addAnyway ? { ...data, near_duplicate_ok: true } : data);
+      clearNearDuplicate();
       display.reset();
       const newId = (answer && answer.id) || id;
       if (!id) {
@@ -120,6 +156,10 @@ export function householdForm({ wards, initial = {}, id = null, testidPrefix = '
       }
       if (onSaved) onSaved(newId, data, result);
     } catch (failure) {
+      if (failure.status === 409 && failure.body && failure.body.code === 'near_duplicate') {
+        await showNearDuplicate(failure.body.household_id);
+        return;
+      }
       if (!showRefusal(display, failure)) display.general.replaceChildren(h('p', null, failure.message));
     }
   });

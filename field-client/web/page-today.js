@@ -1,6 +1,8 @@
-// page-today.js — #/today: the start page. The officer's households (assigned to them first),
-// a search by address or postcode, "Record visit" on each, and "Add a household found in the field".
+// page-today.js — #/today: the start page. First what is due and overdue (due-list.js), then the
+// officer's households (assigned to them first), a search by address or postcode, "Record visit"
+// on each, and "Add a household found in the field".
 //
+//   GET  /api/due                         the due and overdue work (due-list.js)
 //   GET  /api/households?offset=&limit=   a page of the list; "Show more" asks for the next
 //   POST /api/households/search           {q, offset, limit}: the search (again, debounced, as
 //                                         the text changes). The text stays in this page's memory
@@ -17,6 +19,7 @@ import {
   label, STATUS_LABELS, VULNERABILITY_LABELS, STATUS_GLYPHS,
 } from './dom.js';
 import { householdForm } from './household-form.js';
+import { createDueSection } from './due-list.js';
 
 const SEARCH_DELAY_MS = 300;
 const PAGE_SIZE = 100;
@@ -141,6 +144,7 @@ export default {
     const addSlot = h('div', { class: 'add-slot' });
     const addResult = h('div', { 'data-testid': 'add-household-result' });
 
+    const due = createDueSection();
     const addJump = h('button', { type: 'button', class: 'button button-secondary', 'data-testid': 'add-household-jump' },
       h('span', { 'aria-hidden': 'true' }, '+ '), 'Add a household');
 
@@ -150,6 +154,7 @@ export default {
         addJump),
       flash ? h('div', { class: 'message message-success', role: 'status', 'data-testid': 'visit-saved' },
         h('p', null, h('span', { 'aria-hidden': 'true' }, '✓ '), flash)) : null,
+      due.element,
       searchForm(searchInput, clearButton, () => { runSearch.cancel(); load(); }),
       count,
       state.element,
@@ -269,11 +274,15 @@ export default {
     // Households pulled by a sync show up without a reload.
     const unsubscribe = ctx.onStatus((status) => {
       const seen = status.last_sync_at || null;
-      if (lastSyncSeen !== undefined && seen !== lastSyncSeen) load({ quiet: true, background: true });
+      if (lastSyncSeen !== undefined && seen !== lastSyncSeen) {
+        load({ quiet: true, background: true });
+        due.load({ quiet: true, background: true });
+      }
       lastSyncSeen = seen;
     });
 
     load();
+    due.load();
     if (flash) announce(flash);
 
     return {
@@ -281,6 +290,7 @@ export default {
         alive = false;
         runSearch.cancel();
         if (controller) controller.abort();
+        due.stop();
         if (addForm) addForm.destroy();
         unsubscribe();
       },

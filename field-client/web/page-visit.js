@@ -20,7 +20,7 @@ import { h, setChildren, setText, createStateArea, fieldError, OUTCOME_LABELS } 
 import { createErrorDisplay, createLiveValidator, onSubmit, showRefusal } from './forms.js';
 import {
   createVisitModel, visitData, chooseStatus, statusControl, outcomesControl, smokeStepper, referralsControl,
-  shareBasisControl, notesField, timeField,
+  shareBasisControl, followUpDueField, rescheduledForField, notesField, timeField,
 } from './visit-controls.js';
 import { feedbackControl, questionsOf } from './question-controls.js';
 import { createVisitList } from './visit-list.js';
@@ -121,7 +121,12 @@ const stepTitle = (id, number, ...title) => h('h2', { id, class: 'block-title' }
 function createControls(model, changed, editing) {
   const controls = {
     model,
-    outcomes: outcomesControl(model, changed),
+    outcomes: outcomesControl(model, (field) => {
+      if (field === 'follow_up_required') controls.followUpDue.render();
+      changed(field);
+    }),
+    followUpDue: followUpDueField(model, changed),
+    rescheduledFor: rescheduledForField(model, changed),
     smoke: smokeStepper(model, changed),
     referrals: referralsControl(model, (field) => {
       controls.basis.render();
@@ -141,23 +146,27 @@ function createControls(model, changed, editing) {
     controls.status.render();
     controls.outcomes.render();
     controls.smoke.render();
+    controls.followUpDue.render();
+    controls.rescheduledFor.render();
   };
   return controls;
 }
 
 /** Every field's error element, and where the error summary sends focus for each. */
 function createFieldErrors(controls) {
-  const { status, outcomes, smoke, referrals, basis, feedback, notes, time } = controls;
+  const { status, outcomes, smoke, referrals, basis, followUpDue, rescheduledFor, feedback, notes, time } = controls;
   const answerFocus = Object.fromEntries([
     ...feedback.parts.map((part) => [part.field, part.first]),
     ...Object.entries(outcomes.toggles).filter(([name]) => name.startsWith('answers.')).map(([name, t]) => [name, t.element]),
   ]);
   const fields = {
     status: fieldError('status', status.group),
+    rescheduled_for: fieldError('rescheduled_for', rescheduledFor.input),
     ...outcomes.errors,
     ...referrals.errors,
     ...Object.fromEntries(feedback.parts.map((part) => [part.field, part.error])),
     answers: fieldError('answers', null),
+    follow_up_due: fieldError('follow_up_due', followUpDue.input),
     smoke_detectors_fitted: fieldError('smoke_detectors_fitted', smoke.group),
     referrals: fieldError('referrals', referrals.group),
     share_basis: fieldError('share_basis', basis.group),
@@ -166,7 +175,8 @@ function createFieldErrors(controls) {
     household_id: fieldError('household_id', null),
   };
   const focusTargets = {
-    status: status.buttons[0], smoke_detectors_fitted: smoke.plus, referrals: referrals.first, share_basis: basis.first,
+    status: status.buttons[0], rescheduled_for: rescheduledFor.input, follow_up_due: followUpDue.input,
+    smoke_detectors_fitted: smoke.plus, referrals: referrals.first, share_basis: basis.first,
     notes: notes.notes,
     visited_at: time.input, ...Object.fromEntries(Object.entries(outcomes.toggles).map(([name, toggle]) => [name, toggle.element])),
     ...answerFocus,
@@ -189,19 +199,22 @@ function formNotices(visit, rejection) {
  * Steps 1 and 2 (status, outcomes and smoke detectors) and 3 to 5 (referrals with their lawful
  * basis, notes, time).
  */
-function formColumns({ status, outcomes, smoke, referrals, basis, feedback, notes, time }, errors) {
-  basis.element.append(errors.share_basis.element);
+function formColumns({ status, outcomes, smoke, referrals, basis, followUpDue, rescheduledFor, feedback, notes, time }, errors) {
   const asked = feedback.parts.length > 0;  // the feedback step, when the server asks anything
   const step = (n) => String(asked ? n + 1 : n);
+  basis.element.append(errors.share_basis.element);
+  followUpDue.element.append(errors.follow_up_due.element);
+  rescheduledFor.element.append(errors.rescheduled_for.element);
   return h('div', { class: 'visit-columns' },
     h('div', { class: 'visit-col' },
       h('section', { class: 'form-block', 'aria-labelledby': status.labelId },
         stepTitle(status.labelId, '1', 'How did the visit go?'),
-        status.group, errors.status.element),
+        status.group, errors.status.element, rescheduledFor.element),
       h('section', { class: 'form-block', 'aria-labelledby': 'outcomes-title' },
         stepTitle('outcomes-title', '2', 'What was given or done?'),
         outcomes.hint,
         h('div', { class: 'toggle-grid', role: 'group', 'aria-labelledby': 'outcomes-title' }, outcomes.items),
+        followUpDue.element,
         h('div', { class: 'stepper-field' },
           h('p', { class: 'field-label', id: smoke.labelId }, OUTCOME_LABELS.smoke_detectors_fitted),
           smoke.group, errors.smoke_detectors_fitted.element))),

@@ -2,11 +2,13 @@
 // the one visit model: {element(s), render()}. A control changes the model and calls
 // changed(field) (live validation); the page decides how the parts are laid out.
 //
-// The model: {status, outcomes: {name: bool}, smoke, referrals: Set, shareBasis, notes, visitedAt,
-// answers: {question id: answer}, questions: the server's} (visitedAt null: the time of saving;
-// answers and questions: question-controls.js, protocol.md §5.8). protocol.md §5.2: only a completed visit has outcomes,
-// and a visit with a referral needs its lawful basis for sharing (shareBasis), and one
-// without has none.
+// The model: {status, outcomes: {name: bool}, smoke, referrals: Set, shareBasis, followUpDue,
+// rescheduledFor, notes, visitedAt, answers: {question id: answer}, questions: the server's}
+// (visitedAt null: the time of saving; answers and questions: question-controls.js,
+// protocol.md §5.8). protocol.md §5.2: only a completed visit has outcomes, a visit with a
+// referral needs its lawful basis for sharing (shareBasis), and one without has none; a follow-up
+// needs the date it is due (followUpDue, "YYYY-MM-DD") and a rescheduled visit the local time
+// agreed (rescheduledFor, "YYYY-MM-DDTHH:MM"), each sent only with its condition.
 
 import {
   h, setText, uniqueId, fieldError, toggleButton, radioArrowKeys, announce, codePoints, formatDateTime, toLocalInput,
@@ -46,6 +48,8 @@ export function createVisitModel(initial, questions = []) {
     referrals: new Set(Array.isArray(initial.referrals) ? initial.referrals : []),
     // A visit recorded before the basis was asked (or by an older app) has none: null.
     shareBasis: typeof initial.share_basis === 'string' ? initial.share_basis : null,
+    followUpDue: typeof initial.follow_up_due === 'string' ? initial.follow_up_due : '',
+    rescheduledFor: typeof initial.rescheduled_for === 'string' ? initial.rescheduled_for : '',
     notes: typeof initial.notes === 'string' ? initial.notes : '',
     visitedAt: typeof initial.visited_at === 'string' ? initial.visited_at : null, // null = now, at save
     answers: initial.answers && typeof initial.answers === 'object' ? { ...initial.answers } : {},
@@ -74,6 +78,8 @@ export function visitData(model, householdId) {
   data.referrals = REFERRALS.filter((code) => model.referrals.has(code));
   for (const code of model.referrals) if (!REFERRALS.includes(code)) data.referrals.push(code);
   if (hasReferral(model) && model.shareBasis) data.share_basis = model.shareBasis;
+  if (model.outcomes.follow_up_required && model.followUpDue) data.follow_up_due = model.followUpDue;
+  if (model.status === 'rescheduled' && model.rescheduledFor) data.rescheduled_for = model.rescheduledFor;
   data.notes = model.notes;
   if (Object.keys(model.answers).length) data.answers = { ...model.answers };
   return data;
@@ -269,6 +275,50 @@ export function shareBasisControl(model, changed) {
   for (const button of buttons) button.addEventListener('click', () => choose(button.dataset.value));
   radioArrowKeys(buttons, (next) => choose(next.dataset.value));
   return { labelId, element, group, first: buttons[0], render };
+}
+
+/**
+ * A date the work depends on, shown only while its condition holds (render() after a change):
+ * the follow-up's due date under the outcomes, the agreed time under the status. The input's
+ * value is the field's own form ("YYYY-MM-DD", "YYYY-MM-DDTHH:MM"): no time-zone arithmetic.
+ */
+function workDateField(model, changed, { field, key, type, testid, title, hint, shown }) {
+  const input = h('input', { type, id: uniqueId(testid), name: field, 'data-testid': testid, required: true, step: type === 'date' ? null : '60' });
+  const hintId = uniqueId(`${testid}-hint`);
+  input.setAttribute('aria-describedby', hintId);
+  const element = h('div', { class: 'work-date-field', 'data-testid': `${testid}-field`, hidden: true },
+    h('label', { class: 'field-label', for: input.id }, title), h('p', { class: 'hint', id: hintId }, hint), input);
+  input.value = model[key];
+  const inputChanged = () => {
+    model[key] = input.value;
+    changed(field);
+  };
+  input.addEventListener('change', inputChanged);
+  input.addEventListener('input', inputChanged);
+  function render() {
+    const wasHidden = element.hidden;
+    element.hidden = !shown();
+    if (wasHidden && !element.hidden && !model[key]) announce(`${title}: enter it below.`);
+  }
+  return { element, input, render };
+}
+
+/** The follow-up's due date (follow_up_due), while “Follow-up needed” is on. */
+export function followUpDueField(model, changed) {
+  return workDateField(model, changed, {
+    field: 'follow_up_due', key: 'followUpDue', type: 'date', testid: 'follow-up-due', title: 'Follow-up due by',
+    hint: 'The day the follow-up should happen by: it shows on Today from then on.',
+    shown: () => model.status === 'completed' && model.outcomes.follow_up_required,
+  });
+}
+
+/** The time agreed with the resident (rescheduled_for), while the status is “Agreed another time”. */
+export function rescheduledForField(model, changed) {
+  return workDateField(model, changed, {
+    field: 'rescheduled_for', key: 'rescheduledFor', type: 'datetime-local', testid: 'rescheduled-for',
+    title: 'Agreed date and time', hint: 'When the resident agreed to be visited: it shows on Today that day.',
+    shown: () => model.status === 'rescheduled',
+  });
 }
 
 /** Step 4: the notes, with a count of characters against MAX_NOTES. */

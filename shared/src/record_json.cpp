@@ -105,6 +105,8 @@ FieldErrors decode_record(const Value& object, Visit& out) {
   reader.read_enum_set("referrals", visit.referrals);
   if (ShareBasis basis{}; reader.read_enum("share_basis", basis, false)) visit.share_basis = basis;
   reader.read_string("notes", visit.notes, false);
+  if (std::string due; reader.read_string("follow_up_due", due, false)) visit.follow_up_due = std::move(due);
+  if (std::string when; reader.read_string("rescheduled_for", when, false)) visit.rescheduled_for = std::move(when);
   read_answers(reader, visit.answers);
   if (errors.empty()) out = std::move(visit);
   return errors;
@@ -169,6 +171,8 @@ void write_fields(OutputArchive& archive, const Visit& visit) {
   write_set(archive, "referrals", visit.referrals);
   if (visit.share_basis) archive(cereal::make_nvp("share_basis", std::string(to_string(*visit.share_basis))));
   archive(cereal::make_nvp("notes", visit.notes));
+  if (visit.follow_up_due) archive(cereal::make_nvp("follow_up_due", *visit.follow_up_due));
+  if (visit.rescheduled_for) archive(cereal::make_nvp("rescheduled_for", *visit.rescheduled_for));
   // Left out when empty, as share_basis is: a visit without answers reads as before (§5.8).
   if (!visit.answers.empty()) write_answers(archive, visit.answers);
 }

@@ -150,6 +150,15 @@ std::optional<CivilDate> parse_iso_date(std::string_view text) {
   return date;
 }
 
+std::optional<LocalDateTime> parse_local_datetime(std::string_view text) {
+  if (text.size() != 16 || text[10] != 'T' || text[13] != ':') return std::nullopt;
+  const auto date = parse_iso_date(text.substr(0, 10));
+  const auto hour = read_digits(text, 11, 2);
+  const auto minute = read_digits(text, 14, 2);
+  if (!date || !hour || !minute || *hour > 23 || *minute > 59) return std::nullopt;
+  return LocalDateTime{*date, static_cast<unsigned>(*hour), static_cast<unsigned>(*minute)};
+}
+
 std::string format_iso_date(const CivilDate& date) {
   char buffer[16];
   std::snprintf(buffer, sizeof buffer, "%04d-%02u-%02u", date.year, date.month, date.day);

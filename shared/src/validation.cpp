@@ -86,6 +86,31 @@ void check_answers(const Visit& visit, const ReferenceLists& lists, FieldErrors&
   }
 }
 
+// follow_up_due and rescheduled_for (protocol.md §5.2): each valid, only under its condition,
+// and required under it from a writer that announced "work_dates".
+void check_work_dates(const Visit& visit, WriterRules rules, FieldErrors& errors) {
+  const bool follow_up = visit.has(Outcome::follow_up_required);
+  if (visit.follow_up_due && !parse_iso_date(*visit.follow_up_due)) {
+    errors.push_back({"follow_up_due", "follow_up_due must be a date written YYYY-MM-DD, such as 2026-12-18"});
+  } else if (visit.follow_up_due && !follow_up) {
+    errors.push_back({"follow_up_due", "follow_up_due must be left out when follow_up_required is false"});
+  } else if (!visit.follow_up_due && follow_up && rules.work_dates) {
+    errors.push_back({"follow_up_due", "follow_up_due is required with a follow-up: the date it is due, YYYY-MM-DD"});
+  }
+
+  const bool rescheduled = visit.status == VisitStatus::rescheduled;
+  if (visit.rescheduled_for && !parse_local_datetime(*visit.rescheduled_for)) {
+    errors.push_back({"rescheduled_for",
+                      "rescheduled_for must be a local date and time written YYYY-MM-DDTHH:MM, such as 2026-12-18T14:30"});
+  } else if (visit.rescheduled_for && !rescheduled) {
+    errors.push_back({"rescheduled_for", "rescheduled_for must be left out when status is " +
+                                             std::string(to_string(visit.status))});
+  } else if (!visit.rescheduled_for && rescheduled && rules.work_dates) {
+    errors.push_back({"rescheduled_for",
+                      "rescheduled_for is required when status is rescheduled: the agreed local time, YYYY-MM-DDTHH:MM"});
+  }
+}
+
 }  // namespace
 
 bool has_referral(const Visit& visit, const ReferenceLists& lists) {
@@ -139,7 +164,7 @@ FieldErrors check_household(Household& household, const ReferenceLists& lists) {
   return errors;
 }
 
-FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, BasisRule rule) {
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, WriterRules rules) {
   FieldErrors errors;
   if (!is_canonical_uuid(visit.household_id)) {
     errors.push_back({"household_id",
@@ -167,10 +192,12 @@ FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, BasisRu
   const bool referred = has_referral(visit, lists);
   if (visit.share_basis && !referred) {
     errors.push_back({"share_basis", "share_basis must be left out when there is no referral"});
-  } else if (!visit.share_basis && referred && rule == BasisRule::required) {
+  } else if (!visit.share_basis && referred && rules.share_basis) {
     errors.push_back({"share_basis", "share_basis is required with a referral: one of " +
                                          allowed_values<ShareBasis>()});
   }
+
+  check_work_dates(visit, rules, errors);
 
   const std::size_t notes_length = count_code_points(visit.notes);
   if (!is_valid_utf8(visit.notes)) {
@@ -203,15 +230,15 @@ FieldErrors check_commute_session(const CommuteSession& session, const Reference
   return errors;
 }
 
-FieldErrors check_record(RecordData& data, const ReferenceLists& lists, BasisRule rule) {
+FieldErrors check_record(RecordData& data, const ReferenceLists& lists, WriterRules rules) {
   struct Dispatch {
     const ReferenceLists& lists;
-    BasisRule rule;
+    WriterRules rules;
     FieldErrors operator()(Household& h) const { return check_household(h, lists); }
-    FieldErrors operator()(Visit& v) const { return check_visit(v, lists, rule); }
+    FieldErrors operator()(Visit& v) const { return check_visit(v, lists, rules); }
     FieldErrors operator()(CommuteSession& s) const { return check_commute_session(s, lists); }
   };
-  return std::visit(Dispatch{lists, rule}, data);
+  return std::visit(Dispatch{lists, rules}, data);
 }
 
 }  // namespace safer

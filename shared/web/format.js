@@ -56,6 +56,16 @@ export function formatDateTime(instant) {
   return `${formatDate(date)}, ${pad2(date.getHours())}:${pad2(date.getMinutes())}`;
 }
 
+/**
+ * A wall-clock time with no zone ("2026-12-01T18:30", as agreed with a resident) → "1 Dec 2026,
+ * 18:30", as it is, with no time-zone arithmetic. Anything else → itself ("—" for nothing).
+ */
+export function formatLocalTime(value) {
+  const match = typeof value === 'string' ? /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2})$/.exec(value) : null;
+  if (!match) return value ? String(value) : '—';
+  return `${formatDate(match[1])}, ${match[2]}`;
+}
+
 /** A Date → "09:41:07". */
 export function formatTime(date) {
   return `${pad2(date.getHours())}:${pad2(date.getMinutes())}:${pad2(date.getSeconds())}`;

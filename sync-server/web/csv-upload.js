@@ -5,8 +5,9 @@ import { api, isQuiet } from './api.js';
 import { h, formatNumber, setChildren } from './dom.js';
 
 /**
- * spec: {idPrefix, label, hint (nodes), path, submitText, busyText, maxBytes,
- *        done(answer, file) → text of the success message, onDone()}
+ * spec: {idPrefix, label, hint (nodes), path, submitText, busyText, maxBytes, refusedTitle,
+ *        failedTitle, done(answer, file) → text of the success message,
+ *        more(answer) → nodes shown after it (optional), onDone()}
  * Returns the <form> and its result area, to be placed by the page.
  */
 export function csvUploadForm(spec) {
@@ -29,7 +30,7 @@ export function csvUploadForm(spec) {
       h('h3', null, title),
       message ? h('p', null, message) : null,
       shown.length ? h('ul', { class: 'problem-list' }, shown.map((problem) => h('li', { 'data-testid': `${spec.idPrefix}-problem` },
-        problem.line ? `Line ${problem.line}: ${problem.message}` : String(problem.message)))) : null,
+        problem.line !== undefined && problem.line !== null ? `Line ${problem.line}: ${problem.message}` : String(problem.message)))) : null,
       problems.length > shown.length ? h('p', null, `…and ${formatNumber(problems.length - shown.length)} more problems.`) : null));
   }
 
@@ -44,7 +45,8 @@ export function csvUploadForm(spec) {
       return;
     }
     if (file.size > spec.maxBytes) {
-      showError(refused, `The file is larger than ${formatNumber(spec.maxBytes / 1024)} KiB.`);
+      const size = spec.maxBytes >= 1024 * 1024 ? `${formatNumber(spec.maxBytes / 1024 / 1024)} MiB` : `${formatNumber(spec.maxBytes / 1024)} KiB`;
+      showError(refused, `The file is larger than ${size}. Split it into smaller files.`);
       return;
     }
     let text;
@@ -61,6 +63,7 @@ export function csvUploadForm(spec) {
       const answer = await api(spec.path, { method: 'POST', text, contentType: 'text/csv' });
       setChildren(result, h('div', { class: 'message message-success', role: 'status', 'data-testid': `${spec.idPrefix}-success` },
         h('p', null, spec.done(answer, file))));
+      if (spec.more) result.append(...[spec.more(answer)].flat().filter(Boolean));
       form.reset();
       spec.onDone();
     } catch (error) {
@@ -69,7 +72,7 @@ export function csvUploadForm(spec) {
       if (error.status === 400) {
         showError(refused, problems.length ? 'Fix these problems in the file and send it again:' : error.message, problems);
       } else {
-        showError('It failed', `${error.message} ${refused}.`);
+        showError(spec.failedTitle || 'It failed', `${error.message} ${refused}.`);
       }
     } finally {
       submit.disabled = false;

@@ -10,12 +10,13 @@
 //
 // The filters are not personal data and stay in the hash; the search text never does.
 
-import { api, get, postJson, del, isQuiet } from './api.js';
+import { get, postJson, del, isQuiet } from './api.js';
 import {
-  h, formatNumber, createStateArea, wardSelect, announce, label, setChildren,
+  h, formatNumber, createStateArea, wardSelect, announce, label,
   VULNERABILITY_LABELS, ROLE_LABELS,
 } from './dom.js';
 import { createTable } from './charts.js';
+import { csvUploadForm } from './csv-upload.js';
 
 const PAGE_SIZE = 100;
 const MAX_BULK = 500; // the server's bound on one bulk assignment
@@ -31,91 +32,31 @@ let searchText = '';
 // Import
 
 function importSection(onImported) {
-  const fileInput = h('input', {
-    type: 'file', id: 'import-file', name: 'file', accept: '.csv,text/csv',
-    'aria-describedby': 'import-hint', 'data-testid': 'import-file',
+  const count = (answer) => (answer && typeof answer.imported === 'number' ? answer.imported : 0);
+  const { form, result } = csvUploadForm({
+    idPrefix: 'import', label: 'Households CSV file', path: '/api/v1/households/import',
+    hint: ['UTF-8 text, at most 10 MiB, with the header row ',
+      h('code', null, 'id,address,postcode,ward,target,assigned_to'),
+      ', optionally followed by ', h('code', null, ',vulnerability'),
+      ' (elderly, disability, repeat_victim, lives_alone or other, several joined with ;). The register export has ',
+      'these columns, so an exported file can be edited and imported again. ',
+      'Every row is checked first: if any row has a problem, nothing is imported.'],
+    submitText: 'Import households', busyText: 'Importing…', maxBytes: MAX_CSV_BYTES,
+    refusedTitle: 'Nothing was imported', failedTitle: 'The import failed',
+    done: (answer, file) => `Imported ${formatNumber(count(answer))} ${count(answer) === 1 ? 'household' : 'households'} from ${file.name}.`,
+    more: (answer) => {
+      result.firstChild.dataset.value = String(count(answer));
+      const near = answer && Array.isArray(answer.near_duplicates) ? answer.near_duplicates : [];
+      if (!near.length) return null;
+      // Warnings, not errors: the rows were imported; the coordinator checks them and erases a true duplicate.
+      return h('div', { class: 'message', 'data-testid': 'import-near-duplicates' },
+        h('h3', null, `${formatNumber(near.length)} possible ${near.length === 1 ? 'duplicate' : 'duplicates'}`),
+        h('p', null, 'These rows have the same postcode and house number as another row or a household already on the register. They were imported; check them:'),
+        h('ul', { class: 'problem-list' }, near.slice(0, 500).map((warning) =>
+          h('li', { 'data-testid': 'import-near-duplicate' }, `Line ${warning.line}: ${warning.message}`))));
+    },
+    onDone: onImported,
   });
-  const submit = h('button', { type: 'submit', class: 'button', id: 'import-submit', 'data-testid': 'import-submit' }, 'Import households');
-  const result = h('div', { id: 'import-result', class: 'import-result', 'data-testid': 'import-result' });
-  const form = h('form', { class: 'import-form', novalidate: true },
-    h('div', { class: 'field' },
-      h('label', { for: fileInput.id }, 'Households CSV file'),
-      h('p', { class: 'hint', id: 'import-hint' },
-        'UTF-8 text, at most 10 MiB, with the header row ',
-        h('code', null, 'id,address,postcode,ward,target,assigned_to'),
-        ', optionally followed by ', h('code', null, ',vulnerability'),
-        ' (elderly, disability, repeat_victim, lives_alone or other, several joined with ;). The register export has ',
-        'these columns, so an exported file can be edited and imported again. ',
-        'Every row is checked first: if any row has a problem, nothing is imported.'),
-      fileInput),
-    submit);
-
-  function showError(title, message, problems = []) {
-    const shown = problems.slice(0, 500);
-    setChildren(result, h('div', { class: 'message message-error', role: 'alert', 'data-testid': 'import-problems' },
-      h('h3', null, title),
-      message ? h('p', null, message) : null,
-      shown.length ? h('ul', { class: 'problem-list' }, shown.map((problem) => h('li', { 'data-testid': 'import-problem' },
-        problem.line !== undefined && problem.line !== null ? `Line ${problem.line}: ${problem.message}` : String(problem.message)))) : null,
-      problems.length > shown.length ? h('p', null, `…and ${formatNumber(problems.length - shown.length)} more problems.`) : null));
-  }
-
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    result.replaceChildren();
-    const file = fileInput.files && fileInput.files[0];
-    if (!file) {
-      showError('No file chosen', 'Choose a CSV file to import.');
-      fileInput.focus();
-      return;
-    }
-    if (file.size > MAX_CSV_BYTES) {
-      showError('Nothing was imported', 'The file is larger than 10 MiB. Split it into smaller files.');
-      return;
-    }
-    let text;
-    try {
-      text = new TextDecoder('utf-8', { fatal: true }).decode(await file.arrayBuffer());
-    } catch {
-      showError('Nothing was imported', 'The file is not UTF-8 text. In your spreadsheet, save it as “CSV UTF-8” and try again.');
-      return;
-    }
-
-    submit.disabled = true;
-    submit.textContent = 'Importing…';
-    setChildren(result, h('p', { class: 'state state-loading', role: 'status' }, `Importing ${file.name}…`));
-    try {
-      const data = await api('/api/v1/households/import', { method: 'POST', text, contentType: 'text/csv' });
-      const imported = data && typeof data.imported === 'number' ? data.imported : 0;
-      const near = data && Array.isArray(data.near_duplicates) ? data.near_duplicates : [];
-      setChildren(result, h('div', { class: 'message message-success', role: 'status', 'data-testid': 'import-success' },
-        h('p', null, `Imported ${formatNumber(imported)} ${imported === 1 ? 'household' : 'households'} from ${file.name}.`)));
-      result.firstChild.dataset.value = String(imported);
-      if (near.length) {
-        // Warnings, not errors: the rows were imported; the coordinator checks them and erases a true duplicate.
-        result.append(h('div', { class: 'message', 'data-testid': 'import-near-duplicates' },
-          h('h3', null, `${formatNumber(near.length)} possible ${near.length === 1 ? 'duplicate' : 'duplicates'}`),
-          h('p', null, 'These rows have the same postcode and house number as another row or a household already on the register. They were imported; check them:'),
-          h('ul', { class: 'problem-list' }, near.slice(0, 500).map((warning) =>
-            h('li', { 'data-testid': 'import-near-duplicate' }, `Line ${warning.line}: ${warning.message}`)))));
-      }
-      form.reset();
-      onImported();
-    } catch (error) {
-      if (isQuiet(error)) return;
-      const problems = error.body && Array.isArray(error.body.problems) ? error.body.problems : [];
-      if (error.status === 400) {
-        showError('Nothing was imported',
-          problems.length ? 'Fix these problems in the file and import it again:' : error.message, problems);
-      } else {
-        showError('The import failed', `${error.message} Nothing was imported.`);
-      }
-    } finally {
-      submit.disabled = false;
-      submit.textContent = 'Import households';
-    }
-  });
-
   return h('section', { class: 'card-section', 'aria-labelledby': 'import-heading' },
     h('h2', { id: 'import-heading' }, 'Import households from a CSV file'), form, result);
 }

@@ -1,15 +1,20 @@
-// page-worklists.js — #/worklists?ward=&from=&to=: where officers go next.
-//   GET /api/v1/worklists/unvisited?ward=   target households never visited
+// page-worklists.js — #/worklists?ward=&since=&from=&to=: where officers go next.
+//   GET /api/v1/worklists/unvisited?ward=&since=   target households not visited since a date
+//                                                  (by default since 1 April, this financial year)
 //   GET /api/v1/worklists/follow-ups?ward=  follow-ups outstanding
+//   GET /api/v1/worklists/follow-ups-due?ward=  follow-ups due and overdue, by officer (worklist-due.js)
 //   GET /api/v1/activity?from=&to=          officers' activity in the range
 
 import { get, isQuiet } from './api.js';
 import {
-  h, formatNumber, timeElement, createStateArea, wardSelect, plural, label,
+  h, formatNumber, formatDate, timeElement, createStateArea, wardSelect, plural, label,
   STATUS_LABELS, ROLE_LABELS,
 } from './dom.js';
 import { createTable } from './charts.js';
-import { createRangeControl, rangeFromParams, sameRange, describeRange } from './ranges.js';
+import {
+  createRangeControl, rangeFromParams, sameRange, describeRange, financialYearStart, isoDate,
+} from './ranges.js';
+import { createFollowUpsDueSection } from './worklist-due.js';
 
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 const orNone = (value) => (value === null || value === undefined || value === '' ? h('span', { class: 'muted' }, 'Not assigned') : String(value));
@@ -28,8 +33,9 @@ function listSection({ id, title, intro, table }) {
 // The three lists' sections and rows.
 
 const unvisitedSection = () => listSection({
-  id: 'unvisited', title: 'Target households never visited',
-  intro: 'Households on the Safer Streets target list with no completed visit, ever.',
+  id: 'unvisited', title: 'Target households not visited since…',
+  intro: 'Households on the Safer Streets target list with no completed visit on or after the date below '
+    + '(at first, 1 April: none yet this financial year).',
   table: createTable({
     caption: 'Target households with no completed visit', testid: 'unvisited-table',
     columns: [{ label: 'Address' }, { label: 'Postcode' }, { label: 'Ward' }, { label: 'Assigned to' },
@@ -83,8 +89,15 @@ const activityRow = (row) => ({
     { 'data-value': num(row.commute_sessions) }, { 'data-value': num(row.cards) }, null],
 });
 
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+const sinceFromParams = (params) => {
+  const since = params.get('since') || '';
+  return ISO_DATE.test(since) ? since : isoDate(financialYearStart(), 4, 1);
+};
+
 function mount(root, params, ctx) {
   let ward = params.get('ward') || '';
+  let since = sinceFromParams(params);
   let range = rangeFromParams(params);
   let alive = true;
   const latest = { lists: 0, activity: 0 };
@@ -94,16 +107,27 @@ function mount(root, params, ctx) {
   filterForm.addEventListener('submit', (event) => event.preventDefault());
   const unvisited = unvisitedSection();
   const followUps = followUpsSection();
+  const followUpsDue = createFollowUpsDueSection();
   const activity = activitySection();
+  const sinceInput = h('input', {
+    type: 'date', id: 'unvisited-since', value: since, required: true, 'data-testid': 'unvisited-since',
+  });
+  sinceInput.addEventListener('change', () => {
+    if (ISO_DATE.test(sinceInput.value)) ctx.navigate('worklists', { ward, since: sinceInput.value, ...range });
+  });
+  unvisited.element.insertBefore(h('div', { class: 'field no-print' },
+    h('label', { for: 'unvisited-since' }, 'Not visited since'), sinceInput), unvisited.count);
+  const sinceText = () => ` since ${formatDate(since, true)}`;
   const rangeControl = createRangeControl({
     idPrefix: 'activity-range', range, legend: 'Date range for officers’ activity',
-    onChange: (next) => ctx.navigate('worklists', { ward, ...next }),
+    onChange: (next) => ctx.navigate('worklists', { ward, since, ...next }),
   });
   activity.element.insertBefore(rangeControl.element, activity.count);
 
   root.append(
     h('h1', { tabindex: '-1' }, 'Work lists'),
     filterForm,
+    followUpsDue.element,
     unvisited.element,
     followUps.element,
     activity.element);
@@ -113,9 +137,9 @@ function mount(root, params, ctx) {
     if (!alive) return;
     const select = wardSelect('ward-filter', wards, ward);
     select.setAttribute('data-testid', 'ward-filter');
-    select.addEventListener('change', () => ctx.navigate('worklists', { ward: select.value, ...range }));
+    select.addEventListener('change', () => ctx.navigate('worklists', { ward: select.value, since, ...range }));
     wardHolder.replaceChildren(h('label', { for: 'ward-filter' }, 'Ward'), select,
-      h('p', { class: 'hint' }, 'Filters the two lists above; the activity table covers all wards.'));
+      h('p', { class: 'hint' }, 'Filters the work lists; the activity table covers all wards.'));
   }).catch(() => {});
 
   const wardText = () => (ward ? ` in ${ward}` : ' in all wards');
@@ -126,11 +150,12 @@ function mount(root, params, ctx) {
       section.state.set('loading');
       section.count.textContent = '';
     }
-    unvisited.table.setCaption(`Target households with no completed visit${wardText()}`);
+    unvisited.table.setCaption(`Target households with no completed visit${sinceText()}${wardText()}`);
     followUps.table.setCaption(`Outstanding follow-ups${wardText()}`);
+    followUpsDue.load(ward, wardText());
 
     const [households, follow] = await Promise.allSettled([
-      get('/api/v1/worklists/unvisited', { ward }),
+      get('/api/v1/worklists/unvisited', { ward, since }),
       get('/api/v1/worklists/follow-ups', { ward }),
     ]);
     if (!alive || id !== latest.lists) return;
@@ -138,9 +163,9 @@ function mount(root, params, ctx) {
     if (households.status === 'fulfilled') {
       const list = households.value.households || [];
       unvisited.state.set('none');
-      unvisited.count.textContent = `${plural(list.length, 'household', 'households')} to visit${wardText()}.`;
+      unvisited.count.textContent = `${plural(list.length, 'household', 'households')} not visited${sinceText()}${wardText()}.`;
       unvisited.count.dataset.value = String(list.length);
-      unvisited.table.setRows(list.map(unvisitedRow), [], `No target households left to visit${wardText()}.`);
+      unvisited.table.setRows(list.map(unvisitedRow), [], `Every target household visited${sinceText()}${wardText()}.`);
     } else if (!isQuiet(households.reason)) {
       unvisited.state.set('error', households.reason.message, loadLists);
       unvisited.table.setRows([], [], 'Not loaded.');
@@ -183,11 +208,14 @@ function mount(root, params, ctx) {
   return {
     update(nextParams) {
       const nextWard = nextParams.get('ward') || '';
+      const nextSince = sinceFromParams(nextParams);
       const nextRange = rangeFromParams(nextParams);
-      if (nextWard !== ward) {
+      if (nextWard !== ward || nextSince !== since) {
         ward = nextWard;
+        since = nextSince;
         const select = root.querySelector('#ward-filter');
         if (select) select.value = ward;
+        sinceInput.value = since;
         loadLists();
       }
       if (!sameRange(nextRange, range)) {
@@ -198,6 +226,7 @@ function mount(root, params, ctx) {
     },
     unmount() {
       alive = false;
+      followUpsDue.stop();
     },
   };
 }

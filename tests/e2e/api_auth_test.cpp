@@ -30,6 +30,7 @@ std::vector<Endpoint> endpoints(const std::string& tag) {
       {"GET", "/api/v1/stats", "", ""},
       {"GET", "/api/v1/worklists/unvisited?ward=Elstree", "", ""},
       {"GET", "/api/v1/worklists/follow-ups", "", ""},
+      {"GET", "/api/v1/worklists/follow-ups-due", "", ""},
       {"GET", "/api/v1/activity", "", ""},
       {"GET", "/api/v1/households?limit=10", "", ""},
       {"POST", "/api/v1/households/import",

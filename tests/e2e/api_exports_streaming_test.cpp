@@ -57,8 +57,8 @@ std::vector<std::pair<std::string, std::string>> ids_and_notes(const std::string
       cells.push_back(csv.substr(cell, comma - cell));
       cell = comma + 1;
     }
-    REQUIRE(cells.size() == 23);  // 20 fixed columns and a new server's 3 questions (docs/api.md)
-    rows.emplace_back(cells[0], cells[18]);  // "notes", the last but one of the fixed columns
+    REQUIRE(cells.size() == 25);  // 22 fixed columns and a new server's 3 questions (docs/api.md)
+    rows.emplace_back(cells[0], cells[20]);  // "notes", the last but one of the fixed columns
     at = end + 2;
   }
   return rows;

@@ -106,8 +106,8 @@ std::vector<std::string> column(const Export& csv, const std::string& name) {
 const std::vector<std::string> kVisitColumns = {
     "id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
     "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
-    "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
-    "recorded_by",
+    "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "follow_up_due",
+    "rescheduled_for", "notes", "recorded_by",
     // then one per question of the server (protocol.md §5.8): a new server's three
     "answer_feels_safe", "answer_satisfaction", "answer_feedback"};
 const std::vector<std::string> kSessionColumns = {"id", "station", "started_at", "ended_at", "local_date",
@@ -133,6 +133,7 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   Device ann(server, "tab-ann-1", "officer.ann", "officer");
   ann.write("visit", 101, visit(1, "2026-11-10T10:00:00Z", "completed",
                                 R"(,"crime_prevention_advice":true,"fire_safety_check":true,)"
+                                R"("follow_up_required":true,"follow_up_due":"2026-11-24",)"
                                 R"("smoke_detectors_fitted":2,"referrals":["fire_service","health"],)"
                                 R"("share_basis":"consent","answers":{"feels_safe":2,"feedback":"Kind, \"thorough\" officer"})" +
                                     notes(kAwkward)));
@@ -156,7 +157,9 @@ TEST_CASE("the visits export is RFC 4180 with CRLF and reads back to the very no
   CHECK(row.at("healthy_lifestyle_advice") == "false");
   CHECK(row.at("community_involvement_info") == "false");
   CHECK(row.at("first_aid_training") == "false");
-  CHECK(row.at("follow_up_required") == "false");
+  CHECK(row.at("follow_up_required") == "true");
+  CHECK(row.at("follow_up_due") == "2026-11-24");
+  CHECK(row.at("rescheduled_for").empty());
   CHECK(row.at("smoke_detectors_fitted") == "2");
   CHECK(row.at("referrals") == "fire_service;health");
   CHECK(row.at("share_basis") == "consent");

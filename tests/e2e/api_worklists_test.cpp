@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <ctime>
 #include <map>
 #include <memory>
 #include <set>
@@ -67,10 +68,14 @@ TEST_CASE("unvisited lists target households without a completed visit, with the
   cat.write("visit", 118, visit(8, "2026-11-15T10:00:00Z", "completed"));
   cat.write("visit", 118, "", "delete");  // a deleted visit was never made
 
-  CHECK(unvisited(server, cat.token) == std::set<std::string>{uuid(1), uuid(2), uuid(6), uuid(8)});
-  CHECK(unvisited(server, cat.token, "?ward=Elstree") == std::set<std::string>{uuid(1), uuid(2), uuid(8)});
-  CHECK(unvisited(server, cat.token, "?ward=Shenley") == std::set<std::string>{uuid(6)});
-  CHECK(unvisited(server, cat.token, "?ward=Bushey%20North").empty());
+  CHECK(unvisited(server, cat.token, "?since=2026-01-01") == std::set<std::string>{uuid(1), uuid(2), uuid(6), uuid(8)});
+  CHECK(unvisited(server, cat.token, "?ward=Elstree&since=2026-01-01") == std::set<std::string>{uuid(1), uuid(2), uuid(8)});
+  CHECK(unvisited(server, cat.token, "?ward=Shenley&since=2026-01-01") == std::set<std::string>{uuid(6)});
+  CHECK(unvisited(server, cat.token, "?ward=Bushey%20North&since=2026-01-01").empty());
+  // "Not visited since": a completed visit on the day itself counts, one the day before does not.
+  CHECK(unvisited(server, cat.token, "?ward=Shenley&since=2026-01-10") == std::set<std::string>{uuid(6)});
+  CHECK(unvisited(server, cat.token, "?ward=Shenley&since=2026-01-11") == std::set<std::string>{uuid(4), uuid(6)});
+  CHECK(unvisited(server, cat.token, "?ward=Elstree&since=2026-11-11") == std::set<std::string>{uuid(1), uuid(2), uuid(3), uuid(8)});
   // A ward not in the lists is refused (free text would reach the audit trail), on every list.
   for (const std::string path : {"/api/v1/worklists/unvisited", "/api/v1/worklists/follow-ups", "/api/v1/households"}) {
     INFO(path);
@@ -80,7 +85,8 @@ TEST_CASE("unvisited lists target households without a completed visit, with the
     CHECK(refused.body.find("Nowhere") == std::string::npos);
   }
 
-  const auto reply = get_json(server, "/api/v1/worklists/unvisited", cat.token);
+  const auto reply = get_json(server, "/api/v1/worklists/unvisited?since=2026-01-01", cat.token);
+  CHECK(str(reply, "since") == "2026-01-01");
   auto listed = by_id(reply["households"], "id");
   const auto& never = *listed.at(uuid(1));
   CHECK(never["last_visit"].IsNull());
@@ -97,7 +103,36 @@ TEST_CASE("unvisited lists target households without a completed visit, with the
   CHECK(str((*listed.at(uuid(8)))["last_visit"], "status") == "no_answer");  // not the deleted visit
 
   cat.write("visit", 101, visit(1, "2026-11-20T10:00:00Z", "completed"));
-  CHECK(unvisited(server, cat.token, "?ward=Elstree") == std::set<std::string>{uuid(2), uuid(8)});
+  CHECK(unvisited(server, cat.token, "?ward=Elstree&since=2026-01-01") == std::set<std::string>{uuid(2), uuid(8)});
+}
+
+TEST_CASE("unvisited is since 1 April of this financial year unless told a date, and refuses a bad date", "[e2e][api]") {
+  // docs/api.md: "never visited" stops being useful after the first year; the list is of
+  // households not visited this financial year unless the coordinator picks another date.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  const std::time_t now = std::time(nullptr);
+  std::tm local{};
+  localtime_r(&now, &local);  // the server counts in Europe/London: only an hour by 1 April could differ
+  const int month = local.tm_mon + 1, year = local.tm_year + 1900;
+  const int fy = month >= 4 ? year : year - 1;
+  const std::string fy_start = std::to_string(fy) + "-04-01";
+  cat.write("household", 1, household("1 Elm Road", "Elstree", true));
+  cat.write("household", 2, household("2 Elm Road", "Elstree", true));
+  cat.write("visit", 101, visit(1, std::to_string(fy) + "-03-31T12:00:00Z", "completed"));  // last year's
+  cat.write("visit", 102, visit(2, std::to_string(fy) + "-04-01T12:00:00Z", "completed"));  // this year's
+
+  const auto reply = get_json(server, "/api/v1/worklists/unvisited", cat.token);
+  CHECK(str(reply, "since") == fy_start);
+  CHECK(keys(by_id(reply["households"], "id")) == std::set<std::string>{uuid(1)});
+
+  for (const std::string bad : {"2026-13-01", "2026-02-30", "01-04-2026", "yesterday", "2026-04-01T00:00"}) {
+    INFO(bad);
+    const auto refused = test_support::http_get(server.port(), "/api/v1/worklists/unvisited?since=" + bad, cat.token);
+    CHECK(refused.status == 400);
+    CHECK(refused.body.find("since must be a date written YYYY-MM-DD") != std::string::npos);
+  }
 }
 
 TEST_CASE("a follow-up stays listed until a later completed visit to its household", "[e2e][api]") {
@@ -201,4 +236,61 @@ TEST_CASE("activity counts each officer's visits, follow-ups, sessions and cards
   auto later = by_id(december["officers"], "user_id");
   CHECK(num(*later.at("officer.ann"), "visits") == 1);
   CHECK(num(*later.at("officer.ann"), "cards") == 99);
+}
+
+TEST_CASE("follow-ups due list each officer's due and overdue follow-ups on the latest visit", "[e2e][api]") {
+  // docs/api.md: officers are told what is due today and what is late; a later visit of any
+  // status supersedes a follow-up, and one due later is not listed yet.
+  ServerProcess server;
+  server.start();
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  const std::string today = str(get_json(server, "/api/v1/worklists/follow-ups-due", cat.token), "today");
+  REQUIRE(today.size() == 10);
+  const auto due = [](const std::string& date) { return R"(,"follow_up_required":true,"follow_up_due":")" + date + "\""; };
+  cat.write("household", 1, household("1 Elm Road", "Elstree", true, "WD6 1WA", "officer.ann"));
+  cat.write("household", 2, household("2 Elm Road", "Elstree", false, "WD6 1WA", "officer.ann"));
+  cat.write("household", 3, household("3 Elm Road", "Elstree", false));
+  cat.write("household", 4, household("4 Oak Road", "Shenley", true, "WD7 9XY", "pcso.pat"));
+  Device ann(server, "tab-ann-1", "officer.ann", "officer");
+  Device pat(server, "tab-pat-1", "pcso.pat", "pcso");
+  ann.write("visit", 101, visit(1, "2026-11-10T10:00:00Z", "completed", due("2020-01-06")));
+  ann.write("visit", 111, visit(1, "2026-11-01T10:00:00Z", "completed"));  // earlier: supersedes nothing
+  ann.write("visit", 102, visit(2, "2026-11-11T10:00:00Z", "completed", due(today)));
+  cat.write("visit", 103, visit(3, "2026-11-10T10:00:00Z", "completed", due("2099-01-01")));  // not yet due
+  cat.write("visit", 104, visit(3, "2026-11-12T10:00:00Z", "completed", due("2020-02-01")));
+  pat.write("visit", 105, visit(4, "2026-11-10T10:00:00Z", "completed", due("2020-01-01")));
+  pat.write("visit", 106, visit(4, "2026-11-15T10:00:00Z", "no_answer"));  // later: supersedes 105
+
+  const auto reply = get_json(server, "/api/v1/worklists/follow-ups-due", cat.token);
+  CHECK(str(reply, "today") == today);
+  auto officers = by_id(reply["officers"], "officer");
+  CHECK(keys(officers) == std::set<std::string>{"coord.cat", "officer.ann"});
+  const auto& a = *officers.at("officer.ann");
+  CHECK(keys(by_id(a["overdue"], "visit_id")) == std::set<std::string>{uuid(101)});
+  CHECK(keys(by_id(a["due"], "visit_id")) == std::set<std::string>{uuid(102)});
+  const auto& late = a["overdue"][0];
+  CHECK(str(late, "household_id") == uuid(1));
+  CHECK(str(late, "address") == "1 Elm Road");
+  CHECK(str(late, "postcode") == "WD6 1WA");
+  CHECK(str(late, "ward") == "Elstree");
+  CHECK(str(late, "follow_up_due") == "2020-01-06");
+  CHECK(str(late, "recorded_by") == "officer.ann");
+  CHECK(str(late, "assigned_to") == "officer.ann");
+  CHECK(str(late, "visited_at").rfind("2026-11-10T10:00:00", 0) == 0);
+  const auto& c = *officers.at("coord.cat");  // an unassigned household: who recorded the visit
+  CHECK(keys(by_id(c["overdue"], "visit_id")) == std::set<std::string>{uuid(104)});
+  CHECK(c["due"].Empty());
+  CHECK(str(c["overdue"][0], "assigned_to") == "<null>");
+
+  CHECK(get_json(server, "/api/v1/worklists/follow-ups-due?ward=Shenley", cat.token)["officers"].Empty());
+  const auto refused = test_support::http_get(server.port(), "/api/v1/worklists/follow-ups-due?ward=Nowhere", cat.token);
+  CHECK(refused.status == 400);
+
+  // Assigned to someone else, the household's follow-up moves to them; done, it goes.
+  cat.write("household", 3, household("3 Elm Road", "Elstree", false, "WD6 1WA", "pcso.pat"));
+  officers = by_id(get_json(server, "/api/v1/worklists/follow-ups-due", cat.token)["officers"], "officer");
+  CHECK(keys(officers) == std::set<std::string>{"officer.ann", "pcso.pat"});
+  ann.write("visit", 121, visit(1, "2026-11-20T10:00:00Z", "completed"));
+  officers = by_id(get_json(server, "/api/v1/worklists/follow-ups-due?ward=Elstree", cat.token)["officers"], "officer");
+  CHECK(keys(by_id((*officers.at("officer.ann"))["overdue"], "visit_id")).empty());
 }

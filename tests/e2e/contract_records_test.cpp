@@ -135,6 +135,18 @@ TEST_CASE("visit fields are checked as protocol.md section 5 says", "[e2e][contr
       {"visit", visit(R"(,"share_basis":"consent")"), ""},
       {"visit", visit(R"(,"referrals":["health"],"share_basis":"Consent")"), "share_basis"},
       {"visit", visit(R"(,"referrals":["health"],"share_basis":null)"), "share_basis"},
+      // follow_up_due and rescheduled_for (§5.2) likewise: optional, dropped without their
+      // condition, and real dates in their forms when given.
+      {"visit", visit(R"(,"follow_up_required":true)"), ""},
+      {"visit", visit(R"(,"follow_up_required":true,"follow_up_due":"2026-12-18")"), ""},
+      {"visit", visit(R"(,"follow_up_due":"2026-12-18")"), ""},
+      {"visit", visit(R"(,"follow_up_required":true,"follow_up_due":"2026-02-29")"), "follow_up_due"},
+      {"visit", visit(R"(,"follow_up_required":true,"follow_up_due":null)"), "follow_up_due"},
+      {"visit", visit("", R"("household_id":")" + uuid(1) + R"(","visited_at":"2026-11-20T10:00:00Z","status":"rescheduled")"), ""},
+      {"visit", visit(R"(,"rescheduled_for":"2026-12-01T18:30")", R"("household_id":")" + uuid(1) +
+                      R"(","visited_at":"2026-11-20T10:00:00Z","status":"rescheduled")"), ""},
+      {"visit", visit(R"(,"rescheduled_for":"2026-12-01T18:30:00Z")", R"("household_id":")" + uuid(1) +
+                      R"(","visited_at":"2026-11-20T10:00:00Z","status":"rescheduled")"), "rescheduled_for"},
   });
 }
 
@@ -152,7 +164,23 @@ TEST_CASE("a client that announces share_basis must give one with every referral
   }, R"("evict","share_basis")");
 }
 
-TEST_CASE("the welcome offers share_basis, and pulls and statistics carry the basis", "[e2e][contract][records]") {
+TEST_CASE("a client that announces work_dates must date its follow-ups and reschedules", "[e2e][contract][records]") {
+  // protocol.md §5.2 and §10: the capability makes each date required under its condition and
+  // invalid without it.
+  const std::string rescheduled = R"("household_id":")" + uuid(1) + R"(","visited_at":"2026-11-20T10:00:00Z","status":"rescheduled")";
+  check_cases({
+      {"visit", visit(R"(,"follow_up_required":true,"follow_up_due":"2026-12-18")"), ""},
+      {"visit", visit(R"(,"rescheduled_for":"2026-12-01T18:30")", rescheduled), ""},
+      {"visit", visit(R"(,"notes":"no follow-up, no date")"), ""},
+      {"visit", visit(R"(,"follow_up_required":true)"), "follow_up_due"},
+      {"visit", visit("", rescheduled), "rescheduled_for"},
+      {"visit", visit(R"(,"follow_up_due":"2026-12-18")"), "follow_up_due"},
+      {"visit", visit(R"(,"rescheduled_for":"2026-12-01T18:30")"), "rescheduled_for"},
+      {"visit", visit(R"(,"follow_up_required":true,"follow_up_due":"18/12/2026")"), "follow_up_due"},
+  }, R"("evict","share_basis","work_dates")");
+}
+
+TEST_CASE("the welcome offers share_basis and work_dates, and pulls and statistics carry them", "[e2e][contract][records]") {
   ServerProcess server;
   server.start();
   const auto token = server.enroll("tab-cat-1", "coord.cat", "coordinator");
@@ -163,7 +191,7 @@ TEST_CASE("the welcome offers share_basis, and pulls and statistics carry the ba
   REQUIRE(str(welcome, "type") == "welcome");
   std::vector<std::string> offered;
   for (const auto& name : welcome["capabilities"].GetArray()) offered.emplace_back(name.GetString());
-  CHECK(offered == std::vector<std::string>{"evict", "share_basis", "questions"});  // questions: protocol.md §5.8
+  CHECK(offered == std::vector<std::string>{"evict", "share_basis", "work_dates", "questions"});  // protocol.md §5.2, §5.8
 
   const auto change = [](int seq, const std::string& entity, int id, const std::string& data) {
     return R"({"seq":)" + std::to_string(seq) + R"(,"entity":")" + entity + R"(","op":"upsert","id":")" + uuid(id) +
@@ -172,17 +200,21 @@ TEST_CASE("the welcome offers share_basis, and pulls and statistics carry the ba
   const auto ack = parse(client.request(
       R"({"type":"push","changes":[)" + change(1, "household", 1, household()) + "," +
       change(2, "visit", 11, visit(R"(,"referrals":["adult_social_care"],"share_basis":"vital_interests")")) + "," +
-      change(3, "visit", 12, visit(R"(,"referrals":["health"],"share_basis":"consent")")) + "]}"));
+      change(3, "visit", 12, visit(R"(,"referrals":["health"],"share_basis":"consent","follow_up_required":true,)"
+                                   R"("follow_up_due":"2026-12-18")")) + "]}"));
   REQUIRE(str(ack, "type") == "ack");
   CHECK(ack["rejected"].Empty());
 
   const auto page = parse(client.request(R"({"type":"pull","cursor":""})"));
   REQUIRE(str(page, "type") == "changes");
-  std::map<std::string, std::string> bases;
+  std::map<std::string, std::string> bases, due;
   for (const auto& pulled : page["changes"].GetArray()) {
-    if (str(pulled, "entity") == "visit") bases[str(pulled, "id")] = str(pulled["data"], "share_basis");
+    if (str(pulled, "entity") != "visit") continue;
+    bases[str(pulled, "id")] = str(pulled["data"], "share_basis");
+    due[str(pulled, "id")] = str(pulled["data"], "follow_up_due");
   }
   CHECK(bases == std::map<std::string, std::string>{{uuid(11), "vital_interests"}, {uuid(12), "consent"}});
+  CHECK(due == std::map<std::string, std::string>{{uuid(11), "<absent>"}, {uuid(12), "2026-12-18"}});
 
   const auto stats = http_get(server.port(), "/api/v1/stats", token);
   REQUIRE(stats.status == 200);

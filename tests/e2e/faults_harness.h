@@ -186,8 +186,10 @@ class Tablet {
           std::replace(outcome.begin(), outcome.end(), '_', '-');
           if (pick(random, 0, 1)) args.push_back("--" + outcome);
         }
+        if (args.back() == "--follow-up-required") args.insert(args.end(), {"--follow-up-due", "2026-12-18"});
         args.insert(args.end(), {"--smoke-detectors", std::to_string(pick(random, 0, 3))});
       }
+      if (status == "rescheduled") args.insert(args.end(), {"--rescheduled-for", "2026-12-01T18:30"});
       if (auto visit = ok(args, problems)) visits_.emplace_back((*visit)["id"].GetString(), status == "completed");
     }
   }

@@ -116,6 +116,11 @@ TEST_CASE("bad input is refused naming the field, and nothing is written", "[cli
       {"a referral without its lawful basis", {"visit", "record", "--household", household, "--status", "completed", "--referral", "health"}, "share_basis"},
       {"a lawful basis without a referral", {"visit", "record", "--household", household, "--status", "completed", "--share-basis", "consent"}, "share_basis"},
       {"an unknown lawful basis", {"visit", "record", "--household", household, "--status", "completed", "--referral", "health", "--share-basis", "implied"}, "share_basis"},
+      {"a follow-up without its due date", {"visit", "record", "--household", household, "--status", "completed", "--follow-up-required"}, "follow_up_due"},
+      {"a due date that is not a date", {"visit", "record", "--household", household, "--status", "completed", "--follow-up-required", "--follow-up-due", "2026-02-30"}, "follow_up_due"},
+      {"a due date without a follow-up", {"visit", "record", "--household", household, "--status", "completed", "--follow-up-due", "2026-12-18"}, "follow_up_due"},
+      {"a reschedule without its agreed time", {"visit", "record", "--household", household, "--status", "rescheduled"}, "rescheduled_for"},
+      {"an agreed time with a zone", {"visit", "record", "--household", household, "--status", "rescheduled", "--rescheduled-for", "2026-12-01T18:30Z"}, "rescheduled_for"},
       {"an officer setting target", {"household", "add", "--address", "2 Nowhere Street", "--postcode", "WD6 1WA", "--ward", "Elstree", "--target"}, "target"},
   };
   for (const auto& c : cases) {
@@ -167,10 +172,12 @@ TEST_CASE("records are updated and deleted through the command line", "[cli]") {
                                    "--fire-safety-check", "--smoke-detectors", "1"}));
   const std::string id = visit["id"].GetString();
 
-  cli.ok({"visit", "update", id, "--no-fire-safety-check", "--follow-up-required", "--notes", "Revisit in spring."});
+  cli.ok({"visit", "update", id, "--no-fire-safety-check", "--follow-up-required", "--follow-up-due", "2027-03-01",
+          "--notes", "Revisit in spring."});
   auto shown = parse(cli.ok({"--json", "visit", "show", id}));
   CHECK_FALSE(shown["data"]["fire_safety_check"].GetBool());
   CHECK(shown["data"]["follow_up_required"].GetBool());
+  CHECK(std::string(shown["data"]["follow_up_due"].GetString()) == "2027-03-01");
   CHECK(shown["data"]["smoke_detectors_fitted"].GetInt() == 1);  // untouched fields keep their values
 
   const auto refused = cli.run({"visit", "update", id, "--status", "no_answer"});
@@ -215,6 +222,30 @@ TEST_CASE("a visit's lawful basis for sharing is set with its referrals and clea
   CHECK_FALSE(parse(cli.ok({"--json", "visit", "show", id}))["data"].HasMember("share_basis"));
   cli.ok({"visit", "update", id, "--referral", "health", "--share-basis", "vital_interests"});
   CHECK(std::string(parse(cli.ok({"--json", "visit", "show", id}))["data"]["share_basis"].GetString()) == "vital_interests");
+}
+
+TEST_CASE("a follow-up's due date and a reschedule's agreed time go with their condition", "[cli][work_dates]") {
+  // Removing the follow-up (or the reschedule) must take its date: a date without one is invalid.
+  test_support::TempDir dir;
+  const Cli cli(dir.file("tablet.db"));
+  const std::string household = add_household(cli);
+  const std::string id = parse(cli.ok({"--json", "visit", "record", "--household", household, "--status", "completed",
+                                       "--follow-up-required", "--follow-up-due", "2026-12-18"}))["id"]
+                             .GetString();
+  CHECK(std::string(parse(cli.ok({"--json", "visit", "show", id}))["data"]["follow_up_due"].GetString()) == "2026-12-18");
+  CHECK(cli.ok({"visit", "list"}).find("follow_up_due=2026-12-18") != std::string::npos);
+  cli.ok({"visit", "update", id, "--no-follow-up-required"});
+  CHECK_FALSE(parse(cli.ok({"--json", "visit", "show", id}))["data"].HasMember("follow_up_due"));
+
+  const auto refused = cli.run({"visit", "update", id, "--status", "rescheduled"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find("rescheduled_for is required when status is rescheduled") != std::string::npos);
+  CHECK(refused.err.find("[--rescheduled-for]") != std::string::npos);
+  cli.ok({"visit", "update", id, "--status", "rescheduled", "--rescheduled-for", "2026-12-01T18:30"});
+  const auto shown = parse(cli.ok({"--json", "visit", "show", id}));
+  CHECK(std::string(shown["data"]["rescheduled_for"].GetString()) == "2026-12-01T18:30");
+  cli.ok({"visit", "update", id, "--status", "no_answer"});
+  CHECK_FALSE(parse(cli.ok({"--json", "visit", "show", id}))["data"].HasMember("rescheduled_for"));
 }
 
 TEST_CASE("on a full disk recording fails clearly and keeps what was there", "[cli][disk]") {

@@ -203,9 +203,10 @@ TEST_CASE("the C API refuses a referral without its basis, naming share_basis, a
   fc_close(store);
 }
 
-TEST_CASE("the client announces share_basis in its hello", "[sync][share_basis]") {
-  // The server holds a client that announces it to sending a basis with every referral, and
-  // lets it clear a stored basis (protocol.md §5.2): this client does both, so it must say so.
+TEST_CASE("the client announces share_basis and work_dates in its hello", "[sync][share_basis][work_dates]") {
+  // The server holds a client that announces them to sending a basis with every referral and
+  // the dates with every follow-up and reschedule, and lets it clear a stored one (protocol.md
+  // §5.2): this client does both, so it must say so.
   test_support::TempDir dir;
   HelloRecorder server;
   const std::string store = dir.file("tablet.db");
@@ -225,4 +226,32 @@ TEST_CASE("the client announces share_basis in its hello", "[sync][share_basis]"
   CHECK(hello.find(R"("evict")") != std::string::npos);
   // And it sends every answer of a visit (protocol.md §5.8): leaving answers out clears them.
   CHECK(hello.find(R"("questions")") != std::string::npos);
+  CHECK(hello.find(R"("work_dates")") != std::string::npos);
+}
+
+TEST_CASE("the store refuses a follow-up without its due date and keeps a pulled undated one", "[store][work_dates]") {
+  // Every write of this client is checked with WriterRules::all(): a follow-up needs its date.
+  test_support::TempDir dir;
+  auto store = store_with_household(dir);
+  safer::Visit visit = referred_visit(safer::ShareBasis::consent);
+  visit.outcomes.insert(safer::Outcome::follow_up_required);
+  const auto refused = store->create(visit);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.error().field == "follow_up_due");
+  CHECK(store->outbox()->empty());
+
+  // Pulled from a protocol-1 device without a date: kept as it is.
+  safer::ChangesPage page;
+  safer::PulledChange pulled;
+  pulled.change = {Entity::visit, safer::Op::upsert, kPulledVisit, safer::Hlc{1'764'149'500'000, 0}, visit};
+  pulled.device_id = "older-tablet";
+  page.changes = {pulled};
+  page.cursor = "c.2";
+  REQUIRE(store->apply_page(page).ok());
+  CHECK_FALSE(std::get<safer::Visit>(*store->get(Entity::visit, kPulledVisit)->data).follow_up_due.has_value());
+
+  visit.follow_up_due = "2026-12-18";
+  const auto saved = store->create(visit);
+  REQUIRE(saved.ok());
+  CHECK(std::get<safer::Visit>(*store->get(Entity::visit, *saved)->data).follow_up_due == "2026-12-18");
 }

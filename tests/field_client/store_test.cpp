@@ -212,6 +212,7 @@ TEST_CASE("updates replace the whole record, and unknown or deleted ids are not 
   REQUIRE(id.ok());
   visit.notes = "Second visit arranged.";
   visit.outcomes.insert(safer::Outcome::follow_up_required);
+  visit.follow_up_due = "2026-12-18";
   REQUIRE(store->update(*id, visit).ok());
   const auto stored = store->get(Entity::visit, *id);
   REQUIRE(stored);

@@ -26,7 +26,10 @@ safer::Visit visit(const std::string& household_id, safer::UnixMillis at, safer:
   v.household_id = household_id;
   v.visited_at = at;
   v.status = status;
-  if (follow_up) v.outcomes.insert(safer::Outcome::follow_up_required);
+  if (follow_up) {
+    v.outcomes.insert(safer::Outcome::follow_up_required);
+    v.follow_up_due = "2026-12-18";
+  }
   return v;
 }
 
@@ -150,4 +153,58 @@ TEST_CASE("the household list pages through every household, counts them, and fi
   const auto missing = store.household_view("0192f5e4-0000-7000-8000-999999999999");
   REQUIRE_FALSE(missing.ok());
   CHECK(missing.error().code == "not_found");
+}
+
+// The Today page starts with what is due: a household's latest visit decides, so a follow-up
+// done (or any later visit) must leave the list, and one due tomorrow must not join it yet.
+TEST_CASE("work due lists follow-ups and reschedules due by today on each household's latest visit", "[store][views][work_dates]") {
+  test_support::TempDir dir;
+  const auto opened = officer_store(dir);
+  auto& store = *opened;
+  const auto made = [&](const char* address) { return store.create(household(address, "WD6 1AB", std::nullopt)).value(); };
+  const std::string late = made("1 Late Lane"), today = made("2 Today Terrace"), later = made("3 Later Road"),
+                    agreed = made("4 Agreed Avenue");
+  auto follow_up = [](const std::string& id, safer::UnixMillis at, const char* due) {
+    auto v = visit(id, at, safer::VisitStatus::completed, true);
+    v.follow_up_due = due;
+    return v;
+  };
+  const auto late_visit = store.create(follow_up(late, 1'764'000'000'000, "2026-12-03")).value();
+  const auto today_visit = store.create(follow_up(today, 1'764'000'000'000, "2026-12-04")).value();
+  REQUIRE(store.create(follow_up(later, 1'764'000'000'000, "2026-12-05")).ok());
+  auto rescheduled = visit(agreed, 1'764'000'000'000, safer::VisitStatus::rescheduled, false);
+  rescheduled.rescheduled_for = "2026-12-04T18:30";
+  REQUIRE(store.create(rescheduled).ok());
+
+  auto due = store.work_due("2026-12-04").value();
+  REQUIRE(due.size() == 3);
+  CHECK(due[0].household.record.id == late);  // oldest first
+  CHECK(due[0].visit_id == late_visit);
+  CHECK(due[0].overdue);
+  CHECK(due[0].follow_up);
+  CHECK(due[0].due == "2026-12-03");
+  CHECK(std::get<safer::Household>(*due[0].household.record.data).address == "1 Late Lane");
+  CHECK(due[1].household.record.id == today);
+  CHECK_FALSE(due[1].overdue);
+  CHECK(due[2].household.record.id == agreed);
+  CHECK_FALSE(due[2].follow_up);
+  CHECK(due[2].due == "2026-12-04T18:30");
+  CHECK_FALSE(due[2].overdue);
+
+  // A day later everything is overdue and the next follow-up is due.
+  due = store.work_due("2026-12-05").value();
+  REQUIRE(due.size() == 4);
+  CHECK(due[3].household.record.id == later);
+  CHECK(due[2].overdue);
+
+  // An earlier visit supersedes nothing; a later one of any status supersedes the follow-up.
+  REQUIRE(store.create(visit(late, 1'763'000'000'000, safer::VisitStatus::completed, false)).ok());
+  CHECK(store.work_due("2026-12-04")->size() == 3);
+  REQUIRE(store.create(visit(late, 1'765'000'000'000, safer::VisitStatus::no_answer, false)).ok());
+  due = store.work_due("2026-12-04").value();
+  REQUIRE(due.size() == 2);
+  CHECK(due[0].household.record.id == today);
+  // A deleted visit asks for nothing.
+  REQUIRE(store.remove(safer::Entity::visit, today_visit).ok());
+  CHECK(store.work_due("2026-12-04")->size() == 1);
 }

@@ -34,7 +34,9 @@ Visit sample_visit(VisitStatus status) {
   if (status == VisitStatus::completed) {
     visit.outcomes = {Outcome::fire_safety_check, Outcome::follow_up_required};
     visit.smoke_detectors_fitted = 2;
+    visit.follow_up_due = "2026-12-18";
   }
+  if (status == VisitStatus::rescheduled) visit.rescheduled_for = "2026-12-01T18:30";
   visit.referrals = {Referral::fire_service};
   if (status == VisitStatus::completed) visit.share_basis = ShareBasis::consent;  // and protocol 1's, without
   visit.notes = "Fictional \"quoted\" notes\nover two lines.";
@@ -94,7 +96,7 @@ int main() {
   print("welcome.schema.json",
         to_json(Welcome{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "officer.ann", Role::officer, 17,
                         1'764'149'400'123, ReferenceLists::defaults().wards, ReferenceLists::defaults().stations,
-                        {"evict", "share_basis", "questions"}, ReferenceLists::defaults().questions}));
+                        {"evict", "share_basis", "work_dates", "questions"}, ReferenceLists::defaults().questions}));
   print("ack.schema.json", to_json(Ack{20, {}}));
   print("ack.schema.json",
         to_json(Ack{20,

@@ -6,6 +6,7 @@
 
 #include <string>
 
+#include "only_error.h"
 #include "safer/protocol_json.h"
 #include "safer/question.h"
 #include "safer/record_json.h"
@@ -14,6 +15,8 @@
 using namespace safer;
 
 namespace {
+
+constexpr WriterRules kBasis{.share_basis = true};
 
 const std::string kHouseholdId = "0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b";
 
@@ -33,14 +36,6 @@ Visit visit_with(const std::string& id, Answer answer, VisitStatus status = Visi
   visit.status = status;
   visit.answers.emplace(id, std::move(answer));
   return visit;
-}
-
-// The one error of `errors`, which must name `field`.
-FieldError only_error(const FieldErrors& errors, const std::string& field) {
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].field == field);
-  CHECK_THAT(errors[0].message, Catch::Contains(field));
-  return errors[0];
 }
 
 }  // namespace
@@ -97,10 +92,10 @@ TEST_CASE("an extra partner is a referral: any status, and the share_basis rules
   const auto lists = configured();
   Visit visit = visit_with("age_uk", true, VisitStatus::no_answer);
   CHECK(has_referral(visit, lists));
-  CHECK(check_visit(visit, lists, BasisRule::optional).empty());  // a protocol-1 writer's: not recorded
-  only_error(check_visit(visit, lists, BasisRule::required), "share_basis");
+  CHECK(check_visit(visit, lists, WriterRules::protocol1()).empty());  // a protocol-1 writer's: not recorded
+  only_error(check_visit(visit, lists, kBasis), "share_basis");
   visit.share_basis = ShareBasis::consent;
-  CHECK(check_visit(visit, lists, BasisRule::required).empty());
+  CHECK(check_visit(visit, lists, kBasis).empty());
   // A scale answer is no referral: a basis with it alone is refused.
   Visit scale_only = visit_with("feels_safe", std::int64_t{4});
   scale_only.share_basis = ShareBasis::consent;

@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "only_error.h"
 #include "safer/record_json.h"
 
 using namespace safer;
@@ -85,15 +86,6 @@ CommuteSession full_session() {
   session.cards_distributed = 5000;
   session.messages = {CommuteMessage::vehicle_security, CommuteMessage::personal_belongings};
   return session;
-}
-
-// The one error of `errors`, which must be about `field` and name it.
-FieldError only_error(const FieldErrors& errors, const std::string& field) {
-  INFO("errors: " << errors.size() << (errors.empty() ? "" : ", first: " + errors[0].message));
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].field == field);
-  CHECK_THAT(errors[0].message, Catch::Contains(field));
-  return errors[0];
 }
 
 // `text` without any whitespace, so checks do not depend on the writer's layout.

@@ -4,11 +4,14 @@
 
 #include <string>
 
+#include "only_error.h"
 #include "safer/validation.h"
 
 using namespace safer;
 
 namespace {
+
+constexpr WriterRules kBasis{.share_basis = true, .work_dates = false};
 
 const std::string kHouseholdId = "0192f5e4-7c1a-7d3e-9b2a-4c5d6e7f8a9b";
 const std::string kE = "\xC3\xA9";        // é: 1 code point, 2 bytes
@@ -42,14 +45,6 @@ CommuteSession valid_session() {
   session.started_at = 1'795'685'400'000;
   session.cards_distributed = 120;
   return session;
-}
-
-// The only error of `errors`, which must be about `field`.
-FieldError only_error(const FieldErrors& errors, const std::string& field) {
-  REQUIRE(errors.size() == 1);
-  CHECK(errors[0].field == field);
-  CHECK_THAT(errors[0].message, Catch::Contains(field));
-  return errors[0];
 }
 
 }  // namespace
@@ -260,9 +255,9 @@ TEST_CASE("share_basis goes with referrals, and is required of writers that anno
     visit.status = status;
     INFO(to_string(status));
     // No referral: no basis, under either rule.
-    CHECK(check_visit(visit, lists, BasisRule::required).empty());
+    CHECK(check_visit(visit, lists, kBasis).empty());
     visit.share_basis = ShareBasis::consent;
-    for (const auto rule : {BasisRule::optional, BasisRule::required}) {
+    for (const auto rule : {WriterRules::protocol1(), kBasis}) {
       const auto error = only_error(check_visit(visit, lists, rule), "share_basis");
       CHECK(error.message == "share_basis must be left out when there is no referral");
     }
@@ -270,17 +265,17 @@ TEST_CASE("share_basis goes with referrals, and is required of writers that anno
     visit.referrals = {Referral::adult_social_care};
     for (const auto name : EnumNames<ShareBasis>::names) {
       visit.share_basis = enum_from_string<ShareBasis>(name);
-      CHECK(check_visit(visit, lists, BasisRule::required).empty());
-      CHECK(check_visit(visit, lists, BasisRule::optional).empty());
+      CHECK(check_visit(visit, lists, kBasis).empty());
+      CHECK(check_visit(visit, lists, WriterRules::protocol1()).empty());
     }
     // A referral without one: "not recorded" from a protocol-1 writer, refused from the others.
     visit.share_basis.reset();
-    CHECK(check_visit(visit, lists, BasisRule::optional).empty());
+    CHECK(check_visit(visit, lists, WriterRules::protocol1()).empty());
     CHECK(check_visit(visit, lists).empty());
-    const auto error = only_error(check_visit(visit, lists, BasisRule::required), "share_basis");
+    const auto error = only_error(check_visit(visit, lists, kBasis), "share_basis");
     CHECK(error.message == "share_basis is required with a referral: one of consent, vital_interests or safeguarding");
     RecordData data = visit;
-    CHECK(check_record(data, lists, BasisRule::required).size() == 1);
+    CHECK(check_record(data, lists, kBasis).size() == 1);
     CHECK(check_record(data, lists).empty());
     visit.referrals = {};
   }

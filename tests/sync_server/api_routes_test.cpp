@@ -49,7 +49,8 @@ std::string header(const net::ApiResponse& response, const std::string& name) {
 TEST_CASE("each endpoint of the table answers its method, and HEAD is GET", "[api][routes]") {
   ApiFixture f;
   for (const char* path : {"/api/v1/stats", "/api/v1/overview", "/api/v1/version", "/api/v1/activity", "/api/v1/report",
-                           "/api/v1/worklists/unvisited", "/api/v1/worklists/follow-ups", "/api/v1/households",
+                           "/api/v1/worklists/unvisited", "/api/v1/worklists/follow-ups", "/api/v1/worklists/follow-ups-due",
+                           "/api/v1/households",
                            "/api/v1/devices", "/api/v1/devices/route-officer/rejections", "/api/v1/session"}) {
     INFO(path);
     CHECK(f.ask("GET", path, f.coordinator).status == 200);

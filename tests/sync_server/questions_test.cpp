@@ -11,8 +11,6 @@ using namespace store_test;
 
 namespace {
 
-using safer::AnswersRule;
-using safer::BasisRule;
 using safer::Question;
 using safer::QuestionKind;
 
@@ -29,28 +27,9 @@ Visit answered(const std::string& household_id) {
   return record;
 }
 
-Visit stored_visit(ServerStore& store, const std::string& id) {
-  const auto records = server_records(store);
-  const auto found = records.find("visit/" + id);
-  REQUIRE(found != records.end());
-  REQUIRE(found->second.change.data.has_value());
-  return std::get<Visit>(*found->second.change.data);
-}
-
-struct Team {
-  StoreFixture fixture;
-  Device current = fixture.enroll("new-tablet", "coord.new", Role::coordinator);  // announces questions
-  Device older = fixture.enroll("old-tablet", "coord.old", Role::coordinator);    // protocol 1 only
-  std::uint32_t counter = 0;
-
-  Team() {
-    current.basis = BasisRule::required;
-    current.answers = AnswersRule::as_sent;
-    REQUIRE(fixture.push(current, upsert(uuid(1), household(), hlc(0, ++counter))).rejected.empty());
-  }
-  safer::Ack write(Device& device, const std::string& id, const Visit& record) {
-    return fixture.push(device, upsert(id, record, hlc(0, ++counter)));
-  }
+// A tablet that announced "questions" (and "share_basis") beside a protocol-1 one.
+struct Team : TwoTablets {
+  Team() : TwoTablets(safer::WriterRules{.share_basis = true, .questions = true}) {}
 };
 
 }  // namespace

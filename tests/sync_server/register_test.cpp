@@ -355,5 +355,5 @@ TEST_CASE("an import warns of near duplicates by line number, never by address, 
   CHECK(warnings[2].line == 8);  // line 2 of the file came first with household 1's key
   CHECK(warnings[2].message == "same postcode and house number as line 2");
   for (const auto& warning : warnings) CHECK(warning.message.find("Quillon") == std::string::npos);
-  CHECK(sync_server::near_duplicate_key(household()) == "WD6 1WA|1");
+  CHECK(safer::near_duplicate_key(household()) == "WD6 1WA|1");
 }

@@ -9,7 +9,6 @@ using namespace store_test;
 
 namespace {
 
-using safer::BasisRule;
 using safer::Referral;
 using safer::ShareBasis;
 
@@ -22,28 +21,8 @@ Visit referred(const std::string& household_id, std::optional<ShareBasis> basis)
   return record;
 }
 
-// The visit the server holds, as any device would pull it.
-Visit stored_visit(ServerStore& store, const std::string& id) {
-  const auto records = server_records(store);
-  const auto found = records.find("visit/" + id);
-  REQUIRE(found != records.end());
-  REQUIRE(found->second.change.data.has_value());
-  return std::get<Visit>(*found->second.change.data);
-}
-
-struct Team {
-  StoreFixture fixture;
-  Device current = fixture.enroll("new-tablet", "coord.new", Role::coordinator);  // announces share_basis
-  Device older = fixture.enroll("old-tablet", "coord.old", Role::coordinator);    // protocol 1 only
-  std::uint32_t counter = 0;
-
-  Team() {
-    current.basis = BasisRule::required;
-    REQUIRE(fixture.push(current, upsert(uuid(1), household(), hlc(0, ++counter))).rejected.empty());
-  }
-  safer::Ack write(Device& device, const std::string& id, const Visit& record) {
-    return fixture.push(device, upsert(id, record, hlc(0, ++counter)));
-  }
+struct Team : TwoTablets {
+  Team() : TwoTablets(safer::WriterRules{.share_basis = true, .work_dates = false}) {}
   safer::Stats stats() {
     auto kept = fixture.store().stats(std::nullopt, std::nullopt);
     CHECK(kept == fixture.store().recompute_stats(std::nullopt, std::nullopt));

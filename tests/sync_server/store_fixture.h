@@ -135,10 +135,8 @@ inline sync_server::StoreOptions fixed_options() {
 struct Device {
   DeviceIdentity identity;
   std::int64_t next_seq = 1;
-  // What its client announced: BasisRule::required for a client with "share_basis".
-  safer::BasisRule basis = safer::BasisRule::optional;
-  // AnswersRule::as_sent for a client with "questions".
-  safer::AnswersRule answers = safer::AnswersRule::keep_stored;
+  // What its client announced: protocol1() for none, all() for this project's field client.
+  safer::WriterRules rules = safer::WriterRules::protocol1();
 };
 
 // A store on a file in a fresh temporary directory, whose clock reads `now` and whose
@@ -190,7 +188,7 @@ class StoreFixture {
   safer::Ack push(Device& device, const std::vector<Change>& changes) {
     safer::ReceivedPush batch;
     for (const auto& change : changes) batch.changes.push_back({device.next_seq++, change, {}});
-    return push_batch(device.identity, batch, {device.basis, device.answers});
+    return push_batch(device.identity, batch, device.rules);
   }
 
   // Pushes one change; the push must be acked.
@@ -198,8 +196,8 @@ class StoreFixture {
 
   // Pushes a batch as given; the push must be acked (no seq_gap).
   safer::Ack push_batch(const DeviceIdentity& device, const safer::ReceivedPush& batch,
-                        safer::WriterRules writer = {}) {
-    auto outcome = store_->push(device, batch, writer);
+                        safer::WriterRules rules = safer::WriterRules::protocol1()) {
+    auto outcome = store_->push(device, batch, rules);
     INFO((outcome.ok() ? "" : outcome.error().message));
     REQUIRE(outcome.ok());
     INFO((outcome->error ? outcome->error->message : ""));
@@ -254,6 +252,32 @@ inline std::map<std::string, safer::PulledChange> latest(const std::vector<safer
 inline std::map<std::string, safer::PulledChange> server_records(ServerStore& store) {
   return latest(pull_all(store, DeviceIdentity{"audit-tablet", "coord.audit", Role::coordinator}).first);
 }
+
+// The visit the server holds, as any device would pull it; it must be there.
+inline Visit stored_visit(ServerStore& store, const std::string& id) {
+  const auto records = server_records(store);
+  const auto found = records.find("visit/" + id);
+  REQUIRE(found != records.end());
+  REQUIRE(found->second.change.data.has_value());
+  return std::get<Visit>(*found->second.change.data);
+}
+
+// Two coordinators' tablets writing visits to household uuid(1): `current` announces `rules`
+// (protocol.md §10), `older` nothing (protocol 1).
+struct TwoTablets {
+  StoreFixture fixture;
+  Device current = fixture.enroll("new-tablet", "coord.new", Role::coordinator);
+  Device older = fixture.enroll("old-tablet", "coord.old", Role::coordinator);
+  std::uint32_t counter = 0;
+
+  explicit TwoTablets(safer::WriterRules rules) {
+    current.rules = rules;
+    REQUIRE(fixture.push(current, upsert(uuid(1), household(), hlc(0, ++counter))).rejected.empty());
+  }
+  safer::Ack write(Device& device, const std::string& id, const Visit& record) {
+    return fixture.push(device, upsert(id, record, hlc(0, ++counter)));
+  }
+};
 
 // The rejection of `seq` in `ack`, if any.
 inline std::optional<safer::Rejection> rejection(const safer::Ack& ack, std::int64_t seq) {

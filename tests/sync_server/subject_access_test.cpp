@@ -39,6 +39,8 @@ struct Borough {
     noted.notes = kNote;
     noted.referrals = {safer::Referral::victim_support};
     noted.share_basis = safer::ShareBasis::consent;
+    noted.outcomes.insert(safer::Outcome::follow_up_required);
+    noted.follow_up_due = "2026-12-18";
     Visit other = visit(uuid(2));
     other.notes = "a note about another household";
     REQUIRE(fixture.push(ann, {upsert(uuid(11), noted, hlc(3)), upsert(uuid(12), visit(uuid(1), VisitStatus::no_answer), hlc(4)),
@@ -129,6 +131,7 @@ TEST_CASE("a subject access export holds the household, its visits and its histo
   CHECK(visits[0]["id"].GetString() == uuid(11));
   CHECK(visits[0]["data"]["notes"].GetString() == kNote);
   CHECK(std::string(visits[0]["data"]["share_basis"].GetString()) == "consent");
+  CHECK(std::string(visits[0]["data"]["follow_up_due"].GetString()) == "2026-12-18");
   CHECK(visits[1]["id"].GetString() == uuid(12));
   CHECK(file.body.find(uuid(21)) == std::string::npos);
   CHECK(file.body.find("another household") == std::string::npos);
@@ -182,6 +185,9 @@ TEST_CASE("the CSV export is one table with a section column, notes quoted and f
   CHECK(cell(rows, visits[0], "referrals") == "victim_support");
   CHECK(cell(rows, visits[0], "share_basis") == "consent");
   CHECK(cell(rows, visits[1], "share_basis").empty());
+  CHECK(cell(rows, visits[0], "follow_up_due") == "2026-12-18");
+  CHECK(cell(rows, visits[1], "follow_up_due").empty());
+  CHECK(cell(rows, visits[1], "rescheduled_for").empty());
   CHECK(cell(rows, visits[1], "status") == "no_answer");
   CHECK(rows_of(rows, "audit").size() == 2);
   const auto rejections = rows_of(rows, "rejection");

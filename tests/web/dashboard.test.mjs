@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import {
   LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
   checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runAsync, runOk,
-  startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline, pushVisitsRaw,
+  startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline, pushVisitsRaw, waitUntil,
 } from './support.mjs';
 
 const { OUTCOME_LABELS, SHARE_BASIS_LABELS } = LABELS;
@@ -47,16 +47,21 @@ const SEED_VISITS = [
   { id: vid(3), household: hid(3), status: 'completed', at: '2026-11-05T11:30:00Z', flags: ['--crime-prevention-advice', '--fire-safety-check'], smoke: 1 },
   { id: vid(4), household: hid(2), status: 'declined', at: '2026-10-15T09:30:00Z', flags: [] },
   {
-    id: vid(5), household: hid(6), status: 'completed', at: '2026-11-21T15:45:00Z', flags: ['--follow-up-required'],
+    id: vid(5), household: hid(6), status: 'completed', at: '2026-11-21T15:45:00Z',
+    flags: ['--follow-up-required', '--follow-up-due', '2026-11-28'],
     notes: 'Resident said "call back, after 6pm"\nSide door only',
   },
-  { id: vid(6), household: hid(1), status: 'rescheduled', at: '2026-11-23T09:00:00Z', flags: [], notes: '=2 alarms tested' },
+  {
+    id: vid(6), household: hid(1), status: 'rescheduled', at: '2026-11-23T09:00:00Z', flags: ['--rescheduled-for', '2026-11-30T10:00'],
+    notes: '=2 alarms tested',
+  },
 ];
 const NOVEMBER = { from: '2026-11-01', to: '2026-11-30' };
 
 const VISITS_HEADER = ['id', 'visited_at', 'local_date', 'status', 'household_id', 'address', 'postcode', 'ward', 'vulnerability',
   'crime_prevention_advice', 'fire_safety_check', 'healthy_lifestyle_advice', 'community_involvement_info',
-  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'share_basis', 'notes', 'recorded_by',
+  'first_aid_training', 'follow_up_required', 'smoke_detectors_fitted', 'referrals', 'share_basis', 'follow_up_due',
+  'rescheduled_for', 'notes', 'recorded_by',
   // then one column per question of the server (protocol.md §5.8): a new server's three
   'answer_feels_safe', 'answer_satisfaction', 'answer_feedback'];
 
@@ -1277,6 +1282,85 @@ test('15. register: filters in the hash, bulk "Assign to…" a new officer, the 
     assert.equal((await api(server.base, coordinatorToken, `/api/v1/households/${doomed}`)).status, 404);
 
     for (const url of [...urls, page.url()]) assert.doesNotMatch(decodeURIComponent(url), /Fir Drive|Rowan|WD7 9F/i, url);
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+// 16
+
+// Why: "never visited" stops being useful after the first year (issue 15). The work list is of
+// target households not visited since a date, 1 April of this financial year unless the
+// coordinator picks another; the date is in the address (it is not personal data), and the
+// list the page shows is the API's for that date.
+test('16. work lists: target households not visited since a date, by default this financial year', async () => {
+  const opened = await signedInPage('#/worklists');
+  const { page } = opened;
+  const rowIds = () => page.getByTestId('unvisited-row').evaluateAll((trs) => trs.map((tr) => tr.dataset.householdId).sort());
+  const apiIds = async (since) => {
+    const reply = await apiGet(server.base, coordinatorToken, `/api/v1/worklists/unvisited?since=${since}`);
+    assert.equal(reply.since, since);
+    return reply.households.map((row) => row.id).sort();
+  };
+  try {
+    const now = new Date();
+    const fyStart = `${now.getMonth() >= 3 ? now.getFullYear() : now.getFullYear() - 1}-04-01`;
+    const since = page.getByTestId('unvisited-since');
+    assert.equal(await since.inputValue({ timeout: WAIT_MS }), fyStart, 'the default is 1 April of this financial year');
+    const count = page.getByTestId('unvisited-count');
+    await page.waitForFunction(() => document.querySelector('[data-testid="unvisited-count"]')?.dataset.value !== undefined, null, { timeout: WAIT_MS });
+    assert.deepEqual(await rowIds(), await apiIds(fyStart));
+
+    // 5 Cedar Road (hid 3) was last visited, completed, on 26 November (test 11): listed from
+    // the 27th, not from the 26th.
+    for (const [date, listed] of [['2026-11-26', false], ['2026-11-27', true]]) {
+      await since.fill(date, { timeout: WAIT_MS });
+      await since.dispatchEvent('change');
+      await page.waitForFunction((d) => window.location.hash.includes(`since=${d}`), date, { timeout: WAIT_MS });
+      const expected = await apiIds(date);
+      assert.equal(expected.includes(hid(3)), listed, `hid(3) since ${date}`);
+      await page.waitForFunction((n) => document.querySelectorAll('[data-testid="unvisited-row"]').length === n
+        && document.querySelector('[data-testid="unvisited-count"]')?.dataset.value === String(n), expected.length, { timeout: WAIT_MS });
+      assert.deepEqual(await rowIds(), expected);
+      assert.match(await count.textContent(), new RegExp(`not visited since ${Number(date.slice(8))} November 2026`));
+    }
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// Why: coordinators chase late follow-ups officer by officer (issue 15): the work lists must
+// say, per officer, which follow-ups are overdue and which are due today, from the latest visit.
+test('17. work lists: follow-ups due and overdue by officer, as the API lists them, filtered by ward', async () => {
+  const expected = await apiGet(server.base, coordinatorToken, '/api/v1/worklists/follow-ups-due');
+  const ann = expected.officers.find((officer) => officer.officer === 'officer.ann');
+  assert.ok(ann, 'officer.ann has follow-ups due');
+  assert.ok(ann.overdue.some((row) => row.visit_id === vid(5) && row.follow_up_due === '2026-11-28'), 'the seeded follow-up is overdue');
+  const opened = await signedInPage('#/worklists');
+  const { page } = opened;
+  try {
+    const blocks = page.getByTestId('due-officer');
+    await waitUntil(async () => (await blocks.count()) === expected.officers.length, { what: 'one block per officer' });
+    assert.deepEqual(await blocks.evaluateAll((list) => list.map((block) => block.dataset.officer)),
+      expected.officers.map((officer) => officer.officer));
+    const annBlock = page.locator('[data-testid="due-officer"][data-officer="officer.ann"]');
+    const overdueRows = annBlock.getByTestId('due-overdue-table').locator('[data-testid="due-row"]');
+    assert.deepEqual(await overdueRows.evaluateAll((rows) => rows.map((row) => row.dataset.visitId)), ann.overdue.map((row) => row.visit_id));
+    const seeded = annBlock.locator(`[data-testid="due-row"][data-visit-id="${vid(5)}"]`);
+    assert.equal(await seeded.getAttribute('data-overdue'), 'true');
+    assert.match(await seeded.textContent(), /28 Nov 2026/);
+    assert.equal(await seeded.getByRole('link').getAttribute('href'), `#/household/${hid(6)}`);
+    const overdue = expected.officers.reduce((sum, officer) => sum + officer.overdue.length, 0);
+    assert.equal(await page.getByTestId('followups-due-count').getAttribute('data-overdue'), String(overdue));
+
+    // A ward with none of them: the list says so.
+    await page.getByTestId('ward-filter').selectOption('Bushey Heath', { timeout: WAIT_MS });
+    const bushey = await apiGet(server.base, coordinatorToken, '/api/v1/worklists/follow-ups-due?ward=Bushey%20Heath');
+    await waitUntil(async () => (await blocks.count()) === bushey.officers.length, { what: 'the ward\'s officers' });
+    if (bushey.officers.length === 0) {
+      await page.getByTestId('followups-due-officers').getByText('No follow-ups due in Bushey Heath.').waitFor({ timeout: WAIT_MS });
+    }
   } finally {
     await closePage(opened);
   }

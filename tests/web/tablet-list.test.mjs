@@ -2,6 +2,8 @@
 // list reaches every household however many there are (never cut at 500 without a word), the
 // search text stays out of every URL, and a Commute Aware session open at local midnight ends
 // there, the app asking "Start today's session at <station>?" before the next tap counts.
+// Today starts with the follow-ups and agreed visits due and overdue, and the visit form asks
+// for the dates that put them there.
 //
 // The midnight is real: the app's process runs in a time zone (TZ) whose local time is a few
 // seconds before midnight when the test starts.
@@ -178,6 +180,149 @@ test('2. a session open at midnight ends there; the next tap asks to start today
     const ended = Date.parse(yesterday.data.ended_at);
     assert.ok(Math.abs(ended - (midnight - 1)) < 2000, `ended at 23:59:59.999 local (${yesterday.data.ended_at})`);
     assert.equal(await dataValue(page, 'session-cards'), '2');
+  } finally {
+    await closePage(tab);
+  }
+});
+
+// Why: an officer adding a household found in the field may not see that the tablet already has
+// it under another spelling (issue 15). The form says which household has the same postcode and
+// house number, offers to record the visit there, and adds the new one only when told again.
+test('3. adding a near duplicate: the form names the household already there and adds only on "Add it anyway"', async () => {
+  const ui = await startTabletUi(join(dir, 'near.db'), join(ARTIFACTS_DIR, 'tablet-near-duplicate-ui.log'));
+  processes.push(ui);
+  const { id } = await local(ui, '/api/households', {
+    method: 'POST', json: { address: 'Flat 2, 11 Fir Drive', postcode: 'WD7 9FF', ward: 'Shenley' },
+  });
+  const tab = await openApp(ui, '#/today');
+  const { page } = tab;
+  try {
+    const count = byTestId(page, 'household-count');
+    await waitUntil(async () => (await count.getAttribute('data-total')) === '1', { what: 'one household' });
+    await byTestId(page, 'add-address').fill('flat 2 11 fir drive', T);
+    await byTestId(page, 'add-postcode').fill('wd79ff', T);
+    await byTestId(page, 'add-ward').selectOption('Shenley', T);
+    await byTestId(page, 'add-submit').click(T);
+
+    const warning = byTestId(page, 'add-near-duplicate');
+    await warning.waitFor({ state: 'visible', ...T });
+    assert.match(await warning.textContent(), /Flat 2, 11 Fir Drive, WD7 9FF has the same postcode and house number/);
+    assert.equal(await byTestId(page, 'add-near-duplicate-open').getAttribute('href'), `#/visit?household=${id}`);
+    assert.equal((await byTestId(page, 'add-submit').textContent()).trim(), 'Add it anyway');
+    assert.equal((await local(ui, '/api/households')).total, 1, 'nothing added yet');
+
+    // Another number is another question: the warning goes.
+    await byTestId(page, 'add-address').fill('flat 3 11 fir drive', T);
+    await warning.waitFor({ state: 'hidden', ...T });
+    assert.equal((await byTestId(page, 'add-submit').textContent()).trim(), 'Add household');
+    await byTestId(page, 'add-address').fill('flat 2 11 fir drive', T);
+    await byTestId(page, 'add-submit').click(T);
+    await warning.waitFor({ state: 'visible', ...T });
+    await byTestId(page, 'add-submit').click(T);
+    await warning.waitFor({ state: 'hidden', ...T });
+    await waitUntil(async () => (await local(ui, '/api/households')).total === 2, { what: 'the second household' });
+    assert.ok(tab.urls.every((url) => !/fir/i.test(url)), 'no address in any URL');
+  } finally {
+    await closePage(tab);
+  }
+});
+
+/** The day before "YYYY-MM-DD" (calendar arithmetic in UTC, so no zone can shift it). */
+function dayBefore(date) {
+  const instant = new Date(`${date}T12:00:00Z`);
+  instant.setUTCDate(instant.getUTCDate() - 1);
+  return instant.toISOString().slice(0, 10);
+}
+
+// Why: officers found follow-ups by scrolling every household; Today must start with what is due
+// and overdue, and the form must ask for the dates that put a visit there.
+test('4. Today starts with the follow-ups and agreed visits due and overdue; the form asks for their dates', async () => {
+  const ui = await startTabletUi(join(dir, 'due.db'), join(ARTIFACTS_DIR, 'tablet-due-ui.log'));
+  processes.push(ui);
+  const ids = {};
+  for (const name of ['Late', 'Today', 'Agreed', 'Later']) {
+    ids[name] = (await local(ui, '/api/households', {
+      method: 'POST', json: { address: `1 ${name} Lane`, postcode: 'WD6 1AB', ward: 'Elstree' },
+    })).id;
+  }
+  const { today } = await local(ui, '/api/due');
+  assert.match(today, /^\d{4}-\d{2}-\d{2}$/);
+  const visit = (household, extra) => ({ household_id: household, visited_at: new Date().toISOString(), ...extra });
+  await local(ui, '/api/visits', { method: 'POST', json: visit(ids.Today, { status: 'completed', follow_up_required: true, follow_up_due: today }) });
+  await local(ui, '/api/visits', { method: 'POST', json: visit(ids.Later, { status: 'completed', follow_up_required: true, follow_up_due: '2999-01-01' }) });
+
+  let tab = await openApp(ui, `#/visit?household=${encodeURIComponent(ids.Late)}`);
+  try {
+    const { page } = tab;
+    const dueField = byTestId(page, 'follow-up-due-field');
+    const agreedField = byTestId(page, 'rescheduled-for-field');
+    await byTestId(page, 'save-visit').waitFor({ state: 'visible', ...T });
+    assert.equal(await dueField.isHidden(), true, 'no date is asked without a follow-up');
+    assert.equal(await agreedField.isHidden(), true, 'no time is asked before the status');
+    await byTestId(page, 'status-completed').click(T);
+    await byTestId(page, 'outcome-follow_up_required').click(T);
+    await dueField.waitFor({ state: 'visible', ...T });
+    assert.equal(await byTestId(page, 'follow-up-due').getAttribute('type', T), 'date');
+
+    // Saving without the date: not saved, the message beside the date.
+    await byTestId(page, 'save-visit').click(T);
+    await byTestId(page, 'save-errors').waitFor({ state: 'visible', ...T });
+    assert.match(await byTestId(page, 'field-error-follow_up_due').textContent(T), /follow_up_due is required with a follow-up/);
+    assert.equal(await byTestId(page, 'follow-up-due').getAttribute('aria-invalid', T), 'true');
+    assert.equal((await local(ui, `/api/visits?household=${ids.Late}`)).visits.length, 0, 'nothing was saved');
+
+    // Unticking the follow-up hides the date; ticking it again brings it back.
+    await byTestId(page, 'outcome-follow_up_required').click(T);
+    await dueField.waitFor({ state: 'hidden', ...T });
+    await byTestId(page, 'outcome-follow_up_required').click(T);
+    await dueField.waitFor({ state: 'visible', ...T });
+    await byTestId(page, 'follow-up-due').fill(dayBefore(today), T);
+    await page.waitForFunction(() => document.querySelector('[data-testid="field-error-follow_up_due"]')?.textContent === '', null, T);
+    await byTestId(page, 'save-visit').click(T);
+    await byTestId(page, 'visit-saved').waitFor({ state: 'visible', ...T });
+  } finally {
+    await closePage(tab);
+  }
+  const [late] = (await local(ui, `/api/visits?household=${ids.Late}`)).visits;
+  assert.equal(late.data.follow_up_due, dayBefore(today));
+
+  // "Agreed another time" asks for the time agreed, a local date and time.
+  tab = await openApp(ui, `#/visit?household=${encodeURIComponent(ids.Agreed)}`);
+  try {
+    const { page } = tab;
+    await byTestId(page, 'status-rescheduled').click(T);
+    await byTestId(page, 'rescheduled-for-field').waitFor({ state: 'visible', ...T });
+    assert.equal(await byTestId(page, 'follow-up-due-field').isHidden(), true);
+    await byTestId(page, 'save-visit').click(T);
+    await byTestId(page, 'save-errors').waitFor({ state: 'visible', ...T });
+    assert.match(await byTestId(page, 'field-error-rescheduled_for').textContent(T), /rescheduled_for is required when status is rescheduled/);
+    await byTestId(page, 'rescheduled-for').fill(`${today}T18:30`, T);
+    await byTestId(page, 'save-visit').click(T);
+    await byTestId(page, 'visit-saved').waitFor({ state: 'visible', ...T });
+
+    // Today (where saving leads) starts with what is due: the overdue one marked, the later one not listed.
+    const items = page.locator('[data-testid="due-item"]');
+    await waitUntil(async () => (await items.count()) === 3, { what: 'three due' });
+    assert.deepEqual(await items.evaluateAll((list) => list.map((item) => [item.dataset.householdId, item.dataset.kind, item.dataset.overdue])), [
+      [ids.Late, 'follow_up', 'true'], [ids.Today, 'follow_up', 'false'], [ids.Agreed, 'rescheduled', 'false'],
+    ]);
+    assert.equal(await items.nth(0).getByTestId('overdue-badge').count(), 1);
+    assert.equal(await items.nth(1).getByTestId('overdue-badge').count(), 0);
+    assert.match(await items.nth(2).textContent(T), /Agreed visit .*18:30/);
+    assert.match(await byTestId(page, 'due-count').textContent(T), /3 visits due by today, 1 overdue/);
+    // The section comes before the household list.
+    assert.equal(await page.evaluate(() => {
+      const due = document.querySelector('[data-testid="due-section"]');
+      const search = document.getElementById('household-search');
+      return Boolean(due.compareDocumentPosition(search) & Node.DOCUMENT_POSITION_FOLLOWING);
+    }), true);
+
+    // Each opens its household; a later visit to a household takes it off the list.
+    await items.nth(0).getByTestId('due-open').click(T);
+    await byTestId(page, 'visit-household').filter({ hasText: '1 Late Lane' }).waitFor({ state: 'visible', ...T });
+    await local(ui, '/api/visits', { method: 'POST', json: visit(ids.Late, { status: 'no_answer' }) });
+    await page.evaluate(() => { window.location.hash = '#/today'; });
+    await waitUntil(async () => (await page.locator('[data-testid="due-item"]').count()) === 2, { what: 'the late one gone' });
   } finally {
     await closePage(tab);
   }

@@ -97,6 +97,16 @@ struct HouseholdView {
   bool follow_up_outstanding = false;
 };
 
+// Work a household's latest visit asks for on or before a day (Store::work_due): a follow-up
+// due then, or a visit rescheduled to then.
+struct DueWork {
+  HouseholdView household;
+  std::string visit_id;
+  bool follow_up = true;  // false: a rescheduled visit
+  std::string due;        // its follow_up_due "YYYY-MM-DD", or rescheduled_for "YYYY-MM-DDTHH:MM"
+  bool overdue = false;   // due on an earlier day
+};
+
 // discarded: a rejected change the officer discarded (Store::discard_rejected); it keeps no data.
 enum class OutboxState { pending, acked, rejected, discarded };
 
@@ -193,8 +203,9 @@ class Store {
 
   // Checks `data` exactly as the server will (protocol.md §5), normalising a postcode, and as
   // far as the device can tell the rules of §5's permission table and household references;
-  // a visit with a referral must give its share_basis (BasisRule::required: this client always
-  // announces the capability). Returns every problem found (empty: valid), or the Error of a failed read.
+  // a visit with a referral must give its share_basis, a follow-up its follow_up_due and a
+  // rescheduled visit its rescheduled_for (WriterRules::all(): this client announces them all).
+  // Returns every problem found (empty: valid), or the Error of a failed read.
   Result<safer::FieldErrors> validate(safer::RecordData& data) const;
 
   // Creates a record with a new UUIDv7 id (or `id`, when given and new) and queues an
@@ -257,8 +268,21 @@ class Store {
   // How many live households households(query, …) pages through.
   Result<std::int64_t> count_households(const std::string& query) const;
 
+  // A live household on this device that `household` (its postcode in stored form) would
+  // nearly duplicate (safer::near_duplicate_key: same postcode and house numbers), other than
+  // `except_id`: its id, or nullopt.
+  Result<std::optional<std::string>> near_duplicate(const safer::Household& household,
+                                                    const std::string& except_id = "") const;
+
   // One live household's view; error "not_found" when there is none on this device.
   Result<HouseholdView> household_view(const std::string& id) const;
+
+  // The work due on `today` ("YYYY-MM-DD", the device's local date) or before, oldest first:
+  // for each live household whose latest live visit (by visited_at, then id) needs a follow-up
+  // due by then or was rescheduled to then. A later visit of any status supersedes it; a visit
+  // without its date (a protocol-1 device's) is not listed. At most kMaxDueWork.
+  static constexpr std::size_t kMaxDueWork = 500;
+  Result<std::vector<DueWork>> work_due(const std::string& today) const;
 
   // Live visits to one household, newest first.
   Result<std::vector<StoredRecord>> visits_to(const std::string& household_id) const;

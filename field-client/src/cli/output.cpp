@@ -45,6 +45,8 @@ void print_visit(std::ostream& out, const StoredRecord& record, const safer::Vis
     out << "  referrals=" << join(v.referrals.names())
         << " share_basis=" << (v.share_basis ? safer::to_string(*v.share_basis) : std::string_view("not_recorded"));
   }
+  if (v.follow_up_due) out << "  follow_up_due=" << *v.follow_up_due;
+  if (v.rescheduled_for) out << "  rescheduled_for=" << *v.rescheduled_for;
   if (!v.answers.empty()) {  // the ids only: a feedback text is personal, as the notes are
     std::string ids;
     for (const auto& [id, answer] : v.answers) ids += (ids.empty() ? "" : ",") + id;

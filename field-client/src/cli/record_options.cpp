@@ -118,6 +118,8 @@ std::string option_for(const std::string& field) {
       {"smoke_detectors_fitted", "--smoke-detectors"},
       {"referrals", "--referral"},
       {"share_basis", "--share-basis"},
+      {"follow_up_due", "--follow-up-due"},
+      {"rescheduled_for", "--rescheduled-for"},
       {"notes", "--notes"},
       {"station", "--station"},
       {"started_at", "--started-at"},
@@ -192,6 +194,11 @@ void VisitOptions::add_to(CLI::App& command) {
   share_basis_opt_ = command.add_option("--share-basis", share_basis_,
                                         "Lawful basis for sharing the referrals (required with a referral); " +
                                             allowed_help<safer::ShareBasis>());
+  follow_up_due_opt_ = command.add_option("--follow-up-due", follow_up_due_,
+                                          "Date the follow-up is due, YYYY-MM-DD (required with a follow-up)");
+  rescheduled_for_opt_ = command.add_option(
+      "--rescheduled-for", rescheduled_for_,
+      "Agreed local date and time, YYYY-MM-DDTHH:MM (required when status is rescheduled)");
   notes_opt_ = command.add_option("--notes", notes_, "Notes, at most 2000 characters");
   answers_opt_ = command.add_option("--answer", answers_,
                                     "Answer to one of the server's questions, repeatable: ID=VALUE, with 1 to 5 for a "
@@ -233,6 +240,12 @@ void VisitOptions::apply(safer::Visit& visit, bool creating, safer::UnixMillis n
       errors.push_back({"share_basis", "share_basis must be one of " + safer::allowed_values<safer::ShareBasis>()});
     }
   }
+  // A work date only goes with its condition (protocol.md §5.2): an update that removes the
+  // follow-up or changes the status clears it.
+  if (!visit.has(safer::Outcome::follow_up_required)) visit.follow_up_due.reset();
+  if (visit.status != safer::VisitStatus::rescheduled) visit.rescheduled_for.reset();
+  if (given(follow_up_due_opt_)) visit.follow_up_due = follow_up_due_;
+  if (given(rescheduled_for_opt_)) visit.rescheduled_for = rescheduled_for_;
   if (given(notes_opt_)) read_text(notes_, "notes", visit.notes, errors);
   if (given(answers_opt_)) read_answers(answers_, visit.answers, errors);
 }

@@ -46,14 +46,16 @@ class VisitOptions {
   void apply(safer::Visit& visit, bool creating, safer::UnixMillis now, safer::FieldErrors& errors) const;
 
  private:
-  std::string household_, status_, visited_at_, smoke_detectors_, notes_, share_basis_;
+  std::string household_, status_, visited_at_, smoke_detectors_, notes_, share_basis_, follow_up_due_,
+      rescheduled_for_;
   std::vector<std::string> referrals_, answers_;
   bool clear_referrals_ = false;
   std::array<bool, 6> outcomes_{};
   std::array<CLI::Option*, 6> outcome_opts_{};
   CLI::Option *household_opt_ = nullptr, *status_opt_ = nullptr, *visited_at_opt_ = nullptr,
               *smoke_opt_ = nullptr, *referrals_opt_ = nullptr, *notes_opt_ = nullptr,
-              *share_basis_opt_ = nullptr, *answers_opt_ = nullptr;
+              *share_basis_opt_ = nullptr, *follow_up_due_opt_ = nullptr, *rescheduled_for_opt_ = nullptr,
+              *answers_opt_ = nullptr;
 };
 
 class CommuteOptions {

@@ -1,6 +1,7 @@
 #include "local_api.h"
 
 #include <charconv>
+#include <ctime>
 #include <tuple>
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
@@ -23,6 +24,15 @@ LocalResponse json(int status, const JsonOut& body) { return json(status, body.s
 
 LocalResponse error(int status, std::string_view message) {
   return json(status, JsonOut().begin_object().field("error", message).end_object());
+}
+
+// A new household's body may say "near_duplicate_ok": true: the officer saw the warning of a
+// near duplicate and adds it anyway (the field is not part of the record).
+bool near_duplicate_ok(const std::string& body) {
+  rapidjson::Document document;
+  document.Parse<rapidjson::kParseIterativeFlag>(body.c_str(), body.size());  // no recursion per level
+  return !document.HasParseError() && document.IsObject() && document.HasMember("near_duplicate_ok") &&
+         document["near_duplicate_ok"].IsTrue();
 }
 
 LocalResponse invalid(const safer::FieldErrors& errors) {
@@ -156,6 +166,7 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   if (post && path == "/api/households/search") return search_households(request.body);
   if (get && path.rfind("/api/households/", 0) == 0) return household(path.substr(16));
   if (get && path == "/api/visits") return visits(request);
+  if (get && path == "/api/due") return due();
   if (post && path == "/api/visits") return write(safer::Entity::visit, "", request.body);
   if (get && path == "/api/commute") return commute();
   if (post && path == "/api/commute") return write(safer::Entity::commute_session, "", request.body);
@@ -392,6 +403,30 @@ LocalResponse LocalApi::visits(const LocalRequest& request) {
   return json(200, *visits);
 }
 
+// Today's date in the device's time zone (TZ), "YYYY-MM-DD".
+static std::string local_today() {
+  const std::time_t now = static_cast<std::time_t>(safer::now_unix_millis() / 1000);
+  std::tm local{};
+  localtime_r(&now, &local);
+  return safer::format_iso_date(safer::CivilDate{local.tm_year + 1900, static_cast<unsigned>(local.tm_mon + 1),
+                                                 static_cast<unsigned>(local.tm_mday)});
+}
+
+LocalResponse LocalApi::due() {
+  const std::string today = local_today();
+  const auto work = store_->work_due(today);
+  if (!work) return from_error(work.error());
+  JsonOut out;
+  out.begin_object().field("today", today).key("due").begin_array();
+  for (const auto& item : *work) {
+    out.begin_object().field("visit_id", item.visit_id).field("kind", item.follow_up ? "follow_up" : "rescheduled");
+    out.field("due", item.due).field("overdue", item.overdue).key("household");
+    write_household_view(out, item.household);
+    out.end_object();
+  }
+  return json(200, out.end_array().end_object());
+}
+
 LocalResponse LocalApi::commute() {
   // A session left open on an earlier day is ended at its midnight before it is listed, so the
   // app never shows it as going on (store.h).
@@ -459,6 +494,17 @@ LocalResponse LocalApi::write(safer::Entity entity, const std::string& id, const
     errors = std::move(*checked);
   }
   if (!errors.empty()) return invalid(errors);
+  if (entity == safer::Entity::household && id.empty() && !near_duplicate_ok(body)) {
+    // The officer may be about to add, in the rain, a household the register already has.
+    const auto other = store_->near_duplicate(std::get<safer::Household>(data));
+    if (!other) return from_error(other.error());
+    if (*other) {
+      return json(409, JsonOut().begin_object()
+                           .field("error", "a household with the same postcode and house number is already on this "
+                                           "tablet: check that it is not this one, or add this one anyway")
+                           .field("code", "near_duplicate").field("household_id", **other).end_object());
+    }
+  }
   if (!id.empty()) {
     auto existing = own_record(entity, id, "change");
     if (auto* refused = std::get_if<LocalResponse>(&existing)) return std::move(*refused);

@@ -61,6 +61,9 @@ class LocalApi {
   LocalResponse search_households(const std::string& body);
   LocalResponse household(const std::string& id);
   LocalResponse visits(const LocalRequest& request);
+  // GET /api/due: {"today", "due": [...]}, the work due today or before (Store::work_due) on
+  // the device's local date.
+  LocalResponse due();
   LocalResponse commute();
   LocalResponse rejected();
   // DELETE /api/rejected/SEQ: Store::discard_rejected.

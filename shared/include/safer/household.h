@@ -35,4 +35,10 @@ struct Household {
   friend bool operator==(const Household&, const Household&) = default;
 };
 
+// What makes two households near duplicates (the register import and a household added on a
+// tablet are warned of them): the postcode (stored form) and the numbers in the address, in
+// order ("Flat 2, 11 Fir Drive" → "WD7 9FF|2/11"). "" when the address holds no number: such a
+// household is never called a near duplicate.
+std::string near_duplicate_key(const Household& household);
+
 }  // namespace safer

@@ -31,6 +31,10 @@ inline constexpr std::string_view kEvict = "evict";
 // The client records the lawful basis of a visit's referrals: its visits with a referral must
 // carry share_basis, and it may clear a stored basis by leaving it out (protocol.md §5.2).
 inline constexpr std::string_view kShareBasis = "share_basis";
+// The client records the dates that drive work: its follow-ups carry follow_up_due and its
+// rescheduled visits rescheduled_for, and it may clear a stored one by leaving it out
+// (protocol.md §5.2).
+inline constexpr std::string_view kWorkDates = "work_dates";
 // The client knows visit.answers (protocol.md §5.8): a visit it sends without answers has none,
 // where a protocol-1 writer's keeps the stored ones.
 inline constexpr std::string_view kQuestions = "questions";

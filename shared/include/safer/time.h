@@ -40,4 +40,17 @@ bool is_valid_date(int year, unsigned month, unsigned day);
 std::optional<CivilDate> parse_iso_date(std::string_view text);
 std::string format_iso_date(const CivilDate& date);
 
+// A wall-clock time with no zone, to the minute: a time agreed with a resident, read in the
+// resident's own (the programme's) time zone.
+struct LocalDateTime {
+  CivilDate date;
+  unsigned hour = 0;    // 0..23
+  unsigned minute = 0;  // 0..59
+
+  friend auto operator<=>(const LocalDateTime&, const LocalDateTime&) = default;
+};
+
+// Parses "YYYY-MM-DDTHH:MM" (a valid date, hour 00..23, minute 00..59; 'T' upper case), or nullopt.
+std::optional<LocalDateTime> parse_local_datetime(std::string_view text);
+
 }  // namespace safer

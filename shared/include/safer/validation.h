@@ -11,30 +11,27 @@
 
 namespace safer {
 
-// Whether a visit with referrals must give its share_basis (protocol.md §5.2): required from a
-// writer that announced the capability `share_basis` (this project's field client always
-// does); optional from a protocol-1 writer, whose visits count as "not recorded".
-enum class BasisRule { optional, required };
-
-// Whether a writer knows visit.answers (protocol.md §5.8): one that announced the capability
-// `questions` sends a visit's every answer, and leaving them out clears them; a protocol-1
-// writer's visit without answers keeps the stored ones (§10 rule 2).
-enum class AnswersRule { keep_stored, as_sent };
-
-// How the server reads one writer's records, from the capabilities its hello announced.
-// Implicit from a BasisRule alone (tools and tests that predate the answers).
+// The visit fields a writer must give because it announced the capability that carries them
+// (protocol.md §5.2, §10); each is optional from a protocol-1 writer. This project's field
+// client announces every one (WriterRules::all()).
 struct WriterRules {
-  WriterRules(BasisRule basis_rule = BasisRule::optional,  // NOLINT: implicit by design
-              AnswersRule answers_rule = AnswersRule::keep_stored)
-      : basis(basis_rule), answers(answers_rule) {}
+  // "share_basis": a visit with a referral gives its share_basis; without one it counts as
+  // "not recorded".
+  bool share_basis = false;
+  // "work_dates": a follow-up gives follow_up_due, a rescheduled visit rescheduled_for.
+  bool work_dates = false;
+  // "questions": the writer sends a visit's every answer (protocol.md §5.8), and leaving them
+  // out clears them; without it a visit with no answers keeps the stored ones (§10 rule 2).
+  bool questions = false;
 
-  BasisRule basis;
-  AnswersRule answers;
+  static constexpr WriterRules protocol1() { return {}; }
+  static constexpr WriterRules all() { return {true, true, true}; }
+  friend bool operator==(const WriterRules&, const WriterRules&) = default;
 };
 
 // Also rewrites household.postcode to its stored form when it is a valid postcode.
 FieldErrors check_household(Household& household, const ReferenceLists& lists);
-FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);
+FieldErrors check_visit(const Visit& visit, const ReferenceLists& lists, WriterRules rules = WriterRules::protocol1());
 FieldErrors check_commute_session(const CommuteSession& session, const ReferenceLists& lists);
 
 // Whether the visit refers the resident to a partner: a built-in referral, or an answer to a
@@ -42,7 +39,7 @@ FieldErrors check_commute_session(const CommuteSession& session, const Reference
 bool has_referral(const Visit& visit, const ReferenceLists& lists);
 
 // Dispatches on the record's kind.
-FieldErrors check_record(RecordData& data, const ReferenceLists& lists, BasisRule rule = BasisRule::optional);
+FieldErrors check_record(RecordData& data, const ReferenceLists& lists, WriterRules rules = WriterRules::protocol1());
 
 // User ids (assigned_to, the user of an enrolled device): 1..64 characters of
 // letters, digits and . _ @ -.

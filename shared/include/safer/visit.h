@@ -72,6 +72,11 @@ struct Visit {
   // Only with a referral; nullopt is "not recorded" (a protocol-1 writer, or none given).
   std::optional<ShareBasis> share_basis;
   std::string notes;  // at most 2000 code points
+  // Dates that drive work (protocol.md §5.2), kept as sent once valid: the local date
+  // "YYYY-MM-DD" a follow-up is due, only with follow_up_required; the agreed local time
+  // "YYYY-MM-DDTHH:MM" of a rescheduled visit, only with status rescheduled.
+  std::optional<std::string> follow_up_due;
+  std::optional<std::string> rescheduled_for;
   // Question id -> answer; unanswered questions are left out (protocol.md §5.8).
   std::map<std::string, Answer> answers;
 

@@ -42,8 +42,14 @@ class Dashboard {
     std::int64_t rows = 0;
     std::int64_t total = 0;
   };
-  std::string unvisited_json(const std::optional<std::string>& ward, Listed* listed = nullptr);
+  // Target households with no completed visit on or after `since` (a local date).
+  std::string unvisited_json(const std::optional<std::string>& ward, const safer::CivilDate& since,
+                             Listed* listed = nullptr);
   std::string follow_ups_json(const std::optional<std::string>& ward, Listed* listed = nullptr);
+  // Follow-ups due on the store's local today or before, each on its household's latest visit
+  // (a later visit supersedes it), grouped by officer (the household's assignee, else who
+  // recorded the visit), each officer's split into overdue and due today (work_due.cpp).
+  std::string follow_ups_due_json(const std::optional<std::string>& ward, Listed* listed = nullptr);
   std::string activity_json(const DateRange& range);
 
   // --- The register and devices (register.cpp) ---

@@ -34,10 +34,6 @@ struct ParsedHouseholds {
   bool vulnerability_given = false;
 };
 
-// What makes two households near duplicates: the postcode (stored form) and the numbers in the
-// address in order ("Flat 2, 11 Fir Drive" → "WD7 9FF|2/11"). "" when the address holds no
-// number: such a household is never called a near duplicate.
-std::string near_duplicate_key(const safer::Household& household);
 
 // Parses and validates every row (also: a missing or wrong header, a row with the wrong
 // number of cells, an unterminated quote, text that is not UTF-8, an id given twice).

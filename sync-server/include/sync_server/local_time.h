@@ -27,4 +27,8 @@ safer::CivilDate local_date(safer::UnixMillis instant);
 // Thread-safe.
 safer::UnixMillis local_midnight(const safer::CivilDate& date);
 
+// The financial year `date` falls in, named by the year it starts: 1 April 2026 to 31 March
+// 2027 is 2026.
+constexpr int financial_year_of(const safer::CivilDate& date) { return date.month >= 4 ? date.year : date.year - 1; }
+
 }  // namespace sync_server

@@ -156,14 +156,15 @@ class ServerStore {
   // `prepared` is what prepare_push() made of this push, or empty. When `credential` (the
   // DeviceRecord::credential the session authenticated with) is set and is no longer the
   // device's current one (revoked, enrolled again), nothing is applied and the outcome is the
-  // fatal error "identity_changed". "" (tools, tests): not checked. `writer.basis` is
-  // BasisRule::required for a client that announced "share_basis" (protocol.md §5.2): its
-  // visits with a referral must give one. Under BasisRule::optional a visit without a basis
-  // keeps the stored one, if its referrals still need it. Under AnswersRule::keep_stored (a
-  // client that did not announce "questions", §5.8) a visit without answers keeps the stored ones.
+  // fatal error "identity_changed". "" (tools, tests): not checked. `rules` are
+  // what the client announced (protocol.md §5.2, §10): from a client with "share_basis" a
+  // visit with a referral must give one, from a client with "work_dates" a follow-up its
+  // follow_up_due and a rescheduled visit its rescheduled_for. A field whose rule is off is
+  // optional, and a visit that leaves it out keeps the stored one while its condition holds.
+  // From a client without "questions" (§5.8) a visit without answers keeps the stored ones.
   PushOutcome apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
                          const std::vector<std::string>& prepared = {}, const std::string& credential = "",
-                         safer::WriterRules writer = {});
+                         safer::WriterRules rules = safer::WriterRules::protocol1());
   void commit_group();
   void abandon_group() noexcept;
 
@@ -180,7 +181,7 @@ class ServerStore {
   // begin_group + apply_push + commit_group, for one batch (tools, tests); run again when
   // it met another server's transaction.
   Result<PushOutcome> push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                           safer::WriterRules writer = {});
+                           safer::WriterRules rules = safer::WriterRules::protocol1());
 
   // --- Pull and statistics (any reader) ---------------------------------------------------
 

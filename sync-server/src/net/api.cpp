@@ -194,7 +194,7 @@ ApiResponse get_activity(ServerStore& store, const ApiRequest& request, const Ca
 }
 
 ApiResponse get_report(ServerStore& store, const ApiRequest& request, const Caller&, const std::string&) {
-  int year = local_date(store.options().wall_clock()).year;
+  int year = financial_year_of(local_date(store.options().wall_clock()));
   if (const auto text = query_text(request, "year")) {
     if (text->size() != 4 || text->find_first_not_of("0123456789") != std::string::npos) {
       return error(400, "year must be a year such as 2026 (the financial year April 2026 to March 2027)");
@@ -225,22 +225,42 @@ std::optional<ApiResponse> refuse_unknown_ward(ServerStore& store, const std::op
   return error(400, "ward must be one of the wards in the reference lists");
 }
 
-ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+// A work list of one ward or all, audited as a view of `list` with how many it showed.
+using WardList = std::string (Dashboard::*)(const std::optional<std::string>&, Dashboard::Listed*);
+ApiResponse get_ward_list(ServerStore& store, const ApiRequest& request, const Caller& caller, WardList make,
+                          const char* list) {
   const auto ward = query_text(request, "ward");
   if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
   Dashboard::Listed listed;
-  auto body = Dashboard(store).unvisited_json(ward, &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "unvisited", ward_text(ward), listed);
+  Dashboard dashboard(store);
+  auto body = (dashboard.*make)(ward, &listed);
+  record_listing(store, request, caller, kAuditWorklistView, list, ward_text(ward), listed);
+  return json(200, std::move(body));
+}
+
+// Target households not visited since a date: by default since this financial year began (1 April).
+ApiResponse get_unvisited(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  const auto ward = query_text(request, "ward");
+  if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
+  safer::CivilDate since{financial_year_of(local_date(store.options().wall_clock())), 4, 1};
+  if (const auto text = query_text(request, "since")) {
+    const auto date = safer::parse_iso_date(*text);
+    if (!date) return error(400, "since must be a date written YYYY-MM-DD");
+    since = *date;
+  }
+  Dashboard::Listed listed;
+  auto body = Dashboard(store).unvisited_json(ward, since, &listed);
+  record_listing(store, request, caller, kAuditWorklistView, "unvisited",
+                 ward_text(ward) + " since=" + safer::format_iso_date(since), listed);
   return json(200, std::move(body));
 }
 
 ApiResponse get_follow_ups(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  const auto ward = query_text(request, "ward");
-  if (auto refused = refuse_unknown_ward(store, ward)) return std::move(*refused);
-  Dashboard::Listed listed;
-  auto body = Dashboard(store).follow_ups_json(ward, &listed);
-  record_listing(store, request, caller, kAuditWorklistView, "follow_ups", ward_text(ward), listed);
-  return json(200, std::move(body));
+  return get_ward_list(store, request, caller, &Dashboard::follow_ups_json, "follow_ups");
+}
+
+ApiResponse get_follow_ups_due(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  return get_ward_list(store, request, caller, &Dashboard::follow_ups_due_json, "follow_ups_due");
 }
 
 // One page of the register, by its filters and (for a search) by a piece of address or
@@ -776,6 +796,7 @@ constexpr Route kRoutes[] = {
     {"GET", "/api/v1/report", "", Access::read, get_report},
     {"GET", "/api/v1/worklists/unvisited", "", Access::read, get_unvisited},
     {"GET", "/api/v1/worklists/follow-ups", "", Access::read, get_follow_ups},
+    {"GET", "/api/v1/worklists/follow-ups-due", "", Access::read, get_follow_ups_due},
     {"GET", "/api/v1/households", "", Access::read, get_households},
     {"GET", "/api/v1/households/", "", Access::read, get_household},
     {"PUT", "/api/v1/households/", "", Access::write, put_household},

@@ -81,7 +81,7 @@ void CommitQueue::run(Lane& lane) {
         for (std::size_t i = 0; i < group.size(); ++i) {
           results[i].queued_ms = std::chrono::duration<double, std::milli>(started - group[i].second).count();
           results[i].outcome = writer->apply_push(group[i].first.device, group[i].first.push, group[i].first.prepared,
-                                                  group[i].first.credential, group[i].first.writer);
+                                                  group[i].first.credential, group[i].first.rules);
         }
         writer->commit_group();
         break;

@@ -33,7 +33,7 @@ struct PushJob {
   std::function<void(PushResult)> done;
   std::vector<std::string> prepared;  // ServerStore::prepare_push(push), made before submit(); may be empty
   std::string credential;  // DeviceRecord::credential the session authenticated with ("": not checked)
-  safer::WriterRules writer;  // from the capabilities the hello announced
+  safer::WriterRules rules;  // what the hello announced (share_basis, work_dates, questions)
 };
 
 class CommitQueue {

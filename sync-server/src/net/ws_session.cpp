@@ -148,9 +148,9 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     }
     // §10 rule 4: an addition is used only if both lists name it; this server offers both of its own.
     evictions_ = hello.announces(safer::capabilities::kEvict) ? ServerStore::Evictions::send : ServerStore::Evictions::omit;
-    writer_.basis = hello.announces(safer::capabilities::kShareBasis) ? safer::BasisRule::required : safer::BasisRule::optional;
-    writer_.answers = hello.announces(safer::capabilities::kQuestions) ? safer::AnswersRule::as_sent
-                                                                       : safer::AnswersRule::keep_stored;
+    rules_ = safer::WriterRules{.share_basis = hello.announces(safer::capabilities::kShareBasis),
+                                .work_dates = hello.announces(safer::capabilities::kWorkDates),
+                                .questions = hello.announces(safer::capabilities::kQuestions)};
     context_.readers->post([self = this->shared_from_this()](ServerStore& store) {
       std::optional<DeviceRecord> device;
       try {
@@ -169,7 +169,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       welcome.wards = store.options().lists.wards;
       welcome.stations = store.options().lists.stations;
       welcome.capabilities = {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis),
-                              std::string(safer::capabilities::kQuestions)};
+                              std::string(safer::capabilities::kWorkDates), std::string(safer::capabilities::kQuestions)};
       welcome.questions = store.options().lists.questions;
       asio::post(self->ws_.get_executor(), [self, welcome = std::move(welcome)] {
         self->hello_done_ = true;
@@ -184,7 +184,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     const auto first = push.changes.front().seq;
     const auto last = push.changes.back().seq;
     auto prepared = ServerStore::prepare_push(push);  // here, not on the one writer thread
-    PushJob job{device_.identity, std::move(push), {}, std::move(prepared), device_.credential, writer_};
+    PushJob job{device_.identity, std::move(push), {}, std::move(prepared), device_.credential, rules_};
     job.done = [self = this->shared_from_this(), changes, first, last](PushResult result) {
       asio::post(self->ws_.get_executor(), [self, changes, first, last, result = std::move(result)] {
         self->on_pushed(result, changes, first, last);
@@ -328,7 +328,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   std::string peer_;
   bool hello_done_ = false;
   ServerStore::Evictions evictions_ = ServerStore::Evictions::omit;  // what the hello announced
-  safer::WriterRules writer_;
+  safer::WriterRules rules_;  // what the hello announced
   bool busy_ = false;      // a message is being handled; its answer is not queued yet
   bool writing_ = false;   // one async_write in flight
   bool closing_ = false;   // async_close started

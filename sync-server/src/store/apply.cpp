@@ -60,7 +60,7 @@ std::vector<std::string> ServerStore::prepare_push(const safer::ReceivedPush& pu
 
 PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
                                            const std::vector<std::string>& prepared, const std::string& credential,
-                                           safer::WriterRules writer) {
+                                           safer::WriterRules rules) {
   PushOutcome outcome;
   // On PostgreSQL the device's row stays locked until the group commits: the same batch
   // resent through another server waits here, then finds acked_seq moved past it.
@@ -124,7 +124,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
       rejection = reject(safer::codes::kInvalid, received.error.message, received.error.field);
     } else {
       rejection = apply_change(device, *received.change, applied, Stamp::device,
-                               i < prepared.size() ? prepared[i] : kNotPrepared, writer);
+                               i < prepared.size() ? prepared[i] : kNotPrepared, rules);
     }
     if (rejection) {
       rejection->seq = received.seq;
@@ -229,11 +229,37 @@ bool keep_answers(Visit& visit, const std::optional<StoredRow>& current) {
   return !visit.answers.empty();
 }
 
+// Nor of the work dates (protocol.md §5.2, §10 rule 2): a date it leaves out is the stored one
+// while its condition (a follow-up; status rescheduled) still holds, and one it sends without
+// its condition is dropped rather than refused. Returns whether the visit changed.
+bool keep_work_dates(Visit& visit, const std::optional<StoredRow>& current) {
+  struct Kept {
+    std::optional<std::string> Visit::*field;
+    bool holds;
+  };
+  const Kept kept[] = {{&Visit::follow_up_due, visit.has(safer::Outcome::follow_up_required)},
+                       {&Visit::rescheduled_for, visit.status == safer::VisitStatus::rescheduled}};
+  std::optional<Visit> stored;
+  bool changed = false;
+  for (const auto& [field, holds] : kept) {
+    auto& value = visit.*field;
+    if (!holds) {
+      changed |= value.has_value();
+      value.reset();
+    } else if (!value && current && !current->deleted) {
+      if (!stored) stored = decode<Visit>(current->data);
+      value = (*stored).*field;
+      changed |= value.has_value();
+    }
+  }
+  return changed;
+}
+
 }  // namespace
 
 std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_visit(
     const DeviceIdentity& device, const Change& change, const std::optional<StoredRow>& current,
-    safer::WriterRules writer) {
+    safer::WriterRules rules) {
   Admitted admitted{change.data, "", "", std::nullopt, false};
   const bool coordinator = device.role == safer::Role::coordinator;
   if (!coordinator && current && !current->household_id.empty()) {
@@ -248,9 +274,11 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_vi
     return admitted;
   }
   auto& visit = std::get<Visit>(*admitted.data);
-  if (writer.answers == safer::AnswersRule::keep_stored) admitted.completed = keep_answers(visit, current);
-  if (writer.basis == safer::BasisRule::optional) admitted.completed |= keep_share_basis(visit, current, options.lists);
-  if (auto errors = safer::check_visit(visit, options.lists, writer.basis); !errors.empty()) return invalid(errors);
+  // Answers first: a kept answer to a referral question is a referral that keeps its basis.
+  if (!rules.questions) admitted.completed |= keep_answers(visit, current);
+  if (!rules.share_basis) admitted.completed |= keep_share_basis(visit, current, options.lists);
+  if (!rules.work_dates) admitted.completed |= keep_work_dates(visit, current);
+  if (auto errors = safer::check_visit(visit, options.lists, rules); !errors.empty()) return invalid(errors);
   const auto& household = find_household(visit.household_id);
   if (!household) {
     return reject(safer::codes::kInvalid, "household_id does not name a household the server knows", "household_id");
@@ -265,7 +293,7 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit_vi
 std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(const DeviceIdentity& device,
                                                                               const Change& change,
                                                                               const std::optional<StoredRow>& current,
-                                                                              safer::WriterRules writer) {
+                                                                              safer::WriterRules rules) {
   const bool coordinator = device.role == safer::Role::coordinator;
   if (!coordinator && current && current->owner != device.user_id && change.entity != Entity::household) {
     return reject(safer::codes::kForbidden, std::string(safer::to_string(change.entity)) + " " + change.id +
@@ -275,7 +303,7 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(co
     case Entity::household:
       return admit_household(device, change, current);
     case Entity::visit:
-      return admit_visit(device, change, current, writer);
+      return admit_visit(device, change, current, rules);
     case Entity::commute_session:
       if (change.op == Op::upsert) {
         const auto& session = std::get<safer::CommuteSession>(*change.data);
@@ -407,13 +435,13 @@ void ServerStore::Impl::append_assignment(const Actor& by, const std::string& ho
 // last writer wins, statistics, the write, and the household's visits.
 std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& device, const Change& change,
                                                          bool& applied, Stamp stamp, const std::string& encoded,
-                                                         safer::WriterRules writer, const Actor* by) {
+                                                         safer::WriterRules rules, const Actor* by) {
   if (stamp == Stamp::device && change.hlc.millis > options.wall_clock() + options.max_clock_skew_ms) {
     return reject(safer::codes::kClockSkew,
                   "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
   }
   const auto current = find_row(change.entity, change.id);
-  auto admission = admit(device, change, current, writer);
+  auto admission = admit(device, change, current, rules);
   if (auto* refused = std::get_if<Rejection>(&admission)) return std::move(*refused);
   const auto& admitted = std::get<Admitted>(admission);
 

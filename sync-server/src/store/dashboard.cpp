@@ -221,7 +221,8 @@ std::string Dashboard::report_json(int year) {
   return out.str();
 }
 
-std::string Dashboard::unvisited_json(const std::optional<std::string>& ward, Listed* listed) {
+std::string Dashboard::unvisited_json(const std::optional<std::string>& ward, const safer::CivilDate& since,
+                                     Listed* listed) {
   auto rows = store_.impl_->db.cached(
       "SELECT h.id, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), h.ward, h.assigned_to,"
       " (SELECT v.visited_at FROM records v WHERE v.entity = 'visit' AND v.deleted = 0 AND v.household_id = h.id"
@@ -230,11 +231,11 @@ std::string Dashboard::unvisited_json(const std::optional<std::string>& ward, Li
       "  ORDER BY v.visited_at DESC LIMIT 1)"
       " FROM records h WHERE h.entity = 'household' AND h.deleted = 0 AND h.target = 1 AND (CAST(?1 AS TEXT) IS NULL OR h.ward = ?1)"
       " AND NOT EXISTS (SELECT 1 FROM records c WHERE c.entity = 'visit' AND c.status = 'completed' AND c.deleted = 0"
-      "  AND c.household_id = h.id)"
+      "  AND c.household_id = h.id AND c.local_day >= ?2)"
       " ORDER BY h.ward, json_extract(h.data, '$.address')");
-  rows->bind(1, ward);
+  rows->bind(1, ward).bind(2, day_text(since));
   JsonOut out;
-  out.begin_object().key("households").begin_array();
+  out.begin_object().field("since", day_text(since)).key("households").begin_array();
   std::int64_t shown = 0;
   while (rows->step()) {
     ++shown;

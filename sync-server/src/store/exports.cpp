@@ -95,8 +95,8 @@ std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) 
   std::vector<std::string> columns{
       "id", "visited_at", "local_date", "status", "household_id", "address", "postcode", "ward", "vulnerability",
       "crime_prevention_advice", "fire_safety_check", "healthy_lifestyle_advice", "community_involvement_info",
-      "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "notes",
-      "recorded_by"};
+      "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "follow_up_due",
+      "rescheduled_for", "notes", "recorded_by"};
   for (const auto& question : questions) columns.push_back("answer_" + question.id);
   return export_pages(
       store_.impl_->db, range, sink, columns,
@@ -115,7 +115,8 @@ std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) 
           csv.boolean(visit.has(static_cast<safer::Outcome>(i)));
         }
         csv.number(visit.smoke_detectors_fitted).text(joined(visit.referrals.names()));
-        csv.text(visit.share_basis ? safer::to_string(*visit.share_basis) : std::string_view()).text(visit.notes);
+        csv.text(visit.share_basis ? safer::to_string(*visit.share_basis) : std::string_view());
+        csv.text(visit.follow_up_due.value_or("")).text(visit.rescheduled_for.value_or("")).text(visit.notes);
         csv.text(rows.column_text(6));
         for (const auto& question : questions) answer_cell(csv, question, visit);
         return std::pair{rows.column_text(7), rows.column_text(0)};

@@ -129,7 +129,7 @@ Result<std::size_t> Dashboard::erase_household(const std::string& household_id, 
     bool applied = false;
     // apply_change() erases the visits and writes the `erase` audit entry, in this transaction.
     if (auto rejection = impl.apply_change(dashboard_identity(coordinator), change, applied, ServerStore::Impl::Stamp::server,
-                                           {}, safer::BasisRule::optional, &coordinator)) {
+                                           {}, safer::WriterRules::protocol1(), &coordinator)) {
       return Error{rejection->code, rejection->message, rejection->field};
     }
     return {};

@@ -121,21 +121,6 @@ std::optional<bool> parse_target(const std::string& cell) {
 
 }  // namespace
 
-std::string near_duplicate_key(const safer::Household& household) {
-  std::string numbers;
-  for (std::size_t i = 0; i < household.address.size();) {
-    if (!std::isdigit(static_cast<unsigned char>(household.address[i]))) {
-      ++i;
-      continue;
-    }
-    if (!numbers.empty()) numbers += '/';
-    while (i < household.address.size() && std::isdigit(static_cast<unsigned char>(household.address[i]))) {
-      numbers += household.address[i++];
-    }
-  }
-  return numbers.empty() ? "" : household.postcode + "|" + numbers;
-}
-
 ParsedHouseholds parse_households_csv(std::string_view text, const safer::ReferenceLists& lists) {
   ParsedHouseholds parsed;
   if (text.substr(0, 3) == "\xEF\xBB\xBF") text.remove_prefix(3);  // a UTF-8 byte order mark

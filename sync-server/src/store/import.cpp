@@ -16,7 +16,7 @@ const DeviceIdentity kImporter{"register-import", "register-import", safer::Role
 
 constexpr std::size_t kMaxReportedProblems = 50;
 
-// The near duplicates among `rows` (households_csv.h: near_duplicate_key): each row whose key
+// The near duplicates among `rows` (safer/household.h: near_duplicate_key): each row whose key
 // an earlier row or another live household on the register already has. REQUIRES: a
 // transaction is open on `db` (the register is read in it).
 std::vector<CsvProblem> near_duplicates(db::Database& db, const std::vector<CsvHousehold>& rows) {

@@ -249,9 +249,9 @@ bool Retention::Purge::write(safer::Change change) {
   change.hlc = clock.tick();
   bool applied = false;
   // As a writer that knows answers: a feedback text it removes stays removed (§5.8).
-  const safer::WriterRules writer{safer::BasisRule::optional, safer::AnswersRule::as_sent};
+  const safer::WriterRules rules{.questions = true};
   const auto rejection =
-      impl_.apply_change(kRetentionWriter, change, applied, ServerStore::Impl::Stamp::server, {}, writer);
+      impl_.apply_change(kRetentionWriter, change, applied, ServerStore::Impl::Stamp::server, {}, rules);
   return !rejection && applied;
 }
 

@@ -1108,8 +1108,8 @@ void ServerStore::begin_group() {
 
 PushOutcome ServerStore::apply_push(const DeviceIdentity& device, const safer::ReceivedPush& push,
                                     const std::vector<std::string>& prepared, const std::string& credential,
-                                    safer::WriterRules writer) {
-  return impl_->apply_batch(device, push, prepared, credential, writer);
+                                    safer::WriterRules rules) {
+  return impl_->apply_batch(device, push, prepared, credential, rules);
 }
 
 void ServerStore::commit_group() {
@@ -1139,8 +1139,8 @@ void ServerStore::abandon_group() noexcept {
 }
 
 Result<PushOutcome> ServerStore::push(const DeviceIdentity& device, const safer::ReceivedPush& push,
-                                      safer::WriterRules writer) {
-  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push, {}, "", writer); });
+                                      safer::WriterRules rules) {
+  return in_write_group(*this, [&]() -> Result<PushOutcome> { return apply_push(device, push, {}, "", rules); });
 }
 
 }  // namespace sync_server

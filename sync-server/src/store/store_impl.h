@@ -116,7 +116,7 @@ struct ServerStore::Impl {
   // apply.cpp
   PushOutcome apply_batch(const DeviceIdentity& device, const safer::ReceivedPush& push,
                           const std::vector<std::string>& prepared, const std::string& credential,
-                          safer::WriterRules writer);
+                          safer::WriterRules rules);
   // Whose clock stamped a change: a device's is checked for skew (protocol.md §3); the
   // server's own (the register import) follows the greatest HLC applied, which may itself be
   // up to the allowed skew ahead, and is not.
@@ -126,17 +126,17 @@ struct ServerStore::Impl {
   std::optional<safer::Rejection> apply_change(const DeviceIdentity& device, const safer::Change& change,
                                                bool& applied, Stamp stamp = Stamp::device,
                                                const std::string& encoded = {},
-                                               safer::WriterRules writer = {},
+                                               safer::WriterRules rules = safer::WriterRules::protocol1(),
                                                const Actor* by = nullptr);
   // apply_change()'s steps (apply.cpp).
   struct Admitted;
   std::variant<safer::Rejection, Admitted> admit(const DeviceIdentity& device, const safer::Change& change,
-                                                 const std::optional<StoredRow>& current, safer::WriterRules writer);
+                                                 const std::optional<StoredRow>& current, safer::WriterRules rules);
   std::variant<safer::Rejection, Admitted> admit_household(const DeviceIdentity& device, const safer::Change& change,
                                                            const std::optional<StoredRow>& current);
   std::variant<safer::Rejection, Admitted> admit_visit(const DeviceIdentity& device, const safer::Change& change,
                                                        const std::optional<StoredRow>& current,
-                                                       safer::WriterRules writer);
+                                                       safer::WriterRules rules);
   void recount(const safer::Change& change, const std::optional<StoredRow>& current, const Admitted& admitted);
   void write_record(const DeviceIdentity& device, const safer::Change& change, const std::optional<StoredRow>& current,
                     const Admitted& admitted, const std::string& encoded);

@@ -182,8 +182,8 @@ std::string to_json(const Held& held, const std::string& household_id, safer::Un
 constexpr std::string_view kCsvColumns[] = {
     "section",   "id",        "time",           "state",   "by_user",    "by_device", "from_address",
     "created_by", "assigned_to", "address",     "postcode", "ward",       "vulnerability", "target",
-    "visited_at", "status",   "outcomes",       "smoke_detectors_fitted", "referrals", "share_basis", "notes",
-    "answers",   "action",    "outcome",   "concerning",     "detail"};
+    "visited_at", "status",   "outcomes",       "smoke_detectors_fitted", "referrals", "share_basis",
+    "follow_up_due", "rescheduled_for", "notes", "answers", "action", "outcome", "concerning", "detail"};
 
 // One CSV row: cells by column name, the others empty.
 using CsvRow = std::map<std::string_view, std::string>;
@@ -228,6 +228,8 @@ CsvRow visit_row(const HeldRecord& record) {
   row["smoke_detectors_fitted"] = std::to_string(visit.smoke_detectors_fitted);
   row["referrals"] = joined(visit.referrals.names());
   if (visit.share_basis) row["share_basis"] = safer::to_string(*visit.share_basis);
+  if (visit.follow_up_due) row["follow_up_due"] = *visit.follow_up_due;
+  if (visit.rescheduled_for) row["rescheduled_for"] = *visit.rescheduled_for;
   row["notes"] = visit.notes;
   // id=value for each answer (protocol.md §5.8), joined as lists are: 'feels_safe=4;feedback=…'.
   std::vector<std::string> answers;
