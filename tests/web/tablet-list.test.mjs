@@ -240,9 +240,10 @@ test('4. Today starts with the follow-ups and agreed visits due and overdue; the
   const ui = await startTabletUi(join(dir, 'due.db'), join(ARTIFACTS_DIR, 'tablet-due-ui.log'));
   processes.push(ui);
   const ids = {};
-  for (const name of ['Late', 'Today', 'Agreed', 'Later']) {
+  // Each its own house number: the same postcode and number would be a near duplicate (test 3).
+  for (const [number, name] of ['Late', 'Today', 'Agreed', 'Later'].entries()) {
     ids[name] = (await local(ui, '/api/households', {
-      method: 'POST', json: { address: `1 ${name} Lane`, postcode: 'WD6 1AB', ward: 'Elstree' },
+      method: 'POST', json: { address: `${number + 1} ${name} Lane`, postcode: 'WD6 1AB', ward: 'Elstree' },
     })).id;
   }
   const { today } = await local(ui, '/api/due');
