@@ -759,8 +759,9 @@ CREATE TABLE officers (
 ALTER TABLE accounts ADD COLUMN disabled_at bigint;
 )sql"},
     {14, R"sql(
--- As SQLite's migration 17: answers to the server's questions in the statistics.
-CREATE TABLE answer_totals (
+-- As SQLite's migration 17: answers to the server's questions in the statistics. IF NOT EXISTS:
+-- a store rewound past it (the migration tests) runs it again.
+CREATE TABLE IF NOT EXISTS answer_totals (
   day      text COLLATE "C" NOT NULL,
   ward     text COLLATE "C" NOT NULL,
   question text COLLATE "C" NOT NULL,
@@ -768,7 +769,7 @@ CREATE TABLE answer_totals (
   visits   bigint NOT NULL,
   PRIMARY KEY (day, ward, question, answer)
 );
-CREATE TABLE answer_month_totals (
+CREATE TABLE IF NOT EXISTS answer_month_totals (
   month    text COLLATE "C" NOT NULL,
   ward     text COLLATE "C" NOT NULL,
   question text COLLATE "C" NOT NULL,
