@@ -154,4 +154,10 @@ Result<std::vector<Question>> questions_from_json(std::string_view text) {
   return questions;
 }
 
+std::string answer_text(const Answer& answer) {
+  if (const auto* number = std::get_if<std::int64_t>(&answer)) return std::to_string(*number);
+  if (const auto* text = std::get_if<std::string>(&answer)) return *text;
+  return std::get<bool>(answer) ? "true" : "false";
+}
+
 }  // namespace safer

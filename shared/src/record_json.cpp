@@ -48,8 +48,10 @@ void read_answers(ObjectReader& reader, std::map<std::string, Answer>& out) {
 void write_answers(OutputArchive& archive, const std::map<std::string, Answer>& answers) {
   archive.setNextName("answers");
   archive.startNode();
-  for (const auto& [id, answer] : answers) {
-    std::visit([&archive, &id](const auto& value) { archive(cereal::make_nvp(id.c_str(), value)); }, answer);
+  for (const auto& entry : answers) {
+    // Not a structured binding: clang 14, which builds the fuzzers, cannot capture one.
+    const char* id = entry.first.c_str();
+    std::visit([&archive, id](const auto& value) { archive(cereal::make_nvp(id, value)); }, entry.second);
   }
   archive.finishNode();
 }

@@ -58,6 +58,8 @@ struct EnumNames<Outcome> {
 // An answer to one of the server's questions (question.h, protocol.md §5.8): an integer for a
 // scale, a string for a text, true for a yes/no outcome or a referral partner.
 using Answer = std::variant<std::int64_t, std::string, bool>;
+// An answer as text: the scale's number, the text itself, or true/false.
+std::string answer_text(const Answer& answer);
 
 struct Visit {
   static constexpr int kMaxSmokeDetectors = 10;

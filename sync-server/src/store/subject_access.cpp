@@ -233,20 +233,7 @@ CsvRow visit_row(const HeldRecord& record) {
   row["notes"] = visit.notes;
   // id=value for each answer (protocol.md §5.8), joined as lists are: 'feels_safe=4;feedback=…'.
   std::vector<std::string> answers;
-  for (const auto& [id, answer] : visit.answers) {
-    std::visit(
-        [&answers, &id](const auto& value) {
-          using Value = std::decay_t<decltype(value)>;
-          if constexpr (std::is_same_v<Value, std::string>) {
-            answers.push_back(id + "=" + value);
-          } else if constexpr (std::is_same_v<Value, bool>) {
-            answers.push_back(id + "=" + (value ? "true" : "false"));
-          } else {
-            answers.push_back(id + "=" + std::to_string(value));
-          }
-        },
-        answer);
-  }
+  for (const auto& [id, answer] : visit.answers) answers.push_back(id + "=" + safer::answer_text(answer));
   row["answers"] = joined(answers);
   return row;
 }
