@@ -92,6 +92,7 @@ void add_known_questions(Stats& stats, const std::vector<Question>& questions) {
     if (question.kind == QuestionKind::referral) {
       stats.referrals_by_partner.try_emplace(question.id, 0);
       stats.referrals_sent_by_partner.try_emplace(question.id, 0);
+      stats.partner_labels[question.id] = question.label;
     } else {
       auto& counts = stats.answers[question.id];
       counts.kind = question.kind;
@@ -159,6 +160,10 @@ std::string to_json(const Stats& stats) {
     archive.finishNode();
     write_counts(archive, "by_partner", stats.referrals_by_partner);
     write_counts(archive, "sent_by_partner", stats.referrals_sent_by_partner);
+    archive.setNextName("partner_labels");
+    archive.startNode();
+    for (const auto& [id, label] : stats.partner_labels) archive(make_nvp(id.c_str(), label));
+    archive.finishNode();
     archive.finishNode();
 
     archive.setNextName("households");

@@ -13,14 +13,9 @@ namespace {
 constexpr std::size_t kMaxAddressCodePoints = 200;
 constexpr std::size_t kMaxEchoedCodePoints = 40;
 
-// "A, B or C", for messages listing a server's wards or stations.
-std::string join_allowed(const std::vector<std::string>& values) {
-  std::string out;
-  for (std::size_t i = 0; i < values.size(); ++i) {
-    if (i > 0) out += (i + 1 == values.size()) ? " or " : ", ";
-    out += values[i];
-  }
-  return out;
+bool is_referral_question(std::string_view id, const ReferenceLists& lists) {
+  const Question* question = lists.find_question(id);
+  return question != nullptr && question->kind == QuestionKind::referral;
 }
 
 // A reference value echoed back in a message, cut short so a message stays readable.
@@ -115,10 +110,29 @@ void check_work_dates(const Visit& visit, WriterRules rules, FieldErrors& errors
 
 bool has_referral(const Visit& visit, const ReferenceLists& lists) {
   if (!visit.referrals.empty()) return true;
-  return std::any_of(visit.answers.begin(), visit.answers.end(), [&lists](const auto& entry) {
-    const Question* question = lists.find_question(entry.first);
-    return question != nullptr && question->kind == QuestionKind::referral;
-  });
+  return std::any_of(visit.answers.begin(), visit.answers.end(),
+                     [&lists](const auto& entry) { return is_referral_question(entry.first, lists); });
+}
+
+std::vector<std::string> referral_partners(const Visit& visit, const ReferenceLists& lists) {
+  std::vector<std::string> partners;
+  for (const auto& name : visit.referrals.names()) partners.emplace_back(name);
+  for (const auto& entry : visit.answers) {  // a map: in id order
+    if (is_referral_question(entry.first, lists)) partners.push_back(entry.first);
+  }
+  return partners;
+}
+
+bool is_referral_partner(std::string_view name, const ReferenceLists& lists) {
+  return enum_from_string<Referral>(name).has_value() || is_referral_question(name, lists);
+}
+
+std::vector<std::string> referral_partner_names(const ReferenceLists& lists) {
+  std::vector<std::string> names(EnumNames<Referral>::names.begin(), EnumNames<Referral>::names.end());
+  for (const auto& question : lists.questions) {
+    if (question.kind == QuestionKind::referral) names.push_back(question.id);
+  }
+  return names;
 }
 
 bool is_valid_user_id(std::string_view text) {
@@ -153,7 +167,7 @@ FieldErrors check_household(Household& household, const ReferenceLists& lists) {
     errors.push_back({"ward", "ward is not valid UTF-8 text"});
   } else if (!lists.has_ward(household.ward)) {
     errors.push_back({"ward", "ward " + echo(household.ward) + " is not one of the wards: " +
-                                  join_allowed(lists.wards)});
+                                  join_alternatives(lists.wards)});
   }
 
   if (const auto assignee = household.assignee(); assignee && !is_valid_user_id(*assignee)) {
@@ -217,7 +231,7 @@ FieldErrors check_commute_session(const CommuteSession& session, const Reference
   } else if (!lists.has_station(session.station)) {
     errors.push_back({"station", "station " + echo(session.station) +
                                      " is not one of the stations: " +
-                                     join_allowed(lists.stations)});
+                                     join_alternatives(lists.stations)});
   }
   if (session.ended_at && *session.ended_at < session.started_at) {
     errors.push_back({"ended_at", "ended_at must not be before started_at"});

@@ -31,6 +31,24 @@ export const REFERRAL_LABELS = {
   health: 'Health', other: 'Other',
 };
 
+/**
+ * [[id, label], …]: every partner a visit can be referred to — the built-in ones in their
+ * order, then the server's own (its questions of kind referral, from the statistics'
+ * `referrals.partner_labels`, absent from an older server) by id.
+ */
+export function partnerOptions(referrals) {
+  const own = referrals && typeof referrals.partner_labels === 'object' && referrals.partner_labels !== null
+    ? referrals.partner_labels : {};
+  const extra = Object.keys(own).filter((id) => !REFERRALS.includes(id)).sort();
+  return [...REFERRALS.map((id) => [id, REFERRAL_LABELS[id]]), ...extra.map((id) => [id, String(own[id] || id)])];
+}
+
+/** The label of one partner, from the statistics' `referrals` (see partnerOptions). */
+export function partnerLabel(referrals, id) {
+  const found = partnerOptions(referrals).find(([key]) => key === id);
+  return found ? found[1] : id;
+}
+
 /** The lawful bases on which a visit's referrals are shared with partners (a visit's share_basis). */
 export const SHARE_BASES = ['consent', 'vital_interests', 'safeguarding'];
 export const SHARE_BASIS_LABELS = {

@@ -5,7 +5,7 @@
 // Navigating within a page (new params) calls update(); another page unmounts the old one.
 
 import { api, get, del, setCsrfToken, onUnauthorized, isQuiet } from './api.js';
-import { h, setChildren, announce, createStateArea, DEFAULT_WARDS } from './dom.js';
+import { h, setChildren, announce, createStateArea, DEFAULT_WARDS, partnerOptions } from './dom.js';
 import { createRouter, notFoundPage } from './common/router.js';
 import { setupCharts } from './charts.js';
 import overviewPage from './page-overview.js';
@@ -31,8 +31,19 @@ let session = null; // {username} while signed in
 // ---------------------------------------------------------------------------------------------
 // Shared look-ups (cached for the session)
 
-let wardsPromise = null;
+let overviewPromise = null;
 let usersPromise = null;
+
+/** The all-time overview, fetched once a session for the lists the pages need (wards, partners). */
+function overviewOnce() {
+  if (!overviewPromise) {
+    overviewPromise = get('/api/v1/overview').catch((error) => {
+      overviewPromise = null;
+      throw error;
+    });
+  }
+  return overviewPromise;
+}
 
 const ctx = {
   navigate: (key, params, options) => router.navigate(key, params, options),
@@ -40,19 +51,21 @@ const ctx = {
 
   /** All ward names, in the server's order (coverage_by_ward lists every ward). */
   wards() {
-    if (!wardsPromise) {
-      wardsPromise = get('/api/v1/overview')
-        .then((data) => {
-          const names = (data.coverage_by_ward || []).map((row) => row.ward);
-          return names.length ? names : DEFAULT_WARDS;
-        })
-        .catch((error) => {
-          wardsPromise = null;
-          if (isQuiet(error)) throw error;
-          return DEFAULT_WARDS;
-        });
-    }
-    return wardsPromise;
+    return overviewOnce().then((data) => {
+      const names = (data.coverage_by_ward || []).map((row) => row.ward);
+      return names.length ? names : DEFAULT_WARDS;
+    }, (error) => {
+      if (isQuiet(error)) throw error;
+      return DEFAULT_WARDS;
+    });
+  },
+
+  /** [[id, label], …]: every referral partner, the built-in ones and the server's own. */
+  partners() {
+    return overviewOnce().then((data) => partnerOptions(data.stats && data.stats.referrals), (error) => {
+      if (isQuiet(error)) throw error;
+      return partnerOptions(null);
+    });
   },
 
   /** Known users [{user_id, role}] from the activity list and the enrolled devices. */
@@ -112,7 +125,7 @@ function showChrome(signedIn) {
 function startSession(data) {
   session = { username: String(data.username || '') };
   setCsrfToken(data.csrf_token);
-  wardsPromise = null;
+  overviewPromise = null;
   usersPromise = null;
   showChrome(true);
   router.route();

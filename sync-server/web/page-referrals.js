@@ -4,11 +4,12 @@
 //   POST /api/v1/referrals/sent {partner, visit_ids} or {partner, all, from, to, include_not_recorded}
 // A referral whose visit recorded no lawful basis for sharing is flagged, and left out of the CSV
 // and of "mark all" unless the coordinator ticks the box that includes them (data-protection.md §5).
+// The partners are the built-in ones and the server's own (its questions of kind referral).
 
 import { get, postJson, query, isQuiet } from './api.js';
 import {
   h, formatNumber, timeElement, createStateArea, confirmDialog, announce, label, plural,
-  REFERRALS, REFERRAL_LABELS, SHARE_BASIS_LABELS, VULNERABILITY_LABELS,
+  REFERRALS, SHARE_BASIS_LABELS, VULNERABILITY_LABELS, partnerOptions,
 } from './dom.js';
 import { createTable } from './charts.js';
 import { createRangeControl, rangeFromParams, describeRange } from './ranges.js';
@@ -17,17 +18,25 @@ const PAGE_SIZE = 100;
 const STATES = [['unsent', 'Not yet passed on'], ['sent', 'Passed on'], ['all', 'All']];
 const num = (value) => (typeof value === 'number' && Number.isFinite(value) ? value : 0);
 
+// A partner id of the URL is taken when it has an id's form; the server refuses one it does not know.
+const PARTNER_ID = /^[a-z0-9_]{1,40}$/;
+
 function paramsOf(params) {
-  const partner = REFERRALS.includes(params.get('partner')) ? params.get('partner') : REFERRALS[0];
+  const partner = PARTNER_ID.test(params.get('partner') || '') ? params.get('partner') : REFERRALS[0];
   const state = STATES.some(([key]) => key === params.get('state')) ? params.get('state') : 'unsent';
   const offset = Math.max(0, Number.parseInt(params.get('offset') || '0', 10) || 0);
   return { partner, state, offset, ...rangeFromParams(params) };
 }
 
-function select(id, options, value, testid) {
-  const element = h('select', { id, 'data-testid': testid },
-    options.map(([key, text]) => h('option', { value: key, selected: key === value }, text)));
+function setOptions(element, options, value) {
+  const known = options.some(([key]) => key === value) ? options : [...options, [value, value]];
+  element.replaceChildren(...known.map(([key, text]) => h('option', { value: key, selected: key === value }, text)));
   element.value = value;
+}
+
+function select(id, options, value, testid) {
+  const element = h('select', { id, 'data-testid': testid });
+  setOptions(element, options, value);
   return element;
 }
 
@@ -43,9 +52,10 @@ function mount(root, params, ctx) {
   let alive = true;
   let latest = 0;
   let shown = [];  // the rows of the page on show
+  let partners = partnerOptions(null);  // the built-in ones until the server's list arrives
+  const partnerName = (id) => (partners.find(([key]) => key === id) || [id, id])[1];
 
-  const partnerSelect = select('referrals-partner', REFERRALS.map((r) => [r, REFERRAL_LABELS[r]]), current.partner,
-    'referrals-partner');
+  const partnerSelect = select('referrals-partner', partners, current.partner, 'referrals-partner');
   const stateSelect = select('referrals-state', STATES, current.state, 'referrals-state');
   const go = (changes) => ctx.navigate('referrals', { ...current, offset: 0, ...changes });
   partnerSelect.addEventListener('change', () => go({ partner: partnerSelect.value }));
@@ -116,8 +126,8 @@ function mount(root, params, ctx) {
   async function load() {
     const id = ++latest;
     state.set('loading');
-    const partnerName = REFERRAL_LABELS[current.partner];
-    table.setCaption(`Referrals to ${partnerName}, ${STATES.find(([key]) => key === current.state)[1].toLowerCase()}, ${describeRange(current)}`);
+    const partner = partnerName(current.partner);
+    table.setCaption(`Referrals to ${partner}, ${STATES.find(([key]) => key === current.state)[1].toLowerCase()}, ${describeRange(current)}`);
     download.href = csvLink();
     try {
       const data = await get('/api/v1/referrals', { partner: current.partner, state: current.state, from: current.from,
@@ -126,7 +136,7 @@ function mount(root, params, ctx) {
       state.set('none');
       shown = data.referrals || [];
       const counts = data.counts || {};
-      count.textContent = `${plural(num(counts.total), 'referral', 'referrals')} to ${partnerName} in ${describeRange(current)}: ` +
+      count.textContent = `${plural(num(counts.total), 'referral', 'referrals')} to ${partner} in ${describeRange(current)}: ` +
         `${formatNumber(num(counts.unsent))} not yet passed on, ${formatNumber(num(counts.sent))} passed on.`;
       count.dataset.unsent = String(num(counts.unsent));
       count.dataset.sent = String(num(counts.sent));
@@ -134,7 +144,7 @@ function mount(root, params, ctx) {
       warning.textContent = `${plural(num(counts.not_recorded), 'referral has', 'referrals have')} no lawful basis for ` +
         'sharing recorded (made on an older tablet). Check the basis with the officer before passing them on: they are ' +
         'left out of the CSV and of “Mark all” unless you include them below.';
-      table.setRows(shown.map(rowOf), [], `No referrals to ${partnerName} here.`);
+      table.setRows(shown.map(rowOf), [], `No referrals to ${partner} here.`);
       previous.disabled = current.offset === 0;
       next.disabled = current.offset + shown.length >= num(data.matched);
       markAll.disabled = num(counts.unsent) === 0;
@@ -164,24 +174,31 @@ function mount(root, params, ctx) {
       state.set('error', 'Select the referrals to mark first.');
       return;
     }
-    mark({ visit_ids: ids }, `to ${REFERRAL_LABELS[current.partner]}`);
+    mark({ visit_ids: ids }, `to ${partnerName(current.partner)}`);
   });
   markAll.addEventListener('click', async () => {
     const included = includeBox.checked;
     const sure = await confirmDialog({
-      title: `Mark every referral to ${REFERRAL_LABELS[current.partner]} in ${describeRange(current)} as passed on?`,
+      title: `Mark every referral to ${partnerName(current.partner)} in ${describeRange(current)} as passed on?`,
       body: included ? 'Referrals with no basis recorded are included.' : 'Referrals with no basis recorded stay as they are.',
       confirmLabel: 'Mark all as passed on', danger: false,
     });
     if (sure) mark({ all: true, from: current.from || null, to: current.to || null, include_not_recorded: included }, 'in the range');
   });
 
-  load();
+  ctx.partners().then((list) => {
+    if (!alive) return;
+    partners = list;
+    setOptions(partnerSelect, partners, current.partner);
+    load();
+  }, (error) => {
+    if (alive && !isQuiet(error)) load();
+  });
 
   return {
     update(nextParams) {
       current = paramsOf(nextParams);
-      partnerSelect.value = current.partner;
+      setOptions(partnerSelect, partners, current.partner);
       stateSelect.value = current.state;
       rangeControl.set(current);
       load();

@@ -4,7 +4,7 @@
 import {
   formatNumber, formatPercent, formatDate, formatMonth,
   STATUSES, STATUS_LABELS, OUTCOMES, OUTCOME_LABELS, REFERRALS, REFERRAL_LABELS, SHARE_BASES, SHARE_BASIS_LABELS,
-  MESSAGES, MESSAGE_LABELS, VULNERABILITIES, VULNERABILITY_LABELS,
+  partnerOptions, partnerLabel, MESSAGES, MESSAGE_LABELS, VULNERABILITIES, VULNERABILITY_LABELS,
 } from './dom.js';
 import { createChartPanel, barOptions, COLOURS, STATUS_COLOURS, SERIES_COLOURS } from './charts.js';
 import { feedbackPanel, feedbackWardPanel, extraOutcomesOf } from './panel-feedback.js';
@@ -142,12 +142,12 @@ export function hasPartnerFigures(referrals) {
     typeof referrals.by_partner === 'object' && referrals.sent_by_partner && typeof referrals.sent_by_partner === 'object');
 }
 
-/** The partners to show: the known ones in their order, then any other the server counted. */
+/** The partners to show: the built-in ones, the server's own, then any other the server counted. */
 function partnersOf(referrals) {
   if (!hasPartnerFigures(referrals)) return [];
-  return [...REFERRALS, ...Object.keys(referrals.by_partner).filter((p) => !REFERRALS.includes(p)).sort()];
+  const known = partnerOptions(referrals).map(([id]) => id);
+  return [...known, ...Object.keys(referrals.by_partner).filter((p) => !known.includes(p)).sort()];
 }
-const partnerLabel = (partner) => REFERRAL_LABELS[partner] || partner;
 
 /** "Fire service 3 (2 passed on), …": one sentence on the referrals per partner. */
 export function partnerSummary(referrals) {
@@ -157,7 +157,7 @@ export function partnerSummary(referrals) {
   if (total === 0) return 'No referral to a partner in this period.';
   const sent = sum(partners.map((p) => referrals.sent_by_partner[p]));
   return `${formatNumber(total)} ${total === 1 ? 'referral' : 'referrals'} to partners, ${formatNumber(sent)} passed on: ` +
-    `${partners.map((p) => `${partnerLabel(p)} ${formatNumber(num(referrals.by_partner[p]))} ` +
+    `${partners.map((p) => `${partnerLabel(referrals, p)} ${formatNumber(num(referrals.by_partner[p]))} ` +
       `(${formatNumber(num(referrals.sent_by_partner[p]))} passed on)`).join(', ')}.`;
 }
 
@@ -175,7 +175,7 @@ function partnerPart({ headingLevel, rangeText }) {
         { label: 'Not yet passed on', numeric: true }],
     },
     toChart: (referrals) => ({
-      labels: partnersOf(referrals).map(partnerLabel),
+      labels: partnersOf(referrals).map((p) => partnerLabel(referrals, p)),
       datasets: [
         { label: 'Passed on', data: partnersOf(referrals).map((p) => num(referrals.sent_by_partner[p])),
           backgroundColor: COLOURS.blue, borderColor: '#1b1b1b', borderWidth: 1 },
@@ -191,7 +191,7 @@ function partnerPart({ headingLevel, rangeText }) {
       return {
         rows: partners.map((p) => ({
           attrs: { 'data-testid': 'partner-row', 'data-partner': p },
-          cells: [partnerLabel(p), formatNumber(num(referrals.by_partner[p])), formatNumber(num(referrals.sent_by_partner[p])),
+          cells: [partnerLabel(referrals, p), formatNumber(num(referrals.by_partner[p])), formatNumber(num(referrals.sent_by_partner[p])),
             formatNumber(unsent(referrals, p))],
           cellAttrs: [null, numberCell(referrals.by_partner[p]), numberCell(referrals.sent_by_partner[p]),
             numberCell(unsent(referrals, p))],
@@ -225,7 +225,7 @@ export function referralsPanel({ headingLevel = 2, rangeText = '' } = {}) {
 }
 
 function basisPart({ headingLevel, rangeText }) {
-  const partners = REFERRALS.map((r) => REFERRAL_LABELS[r].toLowerCase()).join(', ');
+  const partners = `${REFERRALS.map((r) => REFERRAL_LABELS[r].toLowerCase()).join(', ')} or a partner the partnership added`;
   const counted = (referrals) => (hasReferralFigures(referrals) ? BASIS_ROWS : []);
   return createChartPanel({
     title: 'Referrals and consent to share', headingLevel, testid: 'panel-referrals',

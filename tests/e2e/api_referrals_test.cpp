@@ -6,6 +6,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <fstream>
 #include <string>
 
 namespace {
@@ -123,4 +124,57 @@ TEST_CASE("referrals to pass on: listed per partner, exported without the notes,
   CHECK(std::count(marks.begin(), marks.end(), "referrals partner=fire_service from=2026-11-01 to= selected=all marked=1") == 1);
   CHECK(std::count(marks.begin(), marks.end(), "referrals partner=health from= to= selected=1 marked=1") == 1);
   for (const auto& line : views) CHECK(line.find("Elm") == std::string::npos);
+}
+
+TEST_CASE("a partner the server adds has its own referrals to pass on, CSV and counts", "[e2e][api][questions]") {
+  ServerProcess server;
+  test_support::TempDir dir;
+  const std::string questions = dir.file("questions.json");
+  std::ofstream(questions)
+      << R"([{"id":"feels_safe","kind":"scale","label":"How safe does the resident feel at home?"},)"
+         R"({"id":"satisfaction","kind":"scale","label":"How satisfied was the resident with the visit?"},)"
+         R"({"id":"feedback","kind":"text","label":"Resident's feedback"},)"
+         R"({"id":"owl_signup","kind":"yes_no","label":"OWL sign-up"},)"
+         R"({"id":"age_uk","kind":"referral","label":"Age UK"}])";
+  REQUIRE(server.admin({"questions", "--file", questions}).exit_code == 0);
+  server.start();
+  add_coordinator(server);
+  Device cat(server, "tab-cat-1", "coord.cat", "coordinator");
+  cat.write("household", 1, household("1 Elm Road", "Elstree", true));
+  cat.write("visit", 11, visit(1, "2026-11-10T10:00:00.000Z", "completed",
+                               R"(,"answers":{"age_uk":true,"owl_signup":true},"share_basis":"consent","notes":)" +
+                                   json_string(kNote)));
+  const auto session = log_in(server);
+
+  const auto listed = call(server, "GET", "/api/v1/referrals?partner=age_uk&state=all", bearer(cat.token));
+  REQUIRE(listed.status == 200);
+  const auto list = parse(listed.body);
+  CHECK(at(list, {"counts", "total"}) == 1);
+  REQUIRE(list["referrals"].Size() == 1);
+  CHECK(str(list["referrals"][0], "visit_id") == uuid(11));
+  CHECK(str(list["referrals"][0], "address") == "1 Elm Road");
+  const auto csv = call(server, "GET", "/api/v1/exports/referrals.csv?partner=age_uk", bearer(cat.token));
+  REQUIRE(csv.status == 200);
+  CHECK(csv.header("content-disposition") == "attachment; filename=\"referrals-age_uk.csv\"");
+  CHECK(csv.body.find("age_uk," + uuid(11)) != std::string::npos);
+  CHECK(csv.body.find(kNote) == std::string::npos);
+  const auto marked = call(server, "POST", "/api/v1/referrals/sent", with_cookie(session),
+                           R"({"partner":"age_uk","visit_ids":[")" + uuid(11) + R"("]})");
+  REQUIRE(marked.status == 200);
+  CHECK(at(parse(marked.body), {"marked"}) == 1);
+
+  const auto stats = get_json(server, "/api/v1/stats", cat.token);
+  CHECK(at(stats, {"referrals", "visits"}) == 1);  // referred to the added partner only
+  CHECK(at(stats, {"referrals", "by_partner", "age_uk"}) == 1);
+  CHECK(at(stats, {"referrals", "sent_by_partner", "age_uk"}) == 1);
+  CHECK(str(stats["referrals"]["partner_labels"], "age_uk") == "Age UK");
+  CHECK_FALSE(stats["answers"].HasMember("age_uk"));
+
+  // A question that is not a partner is refused, the message naming the partners there are.
+  const auto outcome = call(server, "GET", "/api/v1/referrals?partner=owl_signup", bearer(cat.token));
+  CHECK(outcome.status == 400);
+  CHECK(outcome.body.find("partner must be one of fire_service, victim_support, adult_social_care, health, other or age_uk") !=
+        std::string::npos);
+  CHECK(call(server, "POST", "/api/v1/referrals/sent", with_cookie(session), R"({"partner":"owl_signup","all":true})").status ==
+        400);
 }

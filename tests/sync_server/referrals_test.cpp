@@ -10,6 +10,7 @@
 #include "store_fixture.h"
 #include "sync_server/audit.h"
 #include "sync_server/dashboard.h"
+#include "sync_server/subject_access.h"
 #include "test_database.h"
 
 using namespace store_test;
@@ -46,11 +47,7 @@ struct Office {
   void remove_record(Entity entity, const std::string& id) {
     REQUIRE(fixture.push(coordinator, remove(entity, id, hlc(0, ++counter))).rejected.empty());
   }
-  safer::Stats stats() {
-    auto kept = fixture.store().stats(std::nullopt, std::nullopt);
-    CHECK(kept == fixture.store().recompute_stats(std::nullopt, std::nullopt));
-    return kept;
-  }
+  safer::Stats stats() { return checked_stats(fixture.store()); }
   std::int64_t partner(const char* name) { return stats().referrals_by_partner.at(name); }
   std::int64_t sent(const char* name) { return stats().referrals_sent_by_partner.at(name); }
   std::int64_t mark(const char* partner, std::optional<std::vector<std::string>> ids, bool include_not_recorded = false) {
@@ -181,6 +178,76 @@ TEST_CASE("the work list and the partner's CSV hold what the partner needs, neve
   const auto page = Dashboard(office.fixture.store()).referrals_json(filter, &shown);
   CHECK(shown.rows == 1);
   CHECK(shown.total == 2);
+}
+
+TEST_CASE("a partner the server adds is a referral: counted, listed, passed on, and gone with its answer",
+          "[referrals][questions]") {
+  Office office;
+  auto questions = safer::ReferenceLists::defaults().questions;
+  questions.push_back({"owl_signup", safer::QuestionKind::yes_no, "OWL sign-up", false});
+  questions.push_back({"age_uk", safer::QuestionKind::referral, "Age UK", false});
+  REQUIRE(office.fixture.store().set_questions(questions).ok());
+  const Dashboard dashboard(office.fixture.store());
+  CHECK(dashboard.is_partner("age_uk"));
+  CHECK_FALSE(dashboard.is_partner("owl_signup"));  // an extra outcome, not a partner
+  CHECK_FALSE(dashboard.is_partner("feels_safe"));
+  CHECK_FALSE(dashboard.is_partner("age_uk_x"));
+  CHECK(dashboard.partner_names() == "fire_service, victim_support, adult_social_care, health, other or age_uk");
+
+  // Only the extra partner: the visit counts as referred, on its basis, and to that partner.
+  Visit only_extra = referred(uuid(1), {}, ShareBasis::consent);
+  only_extra.answers = {{"age_uk", true}, {"owl_signup", true}, {"feels_safe", std::int64_t{4}}};
+  office.write(uuid(11), only_extra);
+  Visit both = referred(uuid(2), {Referral::health}, std::nullopt);
+  both.answers = {{"age_uk", true}};
+  office.write(uuid(12), both);
+  auto stats = office.stats();
+  CHECK(stats.referred_visits == 2);
+  CHECK(stats.referrals_by_basis == std::array<std::int64_t, 4>{1, 0, 0, 1});
+  CHECK(stats.referrals_by_partner.at("age_uk") == 2);
+  CHECK(stats.referrals_by_partner.at("health") == 1);
+  CHECK(stats.partner_labels == std::map<std::string, std::string>{{"age_uk", "Age UK"}});
+  CHECK(stats.answers.count("age_uk") == 0);  // a referral, not an answer's distribution
+  CHECK(stats.answers.at("owl_signup").all.answered == 1);
+  CHECK_THAT(safer::to_json(stats), Catch::Contains(R"("partner_labels": {"age_uk": "Age UK"})"));
+
+  // Listed and exported for the partner as the built-in partners are.
+  const auto listed = office.list("age_uk");
+  CHECK_THAT(listed, Catch::Contains(R"("partner":"age_uk")"));
+  CHECK_THAT(listed, Catch::Contains(R"("counts":{"total":2,"unsent":2,"sent":0,"not_recorded":1})"));
+  Dashboard::ReferralFilter filter;
+  filter.partner = "age_uk";
+  filter.include_not_recorded = false;
+  const auto csv = Dashboard(office.fixture.store()).referrals_csv(filter);
+  CHECK_THAT(csv, Catch::Contains("age_uk," + uuid(11) + ",2026-11-25T10:00:00.000Z,2026-11-25,completed,1 Example Road,"));
+  CHECK_THAT(csv, !Catch::Contains(uuid(12)));  // no basis recorded: left out unless asked
+  CHECK_THAT(csv, !Catch::Contains("private matter"));
+
+  // In the household's subject access export, as a disclosure once passed on.
+  CHECK(office.mark("age_uk", std::nullopt) == 1);
+  CHECK(office.sent("age_uk") == 1);
+  const auto file = sync_server::SubjectAccess(office.fixture.store())
+                        .export_household(uuid(1), sync_server::SubjectAccessFormat::json, sync_server::Actor{"dpo", "cli", "local"});
+  REQUIRE(file.ok());
+  CHECK_THAT(file->body, Catch::Contains(R"("partner":"age_uk","share_basis":"consent")"));
+
+  // An edit that keeps the answer keeps it passed on; one without it ends the referral.
+  only_extra.visited_at = at("2026-11-24T10:00:00Z");
+  office.write(uuid(11), only_extra);
+  CHECK(office.sent("age_uk") == 1);
+  only_extra.answers = {{"feels_safe", std::int64_t{4}}};
+  office.write(uuid(11), only_extra);
+  stats = office.stats();
+  CHECK(stats.referrals_by_partner.at("age_uk") == 1);
+  CHECK(stats.referrals_sent_by_partner.at("age_uk") == 0);
+  CHECK(stats.referred_visits == 1);
+  CHECK_THAT(office.list("age_uk"), !Catch::Contains(uuid(11)));
+
+  // Withdrawn: no longer offered, still a partner with its referrals.
+  questions.back().withdrawn = true;
+  REQUIRE(office.fixture.store().set_questions(questions).ok());
+  CHECK(Dashboard(office.fixture.store()).is_partner("age_uk"));
+  CHECK(office.partner("age_uk") == 1);
 }
 
 TEST_CASE("referrals follow their household's ward and go with an erased household", "[referrals][erasure]") {

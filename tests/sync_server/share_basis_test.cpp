@@ -23,11 +23,7 @@ Visit referred(const std::string& household_id, std::optional<ShareBasis> basis)
 
 struct Team : TwoTablets {
   Team() : TwoTablets(safer::WriterRules{.share_basis = true, .work_dates = false}) {}
-  safer::Stats stats() {
-    auto kept = fixture.store().stats(std::nullopt, std::nullopt);
-    CHECK(kept == fixture.store().recompute_stats(std::nullopt, std::nullopt));
-    return kept;
-  }
+  safer::Stats stats() { return checked_stats(fixture.store()); }
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "safer/stats.h"
+#include "safer/validation.h"
 #include "store_fixture.h"
 
 namespace store_test {
@@ -20,6 +21,23 @@ inline safer::CivilDate london_date_2026(UnixMillis instant) {
   REQUIRE(instant < 1'809'129'600'000);                        // 2027-05-01T00:00:00Z
   const bool summer = (instant >= bst_start && instant < bst_end) || instant >= bst_start_2027;
   return utc_date(instant + (summer ? kHour : 0));
+}
+
+// The server's questions in the randomised test: the defaults and one extra referral partner,
+// which counts as a referral as the built-in partners do (protocol.md §5.8).
+inline constexpr const char* kExtraPartner = "age_uk";
+inline std::vector<safer::Question> model_questions() {
+  auto questions = safer::ReferenceLists::defaults().questions;
+  questions.push_back({kExtraPartner, safer::QuestionKind::referral, "Age UK", false});
+  return questions;
+}
+
+// The partners a visit refers to: its built-in referrals and the extra partner when answered.
+inline std::set<std::string> partners_of(const Visit& visit) {
+  std::set<std::string> partners;
+  for (const auto& name : visit.referrals.names()) partners.emplace(name);
+  if (visit.answers.count(kExtraPartner) != 0) partners.emplace(kExtraPartner);
+  return partners;
 }
 
 // The version of a record the server should hold.
@@ -145,18 +163,19 @@ class StoreModel {
         Visit record = std::get<Visit>(*change.data);
         next.household_id = record.household_id;
         if (current && !current->deleted && current->household_id != next.household_id) ++visits_moved;
-        // A protocol-1 writer's visit (protocol.md §5.2): a basis without referrals is dropped,
-        // and a missing one is the stored one while there are referrals.
-        if (record.referrals.empty()) {
+        // A protocol-1 writer's visit knows nothing of answers (§5.8): one without any keeps the
+        // stored ones — first, since a kept answer to the extra partner is a referral.
+        if (record.answers.empty() && current && !current->deleted) {
+          record.answers = std::get<Visit>(*current->data).answers;
+          if (!record.answers.empty()) ++answers_kept;
+        }
+        // Nor of share_basis (§5.2): a basis without referrals is dropped, and a missing one is
+        // the stored one while there are referrals.
+        if (partners_of(record).empty()) {
           record.share_basis.reset();
         } else if (!record.share_basis && current && !current->deleted) {
           record.share_basis = std::get<Visit>(*current->data).share_basis;
           if (record.share_basis) ++bases_kept;
-        }
-        // Nor of answers (§5.8): a visit without any keeps the stored ones.
-        if (record.answers.empty() && current && !current->deleted) {
-          record.answers = std::get<Visit>(*current->data).answers;
-          if (!record.answers.empty()) ++answers_kept;
         }
         next.data = record;
       }
@@ -195,7 +214,7 @@ class StoreModel {
       if (record == nullptr) continue;
       const auto day = london_date_2026(record->visited_at);
       if ((from && day < *from) || (to && *to < day)) continue;
-      if (!record->referrals.contains(*safer::enum_from_string<safer::Referral>(partner))) continue;
+      if (partners_of(*record).count(partner) == 0) continue;
       if (!record->share_basis && !include_not_recorded) continue;
       marked += sent_.emplace(record_key.substr(6), partner).second ? 1 : 0;
     }
@@ -208,7 +227,7 @@ class StoreModel {
     for (const auto& id : visit_ids) {
       const auto* version = find(Entity::visit, id);
       if (!version || version->deleted) continue;
-      if (!std::get<Visit>(*version->data).referrals.contains(*safer::enum_from_string<safer::Referral>(partner))) continue;
+      if (partners_of(std::get<Visit>(*version->data)).count(partner) == 0) continue;
       marked += sent_.emplace(id, partner).second ? 1 : 0;
     }
     return marked;
@@ -227,7 +246,7 @@ class StoreModel {
       stats.referrals_by_partner[std::string(partner)] = 0;
       stats.referrals_sent_by_partner[std::string(partner)] = 0;
     }
-    safer::add_known_questions(stats, safer::ReferenceLists::defaults().questions);
+    safer::add_known_questions(stats, model_questions());
     const auto in_range = [&](UnixMillis instant) {
       const auto day = london_date_2026(instant);
       return (!from || *from <= day) && (!to || day <= *to);
@@ -251,11 +270,12 @@ class StoreModel {
           if (record->has(static_cast<safer::Outcome>(i))) ++stats.outcomes[i];
         }
         stats.smoke_detectors_fitted += record->smoke_detectors_fitted;
-        if (!record->referrals.empty()) {
+        const auto partners = partners_of(*record);
+        if (!partners.empty()) {
           ++stats.referred_visits;
           ++stats.referrals_by_basis[record->share_basis ? static_cast<std::size_t>(*record->share_basis) : 3];
         }
-        for (const auto& partner : record->referrals.names()) {
+        for (const auto& partner : partners) {
           ++stats.referrals_by_partner[partner];
           if (sent_.count({record_key.substr(6), partner}) != 0) ++stats.referrals_sent_by_partner[partner];
         }
@@ -315,8 +335,7 @@ class StoreModel {
   // still refers to.
   void forget_sent(const std::string& visit_id, const Visit* visit) {
     for (auto it = sent_.lower_bound({visit_id, ""}); it != sent_.end() && it->first == visit_id;) {
-      const auto partner = safer::enum_from_string<safer::Referral>(it->second);
-      if (visit != nullptr && visit->referrals.contains(*partner)) {
+      if (visit != nullptr && partners_of(*visit).count(it->second) != 0) {
         ++it;
         ++sent_kept;
       } else {

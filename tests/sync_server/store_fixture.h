@@ -262,6 +262,14 @@ inline Visit stored_visit(ServerStore& store, const std::string& id) {
   return std::get<Visit>(*found->second.change.data);
 }
 
+// The kept statistics of the range, checked against a recomputation from the records.
+inline safer::Stats checked_stats(ServerStore& store, const std::optional<safer::CivilDate>& from = std::nullopt,
+                                  const std::optional<safer::CivilDate>& to = std::nullopt) {
+  auto kept = store.stats(from, to);
+  CHECK(kept == store.recompute_stats(from, to));
+  return kept;
+}
+
 // Two coordinators' tablets writing visits to household uuid(1): `current` announces `rules`
 // (protocol.md §10), `older` nothing (protocol 1).
 struct TwoTablets {

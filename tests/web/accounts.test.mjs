@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import {
-  SYNC_SERVER, ARTIFACTS_DIR, WAIT_MS, checkPrerequisites, makeTempDir, removeDir, ensureDir, run, startServer,
-  launchBrowser, newPage, withDeadline, api, waitUntil,
+  SYNC_SERVER, ARTIFACTS_DIR, WAIT_MS, checkPrerequisites, makeTempDir, ensureDir, run, startServer,
+  launchBrowser, api, waitUntil, closePage, signedInDashboard, tearDown,
 } from './support.mjs';
 
 // Fictional accounts and passwords.
@@ -39,34 +39,9 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  try {
-    if (browser) await withDeadline(browser.close(), 10_000);
-  } finally {
-    try {
-      if (server) await server.stop();
-    } finally {
-      removeDir(dir);
-      console.log(`web accounts tests took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    }
-  }
-});
+after(() => tearDown({ browser, server, dir, name: 'web accounts tests', startedAt }));
 
-async function signedIn(username, password, hash = '#/accounts') {
-  const opened = await newPage(browser);
-  const { page } = opened;
-  await page.goto(`${server.base}/dashboard/${hash}`);
-  await page.getByTestId('login-username').fill(username);
-  await page.getByTestId('login-password').fill(password);
-  await page.getByTestId('login-submit').click();
-  await page.locator('#site-nav').waitFor({ state: 'visible', timeout: WAIT_MS });
-  return opened;
-}
-
-async function closePage({ context, problems }) {
-  await context.close();
-  assert.deepEqual(problems, [], 'no uncaught errors and no CSP violations in the page');
-}
+const signedIn = (username, password, hash = '#/accounts') => signedInDashboard(browser, server.base, hash, username, password);
 
 const row = (page, username) => page.locator(`[data-testid="account-row"][data-username="${username}"]`);
 

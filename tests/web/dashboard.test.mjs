@@ -14,8 +14,8 @@ import { join } from 'node:path';
 
 import {
   LABELS, SYNC_SERVER, FIELD_CLIENT, ARTIFACTS_DIR, WAIT_MS,
-  checkPrerequisites, makeTempDir, removeDir, ensureDir, run, runAsync, runOk,
-  startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, withDeadline, pushVisitsRaw, waitUntil,
+  checkPrerequisites, makeTempDir, ensureDir, run, runAsync, runOk,
+  startServer, api, apiGet, launchBrowser, newPage, parseCsv, csvText, pushVisitsRaw, waitUntil, closePage, tearDown,
 } from './support.mjs';
 
 const { OUTCOME_LABELS, SHARE_BASIS_LABELS } = LABELS;
@@ -111,11 +111,6 @@ async function signIn(page, password = PASSWORD) {
   await page.getByTestId('login-submit').click({ timeout: WAIT_MS });
 }
 
-async function closePage({ context, problems }) {
-  await context.close();
-  assert.deepEqual(problems, [], 'no uncaught errors and no CSP violations in the page');
-}
-
 /** Waits until the overview shows data for the given range (from/to: '' for all time). */
 async function waitForOverview(page, { from = '', to = '' } = {}) {
   await page.waitForFunction(([f, t]) => {
@@ -172,18 +167,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  try {
-    if (browser) await withDeadline(browser.close(), 10_000);
-  } finally {
-    try {
-      if (server) await server.stop();
-    } finally {
-      removeDir(dir);
-      console.log(`web dashboard tests took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    }
-  }
-});
+after(() => tearDown({ browser, server, dir, name: 'web dashboard tests', startedAt }));
 
 // ---------------------------------------------------------------------------------------------
 // 1
@@ -845,10 +829,12 @@ const NO_PARTNER = { adult_social_care: 0, fire_service: 0, health: 0, other: 0,
 const NOVEMBER_REFERRALS = {
   visits: 5, by_share_basis: { consent: 2, vital_interests: 1, safeguarding: 1, not_recorded: 1 },
   by_partner: { adult_social_care: 1, fire_service: 2, health: 1, other: 1, victim_support: 1 }, sent_by_partner: NO_PARTNER,
+  partner_labels: {},
 };
 const YEAR_REFERRALS = {
   visits: 6, by_share_basis: { consent: 3, vital_interests: 1, safeguarding: 1, not_recorded: 1 },
   by_partner: { adult_social_care: 1, fire_service: 2, health: 2, other: 1, victim_support: 1 }, sent_by_partner: NO_PARTNER,
+  partner_labels: {},
 };
 const BASIS_ROWS = ['consent', 'vital_interests', 'safeguarding', 'not_recorded'];
 

@@ -2,7 +2,9 @@
 // Chromium, against the real sync-server: the server asks its configured questions, tablets
 // answer them, and the overview and the annual report show each scale's 1–5 counts, answered
 // and mean, overall and by ward, labelled by the question, with the extra outcomes beside the
-// built-in ones — a chart with a captioned table, as every panel has.
+// built-in ones — a chart with a captioned table, as every panel has. A partner the server adds
+// (a question of kind referral) is a referral: counted by its label and passed on from
+// "Referrals to pass on" as the built-in partners are.
 //
 // Run: node --test --test-timeout=120000 tests/web/feedback.test.mjs
 // (ctest sets SYNC_SERVER and ARTIFACTS_DIR; see tests/CMakeLists.txt.)
@@ -13,8 +15,8 @@ import { join } from 'node:path';
 import { writeFileSync } from 'node:fs';
 
 import {
-  SYNC_SERVER, ARTIFACTS_DIR, WAIT_MS, checkPrerequisites, makeTempDir, removeDir, ensureDir, run, startServer,
-  launchBrowser, newPage, withDeadline, apiGet, csvText, pushVisitsRaw,
+  SYNC_SERVER, ARTIFACTS_DIR, WAIT_MS, checkPrerequisites, makeTempDir, ensureDir, run, startServer,
+  launchBrowser, apiGet, csvText, pushVisitsRaw, closePage, signedInDashboard, tearDown,
 } from './support.mjs';
 
 // Fictional seed data.
@@ -27,16 +29,17 @@ const QUESTIONS = [
   { id: 'satisfaction', kind: 'scale', label: 'How satisfied was the resident with the visit?' },
   { id: 'feedback', kind: 'text', label: "Resident's feedback" },
   { id: 'owl_signup', kind: 'yes_no', label: 'OWL sign-up' },
+  { id: 'age_uk', kind: 'referral', label: 'Age UK' },
 ];
-const visit = (n, household, answers) => ({
+const visit = (n, household, answers, more = {}) => ({
   id: vid(n), household_id: hid(household), visited_at: `2026-11-${String(10 + n).padStart(2, '0')}T10:00:00Z`,
-  status: 'completed', answers,
+  status: 'completed', answers, ...more,
 });
 // Elstree: feels safe 4, 5, 5 (mean 4.7); Shenley: 2 (mean 2.0). Satisfaction 5 twice.
 const VISITS = [
   visit(1, 1, { feels_safe: 4, satisfaction: 5, feedback: 'Fictional: very reassuring', owl_signup: true }),
   visit(2, 1, { feels_safe: 5 }),
-  visit(3, 2, { feels_safe: 5, satisfaction: 5, owl_signup: true }),
+  visit(3, 2, { feels_safe: 5, satisfaction: 5, owl_signup: true, age_uk: true }, { share_basis: 'consent' }),
   visit(4, 3, { feels_safe: 2, feedback: 'Fictional: worried about the lane' }),
   visit(5, 3, {}),
 ];
@@ -71,34 +74,9 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  try {
-    if (browser) await withDeadline(browser.close(), 10_000);
-  } finally {
-    try {
-      if (server) await server.stop();
-    } finally {
-      removeDir(dir);
-      console.log(`web feedback tests took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    }
-  }
-});
+after(() => tearDown({ browser, server, dir, name: 'web feedback tests', startedAt }));
 
-async function signedInPage(hash) {
-  const opened = await newPage(browser);
-  const { page } = opened;
-  await page.goto(`${server.base}/dashboard/${hash}`);
-  await page.getByTestId('login-username').fill(COORDINATOR, { timeout: WAIT_MS });
-  await page.getByTestId('login-password').fill(PASSWORD, { timeout: WAIT_MS });
-  await page.getByTestId('login-submit').click({ timeout: WAIT_MS });
-  await page.locator('#site-nav').waitFor({ state: 'visible', timeout: WAIT_MS });
-  return opened;
-}
-
-async function closePage({ context, problems }) {
-  await context.close();
-  assert.deepEqual(problems, [], 'no uncaught errors and no CSP violations in the page');
-}
+const signedInPage = (hash) => signedInDashboard(browser, server.base, hash, COORDINATOR, PASSWORD);
 
 /** The feedback table's rows: question id → [label, 1, 2, 3, 4, 5, answered, mean]. */
 async function feedbackRows(page) {
@@ -156,6 +134,47 @@ test('2. the annual report has the same feedback figures and a sentence on them'
     await page.getByTestId('feedback-summary').getByText('mean 4.0').waitFor({ timeout: WAIT_MS });
     assert.match(await page.getByTestId('feedback-summary').textContent(),
       /^Residents' feedback: How safe does the resident feel at home\?: 4 answered, mean 4\.0/);
+  } finally {
+    await closePage(opened);
+  }
+});
+
+// Why: the plan's "talk about how local services can help them" covers partners the
+// partnership adds (Age UK here); their referrals must reach them as the built-in ones do.
+test('3. a partner the server adds is counted by its label and passed on from its own list', async () => {
+  const overview = await apiGet(server.base, coordinatorToken, `/api/v1/overview?from=${RANGE.from}&to=${RANGE.to}`);
+  assert.equal(overview.stats.referrals.by_partner.age_uk, 1);
+  assert.equal(overview.stats.referrals.visits, 1);
+
+  const opened = await signedInPage(`#/overview?from=${RANGE.from}&to=${RANGE.to}`);
+  const { page } = opened;
+  try {
+    const row = page.locator('[data-testid="partner-row"][data-partner="age_uk"]');
+    await row.waitFor({ timeout: WAIT_MS });
+    assert.deepEqual(await row.evaluate((tr) => [...tr.cells].map((c) => c.textContent.trim())), ['Age UK', '1', '0', '1']);
+
+    // Chosen by its label in the partner list; the list, the CSV link and "mark selected".
+    await page.goto(`${server.base}/dashboard/#/referrals?state=all`);
+    const partner = page.getByTestId('referrals-partner');
+    await partner.locator('option[value="age_uk"]').waitFor({ state: 'attached', timeout: WAIT_MS });
+    await partner.selectOption({ label: 'Age UK' });
+    const item = page.locator(`[data-testid="referral-item"][data-visit-id="${vid(3)}"]`);
+    await item.waitFor({ timeout: WAIT_MS });
+    assert.match(await item.textContent(), /3 Birch Close/);
+    assert.match(await page.getByTestId('referrals-count').textContent(), /^1 referral to Age UK in /);
+    assert.match(await page.getByTestId('referrals-download').getAttribute('href'), /partner=age_uk/);
+    assert.match(page.url(), /partner=age_uk/);
+    await item.getByTestId('referral-select').check({ timeout: WAIT_MS });
+    await page.getByTestId('referrals-mark-selected').click({ timeout: WAIT_MS });
+    await page.waitForFunction(() => document.querySelector('[data-testid="referrals-count"]').dataset.sent === '1',
+      null, { timeout: WAIT_MS });
+    const after = await apiGet(server.base, coordinatorToken, '/api/v1/stats');
+    assert.equal(after.referrals.sent_by_partner.age_uk, 1);
+
+    // Opened straight at that partner, the list shows it chosen by its label.
+    await page.goto(`${server.base}/dashboard/#/referrals?partner=age_uk&state=sent`);
+    await page.locator(`[data-testid="referral-item"][data-visit-id="${vid(3)}"]`).waitFor({ timeout: WAIT_MS });
+    assert.equal(await partner.evaluate((select) => select.selectedOptions[0].textContent), 'Age UK');
   } finally {
     await closePage(opened);
   }

@@ -255,6 +255,41 @@ export async function newPage(browser) {
   return { context, page, problems };
 }
 
+/** Closes a page of newPage(), which must have seen no uncaught error and no CSP violation. */
+export async function closePage({ context, problems }) {
+  await withDeadline(context.close(), 10_000);
+  if (problems.length) throw new Error(`the page had problems:\n${problems.join('\n')}`);
+}
+
+/** A new page of the dashboard at `hash`, signed in as `username`. */
+export async function signedInDashboard(browser, base, hash, username, password) {
+  const opened = await newPage(browser);
+  const { page } = opened;
+  await page.goto(`${base}/dashboard/${hash}`);
+  await page.getByTestId('login-username').fill(username, { timeout: WAIT_MS });
+  await page.getByTestId('login-password').fill(password, { timeout: WAIT_MS });
+  await page.getByTestId('login-submit').click({ timeout: WAIT_MS });
+  await page.locator('#site-nav').waitFor({ state: 'visible', timeout: WAIT_MS });
+  return opened;
+}
+
+/**
+ * The after() of a browser test file: closes the browser, stops the server, removes the
+ * directory — each even when an earlier one failed — and says how long the file took.
+ */
+export async function tearDown({ browser, server, dir, name, startedAt }) {
+  try {
+    if (browser) await withDeadline(browser.close(), 10_000);
+  } finally {
+    try {
+      if (server) await server.stop();
+    } finally {
+      if (dir) removeDir(dir);
+      console.log(`${name} took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
+    }
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // RFC 4180
 

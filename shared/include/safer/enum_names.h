@@ -31,16 +31,21 @@ constexpr std::optional<E> enum_from_string(std::string_view name) {
   return std::nullopt;
 }
 
-// "a, b, c or d": the allowed values, for error messages.
-template <class E>
-std::string allowed_values() {
-  const auto& names = EnumNames<E>::names;
+// "a, b, c or d": a list of allowed values (names, wards, …), for error messages.
+template <class Names>
+std::string join_alternatives(const Names& names) {
   std::string out;
   for (std::size_t i = 0; i < names.size(); ++i) {
     if (i > 0) out += (i + 1 == names.size()) ? " or " : ", ";
     out += names[i];
   }
   return out;
+}
+
+// The enumeration's names, joined so.
+template <class E>
+std::string allowed_values() {
+  return join_alternatives(EnumNames<E>::names);
 }
 
 // A subset of an enumeration (the "distinct values from …" fields of protocol.md §5). Iterates and

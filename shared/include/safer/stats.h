@@ -35,6 +35,8 @@ struct Stats {
   // when there are none; the partner is free text, so partners configured later fit.
   std::map<std::string, std::int64_t> referrals_by_partner;
   std::map<std::string, std::int64_t> referrals_sent_by_partner;
+  // The label of each partner that is one of the server's questions (protocol.md §5.8), by id.
+  std::map<std::string, std::string> partner_labels;
 
   std::int64_t households_target = 0;   // current target households, whatever the range
   std::int64_t households_visited = 0;  // target households with a completed visit in range

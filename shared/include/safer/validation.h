@@ -37,6 +37,15 @@ FieldErrors check_commute_session(const CommuteSession& session, const Reference
 // Whether the visit refers the resident to a partner: a built-in referral, or an answer to a
 // question of kind referral (protocol.md §5.8), which the share_basis rules cover alike.
 bool has_referral(const Visit& visit, const ReferenceLists& lists);
+// The partners the visit refers the resident to, each once: the built-in referrals in their
+// order, then the ids of the questions of kind referral it answers, in id order.
+std::vector<std::string> referral_partners(const Visit& visit, const ReferenceLists& lists);
+// Whether `name` names a partner a visit can be referred to: a built-in referral or a question
+// of kind referral, withdrawn or not.
+bool is_referral_partner(std::string_view name, const ReferenceLists& lists);
+// Every such partner: the built-in referrals in their order, then the referral questions in
+// the configuration's order.
+std::vector<std::string> referral_partner_names(const ReferenceLists& lists);
 
 // Dispatches on the record's kind.
 FieldErrors check_record(RecordData& data, const ReferenceLists& lists, WriterRules rules = WriterRules::protocol1());

@@ -132,8 +132,11 @@ class Dashboard {
     int offset = 0;
   };
   static constexpr int kMaxReferralPage = 500;
-  // Whether `name` is a partner referrals can be made to (a safer::Referral name).
-  static bool is_partner(std::string_view name);
+  // Whether `name` is a partner referrals can be made to: a built-in referral or one of the
+  // server's questions of kind referral (protocol.md §5.8), withdrawn or not.
+  bool is_partner(std::string_view name) const;
+  // "fire_service, …, other or age_uk": every such partner, for a message.
+  std::string partner_names() const;
   // A page of the filter's referrals, oldest visit first, each with what the partner needs to
   // act (never the visit's notes), and the partner's counts in the range: total, unsent, sent,
   // not_recorded. `listed` gets the page's rows and the total that matched.

@@ -544,11 +544,12 @@ ApiResponse post_wipe(ServerStore& store, const ApiRequest& request, const Calle
 // to, state (unsent, sent or all; unsent by default), include_not_recorded (true or false,
 // `include_by_default` when absent), limit and offset — or the refusal of a malformed one.
 // Nothing typed is echoed: a partner is checked against the partners' names first.
-std::variant<Dashboard::ReferralFilter, ApiResponse> referral_filter(const ApiRequest& request, bool include_by_default) {
+std::variant<Dashboard::ReferralFilter, ApiResponse> referral_filter(ServerStore& store, const ApiRequest& request,
+                                                                    bool include_by_default) {
   Dashboard::ReferralFilter filter;
   const auto partner = query_text(request, "partner");
-  if (!partner || !Dashboard::is_partner(*partner)) {
-    return error(400, "partner must be one of fire_service, victim_support, adult_social_care, health or other");
+  if (!partner || !Dashboard(store).is_partner(*partner)) {
+    return error(400, "partner must be one of " + Dashboard(store).partner_names());
   }
   filter.partner = *partner;
   auto range = date_range(request);
@@ -580,8 +581,8 @@ std::string referral_filter_text(const Dashboard::ReferralFilter& filter) {
 }
 
 template <class Body>
-ApiResponse with_referral_filter(const ApiRequest& request, bool include_by_default, Body&& body) {
-  auto filter = referral_filter(request, include_by_default);
+ApiResponse with_referral_filter(ServerStore& store, const ApiRequest& request, bool include_by_default, Body&& body) {
+  auto filter = referral_filter(store, request, include_by_default);
   if (auto* refused = std::get_if<ApiResponse>(&filter)) return std::move(*refused);
   return body(std::get<Dashboard::ReferralFilter>(filter));
 }
@@ -589,7 +590,7 @@ ApiResponse with_referral_filter(const ApiRequest& request, bool include_by_defa
 // The work list lists not-recorded referrals by default, flagged; the partner's CSV leaves them
 // out unless asked (docs/data-protection.md §5).
 ApiResponse get_referrals(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  return with_referral_filter(request, true, [&](const Dashboard::ReferralFilter& filter) {
+  return with_referral_filter(store, request, true, [&](const Dashboard::ReferralFilter& filter) {
     Dashboard::Listed listed;
     auto body = Dashboard(store).referrals_json(filter, &listed);
     AuditEntry entry(actor_of(caller, request), kAuditWorklistView);
@@ -601,7 +602,7 @@ ApiResponse get_referrals(ServerStore& store, const ApiRequest& request, const C
 }
 
 ApiResponse export_referrals(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
-  return with_referral_filter(request, false, [&](const Dashboard::ReferralFilter& filter) {
+  return with_referral_filter(store, request, false, [&](const Dashboard::ReferralFilter& filter) {
     return csv("referrals-" + filter.partner + ".csv", [&](const Dashboard::CsvSink& sink) {
       record_export(store, request, caller, "referrals", referral_filter_text(filter), Dashboard(store).referrals_csv(filter, sink));
     });
@@ -617,8 +618,8 @@ ApiResponse post_referrals_sent(ServerStore& store, const ApiRequest& request, c
   if (!body) return error(400, kShape);
   Dashboard::ReferralFilter filter;
   filter.partner = body->string("partner").value_or("");
-  if (!Dashboard::is_partner(filter.partner)) {
-    return error(400, "partner must be one of fire_service, victim_support, adult_social_care, health or other");
+  if (!Dashboard(store).is_partner(filter.partner)) {
+    return error(400, "partner must be one of " + Dashboard(store).partner_names());
   }
   std::optional<std::vector<std::string>> visit_ids;
   if (body->has("visit_ids")) {

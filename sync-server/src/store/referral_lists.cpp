@@ -6,6 +6,7 @@
 #include "safer/household.h"
 #include "safer/json_out.h"
 #include "safer/record_json.h"
+#include "safer/validation.h"
 #include "store_impl.h"
 #include "sync_server/dashboard.h"
 
@@ -80,8 +81,12 @@ void write_json_row(JsonOut& out, const ReferralRow& row) {
 
 }  // namespace
 
-bool Dashboard::is_partner(std::string_view name) {
-  return safer::enum_from_string<safer::Referral>(name).has_value();
+bool Dashboard::is_partner(std::string_view name) const {
+  return safer::is_referral_partner(name, store_.impl_->options.lists);
+}
+
+std::string Dashboard::partner_names() const {
+  return safer::join_alternatives(safer::referral_partner_names(store_.impl_->options.lists));
 }
 
 std::string Dashboard::referrals_json(const ReferralFilter& filter, Listed* listed) {

@@ -1,9 +1,10 @@
 // Referrals per partner (protocol.md §7, docs/server.md "Referrals"): the `referrals` table,
-// one row per live visit and partner it refers to, kept in step with the visits inside the
-// write that changes them.
+// one row per live visit and partner it refers to (a built-in referral or an answered question
+// of kind referral, §5.8), kept in step with the visits inside the write that changes them.
 #include <algorithm>
 
 #include "safer/uuid.h"
+#include "safer/validation.h"
 #include "store_impl.h"
 #include "sync_server/dashboard.h"
 
@@ -11,9 +12,7 @@ namespace sync_server {
 
 void ServerStore::Impl::keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward) {
   std::vector<std::string> wanted;
-  if (visit != nullptr) {
-    for (const auto& name : visit->referrals.names()) wanted.emplace_back(name);
-  }
+  if (visit != nullptr) wanted = safer::referral_partners(*visit, options.lists);
   std::vector<std::string> held;
   auto rows = db.cached("SELECT partner FROM referrals WHERE visit_id = ?");
   rows->bind(1, visit_id);

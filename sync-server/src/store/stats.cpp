@@ -1,9 +1,11 @@
 // The statistics of protocol.md §7: kept up to date as versions are applied (count_*), read
 // per request from those totals (stats), and recomputed from scratch for checking.
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "safer/record_json.h"
+#include "safer/validation.h"
 #include "store_impl.h"
 
 namespace sync_server {
@@ -129,7 +131,7 @@ void ServerStore::Impl::count_visit(const safer::Visit& visit, const std::string
     if (visit.has(static_cast<Outcome>(i))) delta[1 + i] = sign;
   }
   delta[7] = visit.smoke_detectors_fitted * sign;
-  if (!visit.referrals.empty()) {
+  if (safer::has_referral(visit, options.lists)) {
     delta[8] = sign;
     if (visit.share_basis) delta[9 + static_cast<std::size_t>(*visit.share_basis)] = sign;
   }
@@ -513,12 +515,13 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
       if (visit.has(static_cast<Outcome>(i))) ++stats.outcomes[i];
     }
     stats.smoke_detectors_fitted += visit.smoke_detectors_fitted;
-    if (!visit.referrals.empty()) {
+    const auto partners = safer::referral_partners(visit, impl_->options.lists);
+    if (!partners.empty()) {
       ++stats.referred_visits;
       ++stats.referrals_by_basis[visit.share_basis ? static_cast<std::size_t>(*visit.share_basis)
                                                    : stats.referrals_by_basis.size() - 1];
     }
-    for (const auto& partner : visit.referrals.names()) ++stats.referrals_by_partner[partner];
+    for (const auto& partner : partners) ++stats.referrals_by_partner[partner];
     const std::string& ward = households[visit.household_id].second;
     for (const auto& [question, answer] : visit.answers) {
       const auto* scale = std::get_if<std::int64_t>(&answer);
@@ -538,8 +541,9 @@ safer::Stats ServerStore::recompute_stats(const std::optional<CivilDate>& from, 
   while (sent->step()) {
     const auto visit = visits.find(sent->column_text(0));
     if (visit == visits.end() || !in_range(impl_->options.local_date(visit->second.visited_at))) continue;
-    const auto partner = safer::enum_from_string<safer::Referral>(sent->column_text(1));
-    if (partner && visit->second.referrals.contains(*partner)) ++stats.referrals_sent_by_partner[sent->column_text(1)];
+    const auto partners = safer::referral_partners(visit->second, impl_->options.lists);
+    const std::string partner = sent->column_text(1);
+    if (std::find(partners.begin(), partners.end(), partner) != partners.end()) ++stats.referrals_sent_by_partner[partner];
   }
   snapshot.commit();
   return stats;
