@@ -186,7 +186,7 @@ struct Store::Impl {
                                         const std::optional<std::string>& only_id = std::nullopt) const;
   std::int64_t count_households(const std::string& query) const;
   std::vector<StoredRecord> visits_to(const std::string& household_id) const;
-  std::vector<DueWork> work_due(const std::string& today) const;
+  DueList work_due(const std::string& today, std::size_t limit) const;
 
   std::optional<StoredRecord> find(Entity entity, const std::string& id) const {
     auto statement = db.cached(kFindRecord);

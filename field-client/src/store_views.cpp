@@ -126,11 +126,11 @@ std::vector<HouseholdView> Store::Impl::households(const std::string& query, std
   return views;
 }
 
-Result<std::vector<DueWork>> Store::work_due(const std::string& today) const {
-  return reading("the work due", [&] { return impl_->work_due(today); });
+Result<DueList> Store::work_due(const std::string& today, std::size_t limit) const {
+  return reading("the work due", [&] { return impl_->work_due(today, limit); });
 }
 
-std::vector<DueWork> Store::Impl::work_due(const std::string& today) const {
+DueList Store::Impl::work_due(const std::string& today, std::size_t limit) const {
   auto rows = db.cached(
       "SELECT v.id, v.household_id, v.follow_up,"
       " CASE WHEN v.follow_up = 1 THEN json_extract(v.data, '$.follow_up_due')"
@@ -141,9 +141,14 @@ std::vector<DueWork> Store::Impl::work_due(const std::string& today) const {
       " AND NOT EXISTS (SELECT 1 FROM records l INDEXED BY visits_by_household WHERE l.entity = 'visit'"
       "  AND l.deleted = 0 AND l.household_id = v.household_id AND (l.visited_at, l.id) > (v.visited_at, v.id))"
       " ORDER BY due, v.id LIMIT ?2");
-  rows->bind(1, today).bind(2, static_cast<std::int64_t>(Store::kMaxDueWork));
+  rows->bind(1, today).bind(2, static_cast<std::int64_t>(limit) + 1);  // one more: whether there are others
   std::vector<DueWork> due;
+  DueList list;
   while (rows->step()) {
+    if (due.size() == limit) {
+      list.more = true;
+      break;
+    }
     DueWork work;
     work.visit_id = rows->column_text(0);
     work.household.record.id = rows->column_text(1);
@@ -152,14 +157,14 @@ std::vector<DueWork> Store::Impl::work_due(const std::string& today) const {
     work.overdue = work.due.substr(0, 10) < today;
     due.push_back(std::move(work));
   }
-  std::vector<DueWork> live;
+  rows->reset();
   for (auto& work : due) {
     auto views = households("", 1, 0, work.household.record.id);
     if (views.empty()) continue;  // its household was deleted or evicted
     work.household = std::move(views.front());
-    live.push_back(std::move(work));
+    list.work.push_back(std::move(work));
   }
-  return live;
+  return list;
 }
 
 Result<std::vector<StoredRecord>> Store::visits_to(const std::string& household_id) const {

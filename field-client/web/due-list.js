@@ -2,7 +2,8 @@
 // and the visits rescheduled to today or earlier, on each household's latest visit (a later
 // visit supersedes them). Overdue ones are marked; each opens the household's visit form.
 //
-//   GET /api/due   {"today", "due": [{visit_id, kind, due, overdue, household}]}
+//   GET /api/due   {"today", "more", "due": [{visit_id, kind, due, overdue, household}]}
+// The list holds the oldest 500; `more` says there is more, which the count then says too.
 
 import { get, isAbort } from './api.js';
 import { h, setChildren, setText, createStateArea, formatDate, formatLocalTime, plural } from './dom.js';
@@ -47,11 +48,19 @@ export function createDueSection() {
       const items = data && Array.isArray(data.due) ? data.due : [];
       const overdue = items.filter((item) => item.overdue).length;
       setChildren(list, items.map(dueItem));
+      const more = Boolean(data && data.more);
       count.dataset.value = String(items.length);
       count.dataset.overdue = String(overdue);
-      setText(count, items.length
-        ? `${plural(items.length, 'visit', 'visits')} due by today${overdue ? `, ${overdue} overdue` : ''}.`
-        : 'Nothing is due today.');
+      count.dataset.more = more ? 'true' : 'false';
+      if (more) {
+        setText(count, `More than ${plural(items.length, 'visit is', 'visits are')} due by today. The oldest ` +
+          `${items.length} are listed${overdue ? `, ${overdue} of them overdue` : ''}; ` +
+          'find the others under Households.');
+      } else {
+        setText(count, items.length
+          ? `${plural(items.length, 'visit', 'visits')} due by today${overdue ? `, ${overdue} overdue` : ''}.`
+          : 'Nothing is due today.');
+      }
     } catch (error) {
       if (isAbort(error)) return;
       state.set('error', error.message, () => load());

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <map>
 #include <string>
 #include <vector>
@@ -240,4 +241,17 @@ TEST_CASE("the annual report covers April to March with every month listed", "[e
   const auto next = get_json(server, "/api/v1/report?year=2027", cat.token);
   CHECK(str(next, "financial_year") == "2027/28");
   CHECK(visit_buckets(next["visits_per_month"], "month").front() == "2027-04 c1 n0 d0 r0");  // visit 108
+
+  // Without a year: the financial year of today where the server is (April to March). Read by
+  // the UTC clock here, which names the same year but in the hour around midnight of 31 March.
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  const int this_year = utc.tm_mon + 1 >= 4 ? utc.tm_year + 1900 : utc.tm_year + 1899;
+  const auto current = get_json(server, "/api/v1/report", cat.token);
+  CHECK(str(current, "from") == std::to_string(this_year) + "-04-01");
+  CHECK(str(current, "to") == std::to_string(this_year + 1) + "-03-31");
+  for (const char* bad : {"26", "2026/27", "year"}) {
+    CHECK(call(server, "GET", std::string("/api/v1/report?year=") + bad, bearer(cat.token)).status == 400);
+  }
 }

@@ -176,7 +176,9 @@ TEST_CASE("work due lists follow-ups and reschedules due by today on each househ
   rescheduled.rescheduled_for = "2026-12-04T18:30";
   REQUIRE(store.create(rescheduled).ok());
 
-  auto due = store.work_due("2026-12-04").value();
+  const auto listed = store.work_due("2026-12-04").value();
+  CHECK_FALSE(listed.more);
+  auto due = listed.work;
   REQUIRE(due.size() == 3);
   CHECK(due[0].household.record.id == late);  // oldest first
   CHECK(due[0].visit_id == late_visit);
@@ -191,20 +193,27 @@ TEST_CASE("work due lists follow-ups and reschedules due by today on each househ
   CHECK(due[2].due == "2026-12-04T18:30");
   CHECK_FALSE(due[2].overdue);
 
+  // Cut to the oldest, it says there is more; exactly as many as due is not cut.
+  const auto cut = store.work_due("2026-12-04", 2).value();
+  CHECK(cut.more);
+  REQUIRE(cut.work.size() == 2);
+  CHECK(cut.work[1].household.record.id == today);
+  CHECK_FALSE(store.work_due("2026-12-04", 3)->more);
+
   // A day later everything is overdue and the next follow-up is due.
-  due = store.work_due("2026-12-05").value();
+  due = store.work_due("2026-12-05")->work;
   REQUIRE(due.size() == 4);
   CHECK(due[3].household.record.id == later);
   CHECK(due[2].overdue);
 
   // An earlier visit supersedes nothing; a later one of any status supersedes the follow-up.
   REQUIRE(store.create(visit(late, 1'763'000'000'000, safer::VisitStatus::completed, false)).ok());
-  CHECK(store.work_due("2026-12-04")->size() == 3);
+  CHECK(store.work_due("2026-12-04")->work.size() == 3);
   REQUIRE(store.create(visit(late, 1'765'000'000'000, safer::VisitStatus::no_answer, false)).ok());
-  due = store.work_due("2026-12-04").value();
+  due = store.work_due("2026-12-04")->work;
   REQUIRE(due.size() == 2);
   CHECK(due[0].household.record.id == today);
   // A deleted visit asks for nothing.
   REQUIRE(store.remove(safer::Entity::visit, today_visit).ok());
-  CHECK(store.work_due("2026-12-04")->size() == 1);
+  CHECK(store.work_due("2026-12-04")->work.size() == 1);
 }

@@ -107,6 +107,12 @@ struct DueWork {
   bool overdue = false;   // due on an earlier day
 };
 
+// The work due (Store::work_due): the oldest first, and whether more was due than listed.
+struct DueList {
+  std::vector<DueWork> work;
+  bool more = false;
+};
+
 // discarded: a rejected change the officer discarded (Store::discard_rejected); it keeps no data.
 enum class OutboxState { pending, acked, rejected, discarded };
 
@@ -280,9 +286,10 @@ class Store {
   // The work due on `today` ("YYYY-MM-DD", the device's local date) or before, oldest first:
   // for each live household whose latest live visit (by visited_at, then id) needs a follow-up
   // due by then or was rescheduled to then. A later visit of any status supersedes it; a visit
-  // without its date (a protocol-1 device's) is not listed. At most kMaxDueWork.
+  // without its date (a protocol-1 device's) is not listed. At most `limit`, the oldest, and
+  // `more` when there were others.
   static constexpr std::size_t kMaxDueWork = 500;
-  Result<std::vector<DueWork>> work_due(const std::string& today) const;
+  Result<DueList> work_due(const std::string& today, std::size_t limit = kMaxDueWork) const;
 
   // Live visits to one household, newest first.
   Result<std::vector<StoredRecord>> visits_to(const std::string& household_id) const;

@@ -417,8 +417,8 @@ LocalResponse LocalApi::due() {
   const auto work = store_->work_due(today);
   if (!work) return from_error(work.error());
   JsonOut out;
-  out.begin_object().field("today", today).key("due").begin_array();
-  for (const auto& item : *work) {
+  out.begin_object().field("today", today).field("more", work->more).key("due").begin_array();
+  for (const auto& item : work->work) {
     out.begin_object().field("visit_id", item.visit_id).field("kind", item.follow_up ? "follow_up" : "rescheduled");
     out.field("due", item.due).field("overdue", item.overdue).key("household");
     write_household_view(out, item.household);

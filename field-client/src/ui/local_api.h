@@ -61,8 +61,8 @@ class LocalApi {
   LocalResponse search_households(const std::string& body);
   LocalResponse household(const std::string& id);
   LocalResponse visits(const LocalRequest& request);
-  // GET /api/due: {"today", "due": [...]}, the work due today or before (Store::work_due) on
-  // the device's local date.
+  // GET /api/due: {"today", "more", "due": [...]}, the work due today or before
+  // (Store::work_due) on the device's local date: the oldest 500, `more` when there is more.
   LocalResponse due();
   LocalResponse commute();
   LocalResponse rejected();
