@@ -11,9 +11,12 @@ const PAGE_SIZE = 100;
 
 // The actions the server records (docs/server.md, "Audit trail").
 const ACTIONS = [
-  'login', 'logout', 'export', 'households_view', 'households_search', 'worklist_view', 'audit_view',
-  'audit_verify', 'audit_purge', 'register_import', 'assign', 'enroll', 'revoke', 'revoke_and_wipe', 'erase', 'account_add',
-  'password_change', 'lists_view', 'lists_change', 'questions_view', 'questions_change', 'move_to_postgresql',
+  'login', 'logout', 'export', 'households_view', 'households_search', 'household_view', 'household_edit',
+  'officer_add', 'officer_remove', 'worklist_view', 'audit_view', 'audit_verify', 'audit_purge', 'register_import',
+  'assign', 'enroll', 'revoke', 'revoke_and_wipe', 'wipe_delivered', 'erase', 'account_add', 'password_change',
+  'password_reset', 'account_disable', 'account_enable', 'lists_view', 'lists_change', 'questions_view',
+  'questions_change', 'move_to_postgresql', 'subject_access', 'retention_view', 'retention_change',
+  'retention_purge', 'baseline_load', 'referrals_sent', 'backup',
 ];
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;

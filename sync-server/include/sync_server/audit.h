@@ -86,6 +86,7 @@ inline constexpr const char* kAuditRetentionChange = "retention_change";
 inline constexpr const char* kAuditRetentionPurge = "retention_purge";
 inline constexpr const char* kAuditBaselineLoad = "baseline_load";
 inline constexpr const char* kAuditReferralsSent = "referrals_sent";
+inline constexpr const char* kAuditBackup = "backup";
 
 // An entry as stored.
 struct AuditRecord {

@@ -99,6 +99,11 @@ class ServerStore {
 
   const StoreOptions& options() const;
 
+  // Whether the store can serve (GET /readyz): its database answers a read, and its schema is
+  // at the version this program migrates it to (on PostgreSQL another server may have moved
+  // it on). Error "not_ready" saying which is not so, never naming the database.
+  Status ready();
+
   // The wards and stations records are checked against and welcome sends. They are kept in
   // the database, so that every command and every server process on it agree; a store whose
   // database holds none uses StoreOptions::lists (protocol.md §5.5's defaults). A change takes
@@ -311,6 +316,7 @@ class ServerStore {
   friend class AuditLog;   // the audit trail's table (audit.h)
   friend class SubjectAccess;  // reads everything held about a household (subject_access.h)
   friend class Retention;  // the retention policy and its purge (retention.h)
+  friend class Backup;     // copies the database while it is in use (backup.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
   // account_admin.cpp: runs `change` in a write transaction and audits `entry` (as `change`

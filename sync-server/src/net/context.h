@@ -19,6 +19,7 @@
 
 #include "commit_queue.h"
 #include "reader_pool.h"
+#include "readiness.h"
 #include "connection_limits.h"
 #include "lingering_close.h"
 #include "login_limits.h"
@@ -71,6 +72,7 @@ class Registry {
 
 struct Context {
   ServerConfig config;
+  Readiness readiness;  // before `readers`, whose last jobs may still report to it
   asio::io_context ioc;
   std::unique_ptr<CommitQueue> commits;
   std::unique_ptr<ReaderPool> readers;

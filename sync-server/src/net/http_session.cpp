@@ -1,4 +1,4 @@
-// One HTTP connection: the coordinator API, /healthz, and the WebSocket upgrade at /v1/sync.
+// One HTTP connection: the coordinator API, /healthz and /readyz, and the WebSocket upgrade at /v1/sync.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -161,6 +161,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
         return upgrade(std::move(request));
       case Destination::health:
         return send(plain(http::status::ok, "ok\n", "text/plain"));
+      case Destination::ready:
+        return ready();
       case Destination::health_method:
         return send(plain(http::status::method_not_allowed, json_error("use GET")));
       case Destination::upgrade_required:
@@ -177,6 +179,16 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
         break;
     }
     return send(plain(http::status::not_found, json_error("no such endpoint")));
+  }
+
+  void ready() {
+    if (context_.stopping) return send(plain(http::status::service_unavailable, json_error("shutting down")));
+    context_.readiness.check(*context_.readers, [self = this->shared_from_this()](bool ready, const std::string& reason) {
+      asio::post(self->stream_.get_executor(), [self, ready, reason] {
+        if (ready) return self->send(self->plain(http::status::ok, "ready\n", "text/plain"));
+        self->send(self->plain(http::status::service_unavailable, json_error(reason)));
+      });
+    });
   }
 
   void upgrade(Request request) {

@@ -966,6 +966,26 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& locati
 
 const StoreOptions& ServerStore::options() const { return impl_->options; }
 
+Status ServerStore::ready() {
+  const bool postgresql = impl_->db.postgresql();
+  const int expected = postgresql ? std::end(kPgMigrations)[-1].number : std::end(kMigrations)[-1].number;
+  std::int64_t version = 0;
+  try {
+    auto read = impl_->db.cached(postgresql ? "SELECT coalesce(max(number), 0) FROM schema_version"
+                                            : "SELECT user_version FROM pragma_user_version");
+    if (read->step()) version = read->column_int(0);
+    read->reset();
+  } catch (const std::exception&) {
+    return Error{"not_ready", "the database cannot be read", ""};
+  }
+  if (version != expected) {
+    return Error{"not_ready", "the database's schema is at version " + std::to_string(version) + ", not the " +
+                                  std::to_string(expected) + " this server works with",
+                 ""};
+  }
+  return {};
+}
+
 Status ServerStore::set_reference_lists(const safer::ReferenceLists& lists, const Actor& by) {
   for (const auto& problem : {check_list(lists.wards, "wards"), check_list(lists.stations, "stations")}) {
     if (problem) return Error{"invalid", *problem, ""};
