@@ -1,0 +1,76 @@
+#include "config_file.h"
+
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <set>
+
+namespace sync_server {
+namespace {
+
+safer::Error refused(const std::string& path, const std::string& key, const std::string& what) {
+  return {"invalid", path + ": " + (key.empty() ? "" : "key \"" + key + "\": ") + what, key.empty() ? "config" : key};
+}
+
+// What to say of a key that names no option: the option it may have meant.
+std::string unknown_key_hint(const CLI::App& command, const std::string& key) {
+  std::string dashed = key;
+  for (char& c : dashed) {
+    if (c == '_') c = '-';
+  }
+  if (dashed != key && command.get_option_no_throw("--" + dashed) != nullptr) return " (did you mean \"" + dashed + "\"?)";
+  return " (the keys are the long options of `sync-server " + command.get_name() + " --help` without their dashes)";
+}
+
+safer::Status apply_item(CLI::App& command, const std::string& path, const CLI::ConfigItem& item) {
+  const std::string key = item.name;
+  CLI::Option* option = command.get_option_no_throw("--" + key);
+  if (option == nullptr) return refused(path, key, "unknown key" + unknown_key_hint(command, key));
+  if (!option->get_configurable()) return refused(path, key, "cannot be set in a config file");
+  if (item.inputs.size() != 1) return refused(path, key, "needs exactly one value (not a list, nor the key twice)");
+  if (item.inputs.front().empty()) return refused(path, key, "is empty: to keep the default, leave the key out");
+  if (option->count() > 0) return {};  // given on the command line, which wins
+  try {
+    option->add_result(item.inputs.front());
+    option->run_callback();  // validates (ranges, existing files), converts, and stores the value
+  } catch (const CLI::Error& error) {
+    return refused(path, key, error.what());
+  }
+  return {};
+}
+
+}  // namespace
+
+safer::Status apply_config_file(CLI::App& command, const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0) return refused(path, "", std::string("cannot read the config file: ") + std::strerror(errno));
+  if (S_ISDIR(info.st_mode)) return refused(path, "", "the config file is a directory");
+  std::vector<CLI::ConfigItem> items;
+  try {
+    items = CLI::ConfigTOML().from_file(path);
+  } catch (const CLI::Error& error) {
+    return refused(path, "", std::string("cannot read the config file: ") + error.what());
+  }
+  std::set<std::string> seen;
+  for (const auto& item : items) {
+    // A line without "=" comes as a key with spaces in it (and dots, split into parents).
+    if (item.fullname().find_first_of(" \t") != std::string::npos) {
+      return refused(path, "", "\"" + item.fullname() + "\" is not a line `key = value`");
+    }
+    // A section [name] opens with an item "++" and closes with "--"; its keys carry it as a parent.
+    if (!item.parents.empty()) {
+      std::string section;
+      for (const auto& parent : item.parents) section += (section.empty() ? "" : ".") + parent;
+      const bool marker = item.name == "++" || item.name == "--";
+      return refused(path, marker ? "" : section + "." + item.name,
+                     (marker ? "section [" + section + "]: " : std::string()) +
+                         "sections and dotted keys are not used: write each key on a line of its own at the top");
+    }
+    if (!seen.insert(item.name).second) return refused(path, item.name, "is set twice");
+    if (auto applied = apply_item(command, path, item); !applied) return applied;
+  }
+  return {};
+}
+
+}  // namespace sync_server
