@@ -3,8 +3,12 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <regex>
 #include <set>
+#include <sstream>
 
 namespace sync_server {
 namespace {
@@ -71,6 +75,21 @@ safer::Status apply_config_file(CLI::App& command, const std::string& path) {
     if (auto applied = apply_item(command, path, item); !applied) return applied;
   }
   return {};
+}
+
+std::string config_exposure_warning(const std::string& path) {
+  struct stat info {};
+  if (stat(path.c_str(), &info) != 0 || (info.st_mode & S_IROTH) == 0) return {};
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  static const std::regex secret(R"((postgres(ql)?://[^/@\s:]+:[^@\s]+@)|([?&]password=))", std::regex::icase);
+  if (!std::regex_search(text.str(), secret)) return {};
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(info.st_mode & 07777));
+  return "every user of this machine can read " + path + " (mode " + mode +
+         "), which holds a database password: run chmod 640 " + path +
+         " (group safer-streets), or move the password to the service user's .pgpass";
 }
 
 }  // namespace sync_server

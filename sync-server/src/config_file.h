@@ -26,4 +26,9 @@ namespace sync_server {
 // On error some options may already be set: the caller must not go on.
 safer::Status apply_config_file(CLI::App& command, const std::string& path);
 
+// A warning when every user of the machine can read the file at `path` (mode o+r) and it holds
+// a secret: a PostgreSQL URL with a password (`postgresql://user:secret@…`, `password=…`).
+// "" otherwise, or when the file cannot be read. It names the file and its mode, never the secret.
+std::string config_exposure_warning(const std::string& path);
+
 }  // namespace sync_server

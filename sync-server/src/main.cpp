@@ -148,6 +148,10 @@ int serve(ServeOptions o, const std::string& config_file) {
   if (!split_listen(listen, config.listen_host, config.listen_port)) {
     return fail({"invalid", "--listen must be HOST:PORT, such as 127.0.0.1:8080", "listen"});
   }
+  // Before the store opens, so that it is said even when the database cannot be reached.
+  if (const auto warning = config_exposure_warning(config_file); !warning.empty()) {
+    log::line("config_exposed", "warning=\"" + warning + "\"");
+  }
   if (auto zone = use_time_zone(time_zone); !zone) return fail(zone.error());
   make_parent_directory(config.db_path);
   const std::string db_path = config.db_path;

@@ -162,3 +162,32 @@ TEST_CASE("serve refuses a --config file that is missing", "[e2e][config]") {
   CHECK(directory.exit_code == 2);
   CHECK(directory.err.find("is a directory") != std::string::npos);
 }
+
+TEST_CASE("serve warns about a config file everyone can read that holds a database password", "[e2e][config]") {
+  TempDir dir;
+  // Port 1 of loopback: nothing listens, so the server stops at once after its warning.
+  const auto config = write_config(dir, "db = \"postgresql://safer:hunter2@127.0.0.1:1/none\"\nlisten = 127.0.0.1:0\n");
+  const auto run = [&] {
+    return test_support::run_process({test_support::sync_server_binary(), "serve", "--config", config},
+                                     {.deadline = std::chrono::seconds(20)});
+  };
+  SECTION("mode 0644: warned, naming the file, never the password") {
+    std::filesystem::permissions(config, std::filesystem::perms(0644));
+    const auto result = run();
+    CHECK(result.exit_code == 1);  // the database cannot be reached
+    CHECK(result.err.find("config_exposed") != std::string::npos);
+    CHECK(result.err.find(config + " (mode 0644)") != std::string::npos);
+    CHECK(result.err.find("hunter2") == std::string::npos);
+  }
+  SECTION("mode 0640, as the package makes it: no warning") {
+    std::filesystem::permissions(config, std::filesystem::perms(0640));
+    const auto result = run();
+    CHECK(result.exit_code == 1);
+    CHECK(result.err.find("config_exposed") == std::string::npos);
+  }
+  SECTION("mode 0644 without a password (it is in .pgpass): no warning") {
+    write_config(dir, "db = \"postgresql://safer@127.0.0.1:1/none\"\nlisten = 127.0.0.1:0\n");
+    std::filesystem::permissions(config, std::filesystem::perms(0644));
+    CHECK(run().err.find("config_exposed") == std::string::npos);
+  }
+}
