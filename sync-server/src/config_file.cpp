@@ -58,9 +58,11 @@ safer::Status apply_config_file(CLI::App& command, const std::string& path) {
   }
   std::set<std::string> seen;
   for (const auto& item : items) {
-    // A line without "=" comes as a key with spaces in it (and dots, split into parents).
-    if (item.fullname().find_first_of(" \t") != std::string::npos) {
-      return refused(path, "", "\"" + item.fullname() + "\" is not a line `key = value`");
+    // A line without "=" comes as a key with spaces in it (and dots, split into parents). Only
+    // its first word is repeated: the rest may be a value, such as a URL with a password.
+    if (const auto line = item.fullname(); line.find_first_of(" \t") != std::string::npos) {
+      return refused(path, "", "the line that starts \"" + line.substr(0, line.find_first_of(" \t")) +
+                                   "\" is not a line `key = value`");
     }
     // A section [name] opens with an item "++" and closes with "--"; its keys carry it as a parent.
     if (!item.parents.empty()) {
