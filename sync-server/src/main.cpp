@@ -130,7 +130,6 @@ bool split_listen(const std::string& listen, std::string& host, unsigned short& 
   return true;
 }
 
-
 // Runs the server until SIGINT or SIGTERM; `config_file` is the file its settings were read
 // from ("" for none), for the log.
 int serve(ServeOptions o, const std::string& config_file) {
@@ -164,7 +163,8 @@ int serve(ServeOptions o, const std::string& config_file) {
   std::cout << "listening on " << listen.substr(0, listen.rfind(':')) << ":" << *port << std::endl;
   if (const auto warning = exposure_warning(db_path); !warning.empty()) log::line("store_exposed", "warning=\"" + warning + "\"");
   log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone + (tls ? " tls=on" : " tls=off") +
-                            (!tls && plaintext_allowed ? " plaintext=allowed" : "") + (config_file.empty() ? "" : " config=" + config_file));
+                            (!tls && plaintext_allowed ? " plaintext=allowed" : "") +
+                            (config_file.empty() ? "" : " config=" + config_file));
   // The first run a minute after start (sooner with a shorter interval), so that a server
   // restarted every night still purges.
   std::optional<DailyPurge> purge;
