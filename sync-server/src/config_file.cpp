@@ -33,13 +33,36 @@ safer::Status apply_item(CLI::App& command, const std::string& path, const CLI::
   if (option == nullptr) return refused(path, key, "unknown key" + unknown_key_hint(command, key));
   if (!option->get_configurable()) return refused(path, key, "cannot be set in a config file");
   if (item.inputs.size() != 1) return refused(path, key, "needs exactly one value (not a list, nor the key twice)");
-  if (item.inputs.front().empty()) return refused(path, key, "is empty: to keep the default, leave the key out");
+  const std::string& value = item.inputs.front();
+  if (value.empty()) return refused(path, key, "is empty: to keep the default, leave the key out");
+  if (value.front() == '"' || value.front() == '\'') {
+    return refused(path, key, "its quote is not closed (a '#' inside quotes starts a comment there)");
+  }
   if (option->count() > 0) return {};  // given on the command line, which wins
   try {
-    option->add_result(item.inputs.front());
+    option->add_result(value);
     option->run_callback();  // validates (ranges, existing files), converts, and stores the value
   } catch (const CLI::Error& error) {
     return refused(path, key, error.what());
+  }
+  return {};
+}
+
+// CLI11 2.1's reader ends a value at its first '#', even inside quotes, and keeps the rest
+// silently. Refused instead: a '#' that is not after a space, and a quote left open by a cut.
+safer::Status check_comments(const std::string& path, const std::string& text) {
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    const auto equals = line.find('=');
+    const auto first = line.find_first_not_of(" \t");
+    if (equals == std::string::npos || first == std::string::npos || line[first] == '#' || line[first] == ';') continue;
+    const auto key = CLI::detail::trim_copy(line.substr(0, equals));
+    const auto value = line.substr(equals + 1);
+    for (auto hash = value.find('#'); hash != std::string::npos; hash = value.find('#', hash + 1)) {
+      if (hash > 0 && value[hash - 1] != ' ' && value[hash - 1] != '\t') {
+        return refused(path, key, "a '#' in a value starts a comment there: percent-encode it in a URL (%23)");
+      }
+    }
   }
   return {};
 }
@@ -50,9 +73,16 @@ safer::Status apply_config_file(CLI::App& command, const std::string& path) {
   struct stat info {};
   if (stat(path.c_str(), &info) != 0) return refused(path, "", std::string("cannot read the config file: ") + std::strerror(errno));
   if (S_ISDIR(info.st_mode)) return refused(path, "", "the config file is a directory");
+  std::ifstream file(path);
+  std::stringstream text;
+  text << file.rdbuf();
+  if (!file) return refused(path, "", std::string("cannot read the config file: ") + std::strerror(errno));
+  if (auto comments = check_comments(path, text.str()); !comments) return comments;
   std::vector<CLI::ConfigItem> items;
   try {
-    items = CLI::ConfigTOML().from_file(path);
+    text.clear();
+    text.seekg(0);
+    items = CLI::ConfigTOML().from_config(text);
   } catch (const CLI::Error& error) {
     return refused(path, "", std::string("cannot read the config file: ") + error.what());
   }

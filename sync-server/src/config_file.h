@@ -21,8 +21,8 @@ namespace sync_server {
 // Returns an "invalid" error naming the file, and the key where there is one, for: a file
 // that cannot be read (or is a directory); a section or a dotted key; a key that is no option
 // of `command`, or one not configurable (`config`, `help`); a key given twice; a key without
-// exactly one value, or with an empty one; a value its option refuses (out of range, not a
-// number, not true or false).
+// exactly one value, or with an empty one; a '#' inside a value (the reader would cut the value
+// there); a value its option refuses (out of range, not a number, not true or false).
 // On error some options may already be set: the caller must not go on.
 safer::Status apply_config_file(CLI::App& command, const std::string& path);
 

@@ -134,6 +134,12 @@ TEST_CASE("a config file's bad value is refused naming its key", "[e2e][config]"
   SECTION("a certificate file that does not exist") {
     CHECK(refused_config(dir, "tls-cert = /nonexistent/server.pem\n").err.find("key \"tls-cert\"") != std::string::npos);
   }
+  SECTION("a '#' inside a value, which the reader would cut there") {
+    CHECK(refused_config(dir, "db = postgresql://safer:pa#ss@db.internal/safer\n").err.find("key \"db\": a '#' in a value") !=
+          std::string::npos);
+    CHECK(refused_config(dir, "db = \"/srv/safer #2/sync.db\"\n").err.find("key \"db\": its quote is not closed") !=
+          std::string::npos);
+  }
   SECTION("an empty value") {
     CHECK(refused_config(dir, "time-zone = \"\"\n").err.find("key \"time-zone\": is empty") != std::string::npos);
   }
