@@ -30,8 +30,11 @@ for arg in "$@"; do
 done
 # The tests also build the libFuzzer targets (scripts/fuzz.sh --short): clang and its runtime.
 # PostgreSQL: the tests start a private cluster of their own (tests/support/pg_cluster.h).
-# dpkg-dev: the Debian packages' test builds them (scripts/package.sh: dpkg-shlibdeps).
-if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev postgresql dpkg-dev); fi
+# dpkg-dev: the Debian packages' test builds them (scripts/package.sh: dpkg-shlibdeps);
+# desktop-file-utils: it checks the field client's desktop entry.
+if (( test_deps )); then
+  packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev postgresql dpkg-dev desktop-file-utils)
+fi
 if (( with_postgresql && !test_deps )); then packages+=(postgresql); fi
 if (( with_packaging && !test_deps )); then packages+=(dpkg-dev); fi
 

@@ -168,7 +168,10 @@ for line in '[Desktop Entry]' 'Type=Application' 'Exec=field-client ui'; do
   grep -qxF "$line" "$desktop" || fail "the desktop entry has no line $line"
 done
 if command -v desktop-file-validate >/dev/null; then
-  check "desktop-file-validate refuses the desktop entry" desktop-file-validate "$desktop"
+  # Its warnings and hints leave exit status 0: any output fails here too.
+  if ! validated=$(desktop-file-validate "$desktop" 2>&1) || [[ -n "$validated" ]]; then
+    fail "desktop-file-validate: $validated"
+  fi
 else
   echo "skipped: desktop-file-validate (desktop-file-utils is not installed)"
 fi
