@@ -53,8 +53,8 @@ pid_t start_server(const std::string& binary, const std::string& db, const std::
     dup2(out[1], 1);
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(fd, 2);
-    execl(binary.c_str(), binary.c_str(), "serve", "--db", db.c_str(), "--listen", "127.0.0.1:0", "--io-threads", "2",
-          static_cast<char*>(nullptr));
+    execl(binary.c_str(), binary.c_str(), "serve", "--config", "", "--db", db.c_str(), "--listen", "127.0.0.1:0",
+          "--io-threads", "2", static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);

@@ -68,7 +68,8 @@ ben=$(enroll tablet-ben officer.ben officer)
 dee=$(enroll tablet-dee pcso.dee pcso)
 
 say "Start the sync server on 127.0.0.1:$port"
-"$server" serve --db "$db" --listen "127.0.0.1:$port" >"$demo/server.out" 2>"$demo/server.log" &
+# --config '': the demo's settings only, not those of a packaged server on this machine.
+"$server" serve --config '' --db "$db" --listen "127.0.0.1:$port" >"$demo/server.out" 2>"$demo/server.log" &
 server_pid=$!
 trap 'kill -TERM $server_pid 2>/dev/null; wait $server_pid 2>/dev/null || true' EXIT
 for _ in $(seq 100); do
@@ -181,7 +182,7 @@ if (( postgresql )); then
   run "$server" move-to-postgresql --from "$db" --to "$pg_url"
   county_pids=()
   for n in 0 1; do
-    "$server" serve --db "$pg_url" --listen "127.0.0.1:$((port + n))" >"$demo/county$n.out" 2>"$demo/county$n.log" &
+    "$server" serve --config '' --db "$pg_url" --listen "127.0.0.1:$((port + n))" >"$demo/county$n.out" 2>"$demo/county$n.log" &
     county_pids+=($!)
   done
   for n in 0 1; do

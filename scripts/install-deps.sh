@@ -6,9 +6,10 @@
 # (sync-server/web/node_modules, built into the server), and for the tests ajv (tests/schema)
 # and playwright-core (tests/web), which drives Debian's chromium.
 #
-# Usage: scripts/install-deps.sh [--no-test-deps] [--with-postgresql]
+# Usage: scripts/install-deps.sh [--no-test-deps] [--with-postgresql] [--with-packaging]
 #   --with-postgresql  the PostgreSQL server too, without the other test dependencies
 #                      (scripts/demo.sh --postgresql)
+#   --with-packaging   dpkg-dev too, without the test dependencies (scripts/package.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,17 +19,24 @@ packages=(
 )
 test_deps=1
 with_postgresql=0
+with_packaging=0
 for arg in "$@"; do
   case "$arg" in
     --no-test-deps) test_deps=0 ;;
     --with-postgresql) with_postgresql=1 ;;
-    *) echo "usage: scripts/install-deps.sh [--no-test-deps] [--with-postgresql]" >&2; exit 2 ;;
+    --with-packaging) with_packaging=1 ;;
+    *) echo "usage: scripts/install-deps.sh [--no-test-deps] [--with-postgresql] [--with-packaging]" >&2; exit 2 ;;
   esac
 done
 # The tests also build the libFuzzer targets (scripts/fuzz.sh --short): clang and its runtime.
 # PostgreSQL: the tests start a private cluster of their own (tests/support/pg_cluster.h).
-if (( test_deps )); then packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev postgresql); fi
+# dpkg-dev: the Debian packages' test builds them (scripts/package.sh: dpkg-shlibdeps);
+# desktop-file-utils: it checks the field client's desktop entry.
+if (( test_deps )); then
+  packages+=(catch2 chromium fonts-dejavu-core clang-14 libclang-rt-14-dev postgresql dpkg-dev desktop-file-utils)
+fi
 if (( with_postgresql && !test_deps )); then packages+=(postgresql); fi
+if (( with_packaging && !test_deps )); then packages+=(dpkg-dev); fi
 
 missing=()
 for package in "${packages[@]}"; do

@@ -33,7 +33,7 @@ ServerProcess::ServerProcess(const std::string& binary, const std::string& db, c
                              const std::vector<std::string>& extra) {
   int out[2];
   if (pipe(out) != 0) throw std::runtime_error("pipe");
-  std::vector<std::string> args{binary, "serve", "--db", db, "--listen", "127.0.0.1:0"};
+  std::vector<std::string> args{binary, "serve", "--config", "", "--db", db, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra.begin(), extra.end());
   pid_ = fork();
   if (pid_ == 0) {

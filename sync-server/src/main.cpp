@@ -1,6 +1,6 @@
 // sync-server: the central server Safer Streets tablets sync with (protocol.md §8).
 //
-//   sync-server serve [--db PATH] [--listen HOST:PORT] [--time-zone ZONE] …
+//   sync-server serve [--config FILE] [--db PATH] [--listen HOST:PORT] [--time-zone ZONE] …
 //   sync-server enroll --db PATH --device ID --user ID --role officer|pcso|coordinator
 //   sync-server revoke --db PATH --device ID [--wipe]
 //   sync-server import-households --db PATH FILE.csv
@@ -31,7 +31,9 @@
 #include <sstream>
 #include <vector>
 
+#include "config_file.h"
 #include "daily_purge.h"
+#include "serve_options.h"
 #include "sync_server/db.h"
 #include "safer/sqlite.h"
 #include "net/log.h"
@@ -130,18 +132,9 @@ bool split_listen(const std::string& listen, std::string& host, unsigned short& 
   return true;
 }
 
-// The whole of `serve`'s command line: the server's settings, and the ones given in seconds.
-struct ServeOptions {
-  ServerConfig config;
-  std::string listen = "127.0.0.1:8080";
-  std::string time_zone = kDefaultTimeZone;
-  double idle_seconds = 60, handshake_seconds = 10, revocation_seconds = 1, grace_seconds = 10;
-  double keep_alive_seconds = 30, slow_reader_seconds = 10, login_refusal_seconds = 1;
-  double purge_interval_seconds = 86400;  // the retention purge; 0: never (run `purge` instead)
-  std::string log_format = "text";
-};
-
-int serve(ServeOptions o) {
+// Runs the server until SIGINT or SIGTERM; `config_file` is the file its settings were read
+// from ("" for none), for the log.
+int serve(ServeOptions o, const std::string& config_file) {
   log::set_format(o.log_format == "json" ? log::Format::json : log::Format::text);
   const auto ms = [](double seconds) { return std::chrono::milliseconds(static_cast<long>(seconds * 1000)); };
   ServerConfig config = std::move(o.config);
@@ -157,6 +150,10 @@ int serve(ServeOptions o) {
   if (!split_listen(listen, config.listen_host, config.listen_port)) {
     return fail({"invalid", "--listen must be HOST:PORT, such as 127.0.0.1:8080", "listen"});
   }
+  // Before the store opens, so that it is said even when the database cannot be reached.
+  if (const auto warning = config_exposure_warning(config_file); !warning.empty()) {
+    log::line("config_exposed", "warning=\"" + warning + "\"");
+  }
   if (auto zone = use_time_zone(time_zone); !zone) return fail(zone.error());
   make_parent_directory(config.db_path);
   const std::string db_path = config.db_path;
@@ -169,7 +166,8 @@ int serve(ServeOptions o) {
   std::cout << "listening on " << listen.substr(0, listen.rfind(':')) << ":" << *port << std::endl;
   if (const auto warning = exposure_warning(db_path); !warning.empty()) log::line("store_exposed", "warning=\"" + warning + "\"");
   log::line("listening", "port=" + std::to_string(*port) + " time_zone=" + time_zone + (tls ? " tls=on" : " tls=off") +
-                            (!tls && plaintext_allowed ? " plaintext=allowed" : ""));
+                            (!tls && plaintext_allowed ? " plaintext=allowed" : "") +
+                            (config_file.empty() ? "" : " config=" + config_file));
   // The first run a minute after start (sooner with a shorter interval), so that a server
   // restarted every night still purges.
   std::optional<DailyPurge> purge;
@@ -182,105 +180,26 @@ int serve(ServeOptions o) {
 }
 
 
-constexpr const char* kDbHelp =
-    "SQLite database file, or the PostgreSQL database's postgresql://… URL (docs/deployment.md)";
-constexpr const char* kDefaultDb = "var/sync-server.db";
-
 // Each add_* below registers one command with its options and sets `run` to what it does
 // once the command line has been read; main() parses and calls it.
 using Run = std::function<int()>;
 
-// Over 80 lines, as a list: one statement per option of `serve`, in the order --help shows.
+// `serve`: its options (serve_options.h), then, when it runs, the config file's settings for
+// those the command line left unset (config_file.h).
 void add_serve(CLI::App& app, Run& run) {
   auto o = std::make_shared<ServeOptions>();
   o->config.db_path = kDefaultDb;
   auto* cmd = app.add_subcommand("serve", "Serve devices (WebSocket /v1/sync) and coordinators (/api/v1/stats)");
-  cmd->add_option("--db", o->config.db_path, kDbHelp)->capture_default_str();
-  cmd->add_option("--listen", o->listen, "Address and port to listen on (port 0: any free port)")->capture_default_str();
-  cmd->add_option("--time-zone", o->time_zone, "Time zone of the statistics' local dates")->capture_default_str();
-  cmd->add_option("--io-threads", o->config.io_threads, "Network threads")->capture_default_str()->check(CLI::Range(1, 64));
-  cmd->add_option("--reader-threads", o->config.reader_threads,
-                        "Threads serving pulls and statistics, each with its own database connection (the pool)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  cmd->add_option("--login-threads", o->config.login.threads,
-                        "Threads checking dashboard passwords (scrypt, 128 MiB each), apart from the pool")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 8));
-  cmd->add_option("--login-queue", o->config.login.max_queued, "Password checks that may wait; more get 503")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
-  cmd->add_option("--login-per-address", o->config.login.per_address_per_minute,
-                        "Login attempts per minute from one IP address; more get 429")
-      ->capture_default_str()
-      ->check(CLI::Range(1.0, 100000.0));
-  cmd->add_option("--login-per-second", o->config.login.per_second,
-                        "Login attempts per second from all addresses together; more get 429")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 100000.0));
-  cmd->add_option("--login-refusal-delay", o->login_refusal_seconds,
-                        "Seconds before a refused login (429, 503) is answered: a flood waits instead of costing CPU")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 30.0));
-  cmd->add_option("--writers", o->config.writers,
-                        "PostgreSQL: connections committing pushes at once (SQLite always has one writer)")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 64));
-  cmd->add_option("--max-group", o->config.max_group_batches, "Most pushes committed together in one transaction")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 10000));
-  cmd->add_option("--idle-timeout", o->idle_seconds, "Seconds without a frame before a connection is pinged and closed")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 86400.0));
-  cmd->add_option("--handshake-timeout", o->handshake_seconds, "Seconds allowed for an HTTP request or upgrade")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 3600.0));
-  cmd->add_option("--revocation-poll", o->revocation_seconds,
-                        "Seconds between checks for revoked or re-enrolled devices (their connections close)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.05, 60.0));
-  cmd->add_option("--keep-alive-timeout", o->keep_alive_seconds, "Seconds an HTTP connection may idle between requests")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 3600.0));
-  cmd->add_option("--max-connections", o->config.max_connections,
-                        "Open connections at most; more are closed as soon as they are accepted")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1'000'000));
-  cmd->add_option("--max-connections-per-ip", o->config.max_connections_per_ip,
-                        "Open connections from one IP address at most; more are closed as soon as they are accepted")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1'000'000));
-  cmd->add_option("--max-large-uploads", o->config.max_large_uploads,
-                        "Request bodies over 64 KiB (household imports) read at once; more get 503 and Retry-After")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 1000));
-  cmd->add_option("--max-queued-bytes", o->config.max_queued_bytes,
-                        "Bytes of answers a WebSocket may have waiting to be sent; over it, none of its messages are read")
-      ->capture_default_str()
-      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 30));
-  cmd->add_option("--slow-reader-timeout", o->slow_reader_seconds,
-                        "Seconds a WebSocket may stay over --max-queued-bytes before it is closed (1008)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 3600.0));
-  cmd->add_option("--tls-cert", o->config.tls_cert, "PEM certificate chain: serve HTTPS and WSS only (with --tls-key)")
-      ->check(CLI::ExistingFile);
-  cmd->add_option("--tls-key", o->config.tls_key, "PEM private key of the certificate")->check(CLI::ExistingFile);
-  cmd->add_flag("--allow-plaintext", o->config.allow_plaintext,
-                      "Serve without TLS on an address other than loopback (127.0.0.0/8, ::1, localhost); "
-                      "without it, such a --listen needs --tls-cert and --tls-key");
-  cmd->add_option("--purge-interval", o->purge_interval_seconds,
-                        "Seconds between runs of the retention purge (the first a minute after start); 0: never")
-      ->capture_default_str()
-      ->check(CLI::Range(0.0, 31'536'000.0));
-  cmd->add_option("--log-format", o->log_format,
-                  "text: \"<time> <event> key=value …\" lines; json: one JSON object a line (journald, log shippers)")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"text", "json"}));
-  cmd->add_option("--shutdown-grace", o->grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
-      ->capture_default_str()
-      ->check(CLI::Range(0.1, 600.0));
-
-  cmd->callback([o, &run] { run = [o] { return serve(std::move(*o)); }; });
+  declare_serve_options(*cmd, *o);
+  cmd->callback([o, cmd, &run] {
+    run = [o, cmd] {
+      const std::string config_file = serve_config_file(*cmd, *o);
+      if (!config_file.empty()) {
+        if (auto applied = apply_config_file(*cmd, config_file); !applied) return fail(applied.error());
+      }
+      return serve(std::move(*o), config_file);
+    };
+  });
 }
 
 // The commands that work on a store opened from --db: each gets its open store.

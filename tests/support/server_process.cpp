@@ -32,7 +32,8 @@ ServerProcess::~ServerProcess() {
 void ServerProcess::start(std::chrono::milliseconds deadline) {
   int out[2];
   if (pipe2(out, O_CLOEXEC) != 0) throw std::runtime_error("pipe failed");
-  std::vector<std::string> args = {sync_server_binary(), "serve", "--db", db_path_, "--listen", "127.0.0.1:0"};
+  // --config '': no config file, even where the package installed /etc/safer-streets/sync-server.conf.
+  std::vector<std::string> args = {sync_server_binary(), "serve", "--config", "", "--db", db_path_, "--listen", "127.0.0.1:0"};
   args.insert(args.end(), extra_args_.begin(), extra_args_.end());
   // The child's environment, made before fork(): between fork and exec only async-signal-safe
   // calls are allowed, and the test may have other threads.

@@ -1213,7 +1213,9 @@ test('15. register: filters in the hash, bulk "Assign to…" a new officer, the 
     assert.equal(await page.getByTestId('bulk-count').textContent(), `${oakmere.total} households selected.`);
     await page.getByTestId('bulk-assignee').selectOption('officer.zed', { timeout: WAIT_MS });
     await page.getByTestId('bulk-assign').click({ timeout: WAIT_MS });
-    await page.getByText(`${oakmere.total} households assigned to officer.zed.`).waitFor({ timeout: WAIT_MS });
+    // The status line, not the screen-reader announcer (#announcer) that repeats it.
+    await page.getByTestId('bulk-message').filter({ hasText: `${oakmere.total} households assigned to officer.zed.` })
+      .waitFor({ timeout: WAIT_MS });
     const zeds = await apiGet(server.base, coordinatorToken, '/api/v1/households?officer=officer.zed');
     assert.deepEqual(zeds.households.map((h) => h.id).sort(), oakmere.households.map((h) => h.id).sort());
     await page.goto(`${server.base}/dashboard/#/register?officer=officer.zed`);

@@ -133,7 +133,7 @@ export async function withDeadline(promise, ms) {
  */
 export async function startServer(db, logFile, { deadlineMs = 15_000 } = {}) {
   const log = openSync(logFile, 'w');
-  const child = spawn(SYNC_SERVER, ['serve', '--db', db, '--listen', '127.0.0.1:0', '--shutdown-grace', '2'], {
+  const child = spawn(SYNC_SERVER, ['serve', '--config', '', '--db', db, '--listen', '127.0.0.1:0', '--shutdown-grace', '2'], {
     stdio: ['ignore', 'pipe', log],
   });
   closeSync(log);
@@ -436,7 +436,7 @@ export async function startProcess(bin, args, { logFile, firstLine, deadlineMs =
  */
 export async function startServerOn(db, logFile, listen, { deadlineMs = 15_000 } = {}) {
   const started = await startProcess(SYNC_SERVER,
-    ['serve', '--db', db, '--listen', listen, '--shutdown-grace', '2'],
+    ['serve', '--config', '', '--db', db, '--listen', listen, '--shutdown-grace', '2'],
     { logFile, firstLine: /^listening on 127\.0\.0\.1:(\d+)$/, deadlineMs, name: 'sync-server' });
   const port = Number(started.match[1]);
   return { port, base: `http://127.0.0.1:${port}`, ws: `ws://127.0.0.1:${port}`, pid: started.pid, stop: started.stop };
