@@ -61,13 +61,14 @@ int fail(const safer::Error& error) {
   return error.code == "invalid" ? kExitBadInput : kExitFailure;
 }
 
-// Who runs this command, for the audit trail: "cli:" and the OS user of the effective uid
-// (and, for root under sudo, the user who ran sudo).
+// Who runs this command, for the audit trail: "cli:" and the OS user of the effective uid,
+// and under sudo the user who ran sudo — as root, or as the server's own user as
+// deployment.md has it (`sudo -u safer-streets sync-server …`).
 Actor cli_actor() {
   std::string name = "uid-" + std::to_string(geteuid());
   if (const passwd* entry = getpwuid(geteuid()); entry && entry->pw_name) name = entry->pw_name;
   const char* sudo_user = std::getenv("SUDO_USER");
-  if (geteuid() == 0 && sudo_user && safer::is_valid_user_id(sudo_user)) name += "(sudo:" + std::string(sudo_user) + ")";
+  if (sudo_user && safer::is_valid_user_id(sudo_user) && name != sudo_user) name += "(sudo:" + std::string(sudo_user) + ")";
   return Actor{"cli:" + name, "cli", "local"};
 }
 
