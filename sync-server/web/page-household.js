@@ -11,7 +11,7 @@
 import { get, postJson, putJson, del, isQuiet } from './api.js';
 import {
   h, createStateArea, wardSelect, announce, label, setChildren, confirmDialog, timeElement, uniqueId,
-  VULNERABILITIES, VULNERABILITY_LABELS, STATUS_LABELS, YES_NO_OUTCOMES, OUTCOME_LABELS, REFERRAL_LABELS, SHARE_BASIS_LABELS, ROLE_LABELS,
+  VULNERABILITIES, VULNERABILITY_LABELS, STATUS_LABELS, YES_NO_OUTCOMES, OUTCOME_LABELS, REFERRALS, REFERRAL_LABELS, SHARE_BASIS_LABELS, ROLE_LABELS,
 } from './dom.js';
 import { createTable } from './charts.js';
 
@@ -129,7 +129,9 @@ function assignForm(household, officers, onAssigned) {
 }
 
 // The visits, newest first; notes are hidden until asked for (they may be sensitive).
-function visitsTable(visits) {
+// `partners`: [[id, label], …], every referral partner (ctx.partners()), so that a partner the
+// partnership added — an answered question of kind referral — shows beside the built-in ones.
+function visitsTable(visits, partners) {
   const table = createTable({
     caption: 'Visits, newest first', testid: 'household-visits',
     columns: [{ label: 'Date' }, { label: 'Status' }, { label: 'Outcomes' }, { label: 'Referrals' }, { label: 'Officer' }, { label: 'Notes' }],
@@ -139,7 +141,9 @@ function visitsTable(visits) {
     const outcomes = YES_NO_OUTCOMES.filter((code) => visit[code] === true)
       .map((code) => label(OUTCOME_LABELS, code));
     if (visit.smoke_detectors_fitted > 0) outcomes.push(`${label(OUTCOME_LABELS, 'smoke_detectors_fitted')}: ${visit.smoke_detectors_fitted}`);
-    const referrals = (visit.referrals || []).map((code) => label(REFERRAL_LABELS, code)).join(', ');
+    const added = partners.filter(([id]) => !REFERRALS.includes(id) && visit.answers && visit.answers[id] === true);
+    const referrals = [...(visit.referrals || []).map((code) => label(REFERRAL_LABELS, code)),
+      ...added.map(([, name]) => name)].join(', ');
     const basis = visit.share_basis ? ` (${label(SHARE_BASIS_LABELS, visit.share_basis)})` : '';
     let notesCell = h('span', { class: 'muted' }, 'None');
     if (visit.notes) {
@@ -209,9 +213,10 @@ function mount(root, params, ctx) {
     state.set('loading', 'Loading the household…');
     body.replaceChildren();
     try {
-      const [household, wards, officers] = await Promise.all([
+      const [household, wards, partners, officers] = await Promise.all([
         get(householdPath(id)),
         ctx.wards(),
+        ctx.partners(),
         get('/api/v1/officers').then((data) => data.officers || []).catch((error) => { if (isQuiet(error)) throw error; return []; }),
       ]);
       if (!alive) return;
@@ -225,7 +230,7 @@ function mount(root, params, ctx) {
           h('h2', { id: 'edit-heading' }, 'Edit details'),
           editForm(household, wards, () => load())),
         h('section', { class: 'card-section', 'aria-labelledby': 'visits-heading' },
-          h('h2', { id: 'visits-heading' }, 'Visits'), visitsTable(household.visits || [])),
+          h('h2', { id: 'visits-heading' }, 'Visits'), visitsTable(household.visits || [], partners)),
         h('section', { class: 'card-section', 'aria-labelledby': 'assignments-heading' },
           h('h2', { id: 'assignments-heading' }, 'Assignment history'), assignmentsTable(household.assignments || [])),
         h('section', { class: 'card-section', 'aria-labelledby': 'erase-heading' },

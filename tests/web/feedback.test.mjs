@@ -175,6 +175,12 @@ test('3. a partner the server adds is counted by its label and passed on from it
     await page.goto(`${server.base}/dashboard/#/referrals?partner=age_uk&state=sent`);
     await page.locator(`[data-testid="referral-item"][data-visit-id="${vid(3)}"]`).waitFor({ timeout: WAIT_MS });
     assert.equal(await partner.evaluate((select) => select.selectedOptions[0].textContent), 'Age UK');
+
+    // The household's page lists the referral in the visit's history, by the partner's label.
+    await page.goto(`${server.base}/dashboard/#/household/${hid(2)}`);
+    const visitRow = page.locator(`[data-testid="visit-row"][data-visit-id="${vid(3)}"]`);
+    await visitRow.waitFor({ timeout: WAIT_MS });
+    assert.equal(await visitRow.evaluate((tr) => tr.cells[3].textContent.trim()), 'Age UK (Resident consented)');
   } finally {
     await closePage(opened);
   }
