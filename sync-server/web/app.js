@@ -6,6 +6,7 @@
 
 import { api, get, del, setCsrfToken, onUnauthorized, isQuiet } from './api.js';
 import { h, setChildren, announce, createStateArea, DEFAULT_WARDS, partnerOptions } from './dom.js';
+import { extraOutcomesOf } from './panel-feedback.js';
 import { createRouter, notFoundPage } from './common/router.js';
 import { setupCharts } from './charts.js';
 import overviewPage from './page-overview.js';
@@ -65,6 +66,15 @@ const ctx = {
     return overviewOnce().then((data) => partnerOptions(data.stats && data.stats.referrals), (error) => {
       if (isQuiet(error)) throw error;
       return partnerOptions(null);
+    });
+  },
+
+  /** [[id, label], …]: the yes/no outcomes the server adds (its questions of kind yes_no). */
+  extraOutcomes() {
+    return overviewOnce().then((data) => extraOutcomesOf(data.stats && data.stats.answers)
+      .map(([id, question]) => [id, String(question.label || id)]), (error) => {
+      if (isQuiet(error)) throw error;
+      return [];
     });
   },
 

@@ -129,9 +129,10 @@ function assignForm(household, officers, onAssigned) {
 }
 
 // The visits, newest first; notes are hidden until asked for (they may be sensitive).
-// `partners`: [[id, label], …], every referral partner (ctx.partners()), so that a partner the
-// partnership added — an answered question of kind referral — shows beside the built-in ones.
-function visitsTable(visits, partners) {
+// `partners` and `extra` ([[id, label], …]: ctx.partners(), ctx.extraOutcomes()) let what the
+// partnership added — answered questions of kind referral and yes_no — show beside the
+// built-in referrals and outcomes.
+function visitsTable(visits, partners, extra) {
   const table = createTable({
     caption: 'Visits, newest first', testid: 'household-visits',
     columns: [{ label: 'Date' }, { label: 'Status' }, { label: 'Outcomes' }, { label: 'Referrals' }, { label: 'Officer' }, { label: 'Notes' }],
@@ -141,6 +142,7 @@ function visitsTable(visits, partners) {
     const outcomes = YES_NO_OUTCOMES.filter((code) => visit[code] === true)
       .map((code) => label(OUTCOME_LABELS, code));
     if (visit.smoke_detectors_fitted > 0) outcomes.push(`${label(OUTCOME_LABELS, 'smoke_detectors_fitted')}: ${visit.smoke_detectors_fitted}`);
+    outcomes.push(...extra.filter(([id]) => visit.answers && visit.answers[id] === true).map(([, name]) => name));
     const added = partners.filter(([id]) => !REFERRALS.includes(id) && visit.answers && visit.answers[id] === true);
     const referrals = [...(visit.referrals || []).map((code) => label(REFERRAL_LABELS, code)),
       ...added.map(([, name]) => name)].join(', ');
@@ -213,10 +215,11 @@ function mount(root, params, ctx) {
     state.set('loading', 'Loading the household…');
     body.replaceChildren();
     try {
-      const [household, wards, partners, officers] = await Promise.all([
+      const [household, wards, partners, extra, officers] = await Promise.all([
         get(householdPath(id)),
         ctx.wards(),
         ctx.partners(),
+        ctx.extraOutcomes(),
         get('/api/v1/officers').then((data) => data.officers || []).catch((error) => { if (isQuiet(error)) throw error; return []; }),
       ]);
       if (!alive) return;
@@ -230,7 +233,7 @@ function mount(root, params, ctx) {
           h('h2', { id: 'edit-heading' }, 'Edit details'),
           editForm(household, wards, () => load())),
         h('section', { class: 'card-section', 'aria-labelledby': 'visits-heading' },
-          h('h2', { id: 'visits-heading' }, 'Visits'), visitsTable(household.visits || [], partners)),
+          h('h2', { id: 'visits-heading' }, 'Visits'), visitsTable(household.visits || [], partners, extra)),
         h('section', { class: 'card-section', 'aria-labelledby': 'assignments-heading' },
           h('h2', { id: 'assignments-heading' }, 'Assignment history'), assignmentsTable(household.assignments || [])),
         h('section', { class: 'card-section', 'aria-labelledby': 'erase-heading' },

@@ -181,6 +181,7 @@ test('3. a partner the server adds is counted by its label and passed on from it
     const visitRow = page.locator(`[data-testid="visit-row"][data-visit-id="${vid(3)}"]`);
     await visitRow.waitFor({ timeout: WAIT_MS });
     assert.equal(await visitRow.evaluate((tr) => tr.cells[3].textContent.trim()), 'Age UK (Resident consented)');
+    assert.equal(await visitRow.evaluate((tr) => tr.cells[2].textContent.trim()), 'OWL sign-up');  // an added outcome
   } finally {
     await closePage(opened);
   }
