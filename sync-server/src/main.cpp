@@ -18,6 +18,7 @@
 // Every command works while the server runs: they share the SQLite database (WAL).
 #include <CLI/CLI.hpp>
 #include <pwd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -207,14 +208,44 @@ void add_serve(CLI::App& app, Run& run) {
 using StoreRun = std::function<int(ServerStore&)>;
 
 // Registers `name` with a --db option; `run` opens the store, then calls what `define` returns.
+// The store serve's config file names (`db`), read and checked as serve reads it: what a
+// command works on when no --db is given, so that an administrator of a packaged server
+// (`sudo -u safer-streets sync-server enroll …`) reaches the server's store, not a new one.
+Result<std::string> db_of_config_file(const std::string& file) {
+  CLI::App serve_command{"", "serve"};
+  ServeOptions options;
+  options.config.db_path = kDefaultDb;
+  declare_serve_options(serve_command, options);
+  if (auto applied = apply_config_file(serve_command, file); !applied) return applied.error();
+  return options.config.db_path;
+}
+
+// Registers `name` with --db and --config; `run` opens the store, then calls what `define`
+// returns. Without --db, the store is serve's: `db` of the config file (--config's, else the
+// default file when it exists), else kDefaultDb.
 CLI::App* add_store_command(CLI::App& app, Run& run, const char* name, const char* help,
                             const std::function<StoreRun(CLI::App&)>& define) {
   auto db = std::make_shared<std::string>(kDefaultDb);
+  auto config = std::make_shared<std::string>();
   auto* cmd = app.add_subcommand(name, help);
   cmd->add_option("--db", *db, kDbHelp)->capture_default_str();
+  cmd->add_option("--config", *config,
+                  std::string("Without --db, the store named by this serve config file (default ") + kDefaultConfigFile +
+                      " when it exists; '' for none)");
   auto body = std::make_shared<StoreRun>(define(*cmd));
-  cmd->callback([db, body, &run] {
-    run = [db, body] {
+  cmd->callback([db, config, cmd, body, &run] {
+    run = [db, config, cmd, body] {
+      if (cmd->count("--db") == 0) {
+        struct stat info {};
+        const std::string file = cmd->count("--config") > 0 ? *config
+                                 : stat(kDefaultConfigFile, &info) == 0 ? kDefaultConfigFile
+                                                                        : "";
+        if (!file.empty()) {
+          auto configured = db_of_config_file(file);
+          if (!configured) return fail(configured.error());
+          *db = *configured;
+        }
+      }
       auto store = open_store(*db);
       if (!store) return fail(store.error());
       return (*body)(**store);

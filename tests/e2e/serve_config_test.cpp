@@ -199,3 +199,31 @@ TEST_CASE("serve warns about a config file everyone can read that holds a databa
     CHECK(run().err.find("config_exposed") == std::string::npos);
   }
 }
+
+// An administrator of a packaged server runs the commands without --db: they must reach the
+// store serve uses, not make a new one where they happen to stand.
+TEST_CASE("the store commands without --db work on the store serve's config file names", "[e2e][config]") {
+  TempDir dir;
+  const auto store = dir.file("server.db");
+  const auto config = write_config(dir, "db = " + store + "\nlisten = 127.0.0.1:0\n");
+  const auto run = [](std::vector<std::string> args) {
+    args.insert(args.begin(), test_support::sync_server_binary());
+    return test_support::run_process(args, {.deadline = std::chrono::seconds(20)});
+  };
+  const auto enrolled = run({"enroll", "--config", config, "--device", "tab-1", "--user", "officer.ann", "--role", "officer"});
+  INFO(enrolled.err);
+  REQUIRE(enrolled.exit_code == 0);
+  const auto listed = run({"audit", "list", "--db", store, "--action", "enroll"});
+  CHECK(listed.out.find("tab-1") != std::string::npos);
+
+  // --db wins over the file; a bad file is refused naming it, before any store is touched.
+  const auto other = dir.file("other.db");
+  REQUIRE(run({"enroll", "--config", config, "--db", other, "--device", "tab-2", "--user", "officer.bo", "--role", "officer"})
+              .exit_code == 0);
+  CHECK(run({"audit", "list", "--db", store, "--action", "enroll"}).out.find("tab-2") == std::string::npos);
+  const auto bad = write_config(dir, "db = " + store + "\nlistne = 127.0.0.1:0\n");
+  const auto refused = run({"enroll", "--config", bad, "--device", "tab-3", "--user", "officer.cy", "--role", "officer"});
+  CHECK(refused.exit_code == 2);
+  CHECK(refused.err.find(bad) != std::string::npos);
+  CHECK(refused.err.find("listne") != std::string::npos);
+}
