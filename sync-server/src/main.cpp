@@ -18,7 +18,6 @@
 // Every command works while the server runs: they share the SQLite database (WAL).
 #include <CLI/CLI.hpp>
 #include <pwd.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -195,7 +194,7 @@ void add_serve(CLI::App& app, Run& run) {
   declare_serve_options(*cmd, *o);
   cmd->callback([o, cmd, &run] {
     run = [o, cmd] {
-      const std::string config_file = serve_config_file(*cmd, *o);
+      const std::string config_file = chosen_config_file(*cmd, o->config_file);
       if (!config_file.empty()) {
         if (auto applied = apply_config_file(*cmd, config_file); !applied) return fail(applied.error());
       }
@@ -207,7 +206,6 @@ void add_serve(CLI::App& app, Run& run) {
 // The commands that work on a store opened from --db: each gets its open store.
 using StoreRun = std::function<int(ServerStore&)>;
 
-// Registers `name` with a --db option; `run` opens the store, then calls what `define` returns.
 // The store serve's config file names (`db`), read and checked as serve reads it: what a
 // command works on when no --db is given, so that an administrator of a packaged server
 // (`sudo -u safer-streets sync-server enroll …`) reaches the server's store, not a new one.
@@ -236,11 +234,7 @@ CLI::App* add_store_command(CLI::App& app, Run& run, const char* name, const cha
   cmd->callback([db, config, cmd, body, &run] {
     run = [db, config, cmd, body] {
       if (cmd->count("--db") == 0) {
-        struct stat info {};
-        const std::string file = cmd->count("--config") > 0 ? *config
-                                 : stat(kDefaultConfigFile, &info) == 0 ? kDefaultConfigFile
-                                                                        : "";
-        if (!file.empty()) {
+        if (const std::string file = chosen_config_file(*cmd, *config); !file.empty()) {
           auto configured = db_of_config_file(file);
           if (!configured) return fail(configured.error());
           *db = *configured;

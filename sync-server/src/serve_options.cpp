@@ -96,8 +96,8 @@ void declare_serve_options(CLI::App& cmd, ServeOptions& o) {
       ->check(CLI::Range(0.1, 600.0));
 }
 
-std::string serve_config_file(const CLI::App& cmd, const ServeOptions& o) {
-  if (cmd.count("--config") > 0) return o.config_file;
+std::string chosen_config_file(const CLI::App& cmd, const std::string& given) {
+  if (cmd.count("--config") > 0) return given;
   struct stat info {};
   return stat(kDefaultConfigFile, &info) == 0 ? kDefaultConfigFile : "";
 }

@@ -35,8 +35,9 @@ struct ServeOptions {
 // parse), and --config, which is not itself configurable.
 void declare_serve_options(CLI::App& cmd, ServeOptions& o);
 
-// The config file `serve` reads: --config's when given ("" for none), else kDefaultConfigFile
-// if that exists, else none (""). REQUIRES: `cmd` was declared by declare_serve_options and parsed.
-std::string serve_config_file(const CLI::App& cmd, const ServeOptions& o);
+// The config file to read: `given` when `cmd`'s --config was given ("" for none), else
+// kDefaultConfigFile if that exists, else none (""). `serve` reads its settings from it, the
+// store commands their `db`. REQUIRES: `cmd` has a --config option writing `given`, and was parsed.
+std::string chosen_config_file(const CLI::App& cmd, const std::string& given);
 
 }  // namespace sync_server
