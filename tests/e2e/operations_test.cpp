@@ -4,14 +4,18 @@
 
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 
+#include <unistd.h>
+
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "process.h"
 #include "safer/sqlite.h"
 #include "server_process.h"
 #include "test_database.h"
@@ -161,17 +165,37 @@ TEST_CASE("sync-server backup copies a SQLite store while a tablet pushes: one c
 }
 
 TEST_CASE("a command run through sudo is audited with the user who ran sudo, as any user", "[e2e][operations][audit]") {
-  ServerProcess server;
-  // As sudo leaves it for the command (for root, or with -u for the server's own user); a
-  // value that is not a user id is left out rather than written into the trail.
-  ::setenv("SUDO_USER", "admin.alice", 1);
-  const auto listed = server.admin({"audit", "list", "--action", "audit_view"});
-  ::setenv("SUDO_USER", "alice; rm -rf /", 1);
-  const auto odd = server.admin({"audit", "list", "--action", "audit_view"});
-  ::unsetenv("SUDO_USER");
+  // deployment.md has admins run commands as the server's own user (sudo -u safer-streets):
+  // run here as "nobody" when this test runs as root and may switch, so that the target user
+  // is not root; as whoever runs the test otherwise. A SQLite file of its own, whatever backend.
+  test_support::TempDir dir;
+  std::filesystem::permissions(dir.path(), std::filesystem::perms::all);
+  std::vector<std::string> as_other_user;
+  if (::geteuid() == 0) {
+    const std::vector<std::string> setpriv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"};
+    auto probe = setpriv;
+    probe.insert(probe.end(), {test_support::sync_server_binary(), "--help"});
+    if (test_support::run_process(probe).exit_code == 0) as_other_user = setpriv;
+    if (as_other_user.empty()) WARN("setpriv could not run the binary as nobody here: the commands run as root");
+  }
+  const auto run_with_sudo_user = [&](const std::string& sudo_user) {
+    auto argv = as_other_user;
+    for (const char* arg : {"audit", "list", "--action", "audit_view", "--config", ""}) argv.emplace_back(arg);
+    argv.insert(argv.begin() + static_cast<std::ptrdiff_t>(as_other_user.size()), test_support::sync_server_binary());
+    argv.push_back("--db");
+    argv.push_back(dir.file("store.db"));
+    return test_support::run_process(argv, {.env = {{"SUDO_USER", sudo_user}}});
+  };
+  const auto listed = run_with_sudo_user("admin.alice");
+  INFO(listed.err);
   REQUIRE(listed.exit_code == 0);
+  // A value that is not a user id is left out rather than written into the trail.
+  const auto odd = run_with_sudo_user("alice; rm -rf /");
   REQUIRE(odd.exit_code == 0);
-  CHECK(odd.out.find("(sudo:admin.alice)") != std::string::npos);  // the first command's entry
+  const std::string expected = as_other_user.empty() && ::geteuid() == 0 ? "cli:root(sudo:admin.alice)"
+                               : as_other_user.empty()                    ? "(sudo:admin.alice)"
+                                                                          : "cli:nobody(sudo:admin.alice)";
+  CHECK(odd.out.find(expected) != std::string::npos);  // the first command's entry
   CHECK(odd.out.find("rm -rf") == std::string::npos);
   CHECK(odd.out.find("(sudo:alice") == std::string::npos);
 }
