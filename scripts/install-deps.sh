@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   g++ cmake make pkg-config curl tzdata openssl nodejs npm
-  libboost1.81-dev libcereal-dev libssl-dev libcli11-dev libpq-dev
+  libboost1.81-dev libcereal-dev libssl-dev libcli11-dev libpq-dev libqrencode-dev
 )
 test_deps=1
 with_postgresql=0

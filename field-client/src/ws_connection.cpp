@@ -90,6 +90,10 @@ struct WsConnection::Impl {
   std::optional<safer::Error> open_tcp(const Url& url, const std::string& where);
   std::optional<safer::Error> handshake_tls(const std::string& where);
   std::optional<safer::Error> upgrade(const Url& url, const std::string& where, const std::string& token);
+  // post_json()'s request and answer, on the stream under the WebSocket (never upgraded).
+  safer::Result<HttpAnswer> exchange(const std::string& where, const std::string& path, const std::string& body);
+  // The steps up to the upgrade: TLS set up (wss://), TCP connected, TLS handshake done.
+  std::optional<safer::Error> open(const Url& url, const std::string& where, const std::string& ca_file);
 
   // Calls `body` with whichever WebSocket stream this connection has.
   template <class Body>
@@ -238,6 +242,71 @@ std::optional<safer::Error> WsConnection::Impl::upgrade(const Url& url, const st
   return network("the WebSocket handshake with " + where + " failed: " + ec.message());
 }
 
+std::optional<safer::Error> WsConnection::Impl::open(const Url& url, const std::string& where, const std::string& ca_file) {
+  if (url.tls) {
+    if (auto failed = prepare_tls(url, ca_file)) return failed;
+  } else {
+    plain = std::make_unique<PlainSocket>(ioc);
+    plain->read_message_max(safer::kMaxMessageBytes);
+  }
+  if (auto failed = open_tcp(url, where)) return failed;
+  if (secure) return handshake_tls(where);
+  return std::nullopt;
+}
+
+safer::Result<HttpAnswer> WsConnection::Impl::exchange(const std::string& where, const std::string& path,
+                                                       const std::string& body) {
+  namespace http = beast::http;
+  http::request<http::string_body> request{http::verb::post, path, 11};
+  request.set(http::field::host, where);
+  request.set(http::field::user_agent, "safer-streets-field-client");
+  request.set(http::field::content_type, "application/json");
+  request.body() = body;
+  request.prepare_payload();
+  http::response_parser<http::string_body> parser;
+  parser.body_limit(64 * 1024);
+  beast::error_code ec;
+  bool done = false;
+  lowest().expires_after(timeout);
+  const auto exchange_on = [&](auto& stream) {
+    http::async_write(stream, request, [&](beast::error_code write_ec, std::size_t) {
+      if (write_ec) {
+        ec = write_ec;
+        done = true;
+        return;
+      }
+      http::async_read(stream, buffer, parser, [&](beast::error_code read_ec, std::size_t) {
+        ec = read_ec;
+        done = true;
+      });
+    });
+  };
+  if (secure) {
+    exchange_on(secure->next_layer());
+  } else {
+    exchange_on(plain->next_layer());
+  }
+  run(ec, done);
+  lowest().expires_never();
+  if (ec) return network("the request to " + where + " failed: " + ec.message());
+  return HttpAnswer{static_cast<int>(parser.get().result_int()), parser.get().body()};
+}
+
+safer::Result<HttpAnswer> WsConnection::post_json(const std::string& url, const std::string& path,
+                                                  const std::string& body, const std::string& ca_file,
+                                                  std::chrono::milliseconds timeout) {
+  const auto parsed = parse_url(url);
+  if (!parsed) return safer::Error{"invalid", "the server URL must look like ws://host:port or wss://host:port", "server"};
+  const std::string where = parsed->host + ":" + parsed->port;
+  Impl impl;
+  impl.timeout = timeout;
+  if (auto failed = impl.open(*parsed, where, ca_file)) return *failed;
+  auto answer = impl.exchange(where, path, body);
+  beast::error_code ignored;
+  impl.lowest().socket().shutdown(tcp::socket::shutdown_both, ignored);
+  return answer;
+}
+
 safer::Result<std::unique_ptr<WsConnection>> WsConnection::connect(const std::string& url, const std::string& token,
                                                                    const std::string& ca_file,
                                                                    std::chrono::milliseconds timeout) {
@@ -247,16 +316,7 @@ safer::Result<std::unique_ptr<WsConnection>> WsConnection::connect(const std::st
 
   auto impl = std::make_unique<Impl>();
   impl->timeout = timeout;
-  if (parsed->tls) {
-    if (auto failed = impl->prepare_tls(*parsed, ca_file)) return *failed;
-  } else {
-    impl->plain = std::make_unique<PlainSocket>(impl->ioc);
-    impl->plain->read_message_max(safer::kMaxMessageBytes);
-  }
-  if (auto failed = impl->open_tcp(*parsed, where)) return *failed;
-  if (impl->secure) {
-    if (auto failed = impl->handshake_tls(where)) return *failed;
-  }
+  if (auto failed = impl->open(*parsed, where, ca_file)) return *failed;
   if (auto failed = impl->upgrade(*parsed, where, token)) return *failed;
   impl->with([](auto& ws) { ws.text(true); });
   return std::unique_ptr<WsConnection>(new WsConnection(std::move(impl)));

@@ -16,8 +16,20 @@ namespace field_client {
 // cannot parse are left to connect() to refuse.
 safer::Status check_plaintext(const std::string& url, bool allow_plaintext);
 
+// An HTTP answer: its status and body.
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
 class WsConnection {
  public:
+  // One POST of the JSON `body` to `path` on the server `url` names (wss:// → HTTPS, ws:// →
+  // HTTP), with connect()'s TLS rules and errors ("invalid", "network", "untrusted_server"),
+  // then the connection closes. Any status is an answer; its body is read up to 64 KiB.
+  static safer::Result<HttpAnswer> post_json(const std::string& url, const std::string& path, const std::string& body,
+                                             const std::string& ca_file, std::chrono::milliseconds timeout);
+
   // Connects to `url` (ws:// or wss://host[:port][/path]; the path defaults to /v1/sync) with
   // "Authorization: Bearer <token>". For wss://, TLS 1.2 or newer, and the server's
   // certificate must verify against `ca_file` (PEM) or, when it is empty, the system's

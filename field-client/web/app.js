@@ -10,6 +10,7 @@ import { h, setChildren, setText, DEFAULT_WARDS, DEFAULT_STATIONS, ROLE_LABELS, 
 import { createRouter, notFoundPage } from './common/router.js';
 import { createBanner } from './banner.js';
 import { createLock } from './lock.js';
+import { mountEnrolment } from './enrol.js';
 import todayPage from './page-today.js';
 import visitPage from './page-visit.js';
 import commutePage from './page-commute.js';
@@ -113,6 +114,27 @@ function showAccessProblem(message) {
         '(the address changes at every start). Close this page and open the app again from that address.'))));
 }
 
+/** Not enrolled (GET /api/status says "enrolled": false): the enrolment page, and nothing else. */
+let enrolment = null;
+function showEnrolment() {
+  if (enrolment) return;
+  accessBlocked = true;
+  router.unmount();
+  lock.hide();
+  shell.classList.add('app-enrolling');
+  enrolment = mountEnrolment(main, {
+    onEnrolled: () => {
+      enrolment.unmount();
+      enrolment = null;
+      accessBlocked = false;
+      shell.classList.remove('app-enrolling');
+      ctx.flash('This tablet is enrolled. It syncs by itself from now on.');
+      router.navigate('today', {}, { replace: true });
+      banner.refresh();
+    },
+  });
+}
+
 /** The store was erased (GET /api/status says "wiped"): why, and what to do; nothing else shows. */
 function showWiped(reason) {
   if (accessBlocked) return;
@@ -128,7 +150,11 @@ function showWiped(reason) {
       h('p', null, why),
       h('p', null, 'Every household, visit and session on it, every change waiting to sync, its sign-in token and ' +
         'its key were erased. Nothing that was already synced is lost: it is on the server.'),
-      h('p', null, 'The tablet must be enrolled again before it can be used: ask your coordinator.'))));
+      h('p', null, 'The tablet must be enrolled again before it can be used: ask your coordinator for an enrolment code.')),
+    h('button', {
+      type: 'button', class: 'button button-big', 'data-testid': 'enrol-again',
+      onclick: () => { accessBlocked = false; showEnrolment(); },
+    }, 'Enrol this tablet again')));
   main.querySelector('h1').focus();
 }
 
@@ -141,7 +167,11 @@ onLocked(() => lock.waitForUnlock());
 
 banner.subscribe((status, { requestedAt }) => {
   if (typeof status.wiped === 'string') {
-    showWiped(status.wiped);
+    if (!enrolment) showWiped(status.wiped);
+    return;
+  }
+  if (status.enrolled === false) {
+    showEnrolment();
     return;
   }
   if (status.locked && !lock.isShown()) lock.show();

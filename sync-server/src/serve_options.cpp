@@ -4,6 +4,26 @@
 
 namespace sync_server {
 
+namespace {
+
+// --public-url: what a tablet can connect to; never a path, query or anything a QR code or a
+// typed address could not carry.
+CLI::Validator public_url_check() {
+  return CLI::Validator(
+      [](std::string& url) -> std::string {
+        const bool scheme = url.rfind("ws://", 0) == 0 || url.rfind("wss://", 0) == 0;
+        const auto host = url.substr(url.find("//") == std::string::npos ? 0 : url.find("//") + 2);
+        if (!scheme || host.empty() || url.size() > 200 ||
+            host.find_first_of("/?#@ \t") != std::string::npos) {
+          return "must be ws://host:port or wss://host:port (no path), such as wss://sync.example.org:8443";
+        }
+        return "";
+      },
+      "URL");
+}
+
+}  // namespace
+
 // Over 80 lines, as a list: one statement per option of `serve`, in the order --help shows.
 void declare_serve_options(CLI::App& cmd, ServeOptions& o) {
   cmd.add_option("--config", o.config_file,
@@ -83,6 +103,10 @@ void declare_serve_options(CLI::App& cmd, ServeOptions& o) {
   cmd.add_flag("--allow-plaintext", o.config.allow_plaintext,
                       "Serve without TLS on an address other than loopback (127.0.0.0/8, ::1, localhost); "
                       "without it, such a --listen needs --tls-cert and --tls-key");
+  cmd.add_option("--public-url", o.config.public_url,
+                 "The address tablets reach this server at (wss://sync.example:8443), put in enrolment codes; "
+                 "default: the address the dashboard was opened at")
+      ->check(public_url_check());
   cmd.add_option("--purge-interval", o.purge_interval_seconds,
                  "Seconds between runs of the retention purge (the first a minute after start); 0: never")
       ->capture_default_str()

@@ -13,7 +13,7 @@ const PAGE_SIZE = 100;
 const ACTIONS = [
   'login', 'logout', 'export', 'households_view', 'households_search', 'household_view', 'household_edit',
   'officer_add', 'officer_remove', 'worklist_view', 'audit_view', 'audit_verify', 'audit_purge', 'register_import',
-  'assign', 'enroll', 'revoke', 'revoke_and_wipe', 'wipe_delivered', 'erase', 'account_add', 'password_change',
+  'assign', 'enrolment_code', 'enroll', 'revoke', 'revoke_and_wipe', 'wipe_delivered', 'erase', 'account_add', 'password_change',
   'password_reset', 'account_disable', 'account_enable', 'lists_view', 'lists_change', 'questions_view',
   'questions_change', 'move_to_postgresql', 'subject_access', 'retention_view', 'retention_change',
   'retention_purge', 'baseline_load', 'referrals_sent', 'backup',

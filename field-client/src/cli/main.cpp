@@ -458,6 +458,9 @@ CLI::App* add_ui(CLI::App& app, UiCommand& ui) {
       ->check(CLI::Range(0.05, 86400.0));
   ui_cmd->add_option("--retry-base", ui.options.retry_base_seconds, "First retry delay in seconds")->capture_default_str();
   ui_cmd->add_option("--max-backoff", ui.options.max_backoff_seconds, "Longest retry delay in seconds")->capture_default_str();
+  ui_cmd->add_option("--ca-file", ui.options.ca_file,
+                     "wss: trust the CAs in this PEM file instead of the system's when the app enrols the tablet")
+      ->check(CLI::ExistingFile);
   return ui_cmd;
 }
 

@@ -154,6 +154,7 @@ LocalResponse LocalApi::handle(const LocalRequest& request) {
   const auto& path = request.path;
   const bool get = request.method == "GET";
   const bool post = request.method == "POST";
+  if (post && path == "/api/enrol") return enrol(request.body);  // a wiped tablet may be enrolled again
   if (wiped_ && !(get && path == "/api/status")) return gone(*wiped_);
   if (get && path == "/api/status") return status();  // polling is not use: it must not hold the lock off
   if (post && path == "/api/unlock") return unlock(request.body);
@@ -203,7 +204,7 @@ LocalResponse LocalApi::status() {
     out.field("last_sync_at", std::optional<std::string>()).field("last_attempt_at", std::optional<std::string>());
     out.field("last_error", std::optional<std::string>()).field("clock_warning", false);
     out.field("clock_offset_ms", std::optional<std::int64_t>()).field("locked", !wiped_).field("pin_set", !wiped_);
-    out.field("wiped", wiped_);
+    out.field("wiped", wiped_).field("enrolled", wiped_ ? std::optional(false) : std::nullopt);
     return json(200, out.end_object());
   }
   const auto read_summary = store_->summary();
@@ -234,6 +235,7 @@ LocalResponse LocalApi::status() {
       .field("locked", locked())
       .field("pin_set", key_.has_value())
       .field("wiped", std::optional<std::string>())
+      .field("enrolled", static_cast<bool>(enrollment))
       .end_object();
   return json(200, out);
 }

@@ -52,6 +52,10 @@ class LocalApi {
 
   LocalResponse handle(const LocalRequest& request);
 
+  // The CAs (a PEM file) a wss:// server's certificate must verify against when the app enrols
+  // the tablet (POST /api/enrol) and then syncs; "" (the default): the system's.
+  void set_ca_file(std::string ca_file) { ca_file_ = std::move(ca_file); }
+
  private:
   LocalResponse status();
   LocalResponse reference();
@@ -76,6 +80,10 @@ class LocalApi {
   // answer refusing it: a store failure, 404, or 403 for a visit or session made elsewhere.
   std::variant<StoredRecord, LocalResponse> own_record(safer::Entity entity, const std::string& id, const char* verb);
   LocalResponse unlock(const std::string& body);
+  // POST /api/enrol {"server", "code", "pin"} (docs/tablet-app.md "Enrolling from the app"):
+  // the code is redeemed at the server for the token, the PIN encrypts the store, then the
+  // tablet is enrolled and the sync starts. Blocks this thread for the request (at most 20 s).
+  LocalResponse enrol(const std::string& body);
   // After a PIN check: on the right one the app opens (the sync starts with the key); the answer.
   LocalResponse unlocked(PinAnswer answer);
   bool locked() const;
@@ -92,6 +100,7 @@ class LocalApi {
   std::optional<StoreKey> key_;           // an encrypted store's, once unlocked
   std::unique_ptr<BackgroundSync> sync_;  // runs only while the store is open
   PinGuard pin_guard_;
+  std::string ca_file_;
   std::optional<std::string> wiped_;      // why the store was erased
   bool legacy_pin_ = false;               // a plain store locked by an earlier version's app PIN
   // The last use since the PIN was given; none since the start: locked if a PIN is set.

@@ -217,6 +217,7 @@ int run_ui(const UiOptions& options) {
                BackgroundSyncSettings{options.sync_interval, std::chrono::milliseconds(500), options.retry_base_seconds,
                                       options.max_backoff_seconds},
                options.pin_lock, options.pin_policy, [&ioc](std::function<void()> task) { asio::post(ioc, std::move(task)); });
+  api.set_ca_file(options.ca_file);
   if (auto started = api.start(); !started) {
     std::cerr << "field-client: " << started.error().message << '\n';
     return 1;

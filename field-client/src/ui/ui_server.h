@@ -16,6 +16,7 @@ struct UiOptions {
   std::chrono::milliseconds sync_interval{30'000};
   double retry_base_seconds = 1;
   double max_backoff_seconds = 60;
+  std::string ca_file;  // wss: the CAs to trust when the app enrols the tablet; "": the system's
 };
 
 // Serves until SIGINT or SIGTERM. Prints the address to open (with the launch key) as the

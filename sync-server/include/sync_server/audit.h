@@ -66,6 +66,7 @@ inline constexpr const char* kAuditAuditPurge = "audit_purge";
 inline constexpr const char* kAuditRegisterImport = "register_import";
 inline constexpr const char* kAuditAssign = "assign";
 inline constexpr const char* kAuditEnroll = "enroll";
+inline constexpr const char* kAuditEnrolmentCode = "enrolment_code";
 inline constexpr const char* kAuditRevoke = "revoke";
 inline constexpr const char* kAuditRevokeWipe = "revoke_and_wipe";
 inline constexpr const char* kAuditWipeDelivered = "wipe_delivered";

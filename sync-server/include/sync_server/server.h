@@ -65,6 +65,9 @@ struct ServerConfig {
   // Without TLS, start() refuses a `listen_host` other than loopback (127.0.0.0/8, ::1,
   // localhost) unless this is set: plaintext to the outside must be asked for, never an accident.
   bool allow_plaintext = false;
+  // The address tablets reach this server at ("wss://sync.example:8443"), which enrolment
+  // codes carry; empty: the scheme and Host the dashboard's request came with.
+  std::string public_url;
 };
 
 class SyncServer {

@@ -7,6 +7,7 @@
 #include <tuple>
 
 #include "assets.h"
+#include "enrolment.h"
 #include "household_search.h"
 #include "http_routing.h"
 #include "login.h"
@@ -520,6 +521,10 @@ ApiResponse post_device(ServerStore& store, const ApiRequest& request, const Cal
   return json(201, JsonOut().begin_object().field("device_id", text("device_id")).field("token", *token).end_object().str());
 }
 
+ApiResponse post_enrolment_code(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string&) {
+  return issue_enrolment_code(store, request, actor_of(caller, request));
+}
+
 ApiResponse revoke_device(ServerStore& store, const ApiRequest& request, const Caller& caller, const std::string& device,
                           ServerStore::Wipe wipe) {
   if (auto revoked = store.revoke(device, wipe, actor_of(caller, request)); !revoked) return error(404, revoked.error().message);
@@ -820,6 +825,7 @@ constexpr Route kRoutes[] = {
     {"POST", "/api/v1/households/search", "", Access::write, post_households_search},
     {"POST", "/api/v1/households/", "/assignment", Access::write, post_assignment},
     {"POST", "/api/v1/devices", "", Access::people, post_device},
+    {"POST", "/api/v1/enrolment-codes", "", Access::people, post_enrolment_code},
     {"POST", "/api/v1/devices/", "/revoke", Access::people, post_revoke},
     {"GET", "/api/v1/audit", "", Access::people_read, get_audit},
     {"GET", "/api/v1/audit.csv", "", Access::people_read, export_audit},
@@ -930,6 +936,8 @@ std::optional<ApiResponse> refuse_caller(ServerStore& store, const ApiRequest& r
 
 void handle_api(Context& context, ApiRequest request, std::function<void(ApiResponse)> done) {
   if (request.path == "/api/v1/session" && request.method == "POST") return handle_login(context, request, std::move(done));
+  if (request.path == "/api/v1/enrolment") return handle_enrolment(context, request, std::move(done));
+  request.public_url = context.config.public_url;
   if (hashes_passwords(request)) {
     auto shared_done = std::make_shared<std::function<void(ApiResponse)>>(std::move(done));
     const bool queued = context.logins->try_post(

@@ -22,6 +22,7 @@ struct ApiRequest {
   std::string body;
   bool secure = false;  // arrived over TLS
   std::string peer;     // for the log
+  std::string public_url;  // ServerConfig::public_url (enrolment codes carry it)
 };
 
 struct ApiResponse {

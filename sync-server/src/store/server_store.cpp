@@ -429,6 +429,21 @@ CREATE TABLE IF NOT EXISTS answer_month_totals (
   PRIMARY KEY (month, ward, question, answer)
 ) WITHOUT ROWID;
 )sql"},
+    {18, R"sql(
+-- Enrolment codes (enrolment_codes.h): a short code a coordinator issues for one device, user
+-- and role, that the tablet's app redeems once, before it expires, for the device's token.
+-- Only the code's SHA-256 is kept.
+CREATE TABLE enrolment_codes (
+  code_hash  TEXT PRIMARY KEY,
+  device_id  TEXT NOT NULL,
+  user_id    TEXT NOT NULL,
+  role       TEXT NOT NULL,
+  issued_by  TEXT NOT NULL,
+  issued_at  INTEGER NOT NULL,  -- Unix milliseconds
+  expires_at INTEGER NOT NULL,
+  used_at    INTEGER            -- NULL until redeemed
+) WITHOUT ROWID;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -778,6 +793,19 @@ CREATE TABLE IF NOT EXISTS answer_month_totals (
   PRIMARY KEY (month, ward, question, answer)
 );
 )sql"},
+    {15, R"sql(
+-- As SQLite's migration 18: enrolment codes.
+CREATE TABLE enrolment_codes (
+  code_hash  text COLLATE "C" PRIMARY KEY,
+  device_id  text NOT NULL,
+  user_id    text NOT NULL,
+  role       text NOT NULL,
+  issued_by  text NOT NULL,
+  issued_at  bigint NOT NULL,
+  expires_at bigint NOT NULL,
+  used_at    bigint
+);
+)sql"},
 };
 
 std::string random_epoch() {
@@ -1016,28 +1044,32 @@ Result<std::string> ServerStore::enroll(const std::string& device_id, const std:
     return Error{"invalid", "user id must be 1 to 64 letters, digits, '.', '_', '@' or '-'", "user"};
   }
   try {
-    const std::string token = new_token();
     db::Transaction transaction(impl_->db);
-    impl_->db.cached(
-            "INSERT INTO devices (device_id, user_id, role, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)"
-            " ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id, role = excluded.role,"
-            " token_hash = excluded.token_hash, revoked = 0, wipe = 0, enrolled_at = excluded.enrolled_at")
-        ->bind(1, device_id)
-        .bind(2, user_id)
-        .bind(3, safer::to_string(role))
-        .bind(4, token_hash(token))
-        .bind(5, impl_->options.wall_clock())
-        .run();
-    AuditEntry entry{by, kAuditEnroll};
-    entry.device = device_id;
-    entry.username = user_id;
-    entry.detail = "role=" + std::string(safer::to_string(role));
-    impl_->append_audit(entry);
+    auto token = impl_->enroll_device(DeviceIdentity{device_id, user_id, role}, by, "");
     transaction.commit();
     return token;
   } catch (const db::Failure& failure) {
     return failure.error();
   }
+}
+
+std::string ServerStore::Impl::enroll_device(const DeviceIdentity& device, const Actor& by, const std::string& detail) {
+  const std::string token = new_token();
+  db.cached("INSERT INTO devices (device_id, user_id, role, token_hash, enrolled_at) VALUES (?1, ?2, ?3, ?4, ?5)"
+            " ON CONFLICT (device_id) DO UPDATE SET user_id = excluded.user_id, role = excluded.role,"
+            " token_hash = excluded.token_hash, revoked = 0, wipe = 0, enrolled_at = excluded.enrolled_at")
+      ->bind(1, device.device_id)
+      .bind(2, device.user_id)
+      .bind(3, safer::to_string(device.role))
+      .bind(4, token_hash(token))
+      .bind(5, options.wall_clock())
+      .run();
+  AuditEntry entry{by, kAuditEnroll};
+  entry.device = device.device_id;
+  entry.username = device.user_id;
+  entry.detail = "role=" + std::string(safer::to_string(device.role)) + detail;
+  append_audit(entry);
+  return token;
 }
 
 Status ServerStore::revoke(const std::string& device_id, Wipe wipe, const Actor& by) {

@@ -81,6 +81,11 @@ struct ServerStore::Impl {
   // transaction, after the changes it records, so that row locks are always taken in the same
   // order. REQUIRES: a write transaction is open on `db`. Throws db::Failure.
   void append_audit(const AuditEntry& entry);
+
+  // server_store.cpp: enrols `device` (a new token, which it returns; an earlier one stops
+  // working), with its `enroll` audit entry by `by` (`detail` follows the role in it), inside
+  // the caller's transaction. Throws db::Failure.
+  std::string enroll_device(const DeviceIdentity& device, const Actor& by, const std::string& detail);
   // An `assign` entry: `household` now belongs to `assignee` (nullopt: to nobody).
   void append_assignment(const Actor& by, const std::string& household, const std::optional<std::string>& assignee);
   // What the dashboard polls to see that something changed (GET /api/v1/version): the newest
