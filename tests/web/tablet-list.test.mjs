@@ -16,7 +16,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import {
-  ARTIFACTS_DIR, WAIT_MS, checkPrerequisites, makeTempDir, removeDir, ensureDir, startTabletUi, launchBrowser,
+  ARTIFACTS_DIR, WAIT_MS, FIELD_CLIENT, checkPrerequisites, makeTempDir, removeDir, ensureDir, run, startTabletUi, launchBrowser,
   newPageAt, withDeadline, api, waitUntil,
 } from './support.mjs';
 
@@ -49,6 +49,17 @@ after(async () => {
   }
 });
 
+/**
+ * The tablet app on a store enrolled for a server that never answers (nothing here syncs): a
+ * tablet that is not enrolled shows only its enrolment page (enrolment.test.mjs).
+ */
+async function offlineTablet(name, extra = [], logName = `tablet-${name}-ui.log`) {
+  const store = join(dir, `${name}.db`);
+  run(FIELD_CLIENT, ['--store', store, 'enroll', '--server', 'ws://127.0.0.1:9', '--token', 'sst_never-used',
+    '--device', `tablet-${name}`]);
+  return startTabletUi(store, join(ARTIFACTS_DIR, logName), extra);
+}
+
 async function local(ui, path, { method = 'GET', json } = {}) {
   const answer = await api(ui.base, null, path, { method, json, headers: { 'X-Field-Client-Key': ui.key } });
   if (answer.status >= 300) throw new Error(`${method} ${path} on the tablet: ${answer.status} ${answer.raw}`);
@@ -75,7 +86,7 @@ const dataValue = (page, id) => page.getByTestId(id).first().getAttribute('data-
 
 // Why: the list stopped at 500 without saying so, and a household past that showed "not found".
 test('1. Today pages through 530 households, says how many, opens the last one, and searches without a URL', async () => {
-  const ui = await startTabletUi(join(dir, 'list.db'), join(ARTIFACTS_DIR, 'tablet-list-ui.log'));
+  const ui = await offlineTablet('list', [], 'tablet-list-ui.log');
   processes.push(ui);
   for (let n = 0; n < HOUSEHOLDS; n += 1) {
     await local(ui, '/api/households', {
@@ -145,7 +156,7 @@ test('2. a session open at midnight ends there; the next tap asks to start today
   process.env.TZ = tz; // inherited by the app's process only for its start
   let ui;
   try {
-    ui = await startTabletUi(join(dir, 'commute.db'), join(ARTIFACTS_DIR, 'tablet-midnight-ui.log'));
+    ui = await offlineTablet('commute', [], 'tablet-midnight-ui.log');
   } finally {
     if (saved === undefined) delete process.env.TZ; else process.env.TZ = saved;
   }
@@ -189,7 +200,7 @@ test('2. a session open at midnight ends there; the next tap asks to start today
 // it under another spelling (issue 15). The form says which household has the same postcode and
 // house number, offers to record the visit there, and adds the new one only when told again.
 test('3. adding a near duplicate: the form names the household already there and adds only on "Add it anyway"', async () => {
-  const ui = await startTabletUi(join(dir, 'near.db'), join(ARTIFACTS_DIR, 'tablet-near-duplicate-ui.log'));
+  const ui = await offlineTablet('near', [], 'tablet-near-duplicate-ui.log');
   processes.push(ui);
   const { id } = await local(ui, '/api/households', {
     method: 'POST', json: { address: 'Flat 2, 11 Fir Drive', postcode: 'WD7 9FF', ward: 'Shenley' },
@@ -237,7 +248,7 @@ function dayBefore(date) {
 // Why: officers found follow-ups by scrolling every household; Today must start with what is due
 // and overdue, and the form must ask for the dates that put a visit there.
 test('4. Today starts with the follow-ups and agreed visits due and overdue; the form asks for their dates', async () => {
-  const ui = await startTabletUi(join(dir, 'due.db'), join(ARTIFACTS_DIR, 'tablet-due-ui.log'));
+  const ui = await offlineTablet('due', [], 'tablet-due-ui.log');
   processes.push(ui);
   const ids = {};
   // Each its own house number: the same postcode and number would be a near duplicate (test 3).
