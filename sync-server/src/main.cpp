@@ -42,6 +42,7 @@
 #include "sync_server/audit.h"
 #include "sync_server/backup.h"
 #include "sync_server/dashboard.h"
+#include "sync_server/enrolment_codes.h"
 #include "sync_server/households_csv.h"
 #include "sync_server/local_time.h"
 #include "sync_server/retention.h"
@@ -269,6 +270,37 @@ StoreRun define_enroll(CLI::App& cmd) {
     std::cout << *token << '\n';
     std::cerr << "Enrolled device " << o->device << " for " << o->role << ' ' << o->user
               << ". Keep the token: it is shown only this once.\n";
+    return 0;
+  };
+}
+
+StoreRun define_enrolment_code(CLI::App& cmd) {
+  struct Options {
+    std::string device, user, role, server;
+  };
+  auto o = std::make_shared<Options>();
+  cmd.add_option("--device", o->device, "Device id")->required();
+  cmd.add_option("--user", o->user, "User id of the officer, PCSO or coordinator")->required();
+  cmd.add_option("--role", o->role, "officer, pcso or coordinator")
+      ->required()
+      ->check(CLI::IsMember({"officer", "pcso", "coordinator"}));
+  cmd.add_option("--server", o->server, "The address tablets reach the server at (wss://sync.example.org:8443)")
+      ->required();
+  return [o](ServerStore& store) {
+    if (o->server.rfind("ws://", 0) != 0 && o->server.rfind("wss://", 0) != 0) {
+      return fail(Error{"invalid", "--server must start with wss:// (or ws:// for this machine)", "server"});
+    }
+    auto issued = EnrolmentCodes(store).issue(o->device, o->user, *safer::enum_from_string<safer::Role>(o->role), cli_actor());
+    if (!issued) {
+      AuditEntry entry(cli_actor(), kAuditEnrolmentCode);
+      entry.device = id_or_blank(o->device);
+      entry.username = id_or_blank(o->user);
+      return fail_audited(store, entry, issued.error());
+    }
+    std::cout << issued->code << '\n' << enrolment_payload(o->server, issued->code) << '\n';
+    std::cerr << "On the tablet, open the Safer Streets app and type the server address " << o->server
+              << " and the code " << issued->code << ". It enrols device " << o->device << " for " << o->role << ' '
+              << o->user << " once, until " << safer::format_rfc3339(issued->expires_at) << ".\n";
     return 0;
   };
 }
@@ -686,6 +718,10 @@ int main(int argc, char** argv) {
   Run run;
   add_serve(app, run);
   add_store_command(app, run, "enroll", "Enrol a device; prints its new token on the first line", define_enroll);
+  add_store_command(app, run, "enrolment-code",
+                    "Make a code that enrols a tablet from its app, once, within 10 minutes; prints the code, then "
+                    "what its QR code holds",
+                    define_enrolment_code);
   add_store_command(app, run, "revoke", "Revoke a device's token and close its connections", define_revoke);
   add_store_command(app, run, "add-coordinator",
                     "Create a coordinator's dashboard login, or set its password (read from standard input)",

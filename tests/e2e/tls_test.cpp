@@ -9,7 +9,10 @@
 #include <cereal/archives/json.hpp>  // RapidJSON, configured as cereal configures it
 
 #include <fstream>
+#include <thread>
 
+#include "child_process.h"
+#include "json_checks.h"
 #include "process.h"
 #include "server_process.h"
 #include "ws_test_client.h"
@@ -76,7 +79,78 @@ struct Tablet {
   }
 };
 
+// `field-client ui` on a fresh store (`extra`: more options), its port and launch key.
+struct AppOnFreshStore {
+  test_support::TempDir dir;
+  std::string store = dir.file("tablet.db");
+  std::unique_ptr<test_support::ChildProcess> process;
+  unsigned short port = 0;
+  std::string key;
+
+  explicit AppOnFreshStore(std::vector<std::string> extra) {
+    std::vector<std::string> argv = {FIELD_CLIENT_BINARY, "--store", store, "ui", "--port", "0"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    process = std::make_unique<test_support::ChildProcess>(argv, dir.file("ui.log"));
+    const std::string line = process->first_line();  // "field-client ui: open http://127.0.0.1:PORT/?key=KEY"
+    port = static_cast<unsigned short>(std::stoi(line.substr(line.find("127.0.0.1:") + 10)));
+    key = line.substr(line.find("key=") + 4);
+  }
+  test_support::HttpReply call(const std::string& method, const std::string& target, const std::string& body = "") const {
+    return test_support::http_request(port, method, target, {{"X-Field-Client-Key", key}}, body,
+                                      std::chrono::seconds(30));
+  }
+};
+
 }  // namespace
+
+TEST_CASE("the app enrols a tablet with a code over wss, and only from a server it can verify", "[e2e][tls][enrolment]") {
+  Pki pki;
+  test_support::ServerProcess server({"--tls-cert", pki.cert, "--tls-key", pki.key});
+  server.start();
+  const std::string wss = "wss://127.0.0.1:" + std::to_string(server.port());
+  const auto made = server.admin({"enrolment-code", "--device", "tablet-app", "--user", "officer.ann", "--role",
+                                  "officer", "--server", wss});
+  INFO(made.err);
+  REQUIRE(made.exit_code == 0);
+  const std::string code = made.out.substr(0, made.out.find('\n'));
+  REQUIRE(code.size() == 11);
+  const std::string request = R"({"server": ")" + wss + R"(", "code": ")" + code + R"(", "pin": "482916"})";
+
+  {
+    // Against the system's CAs, which never signed this certificate: refused before anything
+    // is sent, so the code is not spent and nothing is enrolled.
+    AppOnFreshStore untrusting({});
+    const auto refused = untrusting.call("POST", "/api/enrol", request);
+    INFO(refused.body);
+    CHECK(refused.status == 502);
+    const auto body = test_support::parse_object(refused.body);
+    CHECK(std::string(body["code"].GetString()) == "untrusted_server");
+    CHECK(std::string(body["error"].GetString()).find("could not be verified") != std::string::npos);
+    const auto status = test_support::parse_object(untrusting.call("GET", "/api/status").body);
+    CHECK(status["enrolled"].GetBool() == false);
+  }
+
+  AppOnFreshStore app({"--ca-file", pki.ca, "--sync-interval", "0.5"});
+  const auto enrolled = app.call("POST", "/api/enrol", request);
+  INFO(enrolled.body);
+  REQUIRE(enrolled.status == 200);
+  CHECK(enrolled.body.find("sst_") == std::string::npos);  // the token stays in the store
+  const auto answer = test_support::parse_object(enrolled.body);
+  CHECK(std::string(answer["device_id"].GetString()) == "tablet-app");
+  CHECK(std::string(answer["user_id"].GetString()) == "officer.ann");
+  // The background sync reaches the server over wss with the token the code fetched.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  bool online = false;
+  while (!online && std::chrono::steady_clock::now() < deadline) {
+    const auto status = test_support::parse_object(app.call("GET", "/api/status").body);
+    online = status["online"].IsBool() && status["online"].GetBool();
+    if (!online) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  CHECK(online);
+  CHECK(server.log().find("device_enrolled device=tablet-app by=enrolment_code") != std::string::npos);
+  CHECK(server.log().find(code) == std::string::npos);
+  CHECK(server.log().find("sst_") == std::string::npos);
+}
 
 TEST_CASE("a tablet syncs over wss when it can verify the server, and refuses when it cannot", "[e2e][tls]") {
   Pki pki;

@@ -165,7 +165,7 @@ TEST_CASE("issuing refuses bad ids, and forgets codes expired for more than a da
 }
 
 TEST_CASE("the QR code's payload names the server and the code", "[enrolment]") {
-  CHECK(sync_server::net::enrolment_payload("wss://sync.example.org:8443", "ABCDE-FGHJK") ==
+  CHECK(sync_server::enrolment_payload("wss://sync.example.org:8443", "ABCDE-FGHJK") ==
         "safer-streets:enrol?server=wss%3A%2F%2Fsync.example.org%3A8443&code=ABCDE-FGHJK");
   const auto qr = sync_server::net::qr_json("safer-streets:enrol?server=ws%3A%2F%2F127.0.0.1%3A8080&code=ABCDE-FGHJK");
   // {"size": N, "rows": ["0101…", …]}: N rows of N modules, with the finder patterns (seven

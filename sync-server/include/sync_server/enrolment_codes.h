@@ -37,6 +37,10 @@ std::optional<std::string> normalise_enrolment_code(std::string_view typed);
 // "ABCDEFGHJK" → "ABCDE-FGHJK", as the dashboard shows it.
 std::string display_enrolment_code(std::string_view code);
 
+// What a tablet reads from the QR code:
+// "safer-streets:enrol?server=<server_url, percent-encoded>&code=<code>".
+std::string enrolment_payload(std::string_view server_url, std::string_view code);
+
 struct IssuedEnrolmentCode {
   std::string code;            // as displayed: "ABCDE-FGHJK"; shown once, never stored
   safer::UnixMillis expires_at = 0;

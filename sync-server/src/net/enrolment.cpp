@@ -2,7 +2,6 @@
 
 #include <qrencode.h>
 
-#include <cctype>
 #include <memory>
 #include <stdexcept>
 
@@ -28,20 +27,6 @@ ApiResponse refused(int status, std::string_view code, std::string_view message,
   out.begin_object().field("error", message).field("code", code);
   if (!field.empty()) out.field("field", field);
   return answer(status, out.end_object().str());
-}
-
-std::string percent_encoded(std::string_view text) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char letter : text) {
-    const auto c = static_cast<unsigned char>(letter);
-    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out += {'%', kHex[c >> 4], kHex[c & 0x0f]};
-    }
-  }
-  return out;
 }
 
 ApiResponse redeem(ServerStore& store, const ApiRequest& request) {
@@ -73,10 +58,6 @@ ApiResponse redeem(ServerStore& store, const ApiRequest& request) {
 }
 
 }  // namespace
-
-std::string enrolment_payload(const std::string& server_url, const std::string& code) {
-  return "safer-streets:enrol?server=" + percent_encoded(server_url) + "&code=" + code;
-}
 
 std::string qr_json(const std::string& payload) {
   const std::unique_ptr<QRcode, decltype(&QRcode_free)> qr(

@@ -11,9 +11,6 @@
 
 namespace sync_server::net {
 
-// What a tablet reads from the QR code: "safer-streets:enrol?server=<url, %-encoded>&code=<code>".
-std::string enrolment_payload(const std::string& server_url, const std::string& code);
-
 // `payload` as a QR code (libqrencode, error correction M): {"size": N, "rows": ["0110…", …]},
 // N rows of N modules, '1' dark; the dashboard draws it with the quiet zone around it.
 // Throws std::runtime_error if it cannot be encoded.

@@ -49,6 +49,20 @@ std::optional<std::string> normalise_enrolment_code(std::string_view typed) {
   return code;
 }
 
+std::string enrolment_payload(std::string_view server_url, std::string_view code) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out = "safer-streets:enrol?server=";
+  for (const char letter : server_url) {
+    const auto c = static_cast<unsigned char>(letter);
+    if (std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~') {
+      out.push_back(letter);
+    } else {
+      out += {'%', kHex[c >> 4], kHex[c & 0x0f]};
+    }
+  }
+  return out + "&code=" + std::string(code);
+}
+
 std::string display_enrolment_code(std::string_view code) {
   const auto half = code.size() / 2;
   return std::string(code.substr(0, half)) + "-" + std::string(code.substr(half));
