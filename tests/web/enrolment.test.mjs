@@ -83,11 +83,12 @@ async function freshTablet(name) {
   return { store, ui, ...opened };
 }
 
+/** Types the address, the code and the PIN twice, each found by its label, as a screen reader would. */
 async function typeEnrolment(page, { server: serverUrl, code, pin = PIN, pinAgain = pin }) {
-  await page.getByTestId('enrol-server').fill(serverUrl, T);
-  await page.getByTestId('enrol-code').fill(code, T);
-  await page.getByTestId('enrol-pin').fill(pin, T);
-  await page.getByTestId('enrol-pin-again').fill(pinAgain, T);
+  await page.getByLabel('Server address').fill(serverUrl, T);
+  await page.getByLabel('Enrolment code').fill(code, T);
+  await page.getByLabel('PIN (at least 6 digits)').fill(pin, T);
+  await page.getByLabel('The same PIN again').fill(pinAgain, T);
   await page.getByTestId('enrol-submit').click(T);
 }
 
@@ -117,6 +118,7 @@ test('a new tablet is enrolled from the code to its first synced visit, without 
   try {
     await page.getByTestId('enrol-page').waitFor({ state: 'visible', ...T });
     assert.equal(await page.locator('#app-nav').isVisible(), false, 'nothing of the app shows before enrolment');
+    assert.equal(await page.getByTestId('sync-banner').isVisible(), false, 'no sync banner before enrolment');
 
     // A PIN too short, and two PINs that differ, are refused on the page: nothing is sent.
     await typeEnrolment(page, { ...good, pin: '123' });
