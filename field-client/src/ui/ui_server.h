@@ -3,8 +3,8 @@
 // fc_app_start. Beast stays in ui_server.cpp.
 //
 // Lifetime: construct, start() (opens the store, binds), then run() on the thread that is to
-// serve, until stop() from any thread; the destructor stops and waits for nothing but what
-// this object owns (call it after run() has returned).
+// serve, until stop() from any thread. The destructor stops the background sync (joining its
+// thread) and closes the store; it must not run before run() has returned.
 #pragma once
 
 #include <chrono>
