@@ -473,6 +473,7 @@ int main(int argc, char** argv) {
       "  field-client discard --seq 12\n"
       "  field-client --pin-file pin.txt enroll --server wss://sync.example:8443 --token-file token.txt\n"
       "  field-client --pin-file pin.txt sync\n"
+      "  field-client app                     (the tablet app, opened in the browser)\n"
       "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved), 3 the store is\n"
       "locked (PIN missing, wrong, or wait), 4 the store was erased (wrong PINs, or a wipe order).");
   app.require_subcommand(1);
