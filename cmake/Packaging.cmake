@@ -3,7 +3,8 @@
 #    config file (a conffile) and, made by postinst, the system user safer-streets and
 #    /var/lib/safer-streets (0700). The dashboard's files are built into the binary.
 #  - safer-streets-field-client (component "client"): /usr/bin/field-client (the tablet app's
-#    files built in), libfield_client_c.so and its header, and a desktop entry.
+#    files built in), libfield_client_c.so and its header, and a desktop entry (running
+#    `field-client app`) with its icon.
 # The install() rules of the programs and the library are beside their targets; the rest is here.
 include(GNUInstallDirs)
 
@@ -22,6 +23,9 @@ install(FILES "${PROJECT_SOURCE_DIR}/docs/deployment.md" "${PROJECT_SOURCE_DIR}/
         DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/doc/safer-streets-sync-server" COMPONENT server)
 install(FILES "${packaging_dir}/field-client/safer-streets-field-client.desktop"
         DESTINATION "${CMAKE_INSTALL_DATADIR}/applications" COMPONENT client)
+# The desktop entry's icon (Icon=safer-streets-field-client): the tablet app's own.
+install(FILES "${PROJECT_SOURCE_DIR}/field-client/web/icon.svg" DESTINATION "${CMAKE_INSTALL_DATADIR}/icons/hicolor/scalable/apps"
+        RENAME safer-streets-field-client.svg COMPONENT client)
 install(FILES "${PROJECT_SOURCE_DIR}/docs/field-client.md" "${PROJECT_SOURCE_DIR}/docs/tablet-app.md"
         DESTINATION "${CMAKE_INSTALL_DATAROOTDIR}/doc/safer-streets-field-client" COMPONENT client)
 
@@ -65,7 +69,8 @@ string(CONCAT CPACK_COMPONENT_CLIENT_DESCRIPTION
     "Safer Streets field client for tablets\n"
     "Records household visits and Commute Aware sessions offline and never loses one; syncs\n"
     "with the Safer Streets sync server when there is a connection. The field-client program\n"
-    "serves the tablet app on 127.0.0.1 (field-client ui); libfield_client_c.so and its header\n"
-    "let native apps embed the same store and sync through a C API.")
+    "serves the tablet app on 127.0.0.1 and opens it in the browser (field-client app, the\n"
+    "menu's \"Safer Streets\"); libfield_client_c.so and its header let native apps embed\n"
+    "the same store and sync through a C API, and serve the same app in a WebView.")
 
 include(CPack)

@@ -3,7 +3,8 @@
 #
 #   safer_embed_web(
 #     OUTPUT      <generated .cpp>           e.g. ${CMAKE_CURRENT_BINARY_DIR}/web_assets.cpp
-#     DIRECTORY   <the app's web folder>     its *.html, *.js, *.css and *.svg, sub-folders too
+#     DIRECTORY   <the app's web folder>     its *.html, *.js, *.css, *.svg, *.png and
+#                                            *.webmanifest, sub-folders too
 #                                            (node_modules/ left out)
 #     URL_PREFIX  <where the app is served>  e.g. /dashboard/  (the app's files at <prefix><file>,
 #                                            shared/web/* at <prefix>common/<file>)
@@ -19,7 +20,8 @@ include_guard(GLOBAL)
 # The servable files below `directory` (relative paths), into `out_var`.
 function(_safer_web_files out_var directory)
   file(GLOB_RECURSE files CONFIGURE_DEPENDS RELATIVE "${directory}"
-       "${directory}/*.html" "${directory}/*.js" "${directory}/*.css" "${directory}/*.svg")
+       "${directory}/*.html" "${directory}/*.js" "${directory}/*.css" "${directory}/*.svg"
+       "${directory}/*.png" "${directory}/*.webmanifest")
   list(FILTER files EXCLUDE REGEX "(^|/)node_modules/")
   list(SORT files)
   set(${out_var} "${files}" PARENT_SCOPE)

@@ -134,6 +134,7 @@ expect_mode /usr/bin/field-client 755
 expect_mode /etc/safer-streets/sync-server.conf 640
 expect_mode /lib/systemd/system/safer-streets-sync-server.service 644
 expect_mode /usr/share/applications/safer-streets-field-client.desktop 644
+expect_mode /usr/share/icons/hicolor/scalable/apps/safer-streets-field-client.svg 644
 expect_mode /usr/include/field_client/field_client.h 644
 expect_mode "${libdir#"$root"}/libfield_client_c.so.$version" 644
 [[ -L "$libdir/libfield_client_c.so.0" && -L "$libdir/libfield_client_c.so" ]] || fail "the library's links are missing"
@@ -164,7 +165,7 @@ else
   echo "skipped: systemd-analyze verify (systemd-analyze is not installed)"
 fi
 desktop="$root/usr/share/applications/safer-streets-field-client.desktop"
-for line in '[Desktop Entry]' 'Type=Application' 'Exec=field-client ui'; do
+for line in '[Desktop Entry]' 'Type=Application' 'Exec=field-client app' 'Terminal=false' 'Icon=safer-streets-field-client'; do
   grep -qxF "$line" "$desktop" || fail "the desktop entry has no line $line"
 done
 if command -v desktop-file-validate >/dev/null; then

@@ -36,6 +36,7 @@ extern "C" {
 #endif
 
 typedef struct fc_store fc_store;
+typedef struct fc_app fc_app;
 
 typedef enum fc_status {
   FC_OK = 0,
@@ -163,6 +164,42 @@ FC_API const char* fc_last_error(const fc_store* store);
 
 /* Releases a string this library returned through an out-parameter. NULL is allowed. */
 FC_API void fc_free(char* text);
+
+/* ---- The tablet app's local server, for a native shell (docs/tablet-app.md, "A native shell")
+ *
+ * A WebView shell on Android or iOS runs the same tablet app as `field-client app`: it calls
+ * fc_app_start on launch, loads fc_app_launch_url's link in its WebView (never showing it), and
+ * calls fc_app_stop when the app ends. The server runs on a thread of its own, on 127.0.0.1
+ * only, with every rule of the local security (Host check, Origin check on writes, the key),
+ * and the background sync runs inside it while the store is open. The store may be opened
+ * with fc_open beside it (SQLite serialises the two); the app's own sync is enough.
+ *
+ * Threads: every fc_app_* call may come from any thread; fc_app_stop must be the last. */
+
+/* Opens the store at `store_path` (a plain one at once; an encrypted one stays locked until the
+ * PIN is given in the app) and serves the app on 127.0.0.1:`port` (0: any free port, the
+ * usual choice for a shell). On failure *app_out is NULL and *error_out (if not NULL) receives
+ * a message to fc_free(): FC_NETWORK when the port cannot be had (such as another app holding
+ * it: the message says so), the store's own status when it cannot be opened (FC_STORAGE,
+ * FC_FATAL), FC_ARGUMENT for a NULL. */
+FC_API fc_status fc_app_start(const char* store_path, unsigned short port, fc_app** app_out, char** error_out);
+
+/* "http://127.0.0.1:PORT", the app's origin. Owned by the library, valid until fc_app_stop. */
+FC_API const char* fc_app_address(const fc_app* app);
+
+/* The launch key (hex): sent as the header X-Field-Client-Key it lets the shell's own code
+ * call the local API (docs/tablet-app.md). Owned by the library, valid until fc_app_stop. Keep
+ * it out of logs and URLs. */
+FC_API const char* fc_app_key(const fc_app* app);
+
+/* *url_out receives a new link ("http://127.0.0.1:PORT/?launch=TOKEN", to fc_free()) that
+ * opens the app once, within 60 seconds: it sets the app's cookie and redirects to /app/. Load
+ * it in the WebView at once; ask for a new one to open the app again. FC_ARGUMENT for a NULL. */
+FC_API fc_status fc_app_launch_url(fc_app* app, char** url_out);
+
+/* Stops the server and the background sync, waits for them, closes the store and frees `app`.
+ * NULL is allowed. */
+FC_API void fc_app_stop(fc_app* app);
 
 #ifdef __cplusplus
 }

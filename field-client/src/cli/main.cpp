@@ -16,7 +16,7 @@
 #include "record_options.h"
 #include "sync_commands.h"
 #include "unlock.h"
-#include "ui/ui_server.h"
+#include "app_command.h"
 #include "safer/error_codes.h"
 #include "safer/json_out.h"
 #include "safer/record_json.h"
@@ -438,40 +438,6 @@ CLI::App* add_sync(CLI::App& app, SyncCommandOptions& sync_options) {
   return sync_cmd;
 }
 
-// `ui`'s options: the app's settings, and the ones given in other units.
-struct UiCommand {
-  field_client::ui::UiOptions options;
-  double pin_lock_minutes = 0, sync_interval_seconds = 30, pin_wait_seconds = 30;
-};
-
-CLI::App* add_ui(CLI::App& app, UiCommand& ui) {
-  auto* ui_cmd = app.add_subcommand("ui", "Serve the tablet app on 127.0.0.1 (open the address it prints)");
-  ui_cmd->add_option("--port", ui.options.port, "Port on 127.0.0.1 (0: any free port)")->capture_default_str();
-  ui_cmd->add_option("--pin-lock-minutes", ui.pin_lock_minutes, "Lock after this many minutes without use (needs a PIN)")
-      ->check(CLI::Range(0.0, 1440.0));
-  ui_cmd->add_option("--pin-wait-seconds", ui.pin_wait_seconds,
-                     "Wait after the 3rd wrong PIN in a row; it doubles after each further one (at most 1 hour)")
-      ->capture_default_str()
-      ->check(CLI::Range(0.01, 3600.0));
-  ui_cmd->add_option("--sync-interval", ui.sync_interval_seconds, "Seconds between syncs when nothing changes")
-      ->capture_default_str()
-      ->check(CLI::Range(0.05, 86400.0));
-  ui_cmd->add_option("--retry-base", ui.options.retry_base_seconds, "First retry delay in seconds")->capture_default_str();
-  ui_cmd->add_option("--max-backoff", ui.options.max_backoff_seconds, "Longest retry delay in seconds")->capture_default_str();
-  ui_cmd->add_option("--ca-file", ui.options.ca_file,
-                     "wss: trust the CAs in this PEM file instead of the system's when the app enrols the tablet")
-      ->check(CLI::ExistingFile);
-  return ui_cmd;
-}
-
-int run_ui(const Globals& globals, UiCommand ui) {
-  ui.options.store_path = globals.store_path;
-  ui.options.pin_lock = std::chrono::milliseconds(static_cast<long>(ui.pin_lock_minutes * 60'000));
-  ui.options.pin_policy.first_wait = std::chrono::milliseconds(static_cast<long>(ui.pin_wait_seconds * 1000));
-  ui.options.sync_interval = std::chrono::milliseconds(static_cast<long>(ui.sync_interval_seconds * 1000));
-  return field_client::ui::run_ui(ui.options);
-}
-
 int run_set_pin(const Globals& globals, int max_attempts) {
   int exit_code = 0;
   auto store = open_store(globals, exit_code);
@@ -507,6 +473,7 @@ int main(int argc, char** argv) {
       "  field-client discard --seq 12\n"
       "  field-client --pin-file pin.txt enroll --server wss://sync.example:8443 --token-file token.txt\n"
       "  field-client --pin-file pin.txt sync\n"
+      "  field-client app                     (the tablet app, opened in the browser)\n"
       "Exit codes: 0 done, 1 the store could not do it, 2 bad input (nothing was saved), 3 the store is\n"
       "locked (PIN missing, wrong, or wait), 4 the store was erased (wrong PINs, or a wipe order).");
   app.require_subcommand(1);
@@ -548,8 +515,9 @@ int main(int argc, char** argv) {
   auto* enroll_cmd = add_enroll(app, enroll_options);
   SyncCommandOptions sync_options;
   auto* sync_cmd = add_sync(app, sync_options);
-  UiCommand ui;
-  auto* ui_cmd = add_ui(app, ui);
+  AppCommand ui, app_options;
+  auto* ui_cmd = add_ui_command(app, ui);
+  auto* app_cmd = add_app_command(app, app_options);
   auto* pin_cmd = app.add_subcommand("set-pin", "Set or change the PIN that encrypts the store (6 to 128 characters, "
                                                 "read from standard input; after --pin-file - the current one comes first)");
   int pin_max_attempts = 10;
@@ -574,7 +542,8 @@ int main(int argc, char** argv) {
   if (pending_cmd->parsed()) return run_pending(globals);
   if (status_cmd->parsed()) return run_status(globals);
   if (discard_cmd->parsed()) return run_discard(globals, discard_seq);
-  if (ui_cmd->parsed()) return run_ui(globals, ui);
+  if (ui_cmd->parsed()) return run_ui_command(globals.store_path, ui);
+  if (app_cmd->parsed()) return run_app_command(globals.store_path, app_options);
   if (pin_cmd->parsed()) return run_set_pin(globals, pin_max_attempts);
   if (enroll_cmd->parsed()) return run_enroll(globals.access(), globals.json, enroll_options);
   if (sync_cmd->parsed()) return run_sync(globals.access(), globals.json, sync_options);

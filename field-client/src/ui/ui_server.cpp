@@ -1,22 +1,19 @@
 #include "ui_server.h"
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/signal_set.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
 
-#include <iostream>
+#include <algorithm>
+#include <array>
 #include <memory>
 #include <optional>
 
 #include "assets.h"
-#include "background_sync.h"
+#include "launch_tokens.h"
 #include "local_api.h"
-#include "safer/hex.h"
 #include "safer/json_out.h"
 #include "safer/url_query.h"
 
@@ -33,17 +30,12 @@ using Response = http::response<http::string_body>;
 
 constexpr std::size_t kMaxBody = 256 * 1024;
 
-std::string random_key() {
-  unsigned char bytes[24];
-  if (RAND_bytes(bytes, sizeof bytes) != 1) throw std::runtime_error("no random bytes for the launch key");
-  return safer::to_hex(bytes);
-}
+// Served without the key: they hold nothing of the tablet's, and a browser fetches a web app
+// manifest (and may fetch its icons) without cookies.
+constexpr std::array<std::string_view, 4> kPublicAssets = {"/app/manifest.webmanifest", "/app/icon.svg",
+                                                           "/app/icon-192.png", "/app/icon-512.png"};
 
 std::string_view text_of(beast::string_view text) { return {text.data(), text.size()}; }
-
-bool same_secret(std::string_view given, const std::string& key) {
-  return given.size() == key.size() && CRYPTO_memcmp(given.data(), key.data(), key.size()) == 0;
-}
 
 // The launch cookie's name: one per port, because a browser sends a cookie to every port of
 // 127.0.0.1 (cookies are not port-scoped), so two apps, or another local server, would
@@ -67,12 +59,29 @@ bool cookie_holds(std::string_view header, const std::string& name, const std::s
 // A write is any method but GET and HEAD: it may change the store or the lock.
 bool is_write(http::verb method) { return method != http::verb::get && method != http::verb::head; }
 
+// A browser's navigation to a page (not a script's fetch, not a program): it asks for HTML.
+bool wants_page(const Request& request) {
+  return request.method() == http::verb::get && text_of(request[http::field::accept]).find("text/html") != std::string_view::npos;
+}
+
+const Asset* find_asset(std::string_view path) {
+  for (std::size_t i = 0; i < kAssetCount; ++i) {
+    if (kAssets[i].path == path) return &kAssets[i];
+  }
+  return nullptr;
+}
+
+// What to do when the app cannot be opened from here: named for people, with no secret in it.
+constexpr std::string_view kOpenAgain =
+    "Open the app again: \"Safer Streets\" in the tablet's menu, or `field-client app` (or the address "
+    "`field-client ui` printed). The app opens only from its own launch, and each launch link works once, "
+    "within a minute.";
 
 struct Server {
-  UiOptions options;
   std::string key;
   unsigned short port = 0;
   LocalApi* api = nullptr;
+  LaunchTokens* launch_tokens = nullptr;
 
   Response respond(http::status status, std::string body, std::string_view type, unsigned version) const {
     Response response{status, version};
@@ -92,6 +101,28 @@ struct Server {
                    "application/json", version);
   }
 
+  // The refusal a person sees: a plain page when a browser navigates here, else the JSON.
+  Response refuse_visitor(const Request& request, http::status status, std::string_view message) const {
+    if (!wants_page(request)) return refuse(status, message, request.version());
+    std::string page =
+        "<!DOCTYPE html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+        "content=\"width=device-width, initial-scale=1\"><title>Safer Streets</title></head><body><h1>Safer "
+        "Streets</h1><p>";
+    page += message;  // a fixed text of this file: nothing from the request
+    page += "</p></body></html>";
+    return respond(status, std::move(page), "text/html; charset=utf-8", request.version());
+  }
+
+  // 302 to /app/ with the launch cookie: a persistent one (Max-Age), so that the app keeps
+  // working when the browser restarts, for as long as this process (and so this key) lives.
+  Response open_app(unsigned version) const {
+    auto response = respond(http::status::found, "", "text/plain", version);
+    response.set(http::field::location, "/app/");
+    response.set(http::field::set_cookie, cookie_name(port) + "=" + key + "; Path=/; Max-Age=" +
+                                              std::to_string(kCookieLifetime.count()) + "; HttpOnly; SameSite=Strict");
+    return response;
+  }
+
   // A browser sends Origin with every write it makes (fetch or form), so a write from another
   // origin, which includes another port of 127.0.0.1 (the same site to the browser, so
   // SameSite=Strict still sends the cookie), is refused. A write with no Origin comes from a
@@ -106,9 +137,28 @@ struct Server {
                     "changes are accepted only from the app's own page (the Origin is not this app's)",
                     request.version());
     }
-    if (same_secret(text_of(request["X-Field-Client-Key"]), key)) return std::nullopt;
+    if (has_key_header(request)) return std::nullopt;
     return refuse(http::status::forbidden,
                   "a change without an Origin must carry the launch key in X-Field-Client-Key", request.version());
+  }
+
+  bool has_key_header(const Request& request) const { return same_secret(text_of(request["X-Field-Client-Key"]), key); }
+
+  // POST /launch, from a program holding the key (a second `field-client app`): a new launch
+  // URL for it to open the browser on. The cookie alone is not enough: the URL is as good as the key.
+  Response mint_launch(const Request& request) const {
+    if (!has_key_header(request)) {
+      return refuse(http::status::forbidden, "a launch link is given only for the key in X-Field-Client-Key",
+                    request.version());
+    }
+    const auto token = launch_tokens->mint();
+    return respond(http::status::ok,
+                   safer::JsonOut()
+                       .begin_object()
+                       .field("launch_url", "http://127.0.0.1:" + std::to_string(port) + "/?launch=" + token)
+                       .end_object()
+                       .str(),
+                   "application/json", request.version());
   }
 
   Response handle(const Request& request) const {
@@ -127,19 +177,27 @@ struct Server {
                                                                    : safer::parse_query(target.substr(target.find('?') + 1));
 
     if (path == "/" && query.count("key")) {
-      if (!same_secret(query.at("key"), key)) {
-        return refuse(http::status::forbidden, "wrong launch key", version);
+      if (!same_secret(query.at("key"), key)) return refuse(http::status::forbidden, "wrong launch key", version);
+      return open_app(version);
+    }
+    if (path == "/" && query.count("launch")) {
+      if (!launch_tokens->redeem(query.at("launch"))) {
+        return refuse_visitor(request, http::status::forbidden,
+                              std::string("This link to open the app was used already, or is too old. ") +
+                                  std::string(kOpenAgain));
       }
-      auto response = respond(http::status::found, "", "text/plain", version);
-      response.set(http::field::location, "/app/");
-      response.set(http::field::set_cookie, cookie_name(port) + "=" + key + "; Path=/; HttpOnly; SameSite=Strict");
-      return response;
+      return open_app(version);
+    }
+    if (path == "/launch" && request.method() == http::verb::post) return mint_launch(request);
+    if (request.method() == http::verb::get &&
+        std::find(kPublicAssets.begin(), kPublicAssets.end(), path) != kPublicAssets.end()) {
+      if (const auto* asset = find_asset(path)) return serve(*asset, version);
     }
     const bool has_key = cookie_holds(text_of(request[http::field::cookie]), cookie_name(port), key) ||
-                         same_secret(text_of(request["X-Field-Client-Key"]), key);
+                         has_key_header(request);
     if (!has_key) {
-      return refuse(http::status::forbidden,
-                    "open the address that field-client ui printed (it carries this launch's key)", version);
+      return refuse_visitor(request, http::status::forbidden,
+                            std::string("This app needs this launch's key. ") + std::string(kOpenAgain));
     }
     if (path.rfind("/api/", 0) == 0) {
       const bool background = request["X-Background"] == "1";
@@ -155,16 +213,15 @@ struct Server {
         response.set(http::field::location, "/app/");
         return response;
       }
-      const std::string wanted = path == "/app/" ? "/app/index.html" : path;
-      for (std::size_t i = 0; i < kAssetCount; ++i) {
-        if (kAssets[i].path == wanted) {
-          auto response = respond(http::status::ok, std::string(kAssets[i].body), kAssets[i].content_type, version);
-          response.set(http::field::cache_control, "no-cache");
-          return response;
-        }
-      }
+      if (const auto* asset = find_asset(path == "/app/" ? "/app/index.html" : path)) return serve(*asset, version);
     }
     return refuse(http::status::not_found, "no such page", version);
+  }
+
+  Response serve(const Asset& asset, unsigned version) const {
+    auto response = respond(http::status::ok, std::string(asset.body), asset.content_type, version);
+    response.set(http::field::cache_control, "no-cache");
+    return response;
   }
 };
 
@@ -211,39 +268,73 @@ void accept(tcp::acceptor& acceptor, const Server& server) {
 
 }  // namespace
 
-int run_ui(const UiOptions& options) {
-  asio::io_context ioc;
-  LocalApi api(options.store_path,
-               BackgroundSyncSettings{options.sync_interval, std::chrono::milliseconds(500), options.retry_base_seconds,
-                                      options.max_backoff_seconds},
-               options.pin_lock, options.pin_policy, [&ioc](std::function<void()> task) { asio::post(ioc, std::move(task)); });
-  api.set_ca_file(options.ca_file);
-  if (auto started = api.start(); !started) {
-    std::cerr << "field-client: " << started.error().message << '\n';
-    return 1;
-  }
-  Server server{options, random_key(), 0, &api};
+// Members in the order they must be built and torn down: the sessions (in ioc) hold a
+// reference to `server`, whose api points at `api`, which posts into `ioc`.
+struct AppServer::Impl {
+  explicit Impl(UiOptions ui_options)
+      : options(std::move(ui_options)),
+        launch_tokens(options.launch_token_lifetime),
+        api(options.store_path,
+            BackgroundSyncSettings{options.sync_interval, std::chrono::milliseconds(500), options.retry_base_seconds,
+                                   options.max_backoff_seconds},
+            options.pin_lock, options.pin_policy, [this](std::function<void()> task) { asio::post(ioc, std::move(task)); }) {}
 
-  tcp::acceptor acceptor(ioc);
+  ~Impl() {
+    ioc.stop();
+    beast::error_code ignored;
+    acceptor.close(ignored);
+  }
+
+  const UiOptions options;
+  asio::io_context ioc{1};
+  LaunchTokens launch_tokens;
+  LocalApi api;
+  Server server;
+  tcp::acceptor acceptor{ioc};
+  bool started = false;
+};
+
+AppServer::AppServer(UiOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+
+AppServer::~AppServer() = default;
+
+Status AppServer::start() {
+  auto& impl = *impl_;
+  if (impl.started) return Error{"argument", "the app's server was started already", ""};
+  impl.api.set_ca_file(impl.options.ca_file);
+  if (auto opened = impl.api.start(); !opened) return opened;
   beast::error_code ec;
-  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), options.port);  // never anything but loopback
-  acceptor.open(endpoint.protocol(), ec);
-  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor.bind(endpoint, ec);
-  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  const tcp::endpoint endpoint(asio::ip::make_address("127.0.0.1"), impl.options.port);  // never anything but loopback
+  impl.acceptor.open(endpoint.protocol(), ec);
+  if (!ec) impl.acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl.acceptor.bind(endpoint, ec);
+  if (!ec) impl.acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
-    std::cerr << "field-client: cannot listen on 127.0.0.1:" << options.port << ": " << ec.message() << '\n';
-    return 1;
+    const bool in_use = ec == asio::error::address_in_use;
+    return Error{"network",
+                 "cannot listen on 127.0.0.1:" + std::to_string(impl.options.port) + ": " + ec.message() +
+                     (in_use ? " (another program, or another field-client app, holds the port; choose another with --port)"
+                             : ""),
+                 "port"};
   }
-  server.port = acceptor.local_endpoint().port();
-  std::cout << "field-client ui: open http://127.0.0.1:" << server.port << "/?key=" << server.key << std::endl;
-  std::cerr << "The tablet app is served on 127.0.0.1 only; Ctrl+C stops it (nothing is lost).\n";
-
-  asio::signal_set signals(ioc, SIGINT, SIGTERM);
-  signals.async_wait([&](beast::error_code, int) { ioc.stop(); });
-  accept(acceptor, server);
-  ioc.run();
-  return 0;
+  impl.server = Server{random_secret(), impl.acceptor.local_endpoint().port(), &impl.api, &impl.launch_tokens};
+  impl.started = true;
+  accept(impl.acceptor, impl.server);
+  return {};
 }
+
+void AppServer::run() {
+  impl_->ioc.run();
+}
+
+void AppServer::stop() { impl_->ioc.stop(); }
+
+unsigned short AppServer::port() const { return impl_->server.port; }
+
+const std::string& AppServer::key() const { return impl_->server.key; }
+
+std::string AppServer::address() const { return "http://127.0.0.1:" + std::to_string(port()); }
+
+std::string AppServer::launch_url() { return address() + "/?launch=" + impl_->launch_tokens.mint(); }
 
 }  // namespace field_client::ui
