@@ -51,7 +51,7 @@ test('1. the web app manifest is served, parses, and names icons that load', asy
   try {
     await page.goto(ui.url, T);
     await page.waitForURL(`${ui.base}/app/**`, T);
-    await page.getByTestId('sync-banner').waitFor({ state: 'visible', ...T });
+    await page.getByTestId('enrol-page').waitFor({ state: 'visible', ...T }); // a fresh store: the app opens on its enrolment page
 
     const href = await page.locator('link[rel="manifest"]').getAttribute('href');
     assert.equal(href, 'manifest.webmanifest');
@@ -133,7 +133,7 @@ test('2. field-client app opens the app in the browser once, and its cookie outl
     const page = context.pages()[0] ?? await context.newPage();
     await page.goto(url, T);
     await page.waitForURL(`${base}/app/**`, T);
-    await page.getByTestId('sync-banner').waitFor({ state: 'visible', ...T });
+    await page.getByTestId('enrol-page').waitFor({ state: 'visible', ...T }); // a fresh store: the app opens on its enrolment page
     const cookie = (await context.cookies(base)).find((c) => c.name === `ss_app_${app.match[2]}`);
     assert.ok(cookie, 'the cookie is set');
     assert.ok(cookie.expires > Date.now() / 1000 + 29 * 24 * 3600, 'it lasts about 30 days, not the session');
@@ -151,7 +151,7 @@ test('2. field-client app opens the app in the browser once, and its cookie outl
     const page = context.pages()[0] ?? await context.newPage();
     const answer = await page.goto(`${base}/app/`, T);
     assert.equal(answer.status(), 200);
-    await page.getByTestId('sync-banner').waitFor({ state: 'visible', ...T });
+    await page.getByTestId('enrol-page').waitFor({ state: 'visible', ...T }); // a fresh store: the app opens on its enrolment page
 
     // The app restarts (a new key): the old cookie no longer opens it, and the page says what to do.
     await app.stop();
@@ -165,7 +165,7 @@ test('2. field-client app opens the app in the browser once, and its cookie outl
     const newUrl = await lastUrl(2);
     await page.goto(newUrl, T);
     await page.waitForURL(`${newBase}/app/**`, T);
-    await page.getByTestId('sync-banner').waitFor({ state: 'visible', ...T });
+    await page.getByTestId('enrol-page').waitFor({ state: 'visible', ...T }); // a fresh store: the app opens on its enrolment page
   } finally {
     await withDeadline(context.close(), 10_000);
   }

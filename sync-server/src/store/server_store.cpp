@@ -433,7 +433,7 @@ CREATE TABLE IF NOT EXISTS answer_month_totals (
 -- Enrolment codes (enrolment_codes.h): a short code a coordinator issues for one device, user
 -- and role, that the tablet's app redeems once, before it expires, for the device's token.
 -- Only the code's SHA-256 is kept.
-CREATE TABLE enrolment_codes (
+CREATE TABLE IF NOT EXISTS enrolment_codes (
   code_hash  TEXT PRIMARY KEY,
   device_id  TEXT NOT NULL,
   user_id    TEXT NOT NULL,
@@ -795,7 +795,7 @@ CREATE TABLE IF NOT EXISTS answer_month_totals (
 )sql"},
     {15, R"sql(
 -- As SQLite's migration 18: enrolment codes.
-CREATE TABLE enrolment_codes (
+CREATE TABLE IF NOT EXISTS enrolment_codes (
   code_hash  text COLLATE "C" PRIMARY KEY,
   device_id  text NOT NULL,
   user_id    text NOT NULL,
