@@ -317,6 +317,7 @@ class ServerStore {
   friend class SubjectAccess;  // reads everything held about a household (subject_access.h)
   friend class Retention;  // the retention policy and its purge (retention.h)
   friend class Backup;     // copies the database while it is in use (backup.h)
+  friend class StoreMetrics;  // the database's size and the devices' progress (store_metrics.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
   // account_admin.cpp: runs `change` in a write transaction and audits `entry` (as `change`
