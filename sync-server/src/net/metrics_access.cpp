@@ -48,10 +48,10 @@ safer::Result<MetricsAccess> MetricsAccess::make(const std::string& token, std::
     access.has_token_ = true;
     access.token_digest_ = sha256(token);
   }
-  for (std::size_t start = 0; start < allow.size();) {
-    const auto comma = std::min(allow.find(',', start), allow.size());
-    const auto item = trim(allow.substr(start, comma - start));
-    start = comma + 1;
+  // Every item between commas, the empty ones too ("a,", ",a", "a,,b" are refused).
+  for (std::size_t start = 0, comma = 0; !trim(allow).empty() && comma != std::string_view::npos; start = comma + 1) {
+    comma = allow.find(',', start);
+    const auto item = trim(allow.substr(start, comma == std::string_view::npos ? allow.npos : comma - start));
     if (item.empty()) return bad_network(item);
     const auto slash = item.find('/');
     boost::system::error_code ec;
