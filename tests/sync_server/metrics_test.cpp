@@ -104,8 +104,8 @@ TEST_CASE("the whole exposition of the server's counters parses strictly", "[met
   CHECK(parsed.value("safer_sync_commit_seconds_bucket", {{"le", "0.0025"}}) == 0);
   CHECK(parsed.value("safer_sync_commit_seconds_bucket", {{"le", "0.005"}}) == 1);
   CHECK(parsed.value("safer_sync_device_acked_seq", {{"device", "tablet-07"}}) == 12);
-  CHECK(parsed.value("safer_sync_device_last_contact_timestamp_seconds", {{"device", "tablet-08"}}) == Approx(1764149400.123));
-  CHECK_FALSE(parsed.value("safer_sync_device_last_contact_timestamp_seconds", {{"device", "tablet-07"}}));
+  CHECK(parsed.value("safer_sync_device_last_sync_timestamp_seconds", {{"device", "tablet-08"}}) == Approx(1764149400.123));
+  CHECK_FALSE(parsed.value("safer_sync_device_last_sync_timestamp_seconds", {{"device", "tablet-07"}}));
   CHECK(parsed.value("safer_sync_devices_unlisted") == 1);
   CHECK(parsed.value("safer_sync_store_up") == 1);
 
@@ -204,7 +204,7 @@ TEST_CASE("the metrics token file: one line of 16 or more characters, readable b
   CHECK(missing.error().message.find("cannot be read") != std::string::npos);
 }
 
-TEST_CASE("a scrape reads the database's size and the enrolled devices, least recently in contact first, up to the cap",
+TEST_CASE("a scrape reads the database's size and the enrolled devices, those that pushed least recently first, up to the cap",
           "[metrics][store]") {
   test_support::TempDir dir;
   auto opened = ServerStore::open(test_support::new_test_database(dir));
@@ -214,18 +214,18 @@ TEST_CASE("a scrape reads the database's size and the enrolled devices, least re
     REQUIRE(store.enroll(device, "officer.ann", safer::Role::officer));
   }
   REQUIRE(store.revoke("tab-gone"));
-  store.touch_device("tab-b");
+  store.touch_device("tab-b");  // sets last_sync_at, as a push does
 
   const auto all = StoreMetrics(store).read(200);
   REQUIRE(all);
   CHECK(all->database_bytes > 0);
   CHECK(all->devices_enrolled == 3);
   REQUIRE(all->devices.size() == 3);
-  CHECK(all->devices[0].device_id == "tab-a");  // never in contact, then by id
-  CHECK_FALSE(all->devices[0].last_contact_ms);
+  CHECK(all->devices[0].device_id == "tab-a");  // never pushed, then by id
+  CHECK_FALSE(all->devices[0].last_sync_ms);
   CHECK(all->devices[1].device_id == "tab-c");
   CHECK(all->devices[2].device_id == "tab-b");
-  CHECK(all->devices[2].last_contact_ms > 0);
+  CHECK(all->devices[2].last_sync_ms > 0);
   CHECK(all->devices[2].acked_seq == 0);
 
   const auto capped = StoreMetrics(store).read(1);

@@ -18,13 +18,13 @@ namespace sync_server {
 struct DeviceProgress {
   std::string device_id;
   std::int64_t acked_seq = 0;
-  std::optional<std::int64_t> last_contact_ms;  // its last sync exchange; nullopt: none yet
+  std::optional<std::int64_t> last_sync_ms;  // the last push applied from it (devices.last_sync_at); nullopt: none yet
 };
 
 struct StoreGauges {
   std::int64_t database_bytes = 0;  // SQLite: pages in use * page size + the WAL file; PostgreSQL: pg_database_size
   std::int64_t devices_enrolled = 0;  // not revoked
-  // At most the number asked for, those least recently in contact first (never, then oldest),
+  // At most the number asked for, those that pushed least recently first (never, then oldest),
   // by device id among equals.
   std::vector<DeviceProgress> devices;
 };

@@ -19,16 +19,16 @@ void render_store_gauges(metrics::Exposition& out, const std::optional<StoreGaug
             static_cast<double>(std::max<std::int64_t>(
                 0, gauges->devices_enrolled - static_cast<std::int64_t>(gauges->devices.size()))));
   out.family("safer_sync_device_acked_seq", "gauge",
-             "The last change seq the server acknowledged from each device (those least recently in contact first)");
+             "The last change seq the server acknowledged from each device (those that pushed least recently first)");
   for (const auto& device : gauges->devices) {
     out.sample("safer_sync_device_acked_seq", {{"device", device.device_id}}, static_cast<double>(device.acked_seq));
   }
-  out.family("safer_sync_device_last_contact_timestamp_seconds", "gauge",
-             "When each device last finished a sync exchange (Unix time); none for a device that never has");
+  out.family("safer_sync_device_last_sync_timestamp_seconds", "gauge",
+             "When the server last applied a push from each device (Unix time); none for a device that never pushed");
   for (const auto& device : gauges->devices) {
-    if (!device.last_contact_ms) continue;
-    out.sample("safer_sync_device_last_contact_timestamp_seconds", {{"device", device.device_id}},
-               static_cast<double>(*device.last_contact_ms) / 1000.0);
+    if (!device.last_sync_ms) continue;
+    out.sample("safer_sync_device_last_sync_timestamp_seconds", {{"device", device.device_id}},
+               static_cast<double>(*device.last_sync_ms) / 1000.0);
   }
 }
 

@@ -31,7 +31,7 @@ class MetricsScrape {
 };
 
 // Appends the families read from the store: the database's size, the devices enrolled, and
-// each listed device's acked_seq and last contact, with the count of those left out.
+// each listed device's acked_seq and last push, with the count of those left out.
 // `gauges` nullopt (the store could not be read): only safer_sync_store_up 0.
 void render_store_gauges(metrics::Exposition& out, const std::optional<StoreGauges>& gauges);
 

@@ -45,7 +45,7 @@ Result<StoreGauges> StoreMetrics::read(std::size_t max_devices) {
     devices->bind(1, static_cast<std::int64_t>(max_devices));
     while (devices->step()) {
       DeviceProgress device{devices->column_text(0), devices->column_int(1), std::nullopt};
-      if (!devices->column_is_null(2)) device.last_contact_ms = devices->column_int(2);
+      if (!devices->column_is_null(2)) device.last_sync_ms = devices->column_int(2);
       gauges.devices.push_back(std::move(device));
     }
     return gauges;
