@@ -1,5 +1,6 @@
 #include "metrics_scrape.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "server_metrics.h"
