@@ -186,6 +186,7 @@ bool handle(Fixture& f, http::request<http::string_body>& request) {
     case net::Destination::no_websocket_here:
     case net::Destination::health:
     case net::Destination::ready:
+    case net::Destination::metrics:  // its access check: metrics_test.cpp
     case net::Destination::health_method:
     case net::Destination::upgrade_required:
     case net::Destination::not_found:

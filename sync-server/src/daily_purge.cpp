@@ -1,6 +1,8 @@
 #include "daily_purge.h"
 
 #include "net/log.h"
+#include "net/server_metrics.h"
+#include "safer/time.h"
 #include "sync_server/retention.h"
 #include "sync_server/server_store.h"
 
@@ -34,11 +36,14 @@ void DailyPurge::loop() {
 void DailyPurge::run_once() {
   // A store of its own each run: nothing is held between runs a day apart.
   auto store = ServerStore::open(db_location_);
+  const auto now_seconds = [] { return static_cast<double>(safer::now_unix_millis()) / 1000.0; };
   if (!store) {
+    net::server_metrics().record_retention_run(nullptr, now_seconds());
     log::line("retention_purge_failed", "code=" + store.error().code);
     return;
   }
   const auto counts = Retention(**store).run(false, Actor{"sync-server", "serve", "local"});
+  net::server_metrics().record_retention_run(counts ? &*counts : nullptr, now_seconds());
   if (!counts) {
     log::line("retention_purge_failed", "code=" + counts.error().code);
     return;

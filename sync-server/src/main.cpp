@@ -33,6 +33,7 @@
 
 #include "config_file.h"
 #include "daily_purge.h"
+#include "net/metrics_access.h"
 #include "serve_options.h"
 #include "sync_server/db.h"
 #include "safer/sqlite.h"
@@ -157,6 +158,11 @@ int serve(ServeOptions o, const std::string& config_file) {
     log::line("config_exposed", "warning=\"" + warning + "\"");
   }
   if (auto zone = use_time_zone(time_zone); !zone) return fail(zone.error());
+  if (!o.metrics_token_file.empty()) {
+    auto token = net::read_metrics_token(o.metrics_token_file);
+    if (!token) return fail(token.error());
+    config.metrics_token = std::move(*token);
+  }
   make_parent_directory(config.db_path);
   const std::string db_path = config.db_path;
   const bool tls = !config.tls_cert.empty();

@@ -115,6 +115,15 @@ void declare_serve_options(CLI::App& cmd, ServeOptions& o) {
                  "text: \"<time> <event> key=value …\" lines; json: one JSON object a line (journald, log shippers)")
       ->capture_default_str()
       ->check(CLI::IsMember({"text", "json"}));
+  cmd.add_option("--metrics-token-file", o.metrics_token_file,
+                 "File holding the bearer token GET /metrics asks for (not readable by other users; "
+                 "at least 16 characters). Without it or --metrics-allow, /metrics answers 404");
+  cmd.add_option("--metrics-allow", o.config.metrics_allow,
+                 "Networks GET /metrics answers, as CIDR[,CIDR…] (127.0.0.1/32,10.1.0.0/16); others get 403");
+  cmd.add_option("--metrics-max-devices", o.config.metrics_max_devices,
+                 "Devices given gauges of their own in /metrics, those that pushed least recently first; the rest are counted")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 100'000));
   cmd.add_option("--shutdown-grace", o.grace_seconds, "Seconds to finish work on SIGTERM before cutting connections")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 600.0));

@@ -28,6 +28,7 @@ struct ServeOptions {
   double keep_alive_seconds = 30, slow_reader_seconds = 10, login_refusal_seconds = 1;
   double purge_interval_seconds = 86400;  // the retention purge; 0: never (run `purge` instead)
   std::string log_format = "text";         // or "json": one JSON object a line (net/log.h)
+  std::string metrics_token_file;          // GET /metrics' bearer token is read from it ("": none)
   std::string config_file;  // --config; "" with the option given: no file at all
 };
 

@@ -131,6 +131,10 @@ TEST_CASE("the session decides where a request goes before any endpoint runs", "
   CHECK(net::destination(request(http::verb::get, "/readyz")) == Destination::ready);
   CHECK(net::destination(request(http::verb::get, "/readyz?probe=1")) == Destination::ready);
   CHECK(net::destination(request(http::verb::put, "/readyz")) == Destination::health_method);
+  CHECK(net::destination(request(http::verb::get, "/metrics")) == Destination::metrics);
+  CHECK(net::destination(request(http::verb::head, "/metrics")) == Destination::metrics);
+  CHECK(net::destination(request(http::verb::post, "/metrics")) == Destination::health_method);
+  CHECK(net::destination(request(http::verb::get, "/metrics/x")) == Destination::file);
   CHECK(net::destination(request(http::verb::get, "/api/v1/stats?from=2026-01-01")) == Destination::api);
   CHECK(net::destination(request(http::verb::delete_, "/api/v1/session")) == Destination::api);
   CHECK(net::destination(request(http::verb::get, "/dashboard/app.js")) == Destination::file);

@@ -3,6 +3,7 @@
 //   GET  /v1/sync        WebSocket upgrade with "Authorization: Bearer <token>" (§1-§4)
 //   GET  /api/v1/stats   coordinator statistics (§7)
 //   GET  /healthz        200
+//   GET  /metrics        Prometheus text format, to a token or allowed networks (metrics_access.h)
 //
 // Threads: `io_threads` run the network (each connection on its own strand); one writer
 // thread (on PostgreSQL `writers` of them) applies pushes with group commit (commit_queue.h);
@@ -68,6 +69,10 @@ struct ServerConfig {
   // The address tablets reach this server at ("wss://sync.example:8443"), which enrolment
   // codes carry; empty: the scheme and Host the dashboard's request came with.
   std::string public_url;
+  // GET /metrics (docs/server.md, "Metrics"): off (404) unless a token or networks are set.
+  std::string metrics_token;  // a scrape must send it as a bearer token ("": none asked)
+  std::string metrics_allow;  // "CIDR[,CIDR…]": a scrape must come from one of them ("": any address)
+  std::size_t metrics_max_devices = 200;  // devices given gauges of their own; the others only counted
 };
 
 class SyncServer {

@@ -318,6 +318,7 @@ class ServerStore {
   friend class Retention;  // the retention policy and its purge (retention.h)
   friend class Backup;     // copies the database while it is in use (backup.h)
   friend class EnrolmentCodes;  // codes that enrol a tablet from its app (enrolment_codes.h)
+  friend class StoreMetrics;  // the database's size and the devices' progress (store_metrics.h)
   struct Impl;
   explicit ServerStore(std::unique_ptr<Impl> impl);
   // account_admin.cpp: runs `change` in a write transaction and audits `entry` (as `change`

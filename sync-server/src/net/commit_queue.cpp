@@ -2,6 +2,7 @@
 
 #include "sync_server/db.h"
 #include "log.h"
+#include "server_metrics.h"
 #include "safer/error_codes.h"
 
 namespace sync_server {
@@ -98,6 +99,9 @@ void CommitQueue::run(Lane& lane) {
       }
     }
     const double commit_ms = millis_since(started);
+    auto& metrics = net::server_metrics();
+    metrics.commit_group_batches.observe(static_cast<double>(group.size()));
+    metrics.commit_seconds.observe(commit_ms / 1000.0);
     for (std::size_t i = 0; i < group.size(); ++i) {
       results[i].commit_ms = commit_ms;
       results[i].group_batches = group.size();

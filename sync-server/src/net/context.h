@@ -19,6 +19,8 @@
 
 #include "commit_queue.h"
 #include "reader_pool.h"
+#include "metrics_access.h"
+#include "metrics_scrape.h"
 #include "readiness.h"
 #include "connection_limits.h"
 #include "lingering_close.h"
@@ -55,6 +57,8 @@ class Registry {
   void set_device(const Connection* connection, const std::string& device_id, const std::string& credential);
 
   bool any_device() const;
+  // Connections serving an authenticated device.
+  std::size_t device_connections() const;
   // The device connections whose credential is not their device's in `current` (device id ->
   // credential, as ServerStore::current_credentials() gives it).
   std::vector<std::shared_ptr<Connection>> stale(const std::map<std::string, std::string>& current) const;
@@ -73,6 +77,8 @@ class Registry {
 struct Context {
   ServerConfig config;
   Readiness readiness;  // before `readers`, whose last jobs may still report to it
+  MetricsScrape metrics_scrape;  // likewise
+  MetricsAccess metrics_access;      // set by SyncServer::start()
   asio::io_context ioc;
   std::unique_ptr<CommitQueue> commits;
   std::unique_ptr<ReaderPool> readers;

@@ -17,6 +17,7 @@ Destination destination(const http::request<http::string_body>& request) {
   if (boost::beast::websocket::is_upgrade(request)) return path == "/v1/sync" ? Destination::websocket : Destination::no_websocket_here;
   if (path == "/healthz") return get ? Destination::health : Destination::health_method;
   if (path == "/readyz") return get ? Destination::ready : Destination::health_method;
+  if (path == "/metrics") return get ? Destination::metrics : Destination::health_method;
   if (path == "/v1/sync") return Destination::upgrade_required;
   if (is_api_path(path)) return Destination::api;
   return get ? Destination::file : Destination::not_found;

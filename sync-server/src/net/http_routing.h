@@ -20,8 +20,9 @@ enum class Destination {
   websocket,         // an upgrade at /v1/sync: the device's token is checked, then WebSocket
   no_websocket_here, // an upgrade anywhere else: 404
   health,            // GET or HEAD /healthz: "ok"
-  health_method,     // /healthz or /readyz with another method: 405
+  health_method,     // /healthz, /readyz or /metrics with another method: 405
   ready,             // GET or HEAD /readyz: 200 "ready", or 503 saying why not (readiness.h)
+  metrics,           // GET or HEAD /metrics: Prometheus text to whom metrics_access.h allows
   upgrade_required,  // /v1/sync without an upgrade: 426
   api,               // /api/…: handle_api()
   file,              // GET or HEAD of anything else: the dashboard's files, or 404

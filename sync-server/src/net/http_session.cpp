@@ -1,4 +1,4 @@
-// One HTTP connection: the coordinator API, /healthz and /readyz, and the WebSocket upgrade at /v1/sync.
+// One HTTP connection: the coordinator API, /healthz, /readyz and /metrics, and the WebSocket upgrade at /v1/sync.
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -163,6 +163,8 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
         return send(plain(http::status::ok, "ok\n", "text/plain"));
       case Destination::ready:
         return ready();
+      case Destination::metrics:
+        return metrics(request);
       case Destination::health_method:
         return send(plain(http::status::method_not_allowed, json_error("use GET")));
       case Destination::upgrade_required:
@@ -189,6 +191,30 @@ class HttpSession : public Connection, public std::enable_shared_from_this<HttpS
         self->send(self->plain(http::status::service_unavailable, json_error(reason)));
       });
     });
+  }
+
+  // GET /metrics: refused at once (no store access) unless metrics_access.h allows it.
+  void metrics(const Request& request) {
+    switch (context_.metrics_access.decide(peer_, request[http::field::authorization])) {
+      case MetricsAccess::Decision::off:
+        return send(plain(http::status::not_found, json_error("no such endpoint")));
+      case MetricsAccess::Decision::forbidden:
+        return send(plain(http::status::forbidden, json_error("metrics are not served to this address")));
+      case MetricsAccess::Decision::unauthorized: {
+        auto response = plain(http::status::unauthorized, json_error("a valid metrics token is required"));
+        response.set(http::field::www_authenticate, "Bearer");
+        return send(std::move(response));
+      }
+      case MetricsAccess::Decision::allowed:
+        break;
+    }
+    context_.metrics_scrape.render(*context_.readers, context_.config.metrics_max_devices,
+                                   context_.registry.device_connections(),
+                                   [self = this->shared_from_this()](std::string text) {
+                                     asio::post(self->stream_.get_executor(), [self, text = std::move(text)]() mutable {
+                                       self->send(self->plain(http::status::ok, std::move(text), metrics::kContentType));
+                                     });
+                                   });
   }
 
   void upgrade(Request request) {

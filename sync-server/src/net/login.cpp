@@ -9,6 +9,7 @@
 #include <optional>
 
 #include "log.h"
+#include "server_metrics.h"
 #include "safer/hex.h"
 #include "safer/json_object.h"
 #include "safer/json_out.h"
@@ -102,18 +103,23 @@ std::optional<ApiResponse> read_credentials(const std::string& body_text, Creden
 ApiResponse answer(const ServerStore::Login& login, const std::string& username, const ApiRequest& request,
                    const std::string& cookie_key) {
   using Outcome = ServerStore::Login::Outcome;
+  auto& metrics = server_metrics();
   if (login.outcome == Outcome::locked) {
+    metrics.record_login(LoginOutcome::locked);
     log::line("login_locked", "peer=" + request.peer);
     return refusal(429, "too many failed logins: this account is closed to you for a while", login.retry_after_s);
   }
   if (login.outcome == Outcome::wrong) {
+    metrics.record_login(LoginOutcome::wrong_password);
     log::line("login_failed", "peer=" + request.peer);
     return refusal(401, "wrong username or password");
   }
   if (login.outcome == Outcome::disabled) {
+    metrics.record_login(LoginOutcome::disabled);
     log::line("login_disabled", "user=" + username + " peer=" + request.peer);
     return refusal(403, "this account is disabled: ask another coordinator to enable it");
   }
+  metrics.record_login(LoginOutcome::ok);
   log::line("login", "user=" + username + " peer=" + request.peer + (login.rehashed ? " rehashed=1" : ""));
   auto response = json_response(
       200, JsonOut().begin_object().field("username", username).field("csrf_token", login.csrf_token).end_object().str());
@@ -169,14 +175,19 @@ bool is_device_cookie_for(const std::string& key, const std::string& value, cons
 
 void handle_login(Context& context, const ApiRequest& request, std::function<void(ApiResponse)> done) {
   if (!request.origin.empty() && request.origin != "http://" + request.host && request.origin != "https://" + request.host) {
+    server_metrics().record_login(LoginOutcome::bad_request);
     return done(refusal(403, "csrf"));
   }
   Credentials credentials;
-  if (auto refused = read_credentials(request.body, credentials)) return done(std::move(*refused));
+  if (auto refused = read_credentials(request.body, credentials)) {
+    server_metrics().record_login(LoginOutcome::bad_request);
+    return done(std::move(*refused));
+  }
   const bool trusted = is_device_cookie_for(context.login_cookie_key, cookie_value(request.cookie, kDeviceCookie),
                                             credentials.username, safer::now_unix_millis());
   if (const auto wait = context.login_limits->admit(request.peer, trusted); wait > 0) {
     limited_event.happened(request.peer);
+    server_metrics().record_login(LoginOutcome::rate_limited);
     auto refused = refusal(429, "too many login attempts: wait and try again", wait);
     refused.delay = context.config.login.refusal_delay;
     return done(std::move(refused));
@@ -186,11 +197,13 @@ void handle_login(Context& context, const ApiRequest& request, std::function<voi
     try {
       done(answer(store.log_in(attempt), attempt.username, request, context.login_cookie_key));
     } catch (const std::exception&) {
+      server_metrics().record_login(LoginOutcome::unavailable);
       done(refusal(503, "the server cannot read or write its database just now; try again"));
     }
   };
   if (!context.logins->try_post(std::move(job), trusted)) {
     queue_full_event.happened(request.peer);
+    server_metrics().record_login(LoginOutcome::busy);
     auto refused = refusal(503, "the server is busy checking other logins: try again in a moment", kQueueFullRetryS);
     refused.delay = context.config.login.refusal_delay;
     done(std::move(refused));

@@ -3,41 +3,32 @@
 // /healthz only says that the process answers.
 //
 // Unauthenticated, so cheap whatever the rate: the store is asked at most once a second, on
-// the reader pool; a request in between gets the last answer, and while a check is running
-// the requests wait for it (at most kMaxWaiting; beyond, the last answer).
+// the reader pool (cached_read.h).
 //
 // Thread safety: check() from any thread; `done` runs on a reader thread or the caller's.
 #pragma once
 
 #include <chrono>
 #include <functional>
-#include <mutex>
-#include <optional>
 #include <string>
-#include <vector>
 
-#include "reader_pool.h"
+#include "cached_read.h"
 
 namespace sync_server::net {
 
 class Readiness {
  public:
-  using Clock = std::chrono::steady_clock;
   using Done = std::function<void(bool ready, const std::string& reason)>;
   static constexpr std::chrono::milliseconds kFresh{1000};
-  static constexpr std::size_t kMaxWaiting = 64;
 
   void check(ReaderPool& readers, Done done);
 
  private:
-  void finish(bool ready, std::string reason);
-
-  std::mutex mutex_;
-  bool checking_ = false;                          // guarded by mutex_
-  std::optional<Clock::time_point> checked_at_;    // guarded by mutex_
-  bool ready_ = false;                             // guarded by mutex_
-  std::string reason_ = "not checked yet";         // guarded by mutex_
-  std::vector<Done> waiting_;                      // guarded by mutex_
+  struct Answer {
+    bool ready = false;
+    std::string reason;
+  };
+  CachedRead<Answer> answer_{kFresh, Answer{false, "not checked yet"}};
 };
 
 }  // namespace sync_server::net

@@ -37,6 +37,11 @@ bool net::Registry::any_device() const {
   return !devices_.empty();
 }
 
+std::size_t net::Registry::device_connections() const {
+  std::lock_guard lock(mutex_);
+  return devices_.size();
+}
+
 std::vector<std::shared_ptr<net::Connection>> net::Registry::stale(const std::map<std::string, std::string>& current) const {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<Connection>> out;
@@ -237,6 +242,9 @@ safer::Result<unsigned short> SyncServer::start() {
     return safer::Error{"invalid", "give both --tls-cert and --tls-key, or neither", "tls"};
   }
   if (auto plaintext = check_plaintext(config); !plaintext) return plaintext.error();
+  auto metrics_access = net::MetricsAccess::make(config.metrics_token, config.metrics_allow);
+  if (!metrics_access) return metrics_access.error();
+  context.metrics_access = std::move(*metrics_access);
   if (!config.tls_cert.empty()) {
     auto tls = tls_context(config);
     if (!tls) return tls.error();

@@ -20,6 +20,7 @@
 
 #include "log.h"
 #include "context.h"
+#include "server_metrics.h"
 #include "safer/protocol_json.h"
 
 namespace sync_server::net {
@@ -196,6 +197,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   void on_pushed(const PushResult& result, std::size_t changes, std::int64_t first, std::int64_t last) {
     std::string line = "device=" + device_.identity.device_id + " changes=" + std::to_string(changes) +
                        " seq=" + std::to_string(first) + ".." + std::to_string(last);
+    server_metrics().record_push(result);
     if (result.failure) {
       log::line("push_failed", line + " error=" + result.failure->code);
       return reply_error(result.failure->code, result.failure->message);
@@ -226,9 +228,11 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started).count();
       asio::post(self->ws_.get_executor(), [self, page = std::move(page), text = std::move(text), ms]() mutable {
         if (!page) {
+          server_metrics().record_pull_refused(page.error().code);
           log::line("pull_refused", "device=" + self->device_.identity.device_id + " error=" + page.error().code);
           return self->reply_error(page.error().code, page.error().message);
         }
+        server_metrics().record_pull_page(page->changes.size(), text.size());
         log::line("pull", "device=" + self->device_.identity.device_id + " changes=" +
                               std::to_string(page->changes.size()) + " has_more=" + (page->has_more ? "true" : "false") +
                               " bytes=" + std::to_string(text.size()) + " ms=" + fmt_ms(ms));
