@@ -137,9 +137,11 @@ TEST_CASE("remaining counts the officer's scope only, and everything for a coord
   fixture.push(coordinator, upsert(uuid(301), visit(uuid(300)), hlc(301)));
   fixture.push(bob, upsert(uuid(303), session("Radlett"), hlc(303)));
 
+  // The first page counts the whole scope; counted afresh after each later page, the same.
   const auto first_remaining = [&](const DeviceIdentity& device) {
     const auto pages = pull_pages(fixture.store(), device, 1);
     check_exact(pages);
+    check_exact(pull_pages(fixture.store(), device, 1, true));
     return pages.front().remaining.value_or(-1) + pages.front().records;
   };
   CHECK(first_remaining(ann.identity) == 6 + 3);
