@@ -113,7 +113,10 @@ int main() {
   page.cursor = "c1.2";
   page.has_more = true;
   print("changes.schema.json", to_json(page));
+  page.remaining = 59'500;  // to a client that announced pull_progress (protocol.md §4.2)
+  print("changes.schema.json", to_json(page));
   print("changes.schema.json", to_json(ChangesPage{{}, "c1.2", false}));
+  print("changes.schema.json", to_json(ChangesPage{{}, "c1.2", false, 0}));
   print("error.schema.json", to_json(ErrorMessage{"seq_gap", "expected seq 18", false, 18}));
   print("error.schema.json", to_json(ErrorMessage{"device_mismatch", "device_id is not this token's device", true, std::nullopt}));
   Stats stats;
