@@ -96,7 +96,7 @@ int main() {
   print("welcome.schema.json",
         to_json(Welcome{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "officer.ann", Role::officer, 17,
                         1'764'149'400'123, ReferenceLists::defaults().wards, ReferenceLists::defaults().stations,
-                        {"evict", "share_basis", "work_dates", "questions"}, ReferenceLists::defaults().questions}));
+                        {"evict", "share_basis", "work_dates", "questions", "pull_progress"}, ReferenceLists::defaults().questions}));
   print("ack.schema.json", to_json(Ack{20, {}}));
   print("ack.schema.json",
         to_json(Ack{20,
