@@ -82,6 +82,8 @@ Status push_all(Store& store, WsConnection& connection, const SyncOptions& optio
 Status pull_all(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
                 SyncProgress& progress) {
   progress.phase = SyncProgress::Phase::pulling;
+  progress.pull_started_at = safer::now_unix_millis();
+  progress.pull_started = std::chrono::steady_clock::now();
   const auto ask = [&](const Result<std::string>& cursor) -> Status {
     if (!cursor) return cursor.error();
     return connection.send(safer::to_json(safer::Pull{*cursor, options.pull_limit}));
@@ -110,6 +112,8 @@ Status pull_all(Store& store, WsConnection& connection, const SyncOptions& optio
     if (auto applied = store.apply_page(*page); !applied) return applied;
     report.pulled += static_cast<std::int64_t>(page->changes.size());
     progress.pulled = report.pulled;
+    progress.pages += 1;
+    progress.remaining = page->remaining;
     if (options.on_progress) options.on_progress(progress);
     if (!page->has_more) return store.finish_full_pull();
   }
@@ -136,10 +140,11 @@ Result<SyncReport> sync_once(Store& store, const SyncOptions& options) {
 
   // This client applies evictions (protocol.md §4.6): households that leave its user's scope go;
   // its visits with a referral always carry their share_basis, its follow-ups and rescheduled
-  // visits their dates (§5.2), and every answer (§5.8).
+  // visits their dates (§5.2), and every answer (§5.8); it shows a pull's progress (§4.2).
   const safer::Hello hello{safer::kProtocolVersion, device->device_id, options.app_version,
                            {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis),
-                            std::string(safer::capabilities::kWorkDates), std::string(safer::capabilities::kQuestions)}};
+                            std::string(safer::capabilities::kWorkDates), std::string(safer::capabilities::kQuestions),
+                            std::string(safer::capabilities::kPullProgress)}};
   if (auto sent = (*connection)->send(safer::to_json(hello));
       !sent) {
     return sent.error();

@@ -8,8 +8,10 @@
 
 import { get, postJson, ApiError, NOT_REACHABLE } from './api.js';
 import { h, setText, formatWhen, plural, announce } from './dom.js';
+import { createSyncProgress } from './sync-progress.js';
 
 const POLL_MS = 2000;
+const POLL_SYNCING_MS = 1000; // while a sync runs: its progress moves
 
 const ONLINE_STATES = {
   online: { glyph: '✓', text: 'Online', detail: 'Connected to the sync server' },
@@ -51,12 +53,14 @@ function bannerElements() {
   const rejected = h('p', { class: 'banner-alert banner-rejected', 'data-testid': 'banner-rejected', 'data-value': '0', hidden: true },
     rejectedLink);
 
+  const progress = createSyncProgress('banner-progress', { speaks: true });
+
   const banner = h('section', { class: 'banner', 'data-testid': 'sync-banner', 'aria-label': 'Sync status' },
     h('div', { class: 'banner-row' },
       liveLine,
       h('div', { class: 'banner-right' }, h('div', { class: 'banner-times' }, lastSync, syncing), syncButton)),
-    error, clock, rejected);
-  return { banner, online, onlineGlyph, onlineText, pending, lastSync, syncing, syncButton, error, clock, rejected, rejectedLink };
+    progress.element, error, clock, rejected);
+  return { banner, online, onlineGlyph, onlineText, pending, lastSync, syncing, syncButton, error, clock, rejected, rejectedLink, progress };
 }
 
 /** The online pill, the changes waiting and the last sync, from a status answer. */
@@ -93,7 +97,7 @@ export function createBanner(slot, { onAccessProblem } = {}) {
   let lastErrorShown = '';
   let lastRejected = null;
 
-  const { banner, online, onlineGlyph, onlineText, pending, lastSync, syncing, syncButton, error, clock, rejected, rejectedLink } =
+  const { banner, online, onlineGlyph, onlineText, pending, lastSync, syncing, syncButton, error, clock, rejected, rejectedLink, progress } =
     bannerElements();
   slot.replaceChildren(banner);
 
@@ -106,6 +110,7 @@ export function createBanner(slot, { onAccessProblem } = {}) {
     const isSyncing = Boolean(status.syncing) || Boolean(manualSync && Date.now() - manualSync.started < 1500);
     syncing.hidden = !isSyncing;
     banner.classList.toggle('is-syncing', isSyncing);
+    progress.update(serviceDown ? null : status);
 
     let errorText = '';
     if (serviceDown) errorText = NOT_REACHABLE;
@@ -164,7 +169,7 @@ export function createBanner(slot, { onAccessProblem } = {}) {
     } finally {
       inFlight = false;
     }
-    pollTimer = window.setTimeout(poll, POLL_MS);
+    pollTimer = window.setTimeout(poll, status && status.syncing ? POLL_SYNCING_MS : POLL_MS);
   }
 
   async function syncNow() {

@@ -13,6 +13,7 @@ import {
   h, setChildren, setText, createStateArea, formatWhen, formatDateTime, plural, label, confirmDialog, announce,
   ROLE_LABELS, ENTITY_LABELS, STATUS_LABELS, OUTCOME_LABELS,
 } from './dom.js';
+import { createSyncProgress } from './sync-progress.js';
 
 const CODE_LABELS = { invalid: 'Not valid', forbidden: 'Not allowed', clock_skew: 'Tablet clock wrong' };
 const FIELD_LABELS = {
@@ -118,6 +119,7 @@ export default {
     const syncButton = h('button', { type: 'button', class: 'button button-big', 'data-testid': 'sync-page-now' },
       h('span', { 'aria-hidden': 'true' }, '⇅ '), 'Sync now');
     syncButton.addEventListener('click', () => ctx.syncNow());
+    const progress = createSyncProgress('sync-page-progress'); // the banner's says it aloud
     const state = createStateArea('rejected-state');
     const rejectedList = h('div', { class: 'rejected-area' });
 
@@ -126,6 +128,7 @@ export default {
       h('section', { class: 'card-section', 'aria-labelledby': 'sync-status-title' },
         h('h2', { id: 'sync-status-title' }, 'This tablet'),
         details,
+        progress.element,
         h('p', { class: 'hint' }, 'The app syncs by itself soon after each change and at least every 30 seconds while a connection is available.'),
         syncButton),
       h('section', { class: 'card-section', 'aria-labelledby': 'rejected-title' },
@@ -188,6 +191,7 @@ export default {
     const unsubscribe = ctx.onStatus((status) => {
       const shown = JSON.stringify(status);
       if (shown !== lastShown) renderDetails(status);
+      progress.update(status);
       lastShown = shown;
       const key = `${status.rejected}|${status.last_sync_at}`;
       if (lastKey !== null && key !== lastKey) loadRejected({ quiet: true, background: true });

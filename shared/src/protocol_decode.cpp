@@ -237,6 +237,11 @@ Result<ServerMessage> decode_changes(json::ObjectReader& reader, FieldErrors& er
   if (!reader.read_bool("has_more", page.has_more) && reader.find("has_more") == nullptr) {
     reader.add_error("has_more", "has_more is required");
   }
+  // Only an estimate for a progress bar (§4.2): one that is not a count is ignored, not refused.
+  if (const json::Value* remaining = reader.find("remaining"); remaining != nullptr && remaining->IsInt64() &&
+                                                                 remaining->GetInt64() >= 0) {
+    page.remaining = remaining->GetInt64();
+  }
   if (!errors.empty()) return bad_message(errors);
   return ServerMessage{std::move(page)};
 }

@@ -85,6 +85,7 @@ std::string to_json(const ChangesPage& message) {
   return json::write_object([&](OutputArchive& archive) {
     archive(make_nvp("type", std::string("changes")), make_nvp("changes", message.changes),
             make_nvp("cursor", message.cursor), make_nvp("has_more", message.has_more));
+    if (message.remaining) archive(make_nvp("remaining", *message.remaining));
   });
 }
 

@@ -319,3 +319,37 @@ TEST_CASE("a page never exceeds the 1 MiB message bound, whatever the limit", "[
   }
   CHECK(seen.size() == static_cast<std::size_t>(1 + kBatches * kPerBatch));
 }
+
+TEST_CASE("pages carry remaining only to a client that announced pull_progress, counting down to 0",
+          "[e2e][contract][pull][pull_progress]") {
+  ServerProcess server;
+  server.start();
+  Device writer(server, "tab-cat-1", "coord.cat", "coordinator");
+  for (int n = 1; n <= 7; ++n) writer.write("household", n, household(n));
+
+  WsTestClient client;
+  REQUIRE(client.connect(server.port(), server.enroll("tab-cat-2", "coord.cat", "coordinator")).ok);
+  const auto welcome = parse(client.request(
+      R"({"type":"hello","protocol":1,"device_id":"tab-cat-2","capabilities":["pull_progress"]})"));
+  REQUIRE(str(welcome, "type") == "welcome");
+  std::set<std::string> offered;
+  for (const auto& name : welcome["capabilities"].GetArray()) offered.insert(name.GetString());
+  CHECK(offered.count("pull_progress") == 1);
+
+  std::string cursor;
+  std::vector<std::int64_t> remaining;
+  for (int pages = 0; pages < 10; ++pages) {
+    const auto reply = parse(client.request(R"({"type":"pull","cursor":")" + cursor + R"(","limit":3})"));
+    REQUIRE(str(reply, "type") == "changes");
+    REQUIRE(num(reply, "remaining").has_value());
+    remaining.push_back(*num(reply, "remaining"));
+    cursor = str(reply, "cursor");
+    if (flag(reply, "has_more") != true) break;
+  }
+  CHECK(remaining == std::vector<std::int64_t>{4, 1, 0});
+
+  // The writer's hello named no capability: protocol 1's pages, without the field.
+  const auto plain = parse(writer.client->request(R"({"type":"pull","cursor":"","limit":3})"));
+  CHECK(flag(plain, "has_more") == true);
+  CHECK_FALSE(plain.HasMember("remaining"));
+}

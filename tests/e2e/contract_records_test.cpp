@@ -191,7 +191,7 @@ TEST_CASE("the welcome offers share_basis and work_dates, and pulls and statisti
   REQUIRE(str(welcome, "type") == "welcome");
   std::vector<std::string> offered;
   for (const auto& name : welcome["capabilities"].GetArray()) offered.emplace_back(name.GetString());
-  CHECK(offered == std::vector<std::string>{"evict", "share_basis", "work_dates", "questions"});  // protocol.md §5.2, §5.8
+  CHECK(offered == std::vector<std::string>{"evict", "share_basis", "work_dates", "questions", "pull_progress"});  // protocol.md §5.2, §5.8, §4.2
 
   const auto change = [](int seq, const std::string& entity, int id, const std::string& data) {
     return R"({"seq":)" + std::to_string(seq) + R"(,"entity":")" + entity + R"(","op":"upsert","id":")" + uuid(id) +

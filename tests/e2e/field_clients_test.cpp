@@ -609,3 +609,27 @@ TEST_CASE("sync-server baseline loads a CSV whole, refuses a bad one by line, an
   const auto entries = server.admin({"audit", "list", "--action", "baseline_load"});
   CHECK(entries.out.find("baseline_load ok") != std::string::npos);
 }
+
+TEST_CASE("a long first sync prints its progress: records, page and the server's estimate", "[e2e][field-client][pull_progress]") {
+  ServerProcess server;
+  server.start();
+  test_support::TempDir files;
+  const std::string path = files.file("many.csv");
+  {
+    std::ofstream csv(path);
+    csv << "id,address,postcode,ward,target,assigned_to\n";
+    for (int n = 0; n < 1200; ++n) csv << "," << n << " Imaginary Road,WD6 1AA,Borehamwood Hillside,1,officer.ann\n";
+    csv << ",1 Elsewhere Road,WD6 1AA,Borehamwood Hillside,1,officer.ben\n";  // not Ann's: not counted
+  }
+  REQUIRE(server.admin({"import-households", path}).exit_code == 0);
+  const Tablet ann(server, "tablet-ann", "officer.ann", "officer");
+  const auto result = ann.run({"sync"});
+  INFO(result.err);
+  REQUIRE(result.exit_code == 0);
+  // Pages of 500: the first progress line comes after the second page, whatever the timing.
+  CHECK_THAT(result.err, Catch::Contains("  received 1000 changes (page 2, about 200 more)\n"));
+  CHECK_THAT(result.out, Catch::Contains("1200 received"));
+  // --json prints no progress.
+  const Tablet again(server, "tablet-ann-2", "officer.ann", "officer");
+  CHECK_THAT(again.run({"--json", "sync"}).err, !Catch::Contains("received"));
+}

@@ -73,7 +73,7 @@ TEST_CASE("welcome carries the questions; answers are pushed, kept and counted",
   CHECK(welcome->find(R"("questions": [{"id": "feels_safe","kind": "scale")") != std::string::npos);
   CHECK(welcome->find(R"({"id": "feedback","kind": "text","label": "Resident's feedback","withdrawn": true})") !=
         std::string::npos);
-  CHECK(welcome->find(R"("capabilities": ["evict","share_basis","work_dates","questions"])") != std::string::npos);
+  CHECK(welcome->find(R"("capabilities": ["evict","share_basis","work_dates","questions","pull_progress"])") != std::string::npos);
 
   const auto ack = current.request(
       R"({"type":"push","changes":[)"

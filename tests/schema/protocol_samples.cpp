@@ -96,7 +96,7 @@ int main() {
   print("welcome.schema.json",
         to_json(Welcome{kProtocolVersion, "0192f5e4-7c1a-7d3e-9b2a-000000000001", "officer.ann", Role::officer, 17,
                         1'764'149'400'123, ReferenceLists::defaults().wards, ReferenceLists::defaults().stations,
-                        {"evict", "share_basis", "work_dates", "questions"}, ReferenceLists::defaults().questions}));
+                        {"evict", "share_basis", "work_dates", "questions", "pull_progress"}, ReferenceLists::defaults().questions}));
   print("ack.schema.json", to_json(Ack{20, {}}));
   print("ack.schema.json",
         to_json(Ack{20,
@@ -113,7 +113,10 @@ int main() {
   page.cursor = "c1.2";
   page.has_more = true;
   print("changes.schema.json", to_json(page));
+  page.remaining = 59'500;  // to a client that announced pull_progress (protocol.md §4.2)
+  print("changes.schema.json", to_json(page));
   print("changes.schema.json", to_json(ChangesPage{{}, "c1.2", false}));
+  print("changes.schema.json", to_json(ChangesPage{{}, "c1.2", false, 0}));
   print("error.schema.json", to_json(ErrorMessage{"seq_gap", "expected seq 18", false, 18}));
   print("error.schema.json", to_json(ErrorMessage{"device_mismatch", "device_id is not this token's device", true, std::nullopt}));
   Stats stats;

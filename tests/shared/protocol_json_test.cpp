@@ -362,3 +362,21 @@ TEST_CASE("capabilities and evictions round trip, and stay out of protocol-1 mes
     CHECK_FALSE(decode_server_message(bad).ok());
   }
 }
+
+TEST_CASE("a page's remaining estimate round trips, stays out when unset, and a bad one is ignored", "[protocol_json][pull_progress]") {
+  ChangesPage page{{}, "c:3", true};
+  CHECK_THAT(to_json(page), !Catch::Contains("remaining"));
+  CHECK_FALSE(server_round_trip<ChangesPage>(to_json(page)).remaining.has_value());
+  for (const std::int64_t remaining : {std::int64_t{0}, std::int64_t{1}, std::int64_t{59'500}}) {
+    page.remaining = remaining;
+    CHECK(server_round_trip<ChangesPage>(to_json(page)).remaining == std::optional(remaining));
+  }
+  // An estimate is only for a progress bar: one that is not a count leaves the page readable.
+  for (const char* remaining : {"-1", "1.5", "\"12\"", "null", "true"}) {
+    INFO(remaining);
+    const auto decoded = server_round_trip<ChangesPage>(std::string(R"({"type":"changes","changes":[],"cursor":"c","has_more":true,"remaining":)") +
+                                                        remaining + "}");
+    CHECK_FALSE(decoded.remaining.has_value());
+    CHECK(decoded.has_more);
+  }
+}

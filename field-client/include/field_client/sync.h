@@ -10,18 +10,27 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "field_client/store.h"
 
 namespace field_client {
 
+// Where a sync stands, reported after each step (SyncOptions::on_progress).
 struct SyncProgress {
   enum class Phase { connecting, pushing, pulling };
   Phase phase = Phase::connecting;
   std::int64_t pushed = 0;     // changes acked so far in this sync
   std::int64_t to_push = 0;    // changes pending when the push began
-  std::int64_t pulled = 0;     // changes pulled so far
+  std::int64_t pulled = 0;     // changes pulled so far (evictions included)
+  std::int64_t pages = 0;      // pages pulled so far
+  // The server's estimate of the changes still to come after the last page (protocol.md §4.2
+  // `remaining`); nullopt before the first page and from a server that sends none.
+  std::optional<std::int64_t> remaining;
+  // When the pull's first page was asked for (wall clock, and steady for measuring).
+  std::optional<safer::UnixMillis> pull_started_at;
+  std::chrono::steady_clock::time_point pull_started{};
 };
 
 struct SyncOptions {

@@ -85,19 +85,31 @@ void print_report(bool json, const SyncReport& report, const Store& store) {
   }
 }
 
+// Progress lines on standard error for a long sync: from the second batch or page on, at most
+// four a second. "received 3500 changes (page 7, about 56500 more)"; without "about … more"
+// from a server that sends no estimate.
+std::function<void(const SyncProgress&)> progress_printer() {
+  using Clock = std::chrono::steady_clock;
+  return [last = Clock::time_point{}](const SyncProgress& progress) mutable {
+    const bool pushing = progress.phase == SyncProgress::Phase::pushing && progress.to_push > 500;
+    const bool pulling = progress.phase == SyncProgress::Phase::pulling && progress.pages >= 2;
+    if ((!pushing && !pulling) || Clock::now() - last < std::chrono::milliseconds(250)) return;
+    last = Clock::now();
+    if (pushing) {
+      std::cerr << "  sent " << progress.pushed << " of " << progress.to_push << " changes\n";
+      return;
+    }
+    std::cerr << "  received " << progress.pulled << " changes (page " << progress.pages;
+    if (progress.remaining) std::cerr << ", about " << *progress.remaining << " more";
+    std::cerr << ")\n";
+  };
+}
+
 SyncOptions sync_options(bool json, const SyncCommandOptions& command) {
   SyncOptions options;
   options.timeout = std::chrono::milliseconds(static_cast<long>(command.timeout_seconds * 1000));
   options.allow_plaintext = command.allow_plaintext;
-  if (!json) {
-    options.on_progress = [](const SyncProgress& progress) {
-      if (progress.phase == SyncProgress::Phase::pushing && progress.to_push > 500) {
-        std::cerr << "  sent " << progress.pushed << " of " << progress.to_push << " changes\n";
-      } else if (progress.phase == SyncProgress::Phase::pulling && progress.pulled >= 500) {
-        std::cerr << "  received " << progress.pulled << " changes\n";
-      }
-    };
-  }
+  if (!json) options.on_progress = progress_printer();
   return options;
 }
 

@@ -67,12 +67,20 @@ void BackgroundSync::run() {
       if (opened) store = std::move(*opened);
     }
     Result<SyncReport> report = Error{"storage", "the tablet's store cannot be opened", ""};
-    if (store) report = sync_once(*store, SyncOptions{});
+    if (store) {
+      SyncOptions options;
+      options.on_progress = [this](const SyncProgress& progress) {
+        std::lock_guard lock(mutex_);
+        state_.progress = progress;
+      };
+      report = sync_once(*store, options);
+    }
     if (!report && report.error().code == "wipe") {
       store.reset();  // the owner erases the files: nothing of this thread may hold them
       {
         std::lock_guard lock(mutex_);
         state_.syncing = false;
+        state_.progress.reset();
         state_.wipe_ordered = true;
         state_.stopped = true;
         state_.last_error = report.error().message;
@@ -83,6 +91,7 @@ void BackgroundSync::run() {
 
     std::lock_guard lock(mutex_);
     state_.syncing = false;
+    state_.progress.reset();
     state_.last_attempt_at = safer::now_unix_millis();
     Clock::duration next = settings_.interval;
     if (report) {

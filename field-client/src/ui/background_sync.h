@@ -36,6 +36,7 @@ struct BackgroundState {
   std::string last_error;      // empty after a success
   bool stopped = false;        // a 401 or fatal error: waiting for a sync on demand
   bool wipe_ordered = false;   // the server said a coordinator ordered this device wiped
+  std::optional<SyncProgress> progress;  // while a sync runs: where it stands
 };
 
 class BackgroundSync {

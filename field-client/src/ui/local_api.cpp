@@ -88,6 +88,34 @@ std::pair<std::string, std::string> split_id(const std::string& path, std::strin
   return {rest.substr(0, slash), slash == std::string::npos ? "" : rest.substr(slash)};
 }
 
+// GET /api/status's "progress": where a running sync stands (null when none runs), for the
+// tablet's progress bar. "remaining" is the server's estimate (null from a server that sends
+// none); "elapsed_ms" the time since the pull began, for an estimate of the time left.
+void write_progress(JsonOut& out, const std::optional<SyncProgress>& progress) {
+  out.key("progress");
+  if (!progress) {
+    out.null();
+    return;
+  }
+  static constexpr const char* kPhases[] = {"connecting", "pushing", "pulling"};
+  const auto elapsed = progress->pull_started_at
+                           ? std::optional<std::int64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                             std::chrono::steady_clock::now() - progress->pull_started)
+                                                             .count())
+                           : std::nullopt;
+  out.begin_object()
+      .field("phase", kPhases[static_cast<int>(progress->phase)])
+      .field("pushed", progress->pushed)
+      .field("to_push", progress->to_push)
+      .field("pages", progress->pages)
+      .field("received", progress->pulled)
+      .field("remaining", progress->remaining)
+      .field("started_at", progress->pull_started_at ? std::optional(safer::format_rfc3339(*progress->pull_started_at))
+                                                     : std::nullopt)
+      .field("elapsed_ms", elapsed)
+      .end_object();
+}
+
 }  // namespace
 
 LocalApi::LocalApi(std::string store_path, BackgroundSyncSettings sync_settings, std::chrono::milliseconds pin_lock,
@@ -205,6 +233,7 @@ LocalResponse LocalApi::status() {
     out.field("last_error", std::optional<std::string>()).field("clock_warning", false);
     out.field("clock_offset_ms", std::optional<std::int64_t>()).field("locked", !wiped_).field("pin_set", !wiped_);
     out.field("wiped", wiped_).field("enrolled", wiped_ ? std::optional(false) : std::nullopt);
+    write_progress(out, std::nullopt);
     return json(200, out.end_object());
   }
   const auto read_summary = store_->summary();
@@ -235,9 +264,9 @@ LocalResponse LocalApi::status() {
       .field("locked", locked())
       .field("pin_set", key_.has_value())
       .field("wiped", std::optional<std::string>())
-      .field("enrolled", static_cast<bool>(enrollment))
-      .end_object();
-  return json(200, out);
+      .field("enrolled", static_cast<bool>(enrollment));
+  write_progress(out, state.progress);
+  return json(200, out.end_object());
 }
 
 LocalResponse LocalApi::reference() {

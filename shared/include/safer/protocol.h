@@ -38,6 +38,9 @@ inline constexpr std::string_view kWorkDates = "work_dates";
 // The client knows visit.answers (protocol.md §5.8): a visit it sends without answers has none,
 // where a protocol-1 writer's keeps the stored ones.
 inline constexpr std::string_view kQuestions = "questions";
+// A page that is not the last carries `remaining`: an estimate of the changes still to come in
+// this pull, so that a first pull can show its progress (protocol.md §4.2).
+inline constexpr std::string_view kPullProgress = "pull_progress";
 }  // namespace capabilities
 
 // Error codes of protocol.md §3, §4 and §6: safer::codes, in error_codes.h with every other code.
@@ -130,6 +133,9 @@ struct ChangesPage {
   std::vector<PulledChange> changes;
   std::string cursor;
   bool has_more = false;
+  // Optional (protocol.md §4.2), only to a client that announced capabilities::kPullProgress:
+  // an estimate, never negative, of the changes still to come in this pull after this page.
+  std::optional<std::int64_t> remaining;
 };
 
 // server → client

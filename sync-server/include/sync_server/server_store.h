@@ -195,9 +195,20 @@ class ServerStore {
   // With Evictions::send (a client that announced "evict"), the page also carries, in feed
   // order, the households that left the user's scope after the cursor (protocol.md §4.6);
   // never for a pull from "".
+  //
+  // With progress.estimate (a client that announced "pull_progress"), a page that is not the
+  // last carries `remaining` (protocol.md §4.2): progress.previous (the estimate sent with the
+  // page whose cursor this pull continues) less the records in this page while that leaves
+  // more than nothing; otherwise the records in the user's scope after the page, counted in
+  // its snapshot through the scope's indexes (once per pull, not once per page). The last
+  // page carries 0. Evictions are not counted.
   enum class Evictions { omit, send };
+  struct Progress {
+    bool estimate;
+    std::optional<std::int64_t> previous;
+  };
   Result<safer::ChangesPage> pull(const DeviceIdentity& device, const safer::Pull& pull,
-                                  Evictions evictions = Evictions::omit);
+                                  Evictions evictions = Evictions::omit, Progress progress = Progress{false, std::nullopt});
 
   // protocol.md §7 over the local dates [from, to], both inclusive; all time when unset.
   safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to);

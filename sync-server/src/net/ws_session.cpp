@@ -152,6 +152,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
     rules_ = safer::WriterRules{.share_basis = hello.announces(safer::capabilities::kShareBasis),
                                 .work_dates = hello.announces(safer::capabilities::kWorkDates),
                                 .questions = hello.announces(safer::capabilities::kQuestions)};
+    estimate_pulls_ = hello.announces(safer::capabilities::kPullProgress);
     context_.readers->post([self = this->shared_from_this()](ServerStore& store) {
       std::optional<DeviceRecord> device;
       try {
@@ -170,7 +171,8 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       welcome.wards = store.options().lists.wards;
       welcome.stations = store.options().lists.stations;
       welcome.capabilities = {std::string(safer::capabilities::kEvict), std::string(safer::capabilities::kShareBasis),
-                              std::string(safer::capabilities::kWorkDates), std::string(safer::capabilities::kQuestions)};
+                              std::string(safer::capabilities::kWorkDates), std::string(safer::capabilities::kQuestions),
+                              std::string(safer::capabilities::kPullProgress)};
       welcome.questions = store.options().lists.questions;
       asio::post(self->ws_.get_executor(), [self, welcome = std::move(welcome)] {
         self->hello_done_ = true;
@@ -216,12 +218,15 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   }
 
   void on_pull(const safer::Pull& pull) {
-    context_.readers->post([self = this->shared_from_this(), pull, evictions = evictions_](ServerStore& store) {
+    // A pull that continues the page this connection sent last counts its estimate down.
+    ServerStore::Progress progress{estimate_pulls_, std::nullopt};
+    if (estimate_pulls_ && !pull.cursor.empty() && pull.cursor == estimated_cursor_) progress.previous = estimate_;
+    context_.readers->post([self = this->shared_from_this(), pull, evictions = evictions_, progress](ServerStore& store) {
       const auto started = std::chrono::steady_clock::now();
       Result<safer::ChangesPage> page =
           Error{std::string(safer::codes::kUnavailable), "the server cannot read its database; try again later", ""};
       try {
-        page = store.pull(self->device_.identity, pull, evictions);
+        page = store.pull(self->device_.identity, pull, evictions, progress);
       } catch (const std::exception&) {
       }
       std::string text = page ? safer::to_json(*page) : std::string();
@@ -233,6 +238,8 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
           return self->reply_error(page.error().code, page.error().message);
         }
         server_metrics().record_pull_page(page->changes.size(), text.size());
+        self->estimated_cursor_ = page->cursor;
+        self->estimate_ = page->remaining;
         log::line("pull", "device=" + self->device_.identity.device_id + " changes=" +
                               std::to_string(page->changes.size()) + " has_more=" + (page->has_more ? "true" : "false") +
                               " bytes=" + std::to_string(text.size()) + " ms=" + fmt_ms(ms));
@@ -333,6 +340,9 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   bool hello_done_ = false;
   ServerStore::Evictions evictions_ = ServerStore::Evictions::omit;  // what the hello announced
   safer::WriterRules rules_;  // what the hello announced
+  bool estimate_pulls_ = false;  // the hello announced pull_progress
+  std::string estimated_cursor_;          // the cursor of the last page sent …
+  std::optional<std::int64_t> estimate_;  // … and its `remaining`
   bool busy_ = false;      // a message is being handled; its answer is not queued yet
   bool writing_ = false;   // one async_write in flight
   bool closing_ = false;   // async_close started

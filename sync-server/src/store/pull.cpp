@@ -7,6 +7,7 @@
 // sequence's order is not commit order: see kPgScopedPage. Another store (a restored backup, a new database) has another
 // epoch, and its cursors are refused with cursor_invalid; so is a cursor older than the
 // compaction horizon, before which tombstones may have been removed (retention.h).
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <optional>
@@ -216,10 +217,80 @@ constexpr const char* kPgEverythingPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
     " WHERE (r.xid, r.version) > (?1, ?2) AND r.xid < ?4 ORDER BY r.xid, r.version LIMIT ?3";
 
+// protocol.md §4.2 `remaining`: the records in the user's scope after a place in the feed,
+// in the reading transaction's snapshot. An officer's scope is read through indexes, not by
+// walking the feed: households by assignee (the user's, and the unassigned ones for those the
+// user created), their visits by household, sessions by kind. It runs once per pull, and only
+// for a pull of more than one page. ?1, ?2: the (xid, version) after which to count (SQLite
+// has no xid); ?3: the user.
+constexpr const char* kScopeCount =
+    "WITH households(id, version) AS ("
+    "  SELECT id, version FROM records WHERE entity = 'household' AND assigned_to = ?3"
+    "  UNION ALL SELECT id, version FROM records WHERE owner = ?3 AND entity = 'household' AND assigned_to IS NULL)"
+    " SELECT (SELECT COUNT(*) FROM households WHERE version > ?2)"
+    "  + (SELECT COUNT(*) FROM households h JOIN records v ON v.entity = 'visit' AND v.household_id = h.id"
+    "      WHERE v.version > ?2)"
+    "  + (SELECT COUNT(*) FROM records WHERE owner = ?3 AND entity = 'commute_session' AND version > ?2)";
+constexpr const char* kEverythingCount = "SELECT COUNT(*) FROM records WHERE version > ?2";
+constexpr const char* kPgScopeCount =
+    "WITH households(id, xid, version) AS ("
+    "  SELECT id, xid, version FROM records WHERE entity = 'household' AND assigned_to = ?3"
+    "  UNION ALL SELECT id, xid, version FROM records WHERE owner = ?3 AND entity = 'household' AND assigned_to IS NULL)"
+    " SELECT (SELECT COUNT(*) FROM households WHERE (xid, version) > (?1::xid8, ?2))"
+    "  + (SELECT COUNT(*) FROM households h JOIN records v ON v.entity = 'visit' AND v.household_id = h.id"
+    "      WHERE (v.xid, v.version) > (?1::xid8, ?2))"
+    "  + (SELECT COUNT(*) FROM records WHERE owner = ?3 AND entity = 'commute_session'"
+    "      AND (xid, version) > (?1::xid8, ?2))";
+constexpr const char* kPgEverythingCount = "SELECT COUNT(*) FROM records WHERE (xid, version) > (?1::xid8, ?2)";
+
+// The same for a pull from "" (from the start of the feed, where every version lies after the
+// cursor): the whole scope, from the indexes alone (half a B2 officer's count above, §12.7).
+constexpr const char* kScopeTotal =
+    "WITH households(id) AS ("
+    "  SELECT id FROM records WHERE entity = 'household' AND assigned_to = ?1"
+    "  UNION ALL SELECT id FROM records WHERE owner = ?1 AND entity = 'household' AND assigned_to IS NULL)"
+    " SELECT (SELECT COUNT(*) FROM households)"
+    "  + (SELECT COUNT(*) FROM households h JOIN records v ON v.entity = 'visit' AND v.household_id = h.id)"
+    "  + (SELECT COUNT(*) FROM records WHERE owner = ?1 AND entity = 'commute_session')";
+constexpr const char* kEverythingTotal = "SELECT COUNT(*) FROM records";
+
+std::int64_t count_all(db::Database& db, const DeviceIdentity& device) {
+  const bool everything = device.role == safer::Role::coordinator;
+  auto count = db.cached(everything ? kEverythingTotal : kScopeTotal);
+  if (!everything) count->bind(1, device.user_id);
+  count->step();
+  return count->column_int(0);
+}
+
+std::int64_t count_after(db::Database& db, const DeviceIdentity& device, const FeedPosition& after) {
+  const bool everything = device.role == safer::Role::coordinator;
+  auto count = db.postgresql() ? db.cached(everything ? kPgEverythingCount : kPgScopeCount)
+                               : db.cached(everything ? kEverythingCount : kScopeCount);
+  if (db.postgresql()) count->bind(1, std::to_string(after.first));
+  count->bind(2, after.second);
+  if (!everything) count->bind(3, device.user_id);
+  count->step();
+  return count->column_int(0);
+}
+
+// The page's `remaining` (ServerStore::pull): 0 on the last page; the previous estimate counted
+// down while it stays above nothing; else counted again: the whole scope less this page for a
+// pull from "", the scope after `last` (the page's last place) for any other.
+std::int64_t estimate_remaining(db::Database& db, const DeviceIdentity& device, const safer::Pull& pull,
+                                const safer::ChangesPage& page, const std::optional<std::int64_t>& previous,
+                                const FeedPosition& last) {
+  if (!page.has_more) return 0;
+  std::int64_t records = 0;
+  for (const auto& change : page.changes) records += change.evict ? 0 : 1;
+  if (previous && *previous > records) return *previous - records;
+  if (pull.cursor.empty()) return std::max<std::int64_t>(0, count_all(db, device) - records);
+  return count_after(db, device, last);
+}
+
 }  // namespace
 
 Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const safer::Pull& pull,
-                                             Evictions evictions) {
+                                             Evictions evictions, Progress progress) {
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   const bool everything = device.role == safer::Role::coordinator;
@@ -260,6 +331,7 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
                   (page.has_more ? std::to_string(last.first) + "." + std::to_string(last.second)
                                  : std::to_string(watermark - 1) + "." + std::to_string(INT64_MAX));
     if (page.has_more && start) page.cursor += "~" + std::to_string(start->first) + "." + std::to_string(start->second);
+    if (progress.estimate) page.remaining = estimate_remaining(db, device, pull, page, progress.previous, last);
     snapshot.commit();
     return page;
   }
@@ -283,6 +355,7 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
   // finished pull may skip ahead to it and not scan those rows again.
   page.cursor = impl_->epoch + "." + std::to_string(page.has_more ? last.second : newest);
   if (page.has_more && start) page.cursor += "~" + std::to_string(start->second);
+  if (progress.estimate) page.remaining = estimate_remaining(db, device, pull, page, progress.previous, last);
   snapshot.commit();
   return page;
 }
