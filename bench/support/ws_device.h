@@ -14,6 +14,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "safer/protocol.h"
 #include "safer/protocol_json.h"
@@ -29,9 +30,10 @@ class WsDevice {
  public:
   explicit WsDevice(asio::any_io_executor executor) : ws_(executor) {}
 
-  // TCP connect, upgrade with the device's token, hello → welcome.
+  // TCP connect, upgrade with the device's token, hello (announcing `capabilities`) → welcome.
   // `token` and `device_id` must outlive the call.
-  asio::awaitable<safer::Welcome> open(unsigned short port, const std::string& token, const std::string& device_id) {
+  asio::awaitable<safer::Welcome> open(unsigned short port, const std::string& token, const std::string& device_id,
+                                       std::vector<std::string> capabilities = {}) {
     co_await beast::get_lowest_layer(ws_).async_connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port),
                                                         asio::use_awaitable);
     beast::get_lowest_layer(ws_).expires_never();
@@ -42,7 +44,7 @@ class WsDevice {
     co_await ws_.async_handshake("127.0.0.1", "/v1/sync", asio::use_awaitable);
     ws_.text(true);
     // No temporaries across co_await in one expression: GCC 12 destroys some of them twice.
-    safer::Hello hello{1, device_id, "bench"};
+    safer::Hello hello{1, device_id, "bench", std::move(capabilities)};
     const std::string text = safer::to_json(hello);
     std::string reply = co_await exchange(text);
     const auto answer = decode(reply);
@@ -73,6 +75,20 @@ class WsDevice {
                                ", " + std::to_string(ack->rejected.size()) + " rejected" +
                                (ack->rejected.empty() ? "" : " (" + ack->rejected.front().message + ")"));
     }
+  }
+
+  // Sends a message without waiting for its answer (several pushes in flight).
+  asio::awaitable<void> send(const std::string& text) {
+    co_await ws_.async_write(asio::buffer(text), asio::use_awaitable);
+  }
+
+  // Reads the next answer, which must be an ack (rejections are the caller's to count).
+  asio::awaitable<safer::Ack> read_ack() {
+    std::string reply = co_await receive();
+    auto answer = decode(reply);
+    auto* ack = std::get_if<safer::Ack>(&answer);
+    if (ack == nullptr) throw std::runtime_error("push answered with something else than an ack");
+    co_return std::move(*ack);
   }
 
   asio::awaitable<void> close() {
