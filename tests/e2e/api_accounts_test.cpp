@@ -65,7 +65,7 @@ TEST_CASE("a coordinator creates an account, and disabling it ends its sessions 
   CHECK(post(server, cat, "/api/v1/accounts/nobody/enable", "{}").status == 404);
 }
 
-TEST_CASE("a password reset ends the account's sessions; a change ends one's other sessions", "[e2e][api]") {
+TEST_CASE("a password reset ends the account's sessions - a change ends one's other sessions", "[e2e][api]") {
   ServerProcess server;
   server.start();
   add_coordinator(server);

@@ -125,7 +125,7 @@ TEST_CASE("a full login queue answers 503 with Retry-After at once, without a pa
   CHECK(slowest_503 < 1.0);  // refused without waiting for scrypt (generous for loaded machines)
 }
 
-TEST_CASE("more logins from one address than its limit get 429 with Retry-After; other addresses do not", "[e2e][api][login]") {
+TEST_CASE("more logins from one address than its limit get 429 with Retry-After - other addresses do not", "[e2e][api][login]") {
   ServerProcess server({"--login-per-address", "3", "--login-refusal-delay", "0"});
   server.start();
   for (int i = 0; i < 3; ++i) CHECK(log_in_from(server, "127.0.0.5", "guess-" + std::to_string(i), kWrongPassword).status == 401);

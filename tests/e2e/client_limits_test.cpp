@@ -121,7 +121,7 @@ int status_of(const std::string& received) {
 
 }  // namespace
 
-TEST_CASE("connections over --max-connections-per-ip are closed at once; other addresses and freed places are served",
+TEST_CASE("connections over --max-connections-per-ip are closed at once - other addresses and freed places are served",
           "[e2e][limits]") {
   // Issue 12: one address cannot take every connection the server can hold.
   ServerProcess server({"--max-connections-per-ip", "3"});

@@ -447,7 +447,7 @@ TEST_CASE("an erasure reaches every tablet and the statistics", "[e2e][field-cli
 
 // Why: issue 14 §2: a wipe order must reach the device unmistakably (410 with a fixed body),
 // while a plain revoke stays a plain 401 (protocol.md §1.2).
-TEST_CASE("a device ordered wiped gets 410 with the wipe body; a revoked one 401", "[e2e][wipe]") {
+TEST_CASE("a device ordered wiped gets 410 with the wipe body - a revoked one 401", "[e2e][wipe]") {
   ServerProcess server;
   server.start();
   const auto lost = server.enroll("tablet-lost", "officer.ann", "officer");

@@ -23,7 +23,7 @@ std::chrono::milliseconds until_closed(WsTestClient& client, std::chrono::steady
 
 }  // namespace
 
-TEST_CASE("enrolling a connected device again closes its old sessions with 1008 within the poll; new ones stay",
+TEST_CASE("enrolling a connected device again closes its old sessions with 1008 within the poll - new ones stay",
           "[e2e][identity]") {
   // Found by a test: a coordinator tablet connected, then `sync-server enroll` gave the same
   // device id a new token and the role officer; 4 s later the old socket still pulled with

@@ -122,7 +122,7 @@ TEST_CASE("/metrics refuses: 401 without the right token, 403 from outside the n
   CHECK(scrape(server).status == 200);
 }
 
-TEST_CASE("/metrics is off (404) unless serve is given a token file or networks; a network alone needs no token",
+TEST_CASE("/metrics is off (404) unless serve is given a token file or networks - a network alone needs no token",
           "[e2e][metrics]") {
   {
     ServerProcess server;

@@ -50,7 +50,7 @@ rapidjson::Document parse(const std::string& text) {
 
 }  // namespace
 
-TEST_CASE("/readyz says whether the store answers at this program's schema; /healthz only that the process does",
+TEST_CASE("/readyz says whether the store answers at this program's schema - /healthz only that the process does",
           "[e2e][operations]") {
   ServerProcess server;
   server.start();

@@ -59,7 +59,7 @@ TEST_CASE("sync-server questions refuses a bad file naming the entry, and change
   CHECK(server.admin({"questions"}).out == saved.out);
 }
 
-TEST_CASE("welcome carries the questions; answers are pushed, kept and counted", "[e2e][questions]") {
+TEST_CASE("welcome carries the questions - answers are pushed, kept and counted", "[e2e][questions]") {
   test_support::TempDir dir;
   test_support::ServerProcess server;
   REQUIRE(server.admin({"questions", "--file", write_file(dir, "questions.json", kExtras)}).exit_code == 0);

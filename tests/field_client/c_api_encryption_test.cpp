@@ -21,7 +21,7 @@ std::string take(char* text) {
 
 }  // namespace
 
-TEST_CASE("fc_set_pin encrypts the store; fc_open_with_key opens it only with the PIN", "[c-api][encryption]") {
+TEST_CASE("fc_set_pin encrypts the store - fc_open_with_key opens it only with the PIN", "[c-api][encryption]") {
   test_support::TempDir dir;
   const std::string path = dir.file("tablet.db");
   fc_store* store = nullptr;

@@ -103,7 +103,7 @@ TEST_CASE("sync reports what stops it: not enrolled, or no server to reach", "[c
   CHECK(std::string(fc_last_error(open.store)).find("cannot reach 127.0.0.1:1") != std::string::npos);
 }
 
-TEST_CASE("fc_enroll refuses ws:// to another machine; fc_enroll_plaintext allows it", "[c-api][tls]") {
+TEST_CASE("fc_enroll refuses ws:// to another machine - fc_enroll_plaintext allows it", "[c-api][tls]") {
   OpenStore open;
   CHECK(fc_enroll(open.store, "ws://192.0.2.10:8080", "sst_test", nullptr) == FC_INVALID);
   const std::string error = fc_last_error(open.store);

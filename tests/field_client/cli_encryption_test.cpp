@@ -56,7 +56,7 @@ struct Tablet {
 
 }  // namespace
 
-TEST_CASE("enroll with a PIN encrypts a plain store; every command then needs the PIN", "[cli][encryption]") {
+TEST_CASE("enroll with a PIN encrypts a plain store - every command then needs the PIN", "[cli][encryption]") {
   Tablet tablet;
   tablet.record();
   CHECK_FALSE(test_support::files_containing(tablet.folder, kNote).empty());  // the control: plain

@@ -94,7 +94,7 @@ TEST_CASE("the questions of welcome are kept, and answers are checked against th
   CHECK(unknown.error().field == "answers.feels_safe");
 }
 
-TEST_CASE("visit record --answer answers the server's questions; questions lists them", "[cli][questions]") {
+TEST_CASE("visit record --answer answers the server's questions - questions lists them", "[cli][questions]") {
   test_support::TempDir dir;
   const std::string store = dir.file("tablet.db");
   {

@@ -202,7 +202,7 @@ TEST_CASE("PINs shorter than 6 characters or on several lines are refused, namin
 // Why: the outbox kept every change's full data for ever (issue 14). Once the server has
 // acknowledged a change the device keeps only its seq, id and hlc; rejected ones keep theirs
 // until the officer fixes or discards the record.
-TEST_CASE("acked outbox entries drop their data; rejected ones keep it", "[store][outbox]") {
+TEST_CASE("acked outbox entries drop their data - rejected ones keep it", "[store][outbox]") {
   test_support::TempDir dir;
   auto opened = Store::open(dir.file("tablet.db"));
   REQUIRE(opened.ok());

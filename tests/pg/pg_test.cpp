@@ -90,7 +90,7 @@ TEST_CASE("a transaction keeps nothing unless committed", "[pg]") {
   CHECK(rows.integer(0, 0) == 2);
 }
 
-TEST_CASE("migrations run once each, also from two servers starting together; a newer schema is refused", "[pg]") {
+TEST_CASE("migrations run once each, also from two servers starting together - a newer schema is refused", "[pg]") {
   const std::string database = fresh_database();
   static const safer::pg::Migration kMigrations[] = {
       {1, "CREATE TABLE devices (device_id text PRIMARY KEY)"},

@@ -104,7 +104,7 @@ TEST_CASE("an extra partner is a referral: any status, and the share_basis rules
   only_error(check_visit(visit_with("age_uk", false), lists), "answers.age_uk");
 }
 
-TEST_CASE("an answer names one of the server's questions; a withdrawn one stays valid", "[questions][validation]") {
+TEST_CASE("an answer names one of the server's questions - a withdrawn one stays valid", "[questions][validation]") {
   const auto lists = configured();
   CHECK(check_visit(visit_with("old_scale", std::int64_t{5}), lists).empty());
   const auto unknown = only_error(check_visit(visit_with("bogus_caller", true), lists), "answers.bogus_caller");
@@ -226,7 +226,7 @@ TEST_CASE("a questions file decodes with errors naming the entry and field", "[q
   CHECK(failing(R"([{"id":"a","kind":"scale","label":"A","withdrawn":"no"}])").field == "questions[0].withdrawn");
 }
 
-TEST_CASE("welcome carries the questions; a client skips kinds it does not know", "[questions][protocol]") {
+TEST_CASE("welcome carries the questions - a client skips kinds it does not know", "[questions][protocol]") {
   Welcome welcome;
   welcome.device_id = "tablet-ann";
   welcome.user_id = "officer.ann";

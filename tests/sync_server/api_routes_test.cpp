@@ -61,7 +61,7 @@ TEST_CASE("each endpoint of the table answers its method, and HEAD is GET", "[ap
   CHECK(exported.file != nullptr);
 }
 
-TEST_CASE("a known path with another method is 405 with Allow; an unknown path is 404", "[api][routes]") {
+TEST_CASE("a known path with another method is 405 with Allow - an unknown path is 404", "[api][routes]") {
   ApiFixture f;
   const auto wrong_method = f.ask("PUT", "/api/v1/stats", f.coordinator);
   CHECK(wrong_method.status == 405);

@@ -163,7 +163,7 @@ TEST_CASE("verify names the first entry edited, deleted, inserted or reordered",
   CHECK_THAT(verdict.problem, Catch::Contains(words));
 }
 
-TEST_CASE("a change and its audit entry commit together; a refused change leaves no entry", "[audit]") {
+TEST_CASE("a change and its audit entry commit together - a refused change leaves no entry", "[audit]") {
   StoreFixture fixture;
   auto& store = fixture.store();
   const Actor cli{"cli:admin", "cli", "local"};

@@ -23,7 +23,7 @@ LoginSettings settings(double per_address_per_minute, double per_second, std::si
 
 }  // namespace
 
-TEST_CASE("one address gets its burst, then waits for its rate; other addresses are not affected", "[login]") {
+TEST_CASE("one address gets its burst, then waits for its rate - other addresses are not affected", "[login]") {
   LoginLimits limits(settings(6, 1000));  // 6 at once, then one every 10 s
   const auto now = LoginLimits::Clock::now();
   for (int i = 0; i < 6; ++i) CHECK(limits.admit("192.0.2.1", false, now) == 0);
@@ -60,7 +60,7 @@ TEST_CASE("the table of addresses stays bounded, forgetting the least recent fir
   CHECK(small.admit("192.0.2.2", false, now) == 0);  // forgotten, so admitted afresh
 }
 
-TEST_CASE("common passwords are refused, with their digits and punctuation at the end; the demo's is not", "[login]") {
+TEST_CASE("common passwords are refused, with their digits and punctuation at the end - the demo's is not", "[login]") {
   for (const char* common : {"password", "Password1234!", "saferstreets", "SaferStreets2026", "qwertyuiop123",
                              "123456789012", "12345678", "iloveyou!!!!"}) {
     INFO(common);

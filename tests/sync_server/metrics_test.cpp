@@ -132,7 +132,7 @@ TEST_CASE("the strict parser refuses what a scraper might misread", "[metrics]")
   CHECK(refused("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_sum 1\nh_count 1\n"));  // +Inf != _count
 }
 
-TEST_CASE("/metrics is off without a token or networks; with them, 403 outside, 401 without the right token",
+TEST_CASE("/metrics is off without a token or networks - with them, 403 outside, 401 without the right token",
           "[metrics][access]") {
   const auto off = MetricsAccess::make("", "");
   REQUIRE(off);
