@@ -199,3 +199,14 @@ TEST_CASE("a command run through sudo is audited with the user who ran sudo, as 
   CHECK(odd.out.find("rm -rf") == std::string::npos);
   CHECK(odd.out.find("(sudo:alice") == std::string::npos);
 }
+
+// Why: serve printed "listening on" before it caught SIGTERM, so a SIGTERM sent as soon as
+// that line was read (as service managers and these tests do) killed it outright (exit -1)
+// instead of shutting it down; 2 starts in 20 did so before the fix.
+TEST_CASE("a SIGTERM right after the listening line shuts the server down cleanly", "[e2e][operations]") {
+  for (int i = 0; i < 15; ++i) {
+    test_support::ServerProcess server;
+    server.start();
+    CHECK(server.stop() == 0);
+  }
+}

@@ -67,6 +67,9 @@ struct SyncServer::Impl {
 
   net::Context context;
   std::optional<tcp::acceptor> acceptor;
+  // Caught from start() on, so that a SIGTERM sent as soon as "listening on" is read shuts the
+  // server down cleanly rather than killing it (run() waits on it).
+  std::optional<net::asio::signal_set> signals;
   std::optional<net::asio::steady_timer> revocation_timer;
   std::optional<net::asio::steady_timer> grace_timer;
   std::optional<net::asio::steady_timer> accept_timer;  // the pause after EMFILE/ENFILE
@@ -288,13 +291,14 @@ safer::Result<unsigned short> SyncServer::start() {
     return safer::Error{"unavailable", "cannot listen on " + config.listen_host + ":" +
                                            std::to_string(config.listen_port) + ": " + ec.message(), "listen"};
   }
+  impl_->signals.emplace(context.ioc, SIGINT, SIGTERM);
   return acceptor.local_endpoint().port();
 }
 
 void SyncServer::run() {
   auto& context = impl_->context;
-  net::asio::signal_set signals(context.ioc, SIGINT, SIGTERM);
-  signals.async_wait([this](net::beast::error_code ec, int signal_number) {
+  if (!impl_->signals) impl_->signals.emplace(context.ioc, SIGINT, SIGTERM);
+  impl_->signals->async_wait([this](net::beast::error_code ec, int signal_number) {
     if (!ec) impl_->shut_down(signal_number);
   });
   impl_->revocation_timer.emplace(context.ioc);
