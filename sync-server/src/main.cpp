@@ -255,24 +255,36 @@ CLI::App* add_store_command(CLI::App& app, Run& run, const char* name, const cha
   return cmd;
 }
 
-StoreRun define_enroll(CLI::App& cmd) {
-  struct Options {
-    std::string device, user, role;
-  };
-  auto o = std::make_shared<Options>();
+// The device a command enrols (enroll, enrolment-code): --device, --user and --role.
+struct DeviceToEnrol {
+  std::string device, user, role;
+  std::string server;  // enrolment-code only: the address the code carries
+
+  safer::Role parsed_role() const { return *safer::enum_from_string<safer::Role>(role); }
+  // The refused command's audit entry (`action`), with the ids it was given, and its failure.
+  int refused(ServerStore& store, const char* action, const Error& error) const {
+    AuditEntry entry(cli_actor(), action);
+    entry.device = id_or_blank(device);
+    entry.username = id_or_blank(user);
+    return fail_audited(store, entry, error);
+  }
+};
+
+std::shared_ptr<DeviceToEnrol> declare_device_to_enrol(CLI::App& cmd) {
+  auto o = std::make_shared<DeviceToEnrol>();
   cmd.add_option("--device", o->device, "Device id")->required();
   cmd.add_option("--user", o->user, "User id of the officer, PCSO or coordinator")->required();
   cmd.add_option("--role", o->role, "officer, pcso or coordinator")
       ->required()
       ->check(CLI::IsMember({"officer", "pcso", "coordinator"}));
+  return o;
+}
+
+StoreRun define_enroll(CLI::App& cmd) {
+  auto o = declare_device_to_enrol(cmd);
   return [o](ServerStore& store) {
-    auto token = store.enroll(o->device, o->user, *safer::enum_from_string<safer::Role>(o->role), cli_actor());
-    if (!token) {
-      AuditEntry entry(cli_actor(), kAuditEnroll);
-      entry.device = id_or_blank(o->device);
-      entry.username = id_or_blank(o->user);
-      return fail_audited(store, entry, token.error());
-    }
+    auto token = store.enroll(o->device, o->user, o->parsed_role(), cli_actor());
+    if (!token) return o->refused(store, kAuditEnroll, token.error());
     std::cout << *token << '\n';
     std::cerr << "Enrolled device " << o->device << " for " << o->role << ' ' << o->user
               << ". Keep the token: it is shown only this once.\n";
@@ -281,28 +293,15 @@ StoreRun define_enroll(CLI::App& cmd) {
 }
 
 StoreRun define_enrolment_code(CLI::App& cmd) {
-  struct Options {
-    std::string device, user, role, server;
-  };
-  auto o = std::make_shared<Options>();
-  cmd.add_option("--device", o->device, "Device id")->required();
-  cmd.add_option("--user", o->user, "User id of the officer, PCSO or coordinator")->required();
-  cmd.add_option("--role", o->role, "officer, pcso or coordinator")
-      ->required()
-      ->check(CLI::IsMember({"officer", "pcso", "coordinator"}));
+  auto o = declare_device_to_enrol(cmd);
   cmd.add_option("--server", o->server, "The address tablets reach the server at (wss://sync.example.org:8443)")
       ->required();
   return [o](ServerStore& store) {
     if (o->server.rfind("ws://", 0) != 0 && o->server.rfind("wss://", 0) != 0) {
       return fail(Error{"invalid", "--server must start with wss:// (or ws:// for this machine)", "server"});
     }
-    auto issued = EnrolmentCodes(store).issue(o->device, o->user, *safer::enum_from_string<safer::Role>(o->role), cli_actor());
-    if (!issued) {
-      AuditEntry entry(cli_actor(), kAuditEnrolmentCode);
-      entry.device = id_or_blank(o->device);
-      entry.username = id_or_blank(o->user);
-      return fail_audited(store, entry, issued.error());
-    }
+    auto issued = EnrolmentCodes(store).issue(o->device, o->user, o->parsed_role(), cli_actor());
+    if (!issued) return o->refused(store, kAuditEnrolmentCode, issued.error());
     std::cout << issued->code << '\n' << enrolment_payload(o->server, issued->code) << '\n';
     std::cerr << "On the tablet, open the Safer Streets app and type the server address " << o->server
               << " and the code " << issued->code << ". It enrols device " << o->device << " for " << o->role << ' '

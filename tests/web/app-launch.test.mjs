@@ -12,8 +12,9 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 import {
-  ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, FIELD_CLIENT, WAIT_MS, checkPrerequisites, makeTempDir, removeDir,
+  ARTIFACTS_DIR, CHROMIUM, CHROMIUM_ARGS, FIELD_CLIENT, WAIT_MS, checkPrerequisites, makeTempDir,
   ensureDir, startTabletUi, startProcess, launchBrowser, loadChromium, newPageAt, withDeadline, waitUntil,
+  tearDown,
 } from './support.mjs';
 
 const SIZE = { width: 800, height: 1280 };
@@ -31,18 +32,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  try {
-    if (browser) await withDeadline(browser.close(), 10_000);
-  } finally {
-    try {
-      for (const started of processes) await started.stop();
-    } finally {
-      removeDir(dir);
-      console.log(`web app launch tests took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    }
-  }
-});
+after(() => tearDown({ browser, processes, dir, name: 'web app launch tests', startedAt }));
 
 test('1. the web app manifest is served, parses, and names icons that load', async () => {
   const ui = await startTabletUi(join(dir, 'manifest.db'), join(ARTIFACTS_DIR, 'app-launch-manifest.log'));

@@ -274,14 +274,15 @@ export async function signedInDashboard(browser, base, hash, username, password)
 }
 
 /**
- * The after() of a browser test file: closes the browser, stops the server, removes the
+ * The after() of a browser test file: closes the browser, stops the processes (by pid) and the server, removes the
  * directory — each even when an earlier one failed — and says how long the file took.
  */
-export async function tearDown({ browser, server, dir, name, startedAt }) {
+export async function tearDown({ browser, server, processes = [], dir, name, startedAt }) {
   try {
     if (browser) await withDeadline(browser.close(), 10_000);
   } finally {
     try {
+      for (const started of processes) await started.stop();
       if (server) await server.stop();
     } finally {
       if (dir) removeDir(dir);

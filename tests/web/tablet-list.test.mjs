@@ -16,8 +16,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 
 import {
-  ARTIFACTS_DIR, WAIT_MS, FIELD_CLIENT, checkPrerequisites, makeTempDir, removeDir, ensureDir, run, startTabletUi, launchBrowser,
-  newPageAt, withDeadline, api, waitUntil,
+  ARTIFACTS_DIR, WAIT_MS, FIELD_CLIENT, checkPrerequisites, makeTempDir, ensureDir, run, startTabletUi, launchBrowser,
+  newPageAt, api, waitUntil,
+  tearDown,
 } from './support.mjs';
 
 const HOUSEHOLDS = 530;
@@ -36,18 +37,7 @@ before(async () => {
   browser = await launchBrowser();
 });
 
-after(async () => {
-  try {
-    if (browser) await withDeadline(browser.close(), 10_000);
-  } finally {
-    try {
-      for (const started of processes) await started.stop();
-    } finally {
-      removeDir(dir);
-      console.log(`web tablet list tests took ${((Date.now() - startedAt) / 1000).toFixed(1)} s`);
-    }
-  }
-});
+after(() => tearDown({ browser, processes, dir, name: 'web tablet list tests', startedAt }));
 
 /**
  * The tablet app on a store enrolled for a server that never answers (nothing here syncs): a
