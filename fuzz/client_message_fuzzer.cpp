@@ -85,12 +85,17 @@ void fuzz_push(const ReceivedPush& push) {
 void fuzz_hello(const Hello& hello) {
   // The server compares device_id with its enrolled ids and never echoes the text back, so
   // only text that is UTF-8 has to survive the round trip.
+  // The same goes for capabilities: the server only compares them with the names it knows.
   if (!is_valid_utf8(hello.device_id) || !is_valid_utf8(hello.app_version)) return;
+  for (const auto& capability : hello.capabilities) {
+    if (!is_valid_utf8(capability)) return;
+  }
   const std::string encoded = to_json(hello);
   auto again = decode_client_message(encoded);
   if (!again.ok() || !std::holds_alternative<Hello>(*again)) finding("an encoded hello does not decode:", encoded);
   const auto& decoded = std::get<Hello>(*again);
-  if (decoded.protocol != hello.protocol || decoded.device_id != hello.device_id || decoded.app_version != hello.app_version) {
+  if (decoded.protocol != hello.protocol || decoded.device_id != hello.device_id || decoded.app_version != hello.app_version ||
+      decoded.capabilities != hello.capabilities) {
     finding("an encoded hello decodes to another hello:", encoded);
   }
 }
