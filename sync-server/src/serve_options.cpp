@@ -64,6 +64,10 @@ void declare_serve_options(CLI::App& cmd, ServeOptions& o) {
   cmd.add_option("--max-group", o.config.max_group_batches, "Most pushes committed together in one transaction")
       ->capture_default_str()
       ->check(CLI::Range(1, 10000));
+  cmd.add_option("--cache-mib", o.config.writer_tuning.cache_mib,
+                 "SQLite: MiB of page cache for the connection that applies pushes (the indexes a group writes)")
+      ->capture_default_str()
+      ->check(CLI::Range(2, 65536));
   cmd.add_option("--idle-timeout", o.idle_seconds, "Seconds without a frame before a connection is pinged and closed")
       ->capture_default_str()
       ->check(CLI::Range(0.1, 86400.0));

@@ -43,6 +43,7 @@ struct ServerConfig {
   std::size_t reader_threads = 2;
   LoginSettings login;
   std::size_t max_group_batches = 512;
+  WriterTuning writer_tuning;  // SQLite's writer: page cache and checkpoints
   // Connections committing pushes, each with its own thread and groups. PostgreSQL only: on
   // SQLite there is always one writer.
   std::size_t writers = 4;

@@ -42,6 +42,15 @@ using safer::Status;
 struct CsvProblem;  // households_csv.h
 struct AuditEntry;  // audit.h
 
+// How serve sets up the one connection that applies pushes on SQLite (net/server.cpp;
+// docs/server.md, "Ingest"). No effect on PostgreSQL.
+struct WriterTuning {
+  int cache_mib = 256;                // page cache: the records' indexes and statistics a group touches
+  bool background_checkpoint = true;  // WAL checkpoints on a thread of their own (wal_checkpointer.h)
+  int checkpoint_start_pages = 4096;  // a checkpoint is started after a commit leaving this many in the WAL
+  int checkpoint_limit_pages = 65536;  // and the writer runs one itself from here (256 MiB of 4 KiB pages)
+};
+
 struct StoreOptions {
   safer::ReferenceLists lists = safer::ReferenceLists::defaults();
   // Unix milliseconds; tests replace it.
@@ -98,6 +107,13 @@ class ServerStore {
   ServerStore& operator=(const ServerStore&) = delete;
 
   const StoreOptions& options() const;
+
+  // Sets this store's connection up as the writer `tuning` says. Call before the store is
+  // used by another thread (the background checkpointer stops with the store).
+  void tune_writer(const WriterTuning& tuning);
+  // Checkpoints of the WAL since tune_writer(): by the background thread, and by the writer
+  // because the WAL had reached checkpoint_limit_pages. Zero without a background checkpointer.
+  std::pair<std::uint64_t, std::uint64_t> checkpoints() const;
 
   // Whether the store can serve (GET /readyz): its database answers a read, and its schema is
   // at the version this program migrates it to (on PostgreSQL another server may have moved

@@ -259,6 +259,7 @@ safer::Result<unsigned short> SyncServer::start() {
   for (std::size_t i = 0; i < (postgresql ? std::max<std::size_t>(config.writers, 1) : 1); ++i) {
     auto writer = ServerStore::open(config.db_path, config.store_options);
     if (!writer) return writer.error();
+    (*writer)->tune_writer(config.writer_tuning);
     writers.push_back(std::move(*writer));
   }
   auto watcher = ServerStore::open(config.db_path, config.store_options);

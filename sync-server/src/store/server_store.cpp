@@ -4,6 +4,8 @@
 #include <random>
 #include <set>
 
+#include <sqlite3.h>
+
 #include "safer/pg.h"
 #include "safer/record.h"
 #include "safer/sqlite.h"
@@ -993,6 +995,22 @@ Result<std::unique_ptr<ServerStore>> ServerStore::open(const std::string& locati
 }
 
 const StoreOptions& ServerStore::options() const { return impl_->options; }
+
+void ServerStore::tune_writer(const WriterTuning& tuning) {
+  auto* sqlite = impl_->db.sqlite();
+  if (sqlite == nullptr) return;
+  sqlite->exec("PRAGMA cache_size = " + std::to_string(-std::int64_t{tuning.cache_mib} * 1024));
+  if (tuning.background_checkpoint && !impl_->checkpointer) {
+    impl_->checkpointer = std::make_unique<WalCheckpointer>(sqlite->handle(), sqlite3_db_filename(sqlite->handle(), "main"),
+                                                            tuning.checkpoint_start_pages, tuning.checkpoint_limit_pages);
+  }
+}
+
+std::pair<std::uint64_t, std::uint64_t> ServerStore::checkpoints() const {
+  if (!impl_->checkpointer) return {0, 0};
+  const auto counts = impl_->checkpointer->counts();
+  return {counts.background, counts.on_writer};
+}
 
 Status ServerStore::ready() {
   const bool postgresql = impl_->db.postgresql();

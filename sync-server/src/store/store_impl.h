@@ -17,6 +17,7 @@
 #include "sync_server/audit.h"
 #include "sync_server/db.h"
 #include "sync_server/server_store.h"
+#include "wal_checkpointer.h"
 
 namespace sync_server {
 
@@ -179,6 +180,9 @@ struct ServerStore::Impl {
   std::map<AnswerKey, std::int64_t> pending_answer_days, pending_answer_months;
   void flush_counts();
   void drop_counts();
+
+  // tune_writer(): last, so that it stops before the connection closes.
+  std::unique_ptr<WalCheckpointer> checkpointer;
 };
 
 // Runs `body` (returning a Result) in one write group: begin_group(), then commit_group() if
