@@ -251,6 +251,8 @@ double run_b1_baseline(const B1Plan& plan, int per_transaction) {
 
   safer::sqlite::Database database(path);
   database.exec("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;");
+  // The page cache serve's writer has (WriterTuning); SQLite's own automatic checkpoints.
+  database.exec("PRAGMA cache_size = " + std::to_string(-std::int64_t{sync_server::WriterTuning{}.cache_mib} * 1024));
   Applier applier(database, plan);
   {
     safer::sqlite::Transaction transaction(database);

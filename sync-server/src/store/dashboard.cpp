@@ -231,9 +231,9 @@ std::string Dashboard::unvisited_json(const std::optional<std::string>& ward, co
       "  ORDER BY v.visited_at DESC LIMIT 1)"
       " FROM records h WHERE h.entity = 'household' AND h.deleted = 0 AND h.target = 1 AND (CAST(?1 AS TEXT) IS NULL OR h.ward = ?1)"
       " AND NOT EXISTS (SELECT 1 FROM records c WHERE c.entity = 'visit' AND c.status = 'completed' AND c.deleted = 0"
-      "  AND c.household_id = h.id AND c.local_day >= ?2)"
+      "  AND c.household_id = h.id AND c.visited_at >= ?3 AND c.local_day >= ?2)"
       " ORDER BY h.ward, json_extract(h.data, '$.address')");
-  rows->bind(1, ward).bind(2, day_text(since));
+  rows->bind(1, ward).bind(2, day_text(since)).bind(3, visited_from_text(since));
   JsonOut out;
   out.begin_object().field("since", day_text(since)).key("households").begin_array();
   std::int64_t shown = 0;
@@ -296,8 +296,10 @@ std::string Dashboard::activity_json(const DateRange& range) {
   }
   auto visits = db.cached(
       "SELECT owner, count(*), sum(CASE WHEN status = 'completed' THEN 1 ELSE 0 END), count(DISTINCT CASE WHEN status = 'completed' THEN household_id END),"
-      " sum(follow_up) FROM records WHERE entity = 'visit' AND deleted = 0 AND local_day BETWEEN ? AND ? GROUP BY owner");
+      " sum(follow_up) FROM records WHERE entity = 'visit' AND deleted = 0 AND local_day BETWEEN ?1 AND ?2"
+      " AND visited_at >= ?3 AND visited_at < ?4 GROUP BY owner");
   visits->bind(1, lower(range.first)).bind(2, upper(range.second));
+  visits->bind(3, visited_from_text(range.first)).bind(4, visited_before_text(range.second));
   while (visits->step()) {
     auto& officer = officers[visits->column_text(0)];
     officer.visits = visits->column_int(1);

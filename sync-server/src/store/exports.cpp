@@ -98,14 +98,19 @@ std::int64_t Dashboard::visits_csv(const DateRange& range, const CsvSink& sink) 
       "first_aid_training", "follow_up_required", "smoke_detectors_fitted", "referrals", "share_basis", "follow_up_due",
       "rescheduled_for", "notes", "recorded_by"};
   for (const auto& question : questions) columns.push_back("answer_" + question.id);
+  // ?5, ?6: the range as visited_at bounds, for visits_in_export_order (store_impl.h).
+  const auto bind_range = [&range](db::Statement& rows) {
+    rows.bind(1, lower(range.first)).bind(2, upper(range.second));
+    rows.bind(5, visited_from_text(range.first)).bind(6, visited_before_text(range.second));
+  };
   return export_pages(
-      store_.impl_->db, range, sink, columns,
+      store_.impl_->db, sink, columns,
       "SELECT v.id, v.data, v.local_day, json_extract(h.data, '$.address'), json_extract(h.data, '$.postcode'), v.ward,"
       " v.owner, v.visited_at, json_extract(h.data, '$.vulnerability') FROM records v"
       " LEFT JOIN records h ON h.entity = 'household' AND h.id = v.household_id"
-      " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.local_day BETWEEN ? AND ? AND (v.visited_at, v.id) > (?, ?)"
-      " ORDER BY v.visited_at, v.id LIMIT 1000",
-      [&questions](db::Statement& rows, CsvOut& csv) {
+      " WHERE v.entity = 'visit' AND v.deleted = 0 AND v.local_day BETWEEN ?1 AND ?2 AND (v.visited_at, v.id) > (?3, ?4)"
+      " AND v.visited_at >= ?5 AND v.visited_at < ?6 ORDER BY v.visited_at, v.id LIMIT 1000",
+      bind_range, [&questions](db::Statement& rows, CsvOut& csv) {
         safer::Visit visit;
         safer::from_json(rows.column_text(1), visit);
         csv.text(rows.column_text(0)).text(safer::format_rfc3339(visit.visited_at)).text(rows.column_text(2));

@@ -446,6 +446,20 @@ CREATE TABLE IF NOT EXISTS enrolment_codes (
   used_at    INTEGER            -- NULL until redeemed
 ) WITHOUT ROWID;
 )sql"},
+    {19, R"sql(
+-- Issue 17: every visit written paid for five secondary indexes on records with keys in no
+-- order (the household, the day, the time), each a page of the WAL per visit. Two go.
+-- completed_visits: no query was planned with it. records_by_local_day: a range of days finds
+-- visits by visited_at (store_impl.h's visited_from_text) and sessions by their local day, with
+-- the two export-order indexes below, which now lead with entity so that SQLite prefers them
+-- to a walk of the primary key (entity, id) (before, retention and the exports walked it).
+DROP INDEX IF EXISTS records_by_local_day;
+DROP INDEX IF EXISTS completed_visits;
+DROP INDEX IF EXISTS visits_in_export_order;
+CREATE INDEX visits_in_export_order ON records (entity, visited_at) WHERE entity = 'visit' AND deleted = 0;
+DROP INDEX IF EXISTS sessions_in_export_order;
+CREATE INDEX sessions_in_export_order ON records (entity, local_day) WHERE entity = 'commute_session' AND deleted = 0;
+)sql"},
 };
 
 // The same schema on PostgreSQL, as it stands after SQLite's migrations above; later changes
@@ -807,6 +821,12 @@ CREATE TABLE IF NOT EXISTS enrolment_codes (
   expires_at bigint NOT NULL,
   used_at    bigint
 );
+)sql"},
+    {16, R"sql(
+-- As SQLite's migration 19 (issue 17): two of the indexes every visit write paid for go; a
+-- range of days finds visits through visits_in_export_order (visited_at, id).
+DROP INDEX IF EXISTS records_by_local_day;
+DROP INDEX IF EXISTS completed_visits;
 )sql"},
 };
 

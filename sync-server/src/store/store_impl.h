@@ -36,6 +36,22 @@ inline std::string last_day_text(const std::optional<safer::CivilDate>& date) {
   return date ? safer::format_iso_date(*date) : std::string("9999-12-31");
 }
 
+// Bounds on visited_at (RFC 3339 UTC, compared as text) holding every instant whose local day
+// is in a range, whatever the time zone (its offset is under a day): from the day before the
+// first, to before the day after next of the last; "" and "~" for open ends. `records` has no
+// index on local_day (issue 17): a query adds these so that an index on visited_at finds the
+// candidates, and still compares local_day for the exact range.
+inline std::string visited_from_text(const std::optional<safer::CivilDate>& date) {
+  if (!date) return std::string();
+  const auto day = safer::days_from_civil(*date) - 1;
+  return day < safer::days_from_civil({0, 1, 1}) ? std::string() : safer::format_iso_date(safer::civil_from_days(day));
+}
+inline std::string visited_before_text(const std::optional<safer::CivilDate>& date) {
+  if (!date) return std::string("~");  // after every digit
+  const auto day = safer::days_from_civil(*date) + 2;
+  return day > safer::days_from_civil({9999, 12, 31}) ? std::string("~") : safer::format_iso_date(safer::civil_from_days(day));
+}
+
 // One row of `records`: the winning version of one record, with the columns that scope,
 // ownership and the statistics need.
 struct StoredRow {
