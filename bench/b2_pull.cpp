@@ -1,14 +1,19 @@
 // B2: a new tablet pulls 10,000 households and 50,000 visits from scratch into its store.
 //
-//   b2_pull [--households 10000] [--visits 50000] [--encrypted] [--server PATH] [--client PATH]
+//   b2_pull [--households 10000] [--visits 50000] [--workload realistic|uniform]
+//           [--role officer|coordinator] [--encrypted] [--server PATH] [--client PATH]
 //
 // --encrypted: the tablet is enrolled with a PIN (--pin-file), so its store is encrypted
 // (SQLite3MC, ChaCha20-Poly1305) and the sync unlocks it first (one scrypt, 2^17).
 //
 // The server's database is filled through ServerStore as a coordinator's pushes would fill
 // it: every household assigned to officer b2.officer (so all of them, and their visits, are
-// in that officer's scope), the visits spread over them. Then the real sync-server starts, a
-// fresh field-client store is enrolled as the officer's new tablet (not timed), and
+// in that officer's scope), the visits spread over them. --workload realistic (the default,
+// issue 17): each visit to a household drawn at random, dated at random over the last 365
+// days, with B1's realistic status, outcome, note and referral mixes (b1_workload.h);
+// uniform: the older fill, every 7,919th household in turn, dated over 2,000 hours, no notes.
+// Then the real sync-server starts, a fresh field-client store is enrolled as the new tablet
+// (not timed) of the officer, or with --role coordinator of a coordinator, and
 // `field-client --json sync` runs as a child process: the figure is its wall time, from exec
 // to exit, which includes creating the store, the handshake, and every page pulled and
 // committed (pages of 500, the client's default).
@@ -19,6 +24,7 @@
 #include <CLI/CLI.hpp>
 
 #include <fstream>
+#include <random>
 
 #include <signal.h>
 
@@ -27,6 +33,7 @@
 #include "safer/time.h"
 #include "safer/uuid.h"
 #include "pg_cluster.h"
+#include "support/b1_workload.h"
 #include "support/bench.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server_store.h"
@@ -35,13 +42,14 @@ namespace {
 
 using bench::Clock;
 
-// Fills `db`; returns the tablet's token.
-std::string fill(const std::string& db, std::int64_t households, std::int64_t visits) {
+// Fills `db`; returns the token of a tablet "b2-tablet" of `role`.
+std::string fill(const std::string& db, std::int64_t households, std::int64_t visits, bool realistic, safer::Role role) {
   auto opened = sync_server::ServerStore::open(db);
   if (!opened) throw std::runtime_error(opened.error().message);
   auto& store = **opened;
   (void)store.enroll("b2-coordinator", "b2.coordinator", safer::Role::coordinator);
-  const std::string token = *store.enroll("b2-tablet", "b2.officer", safer::Role::officer);
+  const std::string token = *store.enroll(
+      "b2-tablet", role == safer::Role::coordinator ? "b2.new-coordinator" : "b2.officer", role);
   const sync_server::DeviceIdentity coordinator{"b2-coordinator", "b2.coordinator", safer::Role::coordinator};
   safer::HlcClock clock(safer::now_unix_millis);
   std::int64_t seq = 0;
@@ -52,7 +60,7 @@ std::string fill(const std::string& db, std::int64_t households, std::int64_t vi
     for (std::int64_t n = 0; n < count;) {
       safer::ReceivedPush push;
       for (int k = 0; k < 1000 && n < count; ++k, ++n) push.changes.push_back({++seq, make_change(n), {}});
-      const auto outcome = store.apply_push(coordinator, push);
+      const auto outcome = store.apply_push(coordinator, push, {}, "", safer::WriterRules::all());
       if (!outcome.ack || !outcome.ack->rejected.empty()) throw std::runtime_error("the fill was refused");
     }
     store.commit_group();
@@ -64,8 +72,15 @@ std::string fill(const std::string& db, std::int64_t households, std::int64_t vi
       },
       households);
   const auto now = safer::now_unix_millis();
+  std::mt19937_64 rng(1);
   push_all(
       [&](std::int64_t n) {
+        if (realistic) {
+          const auto& household = ids[std::uniform_int_distribution<std::size_t>(0, ids.size() - 1)(rng)];
+          const auto at = now - std::uniform_int_distribution<safer::UnixMillis>(60'000, 365 * 86'400'000LL)(rng);
+          return safer::Change{safer::Entity::visit, safer::Op::upsert, safer::new_uuid_v7(), clock.tick(),
+                               bench::realistic_visit(rng, household, at)};
+        }
         const auto& household = ids[static_cast<std::size_t>((n * 7919) % households)];
         return safer::Change{safer::Entity::visit, safer::Op::upsert, safer::new_uuid_v7(), clock.tick(),
                              bench::sample_visit(household, now - (n % 2000) * 3'600'000, n)};
@@ -84,6 +99,13 @@ int main(int argc, char** argv) {
   app.add_option("--visits", visits)->capture_default_str()->check(CLI::Range(0, 100'000'000));
   app.add_option("--server", server)->capture_default_str();
   app.add_option("--client", client)->capture_default_str();
+  std::string workload = "realistic", role = "officer";
+  app.add_option("--workload", workload, "realistic or uniform")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"realistic", "uniform"}));
+  app.add_option("--role", role, "Whose new tablet pulls: officer or coordinator")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"officer", "coordinator"}));
   bool postgresql = false;
   bool encrypted = false;
   app.add_flag("--encrypted", encrypted, "The tablet's store encrypted with a PIN");
@@ -103,7 +125,8 @@ int main(int argc, char** argv) {
     cluster->create_database("b2");
     db = cluster->url("b2");
   }
-  const std::string token = fill(db, households, visits);
+  const std::string token = fill(db, households, visits, workload == "realistic",
+                                 role == "coordinator" ? safer::Role::coordinator : safer::Role::officer);
   bench::ServerProcess process(server, db, dir.file("server.log"));
   const std::string store = dir.file("tablet.db");
   const std::string pin_file = dir.file("pin.txt");
@@ -132,6 +155,8 @@ int main(int argc, char** argv) {
   bench::Figure("B2", "new tablet pulls everything from scratch (field-client sync, wall time)")
       .field("store", postgresql ? "postgresql" : "sqlite")
       .field("encrypted", encrypted ? "yes" : "no")
+      .field("workload", workload)
+      .field("role", role)
       .field("households", households)
       .field("visits", visits)
       .field("pulled", pulled)

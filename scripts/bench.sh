@@ -58,7 +58,8 @@ for id in "${wanted[@]}"; do
                     $bin/b1_push --workload best-case --devices 100 --visits $(scale 200000)") ;;
     B1-PG) cmd=(sh -c "$bin/b1_push --postgresql --servers 1 --households $(scale 10000) --seed 1 --devices 1,10,100 --visits $(scale 200000) &&
                        $bin/b1_push --postgresql --servers 2 --households $(scale 10000) --seed 1 --devices 100 --visits $(scale 200000)") ;;
-    B2) cmd=("$bin/b2_pull" --households "$(scale 10000)" --visits "$(scale 50000)") ;;
+    B2) cmd=(sh -c "$bin/b2_pull --role officer --households $(scale 10000) --visits $(scale 50000) &&
+                    $bin/b2_pull --role coordinator --households $(scale 10000) --visits $(scale 50000)") ;;
     B2-PG) cmd=("$bin/b2_pull" --postgresql --households "$(scale 10000)" --visits "$(scale 50000)") ;;
     B3) cmd=("$bin/b3_idle" --devices "$(scale 10000)" --pushers "$(scale 1000)" --rate "$(scale 1000)") ;;
     B4) cmd=("$bin/b4_stats" --visits "$(scale 1000000)") ;;

@@ -40,43 +40,6 @@ T pick(Rng& rng, std::initializer_list<std::pair<T, double>> weighted) {
 
 std::string local_day(safer::UnixMillis at) { return safer::format_iso_date(sync_server::local_date(at)); }
 
-// A visit as an officer records it, with the mixes the benchmark claims (docs/BENCHMARKS.md).
-safer::Visit realistic_visit(Rng& rng, const std::string& household_id, safer::UnixMillis at) {
-  using safer::Outcome;
-  safer::Visit visit;
-  visit.household_id = household_id;
-  visit.visited_at = at;
-  visit.status = pick<safer::VisitStatus>(rng, {{safer::VisitStatus::completed, 0.70},
-                                                {safer::VisitStatus::no_answer, 0.18},
-                                                {safer::VisitStatus::declined, 0.05},
-                                                {safer::VisitStatus::rescheduled, 0.07}});
-  if (visit.status == safer::VisitStatus::completed) {
-    const std::pair<Outcome, double> rates[] = {{Outcome::crime_prevention_advice, 0.85},
-                                                {Outcome::fire_safety_check, 0.50},
-                                                {Outcome::healthy_lifestyle_advice, 0.20},
-                                                {Outcome::community_involvement_info, 0.15},
-                                                {Outcome::first_aid_training, 0.05},
-                                                {Outcome::follow_up_required, 0.08}};
-    for (const auto& [outcome, rate] : rates) {
-      if (chance(rng, rate)) visit.outcomes.insert(outcome);
-    }
-    if (visit.has(Outcome::follow_up_required)) visit.follow_up_due = local_day(at + 14 * kDay);
-    visit.smoke_detectors_fitted = pick<std::int64_t>(rng, {{0, 0.6}, {1, 0.3}, {2, 0.1}});
-  }
-  if (visit.status == safer::VisitStatus::rescheduled) visit.rescheduled_for = local_day(at + 7 * kDay) + "T18:30";
-  if (chance(rng, 0.04)) {  // a referral, any status, with its basis (a share_basis writer)
-    visit.referrals.insert(pick<safer::Referral>(rng, {{safer::Referral::fire_service, 0.4},
-                                                       {safer::Referral::victim_support, 0.3},
-                                                       {safer::Referral::adult_social_care, 0.15},
-                                                       {safer::Referral::health, 0.1},
-                                                       {safer::Referral::other, 0.05}}));
-    visit.share_basis = pick<safer::ShareBasis>(rng, {{safer::ShareBasis::consent, 0.8},
-                                                      {safer::ShareBasis::vital_interests, 0.1},
-                                                      {safer::ShareBasis::safeguarding, 0.1}});
-  }
-  if (chance(rng, 0.7)) visit.notes = kNotes[std::uniform_int_distribution<std::size_t>(0, std::size(kNotes) - 1)(rng)];
-  return visit;
-}
 
 // Collects a device's changes into pushes of `batch`, numbering them from `seq`.
 class PushWriter {
@@ -183,6 +146,44 @@ std::string register_csv(std::int64_t households, const std::vector<B1Device>& d
 }
 
 }  // namespace
+
+// A visit as an officer records it, with the mixes the benchmark claims (docs/BENCHMARKS.md).
+safer::Visit realistic_visit(std::mt19937_64& rng, const std::string& household_id, safer::UnixMillis at) {
+  using safer::Outcome;
+  safer::Visit visit;
+  visit.household_id = household_id;
+  visit.visited_at = at;
+  visit.status = pick<safer::VisitStatus>(rng, {{safer::VisitStatus::completed, 0.70},
+                                                {safer::VisitStatus::no_answer, 0.18},
+                                                {safer::VisitStatus::declined, 0.05},
+                                                {safer::VisitStatus::rescheduled, 0.07}});
+  if (visit.status == safer::VisitStatus::completed) {
+    const std::pair<Outcome, double> rates[] = {{Outcome::crime_prevention_advice, 0.85},
+                                                {Outcome::fire_safety_check, 0.50},
+                                                {Outcome::healthy_lifestyle_advice, 0.20},
+                                                {Outcome::community_involvement_info, 0.15},
+                                                {Outcome::first_aid_training, 0.05},
+                                                {Outcome::follow_up_required, 0.08}};
+    for (const auto& [outcome, rate] : rates) {
+      if (chance(rng, rate)) visit.outcomes.insert(outcome);
+    }
+    if (visit.has(Outcome::follow_up_required)) visit.follow_up_due = local_day(at + 14 * kDay);
+    visit.smoke_detectors_fitted = pick<std::int64_t>(rng, {{0, 0.6}, {1, 0.3}, {2, 0.1}});
+  }
+  if (visit.status == safer::VisitStatus::rescheduled) visit.rescheduled_for = local_day(at + 7 * kDay) + "T18:30";
+  if (chance(rng, 0.04)) {  // a referral, any status, with its basis (a share_basis writer)
+    visit.referrals.insert(pick<safer::Referral>(rng, {{safer::Referral::fire_service, 0.4},
+                                                       {safer::Referral::victim_support, 0.3},
+                                                       {safer::Referral::adult_social_care, 0.15},
+                                                       {safer::Referral::health, 0.1},
+                                                       {safer::Referral::other, 0.05}}));
+    visit.share_basis = pick<safer::ShareBasis>(rng, {{safer::ShareBasis::consent, 0.8},
+                                                      {safer::ShareBasis::vital_interests, 0.1},
+                                                      {safer::ShareBasis::safeguarding, 0.1}});
+  }
+  if (chance(rng, 0.7)) visit.notes = kNotes[std::uniform_int_distribution<std::size_t>(0, std::size(kNotes) - 1)(rng)];
+  return visit;
+}
 
 const char* to_string(B1Workload workload) {
   return workload == B1Workload::realistic ? "realistic" : "best-case";

@@ -17,6 +17,7 @@
 #pragma once
 
 #include <cstdint>
+#include <random>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -58,6 +59,10 @@ struct B1Plan {
   // The stats' all-time visits_total once every push is applied: new visits minus deletes.
   std::int64_t expected_visits_total() const { return new_visits - deletes; }
 };
+
+// A visit as an officer records it, at `at`, with the realistic workload's status, outcome,
+// note and referral mixes (b1_workload.cpp); B2 fills its store with them too.
+safer::Visit realistic_visit(std::mt19937_64& rng, const std::string& household_id, safer::UnixMillis at);
 
 // Device i is "b1-device-<i>", its officer "b1.officer.<i>". Deterministic for a seed, but
 // for the record ids (UUIDv7) and HLCs, which follow the clock.

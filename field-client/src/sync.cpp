@@ -88,6 +88,7 @@ Status pull_all(Store& store, WsConnection& connection, const SyncOptions& optio
     if (!cursor) return cursor.error();
     return connection.send(safer::to_json(safer::Pull{*cursor, options.pull_limit}));
   };
+  const Store::BulkPull bulk(store);
   // A full pull asked for meanwhile (a discarded refusal whose record the server holds).
   if (auto started = store.begin_requested_full_pull(); !started) return started;
   if (auto sent = ask(store.cursor()); !sent) return sent;
