@@ -1,7 +1,8 @@
 // B1: M simulated devices push visits through WebSockets into a real sync-server until every
 // change is acknowledged (durably committed), for M = 1, 10 and 100; and, in the same run, the
 // baseline: the same changes applied to the same schema with prepared statements, statistics
-// included, 500 per transaction, with the same PRAGMAs (support/b1_baseline.h).
+// included, 500 per transaction, with the same PRAGMAs (support/b1_baseline.h); on PostgreSQL
+// the records rows by multi-row INSERT, 500 a statement (run_b1_pg_baseline).
 //
 //   b1_push [--workload realistic|best-case] [--households 10000] [--seed 1]
 //           [--devices 1,10,100] [--visits 200000] [--batch 500] [--server PATH] [--no-baseline]
@@ -270,6 +271,16 @@ int main(int argc, char** argv) {
       baseline = bench::run_b1_baseline(plan);
       bench::Figure("B1", "baseline: the same changes by prepared statements, statistics included, 500 per transaction")
           .field("workload", workload_name)
+          .field("devices", devices)
+          .field("changes", plan.changes())
+          .value(*baseline, "changes/s")
+          .print();
+    } else if (!no_baseline) {
+      const bench::TempDir unused("b1-pg-baseline");  // new_database's directory, for SQLite only
+      baseline = bench::run_b1_pg_baseline(plan, new_database(unused, cluster.get()));
+      bench::Figure("B1", "baseline: the same records rows by multi-row INSERT into PostgreSQL, 500 a statement and transaction")
+          .field("workload", workload_name)
+          .field("store", "postgresql")
           .field("devices", devices)
           .field("changes", plan.changes())
           .value(*baseline, "changes/s")

@@ -25,4 +25,12 @@ namespace bench {
 // Returns the changes applied per second.
 double run_b1_baseline(const B1Plan& plan, int per_transaction = 500);
 
+// On PostgreSQL (b1_pg_baseline.cpp): in a new database at `url`, made by ServerStore::open with
+// the register imported (untimed), the records row of every change — the same columns and
+// JSON as apply.cpp, the feed position set by the schema's trigger — by multi-row
+// INSERT … ON CONFLICT DO UPDATE, `per_statement` rows a statement, one statement a
+// transaction (durable commits, as the cluster runs). No statistics, no referrals: the raw
+// batched insert issue 17 compares with. Returns the changes written per second.
+double run_b1_pg_baseline(const B1Plan& plan, const std::string& url, int per_statement = 500);
+
 }  // namespace bench
