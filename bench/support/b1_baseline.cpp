@@ -217,18 +217,19 @@ class Applier {
 
 }  // namespace
 
+void make_b1_store(const B1Plan& plan, const std::string& location) {
+  auto store = sync_server::ServerStore::open(location);  // the schema, exactly as the server makes it
+  if (!store) throw std::runtime_error(store.error().message);
+  if (plan.register_csv.empty()) return;
+  if (auto imported = (*store)->import_households(plan.register_csv); !imported) {
+    throw std::runtime_error("b1 baseline: register import: " + imported.error().message);
+  }
+}
+
 double run_b1_baseline(const B1Plan& plan, int per_transaction) {
   TempDir dir("b1-baseline");
   const std::string path = dir.file("server.db");
-  {
-    auto store = sync_server::ServerStore::open(path);  // the schema, exactly as the server makes it
-    if (!store) throw std::runtime_error(store.error().message);
-    if (!plan.register_csv.empty()) {
-      if (auto imported = (*store)->import_households(plan.register_csv); !imported) {
-        throw std::runtime_error("b1 baseline: register import: " + imported.error().message);
-      }
-    }
-  }
+  make_b1_store(plan, path);
   // The changes in the order the devices' pushes take turns: setup first, then push by push.
   std::vector<std::pair<const B1Device*, const safer::Change*>> order;
   // The best case's households (each device's setup push) go in before the clock, as they do for the server.

@@ -17,10 +17,15 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "support/b1_workload.h"
 
 namespace bench {
+
+// Makes the store at `location` (a SQLite file or a PostgreSQL URL) with ServerStore::open and
+// imports the plan's register, if it has one. Throws std::runtime_error.
+void make_b1_store(const B1Plan& plan, const std::string& location);
 
 // Returns the changes applied per second.
 double run_b1_baseline(const B1Plan& plan, int per_transaction = 500);

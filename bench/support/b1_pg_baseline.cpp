@@ -13,7 +13,6 @@
 #include "support/b1_baseline.h"
 #include "support/bench.h"
 #include "sync_server/local_time.h"
-#include "sync_server/server_store.h"
 
 namespace bench {
 
@@ -69,15 +68,7 @@ std::string insert_sql(std::size_t rows) {
 }  // namespace
 
 double run_b1_pg_baseline(const B1Plan& plan, const std::string& url, int per_statement) {
-  {
-    auto store = sync_server::ServerStore::open(url);  // the schema, exactly as the server makes it
-    if (!store) throw std::runtime_error(store.error().message);
-    if (!plan.register_csv.empty()) {
-      if (auto imported = (*store)->import_households(plan.register_csv); !imported) {
-        throw std::runtime_error("b1 pg baseline: register import: " + imported.error().message);
-      }
-    }
-  }
+  make_b1_store(plan, url);
   // Every change, device after device (the order a group takes them in matters little to
   // PostgreSQL's B-trees); the visits' households, for tombstones.
   std::vector<std::pair<const B1Device*, const safer::Change*>> order;

@@ -13,6 +13,7 @@ namespace {
 std::mutex budget_mutex;
 std::optional<std::int64_t> free_space;  // guarded by budget_mutex
 std::atomic<bool> reads_fail{false};
+std::atomic<std::int64_t> sync_count{0};
 
 sqlite3_vfs* real_vfs = nullptr;
 sqlite3_vfs wrapper_vfs;
@@ -50,7 +51,10 @@ int do_write(sqlite3_file* f, const void* buffer, int amount, sqlite3_int64 offs
   return real->pMethods->xWrite(real, buffer, amount, offset);
 }
 int do_truncate(sqlite3_file* f, sqlite3_int64 size) { return real_of(f)->pMethods->xTruncate(real_of(f), size); }
-int do_sync(sqlite3_file* f, int flags) { return real_of(f)->pMethods->xSync(real_of(f), flags); }
+int do_sync(sqlite3_file* f, int flags) {
+  ++sync_count;
+  return real_of(f)->pMethods->xSync(real_of(f), flags);
+}
 int do_file_size(sqlite3_file* f, sqlite3_int64* size) { return real_of(f)->pMethods->xFileSize(real_of(f), size); }
 int do_lock(sqlite3_file* f, int level) { return real_of(f)->pMethods->xLock(real_of(f), level); }
 int do_unlock(sqlite3_file* f, int level) { return real_of(f)->pMethods->xUnlock(real_of(f), level); }
@@ -121,5 +125,7 @@ void set_free_space(std::optional<std::int64_t> bytes) {
 }
 
 void set_reads_fail(bool fail) { reads_fail = fail; }
+
+std::int64_t syncs() { return sync_count; }
 
 }  // namespace test_support::faulty_vfs

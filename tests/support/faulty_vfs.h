@@ -3,7 +3,8 @@
 // install() registers it as the default VFS of the process, wrapping the real one, so that a
 // store under test uses it without knowing; uninstall() puts the real one back. While a budget is set, writes that grow files by
 // more than the bytes left fail with SQLITE_FULL, exactly as on a full disk. While reads are
-// set to fail, every read of a file fails with SQLITE_IOERR_READ, as on failing flash.
+// set to fail, every read of a file fails with SQLITE_IOERR_READ, as on failing flash. It counts
+// the syncs asked for, to show which commits wait for the disk.
 #pragma once
 
 #include <cstdint>
@@ -28,5 +29,9 @@ void set_free_space(std::optional<std::int64_t> bytes);
 
 // true: every xRead fails with SQLITE_IOERR_READ until set back to false (the default).
 void set_reads_fail(bool fail);
+
+// How many times SQLite has asked for a file to be synced (xSync: an fsync) through the wrapper
+// since the process started.
+std::int64_t syncs();
 
 }  // namespace test_support::faulty_vfs
