@@ -109,7 +109,8 @@ class ServerStore {
   const StoreOptions& options() const;
 
   // Sets this store's connection up as the writer `tuning` says. Call before the store is
-  // used by another thread (the background checkpointer stops with the store).
+  // used by another thread (the background checkpointer stops with the store). Throws
+  // safer::sqlite::Failure if the checkpointer's connection cannot be opened.
   void tune_writer(const WriterTuning& tuning);
   // Checkpoints of the WAL since tune_writer(): by the background thread, and by the writer
   // because the WAL had reached checkpoint_limit_pages. Zero without a background checkpointer.

@@ -259,7 +259,11 @@ safer::Result<unsigned short> SyncServer::start() {
   for (std::size_t i = 0; i < (postgresql ? std::max<std::size_t>(config.writers, 1) : 1); ++i) {
     auto writer = ServerStore::open(config.db_path, config.store_options);
     if (!writer) return writer.error();
-    (*writer)->tune_writer(config.writer_tuning);
+    try {
+      (*writer)->tune_writer(config.writer_tuning);
+    } catch (const std::exception& failure) {  // the checkpointer's connection could not be opened
+      return safer::Error{"storage", std::string("cannot set up the database writer: ") + failure.what(), ""};
+    }
     writers.push_back(std::move(*writer));
   }
   auto watcher = ServerStore::open(config.db_path, config.store_options);
