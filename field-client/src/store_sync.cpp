@@ -170,12 +170,19 @@ void set_pragmas(sqlite::Database& db, const char* pragmas) noexcept {
 // Measured with bench/b2_pull --role coordinator (docs/BENCHMARKS.md): 3.0-3.7 s before,
 // with 249 fsyncs and 114,000 preads of 4 KiB by the client.
 Store::BulkPull::BulkPull(Store& store) : store_(store) {
-  set_pragmas(store_.impl_->db, "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32768");
+  auto& db = store_.impl_->db;
+  try {
+    restore_ = "PRAGMA synchronous = " + std::to_string(db.pragma_int("synchronous")) +
+               "; PRAGMA wal_autocheckpoint = " + std::to_string(db.pragma_int("wal_autocheckpoint")) +
+               "; PRAGMA cache_size = " + std::to_string(db.pragma_int("cache_size"));
+  } catch (const sqlite::Failure&) {
+    return;  // settings that cannot be read are left as they are
+  }
+  set_pragmas(db, "PRAGMA synchronous = NORMAL; PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -32768");
 }
 
 Store::BulkPull::~BulkPull() {
-  // store.cpp's settings and SQLite's defaults (cache_size -2000, autocheckpoint 1000).
-  set_pragmas(store_.impl_->db, "PRAGMA synchronous = FULL; PRAGMA wal_autocheckpoint = 1000; PRAGMA cache_size = -2000");
+  if (!restore_.empty()) set_pragmas(store_.impl_->db, restore_.c_str());
 }
 
 Status Store::apply_page(const safer::ChangesPage& page) {

@@ -343,8 +343,8 @@ class Store {
   // commit does not wait for an fsync, the WAL is copied into the store every 40 MiB instead
   // of every 4, and the page cache holds up to 32 MiB. A pulled page is the server's data,
   // asked for again from the stored cursor if it is lost, and in WAL mode a power cut still
-  // leaves the store whole (the newest pages roll back with their cursor). The store's own
-  // settings come back when it ends: what the officer records commits with an fsync, which
+  // leaves the store whole (the newest pages roll back with their cursor). The settings it
+  // found come back when it ends: what the officer records commits with an fsync, which
   // makes every page before it durable too.
   class BulkPull {
    public:
@@ -355,6 +355,7 @@ class Store {
 
    private:
     Store& store_;
+    std::string restore_;  // PRAGMAs that put back the settings found (empty: none were changed)
   };
 
   // Applies one page of pulled changes and stores its cursor, in one transaction. Each

@@ -13,7 +13,9 @@
 // thread had not. Durability is unchanged: a commit is on disk when its WAL frames are fsynced
 // (synchronous = FULL), whoever checkpoints later.
 //
-// Thread safety: construct and destroy on the writer's thread; counts() from any thread.
+// Thread safety: construct and destroy while no thread commits on the writer's connection
+// (serve does both with the store, before and after its writer thread runs); counts() from any
+// thread.
 #pragma once
 
 #include <condition_variable>
