@@ -116,7 +116,7 @@ void run_device(unsigned short port, const Device& device, int visits, int batch
       const auto started = Clock::now();
       const auto answer = exchange(safer::to_json(push));
       latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - started).count());
-      if (answer.find("\"ack\"") == std::string::npos || answer.find("\"rejected\": []") == std::string::npos) {
+      if (answer.find("\"ack\"") == std::string::npos || answer.find("\"rejected\":[]") == std::string::npos) {
         throw std::runtime_error("push not acked cleanly: " + answer.substr(0, 200));
       }
       acked += static_cast<long>(push.changes.size());

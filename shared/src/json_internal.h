@@ -13,15 +13,13 @@
 #endif
 
 #include <cereal/archives/json.hpp>
-#include <cereal/types/string.hpp>
-#include <cereal/types/vector.hpp>
 
-#include <sstream>
 #include <string>
 #include <string_view>
 
 #include "safer/enum_names.h"
 #include "safer/field_error.h"
+#include "safer/json_out.h"
 #include "safer/question.h"
 #include "safer/record.h"
 #include "safer/time.h"
@@ -30,7 +28,6 @@ namespace safer::json {
 
 using Value = rapidjson::Value;
 using Document = rapidjson::Document;
-using OutputArchive = cereal::JSONOutputArchive;
 
 // Parses UTF-8 JSON text into `document`. Returns false for text that is not JSON or not
 // valid UTF-8 (NaN and Infinity are not JSON either).
@@ -105,8 +102,8 @@ class ObjectReader {
   FieldErrors& errors_;
 };
 
-// The questions of question.h as a named array of objects in the archive's current object.
-void write_questions(OutputArchive& archive, const char* name, const std::vector<Question>& questions);
+// The questions of question.h as an array of objects.
+void write_questions(JsonOut& out, const std::vector<Question>& questions);
 // Decodes an array of questions into `out`; appends errors naming "questions[i].field" and
 // returns false (leaving `out` alone) when any entry is wrong. With `skip_unknown_kinds`, an
 // entry of a kind this program does not know is left out rather than refused.
@@ -118,35 +115,27 @@ FieldErrors decode_record(const Value& object, Visit& out);
 FieldErrors decode_record(const Value& object, CommuteSession& out);
 FieldErrors decode_record(const Value& object, Entity entity, RecordData& out);
 
-// Writes the record's fields as name-value pairs into the archive's current object.
-void write_fields(OutputArchive& archive, const Household& household);
-void write_fields(OutputArchive& archive, const Visit& visit);
-void write_fields(OutputArchive& archive, const CommuteSession& session);
-void write_fields(OutputArchive& archive, const RecordData& data);
+// Writes the record's fields as name-value pairs into the writer's current object.
+void write_fields(JsonOut& out, const Household& household);
+void write_fields(JsonOut& out, const Visit& visit);
+void write_fields(JsonOut& out, const CommuteSession& session);
+void write_fields(JsonOut& out, const RecordData& data);
 
-// Runs `body(archive)` on a cereal JSON archive writing a root object; returns the text on
-// one line. cereal's archive always pretty-prints; with no indent its only formatting is a
-// newline after each value, and since JSON escapes newlines inside strings, every raw newline
-// in the output is formatting and can go.
+// `name` and an array of the strings.
+inline void write_strings(JsonOut& out, std::string_view name, const std::vector<std::string>& strings) {
+  out.key(name).begin_array();
+  for (const auto& text : strings) out.value(text);
+  out.end_array();
+}
+
+// Runs `body(out)` inside a root object; returns the text.
 template <class Body>
 std::string write_object(Body&& body) {
-  std::ostringstream stream;
-  {
-    OutputArchive archive(stream, OutputArchive::Options::NoIndent());
-    body(archive);
-  }  // The archive closes the root object when it is destroyed.
-  std::string text = std::move(stream).str();
-  std::erase(text, '\n');
-  return text;
+  JsonOut out;
+  out.begin_object();
+  body(out);
+  out.end_object();
+  return out.str();
 }
 
 }  // namespace safer::json
-
-namespace safer {
-
-// cereal finds these by argument-dependent lookup when a record is written as a nested value.
-inline void save(json::OutputArchive& archive, const Household& value) { json::write_fields(archive, value); }
-inline void save(json::OutputArchive& archive, const Visit& value) { json::write_fields(archive, value); }
-inline void save(json::OutputArchive& archive, const CommuteSession& value) { json::write_fields(archive, value); }
-
-}  // namespace safer

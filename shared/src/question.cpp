@@ -77,21 +77,17 @@ FieldErrors check_questions(const std::vector<Question>& questions, const std::v
 
 namespace json {
 
-void save(OutputArchive& archive, const Question& question) {
-  archive(cereal::make_nvp("id", question.id), cereal::make_nvp("kind", std::string(to_string(question.kind))),
-          cereal::make_nvp("label", question.label), cereal::make_nvp("withdrawn", question.withdrawn));
-}
-
-void write_questions(OutputArchive& archive, const char* name, const std::vector<Question>& questions) {
-  archive.setNextName(name);
-  archive.startNode();
-  archive.makeArray();
+void write_questions(JsonOut& out, const std::vector<Question>& questions) {
+  out.begin_array();
   for (const Question& question : questions) {
-    archive.startNode();
-    save(archive, question);
-    archive.finishNode();
+    out.begin_object()
+        .field("id", question.id)
+        .field("kind", to_string(question.kind))
+        .field("label", question.label)
+        .field("withdrawn", question.withdrawn)
+        .end_object();
   }
-  archive.finishNode();
+  out.end_array();
 }
 
 bool decode_questions(const Value& array, bool skip_unknown_kinds, std::vector<Question>& out, FieldErrors& errors) {
@@ -135,12 +131,9 @@ bool decode_questions(const Value& array, bool skip_unknown_kinds, std::vector<Q
 }  // namespace json
 
 std::string questions_to_json(const std::vector<Question>& questions) {
-  // cereal writes only objects at the root: write {"questions":[…]} and keep the array.
-  std::string object = json::write_object(
-      [&](json::OutputArchive& archive) { json::write_questions(archive, "questions", questions); });
-  const auto open = object.find('[');
-  const auto close = object.rfind(']');
-  return object.substr(open, close - open + 1);
+  JsonOut out;
+  json::write_questions(out, questions);
+  return out.str();
 }
 
 Result<std::vector<Question>> questions_from_json(std::string_view text) {

@@ -9,8 +9,12 @@ namespace json {
 namespace {
 
 template <class E>
-void write_set(OutputArchive& archive, const char* name, const EnumSet<E>& set) {
-  archive(cereal::make_nvp(name, set.names()));
+void write_set(JsonOut& out, std::string_view name, const EnumSet<E>& set) {
+  out.key(name).begin_array();
+  for (std::size_t i = 0; i < EnumNames<E>::names.size(); ++i) {  // declaration order
+    if (set.contains(static_cast<E>(i))) out.value(EnumNames<E>::names[i]);
+  }
+  out.end_array();
 }
 
 // visit.answers (protocol.md §5.8): an object of question id -> an integer, a string or true.
@@ -45,15 +49,13 @@ void read_answers(ObjectReader& reader, std::map<std::string, Answer>& out) {
   }
 }
 
-void write_answers(OutputArchive& archive, const std::map<std::string, Answer>& answers) {
-  archive.setNextName("answers");
-  archive.startNode();
-  for (const auto& entry : answers) {
-    // Not a structured binding: clang 14, which builds the fuzzers, cannot capture one.
-    const char* id = entry.first.c_str();
-    std::visit([&archive, id](const auto& value) { archive(cereal::make_nvp(id, value)); }, entry.second);
+void write_answers(JsonOut& out, const std::map<std::string, Answer>& answers) {
+  out.key("answers").begin_object();
+  for (const auto& [id, answer] : answers) {
+    out.key(id);
+    std::visit([&out](const auto& value) { out.value(value); }, answer);
   }
-  archive.finishNode();
+  out.end_object();
 }
 
 FieldErrors not_an_object() { return {{"", "the record must be a JSON object"}}; }
@@ -146,51 +148,40 @@ FieldErrors decode_record(const Value& object, Entity entity, RecordData& out) {
   return {{"entity", "unknown entity"}};
 }
 
-void write_fields(OutputArchive& archive, const Household& household) {
-  archive(cereal::make_nvp("address", household.address),
-          cereal::make_nvp("postcode", household.postcode),
-          cereal::make_nvp("ward", household.ward));
-  if (household.target) archive(cereal::make_nvp("target", *household.target));
-  write_set(archive, "vulnerability", household.vulnerability);
-  if (household.assigned_to) {
-    if (*household.assigned_to) {
-      archive(cereal::make_nvp("assigned_to", **household.assigned_to));
-    } else {
-      archive(cereal::make_nvp("assigned_to", nullptr));
-    }
-  }
+void write_fields(JsonOut& out, const Household& household) {
+  out.field("address", household.address).field("postcode", household.postcode).field("ward", household.ward);
+  if (household.target) out.field("target", *household.target);
+  write_set(out, "vulnerability", household.vulnerability);
+  if (household.assigned_to) out.field("assigned_to", *household.assigned_to);  // null: unassigned
 }
 
-void write_fields(OutputArchive& archive, const Visit& visit) {
-  archive(cereal::make_nvp("household_id", visit.household_id),
-          cereal::make_nvp("visited_at", format_rfc3339(visit.visited_at)),
-          cereal::make_nvp("status", std::string(to_string(visit.status))));
+void write_fields(JsonOut& out, const Visit& visit) {
+  out.field("household_id", visit.household_id)
+      .field("visited_at", format_rfc3339(visit.visited_at))
+      .field("status", to_string(visit.status));
   for (std::size_t i = 0; i < EnumNames<Outcome>::names.size(); ++i) {
     const auto outcome = static_cast<Outcome>(i);
-    archive(cereal::make_nvp(std::string(to_string(outcome)).c_str(), visit.has(outcome)));
+    out.field(to_string(outcome), visit.has(outcome));
   }
-  archive(cereal::make_nvp("smoke_detectors_fitted", visit.smoke_detectors_fitted));
-  write_set(archive, "referrals", visit.referrals);
-  if (visit.share_basis) archive(cereal::make_nvp("share_basis", std::string(to_string(*visit.share_basis))));
-  archive(cereal::make_nvp("notes", visit.notes));
-  if (visit.follow_up_due) archive(cereal::make_nvp("follow_up_due", *visit.follow_up_due));
-  if (visit.rescheduled_for) archive(cereal::make_nvp("rescheduled_for", *visit.rescheduled_for));
+  out.field("smoke_detectors_fitted", visit.smoke_detectors_fitted);
+  write_set(out, "referrals", visit.referrals);
+  if (visit.share_basis) out.field("share_basis", to_string(*visit.share_basis));
+  out.field("notes", visit.notes);
+  if (visit.follow_up_due) out.field("follow_up_due", *visit.follow_up_due);
+  if (visit.rescheduled_for) out.field("rescheduled_for", *visit.rescheduled_for);
   // Left out when empty, as share_basis is: a visit without answers reads as before (§5.8).
-  if (!visit.answers.empty()) write_answers(archive, visit.answers);
+  if (!visit.answers.empty()) write_answers(out, visit.answers);
 }
 
-void write_fields(OutputArchive& archive, const CommuteSession& session) {
-  archive(cereal::make_nvp("station", session.station),
-          cereal::make_nvp("started_at", format_rfc3339(session.started_at)));
-  if (session.ended_at) {
-    archive(cereal::make_nvp("ended_at", format_rfc3339(*session.ended_at)));
-  }
-  archive(cereal::make_nvp("cards_distributed", session.cards_distributed));
-  write_set(archive, "messages", session.messages);
+void write_fields(JsonOut& out, const CommuteSession& session) {
+  out.field("station", session.station).field("started_at", format_rfc3339(session.started_at));
+  if (session.ended_at) out.field("ended_at", format_rfc3339(*session.ended_at));
+  out.field("cards_distributed", session.cards_distributed);
+  write_set(out, "messages", session.messages);
 }
 
-void write_fields(OutputArchive& archive, const RecordData& data) {
-  std::visit([&archive](const auto& record) { write_fields(archive, record); }, data);
+void write_fields(JsonOut& out, const RecordData& data) {
+  std::visit([&out](const auto& record) { write_fields(out, record); }, data);
 }
 
 }  // namespace json
@@ -199,7 +190,7 @@ namespace {
 
 template <class Record>
 std::string record_to_json(const Record& record) {
-  return json::write_object([&record](json::OutputArchive& archive) { json::write_fields(archive, record); });
+  return json::write_object([&record](JsonOut& out) { json::write_fields(out, record); });
 }
 
 template <class Record>

@@ -5,75 +5,66 @@ namespace safer {
 
 namespace {
 
-using cereal::make_nvp;
-
-// A JSON object whose keys are data ({"Bushey North": 3}); cereal's map support would write
-// an array of key/value pairs instead.
-void write_counts(json::OutputArchive& archive, const char* name, const std::map<std::string, std::int64_t>& counts) {
-  archive.setNextName(name);
-  archive.startNode();  // an empty node is written as {}
-  for (const auto& [key, count] : counts) archive(make_nvp(key.c_str(), count));
-  archive.finishNode();
+// A JSON object whose keys are data ({"Bushey North": 3}).
+void write_counts(JsonOut& out, std::string_view name, const std::map<std::string, std::int64_t>& counts) {
+  out.key(name).begin_object();
+  for (const auto& [key, count] : counts) out.field(key, count);
+  out.end_object();
 }
 
-void write_date(json::OutputArchive& archive, const char* name, const std::optional<CivilDate>& date) {
+void write_date(JsonOut& out, std::string_view name, const std::optional<CivilDate>& date) {
+  out.key(name);
   if (date) {
-    archive(make_nvp(name, format_iso_date(*date)));
+    out.value(format_iso_date(*date));
   } else {
-    archive(make_nvp(name, nullptr));
+    out.null();
   }
 }
 
 // {"vehicle_security":{"sessions":2,"cards":80},…}: every message, in protocol.md §5's order.
-void write_messages(json::OutputArchive& archive, const char* name, const Stats::MessageCounts& counts) {
-  archive.setNextName(name);
-  archive.startNode();
+void write_messages(JsonOut& out, std::string_view name, const Stats::MessageCounts& counts) {
+  out.key(name).begin_object();
   for (std::size_t i = 0; i < counts.size(); ++i) {
-    const std::string message(to_string(static_cast<CommuteMessage>(i)));  // setNextName keeps the pointer
-    archive.setNextName(message.c_str());
-    archive.startNode();
-    archive(make_nvp("sessions", counts[i].sessions), make_nvp("cards", counts[i].cards));
-    archive.finishNode();
+    out.key(to_string(static_cast<CommuteMessage>(i)))
+        .begin_object()
+        .field("sessions", counts[i].sessions)
+        .field("cards", counts[i].cards)
+        .end_object();
   }
-  archive.finishNode();
+  out.end_object();
 }
 
 // {"answered":3,"counts":{"1":0,…,"5":2},"mean":4.33}: counts and mean for a scale only, and
 // the mean null when nobody answered.
-void write_answer_count(json::OutputArchive& archive, QuestionKind kind, const Stats::AnswerCount& count) {
-  archive(make_nvp("answered", count.answered));
+void write_answer_count(JsonOut& out, QuestionKind kind, const Stats::AnswerCount& count) {
+  out.field("answered", count.answered);
   if (kind != QuestionKind::scale) return;
-  archive.setNextName("counts");
-  archive.startNode();
-  for (std::size_t i = 0; i < count.scale.size(); ++i) archive(make_nvp(std::to_string(i + 1).c_str(), count.scale[i]));
-  archive.finishNode();
+  out.key("counts").begin_object();
+  for (std::size_t i = 0; i < count.scale.size(); ++i) out.field(std::to_string(i + 1), count.scale[i]);
+  out.end_object();
+  out.key("mean");
   if (count.answered > 0) {
-    archive(make_nvp("mean", count.mean()));
+    out.value(count.mean());
   } else {
-    archive(make_nvp("mean", nullptr));
+    out.null();
   }
 }
 
-void write_answers(json::OutputArchive& archive, const std::map<std::string, Stats::QuestionCounts>& answers) {
-  archive.setNextName("answers");
-  archive.startNode();
+void write_answers(JsonOut& out, const std::map<std::string, Stats::QuestionCounts>& answers) {
+  out.key("answers").begin_object();
   for (const auto& [id, counts] : answers) {
-    archive.setNextName(id.c_str());
-    archive.startNode();
-    archive(make_nvp("kind", std::string(to_string(counts.kind))), make_nvp("label", counts.label));
-    write_answer_count(archive, counts.kind, counts.all);
-    archive.setNextName("by_ward");
-    archive.startNode();
+    out.key(id).begin_object().field("kind", to_string(counts.kind)).field("label", counts.label);
+    write_answer_count(out, counts.kind, counts.all);
+    out.key("by_ward").begin_object();
     for (const auto& [ward, count] : counts.by_ward) {
-      archive.setNextName(ward.c_str());
-      archive.startNode();
-      write_answer_count(archive, counts.kind, count);
-      archive.finishNode();
+      out.key(ward).begin_object();
+      write_answer_count(out, counts.kind, count);
+      out.end_object();
     }
-    archive.finishNode();
-    archive.finishNode();
+    out.end_object();
+    out.end_object();
   }
-  archive.finishNode();
+  out.end_object();
 }
 
 }  // namespace
@@ -121,81 +112,74 @@ void add_known_partners(Stats& stats) {
 }
 
 std::string to_json(const Stats& stats) {
-  return json::write_object([&stats](json::OutputArchive& archive) {
-    write_date(archive, "from", stats.from);
-    write_date(archive, "to", stats.to);
+  return json::write_object([&stats](JsonOut& out) {
+    write_date(out, "from", stats.from);
+    write_date(out, "to", stats.to);
 
-    archive.setNextName("visits");
-    archive.startNode();
-    archive(make_nvp("total", stats.visits_total));
-    archive.setNextName("by_status");
-    archive.startNode();
+    out.key("visits").begin_object().field("total", stats.visits_total);
+    out.key("by_status").begin_object();
     for (std::size_t i = 0; i < stats.visits_by_status.size(); ++i) {  // in protocol.md §7's order
-      archive(make_nvp(std::string(to_string(static_cast<VisitStatus>(i))).c_str(), stats.visits_by_status[i]));
+      out.field(to_string(static_cast<VisitStatus>(i)), stats.visits_by_status[i]);
     }
-    archive.finishNode();
-    write_counts(archive, "by_ward", stats.visits_by_ward);
-    archive.finishNode();
+    out.end_object();
+    write_counts(out, "by_ward", stats.visits_by_ward);
+    out.end_object();
 
-    archive.setNextName("outcomes");
-    archive.startNode();
+    out.key("outcomes").begin_object();
     for (std::size_t i = 0; i < stats.outcomes.size(); ++i) {
       const auto outcome = static_cast<Outcome>(i);
-      archive(make_nvp(std::string(to_string(outcome)).c_str(), stats.outcomes[i]));
+      out.field(to_string(outcome), stats.outcomes[i]);
       if (outcome == Outcome::fire_safety_check) {  // protocol.md §7 lists the sum here
-        archive(make_nvp("smoke_detectors_fitted", stats.smoke_detectors_fitted));
+        out.field("smoke_detectors_fitted", stats.smoke_detectors_fitted);
       }
     }
-    archive.finishNode();
+    out.end_object();
 
-    archive.setNextName("referrals");
-    archive.startNode();
-    archive(make_nvp("visits", stats.referred_visits));
-    archive.setNextName("by_share_basis");
-    archive.startNode();
+    out.key("referrals").begin_object().field("visits", stats.referred_visits);
+    out.key("by_share_basis").begin_object();
     for (std::size_t i = 0; i < EnumNames<ShareBasis>::names.size(); ++i) {
-      archive(make_nvp(std::string(to_string(static_cast<ShareBasis>(i))).c_str(), stats.referrals_by_basis[i]));
+      out.field(to_string(static_cast<ShareBasis>(i)), stats.referrals_by_basis[i]);
     }
-    archive(make_nvp("not_recorded", stats.referrals_by_basis[EnumNames<ShareBasis>::names.size()]));
-    archive.finishNode();
-    write_counts(archive, "by_partner", stats.referrals_by_partner);
-    write_counts(archive, "sent_by_partner", stats.referrals_sent_by_partner);
-    archive.setNextName("partner_labels");
-    archive.startNode();
-    for (const auto& [id, label] : stats.partner_labels) archive(make_nvp(id.c_str(), label));
-    archive.finishNode();
-    archive.finishNode();
+    out.field("not_recorded", stats.referrals_by_basis[EnumNames<ShareBasis>::names.size()]);
+    out.end_object();
+    write_counts(out, "by_partner", stats.referrals_by_partner);
+    write_counts(out, "sent_by_partner", stats.referrals_sent_by_partner);
+    out.key("partner_labels").begin_object();
+    for (const auto& [id, label] : stats.partner_labels) out.field(id, label);
+    out.end_object();
+    out.end_object();
 
-    archive.setNextName("households");
-    archive.startNode();
-    archive(make_nvp("target", stats.households_target), make_nvp("visited", stats.households_visited),
-            make_nvp("coverage", stats.coverage()), make_nvp("reached", stats.households_reached));
-    archive.setNextName("by_vulnerability");
-    archive.startNode();
+    out.key("households")
+        .begin_object()
+        .field("target", stats.households_target)
+        .field("visited", stats.households_visited)
+        .field("coverage", stats.coverage())
+        .field("reached", stats.households_reached);
+    out.key("by_vulnerability").begin_object();
     for (std::size_t i = 0; i < stats.by_vulnerability.size(); ++i) {
-      const std::string group(i < EnumNames<Vulnerability>::names.size() ? to_string(static_cast<Vulnerability>(i))
-                                                                         : std::string_view("none_recorded"));
-      archive.setNextName(group.c_str());
-      archive.startNode();
-      archive(make_nvp("households", stats.by_vulnerability[i].households),
-              make_nvp("completed_visits", stats.by_vulnerability[i].completed_visits));
-      archive.finishNode();
+      const std::string_view group =
+          i < EnumNames<Vulnerability>::names.size() ? to_string(static_cast<Vulnerability>(i)) : "none_recorded";
+      out.key(group)
+          .begin_object()
+          .field("households", stats.by_vulnerability[i].households)
+          .field("completed_visits", stats.by_vulnerability[i].completed_visits)
+          .end_object();
     }
-    archive.finishNode();
-    archive.finishNode();
+    out.end_object();
+    out.end_object();
 
-    archive.setNextName("commute_aware");
-    archive.startNode();
-    archive(make_nvp("sessions", stats.commute_sessions), make_nvp("cards_distributed", stats.cards_distributed));
-    write_counts(archive, "by_station", stats.cards_by_station);
-    write_messages(archive, "messages", stats.messages);
-    archive.setNextName("messages_by_station");
-    archive.startNode();
-    for (const auto& [station, counts] : stats.messages_by_station) write_messages(archive, station.c_str(), counts);
-    archive.finishNode();
-    archive.finishNode();
+    out.key("commute_aware")
+        .begin_object()
+        .field("sessions", stats.commute_sessions)
+        .field("cards_distributed", stats.cards_distributed);
+    write_counts(out, "by_station", stats.cards_by_station);
+    write_messages(out, "messages", stats.messages);
+    out.key("messages_by_station").begin_object();
+    for (const auto& [station, counts] : stats.messages_by_station) write_messages(out, station, counts);
+    out.end_object();
+    out.end_object();
 
-    write_answers(archive, stats.answers);
+    write_answers(out, stats.answers);
   });
 }
 

@@ -42,7 +42,7 @@ std::set<std::string> push_visits(unsigned short port, const std::string& device
   household.ward = "Elstree";
   const std::string household_id = safer::new_uuid_v7();
   safer::Push first{{{seq++, {safer::Entity::household, safer::Op::upsert, household_id, clock.tick(), household}}}};
-  if (client.request(safer::to_json(first)).value_or("").find("\"acked_seq\": 1,") == std::string::npos) ++failures;
+  if (client.request(safer::to_json(first)).value_or("").find("\"acked_seq\":1,") == std::string::npos) ++failures;
   for (int b = 0; b < kBatches; ++b) {
     safer::Push push;
     for (int i = 0; i < kBatchSize; ++i) {
@@ -56,7 +56,7 @@ std::set<std::string> push_visits(unsigned short port, const std::string& device
       push.changes.push_back({seq++, {safer::Entity::visit, safer::Op::upsert, id, clock.tick(), visit}});
     }
     const auto ack = client.request(safer::to_json(push));
-    const std::string expected = "\"acked_seq\": " + std::to_string(seq - 1) + ",\"rejected\": []";
+    const std::string expected = "\"acked_seq\":" + std::to_string(seq - 1) + ",\"rejected\":[]";
     if (!ack || ack->find(expected) == std::string::npos) ++failures;
   }
   client.close();

@@ -208,7 +208,7 @@ TEST_CASE("sync --watch retries with backoff while no server listens, then syncs
   const test_support::TcpProxy server_on_the_port(server.port(), port.port());  // the server, at that port
   CHECK(tablet.synced_within(10s));
   const auto stats = test_support::http_get(server.port(), "/api/v1/stats", coordinator);
-  CHECK(stats.body.find("\"total\": 5,") != std::string::npos);
+  CHECK(stats.body.find("\"total\":5,") != std::string::npos);
   CHECK(watch->stop(5s) == 0);
 }
 

@@ -37,7 +37,7 @@ TEST_CASE("sync-server questions refuses a bad file naming the entry, and change
   test_support::ServerProcess server;
   const auto shown = server.admin({"questions"});
   REQUIRE(shown.exit_code == 0);
-  CHECK(shown.out.find(R"({"id": "feels_safe","kind": "scale")") != std::string::npos);
+  CHECK(shown.out.find(R"({"id":"feels_safe","kind":"scale")") != std::string::npos);
 
   const auto not_json = server.admin({"questions", "--file", write_file(dir, "bad.json", "[{")});
   CHECK(not_json.exit_code == 2);
@@ -55,7 +55,7 @@ TEST_CASE("sync-server questions refuses a bad file naming the entry, and change
   const auto saved = server.admin({"questions", "--file", write_file(dir, "good.json", kExtras)});
   INFO(saved.err);
   REQUIRE(saved.exit_code == 0);
-  CHECK(saved.out.find(R"("id": "owl_signup")") != std::string::npos);
+  CHECK(saved.out.find(R"("id":"owl_signup")") != std::string::npos);
   CHECK(server.admin({"questions"}).out == saved.out);
 }
 
@@ -70,10 +70,10 @@ TEST_CASE("welcome carries the questions - answers are pushed, kept and counted"
   const auto welcome = current.request(
       R"({"type":"hello","protocol":1,"device_id":"coordinator-desk","capabilities":["share_basis","questions"]})");
   REQUIRE(welcome);
-  CHECK(welcome->find(R"("questions": [{"id": "feels_safe","kind": "scale")") != std::string::npos);
-  CHECK(welcome->find(R"({"id": "feedback","kind": "text","label": "Resident's feedback","withdrawn": true})") !=
+  CHECK(welcome->find(R"("questions":[{"id":"feels_safe","kind":"scale")") != std::string::npos);
+  CHECK(welcome->find(R"({"id":"feedback","kind":"text","label":"Resident's feedback","withdrawn":true})") !=
         std::string::npos);
-  CHECK(welcome->find(R"("capabilities": ["evict","share_basis","work_dates","questions","pull_progress"])") != std::string::npos);
+  CHECK(welcome->find(R"("capabilities":["evict","share_basis","work_dates","questions","pull_progress"])") != std::string::npos);
 
   const auto ack = current.request(
       R"({"type":"push","changes":[)"
@@ -87,10 +87,10 @@ TEST_CASE("welcome carries the questions - answers are pushed, kept and counted"
                    R"(,"answers":{"age_uk":true})") + "]}");
   REQUIRE(ack);
   INFO(*ack);
-  CHECK(ack->find(R"({"seq": 3,"code": "invalid","message": "answers.feels_safe must be an integer from 1 to 5","field": "answers.feels_safe"})") !=
+  CHECK(ack->find(R"({"seq":3,"code":"invalid","message":"answers.feels_safe must be an integer from 1 to 5","field":"answers.feels_safe"})") !=
         std::string::npos);
-  CHECK(ack->find(R"("field": "answers.age_uk")") != std::string::npos);
-  CHECK(ack->find(R"("seq": 2,)") == std::string::npos);
+  CHECK(ack->find(R"("field":"answers.age_uk")") != std::string::npos);
+  CHECK(ack->find(R"("seq":2,)") == std::string::npos);
 
   // A protocol-1 client edits the visit without knowing of answers: they are kept.
   const auto old_token = server.enroll("old-desk", "coord.old", "coordinator");
@@ -101,18 +101,18 @@ TEST_CASE("welcome carries the questions - answers are pushed, kept and counted"
                                     visit_change(1, "0192f5e4-0000-7000-8000-000000000011", "001764149400001-00000",
                                                  R"(,"notes":"Edited on an old tablet")") + "]}");
   REQUIRE(edited);
-  CHECK(edited->find(R"("rejected": [])") != std::string::npos);
+  CHECK(edited->find(R"("rejected":[])") != std::string::npos);
   const auto page = older.request(R"({"type":"pull","cursor":"","limit":100})");
   REQUIRE(page);
-  CHECK(page->find(R"("notes": "Edited on an old tablet","answers": {"feedback": "Fictional thanks","feels_safe": 4,"owl_signup": true})") !=
+  CHECK(page->find(R"("notes":"Edited on an old tablet","answers":{"feedback":"Fictional thanks","feels_safe":4,"owl_signup":true})") !=
         std::string::npos);
 
   const auto stats = test_support::http_get(server.port(), "/api/v1/stats", token);
   INFO(stats.body);
-  CHECK(stats.body.find(R"("feels_safe": {"kind": "scale","label": "How safe does the resident feel at home?","answered": 1,)"
-                        R"("counts": {"1": 0,"2": 0,"3": 0,"4": 1,"5": 0},"mean": 4.0,"by_ward": {"Elstree": {"answered": 1,)") !=
+  CHECK(stats.body.find(R"("feels_safe":{"kind":"scale","label":"How safe does the resident feel at home?","answered":1,)"
+                        R"("counts":{"1":0,"2":0,"3":0,"4":1,"5":0},"mean":4.0,"by_ward":{"Elstree":{"answered":1,)") !=
         std::string::npos);
-  CHECK(stats.body.find(R"("owl_signup": {"kind": "yes_no","label": "OWL sign-up","answered": 1,)") != std::string::npos);
-  CHECK(stats.body.find(R"("feedback": {"kind": "text","label": "Resident's feedback","answered": 1,)") != std::string::npos);
+  CHECK(stats.body.find(R"("owl_signup":{"kind":"yes_no","label":"OWL sign-up","answered":1,)") != std::string::npos);
+  CHECK(stats.body.find(R"("feedback":{"kind":"text","label":"Resident's feedback","answered":1,)") != std::string::npos);
   CHECK(server.stop() == 0);
 }

@@ -40,8 +40,8 @@ TEST_CASE("the server's own wards and stations reach devices and bind every chec
   REQUIRE(client.connect(server.port(), token).ok);
   const auto welcome = client.request(R"({"type":"hello","protocol":1,"device_id":"coordinator-desk"})");
   REQUIRE(welcome);
-  CHECK(welcome->find(R"("wards": ["Fictional Central","Fictional North"])") != std::string::npos);
-  CHECK(welcome->find(R"("stations": ["Imaginary Parkway"])") != std::string::npos);
+  CHECK(welcome->find(R"("wards":["Fictional Central","Fictional North"])") != std::string::npos);
+  CHECK(welcome->find(R"("stations":["Imaginary Parkway"])") != std::string::npos);
 
   const auto ack = client.request(
       R"({"type":"push","changes":[)"
@@ -50,7 +50,7 @@ TEST_CASE("the server's own wards and stations reach devices and bind every chec
       R"({"seq":2,"entity":"household","op":"upsert","id":"0192f5e4-0000-7000-8000-000000000002","hlc":"001764149400000-00001",)"
       R"("data":{"address":"2 Example Road","postcode":"WD6 1AA","ward":"Elstree"}}]})");
   REQUIRE(ack);
-  CHECK(ack->find(R"("rejected": [{"seq": 2,"code": "invalid")") != std::string::npos);
+  CHECK(ack->find(R"("rejected":[{"seq":2,"code":"invalid")") != std::string::npos);
   CHECK(ack->find("Fictional Central or Fictional North") != std::string::npos);
 
   const auto csv = write_lines(dir, "register.csv",
@@ -60,7 +60,7 @@ TEST_CASE("the server's own wards and stations reach devices and bind every chec
   CHECK(refused.err.find("line 2: ward \"Elstree\" is not one of the wards") != std::string::npos);
 
   const auto stats = test_support::http_get(server.port(), "/api/v1/stats", token);
-  CHECK(stats.body.find(R"("by_ward": {"Fictional Central": 0,"Fictional North": 0})") != std::string::npos);
-  CHECK(stats.body.find(R"("by_station": {"Imaginary Parkway": 0})") != std::string::npos);
+  CHECK(stats.body.find(R"("by_ward":{"Fictional Central":0,"Fictional North":0})") != std::string::npos);
+  CHECK(stats.body.find(R"("by_station":{"Imaginary Parkway":0})") != std::string::npos);
   CHECK(server.stop() == 0);
 }

@@ -114,7 +114,7 @@ TEST_CASE("the app enrols a tablet with a code over wss, and only from a server 
   REQUIRE(made.exit_code == 0);
   const std::string code = made.out.substr(0, made.out.find('\n'));
   REQUIRE(code.size() == 11);
-  const std::string request = R"({"server": ")" + wss + R"(", "code": ")" + code + R"(", "pin": "482916"})";
+  const std::string request = R"({"server":")" + wss + R"(", "code":")" + code + R"(", "pin":"482916"})";
 
   {
     // Against the system's CAs, which never signed this certificate: refused before anything

@@ -45,7 +45,7 @@ TEST_CASE("records go in as JSON and come back out, and the outbox lists them", 
 
   char* json = nullptr;
   REQUIRE(fc_get(open.store, "household", household.c_str(), &json) == FC_OK);
-  CHECK(take(json).find(R"("postcode": "WD6 2AB")") != std::string::npos);
+  CHECK(take(json).find(R"("postcode":"WD6 2AB")") != std::string::npos);
   REQUIRE(fc_list(open.store, "visit", &json) == FC_OK);
   CHECK(take(json).find(visit) != std::string::npos);
 

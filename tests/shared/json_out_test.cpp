@@ -96,9 +96,9 @@ TEST_CASE("JsonOut writes text that is not UTF-8 with U+FFFD for each ill-formed
 
 TEST_CASE("JsonOut inserts JSON made elsewhere as one value", "[json_out]") {
   JsonOut out;
-  out.begin_object().key("data").raw(R"({"address": "1 Example Road"})").field("n", 1);
+  out.begin_object().key("data").raw(R"({"address":"1 Example Road"})").field("n", 1);
   out.key("list").begin_array().raw("[]").raw("null").end_array().end_object();
-  CHECK(out.str() == R"({"data":{"address": "1 Example Road"},"n":1,"list":[[],null]})");
+  CHECK(out.str() == R"({"data":{"address":"1 Example Road"},"n":1,"list":[[],null]})");
 }
 
 TEST_CASE("JsonOut throws at an end that does not match its begin", "[json_out]") {

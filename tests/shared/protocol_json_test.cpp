@@ -349,7 +349,7 @@ TEST_CASE("capabilities and evictions round trip, and stay out of protocol-1 mes
   page.changes.push_back(eviction);
   page.cursor = "c:2";
   const std::string text = to_json(page);
-  CHECK_THAT(text, Catch::Contains(std::string(R"({"entity": "household","op": "evict","id": ")") + kOtherId + R"("})"));
+  CHECK_THAT(text, Catch::Contains(std::string(R"({"entity":"household","op":"evict","id":")") + kOtherId + R"("})"));
   const auto decoded = server_round_trip<ChangesPage>(text);
   REQUIRE(decoded.changes.size() == 2);
   CHECK_FALSE(decoded.changes[0].evict);

@@ -123,7 +123,7 @@ TEST_CASE("answers travel as a JSON object and are left out when there are none"
   visit.answers.emplace("feedback", std::string("Very \"kind\" officer"));
   visit.answers.emplace("owl_signup", true);
   const std::string text = to_json(visit);
-  CHECK_THAT(text, Catch::Contains(R"("answers": {"feedback": "Very \"kind\" officer","feels_safe": 4,"owl_signup": true})"));
+  CHECK_THAT(text, Catch::Contains(R"("answers":{"feedback":"Very \"kind\" officer","feels_safe":4,"owl_signup":true})"));
   Visit back;
   REQUIRE(from_json(text, back).empty());
   CHECK(back == visit);
@@ -234,7 +234,7 @@ TEST_CASE("welcome carries the questions - a client skips kinds it does not know
   welcome.stations = {"Radlett"};
   welcome.questions = configured().questions;
   const std::string text = to_json(welcome);
-  CHECK_THAT(text, Catch::Contains(R"("questions": [{"id": "feels_safe","kind": "scale",)"));
+  CHECK_THAT(text, Catch::Contains(R"("questions":[{"id":"feels_safe","kind":"scale",)"));
   const auto decoded = decode_server_message(text);
   REQUIRE(decoded);
   CHECK(std::get<Welcome>(*decoded).questions == welcome.questions);
@@ -244,7 +244,7 @@ TEST_CASE("welcome carries the questions - a client skips kinds it does not know
   REQUIRE(decode_server_message(older));
   CHECK(std::get<Welcome>(*decode_server_message(older)).questions.empty());
   std::string later = text;
-  later.replace(later.find(R"("kind": "text")"), 14, R"("kind": "stars")");
+  later.replace(later.find(R"("kind":"text")"), 13, R"("kind":"stars")");
   const auto skipped = decode_server_message(later);
   REQUIRE(skipped);
   CHECK(std::get<Welcome>(*skipped).questions.size() == welcome.questions.size() - 1);

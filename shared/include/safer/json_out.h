@@ -1,6 +1,7 @@
 // The project's one JSON writer: compact JSON built call by call, never by concatenating
-// strings. Used by the field client (its local API, C API and --json output); the sync
-// server's dashboard API has the same API in sync-server/src/json_out.h until it moves here.
+// strings. Protocol messages, records and statistics are written with it (protocol.md §12.3),
+// and so are the field client's local API, C API and --json output; the sync server's
+// dashboard API has the same API in sync-server/src/json_out.h until it moves here.
 //
 // Output is compact (no spaces, no newlines) and always valid JSON for a well-formed sequence
 // of calls: strings are escaped as RFC 8259 §7 requires (quote, backslash and every control
