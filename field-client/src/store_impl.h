@@ -142,6 +142,8 @@ struct Store::Impl {
   // The next pull starts from "" and, once finished, drops the server data it did not bring
   // (Store::finish_full_pull). In a transaction (store_sync.cpp).
   void start_full_pull();
+  // One pulled change, inside apply_pages()'s transaction (store_sync.cpp).
+  void apply_pulled(const safer::PulledChange& pulled, std::int64_t generation);
 
   void set_meta(const char* key, const std::string& value) {
     db.cached("INSERT INTO meta (key, value) VALUES (?, ?) "

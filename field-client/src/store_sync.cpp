@@ -185,57 +185,69 @@ Store::BulkPull::~BulkPull() {
   if (!restore_.empty()) set_pragmas(store_.impl_->db, restore_.c_str());
 }
 
-Status Store::apply_page(const safer::ChangesPage& page) {
+// One pulled change (apply_pages), inside its transaction: it replaces the device's version
+// only if its (hlc, device_id) is greater, or it is the server's tombstone of a version the
+// server refused.
+void Store::Impl::apply_pulled(const safer::PulledChange& pulled, std::int64_t generation) {
+  const auto& change = pulled.change;
+  if (pulled.evict) {
+    evict_household(db, change.id);
+    return;
+  }
+  const std::string entity(safer::to_string(change.entity));
+  auto current = db.cached("SELECT hlc, device_id, deleted FROM records WHERE entity = ? AND id = ?");
+  current->bind(1, entity).bind(2, change.id);
+  bool newer = true, live = false;
+  if (current->step()) {
+    const Hlc hlc = Hlc::parse(current->column_text(0)).value_or(Hlc{});
+    const std::string device_id = current->column_text(1);
+    newer = std::tie(change.hlc, pulled.device_id) > std::tie(hlc, device_id);
+    live = current->column_int(2) == 0;
+  }
+  current->reset();
+  // The server deleted or erased it. A version of the device's own that is not pending
+  // was refused (or is older): the server's tombstone stands, and the refused data goes.
+  const bool tombstone = !change.data;
+  if (tombstone && !newer && live && !has_pending(db, entity, change.id)) newer = true;
+  if (newer) {
+    auto write = db.cached(
+        "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here, pulled_gen,"
+        " household_id, visited_at, status, follow_up) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11)"
+        " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
+        " deleted = excluded.deleted, data = excluded.data, pulled_gen = excluded.pulled_gen,"
+        " household_id = excluded.household_id, visited_at = excluded.visited_at, status = excluded.status,"
+        " follow_up = excluded.follow_up, evicted = 0");
+    write->bind(1, entity).bind(2, change.id).bind(3, change.hlc.to_string()).bind(4, pulled.device_id);
+    write->bind(5, change.data ? 0 : 1).bind(7, generation);
+    if (change.data) write->bind(6, safer::to_json(*change.data)); else write->bind_null(6);
+    bind_visit_columns(*write, 8, change.data);
+    write->run();
+    if (tombstone) drop_tombstoned(db, entity, change.id);
+  } else {
+    db.cached("UPDATE records SET pulled_gen = ?, evicted = 0 WHERE entity = ? AND id = ?")
+        ->bind(1, generation)
+        .bind(2, entity)
+        .bind(3, change.id)
+        .run();
+  }
+}
+
+Status Store::apply_page(const safer::ChangesPage& page) { return apply_pages({&page, 1}); }
+
+Status Store::apply_pages(std::span<const safer::ChangesPage> pages) {
+  if (pages.empty()) return {};
   return in_transaction(impl_->db, [&]() -> Status {
     const std::int64_t generation = std::stoll(impl_->meta("pull_gen").value_or("0"));
     Hlc newest = Hlc::parse(impl_->meta("hlc_last").value_or("")).value_or(Hlc{});
-    for (const auto& pulled : page.changes) {
-      const auto& change = pulled.change;
-      if (pulled.evict) {
-        evict_household(impl_->db, change.id);
-        continue;
-      }
-      if (change.hlc > newest) newest = change.hlc;
-      const std::string entity(safer::to_string(change.entity));
-      auto current = impl_->db.cached("SELECT hlc, device_id, deleted FROM records WHERE entity = ? AND id = ?");
-      current->bind(1, entity).bind(2, change.id);
-      bool newer = true, live = false;
-      if (current->step()) {
-        const Hlc hlc = Hlc::parse(current->column_text(0)).value_or(Hlc{});
-        const std::string device_id = current->column_text(1);
-        newer = std::tie(change.hlc, pulled.device_id) > std::tie(hlc, device_id);
-        live = current->column_int(2) == 0;
-      }
-      current->reset();
-      // The server deleted or erased it. A version of the device's own that is not pending
-      // was refused (or is older): the server's tombstone stands, and the refused data goes.
-      const bool tombstone = !change.data;
-      if (tombstone && !newer && live && !has_pending(impl_->db, entity, change.id)) newer = true;
-      if (newer) {
-        auto write = impl_->db.cached(
-            "INSERT INTO records (entity, id, hlc, device_id, deleted, data, created_here, pulled_gen,"
-            " household_id, visited_at, status, follow_up) VALUES (?1, ?2, ?3, ?4, ?5, ?6, 0, ?7, ?8, ?9, ?10, ?11)"
-            " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
-            " deleted = excluded.deleted, data = excluded.data, pulled_gen = excluded.pulled_gen,"
-            " household_id = excluded.household_id, visited_at = excluded.visited_at, status = excluded.status,"
-            " follow_up = excluded.follow_up, evicted = 0");
-        write->bind(1, entity).bind(2, change.id).bind(3, change.hlc.to_string()).bind(4, pulled.device_id);
-        write->bind(5, change.data ? 0 : 1).bind(7, generation);
-        if (change.data) write->bind(6, safer::to_json(*change.data)); else write->bind_null(6);
-        Impl::bind_visit_columns(*write, 8, change.data);
-        write->run();
-        if (tombstone) drop_tombstoned(impl_->db, entity, change.id);
-      } else {
-        impl_->db.cached("UPDATE records SET pulled_gen = ?, evicted = 0 WHERE entity = ? AND id = ?")
-            ->bind(1, generation)
-            .bind(2, entity)
-            .bind(3, change.id)
-            .run();
+    for (const auto& page : pages) {
+      for (const auto& pulled : page.changes) {
+        if (!pulled.evict && pulled.change.hlc > newest) newest = pulled.change.hlc;
+        impl_->apply_pulled(pulled, generation);
       }
     }
     // Later local edits must order after every version seen.
     impl_->set_meta("hlc_last", newest.to_string());
-    impl_->set_meta("cursor", page.cursor);
+    impl_->set_meta("cursor", pages.back().cursor);
     return {};
   });
 }

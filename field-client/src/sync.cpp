@@ -1,5 +1,10 @@
 #include "field_client/sync.h"
 
+#include <condition_variable>
+#include <deque>
+#include <mutex>
+#include <thread>
+
 #include "safer/protocol_json.h"
 #include "safer/time.h"
 #include "ws_connection.h"
@@ -8,6 +13,8 @@ namespace field_client {
 
 namespace {
 
+// Pulled changes stored in one transaction (pull_pages).
+constexpr std::size_t kPullBatchChanges = 5000;
 constexpr std::size_t kMaxPushBytes = safer::kMaxMessageBytes - 64 * 1024;  // room for the envelope
 
 // Reads the server's next message; an error message becomes an Error with its code.
@@ -79,45 +86,127 @@ Status push_all(Store& store, WsConnection& connection, const SyncOptions& optio
   }
 }
 
+// Pages of a pull, asked for, received and decoded on a thread of its own, at most
+// kPagesAhead ahead of the store: the server reads and this client parses the next pages while
+// the store writes the last ones (B2, docs/BENCHMARKS.md). From construction to destruction
+// the connection belongs to that thread; the destructor stops it after the receive in
+// progress, which has the connection's deadline.
+class PageFetcher {
+ public:
+  static constexpr std::size_t kPagesAhead = 12;
+
+  PageFetcher(WsConnection& connection, std::string cursor, int limit)
+      : connection_(connection), thread_([this, cursor = std::move(cursor), limit] { run(cursor, limit); }) {}
+
+  ~PageFetcher() {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    changed_.notify_all();
+    thread_.join();
+  }
+
+  PageFetcher(const PageFetcher&) = delete;
+  PageFetcher& operator=(const PageFetcher&) = delete;
+
+  // The next page, or the error that ended the pull (then no more pages follow).
+  Result<safer::ChangesPage> next() {
+    std::unique_lock lock(mutex_);
+    changed_.wait(lock, [this] { return !ready_.empty(); });
+    auto page = std::move(ready_.front());
+    ready_.pop_front();
+    changed_.notify_all();
+    return page;
+  }
+
+ private:
+  void run(std::string cursor, int limit) {
+    for (;;) {
+      {
+        std::unique_lock lock(mutex_);
+        changed_.wait(lock, [this] { return stopping_ || ready_.size() < kPagesAhead; });
+        if (stopping_) return;
+      }
+      Result<safer::ChangesPage> page = Error{};
+      if (auto sent = connection_.send(safer::to_json(safer::Pull{cursor, limit})); sent) {
+        page = expect<safer::ChangesPage>(receive(connection_), "a page of changes");
+      } else {
+        page = sent.error();
+      }
+      const bool done = !page || !page->has_more;
+      if (page) cursor = page->cursor;
+      {
+        std::lock_guard lock(mutex_);
+        ready_.push_back(std::move(page));
+      }
+      changed_.notify_all();
+      if (done) return;
+    }
+  }
+
+  WsConnection& connection_;
+  std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Result<safer::ChangesPage>> ready_;  // guarded by mutex_
+  bool stopping_ = false;                         // guarded by mutex_
+  std::thread thread_;                            // last: it starts once the rest is built
+};
+
+// Pulls from the stored cursor to the last page. Pages are stored kPullBatchChanges changes
+// at a time, each batch in one transaction with its last cursor; the pages received before an
+// error are stored before the error is returned, so a dropped connection costs no page
+// already received.
+Status pull_pages(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
+                  SyncProgress& progress) {
+  auto cursor = store.cursor();
+  if (!cursor) return cursor.error();
+  PageFetcher fetcher(connection, *cursor, options.pull_limit);
+  std::vector<safer::ChangesPage> batch;
+  std::size_t batched = 0;
+  const auto store_batch = [&]() -> Status {
+    if (auto applied = store.apply_pages(batch); !applied) return applied;
+    for (const auto& stored : batch) report.pulled += static_cast<std::int64_t>(stored.changes.size());
+    batch.clear();
+    batched = 0;
+    return {};
+  };
+  for (;;) {
+    auto page = fetcher.next();
+    if (!page) {
+      if (auto stored = store_batch(); !stored) return stored;
+      return page.error();
+    }
+    const bool last = !page->has_more;
+    progress.pulled += static_cast<std::int64_t>(page->changes.size());
+    progress.pages += 1;
+    progress.remaining = page->remaining;
+    if (options.on_progress) options.on_progress(progress);
+    batched += page->changes.size();
+    batch.push_back(std::move(*page));
+    if (batched >= kPullBatchChanges || last) {
+      if (auto stored = store_batch(); !stored) return stored;
+    }
+    if (last) return {};
+  }
+}
+
 Status pull_all(Store& store, WsConnection& connection, const SyncOptions& options, SyncReport& report,
                 SyncProgress& progress) {
   progress.phase = SyncProgress::Phase::pulling;
   progress.pull_started_at = safer::now_unix_millis();
   progress.pull_started = std::chrono::steady_clock::now();
-  const auto ask = [&](const Result<std::string>& cursor) -> Status {
-    if (!cursor) return cursor.error();
-    return connection.send(safer::to_json(safer::Pull{*cursor, options.pull_limit}));
-  };
   const Store::BulkPull bulk(store);
   // A full pull asked for meanwhile (a discarded refusal whose record the server holds).
   if (auto started = store.begin_requested_full_pull(); !started) return started;
-  if (auto sent = ask(store.cursor()); !sent) return sent;
-  for (;;) {
-    auto page = expect<safer::ChangesPage>(receive(connection), "a page of changes");
-    if (!page) {
-      if (page.error().code == safer::codes::kCursorInvalid && !report.full_pull) {
-        report.full_pull = true;
-        if (auto reset = store.begin_full_pull(); !reset) return reset;
-        if (auto sent = ask(store.cursor()); !sent) return sent;
-        continue;
-      }
-      return page.error();
-    }
-    // The next page is asked for before this one is stored: the server reads it while this
-    // store writes (B2, docs/BENCHMARKS.md). Each page is stored with its own cursor, so if
-    // storing fails the page in flight is dropped with the connection and asked for again
-    // next time.
-    if (page->has_more) {
-      if (auto sent = ask(page->cursor); !sent) return sent;
-    }
-    if (auto applied = store.apply_page(*page); !applied) return applied;
-    report.pulled += static_cast<std::int64_t>(page->changes.size());
-    progress.pulled = report.pulled;
-    progress.pages += 1;
-    progress.remaining = page->remaining;
-    if (options.on_progress) options.on_progress(progress);
-    if (!page->has_more) return store.finish_full_pull();
+  auto pulled = pull_pages(store, connection, options, report, progress);
+  if (!pulled && pulled.error().code == safer::codes::kCursorInvalid && !report.full_pull) {
+    report.full_pull = true;
+    if (auto reset = store.begin_full_pull(); !reset) return reset;
+    pulled = pull_pages(store, connection, options, report, progress);
   }
+  if (!pulled) return pulled;
+  return store.finish_full_pull();
 }
 
 }  // namespace

@@ -15,6 +15,7 @@
 #include "json_checks.h"
 #include "raw_bytes.h"
 #include "server_process.h"
+#include "tcp_proxy.h"
 #include "ws_test_client.h"
 
 namespace {
@@ -610,17 +611,24 @@ TEST_CASE("sync-server baseline loads a CSV whole, refuses a bad one by line, an
   CHECK(entries.out.find("baseline_load ok") != std::string::npos);
 }
 
+namespace {
+
+// A register of `count` fictional target households assigned to officer.ann, for import-households.
+void write_register(const std::string& path, int count) {
+  std::ofstream csv(path);
+  csv << "id,address,postcode,ward,target,assigned_to\n";
+  for (int n = 0; n < count; ++n) csv << "," << n << " Imaginary Road,WD6 1AA,Borehamwood Hillside,1,officer.ann\n";
+}
+
+}  // namespace
+
 TEST_CASE("a long first sync prints its progress: records, page and the server's estimate", "[e2e][field-client][pull_progress]") {
   ServerProcess server;
   server.start();
   test_support::TempDir files;
   const std::string path = files.file("many.csv");
-  {
-    std::ofstream csv(path);
-    csv << "id,address,postcode,ward,target,assigned_to\n";
-    for (int n = 0; n < 1200; ++n) csv << "," << n << " Imaginary Road,WD6 1AA,Borehamwood Hillside,1,officer.ann\n";
-    csv << ",1 Elsewhere Road,WD6 1AA,Borehamwood Hillside,1,officer.ben\n";  // not Ann's: not counted
-  }
+  write_register(path, 1200);
+  std::ofstream(path, std::ios::app) << ",1 Elsewhere Road,WD6 1AA,Borehamwood Hillside,1,officer.ben\n";  // not Ann's
   REQUIRE(server.admin({"import-households", path}).exit_code == 0);
   const Tablet ann(server, "tablet-ann", "officer.ann", "officer");
   const auto result = ann.run({"sync"});
@@ -632,4 +640,31 @@ TEST_CASE("a long first sync prints its progress: records, page and the server's
   // --json prints no progress.
   const Tablet again(server, "tablet-ann-2", "officer.ann", "officer");
   CHECK_THAT(again.run({"--json", "sync"}).err, !Catch::Contains("received"));
+}
+
+// Why: a first pull stores its pages several at a time (B2); a connection lost part way must
+// still keep every page that arrived before it, and the next sync carries on from there.
+TEST_CASE("a pull cut part way keeps the pages it received, and the next sync carries on", "[e2e][field-client][faults]") {
+  ServerProcess server;
+  server.start();
+  test_support::TempDir files;
+  const std::string path = files.file("register.csv");
+  write_register(path, 1700);
+  REQUIRE(server.admin({"import-households", path}).exit_code == 0);
+  const Tablet ann(server, "tablet-ann", "officer.ann", "officer");
+  test_support::TcpProxy proxy(server.port());
+  ann.ok({"enroll", "--server", proxy.url(), "--token", ann.token(), "--device", "tablet-ann"});
+
+  // Replies: 1 the upgrade, 2 the welcome, 3 and 4 the first two pages of 500; the third is cut.
+  proxy.arm_cut_at_server_reply(5);
+  const auto cut = ann.run({"sync"});
+  REQUIRE(proxy.reply_cuts() == 1);
+  CHECK(cut.exit_code != 0);
+  CHECK(ann.ids("households").size() == 1000);
+
+  const auto resumed = ann.run({"sync"});
+  INFO(resumed.err);
+  REQUIRE(resumed.exit_code == 0);
+  CHECK_THAT(resumed.out, Catch::Contains("700 received"));
+  CHECK(ann.ids("households").size() == 1700);
 }

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <string>
+#include <vector>
 
 #include "faulty_vfs.h"
 #include "field_client/store.h"
@@ -81,4 +82,38 @@ TEST_CASE("a pull's pages commit without an fsync, and what the officer records 
   CHECK(again->cursor().value() == "c.24");
   CHECK(again->list(Entity::household)->size() == 250);
   CHECK(again->outbox()->size() == 1);
+}
+
+TEST_CASE("pages applied together commit once with the last cursor, or not at all", "[store][sync]") {
+  const test_support::faulty_vfs::Installed counted_disk;
+  test_support::TempDir dir;
+  auto store = Store::open(dir.file("tablet.db")).value();
+  REQUIRE(store->apply_page(page_of(1, 10, "c.0")).ok());
+
+  std::vector<safer::ChangesPage> pages;
+  for (int p = 1; p <= 10; ++p) pages.push_back(page_of(1 + p * 10, 10, "c." + std::to_string(p)));
+  // Ten pages: one commit, so one sync (synchronous=FULL outside a bulk pull), not ten.
+  auto before = test_support::faulty_vfs::syncs();
+  REQUIRE(store->apply_pages(pages).ok());
+  CHECK(test_support::faulty_vfs::syncs() - before == 1);
+  CHECK(store->cursor().value() == "c.10");
+  CHECK(store->list(Entity::household)->size() == 110);
+
+  // A batch that meets a full disk keeps none of its pages and not its cursor; the same batch
+  // goes in whole once there is room.
+  std::vector<safer::ChangesPage> more;
+  for (int p = 11; p <= 40; ++p) more.push_back(page_of(1 + p * 10, 10, "c." + std::to_string(p)));
+  test_support::faulty_vfs::set_free_space(4096);
+  const auto full = store->apply_pages(more);
+  test_support::faulty_vfs::set_free_space(std::nullopt);
+  REQUIRE_FALSE(full.ok());
+  CHECK(store->cursor().value() == "c.10");
+  CHECK(store->list(Entity::household)->size() == 110);
+  REQUIRE(store->apply_pages(more).ok());
+  CHECK(store->cursor().value() == "c.40");
+  CHECK(store->list(Entity::household)->size() == 410);
+
+  // No pages: nothing to do, and the cursor stays.
+  REQUIRE(store->apply_pages({}).ok());
+  CHECK(store->cursor().value() == "c.40");
 }

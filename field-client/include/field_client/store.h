@@ -29,6 +29,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -362,6 +363,10 @@ class Store {
   // change replaces the device's version only if its (hlc, device_id) is greater, so an
   // edit not yet pushed is never overwritten by an older server version.
   Status apply_page(const safer::ChangesPage& page);
+  // apply_page() for consecutive pages in one transaction, which stores the last one's cursor.
+  // A pull's pages touch the same index and table pages again and again; committed together,
+  // each is written once per batch instead of once per page (B2, docs/BENCHMARKS.md).
+  Status apply_pages(std::span<const safer::ChangesPage> pages);
 
   // After cursor_invalid: the next pull starts from "" and, once finished, the device drops
   // the server data that the fresh pull no longer contains (never a record with a pending or
