@@ -461,38 +461,58 @@ Result<std::vector<OutboxEntry>> Store::outbox(std::vector<OutboxState> states) 
   return reading("the changes waiting to sync", [&] { return impl_->outbox(states); });
 }
 
+namespace {
+
+// The columns every outbox read selects, in read_outbox_row()'s order.
+#define OUTBOX_COLUMNS \
+  "seq, entity, op, record_id, hlc, data, state, created_at, reject_code, reject_message, reject_field"
+
+OutboxEntry read_outbox_row(const sqlite::Statement& row) {
+  OutboxEntry entry;
+  entry.seq = row.column_int(0);
+  entry.change.entity = *safer::enum_from_string<Entity>(row.column_text(1));
+  entry.change.op = *safer::enum_from_string<Op>(row.column_text(2));
+  entry.change.id = row.column_text(3);
+  entry.change.hlc = Hlc::parse(row.column_text(4)).value_or(Hlc{});
+  if (!row.column_is_null(5)) {
+    RecordData data;
+    if (safer::from_json(row.column_text(5), entry.change.entity, data).empty()) {
+      entry.change.data = std::move(data);
+    }
+  }
+  entry.state = outbox_state_from(row.column_text(6));
+  entry.created_at = row.column_int(7);
+  entry.reject_code = row.column_text(8);
+  entry.reject_message = row.column_text(9);
+  entry.reject_field = row.column_text(10);
+  return entry;
+}
+
+}  // namespace
+
 std::vector<OutboxEntry> Store::Impl::outbox(const std::vector<OutboxState>& states) const {
   int mask = 0;
   for (auto state : states) mask |= 1 << static_cast<int>(state);
   auto statement = db.cached(
-      "SELECT seq, entity, op, record_id, hlc, data, state, created_at,"
-      " reject_code, reject_message, reject_field FROM outbox"
+      "SELECT " OUTBOX_COLUMNS " FROM outbox"
       " WHERE (?1 >> (CASE state WHEN 'pending' THEN 0 WHEN 'acked' THEN 1 WHEN 'rejected' THEN 2 ELSE 3 END)) & 1"
       " ORDER BY seq");
   statement->bind(1, mask);
   std::vector<OutboxEntry> entries;
-  while (statement->step()) {
-    OutboxEntry entry;
-    entry.seq = statement->column_int(0);
-    entry.change.entity = *safer::enum_from_string<Entity>(statement->column_text(1));
-    entry.change.op = *safer::enum_from_string<Op>(statement->column_text(2));
-    entry.change.id = statement->column_text(3);
-    entry.change.hlc = Hlc::parse(statement->column_text(4)).value_or(Hlc{});
-    if (!statement->column_is_null(5)) {
-      RecordData data;
-      if (safer::from_json(statement->column_text(5), entry.change.entity, data).empty()) {
-        entry.change.data = std::move(data);
-      }
-    }
-    entry.state = outbox_state_from(statement->column_text(6));
-    entry.created_at = statement->column_int(7);
-    entry.reject_code = statement->column_text(8);
-    entry.reject_message = statement->column_text(9);
-    entry.reject_field = statement->column_text(10);
-    entries.push_back(std::move(entry));
-  }
+  while (statement->step()) entries.push_back(read_outbox_row(*statement));
   return entries;
 }
+
+std::vector<OutboxEntry> Store::Impl::pending(std::size_t limit) const {
+  // outbox_by_state (state, seq): the first `limit` pending entries, not all of them.
+  auto statement = db.cached("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?");
+  statement->bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
+  std::vector<OutboxEntry> entries;
+  while (statement->step()) entries.push_back(read_outbox_row(*statement));
+  return entries;
+}
+
+#undef OUTBOX_COLUMNS
 
 Result<StoreSummary> Store::summary() const {
   return reading("the store's summary", [&] { return impl_->summary(); });

@@ -81,9 +81,7 @@ Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis loc
 }
 
 Result<std::vector<OutboxEntry>> Store::pending(std::size_t limit) const {
-  auto entries = outbox({OutboxState::pending});
-  if (entries && entries->size() > limit) entries->resize(limit);
-  return entries;
+  return reading("the changes waiting to sync", [&] { return impl_->pending(limit); });
 }
 
 Status Store::apply_ack(const safer::Ack& ack) {

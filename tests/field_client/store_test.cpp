@@ -94,6 +94,20 @@ TEST_CASE("each write queues one outbox entry with the next seq and a greater HL
     REQUIRE(stored);
     CHECK(std::get<safer::Household>(*stored->data).postcode == "EN6 1AA");
   }
+  SECTION("pending(limit) gives the first pending entries in seq order, whole, and after an ack the next") {
+    const auto first = store->pending(2).value();
+    REQUIRE(first.size() == 2);
+    CHECK(first[0].seq == 1);
+    CHECK(first[1].seq == 2);
+    CHECK(first[1].change.data == entries[1].change.data);
+    REQUIRE(store->apply_ack({2, {}}).ok());
+    const auto rest = store->pending(10).value();
+    REQUIRE(rest.size() == 3);
+    CHECK(rest[0].seq == 3);
+    CHECK(rest[2].seq == 5);
+    CHECK_FALSE(rest[2].change.data.has_value());  // the delete
+    CHECK(store->pending(0).value().empty());
+  }
   SECTION("a deleted record stays as a pending tombstone") {
     const auto stored = store->get(Entity::visit, *visit);
     REQUIRE(stored);
