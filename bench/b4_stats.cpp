@@ -4,7 +4,8 @@
 //
 // Builds a server database the way pushes would: a coordinator device's upserts through
 // ServerStore (every other household on the target list, across the 16 wards), then the
-// visits spread over the 365 days of financial year 2026/27, 1,000 changes per batch and 50
+// visits, with the realistic workload's status, outcome, note and referral mixes
+// (bench/support/b1_workload.cpp), spread over the 365 days of financial year 2026/27, 1,000 changes per batch and 50
 // batches per commit. Then starts the real sync-server on it and asks
 // GET /api/v1/stats?from=2026-04-01&to=2027-03-31 over one keep-alive HTTP connection with the
 // coordinator's token: first a warm-up, then --requests timed requests, one after the other.
@@ -20,9 +21,11 @@
 #include <signal.h>
 
 #include <iostream>
+#include <random>
 
 #include "safer/time.h"
 #include "safer/uuid.h"
+#include "support/b1_workload.h"
 #include "support/bench.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server_store.h"
@@ -79,6 +82,7 @@ Filled fill(const std::string& db, std::int64_t households, std::int64_t visits)
       },
       households);
   const std::int64_t first_day = safer::days_from_civil(safer::CivilDate{2026, 4, 1});
+  std::mt19937_64 rng(1);  // the realistic workload's status, outcome, note and referral mixes
   push_all(
       [&](std::int64_t n) {
         // Spread over the year's 365 days and the households, visited 08:00-19:59 UTC.
@@ -86,7 +90,7 @@ Filled fill(const std::string& db, std::int64_t households, std::int64_t visits)
         const safer::UnixMillis at = day * 86'400'000 + 8 * 3'600'000 + (n * 104'729) % (12 * 3'600'000);
         const auto& household = ids[static_cast<std::size_t>((n * 48'611) % households)];
         return safer::Change{safer::Entity::visit, safer::Op::upsert, safer::new_uuid_v7(), clock.tick(),
-                             bench::sample_visit(household, at, n)};
+                             bench::realistic_visit(rng, household, at)};
       },
       visits);
   filled.seconds = bench::seconds_since(started);

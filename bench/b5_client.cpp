@@ -5,12 +5,14 @@
 //
 // The server runs on a fresh database with the tablet enrolled as an officer. The tablet's
 // store is made by `field-client enroll`, then filled in-process through field_client::Store
-// (one household, then --outbox visits to it: each its own transaction, as the app writes
-// them). The timed sync is `field-client sync` as a child process, exec to exit: it pushes
-// the 10,001 changes in batches of 500 and pulls them back (they are in the officer's scope).
+// (100 households found in the field, then --outbox visits to them dated over the last year,
+// with the realistic workload's status, outcome, note and referral mixes: each its own
+// transaction, as the app writes them). The timed sync is `field-client sync` as a child
+// process, exec to exit: it pushes the 10,100 changes in batches of 500 and pulls them back
+// (they are in the officer's scope).
 //
 // Recording: `field-client visit record --household ID --status completed …` runs --records
-// times on that same store (now holding the household and 10,000 visits); each run's wall
+// times on that same store (now holding the households and 10,000 visits); each run's wall
 // time (fork to exit) and peak RSS (ru_maxrss from wait4) are taken. The figures are the
 // median wall time and the largest peak RSS.
 //
@@ -24,10 +26,12 @@
 
 #include <fstream>
 #include <iostream>
+#include <random>
 
 #include "field_client/pin_guard.h"
 #include "field_client/store.h"
 #include "safer/time.h"
+#include "support/b1_workload.h"
 #include "support/bench.h"
 #include "sync_server/local_time.h"
 #include "sync_server/server_store.h"
@@ -67,6 +71,7 @@ int main(int argc, char** argv) {
   const std::string tablet = dir.file("tablet.db");
   const std::string client_log = dir.file("client.log");
   constexpr const char* kPin = "b5-bench-passphrase";
+  constexpr std::int64_t kFieldHouseholds = 100;
   const std::string pin_file = dir.file("pin.txt");
   std::ofstream(pin_file) << kPin << '\n';
   // field-client --store TABLET [--pin-file PIN] ARGS…
@@ -84,20 +89,28 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  // The outbox: a household found in the field, and the visits to it.
+  // The outbox: households found in the field, and the visits to them over the last year with
+  // the realistic workload's mixes (bench/support/b1_workload.cpp).
   std::string household_id;
   const auto fill_started = Clock::now();
   {
     auto opened = encrypted ? field_client::unlock_store(tablet, kPin) : field_client::Store::open(tablet);
     if (!opened) throw std::runtime_error(opened.error().message);
     auto& store = **opened;
-    auto household = bench::sample_household(1);
-    household.target.reset();
-    household.assigned_to.reset();
-    household_id = *store.create(household);
+    std::vector<std::string> households;
+    for (std::int64_t h = 0; h < kFieldHouseholds; ++h) {
+      auto household = bench::sample_household(h + 1);
+      household.target.reset();
+      household.assigned_to.reset();
+      households.push_back(*store.create(household));
+    }
+    household_id = households.front();
+    std::mt19937_64 rng(1);
+    std::uniform_int_distribution<safer::UnixMillis> when(0, 365LL * 86'400'000);
+    std::uniform_int_distribution<std::size_t> which(0, households.size() - 1);
     const auto now = safer::now_unix_millis();
     for (std::int64_t n = 0; n < outbox; ++n) {
-      auto created = store.create(bench::sample_visit(household_id, now - (outbox - n) * 60'000, n));
+      auto created = store.create(bench::realistic_visit(rng, households[which(rng)], now - when(rng)));
       if (!created) throw std::runtime_error(created.error().message);
     }
   }
@@ -106,11 +119,12 @@ int main(int argc, char** argv) {
   const auto synced = field_client({"--json", "sync"});
   const auto pushed_at = synced.out.find("\"pushed\":");
   const std::int64_t pushed = pushed_at == std::string::npos ? 0 : std::stoll(synced.out.substr(pushed_at + 9));
-  const bool sync_ok = synced.exit_code == 0 && pushed == outbox + 1;
+  const bool sync_ok = synced.exit_code == 0 && pushed == outbox + kFieldHouseholds;
   if (!sync_ok) std::cerr << "b5: sync exited " << synced.exit_code << ": " << synced.out << '\n';
   bench::Figure("B5", "field-client sync of a full outbox (wall time)")
-      .field("outbox", outbox + 1)
+      .field("outbox", outbox + kFieldHouseholds)
       .field("encrypted", encrypted ? "yes" : "no")
+      .field("workload", "realistic")
       .field("pushed", pushed)
       .field("client_peak_rss_kib", synced.max_rss_kib)
       .field("outbox_fill_seconds", fill_seconds)
