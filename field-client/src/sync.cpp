@@ -129,10 +129,16 @@ class PageFetcher {
         if (stopping_) return;
       }
       Result<safer::ChangesPage> page = Error{};
-      if (auto sent = connection_.send(safer::to_json(safer::Pull{cursor, limit})); sent) {
-        page = expect<safer::ChangesPage>(receive(connection_), "a page of changes");
-      } else {
-        page = sent.error();
+      try {
+        if (auto sent = connection_.send(safer::to_json(safer::Pull{cursor, limit})); sent) {
+          page = expect<safer::ChangesPage>(receive(connection_), "a page of changes");
+        } else {
+          page = sent.error();
+        }
+      } catch (const std::exception& failure) {
+        // Out of memory, say: it ends the pull with the error the C API gives an unexpected
+        // failure on the caller's thread (c_api.cpp, guarded), instead of ending the program.
+        page = Error{"storage", std::string("unexpected failure: ") + failure.what(), ""};
       }
       const bool done = !page || !page->has_more;
       if (page) cursor = page->cursor;

@@ -23,8 +23,11 @@ struct SyncProgress {
   Phase phase = Phase::connecting;
   std::int64_t pushed = 0;     // changes acked so far in this sync
   std::int64_t to_push = 0;    // changes pending when the push began
-  std::int64_t pulled = 0;     // changes pulled so far (evictions included)
-  std::int64_t pages = 0;      // pages pulled so far
+  // Changes and pages received so far (evictions included). Pages are stored in batches of
+  // about 5,000 changes, so these run up to a batch ahead of what is stored; the sync's
+  // result, not the last progress call, says the pull is done.
+  std::int64_t pulled = 0;
+  std::int64_t pages = 0;
   // The server's estimate of the changes still to come after the last page (protocol.md §4.2
   // `remaining`); nullopt before the first page and from a server that sends none.
   std::optional<std::int64_t> remaining;
