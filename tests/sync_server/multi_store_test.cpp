@@ -163,7 +163,8 @@ TEST_CASE("the same batch pushed through two servers at once is applied once", "
 
 // Why: statistics are kept by adding deltas; two servers adding to the same rows at once
 // must lose no update, and last-writer-wins must hold for records both write — including a
-// household's ward and target changing on one server while the other records visits to it.
+// household's ward, target and vulnerabilities changing on one server while the other records
+// visits to it.
 TEST_CASE("two servers writing the same records at once keep last-writer-wins and exact statistics",
           "[multi-server][postgresql]") {
   const std::string url = test_support::new_postgresql_database();
@@ -204,8 +205,10 @@ TEST_CASE("two servers writing the same records at once keep last-writer-wins an
         const int dice = pick(1, 10);
         if (dice <= 2) {
           const int h = pick(0, kHouseholds - 1);
-          changes.push_back(upsert(uuid(h), target_household(wards[static_cast<std::size_t>(pick(0, 2))], pick(0, 1) == 1,
-                                                              std::nullopt), version));
+          Household record = target_household(wards[static_cast<std::size_t>(pick(0, 2))], pick(0, 1) == 1, std::nullopt);
+          // Its group of vulnerabilities too: none, or one of two pairs (bits 5, 10).
+          record.vulnerability = safer::EnumSet<safer::Vulnerability>::from_bits(static_cast<std::uint32_t>(pick(0, 2) * 5));
+          changes.push_back(upsert(uuid(h), record, version));
         } else if (dice <= 3) {
           changes.push_back(remove(Entity::visit, uuid(100 + pick(0, kVisits - 1)), version));
         } else {

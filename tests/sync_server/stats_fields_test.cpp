@@ -1,8 +1,11 @@
 // Statistics field by field (protocol.md §7, §9) on small hand-made data, and Europe/London local dates across the BST changes.
 #include <catch2/catch.hpp>
 
+#include "safer/pg.h"
+#include "safer/sqlite.h"
 #include "store_fixture.h"
 #include "sync_server/local_time.h"
+#include "test_database.h"
 
 using namespace store_test;
 
@@ -277,6 +280,41 @@ TEST_CASE("by_vulnerability counts households reached and their completed visits
   CHECK(group(all, std::nullopt) == Count{2, 2});
   team.erase(Entity::household, uuid(3));  // erased with its visits
   CHECK(group(team.all_time(), std::nullopt) == Count{1, 1});
+}
+
+TEST_CASE("the migration that keeps the groups by vulnerability fills them from the stored households", "[stats][migration]") {
+  Coordinated team;
+  using safer::Vulnerability;
+  const std::vector<safer::EnumSet<Vulnerability>> groups = {
+      {Vulnerability::elderly, Vulnerability::lives_alone}, {Vulnerability::repeat_victim}, {},
+      {Vulnerability::disability, Vulnerability::other}};
+  for (int i = 0; i < 8; ++i) {
+    Household record = household("Elstree");
+    record.vulnerability = groups[static_cast<std::size_t>(i) % groups.size()];
+    team.write(uuid(1 + i), record);
+  }
+  // Completed visits to households 1-7 in two financial years, and one declined; 8 has none.
+  for (int i = 0; i < 14; ++i) {
+    const char* when = i % 3 == 0 ? "2026-03-20T09:00:00Z" : "2026-11-20T09:00:00Z";
+    team.write(uuid(100 + i), visit(uuid(1 + i % 7), i == 13 ? VisitStatus::declined : VisitStatus::completed, at(when)));
+  }
+  const auto all = team.all_time();
+  const auto year = team.stats(date("2026-04-01"), date("2027-03-31"));
+  const auto last_year = team.stats(date("2025-04-01"), date("2026-03-31"));
+  REQUIRE(all.by_vulnerability[static_cast<std::size_t>(Vulnerability::elderly)].households == 2);
+  REQUIRE(all.by_vulnerability.back().households == 2);  // households 3 and 7
+
+  team.fixture.reopen();
+  // Back to before the migration, without the table it makes.
+  if (test_support::testing_postgresql()) {
+    safer::pg::Connection(team.fixture.path()).exec("DROP TABLE year_groups; DELETE FROM schema_version WHERE number >= 17");
+  } else {
+    safer::sqlite::Database(team.fixture.path()).exec("DROP TABLE year_groups; PRAGMA user_version = 19;");
+  }
+  team.fixture.reopen();
+  CHECK(team.all_time() == all);
+  CHECK(team.stats(date("2026-04-01"), date("2027-03-31")) == year);
+  CHECK(team.stats(date("2025-04-01"), date("2026-03-31")) == last_year);
 }
 
 TEST_CASE("by_ward counts visits under their household's current ward", "[stats]") {

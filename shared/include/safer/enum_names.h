@@ -65,6 +65,12 @@ class EnumSet {
   bool contains(E v) const { return (bits_ & bit(v)) != 0; }
   bool empty() const { return bits_ == 0; }
   std::uint32_t bits() const { return bits_; }
+  // The set bits() gave; bits past the last name are dropped.
+  static EnumSet from_bits(std::uint32_t bits) {
+    EnumSet set;
+    set.bits_ = bits & ((std::uint64_t{1} << EnumNames<E>::names.size()) - 1);
+    return set;
+  }
 
   std::vector<E> values() const {
     std::vector<E> out;

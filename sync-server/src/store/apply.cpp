@@ -315,6 +315,13 @@ std::variant<Rejection, ServerStore::Impl::Admitted> ServerStore::Impl::admit(co
 }
 
 void ServerStore::Impl::recount(const Change& change, const std::optional<StoredRow>& current, const Admitted& admitted) {
+  if (change.entity == Entity::household) {
+    // The group its years count in, by the vulnerabilities of its record as stored (none for a
+    // tombstone, whose data is gone).
+    const std::uint32_t before = current && !current->data.empty() ? decode<Household>(current->data).vulnerability.bits() : 0;
+    const std::uint32_t after = admitted.data ? std::get<Household>(*admitted.data).vulnerability.bits() : 0;
+    regroup_household(change.id, before, after);
+  }
   // Take away the version being replaced, add the new one.
   if (current && !current->deleted) {
     switch (change.entity) {

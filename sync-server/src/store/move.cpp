@@ -24,7 +24,7 @@ struct Table {
 // pull once from the start (cursor_invalid), which changes nothing on them.
 // The audit trail moves whole, hashes and anchor included, so that `audit verify` passes on
 // the new store; its append-order trigger is off during the copy (the head is set last).
-constexpr std::array<Table, 21> kTables{{
+constexpr std::array<Table, 22> kTables{{
     {"meta", "SELECT key, value FROM meta WHERE key IN ('wards', 'stations', 'questions', 'server_hlc', 'retention_policy') ORDER BY key",
      "INSERT INTO meta (key, value) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM meta WHERE key IN ('wards', 'stations', 'questions', 'server_hlc', 'retention_policy')"},
@@ -74,6 +74,9 @@ constexpr std::array<Table, 21> kTables{{
     {"year_visited", "SELECT year, targets FROM year_visited",
      "INSERT INTO year_visited (year, targets) VALUES (?1, ?2)", 2,
      "SELECT count(*) FROM year_visited"},
+    {"year_groups", "SELECT year, vulnerability, households, completed FROM year_groups",
+     "INSERT INTO year_groups (year, vulnerability, households, completed) VALUES (?1, ?2, ?3, ?4)", 4,
+     "SELECT count(*) FROM year_groups"},
     {"counters", "SELECT name, value FROM counters WHERE name = 'target_households'",
      "UPDATE counters SET value = ?2 WHERE name = ?1", 2,
      "SELECT count(*) FROM counters WHERE name = 'target_households'"},

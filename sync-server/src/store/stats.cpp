@@ -157,6 +157,7 @@ void ServerStore::Impl::drop_counts() {
   pending_months.clear();
   pending_household_days.clear();
   pending_household_years.clear();
+  pending_groups.clear();
   pending_answer_days.clear();
   pending_answer_months.clear();
 }
@@ -242,38 +243,84 @@ void ServerStore::Impl::flush_counts() {
       "INSERT INTO household_years AS t VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
       " DO UPDATE SET completed = t.completed + excluded.completed RETURNING completed");
   auto remove = db.cached("DELETE FROM household_years WHERE household_id = ? AND year = ?");
-  // Read by key and shared-locked (PostgreSQL): a coordinator's change of the household's target
-  // flag on another server is waited for, and seen, so that exactly one of the two
-  // transactions counts the household among the year's visited (docs/scale-out.md).
-  auto live_target =
-      db.cached("SELECT target, deleted FROM records WHERE entity = 'household' AND id = ? FOR SHARE");
+  // Read by key and shared-locked (PostgreSQL) before its years are written: a coordinator's
+  // change of the household's target flag or vulnerabilities on another server is waited for,
+  // and seen, so that exactly one of the two transactions counts the household among the
+  // year's visited and moves it between groups (docs/scale-out.md).
+  auto household = db.cached(
+      "SELECT target, deleted, json_extract(data, '$.vulnerability') FROM records"
+      " WHERE entity = 'household' AND id = ? FOR SHARE");
   auto visited = db.cached(
       "INSERT INTO year_visited AS t VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = t.targets + excluded.targets");
+  const std::string* read_for = nullptr;  // the map keeps a household's years together: one read each
+  bool live_target = false;
+  std::uint32_t vulnerabilities = 0;
   for (const auto& [key, delta] : pending_household_years) {
     if (delta == 0) continue;
     const auto& [household_id, year] = key;
+    if (read_for == nullptr || *read_for != household_id) {
+      household->reset();
+      household->bind(1, household_id);
+      const bool found = household->step();
+      live_target = found && household->column_int(0) == 1 && household->column_int(1) == 0;
+      vulnerabilities = found ? vulnerabilities_in(*household, 2).bits() : 0;
+      household->reset();
+      read_for = &household_id;
+    }
     upsert->reset();
     upsert->bind(1, household_id).bind(2, year).bind(3, delta);
     const std::int64_t completed = upsert->step() ? upsert->column_int(0) : 0;
     upsert->reset();
-    // The household's first completed visits of the year, or its last ones gone: a live
-    // target household counts once more, or once less, among the year's visited.
+    // The household's first completed visits of the year, or its last ones gone: it counts
+    // once more, or once less, in its group, and if a live target among the year's visited.
     const int change = completed - delta == 0 ? +1 : completed == 0 ? -1 : 0;
+    auto& grouped = pending_groups[{year, vulnerabilities}];
+    grouped.first += change;
+    grouped.second += delta;
     if (change == 0) continue;
     if (change < 0) {
       remove->reset();
       remove->bind(1, household_id).bind(2, year).run();
     }
-    live_target->reset();
-    live_target->bind(1, household_id);
-    const bool counts = live_target->step() && live_target->column_int(0) == 1 && live_target->column_int(1) == 0;
-    live_target->reset();
-    if (counts) {
+    if (live_target) {
       visited->reset();
       visited->bind(1, year).bind(2, change).run();
     }
   }
   pending_household_years.clear();
+
+  auto add_to_group = db.cached(
+      "INSERT INTO year_groups AS t VALUES (?1, ?2, ?3, ?4) ON CONFLICT (year, vulnerability)"
+      " DO UPDATE SET households = t.households + excluded.households, completed = t.completed + excluded.completed");
+  auto remove_group = db.cached("DELETE FROM year_groups WHERE year = ? AND vulnerability = ? AND households = 0");
+  for (const auto& [key, delta] : pending_groups) {
+    if (delta == std::pair<std::int64_t, std::int64_t>{}) continue;
+    add_to_group->reset();
+    add_to_group->bind(1, key.first).bind(2, static_cast<std::int64_t>(key.second)).bind(3, delta.first).bind(4, delta.second);
+    add_to_group->run();
+    if (delta.first < 0) {
+      remove_group->reset();
+      remove_group->bind(1, key.first).bind(2, static_cast<std::int64_t>(key.second)).run();
+    }
+  }
+  pending_groups.clear();
+}
+
+void ServerStore::Impl::regroup_household(const std::string& household_id, std::uint32_t before, std::uint32_t after) {
+  if (before == after) return;
+  // Its years as flushed so far; what this group adds is flushed in its group now (above).
+  auto years = db.cached("SELECT year, completed FROM household_years WHERE household_id = ?");
+  years->bind(1, household_id);
+  while (years->step()) {
+    const int year = static_cast<int>(years->column_int(0));
+    const std::int64_t completed = years->column_int(1);
+    auto& from = pending_groups[{year, before}];
+    from.first -= 1;
+    from.second -= completed;
+    auto& to = pending_groups[{year, after}];
+    to.first += 1;
+    to.second += completed;
+  }
 }
 
 // The message columns of commute_totals, in CommuteMessage order: sessions, then cards, of each.
@@ -390,16 +437,15 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       auto visited = db.cached("SELECT targets FROM year_visited WHERE year = ?");
       visited->bind(1, *year);
       if (visited->step()) stats.households_visited = visited->column_int(0);
-      // A row per household with completed visits that year: an index range, counted.
-      auto reached = db.cached("SELECT count(*) FROM household_years WHERE year = ?");
-      reached->bind(1, *year);
-      if (reached->step()) stats.households_reached = reached->column_int(0);
-      // Grouped by the household's vulnerabilities: a few combinations, however many households.
-      auto groups = db.cached(
-          "SELECT json_extract(h.data, '$.vulnerability'), count(*), sum(y.completed) FROM household_years y"
-          " LEFT JOIN records h ON h.entity = 'household' AND h.id = y.household_id WHERE y.year = ? GROUP BY 1");
+      // Grouped by the household's vulnerabilities: kept up to date, a row per combination.
+      // Each household reached that year is in one group: the groups' households add up to them.
+      auto groups = db.cached("SELECT vulnerability, households, completed FROM year_groups WHERE year = ?");
       groups->bind(1, *year);
-      while (groups->step()) add_to_groups(stats, vulnerabilities_in(*groups, 0), groups->column_int(1), groups->column_int(2));
+      while (groups->step()) {
+        add_to_groups(stats, safer::EnumSet<safer::Vulnerability>::from_bits(static_cast<std::uint32_t>(groups->column_int(0))),
+                      groups->column_int(1), groups->column_int(2));
+        stats.households_reached += groups->column_int(1);
+      }
     } else {  // any other range: one index probe per target household, whatever the visits
       auto visited = db.cached(
           "SELECT count(*) FROM records h WHERE h.entity = 'household' AND h.target = 1 AND h.deleted = 0"
@@ -440,9 +486,9 @@ safer::Stats ServerStore::stats(const std::optional<CivilDate>& from, const std:
       }
     }
   }
-  if (!from || from->year <= 9999) {  // referrals per partner: an index range over the range's referrals
+  if (!from || from->year <= 9999) {  // referrals per partner: kept per day (a row per day and partner)
     auto partners = db.cached(
-        "SELECT partner, count(*), count(sent_at) FROM referrals WHERE local_day BETWEEN ? AND ? GROUP BY partner");
+        "SELECT partner, sum(referrals), sum(sent) FROM referral_totals WHERE day BETWEEN ? AND ? GROUP BY partner");
     partners->bind(1, lower(from)).bind(2, upper(to));
     while (partners->step()) {
       stats.referrals_by_partner[partners->column_text(0)] += partners->column_int(1);

@@ -185,6 +185,9 @@ struct ServerStore::Impl {
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);
   void count_session(const safer::CommuteSession& session, int sign);
   void count_target(const std::string& household_id, int sign);
+  // A household's vulnerabilities changed (`before` and `after` are EnumSet bits, 0 for none or
+  // no live record): its years in household_years move to the other group of year_groups.
+  void regroup_household(const std::string& household_id, std::uint32_t before, std::uint32_t after);
 
   // What count_visit() adds up over an open write group, written to the statistics tables
   // by flush_counts() in the group's transaction before it commits. A group of many visits on few
@@ -192,6 +195,8 @@ struct ServerStore::Impl {
   std::map<VisitTotalsKey, VisitTotals> pending_days, pending_months;
   std::map<std::pair<std::string, std::string>, std::int64_t> pending_household_days;  // household, day
   std::map<std::pair<std::string, int>, std::int64_t> pending_household_years;         // household, year
+  // year_groups: (year, vulnerability bits) -> (households, completed visits) to add.
+  std::map<std::pair<int, std::uint32_t>, std::pair<std::int64_t, std::int64_t>> pending_groups;
   // Answers (protocol.md §5.8) for answer_totals and answer_month_totals.
   std::map<AnswerKey, std::int64_t> pending_answer_days, pending_answer_months;
   void flush_counts();
