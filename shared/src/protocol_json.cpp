@@ -6,13 +6,16 @@ namespace safer {
 
 namespace {
 
-// The parts of one change that every change message has (protocol.md §3 and §4).
-void write_change(JsonOut& out, const Change& change) {
+// The parts of one change that every change message has (protocol.md §3 and §4); the data
+// from `stored_data` (a JSON object) when that is given.
+void write_change(JsonOut& out, const Change& change, std::string_view stored_data = {}) {
   out.field("entity", to_string(change.entity))
       .field("op", to_string(change.op))
       .field("id", change.id)
       .field("hlc", change.hlc.to_string());
-  if (change.data) {
+  if (!stored_data.empty()) {
+    out.key("data").raw(stored_data);
+  } else if (change.data) {
     out.key("data").begin_object();
     json::write_fields(out, *change.data);
     out.end_object();
@@ -30,7 +33,7 @@ void write(JsonOut& out, const PulledChange& change) {
   if (change.evict) {
     out.field("entity", to_string(change.change.entity)).field("op", "evict").field("id", change.change.id);
   } else {
-    write_change(out, change.change);
+    write_change(out, change.change, change.stored_data);
     out.field("device_id", change.device_id);
   }
   out.end_object();

@@ -3,6 +3,9 @@
 
 #include <variant>
 
+#include "safer/pg.h"
+#include "safer/protocol_json.h"
+#include "safer/sqlite.h"
 #include "store_fixture.h"
 
 using namespace store_test;
@@ -194,4 +197,86 @@ TEST_CASE("a reader on another connection sees only committed versions and misse
   CHECK(ids_of(after) == std::vector<std::string>{uuid(2), uuid(1)});
   CHECK(reader->device("coord-tablet")->acked_seq == 3);
   CHECK(reader->stats(std::nullopt, std::nullopt).households_target == 1);
+}
+
+namespace {
+
+// Every kind of record, with every field the visit form has, and a tombstone.
+StoreFixture& fill_every_kind(StoreFixture& fixture) {
+  auto tablet = fixture.enroll("coord-tablet", "coord.cat", Role::coordinator);
+  Household home = target_household("Shenley", true, "officer.ann");
+  home.vulnerability = {safer::Vulnerability::elderly, safer::Vulnerability::lives_alone};
+  Visit full = visit(uuid(1), VisitStatus::completed, at("2026-11-20T10:15:00Z"));
+  full.outcomes = {safer::Outcome::fire_safety_check, safer::Outcome::follow_up_required};
+  full.smoke_detectors_fitted = 2;
+  full.referrals = {safer::Referral::fire_service, safer::Referral::victim_support};
+  full.share_basis = safer::ShareBasis::consent;
+  full.notes = "Fictional note: \"quoted\", a tab\t, a line\nbreak, caf\u00e9 and \U0001F600";
+  full.follow_up_due = "2026-12-04";
+  full.answers = {{"feels_safe", std::int64_t{4}}, {"feedback", std::string("Fictional feedback")}};
+  Visit later = visit(uuid(1), VisitStatus::rescheduled, at("2026-11-21T09:00:00Z"));
+  later.rescheduled_for = "2026-11-28T14:30";
+  fixture.push(tablet, upsert(uuid(1), home, hlc(1)));
+  fixture.push(tablet, upsert(uuid(11), full, hlc(2)));
+  fixture.push(tablet, upsert(uuid(12), later, hlc(3)));
+  fixture.push(tablet, upsert(uuid(13), visit(uuid(1)), hlc(4)));
+  fixture.push(tablet, remove(Entity::visit, uuid(13), hlc(5)));
+  fixture.push(tablet, upsert(uuid(21), session("Potters Bar", 12), hlc(6)));
+  return fixture;
+}
+
+safer::ChangesPage page_of(StoreFixture& fixture, ServerStore::Data form) {
+  auto page = fixture.store().pull(kCoordinator, {"", 100}, ServerStore::Evictions::omit,
+                                   ServerStore::Progress{false, std::nullopt}, form);
+  REQUIRE(page.ok());
+  REQUIRE(page->changes.size() == 5);
+  return *page;
+}
+
+}  // namespace
+
+TEST_CASE("a page sent with the data as stored is the page of the decoded records, byte for byte", "[pull]") {
+  StoreFixture fixture;
+  fill_every_kind(fixture);
+  const auto decoded = page_of(fixture, ServerStore::Data::decoded);
+  const auto stored = page_of(fixture, ServerStore::Data::stored);
+  for (std::size_t i = 0; i < stored.changes.size(); ++i) {
+    INFO(stored.changes[i].change.id);
+    CHECK_FALSE(stored.changes[i].change.data.has_value());  // never decoded
+    CHECK(stored.changes[i].stored_data.empty() == (stored.changes[i].change.op == Op::remove));
+  }
+  CHECK(safer::to_json(stored) == safer::to_json(decoded));
+}
+
+TEST_CASE("data stored by an older writer's JSON is sent as stored and reads as the same records", "[pull]") {
+  StoreFixture fixture;
+  fill_every_kind(fixture);
+  const auto decoded = page_of(fixture, ServerStore::Data::decoded);
+  fixture.reopen();
+  {
+    // cereal's JSON, which wrote the records before issue 17, put a space after each colon.
+    const char* respace = "UPDATE records SET data = replace(data, '\":', '\": ') WHERE data IS NOT NULL";
+    if (test_support::testing_postgresql()) {
+      safer::pg::Connection(fixture.path()).exec(respace);
+    } else {
+      safer::sqlite::Database(fixture.path()).exec(respace);
+    }
+  }
+  fixture.reopen();
+  const auto stored = page_of(fixture, ServerStore::Data::stored);
+  const std::string text = safer::to_json(stored);
+  CHECK(text != safer::to_json(decoded));
+  CHECK(text.find("\"status\": \"completed\"") != std::string::npos);
+  // What a client reads from it: the same records.
+  auto read = safer::decode_server_message(text);
+  REQUIRE(read.ok());
+  const auto* page = std::get_if<safer::ChangesPage>(&*read);
+  REQUIRE(page != nullptr);
+  REQUIRE(page->changes.size() == decoded.changes.size());
+  for (std::size_t i = 0; i < decoded.changes.size(); ++i) {
+    INFO(decoded.changes[i].change.id);
+    CHECK(page->changes[i].change.data == decoded.changes[i].change.data);
+    CHECK(page->changes[i].change.hlc == decoded.changes[i].change.hlc);
+    CHECK(page->changes[i].device_id == decoded.changes[i].device_id);
+  }
 }

@@ -126,6 +126,9 @@ struct PulledChange {
   Change change;
   std::string device_id;
   bool evict = false;
+  // The server's pull may leave change.data empty and give the data object's JSON instead, as
+  // its store holds it (written by the store's own to_json): sent as it is, never decoded.
+  std::string stored_data;
 };
 
 // server → client

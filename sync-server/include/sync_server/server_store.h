@@ -219,13 +219,18 @@ class ServerStore {
   // more than nothing; otherwise the records in the user's scope after the page, counted in
   // its snapshot through the scope's indexes (once per pull, not once per page). The last
   // page carries 0. Evictions are not counted.
+  //
+  // With Data::stored, each record's data is given as the store holds it (PulledChange::
+  // stored_data, to be sent as it is) rather than decoded into change.data: a page for the wire.
   enum class Evictions { omit, send };
   struct Progress {
     bool estimate;
     std::optional<std::int64_t> previous;
   };
+  enum class Data { decoded, stored };
   Result<safer::ChangesPage> pull(const DeviceIdentity& device, const safer::Pull& pull,
-                                  Evictions evictions = Evictions::omit, Progress progress = Progress{false, std::nullopt});
+                                  Evictions evictions = Evictions::omit, Progress progress = Progress{false, std::nullopt},
+                                  Data data = Data::decoded);
 
   // protocol.md §7 over the local dates [from, to], both inclusive; all time when unset.
   safer::Stats stats(const std::optional<safer::CivilDate>& from, const std::optional<safer::CivilDate>& to);

@@ -226,7 +226,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
       Result<safer::ChangesPage> page =
           Error{std::string(safer::codes::kUnavailable), "the server cannot read its database; try again later", ""};
       try {
-        page = store.pull(self->device_.identity, pull, evictions, progress);
+        page = store.pull(self->device_.identity, pull, evictions, progress, ServerStore::Data::stored);
       } catch (const std::exception&) {
       }
       std::string text = page ? safer::to_json(*page) : std::string();

@@ -77,10 +77,10 @@ struct Exit {
 // Fills `page` with the rows (entity, id, hlc, device_id, deleted, data, …) and the exits
 // merged in feed order, until the limit or the byte budget; sets has_more when it stopped with
 // something left. `position` gives a row's place in the feed; `last` is the place of the last
-// thing the page holds.
+// thing the page holds. The data is decoded, or kept as stored text (ServerStore::Data).
 template <class Position>
 void read_page(db::Statement& rows, int limit, const std::vector<Exit>& exits, safer::ChangesPage& page,
-               Position position, FeedPosition& last) {
+               Position position, FeedPosition& last, ServerStore::Data form) {
   std::size_t bytes = 0;
   std::size_t next_exit = 0;
   const auto full = [&] { return static_cast<int>(page.changes.size()) == limit; };
@@ -115,6 +115,8 @@ void read_page(db::Statement& rows, int limit, const std::vector<Exit>& exits, s
     pulled.device_id = rows.column_text(3);
     if (rows.column_int(4) != 0) {
       change.op = safer::Op::remove;
+    } else if (form == ServerStore::Data::stored) {
+      pulled.stored_data = rows.column_text(5);
     } else {
       safer::RecordData data;
       safer::from_json(rows.column_text(5), change.entity, data);
@@ -290,7 +292,7 @@ std::int64_t estimate_remaining(db::Database& db, const DeviceIdentity& device, 
 }  // namespace
 
 Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const safer::Pull& pull,
-                                             Evictions evictions, Progress progress) {
+                                             Evictions evictions, Progress progress, Data data) {
   auto& db = impl_->db;
   db::Transaction snapshot(db, db::Database::TransactionKind::read);
   const bool everything = device.role == safer::Role::coordinator;
@@ -325,7 +327,8 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     }
     FeedPosition last = *after;
     read_page(*rows, pull.limit, exits, page,
-              [](db::Statement& row) { return FeedPosition{std::stoull(row.column_text(6)), row.column_int(7)}; }, last);
+              [](db::Statement& row) { return FeedPosition{std::stoull(row.column_text(6)), row.column_int(7)}; }, last,
+              data);
     // A finished pull resumes at the watermark: everything below it has been seen.
     page.cursor = impl_->epoch + "." +
                   (page.has_more ? std::to_string(last.first) + "." + std::to_string(last.second)
@@ -350,7 +353,7 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
   if (!everything) rows->bind(2, device.user_id);
   FeedPosition last{0, *after};
   read_page(*rows, pull.limit, exits, page, [](db::Statement& row) { return FeedPosition{0, row.column_int(6)}; },
-            last);
+            last, data);
   // Nothing in scope lies between the last row sent and the snapshot's newest version, so a
   // finished pull may skip ahead to it and not scan those rows again.
   page.cursor = impl_->epoch + "." + std::to_string(page.has_more ? last.second : newest);
