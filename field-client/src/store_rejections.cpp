@@ -19,17 +19,21 @@ void drop_superseded_rejections(sqlite::Database& db) {
       ->run();
 }
 
+// Runs after every ack. The indexes are named: without INDEXED BY the SQLite we build with
+// (3.53) walked every visit on the tablet by primary key for the first DELETE, and every
+// pending outbox entry for each marked record (B5: a fifth of a sync's time).
 void drop_evicted(sqlite::Database& db) {
-#define NOTHING_PENDING                                                                              \
-  " NOT EXISTS (SELECT 1 FROM outbox o WHERE o.entity = records.entity AND o.record_id = records.id" \
-  " AND o.state = 'pending')"
+#define NOTHING_PENDING                                                                  \
+  " NOT EXISTS (SELECT 1 FROM outbox o INDEXED BY outbox_by_record WHERE o.entity = records.entity" \
+  " AND o.record_id = records.id AND o.state = 'pending')"
   db.cached(
         "UPDATE outbox SET data = NULL WHERE state = 'rejected' AND data IS NOT NULL AND EXISTS (SELECT 1 FROM records"
         " WHERE records.evicted = 1 AND records.entity = outbox.entity AND records.id = outbox.record_id AND"
         NOTHING_PENDING ")")
       ->run();
-  db.cached("DELETE FROM records WHERE evicted = 1 AND entity = 'visit' AND" NOTHING_PENDING)->run();
-  db.cached("DELETE FROM records WHERE evicted = 1 AND entity = 'household' AND" NOTHING_PENDING
+  db.cached("DELETE FROM records INDEXED BY records_evicted WHERE evicted = 1 AND entity = 'visit' AND" NOTHING_PENDING)
+      ->run();
+  db.cached("DELETE FROM records INDEXED BY records_evicted WHERE evicted = 1 AND entity = 'household' AND" NOTHING_PENDING
             " AND NOT EXISTS (SELECT 1 FROM records v WHERE v.entity = 'visit' AND v.household_id = records.id)")
       ->run();
 #undef NOTHING_PENDING
