@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "safer/json_object.h"
 #include "safer/text.h"
 #include "safer/validation.h"
 #include "store_impl.h"
@@ -467,14 +468,16 @@ namespace {
 #define OUTBOX_COLUMNS \
   "seq, entity, op, record_id, hlc, data, state, created_at, reject_code, reject_message, reject_field"
 
-OutboxEntry read_outbox_row(const sqlite::Statement& row) {
+OutboxEntry read_outbox_row(const sqlite::Statement& row, OutboxData form = OutboxData::decoded) {
   OutboxEntry entry;
   entry.seq = row.column_int(0);
   entry.change.entity = *safer::enum_from_string<Entity>(row.column_text(1));
   entry.change.op = *safer::enum_from_string<Op>(row.column_text(2));
   entry.change.id = row.column_text(3);
   entry.change.hlc = Hlc::parse(row.column_text(4)).value_or(Hlc{});
-  if (!row.column_is_null(5)) {
+  if (!row.column_is_null(5) && form == OutboxData::stored) entry.stored_data = row.column_text(5);
+  if (!entry.stored_data.empty() && !safer::is_json_object_text(entry.stored_data)) entry.stored_data.clear();
+  if (!row.column_is_null(5) && entry.stored_data.empty()) {
     RecordData data;
     if (safer::from_json(row.column_text(5), entry.change.entity, data).empty()) {
       entry.change.data = std::move(data);
@@ -503,12 +506,12 @@ std::vector<OutboxEntry> Store::Impl::outbox(const std::vector<OutboxState>& sta
   return entries;
 }
 
-std::vector<OutboxEntry> Store::Impl::pending(std::size_t limit) const {
+std::vector<OutboxEntry> Store::Impl::pending(std::size_t limit, OutboxData data) const {
   // outbox_by_state (state, seq): the first `limit` pending entries, not all of them.
   auto statement = db.cached("SELECT " OUTBOX_COLUMNS " FROM outbox WHERE state = 'pending' ORDER BY seq LIMIT ?");
   statement->bind(1, static_cast<std::int64_t>(std::min<std::size_t>(limit, INT64_MAX)));
   std::vector<OutboxEntry> entries;
-  while (statement->step()) entries.push_back(read_outbox_row(*statement));
+  while (statement->step()) entries.push_back(read_outbox_row(*statement, data));
   return entries;
 }
 

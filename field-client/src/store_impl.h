@@ -182,7 +182,7 @@ struct Store::Impl {
   // The reads behind Store::outbox() and Store::summary(); they throw sqlite::Failure.
   std::vector<OutboxEntry> outbox(const std::vector<OutboxState>& states) const;
   // The first `limit` pending entries in seq order (Store::pending).
-  std::vector<OutboxEntry> pending(std::size_t limit) const;
+  std::vector<OutboxEntry> pending(std::size_t limit, OutboxData data) const;
   StoreSummary summary() const;
   // Likewise behind Store::households() and Store::visits_to() (store_views.cpp).
   // `only_id` set: that household only (query empty).

@@ -80,8 +80,8 @@ Status Store::apply_welcome(const safer::Welcome& welcome, safer::UnixMillis loc
   });
 }
 
-Result<std::vector<OutboxEntry>> Store::pending(std::size_t limit) const {
-  return reading("the changes waiting to sync", [&] { return impl_->pending(limit); });
+Result<std::vector<OutboxEntry>> Store::pending(std::size_t limit, OutboxData data) const {
+  return reading("the changes waiting to sync", [&] { return impl_->pending(limit, data); });
 }
 
 Status Store::apply_ack(const safer::Ack& ack) {

@@ -43,11 +43,11 @@ safer::Push next_push(const std::vector<OutboxEntry>& pending) {
   safer::Push push;
   std::size_t bytes = 0;
   for (const auto& entry : pending) {
-    safer::Push one{{{entry.seq, entry.change}}};
+    safer::Push one{{{entry.seq, entry.change, entry.stored_data}}};
     const std::size_t size = safer::to_json(one).size();
     if (!push.changes.empty() && bytes + size > kMaxPushBytes) break;
     bytes += size;
-    push.changes.push_back({entry.seq, entry.change});
+    push.changes.push_back(std::move(one.changes.front()));
   }
   return push;
 }
@@ -59,7 +59,8 @@ Status push_all(Store& store, WsConnection& connection, const SyncOptions& optio
   if (!summary) return summary.error();
   progress.to_push = summary->pending;
   for (;;) {
-    const auto pending = store.pending(options.max_batch_changes);
+    // The data as stored: put into the push as it is, not decoded and written again (B5).
+    const auto pending = store.pending(options.max_batch_changes, OutboxData::stored);
     if (!pending) return pending.error();
     if (pending->empty()) return {};
     const auto push = next_push(*pending);

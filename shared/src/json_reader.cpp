@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "json_internal.h"
+#include "safer/json_object.h"
 
 namespace safer::json {
 
@@ -116,6 +117,48 @@ class ExactNumbers {
 };
 
 }  // namespace
+
+namespace {
+
+// Reads without keeping anything: only whether the text is one object.
+struct ObjectShape : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ObjectShape> {
+  bool Default() { return depth > 0; }  // a value outside the object: not one object
+  bool StartObject() {
+    if (depth == 0) {
+      if (seen) return false;
+      seen = true;
+    }
+    return ++depth <= kMaxDepth;
+  }
+  bool EndObject(rapidjson::SizeType) { return --depth >= 0; }
+  bool StartArray() { return depth > 0 && ++depth <= kMaxDepth; }
+  bool EndArray(rapidjson::SizeType) { return --depth >= 0; }
+  int depth = 0;
+  bool seen = false;
+};
+
+}  // namespace
+
+bool parse(std::string_view text, Document& document);
+
+}  // namespace safer::json
+
+namespace safer {
+
+bool is_json_object_text(std::string_view text) {
+  if (text.find('\0') != std::string_view::npos) return false;
+  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag |
+                              rapidjson::kParseIterativeFlag;
+  rapidjson::MemoryStream bytes(text.data(), text.size());
+  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> input(bytes);
+  json::ObjectShape shape;
+  rapidjson::Reader reader;
+  return !reader.Parse<kFlags>(input, shape).IsError() && shape.seen && shape.depth == 0;
+}
+
+}  // namespace safer
+
+namespace safer::json {
 
 bool parse(std::string_view text, Document& document) {
   // RapidJSON stops at a NUL byte, which JSON allows nowhere unescaped: "{}\0junk" is not JSON.

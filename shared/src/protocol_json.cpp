@@ -24,7 +24,7 @@ void write_change(JsonOut& out, const Change& change, std::string_view stored_da
 
 void write(JsonOut& out, const PushChange& change) {
   out.begin_object().field("seq", change.seq);
-  write_change(out, change.change);
+  write_change(out, change.change, change.stored_data);
   out.end_object();
 }
 

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 
 #include "field_client/store.h"
+#include "safer/protocol_json.h"
 #include "safer/sqlite.h"
 #include "safer/uuid.h"
 #include "faulty_vfs.h"
@@ -107,6 +108,28 @@ TEST_CASE("each write queues one outbox entry with the next seq and a greater HL
     CHECK(rest[2].seq == 5);
     CHECK_FALSE(rest[2].change.data.has_value());  // the delete
     CHECK(store->pending(0).value().empty());
+  }
+  SECTION("pending with the data as stored gives the outbox's text, which a push carries as it would the record") {
+    const auto decoded = store->pending(10).value();
+    const auto stored = store->pending(10, field_client::OutboxData::stored).value();
+    REQUIRE(stored.size() == decoded.size());
+    for (std::size_t i = 0; i < stored.size(); ++i) {
+      INFO("seq " << stored[i].seq);
+      CHECK_FALSE(stored[i].change.data.has_value());
+      CHECK(stored[i].stored_data.empty() == !decoded[i].change.data.has_value());
+      const safer::Push as_stored{{{stored[i].seq, stored[i].change, stored[i].stored_data}}};
+      const safer::Push as_decoded{{{decoded[i].seq, decoded[i].change}}};
+      CHECK(safer::to_json(as_stored) == safer::to_json(as_decoded));
+    }
+  }
+  SECTION("outbox text that is not a JSON object is decoded instead, never put into a push as it is") {
+    safer::sqlite::Database(dir.file("s.db")).exec("UPDATE outbox SET data = '{\"ward\":' WHERE seq = 1");
+    const auto stored = store->pending(1, field_client::OutboxData::stored).value();
+    REQUIRE(stored.size() == 1);
+    CHECK(stored[0].stored_data.empty());
+    CHECK_FALSE(stored[0].change.data.has_value());  // unreadable: the server refuses the change alone
+    CHECK(safer::to_json(safer::Push{{{stored[0].seq, stored[0].change, stored[0].stored_data}}}).find("\"seq\":1") !=
+          std::string::npos);
   }
   SECTION("a deleted record stays as a pending tombstone") {
     const auto stored = store->get(Entity::visit, *visit);

@@ -23,3 +23,21 @@ TEST_CASE("a JSON object's whole numbers are read exactly, and nothing else pass
   CHECK_FALSE(body->is_string("limit"));
   CHECK(body->has("limit"));
 }
+
+TEST_CASE("is_json_object_text passes one JSON object and nothing else", "[json]") {
+  for (const char* good : {"{}", R"({"a":1,"b":[1,{"c":null}],"d":"caf\u00e9"})", " { \"a\" : true } "}) {
+    INFO(good);
+    CHECK(safer::is_json_object_text(good));
+  }
+  for (const char* bad : {"", "[]", "1", "\"text\"", "null", "{", "{}{}", "{} []", R"({"a":})", "{\"a\":1,}",
+                          "{\"a\":\"\xff\"}"}) {
+    INFO(bad);
+    CHECK_FALSE(safer::is_json_object_text(bad));
+  }
+  CHECK_FALSE(safer::is_json_object_text(std::string_view("{}\0", 3)));
+  CHECK_FALSE(safer::is_json_object_text(std::string(40, '[') + std::string(40, ']')));
+  std::string deep;
+  for (int i = 0; i < 40; ++i) deep += "{\"a\":";
+  deep += "1" + std::string(40, '}');
+  CHECK_FALSE(safer::is_json_object_text(deep));  // deeper than the reader's limit
+}

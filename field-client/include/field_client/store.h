@@ -134,7 +134,14 @@ struct OutboxEntry {
   std::string reject_code;
   std::string reject_message;
   std::string reject_field;
+  // With OutboxData::stored (the push): the data's JSON as the outbox holds it, in place of
+  // change.data, when it is a JSON object.
+  std::string stored_data;
 };
+
+// How pending() gives a change's data: decoded into change.data, or as the stored JSON text
+// for a push message (OutboxEntry::stored_data; decoded when that text is not a JSON object).
+enum class OutboxData { decoded, stored };
 
 // The device's identity and enrolment.
 struct DeviceInfo {
@@ -327,7 +334,7 @@ class Store {
   Status apply_welcome(const safer::Welcome& welcome, safer::UnixMillis local_now);
 
   // Up to `limit` pending outbox entries, lowest seq first.
-  Result<std::vector<OutboxEntry>> pending(std::size_t limit) const;
+  Result<std::vector<OutboxEntry>> pending(std::size_t limit, OutboxData data = OutboxData::decoded) const;
 
   // Takes in an ack: every pending entry with seq <= ack.acked_seq becomes acked, or
   // rejected with the server's code, message and field. One transaction.

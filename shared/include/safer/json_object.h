@@ -13,6 +13,11 @@
 
 namespace safer {
 
+// Whether `text` is one JSON object and nothing else, read as json_reader.cpp reads (valid
+// UTF-8, no NUL, nesting without recursion) but without building it: for text put into a
+// message as it is (JsonOut::raw), which must not break the message around it.
+bool is_json_object_text(std::string_view text);
+
 // The top-level members of a JSON object: strings kept as text, whole numbers kept as numbers,
 // null marked, anything else (other numbers, booleans, arrays, objects) only known to be there.
 class JsonObject {

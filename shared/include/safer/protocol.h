@@ -79,6 +79,9 @@ struct Welcome {
 struct PushChange {
   std::int64_t seq = 0;
   Change change;
+  // A tablet may leave change.data empty and give the data object's JSON as its outbox holds
+  // it (written by its own to_json, checked to be a JSON object): sent as it is.
+  std::string stored_data = {};
 };
 
 // client → server
@@ -128,7 +131,7 @@ struct PulledChange {
   bool evict = false;
   // The server's pull may leave change.data empty and give the data object's JSON instead, as
   // its store holds it (written by the store's own to_json): sent as it is, never decoded.
-  std::string stored_data;
+  std::string stored_data = {};
 };
 
 // server → client
