@@ -475,11 +475,11 @@ OutboxEntry read_outbox_row(const sqlite::Statement& row, OutboxData form = Outb
   entry.change.op = *safer::enum_from_string<Op>(row.column_text(2));
   entry.change.id = row.column_text(3);
   entry.change.hlc = Hlc::parse(row.column_text(4)).value_or(Hlc{});
-  if (!row.column_is_null(5) && form == OutboxData::stored) entry.stored_data = row.column_text(5);
-  if (!entry.stored_data.empty() && !safer::is_json_object_text(entry.stored_data)) entry.stored_data.clear();
-  if (!row.column_is_null(5) && entry.stored_data.empty()) {
-    RecordData data;
-    if (safer::from_json(row.column_text(5), entry.change.entity, data).empty()) {
+  if (!row.column_is_null(5)) {
+    std::string text = row.column_text(5);
+    if (form == OutboxData::stored && safer::is_json_object_text(text)) {
+      entry.stored_data = std::move(text);
+    } else if (RecordData data; safer::from_json(text, entry.change.entity, data).empty()) {
       entry.change.data = std::move(data);
     }
   }

@@ -137,30 +137,10 @@ struct ObjectShape : rapidjson::BaseReaderHandler<rapidjson::UTF8<>, ObjectShape
   bool seen = false;
 };
 
-}  // namespace
-
-bool parse(std::string_view text, Document& document);
-
-}  // namespace safer::json
-
-namespace safer {
-
-bool is_json_object_text(std::string_view text) {
-  if (text.find('\0') != std::string_view::npos) return false;
-  constexpr unsigned kFlags = rapidjson::kParseValidateEncodingFlag | rapidjson::kParseNumbersAsStringsFlag |
-                              rapidjson::kParseIterativeFlag;
-  rapidjson::MemoryStream bytes(text.data(), text.size());
-  rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> input(bytes);
-  json::ObjectShape shape;
-  rapidjson::Reader reader;
-  return !reader.Parse<kFlags>(input, shape).IsError() && shape.seen && shape.depth == 0;
-}
-
-}  // namespace safer
-
-namespace safer::json {
-
-bool parse(std::string_view text, Document& document) {
+// `text` through RapidJSON's reader into `handler`, as every read here is done; false when it
+// is not one JSON value, or the handler refused it.
+template <class Handler>
+bool read_text(std::string_view text, Handler& handler) {
   // RapidJSON stops at a NUL byte, which JSON allows nowhere unescaped: "{}\0junk" is not JSON.
   if (text.find('\0') != std::string_view::npos) return false;
   // Iterative: RapidJSON's default reader recurses once per level of nesting, and one frame
@@ -169,11 +149,17 @@ bool parse(std::string_view text, Document& document) {
                               rapidjson::kParseIterativeFlag;
   rapidjson::MemoryStream bytes(text.data(), text.size());
   rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> input(bytes);
+  rapidjson::Reader reader;
+  return !reader.Parse<kFlags>(input, handler).IsError();
+}
+
+}  // namespace
+
+bool parse(std::string_view text, Document& document) {
   bool parsed = false;
-  auto generate = [&input, &parsed](Document& target) {
+  auto generate = [text, &parsed](Document& target) {
     ExactNumbers handler(target);
-    rapidjson::Reader reader;
-    parsed = !reader.Parse<kFlags>(input, handler).IsError();
+    parsed = read_text(text, handler);
     return parsed;
   };
   try {
@@ -333,3 +319,16 @@ bool ObjectReader::read_string_list(const char* name, std::vector<std::string>& 
 }
 
 }  // namespace safer::json
+
+namespace safer {
+
+bool is_json_object_text(std::string_view text) {
+  json::ObjectShape shape;
+  try {
+    return json::read_text(text, shape) && shape.seen && shape.depth == 0;
+  } catch (const cereal::RapidJSONException&) {  // an internal assertion of RapidJSON's
+    return false;
+  }
+}
+
+}  // namespace safer
