@@ -70,11 +70,13 @@ PgCluster::PgCluster(bool durable) {
                    shell_quoted(dir_.file("initdb.log")) + " 2>&1") != 0) {
     throw std::runtime_error("initdb failed; see " + dir_.file("initdb.log"));
   }
-  // No autovacuum: its ANALYZE writes pg_statistic and so takes a transaction id, which holds
-  // every database's pull watermark while it runs (docs/scale-out.md). The tests read a pull
-  // right after a push and expect all of it; with autovacuum on, they failed under load.
+  // Tests run without autovacuum: its ANALYZE writes pg_statistic and so takes a transaction
+  // id, which holds every database's pull watermark while it runs (docs/scale-out.md). The
+  // tests read a pull right after a push and expect all of it; with autovacuum on, they failed
+  // under load. A durable cluster (the benchmarks') keeps PostgreSQL's defaults, as a real one.
   const std::string options = "-k " + dir_.path().string() + " -p " + std::to_string(port_) + " -c listen_addresses=" +
-                              (durable ? "" : " -c fsync=off -c full_page_writes=off") + " -c max_connections=200 -c autovacuum=off";
+                              (durable ? "" : " -c fsync=off -c full_page_writes=off -c autovacuum=off") +
+                              " -c max_connections=200";
   if (run_as_owner(bin_ + "/pg_ctl -D " + shell_quoted(data_) + " -o " + shell_quoted(options) + " -l " + shell_quoted(log) +
                    " -w -t 30 start >/dev/null 2>&1") != 0) {
     throw std::runtime_error("PostgreSQL did not start within 30 s; see " + log);

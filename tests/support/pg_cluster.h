@@ -21,8 +21,9 @@ namespace test_support {
 class PgCluster {
  public:
   // Throws std::runtime_error naming what failed (no PostgreSQL binaries, initdb, start).
-  // Not `durable`: fsync off, for tests (a killed server process loses nothing either way;
-  // only the machine's power could). Benchmarks ask for a durable one.
+  // Not `durable`: fsync and autovacuum off, for tests (a killed server process loses nothing
+  // either way; only the machine's power could). Benchmarks ask for a durable one, which has
+  // PostgreSQL's defaults.
   explicit PgCluster(bool durable = false);
   ~PgCluster();
   PgCluster(const PgCluster&) = delete;
