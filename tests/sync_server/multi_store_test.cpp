@@ -4,6 +4,7 @@
 // clauses with real server processes: tests/e2e/multi_server_test.cpp.
 #include <catch2/catch.hpp>
 
+#include <functional>
 #include <mutex>
 #include <random>
 #include <set>
@@ -313,4 +314,133 @@ TEST_CASE("a visit moved to another household while that household changes on an
   REQUIRE(visit_now.data);
   CHECK(std::get<Visit>(*visit_now.data).household_id == second);
   CHECK(slow->stats(std::nullopt, std::nullopt) == slow->recompute_stats(std::nullopt, std::nullopt));
+}
+
+namespace {
+
+// Runs `work` on a thread and keeps what it threw: a deadlock PostgreSQL broke shows here as
+// a db::Failure from one of the two groups.
+class Attempt {
+ public:
+  explicit Attempt(std::function<void()> work)
+      : thread_([this, work = std::move(work)] {
+          try {
+            work();
+          } catch (const std::exception& failure) {
+            error_ = failure.what();
+          }
+        }) {}
+  std::string finish() {
+    thread_.join();
+    return error_;
+  }
+
+ private:
+  std::string error_;
+  std::thread thread_;
+};
+
+// Until `count` sessions of the test's database wait for a lock (within 10 s).
+bool until_waiting(safer::pg::Connection& watcher, int count) {
+  for (int i = 0; i < 200; ++i) {
+    if (watcher.run("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()").integer(0, 0) >= count) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+// Two servers' stores over a new database, and a coordinator's device for each.
+struct TwoServers {
+  std::string url = test_support::new_postgresql_database();
+  std::unique_ptr<ServerStore> first = open_store(url), second = open_store(url);
+  DeviceIdentity ann{"ann-tablet", "coord.ann", Role::coordinator};
+  DeviceIdentity bob{"bob-tablet", "coord.bob", Role::coordinator};
+  TwoServers() {
+    REQUIRE(first->enroll(ann.device_id, ann.user_id, ann.role).ok());
+    REQUIRE(first->enroll(bob.device_id, bob.user_id, bob.role).ok());
+  }
+};
+
+}  // namespace
+
+// Why: each referral's row in `referrals` changes its (day, partner) row of referral_totals by
+// trigger, which PostgreSQL locks until the commit. Written as each visit was applied, two
+// servers' groups that refer on the same days in opposite orders each held a row the other
+// wanted: deadlock, both groups ran again, and under load (100 devices) pushes failed. They
+// are written at the flush in (day, partner) order now, so one group waits for the other.
+TEST_CASE("two servers' groups referring on the same days in opposite orders both commit",
+          "[multi-server][postgresql][referrals]") {
+  TwoServers servers;
+  auto& [url, first, second, ann, bob] = servers;
+  const std::string home = uuid(1);
+  REQUIRE(first->push(ann, batch(1, {upsert(home, household(), hlc(1))})).ok());
+  auto referral_on = [&](const char* day) {
+    Visit record = visit(home, VisitStatus::completed, at((std::string(day) + "T10:00:00Z").c_str()));
+    record.referrals.insert(safer::Referral::fire_service);
+    record.share_basis = safer::ShareBasis::consent;
+    return record;
+  };
+  const UnixMillis clock = 10;
+
+  first->begin_group();
+  second->begin_group();
+  REQUIRE(first->apply_push(ann, batch(2, {upsert(uuid(11), referral_on("2026-11-02"), hlc(clock))})).ack);
+  REQUIRE(second->apply_push(bob, batch(1, {upsert(uuid(21), referral_on("2026-11-03"), hlc(clock))})).ack);
+  // Each group now refers on the day the other referred on first.
+  Attempt later_first([&] { first->apply_push(ann, batch(3, {upsert(uuid(12), referral_on("2026-11-03"), hlc(clock + 1))})); });
+  Attempt later_second([&] { second->apply_push(bob, batch(2, {upsert(uuid(22), referral_on("2026-11-02"), hlc(clock + 1))})); });
+  CHECK(later_first.finish().empty());
+  CHECK(later_second.finish().empty());
+  Attempt commit_first([&] { first->commit_group(); });
+  Attempt commit_second([&] { second->commit_group(); });
+  CHECK(commit_first.finish().empty());
+  CHECK(commit_second.finish().empty());
+
+  const auto stats = first->stats(std::nullopt, std::nullopt);
+  CHECK(stats.referrals_by_partner.at("fire_service") == 4);
+  CHECK(stats == first->recompute_stats(std::nullopt, std::nullopt));
+}
+
+// Why: year_visited counts, per financial year, the target households visited; its rows were
+// written in the order of the group's households, so two groups whose households had their
+// first visits of two years in opposite orders could deadlock. They go in year order now. A
+// third session holds one year's row so that the interleaving that deadlocked is made exactly.
+TEST_CASE("two servers' groups reaching financial years' visited targets in opposite orders both commit",
+          "[multi-server][postgresql][stats]") {
+  TwoServers servers;
+  auto& [url, first, second, ann, bob] = servers;
+  // Households 1 to 5, targets; household 5's visit makes financial year 2025's row.
+  std::vector<Change> setup;
+  for (std::uint32_t n = 1; n <= 5; ++n) setup.push_back(upsert(uuid(n), target_household("Elstree", true, std::nullopt), hlc(n)));
+  setup.push_back(upsert(uuid(50), visit(uuid(5), VisitStatus::completed, at("2025-05-01T10:00:00Z")), hlc(6)));
+  REQUIRE(first->push(ann, batch(1, setup)).ok());
+  const auto completed_on = [](std::uint32_t household, const char* day) {
+    return visit(uuid(household), VisitStatus::completed, at((std::string(day) + "T10:00:00Z").c_str()));
+  };
+  // In household order, the first group reaches 2025 then 2026, the second 2026 then 2025.
+  // (Days and months all differ, so that no other statistics row is shared.)
+  first->begin_group();
+  REQUIRE(first->apply_push(ann, batch(7, {upsert(uuid(11), completed_on(1, "2025-06-10"), hlc(20)),
+                                           upsert(uuid(13), completed_on(3, "2026-06-10"), hlc(21))})).ack);
+  second->begin_group();
+  REQUIRE(second->apply_push(bob, batch(1, {upsert(uuid(12), completed_on(2, "2026-07-10"), hlc(22)),
+                                            upsert(uuid(14), completed_on(4, "2025-07-10"), hlc(23))})).ack);
+
+  safer::pg::Connection holder(url), watcher(url);
+  holder.exec("BEGIN");
+  holder.run("SELECT targets FROM year_visited WHERE year = 2025 FOR UPDATE");
+  Attempt commit_first([&] { first->commit_group(); });  // waits for 2025's row, first in line
+  REQUIRE(until_waiting(watcher, 1));
+  // In household order the second took 2026's row (and all time's) before it waited for 2025's
+  // too; given 2025's, the first then waited for the second's: deadlock.
+  Attempt commit_second([&] { second->commit_group(); });
+  REQUIRE(until_waiting(watcher, 2));
+  holder.exec("COMMIT");
+  CHECK(commit_first.finish().empty());
+  CHECK(commit_second.finish().empty());
+
+  CHECK(first->stats(std::nullopt, std::nullopt) == first->recompute_stats(std::nullopt, std::nullopt));
 }

@@ -419,6 +419,10 @@ void ServerStore::Impl::move_visits_with(const std::string& household_id, const 
       }
       db.cached("UPDATE records SET ward = ? WHERE entity = 'visit' AND id = ?")->bind(1, after.ward).bind(2, visit_id).run();
       db.cached("UPDATE referrals SET ward = ? WHERE visit_id = ?")->bind(1, after.ward).bind(2, visit_id).run();
+      // And the rows this group will write for it at its flush (keep_referrals()).
+      if (const auto wanted = pending_referrals.find(visit_id); wanted != pending_referrals.end()) {
+        if (!wanted->second.partners.empty()) wanted->second.ward = after.ward;
+      }
     }
     if (scope_changed) {
       db.cached("UPDATE records SET version = ? WHERE entity = 'visit' AND id = ?")

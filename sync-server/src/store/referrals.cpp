@@ -2,6 +2,7 @@
 // one row per live visit and partner it refers to (a built-in referral or an answered question
 // of kind referral, §5.8), kept in step with the visits inside the write that changes them.
 #include <algorithm>
+#include <tuple>
 
 #include "safer/uuid.h"
 #include "safer/validation.h"
@@ -11,28 +12,63 @@
 namespace sync_server {
 
 void ServerStore::Impl::keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward) {
-  std::vector<std::string> wanted;
-  if (visit != nullptr) wanted = safer::referral_partners(*visit, options.lists);
-  std::vector<std::string> held;
-  auto rows = db.cached("SELECT partner FROM referrals WHERE visit_id = ?");
-  rows->bind(1, visit_id);
-  while (rows->step()) held.push_back(rows->column_text(0));
-  rows->reset();
-  for (const auto& partner : held) {
-    if (std::find(wanted.begin(), wanted.end(), partner) != wanted.end()) continue;
-    db.cached("DELETE FROM referrals WHERE visit_id = ? AND partner = ?")->bind(1, visit_id).bind(2, partner).run();
+  WantedReferrals wanted;
+  if (visit != nullptr) wanted.partners = safer::referral_partners(*visit, options.lists);
+  if (!wanted.partners.empty()) {
+    wanted.household_id = visit->household_id;
+    wanted.day = safer::format_iso_date(options.local_date(visit->visited_at));
+    wanted.ward = ward;
+    wanted.basis = visit->share_basis ? std::string(safer::to_string(*visit->share_basis)) : std::string();
   }
-  if (wanted.empty()) return;
-  const std::string day = safer::format_iso_date(options.local_date(visit->visited_at));
-  const std::string basis = visit->share_basis ? std::string(safer::to_string(*visit->share_basis)) : std::string();
+  pending_referrals.insert_or_assign(visit_id, std::move(wanted));
+}
+
+void ServerStore::Impl::flush_referrals() {
+  // Every write of `referrals` changes a row of referral_totals by trigger (the day and partner
+  // it counts in), and on PostgreSQL locks it until the commit. Written in the group's order of
+  // visits, two writers' groups would take those rows in different orders and deadlock (each
+  // group then ran again, and under load failed); in (day, partner) order one waits for the
+  // other. A visit whose referral moves to another day changes two rows; it sorts by the new.
+  struct Write {
+    std::string day, partner;
+    const std::string* visit_id;
+    const WantedReferrals* wanted;  // nullptr: delete the row
+    bool operator<(const Write& other) const {
+      return std::tie(day, partner, *visit_id) < std::tie(other.day, other.partner, *other.visit_id);
+    }
+  };
+  std::vector<Write> writes;
+  auto held = db.cached("SELECT partner, local_day FROM referrals WHERE visit_id = ?");
+  for (const auto& [visit_id, wanted] : pending_referrals) {
+    held->reset();
+    held->bind(1, visit_id);
+    while (held->step()) {
+      std::string partner = held->column_text(0);
+      if (std::find(wanted.partners.begin(), wanted.partners.end(), partner) != wanted.partners.end()) continue;
+      writes.push_back({held->column_text(1), std::move(partner), &visit_id, nullptr});
+    }
+    for (const auto& partner : wanted.partners) writes.push_back({wanted.day, partner, &visit_id, &wanted});
+  }
+  held->reset();
+  std::sort(writes.begin(), writes.end());
+
+  auto remove = db.cached("DELETE FROM referrals WHERE visit_id = ? AND partner = ?");
   auto upsert = db.cached(
       "INSERT INTO referrals (visit_id, partner, household_id, local_day, ward, share_basis) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"
       " ON CONFLICT (visit_id, partner) DO UPDATE SET household_id = excluded.household_id,"
       " local_day = excluded.local_day, ward = excluded.ward, share_basis = excluded.share_basis");
-  for (const auto& partner : wanted) {
+  for (const auto& write : writes) {
+    if (write.wanted == nullptr) {
+      remove->reset();
+      remove->bind(1, *write.visit_id).bind(2, write.partner).run();
+      continue;
+    }
+    const auto& wanted = *write.wanted;
     upsert->reset();
-    upsert->bind(1, visit_id).bind(2, partner).bind(3, visit->household_id).bind(4, day).bind(5, ward).bind(6, basis).run();
+    upsert->bind(1, *write.visit_id).bind(2, write.partner).bind(3, wanted.household_id).bind(4, wanted.day);
+    upsert->bind(5, wanted.ward).bind(6, wanted.basis).run();
   }
+  pending_referrals.clear();
 }
 
 Result<std::int64_t> Dashboard::mark_referrals_sent(const ReferralFilter& filter,

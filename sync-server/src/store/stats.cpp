@@ -160,6 +160,7 @@ void ServerStore::Impl::drop_counts() {
   pending_groups.clear();
   pending_answer_days.clear();
   pending_answer_months.clear();
+  pending_referrals.clear();
 }
 
 namespace {
@@ -252,6 +253,9 @@ void ServerStore::Impl::flush_counts() {
       " WHERE entity = 'household' AND id = ? FOR SHARE");
   auto visited = db.cached(
       "INSERT INTO year_visited AS t VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = t.targets + excluded.targets");
+  // year_visited's rows are written after the loop, in year order: in the order of households
+  // two writers' groups would lock them in different orders and could deadlock.
+  std::map<int, std::int64_t> visited_targets;
   const std::string* read_for = nullptr;  // the map keeps a household's years together: one read each
   bool live_target = false;
   std::uint32_t vulnerabilities = 0;
@@ -282,12 +286,14 @@ void ServerStore::Impl::flush_counts() {
       remove->reset();
       remove->bind(1, household_id).bind(2, year).run();
     }
-    if (live_target) {
-      visited->reset();
-      visited->bind(1, year).bind(2, change).run();
-    }
+    if (live_target) visited_targets[year] += change;
   }
   pending_household_years.clear();
+  for (const auto& [year, change] : visited_targets) {
+    if (change == 0) continue;
+    visited->reset();
+    visited->bind(1, year).bind(2, change).run();
+  }
 
   auto add_to_group = db.cached(
       "INSERT INTO year_groups AS t VALUES (?1, ?2, ?3, ?4) ON CONFLICT (year, vulnerability)"
@@ -304,6 +310,8 @@ void ServerStore::Impl::flush_counts() {
     }
   }
   pending_groups.clear();
+
+  flush_referrals();
 }
 
 void ServerStore::Impl::regroup_household(const std::string& household_id, std::uint32_t before, std::uint32_t after) {

@@ -178,8 +178,18 @@ struct ServerStore::Impl {
 
   // referrals.cpp. Makes the visit's rows in `referrals` those of `visit` (nullptr: a deleted or
   // erased visit, none): a row per partner it refers to, with its household, local day, `ward`
-  // and share basis. A partner the visit still refers to keeps its sent state.
+  // and share basis. A partner the visit still refers to keeps its sent state. Written by
+  // flush_referrals() when the group commits, not now (see there).
   void keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward);
+  // The rows keep_referrals() wants for a visit, by visit id: the last call for a visit wins.
+  struct WantedReferrals {
+    std::vector<std::string> partners;  // none: the visit's rows go
+    std::string household_id, day, ward, basis;
+  };
+  std::map<std::string, WantedReferrals> pending_referrals;
+  // Writes pending_referrals in the order of the referral_totals rows their triggers change
+  // (day, partner), so that two writers' groups wait for each other rather than deadlock.
+  void flush_referrals();
 
   // stats.cpp: statistics contributions of one version, added (sign +1) or taken away (-1).
   void count_visit(const safer::Visit& visit, const std::string& ward, int sign);
