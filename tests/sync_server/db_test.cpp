@@ -1,8 +1,14 @@
-// The database layer's translation of SQLite's parameters into PostgreSQL's (db.h): the
-// store's SQL is written once, so every query on PostgreSQL depends on it.
+// The database layer (db.h): the translation of SQLite's parameters into PostgreSQL's (the
+// store's SQL is written once, so every query on PostgreSQL depends on it), and the writing
+// of many rows by one statement.
 #include <catch2/catch.hpp>
 
+#include <map>
+#include <vector>
+
 #include "sync_server/db.h"
+#include "temp_dir.h"
+#include "test_database.h"
 
 using sync_server::db::postgresql_parameters;
 
@@ -21,4 +27,54 @@ TEST_CASE("question marks inside string literals and quoted names stay", "[db]")
   // A doubled quote inside a literal neither ends it nor starts another.
   CHECK(postgresql_parameters("WHERE a = 'it''s ?' AND b = ?") == "WHERE a = 'it''s ?' AND b = $1");
   CHECK(postgresql_parameters("LIKE ?2 ESCAPE '\\'") == "LIKE $2 ESCAPE '\\'");
+}
+
+TEST_CASE("an array literal quotes every text element, so any text is one element", "[db]") {
+  using sync_server::db::ArrayLiteral;
+  CHECK(ArrayLiteral().text() == "{}");
+  ArrayLiteral texts;
+  texts.add("plain").add("a,b").add("say \"hi\"").add("back\\slash").add("{braces}").add("").add("NULL");
+  CHECK(texts.size() == 7);
+  CHECK(texts.text() == R"({"plain","a,b","say \"hi\"","back\\slash","{braces}","","NULL"})");
+  CHECK(ArrayLiteral().add(std::int64_t{1}).add(std::int64_t{-20}).add(std::int64_t{0}).text() == "{1,-20,0}");
+}
+
+// Why: the statistics' flush writes a table's rows in one statement on PostgreSQL and once a
+// row on SQLite (stats.cpp); the two must write, and return, the same rows.
+TEST_CASE("a RowsWriter writes every row added, and gives back what they return, on either backend", "[db]") {
+  using sync_server::db::Database;
+  test_support::TempDir dir;
+  const auto db = Database::open(test_support::new_test_database(dir));
+  db->exec("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL)");
+  db->exec("INSERT INTO t VALUES ('kept', 5)");
+  const std::vector<std::string> keys = {"kept", "a,b", "say \"hi\"", "back\\slash", "{braces}", "", "NULL", "Ünïcödé"};
+  std::map<std::string, std::int64_t> returned;
+  {
+    sync_server::db::Transaction transaction(*db);
+    sync_server::db::RowsWriter rows(
+        *db,
+        *db->cached(db->postgresql() ? "INSERT INTO t AS s SELECT * FROM unnest(?1::text[], ?2::bigint[]) ON CONFLICT (k)"
+                                       " DO UPDATE SET n = s.n + excluded.n RETURNING k, n"
+                                     : "INSERT INTO t AS s VALUES (?1, ?2) ON CONFLICT (k)"
+                                       " DO UPDATE SET n = s.n + excluded.n RETURNING k, n"),
+        [&returned](const sync_server::db::Statement& row) { returned[row.column_text(0)] = row.column_int(1); });
+    std::int64_t n = 0;
+    for (const auto& key : keys) rows.add(key).add(++n).end_row();
+    rows.finish();
+    transaction.commit();
+  }
+  REQUIRE(returned.size() == keys.size());
+  CHECK(returned.at("kept") == 6);  // 5 stored, 1 added
+  CHECK(returned.at("Ünïcödé") == 8);
+  std::map<std::string, std::int64_t> stored;
+  auto all = db->cached("SELECT k, n FROM t");
+  while (all->step()) stored[all->column_text(0)] = all->column_int(1);
+  CHECK(stored == returned);
+
+  // No row added: nothing runs (an empty array would be a statement for nothing).
+  sync_server::db::RowsWriter none(*db, *db->cached("DELETE FROM t"));
+  none.finish();
+  auto count = db->cached("SELECT count(*) FROM t");
+  REQUIRE(count->step());
+  CHECK(count->column_int(0) == static_cast<std::int64_t>(keys.size()));
 }

@@ -181,6 +181,33 @@ TEST_CASE("an erased household and its visits cannot be written again", "[erase]
         team.fixture.store().recompute_stats(std::nullopt, std::nullopt));
 }
 
+// Why: on PostgreSQL a push's records are read and locked in one statement before its changes
+// are applied (ServerStore::Impl::prefetch_rows). A change earlier in the push that writes one
+// of them (a household's move or erasure writes its visits) must be seen by a later change of
+// it, not the row as it was read first.
+TEST_CASE("a visit written after its household moved or was erased in the same push sees that", "[erase][push]") {
+  Team team;
+  SECTION("moved to another ward: the visit's edit is counted there, once") {
+    const auto ack = team.fixture.push(team.coordinator,
+                                       {upsert(uuid(1), target_household("Shenley", true, "officer.ann"), hlc(30)),
+                                        upsert(uuid(12), visit(uuid(1), VisitStatus::no_answer), hlc(31))});
+    REQUIRE(ack.rejected.empty());
+    const auto stats = team.fixture.store().stats(std::nullopt, std::nullopt);
+    CHECK(stats.visits_by_ward.at("Shenley") == 2);
+    CHECK(stats.visits_by_ward.at("Elstree") == 0);
+    CHECK(stats == team.fixture.store().recompute_stats(std::nullopt, std::nullopt));
+  }
+  SECTION("erased: the visit's edit is refused, and it stays erased") {
+    const auto ack = team.fixture.push(team.coordinator, {remove(Entity::household, uuid(1), hlc(30)),
+                                                          upsert(uuid(12), visit(uuid(1), VisitStatus::no_answer), hlc(31))});
+    REQUIRE(ack.rejected.size() == 1);
+    CHECK(ack.rejected[0].code == "erased");
+    CHECK(server_records(team.fixture.store()).at(key(Entity::visit, uuid(12))).change.op == Op::remove);
+    CHECK(team.fixture.store().stats(std::nullopt, std::nullopt) ==
+          team.fixture.store().recompute_stats(std::nullopt, std::nullopt));
+  }
+}
+
 // Why: a coordinator's tablet with a clock behind an officer's would otherwise lose the
 // delete to last-writer-wins, and the household would stay with all its data.
 TEST_CASE("an erasure takes effect even with an HLC older than the stored version", "[erase]") {

@@ -15,12 +15,14 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "safer/result.h"
 
@@ -162,5 +164,48 @@ class Transaction {
 // `sql` with SQLite's parameters (?, ?NNN) written as PostgreSQL's ($N); string literals
 // and quoted names are left alone. Exposed for its test.
 std::string postgresql_parameters(std::string_view sql);
+
+// A PostgreSQL array literal ({"a","b"}, {1,-2}), one column of many rows written by one
+// statement (PostgreSQL only: `INSERT … SELECT * FROM unnest(?1::text[], ?2::bigint[])`).
+// Every text element is quoted, so any text (commas, braces, quotes, backslashes) is kept.
+class ArrayLiteral {
+ public:
+  ArrayLiteral& add(std::string_view text);
+  ArrayLiteral& add(std::int64_t value);
+  std::size_t size() const { return size_; }
+  // The literal; the array may be added to afterwards.
+  std::string text() const { return elements_ + "}"; }
+
+ private:
+  void separate();
+  std::string elements_ = "{";
+  std::size_t size_ = 0;
+};
+
+// Writes many rows with one statement: on SQLite it runs once a row; on PostgreSQL once for
+// all of them, each parameter the array of the rows' values, so the statement there reads
+// them with `unnest(?1::text[], ?2::bigint[], …)` (in the order added, which is the order rows
+// are written and locked in). Rows the statement returns (RETURNING) go to `returned`.
+class RowsWriter {
+ public:
+  using Returned = std::function<void(const Statement&)>;
+  RowsWriter(Database& db, Statement& statement, Returned returned = nullptr);
+  RowsWriter& add(std::string_view text);
+  RowsWriter& add(std::int64_t value);
+  void end_row();
+  // PostgreSQL: runs the statement, if any row was added. Call once, after the last row.
+  void finish();
+
+ private:
+  template <class Value>
+  RowsWriter& put(Value value);
+  void run();
+  Statement& statement_;
+  Returned returned_;
+  bool at_once_;
+  int column_ = 0;
+  std::size_t rows_ = 0;
+  std::vector<ArrayLiteral> columns_;  // at once: a column's values so far
+};
 
 }  // namespace sync_server::db

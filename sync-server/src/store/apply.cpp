@@ -115,6 +115,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
       " record_id = excluded.record_id, code = excluded.code, message = excluded.message, field = excluded.field,"
       " at = excluded.at");
   static const std::string kNotPrepared;
+  prefetch_rows(push, acked);
   for (std::size_t i = 0; i < push.changes.size(); ++i) {
     const auto& received = push.changes[i];
     if (received.seq <= acked) continue;
@@ -145,6 +146,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
       ++outcome.ignored;
     }
   }
+  prefetch_done();
 
   db.cached("UPDATE devices SET acked_seq = CASE WHEN acked_seq < ?1 THEN ?1 ELSE acked_seq END, last_sync_at = ?2"
             " WHERE device_id = ?3")
@@ -471,7 +473,8 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
   recount(winner, current, admitted);
   write_record(device, winner, current, admitted, encoded);
   if (change.entity == Entity::visit) {
-    keep_referrals(change.id, admitted.data ? &std::get<Visit>(*admitted.data) : nullptr, admitted.ward);
+    keep_referrals(change.id, admitted.data ? &std::get<Visit>(*admitted.data) : nullptr, admitted.ward,
+                   current.has_value());
   }
   if (change.entity == Entity::household) {
     if (current) move_visits_with(change.id, *current, admitted);

@@ -295,6 +295,65 @@ void Transaction::commit() {
   db_.commit();
 }
 
+void ArrayLiteral::separate() {
+  if (size_++ > 0) elements_ += ',';
+}
+
+ArrayLiteral& ArrayLiteral::add(std::string_view text) {
+  separate();
+  elements_ += '"';
+  for (const char c : text) {
+    if (c == '"' || c == '\\') elements_ += '\\';
+    elements_ += c;
+  }
+  elements_ += '"';
+  return *this;
+}
+
+ArrayLiteral& ArrayLiteral::add(std::int64_t value) {
+  separate();
+  elements_ += std::to_string(value);
+  return *this;
+}
+
+RowsWriter::RowsWriter(Database& db, Statement& statement, Returned returned)
+    : statement_(statement), returned_(std::move(returned)), at_once_(db.postgresql()) {}
+
+template <class Value>
+RowsWriter& RowsWriter::put(Value value) {
+  if (!at_once_) {
+    statement_.bind(++column_, value);
+    return *this;
+  }
+  if (columns_.size() <= static_cast<std::size_t>(column_)) columns_.emplace_back();
+  columns_[static_cast<std::size_t>(column_++)].add(value);
+  return *this;
+}
+
+RowsWriter& RowsWriter::add(std::string_view text) { return put(text); }
+RowsWriter& RowsWriter::add(std::int64_t value) { return put(value); }
+
+void RowsWriter::end_row() {
+  column_ = 0;
+  ++rows_;
+  if (!at_once_) run();
+}
+
+void RowsWriter::finish() {
+  if (!at_once_ || rows_ == 0) return;
+  for (std::size_t i = 0; i < columns_.size(); ++i) statement_.bind(static_cast<int>(i + 1), columns_[i].text());
+  run();
+}
+
+void RowsWriter::run() {
+  if (returned_) {
+    while (statement_.step()) returned_(statement_);
+  } else {
+    statement_.run();
+  }
+  statement_.reset();
+}
+
 std::string postgresql_parameters(std::string_view sql) {
   std::string out;
   out.reserve(sql.size() + 16);

@@ -29,7 +29,7 @@ std::size_t ServerStore::Impl::erase_visits_of(const std::string& household_id, 
     safer::Visit record;
     safer::from_json(visit->data, record);  // written by this store: always valid
     count_visit(record, visit->ward, -1);
-    keep_referrals(visit_id, nullptr, "");
+    keep_referrals(visit_id, nullptr, "", true);
     // The tombstone must win over the visit on every device, whoever wrote it and when.
     const safer::Hlc hlc = hlc_after(std::max(erased_at, visit->hlc));
     if (hlc > server_hlc) server_hlc = hlc;

@@ -11,9 +11,14 @@
 
 namespace sync_server {
 
-void ServerStore::Impl::keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward) {
+void ServerStore::Impl::keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward,
+                                       bool stored) {
   WantedReferrals wanted;
   if (visit != nullptr) wanted.partners = safer::referral_partners(*visit, options.lists);
+  // A new visit (most of a push) without referrals has nothing to write, nor to read. (A visit
+  // first written earlier in this group is stored: its entry here is replaced.)
+  if (!stored && wanted.partners.empty()) return;
+  wanted.stored = stored;
   if (!wanted.partners.empty()) {
     wanted.household_id = visit->household_id;
     wanted.day = safer::format_iso_date(options.local_date(visit->visited_at));
@@ -42,7 +47,7 @@ void ServerStore::Impl::flush_referrals() {
   for (const auto& [visit_id, wanted] : pending_referrals) {
     held->reset();
     held->bind(1, visit_id);
-    while (held->step()) {
+    while (wanted.stored && held->step()) {
       std::string partner = held->column_text(0);
       if (std::find(wanted.partners.begin(), wanted.partners.end(), partner) != wanted.partners.end()) continue;
       writes.push_back({held->column_text(1), std::move(partner), &visit_id, nullptr});

@@ -1044,27 +1044,79 @@ void ServerStore::Impl::set_meta(const char* key, const std::string& value) {
       .run();
 }
 
+// The columns of `records` a StoredRow holds, as read_stored_row() reads them.
+#define STORED_ROW_COLUMNS "hlc, device_id, owner, deleted, data, household_id, assigned_to, target, ward"
+
+namespace {
+
+// A StoredRow from STORED_ROW_COLUMNS, the first at `first`.
+StoredRow read_stored_row(const db::Statement& statement, int first) {
+  StoredRow row;
+  row.hlc = safer::Hlc::parse(statement.column_text(first)).value_or(safer::Hlc{});
+  row.device_id = statement.column_text(first + 1);
+  row.owner = statement.column_text(first + 2);
+  row.deleted = statement.column_int(first + 3) != 0;
+  row.data = statement.column_text(first + 4);
+  row.household_id = statement.column_text(first + 5);
+  row.assigned_to = statement.column_optional_text(first + 6);
+  row.target = statement.column_int(first + 7) != 0;
+  row.ward = statement.column_text(first + 8);
+  return row;
+}
+
+}  // namespace
+
 std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const std::string& id, RowLock lock) {
+  if (lock == RowLock::update && !prefetched.empty()) {
+    if (auto taken = prefetched.extract({entity, id})) return std::move(taken.mapped());
+  }
   // On PostgreSQL the row stays locked until the group commits: another server's write of
   // the same record waits, then compares with what this one wrote (see apply.cpp).
   auto statement = lock == RowLock::update
-                       ? db.cached("SELECT hlc, device_id, owner, deleted, data, household_id, assigned_to, target, ward"
-                                   " FROM records WHERE entity = ? AND id = ? FOR UPDATE")
-                       : db.cached("SELECT hlc, device_id, owner, deleted, data, household_id, assigned_to, target, ward"
-                                   " FROM records WHERE entity = ? AND id = ? FOR SHARE");
+                       ? db.cached("SELECT " STORED_ROW_COLUMNS " FROM records WHERE entity = ? AND id = ? FOR UPDATE")
+                       : db.cached("SELECT " STORED_ROW_COLUMNS " FROM records WHERE entity = ? AND id = ? FOR SHARE");
   statement->bind(1, safer::to_string(entity)).bind(2, id);
   if (!statement->step()) return std::nullopt;
-  StoredRow row;
-  row.hlc = safer::Hlc::parse(statement->column_text(0)).value_or(safer::Hlc{});
-  row.device_id = statement->column_text(1);
-  row.owner = statement->column_text(2);
-  row.deleted = statement->column_int(3) != 0;
-  row.data = statement->column_text(4);
-  row.household_id = statement->column_text(5);
-  row.assigned_to = statement->column_optional_text(6);
-  row.target = statement->column_int(7) != 0;
-  row.ward = statement->column_text(8);
-  return row;
+  return read_stored_row(*statement, 0);
+}
+
+void ServerStore::Impl::prefetch_rows(const safer::ReceivedPush& push, std::int64_t acked) {
+  prefetched.clear();
+  if (!db.postgresql()) return;
+  std::set<std::pair<safer::Entity, std::string>> records;
+  std::set<std::string> households;
+  for (const auto& received : push.changes) {
+    if (received.seq <= acked || !received.change) continue;
+    const auto& change = *received.change;
+    records.emplace(change.entity, change.id);
+    const auto* visit = change.data ? std::get_if<safer::Visit>(&*change.data) : nullptr;
+    if (visit != nullptr && !households_seen.contains(visit->household_id)) households.insert(visit->household_id);
+  }
+  if (records.empty()) return;
+  // Locked in key order, as another server's group locks them (a deadlock is less likely).
+  db::ArrayLiteral entities, ids;
+  for (const auto& key : records) {
+    entities.add(safer::to_string(key.first));
+    ids.add(key.second);
+    prefetched.emplace(key, std::nullopt);  // none stored, unless read below
+  }
+  auto rows = db.cached("SELECT entity, " STORED_ROW_COLUMNS ", id FROM records WHERE (entity, id) IN"
+                        " (SELECT * FROM unnest(?1::text[], ?2::text[])) ORDER BY entity, id FOR UPDATE");
+  rows->bind(1, entities.text()).bind(2, ids.text());
+  while (rows->step()) {
+    const auto entity = safer::enum_from_string<safer::Entity>(rows->column_text(0));
+    if (entity) prefetched[{*entity, rows->column_text(10)}] = read_stored_row(*rows, 1);
+  }
+  if (households.empty()) return;
+  db::ArrayLiteral household_ids;
+  for (const auto& id : households) {
+    household_ids.add(id);
+    households_seen.emplace(id, std::nullopt);
+  }
+  auto found = db.cached("SELECT " STORED_ROW_COLUMNS ", id FROM records WHERE entity = 'household'"
+                         " AND id = ANY(?1::text[]) ORDER BY id FOR SHARE");
+  found->bind(1, household_ids.text());
+  while (found->step()) households_seen[found->column_text(9)] = read_stored_row(*found, 0);
 }
 
 const std::optional<StoredRow>& ServerStore::Impl::find_household(const std::string& id) {
@@ -1299,6 +1351,7 @@ void ServerStore::touch_device(const std::string& device_id) {
 void ServerStore::begin_group() {
   impl_->drop_counts();
   impl_->households_seen.clear();
+  impl_->prefetch_done();
   impl_->group_wrote = false;
   impl_->group.emplace(impl_->db);
   if (!impl_->db.postgresql()) impl_->last_version = std::stoll(impl_->meta("last_version").value_or("0"));
@@ -1334,6 +1387,7 @@ void ServerStore::commit_group() {
 
 void ServerStore::abandon_group() noexcept {
   impl_->group.reset();
+  impl_->prefetch_done();
   impl_->drop_counts();
   impl_->households_seen.clear();
 }

@@ -166,129 +166,180 @@ void ServerStore::Impl::drop_counts() {
 namespace {
 
 // Adds `pending` to a totals table (visit_totals or visit_month_totals) with `upsert`, and
-// removes the rows a take-away left at zero visits with `remove`.
-void write_totals(db::Statement& upsert, db::Statement& remove,
+// removes the rows a take-away left at zero visits with `remove` (RowsWriter statements).
+void write_totals(db::Database& db, db::Statement& upsert, db::Statement& remove,
                   const std::map<VisitTotalsKey, VisitTotals>& pending) {
+  db::RowsWriter added(db, upsert), emptied(db, remove);
   for (const auto& [key, totals] : pending) {
     if (totals == VisitTotals{}) continue;  // added and taken away again
     const auto& [period, ward, status] = key;
-    upsert.reset();
-    upsert.bind(1, period).bind(2, ward).bind(3, status);
-    for (std::size_t i = 0; i < totals.size(); ++i) upsert.bind(static_cast<int>(4 + i), totals[i]);
-    upsert.run();
-    if (totals[0] < 0) {  // only a take-away can empty a row
-      remove.reset();
-      remove.bind(1, period).bind(2, ward).bind(3, status).run();
-    }
+    added.add(period).add(ward).add(status);
+    for (const std::int64_t count : totals) added.add(count);
+    added.end_row();
+    if (totals[0] < 0) emptied.add(period).add(ward).add(status).end_row();  // only a take-away can empty a row
   }
+  added.finish();
+  emptied.finish();
 }
 
 // As write_totals, for answer_totals or answer_month_totals.
-void write_answer_totals(db::Statement& upsert, db::Statement& remove,
+void write_answer_totals(db::Database& db, db::Statement& upsert, db::Statement& remove,
                          const std::map<AnswerKey, std::int64_t>& pending) {
+  db::RowsWriter added(db, upsert), emptied(db, remove);
   for (const auto& [key, visits] : pending) {
     if (visits == 0) continue;
     const auto& [period, ward, question, answer] = key;
-    upsert.reset();
-    upsert.bind(1, period).bind(2, ward).bind(3, question).bind(4, answer).bind(5, visits).run();
-    if (visits < 0) {
-      remove.reset();
-      remove.bind(1, period).bind(2, ward).bind(3, question).bind(4, answer).run();
-    }
+    added.add(period).add(ward).add(question).add(answer).add(visits).end_row();
+    if (visits < 0) emptied.add(period).add(ward).add(question).add(answer).end_row();
   }
+  added.finish();
+  emptied.finish();
 }
 
 }  // namespace
 
+// Each statement of the flush in two forms: SQLite's, run once a row, and PostgreSQL's, run
+// once for all the rows (db::RowsWriter), whose parameters are arrays read by unnest().
+#define UNNEST_TOTALS                                                                    \
+  " SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::bigint[], ?5::bigint[],"          \
+  " ?6::bigint[], ?7::bigint[], ?8::bigint[], ?9::bigint[], ?10::bigint[], ?11::bigint[],"         \
+  " ?12::bigint[], ?13::bigint[], ?14::bigint[], ?15::bigint[])"
+#define UNNEST_KEYS_3 " IN (SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[]))"
+#define UNNEST_KEYS_4 " IN (SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::bigint[]))"
+
 void ServerStore::Impl::flush_counts() {
-  write_totals(*db.cached("INSERT INTO visit_totals AS t VALUES (" TOTALS_VALUES ")"
-                          " ON CONFLICT (day, ward, status)" ADD_TO_TOTALS),
-               *db.cached("DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0"),
+  const bool pg = db.postgresql();
+  write_totals(db,
+               *db.cached(pg ? "INSERT INTO visit_totals AS t" UNNEST_TOTALS " ON CONFLICT (day, ward, status)" ADD_TO_TOTALS
+                             : "INSERT INTO visit_totals AS t VALUES (" TOTALS_VALUES ") ON CONFLICT (day, ward, status)"
+                               ADD_TO_TOTALS),
+               *db.cached(pg ? "DELETE FROM visit_totals WHERE (day, ward, status)" UNNEST_KEYS_3 " AND visits = 0"
+                             : "DELETE FROM visit_totals WHERE day = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_days);
   pending_days.clear();
-  write_totals(*db.cached("INSERT INTO visit_month_totals AS t VALUES (" TOTALS_VALUES ")"
-                          " ON CONFLICT (month, ward, status)" ADD_TO_TOTALS),
-               *db.cached("DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0"),
+  write_totals(db,
+               *db.cached(pg ? "INSERT INTO visit_month_totals AS t" UNNEST_TOTALS " ON CONFLICT (month, ward, status)"
+                               ADD_TO_TOTALS
+                             : "INSERT INTO visit_month_totals AS t VALUES (" TOTALS_VALUES ")"
+                               " ON CONFLICT (month, ward, status)" ADD_TO_TOTALS),
+               *db.cached(pg ? "DELETE FROM visit_month_totals WHERE (month, ward, status)" UNNEST_KEYS_3 " AND visits = 0"
+                             : "DELETE FROM visit_month_totals WHERE month = ? AND ward = ? AND status = ? AND visits = 0"),
                pending_months);
   pending_months.clear();
-  write_answer_totals(*db.cached("INSERT INTO answer_totals AS t VALUES (?1, ?2, ?3, ?4, ?5)"
-                                 " ON CONFLICT (day, ward, question, answer) DO UPDATE SET visits = t.visits + excluded.visits"),
-                      *db.cached("DELETE FROM answer_totals WHERE day = ? AND ward = ? AND question = ? AND answer = ?"
-                                 " AND visits = 0"),
-                      pending_answer_days);
+  write_answer_totals(
+      db,
+      *db.cached(pg ? "INSERT INTO answer_totals AS t SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[], ?4::bigint[],"
+                      " ?5::bigint[]) ON CONFLICT (day, ward, question, answer) DO UPDATE SET visits = t.visits + excluded.visits"
+                    : "INSERT INTO answer_totals AS t VALUES (?1, ?2, ?3, ?4, ?5)"
+                      " ON CONFLICT (day, ward, question, answer) DO UPDATE SET visits = t.visits + excluded.visits"),
+      *db.cached(pg ? "DELETE FROM answer_totals WHERE (day, ward, question, answer)" UNNEST_KEYS_4 " AND visits = 0"
+                    : "DELETE FROM answer_totals WHERE day = ? AND ward = ? AND question = ? AND answer = ? AND visits = 0"),
+      pending_answer_days);
   pending_answer_days.clear();
-  write_answer_totals(*db.cached("INSERT INTO answer_month_totals AS t VALUES (?1, ?2, ?3, ?4, ?5)"
-                                 " ON CONFLICT (month, ward, question, answer) DO UPDATE SET visits = t.visits + excluded.visits"),
-                      *db.cached("DELETE FROM answer_month_totals WHERE month = ? AND ward = ? AND question = ?"
-                                 " AND answer = ? AND visits = 0"),
-                      pending_answer_months);
+  write_answer_totals(
+      db,
+      *db.cached(pg ? "INSERT INTO answer_month_totals AS t SELECT * FROM unnest(?1::text[], ?2::text[], ?3::text[],"
+                      " ?4::bigint[], ?5::bigint[]) ON CONFLICT (month, ward, question, answer)"
+                      " DO UPDATE SET visits = t.visits + excluded.visits"
+                    : "INSERT INTO answer_month_totals AS t VALUES (?1, ?2, ?3, ?4, ?5)"
+                      " ON CONFLICT (month, ward, question, answer) DO UPDATE SET visits = t.visits + excluded.visits"),
+      *db.cached(pg ? "DELETE FROM answer_month_totals WHERE (month, ward, question, answer)" UNNEST_KEYS_4
+                      " AND visits = 0"
+                    : "DELETE FROM answer_month_totals WHERE month = ? AND ward = ? AND question = ? AND answer = ?"
+                      " AND visits = 0"),
+      pending_answer_months);
   pending_answer_months.clear();
 
   {
-    auto upsert = db.cached("INSERT INTO household_days AS t VALUES (?1, ?2, ?3)"
-                            " ON CONFLICT (household_id, day) DO UPDATE SET completed = t.completed + excluded.completed");
-    auto remove = db.cached("DELETE FROM household_days WHERE household_id = ? AND day = ? AND completed = 0");
+    db::RowsWriter added(db, *db.cached(pg ? "INSERT INTO household_days AS t SELECT * FROM unnest(?1::text[], ?2::text[],"
+                                             " ?3::bigint[]) ON CONFLICT (household_id, day)"
+                                             " DO UPDATE SET completed = t.completed + excluded.completed"
+                                           : "INSERT INTO household_days AS t VALUES (?1, ?2, ?3) ON CONFLICT"
+                                             " (household_id, day) DO UPDATE SET completed = t.completed + excluded.completed"));
+    db::RowsWriter emptied(db, *db.cached(pg ? "DELETE FROM household_days WHERE (household_id, day) IN"
+                                               " (SELECT * FROM unnest(?1::text[], ?2::text[])) AND completed = 0"
+                                             : "DELETE FROM household_days WHERE household_id = ? AND day = ? AND completed = 0"));
     for (const auto& [key, delta] : pending_household_days) {
       if (delta == 0) continue;
-      upsert->reset();
-      upsert->bind(1, key.first).bind(2, key.second).bind(3, delta).run();
-      if (delta < 0) {
-        remove->reset();
-        remove->bind(1, key.first).bind(2, key.second).run();
-      }
+      added.add(key.first).add(key.second).add(delta).end_row();
+      if (delta < 0) emptied.add(key.first).add(key.second).end_row();
     }
+    added.finish();
+    emptied.finish();
     pending_household_days.clear();
   }
 
-  auto upsert = db.cached(
-      "INSERT INTO household_years AS t VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
-      " DO UPDATE SET completed = t.completed + excluded.completed RETURNING completed");
-  auto remove = db.cached("DELETE FROM household_years WHERE household_id = ? AND year = ?");
-  // Read by key and shared-locked (PostgreSQL) before its years are written: a coordinator's
-  // change of the household's target flag or vulnerabilities on another server is waited for,
-  // and seen, so that exactly one of the two transactions counts the household among the
-  // year's visited and moves it between groups (docs/scale-out.md).
-  auto household = db.cached(
-      "SELECT target, deleted, json_extract(data, '$.vulnerability') FROM records"
-      " WHERE entity = 'household' AND id = ? FOR SHARE");
-  auto visited = db.cached(
-      "INSERT INTO year_visited AS t VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = t.targets + excluded.targets");
+  // Each household whose years change, read by key and shared-locked (PostgreSQL) before its
+  // years are written: a coordinator's change of the household's target flag or
+  // vulnerabilities on another server is waited for, and seen, so that exactly one of the two
+  // transactions counts the household among the year's visited and moves it between groups
+  // (docs/scale-out.md).
+  struct HouseholdNow {
+    bool live_target = false;
+    std::uint32_t vulnerabilities = 0;
+  };
+  std::map<std::string, HouseholdNow> households;  // none read: no live record
+  {
+    db::RowsWriter read(db,
+                        *db.cached(pg ? "SELECT id, target, deleted, json_extract(data, '$.vulnerability') FROM records"
+                                        " WHERE entity = 'household' AND id = ANY(?1::text[]) ORDER BY id FOR SHARE"
+                                      : "SELECT id, target, deleted, json_extract(data, '$.vulnerability') FROM records"
+                                        " WHERE entity = 'household' AND id = ?"),
+                        [&households](const db::Statement& row) {
+                          households[row.column_text(0)] = {row.column_int(1) == 1 && row.column_int(2) == 0,
+                                                            vulnerabilities_in(row, 3).bits()};
+                        });
+    const std::string* last = nullptr;  // the map keeps a household's years together
+    for (const auto& [key, delta] : pending_household_years) {
+      if (delta == 0 || (last != nullptr && *last == key.first)) continue;
+      read.add(key.first).end_row();
+      last = &key.first;
+    }
+    read.finish();
+  }
+  // The years' counts after this group's, by household and year.
+  std::map<std::pair<std::string, int>, std::int64_t> completed_now;
+  {
+    db::RowsWriter added(db,
+                         *db.cached(pg ? "INSERT INTO household_years AS t SELECT * FROM unnest(?1::text[], ?2::int[],"
+                                         " ?3::bigint[]) ON CONFLICT (household_id, year) DO UPDATE SET"
+                                         " completed = t.completed + excluded.completed RETURNING household_id, year, completed"
+                                       : "INSERT INTO household_years AS t VALUES (?1, ?2, ?3) ON CONFLICT (household_id, year)"
+                                         " DO UPDATE SET completed = t.completed + excluded.completed"
+                                         " RETURNING household_id, year, completed"),
+                         [&completed_now](const db::Statement& row) {
+                           completed_now[{row.column_text(0), static_cast<int>(row.column_int(1))}] = row.column_int(2);
+                         });
+    for (const auto& [key, delta] : pending_household_years) {
+      if (delta != 0) added.add(key.first).add(key.second).add(delta).end_row();
+    }
+    added.finish();
+  }
   // year_visited's rows are written after the loop, in year order: in the order of households
   // two writers' groups would lock them in different orders and could deadlock.
   std::map<int, std::int64_t> visited_targets;
-  const std::string* read_for = nullptr;  // the map keeps a household's years together: one read each
-  bool live_target = false;
-  std::uint32_t vulnerabilities = 0;
+  db::RowsWriter emptied(db, *db.cached(pg ? "DELETE FROM household_years WHERE (household_id, year) IN"
+                                             " (SELECT * FROM unnest(?1::text[], ?2::int[]))"
+                                           : "DELETE FROM household_years WHERE household_id = ? AND year = ?"));
   for (const auto& [key, delta] : pending_household_years) {
     if (delta == 0) continue;
     const auto& [household_id, year] = key;
-    if (read_for == nullptr || *read_for != household_id) {
-      household->reset();
-      household->bind(1, household_id);
-      const bool found = household->step();
-      live_target = found && household->column_int(0) == 1 && household->column_int(1) == 0;
-      vulnerabilities = found ? vulnerabilities_in(*household, 2).bits() : 0;
-      household->reset();
-      read_for = &household_id;
-    }
-    upsert->reset();
-    upsert->bind(1, household_id).bind(2, year).bind(3, delta);
-    const std::int64_t completed = upsert->step() ? upsert->column_int(0) : 0;
-    upsert->reset();
+    const std::int64_t completed = completed_now.at(key);
+    const auto found = households.find(household_id);
+    const HouseholdNow household = found == households.end() ? HouseholdNow{} : found->second;
     // The household's first completed visits of the year, or its last ones gone: it counts
     // once more, or once less, in its group, and if a live target among the year's visited.
     const int change = completed - delta == 0 ? +1 : completed == 0 ? -1 : 0;
-    auto& grouped = pending_groups[{year, vulnerabilities}];
+    auto& grouped = pending_groups[{year, household.vulnerabilities}];
     grouped.first += change;
     grouped.second += delta;
-    if (change == 0) continue;
-    if (change < 0) {
-      remove->reset();
-      remove->bind(1, household_id).bind(2, year).run();
-    }
-    if (live_target) visited_targets[year] += change;
+    if (change < 0) emptied.add(household_id).add(year).end_row();
+    if (change != 0 && household.live_target) visited_targets[year] += change;
   }
+  emptied.finish();
   pending_household_years.clear();
+  auto visited = db.cached(
+      "INSERT INTO year_visited AS t VALUES (?1, ?2) ON CONFLICT (year) DO UPDATE SET targets = t.targets + excluded.targets");
   for (const auto& [year, change] : visited_targets) {
     if (change == 0) continue;
     visited->reset();

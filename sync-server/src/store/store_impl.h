@@ -122,6 +122,16 @@ struct ServerStore::Impl {
   enum class RowLock { update, share };
   std::optional<StoredRow> find_row(safer::Entity entity, const std::string& id, RowLock lock = RowLock::update);
 
+  // PostgreSQL: a push's records, and the households its visits refer to, read and locked by
+  // two statements before its changes are applied, rather than one round trip each. A record
+  // read so is given once, to the first find_row() (update) that asks for it, which is the
+  // change's own or one that writes it first (a household's move or erasure of its visits):
+  // every write of a record in a group follows its find_row(), so a later one reads it again.
+  // Households go into households_seen. Dropped after the push (prefetch_done()).
+  void prefetch_rows(const safer::ReceivedPush& push, std::int64_t acked);
+  void prefetch_done() { prefetched.clear(); }
+  std::map<std::pair<safer::Entity, std::string>, std::optional<StoredRow>> prefetched;
+
   // Households as visits of this write group found them (most of a batch's visits are to a
   // few households): find_household() reads through it; a household's own change drops its
   // entry, and begin_group()/abandon_group() the lot.
@@ -179,12 +189,14 @@ struct ServerStore::Impl {
   // referrals.cpp. Makes the visit's rows in `referrals` those of `visit` (nullptr: a deleted or
   // erased visit, none): a row per partner it refers to, with its household, local day, `ward`
   // and share basis. A partner the visit still refers to keeps its sent state. Written by
-  // flush_referrals() when the group commits, not now (see there).
-  void keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward);
+  // flush_referrals() when the group commits, not now (see there). `stored`: the visit has a
+  // row in `records` (false for a new one, which can have no referrals yet).
+  void keep_referrals(const std::string& visit_id, const safer::Visit* visit, const std::string& ward, bool stored);
   // The rows keep_referrals() wants for a visit, by visit id: the last call for a visit wins.
   struct WantedReferrals {
     std::vector<std::string> partners;  // none: the visit's rows go
     std::string household_id, day, ward, basis;
+    bool stored = true;  // false: the visit has none yet, so none to read and delete
   };
   std::map<std::string, WantedReferrals> pending_referrals;
   // Writes pending_referrals in the order of the referral_totals rows their triggers change
