@@ -37,6 +37,10 @@ TEST_CASE("an array literal quotes every text element, so any text is one elemen
   CHECK(texts.size() == 7);
   CHECK(texts.text() == R"({"plain","a,b","say \"hi\"","back\\slash","{braces}","","NULL"})");
   CHECK(ArrayLiteral().add(std::int64_t{1}).add(std::int64_t{-20}).add(std::int64_t{0}).text() == "{1,-20,0}");
+  // A NULL element is unquoted; the text "NULL" is not one.
+  using sync_server::db::Cell;
+  CHECK(ArrayLiteral().add_cell(Cell{}).add_cell(Cell{std::int64_t{3}}).add_cell(Cell{std::string("NULL")}).text() ==
+        R"({NULL,3,"NULL"})");
 }
 
 // Why: the statistics' flush writes a table's rows in one statement on PostgreSQL and once a

@@ -181,3 +181,56 @@ TEST_CASE("statistics follow only the winning version of a visit", "[push][confl
   CHECK(stats.outcomes[static_cast<std::size_t>(safer::Outcome::crime_prevention_advice)] == 1);
   CHECK(stats == team.fixture.store().recompute_stats(std::nullopt, std::nullopt));
 }
+
+// Why: on PostgreSQL the visits and commute sessions of a push are written when it ends, by
+// two statements (ServerStore::Impl::write_pending_records); a change later in the push must
+// still see an earlier one's version, and a household's change the visits written before it.
+TEST_CASE("versions of one record in one push, and a household's change after its visits, all count",
+          "[push][conflicts][stats]") {
+  TwoCoordinators team;
+  REQUIRE(team.fixture.push(team.tablet_a, {upsert(uuid(1), household("Elstree"), hlc(10)),
+                                            upsert(uuid(20), visit(uuid(1)), hlc(11))})
+              .rejected.empty());
+  auto& store = team.fixture.store();
+  const auto visit_status = [&team](int number) {
+    const auto record = team.stored(Entity::visit, number);
+    REQUIRE(record.has_value());
+    return record->change.data ? std::get<Visit>(*record->change.data).status : std::optional<VisitStatus>();
+  };
+
+  SECTION("a new visit edited, and an older one edited twice, in the same push") {
+    REQUIRE(team.fixture.push(team.tablet_a, {upsert(uuid(21), visit(uuid(1), VisitStatus::no_answer), hlc(20)),
+                                              upsert(uuid(20), visit(uuid(1), VisitStatus::no_answer), hlc(21)),
+                                              upsert(uuid(21), visit(uuid(1), VisitStatus::completed), hlc(22)),
+                                              upsert(uuid(20), visit(uuid(1), VisitStatus::declined), hlc(23)),
+                                              upsert(uuid(21), visit(uuid(1), VisitStatus::completed), hlc(19))})
+                .rejected.empty());
+    CHECK(visit_status(21) == VisitStatus::completed);
+    CHECK(team.stored(Entity::visit, 21)->change.hlc == hlc(22));  // the older third version lost
+    CHECK(visit_status(20) == VisitStatus::declined);
+    CHECK(store.stats(std::nullopt, std::nullopt).visits_total == 2);
+  }
+  SECTION("a new visit deleted in the same push") {
+    REQUIRE(team.fixture.push(team.tablet_a, {upsert(uuid(21), visit(uuid(1)), hlc(20)), remove(Entity::visit, uuid(21), hlc(21))})
+                .rejected.empty());
+    CHECK(team.stored(Entity::visit, 21)->change.op == Op::remove);
+    CHECK(store.stats(std::nullopt, std::nullopt).visits_total == 1);
+  }
+  SECTION("new visits, then their household moves to another ward: they move with it") {
+    REQUIRE(team.fixture.push(team.tablet_a, {upsert(uuid(21), visit(uuid(1)), hlc(20)),
+                                              upsert(uuid(22), visit(uuid(1), VisitStatus::no_answer), hlc(21)),
+                                              upsert(uuid(1), household("Shenley"), hlc(22))})
+                .rejected.empty());
+    const auto stats = store.stats(std::nullopt, std::nullopt);
+    CHECK(stats.visits_by_ward.at("Shenley") == 3);
+    CHECK(stats.visits_by_ward.at("Elstree") == 0);
+  }
+  SECTION("a new visit, then its household is erased: the visit is erased with it") {
+    REQUIRE(team.fixture.push(team.tablet_a, {upsert(uuid(21), visit(uuid(1)), hlc(20)),
+                                              remove(Entity::household, uuid(1), hlc(21))})
+                .rejected.empty());
+    CHECK(team.stored(Entity::visit, 21)->change.op == Op::remove);
+    CHECK(store.stats(std::nullopt, std::nullopt).visits_total == 0);
+  }
+  CHECK(store.stats(std::nullopt, std::nullopt) == team.fixture.store().recompute_stats(std::nullopt, std::nullopt));
+}

@@ -22,6 +22,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <variant>
 #include <vector>
 
 #include "safer/result.h"
@@ -54,6 +55,9 @@ class Failure : public std::runtime_error {
 // A write that lost a race with another server's transaction (see apply.cpp).
 [[noreturn]] void throw_write_race(const std::string& what);
 
+// A value to bind, or to add to an ArrayLiteral: NULL, an integer or a text.
+using Cell = std::variant<std::monostate, std::int64_t, std::string>;
+
 class Statement {
  public:
   virtual ~Statement() = default;
@@ -69,6 +73,7 @@ class Statement {
   Statement& bind(int index, const std::optional<T>& value) {
     return value ? bind(index, *value) : bind_null(index);
   }
+  Statement& bind(int index, const Cell& cell);
 
   // Runs the statement on the first call; true while a row is ready.
   virtual bool step() = 0;
@@ -172,6 +177,8 @@ class ArrayLiteral {
  public:
   ArrayLiteral& add(std::string_view text);
   ArrayLiteral& add(std::int64_t value);
+  ArrayLiteral& add_null();
+  ArrayLiteral& add_cell(const Cell& cell);
   std::size_t size() const { return size_; }
   // The literal; the array may be added to afterwards.
   std::string text() const { return elements_ + "}"; }

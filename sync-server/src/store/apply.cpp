@@ -116,6 +116,7 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
       " at = excluded.at");
   static const std::string kNotPrepared;
   prefetch_rows(push, acked);
+  buffer_records = db.postgresql();
   for (std::size_t i = 0; i < push.changes.size(); ++i) {
     const auto& received = push.changes[i];
     if (received.seq <= acked) continue;
@@ -146,7 +147,8 @@ PushOutcome ServerStore::Impl::apply_batch(const DeviceIdentity& device, const s
       ++outcome.ignored;
     }
   }
-  prefetch_done();
+  write_pending_records();
+  push_done();
 
   db.cached("UPDATE devices SET acked_seq = CASE WHEN acked_seq < ?1 THEN ?1 ELSE acked_seq END, last_sync_at = ?2"
             " WHERE device_id = ?3")
@@ -341,13 +343,75 @@ void ServerStore::Impl::recount(const Change& change, const std::optional<Stored
   }
 }
 
+// The statement's column list, shared with write_pending_records().
+#define RECORD_COLUMNS                                                                          \
+  "entity, id, hlc, device_id, user_id, owner, deleted, data, version, household_id, assigned_to," \
+  " target, ward, visited_at, status, follow_up, local_day"
+
 void ServerStore::Impl::write_record(const DeviceIdentity& device, const Change& change,
                                      const std::optional<StoredRow>& current, const Admitted& admitted,
                                      const std::string& encoded) {
   const auto& data = admitted.data;
-  auto write = db.cached(
-      "INSERT INTO records (entity, id, hlc, device_id, user_id, owner, deleted, data, version, household_id,"
-      " assigned_to, target, ward, visited_at, status, follow_up, local_day)"
+  RecordWrite write;
+  auto& cells = write.cells;
+  cells[0] = std::string(safer::to_string(change.entity));
+  cells[1] = change.id;
+  cells[2] = change.hlc.to_string();
+  cells[3] = device.device_id;
+  cells[4] = device.user_id;
+  cells[5] = current ? current->owner : device.user_id;
+  cells[6] = std::int64_t{data ? 0 : 1};
+  if (!data) {
+    cells[7] = std::monostate{};
+  } else if (!encoded.empty() && change.entity != Entity::household && !admitted.completed) {
+    // Households are always completed by admit(), visits sometimes.
+    cells[7] = encoded;
+  } else {
+    cells[7] = safer::to_json(*data);
+  }
+  cells[8] = ++last_version;
+  if (!admitted.household_id.empty()) cells[9] = admitted.household_id;
+  if (admitted.assigned_to) cells[10] = *admitted.assigned_to;
+  cells[11] = std::int64_t{admitted.target ? 1 : 0};
+  if (!admitted.ward.empty()) cells[12] = admitted.ward;
+  const auto* new_visit = data ? std::get_if<Visit>(&*data) : nullptr;
+  cells[15] = std::int64_t{0};
+  if (new_visit != nullptr) {
+    cells[13] = safer::format_rfc3339(new_visit->visited_at);
+    cells[14] = std::string(safer::to_string(new_visit->status));
+    cells[15] = std::int64_t{new_visit->has(safer::Outcome::follow_up_required) ? 1 : 0};
+  }
+  const auto* new_session = data ? std::get_if<safer::CommuteSession>(&*data) : nullptr;
+  if (new_visit != nullptr || new_session != nullptr) {
+    const auto instant = new_visit != nullptr ? new_visit->visited_at : new_session->started_at;
+    cells[16] = safer::format_iso_date(options.local_date(instant));
+  }
+  // The row as read before, or none: on PostgreSQL another server may have inserted the
+  // record since (a row lock cannot cover a row that does not exist yet). Then nothing is
+  // written, and the group runs again and compares with that version.
+  if (current) write.replaces.emplace(current->hlc.to_string(), current->device_id);
+  group_wrote = true;
+
+  if (buffer_records && change.entity != Entity::household) {
+    write.row.hlc = change.hlc;
+    write.row.device_id = device.device_id;
+    write.row.owner = std::get<std::string>(cells[5]);
+    write.row.deleted = !data;
+    if (const auto* json = std::get_if<std::string>(&cells[7])) write.row.data = *json;
+    write.row.household_id = admitted.household_id;
+    write.row.assigned_to = admitted.assigned_to;
+    write.row.target = admitted.target;
+    write.row.ward = admitted.ward;
+    const auto [pending, added] = pending_records.try_emplace({change.entity, change.id});
+    // Written twice in the push: the row in the database is still the one the first write
+    // replaces (or none), and only the last version is written.
+    if (!added) write.replaces = std::move(pending->second.replaces);
+    pending->second = std::move(write);
+    return;
+  }
+
+  auto statement = db.cached(
+      "INSERT INTO records (" RECORD_COLUMNS ")"
       " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
       " ON CONFLICT (entity, id) DO UPDATE SET hlc = excluded.hlc, device_id = excluded.device_id,"
       " user_id = excluded.user_id, deleted = excluded.deleted, data = excluded.data, version = excluded.version,"
@@ -355,47 +419,57 @@ void ServerStore::Impl::write_record(const DeviceIdentity& device, const Change&
       " ward = excluded.ward, visited_at = excluded.visited_at, status = excluded.status,"
       " follow_up = excluded.follow_up, local_day = excluded.local_day"
       " WHERE records.hlc = ?18 AND records.device_id = ?19");
-  write->bind(1, safer::to_string(change.entity)).bind(2, change.id).bind(3, change.hlc.to_string());
-  write->bind(4, device.device_id).bind(5, device.user_id).bind(6, current ? current->owner : device.user_id);
-  write->bind(7, data ? 0 : 1);
-  if (!data) {
-    write->bind_null(8);
-  } else if (!encoded.empty() && change.entity != Entity::household && !admitted.completed) {
-    // Households are always completed by admit(), visits sometimes.
-    write->bind(8, encoded);
+  for (std::size_t i = 0; i < cells.size(); ++i) statement->bind(static_cast<int>(i + 1), cells[i]);
+  if (write.replaces) {
+    statement->bind(18, write.replaces->first).bind(19, write.replaces->second);
   } else {
-    write->bind(8, safer::to_json(*data));
+    statement->bind_null(18).bind_null(19);
   }
-  write->bind(9, ++last_version);
-  if (admitted.household_id.empty()) write->bind_null(10); else write->bind(10, admitted.household_id);
-  write->bind(11, admitted.assigned_to).bind(12, admitted.target ? 1 : 0);
-  if (admitted.ward.empty()) write->bind_null(13); else write->bind(13, admitted.ward);
-  const auto* new_visit = data ? std::get_if<Visit>(&*data) : nullptr;
-  if (new_visit != nullptr) {
-    write->bind(14, safer::format_rfc3339(new_visit->visited_at)).bind(15, safer::to_string(new_visit->status));
-    write->bind(16, new_visit->has(safer::Outcome::follow_up_required) ? 1 : 0);
-  } else {
-    write->bind_null(14).bind_null(15).bind(16, 0);
-  }
-  const auto* new_session = data ? std::get_if<safer::CommuteSession>(&*data) : nullptr;
-  if (new_visit != nullptr || new_session != nullptr) {
-    const auto instant = new_visit != nullptr ? new_visit->visited_at : new_session->started_at;
-    write->bind(17, safer::format_iso_date(options.local_date(instant)));
-  } else {
-    write->bind_null(17);
-  }
-  // The row as read before, or none: on PostgreSQL another server may have inserted the
-  // record since (a row lock cannot cover a row that does not exist yet). Then nothing is
-  // written, and the group runs again and compares with that version.
-  if (current) {
-    write->bind(18, current->hlc.to_string()).bind(19, current->device_id);
-  } else {
-    write->bind_null(18).bind_null(19);
-  }
-  write->run();
+  statement->run();
   if (db.changes() == 0) db::throw_write_race("another server wrote the same record first");
-  group_wrote = true;
   if (change.entity == Entity::household) households_seen.erase(change.id);
+}
+
+void ServerStore::Impl::write_pending_records() {
+  if (pending_records.empty()) return;
+  std::array<db::ArrayLiteral, 17> added;     // new records
+  std::array<db::ArrayLiteral, 19> replacing;  // and the version each replaces
+  for (const auto& [key, write] : pending_records) {  // in key order, as rows are locked
+    for (std::size_t i = 0; i < write.cells.size(); ++i) (write.replaces ? replacing[i] : added[i]).add_cell(write.cells[i]);
+    if (write.replaces) {
+      replacing[17].add(std::string_view(write.replaces->first));
+      replacing[18].add(std::string_view(write.replaces->second));
+    }
+  }
+  pending_records.clear();
+#define RECORD_ARRAYS                                                                               \
+  "?1::text[], ?2::text[], ?3::text[], ?4::text[], ?5::text[], ?6::text[], ?7::int[], ?8::text[],"   \
+  " ?9::bigint[], ?10::text[], ?11::text[], ?12::int[], ?13::text[], ?14::text[], ?15::text[],"      \
+  " ?16::int[], ?17::text[]"
+  const auto run = [this](db::Statement& statement, const auto& columns) {
+    for (std::size_t i = 0; i < columns.size(); ++i) statement.bind(static_cast<int>(i + 1), columns[i].text());
+    statement.run();
+    // Fewer rows than given: another server inserted one of the new records first, or wrote
+    // one that this push replaces (which it cannot while this one holds its row lock).
+    if (db.changes() != static_cast<std::int64_t>(columns[0].size())) {
+      db::throw_write_race("another server wrote the same record first");
+    }
+  };
+  if (added[0].size() > 0) {
+    run(*db.cached("INSERT INTO records (" RECORD_COLUMNS ") SELECT * FROM unnest(" RECORD_ARRAYS ")"
+                   " ON CONFLICT (entity, id) DO NOTHING"),
+        added);
+  }
+  if (replacing[0].size() > 0) {
+    run(*db.cached("UPDATE records AS r SET hlc = u.hlc, device_id = u.device_id, user_id = u.user_id,"
+                   " deleted = u.deleted, data = u.data, version = u.version, household_id = u.household_id,"
+                   " assigned_to = u.assigned_to, target = u.target, ward = u.ward, visited_at = u.visited_at,"
+                   " status = u.status, follow_up = u.follow_up, local_day = u.local_day"
+                   " FROM unnest(" RECORD_ARRAYS ", ?18::text[], ?19::text[]) AS u(" RECORD_COLUMNS ", old_hlc, old_device)"
+                   " WHERE r.entity = u.entity AND r.id = u.id AND r.hlc = u.old_hlc AND r.device_id = u.old_device"),
+        replacing);
+  }
+#undef RECORD_ARRAYS
 }
 
 void ServerStore::Impl::move_visits_with(const std::string& household_id, const StoredRow& before, const Admitted& after) {
@@ -453,6 +527,8 @@ std::optional<Rejection> ServerStore::Impl::apply_change(const DeviceIdentity& d
     return reject(safer::codes::kClockSkew,
                   "hlc is more than an hour ahead of the server's clock; check the tablet's clock", "hlc");
   }
+  // A household's change reads and writes its visits' rows, and its own (see pending_records).
+  if (change.entity == Entity::household) write_pending_records();
   const auto current = find_row(change.entity, change.id);
   auto admission = admit(device, change, current, rules);
   if (auto* refused = std::get_if<Rejection>(&admission)) return std::move(*refused);

@@ -316,6 +316,24 @@ ArrayLiteral& ArrayLiteral::add(std::int64_t value) {
   return *this;
 }
 
+ArrayLiteral& ArrayLiteral::add_cell(const Cell& cell) {
+  if (const auto* number = std::get_if<std::int64_t>(&cell)) return add(*number);
+  if (const auto* text = std::get_if<std::string>(&cell)) return add(std::string_view(*text));
+  return add_null();
+}
+
+Statement& Statement::bind(int index, const Cell& cell) {
+  if (const auto* number = std::get_if<std::int64_t>(&cell)) return bind(index, *number);
+  if (const auto* text = std::get_if<std::string>(&cell)) return bind(index, std::string_view(*text));
+  return bind_null(index);
+}
+
+ArrayLiteral& ArrayLiteral::add_null() {
+  separate();
+  elements_ += "NULL";  // unquoted; a text "NULL" is quoted by add()
+  return *this;
+}
+
 RowsWriter::RowsWriter(Database& db, Statement& statement, Returned returned)
     : statement_(statement), returned_(std::move(returned)), at_once_(db.postgresql()) {}
 

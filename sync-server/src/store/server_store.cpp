@@ -1067,6 +1067,9 @@ StoredRow read_stored_row(const db::Statement& statement, int first) {
 }  // namespace
 
 std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const std::string& id, RowLock lock) {
+  if (const auto pending = pending_records.find({entity, id}); pending != pending_records.end()) {
+    return pending->second.row;  // this push's, not yet written (its own: no lock to take)
+  }
   if (lock == RowLock::update && !prefetched.empty()) {
     if (auto taken = prefetched.extract({entity, id})) return std::move(taken.mapped());
   }
@@ -1351,7 +1354,7 @@ void ServerStore::touch_device(const std::string& device_id) {
 void ServerStore::begin_group() {
   impl_->drop_counts();
   impl_->households_seen.clear();
-  impl_->prefetch_done();
+  impl_->push_done();
   impl_->group_wrote = false;
   impl_->group.emplace(impl_->db);
   if (!impl_->db.postgresql()) impl_->last_version = std::stoll(impl_->meta("last_version").value_or("0"));
@@ -1387,7 +1390,7 @@ void ServerStore::commit_group() {
 
 void ServerStore::abandon_group() noexcept {
   impl_->group.reset();
-  impl_->prefetch_done();
+  impl_->push_done();
   impl_->drop_counts();
   impl_->households_seen.clear();
 }

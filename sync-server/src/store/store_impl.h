@@ -127,10 +127,29 @@ struct ServerStore::Impl {
   // read so is given once, to the first find_row() (update) that asks for it, which is the
   // change's own or one that writes it first (a household's move or erasure of its visits):
   // every write of a record in a group follows its find_row(), so a later one reads it again.
-  // Households go into households_seen. Dropped after the push (prefetch_done()).
+  // Households go into households_seen. Dropped after the push (push_done()).
   void prefetch_rows(const safer::ReceivedPush& push, std::int64_t acked);
-  void prefetch_done() { prefetched.clear(); }
   std::map<std::pair<safer::Entity, std::string>, std::optional<StoredRow>> prefetched;
+
+  // PostgreSQL, while apply_batch() applies a push: the rows its visits and commute sessions
+  // write, kept and written by two statements when the push ends (write_pending_records(): an
+  // INSERT of the new records, an UPDATE of those it replaces) instead of one each. find_row()
+  // gives a record's pending version. A household's change writes them first, and itself at
+  // once: its move or erasure reads and writes its visits' rows, and its exits read its own.
+  struct RecordWrite {
+    std::array<db::Cell, 17> cells;  // write_record()'s columns, in its statement's order
+    std::optional<std::pair<std::string, std::string>> replaces;  // (hlc, device_id); none: new
+    StoredRow row;                                                // as find_row() would read it
+  };
+  bool buffer_records = false;
+  std::map<std::pair<safer::Entity, std::string>, RecordWrite> pending_records;
+  void write_pending_records();
+  // The state of one push (above): dropped when it ends or its group is abandoned.
+  void push_done() {
+    prefetched.clear();
+    pending_records.clear();
+    buffer_records = false;
+  }
 
   // Households as visits of this write group found them (most of a batch's visits are to a
   // few households): find_household() reads through it; a household's own change drops its
