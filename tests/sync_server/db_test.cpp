@@ -3,7 +3,9 @@
 // of many rows by one statement.
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <map>
+#include <thread>
 #include <vector>
 
 #include "sync_server/db.h"
@@ -81,4 +83,42 @@ TEST_CASE("a RowsWriter writes every row added, and gives back what they return,
   auto count = db->cached("SELECT count(*) FROM t");
   REQUIRE(count->step());
   CHECK(count->column_int(0) == static_cast<std::int64_t>(keys.size()));
+}
+
+// Why: `group_retry` log lines name the cause (commit_queue.cpp); when every group ran again
+// under load, the log said only that they did (issue 17's deadlock on referral_totals).
+TEST_CASE("a deadlock PostgreSQL breaks is a retryable failure whose cause says so", "[db][postgresql]") {
+  using sync_server::db::Database;
+  const std::string url = test_support::new_postgresql_database();
+  const auto first = Database::open(url), second = Database::open(url);
+  first->exec("CREATE TABLE t (k TEXT PRIMARY KEY, n BIGINT NOT NULL); INSERT INTO t VALUES ('a', 0), ('b', 0)");
+  first->begin(Database::TransactionKind::write);
+  second->begin(Database::TransactionKind::write);
+  first->exec("UPDATE t SET n = 1 WHERE k = 'a'");
+  second->exec("UPDATE t SET n = 2 WHERE k = 'b'");
+  // Each then wants the other's row: PostgreSQL ends one of them (after deadlock_timeout).
+  std::string first_cause, second_cause;
+  bool first_retryable = false, second_retryable = false;
+  std::thread waiting([&] {
+    try {
+      first->exec("UPDATE t SET n = 1 WHERE k = 'b'");
+    } catch (const sync_server::db::Failure& failure) {
+      first_cause = failure.cause();
+      first_retryable = failure.retryable();
+      first->rollback();
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // until it waits (either order deadlocks)
+  try {
+    second->exec("UPDATE t SET n = 2 WHERE k = 'a'");
+  } catch (const sync_server::db::Failure& failure) {
+    second_cause = failure.cause();
+    second_retryable = failure.retryable();
+    second->rollback();
+  }
+  if (second_cause.empty()) second->commit();  // the survivor ends, so the other may too
+  waiting.join();
+  if (first_cause.empty()) first->commit();
+  CHECK(first_cause + second_cause == "deadlock");  // exactly one was broken
+  CHECK(first_retryable != second_retryable);
 }

@@ -38,18 +38,22 @@ namespace sync_server::db {
 
 class Failure : public std::runtime_error {
  public:
-  Failure(safer::Error error, bool retryable)
-      : std::runtime_error(error.message), error_(std::move(error)), retryable_(retryable) {}
+  Failure(safer::Error error, bool retryable, const char* cause = "")
+      : std::runtime_error(error.message), error_(std::move(error)), retryable_(retryable), cause_(cause) {}
   // Code "storage_full", "storage_read_only", "storage_busy", "storage_unavailable" or
   // "storage"; the message says that nothing was saved.
   const safer::Error& error() const { return error_; }
   // The transaction met another server's (a deadlock, a serialization failure, a row that
   // another server inserted first): running it again may succeed.
   bool retryable() const { return retryable_; }
+  // Why a retryable failure happened, for the log: "deadlock", "serialization_failure" or
+  // "write_race"; "" otherwise. Never the database's message, which can quote values.
+  const char* cause() const { return cause_; }
 
  private:
   safer::Error error_;
   bool retryable_;
+  const char* cause_;
 };
 
 // A write that lost a race with another server's transaction (see apply.cpp).

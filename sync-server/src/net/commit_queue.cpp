@@ -90,7 +90,8 @@ void CommitQueue::run(Lane& lane) {
         writer->abandon_group();
         for (auto& result : results) result.outcome.reset();
         if (failure.retryable() && attempt < ServerStore::kGroupAttempts) {
-          log::line("group_retry", "attempt=" + std::to_string(attempt) + " batches=" + std::to_string(group.size()));
+          log::line("group_retry", "attempt=" + std::to_string(attempt) + " batches=" + std::to_string(group.size()) +
+                                       " cause=" + failure.cause());
           continue;
         }
         const Error error = unavailable(failure.error().code);

@@ -29,7 +29,8 @@ Failure from_pg(const safer::pg::Failure& failure) {
     return Failure({"storage_unavailable", "the database cannot be reached: nothing was saved (" + what + ")", ""},
                    false);
   }
-  return Failure({"storage", "storage error: nothing was saved (" + what + ")", ""}, failure.retryable());
+  const char* cause = state == "40P01" ? "deadlock" : state == "40001" ? "serialization_failure" : "";
+  return Failure({"storage", "storage error: nothing was saved (" + what + ")", ""}, failure.retryable(), cause);
 }
 
 // --- SQLite ------------------------------------------------------------------------------
@@ -256,7 +257,7 @@ void PgStatement::run() {
 }  // namespace
 
 void throw_write_race(const std::string& what) {
-  throw Failure({"storage", "storage error: nothing was saved (" + what + ")", ""}, true);
+  throw Failure({"storage", "storage error: nothing was saved (" + what + ")", ""}, true, "write_race");
 }
 
 bool Database::is_postgresql_url(std::string_view location) {
