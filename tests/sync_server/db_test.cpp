@@ -97,28 +97,25 @@ TEST_CASE("a deadlock PostgreSQL breaks is a retryable failure whose cause says 
   first->exec("UPDATE t SET n = 1 WHERE k = 'a'");
   second->exec("UPDATE t SET n = 2 WHERE k = 'b'");
   // Each then wants the other's row: PostgreSQL ends one of them (after deadlock_timeout).
-  std::string first_cause, second_cause;
-  bool first_retryable = false, second_retryable = false;
-  std::thread waiting([&] {
+  struct Outcome {
+    std::string cause;
+    bool retryable = false;
+  };
+  const auto update = [](Database& db, const char* sql, Outcome& outcome) {
     try {
-      first->exec("UPDATE t SET n = 1 WHERE k = 'b'");
+      db.exec(sql);
     } catch (const sync_server::db::Failure& failure) {
-      first_cause = failure.cause();
-      first_retryable = failure.retryable();
-      first->rollback();
+      outcome = {failure.cause(), failure.retryable()};
+      db.rollback();
     }
-  });
+  };
+  Outcome first_outcome, second_outcome;
+  std::thread waiting([&] { update(*first, "UPDATE t SET n = 1 WHERE k = 'b'", first_outcome); });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // until it waits (either order deadlocks)
-  try {
-    second->exec("UPDATE t SET n = 2 WHERE k = 'a'");
-  } catch (const sync_server::db::Failure& failure) {
-    second_cause = failure.cause();
-    second_retryable = failure.retryable();
-    second->rollback();
-  }
-  if (second_cause.empty()) second->commit();  // the survivor ends, so the other may too
+  update(*second, "UPDATE t SET n = 2 WHERE k = 'a'", second_outcome);
+  if (second_outcome.cause.empty()) second->commit();  // the survivor ends, so the other may too
   waiting.join();
-  if (first_cause.empty()) first->commit();
-  CHECK(first_cause + second_cause == "deadlock");  // exactly one was broken
-  CHECK(first_retryable != second_retryable);
+  if (first_outcome.cause.empty()) first->commit();
+  CHECK(first_outcome.cause + second_outcome.cause == "deadlock");  // exactly one was broken
+  CHECK(first_outcome.retryable != second_outcome.retryable);
 }
