@@ -393,15 +393,6 @@ void ServerStore::Impl::write_record(const DeviceIdentity& device, const Change&
   group_wrote = true;
 
   if (buffer_records && change.entity != Entity::household) {
-    write.row.hlc = change.hlc;
-    write.row.device_id = device.device_id;
-    write.row.owner = std::get<std::string>(cells[5]);
-    write.row.deleted = !data;
-    if (const auto* json = std::get_if<std::string>(&cells[7])) write.row.data = *json;
-    write.row.household_id = admitted.household_id;
-    write.row.assigned_to = admitted.assigned_to;
-    write.row.target = admitted.target;
-    write.row.ward = admitted.ward;
     const auto [pending, added] = pending_records.try_emplace({change.entity, change.id});
     // Written twice in the push: the row in the database is still the one the first write
     // replaces (or none), and only the last version is written.

@@ -1066,9 +1066,28 @@ StoredRow read_stored_row(const db::Statement& statement, int first) {
 
 }  // namespace
 
+// From write_record()'s cells.
+StoredRow ServerStore::Impl::RecordWrite::stored_row() const {
+  const auto text = [this](std::size_t column) {
+    const auto* value = std::get_if<std::string>(&cells[column]);
+    return value != nullptr ? *value : std::string();
+  };
+  StoredRow row;
+  row.hlc = safer::Hlc::parse(text(2)).value_or(safer::Hlc{});
+  row.device_id = text(3);
+  row.owner = text(5);
+  row.deleted = std::get<std::int64_t>(cells[6]) != 0;
+  row.data = text(7);
+  row.household_id = text(9);
+  if (std::holds_alternative<std::string>(cells[10])) row.assigned_to = text(10);
+  row.target = std::get<std::int64_t>(cells[11]) != 0;
+  row.ward = text(12);
+  return row;
+}
+
 std::optional<StoredRow> ServerStore::Impl::find_row(safer::Entity entity, const std::string& id, RowLock lock) {
   if (const auto pending = pending_records.find({entity, id}); pending != pending_records.end()) {
-    return pending->second.row;  // this push's, not yet written (its own: no lock to take)
+    return pending->second.stored_row();  // this push's, not yet written (its own: no lock to take)
   }
   if (lock == RowLock::update && !prefetched.empty()) {
     if (auto taken = prefetched.extract({entity, id})) return std::move(taken.mapped());
@@ -1103,12 +1122,12 @@ void ServerStore::Impl::prefetch_rows(const safer::ReceivedPush& push, std::int6
     ids.add(key.second);
     prefetched.emplace(key, std::nullopt);  // none stored, unless read below
   }
-  auto rows = db.cached("SELECT entity, " STORED_ROW_COLUMNS ", id FROM records WHERE (entity, id) IN"
+  auto rows = db.cached("SELECT entity, id, " STORED_ROW_COLUMNS " FROM records WHERE (entity, id) IN"
                         " (SELECT * FROM unnest(?1::text[], ?2::text[])) ORDER BY entity, id FOR UPDATE");
   rows->bind(1, entities.text()).bind(2, ids.text());
   while (rows->step()) {
     const auto entity = safer::enum_from_string<safer::Entity>(rows->column_text(0));
-    if (entity) prefetched[{*entity, rows->column_text(10)}] = read_stored_row(*rows, 1);
+    if (entity) prefetched[{*entity, rows->column_text(1)}] = read_stored_row(*rows, 2);
   }
   if (households.empty()) return;
   db::ArrayLiteral household_ids;
@@ -1116,10 +1135,10 @@ void ServerStore::Impl::prefetch_rows(const safer::ReceivedPush& push, std::int6
     household_ids.add(id);
     households_seen.emplace(id, std::nullopt);
   }
-  auto found = db.cached("SELECT " STORED_ROW_COLUMNS ", id FROM records WHERE entity = 'household'"
+  auto found = db.cached("SELECT id, " STORED_ROW_COLUMNS " FROM records WHERE entity = 'household'"
                          " AND id = ANY(?1::text[]) ORDER BY id FOR SHARE");
   found->bind(1, household_ids.text());
-  while (found->step()) households_seen[found->column_text(9)] = read_stored_row(*found, 0);
+  while (found->step()) households_seen[found->column_text(0)] = read_stored_row(*found, 1);
 }
 
 const std::optional<StoredRow>& ServerStore::Impl::find_household(const std::string& id) {

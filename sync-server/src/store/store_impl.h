@@ -139,7 +139,7 @@ struct ServerStore::Impl {
   struct RecordWrite {
     std::array<db::Cell, 17> cells;  // write_record()'s columns, in its statement's order
     std::optional<std::pair<std::string, std::string>> replaces;  // (hlc, device_id); none: new
-    StoredRow row;                                                // as find_row() would read it
+    StoredRow stored_row() const;  // as find_row() would read it once written
   };
   bool buffer_records = false;
   std::map<std::pair<safer::Entity, std::string>, RecordWrite> pending_records;
