@@ -4,6 +4,7 @@
 // clauses with real server processes: tests/e2e/multi_server_test.cpp.
 #include <catch2/catch.hpp>
 
+#include <condition_variable>
 #include <functional>
 #include <mutex>
 #include <random>
@@ -319,25 +320,41 @@ TEST_CASE("a visit moved to another household while that household changes on an
 namespace {
 
 // Runs `work` on a thread and keeps what it threw: a deadlock PostgreSQL broke shows here as
-// a db::Failure from one of the two groups.
+// a db::Failure from one of the two groups. finish() waits at most 20 s; then it cancels the
+// statements of `url`'s database that wait for a lock (a wait that would never end: the test
+// fails rather than hangs) and says so.
 class Attempt {
  public:
-  explicit Attempt(std::function<void()> work)
-      : thread_([this, work = std::move(work)] {
+  Attempt(std::string url, std::function<void()> work)
+      : url_(std::move(url)), thread_([this, work = std::move(work)] {
           try {
             work();
           } catch (const std::exception& failure) {
             error_ = failure.what();
           }
+          std::lock_guard lock(mutex_);
+          done_ = true;
+          finished_.notify_all();
         }) {}
   std::string finish() {
+    std::unique_lock lock(mutex_);
+    const bool in_time = finished_.wait_for(lock, std::chrono::seconds(20), [this] { return done_; });
+    lock.unlock();
+    if (!in_time) {
+      safer::pg::Connection(url_).run("SELECT pg_cancel_backend(pid) FROM pg_stat_activity"
+                                      " WHERE wait_event_type = 'Lock' AND datname = current_database()");
+    }
     thread_.join();
-    return error_;
+    return in_time ? error_ : "still waiting after 20 s: " + error_;
   }
 
  private:
+  std::string url_;
   std::string error_;
-  std::thread thread_;
+  std::mutex mutex_;
+  std::condition_variable finished_;
+  bool done_ = false;  // guarded by mutex_
+  std::thread thread_;  // last: it starts once the rest is built
 };
 
 // Until `count` sessions of the test's database wait for a lock (within 10 s).
@@ -390,12 +407,12 @@ TEST_CASE("two servers' groups referring on the same days in opposite orders bot
   REQUIRE(first->apply_push(ann, batch(2, {upsert(uuid(11), referral_on("2026-11-02"), hlc(clock))})).ack);
   REQUIRE(second->apply_push(bob, batch(1, {upsert(uuid(21), referral_on("2026-11-03"), hlc(clock))})).ack);
   // Each group now refers on the day the other referred on first.
-  Attempt later_first([&] { first->apply_push(ann, batch(3, {upsert(uuid(12), referral_on("2026-11-03"), hlc(clock + 1))})); });
-  Attempt later_second([&] { second->apply_push(bob, batch(2, {upsert(uuid(22), referral_on("2026-11-02"), hlc(clock + 1))})); });
+  Attempt later_first(url, [&] { first->apply_push(ann, batch(3, {upsert(uuid(12), referral_on("2026-11-03"), hlc(clock + 1))})); });
+  Attempt later_second(url, [&] { second->apply_push(bob, batch(2, {upsert(uuid(22), referral_on("2026-11-02"), hlc(clock + 1))})); });
   CHECK(later_first.finish().empty());
   CHECK(later_second.finish().empty());
-  Attempt commit_first([&] { first->commit_group(); });
-  Attempt commit_second([&] { second->commit_group(); });
+  Attempt commit_first(url, [&] { first->commit_group(); });
+  Attempt commit_second(url, [&] { second->commit_group(); });
   CHECK(commit_first.finish().empty());
   CHECK(commit_second.finish().empty());
 
@@ -432,11 +449,11 @@ TEST_CASE("two servers' groups reaching financial years' visited targets in oppo
   safer::pg::Connection holder(url), watcher(url);
   holder.exec("BEGIN");
   holder.run("SELECT targets FROM year_visited WHERE year = 2025 FOR UPDATE");
-  Attempt commit_first([&] { first->commit_group(); });  // waits for 2025's row, first in line
+  Attempt commit_first(url, [&] { first->commit_group(); });  // waits for 2025's row, first in line
   REQUIRE(until_waiting(watcher, 1));
   // In household order the second took 2026's row (and all time's) before it waited for 2025's
   // too; given 2025's, the first then waited for the second's: deadlock.
-  Attempt commit_second([&] { second->commit_group(); });
+  Attempt commit_second(url, [&] { second->commit_group(); });
   REQUIRE(until_waiting(watcher, 2));
   holder.exec("COMMIT");
   CHECK(commit_first.finish().empty());
