@@ -6,10 +6,13 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
+#include <future>
 #include <thread>
 
 #include "contract_support.h"
 #include "faults_harness.h"
+#include "safer/pg.h"
 #include "test_database.h"
 
 using namespace faults_test;
@@ -191,4 +194,54 @@ TEST_CASE("after move-to-postgresql the tablets carry on through servers over Po
   run_fleet(tablets, 10, 20, seed + 1, problems);
   CHECK(problems.text() == "");
   check_exactly_once(county.at(0), coordinator, tablets);
+}
+
+// Why: a tablet's first sync (or the full pull after cursor_invalid, as after a move to
+// PostgreSQL) keeps only what the pull brought. A household another server committed while an
+// older transaction was still open lies past what pages may send until that transaction ends:
+// the first sync must wait for it, not end without it, and must not spin while it waits.
+TEST_CASE("a tablet's first sync waits for a change committed behind an open transaction, without spinning",
+          "[e2e][multi-server][postgresql]") {
+  test_support::TempDir dir;
+  const std::string url = test_support::new_postgresql_database();
+  ServerProcess server(std::vector<std::string>{}, url);
+  server.start();
+  Problems problems;
+  Tablet first(dir.file("first.db"), 1), second(dir.file("second.db"), 1);  // two tablets of officer.1
+  first.set_up(server, server.url(), problems);
+  second.set_up(server, server.url(), problems);
+  REQUIRE(problems.text() == "");
+  REQUIRE(first.sync());
+
+  // Another server's group, say, or an administrator's psql: a transaction with an id, open.
+  safer::pg::Connection open(url);
+  open.exec("BEGIN");
+  open.exec("SELECT pg_current_xact_id()");
+  // A second household of the first tablet's commits above the open transaction's id. That
+  // sync's pull continues from its cursor: it may leave the household for later, and ends.
+  REQUIRE(first.ok({"household", "add", "--address", "11 Fictional Row", "--postcode", "wd6 1wa", "--ward", "Elstree"},
+                   problems));
+  REQUIRE(first.sync());
+
+  auto syncing = std::async(std::launch::async, [&] { return second.run({"sync", "--timeout", "5"}); });
+  const auto waited = std::chrono::milliseconds(1500);
+  CHECK(syncing.wait_for(waited) == std::future_status::timeout);
+  // Empty pages with has_more, each after the server's 50 ms pause: a few tens, not thousands.
+  const auto log = server.log();
+  long empty_pages = 0;
+  for (auto at = log.find("changes=0 has_more=true"); at != std::string::npos; at = log.find("changes=0 has_more=true", at + 1)) {
+    ++empty_pages;
+  }
+  CHECK(empty_pages >= 1);
+  CHECK(empty_pages <= waited / std::chrono::milliseconds(50) + 5);
+
+  open.exec("COMMIT");
+  REQUIRE(syncing.wait_for(std::chrono::seconds(20)) == std::future_status::ready);
+  const auto synced = syncing.get();
+  INFO(synced.out << synced.err);
+  CHECK(synced.exit_code == 0);
+  const auto households = second.ok({"household", "list"}, problems);
+  REQUIRE(households);
+  CHECK(households->GetArray().Size() == 3);  // its own, and the first tablet's two
+  CHECK(problems.text() == "");
 }

@@ -53,13 +53,16 @@ TEST_CASE("a pull between a slow transaction and a later commit on another serve
   const DeviceIdentity bob{"bob-tablet", "coord.bob", Role::coordinator};
   REQUIRE(slow->enroll(ann.device_id, ann.user_id, ann.role).ok());
   REQUIRE(slow->enroll(bob.device_id, bob.user_id, bob.role).ok());
+  // The pulls below continue one: a full pull would go on while the slow transaction is open
+  // (the next test case).
+  const auto start = pull_all(*reader, kAudit).second;
   std::vector<safer::PulledChange> seen;
 
   SECTION("the slow transaction writes first, the quick one commits, a pull, then the slow one commits") {
     slow->begin_group();
     REQUIRE(slow->apply_push(ann, batch(1, {upsert(uuid(1), household(), hlc(1))})).ack);
     REQUIRE(quick->push(bob, batch(1, {upsert(uuid(2), household(), hlc(2))})).ok());
-    auto [before, cursor] = pull_all(*reader, kAudit);
+    auto [before, cursor] = pull_all(*reader, kAudit, start);
     CHECK_FALSE(ids_of(before).contains(uuid(1)));  // not committed
     slow->commit_group();
     auto after = pull_all(*reader, kAudit, cursor).first;
@@ -74,7 +77,7 @@ TEST_CASE("a pull between a slow transaction and a later commit on another serve
     quick->begin_group();
     REQUIRE(quick->apply_push(bob, batch(1, {upsert(uuid(2), household(), hlc(2))})).ack);
     REQUIRE(slow->push(ann, batch(1, {upsert(uuid(1), household(), hlc(1))})).ok());
-    auto [before, cursor] = pull_all(*reader, kAudit);
+    auto [before, cursor] = pull_all(*reader, kAudit, start);
     REQUIRE(quick->apply_push(bob, batch(2, {upsert(uuid(3), household(), hlc(3))})).ack);
     quick->commit_group();
     auto after = pull_all(*reader, kAudit, cursor).first;
@@ -129,6 +132,58 @@ TEST_CASE("an eviction written by a slow transaction is not skipped by a pull in
   }
   CHECK(evictions == 1);
   CHECK(ids_of(seen).contains(uuid(2)));
+}
+
+// Why: a full pull ends with the client dropping what it did not bring (protocol.md §4.3). A
+// change another server committed while an older transaction was still open lies above the
+// watermark, out of the pages' reach: a full pull that ended then would drop it from the
+// tablet (a visit its officer had just synced vanished until the next sync). It must go on
+// until that transaction ends; other pulls may leave the change for the next one.
+TEST_CASE("a full pull goes on while a change in its scope waits behind an open transaction",
+          "[multi-server][postgresql]") {
+  const std::string url = test_support::new_postgresql_database();
+  auto slow = open_store(url), quick = open_store(url), reader = open_store(url);
+  const DeviceIdentity ann{"ann-tablet", "officer.ann", Role::officer};
+  const DeviceIdentity bob{"bob-tablet", "officer.bob", Role::officer};
+  const DeviceIdentity desk{"coord-desk", "coord.dan", Role::coordinator};
+  for (const auto* device : {&ann, &bob, &desk}) REQUIRE(slow->enroll(device->device_id, device->user_id, device->role).ok());
+  REQUIRE(quick->push(ann, batch(1, {upsert(uuid(1), household("Elstree"), hlc(1))})).ok());
+  REQUIRE(quick->push(bob, batch(1, {upsert(uuid(2), household("Elstree"), hlc(2))})).ok());
+  const auto incremental = pull_all(*reader, ann).second;
+
+  // A household of the coordinator's own, in nobody's scope but theirs: the open transaction.
+  slow->begin_group();
+  REQUIRE(slow->apply_push(desk, batch(1, {upsert(uuid(3), household("Elstree"), hlc(3))})).ack);
+  // Ann's new household commits meanwhile, above the watermark.
+  REQUIRE(quick->push(ann, batch(2, {upsert(uuid(4), household("Elstree"), hlc(4))})).ok());
+
+  const auto page = [&](const DeviceIdentity& device, const std::string& cursor) {
+    auto pulled = reader->pull(device, safer::Pull{cursor, 500});
+    REQUIRE(pulled.ok());
+    return std::move(*pulled);
+  };
+  auto first = page(ann, "");
+  CHECK(ids_of(first.changes) == std::set<std::string>{uuid(1)});
+  CHECK(first.has_more);
+  auto waiting = page(ann, first.cursor);  // nothing more below the watermark yet
+  CHECK(waiting.changes.empty());
+  CHECK(waiting.has_more);
+  CHECK(page(desk, "").has_more);  // a coordinator's scope is everything
+
+  // Bob has nothing above the watermark: his full pull ends. So does Ann's incremental pull,
+  // which drops nothing and brings household 4 next time.
+  const auto bobs = page(bob, "");
+  CHECK(ids_of(bobs.changes) == std::set<std::string>{uuid(2)});
+  CHECK_FALSE(bobs.has_more);
+  const auto later = page(ann, incremental);
+  CHECK(later.changes.empty());
+  CHECK_FALSE(later.has_more);
+
+  slow->commit_group();
+  const auto last = page(ann, waiting.cursor);
+  CHECK(ids_of(last.changes) == std::set<std::string>{uuid(4)});
+  CHECK_FALSE(last.has_more);
+  CHECK(ids_of(page(ann, later.cursor).changes) == std::set<std::string>{uuid(4)});
 }
 
 // Why: the same batch can reach two servers at once (a tablet reconnects through another

@@ -29,6 +29,9 @@ namespace {
 
 namespace websocket = beast::websocket;
 
+// How long a page that brings nothing yet waits before it is sent (on_pull).
+constexpr std::chrono::milliseconds kHeldPagePause{50};
+
 std::string fmt_ms(double ms) {
   char buffer[32];
   std::snprintf(buffer, sizeof buffer, "%.1f", ms);
@@ -243,6 +246,15 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
         log::line("pull", "device=" + self->device_.identity.device_id + " changes=" +
                               std::to_string(page->changes.size()) + " has_more=" + (page->has_more ? "true" : "false") +
                               " bytes=" + std::to_string(text.size()) + " ms=" + fmt_ms(ms));
+        // Nothing to send yet, but the pull is not over: a full pull waiting for a transaction
+        // on another server to end (pull.cpp, held_back). Answer after a pause, so that the
+        // client, which pulls again at once, does not spin.
+        if (page->has_more && page->changes.empty()) {
+          self->held_page_timer_.expires_after(kHeldPagePause);
+          self->held_page_timer_.async_wait(
+              [self, text = std::move(text)](beast::error_code) mutable { self->reply(std::move(text)); });
+          return;
+        }
         self->reply(std::move(text));
       });
     });
@@ -351,6 +363,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   std::size_t queued_bytes_ = 0;  // of outbox_, the answer being written included
   bool paused_ = false;           // not reading: queued_bytes_ went over --max-queued-bytes
   asio::steady_timer slow_reader_timer_{ws_.get_executor()};
+  asio::steady_timer held_page_timer_{ws_.get_executor()};  // delays a page that brings nothing yet
   Slot slot_;  // this connection's place among the open ones
 };
 

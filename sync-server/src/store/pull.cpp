@@ -219,6 +219,19 @@ constexpr const char* kPgEverythingPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
     " WHERE (r.xid, r.version) > (?1, ?2) AND r.xid < ?4 ORDER BY r.xid, r.version LIMIT ?3";
 
+// Whether the user's scope holds a committed row at or above the watermark ?1 (?2: the user):
+// written by a transaction younger than one still open, so not yet in the part of the feed a
+// page may send. Read through the feed index from the watermark: a few rows at most, the
+// groups that committed while an older one was open.
+constexpr const char* kPgScopedHeldBack =
+    "SELECT 1 FROM records r WHERE r.xid >= ?1 AND ("
+    "  (r.entity = 'household' AND (r.assigned_to = ?2 OR (r.assigned_to IS NULL AND r.owner = ?2)))"
+    "  OR (r.entity = 'commute_session' AND r.owner = ?2)"
+    "  OR (r.entity = 'visit' AND EXISTS (SELECT 1 FROM records h WHERE h.entity = 'household'"
+    "      AND h.id = r.household_id AND (h.assigned_to = ?2 OR (h.assigned_to IS NULL AND h.owner = ?2)))))"
+    " LIMIT 1";
+constexpr const char* kPgEverythingHeldBack = "SELECT 1 FROM records WHERE xid >= ?1 LIMIT 1";
+
 // protocol.md §4.2 `remaining`: the records in the user's scope after a place in the feed,
 // in the reading transaction's snapshot. An officer's scope is read through indexes, not by
 // walking the feed: households by assignee (the user's, and the unassigned ones for those the
@@ -255,6 +268,14 @@ constexpr const char* kScopeTotal =
     "  + (SELECT COUNT(*) FROM households h JOIN records v ON v.entity = 'visit' AND v.household_id = h.id)"
     "  + (SELECT COUNT(*) FROM records WHERE owner = ?1 AND entity = 'commute_session')";
 constexpr const char* kEverythingTotal = "SELECT COUNT(*) FROM records";
+
+bool held_back(db::Database& db, const DeviceIdentity& device, std::uint64_t watermark) {
+  const bool everything = device.role == safer::Role::coordinator;
+  auto row = db.cached(everything ? kPgEverythingHeldBack : kPgScopedHeldBack);
+  row->bind(1, std::to_string(watermark));
+  if (!everything) row->bind(2, device.user_id);
+  return row->step();
+}
 
 std::int64_t count_all(db::Database& db, const DeviceIdentity& device) {
   const bool everything = device.role == safer::Role::coordinator;
@@ -329,10 +350,16 @@ Result<safer::ChangesPage> ServerStore::pull(const DeviceIdentity& device, const
     read_page(*rows, pull.limit, exits, page,
               [](db::Statement& row) { return FeedPosition{std::stoull(row.column_text(6)), row.column_int(7)}; }, last,
               data);
-    // A finished pull resumes at the watermark: everything below it has been seen.
+    // A page that read every row below the watermark resumes there.
+    const bool finished = !page.has_more;
+    // A full pull is over only when it has brought the whole scope, since the client then drops
+    // what it did not bring (protocol.md §4.3). A row a transaction younger than one still open
+    // elsewhere committed lies above the watermark: until that one ends, the pull goes on.
+    const bool full_pull = start.has_value();  // from "", or continuing one
+    if (finished && full_pull && held_back(db, device, watermark)) page.has_more = true;
     page.cursor = impl_->epoch + "." +
-                  (page.has_more ? std::to_string(last.first) + "." + std::to_string(last.second)
-                                 : std::to_string(watermark - 1) + "." + std::to_string(INT64_MAX));
+                  (finished ? std::to_string(watermark - 1) + "." + std::to_string(INT64_MAX)
+                            : std::to_string(last.first) + "." + std::to_string(last.second));
     if (page.has_more && start) page.cursor += "~" + std::to_string(start->first) + "." + std::to_string(start->second);
     if (progress.estimate) page.remaining = estimate_remaining(db, device, pull, page, progress.previous, last);
     snapshot.commit();
