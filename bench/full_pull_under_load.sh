@@ -9,7 +9,8 @@
 set -euo pipefail
 build=$(realpath "${1:-build/release}")
 work=$(mktemp -d)
-trap 'kill "$bench" 2>/dev/null || true; rm -rf "$work"' EXIT
+bench=
+trap '[[ -n "$bench" ]] && kill "$bench" 2>/dev/null; rm -rf "$work"' EXIT
 cd "$work"
 "$build/bench/b1_push" --postgresql --servers "${SERVERS:-2}" --devices "${DEVICES:-100}" \
   --visits "${VISITS:-800000}" --no-baseline > b1.json 2> b1.log &

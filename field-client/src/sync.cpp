@@ -191,7 +191,9 @@ Status pull_pages(Store& store, WsConnection& connection, const SyncOptions& opt
     if (options.on_progress) options.on_progress(progress);
     batched += page->changes.size();
     batch.push_back(std::move(*page));
-    if (batched >= kPullBatchChanges || last) {
+    // A page that brings nothing is the server waiting for a transaction elsewhere to end
+    // (protocol.md §4.3), which may take long: what came before it, and its cursor, are kept.
+    if (batched >= kPullBatchChanges || last || batch.back().changes.empty()) {
       if (auto stored = store_batch(); !stored) return stored;
     }
     if (last) return {};

@@ -16,6 +16,7 @@
 
 #include <boost/asio/steady_timer.hpp>
 
+#include <algorithm>
 #include <deque>
 
 #include "log.h"
@@ -29,8 +30,10 @@ namespace {
 
 namespace websocket = beast::websocket;
 
-// How long a page that brings nothing yet waits before it is sent (on_pull).
+// How long a page that brings nothing yet waits before it is sent (on_pull): the first such
+// page in a row 50 ms, each next one twice as long, at most 1 s.
 constexpr std::chrono::milliseconds kHeldPagePause{50};
+constexpr std::chrono::milliseconds kHeldPagePauseMax{1000};
 
 std::string fmt_ms(double ms) {
   char buffer[32];
@@ -248,13 +251,18 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
                               " bytes=" + std::to_string(text.size()) + " ms=" + fmt_ms(ms));
         // Nothing to send yet, but the pull is not over: a full pull waiting for a transaction
         // on another server to end (pull.cpp, held_back). Answer after a pause, so that the
-        // client, which pulls again at once, does not spin.
+        // client, which pulls again at once, does not spin; the longer the wait, the longer
+        // the pause. The timer is never cancelled: the answer always goes (a close waits for
+        // it, as busy_ is still set).
         if (page->has_more && page->changes.empty()) {
-          self->held_page_timer_.expires_after(kHeldPagePause);
+          const auto pause = std::min(kHeldPagePause * (1 << std::min(self->held_pages_, 5)), kHeldPagePauseMax);
+          ++self->held_pages_;
+          self->held_page_timer_.expires_after(pause);
           self->held_page_timer_.async_wait(
               [self, text = std::move(text)](beast::error_code) mutable { self->reply(std::move(text)); });
           return;
         }
+        self->held_pages_ = 0;
         self->reply(std::move(text));
       });
     });
@@ -364,6 +372,7 @@ class WsSession : public Connection, public std::enable_shared_from_this<WsSessi
   bool paused_ = false;           // not reading: queued_bytes_ went over --max-queued-bytes
   asio::steady_timer slow_reader_timer_{ws_.get_executor()};
   asio::steady_timer held_page_timer_{ws_.get_executor()};  // delays a page that brings nothing yet
+  int held_pages_ = 0;  // such pages sent in a row
   Slot slot_;  // this connection's place among the open ones
 };
 
