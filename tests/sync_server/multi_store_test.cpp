@@ -35,19 +35,32 @@ safer::ReceivedPush batch(std::int64_t first_seq, const std::vector<Change>& cha
   return push;
 }
 
-// One page of a pull, which must succeed.
-safer::ChangesPage one_page(ServerStore& store, const DeviceIdentity& device, const std::string& cursor) {
-  auto pulled = store.pull(device, safer::Pull{cursor, 500});
-  INFO((pulled.ok() ? "" : pulled.error().message));
-  REQUIRE(pulled.ok());
-  return std::move(*pulled);
-}
-
 std::set<std::string> ids_of(const std::vector<safer::PulledChange>& changes) {
   std::set<std::string> ids;
   for (const auto& change : changes) ids.insert(change.change.id);
   return ids;
 }
+
+const DeviceIdentity kAnn{"ann-tablet", "officer.ann", Role::officer};
+const DeviceIdentity kBob{"bob-tablet", "officer.bob", Role::officer};
+const DeviceIdentity kDesk{"coord-desk", "coord.dan", Role::coordinator};
+
+// Three servers' stores over one new database, for a group held open: `slow` holds it, `quick`
+// commits meanwhile, `reader` serves pulls page by page. The devices given are enrolled.
+struct HeldGroup {
+  explicit HeldGroup(std::initializer_list<const DeviceIdentity*> devices) {
+    for (const auto* device : devices) REQUIRE(slow->enroll(device->device_id, device->user_id, device->role).ok());
+  }
+  // One page of a pull, which must succeed.
+  safer::ChangesPage page(const DeviceIdentity& device, const std::string& cursor) {
+    auto pulled = reader->pull(device, safer::Pull{cursor, 500});
+    INFO((pulled.ok() ? "" : pulled.error().message));
+    REQUIRE(pulled.ok());
+    return std::move(*pulled);
+  }
+  const std::string url = test_support::new_postgresql_database();
+  std::unique_ptr<ServerStore> slow = open_store(url), quick = open_store(url), reader = open_store(url);
+};
 
 }  // namespace
 
@@ -150,62 +163,55 @@ TEST_CASE("an eviction written by a slow transaction is not skipped by a pull in
 // until that transaction ends; other pulls may leave the change for the next one.
 TEST_CASE("a full pull goes on while a change in its scope waits behind an open transaction",
           "[multi-server][postgresql]") {
-  const std::string url = test_support::new_postgresql_database();
-  auto slow = open_store(url), quick = open_store(url), reader = open_store(url);
-  const DeviceIdentity ann{"ann-tablet", "officer.ann", Role::officer};
-  const DeviceIdentity bob{"bob-tablet", "officer.bob", Role::officer};
   const DeviceIdentity carl{"carl-tablet", "officer.carl", Role::officer};
   const DeviceIdentity pat{"pat-tablet", "pcso.pat", Role::pcso};
-  const DeviceIdentity desk{"coord-desk", "coord.dan", Role::coordinator};
   const DeviceIdentity office{"coord-office", "coord.eve", Role::coordinator};
-  for (const auto* device : {&ann, &bob, &carl, &pat, &desk, &office}) {
-    REQUIRE(slow->enroll(device->device_id, device->user_id, device->role).ok());
-  }
-  REQUIRE(quick->push(ann, batch(1, {upsert(uuid(1), household("Elstree"), hlc(1))})).ok());
-  REQUIRE(quick->push(bob, batch(1, {upsert(uuid(2), household("Elstree"), hlc(2))})).ok());
+  HeldGroup servers({&kAnn, &kBob, &carl, &pat, &kDesk, &office});
+  auto [slow, quick, reader] = std::tie(servers.slow, servers.quick, servers.reader);
+  REQUIRE(quick->push(kAnn, batch(1, {upsert(uuid(1), household("Elstree"), hlc(1))})).ok());
+  REQUIRE(quick->push(kBob, batch(1, {upsert(uuid(2), household("Elstree"), hlc(2))})).ok());
   REQUIRE(quick->push(carl, batch(1, {upsert(uuid(5), household("Elstree"), hlc(5))})).ok());
-  const auto incremental = pull_all(*reader, ann).second;
+  const auto incremental = pull_all(*reader, kAnn).second;
 
   // A household of the coordinator's own, in nobody's scope but theirs: the open transaction.
   slow->begin_group();
-  REQUIRE(slow->apply_push(desk, batch(1, {upsert(uuid(3), household("Elstree"), hlc(3))})).ack);
+  REQUIRE(slow->apply_push(kDesk, batch(1, {upsert(uuid(3), household("Elstree"), hlc(3))})).ack);
   // Meanwhile, above the watermark: Ann's new household; a coordinator's visit to Carl's
   // household; Pat's commute session. Each is in one user's scope by another of its paths.
-  REQUIRE(quick->push(ann, batch(2, {upsert(uuid(4), household("Elstree"), hlc(4))})).ok());
+  REQUIRE(quick->push(kAnn, batch(2, {upsert(uuid(4), household("Elstree"), hlc(4))})).ok());
   REQUIRE(quick->push(office, batch(1, {upsert(uuid(6), visit(uuid(5)), hlc(6))})).ok());
   REQUIRE(quick->push(pat, batch(1, {upsert(uuid(7), session(), hlc(7))})).ok());
 
-  const auto page = [&](const DeviceIdentity& device, const std::string& cursor) { return one_page(*reader, device, cursor); };
-  auto first = page(ann, "");
+  auto first = servers.page(kAnn, "");
   CHECK(ids_of(first.changes) == std::set<std::string>{uuid(1)});
   CHECK(first.has_more);
-  auto waiting = page(ann, first.cursor);  // nothing more below the watermark yet
+  auto waiting = servers.page(kAnn, first.cursor);  // nothing more below the watermark yet
   CHECK(waiting.changes.empty());
   CHECK(waiting.has_more);
-  CHECK(page(desk, "").has_more);  // a coordinator's scope is everything
-  const auto carls = page(carl, "");
+  CHECK(servers.page(kDesk, "").has_more);  // a coordinator's scope is everything
+  const auto carls = servers.page(carl, "");
   CHECK(ids_of(carls.changes) == std::set<std::string>{uuid(5)});
   CHECK(carls.has_more);
-  const auto pats = page(pat, "");
+  const auto pats = servers.page(pat, "");
   CHECK(pats.changes.empty());
   CHECK(pats.has_more);
 
   // Bob has nothing above the watermark: his full pull ends. So does Ann's incremental pull,
   // which drops nothing and brings household 4 next time.
-  const auto bobs = page(bob, "");
+  const auto bobs = servers.page(kBob, "");
   CHECK(ids_of(bobs.changes) == std::set<std::string>{uuid(2)});
   CHECK_FALSE(bobs.has_more);
-  const auto later = page(ann, incremental);
+  const auto later = servers.page(kAnn, incremental);
   CHECK(later.changes.empty());
   CHECK_FALSE(later.has_more);
 
   slow->commit_group();
-  const auto last = page(ann, waiting.cursor);
+  const auto last = servers.page(kAnn, waiting.cursor);
   CHECK(ids_of(last.changes) == std::set<std::string>{uuid(4)});
   CHECK_FALSE(last.has_more);
-  CHECK(ids_of(page(ann, later.cursor).changes) == std::set<std::string>{uuid(4)});
+  CHECK(ids_of(servers.page(kAnn, later.cursor).changes) == std::set<std::string>{uuid(4)});
   for (const auto& [device, held, id] : {std::tuple{&carl, carls.cursor, uuid(6)}, std::tuple{&pat, pats.cursor, uuid(7)}}) {
-    const auto end = page(*device, held);
+    const auto end = servers.page(*device, held);
     CHECK(ids_of(end.changes) == std::set<std::string>{id});
     CHECK_FALSE(end.has_more);
   }
@@ -216,33 +222,28 @@ TEST_CASE("a full pull goes on while a change in its scope waits behind an open 
 // the one row of the user's that lies beyond the first thousand.
 TEST_CASE("a full pull goes on while its change waits behind an open transaction among many others' changes",
           "[multi-server][postgresql]") {
-  const std::string url = test_support::new_postgresql_database();
-  auto slow = open_store(url), quick = open_store(url), reader = open_store(url);
-  const DeviceIdentity ann{"ann-tablet", "officer.ann", Role::officer};
-  const DeviceIdentity bob{"bob-tablet", "officer.bob", Role::officer};
-  const DeviceIdentity desk{"coord-desk", "coord.dan", Role::coordinator};
-  for (const auto* device : {&ann, &bob, &desk}) REQUIRE(slow->enroll(device->device_id, device->user_id, device->role).ok());
-  REQUIRE(quick->push(ann, batch(1, {upsert(uuid(1), household("Elstree"), hlc(1))})).ok());
+  HeldGroup servers({&kAnn, &kBob, &kDesk});
+  auto [slow, quick, reader] = std::tie(servers.slow, servers.quick, servers.reader);
+  REQUIRE(quick->push(kAnn, batch(1, {upsert(uuid(1), household("Elstree"), hlc(1))})).ok());
 
   slow->begin_group();
-  REQUIRE(slow->apply_push(desk, batch(1, {upsert(uuid(2), household("Elstree"), hlc(2))})).ack);
+  REQUIRE(slow->apply_push(kDesk, batch(1, {upsert(uuid(2), household("Elstree"), hlc(2))})).ack);
   int next = 10;
   for (std::int64_t seq = 1; seq <= 2; ++seq) {  // 1,200 of Bob's households above the watermark
     std::vector<Change> changes;
     for (int i = 0; i < 600; ++i, ++next) changes.push_back(upsert(uuid(next), household("Elstree"), hlc(next)));
-    REQUIRE(quick->push(bob, batch(seq * 600 - 599, changes)).ok());
+    REQUIRE(quick->push(kBob, batch(seq * 600 - 599, changes)).ok());
   }
-  const auto pull = [&](const DeviceIdentity& device, const std::string& cursor) { return one_page(*reader, device, cursor); };
-  const auto before = pull(ann, "");  // nothing of Ann's above the watermark yet
+  const auto before = servers.page(kAnn, "");  // nothing of Ann's above the watermark yet
   CHECK(ids_of(before.changes) == std::set<std::string>{uuid(1)});
   CHECK_FALSE(before.has_more);
 
-  REQUIRE(quick->push(ann, batch(2, {upsert(uuid(3), household("Elstree"), hlc(3))})).ok());  // after Bob's
-  const auto held = pull(ann, "");
+  REQUIRE(quick->push(kAnn, batch(2, {upsert(uuid(3), household("Elstree"), hlc(3))})).ok());  // after Bob's
+  const auto held = servers.page(kAnn, "");
   CHECK(ids_of(held.changes) == std::set<std::string>{uuid(1)});
   CHECK(held.has_more);
   slow->commit_group();
-  const auto last = pull(ann, held.cursor);
+  const auto last = servers.page(kAnn, held.cursor);
   CHECK(ids_of(last.changes) == std::set<std::string>{uuid(3)});
   CHECK_FALSE(last.has_more);
 }

@@ -207,13 +207,17 @@ std::optional<std::pair<std::uint64_t, std::int64_t>> parse_pg_cursor(const std:
 // have all ended. Any transaction still running, or yet to write, has an xid at or above it,
 // so whatever commits later sorts after the cursor and is never skipped. ?1, ?2: the cursor;
 // ?3: the limit; ?4: the user.
+// On PostgreSQL: whether the record `r` lies in the scope (protocol.md §4.4) of the user in the
+// parameter U. One text for every statement that asks, so that they cannot disagree.
+#define PG_IN_SCOPE(U)                                                                                 \
+  "((r.entity = 'household' AND (r.assigned_to = " U " OR (r.assigned_to IS NULL AND r.owner = " U ")))" \
+  "  OR (r.entity = 'commute_session' AND r.owner = " U ")"                                            \
+  "  OR (r.entity = 'visit' AND EXISTS (SELECT 1 FROM records h WHERE h.entity = 'household'"           \
+  "      AND h.id = r.household_id AND (h.assigned_to = " U " OR (h.assigned_to IS NULL AND h.owner = " U ")))))"
+
 constexpr const char* kPgScopedPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
-    " WHERE (r.xid, r.version) > (?1, ?2) AND r.xid < ?5 AND ("
-    "  (r.entity = 'household' AND (r.assigned_to = ?4 OR (r.assigned_to IS NULL AND r.owner = ?4)))"
-    "  OR (r.entity = 'commute_session' AND r.owner = ?4)"
-    "  OR (r.entity = 'visit' AND EXISTS (SELECT 1 FROM records h WHERE h.entity = 'household'"
-    "      AND h.id = r.household_id AND (h.assigned_to = ?4 OR (h.assigned_to IS NULL AND h.owner = ?4)))))"
+    " WHERE (r.xid, r.version) > (?1, ?2) AND r.xid < ?5 AND " PG_IN_SCOPE("?4")
     " ORDER BY r.xid, r.version LIMIT ?3";
 constexpr const char* kPgEverythingPage =
     "SELECT r.entity, r.id, r.hlc, r.device_id, r.deleted, r.data, r.xid, r.version FROM records r"
@@ -228,18 +232,17 @@ constexpr const char* kPgEverythingPage =
 // reads it, whose cost is the scope's (65 ms for B2's officer, whose scope is 60,000 records).
 constexpr int kHeldBackWalk = 1000;
 constexpr const char* kPgHeldBackWalk =
-    "SELECT COUNT(*), COALESCE(MAX(CASE WHEN"
-    "  (r.entity = 'household' AND (r.assigned_to = ?2 OR (r.assigned_to IS NULL AND r.owner = ?2)))"
-    "  OR (r.entity = 'commute_session' AND r.owner = ?2)"
-    "  OR (r.entity = 'visit' AND EXISTS (SELECT 1 FROM records h WHERE h.entity = 'household'"
-    "      AND h.id = r.household_id AND (h.assigned_to = ?2 OR (h.assigned_to IS NULL AND h.owner = ?2))))"
-    "  THEN 1 ELSE 0 END), 0)"
+    "SELECT COUNT(*), COALESCE(MAX(CASE WHEN " PG_IN_SCOPE("?2") " THEN 1 ELSE 0 END), 0)"
     " FROM (SELECT entity, household_id, assigned_to, owner FROM records WHERE xid >= ?1"
     "       ORDER BY xid, version LIMIT ?3) r";
+// The user U's households, read through the indexes (by assignee; the creator's unassigned ones).
+#define PG_SCOPE_HOUSEHOLDS(U)                                                                       \
+  "WITH households(id, xid, version) AS ("                                                            \
+  "  SELECT id, xid, version FROM records WHERE entity = 'household' AND assigned_to = " U           \
+  "  UNION ALL SELECT id, xid, version FROM records WHERE owner = " U " AND entity = 'household'"      \
+  "   AND assigned_to IS NULL)"
 constexpr const char* kPgScopedHeldBack =
-    "WITH households(id, xid) AS ("
-    "  SELECT id, xid FROM records WHERE entity = 'household' AND assigned_to = ?2"
-    "  UNION ALL SELECT id, xid FROM records WHERE owner = ?2 AND entity = 'household' AND assigned_to IS NULL)"
+    PG_SCOPE_HOUSEHOLDS("?2")
     " SELECT 1 WHERE EXISTS (SELECT 1 FROM households WHERE xid >= ?1)"
     "  OR EXISTS (SELECT 1 FROM households h JOIN records v ON v.entity = 'visit' AND v.household_id = h.id"
     "      WHERE v.xid >= ?1)"
@@ -264,9 +267,7 @@ constexpr const char* kScopeCount =
     "  + (SELECT COUNT(*) FROM records WHERE owner = ?3 AND entity = 'commute_session' AND version > ?2)";
 constexpr const char* kEverythingCount = "SELECT COUNT(*) FROM records WHERE version > ?2";
 constexpr const char* kPgScopeCount =
-    "WITH households(id, xid, version) AS ("
-    "  SELECT id, xid, version FROM records WHERE entity = 'household' AND assigned_to = ?3"
-    "  UNION ALL SELECT id, xid, version FROM records WHERE owner = ?3 AND entity = 'household' AND assigned_to IS NULL)"
+    PG_SCOPE_HOUSEHOLDS("?3")
     " SELECT (SELECT COUNT(*) FROM households WHERE (xid, version) > (?1::xid8, ?2))"
     "  + (SELECT COUNT(*) FROM households h JOIN records v ON v.entity = 'visit' AND v.household_id = h.id"
     "      WHERE (v.xid, v.version) > (?1::xid8, ?2))"
